@@ -1,0 +1,39 @@
+// Ethernet II: the receive dispatch and the framing of what we send.
+import { FRAME_MAX } from "../config";
+import { C, count } from "../support/counters";
+import { put16 } from "../support/bytes";
+import { WireError } from "../wire/error";
+import { EthernetRepr, HEADER_LEN, TYPE_ARP, TYPE_IPV4, TYPE_IPV6, macEquals, macIsBroadcast, macStore } from "../wire/ethernet";
+import { arpInput } from "./arp";
+import { ipv4Input } from "./ipv4";
+import { macW0, macW4, rxBuf, transmit } from "./netif";
+
+const eth = changetype<EthernetRepr>(memory.data(offsetof<EthernetRepr>()));
+
+/** Handles the frame of len bytes in rxBuf and returns the counter it was accounted to. */
+export function ethernetInput(len: u32): C {
+  count(C.RX_FRAMES);
+  const c = dispatch(len);
+  count(c);
+  return c;
+}
+
+function dispatch(len: u32): C {
+  if (len > FRAME_MAX) return C.ETH_OVERSIZE;
+  const p = rxBuf;
+  if (eth.parse(p, len) != WireError.OK) return C.ETH_TOO_SHORT;
+  if (!macEquals(p, macW0, macW4) && !macIsBroadcast(p)) return C.ETH_NOT_FOR_US;
+  const type = eth.ethertype;
+  if (type == TYPE_IPV4) return ipv4Input(p + HEADER_LEN, len - HEADER_LEN);
+  if (type == TYPE_ARP) return arpInput(p + HEADER_LEN, len - HEADER_LEN);
+  if (type == TYPE_IPV6) return C.ETH_IPV6_IGNORED;
+  return C.ETH_UNKNOWN_TYPE;
+}
+
+/** Writes the header of the frame at p (payload already at p + 14) and transmits len bytes. */
+export function ethernetSend(p: usize, len: u32, dst0: u32, dst4: u16, type: u32): void {
+  macStore(p, dst0, dst4);
+  macStore(p + 6, macW0, macW4);
+  put16(p + 12, type);
+  transmit(p, len);
+}

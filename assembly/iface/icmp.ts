@@ -1,0 +1,55 @@
+// ICMP (RFC 792, RFC 1122 §3.2.2): echo replies built in place in the receive buffer, echo
+// replies to our own requests handed to whoever registered for them.
+import { ICMP_ECHO_BROADCAST } from "../config";
+import { C } from "../support/counters";
+import { get16, put16 } from "../support/bytes";
+import { DEBUG, logEnd, logIp, logOn, logStart, logStr, logU32 } from "../support/log";
+import { checksumAdjust } from "../wire/checksum";
+import { WireError } from "../wire/error";
+import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
+import { HEADER_LEN as IP_LEN, PROTO_ICMP } from "../wire/ipv4";
+import { IcmpRepr, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, isError } from "../wire/icmp";
+import { ipv4Output } from "./ipv4";
+import { rxBuf } from "./netif";
+
+const rx = changetype<IcmpRepr>(memory.data(offsetof<IcmpRepr>()));
+
+/** Receives echo replies: (identifier, sequence, payload, payload length) -> true if it was ours. */
+let echoReplyHandler: ((ident: u32, seq: u32, payload: usize, len: u32) => bool) | null = null;
+
+export function setEchoReplyHandler(h: ((ident: u32, seq: u32, payload: usize, len: u32) => bool) | null): void {
+  echoReplyHandler = h;
+}
+
+/** The ICMP message at p (len bytes) of a datagram received in rxBuf with an IP header of ihl. */
+export function icmpInput(p: usize, len: u32, ihl: u32, src: u32, toBroadcast: bool): C {
+  const err = rx.parse(p, len);
+  if (err == WireError.TRUNCATED) return C.ICMP_TRUNCATED;
+  if (err != WireError.OK) return C.ICMP_BAD_CHECKSUM;
+  const type = rx.type;
+  if (type == TYPE_ECHO_REQUEST) {
+    if (toBroadcast && !ICMP_ECHO_BROADCAST) return C.ICMP_ECHO_BROADCAST_IGNORED;
+    if (logOn(DEBUG)) {
+      logStart("icmp: echo request from ");
+      logIp(src);
+      logStr(" seq=");
+      logU32(rx.seq);
+      logStr(" len=");
+      logU32(len);
+      logEnd(DEBUG);
+    }
+    // Reply in place: identifier, sequence and payload stay as they are (RFC 792).
+    const out = rxBuf + ETH_LEN + IP_LEN;
+    if (ihl != IP_LEN) memory.copy(out, p, len); // drop the request's IP options
+    store<u8>(out, <u8>TYPE_ECHO_REPLY);
+    put16(out + 2, checksumAdjust(get16(out + 2), (TYPE_ECHO_REQUEST << 8) | rx.code, (TYPE_ECHO_REPLY << 8) | rx.code));
+    return ipv4Output(rxBuf, len, PROTO_ICMP, src) < 0 ? C.ICMP_ECHO_REPLY_FAILED : C.ICMP_ECHO_ANSWERED;
+  }
+  if (type == TYPE_ECHO_REPLY) {
+    const h = echoReplyHandler;
+    if (h && h(rx.ident, rx.seq, p + 8, rx.payloadLen)) return C.ICMP_ECHO_REPLY_RECEIVED;
+    return C.ICMP_ECHO_REPLY_UNMATCHED;
+  }
+  if (isError(type)) return C.ICMP_ERROR_RECEIVED;
+  return C.ICMP_UNKNOWN_TYPE;
+}

@@ -1,0 +1,84 @@
+// IPv4 (RFC 791, RFC 1122 §3.2.1): validation, delivery to the protocols, routing of what we send.
+import { IP_DEFAULT_TTL, MTU } from "../config";
+import { C, count } from "../support/counters";
+import { EHOSTUNREACH, EMSGSIZE, OK } from "../support/errors";
+import { phy_random } from "../support/phy";
+import { WireError } from "../wire/error";
+import { HEADER_LEN as ETH_LEN, TYPE_IPV4 } from "../wire/ethernet";
+import { BROADCAST, HEADER_LEN, Ipv4Repr, PROTO_ICMP, isMulticastOrReserved } from "../wire/ipv4";
+import { arpOutput } from "./arp";
+import { ethernetSend } from "./ethernet";
+import { icmpInput } from "./icmp";
+import { gateway, ipAddr, isBroadcast, isOnLink } from "./netif";
+
+/** Where a datagram's payload starts in a frame buffer (we never emit IP options). */
+export const PAYLOAD_OFFSET: u32 = ETH_LEN + HEADER_LEN;
+
+const rx = changetype<Ipv4Repr>(memory.data(offsetof<Ipv4Repr>()));
+const tx = changetype<Ipv4Repr>(memory.data(offsetof<Ipv4Repr>()));
+let ident: u32 = 0;
+
+export function ipv4Init(): void {
+  ident = phy_random() & 0xffff;
+}
+
+/** The datagram at p (len bytes up to the end of the frame) in the frame at frame. */
+export function ipv4Input(p: usize, len: u32): C {
+  const err = rx.parse(p, len);
+  if (err != WireError.OK) {
+    if (err == WireError.BAD_VERSION) return C.IP_BAD_VERSION;
+    if (err == WireError.BAD_HEADER_LEN) return C.IP_BAD_HEADER_LEN;
+    if (err == WireError.BAD_TOTAL_LEN) return C.IP_BAD_TOTAL_LEN;
+    if (err == WireError.BAD_CHECKSUM) return C.IP_BAD_CHECKSUM;
+    return C.IP_TRUNCATED;
+  }
+  // No reassembly: every fragment is dropped and counted (documented in config.ts).
+  if (rx.moreFragments || rx.fragmentOffset != 0) return C.IP_FRAGMENT_DROPPED;
+  const src = rx.src;
+  const dst = rx.dst;
+  // RFC 1122 §3.2.1.3: a source must be a host address. 127/8 never arrives on a wire.
+  if (isMulticastOrReserved(src) || isBroadcast(src) || (src >>> 24) == 127) return C.IP_BAD_SOURCE;
+  const bcast = isBroadcast(dst);
+  if (!bcast && (dst != ipAddr || ipAddr == 0)) return C.IP_NOT_FOR_US;
+  // A host does not discard a datagram for its TTL (RFC 1122 §3.2.1.7), so TTL is not checked.
+  if (rx.proto == PROTO_ICMP) return icmpInput(p + rx.headerLen, rx.payloadLen, rx.headerLen, src, bcast);
+  return C.IP_UNKNOWN_PROTOCOL;
+}
+
+/**
+ * Sends a datagram whose payload (plen bytes) is already at frame + PAYLOAD_OFFSET; the IP and
+ * Ethernet headers are written here. Returns OK (sent or waiting for ARP) or an error.
+ */
+export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32): i32 {
+  if (plen > MTU - HEADER_LEN) return EMSGSIZE;
+  const bcast = isBroadcast(dst);
+  let nextHop = dst;
+  if (!bcast && !isOnLink(dst)) {
+    if (gateway == 0 || ipAddr == 0) {
+      count(C.IP_NO_ROUTE);
+      return EHOSTUNREACH;
+    }
+    nextHop = gateway;
+  }
+  tx.src = ipAddr;
+  tx.dst = dst;
+  tx.proto = proto;
+  tx.ttl = IP_DEFAULT_TTL;
+  tx.tos = 0;
+  tx.ident = ident;
+  ident = (ident + 1) & 0xffff;
+  tx.dontFragment = false;
+  tx.moreFragments = false;
+  tx.fragmentOffset = 0;
+  tx.payloadLen = plen;
+  tx.emit(frame + ETH_LEN);
+  count(C.IP_SENT);
+  const len = PAYLOAD_OFFSET + plen;
+  if (bcast) {
+    ethernetSend(frame, len, 0xffffffff, 0xffff, TYPE_IPV4);
+    return OK;
+  }
+  return arpOutput(frame, len, nextHop, TYPE_IPV4);
+}
+
+export { BROADCAST };

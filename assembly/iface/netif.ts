@@ -1,0 +1,62 @@
+// The one Ethernet interface: its addresses, its frame buffers and the transmit path.
+import { FRAME_MAX, FRAME_MIN } from "../config";
+import { C, count, countN } from "../support/counters";
+import { phy_tx } from "../support/phy";
+
+/** Our MAC as raw memory words (bytes 0..3 and 4..5 as loaded). */
+export let macW0: u32 = 0;
+export let macW4: u16 = 0;
+export let ipAddr: u32 = 0;
+export let netmask: u32 = 0;
+export let gateway: u32 = 0;
+/** ip | ~netmask, or 0xffffffff where a /31 or /32 has no directed broadcast (RFC 3021). */
+export let directedBroadcast: u32 = 0xffffffff;
+
+/** Frame buffers have a few bytes of slack so word-wide writes may run past a frame's end. */
+export const FRAME_BUF: i32 = (<i32>FRAME_MAX + 8) & ~7;
+/** The board copies each received frame here, then calls input(len). */
+export const rxBuf: usize = memory.data(FRAME_BUF, 16);
+/** Frames the stack originates are built here. */
+export const txBuf: usize = memory.data(FRAME_BUF, 16);
+
+/** Tests capture transmitted frames here instead of the phy.tx import. */
+export let txHook: ((p: usize, len: u32) => void) | null = null;
+
+export function setTxHook(h: ((p: usize, len: u32) => void) | null): void {
+  txHook = h;
+}
+
+export function setMac(w0: u32, w4: u16): void {
+  macW0 = w0;
+  macW4 = w4;
+}
+
+export function setAddress(ip: u32, mask: u32, gw: u32): void {
+  ipAddr = ip;
+  netmask = mask;
+  gateway = gw;
+  directedBroadcast = mask >= 0xfffffffe || ip == 0 ? 0xffffffff : ip | ~mask;
+}
+
+// @ts-ignore: decorator
+@inline export function isBroadcast(ip: u32): bool {
+  return ip == 0xffffffff || ip == directedBroadcast;
+}
+
+// @ts-ignore: decorator
+@inline export function isOnLink(ip: u32): bool {
+  return ipAddr != 0 && ((ip ^ ipAddr) & netmask) == 0;
+}
+
+/** Hands one complete frame to the PHY, zero-padding it to the Ethernet minimum. */
+export function transmit(p: usize, len: u32): void {
+  if (len < FRAME_MIN) {
+    memory.fill(p + len, 0, FRAME_MIN - len);
+    len = FRAME_MIN;
+  }
+  count(C.TX_FRAMES);
+  countN(C.TX_BYTES, len);
+  const h = txHook;
+  if (h) h(p, len);
+  else phy_tx(p, len);
+}

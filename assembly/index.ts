@@ -1,0 +1,112 @@
+// The wasmip core: the exports of the PHY shim ABI (boards/include/wasmip.h).
+// Firmware images re-export this module and add their apps.
+import { FRAME_MAX, POLL_MAX_SLEEP_MS } from "./config";
+import { setNow } from "./support/clock";
+import { C, counterKind, counterNamePtr, counterValue, countersInit } from "./support/counters";
+import { EINVAL, OK } from "./support/errors";
+import { INFO, logEnd, logIp, logOn, logStart, logStr, logU32, setLogLevel } from "./support/log";
+import { phy_now_ms } from "./support/phy";
+import { isMulticastOrReserved } from "./wire/ipv4";
+import { arpAnnounce, arpInit, arpPoll } from "./iface/arp";
+import { ethernetInput } from "./iface/ethernet";
+import { ipv4Init } from "./iface/ipv4";
+import { rxBuf, setAddress, setMac } from "./iface/netif";
+import { pingInit, pingRtt, pingSend } from "./api/ping";
+import "./support/panic";
+
+function validAddress(ip: u32, mask: u32, gw: u32): bool {
+  // Contiguous netmask: the host part plus one is a power of two.
+  const host = ~mask;
+  if ((host & (host + 1)) != 0) return false;
+  if (ip == 0) return gw == 0;
+  if (isMulticastOrReserved(ip) || (ip >>> 24) == 0 || (ip >>> 24) == 127) return false;
+  if (mask < 0xfffffffe && ((ip & host) == 0 || (ip & host) == host)) return false; // network or broadcast
+  if (gw != 0 && (((gw ^ ip) & mask) != 0 || gw == ip)) return false; // the gateway must be on-link
+  return true;
+}
+
+export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
+  // MAC words as they sit in memory: bytes 0..3 little-endian-loaded, then bytes 4..5.
+  const w0 = bswap<u32>((macHi << 16) | (macLo >>> 16));
+  const w4 = bswap<u16>(<u16>macLo);
+  if ((macHi & 0x0100) != 0 || (macHi == 0 && macLo == 0) || macHi > 0xffff) return EINVAL; // multicast or zero
+  if (!validAddress(ip, mask, gw)) return EINVAL;
+  setNow(phy_now_ms());
+  countersInit();
+  setMac(w0, w4);
+  setAddress(ip, mask, gw);
+  arpInit();
+  ipv4Init();
+  pingInit();
+  if (logOn(INFO)) {
+    logStart("netif: up, ");
+    logIp(ip);
+    logStr("/");
+    logU32(popcnt(mask));
+    logStr(" gw ");
+    logIp(gw);
+    logEnd(INFO);
+  }
+  arpAnnounce();
+  return OK;
+}
+
+export function set_ipv4(ip: u32, mask: u32, gw: u32): i32 {
+  if (!validAddress(ip, mask, gw)) return EINVAL;
+  setNow(phy_now_ms());
+  setAddress(ip, mask, gw);
+  arpAnnounce();
+  return OK;
+}
+
+export function rx_buffer(): usize {
+  return rxBuf;
+}
+
+export function rx_buffer_size(): u32 {
+  return FRAME_MAX;
+}
+
+export function input(len: u32): u32 {
+  setNow(phy_now_ms());
+  return <u32>ethernetInput(len);
+}
+
+export function poll(now: u32): u32 {
+  setNow(now);
+  const next = arpPoll();
+  return next < POLL_MAX_SLEEP_MS ? next : POLL_MAX_SLEEP_MS;
+}
+
+export function counter_count(): u32 {
+  return <u32>C.COUNT;
+}
+
+export function counter(id: u32): u32 {
+  return counterValue(id);
+}
+
+export function counter_name(id: u32): usize {
+  return counterNamePtr(id);
+}
+
+export function counter_kind(id: u32): u32 {
+  return counterKind(id);
+}
+
+export function memory_used(): usize {
+  return __heap_base;
+}
+
+export function set_log_level(level: u32): void {
+  setLogLevel(level);
+}
+
+export function ping(dst: u32, seq: u32, size: u32): i32 {
+  setNow(phy_now_ms());
+  return pingSend(dst, seq, size);
+}
+
+export function ping_rtt(seq: u32): i32 {
+  return pingRtt(seq);
+}

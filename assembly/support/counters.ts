@@ -1,0 +1,176 @@
+// Counters, like `netstat -s`. Every received frame ends in exactly one counter of kind "+"
+// (delivered) or "-" (dropped, the name says why): input() returns the id it counted, so the sum
+// of those counters always equals rx_frames. Kind "." counts everything else.
+//
+// The enum and NAMES list the same counters in the same order (a unit test checks both agree).
+
+export const enum C {
+  // events
+  RX_FRAMES,
+  TX_FRAMES,
+  TX_BYTES,
+  ARP_REQUESTS_SENT,
+  ARP_REPLIES_SENT,
+  ARP_GRATUITOUS_SENT,
+  ARP_RESOLVED,
+  ARP_EXPIRED,
+  ARP_EVICTIONS,
+  ARP_GAVE_UP,
+  ARP_QUEUED,
+  ARP_QUEUE_DROPS,
+  IP_SENT,
+  IP_NO_ROUTE,
+  ICMP_ECHO_REQUESTS_SENT,
+  // received frames: delivered
+  ARP_REQUEST_ANSWERED,
+  ARP_REPLY_ACCEPTED,
+  ICMP_ECHO_ANSWERED,
+  ICMP_ECHO_REPLY_RECEIVED,
+  ICMP_ERROR_RECEIVED,
+  // received frames: dropped
+  ETH_TOO_SHORT,
+  ETH_OVERSIZE,
+  ETH_NOT_FOR_US,
+  ETH_IPV6_IGNORED,
+  ETH_UNKNOWN_TYPE,
+  ARP_TRUNCATED,
+  ARP_UNSUPPORTED,
+  ARP_BAD_OP,
+  ARP_BAD_SENDER,
+  ARP_NOT_FOR_US,
+  ARP_ADDRESS_CONFLICT,
+  ARP_REPLY_UNSOLICITED,
+  IP_TRUNCATED,
+  IP_BAD_VERSION,
+  IP_BAD_HEADER_LEN,
+  IP_BAD_TOTAL_LEN,
+  IP_BAD_CHECKSUM,
+  IP_FRAGMENT_DROPPED,
+  IP_BAD_SOURCE,
+  IP_NOT_FOR_US,
+  IP_UNKNOWN_PROTOCOL,
+  ICMP_TRUNCATED,
+  ICMP_BAD_CHECKSUM,
+  ICMP_ECHO_BROADCAST_IGNORED,
+  ICMP_ECHO_REPLY_FAILED,
+  ICMP_ECHO_REPLY_UNMATCHED,
+  ICMP_UNKNOWN_TYPE,
+  COUNT,
+}
+
+const NAMES = `
+.rx_frames
+.tx_frames
+.tx_bytes
+.arp_requests_sent
+.arp_replies_sent
+.arp_gratuitous_sent
+.arp_resolved
+.arp_expired
+.arp_evictions
+.arp_gave_up
+.arp_queued
+.arp_queue_drops
+.ip_sent
+.ip_no_route
+.icmp_echo_requests_sent
++arp_request_answered
++arp_reply_accepted
++icmp_echo_answered
++icmp_echo_reply_received
++icmp_error_received
+-eth_too_short
+-eth_oversize
+-eth_not_for_us
+-eth_ipv6_ignored
+-eth_unknown_type
+-arp_truncated
+-arp_unsupported
+-arp_bad_op
+-arp_bad_sender
+-arp_not_for_us
+-arp_address_conflict
+-arp_reply_unsolicited
+-ip_truncated
+-ip_bad_version
+-ip_bad_header_len
+-ip_bad_total_len
+-ip_bad_checksum
+-ip_fragment_dropped
+-ip_bad_source
+-ip_not_for_us
+-ip_unknown_protocol
+-icmp_truncated
+-icmp_bad_checksum
+-icmp_echo_broadcast_ignored
+-icmp_echo_reply_failed
+-icmp_echo_reply_unmatched
+-icmp_unknown_type
+`;
+
+export const KIND_RX_DELIVERED: u32 = 0;
+export const KIND_RX_DROP: u32 = 1;
+export const KIND_EVENT: u32 = 2;
+
+const N: i32 = C.COUNT;
+const values = memory.data(N * 4);
+// ASCII names, NUL-terminated, built once by countersInit() for boards written in C.
+const NAME_BYTES: i32 = 1024;
+const nameText = memory.data(NAME_BYTES);
+const nameOffset = memory.data(N * 2);
+const kinds = memory.data(N);
+let namesBuilt: i32 = 0;
+
+// @ts-ignore: decorator
+@inline export function count(id: C): void {
+  const p = values + (<usize>id << 2);
+  store<u32>(p, load<u32>(p) + 1);
+}
+
+// @ts-ignore: decorator
+@inline export function countN(id: C, n: u32): void {
+  const p = values + (<usize>id << 2);
+  store<u32>(p, load<u32>(p) + n);
+}
+
+export function counterValue(id: u32): u32 {
+  return id < <u32>N ? load<u32>(values + (<usize>id << 2)) : 0;
+}
+
+/** Parses NAMES into the ASCII table; returns how many names it found (must equal C.COUNT). */
+export function countersInit(): i32 {
+  memory.fill(values, 0, N * 4);
+  if (namesBuilt) return namesBuilt;
+  let at: i32 = 0;
+  let id: i32 = 0;
+  const n = NAMES.length;
+  let i = 0;
+  while (i < n) {
+    const c = NAMES.charCodeAt(i);
+    if (c == 10) { i++; continue; }
+    // c is the kind prefix of one line
+    const kind: u8 = c == 43 /* + */ ? <u8>KIND_RX_DELIVERED : c == 45 /* - */ ? <u8>KIND_RX_DROP : <u8>KIND_EVENT;
+    i++;
+    if (id < N) {
+      store<u8>(kinds + id, kind);
+      store<u16>(nameOffset + (<usize>id << 1), <u16>at);
+    }
+    while (i < n && NAMES.charCodeAt(i) != 10) {
+      if (at < NAME_BYTES - 1) store<u8>(nameText + at++, <u8>NAMES.charCodeAt(i));
+      i++;
+    }
+    if (at < NAME_BYTES) store<u8>(nameText + at++, 0);
+    id++;
+  }
+  namesBuilt = id;
+  return id;
+}
+
+export function counterNamePtr(id: u32): usize {
+  if (id >= <u32>N) return nameText + NAME_BYTES - 1; // an empty string
+  return nameText + <usize>load<u16>(nameOffset + (<usize>id << 1));
+}
+
+export function counterKind(id: u32): u32 {
+  return id < <u32>N ? <u32>load<u8>(kinds + id) : KIND_EVENT;
+}

@@ -1,0 +1,128 @@
+/*
+ * wasmip.h - the PHY shim ABI: the one contract between the wasmip core (a WebAssembly module)
+ * and every board that runs it (the Node harness, wasm2c-compiled C, WAMR on an ESP32).
+ *
+ * Only 32-bit numbers and offsets into the module's linear memory cross this boundary, so a
+ * WAMR native written in C and the Node harness call exactly the same exports.
+ *
+ * Conventions
+ *   - IPv4 addresses are u32 in host order: 10.0.0.2 is 0x0A000002.
+ *   - A MAC address is split in two numbers: mac_hi = bytes 0..1 (b0 << 8 | b1),
+ *     mac_lo = bytes 2..5 (b2 << 24 | b3 << 16 | b4 << 8 | b5).
+ *   - Times are milliseconds on a u32 clock that wraps (every ~49.7 days); the core compares
+ *     times modulo 2^32, so a board just passes its free-running counter.
+ *   - "ptr" is an offset into the module's exported memory ("memory").
+ *   - Errors are negative i32 codes (WASMIP_E*); 0 or a positive value means success.
+ */
+#ifndef WASMIP_H
+#define WASMIP_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------
+ * Imports: module "phy". A board implements these five functions.
+ * ------------------------------------------------------------------------------------------ */
+
+/* phy.tx: transmit one Ethernet II frame (destination MAC first, no FCS, 60..1514 bytes).
+ * The frame is only valid during the call: copy it or send it before returning. */
+typedef void (*wasmip_phy_tx_fn)(uint32_t frame_ptr, uint32_t len);
+
+/* phy.now_ms: a monotonic millisecond clock (wrapping u32). */
+typedef uint32_t (*wasmip_phy_now_ms_fn)(void);
+
+/* phy.random: 32 random bits. Used for TCP ISN keys, ephemeral ports, IP ids, DHCP xids.
+ * Use a hardware RNG where the board has one (the ESP32's esp_random()). */
+typedef uint32_t (*wasmip_phy_random_fn)(void);
+
+/* phy.panic: the core hit an internal invariant it cannot recover from. msg is ASCII
+ * "file:line message" (not NUL-terminated). The core executes `unreachable` if this returns,
+ * so a board should log and reset. Replaces AssemblyScript's env.abort. */
+typedef void (*wasmip_phy_panic_fn)(uint32_t msg_ptr, uint32_t msg_len, uint32_t line);
+
+/* phy.log: one ASCII log line (no newline) at a level (WASMIP_LOG_*). A board may ignore it. */
+typedef void (*wasmip_phy_log_fn)(uint32_t level, uint32_t msg_ptr, uint32_t msg_len);
+
+#define WASMIP_LOG_ERROR 0u
+#define WASMIP_LOG_WARN  1u
+#define WASMIP_LOG_INFO  2u
+#define WASMIP_LOG_DEBUG 3u
+
+/* ------------------------------------------------------------------------------------------
+ * Exports: what a board calls. Names are the wasm export names.
+ * ------------------------------------------------------------------------------------------ */
+
+/* init(mac_hi, mac_lo, ip, netmask, gateway) -> 0 or WASMIP_EINVAL.
+ * Call once, before anything else. ip may be 0 (no address yet). With an address, a
+ * gratuitous ARP is sent. Rejects a multicast/zero MAC and a non-contiguous netmask. */
+typedef int32_t (*wasmip_init_fn)(uint32_t mac_hi, uint32_t mac_lo, uint32_t ip,
+                                  uint32_t netmask, uint32_t gateway);
+
+/* set_ipv4(ip, netmask, gateway) -> 0 or WASMIP_EINVAL. Changes the address (gratuitous ARP). */
+typedef int32_t (*wasmip_set_ipv4_fn)(uint32_t ip, uint32_t netmask, uint32_t gateway);
+
+/* rx_buffer() -> ptr, rx_buffer_size() -> bytes (WASMIP_FRAME_MAX).
+ * The receive path: copy one frame (without FCS) to rx_buffer(), then call input(len).
+ * No allocation anywhere on this path. */
+typedef uint32_t (*wasmip_rx_buffer_fn)(void);
+typedef uint32_t (*wasmip_rx_buffer_size_fn)(void);
+
+/* input(len) -> the id of the counter that accounts for this frame (see counter_kind).
+ * Every frame lands in exactly one "rx" counter: delivered to a protocol, or dropped for a
+ * named reason. Never traps, whatever the bytes. */
+typedef uint32_t (*wasmip_input_fn)(uint32_t len);
+
+/* poll(now_ms) -> milliseconds until the next timer deadline (at most WASMIP_POLL_MAX_SLEEP_MS).
+ * Runs due timers (ARP retries and expiry; later TCP). Call it after input() and whenever the
+ * returned delay has elapsed; a board may sleep until then or until the next frame. */
+typedef uint32_t (*wasmip_poll_fn)(uint32_t now_ms);
+
+/* Counters, like `netstat -s`. ids are 0..counter_count()-1.
+ * counter_name(id) -> ptr to a NUL-terminated ASCII name ("ip_bad_checksum").
+ * counter_kind(id) -> WASMIP_COUNTER_*. The sum of all RX_* counters equals the number of
+ * input() calls. */
+typedef uint32_t (*wasmip_counter_count_fn)(void);
+typedef uint32_t (*wasmip_counter_fn)(uint32_t id);
+typedef uint32_t (*wasmip_counter_name_fn)(uint32_t id);
+typedef uint32_t (*wasmip_counter_kind_fn)(uint32_t id);
+
+#define WASMIP_COUNTER_RX_DELIVERED 0u /* a received frame consumed by the stack */
+#define WASMIP_COUNTER_RX_DROP      1u /* a received frame dropped, for the reason in the name */
+#define WASMIP_COUNTER_EVENT        2u /* anything else: frames sent, retries, cache events */
+
+/* memory_used() -> bytes of linear memory the core uses (static data; it never allocates). */
+typedef uint32_t (*wasmip_memory_used_fn)(void);
+
+/* ping(dst_ip, seq, payload_len) -> 0 or WASMIP_EINVAL / WASMIP_EMSGSIZE / WASMIP_EHOSTUNREACH /
+ * WASMIP_ENOBUFS. Sends one ICMP echo request (identifier chosen at init).
+ * ping_rtt(seq) -> round trip in ms of the reply to seq, or -1 while none has come.
+ * The core remembers the last WASMIP_PING_SLOTS sequence numbers. */
+typedef int32_t (*wasmip_ping_fn)(uint32_t dst_ip, uint32_t seq, uint32_t payload_len);
+typedef int32_t (*wasmip_ping_rtt_fn)(uint32_t seq);
+
+/* ------------------------------------------------------------------------------------------
+ * Error codes (shared with the socket API).
+ * ------------------------------------------------------------------------------------------ */
+#define WASMIP_OK            0
+#define WASMIP_EINVAL       (-1)  /* invalid argument or configuration */
+#define WASMIP_ENOBUFS      (-2)  /* no buffer space: a preallocated pool is full */
+#define WASMIP_EWOULDBLOCK  (-3)  /* try again later */
+#define WASMIP_ENOTCONN     (-4)  /* not connected */
+#define WASMIP_ECONNREFUSED (-5)  /* connection refused (RST to our SYN) */
+#define WASMIP_ECONNRESET   (-6)  /* connection reset by peer */
+#define WASMIP_ETIMEDOUT    (-7)  /* retransmissions or keep-alive gave up */
+#define WASMIP_EADDRINUSE   (-8)  /* address (port) in use */
+#define WASMIP_EHOSTUNREACH (-9)  /* no route, or ARP gave up */
+#define WASMIP_EMSGSIZE     (-10) /* larger than the MTU allows */
+
+/* Sizes fixed at build time (assembly/config.ts). */
+#define WASMIP_FRAME_MAX          1514u
+#define WASMIP_POLL_MAX_SLEEP_MS  1000u
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WASMIP_H */
