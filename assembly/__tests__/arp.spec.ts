@@ -1,0 +1,166 @@
+import { ARP_ENTRY_TTL_MS, ARP_MAX_REQUESTS, ARP_PENDING_PER_NEIGHBOUR, ARP_REQUEST_INTERVAL_MS } from "../config";
+import { setNow, now } from "../support/clock";
+import { C } from "../support/counters";
+import { get16, get32 } from "../support/bytes";
+import { ENOBUFS, OK } from "../support/errors";
+import { arpOutput, arpPoll, arpQueued, arpState, FREE, PENDING, RESOLVED } from "../iface/arp";
+import { txBuf } from "../iface/netif";
+import { poll } from "../index";
+import { OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, sent, sentCount, sentLen } from "./support";
+
+/** A 100-byte IPv4-typed frame in txBuf whose payload starts with marker. */
+function sendMarked(dst: u32, marker: u32): i32 {
+  store<u32>(txBuf + 14, marker);
+  return arpOutput(txBuf, 100, dst, 0x0800);
+}
+
+function expectRequestFor(i: i32, ip: u32): void {
+  const f = sent(i);
+  expect(load<u32>(f)).toBe(0xffffffff); // broadcast
+  expect(get16(f + 12)).toBe(0x0806);
+  expect(get16(f + 14 + 6)).toBe(1); // request
+  expect(get32(f + 14 + 14)).toBe(OUR_IP); // spa
+  expect(get32(f + 14 + 24)).toBe(ip); // tpa
+}
+
+describe("ARP", () => {
+  it("sends a gratuitous ARP at start", () => {
+    bringUp();
+    // bringUp clears the capture after init; count it instead.
+    expect(ctr(C.ARP_GRATUITOUS_SENT)).toBe(1);
+  });
+
+  it("answers a request for our address and learns the asker", () => {
+    bringUp();
+    expect(feed(arpFrame(1, PEER_IP, OUR_IP))).toBe(C.ARP_REQUEST_ANSWERED);
+    expect(sentCount()).toBe(1);
+    const f = sent(0);
+    expect(sentLen(0)).toBe(60); // padded to the Ethernet minimum
+    expect(get16(f + 12)).toBe(0x0806);
+    expect(get16(f + 14 + 6)).toBe(2); // reply
+    expect(get32(f + 14 + 14)).toBe(OUR_IP);
+    expect(get32(f + 14 + 24)).toBe(PEER_IP);
+    expect(load<u8>(f + 5)).toBe(2); // to the asker's MAC 02:..:02
+    expect(load<u8>(f + 11)).toBe(1); // from ours 02:..:01
+    expect(arpState(PEER_IP)).toBe(RESOLVED);
+  });
+
+  it("ignores requests for other addresses and keeps its cache clean", () => {
+    bringUp();
+    expect(feed(arpFrame(1, PEER_IP, 0x0a000009))).toBe(C.ARP_NOT_FOR_US);
+    expect(sentCount()).toBe(0);
+    expect(arpState(PEER_IP)).toBe(FREE);
+  });
+
+  it("holds frames while resolving, then sends them in order to the learnt MAC", () => {
+    bringUp();
+    expect(sendMarked(PEER_IP, 0xaaaa0001)).toBe(OK);
+    expect(sendMarked(PEER_IP, 0xaaaa0002)).toBe(OK);
+    expect(sentCount()).toBe(1); // one request, not two (rate limit)
+    expectRequestFor(0, PEER_IP);
+    expect(arpState(PEER_IP)).toBe(PENDING);
+    expect(arpQueued(PEER_IP)).toBe(2);
+    expect(feed(arpFrame(2, PEER_IP, OUR_IP, false))).toBe(C.ARP_REPLY_ACCEPTED);
+    expect(sentCount()).toBe(3);
+    expect(load<u32>(sent(1) + 14)).toBe(0xaaaa0001);
+    expect(load<u32>(sent(2) + 14)).toBe(0xaaaa0002);
+    expect(load<u8>(sent(1) + 5)).toBe(2);
+    expect(get16(sent(1) + 12)).toBe(0x0800);
+    expect(arpQueued(PEER_IP)).toBe(0);
+    // Resolved: the next frame goes straight out.
+    clearSent();
+    expect(sendMarked(PEER_IP, 0xaaaa0003)).toBe(OK);
+    expect(sentCount()).toBe(1);
+    expect(load<u32>(sent(0) + 14)).toBe(0xaaaa0003);
+  });
+
+  it("bounds the frames held per neighbour", () => {
+    bringUp();
+    for (let i = 0; i < ARP_PENDING_PER_NEIGHBOUR; i++) expect(sendMarked(PEER_IP, i)).toBe(OK);
+    const drops = ctr(C.ARP_QUEUE_DROPS);
+    expect(sendMarked(PEER_IP, 99)).toBe(ENOBUFS);
+    expect(ctr(C.ARP_QUEUE_DROPS)).toBe(drops + 1);
+  });
+
+  it("retries once per interval, then gives up and drops what it held", () => {
+    bringUp(5000);
+    sendMarked(PEER_IP, 1);
+    expect(sentCount()).toBe(1);
+    setNow(5000 + ARP_REQUEST_INTERVAL_MS - 1);
+    expect(arpPoll()).toBe(1); // next retry in 1 ms
+    expect(sentCount()).toBe(1);
+    for (let k: u32 = 1; k < ARP_MAX_REQUESTS; k++) {
+      setNow(5000 + k * ARP_REQUEST_INTERVAL_MS);
+      arpPoll();
+      expect(sentCount()).toBe(<i32>k + 1);
+      expectRequestFor(<i32>k, PEER_IP);
+    }
+    const gaveUp = ctr(C.ARP_GAVE_UP);
+    const drops = ctr(C.ARP_QUEUE_DROPS);
+    setNow(5000 + ARP_MAX_REQUESTS * ARP_REQUEST_INTERVAL_MS);
+    arpPoll();
+    expect(sentCount()).toBe(<i32>ARP_MAX_REQUESTS);
+    expect(ctr(C.ARP_GAVE_UP)).toBe(gaveUp + 1);
+    expect(ctr(C.ARP_QUEUE_DROPS)).toBe(drops + 1);
+    expect(arpState(PEER_IP)).toBe(FREE);
+  });
+
+  it("expires resolved entries and resolves again", () => {
+    bringUp(1000);
+    feed(arpFrame(1, PEER_IP, OUR_IP));
+    expect(arpState(PEER_IP)).toBe(RESOLVED);
+    setNow(1000 + ARP_ENTRY_TTL_MS - 1);
+    expect(arpState(PEER_IP)).toBe(RESOLVED);
+    setNow(1000 + ARP_ENTRY_TTL_MS);
+    poll(now);
+    expect(arpState(PEER_IP)).toBe(FREE);
+    clearSent();
+    sendMarked(PEER_IP, 7);
+    expect(sentCount()).toBe(1);
+    expectRequestFor(0, PEER_IP);
+  });
+
+  it("keeps time across the wrap of the u32 clock", () => {
+    bringUp(0xffffff00);
+    sendMarked(PEER_IP, 1);
+    setNow(0xffffff00 + ARP_REQUEST_INTERVAL_MS); // wrapped past zero
+    arpPoll();
+    expect(sentCount()).toBe(2);
+    feed(arpFrame(2, PEER_IP, OUR_IP, false));
+    expect(arpState(PEER_IP)).toBe(RESOLVED);
+    setNow(0xffffff00 + ARP_ENTRY_TTL_MS - 1);
+    expect(arpState(PEER_IP)).toBe(RESOLVED);
+  });
+
+  it("does not let an unsolicited reply create or change an entry", () => {
+    bringUp();
+    expect(feed(arpFrame(2, PEER_IP, OUR_IP, false))).toBe(C.ARP_REPLY_UNSOLICITED);
+    expect(arpState(PEER_IP)).toBe(FREE);
+    feed(arpFrame(1, PEER_IP, OUR_IP)); // learnt from a request to us
+    // The same IP now claims another MAC in a reply: rejected, the entry keeps the old MAC.
+    const len = arpFrame(2, PEER_IP, OUR_IP, false);
+    store<u8>(rxBufSender() + 5, 0x66);
+    expect(feed(len)).toBe(C.ARP_REPLY_UNSOLICITED);
+    clearSent();
+    sendMarked(PEER_IP, 5);
+    expect(load<u8>(sent(0) + 5)).toBe(2);
+  });
+
+  it("detects another host claiming our address", () => {
+    bringUp();
+    expect(feed(arpFrame(1, OUR_IP, 0x0a000009))).toBe(C.ARP_ADDRESS_CONFLICT);
+  });
+
+  it("rejects broadcast sender hardware addresses", () => {
+    bringUp();
+    const len = arpFrame(1, PEER_IP, OUR_IP);
+    store<u8>(rxBufSender(), 0x01); // multicast sha
+    expect(feed(len)).toBe(C.ARP_BAD_SENDER);
+    expect(arpState(PEER_IP)).toBe(FREE);
+  });
+});
+
+import { rxBuf } from "../iface/netif";
+function rxBufSender(): usize {
+  return rxBuf + 14 + 8;
+}

@@ -1,0 +1,95 @@
+import { checksum, checksumAdjust, checksumOk, sumAdd, sumFold, sumPseudo } from "../wire/checksum";
+
+const buf = heap.alloc(512);
+
+// The obvious byte-pair loop of RFC 1071, as the reference.
+function reference(p: usize, len: u32): u32 {
+  let s: u32 = 0;
+  let i: u32 = 0;
+  for (; i + 1 < len; i += 2) s += (<u32>load<u8>(p + i) << 8) | <u32>load<u8>(p + i + 1);
+  if (i < len) s += <u32>load<u8>(p + i) << 8;
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return ~s & 0xffff;
+}
+
+function fill(pattern: u32, len: u32): void {
+  let x = pattern;
+  for (let i: u32 = 0; i < len; i++) {
+    x = x * 1103515245 + 12345;
+    store<u8>(buf + i, <u8>(x >> 16));
+  }
+}
+
+describe("Internet checksum (RFC 1071)", () => {
+  it("matches the RFC 1071 §3 example", () => {
+    const bytes: u8[] = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+    for (let i = 0; i < 8; i++) store<u8>(buf + i, bytes[i]);
+    expect(sumFold(sumAdd(0, buf, 8))).toBe(0xddf2);
+    expect(checksum(buf, 8)).toBe(0x220d);
+  });
+
+  it("handles all zeros and all ones", () => {
+    memory.fill(buf, 0, 64);
+    expect(checksum(buf, 64)).toBe(0xffff);
+    expect(checksum(buf, 0)).toBe(0xffff);
+    memory.fill(buf, 0xff, 64);
+    expect(checksum(buf, 64)).toBe(0);
+    expect(checksum(buf, 63)).toBe(0x00ff); // odd: 0xff00 is the last word
+    expect(checksumOk(buf, 64)).toBe(true); // 0xffff sums are the negative zero
+  });
+
+  it("equals the byte-pair reference for every length 0..300 and every alignment", () => {
+    for (let off: u32 = 0; off < 8; off++) {
+      fill(off * 31 + 7, 310);
+      for (let len: u32 = 0; len <= 300; len++) {
+        const got = checksum(buf + off, len);
+        const want = reference(buf + off, len);
+        if (got != want) {
+          expect(got).toBe(want, "len " + len.toString() + " off " + off.toString());
+          return;
+        }
+      }
+    }
+  });
+
+  it("carries correctly over many all-ones words (deferred carries)", () => {
+    memory.fill(buf, 0xff, 512);
+    store<u8>(buf + 100, 0xfe);
+    expect(checksum(buf, 512)).toBe(reference(buf, 512));
+    expect(checksum(buf, 511)).toBe(reference(buf, 511));
+  });
+
+  it("verifies a stored checksum, and notices one flipped bit", () => {
+    fill(99, 40);
+    store<u16>(buf + 10, 0);
+    const c = checksum(buf, 40);
+    store<u8>(buf + 10, <u8>(c >> 8));
+    store<u8>(buf + 11, <u8>c);
+    expect(checksumOk(buf, 40)).toBe(true);
+    store<u8>(buf + 17, load<u8>(buf + 17) ^ 0x10);
+    expect(checksumOk(buf, 40)).toBe(false);
+  });
+
+  it("sums a pseudo-header like the same bytes in memory", () => {
+    // 10.0.0.1 -> 10.0.0.2, proto 6, length 0x1234 as 12 bytes in network order
+    const b: u8[] = [10, 0, 0, 1, 10, 0, 0, 2, 0, 6, 0x12, 0x34];
+    for (let i = 0; i < 12; i++) store<u8>(buf + i, b[i]);
+    expect(sumFold(sumPseudo(0x0a000001, 0x0a000002, 6, 0x1234))).toBe(sumFold(sumAdd(0, buf, 12)));
+  });
+
+  it("adjusts incrementally like a recomputation (RFC 1624)", () => {
+    for (let k: u32 = 0; k < 50; k++) {
+      fill(k, 64);
+      store<u16>(buf + 2, 0);
+      const old = checksum(buf, 64);
+      const oldWord = (<u32>load<u8>(buf) << 8) | load<u8>(buf + 1);
+      const newWord = (oldWord * 7 + k) & 0xffff;
+      store<u8>(buf, <u8>(newWord >> 8));
+      store<u8>(buf + 1, <u8>newWord);
+      const adjusted = checksumAdjust(old, oldWord, newWord);
+      store<u8>(buf + 2, <u8>(adjusted >> 8));
+      store<u8>(buf + 3, <u8>adjusted);
+      expect(checksumOk(buf, 64)).toBe(true);
+    }
+  });
+});

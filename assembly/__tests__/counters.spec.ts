@@ -1,0 +1,25 @@
+import { C, countersInit, counterKind, counterNamePtr, KIND_EVENT, KIND_RX_DELIVERED, KIND_RX_DROP } from "../support/counters";
+
+function name(c: C): string {
+  const p = counterNamePtr(<u32>c);
+  let n = 0;
+  while (load<u8>(p + n)) n++;
+  return String.UTF8.decodeUnsafe(p, n);
+}
+
+describe("counters", () => {
+  it("has one name per counter, in enum order", () => {
+    expect(countersInit()).toBe(<i32>C.COUNT);
+    expect(name(C.RX_FRAMES)).toBe("rx_frames");
+    expect(name(C.ICMP_ECHO_REQUESTS_SENT)).toBe("icmp_echo_requests_sent");
+    expect(name(C.ARP_REQUEST_ANSWERED)).toBe("arp_request_answered");
+    expect(name(C.ETH_TOO_SHORT)).toBe("eth_too_short");
+    expect(name(C.IP_BAD_CHECKSUM)).toBe("ip_bad_checksum");
+    expect(name(<C>(<i32>C.COUNT - 1))).toBe("icmp_unknown_type");
+  });
+  it("knows delivered, dropped and event counters apart", () => {
+    expect(counterKind(<u32>C.TX_FRAMES)).toBe(KIND_EVENT);
+    expect(counterKind(<u32>C.ICMP_ECHO_ANSWERED)).toBe(KIND_RX_DELIVERED);
+    expect(counterKind(<u32>C.IP_FRAGMENT_DROPPED)).toBe(KIND_RX_DROP);
+  });
+});
