@@ -1,0 +1,54 @@
+# wasmip: `make run` (the simulated demo) and `make test` (every test) set themselves up.
+SHELL := /bin/bash
+BIN := node_modules/.bin
+AS_SOURCES := $(shell find assembly -name '*.ts' -not -path '*/__tests__/*')
+TSX := node --import tsx
+
+.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean
+
+all: build
+
+# npm packages exactly as package-lock.json pins them; re-run when the lock file changes.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json
+
+# Debian packages for the real-peer tests (root only; quiet when all are present).
+sysdeps:
+	@bash scripts/install-deps.sh
+
+build/wasmip.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.json
+	@mkdir -p build
+	$(BIN)/asc assembly/index.ts --target release
+
+build/wasmip.debug.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.json
+	@mkdir -p build
+	$(BIN)/asc assembly/index.ts --target debug
+
+build/tap-bridge: host/tap-bridge.c
+	@mkdir -p build
+	gcc -O2 -Wall -Wextra -o $@ $<
+
+build: build/wasmip.wasm build/wasmip.debug.wasm build/tap-bridge
+
+run: deps build
+	$(TSX) host/cli.ts sim --pcap build/demo.pcap
+
+tap: deps build sysdeps
+	$(TSX) host/cli.ts tap
+
+typecheck: deps
+	$(BIN)/tsc --noEmit -p tsconfig.json
+
+test-as: deps
+	$(BIN)/asp --config as-pect.config.js
+
+test-host: deps build sysdeps
+	$(TSX) --test --test-reporter=spec tests/host/*.test.ts
+
+test: deps build sysdeps typecheck test-as test-host
+
+clean:
+	rm -rf build
