@@ -164,3 +164,13 @@ import { rxBuf } from "../iface/netif";
 function rxBufSender(): usize {
   return rxBuf + 14 + 8;
 }
+
+describe("ARP sender checks", () => {
+  it("rejects another address claimed at our own MAC", () => {
+    bringUp();
+    const len = arpFrame(1, PEER_IP, OUR_IP);
+    store<u8>(rxBufSender() + 5, 0x01); // sha = 02:00:00:00:00:01, ours
+    expect(feed(len)).toBe(C.ARP_BAD_SENDER);
+    expect(arpState(PEER_IP)).toBe(FREE);
+  });
+});

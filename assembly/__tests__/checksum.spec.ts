@@ -77,6 +77,19 @@ describe("Internet checksum (RFC 1071)", () => {
     expect(sumFold(sumPseudo(0x0a000001, 0x0a000002, 6, 0x1234))).toBe(sumFold(sumAdd(0, buf, 12)));
   });
 
+  it("adjusts an all-zero message to a checksum that verifies", () => {
+    // An echo request with id 0, seq 0 and no payload: checksum 0xf7ff; as a reply all words are 0.
+    memory.fill(buf, 0, 8);
+    store<u8>(buf, 8);
+    const req = checksum(buf, 8);
+    expect(req).toBe(0xf7ff);
+    store<u8>(buf, 0);
+    const adjusted = checksumAdjust(req, 0x0800, 0);
+    store<u8>(buf + 2, <u8>(adjusted >> 8));
+    store<u8>(buf + 3, <u8>adjusted);
+    expect(checksumOk(buf, 8)).toBe(true);
+  });
+
   it("adjusts incrementally like a recomputation (RFC 1624)", () => {
     for (let k: u32 = 0; k < 50; k++) {
       fill(k, 64);

@@ -78,8 +78,9 @@ export function pingSend(dst: u32, seq: u32, size: u32): i32 {
     logU32(seq);
     logEnd(INFO);
   }
-  count(C.ICMP_ECHO_REQUESTS_SENT);
-  return ipv4Output(txBuf, ICMP_LEN + size, PROTO_ICMP, dst);
+  const r = ipv4Output(txBuf, ICMP_LEN + size, PROTO_ICMP, dst);
+  if (r == 0) count(C.ICMP_ECHO_REQUESTS_SENT);
+  return r;
 }
 
 /** Round trip of the reply to seq in ms, -1 if none (yet). */

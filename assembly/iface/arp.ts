@@ -214,8 +214,9 @@ export function arpInput(p: usize, len: u32): C {
   if (macIsMulticast(sha) || macIsZero(sha) || isMulticastOrReserved(rx.spa) || isBroadcast(rx.spa)) {
     return C.ARP_BAD_SENDER;
   }
+  const ourMac = rx.sha0 == macW0 && rx.sha4 == macW4;
   if (ipAddr != 0 && rx.spa == ipAddr) {
-    if (rx.sha0 == macW0 && rx.sha4 == macW4) return C.ARP_NOT_FOR_US; // our own, looped back
+    if (ourMac) return C.ARP_NOT_FOR_US; // our own, looped back
     if (logOn(WARN)) {
       logStart("arp: address conflict: ");
       logIp(ipAddr);
@@ -225,6 +226,8 @@ export function arpInput(p: usize, len: u32): C {
     }
     return C.ARP_ADDRESS_CONFLICT;
   }
+  // Another address at our MAC would make us send frames to ourselves.
+  if (ourMac) return C.ARP_BAD_SENDER;
   const forUs = ipAddr != 0 && rx.tpa == ipAddr;
   const i = rx.spa != 0 ? find(rx.spa) : -1;
 

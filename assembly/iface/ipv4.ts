@@ -72,13 +72,12 @@ export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32): i32 {
   tx.fragmentOffset = 0;
   tx.payloadLen = plen;
   tx.emit(frame + ETH_LEN);
-  count(C.IP_SENT);
   const len = PAYLOAD_OFFSET + plen;
-  if (bcast) {
-    ethernetSend(frame, len, 0xffffffff, 0xffff, TYPE_IPV4);
-    return OK;
-  }
-  return arpOutput(frame, len, nextHop, TYPE_IPV4);
+  let r = OK;
+  if (bcast) ethernetSend(frame, len, 0xffffffff, 0xffff, TYPE_IPV4);
+  else r = arpOutput(frame, len, nextHop, TYPE_IPV4);
+  if (r == OK) count(C.IP_SENT);
+  return r;
 }
 
 export { BROADCAST };

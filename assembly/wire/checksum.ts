@@ -62,10 +62,15 @@ export function checksumOk(p: usize, len: u32): bool {
   return sumFold(sumAdd(0, p, len)) == 0xffff;
 }
 
-/** Incremental update (RFC 1624 eqn. 3): HC' = ~(~HC + ~m + m'), all 16-bit network-order values. */
+/**
+ * Incremental update (RFC 1624 eqn. 3): HC' = ~(~HC + ~m + m'), all 16-bit network-order values.
+ * Eqn. 3 yields 0x0000 where the data sums to +0 (all zero), which a receiver's sum check rejects;
+ * 0xffff is the same ones' complement value and always verifies, so it is returned instead.
+ */
 export function checksumAdjust(hc: u32, oldWord: u32, newWord: u32): u32 {
   let s: u32 = (~hc & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);
   s = (s & 0xffff) + (s >> 16);
   s = (s & 0xffff) + (s >> 16);
-  return ~s & 0xffff;
+  const r = ~s & 0xffff;
+  return r == 0 ? 0xffff : r;
 }

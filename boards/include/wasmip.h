@@ -93,6 +93,9 @@ typedef uint32_t (*wasmip_counter_kind_fn)(uint32_t id);
 #define WASMIP_COUNTER_RX_DROP      1u /* a received frame dropped, for the reason in the name */
 #define WASMIP_COUNTER_EVENT        2u /* anything else: frames sent, retries, cache events */
 
+/* set_log_level(level): phy.log receives lines at this level and more severe (default INFO). */
+typedef void (*wasmip_set_log_level_fn)(uint32_t level);
+
 /* memory_used() -> bytes of linear memory the core uses (static data; it never allocates). */
 typedef uint32_t (*wasmip_memory_used_fn)(void);
 

@@ -1,0 +1,148 @@
+#!/usr/bin/env -S npx tsx
+// The `wasmip` command: run the simulated demo, or bridge a board to a TAP interface.
+import { parseArgs } from "node:util";
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { runDemo, type DemoOptions } from "./demo.ts";
+
+const HELP = `usage: wasmip <command> [flags]
+
+commands:
+  sim         two boards on an emulated switch in virtual time; A (10.0.0.1) pings B (10.0.0.2)
+  tap         bridge a board to a Linux TAP interface (see: wasmip tap --help)
+  help        show this help
+
+sim flags:
+  --seed N        PRNG seed; the same seed gives the same run and pcap (default 1)
+  --count N       echo requests to send, one per second of virtual time (default 10)
+  --size N        ICMP payload bytes (default 56)
+  --pcap FILE     write every transmitted frame to FILE (classic pcap, Ethernet)
+  --wasm FILE     firmware module (default build/wasmip.wasm)
+  --verbose       also print debug log lines
+impairments of A's link, each direction (probabilities: 0..1 or a percentage like 20%):
+  --loss P        drop probability (default 20%)
+  --dup P         duplication probability (default 0)
+  --reorder P     probability a frame is held back 10 ms so later ones overtake it (default 0)
+  --corrupt P     probability one bit after the Ethernet header is flipped (default 0)
+  --mtu N         drop frames whose payload exceeds N bytes (default: no limit)
+  --delay MS      propagation delay, both boards' links (default 1)
+  --jitter MS     uniform extra delay in [0, MS), both boards' links (default 0)
+`;
+
+export class UsageError extends Error {}
+
+function parseProbability(name: string, s: string): number {
+  const pct = s.endsWith("%");
+  const v = Number(pct ? s.slice(0, -1) : s);
+  const p = pct ? v / 100 : v;
+  if (s.trim() === "" || !Number.isFinite(v) || p < 0 || p > 1)
+    throw new UsageError(`--${name}: expected a probability in 0..1 or a percentage like 20%, got '${s}'`);
+  return p;
+}
+
+function parseNumber(name: string, s: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number {
+  const v = Number(s);
+  const { integer = false, min = 0, max = Number.MAX_SAFE_INTEGER } = opts;
+  if (s.trim() === "" || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max)
+    throw new UsageError(`--${name}: expected ${integer ? "an integer" : "a number"} in ${min}..${max}, got '${s}'`);
+  return v;
+}
+
+/** Parse `sim` flags into demo options. Throws UsageError on anything unknown or malformed. */
+export function parseSimArgs(args: string[]): DemoOptions & { help: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        seed: { type: "string" },
+        count: { type: "string" },
+        size: { type: "string" },
+        pcap: { type: "string" },
+        wasm: { type: "string" },
+        loss: { type: "string" },
+        dup: { type: "string" },
+        reorder: { type: "string" },
+        corrupt: { type: "string" },
+        delay: { type: "string" },
+        jitter: { type: "string" },
+        mtu: { type: "string" },
+        verbose: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const o: DemoOptions & { help: boolean } = { help: values.help ?? false, verbose: values.verbose ?? false };
+  if (values.seed !== undefined) o.seed = parseNumber("seed", values.seed, { integer: true, max: 0xffffffff });
+  if (values.count !== undefined) o.count = parseNumber("count", values.count, { integer: true, max: 65535 });
+  if (values.size !== undefined) o.size = parseNumber("size", values.size, { integer: true, max: 65507 });
+  if (values.pcap !== undefined) o.pcap = values.pcap;
+  if (values.wasm !== undefined) o.wasm = values.wasm;
+  if (values.loss !== undefined) o.loss = parseProbability("loss", values.loss);
+  if (values.dup !== undefined) o.duplicate = parseProbability("dup", values.dup);
+  if (values.reorder !== undefined) o.reorder = parseProbability("reorder", values.reorder);
+  if (values.corrupt !== undefined) o.corrupt = parseProbability("corrupt", values.corrupt);
+  if (values.delay !== undefined) o.delay = parseNumber("delay", values.delay, { max: 3_600_000 });
+  if (values.jitter !== undefined) o.jitter = parseNumber("jitter", values.jitter, { max: 3_600_000 });
+  if (values.mtu !== undefined) o.mtu = parseNumber("mtu", values.mtu, { integer: true, max: 65535 });
+  return o;
+}
+
+/** Run the command line; returns the exit code (0 ok, 1 failure, 2 usage error). */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(HELP);
+        return cmd === undefined ? 2 : 0;
+      case "sim": {
+        const o = parseSimArgs(rest);
+        if (o.help) {
+          process.stdout.write(HELP);
+          return 0;
+        }
+        const summary = runDemo(o);
+        return summary.received > 0 || summary.transmitted === 0 ? 0 : 1;
+      }
+      case "tap": {
+        const { tapCommand } = await import("./tap.ts");
+        return await tapCommand(rest);
+      }
+      default:
+        throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`wasmip: ${e.message}\nRun 'wasmip --help' for usage.\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function invokedDirectly(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      process.stderr.write(`wasmip: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

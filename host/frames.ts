@@ -1,0 +1,335 @@
+// Builders and parsers for the frames wasmip speaks: Ethernet II, ARP, IPv4, ICMP echo.
+// Addresses are given as strings ("10.0.0.1", "02:00:00:00:00:01") or raw values; all
+// multi-byte fields are network byte order on the wire.
+import { ipToU32, parseMac, u32ToIp, formatMac } from "./board.ts";
+
+export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_ARP = 0x0806;
+export const ETHERTYPE_IPV6 = 0x86dd;
+export const ETHERTYPE_VLAN = 0x8100;
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+export const ARP_REQUEST = 1;
+export const ARP_REPLY = 2;
+export const ICMP_ECHO_REPLY = 0;
+export const ICMP_ECHO_REQUEST = 8;
+export const ETH_HEADER = 14;
+export const ETH_MIN_FRAME = 60; // without FCS
+export const ETH_MAX_FRAME = 1514;
+
+export const BROADCAST_MAC = "ff:ff:ff:ff:ff:ff";
+
+export type Mac = string | Uint8Array;
+export type Ip = string | number;
+
+export function macBytes(mac: Mac): Uint8Array {
+  return typeof mac === "string" ? parseMac(mac) : mac.slice(0, 6);
+}
+
+export function ipNumber(ip: Ip): number {
+  return typeof ip === "string" ? ipToU32(ip) : ip >>> 0;
+}
+
+/** The Internet checksum (RFC 1071) of `data`, folded and complemented. */
+export function internetChecksum(data: Uint8Array, initial = 0): number {
+  let sum = initial;
+  const n = data.length;
+  for (let i = 0; i + 1 < n; i += 2) sum += (data[i] << 8) | data[i + 1];
+  if (n & 1) sum += data[n - 1] << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return ~sum & 0xffff;
+}
+
+function put16(b: Uint8Array, off: number, v: number): void {
+  b[off] = (v >>> 8) & 255;
+  b[off + 1] = v & 255;
+}
+
+function put32(b: Uint8Array, off: number, v: number): void {
+  put16(b, off, v >>> 16);
+  put16(b, off + 2, v & 0xffff);
+}
+
+export function get16(b: Uint8Array, off: number): number {
+  return (b[off] << 8) | b[off + 1];
+}
+
+export function get32(b: Uint8Array, off: number): number {
+  return ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
+}
+
+export interface EthernetOptions {
+  dst: Mac;
+  src: Mac;
+  type: number;
+  payload: Uint8Array;
+  pad?: boolean; // pad to the 60-byte minimum (default true)
+}
+
+export function ethernet(o: EthernetOptions): Uint8Array {
+  const len = ETH_HEADER + o.payload.length;
+  const f = new Uint8Array(o.pad === false ? len : Math.max(len, ETH_MIN_FRAME));
+  f.set(macBytes(o.dst), 0);
+  f.set(macBytes(o.src), 6);
+  put16(f, 12, o.type);
+  f.set(o.payload, ETH_HEADER);
+  return f;
+}
+
+export interface ArpOptions {
+  op: number;
+  sha: Mac;
+  spa: Ip;
+  tha?: Mac; // default 00:00:00:00:00:00
+  tpa: Ip;
+  htype?: number; // 1 (Ethernet)
+  ptype?: number; // 0x0800
+  hlen?: number; // 6
+  plen?: number; // 4
+}
+
+/** An ARP packet (28 bytes for Ethernet/IPv4). */
+export function arp(o: ArpOptions): Uint8Array {
+  const p = new Uint8Array(28);
+  put16(p, 0, o.htype ?? 1);
+  put16(p, 2, o.ptype ?? ETHERTYPE_IPV4);
+  p[4] = o.hlen ?? 6;
+  p[5] = o.plen ?? 4;
+  put16(p, 6, o.op);
+  p.set(macBytes(o.sha), 8);
+  put32(p, 14, ipNumber(o.spa));
+  p.set(o.tha ? macBytes(o.tha) : new Uint8Array(6), 18);
+  put32(p, 24, ipNumber(o.tpa));
+  return p;
+}
+
+export interface Ipv4Options {
+  src: Ip;
+  dst: Ip;
+  protocol: number;
+  payload: Uint8Array;
+  ttl?: number; // 64
+  id?: number;
+  tos?: number;
+  df?: boolean;
+  mf?: boolean;
+  fragOffset?: number; // in 8-byte units
+  options?: Uint8Array; // padded with zeros to a multiple of 4
+}
+
+/** An IPv4 packet with a correct header checksum. */
+export function ipv4(o: Ipv4Options): Uint8Array {
+  const optLen = o.options ? (o.options.length + 3) & ~3 : 0;
+  const hl = 20 + optLen;
+  const p = new Uint8Array(hl + o.payload.length);
+  p[0] = 0x40 | (hl >>> 2);
+  p[1] = o.tos ?? 0;
+  put16(p, 2, p.length);
+  put16(p, 4, o.id ?? 0);
+  put16(p, 6, (o.df ? 0x4000 : 0) | (o.mf ? 0x2000 : 0) | ((o.fragOffset ?? 0) & 0x1fff));
+  p[8] = o.ttl ?? 64;
+  p[9] = o.protocol;
+  put32(p, 12, ipNumber(o.src));
+  put32(p, 16, ipNumber(o.dst));
+  if (o.options) p.set(o.options, 20);
+  p.set(o.payload, hl);
+  fixIpv4Checksum(p);
+  return p;
+}
+
+/** Recompute the header checksum of the IPv4 packet at `off` in `b`, using its IHL as is. */
+export function fixIpv4Checksum(b: Uint8Array, off = 0): void {
+  const hl = Math.min((b[off] & 15) * 4, b.length - off);
+  if (hl < 12) return;
+  put16(b, off + 10, 0);
+  put16(b, off + 10, internetChecksum(b.subarray(off, off + hl)));
+}
+
+export interface IcmpEchoOptions {
+  type?: number; // ICMP_ECHO_REQUEST
+  code?: number;
+  id: number;
+  seq: number;
+  payload?: Uint8Array | number; // bytes, or a length filled with a pattern
+}
+
+/** An ICMP echo request/reply message with a correct checksum. */
+export function icmpEcho(o: IcmpEchoOptions): Uint8Array {
+  const data = typeof o.payload === "number" ? pattern(o.payload) : (o.payload ?? new Uint8Array(0));
+  const m = new Uint8Array(8 + data.length);
+  m[0] = o.type ?? ICMP_ECHO_REQUEST;
+  m[1] = o.code ?? 0;
+  put16(m, 4, o.id);
+  put16(m, 6, o.seq);
+  m.set(data, 8);
+  put16(m, 2, internetChecksum(m));
+  return m;
+}
+
+/** Recompute the checksum of an ICMP message in place. */
+export function fixIcmpChecksum(m: Uint8Array): void {
+  if (m.length < 4) return;
+  put16(m, 2, 0);
+  put16(m, 2, internetChecksum(m));
+}
+
+/** Bytes 0x10, 0x11, ... like ping's default payload. */
+export function pattern(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (0x10 + i) & 255;
+  return b;
+}
+
+// ---- Whole-frame conveniences ----------------------------------------------------------------
+
+export function arpRequestFrame(o: { srcMac: Mac; srcIp: Ip; targetIp: Ip; dstMac?: Mac }): Uint8Array {
+  return ethernet({
+    dst: o.dstMac ?? BROADCAST_MAC,
+    src: o.srcMac,
+    type: ETHERTYPE_ARP,
+    payload: arp({ op: ARP_REQUEST, sha: o.srcMac, spa: o.srcIp, tpa: o.targetIp }),
+  });
+}
+
+export function arpReplyFrame(o: { srcMac: Mac; srcIp: Ip; dstMac: Mac; dstIp: Ip }): Uint8Array {
+  return ethernet({
+    dst: o.dstMac,
+    src: o.srcMac,
+    type: ETHERTYPE_ARP,
+    payload: arp({ op: ARP_REPLY, sha: o.srcMac, spa: o.srcIp, tha: o.dstMac, tpa: o.dstIp }),
+  });
+}
+
+export function icmpEchoFrame(o: {
+  srcMac: Mac;
+  dstMac: Mac;
+  srcIp: Ip;
+  dstIp: Ip;
+  id: number;
+  seq: number;
+  payload?: Uint8Array | number;
+  type?: number;
+  ttl?: number;
+}): Uint8Array {
+  return ethernet({
+    dst: o.dstMac,
+    src: o.srcMac,
+    type: ETHERTYPE_IPV4,
+    payload: ipv4({
+      src: o.srcIp,
+      dst: o.dstIp,
+      protocol: IPPROTO_ICMP,
+      ttl: o.ttl,
+      payload: icmpEcho({ type: o.type, id: o.id, seq: o.seq, payload: o.payload }),
+    }),
+  });
+}
+
+// ---- Parsers (lenient: they describe what is there, they do not validate) ------------------
+
+export interface EthernetHeader {
+  dst: string;
+  src: string;
+  type: number;
+  payload: Uint8Array;
+}
+
+export function parseEthernet(f: Uint8Array): EthernetHeader | undefined {
+  if (f.length < ETH_HEADER) return undefined;
+  return { dst: formatMac(f.subarray(0, 6)), src: formatMac(f.subarray(6, 12)), type: get16(f, 12), payload: f.subarray(ETH_HEADER) };
+}
+
+export interface ArpPacket {
+  op: number;
+  sha: string;
+  spa: string;
+  tha: string;
+  tpa: string;
+}
+
+export function parseArp(p: Uint8Array): ArpPacket | undefined {
+  if (p.length < 28) return undefined;
+  return {
+    op: get16(p, 6),
+    sha: formatMac(p.subarray(8, 14)),
+    spa: u32ToIp(get32(p, 14)),
+    tha: formatMac(p.subarray(18, 24)),
+    tpa: u32ToIp(get32(p, 24)),
+  };
+}
+
+export interface Ipv4Packet {
+  ihl: number;
+  totalLength: number;
+  id: number;
+  flags: number;
+  fragOffset: number;
+  ttl: number;
+  protocol: number;
+  src: string;
+  dst: string;
+  checksumOk: boolean;
+  payload: Uint8Array; // bounded by total length and the buffer
+}
+
+export function parseIpv4(p: Uint8Array): Ipv4Packet | undefined {
+  if (p.length < 20 || p[0] >>> 4 !== 4) return undefined;
+  const ihl = p[0] & 15;
+  const total = get16(p, 2);
+  const hl = ihl * 4;
+  return {
+    ihl,
+    totalLength: total,
+    id: get16(p, 4),
+    flags: p[6] >>> 5,
+    fragOffset: get16(p, 6) & 0x1fff,
+    ttl: p[8],
+    protocol: p[9],
+    src: u32ToIp(get32(p, 12)),
+    dst: u32ToIp(get32(p, 16)),
+    checksumOk: hl >= 20 && hl <= p.length && internetChecksum(p.subarray(0, hl)) === 0,
+    payload: p.subarray(Math.min(hl, p.length), Math.min(Math.max(total, hl), p.length)),
+  };
+}
+
+export interface IcmpMessage {
+  type: number;
+  code: number;
+  id: number;
+  seq: number;
+  checksumOk: boolean;
+  data: Uint8Array;
+}
+
+export function parseIcmp(m: Uint8Array): IcmpMessage | undefined {
+  if (m.length < 8) return undefined;
+  return { type: m[0], code: m[1], id: get16(m, 4), seq: get16(m, 6), checksumOk: internetChecksum(m) === 0, data: m.subarray(8) };
+}
+
+/** A one-line description of a frame, for logs and test failures. */
+export function describeFrame(f: Uint8Array): string {
+  const eth = parseEthernet(f);
+  if (!eth) return `runt (${f.length} bytes)`;
+  const head = `${eth.src} > ${eth.dst}`;
+  if (eth.type === ETHERTYPE_ARP) {
+    const a = parseArp(eth.payload);
+    if (!a) return `${head} ARP (truncated)`;
+    if (a.op === ARP_REQUEST) return `${head} ARP who-has ${a.tpa} tell ${a.spa}`;
+    if (a.op === ARP_REPLY) return `${head} ARP ${a.spa} is-at ${a.sha}`;
+    return `${head} ARP op ${a.op}`;
+  }
+  if (eth.type === ETHERTYPE_IPV4) {
+    const ip = parseIpv4(eth.payload);
+    if (!ip) return `${head} IPv4 (malformed)`;
+    const base = `${head} ${ip.src} > ${ip.dst}`;
+    if (ip.protocol === IPPROTO_ICMP) {
+      const m = parseIcmp(ip.payload);
+      if (m && (m.type === ICMP_ECHO_REQUEST || m.type === ICMP_ECHO_REPLY))
+        return `${base} ICMP echo ${m.type === ICMP_ECHO_REQUEST ? "request" : "reply"} id ${m.id} seq ${m.seq} len ${m.data.length}`;
+      return `${base} ICMP type ${m?.type ?? "?"}`;
+    }
+    return `${base} proto ${ip.protocol} len ${ip.totalLength}`;
+  }
+  return `${head} ethertype 0x${eth.type.toString(16).padStart(4, "0")} len ${f.length}`;
+}

@@ -1,0 +1,551 @@
+// The emulated PHY in virtual time: boards (host/board.ts) on learning Ethernet switches,
+// connected by impaired links, driven by one deterministic event queue. Nothing sleeps:
+// virtual time jumps to the next event. Every random decision comes from a PRNG stream forked
+// by name from the simulation seed, so one seed always gives the same event sequence.
+import { Board, type BoardOptions, type LogLevel } from "./board.ts";
+import { Prng } from "./prng.ts";
+
+// ---- Event queue -----------------------------------------------------------------------------
+
+interface SimEvent {
+  time: number;
+  seq: number;
+  run: () => void;
+  cancelled: boolean;
+}
+
+/** A binary min-heap ordered by (time, insertion sequence): equal times run in FIFO order. */
+class EventQueue {
+  private readonly heap: SimEvent[] = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(time: number, run: () => void): SimEvent {
+    const ev: SimEvent = { time, seq: this.seq++, run, cancelled: false };
+    const h = this.heap;
+    h.push(ev);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(ev, h[parent])) break;
+      h[i] = h[parent];
+      i = parent;
+    }
+    h[i] = ev;
+    return ev;
+  }
+
+  /** The earliest live event, without removing it (cancelled ones are discarded on the way). */
+  peek(): SimEvent | undefined {
+    while (this.heap.length > 0 && this.heap[0].cancelled) this.pop();
+    return this.heap[0];
+  }
+
+  pop(): SimEvent | undefined {
+    const h = this.heap;
+    if (h.length === 0) return undefined;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const r = l + 1;
+        const c = r < h.length && before(h[r], h[l]) ? r : l;
+        if (!before(h[c], last)) break;
+        h[i] = h[c];
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+}
+
+function before(a: SimEvent, b: SimEvent): boolean {
+  return a.time < b.time || (a.time === b.time && a.seq < b.seq);
+}
+
+// ---- Links -----------------------------------------------------------------------------------
+
+/** Impairments of one direction of a link. Probabilities are 0..1; times are virtual ms. */
+export interface Impairments {
+  loss?: number; // probability a frame is dropped
+  duplicate?: number; // probability a frame is delivered twice
+  reorder?: number; // probability a frame is held back by reorderDelay (so later ones overtake it)
+  reorderDelay?: number; // ms, default 10
+  delay?: number; // ms, fixed propagation delay
+  jitter?: number; // ms, uniform extra delay in [0, jitter)
+  corrupt?: number; // probability one random bit is flipped (after the Ethernet header)
+  mtu?: number; // frames whose payload (length - 14) exceeds this are dropped
+}
+
+/** Impairments for both directions, optionally overridden per direction. */
+export interface LinkOptions extends Impairments {
+  toSwitch?: Impairments; // endpoint -> switch
+  fromSwitch?: Impairments; // switch -> endpoint
+}
+
+export interface DirectionStats {
+  offered: number; // frames put on this direction
+  delivered: number; // frames (copies included) that came out of it
+  lost: number;
+  mtuDropped: number;
+  duplicated: number;
+  reordered: number;
+  corrupted: number;
+}
+
+function emptyStats(): DirectionStats {
+  return { offered: 0, delivered: 0, lost: 0, mtuDropped: 0, duplicated: 0, reordered: 0, corrupted: 0 };
+}
+
+function checkImpairments(im: Impairments, what: string): Required<Impairments> {
+  const out: Required<Impairments> = {
+    loss: im.loss ?? 0,
+    duplicate: im.duplicate ?? 0,
+    reorder: im.reorder ?? 0,
+    reorderDelay: im.reorderDelay ?? 10,
+    delay: im.delay ?? 0,
+    jitter: im.jitter ?? 0,
+    corrupt: im.corrupt ?? 0,
+    mtu: im.mtu ?? Infinity,
+  };
+  for (const k of ["loss", "duplicate", "reorder", "corrupt"] as const)
+    if (!(out[k] >= 0 && out[k] <= 1)) throw new RangeError(`${what}: ${k} must be a probability in 0..1, got ${out[k]}`);
+  for (const k of ["reorderDelay", "delay", "jitter", "mtu"] as const)
+    if (!(out[k] >= 0)) throw new RangeError(`${what}: ${k} must be >= 0, got ${out[k]}`);
+  return out;
+}
+
+/** One direction of a link: applies its impairments and schedules deliveries. */
+export class LinkDirection {
+  readonly stats: DirectionStats = emptyStats();
+  private im: Required<Impairments>;
+
+  constructor(
+    readonly name: string,
+    private readonly sim: Simulator,
+    private readonly rng: Prng,
+    impairments: Impairments,
+    private readonly deliver: (frame: Uint8Array) => void,
+  ) {
+    this.im = checkImpairments(impairments, name);
+  }
+
+  get impairments(): Readonly<Required<Impairments>> {
+    return this.im;
+  }
+
+  set impairments(im: Impairments) {
+    this.im = checkImpairments(im, this.name);
+  }
+
+  send(frame: Uint8Array): void {
+    const im = this.im;
+    const s = this.stats;
+    s.offered++;
+    if (frame.length - 14 > im.mtu) {
+      s.mtuDropped++;
+      return;
+    }
+    if (this.rng.chance(im.loss)) {
+      s.lost++;
+      return;
+    }
+    const copies = this.rng.chance(im.duplicate) ? 2 : 1;
+    if (copies === 2) s.duplicated++;
+    for (let i = 0; i < copies; i++) {
+      let f = frame;
+      if (this.rng.chance(im.corrupt)) {
+        // Past the Ethernet header: damage a real FCS would catch anyway, placed where the
+        // stack's own checksums have to catch it.
+        const start = frame.length > 14 ? 14 : 0;
+        if (frame.length > 0) {
+          f = frame.slice();
+          const bit = this.rng.nextInt((f.length - start) * 8);
+          f[start + (bit >>> 3)] ^= 1 << (bit & 7);
+          s.corrupted++;
+        }
+      }
+      let d = im.delay + this.rng.nextFloat() * im.jitter;
+      if (this.rng.chance(im.reorder)) {
+        d += im.reorderDelay;
+        s.reordered++;
+      }
+      this.sim.at(this.sim.now + d, () => {
+        s.delivered++;
+        this.deliver(f);
+      });
+    }
+  }
+}
+
+/** A full-duplex cable between an endpoint (board, test, TAP bridge) and a switch port. */
+export class Link {
+  readonly toSwitch: LinkDirection;
+  readonly fromSwitch: LinkDirection;
+
+  constructor(
+    readonly name: string,
+    sim: Simulator,
+    opts: LinkOptions,
+    toSwitch: (frame: Uint8Array) => void,
+    fromSwitch: (frame: Uint8Array) => void,
+  ) {
+    const { toSwitch: up, fromSwitch: down, ...both } = opts;
+    this.toSwitch = new LinkDirection(`${name}>switch`, sim, sim.prng.fork(`link:${name}:toSwitch`), { ...both, ...up }, toSwitch);
+    this.fromSwitch = new LinkDirection(`switch>${name}`, sim, sim.prng.fork(`link:${name}:fromSwitch`), { ...both, ...down }, fromSwitch);
+  }
+
+  /** Replace the impairments of both directions (same shape as at creation). */
+  setImpairments(opts: LinkOptions): void {
+    const { toSwitch: up, fromSwitch: down, ...both } = opts;
+    this.toSwitch.impairments = { ...both, ...up };
+    this.fromSwitch.impairments = { ...both, ...down };
+  }
+
+  /** Both directions added up. */
+  totals(): DirectionStats {
+    const t = emptyStats();
+    for (const d of [this.toSwitch.stats, this.fromSwitch.stats])
+      for (const k of Object.keys(t) as (keyof DirectionStats)[]) t[k] += d[k];
+    return t;
+  }
+}
+
+// ---- Switch ----------------------------------------------------------------------------------
+
+export interface SwitchPort {
+  readonly index: number;
+  readonly name: string;
+  readonly link: Link;
+}
+
+export interface SwitchStats {
+  received: number; // frames that reached the switch
+  forwarded: number; // frames sent to the one learned port
+  flooded: number; // broadcast, multicast or unknown unicast sent to every other port
+  filtered: number; // destination learned on the ingress port: not forwarded
+  runts: number; // shorter than an Ethernet header
+}
+
+function macKey(b: Uint8Array, off: number): number {
+  return b[off] * 2 ** 40 + b[off + 1] * 2 ** 32 + (((b[off + 2] << 24) | (b[off + 3] << 16) | (b[off + 4] << 8) | b[off + 5]) >>> 0);
+}
+
+function formatMacKey(k: number): string {
+  return k.toString(16).padStart(12, "0").replace(/(..)(?!$)/g, "$1:");
+}
+
+/** A learning Ethernet switch with no forwarding latency and no table aging. */
+export class Switch {
+  readonly ports: SwitchPort[] = [];
+  readonly stats: SwitchStats = { received: 0, forwarded: 0, flooded: 0, filtered: 0, runts: 0 };
+  private readonly table = new Map<number, number>(); // MAC -> port index
+  private readonly egress: LinkDirection[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly sim: Simulator,
+  ) {}
+
+  /** Connect an endpoint: `receive` gets the frames that come out of the link at its end. */
+  connect(name: string, receive: (frame: Uint8Array) => void, opts: LinkOptions = {}): SwitchPort {
+    const index = this.ports.length;
+    const link = new Link(name, this.sim, opts, (f) => this.ingress(index, f), receive);
+    const port: SwitchPort = { index, name, link };
+    this.ports.push(port);
+    this.egress.push(link.fromSwitch);
+    return port;
+  }
+
+  /** The port a MAC address was learned on, if any. */
+  lookup(mac: Uint8Array | string): SwitchPort | undefined {
+    const b = typeof mac === "string" ? Uint8Array.from(mac.split(":").map((x) => parseInt(x, 16))) : mac;
+    const i = this.table.get(macKey(b, 0));
+    return i === undefined ? undefined : this.ports[i];
+  }
+
+  /** The learned table as "mac -> port name", sorted by MAC. */
+  macTable(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [k, i] of [...this.table].sort((a, b) => a[0] - b[0])) out.set(formatMacKey(k), this.ports[i].name);
+    return out;
+  }
+
+  private ingress(port: number, frame: Uint8Array): void {
+    const s = this.stats;
+    s.received++;
+    if (frame.length < 14) {
+      s.runts++;
+      return;
+    }
+    if ((frame[6] & 1) === 0) this.table.set(macKey(frame, 6), port); // learn unicast sources only
+    const out = (frame[0] & 1) === 0 ? this.table.get(macKey(frame, 0)) : undefined;
+    if (out === undefined) {
+      s.flooded++;
+      for (let i = 0; i < this.egress.length; i++) if (i !== port) this.egress[i].send(frame);
+    } else if (out === port) {
+      s.filtered++;
+    } else {
+      s.forwarded++;
+      this.egress[out].send(frame);
+    }
+  }
+}
+
+// ---- Simulator -------------------------------------------------------------------------------
+
+export interface SimLogEvent {
+  time: number; // virtual ms
+  board: string;
+  level: LogLevel;
+  msg: string;
+}
+
+export interface SimOptions {
+  seed?: number; // default 1
+  startTime?: number; // virtual ms at the start, default 0
+  wasm?: string | Uint8Array; // default for boards: build/wasmip.wasm
+  log?: (e: SimLogEvent) => void;
+  maxEventsPerRun?: number; // guard against event storms, default 10 million
+}
+
+export interface SimBoardOptions extends Omit<BoardOptions, "clock" | "random" | "log" | "transmit" | "name"> {
+  name: string;
+  switch?: Switch | null; // default: the simulator's switch; null: not connected
+  link?: LinkOptions;
+}
+
+/** Anything that records frames: a PcapWriter, or a test's array. */
+export interface FrameSink {
+  write(frame: Uint8Array, timeMs: number): void;
+}
+
+/** An arbitrary endpoint on a switch port (a test, a TAP bridge). */
+export interface SimEndpoint extends SwitchPort {
+  /** Put a frame on the link towards the switch, at the current virtual time. */
+  send(frame: Uint8Array): void;
+}
+
+interface BoardState {
+  board: Board;
+  port?: SwitchPort;
+  pollEvent?: SimEvent;
+}
+
+export interface RunOptions {
+  maxTime?: number; // absolute virtual ms
+  timeout?: number; // relative to now; default 60,000 when neither is given
+}
+
+export class Simulator {
+  readonly prng: Prng;
+  readonly switch: Switch;
+  readonly switches: Switch[] = [];
+  onLog?: (e: SimLogEvent) => void;
+  private time: number;
+  private readonly queue = new EventQueue();
+  private readonly states = new Map<string, BoardState>();
+  private readonly sinks: FrameSink[] = [];
+  private readonly wasm?: string | Uint8Array;
+  private readonly maxEventsPerRun: number;
+  private driving: Board | null = null; // the board inside a sim-driven input/poll
+  private eventCount = 0;
+
+  constructor(opts: SimOptions = {}) {
+    this.prng = new Prng(opts.seed ?? 1);
+    this.time = opts.startTime ?? 0;
+    if (!Number.isFinite(this.time) || this.time < 0) throw new RangeError(`bad start time: ${opts.startTime}`);
+    this.wasm = opts.wasm;
+    this.onLog = opts.log;
+    this.maxEventsPerRun = opts.maxEventsPerRun ?? 10_000_000;
+    this.switch = this.addSwitch("sw0");
+  }
+
+  /** Virtual time in ms. Boards see `now >>> 0`. */
+  get now(): number {
+    return this.time;
+  }
+
+  /** Total events run so far (cancelled ones excluded). */
+  get events(): number {
+    return this.eventCount;
+  }
+
+  get seed(): number {
+    return this.prng.seed;
+  }
+
+  addSwitch(name = `sw${this.switches.length}`): Switch {
+    const sw = new Switch(name, this);
+    this.switches.push(sw);
+    return sw;
+  }
+
+  /** Create a board clocked by the simulator, with its own PRNG stream, and plug it in. */
+  addBoard(opts: SimBoardOptions): Board {
+    if (this.nameTaken(opts.name)) throw new Error(`duplicate board name: ${opts.name}`);
+    const { switch: sw = this.switch, link, ...boardOpts } = opts;
+    const rng = this.prng.fork(`board:${opts.name}`);
+    const state = {} as BoardState;
+    // Frames sent before the constructor returns (the gratuitous ARP of init) go out right after.
+    const early: Uint8Array[] = [];
+    const board = new Board({
+      ...boardOpts,
+      wasm: boardOpts.wasm ?? this.wasm,
+      clock: () => this.time,
+      random: () => rng.nextU32(),
+      log: (level, msg, b) => this.onLog?.({ time: this.time, board: b.name, level, msg }),
+      transmit: (frame) => (state.board ? this.boardTransmit(state, frame) : early.push(frame)),
+    });
+    state.board = board;
+    if (sw) state.port = sw.connect(opts.name, (f) => this.deliverToBoard(state, f), link);
+    this.states.set(opts.name, state);
+    for (const f of early) this.boardTransmit(state, f);
+    this.pollAt(state, this.time);
+    return board;
+  }
+
+  board(name: string): Board {
+    const s = this.states.get(name);
+    if (!s) throw new Error(`no board named ${name}`);
+    return s.board;
+  }
+
+  get boards(): Board[] {
+    return [...this.states.values()].map((s) => s.board);
+  }
+
+  /** The link of a board (or of any endpoint, by name) on its switch. */
+  linkOf(board: Board | string): Link {
+    const name = typeof board === "string" ? board : board.name;
+    const s = this.states.get(name);
+    if (s?.port) return s.port.link;
+    for (const sw of this.switches) for (const p of sw.ports) if (p.name === name) return p.link;
+    throw new Error(`${name} is not connected`);
+  }
+
+  /** Attach an arbitrary endpoint to a switch port. `receive` is called in virtual time. */
+  attach(name: string, receive: (frame: Uint8Array, timeMs: number) => void, opts: LinkOptions = {}, sw: Switch = this.switch): SimEndpoint {
+    if (this.nameTaken(name)) throw new Error(`duplicate endpoint name: ${name}`);
+    const port = sw.connect(name, (f) => receive(f.slice(), this.time), opts);
+    return {
+      ...port,
+      send: (frame: Uint8Array) => {
+        const f = frame.slice();
+        this.record(f);
+        port.link.toSwitch.send(f);
+      },
+    };
+  }
+
+  /** Record every frame put on any link by a board or endpoint. Returns a detach function. */
+  capture(sink: FrameSink): () => void {
+    this.sinks.push(sink);
+    return () => {
+      const i = this.sinks.indexOf(sink);
+      if (i >= 0) this.sinks.splice(i, 1);
+    };
+  }
+
+  /** Run `fn` at virtual time `time` (not before now). */
+  at(time: number, fn: () => void): void {
+    if (!(time >= this.time)) throw new RangeError(`cannot schedule at ${time}: now is ${this.time}`);
+    this.queue.push(time, fn);
+  }
+
+  /** Run `fn` `ms` from now. */
+  after(ms: number, fn: () => void): void {
+    this.at(this.time + ms, fn);
+  }
+
+  /** Poll a board now (e.g. after calling one of its methods directly). */
+  poke(board: Board): void {
+    const s = this.states.get(board.name);
+    if (s) this.pollAt(s, this.time);
+  }
+
+  /**
+   * Run events up to and including time `t`, then set the clock to `t`; or, with a predicate,
+   * until it holds (checked before the first event and after each) or the time limit passes.
+   * Returns whether the predicate held (always true for a time target).
+   */
+  runUntil(target: number | (() => boolean), opts: RunOptions = {}): boolean {
+    const pred = typeof target === "function" ? target : undefined;
+    const limit = pred ? (opts.maxTime ?? this.time + (opts.timeout ?? 60_000)) : (target as number);
+    if (!(limit >= this.time)) throw new RangeError(`cannot run until ${limit}: now is ${this.time}`);
+    let budget = this.maxEventsPerRun;
+    if (pred?.()) return true;
+    for (;;) {
+      const ev = this.queue.peek();
+      if (!ev || ev.time > limit) break;
+      this.queue.pop();
+      this.time = ev.time;
+      this.eventCount++;
+      ev.run();
+      if (pred?.()) return true;
+      if (--budget === 0) throw new Error(`more than ${this.maxEventsPerRun} events in one run at t=${this.time}: event storm?`);
+    }
+    this.time = limit;
+    return !pred;
+  }
+
+  runFor(ms: number): void {
+    this.runUntil(this.time + ms);
+  }
+
+  private nameTaken(name: string): boolean {
+    return this.states.has(name) || this.switches.some((s) => s.ports.some((p) => p.name === name));
+  }
+
+  private record(frame: Uint8Array): void {
+    for (const s of this.sinks) s.write(frame, this.time);
+  }
+
+  private boardTransmit(state: BoardState, frame: Uint8Array): void {
+    this.record(frame);
+    state.port?.link.toSwitch.send(frame);
+    // Sent from a direct call (ping, set_ipv4): its timers may have changed, so poll soon.
+    if (this.driving !== state.board) this.pollAt(state, this.time);
+  }
+
+  private deliverToBoard(state: BoardState, frame: Uint8Array): void {
+    this.driving = state.board;
+    try {
+      state.board.input(frame);
+    } finally {
+      this.driving = null;
+    }
+    this.pollNow(state);
+  }
+
+  private pollNow(state: BoardState): void {
+    this.driving = state.board;
+    let ms: number;
+    try {
+      ms = state.board.poll(this.time);
+    } finally {
+      this.driving = null;
+    }
+    // A 0 would mean "again now"; at least 1 ms keeps a confused core from stalling time.
+    this.pollAt(state, this.time + Math.max(1, ms >>> 0));
+  }
+
+  /** Keep one pending poll per board, at the earliest time anyone asked for. */
+  private pollAt(state: BoardState, time: number): void {
+    const pending = state.pollEvent;
+    if (pending && !pending.cancelled && pending.time <= time) return;
+    if (pending) pending.cancelled = true;
+    const ev = this.queue.push(time, () => {
+      if (state.pollEvent === ev) state.pollEvent = undefined;
+      this.pollNow(state);
+    });
+    state.pollEvent = ev;
+  }
+}

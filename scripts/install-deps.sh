@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install the Debian packages the host tests need (real peers in a network namespace):
+#   ip (iproute2), ping (iputils-ping), tshark, gcc.
+# Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
+# reports what is missing and exits 1 when something is.
+set -euo pipefail
+
+# command -> Debian package
+declare -A PKG=(
+  [ip]=iproute2
+  [ping]=iputils-ping
+  [tshark]=tshark
+  [gcc]=gcc
+)
+
+missing=()
+for cmd in "${!PKG[@]}"; do
+  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/usr/bin/$cmd" ]; then
+    missing+=("${PKG[$cmd]}")
+  fi
+done
+
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]} (run as root to install them)" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture: answer no without a prompt.
+if command -v debconf-set-selections >/dev/null 2>&1; then
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "install-deps: apt-get failed" >&2
+  exit 1
+fi
+echo "install-deps: done" >&2

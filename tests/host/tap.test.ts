@@ -1,0 +1,202 @@
+// The core on a real TAP device, with the Linux kernel as its peer, in a network namespace this
+// test creates (and always deletes). Needs root, iproute2, /dev/net/tun, ping, tshark, gcc (for
+// build/tap-bridge) and build/wasmip.wasm: scripts/install-deps.sh installs the packages.
+// Without them the test is skipped locally and FAILS when CI=true.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { accessSync, constants, existsSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { DEFAULT_WASM, ROOT } from "../../host/board.ts";
+import { run, netnsList, IP } from "../../host/netns.ts";
+import { TapSession, BRIDGE_BIN } from "../../host/tap.ts";
+
+const NS = `wasmip-t${process.pid}`; // at most 15 characters
+const CLI_NS = `wasmip-c${process.pid}`;
+const BOARD = "10.213.77.2";
+const PEER = "10.213.77.1";
+const PING_COUNT = 20;
+const PING_SIZE = 1400; // ICMP payload: the IP datagram is 1428 bytes
+const PCAP = path.join(os.tmpdir(), `wasmip-tap-${process.pid}.pcap`);
+
+function onPath(cmd: string): boolean {
+  if (cmd.includes("/")) return existsSync(cmd);
+  const dirs = (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
+  return dirs.some((d) => {
+    try {
+      accessSync(path.join(d, cmd), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function missingPrereqs(): string[] {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push("root");
+  if (!onPath(IP)) missing.push("ip (iproute2)");
+  if (!existsSync("/dev/net/tun")) missing.push("/dev/net/tun");
+  if (!onPath("ping")) missing.push("ping (iputils-ping)");
+  if (!onPath("tshark")) missing.push("tshark");
+  if (!existsSync(BRIDGE_BIN) && !onPath("gcc")) missing.push("gcc (to build build/tap-bridge)");
+  if (!existsSync(DEFAULT_WASM)) missing.push(`${path.relative(process.cwd(), DEFAULT_WASM)} (npx asc assembly/index.ts --target release)`);
+  return missing;
+}
+
+// Interrupted (Ctrl-C, a CI timeout): exit, so netns.ts's exit hook kills our processes and
+// deletes the namespace synchronously.
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => process.exit(130));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** tshark fields of the capture, one array per packet (Ethernet errors, checksums verified). */
+async function tsharkFields(filter: string, fields: string[]): Promise<string[][]> {
+  const args = ["-r", PCAP, "-n", "-o", "ip.check_checksum:TRUE", "-Y", filter, "-T", "fields", "-E", "separator=\t"];
+  for (const f of fields) args.push("-e", f);
+  const r = await run("tshark", args, { timeoutMs: 60_000 });
+  return r.stdout
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => l.split("\t"));
+}
+
+test("tap: the Linux kernel pings the board over a real TAP", { timeout: 120_000 }, async (t) => {
+  const missing = missingPrereqs();
+  if (missing.length) {
+    const reason = `missing prerequisites: ${missing.join(", ")} (scripts/install-deps.sh installs the packages)`;
+    if (process.env.CI === "true") assert.fail(reason);
+    t.skip(reason);
+    return;
+  }
+  assert.ok(!(await netnsList()).includes(NS), `namespace ${NS} exists before the test`);
+
+  const logs: string[] = [];
+  const s = new TapSession();
+  let rtt = "";
+  try {
+    await s.start({
+      netns: NS,
+      boardIp: `${BOARD}/24`,
+      peerIp: `${PEER}/24`,
+      pcap: PCAP,
+      log: (level, msg) => logs.push(`[${level}] ${msg}`),
+    });
+    const boardMac = s.board!.macString;
+
+    await t.test(`kernel ping -c ${PING_COUNT} -s ${PING_SIZE} gets every reply`, async () => {
+      const r = await s.exec("ping", ["-n", "-c", String(PING_COUNT), "-s", String(PING_SIZE), "-i", "0.05", "-W", "2", BOARD], {
+        check: false,
+        timeoutMs: 30_000,
+      });
+      const m = /rtt min\/avg\/max\/mdev = ([\d./]+) ms/.exec(r.stdout);
+      if (m) {
+        rtt = m[1];
+        t.diagnostic(`kernel -> board RTT min/avg/max/mdev = ${rtt} ms`);
+      }
+      assert.equal(s.error, undefined, `runner error: ${s.error?.message}`);
+      assert.match(r.stdout, new RegExp(`${PING_COUNT} packets transmitted, ${PING_COUNT} received`), `ping output:\n${r.stdout}${r.stderr}\nboard log:\n${logs.join("\n")}`);
+    });
+
+    await t.test("the kernel's neighbour entry for the board is REACHABLE with the board's MAC", async () => {
+      // Right after the pings the entry is REACHABLE; if the kernel moved it to DELAY/PROBE,
+      // a few more single pings (bounded) let it confirm the board again.
+      let show = "";
+      for (let i = 0; i < 6; i++) {
+        show = (await s.exec(IP, ["-n", NS, "neigh", "show", BOARD])).stdout.trim();
+        if (/\bREACHABLE\b/.test(show)) break;
+        await s.exec("ping", ["-n", "-c", "1", "-W", "1", BOARD], { check: false, timeoutMs: 5000 });
+        await sleep(300);
+      }
+      assert.match(show, /\bREACHABLE\b/, `ip neigh show ${BOARD}: ${show}`);
+      assert.match(show, new RegExp(`lladdr ${boardMac}\\b`), `ip neigh show ${BOARD}: ${show}`);
+    });
+  } finally {
+    await s.stop();
+  }
+  assert.ok(!(await netnsList()).includes(NS), `namespace ${NS} still exists after stop()`);
+
+  await t.test("the harness pcap: no malformed packet, no bad checksum, 20 requests and 20 matching replies", async () => {
+    assert.ok(existsSync(PCAP), "pcap written");
+    const all = await tsharkFields("frame", ["frame.number", "eth.type", "_ws.col.Protocol", "_ws.col.Info"]);
+    assert.ok(all.length >= 2 * PING_COUNT, `only ${all.length} frames captured`);
+    const bad = await tsharkFields(
+      "_ws.malformed || _ws.expert.severity >= 0x00800000 || ip.checksum.status == 0 || icmp.checksum.status == 0 || eth.fcs.status == 0",
+      ["frame.number", "ip.checksum.status", "icmp.checksum.status", "_ws.expert.message", "_ws.col.Info"],
+    );
+    assert.deepEqual(bad, [], `bad packets:\n${bad.map((l) => l.join(" | ")).join("\n")}`);
+
+    const len = String(PING_SIZE + 28);
+    const requests = await tsharkFields(`icmp.type == 8 && ip.src == ${PEER} && ip.dst == ${BOARD} && ip.len == ${len}`, ["icmp.seq", "icmp.ident", "data.data"]);
+    const replies = await tsharkFields(`icmp.type == 0 && ip.src == ${BOARD} && ip.dst == ${PEER} && ip.len == ${len} && icmp.resp_to`, [
+      "icmp.seq",
+      "icmp.ident",
+      "data.data",
+    ]);
+    assert.equal(requests.length, PING_COUNT, "echo requests in the capture");
+    assert.equal(replies.length, PING_COUNT, "echo replies (matched to a request) in the capture");
+    const key = (f: string[]) => `${f[0]}/${f[1]}/${f[2]}`;
+    assert.deepEqual(replies.map(key).sort(), requests.map(key).sort(), "each reply echoes its request's id, sequence and data");
+  });
+});
+
+/** Run host/cli.ts with args; returns the child and its collected output. */
+function cli(args: string[]) {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "host", "cli.ts"), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const out = { stdout: "", stderr: "" };
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out.stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (out.stderr += d));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return { child, out, exited };
+}
+
+test("tap: wasmip tap rejects an unknown --app with a clear error", { timeout: 60_000 }, async () => {
+  const { out, exited } = cli(["tap", "--app", "http-server"]);
+  assert.equal(await exited, 2);
+  assert.match(out.stderr, /unknown app "http-server".*ping, bare/);
+});
+
+test("tap: wasmip tap prints ready, and SIGTERM removes the namespace it created", { timeout: 60_000 }, async (t) => {
+  const missing = missingPrereqs();
+  if (missing.length) {
+    const reason = `missing prerequisites: ${missing.join(", ")} (scripts/install-deps.sh installs the packages)`;
+    if (process.env.CI === "true") assert.fail(reason);
+    t.skip(reason);
+    return;
+  }
+  assert.ok(!(await netnsList()).includes(CLI_NS), `namespace ${CLI_NS} exists before the test`);
+  const { child, out, exited } = cli(["tap", "--netns", CLI_NS]);
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!out.stdout.includes("ready") && child.exitCode === null && Date.now() < deadline) await sleep(50);
+    assert.match(out.stdout, /^ready$/m, `no "ready" from wasmip tap:\n${out.stdout}${out.stderr}`);
+    assert.ok((await netnsList()).includes(CLI_NS), "the namespace exists while wasmip tap runs");
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, out.stderr);
+    assert.ok(!(await netnsList()).includes(CLI_NS), `wasmip tap left ${CLI_NS} behind`);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    // The name is this run's own: never leave it behind, even when the CLI failed to clean up.
+    if ((await netnsList()).includes(CLI_NS)) await run(IP, ["netns", "del", CLI_NS], { check: false });
+  }
+});
+
+test("tap: no namespace left behind", async (t) => {
+  if (process.getuid?.() !== 0 || !onPath(IP)) {
+    t.skip("needs root and ip");
+    return;
+  }
+  const left = await netnsList();
+  assert.ok(!left.includes(NS), `ip netns list still shows ${NS}`);
+  assert.ok(!left.includes(CLI_NS), `ip netns list still shows ${CLI_NS}`);
+});
+
+after(() => {
+  // WASMIP_KEEP_PCAP=1 keeps the capture for a look in Wireshark.
+  if (process.env.WASMIP_KEEP_PCAP) console.error(`pcap kept: ${PCAP}`);
+  else rmSync(PCAP, { force: true });
+});
