@@ -107,6 +107,83 @@ typedef int32_t (*wasmip_ping_fn)(uint32_t dst_ip, uint32_t seq, uint32_t payloa
 typedef int32_t (*wasmip_ping_rtt_fn)(uint32_t seq);
 
 /* ------------------------------------------------------------------------------------------
+ * TCP sockets (BSD-style, non-blocking). A socket is a small integer fd >= 0.
+ * Data crosses through linear memory: a C board or the Node harness copies into io_buffer()
+ * (io_buffer_size() bytes) and passes that pointer, or any other pointer into the memory.
+ * ------------------------------------------------------------------------------------------ */
+
+/* tcp_socket() -> fd, or WASMIP_ENOBUFS when every connection block is in use. */
+typedef int32_t (*wasmip_tcp_socket_fn)(void);
+/* tcp_bind(fd, port) -> 0 | EINVAL | EADDRINUSE. The local address is the interface's; port 0
+ * picks an ephemeral port (RFC 6056). */
+typedef int32_t (*wasmip_tcp_bind_fn)(int32_t fd, uint32_t port);
+/* tcp_listen(fd, backlog) -> 0 | EINVAL. backlog bounds SYN-RECEIVED plus not-yet-accepted
+ * connections (at most WASMIP_TCP_BACKLOG_MAX); SYNs beyond it are dropped and counted. */
+typedef int32_t (*wasmip_tcp_listen_fn)(int32_t fd, uint32_t backlog);
+/* tcp_accept(fd) -> new fd | EWOULDBLOCK | EINVAL. */
+typedef int32_t (*wasmip_tcp_accept_fn)(int32_t fd);
+/* tcp_connect(fd, ip, port) -> 0 (SYN sent: wait for WASMIP_EV_CONNECTED or WASMIP_EV_ERROR)
+ * | EINVAL | EHOSTUNREACH | EADDRINUSE. Binds an ephemeral port if the socket has none. */
+typedef int32_t (*wasmip_tcp_connect_fn)(int32_t fd, uint32_t ip, uint32_t port);
+/* tcp_send(fd, ptr, len) -> bytes queued (>= 1) | EWOULDBLOCK (send buffer full) | ENOTCONN |
+ * the connection's error. Never queues part of nothing: 0 only for len 0. */
+typedef int32_t (*wasmip_tcp_send_fn)(int32_t fd, uint32_t ptr, uint32_t len);
+/* tcp_recv(fd, ptr, len) -> bytes read (>= 1) | 0 at end of stream (peer sent FIN) |
+ * EWOULDBLOCK | ENOTCONN | the connection's error (ECONNRESET, ETIMEDOUT, ECONNREFUSED). */
+typedef int32_t (*wasmip_tcp_recv_fn)(int32_t fd, uint32_t ptr, uint32_t len);
+/* tcp_shutdown(fd, how) -> 0 | ENOTCONN. how: 0 read, 1 write (sends FIN after queued data), 2 both. */
+typedef int32_t (*wasmip_tcp_shutdown_fn)(int32_t fd, uint32_t how);
+/* tcp_close(fd) -> 0 | EINVAL. The fd is released at once; the connection closes gracefully in
+ * the background (FIN after queued data), or is reset if received data was left unread
+ * (RFC 9293 §3.6, RFC 2525 §2.17). */
+typedef int32_t (*wasmip_tcp_close_fn)(int32_t fd);
+/* tcp_abort(fd) -> 0 | EINVAL: reset the connection (RST) and release the fd. */
+typedef int32_t (*wasmip_tcp_abort_fn)(int32_t fd);
+/* tcp_events(fd) -> WASMIP_EV_* bits, level-triggered. Check after input()/poll(). */
+typedef uint32_t (*wasmip_tcp_events_fn)(int32_t fd);
+/* tcp_changed() -> bit i set if fd i's events changed since the last call (fds 0..31). */
+typedef uint32_t (*wasmip_tcp_changed_fn)(void);
+/* tcp_setopt(fd, opt, value) -> 0 | EINVAL. opt: WASMIP_TCP_OPT_*. */
+typedef int32_t (*wasmip_tcp_setopt_fn)(int32_t fd, uint32_t opt, uint32_t value);
+/* tcp_state(fd), tcp_local_port(fd), tcp_remote_ip(fd), tcp_remote_port(fd). */
+typedef uint32_t (*wasmip_tcp_info_fn)(int32_t fd);
+
+#define WASMIP_EV_READABLE  1u  /* data to read, end of stream, or (listener) a connection to accept */
+#define WASMIP_EV_WRITABLE  2u  /* room in the send buffer */
+#define WASMIP_EV_CONNECTED 4u  /* the handshake completed */
+#define WASMIP_EV_HUP       8u  /* the peer closed its side (FIN received) */
+#define WASMIP_EV_ERROR     16u /* an error is pending: tcp_recv/tcp_send return it */
+#define WASMIP_EV_CLOSED    32u /* the connection is gone (CLOSED or TIME-WAIT) */
+
+#define WASMIP_TCP_OPT_NODELAY   1u /* 1 disables Nagle */
+#define WASMIP_TCP_OPT_KEEPALIVE 2u /* 1 enables keep-alive */
+#define WASMIP_TCP_OPT_KEEPIDLE  3u /* ms idle before the first probe */
+#define WASMIP_TCP_OPT_KEEPINTVL 4u /* ms between probes */
+#define WASMIP_TCP_OPT_KEEPCNT   5u /* unanswered probes before ETIMEDOUT */
+
+/* The connection table (like netstat -tn): rows 0..tcp_table_size()-1. tcp_table_row(i, ptr)
+ * writes 7 u32 at ptr: state, local ip, local port, remote ip, remote port, send queue bytes,
+ * receive queue bytes; returns 1 if the row is in use, 0 if empty. A listener shows local ip 0. */
+typedef uint32_t (*wasmip_tcp_table_size_fn)(void);
+typedef int32_t (*wasmip_tcp_table_row_fn)(uint32_t i, uint32_t ptr);
+/* io_buffer() -> ptr, io_buffer_size() -> bytes: scratch memory for a board's data. */
+typedef uint32_t (*wasmip_io_buffer_fn)(void);
+typedef uint32_t (*wasmip_io_buffer_size_fn)(void);
+
+/* States, in tcp_state() and the table (RFC 9293 §3.3.2). */
+#define WASMIP_TCP_CLOSED       0u
+#define WASMIP_TCP_LISTEN       1u
+#define WASMIP_TCP_SYN_SENT     2u
+#define WASMIP_TCP_SYN_RECEIVED 3u
+#define WASMIP_TCP_ESTABLISHED  4u
+#define WASMIP_TCP_FIN_WAIT_1   5u
+#define WASMIP_TCP_FIN_WAIT_2   6u
+#define WASMIP_TCP_CLOSE_WAIT   7u
+#define WASMIP_TCP_CLOSING      8u
+#define WASMIP_TCP_LAST_ACK     9u
+#define WASMIP_TCP_TIME_WAIT    10u
+
+/* ------------------------------------------------------------------------------------------
  * Error codes (shared with the socket API).
  * ------------------------------------------------------------------------------------------ */
 #define WASMIP_OK            0
