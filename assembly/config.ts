@@ -45,3 +45,48 @@ export const POLL_MAX_SLEEP_MS: u32 = 1000;
 export const LOG_ENABLED: bool = true;
 /** Length of one log line; longer lines are cut. */
 export const LOG_LINE_MAX: i32 = 160;
+
+// ---- TCP (RFC 9293) --------------------------------------------------------------------------
+/** Connection blocks, listeners included. Each has a send and a receive ring of the sizes below. */
+export const TCP_MAX_SOCKETS: i32 = 8;
+/** Our MSS: the MTU less IPv4 and TCP headers (RFC 9293 §3.7.1). Sent on SYN and SYN-ACK. */
+export const TCP_MSS: u32 = MTU - 40;
+/** MSS assumed when the peer sends none (RFC 9293 §3.7.1). */
+export const TCP_DEFAULT_MSS: u32 = 536;
+/** Send ring per connection: unacknowledged plus unsent bytes. */
+export const TCP_SND_BUF: u32 = 4 * TCP_MSS;
+/** Receive ring per connection: the most we advertise; out-of-order data is kept inside it. */
+export const TCP_RCV_BUF: u32 = 4 * TCP_MSS;
+/** Largest listen() backlog: SYN-RECEIVED plus not-yet-accepted connections per listener. */
+export const TCP_BACKLOG_MAX: u32 = 8;
+/** Compact TIME-WAIT records (the connection block is freed). When all are in use the oldest is
+ *  recycled early and counted (tcp_time_wait_recycled). */
+export const TCP_TIME_WAIT_SLOTS: i32 = 8;
+/** Maximum segment lifetime; TIME-WAIT lasts 2 x MSL (RFC 9293 §3.4.2 suggests 2 min; lwIP 60 s). */
+export const TCP_MSL_MS: u32 = 30_000;
+/** A FIN-WAIT-2 whose application has closed gives up after this (the peer never sent FIN). */
+export const TCP_FIN_WAIT_2_MS: u32 = 60_000;
+/** RTO bounds and initial value (RFC 6298 §2: initial 1 s; we allow a 200 ms minimum like Linux). */
+export const TCP_RTO_INITIAL_MS: u32 = 1000;
+export const TCP_RTO_MIN_MS: u32 = 200;
+export const TCP_RTO_MAX_MS: u32 = 60_000;
+/** Retransmissions of a data segment (or FIN) before the connection fails with ETIMEDOUT. */
+export const TCP_MAX_RETRIES: u32 = 8;
+/** Retransmissions of SYN / SYN-ACK before connect() fails with ETIMEDOUT. */
+export const TCP_SYN_RETRIES: u32 = 5;
+/** Delayed ACK timeout (RFC 9293 §3.8.6.3: under 500 ms); every second full segment is ACKed at once. */
+export const TCP_DELACK_MS: u32 = 200;
+/** Persist (zero window probe) interval bounds; the interval doubles while the window stays shut. */
+export const TCP_PERSIST_MIN_MS: u32 = 500;
+export const TCP_PERSIST_MAX_MS: u32 = 60_000;
+/** Keep-alive defaults (RFC 1122 §4.2.3.6): off unless enabled per socket. */
+export const TCP_KEEPIDLE_MS: u32 = 7_200_000;
+export const TCP_KEEPINTVL_MS: u32 = 75_000;
+export const TCP_KEEPCNT: u32 = 9;
+/** Challenge ACKs sent per second at most, across all connections (RFC 5961 §7). */
+export const TCP_CHALLENGE_ACK_LIMIT: u32 = 10;
+/** Ephemeral ports (RFC 6056 §2.1). */
+export const TCP_EPHEMERAL_MIN: u32 = 49152;
+export const TCP_EPHEMERAL_MAX: u32 = 65535;
+/** Scratch memory a board uses to pass data to tcp_send / from tcp_recv. */
+export const IO_BUFFER_SIZE: u32 = 2048;

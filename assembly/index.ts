@@ -12,6 +12,13 @@ import { ethernetInput } from "./iface/ethernet";
 import { ipv4Init } from "./iface/ipv4";
 import { rxBuf, setAddress, setMac } from "./iface/netif";
 import { pingInit, pingRtt, pingSend } from "./api/ping";
+import {
+  ioBuffer, tcpAbort, tcpAccept, tcpBind, tcpChanged, tcpClose, tcpConnect, tcpEvents, tcpListen, tcpLocalPort,
+  tcpRecv, tcpRemoteIp, tcpRemotePort, tcpSend, tcpSetopt, tcpShutdown, tcpSocket, tcpState, tcpTableRow, tcpTableSize,
+} from "./api/tcp";
+import { tcpInit, tcpPoll } from "./sockets/tcp/index";
+import { runAppPoll, runAppStart } from "./app";
+import { IO_BUFFER_SIZE } from "./config";
 import "./support/panic";
 
 function validAddress(ip: u32, mask: u32, gw: u32): bool {
@@ -38,6 +45,7 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
   arpInit();
   ipv4Init();
   pingInit();
+  tcpInit();
   if (logOn(INFO)) {
     logStart("netif: up, ");
     logIp(ip);
@@ -48,6 +56,7 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
     logEnd(INFO);
   }
   arpAnnounce();
+  runAppStart();
   return OK;
 }
 
@@ -69,12 +78,17 @@ export function rx_buffer_size(): u32 {
 
 export function input(len: u32): u32 {
   setNow(phy_now_ms());
-  return <u32>ethernetInput(len);
+  const c = <u32>ethernetInput(len);
+  runAppPoll();
+  return c;
 }
 
 export function poll(now: u32): u32 {
   setNow(now);
-  const next = arpPoll();
+  const a = arpPoll();
+  const t = tcpPoll();
+  runAppPoll();
+  const next = a < t ? a : t;
   return next < POLL_MAX_SLEEP_MS ? next : POLL_MAX_SLEEP_MS;
 }
 
@@ -109,4 +123,78 @@ export function ping(dst: u32, seq: u32, size: u32): i32 {
 
 export function ping_rtt(seq: u32): i32 {
   return pingRtt(seq);
+}
+
+// ---- TCP sockets (wasmip.h) -------------------------------------------------------------------
+// Entry points refresh the clock first: timers armed here are relative to it.
+
+export function tcp_socket(): i32 {
+  return tcpSocket();
+}
+export function tcp_bind(fd: i32, port: u32): i32 {
+  return tcpBind(fd, port);
+}
+export function tcp_listen(fd: i32, backlog: u32): i32 {
+  return tcpListen(fd, backlog);
+}
+export function tcp_accept(fd: i32): i32 {
+  return tcpAccept(fd);
+}
+export function tcp_connect(fd: i32, ip: u32, port: u32): i32 {
+  setNow(phy_now_ms());
+  return tcpConnect(fd, ip, port);
+}
+export function tcp_send(fd: i32, ptr: usize, len: u32): i32 {
+  setNow(phy_now_ms());
+  return tcpSend(fd, ptr, len);
+}
+export function tcp_recv(fd: i32, ptr: usize, len: u32): i32 {
+  setNow(phy_now_ms());
+  return tcpRecv(fd, ptr, len);
+}
+export function tcp_shutdown(fd: i32, how: u32): i32 {
+  setNow(phy_now_ms());
+  return tcpShutdown(fd, how);
+}
+export function tcp_close(fd: i32): i32 {
+  setNow(phy_now_ms());
+  return tcpClose(fd);
+}
+export function tcp_abort(fd: i32): i32 {
+  setNow(phy_now_ms());
+  return tcpAbort(fd);
+}
+export function tcp_events(fd: i32): u32 {
+  return tcpEvents(fd);
+}
+export function tcp_changed(): u32 {
+  return tcpChanged();
+}
+export function tcp_setopt(fd: i32, opt: u32, value: u32): i32 {
+  setNow(phy_now_ms());
+  return tcpSetopt(fd, opt, value);
+}
+export function tcp_state(fd: i32): u32 {
+  return tcpState(fd);
+}
+export function tcp_local_port(fd: i32): u32 {
+  return tcpLocalPort(fd);
+}
+export function tcp_remote_ip(fd: i32): u32 {
+  return tcpRemoteIp(fd);
+}
+export function tcp_remote_port(fd: i32): u32 {
+  return tcpRemotePort(fd);
+}
+export function tcp_table_size(): u32 {
+  return tcpTableSize();
+}
+export function tcp_table_row(i: u32, out: usize): i32 {
+  return tcpTableRow(i, out);
+}
+export function io_buffer(): usize {
+  return ioBuffer;
+}
+export function io_buffer_size(): u32 {
+  return IO_BUFFER_SIZE;
 }

@@ -15,11 +15,27 @@ describe("counters", () => {
     expect(name(C.ARP_REQUEST_ANSWERED)).toBe("arp_request_answered");
     expect(name(C.ETH_TOO_SHORT)).toBe("eth_too_short");
     expect(name(C.IP_BAD_CHECKSUM)).toBe("ip_bad_checksum");
-    expect(name(<C>(<i32>C.COUNT - 1))).toBe("icmp_unknown_type");
+    expect(name(C.ICMP_UNKNOWN_TYPE)).toBe("icmp_unknown_type");
+    expect(name(C.TCP_DELIVERED)).toBe("tcp_delivered");
+    expect(name(<C>(<i32>C.COUNT - 1))).toBe("tcp_ack_challenged");
   });
+  it("gives every counter a distinct, non-empty name", () => {
+    countersInit();
+    const seen = new Set<string>();
+    for (let i = 0; i < <i32>C.COUNT; i++) {
+      const n = name(<C>i);
+      expect(n.length).toBeGreaterThan(0, "counter " + i.toString());
+      expect(seen.has(n)).toBe(false, n);
+      seen.add(n);
+    }
+  });
+
   it("knows delivered, dropped and event counters apart", () => {
     expect(counterKind(<u32>C.TX_FRAMES)).toBe(KIND_EVENT);
     expect(counterKind(<u32>C.ICMP_ECHO_ANSWERED)).toBe(KIND_RX_DELIVERED);
     expect(counterKind(<u32>C.IP_FRAGMENT_DROPPED)).toBe(KIND_RX_DROP);
+    expect(counterKind(<u32>C.TCP_TIME_WAIT)).toBe(KIND_RX_DELIVERED);
+    expect(counterKind(<u32>C.TCP_BACKLOG_FULL)).toBe(KIND_RX_DROP);
+    expect(counterKind(<u32>C.TCP_RETRANSMITS)).toBe(KIND_EVENT);
   });
 });

@@ -5,7 +5,7 @@ import { EHOSTUNREACH, EMSGSIZE, OK } from "../support/errors";
 import { phy_random } from "../support/phy";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV4 } from "../wire/ethernet";
-import { BROADCAST, HEADER_LEN, Ipv4Repr, PROTO_ICMP, isMulticastOrReserved } from "../wire/ipv4";
+import { BROADCAST, HEADER_LEN, Ipv4Repr, PROTO_ICMP, PROTO_TCP, PROTO_UDP, isMulticastOrReserved } from "../wire/ipv4";
 import { arpOutput } from "./arp";
 import { ethernetSend } from "./ethernet";
 import { icmpInput } from "./icmp";
@@ -17,6 +17,17 @@ export const PAYLOAD_OFFSET: u32 = ETH_LEN + HEADER_LEN;
 const rx = changetype<Ipv4Repr>(memory.data(offsetof<Ipv4Repr>()));
 const tx = changetype<Ipv4Repr>(memory.data(offsetof<Ipv4Repr>()));
 let ident: u32 = 0;
+
+/** A transport's input: (payload, length, source, destination, sent to a broadcast address). */
+export type TransportInput = (p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool) => C;
+// Transports register themselves here, so this layer never imports the one above it.
+let tcpHandler: TransportInput | null = null;
+let udpHandler: TransportInput | null = null;
+
+export function setTransport(proto: u32, h: TransportInput | null): void {
+  if (proto == PROTO_TCP) tcpHandler = h;
+  else if (proto == PROTO_UDP) udpHandler = h;
+}
 
 export function ipv4Init(): void {
   ident = phy_random() & 0xffff;
@@ -41,7 +52,17 @@ export function ipv4Input(p: usize, len: u32): C {
   const bcast = isBroadcast(dst);
   if (!bcast && (dst != ipAddr || ipAddr == 0)) return C.IP_NOT_FOR_US;
   // A host does not discard a datagram for its TTL (RFC 1122 §3.2.1.7), so TTL is not checked.
-  if (rx.proto == PROTO_ICMP) return icmpInput(p + rx.headerLen, rx.payloadLen, rx.headerLen, src, bcast);
+  const proto = rx.proto;
+  const payload = p + rx.headerLen;
+  if (proto == PROTO_TCP) {
+    const h = tcpHandler;
+    if (h) return h(payload, rx.payloadLen, src, dst, bcast);
+  } else if (proto == PROTO_UDP) {
+    const h = udpHandler;
+    if (h) return h(payload, rx.payloadLen, src, dst, bcast);
+  } else if (proto == PROTO_ICMP) {
+    return icmpInput(payload, rx.payloadLen, rx.headerLen, src, bcast);
+  }
   return C.IP_UNKNOWN_PROTOCOL;
 }
 

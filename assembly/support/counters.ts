@@ -55,6 +55,42 @@ export const enum C {
   ICMP_ECHO_REPLY_FAILED,
   ICMP_ECHO_REPLY_UNMATCHED,
   ICMP_UNKNOWN_TYPE,
+  // TCP
+  TCP_SEGMENTS_SENT,
+  TCP_RETRANSMITS,
+  TCP_FAST_RETRANSMITS,
+  TCP_TIMEOUTS,
+  TCP_RST_SENT,
+  TCP_CHALLENGE_ACKS_SENT,
+  TCP_CHALLENGE_ACKS_LIMITED,
+  TCP_ACTIVE_OPENS,
+  TCP_PASSIVE_OPENS,
+  TCP_RESETS_RECEIVED,
+  TCP_TIME_WAIT_RECYCLED,
+  TCP_OOO_SEGMENTS,
+  TCP_OOO_DROPPED,
+  TCP_WINDOW_PROBES,
+  TCP_DELAYED_ACKS,
+  TCP_KEEPALIVE_PROBES,
+  TCP_KEEPALIVE_TIMEOUTS,
+  TCP_CLOSE_UNREAD_RESETS,
+  TCP_DELIVERED,
+  TCP_TIME_WAIT,
+  TCP_TRUNCATED,
+  TCP_BAD_HEADER_LEN,
+  TCP_BAD_CHECKSUM,
+  TCP_BROADCAST,
+  TCP_NO_SOCKET,
+  TCP_LISTEN_DROP,
+  TCP_BAD_ACK,
+  TCP_BACKLOG_FULL,
+  TCP_NO_BLOCK,
+  TCP_RST_IGNORED,
+  TCP_NO_ACK,
+  TCP_OUT_OF_WINDOW,
+  TCP_RST_CHALLENGED,
+  TCP_SYN_CHALLENGED,
+  TCP_ACK_CHALLENGED,
   COUNT,
 }
 
@@ -106,6 +142,41 @@ const NAMES = `
 -icmp_echo_reply_failed
 -icmp_echo_reply_unmatched
 -icmp_unknown_type
+.tcp_segments_sent
+.tcp_retransmits
+.tcp_fast_retransmits
+.tcp_timeouts
+.tcp_rst_sent
+.tcp_challenge_acks_sent
+.tcp_challenge_acks_limited
+.tcp_active_opens
+.tcp_passive_opens
+.tcp_resets_received
+.tcp_time_wait_recycled
+.tcp_ooo_segments
+.tcp_ooo_dropped
+.tcp_window_probes
+.tcp_delayed_acks
+.tcp_keepalive_probes
+.tcp_keepalive_timeouts
+.tcp_close_unread_resets
++tcp_delivered
++tcp_time_wait
+-tcp_truncated
+-tcp_bad_header_len
+-tcp_bad_checksum
+-tcp_broadcast
+-tcp_no_socket
+-tcp_listen_drop
+-tcp_bad_ack
+-tcp_backlog_full
+-tcp_no_block
+-tcp_rst_ignored
+-tcp_no_ack
+-tcp_out_of_window
+-tcp_rst_challenged
+-tcp_syn_challenged
+-tcp_ack_challenged
 `;
 
 export const KIND_RX_DELIVERED: u32 = 0;
@@ -115,7 +186,7 @@ export const KIND_EVENT: u32 = 2;
 const N: i32 = C.COUNT;
 const values = memory.data(N * 4);
 // ASCII names, NUL-terminated, built once by countersInit() for boards written in C.
-const NAME_BYTES: i32 = 1024;
+const NAME_BYTES: i32 = 2048;
 const nameText = memory.data(NAME_BYTES);
 const nameOffset = memory.data(N * 2);
 const kinds = memory.data(N);

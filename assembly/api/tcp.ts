@@ -1,0 +1,378 @@
+// The BSD-style TCP socket API: non-blocking, fds are connection-block indices. The same
+// functions are exported flat for C boards (index.ts) and called directly by firmware apps.
+import {
+  IO_BUFFER_SIZE, TCP_BACKLOG_MAX, TCP_EPHEMERAL_MAX, TCP_EPHEMERAL_MIN, TCP_FIN_WAIT_2_MS, TCP_MAX_SOCKETS,
+  TCP_RTO_INITIAL_MS, TCP_TIME_WAIT_SLOTS,
+} from "../config";
+import { now } from "../support/clock";
+import { C, count } from "../support/counters";
+import { EADDRINUSE, EHOSTUNREACH, EINVAL, ENOBUFS, ENOTCONN, EWOULDBLOCK, OK } from "../support/errors";
+import { ipAddr } from "../iface/netif";
+import { ACK, RST } from "../wire/tcp";
+import { closed, initConnection, moveToTimeWait, backlogCount } from "../sockets/tcp/input";
+import { isn, portOffset } from "../sockets/tcp/isn";
+import { sendControl, sendSyn, tcpOutput, windowUpdateDue } from "../sockets/tcp/output";
+import {
+  CLOSED, CLOSE_WAIT, ESTABLISHED, FIN_WAIT_2, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
+  F_ACK_NOW, F_APP, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_RD_SHUT, F_SYN_ACKED, F_USED,
+  pcb, pcbAlloc, pcbFree, rcvRing, sndRing, tw,
+} from "../sockets/tcp/pcb";
+import { initialWindow } from "../sockets/tcp/input";
+
+export const EV_READABLE: u32 = 1;
+export const EV_WRITABLE: u32 = 2;
+export const EV_CONNECTED: u32 = 4;
+export const EV_HUP: u32 = 8;
+export const EV_ERROR: u32 = 16;
+export const EV_CLOSED: u32 = 32;
+
+export const OPT_NODELAY: u32 = 1;
+export const OPT_KEEPALIVE: u32 = 2;
+export const OPT_KEEPIDLE: u32 = 3;
+export const OPT_KEEPINTVL: u32 = 4;
+export const OPT_KEEPCNT: u32 = 5;
+
+export const ioBuffer: usize = memory.data(<i32>IO_BUFFER_SIZE, 16);
+let ephemeralNext: u32 = 0;
+
+/** The fd as an application-held block, or -1. */
+function held(fd: i32): i32 {
+  if (fd < 0 || fd >= TCP_MAX_SOCKETS) return -1;
+  const c = pcb(fd);
+  return (c.flags & (F_USED | F_APP)) == (F_USED | F_APP) ? fd : -1;
+}
+
+export function tcpSocket(): i32 {
+  const i = pcbAlloc();
+  if (i < 0) return ENOBUFS;
+  pcb(i).flags |= F_APP;
+  initConnection(pcb(i));
+  return i;
+}
+
+function portBusy(port: u32, self: i32): bool {
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    if (i == self) continue;
+    const c = pcb(i);
+    if ((c.flags & F_USED) == 0 || c.localPort != port) continue;
+    if (c.state == LISTEN || (c.state == CLOSED && (c.flags & F_APP) != 0)) return true;
+  }
+  return false;
+}
+
+function tupleBusy(port: u32, rip: u32, rport: u32): bool {
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    const c = pcb(i);
+    if ((c.flags & F_USED) == 0 || c.localPort != port) continue;
+    if (c.state == LISTEN || (c.remoteIp == rip && c.remotePort == rport)) return true;
+  }
+  for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) {
+    const s = tw(t);
+    if (s.used && s.localPort == port && s.remoteIp == rip && s.remotePort == rport) return true;
+  }
+  return false;
+}
+
+/** RFC 6056 algorithm 3: a per-destination offset plus a counter, skipping ports in use. */
+function ephemeralPort(rip: u32, rport: u32, self: i32): u32 {
+  const n = TCP_EPHEMERAL_MAX - TCP_EPHEMERAL_MIN + 1;
+  const offset = portOffset(ipAddr, rip, rport);
+  for (let k: u32 = 0; k < n; k++) {
+    const port = TCP_EPHEMERAL_MIN + (offset + ephemeralNext + k) % n;
+    if (portBusy(port, self)) continue;
+    if (rport != 0 && tupleBusy(port, rip, rport)) continue;
+    ephemeralNext += k + 1;
+    return port;
+  }
+  return 0;
+}
+
+export function tcpBind(fd: i32, port: u32): i32 {
+  if (held(fd) < 0 || port > 0xffff) return EINVAL;
+  const c = pcb(fd);
+  if (c.state != CLOSED || c.localPort != 0) return EINVAL;
+  if (port == 0) {
+    port = ephemeralPort(0, 0, fd);
+    if (port == 0) return EADDRINUSE;
+  } else if (portBusy(port, fd)) {
+    return EADDRINUSE;
+  }
+  c.localPort = port;
+  return OK;
+}
+
+export function tcpListen(fd: i32, backlog: u32): i32 {
+  if (held(fd) < 0) return EINVAL;
+  const c = pcb(fd);
+  if (c.state == LISTEN) {
+    c.backlog = backlog < 1 ? 1 : backlog > TCP_BACKLOG_MAX ? TCP_BACKLOG_MAX : backlog;
+    return OK;
+  }
+  if (c.state != CLOSED || c.remotePort != 0) return EINVAL;
+  if (c.localPort == 0) {
+    const r = tcpBind(fd, 0);
+    if (r < 0) return r;
+  }
+  c.backlog = backlog < 1 ? 1 : backlog > TCP_BACKLOG_MAX ? TCP_BACKLOG_MAX : backlog;
+  c.state = LISTEN;
+  return OK;
+}
+
+/** The oldest fully established child of listener l, or -1. */
+function readyChild(l: i32): i32 {
+  let best = -1;
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    const c = pcb(i);
+    if ((c.flags & (F_USED | F_CHILD)) != (F_USED | F_CHILD) || c.parent != l) continue;
+    if (c.state == SYN_RECEIVED) continue;
+    if (best < 0 || <i32>(c.order - pcb(best).order) < 0) best = i;
+  }
+  return best;
+}
+
+export function tcpAccept(fd: i32): i32 {
+  if (held(fd) < 0 || pcb(fd).state != LISTEN) return EINVAL;
+  const i = readyChild(fd);
+  if (i < 0) return EWOULDBLOCK;
+  const c = pcb(i);
+  c.flags = (c.flags & ~F_CHILD) | F_APP;
+  c.parent = -1;
+  return i;
+}
+
+export function tcpConnect(fd: i32, ip: u32, port: u32): i32 {
+  if (held(fd) < 0 || port == 0 || port > 0xffff || ip == 0 || ip >= 0xe0000000) return EINVAL;
+  const c = pcb(fd);
+  if (c.state != CLOSED || c.remotePort != 0) return EINVAL;
+  if (ipAddr == 0) return EHOSTUNREACH;
+  if (c.localPort == 0) {
+    const p = ephemeralPort(ip, port, fd);
+    if (p == 0) return EADDRINUSE;
+    c.localPort = p;
+  } else if (tupleBusy(c.localPort, ip, port)) {
+    return EADDRINUSE;
+  }
+  c.remoteIp = ip;
+  c.remotePort = port;
+  c.iss = isn(now, ipAddr, c.localPort, ip, port);
+  c.sndUna = c.iss;
+  c.sndNxt = c.iss + 1;
+  c.sndMax = c.sndNxt;
+  c.sndBase = c.sndNxt;
+  c.recover = c.iss;
+  c.rto = TCP_RTO_INITIAL_MS;
+  c.cwnd = initialWindow(c.mss);
+  c.state = SYN_SENT;
+  c.rttTime = now;
+  c.error = 0;
+  count(C.TCP_ACTIVE_OPENS);
+  sendSyn(fd);
+  return OK;
+}
+
+export function tcpSend(fd: i32, ptr: usize, len: u32): i32 {
+  if (held(fd) < 0) return EINVAL;
+  const c = pcb(fd);
+  if (c.error) return c.error;
+  if (c.flags & F_FIN_QUEUED) return ENOTCONN;
+  const st = c.state;
+  if (st == SYN_SENT || st == SYN_RECEIVED) return EWOULDBLOCK;
+  if (st != ESTABLISHED && st != CLOSE_WAIT) return ENOTCONN;
+  if (len == 0) return 0;
+  const n = sndRing(fd).write(ptr, len);
+  if (n == 0) return EWOULDBLOCK;
+  tcpOutput(fd);
+  return <i32>n;
+}
+
+export function tcpRecv(fd: i32, ptr: usize, len: u32): i32 {
+  if (held(fd) < 0) return EINVAL;
+  const c = pcb(fd);
+  if (len == 0) return 0;
+  const n = rcvRing(fd).read(ptr, len);
+  if (n > 0) {
+    // Tell the peer when reading has opened the window by a worthwhile amount.
+    if (c.state == ESTABLISHED || c.state == FIN_WAIT_2 || c.state == 5 /* FIN_WAIT_1 */) {
+      if (windowUpdateDue(fd)) {
+        c.flags |= F_ACK_NOW;
+        tcpOutput(fd);
+      }
+    }
+    return <i32>n;
+  }
+  if (c.flags & (F_FIN_RCVD | F_RD_SHUT)) return 0;
+  if (c.error) return c.error;
+  if (c.state == CLOSED || c.state == LISTEN) return ENOTCONN;
+  return EWOULDBLOCK;
+}
+
+export function tcpShutdown(fd: i32, how: u32): i32 {
+  if (held(fd) < 0 || how > 2) return EINVAL;
+  const c = pcb(fd);
+  const st = c.state;
+  if (st < SYN_RECEIVED || st == TIME_WAIT) return ENOTCONN;
+  if (how != 1) {
+    c.flags |= F_RD_SHUT;
+    rcvRing(fd).consume(rcvRing(fd).len);
+  }
+  if (how != 0 && (c.flags & F_FIN_QUEUED) == 0) {
+    c.flags |= F_FIN_QUEUED;
+    tcpOutput(fd);
+  }
+  return OK;
+}
+
+function resetAndFree(i: i32): void {
+  const c = pcb(i);
+  sendControl(c.localPort, c.remoteIp, c.remotePort, c.sndNxt, c.rcvNxt, RST | ACK);
+  c.flags &= ~F_APP;
+  closed(i);
+}
+
+export function tcpClose(fd: i32): i32 {
+  if (held(fd) < 0) return EINVAL;
+  const c = pcb(fd);
+  const st = c.state;
+  if (st == CLOSED || st == SYN_SENT) {
+    pcbFree(fd);
+    return OK;
+  }
+  if (st == LISTEN) {
+    // Connections nobody accepted go with their listener.
+    for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+      const k = pcb(i);
+      if ((k.flags & (F_USED | F_CHILD)) == (F_USED | F_CHILD) && k.parent == fd) {
+        if (k.state == SYN_RECEIVED) pcbFree(i);
+        else resetAndFree(i);
+      }
+    }
+    pcbFree(fd);
+    return OK;
+  }
+  if (st == TIME_WAIT) {
+    c.flags &= ~F_APP;
+    moveToTimeWait(fd);
+    return OK;
+  }
+  // RFC 9293 §3.6 / RFC 2525 §2.17: closing with unread data resets the connection.
+  if (rcvRing(fd).len > 0) {
+    count(C.TCP_CLOSE_UNREAD_RESETS);
+    resetAndFree(fd);
+    return OK;
+  }
+  c.flags &= ~F_APP;
+  if (st == FIN_WAIT_2) c.closeAt = now + TCP_FIN_WAIT_2_MS;
+  if ((c.flags & F_FIN_QUEUED) == 0) {
+    c.flags |= F_FIN_QUEUED;
+    tcpOutput(fd);
+  }
+  return OK;
+}
+
+export function tcpAbort(fd: i32): i32 {
+  if (held(fd) < 0) return EINVAL;
+  const st = pcb(fd).state;
+  if (st >= SYN_RECEIVED && st != TIME_WAIT) resetAndFree(fd);
+  else pcbFree(fd);
+  return OK;
+}
+
+export function tcpEvents(fd: i32): u32 {
+  if (held(fd) < 0) return 0;
+  const c = pcb(fd);
+  const st = c.state;
+  if (st == LISTEN) return readyChild(fd) >= 0 ? EV_READABLE : 0;
+  let ev: u32 = 0;
+  if (rcvRing(fd).len > 0 || (c.flags & (F_FIN_RCVD | F_RD_SHUT)) != 0) ev |= EV_READABLE;
+  if (c.flags & F_FIN_RCVD) ev |= EV_HUP;
+  if ((st == ESTABLISHED || st == CLOSE_WAIT) && (c.flags & F_FIN_QUEUED) == 0 && sndRing(fd).free() > 0) ev |= EV_WRITABLE;
+  if (c.flags & F_SYN_ACKED) ev |= EV_CONNECTED;
+  if (c.error) ev |= EV_ERROR | EV_READABLE;
+  if (st == CLOSED || st == TIME_WAIT) ev |= EV_CLOSED;
+  return ev;
+}
+
+export function tcpChanged(): u32 {
+  let mask: u32 = 0;
+  for (let i = 0; i < TCP_MAX_SOCKETS && i < 32; i++) {
+    const c = pcb(i);
+    if ((c.flags & (F_USED | F_APP)) != (F_USED | F_APP)) continue;
+    const ev = tcpEvents(i);
+    if (ev != c.reported) {
+      c.reported = ev;
+      mask |= 1 << i;
+    }
+  }
+  return mask;
+}
+
+export function tcpSetopt(fd: i32, opt: u32, value: u32): i32 {
+  if (held(fd) < 0) return EINVAL;
+  const c = pcb(fd);
+  if (opt == OPT_NODELAY) {
+    c.flags = value ? c.flags | F_NODELAY : c.flags & ~F_NODELAY;
+    if (value) tcpOutput(fd);
+  } else if (opt == OPT_KEEPALIVE) {
+    c.flags = value ? c.flags | F_KEEPALIVE : c.flags & ~F_KEEPALIVE;
+    c.keepAt = now + c.keepIdle;
+    c.keepProbes = 0;
+  } else if (opt == OPT_KEEPIDLE && value > 0) {
+    c.keepIdle = value;
+    c.keepAt = now + value;
+  } else if (opt == OPT_KEEPINTVL && value > 0) {
+    c.keepIntvl = value;
+  } else if (opt == OPT_KEEPCNT && value > 0) {
+    c.keepCnt = value;
+  } else {
+    return EINVAL;
+  }
+  return OK;
+}
+
+export function tcpState(fd: i32): u32 {
+  return held(fd) < 0 ? CLOSED : pcb(fd).state;
+}
+export function tcpLocalPort(fd: i32): u32 {
+  return held(fd) < 0 ? 0 : pcb(fd).localPort;
+}
+export function tcpRemoteIp(fd: i32): u32 {
+  return held(fd) < 0 ? 0 : pcb(fd).remoteIp;
+}
+export function tcpRemotePort(fd: i32): u32 {
+  return held(fd) < 0 ? 0 : pcb(fd).remotePort;
+}
+
+/** Rows: every connection block, then every TIME-WAIT record. */
+export function tcpTableSize(): u32 {
+  return <u32>(TCP_MAX_SOCKETS + TCP_TIME_WAIT_SLOTS);
+}
+
+export function tcpTableRow(row: u32, out: usize): i32 {
+  if (row < <u32>TCP_MAX_SOCKETS) {
+    const c = pcb(<i32>row);
+    if ((c.flags & F_USED) == 0 || (c.state == CLOSED && c.localPort == 0)) return 0;
+    const listening = c.state == LISTEN || (c.state == CLOSED && c.remotePort == 0);
+    store<u32>(out, c.state);
+    store<u32>(out, listening ? 0 : ipAddr, 4);
+    store<u32>(out, c.localPort, 8);
+    store<u32>(out, c.remoteIp, 12);
+    store<u32>(out, c.remotePort, 16);
+    store<u32>(out, sndRing(<i32>row).len, 20);
+    store<u32>(out, rcvRing(<i32>row).len, 24);
+    return 1;
+  }
+  const t = <i32>row - TCP_MAX_SOCKETS;
+  if (t >= TCP_TIME_WAIT_SLOTS) return 0;
+  const s = tw(t);
+  if (!s.used) return 0;
+  store<u32>(out, TIME_WAIT);
+  store<u32>(out, ipAddr, 4);
+  store<u32>(out, s.localPort, 8);
+  store<u32>(out, s.remoteIp, 12);
+  store<u32>(out, s.remotePort, 16);
+  store<u32>(out, 0, 20);
+  store<u32>(out, 0, 24);
+  return 1;
+}
+
+export { IO_BUFFER_SIZE, backlogCount, ACK, F_ACK_NOW, F_SYN_ACKED, CLOSE_WAIT };

@@ -1,0 +1,20 @@
+// The firmware application hook. A firmware image (assembly/firmware/*.ts) registers its app's
+// start and poll functions at module start; the core calls them after init and after every
+// input()/poll(), so the app runs on the same event loop as the stack. The core never imports an app.
+let appStart: (() => void) | null = null;
+let appPoll: (() => void) | null = null;
+
+export function setApp(start: () => void, poll: () => void): void {
+  appStart = start;
+  appPoll = poll;
+}
+
+export function runAppStart(): void {
+  const f = appStart;
+  if (f) f();
+}
+
+export function runAppPoll(): void {
+  const f = appPoll;
+  if (f) f();
+}

@@ -1,0 +1,13 @@
+// TCP: start-up and the hooks the layers below call.
+import { PROTO_TCP } from "../../wire/ipv4";
+import { setTransport } from "../../iface/ipv4";
+import { isnInit } from "./isn";
+import { pcbInitAll } from "./pcb";
+import { tcpInput } from "./input";
+export { tcpPoll } from "./timers";
+
+export function tcpInit(): void {
+  pcbInitAll();
+  isnInit();
+  setTransport(PROTO_TCP, tcpInput);
+}

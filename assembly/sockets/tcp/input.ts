@@ -1,0 +1,527 @@
+// TCP input (lwIP's tcp_in.c counterpart): "segment arrives", RFC 9293 §3.10.7, with the RFC 5961
+// defences, RFC 6298 RTT sampling and RFC 5681 / RFC 6582 congestion control on ACKs.
+import {
+  TCP_DEFAULT_MSS, TCP_DELACK_MS, TCP_FIN_WAIT_2_MS, TCP_KEEPCNT, TCP_KEEPIDLE_MS, TCP_KEEPINTVL_MS, TCP_MSL_MS,
+  TCP_MSS, TCP_RTO_INITIAL_MS, TCP_RTO_MAX_MS, TCP_RTO_MIN_MS, TCP_TIME_WAIT_SLOTS,
+} from "../../config";
+import { now } from "../../support/clock";
+import { C, count } from "../../support/counters";
+import { ECONNREFUSED, ECONNRESET } from "../../support/errors";
+import { ipAddr } from "../../iface/netif";
+import { WireError } from "../../wire/error";
+import { ACK, FIN, RST, SYN, TcpRepr } from "../../wire/tcp";
+import { isn } from "./isn";
+import {
+  CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
+  F_ACK_NOW, F_APP, F_CHILD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
+  F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY,
+  Pcb, ooo, pcb, pcbAlloc, pcbFree, rcvRing, sndRing, tw,
+} from "./pcb";
+import { TCP_MAX_SOCKETS } from "../../config";
+import { armRtx, challengeAck, retransmitFirst, sendAck, sendControl, sendSyn, tcpOutput } from "./output";
+import { seqGe, seqGt, seqLe, seqLt } from "./seq";
+
+const seg = changetype<TcpRepr>(memory.data(offsetof<TcpRepr>()));
+/** Our window scale: the shift that lets the receive ring's size fit 16 bits (0 at our sizes). */
+export const OUR_SHIFT: u32 = 0;
+let orderCounter: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function segLen(): u32 {
+  return seg.payloadLen + ((seg.flags & SYN) ? 1 : 0) + ((seg.flags & FIN) ? 1 : 0);
+}
+
+/** Defaults shared by active and passive opens. */
+export function initConnection(c: Pcb): void {
+  c.mss = TCP_DEFAULT_MSS;
+  c.rto = TCP_RTO_INITIAL_MS;
+  c.ssthresh = 0x7fffffff; // "arbitrarily high" (RFC 5681 §3.1)
+  c.keepIdle = TCP_KEEPIDLE_MS;
+  c.keepIntvl = TCP_KEEPINTVL_MS;
+  c.keepCnt = TCP_KEEPCNT;
+  c.recover = c.iss;
+}
+
+/** Initial window (RFC 3390): min(4 MSS, max(2 MSS, 4380 bytes)). */
+export function initialWindow(mss: u32): u32 {
+  return min<u32>(4 * mss, max<u32>(2 * mss, 4380));
+}
+
+function synOptions(c: Pcb): void {
+  c.mss = seg.mss ? min<u32>(seg.mss, TCP_MSS) : TCP_DEFAULT_MSS;
+  if (c.mss < 64) c.mss = 64; // an absurdly small MSS would make us send a segment per byte
+  // RFC 7323 §2.2: scaling applies only if both SYNs carried the option.
+  if (seg.wscale >= 0) {
+    c.flags |= F_WSCALE;
+    c.sndShift = <u32>seg.wscale;
+    c.rcvShift = OUR_SHIFT;
+  } else {
+    c.flags &= ~F_WSCALE;
+    c.sndShift = 0;
+    c.rcvShift = 0;
+  }
+  c.sndWnd = seg.window; // never scaled in a SYN
+  c.maxSndWnd = c.sndWnd;
+  c.sndWl1 = seg.seq;
+  c.sndWl2 = seg.ack;
+  c.cwnd = initialWindow(c.mss);
+}
+
+function findConnection(lport: u32, rip: u32, rport: u32): i32 {
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    const c = pcb(i);
+    if ((c.flags & F_USED) == 0 || c.state <= LISTEN) continue;
+    if (c.localPort == lport && c.remotePort == rport && c.remoteIp == rip) return i;
+  }
+  return -1;
+}
+
+function findListener(lport: u32): i32 {
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    const c = pcb(i);
+    if ((c.flags & F_USED) != 0 && c.state == LISTEN && c.localPort == lport) return i;
+  }
+  return -1;
+}
+
+function findTimeWait(lport: u32, rip: u32, rport: u32): i32 {
+  for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) {
+    const s = tw(t);
+    if (s.used && s.localPort == lport && s.remotePort == rport && s.remoteIp == rip) return t;
+  }
+  return -1;
+}
+
+/** Children of listener l that count against its backlog (SYN-RECEIVED or not yet accepted). */
+export function backlogCount(l: i32): u32 {
+  let n: u32 = 0;
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    const c = pcb(i);
+    if ((c.flags & (F_USED | F_CHILD)) == (F_USED | F_CHILD) && c.parent == l) n++;
+  }
+  return n;
+}
+
+/** The connection is over. A block nobody holds is freed; the application's stays, CLOSED. */
+export function closed(i: i32): void {
+  const c = pcb(i);
+  c.state = CLOSED;
+  c.flags &= ~(F_RTX | F_PERSIST | F_DELACK | F_ACK_NOW | F_KEEPALIVE);
+  if ((c.flags & F_APP) == 0) pcbFree(i);
+}
+
+/** Fails the connection with an error for the application. */
+export function fail(i: i32, err: i32): void {
+  pcb(i).error = err;
+  closed(i);
+}
+
+export function enterTimeWait(i: i32): void {
+  const c = pcb(i);
+  c.state = TIME_WAIT;
+  c.flags &= ~(F_RTX | F_PERSIST | F_DELACK | F_KEEPALIVE);
+  c.closeAt = now + 2 * TCP_MSL_MS;
+  if ((c.flags & F_APP) == 0) moveToTimeWait(i);
+}
+
+/** Keeps only what TIME-WAIT needs and frees the connection block and its buffers. */
+export function moveToTimeWait(i: i32): void {
+  const c = pcb(i);
+  let slot = -1;
+  let oldest: u32 = 0;
+  for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) {
+    const s = tw(t);
+    if (!s.used) { slot = t; break; }
+    const left = s.until - now;
+    if (slot < 0 || left < oldest) { slot = t; oldest = left; }
+  }
+  const s = tw(slot);
+  if (s.used) count(C.TCP_TIME_WAIT_RECYCLED);
+  s.used = 1;
+  s.localPort = c.localPort;
+  s.remoteIp = c.remoteIp;
+  s.remotePort = c.remotePort;
+  s.rcvNxt = c.rcvNxt;
+  s.sndNxt = c.sndNxt;
+  s.until = c.closeAt;
+  pcbFree(i);
+}
+
+/** Handles the segment in rxBuf at p (len bytes of IP payload) from src to dst. */
+export function tcpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C {
+  const err = seg.parse(p, len, src, dst);
+  if (err != WireError.OK) {
+    if (err == WireError.BAD_CHECKSUM) return C.TCP_BAD_CHECKSUM;
+    if (err == WireError.BAD_HEADER_LEN) return C.TCP_BAD_HEADER_LEN;
+    return C.TCP_TRUNCATED;
+  }
+  // RFC 1122 §4.2.3.10: TCP is unicast only.
+  if (toBroadcast) return C.TCP_BROADCAST;
+  const data = p + seg.headerLen;
+  const i = findConnection(seg.dstPort, src, seg.srcPort);
+  if (i >= 0) return segmentArrives(i, data, src);
+  const t = findTimeWait(seg.dstPort, src, seg.srcPort);
+  if (t >= 0) {
+    const s = tw(t);
+    if ((seg.flags & (SYN | ACK | RST)) == SYN && seqGt(seg.seq, s.rcvNxt)) {
+      s.used = 0; // a new incarnation may reuse the 4-tuple (RFC 9293 §3.6.1, as BSD does)
+    } else {
+      // RFC 1337: RSTs are ignored in TIME-WAIT; a FIN (or anything else occupying sequence
+      // space) is ACKed again, and a FIN restarts the 2 MSL timer.
+      if (seg.flags & RST) return C.TCP_TIME_WAIT;
+      if (seg.flags & FIN) s.until = now + 2 * TCP_MSL_MS;
+      if (segLen() > 0) sendControl(s.localPort, s.remoteIp, s.remotePort, s.sndNxt, s.rcvNxt, ACK);
+      return C.TCP_TIME_WAIT;
+    }
+  }
+  const l = findListener(seg.dstPort);
+  if (l >= 0) return listenInput(l, src);
+  // No connection (RFC 9293 §3.10.7.1): answer with a RST, never a RST to a RST.
+  if ((seg.flags & RST) == 0) resetFor(src);
+  return C.TCP_NO_SOCKET;
+}
+
+function resetFor(src: u32): void {
+  if (seg.flags & ACK) sendControl(seg.dstPort, src, seg.srcPort, seg.ack, 0, RST);
+  else sendControl(seg.dstPort, src, seg.srcPort, 0, seg.seq + segLen(), RST | ACK);
+}
+
+function listenInput(l: i32, src: u32): C {
+  const f = seg.flags;
+  if (f & RST) return C.TCP_LISTEN_DROP;
+  if (f & ACK) {
+    resetFor(src);
+    return C.TCP_BAD_ACK;
+  }
+  if ((f & SYN) == 0) return C.TCP_LISTEN_DROP;
+  // listen(backlog): beyond it SYNs are dropped silently so the peer retries (no RST).
+  const lc = pcb(l);
+  if (backlogCount(l) >= lc.backlog) return C.TCP_BACKLOG_FULL;
+  const i = pcbAlloc();
+  if (i < 0) return C.TCP_NO_BLOCK;
+  const c = pcb(i);
+  c.state = SYN_RECEIVED;
+  c.flags |= F_CHILD | (lc.flags & (F_NODELAY | F_KEEPALIVE));
+  c.parent = l;
+  c.order = orderCounter++;
+  c.localPort = seg.dstPort;
+  c.remoteIp = src;
+  c.remotePort = seg.srcPort;
+  c.irs = seg.seq;
+  c.rcvNxt = seg.seq + 1;
+  c.iss = isn(now, ipAddr, c.localPort, src, c.remotePort);
+  c.sndUna = c.iss;
+  c.sndNxt = c.iss + 1;
+  c.sndMax = c.sndNxt;
+  c.sndBase = c.sndNxt;
+  initConnection(c);
+  c.keepIdle = lc.keepIdle;
+  c.keepIntvl = lc.keepIntvl;
+  c.keepCnt = lc.keepCnt;
+  synOptions(c);
+  c.sndWl2 = c.iss;
+  c.rttTime = now;
+  count(C.TCP_PASSIVE_OPENS);
+  sendSyn(i);
+  return C.TCP_DELIVERED;
+}
+
+function synSentInput(i: i32, src: u32): C {
+  const c = pcb(i);
+  const f = seg.flags;
+  if (f & ACK) {
+    if (seqLe(seg.ack, c.iss) || seqGt(seg.ack, c.sndNxt)) {
+      if ((f & RST) == 0) sendControl(c.localPort, src, c.remotePort, seg.ack, 0, RST);
+      return C.TCP_BAD_ACK;
+    }
+  }
+  if (f & RST) {
+    if ((f & ACK) == 0) return C.TCP_RST_IGNORED;
+    count(C.TCP_RESETS_RECEIVED);
+    fail(i, ECONNREFUSED);
+    return C.TCP_DELIVERED;
+  }
+  if ((f & SYN) == 0) return C.TCP_NO_ACK;
+  c.irs = seg.seq;
+  c.rcvNxt = seg.seq + 1;
+  synOptions(c);
+  if (f & ACK) {
+    c.sndUna = seg.ack;
+    c.flags |= F_SYN_ACKED | F_ACK_NOW;
+    c.flags &= ~F_RTX;
+    if (c.retries == 0) rttSample(c, now - c.rttTime);
+    c.retries = 0;
+    c.state = ESTABLISHED;
+    if (c.flags & F_KEEPALIVE) c.keepAt = now + c.keepIdle;
+    tcpOutput(i);
+  } else {
+    // Simultaneous open (RFC 9293 §3.5, figure 7): SYN-RECEIVED, SYN-ACK with our ISS.
+    c.state = SYN_RECEIVED;
+    sendSyn(i);
+  }
+  return C.TCP_DELIVERED;
+}
+
+/** RFC 6298 §2: SRTT, RTTVAR and RTO from one measurement r (ms). */
+export function rttSample(c: Pcb, r: u32): void {
+  if (c.srtt == 0) {
+    c.srtt = r > 0 ? r : 1;
+    c.rttvar = r >> 1;
+  } else {
+    const d = c.srtt > r ? c.srtt - r : r - c.srtt;
+    c.rttvar = (3 * c.rttvar + d) >> 2;
+    c.srtt = (7 * c.srtt + r) >> 3;
+    if (c.srtt == 0) c.srtt = 1;
+  }
+  let rto = c.srtt + max<u32>(1, 4 * c.rttvar);
+  if (rto < TCP_RTO_MIN_MS) rto = TCP_RTO_MIN_MS;
+  if (rto > TCP_RTO_MAX_MS) rto = TCP_RTO_MAX_MS;
+  c.rto = rto;
+}
+
+function segmentArrives(i: i32, data: usize, src: u32): C {
+  const c = pcb(i);
+  const f = seg.flags;
+  if (c.state == SYN_SENT) return synSentInput(i, src);
+  if (c.state == TIME_WAIT) {
+    // The application still holds this fd; same rules as a TIME-WAIT record.
+    if (f & RST) return C.TCP_TIME_WAIT;
+    if (f & FIN) c.closeAt = now + 2 * TCP_MSL_MS;
+    if (segLen() > 0) sendAck(i);
+    return C.TCP_TIME_WAIT;
+  }
+
+  // First: is the segment acceptable (RFC 9293 §3.10.7.4, the four cases)?
+  const slen = segLen();
+  const wnd = seqGt(c.rcvAdv, c.rcvNxt) ? c.rcvAdv - c.rcvNxt : 0;
+  let ok: bool;
+  if (wnd == 0) ok = seg.seq == c.rcvNxt; // with a zero window only ACK/RST/FIN-less probes at RCV.NXT
+  else if (slen == 0) ok = seqGe(seg.seq, c.rcvNxt) && seqLt(seg.seq, c.rcvNxt + wnd);
+  else ok = (seqGe(seg.seq, c.rcvNxt) && seqLt(seg.seq, c.rcvNxt + wnd)) ||
+    (seqGe(seg.seq + slen - 1, c.rcvNxt) && seqLt(seg.seq + slen - 1, c.rcvNxt + wnd));
+  if (!ok) {
+    if ((f & RST) == 0) sendAck(i);
+    return C.TCP_OUT_OF_WINDOW;
+  }
+  if (c.flags & F_KEEPALIVE) {
+    c.keepAt = now + c.keepIdle;
+    c.keepProbes = 0;
+  }
+
+  // Second: RST (RFC 5961 §3.2): only an exact match resets; other in-window RSTs are challenged.
+  if (f & RST) {
+    if (seg.seq != c.rcvNxt) {
+      challengeAck(i);
+      return C.TCP_RST_CHALLENGED;
+    }
+    count(C.TCP_RESETS_RECEIVED);
+    if (c.state == SYN_RECEIVED && (c.flags & F_CHILD)) pcbFree(i); // back to LISTEN (§3.10.7.4)
+    else fail(i, c.state == SYN_RECEIVED ? ECONNREFUSED : ECONNRESET);
+    return C.TCP_DELIVERED;
+  }
+
+  // Fourth: a SYN in a synchronized state is challenged, never obeyed (RFC 5961 §4.2).
+  if (f & SYN) {
+    if (c.state == SYN_RECEIVED && seg.seq == c.irs) {
+      sendSyn(i); // the peer did not see our SYN-ACK
+      return C.TCP_DELIVERED;
+    }
+    challengeAck(i);
+    return C.TCP_SYN_CHALLENGED;
+  }
+
+  // Fifth: the ACK field.
+  if ((f & ACK) == 0) return C.TCP_NO_ACK;
+  if (c.state == SYN_RECEIVED) {
+    if (!(seqGt(seg.ack, c.sndUna) && seqLe(seg.ack, c.sndNxt))) {
+      sendControl(c.localPort, src, c.remotePort, seg.ack, 0, RST);
+      return C.TCP_BAD_ACK;
+    }
+    c.state = ESTABLISHED;
+    if (c.retries == 0) rttSample(c, now - c.rttTime);
+    c.retries = 0;
+    if (c.flags & F_KEEPALIVE) c.keepAt = now + c.keepIdle;
+  }
+  // RFC 5961 §5.2: an ACK outside [SND.UNA - MAX.SND.WND, SND.MAX] is challenged and dropped.
+  if (seqGt(seg.ack, c.sndMax) || seqLt(seg.ack, c.sndUna - c.maxSndWnd)) {
+    challengeAck(i);
+    return C.TCP_ACK_CHALLENGED;
+  }
+  if (processAck(i)) return C.TCP_DELIVERED; // LAST-ACK done: the block may be gone
+
+  // Seventh: the segment text.
+  if (seg.payloadLen > 0) {
+    const st = c.state;
+    if (st == ESTABLISHED || st == FIN_WAIT_1 || st == FIN_WAIT_2) processData(i, data);
+    else c.flags |= F_ACK_NOW; // data after the peer's FIN: not ours to take
+  }
+
+  // Eighth: FIN, once everything before it has arrived.
+  if (f & FIN) {
+    if (c.flags & F_FIN_RCVD) {
+      c.flags |= F_ACK_NOW;
+    } else if (seg.seq + seg.payloadLen == c.rcvNxt) {
+      c.rcvNxt++;
+      c.flags |= F_FIN_RCVD | F_ACK_NOW;
+      const st = c.state;
+      if (st == ESTABLISHED) c.state = CLOSE_WAIT;
+      else if (st == FIN_WAIT_1) c.state = CLOSING;
+      else if (st == FIN_WAIT_2) {
+        sendAck(i);
+        enterTimeWait(i);
+        return C.TCP_DELIVERED;
+      }
+    }
+  }
+  tcpOutput(i);
+  return C.TCP_DELIVERED;
+}
+
+/** ACK processing; returns true when the connection has ended (the block may be freed). */
+function processAck(i: i32): bool {
+  const c = pcb(i);
+  const ack = seg.ack;
+  const wndBefore = c.sndWnd;
+  const segWnd = seg.window << c.sndShift;
+  if (seqGt(ack, c.sndUna)) {
+    let acked = ack - c.sndUna;
+    if ((c.flags & F_SYN_ACKED) == 0) {
+      c.flags |= F_SYN_ACKED;
+      acked--;
+    }
+    const ring = sndRing(i);
+    const dataEnd = c.sndBase + ring.len;
+    const dataAcked = seqLt(ack, dataEnd) ? ack - c.sndBase : ring.len;
+    ring.consume(dataAcked);
+    c.sndBase += dataAcked;
+    const finAcked = (c.flags & F_FIN_SENT) != 0 && ack == dataEnd + 1;
+    c.sndUna = ack;
+    if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
+    if ((c.flags & F_RTT) && seqGt(ack, c.rttSeq)) {
+      rttSample(c, now - c.rttTime);
+      c.flags &= ~F_RTT;
+    }
+    c.retries = 0;
+    c.flags &= ~F_PERSIST;
+    if (c.flags & F_RECOVERY) {
+      if (seqGe(ack, c.recover)) {
+        // Full ACK: leave fast recovery (RFC 6582 §3.2 step 3, option 1).
+        const flight = c.sndMax - c.sndUna;
+        c.cwnd = min<u32>(c.ssthresh, max<u32>(flight, c.mss) + c.mss);
+        c.flags &= ~F_RECOVERY;
+        c.dupAcks = 0;
+      } else {
+        // Partial ACK: retransmit the next hole, deflate by what was acked (step 4).
+        retransmitFirst(i);
+        c.cwnd = c.cwnd > acked ? c.cwnd - acked + c.mss : c.mss;
+        armRtx(i);
+      }
+    } else {
+      c.dupAcks = 0;
+      if (c.cwnd < c.ssthresh) c.cwnd += min<u32>(acked, c.mss); // slow start
+      else c.cwnd += max<u32>(1, (c.mss * c.mss) / c.cwnd); // congestion avoidance
+    }
+    // RFC 6298 §5.2-5.3: stop the timer when all is acked, restart it otherwise.
+    if (c.sndUna == c.sndMax) c.flags &= ~F_RTX;
+    else armRtx(i);
+    if (finAcked) {
+      const st = c.state;
+      if (st == FIN_WAIT_1) {
+        c.state = FIN_WAIT_2;
+        if ((c.flags & F_APP) == 0) c.closeAt = now + TCP_FIN_WAIT_2_MS;
+      } else if (st == CLOSING) {
+        enterTimeWait(i);
+        return true;
+      } else if (st == LAST_ACK) {
+        closed(i);
+        return true;
+      }
+    }
+  } else if (ack == c.sndUna && seg.payloadLen == 0 && (seg.flags & (SYN | FIN)) == 0 &&
+    c.sndMax != c.sndUna && segWnd == wndBefore) {
+    duplicateAck(i);
+  }
+  // Window update (RFC 9293 §3.10.7.4): only from a segment newer than the last one that set it.
+  if (seqLt(c.sndWl1, seg.seq) || (c.sndWl1 == seg.seq && seqLe(c.sndWl2, ack))) {
+    c.sndWnd = segWnd;
+    c.sndWl1 = seg.seq;
+    c.sndWl2 = ack;
+    if (segWnd > c.maxSndWnd) c.maxSndWnd = segWnd;
+    if (segWnd != 0) c.flags &= ~F_PERSIST;
+  }
+  return false;
+}
+
+function duplicateAck(i: i32): void {
+  const c = pcb(i);
+  c.dupAcks++;
+  if (c.dupAcks == 3 && (c.flags & F_RECOVERY) == 0 && seqGt(c.sndUna - 1, c.recover - 1)) {
+    // Fast retransmit, then fast recovery (RFC 5681 §3.2, RFC 6582 §3.2 step 2).
+    const flight = c.sndMax - c.sndUna;
+    c.ssthresh = max<u32>(flight >> 1, 2 * c.mss);
+    c.recover = c.sndMax;
+    c.flags |= F_RECOVERY;
+    count(C.TCP_FAST_RETRANSMITS);
+    retransmitFirst(i);
+    c.cwnd = c.ssthresh + 3 * c.mss;
+    armRtx(i);
+  } else if (c.flags & F_RECOVERY) {
+    c.cwnd += c.mss; // each further duplicate: a segment has left the network
+  }
+}
+
+function processData(i: i32, data: usize): void {
+  const c = pcb(i);
+  const ring = rcvRing(i);
+  let seq = seg.seq;
+  let n = seg.payloadLen;
+  let d = data;
+  if (seqLt(seq, c.rcvNxt)) {
+    const cut = c.rcvNxt - seq;
+    if (cut >= n) {
+      c.flags |= F_ACK_NOW; // all old: a duplicate
+      return;
+    }
+    seq += cut;
+    d += cut;
+    n -= cut;
+  }
+  const off = seq - c.rcvNxt;
+  const room = ring.free();
+  if (off >= room) {
+    c.flags |= F_ACK_NOW;
+    return;
+  }
+  if (off + n > room) n = room - off;
+  if (c.flags & F_RD_SHUT) {
+    // Read side shut: the bytes are acknowledged and thrown away.
+    if (off == 0) c.rcvNxt += n;
+    c.flags |= F_ACK_NOW;
+    return;
+  }
+  const asm = ooo(i);
+  if (off == 0) {
+    const gap = asm.count() > 0;
+    ring.write(d, n);
+    const nxt = c.rcvNxt + n;
+    const after = asm.advance(nxt);
+    if (after != nxt) ring.commit(after - nxt);
+    c.rcvNxt = after;
+    if (gap) {
+      c.flags |= F_ACK_NOW; // filling a gap: ACK at once (RFC 5681 §4.2)
+    } else if (++c.unacked >= 2) {
+      c.flags |= F_ACK_NOW; // every second segment (RFC 9293 §3.8.6.3)
+    } else if ((c.flags & F_DELACK) == 0) {
+      c.flags |= F_DELACK;
+      c.delackAt = now + TCP_DELACK_MS;
+    }
+    return;
+  }
+  // Out of order: keep it if the assembler has room, and send a duplicate ACK at once.
+  count(C.TCP_OOO_SEGMENTS);
+  if (asm.add(seq, seq + n)) ring.writeAt(off, d, n);
+  else count(C.TCP_OOO_DROPPED);
+  c.flags |= F_ACK_NOW;
+}
+
+export { CLOSED };

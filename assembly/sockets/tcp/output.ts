@@ -1,0 +1,205 @@
+// TCP output (lwIP's tcp_out.c counterpart): building segments, deciding what may be sent now
+// (window, congestion window, Nagle, sender SWS avoidance), and the stateless RST.
+import { TCP_MSS, TCP_RCV_BUF, TCP_CHALLENGE_ACK_LIMIT } from "../../config";
+import { now } from "../../support/clock";
+import { C, count } from "../../support/counters";
+import { txBuf, ipAddr } from "../../iface/netif";
+import { PAYLOAD_OFFSET, ipv4Output } from "../../iface/ipv4";
+import { PROTO_TCP } from "../../wire/ipv4";
+import { ACK, FIN, PSH, RST, SYN, TcpRepr } from "../../wire/tcp";
+import {
+  CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, LAST_ACK, SYN_RECEIVED, SYN_SENT,
+  F_ACK_NOW, F_DELACK, F_FIN_QUEUED, F_FIN_SENT, F_NODELAY, F_PERSIST, F_RTT, F_RTX, F_SYN_ACKED, F_WSCALE,
+  pcb, rcvRing, sndRing,
+} from "./pcb";
+import { seqGe, seqGt, seqLt, seqMax } from "./seq";
+
+const seg = changetype<TcpRepr>(memory.data(offsetof<TcpRepr>()));
+
+/** The window to advertise, recording the right edge (receiver SWS avoidance, RFC 9293 §3.8.6.2.2):
+ *  the edge moves right only by at least min(RCV_BUF / 2, MSS), and never moves left. */
+function advertise(i: i32): u32 {
+  const c = pcb(i);
+  const free = rcvRing(i).free();
+  let wnd: u32;
+  if (seqGe(c.rcvNxt + free, c.rcvAdv + min<u32>(TCP_RCV_BUF / 2, TCP_MSS))) wnd = free;
+  else wnd = seqGt(c.rcvAdv, c.rcvNxt) ? min<u32>(c.rcvAdv - c.rcvNxt, free) : 0;
+  let w = wnd >> c.rcvShift;
+  if (w > 0xffff) w = 0xffff;
+  c.rcvAdv = c.rcvNxt + (w << c.rcvShift);
+  return w;
+}
+
+/** True when reading has opened the window enough to be worth telling the peer. */
+export function windowUpdateDue(i: i32): bool {
+  const c = pcb(i);
+  const edge = c.rcvNxt + rcvRing(i).free();
+  return <i32>(edge - c.rcvAdv) >= <i32>min<u32>(TCP_RCV_BUF / 2, TCP_MSS);
+}
+
+/**
+ * Sends one segment of connection i: seq, flags, and len bytes of the send ring starting at ring
+ * offset off. SYN segments carry our MSS and window scale options.
+ */
+export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i32 {
+  const c = pcb(i);
+  const tcp = txBuf + PAYLOAD_OFFSET;
+  seg.srcPort = c.localPort;
+  seg.dstPort = c.remotePort;
+  seg.seq = seq;
+  seg.ack = flags & ACK ? c.rcvNxt : 0;
+  seg.flags = flags;
+  seg.urgent = 0;
+  if (flags & SYN) {
+    seg.mss = TCP_MSS;
+    // RFC 7323 §2.2: on a SYN-ACK only if the peer's SYN offered it.
+    seg.wscale = (flags & ACK) == 0 || (c.flags & F_WSCALE) != 0 ? <i32>c.rcvShift : -1;
+    const w = rcvRing(i).free();
+    seg.window = w > 0xffff ? 0xffff : w; // never scaled on a SYN (RFC 7323 §2.2)
+    c.rcvAdv = c.rcvNxt + seg.window;
+  } else {
+    seg.mss = 0;
+    seg.wscale = -1;
+    seg.window = advertise(i);
+  }
+  const hl = seg.emitLen();
+  if (len) sndRing(i).peek(tcp + hl, off, len);
+  seg.payloadLen = len;
+  seg.emit(tcp, ipAddr, c.remoteIp);
+  if (flags & ACK) {
+    c.flags &= ~(F_ACK_NOW | F_DELACK);
+    c.unacked = 0;
+  }
+  count(C.TCP_SEGMENTS_SENT);
+  return ipv4Output(txBuf, hl + len, PROTO_TCP, c.remoteIp);
+}
+
+/** A segment with no connection behind it: a RST (RFC 9293 §3.10.7.1), or the ACK of TIME-WAIT. */
+export function sendControl(lport: u32, rip: u32, rport: u32, seq: u32, ack: u32, flags: u32): void {
+  const tcp = txBuf + PAYLOAD_OFFSET;
+  seg.srcPort = lport;
+  seg.dstPort = rport;
+  seg.seq = seq;
+  seg.ack = flags & ACK ? ack : 0;
+  seg.flags = flags;
+  seg.window = 0;
+  seg.urgent = 0;
+  seg.mss = 0;
+  seg.wscale = -1;
+  seg.payloadLen = 0;
+  seg.emit(tcp, ipAddr, rip);
+  count(flags & RST ? C.TCP_RST_SENT : C.TCP_SEGMENTS_SENT);
+  ipv4Output(txBuf, 20, PROTO_TCP, rip);
+}
+
+/** A bare ACK at SND.NXT (also the reply to an unacceptable segment). */
+export function sendAck(i: i32): void {
+  sendSegment(i, pcb(i).sndNxt, ACK, 0, 0);
+}
+
+let challengeSecond: u32 = 0;
+let challengeCount: u32 = 0;
+
+/** A challenge ACK (RFC 5961 §3.2, §4.2, §5.2), at most TCP_CHALLENGE_ACK_LIMIT a second. */
+export function challengeAck(i: i32): void {
+  if (now - challengeSecond >= 1000) {
+    challengeSecond = now;
+    challengeCount = 0;
+  }
+  if (challengeCount >= TCP_CHALLENGE_ACK_LIMIT) {
+    count(C.TCP_CHALLENGE_ACKS_LIMITED);
+    return;
+  }
+  challengeCount++;
+  count(C.TCP_CHALLENGE_ACKS_SENT);
+  sendAck(i);
+}
+
+/** SYN (active open) or SYN-ACK (passive), at ISS. */
+export function sendSyn(i: i32): void {
+  const c = pcb(i);
+  armRtx(i);
+  sendSegment(i, c.iss, c.state == SYN_SENT ? SYN : SYN | ACK, 0, 0);
+}
+
+export function armRtx(i: i32): void {
+  const c = pcb(i);
+  c.flags |= F_RTX;
+  c.rtxAt = now + c.rto;
+}
+
+/** Sends what the windows, Nagle and SWS avoidance allow, the FIN when its turn comes, and a
+ *  pending ACK if nothing else carried it. */
+export function tcpOutput(i: i32): void {
+  const c = pcb(i);
+  const st = c.state;
+  if (st == SYN_SENT || st == SYN_RECEIVED) return;
+  const canSend = (c.flags & F_SYN_ACKED) != 0 && st >= ESTABLISHED && st != 6 /* FIN_WAIT_2 */ && st != 10 /* TIME_WAIT */;
+  let sent = false;
+  if (canSend) {
+    const ring = sndRing(i);
+    const dataEnd = c.sndBase + ring.len;
+    for (;;) {
+      const avail = seqLt(c.sndNxt, dataEnd) ? dataEnd - c.sndNxt : 0;
+      const wnd = min<u32>(c.sndWnd, c.cwnd);
+      const inflight = c.sndNxt - c.sndUna;
+      const usable = wnd > inflight ? wnd - inflight : 0;
+      let len = min<u32>(min<u32>(avail, usable), c.mss);
+      const fin = (c.flags & F_FIN_QUEUED) != 0 && c.sndNxt + len == dataEnd && !seqGt(c.sndNxt, dataEnd);
+      if (len == 0 && !(fin && avail == 0)) break;
+      if (len < c.mss && len < avail) {
+        // Window-limited: sender SWS avoidance (RFC 9293 §3.8.6.2.1) unless it is half the max window.
+        if (len < (c.maxSndWnd >> 1)) break;
+      }
+      // Nagle (RFC 9293 §3.7.4): one small segment in flight at a time, unless turned off or closing.
+      if (len < c.mss && inflight > 0 && (c.flags & F_NODELAY) == 0 && !fin) break;
+      let flags = ACK;
+      if (len && c.sndNxt + len == dataEnd) flags |= PSH;
+      if (fin) flags |= FIN;
+      if (len && (c.flags & F_RTT) == 0 && c.sndNxt == c.sndMax) {
+        // Time one new segment per round trip; never a retransmission (Karn).
+        c.flags |= F_RTT;
+        c.rttSeq = c.sndNxt;
+        c.rttTime = now;
+      }
+      if (c.sndNxt != c.sndMax) count(C.TCP_RETRANSMITS);
+      sendSegment(i, c.sndNxt, flags, c.sndNxt - c.sndBase, len);
+      sent = true;
+      c.sndNxt += len + (fin ? 1 : 0);
+      c.sndMax = seqMax(c.sndMax, c.sndNxt);
+      if ((c.flags & F_RTX) == 0) armRtx(i);
+      c.flags &= ~F_PERSIST;
+      if (fin) {
+        c.flags |= F_FIN_SENT;
+        if (c.state == ESTABLISHED) c.state = FIN_WAIT_1;
+        else if (c.state == CLOSE_WAIT) c.state = LAST_ACK;
+        break;
+      }
+    }
+    // Zero window with data waiting and nothing in flight: probe it (persist timer).
+    if (c.sndWnd == 0 && seqLt(c.sndNxt, dataEnd) && c.sndNxt == c.sndUna && (c.flags & (F_PERSIST | F_RTX)) == 0) {
+      c.flags |= F_PERSIST;
+      c.persistBackoff = 0;
+      c.persistAt = now + c.rto;
+    }
+  }
+  if (!sent && (c.flags & F_ACK_NOW)) sendAck(i);
+}
+
+/** Retransmits one segment at SND.UNA without moving SND.NXT (fast retransmit, partial ACKs). */
+export function retransmitFirst(i: i32): void {
+  const c = pcb(i);
+  const ring = sndRing(i);
+  const dataEnd = c.sndBase + ring.len;
+  const avail = seqLt(c.sndUna, dataEnd) ? dataEnd - c.sndUna : 0;
+  const len = min<u32>(avail, c.mss);
+  let flags = ACK;
+  const fin = (c.flags & F_FIN_SENT) != 0 && c.sndUna + len == dataEnd;
+  if (fin) flags |= FIN;
+  if (len == 0 && !fin) return;
+  count(C.TCP_RETRANSMITS);
+  c.flags &= ~F_RTT; // Karn
+  sendSegment(i, c.sndUna, flags, c.sndUna - c.sndBase, len);
+}
+
+export { FIN_WAIT_1, LAST_ACK, CLOSE_WAIT };

@@ -1,0 +1,118 @@
+// TCP timers, driven by poll(): retransmission (RFC 6298), persist, delayed ACK, keep-alive
+// (RFC 1122 §4.2.3.6), FIN-WAIT-2 and TIME-WAIT. Returns the delay to the nearest deadline.
+import {
+  POLL_MAX_SLEEP_MS, TCP_MAX_RETRIES, TCP_MAX_SOCKETS, TCP_PERSIST_MAX_MS, TCP_PERSIST_MIN_MS, TCP_RTO_MAX_MS,
+  TCP_SYN_RETRIES, TCP_TIME_WAIT_SLOTS,
+} from "../../config";
+import { due, now, until } from "../../support/clock";
+import { C, count } from "../../support/counters";
+import { ETIMEDOUT } from "../../support/errors";
+import { ACK, RST } from "../../wire/tcp";
+import { closed, fail } from "./input";
+import { sendAck, sendControl, sendSegment, sendSyn, tcpOutput } from "./output";
+import {
+  CLOSE_WAIT, ESTABLISHED, FIN_WAIT_2, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
+  F_APP, F_CHILD, F_DELACK, F_KEEPALIVE, F_PERSIST, F_RECOVERY, F_RTT, F_RTX, F_USED,
+  pcb, pcbFree, tw,
+} from "./pcb";
+
+let next: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function consider(at: u32): void {
+  const d = until(at);
+  if (d < next) next = d;
+}
+
+function retransmitTimeout(i: i32): void {
+  const c = pcb(i);
+  c.flags &= ~F_RTX;
+  c.retries++;
+  count(C.TCP_TIMEOUTS);
+  if (c.state == SYN_SENT || c.state == SYN_RECEIVED) {
+    if (c.retries > TCP_SYN_RETRIES) {
+      if (c.flags & F_CHILD) pcbFree(i); // a half-open connection nobody will miss
+      else fail(i, ETIMEDOUT);
+      return;
+    }
+    c.rto = min<u32>(c.rto << 1, TCP_RTO_MAX_MS);
+    sendSyn(i);
+    return;
+  }
+  if (c.retries > TCP_MAX_RETRIES) {
+    sendControl(c.localPort, c.remoteIp, c.remotePort, c.sndNxt, 0, RST);
+    fail(i, ETIMEDOUT);
+    return;
+  }
+  // RFC 5681 §3.1 eq. 4 and RFC 6298 §5.5-5.6: halve, restart from one segment, back off,
+  // and resend from SND.UNA (go-back-N). RFC 6582 §3.2 step 7: remember what was in flight.
+  const flight = c.sndMax - c.sndUna;
+  c.ssthresh = max<u32>(flight >> 1, 2 * c.mss);
+  c.cwnd = c.mss;
+  c.recover = c.sndMax;
+  c.flags &= ~(F_RECOVERY | F_RTT);
+  c.dupAcks = 0;
+  c.rto = min<u32>(c.rto << 1, TCP_RTO_MAX_MS);
+  c.sndNxt = c.sndUna;
+  tcpOutput(i);
+}
+
+function persistTimeout(i: i32): void {
+  const c = pcb(i);
+  // A probe at SND.UNA - 1 makes the peer answer with its current window and carries no data,
+  // so probing never counts as a retransmission: a peer that keeps answering keeps the connection.
+  count(C.TCP_WINDOW_PROBES);
+  sendSegment(i, c.sndUna - 1, ACK, 0, 0);
+  if (c.persistBackoff < 16) c.persistBackoff++;
+  let d = max<u32>(c.rto, TCP_PERSIST_MIN_MS) << min<u32>(c.persistBackoff, 7);
+  if (d > TCP_PERSIST_MAX_MS) d = TCP_PERSIST_MAX_MS;
+  c.persistAt = now + d;
+}
+
+function keepaliveTimeout(i: i32): void {
+  const c = pcb(i);
+  if (c.keepProbes >= c.keepCnt) {
+    count(C.TCP_KEEPALIVE_TIMEOUTS);
+    sendControl(c.localPort, c.remoteIp, c.remotePort, c.sndNxt, 0, RST);
+    fail(i, ETIMEDOUT);
+    return;
+  }
+  c.keepProbes++;
+  count(C.TCP_KEEPALIVE_PROBES);
+  sendSegment(i, c.sndUna - 1, ACK, 0, 0);
+  c.keepAt = now + c.keepIntvl;
+}
+
+export function tcpPoll(): u32 {
+  next = POLL_MAX_SLEEP_MS;
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    const c = pcb(i);
+    if ((c.flags & F_USED) == 0) continue;
+    if ((c.flags & F_DELACK) && due(c.delackAt)) {
+      count(C.TCP_DELAYED_ACKS);
+      sendAck(i);
+    }
+    if ((c.flags & F_RTX) && due(c.rtxAt)) retransmitTimeout(i);
+    if ((c.flags & F_USED) == 0) continue;
+    if ((c.flags & F_PERSIST) && due(c.persistAt)) persistTimeout(i);
+    const st = c.state;
+    if ((c.flags & F_KEEPALIVE) && (st == ESTABLISHED || st == CLOSE_WAIT) && due(c.keepAt)) keepaliveTimeout(i);
+    if ((c.flags & F_USED) == 0) continue;
+    if ((st == TIME_WAIT || (st == FIN_WAIT_2 && (c.flags & F_APP) == 0)) && due(c.closeAt)) {
+      closed(i);
+      continue;
+    }
+    if (c.flags & F_DELACK) consider(c.delackAt);
+    if (c.flags & F_RTX) consider(c.rtxAt);
+    if (c.flags & F_PERSIST) consider(c.persistAt);
+    if ((c.flags & F_KEEPALIVE) && (c.state == ESTABLISHED || c.state == CLOSE_WAIT)) consider(c.keepAt);
+    if (c.state == TIME_WAIT || (c.state == FIN_WAIT_2 && (c.flags & F_APP) == 0)) consider(c.closeAt);
+  }
+  for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) {
+    const s = tw(t);
+    if (!s.used) continue;
+    if (due(s.until)) s.used = 0;
+    else consider(s.until);
+  }
+  return next;
+}

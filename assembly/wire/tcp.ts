@@ -1,0 +1,124 @@
+// TCP header (RFC 9293 §3.1) with the options we use: MSS (RFC 9293 §3.7.1, RFC 6691), window
+// scale (RFC 7323 §2) and SACK-permitted (RFC 2018, parsed only). Other options are skipped.
+import { get16, get32, put16, put32 } from "../support/bytes";
+import { sumAdd, sumFold, sumPseudo } from "./checksum";
+import { WireError } from "./error";
+import { PROTO_TCP } from "./ipv4";
+
+export const HEADER_LEN: u32 = 20;
+export const FIN: u32 = 0x01;
+export const SYN: u32 = 0x02;
+export const RST: u32 = 0x04;
+export const PSH: u32 = 0x08;
+export const ACK: u32 = 0x10;
+export const URG: u32 = 0x20;
+
+const FLAGS_MASK: u32 = 0x3f;
+const OPT_EOL: u32 = 0;
+const OPT_NOP: u32 = 1;
+const OPT_MSS: u32 = 2;
+const OPT_WS: u32 = 3;
+const OPT_SACK_PERMITTED: u32 = 4;
+/** RFC 7323 §2.3: a shift above 14 is treated as 14. */
+const WS_MAX: u32 = 14;
+
+@unmanaged
+export class TcpRepr {
+  srcPort: u32;
+  dstPort: u32;
+  seq: u32;
+  ack: u32;
+  /** The low 6 flag bits (ECE/CWR ignored on input, never sent). */
+  flags: u32;
+  /** Raw 16-bit field (unscaled). */
+  window: u32;
+  urgent: u32;
+  /** Data offset * 4 (set by parse; emit computes it). */
+  headerLen: u32;
+  /** MSS option value, 0 = absent. */
+  mss: u32;
+  /** Window-scale shift, -1 = absent. */
+  wscale: i32;
+  /** Parsed only (we never send it). */
+  sackPermitted: bool;
+  payloadLen: u32;
+
+  /**
+   * Checked view of the segment of len bytes (the IP payload) from src to dst (host-order IPs).
+   * Malformed options end option parsing without rejecting the segment: the header itself is sound.
+   */
+  parse(p: usize, len: u32, src: u32, dst: u32): WireError {
+    if (len < HEADER_LEN) return WireError.TRUNCATED;
+    const hl = (<u32>load<u8>(p, 12) >> 4) << 2;
+    if (hl < HEADER_LEN || hl > len) return WireError.BAD_HEADER_LEN;
+    // One pass over the whole segment; the pseudo-header length is the TCP length (RFC 9293 §3.1).
+    if (sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, len), p, len)) != 0xffff) return WireError.BAD_CHECKSUM;
+    this.srcPort = get16(p);
+    this.dstPort = get16(p + 2);
+    this.seq = get32(p + 4);
+    this.ack = get32(p + 8);
+    this.flags = <u32>load<u8>(p, 13) & FLAGS_MASK;
+    this.window = get16(p + 14);
+    this.urgent = get16(p + 18);
+    this.headerLen = hl;
+    this.payloadLen = len - hl;
+    this.mss = 0;
+    this.wscale = -1;
+    this.sackPermitted = false;
+    if (hl > HEADER_LEN) this.parseOptions(p, hl);
+    return WireError.OK;
+  }
+
+  // Walks options in [20, hl). Every read is checked against hl, and each step advances by at
+  // least 1 (NOP) or by a length >= 2, so the loop terminates.
+  private parseOptions(p: usize, hl: u32): void {
+    let i = HEADER_LEN;
+    while (i < hl) {
+      const kind = <u32>load<u8>(p + i);
+      if (kind == OPT_EOL) break;
+      if (kind == OPT_NOP) { i++; continue; }
+      if (i + 1 >= hl) break; // kind in the last byte: no length
+      const olen = <u32>load<u8>(p + i + 1);
+      if (olen < 2 || olen > hl - i) break;
+      // A known option with the wrong length is ignored (RFC 9293 §3.7.1 MUST be robust to it).
+      if (kind == OPT_MSS) {
+        if (olen == 4) this.mss = get16(p + i + 2);
+      } else if (kind == OPT_WS) {
+        if (olen == 3) this.wscale = <i32>min(<u32>load<u8>(p + i + 2), WS_MAX);
+      } else if (kind == OPT_SACK_PERMITTED) {
+        if (olen == 2) this.sackPermitted = true;
+      }
+      i += olen;
+    }
+  }
+
+  /** Header length emit() will write: 20 + 4 if mss != 0 + 4 (NOP + 3-byte WS) if wscale >= 0. */
+  emitLen(): u32 {
+    return HEADER_LEN + (this.mss != 0 ? 4 : 0) + (this.wscale >= 0 ? 4 : 0);
+  }
+
+  /**
+   * Writes the header (+ options) at p and the checksum over header + payloadLen bytes that the
+   * caller has already placed at p + emitLen(). Returns the header length.
+   */
+  emit(p: usize, src: u32, dst: u32): u32 {
+    const hl = this.emitLen();
+    put32(p, (this.srcPort << 16) | (this.dstPort & 0xffff));
+    put32(p + 4, this.seq);
+    put32(p + 8, this.ack);
+    put32(p + 12, ((hl >> 2) << 28) | ((this.flags & FLAGS_MASK) << 16) | (this.window & 0xffff));
+    put32(p + 16, this.urgent & 0xffff); // checksum 0 while summing
+    let o = p + HEADER_LEN;
+    if (this.mss != 0) {
+      put32(o, (OPT_MSS << 24) | (4 << 16) | (this.mss & 0xffff));
+      o += 4;
+    }
+    if (this.wscale >= 0) {
+      // NOP pads the 3-byte option to a word (RFC 7323 §2.2 layout).
+      put32(o, (OPT_NOP << 24) | (OPT_WS << 16) | (3 << 8) | (<u32>this.wscale & 0xff));
+    }
+    const total = hl + this.payloadLen;
+    put16(p + 16, ~sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, total), p, total)) & 0xffff);
+    return hl;
+  }
+}
