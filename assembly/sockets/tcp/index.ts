@@ -4,10 +4,12 @@ import { setTransport } from "../../iface/ipv4";
 import { isnInit } from "./isn";
 import { pcbInitAll } from "./pcb";
 import { tcpInput } from "./input";
+import { outputInit } from "./output";
 export { tcpPoll } from "./timers";
 
 export function tcpInit(): void {
   pcbInitAll();
   isnInit();
+  outputInit();
   setTransport(PROTO_TCP, tcpInput);
 }

@@ -291,6 +291,22 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
     return C.TCP_TIME_WAIT;
   }
 
+  if (c.state == SYN_RECEIVED && (f & (SYN | RST)) == SYN && seg.seq == c.irs) {
+    if ((f & ACK) != 0 && (c.flags & F_CHILD) == 0 && seg.ack == c.sndNxt) {
+      // Simultaneous open: the peer's SYN-ACK completes it (RFC 9293 §3.5 figure 8; its SYN
+      // repeats the one we have, so the acceptability test would wrongly refuse it).
+      c.state = ESTABLISHED;
+      c.flags |= F_ACK_NOW;
+      processAck(i);
+      tcpOutput(i);
+      return C.TCP_DELIVERED;
+    }
+    if ((f & ACK) == 0) {
+      sendSyn(i); // the peer did not see our SYN-ACK and sent its SYN again
+      return C.TCP_DELIVERED;
+    }
+  }
+
   // First: is the segment acceptable (RFC 9293 §3.10.7.4, the four cases)?
   const slen = segLen();
   const wnd = seqGt(c.rcvAdv, c.rcvNxt) ? c.rcvAdv - c.rcvNxt : 0;
@@ -322,10 +338,6 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
 
   // Fourth: a SYN in a synchronized state is challenged, never obeyed (RFC 5961 §4.2).
   if (f & SYN) {
-    if (c.state == SYN_RECEIVED && seg.seq == c.irs) {
-      sendSyn(i); // the peer did not see our SYN-ACK
-      return C.TCP_DELIVERED;
-    }
     challengeAck(i);
     return C.TCP_SYN_CHALLENGED;
   }

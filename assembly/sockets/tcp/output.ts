@@ -100,6 +100,11 @@ export function sendAck(i: i32): void {
 let challengeSecond: u32 = 0;
 let challengeCount: u32 = 0;
 
+export function outputInit(): void {
+  challengeSecond = now;
+  challengeCount = 0;
+}
+
 /** A challenge ACK (RFC 5961 §3.2, §4.2, §5.2), at most TCP_CHALLENGE_ACK_LIMIT a second. */
 export function challengeAck(i: i32): void {
   if (now - challengeSecond >= 1000) {
@@ -147,10 +152,10 @@ export function tcpOutput(i: i32): void {
       let len = min<u32>(min<u32>(avail, usable), c.mss);
       const fin = (c.flags & F_FIN_QUEUED) != 0 && c.sndNxt + len == dataEnd && !seqGt(c.sndNxt, dataEnd);
       if (len == 0 && !(fin && avail == 0)) break;
-      if (len < c.mss && len < avail) {
-        // Window-limited: sender SWS avoidance (RFC 9293 §3.8.6.2.1) unless it is half the max window.
-        if (len < (c.maxSndWnd >> 1)) break;
-      }
+      // Window-limited: sender SWS avoidance (RFC 9293 §3.8.6.2.1): wait for half the largest window
+      // the peer offered, but only while something is in flight; with nothing in flight we send what
+      // fits at once instead of waiting for an override timer.
+      if (len < c.mss && len < avail && inflight > 0 && len < (c.maxSndWnd >> 1)) break;
       // Nagle (RFC 9293 §3.7.4): one small segment in flight at a time, unless turned off or closing.
       if (len < c.mss && inflight > 0 && (c.flags & F_NODELAY) == 0 && !fin) break;
       let flags = ACK;

@@ -1,0 +1,71 @@
+// Scripted-peer helpers for the TCP state machine tests: craft the peer's segments into the
+// receive buffer, parse what the stack sent back.
+import { C } from "../support/counters";
+import { setNow, now } from "../support/clock";
+import { rxBuf } from "../iface/netif";
+import { TcpRepr } from "../wire/tcp";
+import { WireError } from "../wire/error";
+import { get16, get32 } from "../support/bytes";
+import { poll } from "../index";
+import { OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, feed, ipHeader, sent, sentCount, sentLen } from "./support";
+
+export const PEER_PORT: u32 = 40000;
+export const OUR_PORT: u32 = 8080;
+
+const peer = changetype<TcpRepr>(heap.alloc(offsetof<TcpRepr>()));
+export const out = changetype<TcpRepr>(heap.alloc(offsetof<TcpRepr>()));
+
+/** A stack with the peer already in its ARP cache, capture cleared. */
+export function tcpUp(t: u32 = 1000): void {
+  bringUp(t);
+  feed(arpFrame(1, PEER_IP, OUR_IP));
+  clearSent();
+}
+
+/** The peer sends a segment; the payload is len bytes of (seq-indexed) pattern. */
+export function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, window: u32 = 65535, mss: u32 = 0, wscale: i32 = -1, srcPort: u32 = PEER_PORT, dstPort: u32 = OUR_PORT): C {
+  peer.srcPort = srcPort;
+  peer.dstPort = dstPort;
+  peer.seq = seq;
+  peer.ack = ack;
+  peer.flags = flags;
+  peer.window = window;
+  peer.urgent = 0;
+  peer.mss = mss;
+  peer.wscale = wscale;
+  peer.sackPermitted = false;
+  peer.payloadLen = len;
+  const hl = peer.emitLen();
+  const p = ipHeader(6, PEER_IP, OUR_IP, hl + len);
+  for (let i: u32 = 0; i < len; i++) store<u8>(p + hl + i, <u8>(seq + i));
+  peer.emit(p, PEER_IP, OUR_IP);
+  return feed(14 + 20 + hl + len);
+}
+
+/** Parses our k-th captured frame as TCP into `out`; false if it is not a TCP segment. */
+export function parseSent(k: i32): bool {
+  if (k < 0 || k >= sentCount()) return false;
+  const f = sent(k);
+  if (get16(f + 12) != 0x0800 || load<u8>(f + 23) != 6) return false;
+  const total = get16(f + 16);
+  return out.parse(f + 34, total - 20, get32(f + 26), get32(f + 30)) == WireError.OK;
+}
+
+/** Parses the last captured frame; fails the test if there is none. */
+export function last(): TcpRepr {
+  const ok = parseSent(sentCount() - 1);
+  expect(ok).toBe(true, "expected a TCP segment from the stack");
+  return out;
+}
+
+/** Checks that the payload of the last parsed segment is the pattern starting at byte `from`. */
+export function payloadByte(k: i32, i: u32): u8 {
+  return load<u8>(sent(k) + 34 + out.headerLen + i);
+}
+
+export function advance(ms: u32): void {
+  setNow(now + ms);
+  poll(now);
+}
+
+export { sentCount, clearSent, sentLen, C };

@@ -1,0 +1,45 @@
+// The greeter: the seed's demo server. Listens on TCP 54321 (backlog 5); for each connection it
+// logs "Got connection from ('A.B.C.D', PORT)" at INFO, sends "Thank you for connecting\n" and
+// closes. Data the client sends is read and dropped first, so the close is a FIN, not a reset.
+import { INFO, logEnd, logIp, logOn, logStart, logStr, logU32 } from "../support/log";
+import { tcpAccept, tcpBind, tcpClose, tcpListen, tcpRecv, tcpRemoteIp, tcpRemotePort, tcpSend, tcpSocket } from "../api/tcp";
+import { putStr } from "./util";
+
+export const GREETER_PORT: u32 = 54321;
+const GREETING = "Thank you for connecting\n";
+
+const msg = memory.data(32);
+const scratch = memory.data(256);
+let msgLen: u32 = 0;
+let listener: i32 = -1;
+
+export function greeterStart(): void {
+  msgLen = putStr(msg, GREETING);
+  listener = tcpSocket();
+  if (listener < 0) return;
+  if (tcpBind(listener, GREETER_PORT) < 0 || tcpListen(listener, 5) < 0) {
+    tcpClose(listener);
+    listener = -1;
+  }
+}
+
+export function greeterPoll(): void {
+  if (listener < 0) return;
+  for (;;) {
+    const fd = tcpAccept(listener);
+    if (fd < 0) break;
+    if (logOn(INFO)) {
+      logStart("Got connection from ('");
+      logIp(tcpRemoteIp(fd));
+      logStr("', ");
+      logU32(tcpRemotePort(fd));
+      logStr(")");
+      logEnd(INFO);
+    }
+    // A new connection's send ring is empty, so the short greeting is queued whole.
+    tcpSend(fd, msg, msgLen);
+    // Drop anything the client already sent (bounded: the receive ring is finite).
+    while (tcpRecv(fd, scratch, 256) > 0) {}
+    tcpClose(fd);
+  }
+}
