@@ -551,3 +551,78 @@ describe("TCP retransmission timer (RFC 6298)", () => {
     expect(last().seq).toBe(first);
   });
 });
+
+import { isn } from "../sockets/tcp/isn";
+import { TCP_DEFAULT_MSS, TCP_FIN_WAIT_2_MS } from "../config";
+import { tcpLocalPort } from "../api/tcp";
+
+describe("TCP details", () => {
+  it("holds a second small segment while one is unacknowledged (Nagle), unless NODELAY", () => {
+    const fd = established();
+    expect(tcpSend(fd, buf, 10)).toBe(10);
+    expect(sentCount()).toBe(1);
+    expect(tcpSend(fd, buf, 10)).toBe(10);
+    expect(sentCount()).toBe(1); // waits for the ACK
+    seg(ACK, PISN + 1, iss + 11);
+    expect(sentCount()).toBe(2);
+    expect(last().payloadLen).toBe(10);
+    clearSent();
+    tcpSetopt(fd, 1, 1);
+    tcpSend(fd, buf, 10);
+    tcpSend(fd, buf, 10);
+    expect(sentCount()).toBe(2);
+  });
+
+  it("assumes an MSS of 536 when the SYN carries none (RFC 9293 §3.7.1)", () => {
+    tcpUp();
+    const l = listener();
+    seg(SYN, PISN, 0, 0, 65535, 0);
+    const mine = last().seq;
+    seg(ACK, PISN + 1, mine + 1);
+    const fd = tcpAccept(l);
+    clearSent();
+    tcpSend(fd, buf, 2000);
+    expect(parseSent(0)).toBe(true);
+    expect(out.payloadLen).toBe(TCP_DEFAULT_MSS);
+  });
+
+  it("ends a FIN-WAIT-2 whose application closed and whose peer never sends FIN", () => {
+    const fd = established();
+    tcpClose(fd);
+    seg(ACK, PISN + 1, iss + 2);
+    const row = heap.alloc(28);
+    let fw2 = false;
+    for (let r: u32 = 0; r < 16; r++) if (tcpTableRow(r, row) && load<u32>(row) == FIN_WAIT_2) fw2 = true;
+    expect(fw2).toBe(true);
+    advance(TCP_FIN_WAIT_2_MS);
+    fw2 = false;
+    for (let r: u32 = 0; r < 16; r++) if (tcpTableRow(r, row) && load<u32>(row) == FIN_WAIT_2) fw2 = true;
+    expect(fw2).toBe(false);
+  });
+
+  it("derives ISNs from the clock and a keyed hash of the 4-tuple (RFC 6528)", () => {
+    tcpUp();
+    const a = isn(1000, 1, 2, 3, 4);
+    expect(isn(1001, 1, 2, 3, 4) - a).toBe(250); // M: 4 µs ticks
+    const b = isn(1000, 1, 2, 3, 5);
+    const c = isn(1000, 1, 3, 3, 4);
+    expect(b - a == c - a).toBe(false); // not a counter or a constant offset
+    expect(a == b).toBe(false);
+  });
+
+  it("picks distinct ephemeral ports for connections to one destination", () => {
+    tcpUp();
+    const ports = new Set<u32>();
+    for (let k = 0; k < 6; k++) {
+      const fd = tcpSocket();
+      expect(tcpConnect(fd, PEER_IP, 80)).toBe(0);
+      const p = tcpLocalPort(fd);
+      expect(p >= 49152 && p <= 65535).toBe(true);
+      expect(ports.has(p)).toBe(false);
+      ports.add(p);
+    }
+    expect(tcpSocket()).toBeGreaterThanOrEqual(0);
+    expect(tcpSocket()).toBeGreaterThanOrEqual(0);
+    expect(tcpSocket()).toBe(-2); // ENOBUFS: every block in use
+  });
+});
