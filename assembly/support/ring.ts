@@ -63,8 +63,9 @@ export class Ring {
   consume(n: u32): void {
     n = min(n, this.len);
     this.len -= n;
-    // An empty ring restarts at 0 so the next writes and reads are single contiguous copies.
-    this.head = this.len == 0 ? 0 : this.wrap(n);
+    // The head never jumps back to 0 on empty: out-of-order bytes may already sit beyond len
+    // (writeAt), addressed relative to it.
+    this.head = this.wrap(n);
   }
 
   /** peek(dst, 0, n) then consume. */
