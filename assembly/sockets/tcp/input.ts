@@ -311,8 +311,11 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
   const slen = segLen();
   const wnd = seqGt(c.rcvAdv, c.rcvNxt) ? c.rcvAdv - c.rcvNxt : 0;
   let ok: bool;
-  if (wnd == 0) ok = seg.seq == c.rcvNxt; // with a zero window only ACK/RST/FIN-less probes at RCV.NXT
-  else if (slen == 0) ok = seqGe(seg.seq, c.rcvNxt) && seqLt(seg.seq, c.rcvNxt + wnd);
+  // A zero-length segment may sit exactly at the right edge: a peer with a full window in flight
+  // acknowledges our data from SND.NXT = our RCV.NXT + RCV.WND (Linux accepts it too). Read
+  // literally (SEG.SEQ < RCV.NXT + RCV.WND) §3.10.7.4 would drop those ACKs.
+  if (slen == 0) ok = seqGe(seg.seq, c.rcvNxt) && seqLe(seg.seq, c.rcvNxt + wnd);
+  else if (wnd == 0) ok = seg.seq == c.rcvNxt; // its ACK and RST are still processed; the data is not kept
   else ok = (seqGe(seg.seq, c.rcvNxt) && seqLt(seg.seq, c.rcvNxt + wnd)) ||
     (seqGe(seg.seq + slen - 1, c.rcvNxt) && seqLt(seg.seq + slen - 1, c.rcvNxt + wnd));
   if (!ok) {
