@@ -5,7 +5,7 @@ import {
   tcpTableRow, tcpSetopt, EV_CONNECTED, EV_ERROR, EV_HUP, EV_READABLE, OPT_KEEPALIVE, OPT_KEEPIDLE, OPT_KEEPINTVL, OPT_KEEPCNT,
 } from "../api/tcp";
 import { ECONNREFUSED, ECONNRESET, ETIMEDOUT, EWOULDBLOCK } from "../support/errors";
-import { ctr, PEER_IP } from "./support";
+import { ctr, PEER_IP, OUR_IP, arpFrame, feed } from "./support";
 import { C, OUR_PORT, PEER_PORT, advance, clearSent, last, out, parseSent, payloadByte, seg, sentCount, tcpUp } from "./tcp_support";
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_SENT, TIME_WAIT,
@@ -528,12 +528,14 @@ describe("TCP retransmission timer (RFC 6298)", () => {
     tcpSend(fd, buf, 100);
     let rto = TCP_RTO_INITIAL_MS;
     for (let k: u32 = 0; k < TCP_MAX_RETRIES; k++) {
+      feed(arpFrame(1, PEER_IP, OUR_IP)); // the peer keeps its ARP entry fresh over the minutes
       clearSent();
       advance(rto);
       expect(sentCount()).toBe(1);
       expect(last().payloadLen).toBe(100);
       rto = min<u32>(rto * 2, TCP_RTO_MAX_MS);
     }
+    feed(arpFrame(1, PEER_IP, OUR_IP));
     clearSent();
     advance(rto);
     expect(last().flags & RST).toBe(RST);
@@ -624,5 +626,22 @@ describe("TCP details", () => {
     expect(tcpSocket()).toBeGreaterThanOrEqual(0);
     expect(tcpSocket()).toBeGreaterThanOrEqual(0);
     expect(tcpSocket()).toBe(-2); // ENOBUFS: every block in use
+  });
+});
+
+describe("TCP after a retransmission timeout", () => {
+  it("sends pure ACKs from SND.MAX, not the rewound SND.NXT", () => {
+    const fd = established();
+    tcpSetopt(fd, 1, 1);
+    tcpSend(fd, buf, 3000); // several segments in flight
+    const max = iss + 1 + 3000;
+    advance(TCP_RTO_INITIAL_MS); // timeout: SND.NXT goes back to SND.UNA
+    clearSent();
+    seg(ACK, PISN + 1, iss + 1, 100); // data from the peer, acknowledged at once (2nd segment rule off)
+    seg(ACK, PISN + 101, iss + 1, 100);
+    const a = last();
+    expect(a.payloadLen).toBe(0);
+    expect(a.seq).toBe(max);
+    expect(a.ack).toBe(PISN + 201);
   });
 });

@@ -92,9 +92,11 @@ export function sendControl(lport: u32, rip: u32, rport: u32, seq: u32, ack: u32
   ipv4Output(txBuf, 20, PROTO_TCP, rip);
 }
 
-/** A bare ACK at SND.NXT (also the reply to an unacceptable segment). */
+/** A bare ACK (also the reply to an unacceptable segment). It carries SND.MAX, not SND.NXT: after
+ *  a timeout rewinds SND.NXT, an ACK from below the peer's RCV.NXT would be refused as out of
+ *  window, ACK field and all (BSD's tcp_output does the same). */
 export function sendAck(i: i32): void {
-  sendSegment(i, pcb(i).sndNxt, ACK, 0, 0);
+  sendSegment(i, pcb(i).sndMax, ACK, 0, 0);
 }
 
 let challengeSecond: u32 = 0;
