@@ -27,11 +27,19 @@ build/wasmip.debug.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.
 	@mkdir -p build
 	$(BIN)/asc assembly/index.ts --target debug
 
+# Firmware images: the core plus one app (assembly/firmware/<app>.ts), same options as release.
+APPS := greeter http echo bulk
+APP_WASM := $(APPS:%=build/%.wasm)
+
+$(APP_WASM): build/%.wasm: assembly/firmware/%.ts $(AS_SOURCES) asconfig.json node_modules/.package-lock.json
+	@mkdir -p build
+	$(BIN)/asc $< --target release -o $@ --textFile build/$*.wat
+
 build/tap-bridge: host/tap-bridge.c
 	@mkdir -p build
 	gcc -O2 -Wall -Wextra -o $@ $<
 
-build: build/wasmip.wasm build/wasmip.debug.wasm build/tap-bridge
+build: build/wasmip.wasm build/wasmip.debug.wasm $(APP_WASM) build/tap-bridge
 
 run: deps build
 	$(TSX) host/cli.ts sim --pcap build/demo.pcap

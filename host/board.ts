@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { Net } from "./net.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_WASM = path.join(ROOT, "build", "wasmip.wasm");
@@ -39,9 +40,12 @@ export interface BoardOptions {
   // Where transmitted frames go from the start, so the gratuitous ARP sent by init() is not
   // lost (onTransmit can only be called once the constructor has returned).
   transmit?: (frame: Uint8Array, board: Board) => void;
+  // Called after a call into the board from outside its driver (a ping, a socket call from user
+  // code) so the driver polls soon: the call may have sent frames or armed timers.
+  kick?: (board: Board) => void;
 }
 
-interface Exports {
+interface Exports extends TcpExports {
   memory: WebAssembly.Memory;
   init(macHi: number, macLo: number, ip: number, mask: number, gw: number): number;
   set_ipv4(ip: number, mask: number, gw: number): number;
@@ -56,6 +60,57 @@ interface Exports {
   memory_used(): number;
   ping(dst: number, seq: number, size: number): number;
   ping_rtt(seq: number): number;
+}
+
+/** The TCP socket exports (boards/include/wasmip.h, "TCP sockets"), typed. */
+export interface TcpExports {
+  tcp_socket(): number;
+  tcp_bind(fd: number, port: number): number;
+  tcp_listen(fd: number, backlog: number): number;
+  tcp_accept(fd: number): number;
+  tcp_connect(fd: number, ip: number, port: number): number;
+  tcp_send(fd: number, ptr: number, len: number): number;
+  tcp_recv(fd: number, ptr: number, len: number): number;
+  tcp_shutdown(fd: number, how: number): number;
+  tcp_close(fd: number): number;
+  tcp_abort(fd: number): number;
+  tcp_events(fd: number): number;
+  tcp_changed(): number;
+  tcp_setopt(fd: number, opt: number, value: number): number;
+  tcp_state(fd: number): number;
+  tcp_local_port(fd: number): number;
+  tcp_remote_ip(fd: number): number;
+  tcp_remote_port(fd: number): number;
+  tcp_table_size(): number;
+  tcp_table_row(i: number, ptr: number): number;
+  io_buffer(): number;
+  io_buffer_size(): number;
+}
+
+export const TCP_STATES = [
+  "CLOSED",
+  "LISTEN",
+  "SYN_SENT",
+  "SYN_RECEIVED",
+  "ESTABLISHED",
+  "FIN_WAIT_1",
+  "FIN_WAIT_2",
+  "CLOSE_WAIT",
+  "CLOSING",
+  "LAST_ACK",
+  "TIME_WAIT",
+] as const;
+export type TcpStateName = (typeof TCP_STATES)[number];
+
+/** One row of the connection table (tcp_table_row). A listener has localIp 0 and remote 0:0. */
+export interface TcpTableRow {
+  state: TcpStateName;
+  localIp: number;
+  localPort: number;
+  remoteIp: number;
+  remotePort: number;
+  sendQ: number; // bytes in the send ring (unacknowledged + unsent)
+  recvQ: number; // bytes received and not yet read
 }
 
 export class WasmipError extends Error {
@@ -124,9 +179,16 @@ export class Board {
   private readonly counterKinds: number[] = [];
   private readonly initialPages: number;
   private readonly opts: BoardOptions;
+  private kickHandler?: () => void;
+  private driverDepth = 0; // > 0 inside input()/poll(): the driver polls afterwards anyway
+  private netLayer?: Net;
 
   constructor(opts: BoardOptions) {
     this.opts = opts;
+    if (opts.kick) {
+      const kick = opts.kick;
+      this.kickHandler = () => kick(this);
+    }
     if (opts.transmit) {
       const transmit = opts.transmit;
       this.txHandler = (frame) => transmit(frame, this);
@@ -180,21 +242,94 @@ export class Board {
     this.txHandler = handler;
   }
 
+  /** Who to tell after a call into the board from outside its driver (see BoardOptions.kick). */
+  onKick(handler: () => void): void {
+    this.kickHandler = handler;
+  }
+
+  /**
+   * Tell the driver that user code called into the board (it may have sent frames or armed
+   * timers), so it polls soon. A no-op inside input()/poll(): the driver polls after those.
+   */
+  kick(): void {
+    if (this.driverDepth === 0) this.kickHandler?.();
+  }
+
   /** Deliver one received frame. Returns the name of the counter that accounted for it. */
   input(frame: Uint8Array): string {
     const len = Math.min(frame.length, this.rxSize);
     new Uint8Array(this.ex.memory.buffer, this.rxPtr, len).set(frame.subarray(0, len));
-    // An oversize frame is passed with its true length so the core counts it.
-    return this.counterNames[this.ex.input(frame.length)];
+    this.driverDepth++;
+    try {
+      // An oversize frame is passed with its true length so the core counts it.
+      const counter = this.counterNames[this.ex.input(frame.length)];
+      this.netLayer?.pump();
+      return counter;
+    } finally {
+      this.driverDepth--;
+    }
   }
 
-  /** Run due timers; returns ms until the next deadline. */
+  /** Run due timers (and the socket layer's events); returns ms until the next deadline. */
   poll(now: number): number {
-    return this.ex.poll(now >>> 0);
+    this.driverDepth++;
+    try {
+      let ms = this.ex.poll(now >>> 0);
+      // User callbacks run by the pump may have queued data or armed timers: poll again so the
+      // returned deadline covers them (bounded: a callback storm cannot spin here forever).
+      for (let i = 0; i < 8 && this.netLayer?.pump(); i++) ms = this.ex.poll(now >>> 0);
+      return ms;
+    } finally {
+      this.driverDepth--;
+    }
+  }
+
+  /** The node:net-shaped socket API over this board's TCP exports (host/net.ts). */
+  get net(): Net {
+    return (this.netLayer ??= new Net(this));
+  }
+
+  /** Every export of the firmware image, untyped: an app's own exports (build/bulk.wasm's bulk_*). */
+  get exports(): Record<string, unknown> {
+    return this.ex as unknown as Record<string, unknown>;
+  }
+
+  /** The TCP socket exports, typed (see wasmip.h). Prefer board.net; call kick() after using these. */
+  get tcp(): TcpExports {
+    return this.ex;
+  }
+
+  /** The module's linear memory, as bytes (a fresh view: memory could in principle grow). */
+  memoryBytes(): Uint8Array {
+    return new Uint8Array(this.ex.memory.buffer);
+  }
+
+  /** The connection table, like netstat -tn: connection blocks, then TIME-WAIT records. */
+  tcpTable(): TcpTableRow[] {
+    const ex = this.ex;
+    const ptr = ex.io_buffer();
+    const rows: TcpTableRow[] = [];
+    const n = ex.tcp_table_size();
+    for (let i = 0; i < n; i++) {
+      if (!ex.tcp_table_row(i, ptr)) continue;
+      const v = new DataView(ex.memory.buffer, ptr, 28);
+      const u = (k: number) => v.getUint32(k * 4, true);
+      rows.push({
+        state: TCP_STATES[u(0)] ?? (`STATE_${u(0)}` as TcpStateName),
+        localIp: u(1),
+        localPort: u(2),
+        remoteIp: u(3),
+        remotePort: u(4),
+        sendQ: u(5),
+        recvQ: u(6),
+      });
+    }
+    return rows;
   }
 
   setIpv4(ip: string, prefix: number, gateway?: string): void {
     const rc = this.ex.set_ipv4(ipToU32(ip), prefixToMask(prefix), gateway ? ipToU32(gateway) : 0);
+    this.kick();
     if (rc < 0) throw new WasmipError(rc, `${this.name}: set_ipv4`);
     this.ip = ipToU32(ip);
     this.netmask = prefixToMask(prefix);
@@ -204,6 +339,7 @@ export class Board {
   /** Send one ICMP echo request; throws a WasmipError on a negative code. */
   ping(dst: string, seq: number, payloadLen = 56): void {
     const rc = this.ex.ping(ipToU32(dst), seq >>> 0, payloadLen);
+    this.kick();
     if (rc < 0) throw new WasmipError(rc, `${this.name}: ping ${dst}`);
   }
 

@@ -8,18 +8,20 @@ import { runDemo, type DemoOptions } from "./demo.ts";
 const HELP = `usage: wasmip <command> [flags]
 
 commands:
-  sim         two boards on an emulated switch in virtual time; A (10.0.0.1) pings B (10.0.0.2)
+  sim         two boards on an emulated switch in virtual time: A (10.0.0.1) pings B (10.0.0.2),
+              then connects to a TCP server on B (port 54321) and fetches a page over HTTP
   tap         bridge a board to a Linux TAP interface (see: wasmip tap --help)
+  netstat     connection table and counters of a running \`wasmip tap\` (--netns NAME)
   help        show this help
 
 sim flags:
   --seed N        PRNG seed; the same seed gives the same run and pcap (default 1)
-  --count N       echo requests to send, one per second of virtual time (default 10)
+  --count N       echo requests to send, one per second of virtual time (default 4)
   --size N        ICMP payload bytes (default 56)
   --pcap FILE     write every transmitted frame to FILE (classic pcap, Ethernet)
   --wasm FILE     firmware module (default build/wasmip.wasm)
   --verbose       also print debug log lines
-impairments of A's link, each direction (probabilities: 0..1 or a percentage like 20%):
+impairments of A's link during the pings, each direction (probabilities: 0..1 or a percentage like 20%):
   --loss P        drop probability (default 20%)
   --dup P         duplication probability (default 0)
   --reorder P     probability a frame is held back 10 ms so later ones overtake it (default 0)
@@ -109,12 +111,16 @@ export async function main(argv: string[]): Promise<number> {
           process.stdout.write(HELP);
           return 0;
         }
-        const summary = runDemo(o);
-        return summary.received > 0 || summary.transmitted === 0 ? 0 : 1;
+        const summary = await runDemo(o);
+        return (summary.received > 0 || summary.transmitted === 0) && summary.tcp.ok ? 0 : 1;
       }
       case "tap": {
         const { tapCommand } = await import("./tap.ts");
         return await tapCommand(rest);
+      }
+      case "netstat": {
+        const { netstatCommand } = await import("./tap.ts");
+        return netstatCommand(rest);
       }
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);

@@ -1,13 +1,23 @@
-// The default demo of `wasmip sim`: board A (10.0.0.1) pings board B (10.0.0.2) across an
-// emulated switch, A's link lossy, everything in virtual time. Prints what ping would print,
-// the boards' ARP/ICMP log lines, the link impairment stats and the boards' counters.
+// The default demo of `wasmip sim`, all in virtual time on one emulated switch:
+// 1. board A (10.0.0.1) pings board B (10.0.0.2), A's link lossy: what ping would print, the
+//    boards' ARP/ICMP log lines;
+// 2. the seed's story over TCP: B runs a server on port 54321 (listen backlog 5) that greets
+//    each connection and closes it; A connects, prints the greeting and closes. The connection
+//    tables are printed whenever a state changes, so every state of the handshake and of both
+//    closes shows (LISTEN ... TIME_WAIT, CLOSED);
+// 3. A fetches a page from a tiny HTTP/1.1 responder on B port 80 and prints the status line.
+// Then the link impairment stats and the boards' counters. The same seed prints the same output
+// and writes the same pcap.
+import { once } from "node:events";
 import { ERRORS, WasmipError, type Board } from "./board.ts";
+import type { Socket } from "./net.ts";
+import { formatTcpTable } from "./netstat.ts";
 import { PcapWriter } from "./pcap.ts";
 import { Simulator, type DirectionStats, type Impairments } from "./sim.ts";
 
 export interface DemoOptions {
   seed?: number; // default 1
-  count?: number; // pings, default 10
+  count?: number; // pings, default 4
   size?: number; // ICMP payload bytes, default 56
   interval?: number; // virtual ms between pings, default 1000
   wait?: number; // virtual ms to wait for replies after the last ping, default 2000
@@ -45,6 +55,17 @@ export interface DemoSummary {
   logLines: number;
   pcapFrames: number;
   endTime: number;
+  tcp: TcpStorySummary;
+}
+
+export interface TcpStorySummary {
+  greeting: string | null; // what the client received from the seed's server
+  connectionFrom: string | null; // the server's "Got connection from" peer, "('10.0.0.1', 49152)"
+  statesSeen: string[]; // every TCP state that appeared in a connection table, in order of first sight
+  httpStatus: string | null; // the status line of the page fetched from B port 80
+  httpBodyBytes: number;
+  ok: boolean;
+  error?: string;
 }
 
 const fmtTime = (ms: number): string => ms.toFixed(3).padStart(10);
@@ -73,10 +94,10 @@ function nonZeroCounters(b: Board): Record<string, number> {
   return Object.fromEntries(Object.entries(b.counters()).filter(([, v]) => v !== 0));
 }
 
-export function runDemo(opts: DemoOptions = {}): DemoSummary {
+export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   const print = opts.print ?? ((line: string) => console.log(line));
   const seed = opts.seed ?? 1;
-  const count = opts.count ?? 10;
+  const count = opts.count ?? 4;
   const size = opts.size ?? 56;
   const interval = opts.interval ?? 1000;
   const wait = opts.wait ?? 2000;
@@ -163,6 +184,8 @@ export function runDemo(opts: DemoOptions = {}): DemoSummary {
   );
   if (rtt) print(`rtt min/avg/max = ${rtt.min.toFixed(3)}/${rtt.avg.toFixed(3)}/${rtt.max.toFixed(3)} ms`);
 
+  const tcp = await tcpStory(sim, a, b, print, { delay, jitter });
+
   const links: DemoSummary["links"] = {};
   print("");
   for (const board of [a, b]) {
@@ -200,5 +223,170 @@ export function runDemo(opts: DemoOptions = {}): DemoSummary {
     logLines,
     pcapFrames,
     endTime: sim.now,
+    tcp,
   };
+}
+
+// ---- The TCP part ------------------------------------------------------------------------------
+
+const STORY_PORT = 54321;
+const GREETING = "Thank you for connecting\n";
+
+/** Prints a line per connection whose state changed, and (when `tables`) both boards' tables. */
+class StateWatcher {
+  private last = new Map<string, Map<string, string>>();
+  readonly seen: string[] = [];
+  tables = true;
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly boards: Board[],
+    private readonly print: (line: string) => void,
+  ) {
+    for (const b of boards) this.last.set(b.name, this.snapshot(b));
+  }
+
+  private snapshot(b: Board): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const r of b.tcpTable()) {
+      const local = `${r.localIp === 0 ? "0.0.0.0" : b.ipString}:${r.localPort}`;
+      const foreign = r.remotePort === 0 ? "*:*" : `${[r.remoteIp >>> 24, (r.remoteIp >>> 16) & 255, (r.remoteIp >>> 8) & 255, r.remoteIp & 255].join(".")}:${r.remotePort}`;
+      m.set(`${local} ${foreign}`, r.state);
+    }
+    return m;
+  }
+
+  private see(state: string): void {
+    if (!this.seen.includes(state)) this.seen.push(state);
+  }
+
+  /** Compare with the last look; print what changed. */
+  check(): void {
+    const changes: string[] = [];
+    for (const b of this.boards) {
+      const before = this.last.get(b.name)!;
+      const now = this.snapshot(b);
+      for (const [k, st] of now) {
+        const old = before.get(k);
+        if (old !== st) changes.push(`${b.name} ${k.replace(" ", " <-> ")}: ${old ?? "CLOSED"} -> ${st}`);
+        if (!old) this.see("CLOSED");
+        this.see(st);
+      }
+      for (const [k, st] of before)
+        if (!now.has(k)) {
+          changes.push(`${b.name} ${k.replace(" ", " <-> ")}: ${st} -> CLOSED`);
+          this.see("CLOSED");
+        }
+      this.last.set(b.name, now);
+    }
+    if (changes.length === 0) return;
+    for (const c of changes) this.print(`[${fmtTime(this.sim.now)} ms] tcp: ${c}`);
+    if (this.tables)
+      for (const b of this.boards) {
+        const lines = formatTcpTable(b);
+        if (lines.length === 1) this.print(`    ${b.name}: (no connections)`);
+        else for (const [i, l] of lines.entries()) this.print(`    ${i === 0 ? `${b.name}:` : "  "} ${l}`);
+      }
+  }
+}
+
+async function tcpStory(
+  sim: Simulator,
+  a: Board,
+  b: Board,
+  print: (line: string) => void,
+  link: { delay: number; jitter: number },
+): Promise<TcpStorySummary> {
+  const out: TcpStorySummary = { greeting: null, connectionFrom: null, statesSeen: [], httpStatus: null, httpBodyBytes: 0, ok: false };
+  const t = () => `[${fmtTime(sim.now)} ms]`;
+  print("");
+  print(`--- TCP: the seed's server on B ${b.ipString}:${STORY_PORT}, a client on A ---`);
+  // The story is about TCP's states, not about loss: A's link is clean from here on.
+  sim.linkOf(a).setImpairments(link);
+  print(`link A: ${fmtImpairments(sim.linkOf(a).toSwitch.impairments)} (each direction) for the TCP part`);
+  const watch = new StateWatcher(sim, [a, b], print);
+  sim.afterEvent = () => watch.check();
+  try {
+    // B: the seed's server, written with board.net for now (the firmware app replaces it later).
+    const server = b.net.createServer((sock: Socket) => {
+      out.connectionFrom = `('${sock.remoteAddress}', ${sock.remotePort})`;
+      watch.check(); // accepted: ESTABLISHED, before the greeting and close below change it
+      print(`${t()} B: Got connection from ${out.connectionFrom}`);
+      sock.end(GREETING);
+    });
+    print(`${t()} B: socket(); bind(('', ${STORY_PORT})); listen(5)`);
+    server.listen(STORY_PORT, 5);
+    watch.check();
+    await sim.runUntilSettled(once(server, "listening"), { timeout: 1000 });
+
+    print(`${t()} A: connect(('${b.ipString}', ${STORY_PORT}))`);
+    const c = a.net.connect({ host: b.ipString, port: STORY_PORT });
+    watch.check();
+    let greeting = "";
+    c.setEncoding("latin1");
+    c.on("data", (d: string) => (greeting += d));
+    c.on("connect", () => print(`${t()} A: connected from ${c.localAddress}:${c.localPort}`));
+    c.on("end", () => {
+      out.greeting = greeting;
+      print(`${t()} A: received ${JSON.stringify(greeting)}; closing`);
+    });
+    const closed = once(c, "close");
+    await sim.runUntilSettled(closed, { timeout: 30_000 });
+    // The side that closed first (the server) waits 2 MSL in TIME-WAIT; run until it is gone
+    // and only the listener is left.
+    await sim.runUntilAsync(() => a.tcpTable().length === 0 && b.tcpTable().every((r) => r.state === "LISTEN"), { timeout: 120_000 });
+    const closedServer = once(server, "close");
+    server.close();
+    await sim.runUntilSettled(closedServer, { timeout: 1000 });
+    watch.check();
+    print(`${t()} B: server closed`);
+
+    // A page over HTTP/1.1 from B port 80 (a TypeScript responder until the firmware http app).
+    print("");
+    print(`--- HTTP: A fetches http://${b.ipString}/ ---`);
+    watch.tables = false;
+    const body = `<html><body><h1>wasmip</h1><p>served by board ${b.name} at ${b.ipString}</p></body></html>\n`;
+    const http = b.net.createServer((sock: Socket) => {
+      let req = "";
+      sock.setEncoding("latin1");
+      sock.on("data", (d: string) => {
+        req += d;
+        if (!req.includes("\r\n\r\n")) return;
+        const line = req.slice(0, req.indexOf("\r\n"));
+        print(`${t()} B: http: ${line}`);
+        const ok = /^GET \/ HTTP\/1\.[01]$/.test(line);
+        const content = ok ? body : "not found\n";
+        sock.end(
+          `HTTP/1.1 ${ok ? "200 OK" : "404 Not Found"}\r\nServer: wasmip\r\nContent-Type: ${ok ? "text/html" : "text/plain"}\r\n` +
+            `Content-Length: ${content.length}\r\nConnection: close\r\n\r\n${content}`,
+        );
+      });
+    });
+    http.listen(80);
+    watch.check();
+    await sim.runUntilSettled(once(http, "listening"), { timeout: 1000 });
+    const h = a.net.connect({ host: b.ipString, port: 80 });
+    watch.check();
+    let response = "";
+    h.on("connect", () => watch.check());
+    h.setEncoding("latin1");
+    h.on("data", (d: string) => (response += d));
+    h.write(`GET / HTTP/1.1\r\nHost: ${b.ipString}\r\nUser-Agent: wasmip-demo\r\nConnection: close\r\n\r\n`);
+    await sim.runUntilSettled(once(h, "close"), { timeout: 30_000 });
+    const headEnd = response.indexOf("\r\n\r\n");
+    out.httpStatus = response.slice(0, response.indexOf("\r\n"));
+    out.httpBodyBytes = headEnd >= 0 ? response.length - headEnd - 4 : 0;
+    print(`${t()} A: ${out.httpStatus} (${out.httpBodyBytes} bytes of body)`);
+    http.close();
+    await sim.runUntilAsync(sim.now + 100);
+    out.ok = out.greeting === GREETING && out.httpStatus === "HTTP/1.1 200 OK";
+  } catch (e) {
+    out.error = e instanceof Error ? e.message : String(e);
+    print(`${t()} tcp: failed: ${out.error}`);
+  } finally {
+    sim.afterEvent = undefined;
+  }
+  out.statesSeen = watch.seen;
+  print(`TCP states seen: ${watch.seen.join(" ")}`);
+  return out;
 }

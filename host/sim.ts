@@ -4,6 +4,10 @@
 // by name from the simulation seed, so one seed always gives the same event sequence.
 import { Board, type BoardOptions, type LogLevel } from "./board.ts";
 import { Prng } from "./prng.ts";
+import { netActivity } from "./net.ts";
+
+/** Let the host event loop run: process.nextTick jobs, promise jobs, then this resolves. */
+const yieldToHost = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 // ---- Event queue -----------------------------------------------------------------------------
 
@@ -349,6 +353,9 @@ export class Simulator {
   readonly switch: Switch;
   readonly switches: Switch[] = [];
   onLog?: (e: SimLogEvent) => void;
+  /** Called after every event (a frame delivery, a poll, a scheduled callback): for observers
+   *  such as a demo printing the connection table whenever it changes. */
+  afterEvent?: (sim: Simulator) => void;
   private time: number;
   private readonly queue = new EventQueue();
   private readonly states = new Map<string, BoardState>();
@@ -403,6 +410,11 @@ export class Simulator {
       random: () => rng.nextU32(),
       log: (level, msg, b) => this.onLog?.({ time: this.time, board: b.name, level, msg }),
       transmit: (frame) => (state.board ? this.boardTransmit(state, frame) : early.push(frame)),
+      // A call from user code (a socket write, a ping): its frames are already out, but it may
+      // have armed timers, so poll now rather than at the previously scheduled deadline.
+      kick: () => {
+        if (state.board && this.driving !== state.board) this.pollAt(state, this.time);
+      },
     });
     state.board = board;
     if (sw) state.port = sw.connect(opts.name, (f) => this.deliverToBoard(state, f), link);
@@ -489,11 +501,70 @@ export class Simulator {
       this.time = ev.time;
       this.eventCount++;
       ev.run();
+      this.afterEvent?.(this);
       if (pred?.()) return true;
       if (--budget === 0) throw new Error(`more than ${this.maxEventsPerRun} events in one run at t=${this.time}: event storm?`);
     }
     this.time = limit;
     return !pred;
+  }
+
+  /**
+   * Like runUntil, but lets the host event loop run (process.nextTick and promise jobs) after
+   * each event that touched a socket stream (host/net.ts), so stream events that node defers
+   * ('end', 'finish', 'close', 'error') and async user code happen at the virtual time they
+   * belong to. Virtual time never advances while user code is pending on the event loop.
+   */
+  async runUntilAsync(target: number | (() => boolean), opts: RunOptions = {}): Promise<boolean> {
+    const pred = typeof target === "function" ? target : undefined;
+    const limit = pred ? (opts.maxTime ?? this.time + (opts.timeout ?? 60_000)) : (target as number);
+    if (!(limit >= this.time)) throw new RangeError(`cannot run until ${limit}: now is ${this.time}`);
+    let budget = this.maxEventsPerRun;
+    netActivity.pending = false;
+    await yieldToHost();
+    if (pred?.()) return true;
+    for (;;) {
+      const ev = this.queue.peek();
+      if (!ev || ev.time > limit) {
+        // Nothing left before the limit: give deferred stream work one more chance to add events.
+        if (!netActivity.pending) break;
+        netActivity.pending = false;
+        await yieldToHost();
+        if (pred?.()) return true;
+        continue;
+      }
+      this.queue.pop();
+      this.time = ev.time;
+      this.eventCount++;
+      ev.run();
+      this.afterEvent?.(this);
+      if (netActivity.pending) {
+        netActivity.pending = false;
+        await yieldToHost();
+      }
+      if (pred?.()) return true;
+      if (--budget === 0) throw new Error(`more than ${this.maxEventsPerRun} events in one run at t=${this.time}: event storm?`);
+    }
+    this.time = limit;
+    return !pred;
+  }
+
+  /**
+   * Run the simulation (yielding to the event loop like runUntilAsync) until `promise` settles;
+   * returns its value or throws its error. Throws if it has not settled by the time limit
+   * (default: 60,000 virtual ms from now).
+   */
+  async runUntilSettled<T>(promise: Promise<T>, opts: RunOptions = {}): Promise<T> {
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    promise.then(
+      (value) => (outcome = { ok: true, value }),
+      (error: unknown) => (outcome = { ok: false, error }),
+    );
+    const start = this.time;
+    await this.runUntilAsync(() => outcome !== undefined, opts);
+    if (!outcome) throw new Error(`not settled after ${this.time - start} virtual ms (t=${this.time})`);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 
   runFor(ms: number): void {

@@ -4,14 +4,20 @@
 // its frames over a pipe with a 2-byte big-endian length prefix. The kernel inside the namespace
 // is the board's peer: `ping`, `ip neigh`, `tshark` run there through TapSession.exec().
 //
-//   wasmip tap --netns NAME --board-ip A/len --peer-ip B/len [--app ping|bare] [--pcap FILE] [--wasm FILE]
+//   wasmip tap --netns NAME --board-ip A/len --peer-ip B/len [--app greeter|http|echo|ping|bare] [--pcap FILE]
+//   wasmip netstat [--netns NAME]
+//
+// While it runs, `wasmip tap` keeps /run/wasmip/<netns>.json up to date (the board's connection
+// table and counters); `wasmip netstat` prints that file like netstat -tn and netstat -s.
 import { execFileSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { Board, ROOT, DEFAULT_WASM, ipToU32, prefixToMask, LOG_LEVELS, type LogLevel } from "./board.ts";
+import { Board, ROOT, DEFAULT_WASM, ipToU32, prefixToMask, u32ToIp, LOG_LEVELS, type LogLevel, type TcpTableRow } from "./board.ts";
 import { PcapWriter } from "./pcap.ts";
 import { Netns, closeAndWait, netnsExists, type RunOptions, type RunResult } from "./netns.ts";
+import { Prng } from "./prng.ts";
+import { formatCounters, formatTcpTable } from "./netstat.ts";
 
 export const BRIDGE_SRC = path.join(ROOT, "host", "tap-bridge.c");
 export const BRIDGE_BIN = path.join(ROOT, "build", "tap-bridge");
@@ -57,6 +63,9 @@ export function parseCidr(s: string): { ip: string; prefix: number } {
 
 export interface TapRunnerOptions {
   pcap?: PcapWriter;
+  /** Drop this fraction (0..1) of the frames in each direction, chosen by a PRNG seeded with `seed`. */
+  loss?: number;
+  seed?: number;
   /** Called when the board throws (a panic) or the bridge dies; the runner has stopped. */
   onError?: (err: Error) => void;
 }
@@ -64,12 +73,17 @@ export interface TapRunnerOptions {
 export class TapRunner {
   rxFrames = 0;
   txFrames = 0;
+  /** Frames the loss option dropped: kernel -> board, board -> kernel. */
+  rxDropped = 0;
+  txDropped = 0;
   /** input() results by counter name, like `netstat -s` for what the kernel sent us. */
   readonly rxByCounter: Record<string, number> = {};
   private pending: Buffer = Buffer.alloc(0);
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private readonly clock: () => number;
+  private readonly lossIn: Prng | undefined;
+  private readonly lossOut: Prng | undefined;
 
   constructor(
     readonly board: Board,
@@ -78,6 +92,13 @@ export class TapRunner {
     private readonly opts: TapRunnerOptions = {},
   ) {
     this.clock = clock;
+    const loss = opts.loss ?? 0;
+    if (!(loss >= 0 && loss <= 1)) throw new Error(`bad loss probability ${loss} (0..1)`);
+    if (loss > 0) {
+      const root = new Prng(opts.seed ?? 1);
+      this.lossIn = root.fork("tap-loss-in");
+      this.lossOut = root.fork("tap-loss-out");
+    }
   }
 
   start(): void {
@@ -112,6 +133,10 @@ export class TapRunner {
 
   private transmit(frame: Uint8Array): void {
     if (!this.running) return;
+    if (this.lossOut?.chance(this.opts.loss!)) {
+      this.txDropped++;
+      return;
+    }
     this.txFrames++;
     this.opts.pcap?.write(frame, wallMs());
     const out = Buffer.allocUnsafe(frame.length + 2);
@@ -130,6 +155,10 @@ export class TapRunner {
         if (this.pending.length - off < 2 + len) break;
         const frame = new Uint8Array(this.pending.subarray(off + 2, off + 2 + len));
         off += 2 + len;
+        if (this.lossIn?.chance(this.opts.loss!)) {
+          this.rxDropped++;
+          continue;
+        }
         this.rxFrames++;
         this.opts.pcap?.write(frame, wallMs());
         const counter = this.board.input(frame);
@@ -175,6 +204,13 @@ export interface TapSessionOptions {
   pcap?: string;
   mac?: string;
   wasm?: string;
+  /** The firmware app (TAP_APPS); picks build/<app>.wasm unless wasm is given. Default bare. */
+  app?: string;
+  /** Drop this fraction of frames in each direction (seeded by seed): see TapRunnerOptions. */
+  loss?: number;
+  seed?: number;
+  /** Keep a status file (connection table and counters) at this path while running. */
+  statusFile?: string;
   /** Use an existing namespace (never deleted then). Default false: refuse an existing one. */
   reuseNetns?: boolean;
   log?: (level: LogLevel, msg: string) => void;
@@ -190,6 +226,7 @@ export class TapSession {
   peerIp = "";
   tap = "";
   error: Error | undefined;
+  status: StatusFile | undefined;
   private bridge: ChildProcess | undefined;
   private pcap: PcapWriter | undefined;
   private stopped = false;
@@ -203,8 +240,8 @@ export class TapSession {
     if (board.ip === peer.ip) throw new Error(`board and peer have the same address ${board.ip}`);
     if (((ipToU32(board.ip) ^ ipToU32(peer.ip)) & mask) !== 0 || board.prefix !== peer.prefix)
       throw new Error(`board ${opts.boardIp} and peer ${opts.peerIp} are not on the same subnet`);
-    const wasm = opts.wasm ?? DEFAULT_WASM;
-    if (!existsSync(wasm)) throw new Error(`${wasm} not found (build it with: npx asc assembly/index.ts --target release)`);
+    const wasm = opts.wasm ?? appWasm(opts.app ?? "bare");
+    if (!existsSync(wasm)) throw new Error(`${wasm} not found (build the firmware images with: make build)`);
     const bridgeBin = ensureBridge();
     this.boardIp = board.ip;
     this.peerIp = peer.ip;
@@ -231,13 +268,27 @@ export class TapSession {
       if (opts.pcap) this.pcap = new PcapWriter(opts.pcap);
       this.runner = new TapRunner(this.board, this.bridge, clock, {
         pcap: this.pcap,
+        loss: opts.loss,
+        seed: opts.seed,
         onError: (e) => {
           this.error = e;
           opts.onError?.(e);
         },
       });
       this.runner.start();
+      // Socket calls from the host (board.tcp, bulk_start) may send frames or arm timers: poll soon.
+      const runner = this.runner;
+      this.board.onKick(() => runner.kick());
       this.board.setIpv4(board.ip, board.prefix);
+      if (opts.statusFile) {
+        this.status = new StatusFile(opts.statusFile, this.board, {
+          netns: this.ns.name,
+          app: opts.app ?? "bare",
+          board: board.ip,
+          peer: peer.ip,
+        });
+        this.status.start();
+      }
     } catch (e) {
       await this.stop().catch(() => {});
       throw e;
@@ -272,6 +323,11 @@ export class TapSession {
     if (this.stopped) return;
     this.stopped = true;
     let err: unknown;
+    try {
+      this.status?.stop();
+    } catch (e) {
+      err = e;
+    }
     try {
       this.runner?.stop();
       if (this.bridge) await closeAndWait(this.bridge);
@@ -332,10 +388,189 @@ function waitAttached(bridge: ChildProcess, log?: (level: LogLevel, msg: string)
 // The CLI: wasmip tap ...
 // ------------------------------------------------------------------------------------------
 
-export const TAP_APPS = ["ping", "bare"] as const;
+export const TAP_APPS = ["greeter", "http", "echo", "ping", "bare"] as const;
 
-const USAGE = `usage: wasmip tap [--netns NAME] [--board-ip A/len] [--peer-ip B/len] [--app ping|bare]
+/** The firmware image of an app: build/<app>.wasm; ping and bare run the bare core (build/wasmip.wasm). */
+export function appWasm(app: string): string {
+  if (app === "ping" || app === "bare") return DEFAULT_WASM;
+  if (!/^[a-z0-9_-]+$/.test(app)) throw new Error(`bad app name "${app}"`);
+  return path.join(ROOT, "build", `${app}.wasm`);
+}
+
+// ------------------------------------------------------------------------------------------
+// The status file: the board's connection table and counters, for `wasmip netstat`.
+// ------------------------------------------------------------------------------------------
+
+export const STATUS_DIR = process.env.WASMIP_STATUS_DIR ?? "/run/wasmip";
+/** The status file is rewritten at most this often (and only when something changed). */
+export const STATUS_INTERVAL_MS = 200;
+
+export function statusPath(netns: string): string {
+  return path.join(STATUS_DIR, `${netns}.json`);
+}
+
+export interface StatusConnection {
+  state: string;
+  localIp: string;
+  localPort: number;
+  remoteIp: string;
+  remotePort: number;
+  sendQ: number;
+  recvQ: number;
+}
+
+export interface TapStatus {
+  netns: string;
+  app: string;
+  board: string;
+  peer: string;
+  pid: number;
+  updated: string;
+  connections: StatusConnection[];
+  /** Non-zero counters only. */
+  counters: Record<string, number>;
+}
+
+/** Writes a board's TapStatus to a file whenever it changed, at most every STATUS_INTERVAL_MS. */
+export class StatusFile {
+  private timer: NodeJS.Timeout | undefined;
+  private last = "";
+  writes = 0;
+
+  constructor(
+    readonly file: string,
+    private readonly board: Board,
+    private readonly meta: { netns: string; app: string; board: string; peer: string },
+  ) {}
+
+  snapshot(): Omit<TapStatus, "updated"> {
+    const counters: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.board.counters())) if (v) counters[k] = v;
+    return {
+      ...this.meta,
+      pid: process.pid,
+      connections: this.board.tcpTable().map((r) => ({
+        state: r.state,
+        localIp: u32ToIp(r.localIp),
+        localPort: r.localPort,
+        remoteIp: u32ToIp(r.remoteIp),
+        remotePort: r.remotePort,
+        sendQ: r.sendQ,
+        recvQ: r.recvQ,
+      })),
+      counters,
+    };
+  }
+
+  /** Write the file now if anything changed since the last write. */
+  update(): void {
+    const snap = this.snapshot();
+    const key = JSON.stringify(snap);
+    if (key === this.last) return;
+    this.last = key;
+    const body = JSON.stringify({ ...snap, updated: new Date().toISOString() }, null, 2) + "\n";
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, body);
+    renameSync(tmp, this.file); // readers never see half a file
+    this.writes++;
+  }
+
+  start(): void {
+    this.update();
+    this.timer = setInterval(() => {
+      try {
+        this.update();
+      } catch {
+        // A full disk must not stop the board; the next tick tries again.
+      }
+    }, STATUS_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Stop updating and remove the file. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    rmSync(this.file, { force: true });
+    rmSync(`${this.file}.${process.pid}.tmp`, { force: true });
+  }
+}
+
+/** Read a status file; throws a readable error when it is missing. */
+export function readStatus(netns: string): TapStatus {
+  const file = statusPath(netns);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new Error(`no status for namespace ${netns} (${file}): is \`wasmip tap --netns ${netns}\` running?`);
+  }
+  return JSON.parse(text) as TapStatus;
+}
+
+/** A status as netstat prints it: the connection table (-tn), then the non-zero counters (-s). */
+export function formatStatus(st: TapStatus): string {
+  const rows: TcpTableRow[] = st.connections.map((c) => ({
+    state: c.state as TcpTableRow["state"],
+    localIp: ipToU32(c.localIp),
+    localPort: c.localPort,
+    remoteIp: ipToU32(c.remoteIp),
+    remotePort: c.remotePort,
+    sendQ: c.sendQ,
+    recvQ: c.recvQ,
+  }));
+  const lines = [
+    `Board ${st.board} (app ${st.app}) in namespace ${st.netns}, kernel at ${st.peer}; updated ${st.updated}`,
+    "Active Internet connections (servers and established)",
+    ...formatTcpTable(rows),
+    "",
+    ...formatCounters(st.counters),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+const NETSTAT_USAGE = `usage: wasmip netstat [--netns NAME]
+
+Prints the connection table and the non-zero counters of the board that \`wasmip tap --netns NAME\`
+is running (read from ${STATUS_DIR}/NAME.json, which it updates at most every ${STATUS_INTERVAL_MS} ms).
+  --netns NAME   default ${DEFAULTS.netns}`;
+
+export function netstatCommand(args: string[]): number {
+  let netns: string = DEFAULTS.netns;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "-h" || a === "--help") {
+      console.log(NETSTAT_USAGE);
+      return 0;
+    }
+    if (a === "--netns" && args[i + 1] !== undefined) netns = args[++i];
+    else if (a.startsWith("--netns=")) netns = a.slice("--netns=".length);
+    else {
+      console.error(`wasmip netstat: unknown option ${a}\n\n${NETSTAT_USAGE}`);
+      return 2;
+    }
+  }
+  try {
+    const st = readStatus(netns);
+    let alive = true;
+    try {
+      process.kill(st.pid, 0);
+    } catch (e) {
+      alive = (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+    if (!alive) console.error(`wasmip netstat: warning: the wasmip tap that wrote this (pid ${st.pid}) is gone; the data is stale`);
+    process.stdout.write(formatStatus(st));
+    return 0;
+  } catch (e) {
+    console.error(`wasmip netstat: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+const USAGE = `usage: wasmip tap [--netns NAME] [--board-ip A/len] [--peer-ip B/len] [--app greeter|http|echo|ping|bare]
                  [--count N] [--pcap FILE] [--wasm FILE] [--mac MAC] [--tap IFNAME] [--log-level LEVEL]
+                 [--loss P] [--seed N]
 
 Runs the wasmip core on a real TAP device in network namespace NAME (created if absent, and
 then deleted on exit), with the kernel at the peer address as its peer. Prints "ready" once the
@@ -343,16 +578,24 @@ board answers a ping from the kernel, then runs until SIGINT/SIGTERM.
   --netns NAME       default ${DEFAULTS.netns}
   --board-ip A/len   the board's address, default ${DEFAULTS.boardIp}
   --peer-ip B/len    the kernel's address on the tap, default ${DEFAULTS.peerIp}
-  --app NAME         bare (the bare stack: ARP, ICMP echo; the default) or ping (as bare,
-                     and the board also pings the peer --count times, once a second)
+  --app NAME         bare (the bare stack: ARP, ICMP echo; the default), ping (as bare,
+                     and the board also pings the peer --count times, once a second),
+                     greeter (TCP 54321: a greeting, then close), http (an HTTP/1.1 server
+                     on TCP 80: / and /status), echo (TCP echo on 7, discard on 9);
+                     the apps run build/<app>.wasm (make build)
   --count N          echo requests the ping app sends (1..1000), default 4
   --pcap FILE        capture both directions to a pcap file
-  --wasm FILE        default build/wasmip.wasm
+  --wasm FILE        the firmware image, default: the app's
+  --loss P           drop this fraction of frames (0..1 or N%) in each direction, default 0
+  --seed N           seed of the loss PRNG, default 1
   --mac MAC          the board's MAC, default ${DEFAULTS.mac}
   --tap IFNAME       the tap's name inside the namespace, default ${DEFAULTS.tap}
   --log-level LEVEL  error|warn|info|debug: board log lines shown on stderr, default info
 
-Try it (another shell): ip netns exec ${DEFAULTS.netns} ping ${DEFAULTS.boardIp.split("/")[0]}`;
+While running it keeps ${STATUS_DIR}/NAME.json (connection table, counters) for \`wasmip netstat\`.
+
+Try it (another shell): ip netns exec ${DEFAULTS.netns} ping ${DEFAULTS.boardIp.split("/")[0]}
+                       ip netns exec ${DEFAULTS.netns} curl http://${DEFAULTS.boardIp.split("/")[0]}/ (with --app http)`;
 
 interface TapArgs {
   netns: string;
@@ -365,10 +608,12 @@ interface TapArgs {
   mac: string;
   tap: string;
   logLevel: LogLevel;
+  loss: number;
+  seed: number;
 }
 
 function parseTapArgs(args: string[]): TapArgs | "help" {
-  const out: TapArgs = { netns: DEFAULTS.netns, boardIp: DEFAULTS.boardIp, peerIp: DEFAULTS.peerIp, app: "bare", count: 4, mac: DEFAULTS.mac, tap: DEFAULTS.tap, logLevel: "info" };
+  const out: TapArgs = { netns: DEFAULTS.netns, boardIp: DEFAULTS.boardIp, peerIp: DEFAULTS.peerIp, app: "bare", count: 4, mac: DEFAULTS.mac, tap: DEFAULTS.tap, logLevel: "info", loss: 0, seed: 1 };
   for (let i = 0; i < args.length; i++) {
     let a = args[i];
     let v: string | undefined;
@@ -396,6 +641,20 @@ function parseTapArgs(args: string[]): TapArgs | "help" {
         break;
       }
       case "--pcap": out.pcap = value(); break;
+      case "--loss": {
+        const l = value();
+        const pct = l.endsWith("%");
+        const n = Number(pct ? l.slice(0, -1) : l) / (pct ? 100 : 1);
+        if (l.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) throw new Error(`bad --loss ${l} (0..1 or a percentage like 5%)`);
+        out.loss = n;
+        break;
+      }
+      case "--seed": {
+        const v2 = value();
+        if (!/^\d+$/.test(v2) || Number(v2) > 0xffffffff) throw new Error(`bad --seed ${v2} (0..4294967295)`);
+        out.seed = Number(v2);
+        break;
+      }
       case "--wasm": out.wasm = value(); break;
       case "--mac": out.mac = value(); break;
       case "--tap": out.tap = value(); break;
@@ -490,11 +749,17 @@ export async function tapCommand(args: string[]): Promise<number> {
       pcap: opts.pcap,
       mac: opts.mac,
       wasm: opts.wasm,
+      app: opts.app,
+      loss: opts.loss,
+      seed: opts.seed,
+      statusFile: statusPath(opts.netns),
       reuseNetns: true,
       log,
       onError: (e) => wake(`error: ${e.message}`),
     });
-    console.error(`wasmip tap: board ${session.boardIp} (${session.board!.macString}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
+    console.error(`wasmip tap: board ${session.boardIp} (${session.board!.macString}, app ${opts.app}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
+    if (opts.loss > 0) console.error(`wasmip tap: dropping ${(opts.loss * 100).toFixed(1)}% of frames each way (seed ${opts.seed})`);
+    console.error(`wasmip tap: status in ${statusPath(opts.netns)} (wasmip netstat --netns ${opts.netns})`);
     let ready = false;
     for (let i = 0; i < 10 && !interrupted && !ready; i++) ready = await session.waitReachable(1);
     if (interrupted) {

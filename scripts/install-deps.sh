@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the host tests need (real peers in a network namespace):
-#   ip (iproute2), ping (iputils-ping), tshark, gcc.
+#   ip (iproute2), ping (iputils-ping), tshark, gcc, and the TCP peers curl, nc (netcat-openbsd),
+#   python3 and ss (iproute2).
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -11,6 +12,10 @@ declare -A PKG=(
   [ping]=iputils-ping
   [tshark]=tshark
   [gcc]=gcc
+  [curl]=curl
+  [nc]=netcat-openbsd
+  [python3]=python3
+  [ss]=iproute2
 )
 
 missing=()

@@ -334,17 +334,26 @@ test("duplicated frames are counted and answered twice; corrupted ones are dropp
   assert.equal(b.rxAccounted(), sim.linkOf(b).fromSwitch.stats.delivered);
 });
 
-test("demo: summary is consistent with its printed output", () => {
+test("demo: summary is consistent with its printed output", async () => {
   const lines: string[] = [];
   const pcap = path.join(dir, "demo.pcap");
-  const s = runDemo({ seed: 1, pcap, print: (l) => lines.push(l) });
-  assert.equal(s.transmitted, 10);
-  assert.equal(s.results.length, 10);
+  const s = await runDemo({ seed: 1, pcap, print: (l) => lines.push(l) });
+  assert.equal(s.transmitted, 4);
+  assert.equal(s.results.length, 4);
   assert.equal(s.received, s.results.filter((r) => r.rtt !== null).length);
-  assert.equal(s.lossPercent, ((10 - s.received) / 10) * 100);
+  assert.equal(s.lossPercent, ((4 - s.received) / 4) * 100);
   assert.ok(s.received > 0 && s.rtt !== null && s.rtt.min >= 4);
   assert.ok(lines.some((l) => /A: arp: who-has 10\.0\.0\.2/.test(l)));
-  assert.ok(lines.some((l) => l.includes(`10 packets transmitted, ${s.received} received`)));
+  assert.ok(lines.some((l) => l.includes(`4 packets transmitted, ${s.received} received`)));
   assert.equal(parsePcap(readFileSync(pcap)).records.length, s.pcapFrames);
-  assert.deepEqual(runDemo({ seed: 1, print: () => {} }).results, s.results, "deterministic");
+  // The TCP story: the greeting, the server's log line, every state, the HTTP status line.
+  assert.equal(s.tcp.ok, true, s.tcp.error ?? "tcp story");
+  assert.equal(s.tcp.greeting, "Thank you for connecting\n");
+  assert.ok(lines.some((l) => /B: Got connection from \('10\.0\.0\.1', \d+\)$/.test(l)), "server log line");
+  for (const st of ["LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT", "CLOSED"])
+    assert.ok(s.tcp.statesSeen.includes(st), `${st} in ${s.tcp.statesSeen}`);
+  assert.ok(lines.some((l) => l.includes("A: HTTP/1.1 200 OK")), "status line printed");
+  const again: string[] = [];
+  assert.deepEqual((await runDemo({ seed: 1, print: (l) => again.push(l) })).results, s.results, "deterministic");
+  assert.deepEqual(again, lines.filter((l) => !l.startsWith("wrote ")), "same output");
 });

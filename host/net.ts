@@ -1,0 +1,676 @@
+// A node:net-shaped API over a Board's TCP socket exports (boards/include/wasmip.h):
+// board.net.createServer() / board.net.connect() give a Server and Sockets (stream.Duplex) that
+// behave like node's, but whose bytes go through the wasmip core inside the board.
+//
+// The core is single-threaded and driven by its board's driver (the Simulator in virtual time,
+// the TAP runner in real time) through input() and poll(). Board calls pump() after each of
+// those, and pump() looks at every socket's level-triggered tcp_events() and acts: accepts,
+// emits 'connect', pushes received bytes, resumes a write that was waiting for room, reports
+// errors. Everything it does is synchronous: 'connect', 'connection' and 'data' (in flowing mode)
+// are emitted from inside the driver's call, so a synchronous `sim.runUntil(predicate)` sees
+// them. What node's streams themselves defer with process.nextTick ('end', 'finish', 'close',
+// 'error', 'listening') needs the event loop: in the Simulator use the async runners
+// (sim.runUntilAsync / sim.runUntilSettled), which yield to it after each event that touched a
+// stream (netActivity).
+//
+// Calls from user code into the core (connect, write, end, destroy, setopt) may send frames or
+// arm timers: each is followed by board.kick(), which asks the driver to poll soon.
+import { EventEmitter } from "node:events";
+import { Duplex } from "node:stream";
+import { ERRORS, TCP_STATES, ipToU32, u32ToIp, type Board, type TcpExports, type TcpStateName } from "./board.ts";
+
+export const EV_READABLE = 1;
+export const EV_WRITABLE = 2;
+export const EV_CONNECTED = 4;
+export const EV_HUP = 8;
+export const EV_ERROR = 16;
+export const EV_CLOSED = 32;
+
+export const TCP_OPT_NODELAY = 1;
+export const TCP_OPT_KEEPALIVE = 2;
+export const TCP_OPT_KEEPIDLE = 3;
+export const TCP_OPT_KEEPINTVL = 4;
+export const TCP_OPT_KEEPCNT = 5;
+
+const ENOBUFS = -2;
+const EWOULDBLOCK = -3;
+const ENOTCONN = -4;
+
+/** Set whenever the net layer emitted something or ran a stream callback: an async driver should
+ *  let the event loop run (nextTick and promise jobs) before advancing virtual time. */
+export const netActivity = { pending: false };
+
+/** An Error shaped like node's system errors: code 'ECONNREFUSED', errno, syscall, address, port. */
+export interface NetError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  address?: string;
+  port?: number;
+}
+
+export function netError(code: number | string, syscall: string, address?: string, port?: number): NetError {
+  const name = typeof code === "string" ? code : (ERRORS[code] ?? `E${-code}`);
+  const where = address !== undefined ? ` ${address}${port !== undefined ? `:${port}` : ""}` : "";
+  const e = new Error(`${syscall} ${name}${where}`) as NetError;
+  e.code = name;
+  e.errno = typeof code === "number" ? code : 0;
+  e.syscall = syscall;
+  if (address !== undefined) e.address = address;
+  if (port !== undefined) e.port = port;
+  return e;
+}
+
+export interface AddressInfo {
+  address: string;
+  family: "IPv4";
+  port: number;
+}
+
+export interface ConnectOptions {
+  host?: string; // dotted quad; default "127.0.0.1" is not routable here, so give one
+  port: number;
+  localPort?: number;
+  allowHalfOpen?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+}
+
+export interface ServerOptions {
+  allowHalfOpen?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+}
+
+export interface ListenOptions {
+  port?: number;
+  backlog?: number;
+}
+
+export interface KeepAliveProbes {
+  interval?: number; // ms between unanswered probes (TCP_KEEPINTVL)
+  count?: number; // unanswered probes before ETIMEDOUT (TCP_KEEPCNT)
+}
+
+/** One board's socket layer: what board.net returns. */
+export class Net {
+  private readonly sockets = new Map<number, Socket>(); // fd -> socket
+  private readonly servers = new Map<number, Server>(); // listener fd -> server
+  private pumping = false;
+  private again = false;
+  private memView: Uint8Array;
+  readonly io: number;
+  readonly ioSize: number;
+
+  constructor(readonly board: Board) {
+    this.io = board.tcp.io_buffer();
+    this.ioSize = board.tcp.io_buffer_size();
+    this.memView = board.memoryBytes();
+  }
+
+  get tcp(): TcpExports {
+    return this.board.tcp;
+  }
+
+  /** The module's memory as bytes (re-made if the memory ever grew). */
+  mem(): Uint8Array {
+    if (this.memView.byteLength === 0) this.memView = this.board.memoryBytes();
+    return this.memView;
+  }
+
+  createServer(listener?: (socket: Socket) => void): Server;
+  createServer(options: ServerOptions, listener?: (socket: Socket) => void): Server;
+  createServer(a?: ServerOptions | ((socket: Socket) => void), b?: (socket: Socket) => void): Server {
+    const [options, listener] = typeof a === "function" ? [{}, a] : [a ?? {}, b];
+    const server = new Server(this, options);
+    if (listener) server.on("connection", listener);
+    return server;
+  }
+
+  connect(options: ConnectOptions, connectListener?: () => void): Socket;
+  connect(port: number, host?: string, connectListener?: () => void): Socket;
+  connect(a: ConnectOptions | number, b?: string | (() => void), c?: () => void): Socket {
+    const options: ConnectOptions = typeof a === "number" ? { port: a, host: typeof b === "string" ? b : undefined } : a;
+    const cb = typeof b === "function" ? b : c;
+    const socket = new Socket(this, { allowHalfOpen: options.allowHalfOpen });
+    if (cb) socket.once("connect", cb);
+    socket.connect(options);
+    return socket;
+  }
+
+  createConnection(options: ConnectOptions, connectListener?: () => void): Socket;
+  createConnection(port: number, host?: string, connectListener?: () => void): Socket;
+  createConnection(a: ConnectOptions | number, b?: string | (() => void), c?: () => void): Socket {
+    return typeof a === "number" ? this.connect(a, b as string | undefined, c) : this.connect(a, b as (() => void) | undefined);
+  }
+
+  /** Open sockets and listening servers of this board. */
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+  get openServers(): number {
+    return this.servers.size;
+  }
+
+  /**
+   * Look at every socket's events and act. Called by Board after input() and poll(); a no-op
+   * without sockets. Returns whether anything was done (Board then re-polls: user callbacks may
+   * have armed timers). Reentrant calls (a callback driving the same board) are folded into the
+   * running pass.
+   */
+  pump(): boolean {
+    if (this.sockets.size === 0 && this.servers.size === 0) return false;
+    if (this.pumping) {
+      this.again = true;
+      return false;
+    }
+    this.pumping = true;
+    let did = false;
+    try {
+      let rounds = 0;
+      do {
+        this.again = false;
+        for (const s of [...this.servers.values()]) if (s._pump()) did = true;
+        for (const s of [...this.sockets.values()]) if (s._pump()) did = true;
+      } while (this.again && ++rounds < 64);
+    } finally {
+      this.pumping = false;
+    }
+    if (did) netActivity.pending = true;
+    return did;
+  }
+
+  /** @internal */
+  _register(fd: number, s: Socket): void {
+    this.sockets.set(fd, s);
+    if (this.pumping) this.again = true;
+  }
+  /** @internal */
+  _unregister(fd: number, s: Socket): void {
+    if (this.sockets.get(fd) === s) this.sockets.delete(fd);
+  }
+  /** @internal */
+  _registerServer(fd: number, s: Server): void {
+    this.servers.set(fd, s);
+    if (this.pumping) this.again = true;
+  }
+  /** @internal */
+  _unregisterServer(fd: number, s: Server): void {
+    if (this.servers.get(fd) === s) this.servers.delete(fd);
+  }
+}
+
+// ---- Server ----------------------------------------------------------------------------------
+
+export class Server extends EventEmitter {
+  private fd = -1;
+  private port = 0;
+  private closing = false;
+  private closeEmitted = false;
+  private paused = false;
+  private readonly connections = new Set<Socket>();
+
+  constructor(
+    private readonly net: Net,
+    private readonly options: ServerOptions = {},
+  ) {
+    super();
+  }
+
+  get listening(): boolean {
+    return this.fd >= 0;
+  }
+
+  listen(port?: number, backlog?: number, cb?: () => void): this;
+  listen(port: number, cb?: () => void): this;
+  listen(options: ListenOptions, cb?: () => void): this;
+  listen(a?: number | ListenOptions, b?: number | (() => void), c?: () => void): this {
+    const o: ListenOptions = typeof a === "object" ? a : { port: a, backlog: typeof b === "number" ? b : undefined };
+    const cb = typeof b === "function" ? b : c;
+    if (this.fd >= 0) throw Object.assign(new Error("Listen method has been called more than once without closing."), { code: "ERR_SERVER_ALREADY_LISTEN" });
+    const tcp = this.net.tcp;
+    const port = o.port ?? 0;
+    const backlog = o.backlog ?? 511; // node's default; the core clamps it to TCP_BACKLOG_MAX
+    if (cb) this.once("listening", cb);
+    const fail = (rc: number, fd: number) => {
+      if (fd >= 0) tcp.tcp_close(fd);
+      process.nextTick(() => this.emit("error", netError(rc, "listen", "0.0.0.0", port)));
+      netActivity.pending = true;
+    };
+    const fd = tcp.tcp_socket();
+    if (fd < 0) return fail(fd, -1), this;
+    let rc = tcp.tcp_bind(fd, port);
+    if (rc < 0) return fail(rc, fd), this;
+    rc = tcp.tcp_listen(fd, backlog);
+    if (rc < 0) return fail(rc, fd), this;
+    this.fd = fd;
+    this.port = tcp.tcp_local_port(fd);
+    this.closing = false;
+    this.closeEmitted = false;
+    this.net._registerServer(fd, this);
+    this.net.board.kick();
+    process.nextTick(() => this.emit("listening"));
+    netActivity.pending = true;
+    return this;
+  }
+
+  address(): AddressInfo | null {
+    return this.fd >= 0 ? { address: "0.0.0.0", family: "IPv4", port: this.port } : null;
+  }
+
+  /** Stop accepting (new SYNs are still answered by the core up to the backlog). Not in node. */
+  pauseAccepting(): this {
+    this.paused = true;
+    return this;
+  }
+
+  /** Accept again; queued connections are accepted at the next pump. Not in node. */
+  resumeAccepting(): this {
+    this.paused = false;
+    this.net.board.kick();
+    return this;
+  }
+
+  /** Stop listening: connections not yet accepted are dropped by the core. 'close' follows once
+   *  every accepted connection has closed. */
+  close(cb?: (err?: Error) => void): this {
+    if (cb) {
+      if (this.fd < 0 && !this.closing) process.nextTick(() => cb(Object.assign(new Error("Server is not running."), { code: "ERR_SERVER_NOT_RUNNING" })));
+      else this.once("close", () => cb());
+    }
+    if (this.fd >= 0) {
+      const fd = this.fd;
+      this.fd = -1;
+      this.net._unregisterServer(fd, this);
+      this.net.tcp.tcp_close(fd);
+      this.net.board.kick();
+      this.closing = true;
+      this.maybeClose();
+    }
+    return this;
+  }
+
+  getConnections(cb: (err: Error | null, count: number) => void): this {
+    const n = this.connections.size;
+    process.nextTick(() => cb(null, n));
+    return this;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** @internal */
+  _pump(): boolean {
+    if (this.fd < 0 || this.paused) return false;
+    const tcp = this.net.tcp;
+    if ((tcp.tcp_events(this.fd) & EV_READABLE) === 0) return false;
+    let did = false;
+    while (this.fd >= 0 && !this.paused) {
+      const fd = tcp.tcp_accept(this.fd);
+      if (fd < 0) break;
+      did = true;
+      const s = new Socket(this.net, { allowHalfOpen: this.options.allowHalfOpen, accepted: fd, server: this });
+      if (this.options.noDelay) s.setNoDelay(true);
+      if (this.options.keepAlive) s.setKeepAlive(true, this.options.keepAliveInitialDelay);
+      this.connections.add(s);
+      this.emit("connection", s);
+    }
+    return did;
+  }
+
+  /** @internal */
+  _connectionClosed(s: Socket): void {
+    if (this.connections.delete(s)) this.maybeClose();
+  }
+
+  private maybeClose(): void {
+    if (!this.closing || this.closeEmitted || this.connections.size > 0) return;
+    this.closeEmitted = true;
+    this.closing = false;
+    netActivity.pending = true;
+    process.nextTick(() => this.emit("close"));
+  }
+}
+
+// ---- Socket ----------------------------------------------------------------------------------
+
+interface PendingWrite {
+  chunk: Uint8Array;
+  off: number;
+  cb: (err?: Error | null) => void;
+}
+
+interface SocketInit {
+  allowHalfOpen?: boolean;
+  accepted?: number; // fd of an accepted connection
+  server?: Server;
+}
+
+export class Socket extends Duplex {
+  connecting = false;
+  bytesRead = 0;
+  bytesWritten = 0;
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  localAddress: string | undefined;
+  localPort: number | undefined;
+  readonly server: Server | undefined;
+  private fdNum = -1;
+  private lastEv = -1;
+  private wantRead = true; // like node, start reading at once (up to highWaterMark)
+  private reading = false;
+  private readAgain = false;
+  private eof = false;
+  private pendingWrite: PendingWrite | null = null;
+  private pendingFinal: ((err?: Error | null) => void) | null = null;
+  private resetOnDestroy = false;
+  private connectTarget: { host: string; port: number } | undefined;
+
+  constructor(
+    private readonly net: Net,
+    init: SocketInit = {},
+  ) {
+    super({ allowHalfOpen: init.allowHalfOpen ?? false, decodeStrings: true });
+    this.server = init.server;
+    if (init.accepted !== undefined) {
+      this.fdNum = init.accepted;
+      this.cacheAddresses();
+      net._register(this.fdNum, this);
+    }
+  }
+
+  /** The core's fd, or -1 once released. Not in node. */
+  get fd(): number {
+    return this.fdNum;
+  }
+
+  /** The connection's TCP state as the core sees it ("CLOSED" once the fd is released). Not in node. */
+  get state(): TcpStateName {
+    return this.fdNum < 0 ? "CLOSED" : TCP_STATES[this.net.tcp.tcp_state(this.fdNum)];
+  }
+
+  get pending(): boolean {
+    return this.fdNum < 0 || this.connecting;
+  }
+
+  get readyState(): "opening" | "open" | "readOnly" | "writeOnly" | "closed" {
+    if (this.connecting) return "opening";
+    if (this.readable && this.writable) return "open";
+    if (this.readable) return "readOnly";
+    if (this.writable) return "writeOnly";
+    return "closed";
+  }
+
+  get remoteFamily(): "IPv4" | undefined {
+    return this.remoteAddress ? "IPv4" : undefined;
+  }
+
+  address(): AddressInfo | Record<string, never> {
+    return this.localPort !== undefined ? { address: this.localAddress ?? "0.0.0.0", family: "IPv4", port: this.localPort } : {};
+  }
+
+  /** Start connecting (net.connect() calls this). */
+  connect(options: ConnectOptions, connectListener?: () => void): this {
+    if (this.fdNum >= 0 || this.connecting) throw new Error("socket already connected or connecting");
+    if (connectListener) this.once("connect", connectListener);
+    const tcp = this.net.tcp;
+    const host = options.host ?? "127.0.0.1";
+    const port = options.port;
+    this.connectTarget = { host, port };
+    this.connecting = true;
+    const ip = ipToU32(host);
+    const fd = tcp.tcp_socket();
+    if (fd < 0) {
+      this.destroy(netError(fd, "connect", host, port));
+      return this;
+    }
+    this.fdNum = fd;
+    this.lastEv = -1;
+    this.net._register(fd, this);
+    if (options.noDelay) this.setNoDelay(true);
+    if (options.keepAlive) this.setKeepAlive(true, options.keepAliveInitialDelay);
+    let rc = options.localPort ? tcp.tcp_bind(fd, options.localPort) : 0;
+    if (rc >= 0) rc = tcp.tcp_connect(fd, ip, port);
+    this.net.board.kick();
+    if (rc < 0) {
+      this.destroy(netError(rc, "connect", host, port));
+      return this;
+    }
+    this.localAddress = this.net.board.ipString;
+    this.localPort = tcp.tcp_local_port(fd);
+    return this;
+  }
+
+  setNoDelay(noDelay = true): this {
+    if (this.fdNum >= 0) {
+      this.net.tcp.tcp_setopt(this.fdNum, TCP_OPT_NODELAY, noDelay ? 1 : 0);
+      this.net.board.kick();
+    }
+    return this;
+  }
+
+  /** Keep-alive: first probe after initialDelay ms idle (0 keeps the current value). The third
+   *  argument (not in node) sets the probe interval and count (TCP_KEEPINTVL, TCP_KEEPCNT). */
+  setKeepAlive(enable = false, initialDelay = 0, probes: KeepAliveProbes = {}): this {
+    if (this.fdNum < 0) return this;
+    const tcp = this.net.tcp;
+    if (probes.interval) tcp.tcp_setopt(this.fdNum, TCP_OPT_KEEPINTVL, Math.max(1, Math.round(probes.interval)));
+    if (probes.count) tcp.tcp_setopt(this.fdNum, TCP_OPT_KEEPCNT, Math.max(1, Math.round(probes.count)));
+    tcp.tcp_setopt(this.fdNum, TCP_OPT_KEEPALIVE, enable ? 1 : 0);
+    if (enable && initialDelay > 0) tcp.tcp_setopt(this.fdNum, TCP_OPT_KEEPIDLE, Math.round(initialDelay));
+    this.net.board.kick();
+    return this;
+  }
+
+  /** Reset the connection (RST) and destroy the socket, like node's socket.resetAndDestroy(). */
+  resetAndDestroy(): this {
+    this.resetOnDestroy = true;
+    this.destroy();
+    return this;
+  }
+
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+
+  // ---- stream.Duplex implementation ----
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.fdNum < 0) {
+      cb(netError("EPIPE", "write"));
+      return;
+    }
+    this.pendingWrite = { chunk, off: 0, cb };
+    if (!this.connecting) this.flushWrite();
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.pendingFinal = cb;
+    if (!this.connecting) this.doFinal();
+  }
+
+  override _read(): void {
+    this.wantRead = true;
+    if (!this.connecting && this.fdNum >= 0) this.doRead();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.release();
+    this.pendingWrite = null;
+    this.pendingFinal = null;
+    this.connecting = false;
+    this.server?._connectionClosed(this);
+    netActivity.pending = true;
+    cb(err);
+  }
+
+  // ---- driven by Net.pump() ----
+
+  /** @internal */
+  _pump(): boolean {
+    const fd = this.fdNum;
+    if (fd < 0) return false;
+    const ev = this.net.tcp.tcp_events(fd);
+    const changed = ev !== this.lastEv;
+    this.lastEv = ev;
+    if (!changed && !(this.wantRead && ev & EV_READABLE && !this.eof) && !(this.pendingWrite && ev & EV_WRITABLE)) return false;
+    if (this.connecting) {
+      if (ev & EV_ERROR) {
+        const t = this.connectTarget;
+        this.destroy(netError(this.pendingError(), "connect", t?.host, t?.port));
+        return true;
+      }
+      if ((ev & EV_CONNECTED) === 0) return false;
+      this.connecting = false;
+      this.cacheAddresses();
+      this.emit("connect");
+      this.emit("ready");
+      if (this.fdNum < 0) return true;
+    }
+    if (ev & EV_ERROR) {
+      // Bytes that arrived before the error are still delivered, then the error.
+      this.drainForError();
+      return true;
+    }
+    if (this.pendingWrite && ev & EV_WRITABLE) this.flushWrite();
+    if (this.pendingFinal && this.fdNum >= 0) this.doFinal();
+    if (this.wantRead && ev & EV_READABLE && this.fdNum >= 0) this.doRead();
+    return true;
+  }
+
+  private pendingError(): number {
+    // tcp_send reports the connection's error before anything else, and queues nothing for len 0.
+    const rc = this.fdNum >= 0 ? this.net.tcp.tcp_send(this.fdNum, this.net.io, 0) : ENOTCONN;
+    return rc < 0 ? rc : ENOTCONN;
+  }
+
+  private cacheAddresses(): void {
+    const tcp = this.net.tcp;
+    const fd = this.fdNum;
+    this.remoteAddress = u32ToIp(tcp.tcp_remote_ip(fd));
+    this.remotePort = tcp.tcp_remote_port(fd);
+    this.localAddress = this.net.board.ipString;
+    this.localPort = tcp.tcp_local_port(fd);
+  }
+
+  private flushWrite(): void {
+    const p = this.pendingWrite;
+    if (!p || this.fdNum < 0) return;
+    const { tcp, io, ioSize } = this.net;
+    const mem = this.net.mem();
+    let sent = false;
+    while (p.off < p.chunk.length) {
+      const n = Math.min(ioSize, p.chunk.length - p.off);
+      mem.set(p.chunk.subarray(p.off, p.off + n), io);
+      const r = tcp.tcp_send(this.fdNum, io, n);
+      if (r > 0) {
+        p.off += r;
+        this.bytesWritten += r;
+        sent = true;
+        continue;
+      }
+      if (sent) this.net.board.kick();
+      if (r === EWOULDBLOCK) return; // resumed by the pump when the core reports WRITABLE
+      this.pendingWrite = null;
+      this.destroy(netError(r === ENOTCONN ? "EPIPE" : r, "write"));
+      return;
+    }
+    this.pendingWrite = null;
+    this.net.board.kick();
+    netActivity.pending = true;
+    p.cb();
+  }
+
+  private doFinal(): void {
+    const cb = this.pendingFinal;
+    if (!cb || this.pendingWrite) return;
+    this.pendingFinal = null;
+    if (this.fdNum >= 0) {
+      const rc = this.net.tcp.tcp_shutdown(this.fdNum, 1);
+      this.net.board.kick();
+      netActivity.pending = true;
+      if (rc < 0 && rc !== ENOTCONN) return cb(netError(rc, "shutdown"));
+    }
+    cb();
+  }
+
+  /** Pull what the core has received into the stream, while the consumer wants more. */
+  private doRead(): void {
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = true;
+    try {
+      do {
+        this.readAgain = false;
+        this.readOnce(false);
+      } while (this.readAgain && this.wantRead && this.fdNum >= 0 && !this.eof);
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  /** One pass: everything the receive ring holds (at most its size), as one chunk. With force
+   *  (an error is pending) push regardless of backpressure and leave the error to the caller. */
+  private readOnce(force: boolean): void {
+    if (this.eof || this.fdNum < 0) return;
+    const { tcp, io, ioSize } = this.net;
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let status = 1; // what ended the loop: 1 (enough for one push), EWOULDBLOCK, 0 (end of stream) or an error
+    while (total < 65536) {
+      const r = tcp.tcp_recv(this.fdNum, io, ioSize);
+      if (r <= 0) {
+        status = r;
+        break;
+      }
+      parts.push(this.net.mem().slice(io, io + r));
+      total += r;
+    }
+    if (total > 0) {
+      this.net.board.kick(); // reading may have opened the window: a window update goes out
+      this.bytesRead += total;
+      netActivity.pending = true;
+      const chunk = parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, total) : Buffer.concat(parts, total);
+      if (!this.push(chunk) && !force) this.wantRead = false;
+    }
+    if (this.fdNum < 0) return; // a 'data' handler destroyed us
+    if (status === 0) {
+      this.eof = true;
+      netActivity.pending = true;
+      this.push(null);
+      this.read(0); // like node: lets 'end' come even when nobody consumes the (empty) stream
+    } else if (status === 1) {
+      this.readAgain = true;
+    } else if (status !== EWOULDBLOCK && !force) {
+      this.destroy(netError(status, "read"));
+    }
+  }
+
+  private drainForError(): void {
+    const code = this.pendingError();
+    if (!this.eof) this.readOnce(true);
+    if (this.fdNum >= 0 && !this.destroyed) this.destroy(netError(code, "read"));
+  }
+
+  /** Give the fd back to the core: a graceful close (FIN after queued data; RST if received data
+   *  was left unread) or, after resetAndDestroy(), an abort (RST). */
+  private release(): void {
+    const fd = this.fdNum;
+    if (fd < 0) return;
+    this.fdNum = -1;
+    this.net._unregister(fd, this);
+    if (this.resetOnDestroy) this.net.tcp.tcp_abort(fd);
+    else this.net.tcp.tcp_close(fd);
+    this.net.board.kick();
+  }
+}
+
+export { ENOBUFS as WASMIP_ENOBUFS };
