@@ -1,16 +1,16 @@
 // The default demo of `wasmip sim`, all in virtual time on one emulated switch:
 // 1. board A (10.0.0.1) pings board B (10.0.0.2), A's link lossy: what ping would print, the
 //    boards' ARP/ICMP log lines;
-// 2. the seed's story over TCP: B runs a server on port 54321 (listen backlog 5) that greets
-//    each connection and closes it; A connects, prints the greeting and closes. The connection
-//    tables are printed whenever a state changes, so every state of the handshake and of both
-//    closes shows (LISTEN ... TIME_WAIT, CLOSED);
-// 3. A fetches a page from a tiny HTTP/1.1 responder on B port 80 and prints the status line.
+// 2. the seed's story over TCP: board G runs the `greeter` firmware (port 54321, listen backlog 5:
+//    it logs "Got connection from", greets and closes); A connects, prints the greeting and
+//    closes. The connection tables are printed whenever a state changes, so every state of the
+//    handshake and of both closes shows (LISTEN ... TIME_WAIT, CLOSED);
+// 3. A fetches a page from board H running the `http` firmware and prints the status line.
 // Then the link impairment stats and the boards' counters. The same seed prints the same output
 // and writes the same pcap.
 import { once } from "node:events";
-import { ERRORS, WasmipError, type Board } from "./board.ts";
-import type { Socket } from "./net.ts";
+import path from "node:path";
+import { ERRORS, ROOT, WasmipError, type Board } from "./board.ts";
 import { formatTcpTable } from "./netstat.ts";
 import { PcapWriter } from "./pcap.ts";
 import { Simulator, type DirectionStats, type Impairments } from "./sim.ts";
@@ -230,6 +230,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
 // ---- The TCP part ------------------------------------------------------------------------------
 
 const STORY_PORT = 54321;
+/** A firmware image built by `make build`: the core plus one app. */
+const firmware = (app: string): string => path.join(ROOT, "build", `${app}.wasm`);
 const GREETING = "Thank you for connecting\n";
 
 /** Prints a line per connection whose state changed, and (when `tables`) both boards' tables. */
@@ -293,34 +295,32 @@ class StateWatcher {
 async function tcpStory(
   sim: Simulator,
   a: Board,
-  b: Board,
+  _b: Board,
   print: (line: string) => void,
   link: { delay: number; jitter: number },
 ): Promise<TcpStorySummary> {
   const out: TcpStorySummary = { greeting: null, connectionFrom: null, statesSeen: [], httpStatus: null, httpBodyBytes: 0, ok: false };
   const t = () => `[${fmtTime(sim.now)} ms]`;
   print("");
-  print(`--- TCP: the seed's server on B ${b.ipString}:${STORY_PORT}, a client on A ---`);
   // The story is about TCP's states, not about loss: A's link is clean from here on.
   sim.linkOf(a).setImpairments(link);
-  print(`link A: ${fmtImpairments(sim.linkOf(a).toSwitch.impairments)} (each direction) for the TCP part`);
-  const watch = new StateWatcher(sim, [a, b], print);
+  // The servers are the firmware apps users flash: build/greeter.wasm and build/http.wasm.
+  const g = sim.addBoard({ name: "G", mac: "02:00:00:00:00:03", ip: "10.0.0.3", prefix: 24, link, wasm: firmware("greeter") });
+  const h = sim.addBoard({ name: "H", mac: "02:00:00:00:00:04", ip: "10.0.0.4", prefix: 24, link, wasm: firmware("http") });
+  print(`--- TCP: the seed's server (firmware greeter) on G ${g.ipString}:${STORY_PORT}, a client on A ---`);
+  print(`links A, G, H: ${fmtImpairments(sim.linkOf(a).toSwitch.impairments)} (each direction) for the TCP part`);
+  const watch = new StateWatcher(sim, [a, g], print);
   sim.afterEvent = () => watch.check();
+  const prevLog = sim.onLog;
+  sim.onLog = (e) => {
+    const m = /^Got connection from (\('[\d.]+', \d+\))$/.exec(e.msg);
+    if (e.board === "G" && m) out.connectionFrom = m[1];
+    prevLog?.(e);
+  };
   try {
-    // B: the seed's server, written with board.net for now (the firmware app replaces it later).
-    const server = b.net.createServer((sock: Socket) => {
-      out.connectionFrom = `('${sock.remoteAddress}', ${sock.remotePort})`;
-      watch.check(); // accepted: ESTABLISHED, before the greeting and close below change it
-      print(`${t()} B: Got connection from ${out.connectionFrom}`);
-      sock.end(GREETING);
-    });
-    print(`${t()} B: socket(); bind(('', ${STORY_PORT})); listen(5)`);
-    server.listen(STORY_PORT, 5);
-    watch.check();
-    await sim.runUntilSettled(once(server, "listening"), { timeout: 1000 });
-
-    print(`${t()} A: connect(('${b.ipString}', ${STORY_PORT}))`);
-    const c = a.net.connect({ host: b.ipString, port: STORY_PORT });
+    watch.check(); // G's listener (the app listens at start)
+    print(`${t()} A: connect(('${g.ipString}', ${STORY_PORT}))`);
+    const c = a.net.connect({ host: g.ipString, port: STORY_PORT });
     watch.check();
     let greeting = "";
     c.setEncoding("latin1");
@@ -330,61 +330,34 @@ async function tcpStory(
       out.greeting = greeting;
       print(`${t()} A: received ${JSON.stringify(greeting)}; closing`);
     });
-    const closed = once(c, "close");
-    await sim.runUntilSettled(closed, { timeout: 30_000 });
+    await sim.runUntilSettled(once(c, "close"), { timeout: 30_000 });
     // The side that closed first (the server) waits 2 MSL in TIME-WAIT; run until it is gone
     // and only the listener is left.
-    await sim.runUntilAsync(() => a.tcpTable().length === 0 && b.tcpTable().every((r) => r.state === "LISTEN"), { timeout: 120_000 });
-    const closedServer = once(server, "close");
-    server.close();
-    await sim.runUntilSettled(closedServer, { timeout: 1000 });
+    await sim.runUntilAsync(() => a.tcpTable().length === 0 && g.tcpTable().every((r) => r.state === "LISTEN"), { timeout: 120_000 });
     watch.check();
-    print(`${t()} B: server closed`);
 
-    // A page over HTTP/1.1 from B port 80 (a TypeScript responder until the firmware http app).
     print("");
-    print(`--- HTTP: A fetches http://${b.ipString}/ ---`);
+    print(`--- HTTP: A fetches http://${h.ipString}/ from the firmware http app on H ---`);
     watch.tables = false;
-    const body = `<html><body><h1>wasmip</h1><p>served by board ${b.name} at ${b.ipString}</p></body></html>\n`;
-    const http = b.net.createServer((sock: Socket) => {
-      let req = "";
-      sock.setEncoding("latin1");
-      sock.on("data", (d: string) => {
-        req += d;
-        if (!req.includes("\r\n\r\n")) return;
-        const line = req.slice(0, req.indexOf("\r\n"));
-        print(`${t()} B: http: ${line}`);
-        const ok = /^GET \/ HTTP\/1\.[01]$/.test(line);
-        const content = ok ? body : "not found\n";
-        sock.end(
-          `HTTP/1.1 ${ok ? "200 OK" : "404 Not Found"}\r\nServer: wasmip\r\nContent-Type: ${ok ? "text/html" : "text/plain"}\r\n` +
-            `Content-Length: ${content.length}\r\nConnection: close\r\n\r\n${content}`,
-        );
-      });
-    });
-    http.listen(80);
-    watch.check();
-    await sim.runUntilSettled(once(http, "listening"), { timeout: 1000 });
-    const h = a.net.connect({ host: b.ipString, port: 80 });
-    watch.check();
+    const hc = a.net.connect({ host: h.ipString, port: 80 });
     let response = "";
-    h.on("connect", () => watch.check());
-    h.setEncoding("latin1");
-    h.on("data", (d: string) => (response += d));
-    h.write(`GET / HTTP/1.1\r\nHost: ${b.ipString}\r\nUser-Agent: wasmip-demo\r\nConnection: close\r\n\r\n`);
-    await sim.runUntilSettled(once(h, "close"), { timeout: 30_000 });
+    hc.setEncoding("latin1");
+    hc.on("data", (d: string) => (response += d));
+    hc.write(`GET / HTTP/1.1\r\nHost: ${h.ipString}\r\nUser-Agent: wasmip-demo\r\nConnection: close\r\n\r\n`);
+    await sim.runUntilSettled(once(hc, "close"), { timeout: 30_000 });
     const headEnd = response.indexOf("\r\n\r\n");
     out.httpStatus = response.slice(0, response.indexOf("\r\n"));
     out.httpBodyBytes = headEnd >= 0 ? response.length - headEnd - 4 : 0;
     print(`${t()} A: ${out.httpStatus} (${out.httpBodyBytes} bytes of body)`);
-    http.close();
+    for (const l of formatTcpTable(h)) print(`    H: ${l}`);
     await sim.runUntilAsync(sim.now + 100);
-    out.ok = out.greeting === GREETING && out.httpStatus === "HTTP/1.1 200 OK";
+    out.ok = out.greeting === GREETING && out.httpStatus === "HTTP/1.1 200 OK" && out.connectionFrom !== null;
   } catch (e) {
     out.error = e instanceof Error ? e.message : String(e);
     print(`${t()} tcp: failed: ${out.error}`);
   } finally {
     sim.afterEvent = undefined;
+    sim.onLog = prevLog;
   }
   out.statesSeen = watch.seen;
   print(`TCP states seen: ${watch.seen.join(" ")}`);
