@@ -349,7 +349,8 @@ test("demo: summary is consistent with its printed output", async () => {
   // The TCP story: the greeting, the server's log line, every state, the HTTP status line.
   assert.equal(s.tcp.ok, true, s.tcp.error ?? "tcp story");
   assert.equal(s.tcp.greeting, "Thank you for connecting\n");
-  assert.ok(lines.some((l) => /B: Got connection from \('10\.0\.0\.1', \d+\)$/.test(l)), "server log line");
+  assert.ok(lines.some((l) => /G: Got connection from \('10\.0\.0\.1', \d+\)$/.test(l)), "the greeter firmware's log line");
+  assert.match(s.tcp.connectionFrom ?? "", /^\('10\.0\.0\.1', \d+\)$/);
   for (const st of ["LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT", "CLOSED"])
     assert.ok(s.tcp.statesSeen.includes(st), `${st} in ${s.tcp.statesSeen}`);
   assert.ok(lines.some((l) => l.includes("A: HTTP/1.1 200 OK")), "status line printed");
