@@ -645,3 +645,23 @@ describe("TCP after a retransmission timeout", () => {
     expect(a.ack).toBe(PISN + 201);
   });
 });
+
+describe("TCP resets in the closing states", () => {
+  it("resets in FIN-WAIT-2 and CLOSING", () => {
+    let fd = established();
+    tcpShutdown(fd, 1);
+    seg(ACK, PISN + 1, iss + 2);
+    expect(tcpState(fd)).toBe(FIN_WAIT_2);
+    expect(seg(RST, PISN + 1, 0)).toBe(C.TCP_DELIVERED);
+    expect(tcpState(fd)).toBe(CLOSED);
+    expect(tcpRecv(fd, buf, 1)).toBe(ECONNRESET);
+    fd = established();
+    tcpShutdown(fd, 1);
+    seg(FIN | ACK, PISN + 1, iss + 1);
+    expect(tcpState(fd)).toBe(CLOSING);
+    expect(seg(RST, PISN + 5, 0)).toBe(C.TCP_RST_CHALLENGED); // in window, not exact
+    expect(tcpState(fd)).toBe(CLOSING);
+    expect(seg(RST, PISN + 2, 0)).toBe(C.TCP_DELIVERED);
+    expect(tcpState(fd)).toBe(CLOSED);
+  });
+});
