@@ -4,13 +4,14 @@
 // Without them the test is skipped locally and FAILS when CI=true.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import { onPath, requirePrereqs } from "./prereqs.ts";
 import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_WASM, ROOT } from "../../host/board.ts";
 import { run, netnsList, IP } from "../../host/netns.ts";
-import { TapSession, BRIDGE_BIN } from "../../host/tap.ts";
+import { TapSession } from "../../host/tap.ts";
 
 const NS = `wasmip-t${process.pid}`; // at most 15 characters
 const CLI_NS = `wasmip-c${process.pid}`;
@@ -19,31 +20,6 @@ const PEER = "10.213.77.1";
 const PING_COUNT = 20;
 const PING_SIZE = 1400; // ICMP payload: the IP datagram is 1428 bytes
 const PCAP = path.join(os.tmpdir(), `wasmip-tap-${process.pid}.pcap`);
-
-function onPath(cmd: string): boolean {
-  if (cmd.includes("/")) return existsSync(cmd);
-  const dirs = (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
-  return dirs.some((d) => {
-    try {
-      accessSync(path.join(d, cmd), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-function missingPrereqs(): string[] {
-  const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push("root");
-  if (!onPath(IP)) missing.push("ip (iproute2)");
-  if (!existsSync("/dev/net/tun")) missing.push("/dev/net/tun");
-  if (!onPath("ping")) missing.push("ping (iputils-ping)");
-  if (!onPath("tshark")) missing.push("tshark");
-  if (!existsSync(BRIDGE_BIN) && !onPath("gcc")) missing.push("gcc (to build build/tap-bridge)");
-  if (!existsSync(DEFAULT_WASM)) missing.push(`${path.relative(process.cwd(), DEFAULT_WASM)} (npx asc assembly/index.ts --target release)`);
-  return missing;
-}
 
 // Interrupted (Ctrl-C, a CI timeout): exit, so netns.ts's exit hook kills our processes and
 // deletes the namespace synchronously.
@@ -63,13 +39,7 @@ async function tsharkFields(filter: string, fields: string[]): Promise<string[][
 }
 
 test("tap: the Linux kernel pings the board over a real TAP", { timeout: 120_000 }, async (t) => {
-  const missing = missingPrereqs();
-  if (missing.length) {
-    const reason = `missing prerequisites: ${missing.join(", ")} (scripts/install-deps.sh installs the packages)`;
-    if (process.env.CI === "true") assert.fail(reason);
-    t.skip(reason);
-    return;
-  }
+  if (!requirePrereqs(t, ["ping", "tshark"], [DEFAULT_WASM])) return;
   assert.ok(!(await netnsList()).includes(NS), `namespace ${NS} exists before the test`);
 
   const logs: string[] = [];
@@ -158,13 +128,7 @@ test("tap: wasmip tap rejects an unknown --app with a clear error", { timeout: 6
 });
 
 test("tap: wasmip tap prints ready, and SIGTERM removes the namespace it created", { timeout: 60_000 }, async (t) => {
-  const missing = missingPrereqs();
-  if (missing.length) {
-    const reason = `missing prerequisites: ${missing.join(", ")} (scripts/install-deps.sh installs the packages)`;
-    if (process.env.CI === "true") assert.fail(reason);
-    t.skip(reason);
-    return;
-  }
+  if (!requirePrereqs(t, ["ping", "tshark"], [DEFAULT_WASM])) return;
   assert.ok(!(await netnsList()).includes(CLI_NS), `namespace ${CLI_NS} exists before the test`);
   const { child, out, exited } = cli(["tap", "--netns", CLI_NS]);
   try {

@@ -5,14 +5,15 @@
 // Every traffic loop is bounded in count and time.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import { onPath, requirePrereqs } from "./prereqs.ts";
 import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT, ipToU32, u32ToIp } from "../../host/board.ts";
 import { run, netnsList, IP } from "../../host/netns.ts";
-import { TapSession, BRIDGE_BIN, appWasm, type TapSessionOptions, type TapStatus } from "../../host/tap.ts";
+import { TapSession, appWasm, type TapSessionOptions, type TapStatus } from "../../host/tap.ts";
 
 const STATUS_DIR = mkdtempSync(path.join(os.tmpdir(), "wasmip-status-"));
 const SUBNET = "10.213.88";
@@ -31,31 +32,6 @@ function nsName(): string {
   return `wasmip-${String.fromCharCode(97 + nsSeq++)}${process.pid % 1_000_000}`;
 }
 
-function onPath(cmd: string): boolean {
-  if (cmd.includes("/")) return existsSync(cmd);
-  const dirs = (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
-  return dirs.some((d) => {
-    try {
-      accessSync(path.join(d, cmd), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-function missingPrereqs(tools: string[], apps: string[]): string[] {
-  const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push("root");
-  if (!onPath(IP)) missing.push("ip (iproute2)");
-  if (!existsSync("/dev/net/tun")) missing.push("/dev/net/tun");
-  if (!existsSync(BRIDGE_BIN) && !onPath("gcc")) missing.push("gcc (to build build/tap-bridge)");
-  const pkg: Record<string, string> = { curl: "curl", nc: "nc (netcat-openbsd)", python3: "python3", ping: "ping (iputils-ping)", ss: "ss (iproute2)" };
-  for (const t of tools) if (!onPath(t)) missing.push(pkg[t] ?? t);
-  for (const a of apps) if (!existsSync(appWasm(a))) missing.push(`${path.relative(ROOT, appWasm(a))} (make build)`);
-  return missing;
-}
-
 /**
  * Run fn with a TapSession running `app` in a fresh namespace; skip (or fail under CI=true) when
  * prerequisites are missing. The session is stopped and the namespace checked gone even on failure.
@@ -67,13 +43,7 @@ async function withBoard(
   fn: (s: TapSession, logs: string[], ns: string) => Promise<void>,
   extra: TapSessionOptions | ((ns: string) => TapSessionOptions) = {},
 ): Promise<void> {
-  const missing = missingPrereqs(tools, [app]);
-  if (missing.length) {
-    const reason = `missing prerequisites: ${missing.join(", ")} (scripts/install-deps.sh and make build provide them)`;
-    if (process.env.CI === "true") assert.fail(reason);
-    t.skip(reason);
-    return;
-  }
+  if (!requirePrereqs(t, tools, [appWasm(app)])) return;
   const ns = nsName();
   assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} exists before the test`);
   const logs: string[] = [];
