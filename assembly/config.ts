@@ -12,7 +12,7 @@ export const FRAME_MIN: u32 = 60;
 
 // ---- ARP (RFC 826) ---------------------------------------------------------------------------
 /** Neighbour cache entries. Full cache: the oldest resolved entry without queued frames is replaced. */
-export const ARP_CACHE_SIZE: i32 = 8;
+export const ARP_CACHE_SIZE: i32 = 16;
 /** How long a resolved entry is trusted before it must be resolved again (lwIP uses 5 min). */
 export const ARP_ENTRY_TTL_MS: u32 = 300_000;
 /** Rate limit: at most one request per neighbour per interval (RFC 1122 §2.3.2.1: at most 1/s). */

@@ -412,6 +412,56 @@ seeded("backlog: 100 connects from 4 boards (32 at once); excess SYNs dropped an
   assert.ok(server.counters().tcp_backlog_full > full, `SYN retries were dropped again while the backlog was full\n${detail()}`);
 });
 
+seeded("backlog: 104 simultaneous SYNs from 13 boards against backlog 4: the bound holds, the rest are dropped, accepted ones work", 302, async (_t, seed) => {
+  // Every client block connects at once (13 boards x 8 blocks) while the server does not accept.
+  // The bound must hold (exactly BACKLOG handshakes complete, no RST, the rest counted), memory
+  // must not grow, and once accepting resumes the server serves what keeps retrying. Clients
+  // whose SYN retries run out while 8 server blocks serve 104 peers fail with ETIMEDOUT, the
+  // documented outcome of overload; nothing else may go wrong.
+  const BACKLOG = 4;
+  const BOARDS = 13;
+  const sim = new Simulator({ seed, wasm: WASM });
+  const server = sim.addBoard({ name: "S", mac: mac(0x100), ip: "10.0.1.1", prefix: 16, link: { delay: 1, jitter: 1 } });
+  const pages = server.memoryPages;
+  const clients: Board[] = [];
+  for (let i = 0; i < BOARDS; i++)
+    clients.push(sim.addBoard({ name: `C${i}`, mac: mac(0x300 + i), ip: `10.0.3.${i + 1}`, prefix: 16, link: { delay: 1, jitter: 1 } }));
+  const srv = server.net.createServer((s) => s.once("data", (d: Buffer) => s.end(`welcome ${d}`)));
+  srv.pauseAccepting();
+  srv.listen(54321, BACKLOG);
+  clients.forEach((c, i) => c.ping("10.0.1.1", i + 1));
+  await sim.runUntilAsync(sim.now + 50);
+  const results = new Map<string, string>();
+  const errors = new Map<string, string>();
+  const start = sim.now;
+  for (const c of clients)
+    for (let k = 0; k < 8; k++) {
+      const name = `${c.name}#${k}`;
+      const s = c.net.connect({ host: "10.0.1.1", port: 54321 });
+      const got = collect(s);
+      s.on("connect", () => s.write(name));
+      s.on("error", (e) => errors.set(name, (e as NetError).code));
+      s.on("close", () => {
+        if (!errors.has(name)) results.set(name, got.text());
+      });
+    }
+  await sim.runUntilAsync(start + 800);
+  const rows = server.tcpTable();
+  assert.equal(rows.filter((r) => r.state === "ESTABLISHED").length, BACKLOG, formatTcpTable(rows).join("\n"));
+  assert.ok(server.counters().tcp_backlog_full >= 8 * BOARDS - BACKLOG, `tcp_backlog_full ${server.counters().tcp_backlog_full}`);
+  assert.equal(server.counters().tcp_rst_sent ?? 0, 0, "no RST for a full backlog");
+  srv.resumeAccepting();
+  await sim.runUntilAsync(() => results.size + errors.size === 8 * BOARDS, { timeout: 200_000 });
+  assert.equal(results.size + errors.size, 8 * BOARDS, "every connect ended");
+  for (const [name, text] of results) assert.equal(text, `welcome ${name}`);
+  for (const [name, code] of errors) assert.equal(code, "ETIMEDOUT", name);
+  // Each SYN retry wave (1, 3, 7, 15, 31 s) meets a backlog of 4: a few are served per wave.
+  assert.ok(results.size >= BACKLOG, `${results.size} of ${8 * BOARDS} served`);
+  _t.diagnostic(`104 simultaneous connects, backlog ${BACKLOG}: ${results.size} served, ${errors.size} ETIMEDOUT after their SYN retries`);
+  await sim.runUntilAsync(() => server.tcpTable().every((r) => r.state === "LISTEN" || r.state === "TIME_WAIT"), { timeout: 200_000 });
+  assert.equal(server.memoryPages, pages, "memory pages unchanged");
+});
+
 // ---- Keep-alive ------------------------------------------------------------------------------
 
 seeded("keep-alive: a peer that vanished is detected within idle + intvl * cnt with ETIMEDOUT", 401, async (_t, seed) => {
