@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 AS_SOURCES := $(shell find assembly -name '*.ts' -not -path '*/__tests__/*')
 TSX := node --import tsx
 
-.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean
+.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash
 
 all: build
 
@@ -28,7 +28,7 @@ build/wasmip.debug.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.
 	$(BIN)/asc assembly/index.ts --target debug
 
 # Firmware images: the core plus one app (assembly/firmware/<app>.ts), same options as release.
-APPS := greeter http echo bulk
+APPS := greeter http echo bulk udp-echo fetch
 APP_WASM := $(APPS:%=build/%.wasm)
 
 $(APP_WASM): build/%.wasm: assembly/firmware/%.ts $(AS_SOURCES) asconfig.json node_modules/.package-lock.json
@@ -56,7 +56,21 @@ test-as: deps
 test-host: deps build sysdeps
 	$(TSX) --test --test-reporter=spec tests/host/*.test.ts
 
-test: deps build sysdeps typecheck test-as test-host
+# The native posix board (boards/posix/build/wasmip-<app>): wasm2c + gcc -O2, ~25 s from clean, so
+# not part of build; test builds it before the host suite (whose posix-board tests need it).
+boards: build sysdeps
+	$(MAKE) -C boards/posix -j4
+
+# make flash BOARD=esp32 PORT=/dev/ttyUSB0: idf.py build flash (boards/esp32/Makefile says what is
+# missing when ESP-IDF is not set up).
+BOARD ?= esp32
+PORT ?= /dev/ttyUSB0
+flash:
+	@$(MAKE) --no-print-directory -C boards/$(BOARD) check-idf
+	$(MAKE) build
+	$(MAKE) -C boards/$(BOARD) flash PORT=$(PORT)
+
+test: deps build sysdeps typecheck test-as boards test-host
 
 clean:
 	rm -rf build

@@ -92,3 +92,47 @@ export const TCP_EPHEMERAL_MIN: u32 = 49152;
 export const TCP_EPHEMERAL_MAX: u32 = 65535;
 /** Scratch memory a board uses to pass data to tcp_send / from tcp_recv. */
 export const IO_BUFFER_SIZE: u32 = 2048;
+
+// ---- UDP (RFC 768) ---------------------------------------------------------------------------
+/** UDP sockets (DHCP and DNS take one each while they run). */
+export const UDP_MAX_SOCKETS: i32 = 4;
+/** Receive queue per socket in bytes: datagrams plus 8 bytes of bookkeeping each. A datagram that
+ *  does not fit is dropped and counted (udp_queue_full). */
+export const UDP_RCV_BUF: u32 = 2048;
+/** ICMP errors (port unreachable) we send per second at most (RFC 1812 §4.3.2.8 rate limiting). */
+export const ICMP_ERROR_LIMIT: u32 = 10;
+
+// ---- DNS resolver (RFC 1035) -----------------------------------------------------------------
+/** Lookups in flight or holding an unread result (dnsResolve handles). Each takes a UDP socket
+ *  while in flight and 2 x 256 bytes of names. */
+export const DNS_MAX_QUERIES: i32 = 4;
+/** Cached answers (name -> IPv4 address until the TTL runs out); 264 bytes each. */
+export const DNS_CACHE_SLOTS: i32 = 4;
+/** TTLs longer than this (seconds) are cut to it; a TTL of 0 is not cached. */
+export const DNS_CACHE_MAX_TTL_S: u32 = 3600;
+/** First timeout of a query; it doubles after each pass over the servers (RFC 1035 §4.2.1). */
+export const DNS_TIMEOUT_MS: u32 = 1000;
+/** Passes over the servers before a lookup fails with ETIMEDOUT: with two servers 1+1+2+2+4+4 s. */
+export const DNS_TRIES: u32 = 3;
+/** CNAMEs followed per lookup, within one reply and across re-queries for the target. */
+export const DNS_MAX_CNAME: u32 = 8;
+/** Compression pointers followed in one name; each must also point before the previous one. */
+export const DNS_MAX_POINTERS: u32 = 16;
+/** Largest reply read (RFC 1035 §4.2.1: 512 over UDP; we send no EDNS0). */
+export const DNS_MSG_MAX: u32 = 512;
+
+// ---- DHCPv4 client (RFC 2131, RFC 2132) ------------------------------------------------------
+/** Largest DHCP message we receive (and announce in option 57): the RFC 2131 minimum a client must
+ *  accept, 576 bytes of IP datagram. A longer reply is cut by the socket and then fails to parse. */
+export const DHCP_MSG_MAX: u32 = 576;
+/** Retransmission of DISCOVER and REQUEST (RFC 2131 §4.1): 4 s, doubling to 64 s, each +-1 s. */
+export const DHCP_RETRY_MIN_MS: u32 = 4000;
+export const DHCP_RETRY_MAX_MS: u32 = 64000;
+export const DHCP_RETRY_JITTER_MS: u32 = 1000;
+/** REQUESTs sent in REQUESTING before starting over with a DISCOVER. */
+export const DHCP_REQUEST_TRIES: u32 = 4;
+/** RENEWING/REBINDING retransmit after half the time left until T2/expiry, at least this (§4.4.5). */
+export const DHCP_RENEW_RETRY_MIN_MS: u32 = 60000;
+/** After DHCPRELEASE, how long we keep the address for the RELEASE to leave (while ARP resolves the
+ *  server); the address is dropped as soon as nothing is queued for the server. */
+export const DHCP_RELEASE_LINGER_MS: u32 = 2000;

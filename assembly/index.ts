@@ -10,16 +10,24 @@ import { isMulticastOrReserved } from "./wire/ipv4";
 import { arpAnnounce, arpInit, arpPoll } from "./iface/arp";
 import { ethernetInput } from "./iface/ethernet";
 import { ipv4Init } from "./iface/ipv4";
-import { rxBuf, setAddress, setMac } from "./iface/netif";
+import { ipAddr, rxBuf, setAddress, setMac } from "./iface/netif";
 import { pingInit, pingRtt, pingSend } from "./api/ping";
 import {
   ioBuffer, tcpAbort, tcpAccept, tcpBind, tcpChanged, tcpClose, tcpConnect, tcpEvents, tcpListen, tcpLocalPort,
   tcpRecv, tcpRemoteIp, tcpRemotePort, tcpSend, tcpSetopt, tcpShutdown, tcpSocket, tcpState, tcpTableRow, tcpTableSize,
 } from "./api/tcp";
 import { tcpInit, tcpPoll } from "./sockets/tcp/index";
+import { udpInit } from "./sockets/udp";
+import { udpBind, udpClose, udpConnect, udpEvents, udpFromIp, udpFromPort, udpLocalPort, udpRecvfrom, udpSendto, udpSocket } from "./api/udp";
 import { runAppPoll, runAppStart } from "./app";
 import { IO_BUFFER_SIZE } from "./config";
 import "./support/panic";
+import {
+  DHCP_EV_BOUND, DHCP_EV_LOST, dhcpAddress, dhcpInit, dhcpDns, dhcpLeaseRemaining, dhcpPoll, dhcpRelease, dhcpRouter,
+  dhcpServer, dhcpStart, dhcpState, setDhcpHook,
+} from "./services/dhcp";
+import { dnsReset } from "./services/dns";
+import { tcpAddressLost } from "./api/tcp";
 
 function validAddress(ip: u32, mask: u32, gw: u32): bool {
   // Contiguous netmask: the host part plus one is a power of two.
@@ -46,6 +54,10 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
   ipv4Init();
   pingInit();
   tcpInit();
+  udpInit();
+  dhcpInit();
+  dnsReset();
+  setDhcpHook(onDhcp);
   if (logOn(INFO)) {
     logStart("netif: up, ");
     logIp(ip);
@@ -68,6 +80,11 @@ export function set_ipv4(ip: u32, mask: u32, gw: u32): i32 {
   return OK;
 }
 
+/** The interface's address now (0 without one; DHCP may change it). */
+export function ipv4_address(): u32 {
+  return ipAddr;
+}
+
 export function rx_buffer(): usize {
   return rxBuf;
 }
@@ -85,11 +102,19 @@ export function input(len: u32): u32 {
 
 export function poll(now: u32): u32 {
   setNow(now);
-  const a = arpPoll();
-  const t = tcpPoll();
+  let next = arpPoll();
+  next = min<u32>(next, tcpPoll());
+  next = min<u32>(next, dnsPoll());
+  next = min<u32>(next, dhcpPoll()); // 0xffffffff while the client is stopped
   runAppPoll();
-  const next = a < t ? a : t;
   return next < POLL_MAX_SLEEP_MS ? next : POLL_MAX_SLEEP_MS;
+}
+
+/** What a lease means for the layers above: its DNS servers for the resolver; losing the
+ *  address fails the TCP connections that used it (RFC 2131 §4.4.5: the address is gone). */
+function onDhcp(event: u32, ip: u32): void {
+  if (event == DHCP_EV_BOUND) dnsSetServers(dhcpDns(0), dhcpDns(1));
+  else if (event == DHCP_EV_LOST) tcpAddressLost(ip);
 }
 
 export function counter_count(): u32 {
@@ -192,9 +217,114 @@ export function tcp_table_size(): u32 {
 export function tcp_table_row(i: u32, out: usize): i32 {
   return tcpTableRow(i, out);
 }
+// ---- UDP sockets (wasmip.h) -------------------------------------------------------------------
+
+export function udp_socket(): i32 {
+  return udpSocket();
+}
+export function udp_bind(fd: i32, port: u32): i32 {
+  return udpBind(fd, port);
+}
+export function udp_connect(fd: i32, ip: u32, port: u32): i32 {
+  return udpConnect(fd, ip, port);
+}
+export function udp_sendto(fd: i32, ptr: usize, len: u32, ip: u32, port: u32): i32 {
+  setNow(phy_now_ms());
+  return udpSendto(fd, ptr, len, ip, port);
+}
+export function udp_recvfrom(fd: i32, ptr: usize, len: u32): i32 {
+  return udpRecvfrom(fd, ptr, len);
+}
+export function udp_from_ip(fd: i32): u32 {
+  return udpFromIp(fd);
+}
+export function udp_from_port(fd: i32): u32 {
+  return udpFromPort(fd);
+}
+export function udp_local_port(fd: i32): u32 {
+  return udpLocalPort(fd);
+}
+export function udp_close(fd: i32): i32 {
+  return udpClose(fd);
+}
+export function udp_events(fd: i32): u32 {
+  return udpEvents(fd);
+}
+
 export function io_buffer(): usize {
   return ioBuffer;
 }
 export function io_buffer_size(): u32 {
   return IO_BUFFER_SIZE;
+}
+
+// ---- DHCPv4 client (services/dhcp.ts) ---------------------------------------------------------
+// Boot with init(mac, 0, 0, 0), then dhcp_start; poll() runs the client. States: 0 stopped,
+// 2 selecting, 3 requesting, 4 bound, 5 renewing, 6 rebinding, 7 releasing.
+
+/** dhcp_start(host_name_ptr, len) -> 0 | EINVAL (already running) | ENOBUFS/EADDRINUSE (no socket). */
+export function dhcp_start(hostPtr: usize, len: u32): i32 {
+  setNow(phy_now_ms());
+  return dhcpStart(hostPtr, len);
+}
+/** dhcp_release() -> 0 | EINVAL: DHCPRELEASE if leased, then stop (see dhcp_state). */
+export function dhcp_release(): i32 {
+  setNow(phy_now_ms());
+  return dhcpRelease();
+}
+export function dhcp_state(): u32 {
+  return dhcpState();
+}
+export function dhcp_address(): u32 {
+  return dhcpAddress();
+}
+/** Seconds left on the lease (0xffffffff infinite, 0 none). */
+export function dhcp_lease_remaining(): u32 {
+  setNow(phy_now_ms());
+  return dhcpLeaseRemaining();
+}
+export function dhcp_server(): u32 {
+  return dhcpServer();
+}
+export function dhcp_router(): u32 {
+  return dhcpRouter();
+}
+/** DNS server i (0..2) from the lease, 0 when none. */
+export function dhcp_dns(i: u32): u32 {
+  return dhcpDns(i);
+}
+
+// ---- DNS resolver (services/dns.ts; wasmip.h "DNS") -------------------------------------------
+// dns_resolve(ptr, len) -> handle | EINVAL | ENOBUFS | EHOSTUNREACH; poll() runs lookups;
+// dns_result(h) -> EWOULDBLOCK while pending, 0 with dns_address(h), or ENXDOMAIN / ESERVFAIL /
+// ETRUNCATED / ENODATA / ETIMEDOUT / ECONNREFUSED; dns_release(h) frees the slot.
+import {
+  dnsAddress, dnsCacheFlush, dnsPoll, dnsRelease, dnsResolve, dnsResult, dnsServer, dnsSetServers, dnsTtl,
+} from "./services/dns";
+
+export function dns_set_servers(a: u32, b: u32): i32 {
+  return dnsSetServers(a, b);
+}
+export function dns_server(i: u32): u32 {
+  return dnsServer(i);
+}
+export function dns_resolve(ptr: usize, len: u32): i32 {
+  setNow(phy_now_ms());
+  return dnsResolve(ptr, len);
+}
+export function dns_result(handle: i32): i32 {
+  return dnsResult(handle);
+}
+export function dns_address(handle: i32): u32 {
+  return dnsAddress(handle);
+}
+export function dns_ttl(handle: i32): u32 {
+  return dnsTtl(handle);
+}
+export function dns_release(handle: i32): i32 {
+  setNow(phy_now_ms());
+  return dnsRelease(handle);
+}
+export function dns_cache_flush(): void {
+  dnsCacheFlush();
 }

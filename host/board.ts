@@ -5,6 +5,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { Net } from "./net.ts";
+import { Dgram } from "./dgram.ts";
+import { Dns } from "./dns.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_WASM = path.join(ROOT, "build", "wasmip.wasm");
@@ -23,6 +25,10 @@ export const ERRORS: Record<number, string> = {
   [-8]: "EADDRINUSE",
   [-9]: "EHOSTUNREACH",
   [-10]: "EMSGSIZE",
+  [-11]: "ENXDOMAIN",
+  [-12]: "ESERVFAIL",
+  [-13]: "ETRUNCATED",
+  [-14]: "ENODATA",
 };
 
 export const COUNTER_KIND = { rxDelivered: 0, rxDrop: 1, event: 2 } as const;
@@ -58,6 +64,7 @@ interface Exports extends TcpExports {
   counter_name(id: number): number;
   counter_kind(id: number): number;
   memory_used(): number;
+  ipv4_address(): number;
   ping(dst: number, seq: number, size: number): number;
   ping_rtt(seq: number): number;
 }
@@ -168,7 +175,8 @@ function compile(wasm: string | Uint8Array): WebAssembly.Module {
 export class Board {
   readonly name: string;
   readonly mac: Uint8Array;
-  ip: number;
+  /** The address configured at construction or by setIpv4(); ip reads the core's current one. */
+  private configuredIp: number;
   netmask: number;
   gateway: number;
   private readonly ex: Exports;
@@ -182,6 +190,7 @@ export class Board {
   private kickHandler?: () => void;
   private driverDepth = 0; // > 0 inside input()/poll(): the driver polls afterwards anyway
   private netLayer?: Net;
+  private dnsLayer?: Dns;
 
   constructor(opts: BoardOptions) {
     this.opts = opts;
@@ -195,7 +204,7 @@ export class Board {
     }
     this.name = opts.name ?? "board";
     this.mac = parseMac(opts.mac);
-    this.ip = opts.ip ? ipToU32(opts.ip) : 0;
+    this.configuredIp = opts.ip ? ipToU32(opts.ip) : 0;
     this.netmask = prefixToMask(opts.prefix ?? 24);
     this.gateway = opts.gateway ? ipToU32(opts.gateway) : 0;
     let ex: Exports | undefined;
@@ -223,7 +232,7 @@ export class Board {
     this.rxPtr = ex.rx_buffer();
     this.rxSize = ex.rx_buffer_size();
     const m = this.mac;
-    const rc = ex.init((m[0] << 8) | m[1], ((m[2] << 24) | (m[3] << 16) | (m[4] << 8) | m[5]) >>> 0, this.ip, this.netmask, this.gateway);
+    const rc = ex.init((m[0] << 8) | m[1], ((m[2] << 24) | (m[3] << 16) | (m[4] << 8) | m[5]) >>> 0, this.configuredIp, this.netmask, this.gateway);
     if (rc < 0) throw new WasmipError(rc, `${this.name}: init`);
     const n = ex.counter_count();
     for (let i = 0; i < n; i++) {
@@ -263,7 +272,7 @@ export class Board {
     try {
       // An oversize frame is passed with its true length so the core counts it.
       const counter = this.counterNames[this.ex.input(frame.length)];
-      this.netLayer?.pump();
+      this.pumpLayers();
       return counter;
     } finally {
       this.driverDepth--;
@@ -277,16 +286,45 @@ export class Board {
       let ms = this.ex.poll(now >>> 0);
       // User callbacks run by the pump may have queued data or armed timers: poll again so the
       // returned deadline covers them (bounded: a callback storm cannot spin here forever).
-      for (let i = 0; i < 8 && this.netLayer?.pump(); i++) ms = this.ex.poll(now >>> 0);
+      for (let i = 0; i < 8 && this.pumpLayers(); i++) ms = this.ex.poll(now >>> 0);
       return ms;
     } finally {
       this.driverDepth--;
     }
   }
 
+  private readonly extraPumps: (() => boolean)[] = [];
+
+  /** Another socket layer (UDP, DNS) to run after every input()/poll(); it returns true when it did something. */
+  addPump(pump: () => boolean): void {
+    this.extraPumps.push(pump);
+  }
+
+  private pumpLayers(): boolean {
+    let did = this.netLayer?.pump() ?? false;
+    for (const p of this.extraPumps) did = p() || did;
+    return did;
+  }
+
+  /** The node:dgram-shaped UDP API over this board's UDP exports (host/dgram.ts). */
+  get dgram(): Dgram {
+    return (this.dgramLayer ??= new Dgram(this));
+  }
+  private dgramLayer?: Dgram;
+
   /** The node:net-shaped socket API over this board's TCP exports (host/net.ts). */
   get net(): Net {
     return (this.netLayer ??= new Net(this));
+  }
+
+  /** The node:dns-shaped resolver over this board's DNS exports (host/dns.ts). */
+  get dns(): Dns {
+    if (!this.dnsLayer) {
+      const d = new Dns(this);
+      this.dnsLayer = d;
+      this.addPump(() => d.pump());
+    }
+    return this.dnsLayer;
   }
 
   /** Every export of the firmware image, untyped: an app's own exports (build/bulk.wasm's bulk_*). */
@@ -331,7 +369,7 @@ export class Board {
     const rc = this.ex.set_ipv4(ipToU32(ip), prefixToMask(prefix), gateway ? ipToU32(gateway) : 0);
     this.kick();
     if (rc < 0) throw new WasmipError(rc, `${this.name}: set_ipv4`);
-    this.ip = ipToU32(ip);
+    this.configuredIp = ipToU32(ip);
     this.netmask = prefixToMask(prefix);
     this.gateway = gateway ? ipToU32(gateway) : 0;
   }
@@ -375,6 +413,11 @@ export class Board {
 
   get memoryUsed(): number {
     return this.ex.memory_used();
+  }
+
+  /** The interface's address now (a DHCP lease may have set or dropped it). */
+  get ip(): number {
+    return this.ex.ipv4_address() >>> 0;
   }
 
   get ipString(): string {

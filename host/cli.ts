@@ -8,8 +8,10 @@ import { runDemo, type DemoOptions } from "./demo.ts";
 const HELP = `usage: wasmip <command> [flags]
 
 commands:
-  sim         two boards on an emulated switch in virtual time: A (10.0.0.1) pings B (10.0.0.2),
-              then connects to a TCP server on B (port 54321) and fetches a page over HTTP
+  sim         boards on an emulated switch in virtual time, with no static configuration: they
+              lease addresses from a simulated DHCP server and find each other by name through a
+              simulated DNS server (zone sim); A pings B (b.sim), connects to the greeter firmware
+              on G (greeter.sim:54321) and fetches http://web.sim/ from the http firmware on H
   tap         bridge a board to a Linux TAP interface (see: wasmip tap --help)
   netstat     connection table and counters of a running \`wasmip tap\` (--netns NAME)
   help        show this help
@@ -19,7 +21,7 @@ sim flags:
   --count N       echo requests to send, one per second of virtual time (default 4)
   --size N        ICMP payload bytes (default 56)
   --pcap FILE     write every transmitted frame to FILE (classic pcap, Ethernet)
-  --wasm FILE     firmware module (default build/wasmip.wasm)
+  --wasm FILE     firmware of A and B (default build/wasmip.wasm; G and H run greeter, http)
   --verbose       also print debug log lines
 impairments of A's link during the pings, each direction (probabilities: 0..1 or a percentage like 20%):
   --loss P        drop probability (default 20%)
@@ -27,8 +29,8 @@ impairments of A's link during the pings, each direction (probabilities: 0..1 or
   --reorder P     probability a frame is held back 10 ms so later ones overtake it (default 0)
   --corrupt P     probability one bit after the Ethernet header is flipped (default 0)
   --mtu N         drop frames whose payload exceeds N bytes (default: no limit)
-  --delay MS      propagation delay, both boards' links (default 1)
-  --jitter MS     uniform extra delay in [0, MS), both boards' links (default 0)
+  --delay MS      propagation delay, every board's link (default 1)
+  --jitter MS     uniform extra delay in [0, MS), every board's link (default 0)
 `;
 
 export class UsageError extends Error {}

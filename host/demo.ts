@@ -1,19 +1,28 @@
-// The default demo of `wasmip sim`, all in virtual time on one emulated switch:
-// 1. board A (10.0.0.1) pings board B (10.0.0.2), A's link lossy: what ping would print, the
-//    boards' ARP/ICMP log lines;
-// 2. the seed's story over TCP: board G runs the `greeter` firmware (port 54321, listen backlog 5:
-//    it logs "Got connection from", greets and closes); A connects, prints the greeting and
+// The default demo of `wasmip sim`, all in virtual time on one emulated switch with a DHCP server
+// (dhcpd 10.0.0.254, pool 10.0.0.1-99) and a DNS server (dnsd 10.0.0.53, zone "sim"):
+// 0. four boards boot with NO static configuration: A and B (the core), G (the `greeter`
+//    firmware) and H (the `http` firmware) each lease an address over DHCP, in turn, sending a
+//    host name (a, b, greeter, web); the lease carries the DNS server, which the core hands to its
+//    resolver. Like dnsmasq, the DNS server then answers for <host name>.sim with the leased
+//    address; the lease lines and the records are printed;
+// 1. A resolves b.sim and pings B by name, A's link lossy: what ping would print, the boards'
+//    ARP/ICMP log lines;
+// 2. the seed's story over TCP: A resolves greeter.sim; G (port 54321, listen backlog 5: it logs
+//    "Got connection from", greets and closes) is connected to by A, which prints the greeting and
 //    closes. The connection tables are printed whenever a state changes, so every state of the
 //    handshake and of both closes shows (LISTEN ... TIME_WAIT, CLOSED);
-// 3. A fetches a page from board H running the `http` firmware and prints the status line.
+// 3. A resolves web.sim and fetches http://web.sim/ from H, and prints the status line.
 // Then the link impairment stats and the boards' counters. The same seed prints the same output
 // and writes the same pcap.
 import { once } from "node:events";
 import path from "node:path";
-import { ERRORS, ROOT, WasmipError, type Board } from "./board.ts";
+import { ERRORS, ROOT, WasmipError, u32ToIp, type Board } from "./board.ts";
+import { DnsError } from "./dns.ts";
 import { formatTcpTable } from "./netstat.ts";
 import { PcapWriter } from "./pcap.ts";
 import { Simulator, type DirectionStats, type Impairments } from "./sim.ts";
+import { SimDhcpServer, simLease } from "./services/dhcpd.ts";
+import { SimDnsServer } from "./services/dnsd.ts";
 
 export interface DemoOptions {
   seed?: number; // default 1
@@ -21,7 +30,8 @@ export interface DemoOptions {
   size?: number; // ICMP payload bytes, default 56
   interval?: number; // virtual ms between pings, default 1000
   wait?: number; // virtual ms to wait for replies after the last ping, default 2000
-  // Impairments of the pinger's link (each direction). delay and jitter apply to both links.
+  // Impairments of the pinger's link (each direction) during the pings. delay and jitter apply to
+  // every board's link, from boot.
   loss?: number; // default 0.2
   duplicate?: number;
   reorder?: number;
@@ -56,13 +66,21 @@ export interface DemoSummary {
   pcapFrames: number;
   endTime: number;
   tcp: TcpStorySummary;
+  boot: BootSummary;
+  dns: { queries: number }; // queries the DNS server received
+}
+
+export interface BootSummary {
+  leases: Record<string, string>; // board -> leased address
+  dnsServers: Record<string, string[]>; // board -> its resolver's servers after the lease
+  resolved: Record<string, string>; // name -> address, as A's resolver answered
 }
 
 export interface TcpStorySummary {
   greeting: string | null; // what the client received from the seed's server
   connectionFrom: string | null; // the server's "Got connection from" peer, "('10.0.0.1', 49152)"
   statesSeen: string[]; // every TCP state that appeared in a connection table, in order of first sight
-  httpStatus: string | null; // the status line of the page fetched from B port 80
+  httpStatus: string | null; // the status line of the page fetched from H (web.sim) port 80
   httpBodyBytes: number;
   ok: boolean;
   error?: string;
@@ -88,6 +106,24 @@ function fmtStats(s: DirectionStats): string {
     `${s.offered} offered, ${s.delivered} delivered, ${s.lost} lost, ${s.duplicated} duplicated, ` +
     `${s.reordered} reordered, ${s.corrupted} corrupted, ${s.mtuDropped} over mtu`
   );
+}
+
+const DHCPD_IP = "10.0.0.254";
+const DNSD_IP = "10.0.0.53";
+const ZONE = "sim";
+
+/** A's resolver looks a name up through dnsd; prints and records the answer. Throws on failure. */
+async function resolve(sim: Simulator, from: Board, name: string, print: (line: string) => void, boot: BootSummary): Promise<string> {
+  try {
+    const { address } = await sim.runUntilSettled(from.dns.lookup(name, { family: 4 }), { timeout: 30_000 });
+    boot.resolved[name] = address;
+    print(`[${fmtTime(sim.now)} ms] ${from.name}: lookup ${name} -> ${address}`);
+    return address;
+  } catch (e) {
+    const why = e instanceof DnsError ? e.code : e instanceof Error ? e.message : String(e);
+    print(`[${fmtTime(sim.now)} ms] ${from.name}: lookup ${name} failed: ${why}`);
+    throw e;
+  }
 }
 
 function nonZeroCounters(b: Board): Record<string, number> {
@@ -118,7 +154,6 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   const pcap = opts.pcap ? new PcapWriter(opts.pcap) : undefined;
   if (pcap) sim.capture(pcap);
 
-  print(`wasmip sim: seed ${seed}, ${count} pings of ${size} bytes from A 10.0.0.1 to B 10.0.0.2, one switch`);
   const linkA = {
     loss: opts.loss ?? 0.2,
     duplicate: opts.duplicate,
@@ -128,12 +163,54 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     delay,
     jitter,
   };
-  const a = sim.addBoard({ name: "A", mac: "02:00:00:00:00:01", ip: "10.0.0.1", prefix: 24, link: linkA });
-  const b = sim.addBoard({ name: "B", mac: "02:00:00:00:00:02", ip: "10.0.0.2", prefix: 24, link: { delay, jitter } });
-  for (const board of [a, b]) print(`link ${board.name}: ${fmtImpairments(sim.linkOf(board).toSwitch.impairments)} (each direction)`);
+  print(`wasmip sim: seed ${seed}, one switch, no static configuration: DHCP and DNS on the network`);
+  // The network's services: a DHCP server whose leases name the DNS server, and that DNS server.
+  const dhcpd = new SimDhcpServer(sim, {
+    ip: DHCPD_IP,
+    prefix: 24,
+    dns: [DNSD_IP],
+    poolStart: "10.0.0.1",
+    poolEnd: "10.0.0.99",
+    leaseSecs: 3600,
+  });
+  const dnsd = new SimDnsServer(sim, { ip: DNSD_IP, ttl: 300 });
+  print(`dhcpd ${DHCPD_IP}: pool 10.0.0.1-10.0.0.99/24, dns ${DNSD_IP}, lease ${dhcpd.leaseSecs} s`);
+  print(`dnsd ${DNSD_IP}: zone ${ZONE}, names from the DHCP leases' host names`);
 
-  const dst = b.ipString;
-  print(`PING ${dst} (${dst}) ${size}(${size + 28}) bytes of data.`);
+  // Every board boots with no address. The servers' firmware (build/greeter.wasm, build/http.wasm)
+  // is what users flash; A and B run the core alone.
+  const clean = { delay, jitter };
+  const boards: { board: Board; host: string }[] = [
+    { board: sim.addBoard({ name: "A", mac: "02:00:00:00:00:01", link: clean }), host: "a" },
+    { board: sim.addBoard({ name: "B", mac: "02:00:00:00:00:02", link: clean }), host: "b" },
+    { board: sim.addBoard({ name: "G", mac: "02:00:00:00:00:03", link: clean, wasm: firmware("greeter") }), host: "greeter" },
+    { board: sim.addBoard({ name: "H", mac: "02:00:00:00:00:04", link: clean, wasm: firmware("http") }), host: "web" },
+  ];
+  const [a, b, g, h] = boards.map((x) => x.board);
+  const boot: BootSummary = { leases: {}, dnsServers: {}, resolved: {} };
+  // One after the other, so the pool hands out addresses in board order whatever the seed.
+  for (const { board, host } of boards) {
+    const st = simLease(sim, board, host);
+    boot.leases[board.name] = st.address;
+    boot.dnsServers[board.name] = board.dns.getServers();
+    const name = `${host}.${ZONE}`;
+    // Like dnsmasq: the host name the client sent (option 12) becomes a name in the zone.
+    const lease = dhcpd.leaseOf(board.macString);
+    if (!lease || lease.ip !== st.address || lease.hostName !== host) throw new Error(`${board.name}: dhcpd has no lease ${st.address} for ${host}`);
+    dnsd.records.set(name, [lease.ip]);
+    print(
+      `[${fmtTime(sim.now)} ms] ${board.name}: DHCP lease ${st.address} from ${st.server} for ${st.leaseRemaining} s, ` +
+        `dns ${boot.dnsServers[board.name].join(", ") || "(none)"}; dnsd: ${name} A ${lease.ip}`,
+    );
+  }
+
+  // A finds B by name (before its link turns lossy: the lookup is not what the pings measure).
+  const target = `b.${ZONE}`;
+  const dst = await resolve(sim, a, target, print, boot);
+  sim.linkOf(a).setImpairments(linkA);
+  print("");
+  for (const board of [a, b]) print(`link ${board.name}: ${fmtImpairments(sim.linkOf(board).toSwitch.impairments)} (each direction)`);
+  print(`PING ${target} (${dst}) ${size}(${size + 28}) bytes of data.`);
   const results: PingResult[] = [];
   const outstanding = new Set<number>();
   const checkReplies = (): boolean => {
@@ -177,14 +254,14 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     : null;
 
   print("");
-  print(`--- ${dst} ping statistics ---`);
+  print(`--- ${target} ping statistics ---`);
   print(
     `${count} packets transmitted, ${rtts.length} received, ${errors ? `+${errors} errors, ` : ""}` +
       `${+lossPercent.toFixed(1)}% packet loss, time ${Math.max(0, (count - 1) * interval)}ms`,
   );
   if (rtt) print(`rtt min/avg/max = ${rtt.min.toFixed(3)}/${rtt.avg.toFixed(3)}/${rtt.max.toFixed(3)} ms`);
 
-  const tcp = await tcpStory(sim, a, b, print, { delay, jitter });
+  const tcp = await tcpStory(sim, a, g, h, print, { delay, jitter }, boot);
 
   const links: DemoSummary["links"] = {};
   print("");
@@ -204,6 +281,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
           .join(" "),
     );
   }
+  const asked = [...new Set(dnsd.queries.map((q) => q.name))];
+  print(`dnsd ${DNSD_IP}: ${dnsd.queries.length} queries (${asked.join(", ")}); dhcpd ${DHCPD_IP}: ${dhcpd.leases.size} leases`);
   let pcapFrames = 0;
   if (pcap) {
     pcapFrames = pcap.frames;
@@ -224,6 +303,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     pcapFrames,
     endTime: sim.now,
     tcp,
+    boot,
+    dns: { queries: dnsd.queries.length },
   };
 }
 
@@ -251,7 +332,7 @@ class StateWatcher {
   private snapshot(b: Board): Map<string, string> {
     const m = new Map<string, string>();
     for (const r of b.tcpTable()) {
-      const local = `${r.localIp === 0 ? "0.0.0.0" : b.ipString}:${r.localPort}`;
+      const local = `${u32ToIp(r.localIp >>> 0)}:${r.localPort}`;
       const foreign = r.remotePort === 0 ? "*:*" : `${[r.remoteIp >>> 24, (r.remoteIp >>> 16) & 255, (r.remoteIp >>> 8) & 255, r.remoteIp & 255].join(".")}:${r.remotePort}`;
       m.set(`${local} ${foreign}`, r.state);
     }
@@ -295,19 +376,20 @@ class StateWatcher {
 async function tcpStory(
   sim: Simulator,
   a: Board,
-  _b: Board,
+  g: Board,
+  h: Board,
   print: (line: string) => void,
   link: { delay: number; jitter: number },
+  boot: BootSummary,
 ): Promise<TcpStorySummary> {
   const out: TcpStorySummary = { greeting: null, connectionFrom: null, statesSeen: [], httpStatus: null, httpBodyBytes: 0, ok: false };
   const t = () => `[${fmtTime(sim.now)} ms]`;
   print("");
   // The story is about TCP's states, not about loss: A's link is clean from here on.
   sim.linkOf(a).setImpairments(link);
-  // The servers are the firmware apps users flash: build/greeter.wasm and build/http.wasm.
-  const g = sim.addBoard({ name: "G", mac: "02:00:00:00:00:03", ip: "10.0.0.3", prefix: 24, link, wasm: firmware("greeter") });
-  const h = sim.addBoard({ name: "H", mac: "02:00:00:00:00:04", ip: "10.0.0.4", prefix: 24, link, wasm: firmware("http") });
-  print(`--- TCP: the seed's server (firmware greeter) on G ${g.ipString}:${STORY_PORT}, a client on A ---`);
+  const greeterName = `greeter.${ZONE}`;
+  const webName = `web.${ZONE}`;
+  print(`--- TCP: the seed's server (firmware greeter) on G ${greeterName}:${STORY_PORT}, a client on A ---`);
   print(`links A, G, H: ${fmtImpairments(sim.linkOf(a).toSwitch.impairments)} (each direction) for the TCP part`);
   const watch = new StateWatcher(sim, [a, g], print);
   sim.afterEvent = () => watch.check();
@@ -319,13 +401,14 @@ async function tcpStory(
   };
   try {
     watch.check(); // G's listener (the app listens at start)
-    print(`${t()} A: connect(('${g.ipString}', ${STORY_PORT}))`);
-    const c = a.net.connect({ host: g.ipString, port: STORY_PORT });
+    const gIp = await resolve(sim, a, greeterName, print, boot);
+    print(`${t()} A: connect(('${gIp}', ${STORY_PORT}))`);
+    const c = a.net.connect({ host: gIp, port: STORY_PORT });
     watch.check();
     let greeting = "";
     c.setEncoding("latin1");
     c.on("data", (d: string) => (greeting += d));
-    c.on("connect", () => print(`${t()} A: connected from ${c.localAddress}:${c.localPort}`));
+    c.on("connect", () => print(`${t()} A: connected from ${boot.leases[a.name]}:${c.localPort}`));
     c.on("end", () => {
       out.greeting = greeting;
       print(`${t()} A: received ${JSON.stringify(greeting)}; closing`);
@@ -337,13 +420,14 @@ async function tcpStory(
     watch.check();
 
     print("");
-    print(`--- HTTP: A fetches http://${h.ipString}/ from the firmware http app on H ---`);
+    print(`--- HTTP: A fetches http://${webName}/ from the firmware http app on H ---`);
     watch.tables = false;
-    const hc = a.net.connect({ host: h.ipString, port: 80 });
+    const hIp = await resolve(sim, a, webName, print, boot);
+    const hc = a.net.connect({ host: hIp, port: 80 });
     let response = "";
     hc.setEncoding("latin1");
     hc.on("data", (d: string) => (response += d));
-    hc.write(`GET / HTTP/1.1\r\nHost: ${h.ipString}\r\nUser-Agent: wasmip-demo\r\nConnection: close\r\n\r\n`);
+    hc.write(`GET / HTTP/1.1\r\nHost: ${webName}\r\nUser-Agent: wasmip-demo\r\nConnection: close\r\n\r\n`);
     await sim.runUntilSettled(once(hc, "close"), { timeout: 30_000 });
     const headEnd = response.indexOf("\r\n\r\n");
     out.httpStatus = response.slice(0, response.indexOf("\r\n"));

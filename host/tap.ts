@@ -9,6 +9,8 @@
 //
 // While it runs, `wasmip tap` keeps /run/wasmip/<netns>.json up to date (the board's connection
 // table and counters); `wasmip netstat` prints that file like netstat -tn and netstat -s.
+import { dhcpRelease, dhcpStart, dhcpStatus, type DhcpStatus } from "./dhcp.ts";
+import { Dnsmasq } from "./services/dnsmasq.ts";
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -213,6 +215,9 @@ export interface TapSessionOptions {
   statusFile?: string;
   /** Use an existing namespace (never deleted then). Default false: refuse an existing one. */
   reuseNetns?: boolean;
+  /** Start the board with no address (for DHCP: dhcpStart(), then waitLease()). boardIp then only
+   *  names the subnet check; session.boardIp is set by waitLease(). */
+  addressless?: boolean;
   log?: (level: LogLevel, msg: string) => void;
   /** Called if the runner stops on an error (board panic, bridge died). */
   onError?: (err: Error) => void;
@@ -279,7 +284,8 @@ export class TapSession {
       // Socket calls from the host (board.tcp, bulk_start) may send frames or arm timers: poll soon.
       const runner = this.runner;
       this.board.onKick(() => runner.kick());
-      this.board.setIpv4(board.ip, board.prefix);
+      if (opts.addressless) this.boardIp = "0.0.0.0";
+      else this.board.setIpv4(board.ip, board.prefix);
       if (opts.statusFile) {
         this.status = new StatusFile(opts.statusFile, this.board, {
           netns: this.ns.name,
@@ -306,6 +312,21 @@ export class TapSession {
   spawn(cmd: string, args: string[]): ChildProcess {
     if (!this.ns) throw new Error("TapSession not started");
     return this.ns.spawn(cmd, args);
+  }
+
+  /** Wait until the board's DHCP client is BOUND (host/dhcp.ts); sets boardIp to the lease. */
+  async waitLease(timeoutMs = 30_000): Promise<DhcpStatus> {
+    const t0 = performance.now();
+    for (;;) {
+      if (this.error) throw this.error;
+      const st = dhcpStatus(this.board!);
+      if (st.state === "BOUND") {
+        this.boardIp = st.address;
+        return st;
+      }
+      if (performance.now() - t0 > timeoutMs) throw new Error(`no DHCP lease within ${timeoutMs} ms (state ${st.state})`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
   }
 
   /** Ping the board from the kernel (one echo at a time, `attempts` at most). True once one is answered. */
@@ -388,7 +409,7 @@ function waitAttached(bridge: ChildProcess, log?: (level: LogLevel, msg: string)
 // The CLI: wasmip tap ...
 // ------------------------------------------------------------------------------------------
 
-export const TAP_APPS = ["greeter", "http", "echo", "ping", "bare"] as const;
+export const TAP_APPS = ["greeter", "http", "echo", "udp-echo", "fetch", "ping", "bare"] as const;
 
 /** The firmware image of an app: build/<app>.wasm; ping and bare run the bare core (build/wasmip.wasm). */
 export function appWasm(app: string): string {
@@ -570,7 +591,7 @@ export function netstatCommand(args: string[]): number {
 
 const USAGE = `usage: wasmip tap [--netns NAME] [--board-ip A/len] [--peer-ip B/len] [--app greeter|http|echo|ping|bare]
                  [--count N] [--pcap FILE] [--wasm FILE] [--mac MAC] [--tap IFNAME] [--log-level LEVEL]
-                 [--loss P] [--seed N]
+                 [--loss P] [--seed N] [--dhcp]
 
 Runs the wasmip core on a real TAP device in network namespace NAME (created if absent, and
 then deleted on exit), with the kernel at the peer address as its peer. Prints "ready" once the
@@ -591,6 +612,10 @@ board answers a ping from the kernel, then runs until SIGINT/SIGTERM.
   --mac MAC          the board's MAC, default ${DEFAULTS.mac}
   --tap IFNAME       the tap's name inside the namespace, default ${DEFAULTS.tap}
   --log-level LEVEL  error|warn|info|debug: board log lines shown on stderr, default info
+  --dhcp             boot the board with no address: dnsmasq (dnsmasq-base) runs in the namespace
+                     on the tap (pool .100-.199 of the peer's subnet, router and DNS = the peer),
+                     the board leases an address (prints "leased A/len ..."), then "ready";
+                     DHCPRELEASE on exit
 
 While running it keeps ${STATUS_DIR}/NAME.json (connection table, counters) for \`wasmip netstat\`.
 
@@ -610,6 +635,7 @@ interface TapArgs {
   logLevel: LogLevel;
   loss: number;
   seed: number;
+  dhcp?: boolean;
 }
 
 function parseTapArgs(args: string[]): TapArgs | "help" {
@@ -656,6 +682,7 @@ function parseTapArgs(args: string[]): TapArgs | "help" {
         break;
       }
       case "--wasm": out.wasm = value(); break;
+      case "--dhcp": out.dhcp = true; break;
       case "--mac": out.mac = value(); break;
       case "--tap": out.tap = value(); break;
       case "--log-level": {
@@ -704,6 +731,29 @@ async function boardPings(session: TapSession, count: number, stopped: () => boo
   console.log(`--- ${session.peerIp}: ${received} of ${count} answered; the board keeps running (Ctrl-C stops) ---`);
 }
 
+/** --dhcp: dnsmasq on the tap, then the board's DHCP client; prints the lease. */
+async function tapDhcp(session: TapSession, opts: TapArgs): Promise<Dnsmasq> {
+  const peer = parseCidr(opts.peerIp);
+  const net = ipToU32(peer.ip) & prefixToMask(peer.prefix);
+  const at = (k: number) => u32ToIp((net + k) >>> 0);
+  const server = new Dnsmasq(session, { tap: opts.tap, rangeStart: at(100), rangeEnd: at(199), lease: "12h", router: peer.ip, dns: [peer.ip] });
+  try {
+    await server.ready();
+    const t0 = performance.now();
+    dhcpStart(session.board!, "wasmip-board");
+    const st = await session.waitLease(60_000);
+    const c = session.board!.counters();
+    console.log(
+      `leased ${st.address}/${peer.prefix} gw ${st.router} dns ${st.dns.join(",") || "-"} from ${st.server}, lease ${st.leaseRemaining} s ` +
+        `(${(performance.now() - t0).toFixed(0)} ms, ${c.dhcp_discovers_sent} DISCOVER, ${c.dhcp_requests_sent} REQUEST)`,
+    );
+  } catch (e) {
+    await server.stop().catch(() => {});
+    throw e;
+  }
+  return server;
+}
+
 export async function tapCommand(args: string[]): Promise<number> {
   let opts: TapArgs;
   try {
@@ -735,6 +785,7 @@ export async function tapCommand(args: string[]): Promise<number> {
   for (const s of signals) process.on(s, onSignal);
 
   const session = new TapSession();
+  let dhcpServer: Dnsmasq | undefined;
   let code = 0;
   try {
     let interrupted: string | undefined;
@@ -754,9 +805,11 @@ export async function tapCommand(args: string[]): Promise<number> {
       seed: opts.seed,
       statusFile: statusPath(opts.netns),
       reuseNetns: true,
+      addressless: opts.dhcp,
       log,
       onError: (e) => wake(`error: ${e.message}`),
     });
+    if (opts.dhcp && !interrupted) dhcpServer = await tapDhcp(session, opts);
     console.error(`wasmip tap: board ${session.boardIp} (${session.board!.macString}, app ${opts.app}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
     if (opts.loss > 0) console.error(`wasmip tap: dropping ${(opts.loss * 100).toFixed(1)}% of frames each way (seed ${opts.seed})`);
     console.error(`wasmip tap: status in ${statusPath(opts.netns)} (wasmip netstat --netns ${opts.netns})`);
@@ -781,6 +834,15 @@ export async function tapCommand(args: string[]): Promise<number> {
     console.error(`wasmip tap: ${(e as Error).message}`);
     code = 1;
   } finally {
+    if (dhcpServer) {
+      try {
+        dhcpRelease(session.board!);
+        for (let i = 0; i < 50 && dhcpStatus(session.board!).state !== "STOPPED"; i++) await new Promise((r) => setTimeout(r, 10));
+      } catch {
+        // the board is gone: nothing to release
+      }
+      await dhcpServer.stop().catch(() => {});
+    }
     try {
       await session.stop();
     } catch (e) {

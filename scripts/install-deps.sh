@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the host tests need (real peers in a network namespace):
 #   ip (iproute2), ping (iputils-ping), tshark, gcc, and the TCP peers curl, nc (netcat-openbsd),
-#   python3 and ss (iproute2).
+#   python3 and ss (iproute2); wasm2c (wabt) for the native board (boards/posix); dnsmasq
+#   (dnsmasq-base) as the DHCP and DNS server of the real-peer tests.
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -16,6 +17,8 @@ declare -A PKG=(
   [nc]=netcat-openbsd
   [python3]=python3
   [ss]=iproute2
+  [wasm2c]=wabt
+  [dnsmasq]=dnsmasq-base
 )
 
 missing=()

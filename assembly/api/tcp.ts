@@ -376,3 +376,19 @@ export function tcpTableRow(row: u32, out: usize): i32 {
 }
 
 export { IO_BUFFER_SIZE, backlogCount, ACK, F_ACK_NOW, F_SYN_ACKED, CLOSE_WAIT };
+
+/** The interface lost address ip (a DHCP lease ended): every connection that used it fails with
+ *  EHOSTUNREACH, without a RST (it could not be sent from that address any more). */
+export function tcpAddressLost(ip: u32): void {
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    const c = pcb(i);
+    if ((c.flags & F_USED) == 0 || c.state == CLOSED || c.state == LISTEN) continue;
+    if (c.state == TIME_WAIT) {
+      closed(i);
+      continue;
+    }
+    c.error = EHOSTUNREACH;
+    closed(i);
+  }
+  for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) tw(t).used = 0;
+}

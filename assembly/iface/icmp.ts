@@ -1,16 +1,60 @@
 // ICMP (RFC 792, RFC 1122 §3.2.2): echo replies built in place in the receive buffer, echo
 // replies to our own requests handed to whoever registered for them.
-import { ICMP_ECHO_BROADCAST } from "../config";
-import { C } from "../support/counters";
+import { ICMP_ECHO_BROADCAST, ICMP_ERROR_LIMIT } from "../config";
+import { C, count } from "../support/counters";
+import { now } from "../support/clock";
 import { get16, put16 } from "../support/bytes";
 import { DEBUG, logEnd, logIp, logOn, logStart, logStr, logU32 } from "../support/log";
 import { checksumAdjust } from "../wire/checksum";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
 import { HEADER_LEN as IP_LEN, PROTO_ICMP } from "../wire/ipv4";
-import { IcmpRepr, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, isError } from "../wire/icmp";
-import { ipv4Output } from "./ipv4";
-import { rxBuf } from "./netif";
+import { IcmpRepr, TYPE_DEST_UNREACHABLE, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, isError } from "../wire/icmp";
+import { ipv4Output, rxHeader, rxHeaderLen, PAYLOAD_OFFSET } from "./ipv4";
+import { rxBuf, txBuf } from "./netif";
+import { get32 } from "../support/bytes";
+
+/** Receives ICMP errors: (type, code, the quoted datagram, its length) for the transports. */
+let errorHandler: ((type: u32, code: u32, quoted: usize, len: u32) => void) | null = null;
+
+export function setIcmpErrorHandler(h: ((type: u32, code: u32, quoted: usize, len: u32) => void) | null): void {
+  errorHandler = h;
+}
+
+const tx = changetype<IcmpRepr>(memory.data(offsetof<IcmpRepr>()));
+let limitSecond: u32 = 0;
+let limitCount: u32 = 0;
+
+/**
+ * Destination unreachable (RFC 792, RFC 1122 §3.2.2.1) about the datagram being delivered:
+ * its IP header and first 8 payload bytes, back to its source. The caller has checked it was not
+ * sent to a broadcast address; ICMP errors are never sent about ICMP errors (UDP callers only).
+ * At most ICMP_ERROR_LIMIT a second.
+ */
+export function icmpUnreachable(code: u32): void {
+  if (rxHeader == 0) return;
+  if (now - limitSecond >= 1000) {
+    limitSecond = now;
+    limitCount = 0;
+  }
+  if (limitCount >= ICMP_ERROR_LIMIT) {
+    count(C.ICMP_ERRORS_LIMITED);
+    return;
+  }
+  limitCount++;
+  const src = get32(rxHeader + 12);
+  const quoted = rxHeaderLen + 8;
+  const out = txBuf + PAYLOAD_OFFSET;
+  memory.copy(out + 8, rxHeader, quoted);
+  tx.type = TYPE_DEST_UNREACHABLE;
+  tx.code = code;
+  tx.ident = 0;
+  tx.seq = 0;
+  tx.payloadLen = quoted;
+  tx.emit(out);
+  count(C.ICMP_PORT_UNREACHABLE_SENT);
+  ipv4Output(txBuf, 8 + quoted, PROTO_ICMP, src);
+}
 
 const rx = changetype<IcmpRepr>(memory.data(offsetof<IcmpRepr>()));
 
@@ -50,6 +94,11 @@ export function icmpInput(p: usize, len: u32, ihl: u32, src: u32, toBroadcast: b
     if (h && h(rx.ident, rx.seq, p + 8, rx.payloadLen)) return C.ICMP_ECHO_REPLY_RECEIVED;
     return C.ICMP_ECHO_REPLY_UNMATCHED;
   }
-  if (isError(type)) return C.ICMP_ERROR_RECEIVED;
+  if (isError(type)) {
+    // The quoted datagram: at least a 20-byte IP header and 8 bytes of its payload (RFC 792).
+    const h = errorHandler;
+    if (h && rx.payloadLen >= 28) h(type, rx.code, p + 8, rx.payloadLen);
+    return C.ICMP_ERROR_RECEIVED;
+  }
   return C.ICMP_UNKNOWN_TYPE;
 }

@@ -24,6 +24,10 @@ export type TransportInput = (p: usize, len: u32, src: u32, dst: u32, toBroadcas
 let tcpHandler: TransportInput | null = null;
 let udpHandler: TransportInput | null = null;
 
+/** The datagram being delivered (its IP header), for ICMP errors about it. */
+export let rxHeader: usize = 0;
+export let rxHeaderLen: u32 = 0;
+
 export function setTransport(proto: u32, h: TransportInput | null): void {
   if (proto == PROTO_TCP) tcpHandler = h;
   else if (proto == PROTO_UDP) udpHandler = h;
@@ -54,6 +58,8 @@ export function ipv4Input(p: usize, len: u32): C {
   // A host does not discard a datagram for its TTL (RFC 1122 §3.2.1.7), so TTL is not checked.
   const proto = rx.proto;
   const payload = p + rx.headerLen;
+  rxHeader = p;
+  rxHeaderLen = rx.headerLen;
   if (proto == PROTO_TCP) {
     const h = tcpHandler;
     if (h) return h(payload, rx.payloadLen, src, dst, bcast);

@@ -91,6 +91,46 @@ export const enum C {
   TCP_RST_CHALLENGED,
   TCP_SYN_CHALLENGED,
   TCP_ACK_CHALLENGED,
+  // UDP
+  UDP_DATAGRAMS_SENT,
+  ICMP_PORT_UNREACHABLE_SENT,
+  ICMP_ERRORS_LIMITED,
+  ICMP_ERRORS_TO_SOCKETS,
+  UDP_DELIVERED,
+  UDP_TRUNCATED,
+  UDP_BAD_LENGTH,
+  UDP_BAD_CHECKSUM,
+  UDP_NO_SOCKET,
+  UDP_QUEUE_FULL,
+  // DHCP client (events: the UDP layer counts the frame as delivered to the socket)
+  DHCP_DISCOVERS_SENT,
+  DHCP_REQUESTS_SENT,
+  DHCP_RELEASES_SENT,
+  DHCP_RETRANSMITS,
+  DHCP_OFFERS,
+  DHCP_ACKS,
+  DHCP_NAKS,
+  DHCP_LEASES,
+  DHCP_RENEWALS,
+  DHCP_REBINDS,
+  DHCP_EXPIRED,
+  DHCP_MALFORMED,
+  DHCP_BAD_OP,
+  DHCP_WRONG_XID,
+  DHCP_WRONG_CHADDR,
+  DHCP_WRONG_SERVER,
+  DHCP_UNEXPECTED,
+  DHCP_BAD_LEASE,
+  // DNS resolver (events: the UDP layer counts the frame as delivered to the socket)
+  DNS_QUERIES_SENT,
+  DNS_RETRANSMITS,
+  DNS_CACHE_HITS,
+  DNS_REPLIES_ACCEPTED,
+  DNS_BAD_SOURCE,
+  DNS_BAD_ID,
+  DNS_BAD_QUESTION,
+  DNS_MALFORMED,
+  DNS_TIMEOUTS,
   COUNT,
 }
 
@@ -177,6 +217,43 @@ const NAMES = `
 -tcp_rst_challenged
 -tcp_syn_challenged
 -tcp_ack_challenged
+.udp_datagrams_sent
+.icmp_port_unreachable_sent
+.icmp_errors_limited
+.icmp_errors_to_sockets
++udp_delivered
+-udp_truncated
+-udp_bad_length
+-udp_bad_checksum
+-udp_no_socket
+-udp_queue_full
+.dhcp_discovers_sent
+.dhcp_requests_sent
+.dhcp_releases_sent
+.dhcp_retransmits
+.dhcp_offers
+.dhcp_acks
+.dhcp_naks
+.dhcp_leases
+.dhcp_renewals
+.dhcp_rebinds
+.dhcp_expired
+.dhcp_malformed
+.dhcp_bad_op
+.dhcp_wrong_xid
+.dhcp_wrong_chaddr
+.dhcp_wrong_server
+.dhcp_unexpected
+.dhcp_bad_lease
+.dns_queries_sent
+.dns_retransmits
+.dns_cache_hits
+.dns_replies_accepted
+.dns_bad_source
+.dns_bad_id
+.dns_bad_question
+.dns_malformed
+.dns_timeouts
 `;
 
 export const KIND_RX_DELIVERED: u32 = 0;
@@ -186,7 +263,7 @@ export const KIND_EVENT: u32 = 2;
 const N: i32 = C.COUNT;
 const values = memory.data(N * 4);
 // ASCII names, NUL-terminated, built once by countersInit() for boards written in C.
-const NAME_BYTES: i32 = 2048;
+const NAME_BYTES: i32 = 2560;
 const nameText = memory.data(NAME_BYTES);
 const nameOffset = memory.data(N * 2);
 const kinds = memory.data(N);

@@ -10,3 +10,8 @@ export const ETIMEDOUT: i32 = -7;
 export const EADDRINUSE: i32 = -8;
 export const EHOSTUNREACH: i32 = -9;
 export const EMSGSIZE: i32 = -10;
+// DNS (services/dns.ts)
+export const ENXDOMAIN: i32 = -11; // the name does not exist (RCODE 3)
+export const ESERVFAIL: i32 = -12; // every server failed (SERVFAIL, REFUSED, ...) or a CNAME loop
+export const ETRUNCATED: i32 = -13; // the reply had TC set (no TCP fallback)
+export const ENODATA: i32 = -14; // the name exists but has no A record

@@ -63,3 +63,11 @@ function logHexDigit(d: u32): void {
 export function logEnd(l: u32): void {
   if (LOG_ENABLED) phy_log(l, line, at);
 }
+
+/** len bytes of ASCII text at p (non-printable bytes as '?'). */
+export function logAscii(p: usize, len: u32): void {
+  for (let i: u32 = 0; i < len && at < LOG_LINE_MAX; i++) {
+    const c = load<u8>(p + i);
+    store<u8>(line + at++, c >= 32 && c < 127 ? c : 63);
+  }
+}

@@ -64,6 +64,9 @@ typedef int32_t (*wasmip_init_fn)(uint32_t mac_hi, uint32_t mac_lo, uint32_t ip,
 /* set_ipv4(ip, netmask, gateway) -> 0 or WASMIP_EINVAL. Changes the address (gratuitous ARP). */
 typedef int32_t (*wasmip_set_ipv4_fn)(uint32_t ip, uint32_t netmask, uint32_t gateway);
 
+/* ipv4_address() -> the interface's address now (0 while it has none; DHCP sets it). */
+typedef uint32_t (*wasmip_ipv4_address_fn)(void);
+
 /* rx_buffer() -> ptr, rx_buffer_size() -> bytes (WASMIP_FRAME_MAX).
  * The receive path: copy one frame (without FCS) to rx_buffer(), then call input(len).
  * No allocation anywhere on this path. */
@@ -184,6 +187,92 @@ typedef uint32_t (*wasmip_io_buffer_size_fn)(void);
 #define WASMIP_TCP_TIME_WAIT    10u
 
 /* ------------------------------------------------------------------------------------------
+ * UDP sockets (RFC 768), non-blocking. UDP fds are their own small integers (0..UDP_MAX_SOCKETS-1),
+ * separate from TCP fds.
+ * ------------------------------------------------------------------------------------------ */
+/* udp_socket() -> fd | ENOBUFS. */
+typedef int32_t (*wasmip_udp_socket_fn)(void);
+/* udp_bind(fd, port) -> 0 | EINVAL | EADDRINUSE. port 0 picks an ephemeral port. */
+typedef int32_t (*wasmip_udp_bind_fn)(int32_t fd, uint32_t port);
+/* udp_connect(fd, ip, port) -> 0 | EINVAL: a default destination, and only datagrams from it are
+ * received. Binds an ephemeral port if needed. */
+typedef int32_t (*wasmip_udp_connect_fn)(int32_t fd, uint32_t ip, uint32_t port);
+/* udp_sendto(fd, ptr, len, ip, port) -> len | EMSGSIZE | EHOSTUNREACH | ENOBUFS | EINVAL | a pending
+ * ICMP error. ip 0 and port 0 mean the connected peer. 255.255.255.255 and the directed broadcast
+ * are allowed (sent as link broadcasts); the source address is 0.0.0.0 while the interface has none
+ * (DHCP). Binds an ephemeral port if needed. */
+typedef int32_t (*wasmip_udp_sendto_fn)(int32_t fd, uint32_t ptr, uint32_t len, uint32_t ip, uint32_t port);
+/* udp_recvfrom(fd, ptr, len) -> bytes of the next datagram (a longer one is cut to len, the rest
+ * dropped) | EWOULDBLOCK | a pending ICMP error (ECONNREFUSED for port unreachable, EHOSTUNREACH).
+ * The sender of that datagram: udp_from_ip(fd), udp_from_port(fd). */
+typedef int32_t (*wasmip_udp_recvfrom_fn)(int32_t fd, uint32_t ptr, uint32_t len);
+typedef uint32_t (*wasmip_udp_from_fn)(int32_t fd);
+/* udp_local_port(fd) -> the bound port (0 before bind or the first send). */
+typedef uint32_t (*wasmip_udp_local_port_fn)(int32_t fd);
+/* udp_close(fd) -> 0 | EINVAL. udp_events(fd) -> WASMIP_EV_READABLE | WRITABLE | ERROR. */
+typedef int32_t (*wasmip_udp_close_fn)(int32_t fd);
+typedef uint32_t (*wasmip_udp_events_fn)(int32_t fd);
+
+/* ------------------------------------------------------------------------------------------
+ * DNS resolver (RFC 1035): A lookups over UDP, non-blocking (a getaddrinfo that returns at once).
+ * A lookup has a handle; poll() runs it (retransmission to the next server after
+ * WASMIP_DNS_TIMEOUT_MS, doubling after each pass over the servers, 3 passes). Each lookup uses its
+ * own UDP socket on a random port and a random query id; replies must come from port 53 of a server
+ * it asked and match the id and the question, else they are dropped and counted (dns_bad_*).
+ * ------------------------------------------------------------------------------------------ */
+/* dns_set_servers(a, b) -> 0: the servers to ask, in order (0 = none). The DHCP client calls it
+ * with the lease's servers; a board with a static address calls it itself.
+ * dns_server(i) -> server i (0..1), 0 if none. */
+typedef int32_t (*wasmip_dns_set_servers_fn)(uint32_t a, uint32_t b);
+typedef uint32_t (*wasmip_dns_server_fn)(uint32_t i);
+/* dns_resolve(name_ptr, len) -> handle >= 0 | EINVAL (not a host name) | ENOBUFS (all
+ * WASMIP_DNS_MAX_QUERIES slots pending, or no UDP socket) | EHOSTUNREACH (no server set).
+ * name: ASCII, labels separated by dots, one trailing dot allowed, not NUL-terminated. A dotted
+ * quad and a cached name complete at once. */
+typedef int32_t (*wasmip_dns_resolve_fn)(uint32_t name_ptr, uint32_t len);
+/* dns_result(handle) -> EWOULDBLOCK while pending | 0: resolved, see dns_address | ENXDOMAIN |
+ * ESERVFAIL | ETRUNCATED | ENODATA | ETIMEDOUT | ECONNREFUSED (ICMP port unreachable from every
+ * server) | EINVAL (no such handle: released, or its slot was reused for a newer lookup).
+ * dns_address(handle) -> the IPv4 address (host order), 0 unless resolved.
+ * dns_ttl(handle) -> seconds the answer is valid (smallest TTL along the CNAME chain). */
+typedef int32_t (*wasmip_dns_result_fn)(int32_t handle);
+typedef uint32_t (*wasmip_dns_address_fn)(int32_t handle);
+typedef uint32_t (*wasmip_dns_ttl_fn)(int32_t handle);
+/* dns_release(handle) -> 0 | EINVAL: frees the slot; a pending lookup is cancelled. A finished
+ * lookup that is never released keeps its slot until a new lookup needs it (oldest first). */
+typedef int32_t (*wasmip_dns_release_fn)(int32_t handle);
+/* dns_cache_flush(): forget every cached answer. */
+typedef void (*wasmip_dns_cache_flush_fn)(void);
+
+#define WASMIP_DNS_MAX_QUERIES 4u
+#define WASMIP_DNS_TIMEOUT_MS  1000u
+
+/* ------------------------------------------------------------------------------------------
+ * DHCPv4 client (RFC 2131/2132). Boot with init(mac_hi, mac_lo, 0, 0, 0), then dhcp_start; poll()
+ * runs it (DISCOVER/REQUEST retransmitted after 4, 8, ... 64 s +-1 s; renewal at T1 unicast,
+ * rebinding at T2 broadcast; at expiry the address is dropped and discovery restarts). It uses
+ * one UDP socket (port 68) while running.
+ * ------------------------------------------------------------------------------------------ */
+/* dhcp_start(host_name_ptr, len) -> 0 | EINVAL (already running) | ENOBUFS / EADDRINUSE (no UDP
+ * socket or port 68 taken). The host name (option 12, at most 63 bytes) may be empty (len 0). */
+typedef int32_t (*wasmip_dhcp_start_fn)(uint32_t host_name_ptr, uint32_t len);
+/* dhcp_release() -> 0 | EINVAL (not running): DHCPRELEASE to the server if leased, then the client
+ * stops and the address is dropped (once the RELEASE has left: dhcp_state() turns STOPPED). */
+typedef int32_t (*wasmip_dhcp_release_fn)(void);
+/* dhcp_state() -> WASMIP_DHCP_*; dhcp_address(), dhcp_server(), dhcp_router() -> u32 (0 none);
+ * dhcp_lease_remaining() -> seconds (0xffffffff infinite, 0 none); dhcp_dns(i), i 0..2 -> u32. */
+typedef uint32_t (*wasmip_dhcp_info_fn)(void);
+typedef uint32_t (*wasmip_dhcp_dns_fn)(uint32_t i);
+
+#define WASMIP_DHCP_STOPPED    0u
+#define WASMIP_DHCP_SELECTING  2u
+#define WASMIP_DHCP_REQUESTING 3u
+#define WASMIP_DHCP_BOUND      4u
+#define WASMIP_DHCP_RENEWING   5u
+#define WASMIP_DHCP_REBINDING  6u
+#define WASMIP_DHCP_RELEASING  7u
+
+/* ------------------------------------------------------------------------------------------
  * Error codes (shared with the socket API).
  * ------------------------------------------------------------------------------------------ */
 #define WASMIP_OK            0
@@ -197,6 +286,10 @@ typedef uint32_t (*wasmip_io_buffer_size_fn)(void);
 #define WASMIP_EADDRINUSE   (-8)  /* address (port) in use */
 #define WASMIP_EHOSTUNREACH (-9)  /* no route, or ARP gave up */
 #define WASMIP_EMSGSIZE     (-10) /* larger than the MTU allows */
+#define WASMIP_ENXDOMAIN    (-11) /* DNS: the name does not exist (NXDOMAIN) */
+#define WASMIP_ESERVFAIL    (-12) /* DNS: every server failed (SERVFAIL, REFUSED, ...) or a CNAME loop */
+#define WASMIP_ETRUNCATED   (-13) /* DNS: the reply was truncated (TC); no TCP fallback */
+#define WASMIP_ENODATA      (-14) /* DNS: the name exists but has no A record */
 
 /* Sizes fixed at build time (assembly/config.ts). */
 #define WASMIP_FRAME_MAX          1514u

@@ -343,6 +343,24 @@ test("demo: summary is consistent with its printed output", async () => {
   assert.equal(s.received, s.results.filter((r) => r.rtt !== null).length);
   assert.equal(s.lossPercent, ((4 - s.received) / 4) * 100);
   assert.ok(s.received > 0 && s.rtt !== null && s.rtt.min >= 4);
+  // No static configuration: every board leases its address (in board order) and learns the DNS
+  // server from the lease; the DNS server answers for the leases' host names.
+  assert.deepEqual(s.boot.leases, { A: "10.0.0.1", B: "10.0.0.2", G: "10.0.0.3", H: "10.0.0.4" });
+  assert.deepEqual(s.boot.dnsServers, { A: ["10.0.0.53"], B: ["10.0.0.53"], G: ["10.0.0.53"], H: ["10.0.0.53"] });
+  for (const [board, name, ip] of [["A", "a.sim", "10.0.0.1"], ["B", "b.sim", "10.0.0.2"], ["G", "greeter.sim", "10.0.0.3"], ["H", "web.sim", "10.0.0.4"]])
+    assert.ok(
+      lines.some((l) => l.includes(`${board}: DHCP lease ${ip} from 10.0.0.254`) && l.endsWith(`dnsd: ${name} A ${ip}`)),
+      `${board}'s lease line`,
+    );
+  for (const k of ["A", "B"]) assert.equal(s.counters[k].dhcp_leases, 1, `${k} leased once`);
+  // A finds the others by name, through the DNS server (one query each, nothing else asked).
+  assert.deepEqual(s.boot.resolved, { "b.sim": "10.0.0.2", "greeter.sim": "10.0.0.3", "web.sim": "10.0.0.4" });
+  assert.equal(s.dns.queries, 3);
+  assert.equal(s.counters.A.dns_replies_accepted, 3);
+  for (const name of ["b.sim -> 10.0.0.2", "greeter.sim -> 10.0.0.3", "web.sim -> 10.0.0.4"])
+    assert.ok(lines.some((l) => l.endsWith(`A: lookup ${name}`)), `lookup ${name}`);
+  assert.ok(lines.includes("PING b.sim (10.0.0.2) 56(84) bytes of data."));
+  assert.ok(lines.includes("--- b.sim ping statistics ---"));
   assert.ok(lines.some((l) => /A: arp: who-has 10\.0\.0\.2/.test(l)));
   assert.ok(lines.some((l) => l.includes(`4 packets transmitted, ${s.received} received`)));
   assert.equal(parsePcap(readFileSync(pcap)).records.length, s.pcapFrames);
@@ -353,6 +371,8 @@ test("demo: summary is consistent with its printed output", async () => {
   assert.match(s.tcp.connectionFrom ?? "", /^\('10\.0\.0\.1', \d+\)$/);
   for (const st of ["LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT", "CLOSED"])
     assert.ok(s.tcp.statesSeen.includes(st), `${st} in ${s.tcp.statesSeen}`);
+  assert.ok(lines.some((l) => l.includes("A: connect(('10.0.0.3', 54321))")), "connects to greeter.sim's address");
+  assert.ok(lines.some((l) => l.includes("--- HTTP: A fetches http://web.sim/")));
   assert.ok(lines.some((l) => l.includes("A: HTTP/1.1 200 OK")), "status line printed");
   const again: string[] = [];
   assert.deepEqual((await runDemo({ seed: 1, print: (l) => again.push(l) })).results, s.results, "deterministic");

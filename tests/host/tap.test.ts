@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { DEFAULT_WASM, ROOT } from "../../host/board.ts";
 import { run, netnsList, IP } from "../../host/netns.ts";
-import { TapSession } from "../../host/tap.ts";
+import { BOARD_KINDS, boardFile, boardMac, startBoard, type BoardKind, type PeerSession } from "./boards.ts";
 
 const NS = `wasmip-t${process.pid}`; // at most 15 characters
 const CLI_NS = `wasmip-c${process.pid}`;
@@ -19,7 +19,9 @@ const BOARD = "10.213.77.2";
 const PEER = "10.213.77.1";
 const PING_COUNT = 20;
 const PING_SIZE = 1400; // ICMP payload: the IP datagram is 1428 bytes
-const PCAP = path.join(os.tmpdir(), `wasmip-tap-${process.pid}.pcap`);
+const PCAP_OF = (kind: BoardKind) => path.join(os.tmpdir(), `wasmip-tap-${kind}-${process.pid}.pcap`);
+/** The namespace of the ping test for each board kind (at most 15 characters). */
+const NS_OF = (kind: BoardKind) => (kind === "node" ? NS : `wasmip-p${process.pid}`);
 
 // Interrupted (Ctrl-C, a CI timeout): exit, so netns.ts's exit hook kills our processes and
 // deletes the namespace synchronously.
@@ -28,7 +30,7 @@ for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, ()
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** tshark fields of the capture, one array per packet (Ethernet errors, checksums verified). */
-async function tsharkFields(filter: string, fields: string[]): Promise<string[][]> {
+async function tsharkFields(PCAP: string, filter: string, fields: string[]): Promise<string[][]> {
   const args = ["-r", PCAP, "-n", "-o", "ip.check_checksum:TRUE", "-Y", filter, "-T", "fields", "-E", "separator=\t"];
   for (const f of fields) args.push("-e", f);
   const r = await run("tshark", args, { timeoutMs: 60_000 });
@@ -38,25 +40,28 @@ async function tsharkFields(filter: string, fields: string[]): Promise<string[][
     .map((l) => l.split("\t"));
 }
 
-test("tap: the Linux kernel pings the board over a real TAP", { timeout: 120_000 }, async (t) => {
-  if (!requirePrereqs(t, ["ping", "tshark"], [DEFAULT_WASM])) return;
+for (const kind of BOARD_KINDS)
+test(`tap: the Linux kernel pings the board over a real TAP (${kind} board)`, { timeout: 120_000 }, async (t) => {
+  if (!requirePrereqs(t, ["ping", "tshark"], [kind === "node" ? DEFAULT_WASM : boardFile(kind, "bare")])) return;
+  const NS = NS_OF(kind);
+  const PCAP = PCAP_OF(kind);
   assert.ok(!(await netnsList()).includes(NS), `namespace ${NS} exists before the test`);
 
   const logs: string[] = [];
-  const s = new TapSession();
+  let s: PeerSession | undefined;
   let rtt = "";
   try {
-    await s.start({
+    s = await startBoard(kind, {
       netns: NS,
       boardIp: `${BOARD}/24`,
       peerIp: `${PEER}/24`,
       pcap: PCAP,
       log: (level, msg) => logs.push(`[${level}] ${msg}`),
     });
-    const boardMac = s.board!.macString;
+    const mac = boardMac(s);
 
     await t.test(`kernel ping -c ${PING_COUNT} -s ${PING_SIZE} gets every reply`, async () => {
-      const r = await s.exec("ping", ["-n", "-c", String(PING_COUNT), "-s", String(PING_SIZE), "-i", "0.05", "-W", "2", BOARD], {
+      const r = await s!.exec("ping", ["-n", "-c", String(PING_COUNT), "-s", String(PING_SIZE), "-i", "0.05", "-W", "2", BOARD], {
         check: false,
         timeoutMs: 30_000,
       });
@@ -65,7 +70,7 @@ test("tap: the Linux kernel pings the board over a real TAP", { timeout: 120_000
         rtt = m[1];
         t.diagnostic(`kernel -> board RTT min/avg/max/mdev = ${rtt} ms`);
       }
-      assert.equal(s.error, undefined, `runner error: ${s.error?.message}`);
+      assert.equal(s!.error, undefined, `runner error: ${s!.error?.message}`);
       assert.match(r.stdout, new RegExp(`${PING_COUNT} packets transmitted, ${PING_COUNT} received`), `ping output:\n${r.stdout}${r.stderr}\nboard log:\n${logs.join("\n")}`);
     });
 
@@ -74,32 +79,33 @@ test("tap: the Linux kernel pings the board over a real TAP", { timeout: 120_000
       // a few more single pings (bounded) let it confirm the board again.
       let show = "";
       for (let i = 0; i < 6; i++) {
-        show = (await s.exec(IP, ["-n", NS, "neigh", "show", BOARD])).stdout.trim();
+        show = (await s!.exec(IP, ["-n", NS, "neigh", "show", BOARD])).stdout.trim();
         if (/\bREACHABLE\b/.test(show)) break;
-        await s.exec("ping", ["-n", "-c", "1", "-W", "1", BOARD], { check: false, timeoutMs: 5000 });
+        await s!.exec("ping", ["-n", "-c", "1", "-W", "1", BOARD], { check: false, timeoutMs: 5000 });
         await sleep(300);
       }
       assert.match(show, /\bREACHABLE\b/, `ip neigh show ${BOARD}: ${show}`);
-      assert.match(show, new RegExp(`lladdr ${boardMac}\\b`), `ip neigh show ${BOARD}: ${show}`);
+      assert.match(show, new RegExp(`lladdr ${mac}\\b`), `ip neigh show ${BOARD}: ${show}`);
     });
   } finally {
-    await s.stop();
+    await s?.stop();
   }
   assert.ok(!(await netnsList()).includes(NS), `namespace ${NS} still exists after stop()`);
 
   await t.test("the harness pcap: no malformed packet, no bad checksum, 20 requests and 20 matching replies", async () => {
     assert.ok(existsSync(PCAP), "pcap written");
-    const all = await tsharkFields("frame", ["frame.number", "eth.type", "_ws.col.Protocol", "_ws.col.Info"]);
+    const all = await tsharkFields(PCAP, "frame", ["frame.number", "eth.type", "_ws.col.Protocol", "_ws.col.Info"]);
     assert.ok(all.length >= 2 * PING_COUNT, `only ${all.length} frames captured`);
     const bad = await tsharkFields(
+      PCAP,
       "_ws.malformed || _ws.expert.severity >= 0x00800000 || ip.checksum.status == 0 || icmp.checksum.status == 0 || eth.fcs.status == 0",
       ["frame.number", "ip.checksum.status", "icmp.checksum.status", "_ws.expert.message", "_ws.col.Info"],
     );
     assert.deepEqual(bad, [], `bad packets:\n${bad.map((l) => l.join(" | ")).join("\n")}`);
 
     const len = String(PING_SIZE + 28);
-    const requests = await tsharkFields(`icmp.type == 8 && ip.src == ${PEER} && ip.dst == ${BOARD} && ip.len == ${len}`, ["icmp.seq", "icmp.ident", "data.data"]);
-    const replies = await tsharkFields(`icmp.type == 0 && ip.src == ${BOARD} && ip.dst == ${PEER} && ip.len == ${len} && icmp.resp_to`, [
+    const requests = await tsharkFields(PCAP, `icmp.type == 8 && ip.src == ${PEER} && ip.dst == ${BOARD} && ip.len == ${len}`, ["icmp.seq", "icmp.ident", "data.data"]);
+    const replies = await tsharkFields(PCAP, `icmp.type == 0 && ip.src == ${BOARD} && ip.dst == ${PEER} && ip.len == ${len} && icmp.resp_to`, [
       "icmp.seq",
       "icmp.ident",
       "data.data",
@@ -157,10 +163,13 @@ test("tap: no namespace left behind", async (t) => {
   const left = await netnsList();
   assert.ok(!left.includes(NS), `ip netns list still shows ${NS}`);
   assert.ok(!left.includes(CLI_NS), `ip netns list still shows ${CLI_NS}`);
+  assert.ok(!left.includes(NS_OF("posix")), `ip netns list still shows ${NS_OF("posix")}`);
 });
 
 after(() => {
   // WASMIP_KEEP_PCAP=1 keeps the capture for a look in Wireshark.
-  if (process.env.WASMIP_KEEP_PCAP) console.error(`pcap kept: ${PCAP}`);
-  else rmSync(PCAP, { force: true });
+  for (const kind of BOARD_KINDS) {
+    if (process.env.WASMIP_KEEP_PCAP) console.error(`pcap kept: ${PCAP_OF(kind)}`);
+    else rmSync(PCAP_OF(kind), { force: true });
+  }
 });

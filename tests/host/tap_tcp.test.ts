@@ -14,6 +14,8 @@ import path from "node:path";
 import { ROOT, ipToU32, u32ToIp } from "../../host/board.ts";
 import { run, netnsList, IP } from "../../host/netns.ts";
 import { TapSession, appWasm, type TapSessionOptions, type TapStatus } from "../../host/tap.ts";
+import { NativeSession } from "../../host/native.ts";
+import { BOARD_KINDS, boardFile, startBoard, type BoardKind, type PeerSession } from "./boards.ts";
 
 const STATUS_DIR = mkdtempSync(path.join(os.tmpdir(), "wasmip-status-"));
 const SUBNET = "10.213.88";
@@ -63,6 +65,39 @@ async function withBoard(
   }
 }
 
+/**
+ * Like withBoard, for tests that only talk to the board over the network: runs `app` on a board of
+ * `kind` (the Node harness or the native posix board). A native board must still be running at the
+ * end and exit 0 on SIGTERM.
+ */
+async function withAnyBoard(
+  t: { skip: (msg: string) => void; diagnostic: (msg: string) => void },
+  kind: BoardKind,
+  app: string,
+  tools: string[],
+  fn: (s: PeerSession, logs: string[], ns: string) => Promise<void>,
+): Promise<void> {
+  if (kind === "node") return withBoard(t, app, tools, fn);
+  if (!requirePrereqs(t, tools, [boardFile(kind, app)])) return;
+  const ns = nsName();
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} exists before the test`);
+  const logs: string[] = [];
+  let s: PeerSession | undefined;
+  try {
+    s = await startBoard(kind, { netns: ns, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, app, log: (level, msg) => logs.push(`[${level}] ${msg}`) });
+    assert.ok(await s.waitReachable(10), `the board did not answer ping:\n${logs.join("\n")}`);
+    await fn(s, logs, ns);
+    assert.equal(s.error, undefined, `board error: ${s.error?.message}`);
+  } finally {
+    await s?.stop();
+    if ((await netnsList()).includes(ns)) {
+      await run(IP, ["netns", "del", ns], { check: false });
+      assert.fail(`namespace ${ns} was left behind by stop()`);
+    }
+  }
+  if (s instanceof NativeSession) assert.equal(s.exitCode, 0, `native board exit status after SIGTERM: ${s.stderr}`);
+}
+
 /** The index page as assembly/apps/http.ts defines it (one string literal, JSON-compatible escapes). */
 function expectedIndex(): string {
   const src = readFileSync(path.join(ROOT, "assembly", "apps", "http.ts"), "utf8");
@@ -110,8 +145,9 @@ test("wasmip netstat: a clear error and exit 1 when no wasmip tap runs for the n
   await assert.rejects(netstatOutput("wasmip-none"), /exited 1: wasmip netstat: no status for namespace wasmip-none .*is `wasmip tap --netns wasmip-none` running\?/s);
 });
 
-test("tcp/http: curl fetches / 100 times over one keep-alive connection, then 100 times with new connections", { timeout: 180_000 }, async (t) => {
-  await withBoard(t, "http", ["curl"], async (s, logs) => {
+for (const kind of BOARD_KINDS)
+test(`tcp/http: curl fetches / 100 times over one keep-alive connection, then 100 times with new connections (${kind} board)`, { timeout: 180_000 }, async (t) => {
+  await withAnyBoard(t, kind, "http", ["curl"], async (s, logs) => {
     const url = `http://${BOARD}/`;
     const index = expectedIndex();
     const fmt = `${MARK}%{num_connects} %{http_code} %{size_download}\\n`;
@@ -217,8 +253,9 @@ for name, data in (("pipelined", pipelined), ("split", split), ("garbage", garba
     sys.stdout.write("\\n")
 `;
 
-test("tcp/http: pipelined, byte-by-byte, garbage and oversize requests from a raw client", { timeout: 120_000 }, async (t) => {
-  await withBoard(t, "http", ["python3"], async (s) => {
+for (const kind of BOARD_KINDS)
+test(`tcp/http: pipelined, byte-by-byte, garbage and oversize requests from a raw client (${kind} board)`, { timeout: 120_000 }, async (t) => {
+  await withAnyBoard(t, kind, "http", ["python3"], async (s) => {
     const r = await s.exec("python3", ["-c", RAW_CLIENT, BOARD], { check: false, timeoutMs: 60_000 });
     assert.equal(r.code, 0, `python client: ${r.stderr}`);
     const sections = new Map<string, string>();
@@ -243,22 +280,24 @@ test("tcp/http: pipelined, byte-by-byte, garbage and oversize requests from a ra
   });
 });
 
-test("tcp/http: curl to a closed port fails at once with connection refused", { timeout: 60_000 }, async (t) => {
-  await withBoard(t, "http", ["curl"], async (s) => {
+for (const kind of BOARD_KINDS)
+test(`tcp/http: curl to a closed port fails at once with connection refused (${kind} board)`, { timeout: 60_000 }, async (t) => {
+  await withAnyBoard(t, kind, "http", ["curl"], async (s) => {
     const t0 = performance.now();
-    const rstBefore = s.board!.counters().tcp_rst_sent;
+    const rstBefore = s instanceof TapSession ? s.board!.counters().tcp_rst_sent : 0;
     const r = await s.exec("curl", ["-sS", "-v", "-m", "10", `http://${BOARD}:81/`], { check: false, timeoutMs: 20_000 });
     const ms = performance.now() - t0;
     assert.equal(r.code, 7, `curl exit code (7: could not connect): ${r.stderr}`);
     assert.match(r.stderr, /Connection refused/i);
-    assert.ok(s.board!.counters().tcp_rst_sent > rstBefore, "the board answered the SYN with a RST");
+    if (s instanceof TapSession) assert.ok(s.board!.counters().tcp_rst_sent > rstBefore, "the board answered the SYN with a RST");
     assert.ok(ms < 1500, `refused after ${ms.toFixed(0)} ms (want < 1.5 s: an RST, not a timeout)`);
     t.diagnostic(`connection refused after ${ms.toFixed(0)} ms`);
   });
 });
 
-test("tcp/greeter: nc prints the greeting; the board logs the kernel's address and source port", { timeout: 60_000 }, async (t) => {
-  await withBoard(t, "greeter", ["nc"], async (s, logs) => {
+for (const kind of BOARD_KINDS)
+test(`tcp/greeter: nc prints the greeting; the board logs the kernel's address and source port (${kind} board)`, { timeout: 60_000 }, async (t) => {
+  await withAnyBoard(t, kind, "greeter", ["nc"], async (s, logs) => {
     const port = 40000 + (process.pid % 20000);
     const r = await s.exec("nc", ["-p", String(port), "-w", "5", BOARD, "54321"], { check: false, timeoutMs: 20_000 });
     assert.equal(r.stdout, "Thank you for connecting\n", `nc output (exit ${r.code}): ${r.stderr}`);
@@ -463,6 +502,97 @@ for (const loss of [0, 0.05]) {
     );
   });
 }
+
+// The kernel as a client of the echo app (port 7): a sender thread writes N bytes of a pattern and
+// shuts its side down, the main thread reads everything back; prints bytes, sha256 of what was
+// sent and of what came back, and the seconds it took.
+const ECHO_CLIENT = `
+import hashlib, socket, sys, threading, time
+host, n = sys.argv[1], int(sys.argv[2])
+chunk = bytes((i * 7 + 3) & 255 for i in range(65536))
+s = socket.create_connection((host, 7), timeout=60)
+sent = hashlib.sha256()
+def send():
+    left = n
+    while left > 0:
+        c = chunk[: min(left, len(chunk))]
+        s.sendall(c)
+        sent.update(c)
+        left -= len(c)
+    s.shutdown(socket.SHUT_WR)
+t0 = time.time()
+th = threading.Thread(target=send)
+th.start()
+got = hashlib.sha256()
+m = 0
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    got.update(d)
+    m += len(d)
+th.join()
+print("%d %s %s %.3f" % (m, sent.hexdigest(), got.hexdigest(), time.time() - t0), flush=True)
+`;
+
+/** Echo throughput of each board kind in this run (MiB/s per direction), for the comparison line. */
+const echoRates: Partial<Record<BoardKind, number>> = {};
+
+for (const kind of BOARD_KINDS)
+test(`tcp/echo: the kernel sends 16 MiB through the echo app and gets it back, sha256 equal (${kind} board)`, { timeout: 300_000 }, async (t) => {
+  await withAnyBoard(t, kind, "echo", ["python3"], async (s) => {
+    const r = await s.exec("python3", ["-c", ECHO_CLIENT, BOARD, String(BULK_BYTES)], { check: false, timeoutMs: 240_000 });
+    assert.equal(r.code, 0, `echo client: ${r.stdout}${r.stderr}`);
+    const m = /^(\d+) ([0-9a-f]{64}) ([0-9a-f]{64}) ([\d.]+)$/m.exec(r.stdout);
+    assert.ok(m, `echo client output: ${r.stdout}`);
+    assert.equal(Number(m[1]), BULK_BYTES, "bytes echoed back");
+    assert.equal(m[3], m[2], "sha256 of what came back equals what was sent");
+    const rate = 16 / Number(m[4]);
+    echoRates[kind] = rate;
+    t.diagnostic(`${kind} board: 16 MiB each way in ${Number(m[4]).toFixed(2)} s: ${rate.toFixed(2)} MiB/s per direction`);
+    if (echoRates.node && echoRates.posix)
+      t.diagnostic(`posix board / node board echo throughput in this run: ${(echoRates.posix / echoRates.node).toFixed(2)}x`);
+  });
+});
+
+// Traps inside the module are reported with their kind and end the native board with status 3.
+test("native board: a trap in init (unreachable after phy.panic) is reported, exit status 3, not hung", { timeout: 60_000 }, async (t) => {
+  const bin = path.join(ROOT, "boards", "posix", "build", "wasmip-trap-unreachable");
+  if (!requirePrereqs(t, [], [bin])) return;
+  const ns = nsName();
+  const s = new NativeSession();
+  try {
+    await assert.rejects(
+      s.start({ netns: ns, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, binary: bin, readyTimeoutMs: 10_000 }),
+      /exited \(3\) before ready: .*wasmip: trap in init\(\): unreachable executed \(after phy\.panic\)/s,
+    );
+    assert.equal(s.exitCode, 3);
+  } finally {
+    await s.stop();
+  }
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
+});
+
+test("native board: an out-of-bounds access while running (input of the first frame) is reported, exit status 3", { timeout: 60_000 }, async (t) => {
+  const bin = path.join(ROOT, "boards", "posix", "build", "wasmip-trap-oob");
+  if (!requirePrereqs(t, ["ping"], [bin])) return;
+  const ns = nsName();
+  const logs: string[] = [];
+  const s = new NativeSession();
+  try {
+    await s.start({ netns: ns, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, binary: bin, log: (l, m) => logs.push(`[${l}] ${m}`) });
+    // The kernel's first frame to the board (ARP for the ping) reaches input() and traps; the
+    // IPv6 frames the kernel sends on a new tap may come first: either way, one frame is enough.
+    await s.exec("ping", ["-n", "-c", "1", "-W", "1", BOARD], { check: false, timeoutMs: 5000 });
+    const code = await s.waitExit(5000);
+    assert.equal(code, 3, `exit status (stderr: ${s.stderr})`);
+    assert.match(s.stderr, /^wasmip: trap in input\(\): out of bounds memory access/m);
+    assert.match(s.error?.message ?? "", /native board exited \(3\) while running/);
+  } finally {
+    await s.stop();
+  }
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
+});
 
 test("tcp: no namespace left behind", async (t) => {
   if (process.getuid?.() !== 0 || !onPath(IP)) {

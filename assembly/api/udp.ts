@@ -1,0 +1,140 @@
+// The UDP socket API: non-blocking, the same for firmware (AssemblyScript) and, through the
+// flat exports in index.ts, for C boards and the Node harness (wasmip.h).
+import { MTU, UDP_MAX_SOCKETS } from "../config";
+import { C, count } from "../support/counters";
+import { EADDRINUSE, EINVAL, EMSGSIZE, ENOBUFS, EWOULDBLOCK, OK } from "../support/errors";
+import { phy_random } from "../support/phy";
+import { ipAddr, txBuf } from "../iface/netif";
+import { PAYLOAD_OFFSET, ipv4Output } from "../iface/ipv4";
+import { PROTO_UDP } from "../wire/ipv4";
+import { HEADER_LEN, UdpRepr } from "../wire/udp";
+import { RECORD_LEN, udpAlloc, udpRing, udpSock } from "../sockets/udp";
+import { EV_ERROR, EV_READABLE, EV_WRITABLE } from "./tcp";
+import { TCP_EPHEMERAL_MAX, TCP_EPHEMERAL_MIN } from "../config";
+
+export const UDP_MAX_PAYLOAD: u32 = MTU - 20 - HEADER_LEN;
+const tx = changetype<UdpRepr>(memory.data(offsetof<UdpRepr>()));
+const header = memory.data(8, 8);
+
+function valid(fd: i32): bool {
+  return fd >= 0 && fd < UDP_MAX_SOCKETS && udpSock(fd).used != 0;
+}
+
+function portBusy(port: u32, self: i32): bool {
+  for (let i = 0; i < UDP_MAX_SOCKETS; i++) if (i != self && udpSock(i).used && udpSock(i).localPort == port) return true;
+  return false;
+}
+
+/** A random free port (RFC 6056 §3.3.1, algorithm 1). */
+function ephemeral(self: i32): u32 {
+  const n = TCP_EPHEMERAL_MAX - TCP_EPHEMERAL_MIN + 1;
+  for (let k = 0; k < 64; k++) {
+    const port = TCP_EPHEMERAL_MIN + phy_random() % n;
+    if (!portBusy(port, self)) return port;
+  }
+  return 0;
+}
+
+export function udpSocket(): i32 {
+  const i = udpAlloc();
+  return i < 0 ? ENOBUFS : i;
+}
+
+export function udpBind(fd: i32, port: u32): i32 {
+  if (!valid(fd) || port > 0xffff || udpSock(fd).localPort != 0) return EINVAL;
+  if (port == 0) port = ephemeral(fd);
+  if (port == 0 || portBusy(port, fd)) return EADDRINUSE;
+  udpSock(fd).localPort = port;
+  return OK;
+}
+
+export function udpConnect(fd: i32, ip: u32, port: u32): i32 {
+  if (!valid(fd) || ip == 0 || port == 0 || port > 0xffff) return EINVAL;
+  const s = udpSock(fd);
+  if (s.localPort == 0) {
+    const r = udpBind(fd, 0);
+    if (r < 0) return r;
+  }
+  s.remoteIp = ip;
+  s.remotePort = port;
+  return OK;
+}
+
+export function udpSendto(fd: i32, ptr: usize, len: u32, ip: u32, port: u32): i32 {
+  if (!valid(fd)) return EINVAL;
+  const s = udpSock(fd);
+  if (s.error) {
+    const e = s.error;
+    s.error = 0;
+    return e;
+  }
+  if (ip == 0 && port == 0) {
+    ip = s.remoteIp;
+    port = s.remotePort;
+  }
+  if (ip == 0 || port == 0 || port > 0xffff) return EINVAL;
+  if (len > UDP_MAX_PAYLOAD) return EMSGSIZE;
+  if (s.localPort == 0) {
+    const r = udpBind(fd, 0);
+    if (r < 0) return r;
+  }
+  const p = txBuf + PAYLOAD_OFFSET;
+  memory.copy(p + HEADER_LEN, ptr, len);
+  tx.srcPort = s.localPort;
+  tx.dstPort = port;
+  tx.payloadLen = len;
+  tx.emit(p, ipAddr, ip);
+  const r = ipv4Output(txBuf, HEADER_LEN + len, PROTO_UDP, ip);
+  if (r < 0) return r;
+  count(C.UDP_DATAGRAMS_SENT);
+  return <i32>len;
+}
+
+export function udpRecvfrom(fd: i32, ptr: usize, len: u32): i32 {
+  if (!valid(fd)) return EINVAL;
+  const s = udpSock(fd);
+  const ring = udpRing(fd);
+  if (ring.len < RECORD_LEN) {
+    if (s.error) {
+      const e = s.error;
+      s.error = 0;
+      return e;
+    }
+    return EWOULDBLOCK;
+  }
+  ring.peek(header, 0, RECORD_LEN);
+  const n = <u32>load<u16>(header);
+  s.fromPort = <u32>load<u16>(header, 2);
+  s.fromIp = load<u32>(header, 4);
+  const m = n < len ? n : len;
+  ring.peek(ptr, RECORD_LEN, m);
+  ring.consume(RECORD_LEN + n);
+  return <i32>m;
+}
+
+export function udpFromIp(fd: i32): u32 {
+  return valid(fd) ? udpSock(fd).fromIp : 0;
+}
+
+export function udpFromPort(fd: i32): u32 {
+  return valid(fd) ? udpSock(fd).fromPort : 0;
+}
+
+export function udpClose(fd: i32): i32 {
+  if (!valid(fd)) return EINVAL;
+  udpSock(fd).used = 0;
+  return OK;
+}
+
+export function udpEvents(fd: i32): u32 {
+  if (!valid(fd)) return 0;
+  const s = udpSock(fd);
+  let ev = EV_WRITABLE;
+  if (udpRing(fd).len >= RECORD_LEN) ev |= EV_READABLE;
+  if (s.error) ev |= EV_ERROR | EV_READABLE;
+  return ev;
+}
+
+export function udpLocalPort(fd: i32): u32 {
+  return valid(fd) ? udpSock(fd).localPort : 0;
+}

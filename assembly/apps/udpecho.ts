@@ -1,0 +1,32 @@
+// udp-echo: RFC 862 echo over UDP on port 7. Each datagram goes back to its sender, unchanged;
+// one that cannot be sent right now (ARP still resolving and its queue full) is dropped, as UDP may.
+import { udpBind, udpRecvfrom, udpSendto, udpSocket, udpFromIp, udpFromPort, UDP_MAX_PAYLOAD } from "../api/udp";
+import { INFO, logEnd, logOn, logStart, logU32 } from "../support/log";
+
+const PORT: u32 = 7;
+const buf = memory.data(<i32>UDP_MAX_PAYLOAD, 16);
+let fd: i32 = -1;
+let echoed: u32 = 0;
+
+export function udpEchoStart(): void {
+  fd = udpSocket();
+  if (fd < 0 || udpBind(fd, PORT) < 0) return;
+  if (logOn(INFO)) {
+    logStart("udp-echo: listening on port ");
+    logU32(PORT);
+    logEnd(INFO);
+  }
+}
+
+export function udpEchoPoll(): void {
+  if (fd < 0) return;
+  for (;;) {
+    const n = udpRecvfrom(fd, buf, UDP_MAX_PAYLOAD);
+    if (n < 0) break; // EWOULDBLOCK, or an ICMP error about an echo we sent: nothing to do
+    if (udpSendto(fd, buf, <u32>n, udpFromIp(fd), udpFromPort(fd)) >= 0) echoed++;
+  }
+}
+
+export function udpEchoCount(): u32 {
+  return echoed;
+}

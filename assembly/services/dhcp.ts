@@ -1,0 +1,582 @@
+// The DHCPv4 client (RFC 2131 §4.4): INIT -> SELECTING -> REQUESTING -> BOUND -> RENEWING ->
+// REBINDING, over a UDP socket on port 68. Driven by dhcpPoll(), which the core calls from poll():
+// it drains the socket, then runs the timers (retransmission, T1, T2, expiry).
+//
+// Choices: the first acceptable OFFER is taken (no collection window); no random 1-10 s delay before
+// the first DISCOVER (boot speed; RFC 2131 §4.4.1 says SHOULD); the BROADCAST flag is set while we
+// have no address; after a DHCPNAK discovery restarts at once with a new xid; INIT-REBOOT and the
+// RFC 5227 ARP probe are not implemented. Replies are never trusted: a wrong op, xid, chaddr or
+// server, a malformed message or an unusable lease is dropped and counted (counters dhcp_*).
+//
+// Time: a private 64-bit millisecond clock advanced from the core's wrapping u32 clock at every
+// entry, so leases longer than the 24.8 days a u32 comparison allows work (0xffffffff = infinite).
+import {
+  DHCP_MSG_MAX, DHCP_RELEASE_LINGER_MS, DHCP_RENEW_RETRY_MIN_MS, DHCP_REQUEST_TRIES, DHCP_RETRY_JITTER_MS,
+  DHCP_RETRY_MAX_MS, DHCP_RETRY_MIN_MS,
+} from "../config";
+import { now } from "../support/clock";
+import { C, count } from "../support/counters";
+import { ECONNREFUSED, EHOSTUNREACH, EINVAL, EWOULDBLOCK, OK } from "../support/errors";
+import { INFO, logEnd, logIp, logOn, logStart, logStr, logU32 } from "../support/log";
+import { phy_random } from "../support/phy";
+import { WireError } from "../wire/error";
+import { isMulticastOrReserved } from "../wire/ipv4";
+import {
+  CLIENT_PORT, DHCPACK, DHCPDISCOVER, DHCPNAK, DHCPOFFER, DHCPRELEASE, DHCPREQUEST, DhcpRepr, EMIT_MAX, FLAG_BROADCAST,
+  HAS_LEASE, HAS_MASK, HAS_REQUESTED_IP, HAS_ROUTER, HAS_SERVER_ID, HAS_T1, HAS_T2, HOST_NAME_MAX, OP_REPLY, OP_REQUEST,
+  SERVER_PORT,
+} from "../wire/dhcp";
+import { arpAnnounce, arpQueued } from "../iface/arp";
+import { ipAddr, macW0, macW4, setAddress } from "../iface/netif";
+import { udpBind, udpClose, udpFromIp, udpRecvfrom, udpSendto, udpSocket } from "../api/udp";
+
+// States (dhcp_state()).
+export const DHCP_STOPPED: u32 = 0;
+export const DHCP_INIT: u32 = 1;
+export const DHCP_SELECTING: u32 = 2;
+export const DHCP_REQUESTING: u32 = 3;
+export const DHCP_BOUND: u32 = 4;
+export const DHCP_RENEWING: u32 = 5;
+export const DHCP_REBINDING: u32 = 6;
+export const DHCP_RELEASING: u32 = 7;
+
+// Events for the hook.
+/** A lease was obtained or renewed; ip is the address. */
+export const DHCP_EV_BOUND: u32 = 1;
+/** The address was dropped (lease expired, DHCPNAK, a different address, release); ip is the old one. */
+export const DHCP_EV_LOST: u32 = 2;
+
+export type DhcpHook = (event: u32, ip: u32) => void;
+let hook: DhcpHook | null = null;
+
+/** Who to tell when the address changes (sockets bound to a lost address). */
+export function setDhcpHook(h: DhcpHook | null): void {
+  hook = h;
+}
+
+const NEVER: u64 = 0xffffffffffffffff;
+const INFINITE: u32 = 0xffffffff;
+
+const BUF_LEN: u32 = DHCP_MSG_MAX > EMIT_MAX ? DHCP_MSG_MAX : EMIT_MAX;
+const msg = memory.data(<i32>BUF_LEN, 16);
+const hostName = memory.data(<i32>HOST_NAME_MAX);
+let hostLen: u32 = 0;
+const rx = changetype<DhcpRepr>(memory.data(offsetof<DhcpRepr>(), 8));
+const tx = changetype<DhcpRepr>(memory.data(offsetof<DhcpRepr>(), 8));
+
+let state: u32 = DHCP_STOPPED;
+let fd: i32 = -1;
+let xid: u32 = 0;
+let tries: u32 = 0;
+// The private clock and deadlines on it.
+let mono: u64 = 0;
+let last: u32 = 0;
+let nextTx: u64 = NEVER;
+let exchangeStart: u64 = 0;
+let requestSent: u64 = 0;
+let t1At: u64 = NEVER;
+let t2At: u64 = NEVER;
+let leaseEnd: u64 = NEVER;
+// The lease (or the offer while REQUESTING).
+let address: u32 = 0;
+let offered: u32 = 0;
+let server: u32 = 0;
+let mask: u32 = 0;
+let router: u32 = 0;
+let leaseSecs: u32 = 0;
+let dnsCount: u32 = 0;
+let dns0: u32 = 0;
+let dns1: u32 = 0;
+let dns2: u32 = 0;
+
+/** At init(): the client is stopped (the socket table was just cleared). */
+export function dhcpInit(): void {
+  state = DHCP_STOPPED;
+  fd = -1;
+  address = 0;
+  nextTx = NEVER;
+  t1At = NEVER;
+  t2At = NEVER;
+  leaseEnd = NEVER;
+  server = 0;
+  dnsCount = 0;
+}
+
+function tick(): void {
+  mono += <u64>(now - last);
+  last = now;
+}
+
+/** Starts the client: a UDP socket on port 68, then DISCOVER. hostLen bytes at host (option 12). */
+export function dhcpStart(host: usize, len: u32): i32 {
+  if (state != DHCP_STOPPED) return EINVAL;
+  if (len > HOST_NAME_MAX) len = HOST_NAME_MAX;
+  const s = udpSocket();
+  if (s < 0) return s;
+  const r = udpBind(s, CLIENT_PORT);
+  if (r < 0) {
+    udpClose(s);
+    return r;
+  }
+  fd = s;
+  memory.copy(hostName, host, len);
+  hostLen = len;
+  last = now;
+  mono = 0;
+  address = 0;
+  init();
+  return OK;
+}
+
+/** Host name from an AssemblyScript string (ASCII), for firmware. */
+export function dhcpStartNamed(name: string): i32 {
+  const n = <u32>name.length;
+  const buf = msg; // free while stopped
+  const k = n < HOST_NAME_MAX ? n : HOST_NAME_MAX;
+  for (let i: u32 = 0; i < k; i++) store<u8>(buf + i, <u8>name.charCodeAt(i));
+  return dhcpStart(buf, k);
+}
+
+/** INIT: a new exchange, DISCOVER at once. */
+function init(): void {
+  state = DHCP_SELECTING;
+  xid = phy_random();
+  tries = 0;
+  exchangeStart = mono;
+  offered = 0;
+  t1At = NEVER;
+  t2At = NEVER;
+  leaseEnd = NEVER;
+  sendDiscover();
+}
+
+/** RFC 2131 §4.1: 4 s, 8 s, ... 64 s, each randomized by +-1 s. */
+function backoff(k: u32): u64 {
+  let base = DHCP_RETRY_MIN_MS;
+  for (let i: u32 = 0; i < k && base < DHCP_RETRY_MAX_MS; i++) base <<= 1;
+  if (base > DHCP_RETRY_MAX_MS) base = DHCP_RETRY_MAX_MS;
+  return <u64>(base - DHCP_RETRY_JITTER_MS + phy_random() % (2 * DHCP_RETRY_JITTER_MS + 1));
+}
+
+function header(type: u32): void {
+  tx.op = OP_REQUEST;
+  tx.hops = 0;
+  tx.xid = xid;
+  const s = (mono - exchangeStart) / 1000;
+  tx.secs = s > 0xffff ? 0xffff : <u32>s;
+  tx.flags = 0;
+  tx.ciaddr = 0;
+  tx.yiaddr = 0;
+  tx.siaddr = 0;
+  tx.giaddr = 0;
+  tx.chaddr0 = macW0;
+  tx.chaddr4 = macW4;
+  tx.msgType = type;
+  tx.present = 0;
+  tx.hostPtr = hostName;
+  tx.hostLen = hostLen;
+  tx.paramRequest = true;
+  tx.maxMsgSize = DHCP_MSG_MAX;
+  tx.clientId = false;
+}
+
+function send(dst: u32): void {
+  const n = tx.emit(msg);
+  // A pending ICMP error on the socket is returned instead of sending: then send once more.
+  // Any other failure (no route, ARP queue full) is like a lost datagram: retransmission covers it.
+  const r = udpSendto(fd, msg, n, dst, SERVER_PORT);
+  if (r == ECONNREFUSED || r == EHOSTUNREACH) udpSendto(fd, msg, n, dst, SERVER_PORT);
+}
+
+function sendDiscover(): void {
+  if (tries > 0) count(C.DHCP_RETRANSMITS);
+  header(DHCPDISCOVER);
+  tx.flags = FLAG_BROADCAST;
+  send(0xffffffff);
+  count(C.DHCP_DISCOVERS_SENT);
+  nextTx = mono + backoff(tries);
+  tries++;
+  if (logOn(INFO) && tries == 1) {
+    logStart("dhcp: discover");
+    logEnd(INFO);
+  }
+}
+
+/** REQUEST for the state we are in: selecting (broadcast, 50 + 54), renewing (unicast), rebinding. */
+function sendRequest(): void {
+  if (tries > 0) count(C.DHCP_RETRANSMITS);
+  header(DHCPREQUEST);
+  let dst: u32 = 0xffffffff;
+  if (state == DHCP_REQUESTING) {
+    tx.flags = FLAG_BROADCAST;
+    tx.requestedIp = offered;
+    tx.serverId = server;
+    tx.present = HAS_REQUESTED_IP | HAS_SERVER_ID;
+  } else {
+    tx.ciaddr = address;
+    if (state == DHCP_RENEWING) dst = server;
+  }
+  requestSent = mono;
+  send(dst);
+  count(C.DHCP_REQUESTS_SENT);
+  if (state == DHCP_REQUESTING) {
+    nextTx = mono + backoff(tries);
+  } else {
+    // §4.4.5: half the time left until T2 (renewing) or expiry (rebinding), at least 60 s.
+    const target = state == DHCP_RENEWING ? t2At : leaseEnd;
+    let wait: u64 = target > mono ? (target - mono) / 2 : 0;
+    if (wait < <u64>DHCP_RENEW_RETRY_MIN_MS) wait = DHCP_RENEW_RETRY_MIN_MS;
+    nextTx = target != NEVER && mono + wait > target ? target : mono + wait;
+  }
+  tries++;
+}
+
+/** The clock of the last poll: what dhcpPoll needs when the core refreshed `now` (input()). */
+export function dhcpPoll(): u32 {
+  if (state == DHCP_STOPPED) return INFINITE;
+  tick();
+  // Replies first.
+  for (let i = 0; i < 16 && fd >= 0; i++) {
+    const n = udpRecvfrom(fd, msg, BUF_LEN);
+    if (n == EWOULDBLOCK) break;
+    if (n < 0) continue; // a pending ICMP error: ignored, the timers cover it
+    input(<u32>n, udpFromIp(fd));
+  }
+  timers();
+  return nextDeadline();
+}
+
+function timers(): void {
+  const s = state;
+  if (s == DHCP_SELECTING) {
+    if (mono >= nextTx) sendDiscover();
+  } else if (s == DHCP_REQUESTING) {
+    if (mono >= nextTx) {
+      if (tries >= DHCP_REQUEST_TRIES) init();
+      else sendRequest();
+    }
+  } else if (s == DHCP_BOUND || s == DHCP_RENEWING || s == DHCP_REBINDING) {
+    if (mono >= leaseEnd) {
+      expire();
+    } else if (mono >= t2At && s != DHCP_REBINDING) {
+      state = DHCP_REBINDING;
+      xid = phy_random();
+      tries = 0;
+      if (s == DHCP_BOUND) exchangeStart = mono;
+      count(C.DHCP_REBINDS);
+      if (logOn(INFO)) {
+        logStart("dhcp: T2, rebinding ");
+        logIp(address);
+        logEnd(INFO);
+      }
+      sendRequest();
+    } else if (mono >= t1At && s == DHCP_BOUND) {
+      state = DHCP_RENEWING;
+      xid = phy_random();
+      tries = 0;
+      exchangeStart = mono;
+      if (logOn(INFO)) {
+        logStart("dhcp: T1, renewing ");
+        logIp(address);
+        logStr(" with ");
+        logIp(server);
+        logEnd(INFO);
+      }
+      sendRequest();
+    } else if (s != DHCP_BOUND && mono >= nextTx) {
+      sendRequest();
+    }
+  } else if (s == DHCP_RELEASING) {
+    if (mono >= nextTx || arpQueued(server) == 0) stop();
+  }
+}
+
+function nextDeadline(): u32 {
+  let d: u64 = NEVER;
+  const s = state;
+  if (s == DHCP_SELECTING || s == DHCP_REQUESTING || s == DHCP_RENEWING || s == DHCP_REBINDING || s == DHCP_RELEASING) d = nextTx;
+  if (s == DHCP_BOUND) d = t1At;
+  if (s == DHCP_BOUND || s == DHCP_RENEWING) d = d < t2At ? d : t2At;
+  if (s == DHCP_BOUND || s == DHCP_RENEWING || s == DHCP_REBINDING) d = d < leaseEnd ? d : leaseEnd;
+  if (s == DHCP_RELEASING) return 100; // until the ARP queue for the server drains
+  if (d <= mono) return 0;
+  const w = d - mono;
+  return w > 0x7fffffff ? 0x7fffffff : <u32>w;
+}
+
+function validLeaseAddress(ip: u32, m: u32): bool {
+  if (ip == 0 || isMulticastOrReserved(ip) || (ip >>> 24) == 0 || (ip >>> 24) == 127) return false;
+  const host = ~m;
+  if (m < 0xfffffffe && ((ip & host) == 0 || (ip & host) == host)) return false;
+  return true;
+}
+
+function contiguous(m: u32): bool {
+  const host = ~m;
+  return m != 0 && (host & (host + 1)) == 0;
+}
+
+/** The mask the server gave, or the classful one (RFC 1122 §3.3.1.6 leaves it to us). */
+function leaseMask(ip: u32): u32 {
+  if ((rx.present & HAS_MASK) != 0 && contiguous(rx.subnetMask)) return rx.subnetMask;
+  const a = ip >>> 24;
+  return a < 128 ? 0xff000000 : a < 192 ? 0xffff0000 : 0xffffff00;
+}
+
+/** One datagram from port 67 (what the socket saw): checks, then the state machine. */
+function input(n: u32, from: u32): void {
+  const err = rx.parse(msg, n);
+  if (err == WireError.BAD_OP || (err == WireError.OK && rx.op != OP_REPLY)) {
+    count(C.DHCP_BAD_OP);
+    return;
+  }
+  if (err != WireError.OK) {
+    count(C.DHCP_MALFORMED);
+    return;
+  }
+  if (rx.xid != xid) {
+    count(C.DHCP_WRONG_XID);
+    return;
+  }
+  if (rx.chaddr0 != macW0 || rx.chaddr4 != macW4) {
+    count(C.DHCP_WRONG_CHADDR);
+    return;
+  }
+  const s = state;
+  const type = rx.msgType;
+  const sid = (rx.present & HAS_SERVER_ID) != 0 ? rx.serverId : 0;
+  if (type == DHCPOFFER) {
+    if (s != DHCP_SELECTING) {
+      count(C.DHCP_UNEXPECTED);
+      return;
+    }
+    const ip = rx.yiaddr;
+    if (sid == 0 || !validLeaseAddress(ip, leaseMask(ip))) {
+      count(C.DHCP_BAD_LEASE);
+      return;
+    }
+    count(C.DHCP_OFFERS);
+    offered = ip;
+    server = sid;
+    if (logOn(INFO)) {
+      logStart("dhcp: offer ");
+      logIp(ip);
+      logStr(" from ");
+      logIp(sid);
+      logEnd(INFO);
+    }
+    state = DHCP_REQUESTING;
+    tries = 0;
+    sendRequest();
+    return;
+  }
+  if (type == DHCPACK || type == DHCPNAK) {
+    if (s != DHCP_REQUESTING && s != DHCP_RENEWING && s != DHCP_REBINDING) {
+      count(C.DHCP_UNEXPECTED);
+      return;
+    }
+    // In REQUESTING and RENEWING only the chosen server may answer; in REBINDING any server.
+    if (s != DHCP_REBINDING && sid != 0 && sid != server) {
+      count(C.DHCP_WRONG_SERVER);
+      return;
+    }
+    if (s != DHCP_REBINDING && sid == 0 && from != server) {
+      count(C.DHCP_WRONG_SERVER);
+      return;
+    }
+    if (type == DHCPNAK) {
+      count(C.DHCP_NAKS);
+      if (logOn(INFO)) {
+        logStart("dhcp: NAK from ");
+        logIp(sid != 0 ? sid : from);
+        logEnd(INFO);
+      }
+      dropAddress();
+      init();
+      return;
+    }
+    bind(sid != 0 ? sid : from);
+    return;
+  }
+  count(C.DHCP_UNEXPECTED);
+}
+
+/** A DHCPACK: take the lease. */
+function bind(sid: u32): void {
+  const ip = rx.yiaddr;
+  const m = leaseMask(ip);
+  const lease = rx.leaseTime;
+  if ((rx.present & HAS_LEASE) == 0 || lease == 0 || !validLeaseAddress(ip, m) || (state == DHCP_REQUESTING && ip != offered)) {
+    count(C.DHCP_BAD_LEASE);
+    return;
+  }
+  let t1 = (rx.present & HAS_T1) != 0 ? rx.t1 : 0;
+  let t2 = (rx.present & HAS_T2) != 0 ? rx.t2 : 0;
+  if (lease != INFINITE) {
+    // Defaults 0.5 and 0.875 of the lease (RFC 2131 §4.4.5); inconsistent values are replaced.
+    if (t2 == 0 || t2 >= lease) t2 = <u32>((<u64>lease * 7) / 8);
+    if (t1 == 0 || t1 >= t2) t1 = lease / 2 < t2 ? lease / 2 : t2;
+  }
+  let gw: u32 = 0;
+  if ((rx.present & HAS_ROUTER) != 0) {
+    const r = rx.router;
+    if (r != ip && ((r ^ ip) & m) == 0 && validLeaseAddress(r, m)) gw = r;
+  }
+  const renewal = state != DHCP_REQUESTING;
+  const old = address;
+  if (old != 0 && old != ip) dropAddress();
+  address = ip;
+  server = sid;
+  mask = m;
+  router = gw;
+  leaseSecs = lease;
+  dnsCount = rx.dnsCount;
+  dns0 = rx.dns0;
+  dns1 = rx.dns1;
+  dns2 = rx.dns2;
+  // The lease runs from when the REQUEST was sent (§4.4.1).
+  const start = requestSent;
+  if (lease == INFINITE) {
+    t1At = NEVER;
+    t2At = NEVER;
+    leaseEnd = NEVER;
+  } else {
+    t1At = start + <u64>t1 * 1000;
+    t2At = start + <u64>t2 * 1000;
+    leaseEnd = start + <u64>lease * 1000;
+  }
+  state = DHCP_BOUND;
+  tries = 0;
+  nextTx = NEVER;
+  count(renewal ? C.DHCP_RENEWALS : C.DHCP_LEASES);
+  count(C.DHCP_ACKS);
+  if (ipAddr != ip || old != ip) {
+    setAddress(ip, m, gw);
+    arpAnnounce();
+  }
+  if (logOn(INFO)) {
+    logStart(renewal ? "dhcp: renewed " : "dhcp: bound to ");
+    logIp(ip);
+    logStr("/");
+    logU32(popcnt(m));
+    logStr(" gw ");
+    logIp(gw);
+    logStr(" from ");
+    logIp(sid);
+    logStr(", lease ");
+    logU32(lease);
+    logStr(" s");
+    logEnd(INFO);
+  }
+  const h = hook;
+  if (h) h(DHCP_EV_BOUND, ip);
+}
+
+function dropAddress(): void {
+  const old = address;
+  if (old == 0) return;
+  address = 0;
+  if (ipAddr == old) setAddress(0, 0, 0);
+  const h = hook;
+  if (h) h(DHCP_EV_LOST, old);
+}
+
+function expire(): void {
+  count(C.DHCP_EXPIRED);
+  if (logOn(INFO)) {
+    logStart("dhcp: lease of ");
+    logIp(address);
+    logStr(" expired, address dropped");
+    logEnd(INFO);
+  }
+  dropAddress();
+  init();
+}
+
+function stop(): void {
+  dropAddress();
+  if (fd >= 0) udpClose(fd);
+  fd = -1;
+  state = DHCP_STOPPED;
+  nextTx = NEVER;
+  t1At = NEVER;
+  t2At = NEVER;
+  leaseEnd = NEVER;
+  server = 0;
+  router = 0;
+  mask = 0;
+  leaseSecs = 0;
+  dnsCount = 0;
+}
+
+/**
+ * DHCPRELEASE (unicast to the server) if we hold a lease, then the client stops. The address is
+ * kept until the RELEASE has left (ARP for the server may be pending), at most
+ * DHCP_RELEASE_LINGER_MS; dhcpState() is DHCP_STOPPED after that. Without a lease it stops at once.
+ */
+export function dhcpRelease(): i32 {
+  if (state == DHCP_STOPPED) return EINVAL;
+  tick();
+  if (state != DHCP_BOUND && state != DHCP_RENEWING && state != DHCP_REBINDING) {
+    stop();
+    return OK;
+  }
+  xid = phy_random();
+  exchangeStart = mono;
+  header(DHCPRELEASE);
+  tx.ciaddr = address;
+  tx.serverId = server;
+  tx.present = HAS_SERVER_ID;
+  tx.hostLen = 0;
+  tx.paramRequest = false;
+  send(server);
+  count(C.DHCP_RELEASES_SENT);
+  if (logOn(INFO)) {
+    logStart("dhcp: released ");
+    logIp(address);
+    logEnd(INFO);
+  }
+  state = DHCP_RELEASING;
+  nextTx = mono + DHCP_RELEASE_LINGER_MS;
+  if (arpQueued(server) == 0) stop();
+  return OK;
+}
+
+// ---- Status ---------------------------------------------------------------------------------
+
+export function dhcpState(): u32 {
+  return state;
+}
+/** The leased address, 0 when none. */
+export function dhcpAddress(): u32 {
+  return address;
+}
+export function dhcpServer(): u32 {
+  return address != 0 || state == DHCP_REQUESTING ? server : 0;
+}
+export function dhcpRouter(): u32 {
+  return address != 0 ? router : 0;
+}
+export function dhcpNetmask(): u32 {
+  return address != 0 ? mask : 0;
+}
+/** DNS server i (0..2) from the lease, 0 when none. */
+export function dhcpDns(i: u32): u32 {
+  if (address == 0 || i >= dnsCount) return 0;
+  return i == 0 ? dns0 : i == 1 ? dns1 : dns2;
+}
+/** Lease length in seconds as granted (0xffffffff infinite), 0 when none. */
+export function dhcpLeaseTime(): u32 {
+  return address != 0 ? leaseSecs : 0;
+}
+/** Seconds until the lease expires (0xffffffff infinite), 0 when none. As of the last poll. */
+export function dhcpLeaseRemaining(): u32 {
+  if (address == 0) return 0;
+  tick();
+  if (leaseEnd == NEVER) return INFINITE;
+  return leaseEnd > mono ? <u32>((leaseEnd - mono) / 1000) : 0;
+}
+/** The transaction id of the current exchange (tests, diagnostics). */
+export function dhcpXid(): u32 {
+  return xid;
+}

@@ -1,0 +1,491 @@
+// The DNS resolver (RFC 1035, RFC 1123 §6.1.3): A lookups over UDP, non-blocking, like a
+// getaddrinfo() that returns at once.
+//
+//   const h = dnsResolve(name, len);   // a handle >= 0, or an error (EINVAL, ENOBUFS, EHOSTUNREACH)
+//   ... after input()/poll():
+//   dnsResult(h)                       // EWOULDBLOCK while pending; 0: dnsAddress(h) is the address;
+//                                      // or ENXDOMAIN / ESERVFAIL / ETRUNCATED / ENODATA / ETIMEDOUT /
+//                                      // ECONNREFUSED (every server answered port unreachable)
+//   dnsRelease(h)                      // frees the slot (cancels a pending lookup)
+//
+// A finished lookup keeps its slot until released, or until a new lookup needs a slot and it is
+// the oldest finished one (then its handle reads EINVAL). A dotted quad ("10.0.0.1") resolves at
+// once without a query; a cached answer too.
+//
+// Queries go to the servers set with dnsSetServers (by the DHCP client, or the board): the first
+// transmission to the first server, then on each timeout the next server, the timeout doubling after
+// each pass (DNS_TIMEOUT_MS, DNS_TRIES passes). A server that answers SERVFAIL, REFUSED or another
+// error, or whose host sends ICMP port unreachable, is skipped for the rest of the lookup.
+// NXDOMAIN is final. Each lookup has its own UDP socket on a random ephemeral port and a random
+// query id; a reply is accepted only from port 53 of a server this lookup queried, with the id and
+// the question (name, type A, class IN) it asked; anything else is dropped and counted.
+// CNAMEs are followed in the reply, and by querying the target when the reply stops at a CNAME,
+// DNS_MAX_CNAME in all. Answers are cached (DNS_CACHE_SLOTS) for their TTL (at most
+// DNS_CACHE_MAX_TTL_S; TTL 0 is not cached) under the name asked.
+import {
+  DNS_CACHE_MAX_TTL_S, DNS_CACHE_SLOTS, DNS_MAX_CNAME, DNS_MAX_QUERIES, DNS_MSG_MAX, DNS_TIMEOUT_MS, DNS_TRIES,
+  POLL_MAX_SLEEP_MS,
+} from "../config";
+import { due, now, until } from "../support/clock";
+import { C, count } from "../support/counters";
+import {
+  EHOSTUNREACH, EINVAL, ENOBUFS, ENODATA, ENXDOMAIN, ESERVFAIL, ETIMEDOUT, ETRUNCATED, EWOULDBLOCK, OK,
+} from "../support/errors";
+import { INFO, logAscii, logEnd, logIp, logOn, logStart, logStr, logU32 } from "../support/log";
+import { phy_random } from "../support/phy";
+import { get16 } from "../support/bytes";
+import {
+  CLASS_IN, DnsResponse, HEADER_LEN, NAME_MAX, PORT, RCODE_NOERROR, RCODE_NXDOMAIN, TYPE_A, emitQuery, encodeName,
+  nameEquals,
+} from "../wire/dns";
+import { WireError } from "../wire/error";
+import { udpBind, udpClose, udpFromIp, udpFromPort, udpRecvfrom, udpSendto, udpSocket } from "../api/udp";
+
+const FREE: u32 = 0;
+const PENDING: u32 = 1;
+const DONE: u32 = 2;
+
+const NAME_BUF: i32 = 256;
+
+@unmanaged
+class Query {
+  state: u32;
+  gen: u32;
+  fd: i32;
+  id: u32;
+  result: i32;
+  address: u32;
+  ttl: u32;
+  /** Transmissions of the current question so far. */
+  attempt: u32;
+  deadline: u32;
+  /** Servers (bit per index) that failed this lookup. */
+  failed: u32;
+  /** The address each server index was last sent to (0: not queried). */
+  sent0: u32;
+  sent1: u32;
+  /** The index of the last transmission's server. */
+  server: u32;
+  cnames: u32;
+  origLen: u32;
+  curLen: u32;
+  doneAt: u32;
+}
+
+@unmanaged
+class CacheEntry {
+  used: u32;
+  address: u32;
+  expires: u32;
+  nameLen: u32;
+}
+
+const QSIZE = offsetof<Query>();
+const queries = memory.data(<i32>QSIZE * DNS_MAX_QUERIES);
+const origNames = memory.data(NAME_BUF * DNS_MAX_QUERIES);
+const curNames = memory.data(NAME_BUF * DNS_MAX_QUERIES);
+const CSIZE = offsetof<CacheEntry>();
+const cache = memory.data(<i32>CSIZE * DNS_CACHE_SLOTS);
+const cacheNames = memory.data(NAME_BUF * DNS_CACHE_SLOTS);
+const msg = memory.data(<i32>DNS_MSG_MAX, 8);
+const qname = memory.data(NAME_BUF);
+const target = memory.data(NAME_BUF);
+const owner = memory.data(NAME_BUF);
+const resp = changetype<DnsResponse>(memory.data(offsetof<DnsResponse>()));
+
+let server0: u32 = 0;
+let server1: u32 = 0;
+let nServers: u32 = 0;
+let genNext: u32 = 1;
+
+// @ts-ignore: decorator
+@inline function q(i: i32): Query {
+  return changetype<Query>(queries + <usize>i * QSIZE);
+}
+// @ts-ignore: decorator
+@inline function ce(i: i32): CacheEntry {
+  return changetype<CacheEntry>(cache + <usize>i * CSIZE);
+}
+// @ts-ignore: decorator
+@inline function serverAt(i: u32): u32 {
+  return i == 0 ? server0 : server1;
+}
+
+/** Forget every lookup, the cache and the servers (at init: the UDP sockets are gone too). */
+export function dnsReset(): void {
+  memory.fill(queries, 0, <usize>QSIZE * DNS_MAX_QUERIES);
+  memory.fill(cache, 0, <usize>CSIZE * DNS_CACHE_SLOTS);
+  server0 = 0;
+  server1 = 0;
+  nServers = 0;
+}
+
+/** The servers to ask, in order (0: none). The DHCP client calls this with what the lease says. */
+export function dnsSetServers(a: u32, b: u32): i32 {
+  if (a == 0) {
+    a = b;
+    b = 0;
+  }
+  if (b == a) b = 0;
+  server0 = a;
+  server1 = b;
+  nServers = a == 0 ? 0 : b == 0 ? 1 : 2;
+  if (logOn(INFO)) {
+    logStart("dns: servers ");
+    logIp(a);
+    if (b) {
+      logStr(", ");
+      logIp(b);
+    }
+    logEnd(INFO);
+  }
+  return OK;
+}
+
+export function dnsServer(i: u32): u32 {
+  return i < 2 ? serverAt(i) : 0;
+}
+
+export function dnsCacheFlush(): void {
+  memory.fill(cache, 0, <usize>CSIZE * DNS_CACHE_SLOTS);
+}
+
+// ---- the cache -------------------------------------------------------------------------------
+
+function cacheFind(name: usize, len: u32): i32 {
+  for (let i = 0; i < DNS_CACHE_SLOTS; i++) {
+    const e = ce(i);
+    if (e.used && !due(e.expires) && nameEquals(name, len, cacheNames + <usize>i * NAME_BUF, e.nameLen)) return i;
+  }
+  return -1;
+}
+
+function cacheInsert(name: usize, len: u32, address: u32, ttl: u32): void {
+  if (ttl == 0) return;
+  if (ttl > DNS_CACHE_MAX_TTL_S) ttl = DNS_CACHE_MAX_TTL_S;
+  let slot = -1;
+  for (let i = 0; i < DNS_CACHE_SLOTS && slot < 0; i++) {
+    const e = ce(i);
+    if (e.used && nameEquals(name, len, cacheNames + <usize>i * NAME_BUF, e.nameLen)) slot = i;
+  }
+  for (let i = 0; i < DNS_CACHE_SLOTS && slot < 0; i++) if (!ce(i).used || due(ce(i).expires)) slot = i;
+  if (slot < 0) {
+    // Full: replace the entry that expires first.
+    slot = 0;
+    for (let i = 1; i < DNS_CACHE_SLOTS; i++) if (<i32>(ce(i).expires - ce(slot).expires) < 0) slot = i;
+  }
+  const e = ce(slot);
+  e.used = 1;
+  e.address = address;
+  e.expires = now + ttl * 1000;
+  e.nameLen = len;
+  memory.copy(cacheNames + <usize>slot * NAME_BUF, name, len);
+}
+
+// ---- lookups ---------------------------------------------------------------------------------
+
+function handleOf(i: i32): i32 {
+  return <i32>((q(i).gen << 4) | <u32>i);
+}
+
+function slotOf(handle: i32): i32 {
+  if (handle < 0) return -1;
+  const i = handle & 15;
+  if (i >= DNS_MAX_QUERIES || q(i).state == FREE || q(i).gen != (<u32>handle >> 4)) return -1;
+  return i;
+}
+
+/** A free slot, else the oldest finished one; -1 if all are pending. */
+function allocSlot(): i32 {
+  let oldest = -1;
+  for (let i = 0; i < DNS_MAX_QUERIES; i++) {
+    const s = q(i);
+    if (s.state == FREE) return i;
+    if (s.state == DONE && (oldest < 0 || <i32>(s.doneAt - q(oldest).doneAt) < 0)) oldest = i;
+  }
+  return oldest;
+}
+
+/** "A.B.C.D" in decimal: the address, or 0 (not a dotted quad; 0.0.0.0 is refused as a name anyway). */
+function dottedQuad(p: usize, len: u32): u32 {
+  let v: u32 = 0;
+  let part: u32 = 0;
+  let digits: u32 = 0;
+  let dots: u32 = 0;
+  for (let i: u32 = 0; i <= len; i++) {
+    const c = i < len ? <u32>load<u8>(p + i) : 46;
+    if (c == 46) {
+      if (digits == 0 || part > 255) return 0;
+      v = (v << 8) | part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c - 48 < 10 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else return 0;
+  }
+  return dots == 4 ? v : 0;
+}
+
+function logName(name: usize, len: u32): void {
+  // Wire form to dots: each length byte after the first becomes '.'.
+  let i: u32 = 0;
+  while (i < len) {
+    const l = <u32>load<u8>(name + i);
+    if (l == 0) break;
+    if (i) logStr(".");
+    logAscii(name + i + 1, l);
+    i += 1 + l;
+  }
+}
+
+function finish(i: i32, result: i32): void {
+  const s = q(i);
+  if (s.state == PENDING && s.fd >= 0) udpClose(s.fd);
+  s.fd = -1;
+  s.state = DONE;
+  s.result = result;
+  s.doneAt = now;
+  if (result == ETIMEDOUT) count(C.DNS_TIMEOUTS);
+  if (logOn(INFO)) {
+    logStart("dns: ");
+    logName(origNames + <usize>i * NAME_BUF, s.origLen);
+    if (result == OK) {
+      logStr(" -> ");
+      logIp(s.address);
+      logStr(" ttl ");
+      logU32(s.ttl);
+    } else {
+      logStr(
+        result == ENXDOMAIN ? ": NXDOMAIN" : result == ESERVFAIL ? ": SERVFAIL" : result == ETRUNCATED ? ": truncated reply" :
+        result == ENODATA ? ": no address" : result == ETIMEDOUT ? ": timed out" : ": error ",
+      );
+      if (result != ENXDOMAIN && result != ESERVFAIL && result != ETRUNCATED && result != ENODATA && result != ETIMEDOUT) logU32(<u32>-result);
+    }
+    logEnd(INFO);
+  }
+}
+
+/** Send the current question to the next server that has not failed; false if none is left. */
+function transmit(i: i32): bool {
+  const s = q(i);
+  const n = nServers;
+  if (n == 0) return false;
+  let k: u32 = 0;
+  let idx = s.attempt % n;
+  while (k < n && (s.failed & (1 << idx)) != 0) {
+    idx = (idx + 1) % n;
+    k++;
+  }
+  if (k == n) return false;
+  const addr = serverAt(idx);
+  const len = emitQuery(msg, s.id, curNames + <usize>i * NAME_BUF, s.curLen, TYPE_A);
+  // A send error (no route, ARP queue full) counts as a lost query: the timeout moves on.
+  udpSendto(s.fd, msg, len, addr, PORT);
+  if (idx == 0) s.sent0 = addr;
+  else s.sent1 = addr;
+  s.server = idx;
+  count(s.attempt == 0 ? C.DNS_QUERIES_SENT : C.DNS_RETRANSMITS);
+  s.deadline = now + (DNS_TIMEOUT_MS << (s.attempt / n));
+  s.attempt++;
+  return true;
+}
+
+/** Start (or restart, after a CNAME) the question in curNames[i]: a fresh id. */
+function ask(i: i32): void {
+  const s = q(i);
+  s.id = phy_random() & 0xffff;
+  s.attempt = 0;
+  s.failed = 0;
+  s.sent0 = 0;
+  s.sent1 = 0;
+  if (!transmit(i)) finish(i, EHOSTUNREACH);
+}
+
+/**
+ * Start a lookup of the A record of name[0..len) (ASCII, dots between labels). Returns a handle
+ * >= 0, or EINVAL (not a valid name), ENOBUFS (every slot pending, or no UDP socket),
+ * EHOSTUNREACH (no server configured and not cached).
+ */
+export function dnsResolve(name: usize, len: u32): i32 {
+  if (len > 1024) return EINVAL;
+  const i = allocSlot();
+  if (i < 0) return ENOBUFS;
+  const orig = origNames + <usize>i * NAME_BUF;
+  const lit = dottedQuad(name, len);
+  const n = lit ? 0 : encodeName(name, len, orig);
+  if (!lit && n < 0) return EINVAL;
+  const s = q(i);
+  // The slot may have held a finished lookup: from here on, its old handle is gone.
+  memory.fill(changetype<usize>(s), 0, QSIZE);
+  s.gen = genNext;
+  genNext = genNext >= 0x7ffffff ? 1 : genNext + 1;
+  s.fd = -1;
+  s.origLen = <u32>n;
+  s.ttl = 0xffffffff;
+  s.doneAt = now;
+  if (lit) {
+    s.state = DONE;
+    s.address = lit;
+    s.ttl = 0;
+    return handleOf(i);
+  }
+  const c = cacheFind(orig, s.origLen);
+  if (c >= 0) {
+    count(C.DNS_CACHE_HITS);
+    s.state = DONE;
+    s.address = ce(c).address;
+    s.ttl = (ce(c).expires - now) / 1000;
+    return handleOf(i);
+  }
+  if (nServers == 0) {
+    s.state = FREE;
+    return EHOSTUNREACH;
+  }
+  const fd = udpSocket();
+  if (fd < 0) {
+    s.state = FREE;
+    return ENOBUFS;
+  }
+  const b = udpBind(fd, 0); // a random ephemeral port
+  if (b < 0) {
+    udpClose(fd);
+    s.state = FREE;
+    return b;
+  }
+  s.fd = fd;
+  s.state = PENDING;
+  memory.copy(curNames + <usize>i * NAME_BUF, orig, s.origLen);
+  s.curLen = s.origLen;
+  ask(i);
+  return handleOf(i);
+}
+
+/** EWOULDBLOCK while pending; OK (dnsAddress has the address); a negative error; EINVAL: no such handle. */
+export function dnsResult(handle: i32): i32 {
+  const i = slotOf(handle);
+  if (i < 0) return EINVAL;
+  const s = q(i);
+  return s.state == PENDING ? EWOULDBLOCK : s.result;
+}
+
+/** The address of a successful lookup (host order), else 0. */
+export function dnsAddress(handle: i32): u32 {
+  const i = slotOf(handle);
+  if (i < 0) return 0;
+  const s = q(i);
+  return s.state == DONE && s.result == OK ? s.address : 0;
+}
+
+/** Seconds the answer stays valid (the smallest TTL along the CNAME chain). */
+export function dnsTtl(handle: i32): u32 {
+  const i = slotOf(handle);
+  return i < 0 || q(i).state != DONE || q(i).result != OK ? 0 : q(i).ttl;
+}
+
+/** Free a lookup's slot; a pending one is cancelled (its socket closed). */
+export function dnsRelease(handle: i32): i32 {
+  const i = slotOf(handle);
+  if (i < 0) return EINVAL;
+  const s = q(i);
+  if (s.state == PENDING && s.fd >= 0) udpClose(s.fd);
+  s.state = FREE;
+  s.fd = -1;
+  return OK;
+}
+
+/** One failed server: ask the next one at once, or finish with `err` when none is left. */
+function serverFailed(i: i32, idx: u32, err: i32): void {
+  const s = q(i);
+  s.failed |= 1 << idx;
+  if (!transmit(i)) finish(i, err);
+}
+
+/** One datagram of len bytes in msg, from the socket of lookup i. */
+function reply(i: i32, len: u32): void {
+  const s = q(i);
+  const from = udpFromIp(s.fd);
+  if (udpFromPort(s.fd) != PORT || from == 0 || (from != s.sent0 && from != s.sent1)) {
+    count(C.DNS_BAD_SOURCE);
+    return;
+  }
+  if (len < HEADER_LEN) {
+    count(C.DNS_MALFORMED);
+    return;
+  }
+  if (get16(msg) != s.id) {
+    count(C.DNS_BAD_ID);
+    return;
+  }
+  const e = resp.parse(msg, len, qname, target, owner);
+  if (e != WireError.OK) {
+    count(C.DNS_MALFORMED);
+    return;
+  }
+  if (resp.qtype != TYPE_A || resp.qclass != CLASS_IN ||
+      !nameEquals(qname, resp.qnameLen, curNames + <usize>i * NAME_BUF, s.curLen)) {
+    count(C.DNS_BAD_QUESTION);
+    return;
+  }
+  count(C.DNS_REPLIES_ACCEPTED);
+  const idx: u32 = from == s.sent0 ? 0 : 1;
+  if (resp.truncated) {
+    finish(i, ETRUNCATED);
+    return;
+  }
+  if (resp.rcode == RCODE_NXDOMAIN) {
+    finish(i, ENXDOMAIN);
+    return;
+  }
+  if (resp.rcode != RCODE_NOERROR) {
+    serverFailed(i, idx, ESERVFAIL);
+    return;
+  }
+  s.cnames += resp.cnames;
+  if (resp.cnames > 0 && resp.ttl < s.ttl) s.ttl = resp.ttl;
+  if (resp.found) {
+    if (resp.ttl < s.ttl) s.ttl = resp.ttl;
+    s.address = resp.address;
+    cacheInsert(origNames + <usize>i * NAME_BUF, s.origLen, s.address, s.ttl);
+    finish(i, OK);
+    return;
+  }
+  if (s.cnames >= DNS_MAX_CNAME) {
+    finish(i, ESERVFAIL); // a CNAME loop or a chain too long
+    return;
+  }
+  if (resp.cnames > 0) {
+    // The reply stopped at a CNAME: ask for its target.
+    memory.copy(curNames + <usize>i * NAME_BUF, target, resp.targetLen);
+    s.curLen = resp.targetLen;
+    ask(i);
+    return;
+  }
+  finish(i, ENODATA);
+}
+
+/** Timers and replies of every lookup; returns ms until the next deadline. */
+export function dnsPoll(): u32 {
+  let next: u32 = POLL_MAX_SLEEP_MS;
+  for (let i = 0; i < DNS_MAX_QUERIES; i++) {
+    // Replies first (bounded: the socket's receive queue is finite, and so is this loop).
+    for (let k = 0; k < 16 && q(i).state == PENDING; k++) {
+      const r = udpRecvfrom(q(i).fd, msg, DNS_MSG_MAX);
+      if (r == EWOULDBLOCK) break;
+      if (r < 0) serverFailed(i, q(i).server, r); // ICMP unreachable for the last server asked
+      else reply(i, <u32>r);
+    }
+    const s = q(i);
+    if (s.state != PENDING) continue;
+    if (due(s.deadline)) {
+      if (s.attempt >= DNS_TRIES * nServers || !transmit(i)) {
+        finish(i, ETIMEDOUT);
+        continue;
+      }
+    }
+    const d = until(s.deadline);
+    if (d < next) next = d;
+  }
+  return next;
+}

@@ -1,0 +1,351 @@
+/*
+ * wasmip_board.c - the frame pool, the phy.* import glue and the poll/sleep loop shared by every
+ * board (see wasmip_board.h). Portable C11; no allocation; no OS calls (those are in the port).
+ */
+#include "wasmip_board.h"
+
+#include <string.h>
+
+const uint8_t wasmip_fn_argc[WASMIP_FN_COUNT] = {
+    [WASMIP_FN_INIT] = 5,          [WASMIP_FN_SET_IPV4] = 3,      [WASMIP_FN_RX_BUFFER] = 0,
+    [WASMIP_FN_RX_BUFFER_SIZE] = 0, [WASMIP_FN_INPUT] = 1,        [WASMIP_FN_POLL] = 1,
+    [WASMIP_FN_COUNTER_COUNT] = 0, [WASMIP_FN_COUNTER] = 1,       [WASMIP_FN_COUNTER_NAME] = 1,
+    [WASMIP_FN_COUNTER_KIND] = 1,  [WASMIP_FN_MEMORY_USED] = 0,   [WASMIP_FN_SET_LOG_LEVEL] = 1,
+};
+
+const char *const wasmip_fn_name[WASMIP_FN_COUNT] = {
+    [WASMIP_FN_INIT] = "init",
+    [WASMIP_FN_SET_IPV4] = "set_ipv4",
+    [WASMIP_FN_RX_BUFFER] = "rx_buffer",
+    [WASMIP_FN_RX_BUFFER_SIZE] = "rx_buffer_size",
+    [WASMIP_FN_INPUT] = "input",
+    [WASMIP_FN_POLL] = "poll",
+    [WASMIP_FN_COUNTER_COUNT] = "counter_count",
+    [WASMIP_FN_COUNTER] = "counter",
+    [WASMIP_FN_COUNTER_NAME] = "counter_name",
+    [WASMIP_FN_COUNTER_KIND] = "counter_kind",
+    [WASMIP_FN_MEMORY_USED] = "memory_used",
+    [WASMIP_FN_SET_LOG_LEVEL] = "set_log_level",
+};
+
+/* ---- index access: C11 atomics (sequentially consistent: the empty check in push and the
+ * empty check before the consumer sleeps form a store-load pair), or a critical section. ---- */
+#ifdef WASMIP_NO_ATOMICS
+static inline uint32_t idx_load(wasmip_index_t *p) {
+  WASMIP_CRITICAL_ENTER();
+  uint32_t v = *p;
+  WASMIP_CRITICAL_EXIT();
+  return v;
+}
+static inline void idx_store(wasmip_index_t *p, uint32_t v) {
+  WASMIP_CRITICAL_ENTER();
+  *p = v;
+  WASMIP_CRITICAL_EXIT();
+}
+#else
+static inline uint32_t idx_load(wasmip_index_t *p) { return atomic_load(p); }
+static inline void idx_store(wasmip_index_t *p, uint32_t v) { atomic_store(p, v); }
+#endif
+
+static void board_log(wasmip_board_t *b, uint32_t level, const char *msg) {
+  if (b->port->log) b->port->log(b->port->ctx, level, msg, (uint32_t)strlen(msg));
+}
+
+void wasmip_board_setup(wasmip_board_t *b, const wasmip_runtime_t *rt, const wasmip_port_t *port) {
+  memset(b, 0, sizeof *b);
+  b->rt = rt;
+  b->port = port;
+  b->link_up = 1;
+}
+
+int wasmip_board_call(wasmip_board_t *b, wasmip_fn_t fn, uint32_t *argv) {
+  if (b->trapped) return WASMIP_BOARD_TRAPPED;
+  if (b->rt->call(b->rt->ctx, fn, argv) != 0) {
+    b->trapped = 1;
+    b->trap_fn = fn;
+    b->trap_msg = b->rt->trap_message ? b->rt->trap_message(b->rt->ctx) : "trap";
+    return WASMIP_BOARD_TRAPPED;
+  }
+  return 0;
+}
+
+int32_t wasmip_board_start(wasmip_board_t *b, const uint8_t mac[6], uint32_t ip, uint32_t mask, uint32_t gw) {
+  uint32_t a[5];
+  if (wasmip_board_call(b, WASMIP_FN_RX_BUFFER, a)) return WASMIP_BOARD_TRAPPED;
+  b->rx_ptr = a[0];
+  if (wasmip_board_call(b, WASMIP_FN_RX_BUFFER_SIZE, a)) return WASMIP_BOARD_TRAPPED;
+  b->rx_size = a[0];
+  if (b->rx_size > WASMIP_FRAME_MAX || wasmip_board_mem(b, b->rx_ptr, b->rx_size) == NULL) {
+    board_log(b, WASMIP_LOG_ERROR, "board: rx_buffer() is out of bounds");
+    return WASMIP_EINVAL;
+  }
+  b->ip = ip;
+  b->mask = mask;
+  b->gw = gw;
+  a[0] = ((uint32_t)mac[0] << 8) | mac[1];
+  a[1] = ((uint32_t)mac[2] << 24) | ((uint32_t)mac[3] << 16) | ((uint32_t)mac[4] << 8) | mac[5];
+  a[2] = ip;
+  a[3] = mask;
+  a[4] = gw;
+  if (wasmip_board_call(b, WASMIP_FN_INIT, a)) return WASMIP_BOARD_TRAPPED;
+  return (int32_t)a[0];
+}
+
+/* ---- the receive pool ---- */
+
+int wasmip_board_rx(wasmip_board_t *b, const uint8_t *frame, uint32_t len) {
+  if (len == 0 || len > WASMIP_FRAME_MAX) {
+    b->stats.rx_bad_length++; /* producer-only counter */
+    return WASMIP_EINVAL;
+  }
+  if (!b->link_up) {
+    b->stats.rx_link_down++;
+    return WASMIP_ENOBUFS;
+  }
+#ifdef WASMIP_MULTI_PRODUCER
+  WASMIP_CRITICAL_ENTER();
+#endif
+  uint32_t head = idx_load(&b->rxq_head);
+  uint32_t tail = idx_load(&b->rxq_tail);
+  if (head - tail >= WASMIP_RXQ_SLOTS) {
+    b->stats.rx_pool_full++;
+#ifdef WASMIP_MULTI_PRODUCER
+    WASMIP_CRITICAL_EXIT();
+#endif
+    return WASMIP_ENOBUFS;
+  }
+  wasmip_slot_t *s = &b->rxq[head & (WASMIP_RXQ_SLOTS - 1u)];
+  memcpy(s->data, frame, len);
+  s->len = len;
+  idx_store(&b->rxq_head, head + 1u); /* publishes the slot */
+  b->stats.rx_queued++;
+  /* Wake the consumer only when the pool was empty: otherwise it is still draining and will see
+   * this frame before it sleeps (it re-checks the pool after storing its tail). */
+  int was_empty = idx_load(&b->rxq_tail) == head;
+#ifdef WASMIP_MULTI_PRODUCER
+  WASMIP_CRITICAL_EXIT();
+#endif
+  if (was_empty && b->port->wake) b->port->wake(b->port->ctx);
+  return 0;
+}
+
+static int rxq_empty(wasmip_board_t *b) { return idx_load(&b->rxq_head) == idx_load(&b->rxq_tail); }
+
+void wasmip_board_link(wasmip_board_t *b, int up) {
+  if (!!up == !!b->link_up) return;
+  b->link_up = up;
+  b->link_changed = 1;
+  if (b->port->wake) b->port->wake(b->port->ctx);
+}
+
+int32_t wasmip_board_step(wasmip_board_t *b) {
+  uint32_t a[5];
+  if (b->trapped) return WASMIP_BOARD_TRAPPED;
+  uint8_t *mem = b->rt->memory(b->rt->ctx, &a[0]);
+  uint8_t *rx = mem + b->rx_ptr;
+  /* At most one pool's worth per round, so timers run even under a flood. */
+  for (uint32_t n = 0; n < WASMIP_RXQ_SLOTS; n++) {
+    uint32_t tail = idx_load(&b->rxq_tail);
+    if (tail == idx_load(&b->rxq_head)) break;
+    wasmip_slot_t *s = &b->rxq[tail & (WASMIP_RXQ_SLOTS - 1u)];
+    uint32_t len = s->len <= b->rx_size ? s->len : b->rx_size;
+    memcpy(rx, s->data, len);
+    idx_store(&b->rxq_tail, tail + 1u); /* the slot is free again */
+    if (b->port->capture) b->port->capture(b->port->ctx, 0, rx, len);
+    b->stats.rx_input++;
+    a[0] = len;
+    if (wasmip_board_call(b, WASMIP_FN_INPUT, a)) return WASMIP_BOARD_TRAPPED;
+  }
+  if (b->link_changed) {
+    b->link_changed = 0;
+    board_log(b, WASMIP_LOG_INFO, b->link_up ? "board: link up" : "board: link down");
+    if (b->link_up && b->ip != 0) {
+      a[0] = b->ip;
+      a[1] = b->mask;
+      a[2] = b->gw;
+      if (wasmip_board_call(b, WASMIP_FN_SET_IPV4, a)) return WASMIP_BOARD_TRAPPED;
+    }
+  }
+  a[0] = wasmip_phy_now_ms(b);
+  b->stats.polls++;
+  if (wasmip_board_call(b, WASMIP_FN_POLL, a)) return WASMIP_BOARD_TRAPPED;
+  return (int32_t)(a[0] > WASMIP_POLL_MAX_SLEEP_MS ? WASMIP_POLL_MAX_SLEEP_MS : a[0]);
+}
+
+int wasmip_board_run(wasmip_board_t *b) {
+  while (!b->stop) {
+    int32_t delay = wasmip_board_step(b);
+    if (delay < 0) return WASMIP_BOARD_TRAPPED;
+    if (b->stop) break;
+    if (!rxq_empty(b)) continue; /* more frames came in while we were busy */
+    if (delay == 0) continue;    /* a deadline is due now */
+    b->stats.waits++;
+    b->port->wait(b->port->ctx, (uint32_t)delay);
+  }
+  return 0;
+}
+
+void wasmip_board_request_stop(wasmip_board_t *b) {
+  b->stop = 1;
+  if (b->port->wake) b->port->wake(b->port->ctx);
+}
+
+uint8_t *wasmip_board_mem(wasmip_board_t *b, uint32_t ptr, uint32_t len) {
+  uint32_t size = 0;
+  uint8_t *mem = b->rt->memory(b->rt->ctx, &size);
+  if (mem == NULL || ptr > size || len > size - ptr) return NULL;
+  return mem + ptr;
+}
+
+int wasmip_board_counters(wasmip_board_t *b, void (*fn)(void *arg, const char *name, uint32_t kind, uint32_t value), void *arg) {
+  uint32_t a[1];
+  if (wasmip_board_call(b, WASMIP_FN_COUNTER_COUNT, a)) return WASMIP_BOARD_TRAPPED;
+  uint32_t n = a[0];
+  for (uint32_t id = 0; id < n; id++) {
+    uint32_t value, kind, name;
+    a[0] = id;
+    if (wasmip_board_call(b, WASMIP_FN_COUNTER, a)) return WASMIP_BOARD_TRAPPED;
+    value = a[0];
+    a[0] = id;
+    if (wasmip_board_call(b, WASMIP_FN_COUNTER_KIND, a)) return WASMIP_BOARD_TRAPPED;
+    kind = a[0];
+    a[0] = id;
+    if (wasmip_board_call(b, WASMIP_FN_COUNTER_NAME, a)) return WASMIP_BOARD_TRAPPED;
+    name = a[0];
+    /* The name must be NUL-terminated inside memory (at most 64 bytes). */
+    uint32_t size = 0;
+    const uint8_t *mem = b->rt->memory(b->rt->ctx, &size);
+    const char *s = "?";
+    if (name < size) {
+      uint32_t max = size - name < 64u ? size - name : 64u;
+      if (memchr(mem + name, 0, max) != NULL) s = (const char *)mem + name;
+    }
+    fn(arg, s, kind, value);
+  }
+  return (int)n;
+}
+
+void wasmip_board_describe_trap(const wasmip_board_t *b, char *buf, size_t size) {
+  if (size == 0) return;
+  if (!b->trapped) {
+    buf[0] = 0;
+    return;
+  }
+  const char *fn = b->trap_fn < WASMIP_FN_COUNT ? wasmip_fn_name[b->trap_fn] : "?";
+  /* No snprintf: some embedded libcs lack it or pull in floating point. */
+  const char *parts[] = {"trap in ", fn, "(): ", b->trap_msg ? b->trap_msg : "trap", b->panicked ? " (after phy.panic)" : ""};
+  size_t o = 0;
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+    for (const char *p = parts[i]; *p && o + 1 < size; p++) buf[o++] = *p;
+  buf[o] = 0;
+}
+
+/* ---- phy.* imports ---- */
+
+void wasmip_phy_tx(wasmip_board_t *b, const uint8_t *frame, uint32_t len) {
+  if (frame == NULL || len < 14u || len > WASMIP_FRAME_MAX) {
+    b->stats.tx_errors++;
+    return;
+  }
+  if (!b->link_up) {
+    b->stats.tx_link_down++;
+    return;
+  }
+  if (b->port->capture) b->port->capture(b->port->ctx, 1, frame, len);
+  if (b->port->tx(b->port->ctx, frame, len) != 0)
+    b->stats.tx_errors++;
+  else
+    b->stats.tx_frames++;
+}
+
+uint32_t wasmip_phy_now_ms(wasmip_board_t *b) { return b->port->now_ms(b->port->ctx); }
+
+uint32_t wasmip_phy_random(wasmip_board_t *b) { return b->port->random(b->port->ctx); }
+
+void wasmip_phy_panic(wasmip_board_t *b, const char *msg, uint32_t len, uint32_t line) {
+  (void)line; /* the message already carries file:line */
+  b->panicked = 1;
+  if (!b->port->log) return;
+  /* One line: "wasmip panic: <msg>" (cut to fit; static: no allocation, stack task only). */
+  static char buf[192];
+  static const char pre[] = "wasmip panic: ";
+  uint32_t o = sizeof pre - 1u;
+  memcpy(buf, pre, o);
+  if (msg) {
+    uint32_t n = len < sizeof buf - o ? len : (uint32_t)(sizeof buf - o);
+    memcpy(buf + o, msg, n);
+    o += n;
+  }
+  b->port->log(b->port->ctx, WASMIP_LOG_ERROR, buf, o);
+  /* Returning is fine: the core executes `unreachable` next, the runtime traps, the board stops. */
+}
+
+void wasmip_phy_log(wasmip_board_t *b, uint32_t level, const char *msg, uint32_t len) {
+  if (b->port->log && msg) b->port->log(b->port->ctx, level, msg, len);
+}
+
+/* ---- flag parsing ---- */
+
+static const char *parse_u32(const char *s, uint32_t max, uint32_t *out) {
+  uint32_t v = 0;
+  int digits = 0;
+  while (*s >= '0' && *s <= '9') {
+    v = v * 10u + (uint32_t)(*s - '0');
+    if (v > max || ++digits > 10) return NULL;
+    s++;
+  }
+  if (digits == 0) return NULL;
+  *out = v;
+  return s;
+}
+
+static const char *parse_ip_prefix(const char *s, uint32_t *ip) {
+  uint32_t v = 0, part;
+  for (int i = 0; i < 4; i++) {
+    s = parse_u32(s, 255, &part);
+    if (!s) return NULL;
+    v = (v << 8) | part;
+    if (i < 3) {
+      if (*s != '.') return NULL;
+      s++;
+    }
+  }
+  *ip = v;
+  return s;
+}
+
+int wasmip_parse_ip(const char *s, uint32_t *ip) {
+  s = parse_ip_prefix(s, ip);
+  return s && *s == 0 ? 0 : -1;
+}
+
+int wasmip_parse_cidr(const char *s, uint32_t *ip, uint32_t *mask) {
+  uint32_t len;
+  s = parse_ip_prefix(s, ip);
+  if (!s || *s != '/') return -1;
+  s = parse_u32(s + 1, 32, &len);
+  if (!s || *s != 0 || len == 0) return -1;
+  *mask = len == 32 ? 0xffffffffu : ~(0xffffffffu >> len);
+  return 0;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int wasmip_parse_mac(const char *s, uint8_t mac[6]) {
+  for (int i = 0; i < 6; i++) {
+    int h = hexval(s[0]), l = h < 0 ? -1 : hexval(s[1]);
+    if (l < 0) return -1;
+    mac[i] = (uint8_t)(h << 4 | l);
+    s += 2;
+    if (i < 5) {
+      if (*s != ':') return -1;
+      s++;
+    }
+  }
+  return *s == 0 ? 0 : -1;
+}

@@ -1,0 +1,202 @@
+/*
+ * wasmip_board.h - the C code every board shares (portable C11, no allocation after start).
+ *
+ *   driver rx callback ──> wasmip_board_rx() ──> frame pool (fixed slots, SPSC ring)
+ *                                                      │
+ *   stack task: wasmip_board_run() ── drain ──> rx_buffer()+input(len) ──> poll(now)
+ *                       │                                                   │
+ *                       └──── port->wait(min(deadline, next frame)) <───────┘
+ *
+ *   imports (phy.*) ──> wasmip_phy_tx/now_ms/random/panic/log ──> port->tx/now_ms/...
+ *
+ * A board provides two small tables:
+ *   - wasmip_runtime_t: how to call the module's exports (wasm2c-compiled C, WAMR, ...) and where
+ *     its linear memory is. A call that traps returns non-zero; the board stops.
+ *   - wasmip_port_t: the driver and OS: transmit a frame, a ms clock, random bits, logging, and a
+ *     wait that sleeps until a timeout or until wasmip_board_rx() signalled a frame (port->wake).
+ *
+ * Threading: one producer (the driver's receive callback, a task or thread; not an ISR unless
+ * port->wake is ISR-safe) and one consumer (the stack task that runs wasmip_board_run). The queue
+ * is lock-free with C11 atomics; a platform without them defines WASMIP_NO_ATOMICS and the two
+ * macros WASMIP_CRITICAL_ENTER()/WASMIP_CRITICAL_EXIT() (e.g. portENTER_CRITICAL/portEXIT_CRITICAL).
+ * Several producers need WASMIP_MULTI_PRODUCER plus those macros around the push.
+ */
+#ifndef WASMIP_BOARD_H
+#define WASMIP_BOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wasmip.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Slots in the receive pool (a power of two). Each is WASMIP_FRAME_MAX bytes plus a length. */
+#ifndef WASMIP_RXQ_SLOTS
+#define WASMIP_RXQ_SLOTS 8u
+#endif
+#if (WASMIP_RXQ_SLOTS & (WASMIP_RXQ_SLOTS - 1u)) != 0 || WASMIP_RXQ_SLOTS < 2u
+#error "WASMIP_RXQ_SLOTS must be a power of two >= 2"
+#endif
+
+#if defined(WASMIP_NO_ATOMICS) || defined(WASMIP_MULTI_PRODUCER)
+#if !defined(WASMIP_CRITICAL_ENTER) || !defined(WASMIP_CRITICAL_EXIT)
+#error "define WASMIP_CRITICAL_ENTER() and WASMIP_CRITICAL_EXIT() for this platform"
+#endif
+#endif
+
+#ifdef WASMIP_NO_ATOMICS
+typedef volatile uint32_t wasmip_index_t;
+#else
+#include <stdatomic.h>
+typedef _Atomic uint32_t wasmip_index_t;
+#endif
+
+/* The exports a board calls (names as in wasmip.h). */
+typedef enum {
+  WASMIP_FN_INIT,           /* (mac_hi, mac_lo, ip, mask, gw) -> i32 */
+  WASMIP_FN_SET_IPV4,       /* (ip, mask, gw) -> i32 */
+  WASMIP_FN_RX_BUFFER,      /* () -> ptr */
+  WASMIP_FN_RX_BUFFER_SIZE, /* () -> u32 */
+  WASMIP_FN_INPUT,          /* (len) -> counter id */
+  WASMIP_FN_POLL,           /* (now) -> ms */
+  WASMIP_FN_COUNTER_COUNT,  /* () -> n */
+  WASMIP_FN_COUNTER,        /* (id) -> value */
+  WASMIP_FN_COUNTER_NAME,   /* (id) -> ptr to NUL-terminated name */
+  WASMIP_FN_COUNTER_KIND,   /* (id) -> WASMIP_COUNTER_* */
+  WASMIP_FN_MEMORY_USED,    /* () -> bytes */
+  WASMIP_FN_SET_LOG_LEVEL,  /* (level) -> nothing */
+  WASMIP_FN_COUNT
+} wasmip_fn_t;
+
+/* The argument count of each export (index: wasmip_fn_t). */
+extern const uint8_t wasmip_fn_argc[WASMIP_FN_COUNT];
+/* The wasm export name of each (index: wasmip_fn_t). */
+extern const char *const wasmip_fn_name[WASMIP_FN_COUNT];
+
+typedef struct wasmip_runtime {
+  void *ctx;
+  /* Call export fn with wasmip_fn_argc[fn] u32 arguments in argv (WAMR's convention: the result,
+   * if any, replaces argv[0]; argv has room for at least one value). Returns 0, or non-zero when
+   * the module trapped: trap_message(ctx) then says what happened. */
+  int (*call)(void *ctx, wasmip_fn_t fn, uint32_t *argv);
+  /* The module's linear memory: base pointer, size in *size. */
+  uint8_t *(*memory)(void *ctx, uint32_t *size);
+  const char *(*trap_message)(void *ctx);
+} wasmip_runtime_t;
+
+typedef struct wasmip_port {
+  void *ctx;
+  /* Send one frame (no FCS) from the stack task; the frame is valid only during the call.
+   * Returns 0, or non-zero when the driver refused it (counted, never retried). */
+  int (*tx)(void *ctx, const uint8_t *frame, uint32_t len);
+  uint32_t (*now_ms)(void *ctx);
+  uint32_t (*random)(void *ctx);
+  /* A log line from the core (not NUL-terminated) or from this file (level WASMIP_LOG_*). */
+  void (*log)(void *ctx, uint32_t level, const char *msg, uint32_t len);
+  /* Sleep in the stack task until wake() was called or timeout_ms passed (whichever first). A
+   * wake() before the wait must make the wait return at once (a semaphore, an eventfd, a task
+   * notification). */
+  void (*wait)(void *ctx, uint32_t timeout_ms);
+  /* From the producer: a frame was queued into an empty pool. May be NULL if wait polls. */
+  void (*wake)(void *ctx);
+  /* Optional: every frame in (dir 0, when handed to input) and out (dir 1), e.g. for a pcap. */
+  void (*capture)(void *ctx, int dir, const uint8_t *frame, uint32_t len);
+} wasmip_port_t;
+
+typedef struct {
+  uint32_t len;
+  uint8_t data[WASMIP_FRAME_MAX];
+} wasmip_slot_t;
+
+/* What the board itself counts (the core counts everything after input()). */
+typedef struct {
+  uint32_t rx_queued;        /* frames the driver handed over and the pool took */
+  uint32_t rx_pool_full;     /* frames dropped because every slot was in use */
+  uint32_t rx_bad_length;    /* frames dropped for a length of 0 or more than WASMIP_FRAME_MAX */
+  uint32_t rx_input;         /* frames passed to input() */
+  uint32_t rx_link_down;     /* frames dropped while the link was down */
+  uint32_t tx_frames;        /* frames the driver accepted */
+  uint32_t tx_errors;        /* frames the driver refused, or a bad pointer/length from the core */
+  uint32_t tx_link_down;     /* frames dropped while the link was down */
+  uint32_t polls;            /* poll() calls */
+  uint32_t waits;            /* port->wait() calls */
+} wasmip_board_stats_t;
+
+typedef struct wasmip_board {
+  const wasmip_runtime_t *rt;
+  const wasmip_port_t *port;
+  /* The receive pool: a single-producer single-consumer ring of slots. */
+  wasmip_index_t rxq_head; /* written by the producer */
+  wasmip_index_t rxq_tail; /* written by the consumer */
+  wasmip_slot_t rxq[WASMIP_RXQ_SLOTS];
+  uint32_t rx_ptr, rx_size; /* rx_buffer(), rx_buffer_size() */
+  uint32_t ip, mask, gw;
+  volatile int link_up;
+  volatile int link_changed;
+  volatile int stop;
+  /* After a trap: which export, and the runtime's message. The board never calls the module again. */
+  int trapped;
+  wasmip_fn_t trap_fn;
+  const char *trap_msg;
+  int panicked; /* phy.panic was called (a trap follows) */
+  wasmip_board_stats_t stats;
+} wasmip_board_t;
+
+/* Set up (no module call yet). The board struct is big (the pool): make it static. */
+void wasmip_board_setup(wasmip_board_t *b, const wasmip_runtime_t *rt, const wasmip_port_t *port);
+
+/* init() the core with this MAC and address; caches rx_buffer(). Returns init's result (0 or a
+ * negative WASMIP_E*), or WASMIP_BOARD_TRAPPED. The link starts up. */
+#define WASMIP_BOARD_TRAPPED (-1000)
+int32_t wasmip_board_start(wasmip_board_t *b, const uint8_t mac[6], uint32_t ip, uint32_t mask, uint32_t gw);
+
+/* The driver's receive callback: copy one frame into a free slot and return at once.
+ * Returns 0, or WASMIP_ENOBUFS (pool full: dropped and counted) / WASMIP_EINVAL (bad length). */
+int wasmip_board_rx(wasmip_board_t *b, const uint8_t *frame, uint32_t len);
+
+/* The link went up or down (any task). While down, frames are dropped both ways; on the way up the
+ * address is announced again (set_ipv4: a gratuitous ARP). */
+void wasmip_board_link(wasmip_board_t *b, int up);
+
+/* One round of the stack task: hand every queued frame to input(), then poll(). Returns the ms
+ * until the next deadline, or WASMIP_BOARD_TRAPPED. */
+int32_t wasmip_board_step(wasmip_board_t *b);
+
+/* The stack task: step, then wait until the deadline or the next frame; until b->stop is set
+ * (wasmip_board_request_stop, signal-safe) or the module traps. Returns 0 or WASMIP_BOARD_TRAPPED. */
+int wasmip_board_run(wasmip_board_t *b);
+void wasmip_board_request_stop(wasmip_board_t *b);
+
+/* Call any export through the board (traps are recorded like in step). */
+int wasmip_board_call(wasmip_board_t *b, wasmip_fn_t fn, uint32_t *argv);
+
+/* A pointer into linear memory for [ptr, ptr+len), or NULL when it is out of bounds. For runtimes
+ * whose imports receive offsets (wasm2c); WAMR checks "(*~)" arguments itself. */
+uint8_t *wasmip_board_mem(wasmip_board_t *b, uint32_t ptr, uint32_t len);
+
+/* The core's counters: calls fn(name, kind, value) for each, in id order. Returns the count, or
+ * WASMIP_BOARD_TRAPPED. */
+int wasmip_board_counters(wasmip_board_t *b, void (*fn)(void *arg, const char *name, uint32_t kind, uint32_t value), void *arg);
+
+/* Describe a trap in buf: "trap in input(): out of bounds memory access" (NUL-terminated). */
+void wasmip_board_describe_trap(const wasmip_board_t *b, char *buf, size_t size);
+
+/* ---- The phy.* imports: a runtime's import functions forward here (native pointers). ---- */
+void wasmip_phy_tx(wasmip_board_t *b, const uint8_t *frame, uint32_t len);
+uint32_t wasmip_phy_now_ms(wasmip_board_t *b);
+uint32_t wasmip_phy_random(wasmip_board_t *b);
+void wasmip_phy_panic(wasmip_board_t *b, const char *msg, uint32_t len, uint32_t line);
+void wasmip_phy_log(wasmip_board_t *b, uint32_t level, const char *msg, uint32_t len);
+
+/* Helpers for flags: "A.B.C.D/len" -> ip, mask (host order); "02:00:..:01" -> mac. 0 on success. */
+int wasmip_parse_cidr(const char *s, uint32_t *ip, uint32_t *mask);
+int wasmip_parse_ip(const char *s, uint32_t *ip);
+int wasmip_parse_mac(const char *s, uint8_t mac[6]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WASMIP_BOARD_H */

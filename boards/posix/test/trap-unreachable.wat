@@ -1,0 +1,21 @@
+;; A deliberately broken firmware image: init() calls phy.panic, then executes `unreachable`.
+;; It exports the core ABI the posix board calls, so wasm2c output links like a real image.
+(module
+  (import "phy" "panic" (func $panic (param i32 i32 i32)))
+  (import "phy" "now_ms" (func $now (result i32)))
+  (memory (export "memory") 1 1)
+  (data (i32.const 16) "trap.wat:9 deliberate trap in init")
+  (func (export "init") (param i32 i32 i32 i32 i32) (result i32)
+    (call $panic (i32.const 16) (i32.const 35) (i32.const 9))
+    unreachable)
+  (func (export "set_ipv4") (param i32 i32 i32) (result i32) (i32.const 0))
+  (func (export "rx_buffer") (result i32) (i32.const 1024))
+  (func (export "rx_buffer_size") (result i32) (i32.const 1514))
+  (func (export "input") (param i32) (result i32) (i32.const 0))
+  (func (export "poll") (param i32) (result i32) (drop (call $now)) (i32.const 1000))
+  (func (export "counter_count") (result i32) (i32.const 0))
+  (func (export "counter") (param i32) (result i32) (i32.const 0))
+  (func (export "counter_name") (param i32) (result i32) (i32.const 0))
+  (func (export "counter_kind") (param i32) (result i32) (i32.const 0))
+  (func (export "memory_used") (result i32) (i32.const 4096))
+  (func (export "set_log_level") (param i32)))

@@ -1,0 +1,149 @@
+// A node:dgram-shaped API over a Board's UDP exports (wasmip.h, "UDP sockets"):
+// board.dgram.createSocket("udp4") gives a Socket with bind(), connect(), send(), close() and the
+// 'message' / 'listening' / 'error' / 'close' events, whose datagrams go through the wasmip core.
+//
+// Like host/net.ts, everything is driven by the board's driver: Board runs pump() after each
+// input()/poll(), and pump() drains every socket's queue into 'message' events.
+import { EventEmitter } from "node:events";
+import { ERRORS, ipToU32, u32ToIp, type Board } from "./board.ts";
+import { netActivity } from "./net.ts";
+
+interface UdpExports {
+  memory: WebAssembly.Memory;
+  io_buffer(): number;
+  io_buffer_size(): number;
+  udp_socket(): number;
+  udp_bind(fd: number, port: number): number;
+  udp_connect(fd: number, ip: number, port: number): number;
+  udp_sendto(fd: number, ptr: number, len: number, ip: number, port: number): number;
+  udp_recvfrom(fd: number, ptr: number, len: number): number;
+  udp_from_ip(fd: number): number;
+  udp_from_port(fd: number): number;
+  udp_close(fd: number): number;
+  udp_local_port(fd: number): number;
+}
+
+const EWOULDBLOCK = -3;
+
+export interface RemoteInfo {
+  address: string;
+  family: "IPv4";
+  port: number;
+  size: number;
+}
+
+function udpError(code: number, syscall: string): Error & { code: string; errno: number; syscall: string } {
+  const name = ERRORS[code] ?? `E${-code}`;
+  return Object.assign(new Error(`${syscall} ${name}`), { code: name, errno: code, syscall });
+}
+
+export class UdpSocket extends EventEmitter {
+  fd = -1;
+  private closed = false;
+
+  constructor(private readonly layer: Dgram) {
+    super();
+    const fd = layer.ex.udp_socket();
+    if (fd < 0) throw udpError(fd, "socket");
+    this.fd = fd;
+  }
+
+  /** bind(port = 0, cb): the board's own address; 0 picks an ephemeral port. */
+  bind(port = 0, cb?: () => void): this {
+    const rc = this.layer.ex.udp_bind(this.fd, port);
+    if (rc < 0) throw udpError(rc, "bind");
+    if (cb) this.once("listening", cb);
+    queueMicrotask(() => this.emit("listening"));
+    return this;
+  }
+
+  connect(port: number, address: string, cb?: () => void): void {
+    const rc = this.layer.ex.udp_connect(this.fd, ipToU32(address), port);
+    if (rc < 0) throw udpError(rc, "connect");
+    if (cb) queueMicrotask(cb);
+  }
+
+  /** send(msg, port?, address?, cb?): port and address may be left out on a connected socket. */
+  send(msg: Uint8Array | string, port?: number, address?: string, cb?: (err: Error | null, bytes: number) => void): void {
+    const data = typeof msg === "string" ? Buffer.from(msg) : msg;
+    const ex = this.layer.ex;
+    if (data.length > ex.io_buffer_size()) throw udpError(-10, "send");
+    const io = ex.io_buffer();
+    new Uint8Array(ex.memory.buffer, io, data.length).set(data);
+    const rc = ex.udp_sendto(this.fd, io, data.length, address ? ipToU32(address) : 0, port ?? 0);
+    this.layer.board.kick();
+    const err = rc < 0 ? udpError(rc, "send") : null;
+    if (cb) queueMicrotask(() => cb(err, rc < 0 ? 0 : rc));
+    else if (err) queueMicrotask(() => this.emit("error", err));
+  }
+
+  address(): { address: string; family: "IPv4"; port: number } {
+    return { address: u32ToIp(this.layer.board.ip), family: "IPv4", port: this.port };
+  }
+
+  /** The bound port (0 before bind or the first send). */
+  get port(): number {
+    return this.layer.ex.udp_local_port(this.fd);
+  }
+
+  close(cb?: () => void): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.layer.ex.udp_close(this.fd);
+    this.layer.forget(this);
+    if (cb) this.once("close", cb);
+    queueMicrotask(() => this.emit("close"));
+  }
+
+  /** Drains received datagrams into 'message' events; true if any arrived. */
+  drain(): boolean {
+    if (this.closed) return false;
+    const ex = this.layer.ex;
+    const io = ex.io_buffer();
+    const size = ex.io_buffer_size();
+    let any = false;
+    for (let i = 0; i < 64; i++) {
+      const n = ex.udp_recvfrom(this.fd, io, size);
+      if (n === EWOULDBLOCK) break;
+      any = true;
+      // Listeners may await promises: an async simulator driver must let the event loop run.
+      netActivity.pending = true;
+      if (n < 0) {
+        this.emit("error", udpError(n, "recvmsg"));
+        continue;
+      }
+      const msg = Buffer.from(new Uint8Array(ex.memory.buffer, io, n));
+      const rinfo: RemoteInfo = { address: u32ToIp(ex.udp_from_ip(this.fd)), family: "IPv4", port: ex.udp_from_port(this.fd), size: n };
+      this.emit("message", msg, rinfo);
+    }
+    return any;
+  }
+}
+
+export class Dgram {
+  readonly ex: UdpExports;
+  private readonly sockets = new Set<UdpSocket>();
+
+  constructor(readonly board: Board) {
+    this.ex = board.exports as unknown as UdpExports;
+    board.addPump(() => this.pump());
+  }
+
+  createSocket(type: "udp4" = "udp4", onMessage?: (msg: Buffer, rinfo: RemoteInfo) => void): UdpSocket {
+    if (type !== "udp4") throw new Error(`only udp4 is supported, not ${type}`);
+    const s = new UdpSocket(this);
+    if (onMessage) s.on("message", onMessage);
+    this.sockets.add(s);
+    return s;
+  }
+
+  forget(s: UdpSocket): void {
+    this.sockets.delete(s);
+  }
+
+  pump(): boolean {
+    let did = false;
+    for (const s of this.sockets) did = s.drain() || did;
+    return did;
+  }
+}
