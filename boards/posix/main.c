@@ -4,6 +4,13 @@
  *
  *   wasmip-<app> --tap IFNAME --board-ip A.B.C.D/len [--gw A.B.C.D] [--mac 02:..] [--pcap FILE]
  *                [--log-level error|warn|info|debug]
+ *   wasmip-<app> --netns NAME [--tap tap0] [--board-ip 10.213.0.2/24 | --dhcp] [--peer-ip 10.213.0.1/24] ...
+ *
+ * --netns (run from the host namespace, as root): creates the namespace if absent and the tap in it
+ * with the peer address (ip(8) with fixed argument vectors), opens the tap via setns(), and deletes
+ * the tap and the namespace (only if it created it) on exit. --dhcp: boots with no address, runs the
+ * core's DHCP client and prints "leased A/len gw G" before "ready"; the DHCP server (dnsmasq in the
+ * namespace) is the caller's.
  *
  * Run it where the tap lives (`ip netns exec NS wasmip-http --tap tap0 ...`): it attaches to an
  * existing tap (or creates one that disappears when it exits). Prints "ready" on stdout once the
@@ -29,7 +36,10 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sched.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +48,16 @@
 #include "wasmip_board.h"
 
 #define EXIT_TRAP 3
+
+#ifndef WASMIP_APP
+#define WASMIP_APP "board"
+#endif
+
+/* The DHCP client's exports (--dhcp). Weak: the trap images do not export them (NULL there). */
+u32 Z_stackZ_dhcp_start(Z_stack_instance_t *, u32, u32) __attribute__((weak));
+u32 Z_stackZ_dhcp_state(Z_stack_instance_t *) __attribute__((weak));
+u32 Z_stackZ_dhcp_address(Z_stack_instance_t *) __attribute__((weak));
+u32 Z_stackZ_dhcp_router(Z_stack_instance_t *) __attribute__((weak));
 
 static wasmip_board_t board; /* static: the pool lives here, nothing is allocated per frame */
 static Z_stack_instance_t inst;
@@ -49,6 +69,7 @@ static struct Z_phy_instance_t phy = {&board};
 static int tap_fd = -1;
 static int wake_fd = -1;
 static FILE *pcap;
+static volatile int exiting; /* the tap is being deleted: the reader's read error is expected */
 static uint32_t log_level = WASMIP_LOG_INFO;
 static struct timespec t0;
 
@@ -198,6 +219,7 @@ static void *reader(void *arg) {
     ssize_t n = read(tap_fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
+      if (exiting) return NULL;
       fprintf(stderr, "wasmip: read tap: %s\n", strerror(errno));
       wasmip_board_request_stop(&board);
       return NULL;
@@ -222,6 +244,191 @@ static int open_tap(const char *name) {
     return -1;
   }
   return fd;
+}
+
+/* ---------------- --netns: the namespace and the tap, set up by the binary itself ---------------- */
+
+static const char *ns_name;     /* --netns NAME, or NULL (--tap alone: the tap is the caller's) */
+static int ns_created;          /* we ran `ip netns add`: delete the namespace on exit */
+static int ns_tap_created;      /* we ran `ip tuntap add`: delete the tap on exit */
+static const char *ns_tap;
+
+/* Interface and namespace names: [a-zA-Z0-9_-], 1..15 characters (they go into argv of ip(8)
+ * and into a path, never through a shell). */
+static int valid_name(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n >= IFNAMSIZ) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return 0;
+  }
+  return 1;
+}
+
+/* Run ip(8) with a fixed argument vector (argv[0] is "ip"); its output goes to stderr (or nowhere
+ * when quiet). Returns its exit status (-1 when it could not run). */
+static int run_ip(int quiet, char *const argv[]) {
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    fprintf(stderr, "wasmip: fork: %s\n", strerror(errno));
+    return -1;
+  }
+  if (pid == 0) {
+    int null = quiet ? open("/dev/null", O_WRONLY) : -1;
+    dup2(quiet && null >= 0 ? null : 2, 1);
+    if (quiet && null >= 0) dup2(null, 2);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execvp("ip", argv);
+    execv("/usr/sbin/ip", argv);
+    execv("/sbin/ip", argv);
+    _exit(127);
+  }
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int run_ip_checked(char *const argv[]) {
+  int r = run_ip(0, argv);
+  if (r != 0) {
+    fprintf(stderr, "wasmip: ip");
+    for (int i = 1; argv[i]; i++) fprintf(stderr, " %s", argv[i]);
+    fprintf(stderr, " failed (%d)\n", r);
+  }
+  return r;
+}
+
+static char ns_path[64];
+
+/* Delete the tap and the namespace we created (atexit; idempotent). */
+static void ns_cleanup(void) {
+  if (!ns_name) return;
+  exiting = 1;
+  if (ns_tap_created) {
+    ns_tap_created = 0;
+    char *del_tap[] = {"ip", "-n", (char *)ns_name, "link", "del", "dev", (char *)ns_tap, NULL};
+    run_ip(1, del_tap);
+  }
+  if (ns_created) {
+    ns_created = 0;
+    char *del_ns[] = {"ip", "netns", "del", (char *)ns_name, NULL};
+    if (run_ip_checked(del_ns) == 0) fprintf(stderr, "wasmip: deleted namespace %s\n", ns_name);
+  }
+}
+
+/* Create the namespace (if absent) and the tap in it with the peer address, up. Returns 0. */
+static int ns_setup(const char *name, const char *tap, const char *peer_cidr) {
+  ns_name = name;
+  ns_tap = tap;
+  snprintf(ns_path, sizeof ns_path, "/var/run/netns/%s", name);
+  struct stat sb;
+  if (stat(ns_path, &sb) != 0) {
+    char *add[] = {"ip", "netns", "add", (char *)name, NULL};
+    if (run_ip_checked(add)) return -1;
+    ns_created = 1;
+    char *lo[] = {"ip", "-n", (char *)name, "link", "set", "lo", "up", NULL};
+    if (run_ip_checked(lo)) return -1;
+  }
+  char *show[] = {"ip", "-n", (char *)name, "link", "show", "dev", (char *)tap, NULL};
+  if (run_ip(1, show) == 0) {
+    fprintf(stderr, "wasmip: %s already exists in namespace %s: refusing to use it\n", tap, name);
+    return -1;
+  }
+  char *add_tap[] = {"ip", "-n", (char *)name, "tuntap", "add", "dev", (char *)tap, "mode", "tap", NULL};
+  if (run_ip_checked(add_tap)) return -1;
+  ns_tap_created = 1;
+  char *addr[] = {"ip", "-n", (char *)name, "addr", "add", (char *)peer_cidr, "dev", (char *)tap, NULL};
+  if (run_ip_checked(addr)) return -1;
+  char *up[] = {"ip", "-n", (char *)name, "link", "set", (char *)tap, "up", NULL};
+  if (run_ip_checked(up)) return -1;
+  return 0;
+}
+
+/* Open the tap from inside the namespace (setns), then return to the namespace we came from: the
+ * file descriptor stays bound to the tap, and ip(8) at exit runs from where we were started. */
+static int ns_open_tap(const char *tap) {
+  int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  int nsfd = open(ns_path, O_RDONLY | O_CLOEXEC);
+  if (self < 0 || nsfd < 0) {
+    fprintf(stderr, "wasmip: open %s: %s\n", self < 0 ? "/proc/self/ns/net" : ns_path, strerror(errno));
+    if (self >= 0) close(self);
+    if (nsfd >= 0) close(nsfd);
+    return -1;
+  }
+  if (setns(nsfd, CLONE_NEWNET) < 0) {
+    fprintf(stderr, "wasmip: setns %s: %s\n", ns_path, strerror(errno));
+    close(self);
+    close(nsfd);
+    return -1;
+  }
+  close(nsfd);
+  int fd = open_tap(tap);
+  if (setns(self, CLONE_NEWNET) < 0) fprintf(stderr, "wasmip: setns back: %s\n", strerror(errno));
+  close(self);
+  return fd;
+}
+
+/* ---------------- --dhcp ---------------- */
+
+static int dhcp_trapped; /* the trap was in a dhcp_* call (already reported) */
+enum { DHCP_START, DHCP_STATE, DHCP_ADDRESS, DHCP_ROUTER };
+static const char *const dhcp_fn_name[] = {"dhcp_start", "dhcp_state", "dhcp_address", "dhcp_router"};
+
+/* Call a DHCP export; non-zero (after reporting it) when the module trapped. */
+static int dhcp_call(int which, uint32_t *a) {
+  wasm_rt_trap_t t = wasm_rt_impl_try();
+  if (t != WASM_RT_TRAP_NONE) {
+    board.trapped = 1;
+    dhcp_trapped = 1;
+    fprintf(stderr, "wasmip: trap in %s(): %s\n", dhcp_fn_name[which], trap_kind(t));
+    return 1;
+  }
+  switch (which) {
+    case DHCP_START: a[0] = Z_stackZ_dhcp_start(&inst, a[0], a[1]); break;
+    case DHCP_STATE: a[0] = Z_stackZ_dhcp_state(&inst); break;
+    case DHCP_ADDRESS: a[0] = Z_stackZ_dhcp_address(&inst); break;
+    default: a[0] = Z_stackZ_dhcp_router(&inst); break;
+  }
+  return 0;
+}
+
+static void ip_str(uint32_t ip, char *buf, size_t n) {
+  snprintf(buf, n, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+/* Step the stack until the DHCP client is BOUND (or a stop request); prints "leased A/len gw G".
+ * Returns 0 bound, 1 stopped first, WASMIP_BOARD_TRAPPED. */
+static int dhcp_wait_lease(uint32_t prefix) {
+  while (!board.stop) {
+    int32_t delay = wasmip_board_step(&board);
+    if (delay < 0) return WASMIP_BOARD_TRAPPED;
+    uint32_t a[2];
+    if (dhcp_call(DHCP_STATE, a)) return WASMIP_BOARD_TRAPPED;
+    if (a[0] == WASMIP_DHCP_BOUND) {
+      uint32_t ip, gw;
+      if (dhcp_call(DHCP_ADDRESS, a)) return WASMIP_BOARD_TRAPPED;
+      ip = a[0];
+      if (dhcp_call(DHCP_ROUTER, a)) return WASMIP_BOARD_TRAPPED;
+      gw = a[0];
+      char ips[16], gws[16];
+      ip_str(ip, ips, sizeof ips);
+      ip_str(gw, gws, sizeof gws);
+      printf("leased %s/%u gw %s\n", ips, prefix, gws);
+      fflush(stdout);
+      return 0;
+    }
+    if (board.stop) break;
+    if (board.rxq_head != board.rxq_tail) continue;
+    if (delay == 0) continue;
+    board.stats.waits++;
+    port_wait(NULL, (uint32_t)delay);
+  }
+  return 1;
 }
 
 static void on_signal(int sig) {
@@ -257,13 +464,20 @@ static int report_trap(void) {
 
 static void usage(const char *argv0) {
   fprintf(stderr,
-          "usage: %s --tap IFNAME --board-ip A.B.C.D/len [--gw A.B.C.D] [--mac XX:XX:XX:XX:XX:XX]\n"
-          "          [--pcap FILE] [--log-level error|warn|info|debug]\n",
-          argv0);
+          "usage: %s --tap IFNAME (--board-ip A.B.C.D/len | --dhcp) [--gw A.B.C.D] [--mac XX:XX:XX:XX:XX:XX]\n"
+          "          [--pcap FILE] [--log-level error|warn|info|debug]\n"
+          "       %s --netns NAME [--tap IFNAME] [--board-ip A.B.C.D/len | --dhcp] [--peer-ip A.B.C.D/len] ...\n"
+          "  --netns NAME: create the namespace if absent and the tap (default tap0) in it with the peer\n"
+          "  address (default 10.213.0.1/24; board default 10.213.0.2/24); both are removed on exit.\n"
+          "  --dhcp: no address at boot, the DHCP client gets one (no server is started: run dnsmasq\n"
+          "  in the namespace, as `wasmip tap --dhcp` does); prints \"leased A/len gw G\" then \"ready\".\n",
+          argv0, argv0);
 }
 
 int main(int argc, char **argv) {
   const char *tap = NULL, *cidr = NULL, *gw_s = NULL, *mac_s = "02:77:69:70:00:02", *pcap_path = NULL;
+  const char *netns = NULL, *peer_cidr = NULL;
+  int dhcp = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -271,12 +485,18 @@ int main(int argc, char **argv) {
       usage(argv[0]);
       return 0;
     }
+    if (!strcmp(a, "--dhcp")) {
+      dhcp = 1;
+      continue;
+    }
     if (!v) {
       fprintf(stderr, "wasmip: %s needs a value\n", a);
       usage(argv[0]);
       return 2;
     }
     if (!strcmp(a, "--tap")) tap = v;
+    else if (!strcmp(a, "--netns")) netns = v;
+    else if (!strcmp(a, "--peer-ip")) peer_cidr = v;
     else if (!strcmp(a, "--board-ip")) cidr = v;
     else if (!strcmp(a, "--gw")) gw_s = v;
     else if (!strcmp(a, "--mac")) mac_s = v;
@@ -296,14 +516,47 @@ int main(int argc, char **argv) {
     }
     i++;
   }
-  uint32_t ip = 0, mask = 0, gw = 0;
+  uint32_t ip = 0, mask = 0, gw = 0, peer_ip = 0, peer_mask = 0;
   uint8_t mac[6];
-  if (!tap || strlen(tap) >= IFNAMSIZ) {
-    fprintf(stderr, "wasmip: --tap IFNAME is required\n");
+  if (netns) {
+    /* The defaults of `wasmip tap` (host/tap.ts DEFAULTS). */
+    if (!tap) tap = "tap0";
+    if (!peer_cidr) peer_cidr = "10.213.0.1/24";
+    if (!cidr && !dhcp) cidr = "10.213.0.2/24";
+    if (!valid_name(netns)) {
+      fprintf(stderr, "wasmip: bad --netns %s (want [a-zA-Z0-9_-], at most 15 characters)\n", netns);
+      return 2;
+    }
+    if (!valid_name(tap)) {
+      fprintf(stderr, "wasmip: bad --tap %s (want [a-zA-Z0-9_-], at most 15 characters)\n", tap);
+      return 2;
+    }
+    if (wasmip_parse_cidr(peer_cidr, &peer_ip, &peer_mask)) {
+      fprintf(stderr, "wasmip: bad --peer-ip %s (want A.B.C.D/len)\n", peer_cidr);
+      return 2;
+    }
+  } else if (peer_cidr) {
+    fprintf(stderr, "wasmip: --peer-ip needs --netns (with --tap alone the caller sets up the tap)\n");
     return 2;
   }
-  if (!cidr || wasmip_parse_cidr(cidr, &ip, &mask)) {
+  if (!tap || strlen(tap) >= IFNAMSIZ) {
+    fprintf(stderr, "wasmip: --tap IFNAME (or --netns NAME) is required\n");
+    return 2;
+  }
+  if (dhcp && cidr) {
+    fprintf(stderr, "wasmip: --dhcp and --board-ip exclude each other\n");
+    return 2;
+  }
+  if (dhcp && !Z_stackZ_dhcp_start) {
+    fprintf(stderr, "wasmip: this image has no DHCP client (no dhcp_start export)\n");
+    return 2;
+  }
+  if (!dhcp && (!cidr || wasmip_parse_cidr(cidr, &ip, &mask))) {
     fprintf(stderr, "wasmip: --board-ip A.B.C.D/len is required (got %s)\n", cidr ? cidr : "nothing");
+    return 2;
+  }
+  if (netns && !dhcp && (ip == peer_ip || mask != peer_mask || ((ip ^ peer_ip) & mask) != 0)) {
+    fprintf(stderr, "wasmip: board %s and peer %s are not distinct addresses on the same subnet\n", cidr, peer_cidr);
     return 2;
   }
   if (gw_s && wasmip_parse_ip(gw_s, &gw)) {
@@ -314,9 +567,27 @@ int main(int argc, char **argv) {
     fprintf(stderr, "wasmip: bad --mac %s\n", mac_s);
     return 2;
   }
+  uint32_t prefix = 0;
+  for (uint32_t m = netns ? peer_mask : mask; m & 0x80000000u; m <<= 1) prefix++;
+
+  /* Signals first: a SIGINT/SIGTERM during the setup still ends in the cleanup below. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
 
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  tap_fd = open_tap(tap);
+  if (netns) {
+    atexit(ns_cleanup); /* every return from main after this deletes what ns_setup created */
+    if (ns_setup(netns, tap, peer_cidr)) return 1;
+    tap_fd = ns_open_tap(tap);
+    fprintf(stderr, "wasmip: %s %s, %s %s\n", ns_created ? "created namespace" : "using existing namespace", netns, tap, peer_cidr);
+  } else {
+    tap_fd = open_tap(tap);
+  }
   if (tap_fd < 0) return 1;
   wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd < 0) {
@@ -332,14 +603,6 @@ int main(int argc, char **argv) {
     const uint32_t hdr[6] = {0xa1b2c3d4u, 0x00040002u, 0, 0, 65535u, 1u}; /* v2.4, Ethernet */
     fwrite(hdr, sizeof hdr, 1, pcap);
   }
-
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
 
   /* The module: wasm2c's runtime (installs its SIGSEGV handler for memory bounds), then the
    * instance, with static data and the 2-page linear memory; nothing is allocated after this. */
@@ -358,7 +621,7 @@ int main(int argc, char **argv) {
   if (wasmip_board_call(&board, WASMIP_FN_MEMORY_USED, a)) return report_trap();
   uint32_t memsize = 0;
   w2c_memory(&inst, &memsize);
-  fprintf(stderr, "wasmip: posix board on %s, %s, core uses %u of %u bytes of linear memory, %u rx slots\n", tap, cidr, a[0], memsize,
+  fprintf(stderr, "wasmip: posix board on %s, %s, core uses %u of %u bytes of linear memory, %u rx slots\n", tap, dhcp ? "dhcp" : cidr, a[0], memsize,
           (unsigned)WASMIP_RXQ_SLOTS);
 
   /* The driver thread must not take SIGINT/SIGTERM: block them while creating it. */
@@ -374,8 +637,34 @@ int main(int argc, char **argv) {
     fprintf(stderr, "wasmip: pthread_create: %s\n", strerror(e));
     return 1;
   }
-  printf("ready\n");
-  fflush(stdout);
+  if (dhcp) {
+    /* The host name (option 12) goes through the receive buffer: free between input() calls. */
+    static const char host[] = "wasmip-" WASMIP_APP;
+    uint32_t hl = (uint32_t)strlen(host);
+    uint8_t *m = wasmip_board_mem(&board, board.rx_ptr, hl);
+    if (!m || board.rx_size < hl) hl = 0;
+    else memcpy(m, host, hl);
+    uint32_t d[2] = {board.rx_ptr, hl};
+    if (dhcp_call(DHCP_START, d)) {
+      print_stats();
+      return EXIT_TRAP;
+    }
+    if ((int32_t)d[0] != 0) {
+      fprintf(stderr, "wasmip: dhcp_start refused (%d)\n", (int32_t)d[0]);
+      return 1;
+    }
+    int l = dhcp_wait_lease(prefix);
+    if (l == WASMIP_BOARD_TRAPPED) {
+      if (pcap) fclose(pcap);
+      if (!dhcp_trapped) return report_trap();
+      print_stats();
+      return EXIT_TRAP;
+    }
+  }
+  if (!board.stop) {
+    printf("ready\n");
+    fflush(stdout);
+  }
 
   int r = wasmip_board_run(&board);
   if (r == WASMIP_BOARD_TRAPPED) {
