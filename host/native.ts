@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { ROOT, ipToU32, prefixToMask, LOG_LEVELS, type LogLevel } from "./board.ts";
-import { Netns, killChild, type RunOptions, type RunResult } from "./netns.ts";
+import { Netns, killChild, pingUntilAnswered, type RunOptions, type RunResult } from "./netns.ts";
 import { DEFAULTS, parseCidr } from "./tap.ts";
 
 export const NATIVE_DIR = path.join(ROOT, "boards", "posix", "build");
@@ -134,12 +134,7 @@ export class NativeSession {
   }
 
   async waitReachable(attempts = 10): Promise<boolean> {
-    for (let i = 0; i < attempts; i++) {
-      if (this.error) throw this.error;
-      const r = await this.exec("ping", ["-n", "-c", "1", "-W", "1", this.boardIp], { check: false, timeoutMs: 5000 });
-      if (r.code === 0) return true;
-    }
-    return false;
+    return pingUntilAnswered((c, a, o) => this.exec(c, a, o), this.boardIp, attempts, () => this.error);
   }
 
   /** SIGTERM the board (SIGKILL after a grace period, by pid), delete the tap and the namespace. */

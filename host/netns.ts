@@ -234,3 +234,20 @@ process.once("exit", () => {
   for (const ns of [...liveNamespaces]) ns.destroySync();
   for (const pid of livePids) tryKill(pid, "SIGKILL");
 });
+
+/** Pings ip from the namespace, one echo at a time and `attempts` at most; true once one is
+ *  answered. `failed` reports a board error that makes waiting pointless. */
+export async function pingUntilAnswered(
+  exec: (cmd: string, args: string[], opts: RunOptions) => Promise<RunResult>,
+  ip: string,
+  attempts: number,
+  failed: () => Error | undefined,
+): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    const err = failed();
+    if (err) throw err;
+    const r = await exec("ping", ["-n", "-c", "1", "-W", "1", ip], { check: false, timeoutMs: 5000 });
+    if (r.code === 0) return true;
+  }
+  return false;
+}

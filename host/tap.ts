@@ -17,7 +17,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { Board, ROOT, DEFAULT_WASM, ipToU32, prefixToMask, u32ToIp, LOG_LEVELS, type LogLevel, type TcpTableRow } from "./board.ts";
 import { PcapWriter } from "./pcap.ts";
-import { Netns, closeAndWait, netnsExists, type RunOptions, type RunResult } from "./netns.ts";
+import { Netns, closeAndWait, netnsExists, pingUntilAnswered, type RunOptions, type RunResult } from "./netns.ts";
 import { Prng } from "./prng.ts";
 import { formatCounters, formatTcpTable } from "./netstat.ts";
 
@@ -331,12 +331,7 @@ export class TapSession {
 
   /** Ping the board from the kernel (one echo at a time, `attempts` at most). True once one is answered. */
   async waitReachable(attempts = 10): Promise<boolean> {
-    for (let i = 0; i < attempts; i++) {
-      if (this.error) throw this.error;
-      const r = await this.exec("ping", ["-n", "-c", "1", "-W", "1", this.boardIp], { check: false, timeoutMs: 5000 });
-      if (r.code === 0) return true;
-    }
-    return false;
+    return pingUntilAnswered((c, a, o) => this.exec(c, a, o), this.boardIp, attempts, () => this.error);
   }
 
   /** Stop the board, close the bridge, write the pcap, delete the tap and (if ours) the namespace. */

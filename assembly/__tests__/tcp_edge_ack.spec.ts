@@ -4,11 +4,11 @@
 // refusing those as out-of-window (RFC 9293 §3.10.7.4 read literally) throws away the
 // acknowledgements of our own data, so our sender falls back to RTO timeouts. Linux accepts them
 // (tcp_sequence: seq not after rcv_nxt + window).
-import { ACK, PSH, SYN } from "../wire/tcp";
-import { tcpAccept, tcpBind, tcpListen, tcpSend, tcpSocket, tcpTableRow } from "../api/tcp";
+import { ACK, PSH } from "../wire/tcp";
+import { tcpSend, tcpTableRow } from "../api/tcp";
 import { TCP_RCV_BUF } from "../config";
 import { ctr } from "./support";
-import { C, last, seg, tcpUp, clearSent } from "./tcp_support";
+import { C, acceptOne, acceptedIss, seg } from "./tcp_support";
 
 const src = heap.alloc(2048);
 const row = heap.alloc(28);
@@ -16,15 +16,8 @@ const row = heap.alloc(28);
 describe("a pure ACK at the right edge of our receive window", () => {
   it("acknowledges our data and is not counted out of window", () => {
     const PISN: u32 = 1000000;
-    tcpUp();
-    const l = tcpSocket();
-    tcpBind(l, 8080);
-    tcpListen(l, 5);
-    expect(seg(SYN, PISN, 0, 0, 65535, 1460)).toBe(C.TCP_DELIVERED);
-    const iss = last().seq;
-    expect(seg(ACK, PISN + 1, iss + 1)).toBe(C.TCP_DELIVERED);
-    const fd = tcpAccept(l);
-    clearSent();
+    const fd = acceptOne(PISN);
+    const iss = acceptedIss;
     expect(tcpSend(fd, src, 100)).toBe(100);
     expect(tcpTableRow(<u32>fd, row)).toBe(1);
     expect(load<u32>(row, 20)).toBe(100, "Send-Q before the ACK");

@@ -3,9 +3,9 @@
 // under the out-of-order bytes already stored beyond len (Ring.writeAt), so the stream delivered
 // stale bytes once the gap was filled (seen as corrupted data in a lossy 16 MiB transfer).
 import { Ring } from "../support/ring";
-import { ACK, PSH, SYN } from "../wire/tcp";
-import { tcpAccept, tcpBind, tcpListen, tcpRecv, tcpSocket } from "../api/tcp";
-import { C, last, seg, tcpUp, clearSent } from "./tcp_support";
+import { ACK, PSH } from "../wire/tcp";
+import { tcpRecv } from "../api/tcp";
+import { C, acceptOne, acceptedIss, seg } from "./tcp_support";
 
 const ring = changetype<Ring>(heap.alloc(offsetof<Ring>()));
 const mem = heap.alloc(128);
@@ -27,15 +27,8 @@ describe("out-of-order data across a read that empties the ring", () => {
 
   it("TCP: a segment held out of order is delivered intact after the app drained the ring", () => {
     const PISN: u32 = 1000000;
-    tcpUp();
-    const l = tcpSocket();
-    tcpBind(l, 8080);
-    tcpListen(l, 5);
-    expect(seg(SYN, PISN, 0, 0, 65535, 1460)).toBe(C.TCP_DELIVERED);
-    const iss = last().seq;
-    expect(seg(ACK, PISN + 1, iss + 1)).toBe(C.TCP_DELIVERED);
-    const fd = tcpAccept(l);
-    clearSent();
+    const fd = acceptOne(PISN);
+    const iss = acceptedIss;
     // Payload byte i of a segment is (seq + i) & 255 (tcp_support.seg).
     expect(seg(ACK | PSH, PISN + 1, iss + 1, 100)).toBe(C.TCP_DELIVERED); // stream 0..99
     expect(tcpRecv(fd, dst, 50)).toBe(50); // partial read: the ring's head moves to 50

@@ -7,6 +7,8 @@ import { TcpRepr } from "../wire/tcp";
 import { WireError } from "../wire/error";
 import { get16, get32 } from "../support/bytes";
 import { poll } from "../index";
+import { ACK, SYN } from "../wire/tcp";
+import { tcpAccept, tcpBind, tcpListen, tcpSocket } from "../api/tcp";
 import { OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, feed, ipHeader, sent, sentCount, sentLen } from "./support";
 
 export const PEER_PORT: u32 = 40000;
@@ -69,3 +71,19 @@ export function advance(ms: u32): void {
 }
 
 export { sentCount, clearSent, sentLen, C };
+
+/** A listener on OUR_PORT and one accepted connection from the peer (ISN peerIsn, MSS 1460);
+ *  returns the fd. Our ISS is then in acceptedIss. Capture cleared. */
+export let acceptedIss: u32 = 0;
+export function acceptOne(peerIsn: u32): i32 {
+  tcpUp();
+  const l = tcpSocket();
+  tcpBind(l, OUR_PORT);
+  tcpListen(l, 5);
+  expect(seg(SYN, peerIsn, 0, 0, 65535, 1460)).toBe(C.TCP_DELIVERED);
+  acceptedIss = last().seq;
+  expect(seg(ACK, peerIsn + 1, acceptedIss + 1)).toBe(C.TCP_DELIVERED);
+  const fd = tcpAccept(l);
+  clearSent();
+  return fd;
+}

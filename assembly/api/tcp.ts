@@ -9,15 +9,14 @@ import { C, count } from "../support/counters";
 import { EADDRINUSE, EHOSTUNREACH, EINVAL, ENOBUFS, ENOTCONN, EWOULDBLOCK, OK } from "../support/errors";
 import { ipAddr } from "../iface/netif";
 import { ACK, RST } from "../wire/tcp";
-import { closed, initConnection, moveToTimeWait, backlogCount } from "../sockets/tcp/input";
+import { closed, initConnection, initialWindow, moveToTimeWait } from "../sockets/tcp/input";
 import { isn, portOffset } from "../sockets/tcp/isn";
 import { sendControl, sendSyn, tcpOutput, windowUpdateDue } from "../sockets/tcp/output";
 import {
-  CLOSED, CLOSE_WAIT, ESTABLISHED, FIN_WAIT_2, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
+  CLOSED, CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_RD_SHUT, F_SYN_ACKED, F_USED,
   pcb, pcbAlloc, pcbFree, rcvRing, sndRing, tw,
 } from "../sockets/tcp/pcb";
-import { initialWindow } from "../sockets/tcp/input";
 
 export const EV_READABLE: u32 = 1;
 export const EV_WRITABLE: u32 = 2;
@@ -192,7 +191,7 @@ export function tcpRecv(fd: i32, ptr: usize, len: u32): i32 {
   const n = rcvRing(fd).read(ptr, len);
   if (n > 0) {
     // Tell the peer when reading has opened the window by a worthwhile amount.
-    if (c.state == ESTABLISHED || c.state == FIN_WAIT_2 || c.state == 5 /* FIN_WAIT_1 */) {
+    if (c.state == ESTABLISHED || c.state == FIN_WAIT_2 || c.state == FIN_WAIT_1) {
       if (windowUpdateDue(fd)) {
         c.flags |= F_ACK_NOW;
         tcpOutput(fd);
@@ -375,7 +374,6 @@ export function tcpTableRow(row: u32, out: usize): i32 {
   return 1;
 }
 
-export { IO_BUFFER_SIZE, backlogCount, ACK, F_ACK_NOW, F_SYN_ACKED, CLOSE_WAIT };
 
 /** The interface lost address ip (a DHCP lease ended): every connection that used it fails with
  *  EHOSTUNREACH, without a RST (it could not be sent from that address any more). */

@@ -5,7 +5,7 @@ import { EHOSTUNREACH, EMSGSIZE, OK } from "../support/errors";
 import { phy_random } from "../support/phy";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV4 } from "../wire/ethernet";
-import { BROADCAST, HEADER_LEN, Ipv4Repr, PROTO_ICMP, PROTO_TCP, PROTO_UDP, isMulticastOrReserved } from "../wire/ipv4";
+import { HEADER_LEN, Ipv4Repr, PROTO_ICMP, PROTO_TCP, PROTO_UDP, isMulticastOrReserved } from "../wire/ipv4";
 import { arpOutput } from "./arp";
 import { ethernetSend } from "./ethernet";
 import { icmpInput } from "./icmp";
@@ -107,4 +107,3 @@ export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32): i32 {
   return r;
 }
 
-export { BROADCAST };

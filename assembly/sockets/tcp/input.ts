@@ -539,4 +539,3 @@ function processData(i: i32, data: usize): void {
   c.flags |= F_ACK_NOW;
 }
 
-export { CLOSED };

@@ -8,7 +8,7 @@ import { PAYLOAD_OFFSET, ipv4Output } from "../../iface/ipv4";
 import { PROTO_TCP } from "../../wire/ipv4";
 import { ACK, FIN, PSH, RST, SYN, TcpRepr } from "../../wire/tcp";
 import {
-  CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, LAST_ACK, SYN_RECEIVED, SYN_SENT,
+  CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_DELACK, F_FIN_QUEUED, F_FIN_SENT, F_NODELAY, F_PERSIST, F_RTT, F_RTX, F_SYN_ACKED, F_WSCALE,
   pcb, rcvRing, sndRing,
 } from "./pcb";
@@ -141,7 +141,7 @@ export function tcpOutput(i: i32): void {
   const c = pcb(i);
   const st = c.state;
   if (st == SYN_SENT || st == SYN_RECEIVED) return;
-  const canSend = (c.flags & F_SYN_ACKED) != 0 && st >= ESTABLISHED && st != 6 /* FIN_WAIT_2 */ && st != 10 /* TIME_WAIT */;
+  const canSend = (c.flags & F_SYN_ACKED) != 0 && st >= ESTABLISHED && st != FIN_WAIT_2 && st != TIME_WAIT;
   let sent = false;
   if (canSend) {
     const ring = sndRing(i);
@@ -209,4 +209,3 @@ export function retransmitFirst(i: i32): void {
   sendSegment(i, c.sndUna, flags, c.sndUna - c.sndBase, len);
 }
 
-export { FIN_WAIT_1, LAST_ACK, CLOSE_WAIT };
