@@ -14,7 +14,7 @@ import { ipAddr, rxBuf, setAddress, setMac } from "./iface/netif";
 import { pingInit, pingRtt, pingSend } from "./api/ping";
 import {
   ioBuffer, tcpAbort, tcpAccept, tcpBind, tcpChanged, tcpClose, tcpConnect, tcpEvents, tcpListen, tcpLocalPort,
-  tcpRecv, tcpRemoteIp, tcpRemotePort, tcpSend, tcpSetopt, tcpShutdown, tcpSocket, tcpState, tcpTableRow, tcpTableSize,
+  tcpInfo, tcpRecv, tcpRemoteIp, tcpRemotePort, tcpSend, tcpSetopt, tcpShutdown, tcpSocket, tcpState, tcpTableRow, tcpTableSize,
 } from "./api/tcp";
 import { tcpInit, tcpPoll } from "./sockets/tcp/index";
 import { udpInit } from "./sockets/udp";
@@ -216,6 +216,9 @@ export function tcp_table_size(): u32 {
 }
 export function tcp_table_row(i: u32, out: usize): i32 {
   return tcpTableRow(i, out);
+}
+export function tcp_info(fd: i32, out: usize): i32 {
+  return tcpInfo(fd, out);
 }
 // ---- UDP sockets (wasmip.h) -------------------------------------------------------------------
 

@@ -90,6 +90,7 @@ export interface TcpExports {
   tcp_remote_port(fd: number): number;
   tcp_table_size(): number;
   tcp_table_row(i: number, ptr: number): number;
+  tcp_info(fd: number, ptr: number): number;
   io_buffer(): number;
   io_buffer_size(): number;
 }
@@ -108,6 +109,14 @@ export const TCP_STATES = [
   "TIME_WAIT",
 ] as const;
 export type TcpStateName = (typeof TCP_STATES)[number];
+
+/** tcp_info of one connection block (wasmip.h WASMIP_TCP_INFO_*); sequence numbers are absolute. */
+export interface TcpInfo {
+  state: TcpStateName;
+  mss: number; cwnd: number; ssthresh: number; srtt: number; rttvar: number; rto: number;
+  iss: number; sndUna: number; sndNxt: number; sndWnd: number; irs: number; rcvNxt: number;
+  recovery: boolean;
+}
 
 /** One row of the connection table (tcp_table_row). A listener has localIp 0 and remote 0:0. */
 export interface TcpTableRow {
@@ -363,6 +372,21 @@ export class Board {
       });
     }
     return rows;
+  }
+
+  /** tcp_info(fd): congestion and sequence state of a connection block, or null if it is free. */
+  tcpInfo(fd: number): TcpInfo | null {
+    const ex = this.ex;
+    const ptr = ex.io_buffer();
+    if (!ex.tcp_info(fd, ptr)) return null;
+    const v = new DataView(ex.memory.buffer, ptr, 56);
+    const u = (k: number) => v.getUint32(k * 4, true);
+    return {
+      state: TCP_STATES[u(0)] ?? (`STATE_${u(0)}` as TcpStateName),
+      mss: u(1), cwnd: u(2), ssthresh: u(3), srtt: u(4), rttvar: u(5), rto: u(6),
+      iss: u(7), sndUna: u(8), sndNxt: u(9), sndWnd: u(10), irs: u(11), rcvNxt: u(12),
+      recovery: u(13) !== 0,
+    };
   }
 
   setIpv4(ip: string, prefix: number, gateway?: string): void {

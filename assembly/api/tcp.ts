@@ -14,7 +14,7 @@ import { isn, portOffset } from "../sockets/tcp/isn";
 import { sendControl, sendSyn, tcpOutput, windowUpdateDue } from "../sockets/tcp/output";
 import {
   CLOSED, CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
-  F_ACK_NOW, F_APP, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_RD_SHUT, F_SYN_ACKED, F_USED,
+  F_ACK_NOW, F_APP, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_RD_SHUT, F_RECOVERY, F_SYN_ACKED, F_USED,
   pcb, pcbAlloc, pcbFree, rcvRing, sndRing, tw,
 } from "../sockets/tcp/pcb";
 
@@ -374,6 +374,30 @@ export function tcpTableRow(row: u32, out: usize): i32 {
   return 1;
 }
 
+
+/** Transmission state of fd for traces and benchmarks (like Linux TCP_INFO): 14 u32 at out, in
+ *  the order of WASMIP_TCP_INFO_* in wasmip.h. Returns 1, or 0 for a free block. Works on any
+ *  block, held or not (fd = table row). */
+export function tcpInfo(fd: i32, out: usize): i32 {
+  if (fd < 0 || fd >= TCP_MAX_SOCKETS) return 0;
+  const c = pcb(fd);
+  if ((c.flags & F_USED) == 0) return 0;
+  store<u32>(out, c.state);
+  store<u32>(out, c.mss, 4);
+  store<u32>(out, c.cwnd, 8);
+  store<u32>(out, c.ssthresh, 12);
+  store<u32>(out, c.srtt, 16);
+  store<u32>(out, c.rttvar, 20);
+  store<u32>(out, c.rto, 24);
+  store<u32>(out, c.iss, 28);
+  store<u32>(out, c.sndUna, 32);
+  store<u32>(out, c.sndNxt, 36);
+  store<u32>(out, c.sndWnd, 40);
+  store<u32>(out, c.irs, 44);
+  store<u32>(out, c.rcvNxt, 48);
+  store<u32>(out, (c.flags & F_RECOVERY) != 0 ? 1 : 0, 52);
+  return 1;
+}
 
 /** The interface lost address ip (a DHCP lease ended): every connection that used it fails with
  *  EHOSTUNREACH, without a RST (it could not be sent from that address any more). */

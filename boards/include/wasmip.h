@@ -149,7 +149,7 @@ typedef uint32_t (*wasmip_tcp_changed_fn)(void);
 /* tcp_setopt(fd, opt, value) -> 0 | EINVAL. opt: WASMIP_TCP_OPT_*. */
 typedef int32_t (*wasmip_tcp_setopt_fn)(int32_t fd, uint32_t opt, uint32_t value);
 /* tcp_state(fd), tcp_local_port(fd), tcp_remote_ip(fd), tcp_remote_port(fd). */
-typedef uint32_t (*wasmip_tcp_info_fn)(int32_t fd);
+typedef uint32_t (*wasmip_tcp_field_fn)(int32_t fd);
 
 #define WASMIP_EV_READABLE  1u  /* data to read, end of stream, or (listener) a connection to accept */
 #define WASMIP_EV_WRITABLE  2u  /* room in the send buffer */
@@ -169,6 +169,25 @@ typedef uint32_t (*wasmip_tcp_info_fn)(int32_t fd);
  * receive queue bytes; returns 1 if the row is in use, 0 if empty. A listener shows local ip 0. */
 typedef uint32_t (*wasmip_tcp_table_size_fn)(void);
 typedef int32_t (*wasmip_tcp_table_row_fn)(uint32_t i, uint32_t ptr);
+/* tcp_info(fd, ptr) -> 1 (14 u32 written at ptr, indexed by WASMIP_TCP_INFO_*) | 0 (no such block).
+ * Any block, held by the application or not (fd = connection-table row below TCP_MAX_SOCKETS).
+ * For traces and benchmarks: congestion window, RTT estimate and sequence numbers. */
+typedef int32_t (*wasmip_tcp_info_fn)(int32_t fd, uint32_t ptr);
+#define WASMIP_TCP_INFO_STATE    0  /* WASMIP_TCP_* */
+#define WASMIP_TCP_INFO_MSS      1  /* send MSS, bytes */
+#define WASMIP_TCP_INFO_CWND     2  /* congestion window, bytes */
+#define WASMIP_TCP_INFO_SSTHRESH 3  /* slow-start threshold, bytes */
+#define WASMIP_TCP_INFO_SRTT     4  /* smoothed RTT, ms (0 before the first sample) */
+#define WASMIP_TCP_INFO_RTTVAR   5  /* RTT variation, ms */
+#define WASMIP_TCP_INFO_RTO      6  /* retransmission timeout, ms */
+#define WASMIP_TCP_INFO_ISS      7  /* our initial sequence number */
+#define WASMIP_TCP_INFO_SND_UNA  8
+#define WASMIP_TCP_INFO_SND_NXT  9
+#define WASMIP_TCP_INFO_SND_WND  10 /* the peer's window, bytes (scaled) */
+#define WASMIP_TCP_INFO_IRS      11 /* the peer's initial sequence number */
+#define WASMIP_TCP_INFO_RCV_NXT  12
+#define WASMIP_TCP_INFO_RECOVERY 13 /* 1 while in NewReno fast recovery */
+#define WASMIP_TCP_INFO_WORDS    14
 /* io_buffer() -> ptr, io_buffer_size() -> bytes: scratch memory for a board's data. */
 typedef uint32_t (*wasmip_io_buffer_fn)(void);
 typedef uint32_t (*wasmip_io_buffer_size_fn)(void);

@@ -251,6 +251,18 @@ seeded("net: the connection table during a transfer: addresses, ports, states an
   await sim.runUntilAsync(sim.now + 500);
   assert.equal(a.tcpTable()[0].sendQ, 0);
   assert.equal(b.tcpTable().find((r) => r.state === "ESTABLISHED")!.recvQ, 0);
+  // tcp_info: every byte (and the SYN) acknowledged, an RTT measured, the congestion state sane.
+  const infoOf = (bd: Board) => [0, 1, 2, 3, 4, 5, 6, 7].map((fd) => bd.tcpInfo(fd)).find((x) => x?.state === "ESTABLISHED")!;
+  const ia = infoOf(a);
+  const ib = infoOf(b);
+  assert.equal((ia.sndNxt - ia.iss) >>> 0, 100_001);
+  assert.equal(ia.sndUna, ia.sndNxt);
+  assert.equal((ib.rcvNxt - ib.irs) >>> 0, 100_001);
+  assert.equal(ib.irs, ia.iss);
+  assert.ok(ia.srtt > 0 && ia.rto >= 200, `srtt ${ia.srtt} rto ${ia.rto}`);
+  assert.ok(ia.cwnd >= ia.mss && ia.ssthresh >= 2 * ia.mss, JSON.stringify(ia));
+  assert.equal(ia.mss, 1460);
+  assert.equal(a.tcpInfo(7), null, "a free block has no info");
 });
 
 // ---- Bulk transfers under impairments --------------------------------------------------------
