@@ -47,8 +47,12 @@ export const LOG_ENABLED: bool = true;
 export const LOG_LINE_MAX: i32 = 160;
 
 // ---- TCP (RFC 9293) --------------------------------------------------------------------------
-/** Connection blocks, listeners included. Each has a send and a receive ring of the sizes below. */
+/** Connection blocks: listeners, connections and sockets not yet connected (~190 bytes each). */
 export const TCP_MAX_SOCKETS: i32 = 8;
+/** Connections with buffers at once: each takes a send and a receive ring of the sizes below
+ *  (11.7 KiB at the defaults) from SYN sent or received until its block is freed. A SYN arriving
+ *  when all are taken is dropped (tcp_no_buffers); connect() returns ENOBUFS. */
+export const TCP_MAX_CONNECTIONS: i32 = 4;
 /** Our MSS: the MTU less IPv4 and TCP headers (RFC 9293 §3.7.1). Sent on SYN and SYN-ACK. */
 export const TCP_MSS: u32 = MTU - 40;
 /** MSS assumed when the peer sends none (RFC 9293 §3.7.1). */
@@ -94,11 +98,16 @@ export const TCP_EPHEMERAL_MAX: u32 = 65535;
 export const IO_BUFFER_SIZE: u32 = 2048;
 
 // ---- UDP (RFC 768) ---------------------------------------------------------------------------
-/** UDP sockets (DHCP and DNS take one each while they run). */
-export const UDP_MAX_SOCKETS: i32 = 4;
-/** Receive queue per socket in bytes: datagrams plus 8 bytes of bookkeeping each. A datagram that
- *  does not fit is dropped and counted (udp_queue_full). */
-export const UDP_RCV_BUF: u32 = 2048;
+/** UDP sockets, the services' included: the DHCP client takes one while it runs, the resolver one
+ *  per lookup in flight (~40 bytes each). */
+export const UDP_MAX_SOCKETS: i32 = 6;
+/** Application sockets with a receive queue at once; udpSocket() beyond them is ENOBUFS. The
+ *  services need none: their datagrams are handled where they arrive. */
+export const UDP_MAX_QUEUES: i32 = 2;
+/** Receive queue per application socket in bytes: datagrams plus 8 bytes of bookkeeping each; at
+ *  least one datagram of the largest size (MTU - 28). One that does not fit is dropped and
+ *  counted (udp_queue_full). */
+export const UDP_RCV_BUF: u32 = 1536;
 /** ICMP errors (port unreachable) we send per second at most (RFC 1812 §4.3.2.8 rate limiting). */
 export const ICMP_ERROR_LIMIT: u32 = 10;
 

@@ -20,7 +20,11 @@ import { tcpInit, tcpPoll } from "./sockets/tcp/index";
 import { udpInit } from "./sockets/udp";
 import { udpBind, udpClose, udpConnect, udpEvents, udpFromIp, udpFromPort, udpLocalPort, udpRecvfrom, udpSendto, udpSocket } from "./api/udp";
 import { runAppPoll, runAppStart } from "./app";
-import { IO_BUFFER_SIZE } from "./config";
+import {
+  ARP_CACHE_SIZE, DNS_MAX_QUERIES, IO_BUFFER_SIZE, MTU, TCP_BACKLOG_MAX, TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS,
+  TCP_RCV_BUF, TCP_SND_BUF, UDP_MAX_SOCKETS, UDP_RCV_BUF,
+} from "./config";
+import { BYTES_PER_BLOCK, BYTES_PER_CONNECTION } from "./sockets/tcp/pcb";
 import "./support/panic";
 import {
   DHCP_EV_BOUND, DHCP_EV_LOST, dhcpAddress, dhcpInit, dhcpDns, dhcpLeaseRemaining, dhcpPoll, dhcpRelease, dhcpRouter,
@@ -135,6 +139,26 @@ export function counter_kind(id: u32): u32 {
 
 export function memory_used(): usize {
   return __heap_base;
+}
+
+/** config(id): the build's knobs, numbered as WASMIP_CONFIG_* in wasmip.h. */
+export function config(id: u32): u32 {
+  switch (id) {
+    case 0: return MTU;
+    case 1: return TCP_MAX_SOCKETS;
+    case 2: return TCP_MAX_CONNECTIONS;
+    case 3: return TCP_SND_BUF;
+    case 4: return TCP_RCV_BUF;
+    case 5: return TCP_BACKLOG_MAX;
+    case 6: return BYTES_PER_CONNECTION;
+    case 7: return BYTES_PER_BLOCK;
+    case 8: return UDP_MAX_SOCKETS;
+    case 9: return UDP_RCV_BUF;
+    case 10: return ARP_CACHE_SIZE;
+    case 11: return DNS_MAX_QUERIES;
+    case 12: return IO_BUFFER_SIZE;
+  }
+  return 0xffffffff;
 }
 
 export function set_log_level(level: u32): void {

@@ -64,6 +64,7 @@ interface Exports extends TcpExports {
   counter_name(id: number): number;
   counter_kind(id: number): number;
   memory_used(): number;
+  config(id: number): number;
   ipv4_address(): number;
   ping(dst: number, seq: number, size: number): number;
   ping_rtt(seq: number): number;
@@ -109,6 +110,14 @@ export const TCP_STATES = [
   "TIME_WAIT",
 ] as const;
 export type TcpStateName = (typeof TCP_STATES)[number];
+
+/** wasmip.h WASMIP_CONFIG_* ids. */
+export const CONFIG_IDS = {
+  mtu: 0, tcpMaxSockets: 1, tcpMaxConnections: 2, tcpSndBuf: 3, tcpRcvBuf: 4, tcpBacklogMax: 5,
+  tcpBytesPerConnection: 6, tcpBytesPerBlock: 7, udpMaxSockets: 8, udpRcvBuf: 9, arpCacheSize: 10,
+  dnsMaxQueries: 11, ioBufferSize: 12,
+} as const;
+export type ConfigName = keyof typeof CONFIG_IDS;
 
 /** tcp_info of one connection block (wasmip.h WASMIP_TCP_INFO_*); sequence numbers are absolute. */
 export interface TcpInfo {
@@ -170,6 +179,16 @@ export function formatMac(b: Uint8Array): string {
 }
 
 const moduleCache = new Map<string, WebAssembly.Module>();
+
+/** A configuration knob of a firmware image, read from the .wasm without running a board (the
+ *  same file a native board compiles), e.g. to size a test to the image under test. */
+export function imageConfig(wasm: string, name: ConfigName): number {
+  const noop = () => 0;
+  const inst = new WebAssembly.Instance(compile(wasm), { phy: { tx: noop, now_ms: noop, random: noop, panic: noop, log: noop } });
+  const v = (inst.exports as unknown as Exports).config(CONFIG_IDS[name]) >>> 0;
+  if (v === 0xffffffff) throw new Error(`config ${name}: unknown to ${wasm}`);
+  return v;
+}
 
 function compile(wasm: string | Uint8Array): WebAssembly.Module {
   if (typeof wasm !== "string") return new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
@@ -437,6 +456,13 @@ export class Board {
 
   get memoryUsed(): number {
     return this.ex.memory_used();
+  }
+
+  /** The image's configuration knob (wasmip.h WASMIP_CONFIG_*), by name. */
+  config(name: ConfigName): number {
+    const v = this.ex.config(CONFIG_IDS[name]) >>> 0;
+    if (v === 0xffffffff) throw new Error(`config ${name}: unknown to this image`);
+    return v;
   }
 
   /** The interface's address now (a DHCP lease may have set or dropped it). */

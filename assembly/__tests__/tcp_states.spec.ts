@@ -10,7 +10,10 @@ import { C, OUR_PORT, PEER_PORT, advance, clearSent, last, out, parseSent, paylo
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_SENT, TIME_WAIT,
 } from "../sockets/tcp/pcb";
-import { TCP_MSL_MS, TCP_MSS, TCP_RTO_INITIAL_MS, TCP_SYN_RETRIES, TCP_DELACK_MS, TCP_CHALLENGE_ACK_LIMIT } from "../config";
+import {
+  TCP_MSL_MS, TCP_MSS, TCP_RTO_INITIAL_MS, TCP_SYN_RETRIES, TCP_DELACK_MS, TCP_CHALLENGE_ACK_LIMIT, TCP_MAX_CONNECTIONS,
+  TCP_MAX_SOCKETS,
+} from "../config";
 
 const buf = heap.alloc(8192);
 const PISN: u32 = 1000000;
@@ -615,16 +618,25 @@ describe("TCP details", () => {
   it("picks distinct ephemeral ports for connections to one destination", () => {
     tcpUp();
     const ports = new Set<u32>();
-    for (let k = 0; k < 6; k++) {
+    const fds = new Array<i32>();
+    for (let k = 0; k < TCP_MAX_CONNECTIONS; k++) {
       const fd = tcpSocket();
       expect(tcpConnect(fd, PEER_IP, 80)).toBe(0);
       const p = tcpLocalPort(fd);
       expect(p >= 49152 && p <= 65535).toBe(true);
       expect(ports.has(p)).toBe(false);
       ports.add(p);
+      fds.push(fd);
     }
-    expect(tcpSocket()).toBeGreaterThanOrEqual(0);
-    expect(tcpSocket()).toBeGreaterThanOrEqual(0);
+    // Every buffer set is taken: one more connect is ENOBUFS; closing one gives its set back.
+    const extra = tcpSocket();
+    expect(extra).toBeGreaterThanOrEqual(0);
+    expect(tcpConnect(extra, PEER_IP, 80)).toBe(-2);
+    expect(tcpClose(fds[0])).toBe(0);
+    expect(tcpConnect(extra, PEER_IP, 80)).toBe(0);
+    for (let k = 1; k < fds.length; k++) expect(tcpLocalPort(extra)).not.toBe(tcpLocalPort(fds[k]));
+    // Blocks without buffers are still there for listeners and unconnected sockets, until all are used.
+    for (let k = TCP_MAX_CONNECTIONS; k < TCP_MAX_SOCKETS; k++) expect(tcpSocket()).toBeGreaterThanOrEqual(0);
     expect(tcpSocket()).toBe(-2); // ENOBUFS: every block in use
   });
 });

@@ -15,7 +15,7 @@ import { sendControl, sendSyn, tcpOutput, windowUpdateDue } from "../sockets/tcp
 import {
   CLOSED, CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_RD_SHUT, F_RECOVERY, F_SYN_ACKED, F_USED,
-  pcb, pcbAlloc, pcbFree, rcvRing, sndRing, tw,
+  pcb, pcbAlloc, pcbAttachBuffers, pcbFree, rcvRing, sndRing, tw,
 } from "../sockets/tcp/pcb";
 
 export const EV_READABLE: u32 = 1;
@@ -151,6 +151,7 @@ export function tcpConnect(fd: i32, ip: u32, port: u32): i32 {
   } else if (tupleBusy(c.localPort, ip, port)) {
     return EADDRINUSE;
   }
+  if (!pcbAttachBuffers(fd)) return ENOBUFS;
   c.remoteIp = ip;
   c.remotePort = port;
   c.iss = isn(now, ipAddr, c.localPort, ip, port);

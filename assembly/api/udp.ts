@@ -8,11 +8,13 @@ import { ipAddr, txBuf } from "../iface/netif";
 import { PAYLOAD_OFFSET, ipv4Output } from "../iface/ipv4";
 import { PROTO_UDP } from "../wire/ipv4";
 import { HEADER_LEN, UdpRepr } from "../wire/udp";
-import { RECORD_LEN, udpAlloc, udpRing, udpSock } from "../sockets/udp";
+import { RECORD_LEN, UdpErrorHandler, UdpHandler, udpAlloc, udpFree, udpRing, udpSock } from "../sockets/udp";
 import { EV_ERROR, EV_READABLE, EV_WRITABLE } from "./tcp";
 import { TCP_EPHEMERAL_MAX, TCP_EPHEMERAL_MIN } from "../config";
 
 export const UDP_MAX_PAYLOAD: u32 = MTU - 20 - HEADER_LEN;
+/** Where udpSendPrepared expects the payload: in the transmit frame, after the UDP header. */
+export const UDP_TX_PAYLOAD: usize = txBuf + PAYLOAD_OFFSET + HEADER_LEN;
 const tx = changetype<UdpRepr>(memory.data(offsetof<UdpRepr>()));
 const header = memory.data(8, 8);
 
@@ -35,8 +37,16 @@ function ephemeral(self: i32): u32 {
   return 0;
 }
 
+/** A socket with a receive queue; ENOBUFS when no socket or no queue is free. */
 export function udpSocket(): i32 {
-  const i = udpAlloc();
+  const i = udpAlloc(null, null);
+  return i < 0 ? ENOBUFS : i;
+}
+
+/** A service's socket: each datagram goes to handler from the received frame (no queue), ICMP
+ *  errors to onError (null: ignored). For the core's own clients (DHCP, DNS). */
+export function udpServiceSocket(handler: UdpHandler, onError: UdpErrorHandler | null): i32 {
+  const i = udpAlloc(handler, onError);
   return i < 0 ? ENOBUFS : i;
 }
 
@@ -62,6 +72,14 @@ export function udpConnect(fd: i32, ip: u32, port: u32): i32 {
 
 export function udpSendto(fd: i32, ptr: usize, len: u32, ip: u32, port: u32): i32 {
   if (!valid(fd)) return EINVAL;
+  if (len > UDP_MAX_PAYLOAD) return EMSGSIZE;
+  memory.copy(UDP_TX_PAYLOAD, ptr, len);
+  return udpSendPrepared(fd, len, ip, port);
+}
+
+/** Sends the len bytes already at UDP_TX_PAYLOAD (built there, so nothing is copied). */
+export function udpSendPrepared(fd: i32, len: u32, ip: u32, port: u32): i32 {
+  if (!valid(fd)) return EINVAL;
   const s = udpSock(fd);
   if (s.error) {
     const e = s.error;
@@ -79,7 +97,6 @@ export function udpSendto(fd: i32, ptr: usize, len: u32, ip: u32, port: u32): i3
     if (r < 0) return r;
   }
   const p = txBuf + PAYLOAD_OFFSET;
-  memory.copy(p + HEADER_LEN, ptr, len);
   tx.srcPort = s.localPort;
   tx.dstPort = port;
   tx.payloadLen = len;
@@ -122,7 +139,7 @@ export function udpFromPort(fd: i32): u32 {
 
 export function udpClose(fd: i32): i32 {
   if (!valid(fd)) return EINVAL;
-  udpSock(fd).used = 0;
+  udpFree(fd);
   return OK;
 }
 

@@ -16,19 +16,19 @@ import {
 } from "../config";
 import { now } from "../support/clock";
 import { C, count } from "../support/counters";
-import { ECONNREFUSED, EHOSTUNREACH, EINVAL, EWOULDBLOCK, OK } from "../support/errors";
+import { EINVAL, OK } from "../support/errors";
 import { INFO, logEnd, logIp, logOn, logStart, logStr, logU32 } from "../support/log";
 import { phy_random } from "../support/phy";
 import { WireError } from "../wire/error";
 import { isMulticastOrReserved } from "../wire/ipv4";
 import {
-  CLIENT_PORT, DHCPACK, DHCPDISCOVER, DHCPNAK, DHCPOFFER, DHCPRELEASE, DHCPREQUEST, DhcpRepr, EMIT_MAX, FLAG_BROADCAST,
+  CLIENT_PORT, DHCPACK, DHCPDISCOVER, DHCPNAK, DHCPOFFER, DHCPRELEASE, DHCPREQUEST, DhcpRepr, FLAG_BROADCAST,
   HAS_LEASE, HAS_MASK, HAS_REQUESTED_IP, HAS_ROUTER, HAS_SERVER_ID, HAS_T1, HAS_T2, HOST_NAME_MAX, OP_REPLY, OP_REQUEST,
   SERVER_PORT,
 } from "../wire/dhcp";
 import { arpAnnounce, arpQueued } from "../iface/arp";
 import { ipAddr, macW0, macW4, setAddress } from "../iface/netif";
-import { udpBind, udpClose, udpFromIp, udpRecvfrom, udpSendto, udpSocket } from "../api/udp";
+import { UDP_TX_PAYLOAD, udpBind, udpClose, udpSendPrepared, udpServiceSocket } from "../api/udp";
 
 // States (dhcp_state()).
 export const DHCP_STOPPED: u32 = 0;
@@ -57,8 +57,6 @@ export function setDhcpHook(h: DhcpHook | null): void {
 const NEVER: u64 = 0xffffffffffffffff;
 const INFINITE: u32 = 0xffffffff;
 
-const BUF_LEN: u32 = DHCP_MSG_MAX > EMIT_MAX ? DHCP_MSG_MAX : EMIT_MAX;
-const msg = memory.data(<i32>BUF_LEN, 16);
 const hostName = memory.data(<i32>HOST_NAME_MAX);
 let hostLen: u32 = 0;
 const rx = changetype<DhcpRepr>(memory.data(offsetof<DhcpRepr>(), 8));
@@ -111,7 +109,7 @@ function tick(): void {
 export function dhcpStart(host: usize, len: u32): i32 {
   if (state != DHCP_STOPPED) return EINVAL;
   if (len > HOST_NAME_MAX) len = HOST_NAME_MAX;
-  const s = udpSocket();
+  const s = udpServiceSocket(datagram, null); // ICMP errors: the retransmission timers cover them
   if (s < 0) return s;
   const r = udpBind(s, CLIENT_PORT);
   if (r < 0) {
@@ -131,10 +129,9 @@ export function dhcpStart(host: usize, len: u32): i32 {
 /** Host name from an AssemblyScript string (ASCII), for firmware. */
 export function dhcpStartNamed(name: string): i32 {
   const n = <u32>name.length;
-  const buf = msg; // free while stopped
   const k = n < HOST_NAME_MAX ? n : HOST_NAME_MAX;
-  for (let i: u32 = 0; i < k; i++) store<u8>(buf + i, <u8>name.charCodeAt(i));
-  return dhcpStart(buf, k);
+  for (let i: u32 = 0; i < k; i++) store<u8>(hostName + i, <u8>name.charCodeAt(i));
+  return dhcpStart(hostName, k);
 }
 
 /** INIT: a new exchange, DISCOVER at once. */
@@ -181,11 +178,9 @@ function header(type: u32): void {
 }
 
 function send(dst: u32): void {
-  const n = tx.emit(msg);
-  // A pending ICMP error on the socket is returned instead of sending: then send once more.
-  // Any other failure (no route, ARP queue full) is like a lost datagram: retransmission covers it.
-  const r = udpSendto(fd, msg, n, dst, SERVER_PORT);
-  if (r == ECONNREFUSED || r == EHOSTUNREACH) udpSendto(fd, msg, n, dst, SERVER_PORT);
+  // Built in the transmit frame. A failure (no route, ARP queue full) is like a lost datagram:
+  // retransmission covers it.
+  udpSendPrepared(fd, tx.emit(UDP_TX_PAYLOAD), dst, SERVER_PORT);
 }
 
 function sendDiscover(): void {
@@ -235,13 +230,6 @@ function sendRequest(): void {
 export function dhcpPoll(): u32 {
   if (state == DHCP_STOPPED) return INFINITE;
   tick();
-  // Replies first.
-  for (let i = 0; i < 16 && fd >= 0; i++) {
-    const n = udpRecvfrom(fd, msg, BUF_LEN);
-    if (n == EWOULDBLOCK) break;
-    if (n < 0) continue; // a pending ICMP error: ignored, the timers cover it
-    input(<u32>n, udpFromIp(fd));
-  }
   timers();
   return nextDeadline();
 }
@@ -323,9 +311,15 @@ function leaseMask(ip: u32): u32 {
   return a < 128 ? 0xff000000 : a < 192 ? 0xffff0000 : 0xffffff00;
 }
 
+/** A datagram to port 68, where it lies in the received frame. */
+function datagram(_fd: i32, p: usize, n: u32, from: u32, _sport: u32): void {
+  tick();
+  input(p, n, from);
+}
+
 /** One datagram from port 67 (what the socket saw): checks, then the state machine. */
-function input(n: u32, from: u32): void {
-  const err = rx.parse(msg, n);
+function input(p: usize, n: u32, from: u32): void {
+  const err = rx.parse(p, n);
   if (err == WireError.BAD_OP || (err == WireError.OK && rx.op != OP_REPLY)) {
     count(C.DHCP_BAD_OP);
     return;

@@ -39,7 +39,7 @@ import {
   nameEquals,
 } from "../wire/dns";
 import { WireError } from "../wire/error";
-import { udpBind, udpClose, udpFromIp, udpFromPort, udpRecvfrom, udpSendto, udpSocket } from "../api/udp";
+import { UDP_TX_PAYLOAD, udpBind, udpClose, udpSendPrepared, udpServiceSocket } from "../api/udp";
 
 const FREE: u32 = 0;
 const PENDING: u32 = 1;
@@ -87,7 +87,6 @@ const curNames = memory.data(NAME_BUF * DNS_MAX_QUERIES);
 const CSIZE = offsetof<CacheEntry>();
 const cache = memory.data(<i32>CSIZE * DNS_CACHE_SLOTS);
 const cacheNames = memory.data(NAME_BUF * DNS_CACHE_SLOTS);
-const msg = memory.data(<i32>DNS_MSG_MAX, 8);
 const qname = memory.data(NAME_BUF);
 const target = memory.data(NAME_BUF);
 const owner = memory.data(NAME_BUF);
@@ -280,9 +279,9 @@ function transmit(i: i32): bool {
   }
   if (k == n) return false;
   const addr = serverAt(idx);
-  const len = emitQuery(msg, s.id, curNames + <usize>i * NAME_BUF, s.curLen, TYPE_A);
+  const len = emitQuery(UDP_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, TYPE_A);
   // A send error (no route, ARP queue full) counts as a lost query: the timeout moves on.
-  udpSendto(s.fd, msg, len, addr, PORT);
+  udpSendPrepared(s.fd, len, addr, PORT);
   if (idx == 0) s.sent0 = addr;
   else s.sent1 = addr;
   s.server = idx;
@@ -343,7 +342,7 @@ export function dnsResolve(name: usize, len: u32): i32 {
     s.state = FREE;
     return EHOSTUNREACH;
   }
-  const fd = udpSocket();
+  const fd = udpServiceSocket(datagram, icmpError);
   if (fd < 0) {
     s.state = FREE;
     return ENOBUFS;
@@ -402,11 +401,29 @@ function serverFailed(i: i32, idx: u32, err: i32): void {
   if (!transmit(i)) finish(i, err);
 }
 
-/** One datagram of len bytes in msg, from the socket of lookup i. */
-function reply(i: i32, len: u32): void {
+/** The pending lookup whose socket is fd, or -1. */
+function lookupOf(fd: i32): i32 {
+  for (let i = 0; i < DNS_MAX_QUERIES; i++) if (q(i).state == PENDING && q(i).fd == fd) return i;
+  return -1;
+}
+
+/** A datagram to a lookup's socket, where it lies in the received frame. Longer than a UDP DNS
+ *  message may be (RFC 1035 §4.2.1, no EDNS0 sent): only its first DNS_MSG_MAX bytes are read. */
+function datagram(fd: i32, p: usize, len: u32, from: u32, sport: u32): void {
+  const i = lookupOf(fd);
+  if (i >= 0) reply(i, p, len < DNS_MSG_MAX ? len : DNS_MSG_MAX, from, sport);
+}
+
+/** ICMP unreachable for the server last asked. */
+function icmpError(fd: i32, err: i32): void {
+  const i = lookupOf(fd);
+  if (i >= 0) serverFailed(i, q(i).server, err);
+}
+
+/** One reply of len bytes at msg from (from, sport), to lookup i. */
+function reply(i: i32, msg: usize, len: u32, from: u32, sport: u32): void {
   const s = q(i);
-  const from = udpFromIp(s.fd);
-  if (udpFromPort(s.fd) != PORT || from == 0 || (from != s.sent0 && from != s.sent1)) {
+  if (sport != PORT || from == 0 || (from != s.sent0 && from != s.sent1)) {
     count(C.DNS_BAD_SOURCE);
     return;
   }
@@ -469,13 +486,6 @@ function reply(i: i32, len: u32): void {
 export function dnsPoll(): u32 {
   let next: u32 = POLL_MAX_SLEEP_MS;
   for (let i = 0; i < DNS_MAX_QUERIES; i++) {
-    // Replies first (bounded: the socket's receive queue is finite, and so is this loop).
-    for (let k = 0; k < 16 && q(i).state == PENDING; k++) {
-      const r = udpRecvfrom(q(i).fd, msg, DNS_MSG_MAX);
-      if (r == EWOULDBLOCK) break;
-      if (r < 0) serverFailed(i, q(i).server, r); // ICMP unreachable for the last server asked
-      else reply(i, <u32>r);
-    }
     const s = q(i);
     if (s.state != PENDING) continue;
     if (due(s.deadline)) {

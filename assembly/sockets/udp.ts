@@ -1,6 +1,9 @@
-// UDP sockets (RFC 768): a fixed table, each with a receive queue of whole datagrams in a ring
-// (an 8-byte record header: length, source port, source address; then the data).
-import { UDP_MAX_SOCKETS, UDP_RCV_BUF } from "../config";
+// UDP sockets (RFC 768): a fixed table. An application socket queues whole datagrams in a
+// receive ring taken from a pool of UDP_MAX_QUEUES (an 8-byte record header each: length, source
+// port, source address; then the data). A service socket (the DHCP client, DNS lookups) has a
+// handler instead, called with each datagram where it lies in the received frame: no queue, no
+// copy (lwIP's raw udp_recv). A socket without a queue points at an empty ring (capacity 0).
+import { UDP_MAX_QUEUES, UDP_MAX_SOCKETS, UDP_RCV_BUF } from "../config";
 import { C, count } from "../support/counters";
 import { ECONNREFUSED, EHOSTUNREACH } from "../support/errors";
 import { Ring } from "../support/ring";
@@ -10,6 +13,11 @@ import { PROTO_UDP } from "../wire/ipv4";
 import { UdpRepr } from "../wire/udp";
 import { setTransport } from "../iface/ipv4";
 import { icmpUnreachable, setIcmpErrorHandler } from "../iface/icmp";
+
+/** A service socket's datagram: (fd, payload, length, source address, source port). */
+export type UdpHandler = (fd: i32, p: usize, len: u32, src: u32, sport: u32) => void;
+/** An ICMP error about a datagram a service socket sent: ECONNREFUSED or EHOSTUNREACH. */
+export type UdpErrorHandler = (fd: i32, err: i32) => void;
 
 @unmanaged
 export class UdpSock {
@@ -23,13 +31,19 @@ export class UdpSock {
   fromPort: u32;
   /** A pending ICMP error for the application, 0 if none. */
   error: i32;
+  /** Index of the receive queue, NO_QUEUE for a service socket. */
+  queue: u32;
+  handler: UdpHandler | null;
+  onError: UdpErrorHandler | null;
 }
 
 const SOCK_SIZE = offsetof<UdpSock>();
 const RING_SIZE = offsetof<Ring>();
+const NO_QUEUE: u32 = <u32>UDP_MAX_QUEUES;
 const socks = memory.data(<i32>SOCK_SIZE * UDP_MAX_SOCKETS, 8);
-const rings = memory.data(<i32>RING_SIZE * UDP_MAX_SOCKETS, 8);
-const bufs = memory.data(<i32>UDP_RCV_BUF * UDP_MAX_SOCKETS, 16);
+const rings = memory.data(<i32>RING_SIZE * (UDP_MAX_QUEUES + 1), 8);
+const queueUsed = memory.data(UDP_MAX_QUEUES);
+const bufs = memory.data(<i32>UDP_RCV_BUF * UDP_MAX_QUEUES, 16);
 const record = memory.data(8, 8);
 const rx = changetype<UdpRepr>(memory.data(offsetof<UdpRepr>()));
 export const RECORD_LEN: u32 = 8;
@@ -40,25 +54,47 @@ export const RECORD_LEN: u32 = 8;
 }
 // @ts-ignore: decorator
 @inline export function udpRing(i: i32): Ring {
-  return changetype<Ring>(rings + <usize>i * RING_SIZE);
+  return changetype<Ring>(rings + <usize>udpSock(i).queue * RING_SIZE);
 }
 
 export function udpInit(): void {
   memory.fill(socks, 0, SOCK_SIZE * UDP_MAX_SOCKETS);
+  memory.fill(queueUsed, 0, UDP_MAX_QUEUES);
+  memory.fill(rings + <usize>NO_QUEUE * RING_SIZE, 0, RING_SIZE);
   setTransport(PROTO_UDP, udpInput);
   setIcmpErrorHandler(udpIcmpError);
 }
 
-export function udpAlloc(): i32 {
+/** A free socket: with a receive queue when handler is null, else a service socket; -1 if none. */
+export function udpAlloc(handler: UdpHandler | null, onError: UdpErrorHandler | null): i32 {
+  let k: i32 = -1;
+  if (!handler) {
+    for (let j = 0; j < UDP_MAX_QUEUES; j++) if (!load<u8>(queueUsed + j)) { k = j; break; }
+    if (k < 0) return -1;
+  }
   for (let i = 0; i < UDP_MAX_SOCKETS; i++) {
     const s = udpSock(i);
     if (s.used) continue;
     memory.fill(changetype<usize>(s), 0, SOCK_SIZE);
     s.used = 1;
-    udpRing(i).init(bufs + <usize>i * UDP_RCV_BUF, UDP_RCV_BUF);
+    s.handler = handler;
+    s.onError = onError;
+    s.queue = NO_QUEUE;
+    if (k >= 0) {
+      store<u8>(queueUsed + k, 1);
+      s.queue = <u32>k;
+      udpRing(i).init(bufs + <usize>k * UDP_RCV_BUF, UDP_RCV_BUF);
+    }
     return i;
   }
   return -1;
+}
+
+export function udpFree(i: i32): void {
+  const s = udpSock(i);
+  if (s.queue != NO_QUEUE) store<u8>(queueUsed + s.queue, 0);
+  s.queue = NO_QUEUE;
+  s.used = 0;
 }
 
 /** The socket a datagram to lport from (rip, rport) belongs to: a connected match, else a bound one. */
@@ -86,8 +122,14 @@ function udpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C 
     if (!toBroadcast) icmpUnreachable(3);
     return C.UDP_NO_SOCKET;
   }
-  const ring = udpRing(i);
+  const s = udpSock(i);
   const n = rx.payloadLen;
+  const h = s.handler;
+  if (h) {
+    h(i, p + 8, n, src, rx.srcPort);
+    return C.UDP_DELIVERED;
+  }
+  const ring = udpRing(i);
   if (ring.free() < RECORD_LEN + n) return C.UDP_QUEUE_FULL;
   store<u16>(record, <u16>n);
   store<u16>(record, <u16>rx.srcPort, 2);
@@ -98,7 +140,7 @@ function udpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C 
 }
 
 /** An ICMP error about a datagram we sent: the socket that sent it gets ECONNREFUSED (port
- *  unreachable) or EHOSTUNREACH, returned by its next send or receive. */
+ *  unreachable) or EHOSTUNREACH, returned by its next send or receive (or told to its service). */
 function udpIcmpError(type: u32, code: u32, quoted: usize, len: u32): void {
   const ihl = (<u32>load<u8>(quoted) & 15) << 2;
   if (load<u8>(quoted, 9) != PROTO_UDP || ihl < 20 || len < ihl + 8) return;
@@ -108,5 +150,9 @@ function udpIcmpError(type: u32, code: u32, quoted: usize, len: u32): void {
   const i = lookup(lport, rip, rport);
   if (i < 0) return;
   count(C.ICMP_ERRORS_TO_SOCKETS);
-  udpSock(i).error = type == 3 && code == 3 ? ECONNREFUSED : EHOSTUNREACH;
+  const err = type == 3 && code == 3 ? ECONNREFUSED : EHOSTUNREACH;
+  const s = udpSock(i);
+  const h = s.onError;
+  if (h) h(i, err);
+  else if (!s.handler) s.error = err;
 }

@@ -85,6 +85,7 @@ export const enum C {
   TCP_BAD_ACK,
   TCP_BACKLOG_FULL,
   TCP_NO_BLOCK,
+  TCP_NO_BUFFERS,
   TCP_RST_IGNORED,
   TCP_NO_ACK,
   TCP_OUT_OF_WINDOW,
@@ -211,6 +212,7 @@ const NAMES = `
 -tcp_bad_ack
 -tcp_backlog_full
 -tcp_no_block
+-tcp_no_buffers
 -tcp_rst_ignored
 -tcp_no_ack
 -tcp_out_of_window

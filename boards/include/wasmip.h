@@ -101,6 +101,22 @@ typedef void (*wasmip_set_log_level_fn)(uint32_t level);
 
 /* memory_used() -> bytes of linear memory the core uses (static data; it never allocates). */
 typedef uint32_t (*wasmip_memory_used_fn)(void);
+/* config(id) -> the build's value of a configuration knob (assembly/config.ts), 0xffffffff for an
+ * unknown id. Lets a board or a test size itself to the image it runs. */
+typedef uint32_t (*wasmip_config_fn)(uint32_t id);
+#define WASMIP_CONFIG_MTU                 0
+#define WASMIP_CONFIG_TCP_MAX_SOCKETS     1  /* connection blocks (listeners included) */
+#define WASMIP_CONFIG_TCP_MAX_CONNECTIONS 2  /* connections with buffers at once */
+#define WASMIP_CONFIG_TCP_SND_BUF         3
+#define WASMIP_CONFIG_TCP_RCV_BUF         4
+#define WASMIP_CONFIG_TCP_BACKLOG_MAX     5
+#define WASMIP_CONFIG_TCP_BYTES_PER_CONNECTION 6 /* static bytes of one connection's buffer set */
+#define WASMIP_CONFIG_TCP_BYTES_PER_BLOCK 7  /* static bytes of one connection block */
+#define WASMIP_CONFIG_UDP_MAX_SOCKETS     8
+#define WASMIP_CONFIG_UDP_RCV_BUF         9
+#define WASMIP_CONFIG_ARP_CACHE_SIZE      10
+#define WASMIP_CONFIG_DNS_MAX_QUERIES     11
+#define WASMIP_CONFIG_IO_BUFFER_SIZE      12
 
 /* ping(dst_ip, seq, payload_len) -> 0 or WASMIP_EINVAL / WASMIP_EMSGSIZE / WASMIP_EHOSTUNREACH /
  * WASMIP_ENOBUFS. Sends one ICMP echo request (identifier chosen at init).

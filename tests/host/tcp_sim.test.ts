@@ -341,13 +341,13 @@ for (const [loss, seed] of [
 
 // ---- Listen backlog --------------------------------------------------------------------------
 
-seeded("backlog: 100 connects from 4 boards (32 at once); excess SYNs dropped and counted; all complete once accepted", 301, async (_t, seed) => {
+seeded("backlog: 100 connects from 4 boards (TCP_MAX_CONNECTIONS each at once); excess SYNs dropped and counted; all complete once accepted", 301, async (_t, seed) => {
   // Limits this test is designed within (assembly/config.ts):
-  // - TCP_MAX_SOCKETS = 8 connection blocks per board: a client board holds at most 8 sockets
-  //   (a 9th tcp_socket() is ENOBUFS, checked below), so "4 boards x 25 connects" runs as 4 x 8 =
-  //   32 simultaneous connects, each client opening a new one whenever one finishes, until each
-  //   board has done 25: 100 in all. The server's 8 blocks are the listener, at most `backlog`
-  //   half-open or unaccepted connections, and accepted ones until they close.
+  // - TCP_MAX_CONNECTIONS (CONNS, 4 by default) connections with buffers per board: a client
+  //   board holds at most CONNS at once (one more connect is ENOBUFS, checked below), so "4 boards
+  //   x 25 connects" runs as 4 x CONNS simultaneous connects, each client opening a new one
+  //   whenever one finishes, until each board has done 25: 100 in all. The server's buffers go to
+  //   at most `backlog` half-open or unaccepted connections, and accepted ones until they close.
   // - ARP_CACHE_SIZE = 8: with more client boards than that, the server's ARP cache thrashes, its
   //   SYN-ACKs and FINs wait in (or drop from) the 4-slot ARP queue, blocks stay in FIN-WAIT-1
   //   for an RTO and later SYNs are dropped as tcp_no_block until clients give up (ETIMEDOUT):
@@ -358,6 +358,8 @@ seeded("backlog: 100 connects from 4 boards (32 at once); excess SYNs dropped an
   const TOTAL = BOARDS * PER_BOARD;
   const sim = new Simulator({ seed, wasm: WASM });
   const server = sim.addBoard({ name: "S", mac: mac(0x100), ip: "10.0.1.1", prefix: 16, link: { delay: 1, jitter: 1 } });
+  const CONNS = server.config("tcpMaxConnections");
+  assert.ok(CONNS >= BACKLOG, `the server needs buffers for its backlog (${CONNS} < ${BACKLOG})`);
   const clients: Board[] = [];
   for (let i = 0; i < BOARDS; i++)
     clients.push(sim.addBoard({ name: `C${i}`, mac: mac(0x200 + i), ip: `10.0.2.${i + 1}`, prefix: 16, link: { delay: 1, jitter: 1 } }));
@@ -387,7 +389,7 @@ seeded("backlog: 100 connects from 4 boards (32 at once); excess SYNs dropped an
     s.on("error", (e) => {
       // The block of a connection we just closed lingers (LAST-ACK) until the server's ACK:
       // out of blocks for a moment, try again a little later.
-      if ((e as NetError).code === "ENOBUFS" && opened[bi] > 8) {
+      if ((e as NetError).code === "ENOBUFS" && opened[bi] > CONNS) {
         connecting--;
         opened[bi]--;
         sim.after(10, () => open(bi));
@@ -400,18 +402,18 @@ seeded("backlog: 100 connects from 4 boards (32 at once); excess SYNs dropped an
     });
   };
   const start = sim.now;
-  // 8 per board, each at its own (seeded) instant within 100 virtual ms.
-  for (let bi = 0; bi < BOARDS; bi++) for (let k = 0; k < 8; k++) sim.at(start + prng.nextInt(100), () => open(bi));
+  // CONNS per board, each at its own (seeded) instant within 100 virtual ms.
+  for (let bi = 0; bi < BOARDS; bi++) for (let k = 0; k < CONNS; k++) sim.at(start + prng.nextInt(100), () => open(bi));
   await sim.runUntilAsync(start + 800);
-  assert.equal(connecting + BACKLOG, 8 * BOARDS, "32 connects in flight");
+  assert.equal(connecting + BACKLOG, CONNS * BOARDS, `${CONNS * BOARDS} connects in flight`);
   // Nothing accepted yet: the core completed exactly BACKLOG handshakes and dropped the rest.
   const rows = server.tcpTable();
   assert.equal(rows.filter((r) => r.state === "ESTABLISHED").length, BACKLOG, formatTcpTable(rows).join("\n"));
   assert.equal(rows.filter((r) => r.state === "SYN_RECEIVED").length, 0, "no half-open connections left");
   const full = server.counters().tcp_backlog_full;
-  assert.ok(full >= 8 * BOARDS - BACKLOG, `tcp_backlog_full ${full}`);
+  assert.ok(full >= CONNS * BOARDS - BACKLOG, `tcp_backlog_full ${full}`);
   assert.equal(errors.length, 0, errors.join(", "));
-  // Every client board holds 8 sockets: a 9th is ENOBUFS.
+  // Every client board holds CONNS connections: one more is ENOBUFS.
   assert.equal((await sim.runUntilSettled(errorOf(clients[0].net.connect({ host: "10.0.1.1", port: 54321 })))).code, "ENOBUFS");
 
   srv.resumeAccepting();
@@ -421,20 +423,26 @@ seeded("backlog: 100 connects from 4 boards (32 at once); excess SYNs dropped an
   assert.equal(results.size, TOTAL, `${results.size} of ${TOTAL} completed\n${detail()}`);
   for (const [name, text] of results) assert.equal(text, `welcome ${name}`);
   assert.ok(server.counters().tcp_passive_opens >= TOTAL, detail());
-  assert.ok(server.counters().tcp_backlog_full > full, `SYN retries were dropped again while the backlog was full\n${detail()}`);
+  // Accepted connections keep their buffers until they close: SYN retries meet a full backlog or no
+  // free buffers, and both drop them without a RST.
+  const dropped = server.counters().tcp_backlog_full + (server.counters().tcp_no_buffers ?? 0);
+  assert.ok(dropped > full, `SYN retries were dropped again while the server was full\n${detail()}`);
+  assert.equal(server.counters().tcp_rst_sent ?? 0, 0, "no RST for a full server");
 });
 
 seeded("backlog: 104 simultaneous SYNs from 13 boards against backlog 4: the bound holds, the rest are dropped, accepted ones work", 302, async (_t, seed) => {
-  // Every client block connects at once (13 boards x 8 blocks) while the server does not accept.
+  // Every client connection connects at once (26 boards x TCP_MAX_CONNECTIONS = 4) while the
+  // server does not accept.
   // The bound must hold (exactly BACKLOG handshakes complete, no RST, the rest counted), memory
   // must not grow, and once accepting resumes the server serves what keeps retrying. Clients
-  // whose SYN retries run out while 8 server blocks serve 104 peers fail with ETIMEDOUT, the
+  // whose SYN retries run out while the server's 4 connections serve 104 peers fail with ETIMEDOUT, the
   // documented outcome of overload; nothing else may go wrong.
   const BACKLOG = 4;
-  const BOARDS = 13;
+  const BOARDS = 26;
   const sim = new Simulator({ seed, wasm: WASM });
   const server = sim.addBoard({ name: "S", mac: mac(0x100), ip: "10.0.1.1", prefix: 16, link: { delay: 1, jitter: 1 } });
   const pages = server.memoryPages;
+  const CONNS = server.config("tcpMaxConnections");
   const clients: Board[] = [];
   for (let i = 0; i < BOARDS; i++)
     clients.push(sim.addBoard({ name: `C${i}`, mac: mac(0x300 + i), ip: `10.0.3.${i + 1}`, prefix: 16, link: { delay: 1, jitter: 1 } }));
@@ -447,7 +455,7 @@ seeded("backlog: 104 simultaneous SYNs from 13 boards against backlog 4: the bou
   const errors = new Map<string, string>();
   const start = sim.now;
   for (const c of clients)
-    for (let k = 0; k < 8; k++) {
+    for (let k = 0; k < CONNS; k++) {
       const name = `${c.name}#${k}`;
       const s = c.net.connect({ host: "10.0.1.1", port: 54321 });
       const got = collect(s);
@@ -460,16 +468,16 @@ seeded("backlog: 104 simultaneous SYNs from 13 boards against backlog 4: the bou
   await sim.runUntilAsync(start + 800);
   const rows = server.tcpTable();
   assert.equal(rows.filter((r) => r.state === "ESTABLISHED").length, BACKLOG, formatTcpTable(rows).join("\n"));
-  assert.ok(server.counters().tcp_backlog_full >= 8 * BOARDS - BACKLOG, `tcp_backlog_full ${server.counters().tcp_backlog_full}`);
+  assert.ok(server.counters().tcp_backlog_full >= CONNS * BOARDS - BACKLOG, `tcp_backlog_full ${server.counters().tcp_backlog_full}`);
   assert.equal(server.counters().tcp_rst_sent ?? 0, 0, "no RST for a full backlog");
   srv.resumeAccepting();
-  await sim.runUntilAsync(() => results.size + errors.size === 8 * BOARDS, { timeout: 200_000 });
-  assert.equal(results.size + errors.size, 8 * BOARDS, "every connect ended");
+  await sim.runUntilAsync(() => results.size + errors.size === CONNS * BOARDS, { timeout: 200_000 });
+  assert.equal(results.size + errors.size, CONNS * BOARDS, "every connect ended");
   for (const [name, text] of results) assert.equal(text, `welcome ${name}`);
   for (const [name, code] of errors) assert.equal(code, "ETIMEDOUT", name);
   // Each SYN retry wave (1, 3, 7, 15, 31 s) meets a backlog of 4: a few are served per wave.
-  assert.ok(results.size >= BACKLOG, `${results.size} of ${8 * BOARDS} served`);
-  _t.diagnostic(`104 simultaneous connects, backlog ${BACKLOG}: ${results.size} served, ${errors.size} ETIMEDOUT after their SYN retries`);
+  assert.ok(results.size >= BACKLOG, `${results.size} of ${CONNS * BOARDS} served`);
+  _t.diagnostic(`${CONNS * BOARDS} simultaneous connects, backlog ${BACKLOG}: ${results.size} served, ${errors.size} ETIMEDOUT after their SYN retries`);
   await sim.runUntilAsync(() => server.tcpTable().every((r) => r.state === "LISTEN" || r.state === "TIME_WAIT"), { timeout: 200_000 });
   assert.equal(server.memoryPages, pages, "memory pages unchanged");
 });

@@ -15,7 +15,7 @@ import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_APP, F_CHILD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
   F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY,
-  Pcb, ooo, pcb, pcbAlloc, pcbFree, rcvRing, sndRing, tw,
+  Pcb, ooo, pcb, pcbAlloc, pcbAttachBuffers, pcbFree, rcvRing, sndRing, tw,
 } from "./pcb";
 import { TCP_MAX_SOCKETS } from "../../config";
 import { armRtx, challengeAck, retransmitFirst, sendAck, sendControl, sendSyn, tcpOutput } from "./output";
@@ -199,6 +199,10 @@ function listenInput(l: i32, src: u32): C {
   if (backlogCount(l) >= lc.backlog) return C.TCP_BACKLOG_FULL;
   const i = pcbAlloc();
   if (i < 0) return C.TCP_NO_BLOCK;
+  if (!pcbAttachBuffers(i)) {
+    pcbFree(i);
+    return C.TCP_NO_BUFFERS;
+  }
   const c = pcb(i);
   c.state = SYN_RECEIVED;
   c.flags |= F_CHILD | (lc.flags & (F_NODELAY | F_KEEPALIVE));

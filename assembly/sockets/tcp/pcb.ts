@@ -1,7 +1,11 @@
-// Connection blocks: a fixed table of TCP_MAX_SOCKETS, each with a send ring, a receive ring and
-// an out-of-order assembler, all in static memory. A socket's fd is its index in the table.
-// TIME-WAIT is kept in a separate table of small records so a closed connection frees its buffers.
-import { TCP_MAX_SOCKETS, TCP_RCV_BUF, TCP_SND_BUF, TCP_TIME_WAIT_SLOTS } from "../../config";
+// Connection blocks: a fixed table of TCP_MAX_SOCKETS small blocks (a socket's fd is its index),
+// and a separate pool of TCP_MAX_CONNECTIONS buffer sets (send ring, receive ring, out-of-order
+// assembler and their bytes), all in static memory. A block takes a buffer set only when it
+// starts a connection (SYN sent or received) and gives it back when freed, so listeners and
+// sockets not yet connected cost a block, not 11 KiB of buffers (lwIP's tcp_pcb_listen idea).
+// A block without buffers points at an empty set (capacity 0): reads see nothing, writes take
+// nothing, so no caller needs a special case. TIME-WAIT is kept in a table of small records.
+import { TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS, TCP_RCV_BUF, TCP_SND_BUF, TCP_TIME_WAIT_SLOTS } from "../../config";
 import { Ring } from "../../support/ring";
 import { Assembler } from "./assembler";
 
@@ -102,6 +106,8 @@ export class Pcb {
   error: i32;
   /** Events last reported through tcp_changed(). */
   reported: u32;
+  /** Index of the buffer set, NO_BUFFERS while the block has none. */
+  bufs: u32;
 }
 
 @unmanaged
@@ -120,11 +126,16 @@ const RING_SIZE = offsetof<Ring>();
 const ASM_SIZE = offsetof<Assembler>();
 const TW_SIZE = offsetof<TimeWait>();
 const pcbs = memory.data(<i32>PCB_SIZE * TCP_MAX_SOCKETS, 8);
-const sndRings = memory.data(<i32>RING_SIZE * TCP_MAX_SOCKETS, 8);
-const rcvRings = memory.data(<i32>RING_SIZE * TCP_MAX_SOCKETS, 8);
-const assemblers = memory.data(<i32>ASM_SIZE * TCP_MAX_SOCKETS, 8);
-const sndBufs = memory.data(<i32>TCP_SND_BUF * TCP_MAX_SOCKETS, 16);
-const rcvBufs = memory.data(<i32>TCP_RCV_BUF * TCP_MAX_SOCKETS, 16);
+/** The index of the empty buffer set that blocks without buffers point at. */
+export const NO_BUFFERS: u32 = <u32>TCP_MAX_CONNECTIONS;
+const SETS = TCP_MAX_CONNECTIONS + 1;
+const sndRings = memory.data(<i32>RING_SIZE * SETS, 8);
+const rcvRings = memory.data(<i32>RING_SIZE * SETS, 8);
+const assemblers = memory.data(<i32>ASM_SIZE * SETS, 8);
+/** 1 where buffer set k is taken. */
+const setUsed = memory.data(TCP_MAX_CONNECTIONS);
+const sndBufs = memory.data(<i32>TCP_SND_BUF * TCP_MAX_CONNECTIONS, 16);
+const rcvBufs = memory.data(<i32>TCP_RCV_BUF * TCP_MAX_CONNECTIONS, 16);
 const timeWaits = memory.data(<i32>TW_SIZE * TCP_TIME_WAIT_SLOTS, 8);
 
 // @ts-ignore: decorator
@@ -133,30 +144,38 @@ const timeWaits = memory.data(<i32>TW_SIZE * TCP_TIME_WAIT_SLOTS, 8);
 }
 // @ts-ignore: decorator
 @inline export function sndRing(i: i32): Ring {
-  return changetype<Ring>(sndRings + <usize>i * RING_SIZE);
+  return changetype<Ring>(sndRings + <usize>pcb(i).bufs * RING_SIZE);
 }
 // @ts-ignore: decorator
 @inline export function rcvRing(i: i32): Ring {
-  return changetype<Ring>(rcvRings + <usize>i * RING_SIZE);
+  return changetype<Ring>(rcvRings + <usize>pcb(i).bufs * RING_SIZE);
 }
 // @ts-ignore: decorator
 @inline export function ooo(i: i32): Assembler {
-  return changetype<Assembler>(assemblers + <usize>i * ASM_SIZE);
+  return changetype<Assembler>(assemblers + <usize>pcb(i).bufs * ASM_SIZE);
 }
 // @ts-ignore: decorator
 @inline export function tw(i: i32): TimeWait {
   return changetype<TimeWait>(timeWaits + <usize>i * TW_SIZE);
 }
 
-/** Bytes of static memory one connection takes (block, rings, assembler, buffers). */
-export const BYTES_PER_CONNECTION: u32 = <u32>(PCB_SIZE + 2 * RING_SIZE + ASM_SIZE) + TCP_SND_BUF + TCP_RCV_BUF;
+/** Bytes of static memory one connection's buffer set takes (rings, assembler, buffers). */
+export const BYTES_PER_CONNECTION: u32 = <u32>(2 * RING_SIZE + ASM_SIZE) + TCP_SND_BUF + TCP_RCV_BUF;
+/** Bytes of one connection block. */
+export const BYTES_PER_BLOCK: u32 = <u32>PCB_SIZE;
 
 export function pcbInitAll(): void {
   memory.fill(pcbs, 0, PCB_SIZE * TCP_MAX_SOCKETS);
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) pcb(i).bufs = NO_BUFFERS;
   memory.fill(timeWaits, 0, TW_SIZE * TCP_TIME_WAIT_SLOTS);
+  memory.fill(setUsed, 0, TCP_MAX_CONNECTIONS);
+  // The empty set: capacity 0, nothing queued, no ranges.
+  memory.fill(sndRings + <usize>NO_BUFFERS * RING_SIZE, 0, RING_SIZE);
+  memory.fill(rcvRings + <usize>NO_BUFFERS * RING_SIZE, 0, RING_SIZE);
+  memory.fill(assemblers + <usize>NO_BUFFERS * ASM_SIZE, 0, ASM_SIZE);
 }
 
-/** Takes a free block and clears it, rings empty; -1 when all are in use. */
+/** Takes a free block and clears it, without buffers; -1 when all are in use. */
 export function pcbAlloc(): i32 {
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
     const c = pcb(i);
@@ -164,16 +183,32 @@ export function pcbAlloc(): i32 {
     memory.fill(changetype<usize>(c), 0, PCB_SIZE);
     c.flags = F_USED;
     c.parent = -1;
-    sndRing(i).init(sndBufs + <usize>i * TCP_SND_BUF, TCP_SND_BUF);
-    rcvRing(i).init(rcvBufs + <usize>i * TCP_RCV_BUF, TCP_RCV_BUF);
-    ooo(i).clear();
+    c.bufs = NO_BUFFERS;
     return i;
   }
   return -1;
 }
 
+/** Gives block i a buffer set with empty rings; false when every set is taken. */
+export function pcbAttachBuffers(i: i32): bool {
+  const c = pcb(i);
+  if (c.bufs != NO_BUFFERS) return true;
+  for (let k = 0; k < TCP_MAX_CONNECTIONS; k++) {
+    if (load<u8>(setUsed + k)) continue;
+    store<u8>(setUsed + k, 1);
+    c.bufs = <u32>k;
+    sndRing(i).init(sndBufs + <usize>k * TCP_SND_BUF, TCP_SND_BUF);
+    rcvRing(i).init(rcvBufs + <usize>k * TCP_RCV_BUF, TCP_RCV_BUF);
+    ooo(i).clear();
+    return true;
+  }
+  return false;
+}
+
 export function pcbFree(i: i32): void {
   const c = pcb(i);
+  if (c.bufs != NO_BUFFERS) store<u8>(setUsed + c.bufs, 0);
+  c.bufs = NO_BUFFERS;
   c.flags = 0;
   c.state = CLOSED;
 }
