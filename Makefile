@@ -19,21 +19,34 @@ deps: node_modules/.package-lock.json
 sysdeps:
 	@bash scripts/install-deps.sh
 
-build/wasmip.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.json
-	@mkdir -p build
-	$(BIN)/asc assembly/index.ts --target release
+# Counter names as ASCII static data, generated from NAMES in counter_list.ts (committed; regenerated
+# when either list changes).
+assembly/support/counter_names.ts: assembly/support/counters.ts assembly/support/counter_list.ts scripts/gen-counter-names.mjs
+	node scripts/gen-counter-names.mjs
 
-build/wasmip.debug.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.json
+# Every image is built with the ascii-literals transform (log text as bytes, not UTF-16 strings).
+ASC_FLAGS := --transform ./scripts/ascii-literals.mjs
+
+build/wasmip.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
 	@mkdir -p build
-	$(BIN)/asc assembly/index.ts --target debug
+	$(BIN)/asc assembly/index.ts --target release $(ASC_FLAGS)
+
+build/wasmip.debug.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
+	@mkdir -p build
+	$(BIN)/asc assembly/index.ts --target debug $(ASC_FLAGS)
 
 # Firmware images: the core plus one app (assembly/firmware/<app>.ts), same options as release.
+# Linear memory is pinned (initial = maximum): one 64 KiB page, as asconfig.json says, unless the
+# app's own buffers need more (asc refuses with AS105 when an image does not fit).
 APPS := greeter http echo bulk udp-echo fetch
 APP_WASM := $(APPS:%=build/%.wasm)
+PAGES_http := 2
+PAGES_bulk := 2
+app_pages = $(if $(PAGES_$(1)),--initialMemory $(PAGES_$(1)) --maximumMemory $(PAGES_$(1)))
 
-$(APP_WASM): build/%.wasm: assembly/firmware/%.ts $(AS_SOURCES) asconfig.json node_modules/.package-lock.json
+$(APP_WASM): build/%.wasm: assembly/firmware/%.ts $(AS_SOURCES) asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
 	@mkdir -p build
-	$(BIN)/asc $< --target release -o $@ --textFile build/$*.wat
+	$(BIN)/asc $< --target release -o $@ --textFile build/$*.wat $(ASC_FLAGS) $(call app_pages,$*)
 
 build/tap-bridge: host/tap-bridge.c
 	@mkdir -p build

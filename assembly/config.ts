@@ -19,10 +19,16 @@ export const ARP_ENTRY_TTL_MS: u32 = 300_000;
 export const ARP_REQUEST_INTERVAL_MS: u32 = 1000;
 /** Unanswered requests before giving up on a neighbour; its queued frames are dropped and counted. */
 export const ARP_MAX_REQUESTS: u32 = 3;
-/** Frames held while their neighbour resolves, across all neighbours (each slot is FRAME_MAX bytes). */
-export const ARP_PENDING_SLOTS: i32 = 4;
-/** Of those, at most this many per neighbour; more are dropped (ENOBUFS) and counted. */
+/** Bytes for frames held while their neighbour resolves, across all neighbours: each takes its
+ *  length (at least 60) plus 6, rounded to 4. 1536 holds one full-sized frame or a score of
+ *  small ones (a SYN, a DNS query); TCP resends what did not fit. Frames that do not fit are dropped
+ *  (ENOBUFS) and counted (arp_queue_drops). */
+export const ARP_PENDING_BYTES: u32 = 1536;
+/** Frames held per neighbour at most; more are dropped (ENOBUFS) and counted. */
 export const ARP_PENDING_PER_NEIGHBOUR: i32 = 2;
+/** An entry used in the last this many ms of its life is re-confirmed by a unicast request first
+ *  (RFC 1122 §2.3.2.1), so a busy neighbour is never unresolved (lwIP asks 30 s before expiry). */
+export const ARP_REFRESH_MS: u32 = 30_000;
 
 // ---- IPv4 (RFC 791, RFC 1122) ----------------------------------------------------------------
 /** TTL of the datagrams we originate. */
@@ -34,7 +40,7 @@ export const IP_DEFAULT_TTL: u8 = 64;
 /** Answer echo requests sent to a broadcast address (RFC 1122 §3.2.2.6 allows ignoring them). */
 export const ICMP_ECHO_BROADCAST: bool = false;
 /** Echo requests this board sent whose replies it remembers (ping_rtt), by sequence modulo this. */
-export const PING_SLOTS: i32 = 64;
+export const PING_SLOTS: i32 = 16;
 
 // ---- Timers ----------------------------------------------------------------------------------
 /** poll() never asks to sleep longer than this, even with no timer pending. */
@@ -94,8 +100,6 @@ export const TCP_CHALLENGE_ACK_LIMIT: u32 = 10;
 /** Ephemeral ports (RFC 6056 §2.1). */
 export const TCP_EPHEMERAL_MIN: u32 = 49152;
 export const TCP_EPHEMERAL_MAX: u32 = 65535;
-/** Scratch memory a board uses to pass data to tcp_send / from tcp_recv. */
-export const IO_BUFFER_SIZE: u32 = 2048;
 
 // ---- UDP (RFC 768) ---------------------------------------------------------------------------
 /** UDP sockets, the services' included: the DHCP client takes one while it runs, the resolver one
@@ -107,16 +111,19 @@ export const UDP_MAX_QUEUES: i32 = 2;
 /** Receive queue per application socket in bytes: datagrams plus 8 bytes of bookkeeping each; at
  *  least one datagram of the largest size (MTU - 28). One that does not fit is dropped and
  *  counted (udp_queue_full). */
-export const UDP_RCV_BUF: u32 = 1536;
+export const UDP_RCV_BUF: u32 = MTU - 28 + 8;
 /** ICMP errors (port unreachable) we send per second at most (RFC 1812 §4.3.2.8 rate limiting). */
 export const ICMP_ERROR_LIMIT: u32 = 10;
 
 // ---- DNS resolver (RFC 1035) -----------------------------------------------------------------
 /** Lookups in flight or holding an unread result (dnsResolve handles). Each takes a UDP socket
  *  while in flight and 2 x 256 bytes of names. */
-export const DNS_MAX_QUERIES: i32 = 4;
-/** Cached answers (name -> IPv4 address until the TTL runs out); 264 bytes each. */
+export const DNS_MAX_QUERIES: i32 = 2;
+/** Cached answers (name -> IPv4 address until the TTL runs out); DNS_CACHE_NAME_MAX + 16 bytes each. */
 export const DNS_CACHE_SLOTS: i32 = 4;
+/** Longest name the cache keeps, in wire form (a name of n characters takes n + 2); longer names
+ *  are resolved every time. */
+export const DNS_CACHE_NAME_MAX: u32 = 64;
 /** TTLs longer than this (seconds) are cut to it; a TTL of 0 is not cached. */
 export const DNS_CACHE_MAX_TTL_S: u32 = 3600;
 /** First timeout of a query; it doubles after each pass over the servers (RFC 1035 §4.2.1). */

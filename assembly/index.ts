@@ -13,15 +13,15 @@ import { ipv4Init } from "./iface/ipv4";
 import { ipAddr, rxBuf, setAddress, setMac } from "./iface/netif";
 import { pingInit, pingRtt, pingSend } from "./api/ping";
 import {
-  ioBuffer, tcpAbort, tcpAccept, tcpBind, tcpChanged, tcpClose, tcpConnect, tcpEvents, tcpListen, tcpLocalPort,
-  tcpInfo, tcpRecv, tcpRemoteIp, tcpRemotePort, tcpSend, tcpSetopt, tcpShutdown, tcpSocket, tcpState, tcpTableRow, tcpTableSize,
+  tcpAbort, tcpAccept, tcpBind, tcpChanged, tcpClose, tcpConnect, tcpEvents, tcpListen, tcpLocalPort,
+  tcpInfo, tcpRecv, tcpRemoteIp, tcpSendSpace, tcpRemotePort, tcpSend, tcpSetopt, tcpShutdown, tcpSocket, tcpState, tcpTableRow, tcpTableSize,
 } from "./api/tcp";
 import { tcpInit, tcpPoll } from "./sockets/tcp/index";
 import { udpInit } from "./sockets/udp";
 import { udpBind, udpClose, udpConnect, udpEvents, udpFromIp, udpFromPort, udpLocalPort, udpRecvfrom, udpSendto, udpSocket } from "./api/udp";
 import { runAppPoll, runAppStart } from "./app";
 import {
-  ARP_CACHE_SIZE, DNS_MAX_QUERIES, IO_BUFFER_SIZE, MTU, TCP_BACKLOG_MAX, TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS,
+  ARP_CACHE_SIZE, DNS_MAX_QUERIES, FRAME_MAX, MTU, TCP_BACKLOG_MAX, TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS,
   TCP_RCV_BUF, TCP_SND_BUF, UDP_MAX_SOCKETS, UDP_RCV_BUF,
 } from "./config";
 import { BYTES_PER_BLOCK, BYTES_PER_CONNECTION } from "./sockets/tcp/pcb";
@@ -156,7 +156,7 @@ export function config(id: u32): u32 {
     case 9: return UDP_RCV_BUF;
     case 10: return ARP_CACHE_SIZE;
     case 11: return DNS_MAX_QUERIES;
-    case 12: return IO_BUFFER_SIZE;
+    case 12: return FRAME_MAX;
   }
   return 0xffffffff;
 }
@@ -196,6 +196,9 @@ export function tcp_connect(fd: i32, ip: u32, port: u32): i32 {
 export function tcp_send(fd: i32, ptr: usize, len: u32): i32 {
   setNow(phy_now_ms());
   return tcpSend(fd, ptr, len);
+}
+export function tcp_send_space(fd: i32): u32 {
+  return tcpSendSpace(fd);
 }
 export function tcp_recv(fd: i32, ptr: usize, len: u32): i32 {
   setNow(phy_now_ms());
@@ -278,11 +281,15 @@ export function udp_events(fd: i32): u32 {
   return udpEvents(fd);
 }
 
+/** The board's scratch for data it passes in and out (tcp_send/tcp_recv, udp_sendto/udp_recvfrom,
+ *  names): the receive frame buffer, free between frames. What a board leaves there is overwritten
+ *  by the next frame it copies to rx_buffer(), so it reads results out before that. Sharing it
+ *  saves a frame's worth of RAM; nothing in the core reads rx_buffer() outside input(). */
 export function io_buffer(): usize {
-  return ioBuffer;
+  return rxBuf;
 }
 export function io_buffer_size(): u32 {
-  return IO_BUFFER_SIZE;
+  return FRAME_MAX;
 }
 
 // ---- DHCPv4 client (services/dhcp.ts) ---------------------------------------------------------

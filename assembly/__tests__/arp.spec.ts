@@ -1,4 +1,7 @@
-import { ARP_ENTRY_TTL_MS, ARP_MAX_REQUESTS, ARP_PENDING_PER_NEIGHBOUR, ARP_REQUEST_INTERVAL_MS } from "../config";
+import {
+  ARP_ENTRY_TTL_MS, ARP_MAX_REQUESTS, ARP_PENDING_BYTES, ARP_PENDING_PER_NEIGHBOUR, ARP_REFRESH_MS, ARP_REQUEST_INTERVAL_MS,
+  FRAME_MAX,
+} from "../config";
 import { setNow, now } from "../support/clock";
 import { C } from "../support/counters";
 import { get16, get32 } from "../support/bytes";
@@ -8,10 +11,11 @@ import { txBuf } from "../iface/netif";
 import { poll } from "../index";
 import { OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, sent, sentCount, sentLen } from "./support";
 
-/** A 100-byte IPv4-typed frame in txBuf whose payload starts with marker. */
-function sendMarked(dst: u32, marker: u32): i32 {
+/** A len-byte (100 by default) IPv4-typed frame in txBuf whose payload starts with marker. */
+function sendMarked(dst: u32, marker: u32, len: u32 = 100): i32 {
   store<u32>(txBuf + 14, marker);
-  return arpOutput(txBuf, 100, dst, 0x0800);
+  store<u32>(txBuf + len - 4, ~marker); // and ends with its complement: the whole frame is kept
+  return arpOutput(txBuf, len, dst, 0x0800);
 }
 
 function expectRequestFor(i: i32, ip: u32): void {
@@ -80,6 +84,86 @@ describe("ARP", () => {
     const drops = ctr(C.ARP_QUEUE_DROPS);
     expect(sendMarked(PEER_IP, 99)).toBe(ENOBUFS);
     expect(ctr(C.ARP_QUEUE_DROPS)).toBe(drops + 1);
+  });
+
+  it("holds several neighbours' frames in one pool and releases each neighbour's intact", () => {
+    bringUp();
+    const OTHER: u32 = PEER_IP + 1;
+    expect(sendMarked(PEER_IP, 0xbbbb0001, 60)).toBe(OK);
+    expect(sendMarked(OTHER, 0xcccc0001, 700)).toBe(OK);
+    expect(sendMarked(PEER_IP, 0xbbbb0002, 600)).toBe(OK);
+    expect(sendMarked(OTHER, 0xcccc0002, 77)).toBe(OK);
+    clearSent();
+    // OTHER resolves first: its two frames leave, PEER's stay queued and unharmed.
+    feed(arpFrame(2, OTHER, OUR_IP, false));
+    expect(sentCount()).toBe(2);
+    expect(load<u32>(sent(0) + 14)).toBe(0xcccc0001);
+    expect(sentLen(0)).toBe(700);
+    expect(load<u32>(sent(0) + 696)).toBe(~0xcccc0001);
+    expect(load<u32>(sent(1) + 14)).toBe(0xcccc0002);
+    expect(sentLen(1)).toBe(77);
+    expect(load<u32>(sent(1) + 73)).toBe(~0xcccc0002);
+    expect(arpQueued(PEER_IP)).toBe(2);
+    feed(arpFrame(2, PEER_IP, OUR_IP, false));
+    expect(sentCount()).toBe(4);
+    expect(load<u32>(sent(2) + 14)).toBe(0xbbbb0001);
+    expect(load<u32>(sent(2) + 56)).toBe(~0xbbbb0001);
+    expect(load<u32>(sent(3) + 14)).toBe(0xbbbb0002);
+    expect(sentLen(3)).toBe(600);
+    expect(load<u32>(sent(3) + 596)).toBe(~0xbbbb0002);
+    expect(arpQueued(PEER_IP)).toBe(0);
+  });
+
+  it("bounds the pool in bytes: a full-sized frame that does not fit is dropped and counted", () => {
+    bringUp();
+    // config.ts: a frame takes its length (at least 60) plus 6, rounded up to 4.
+    const FULL: u32 = (6 + FRAME_MAX + 3) & ~3;
+    const SMALL: u32 = 68;
+    let held: u32 = 0;
+    let k: u32 = 0;
+    // One full-sized frame per neighbour until the pool is full.
+    while (held + FULL <= ARP_PENDING_BYTES) {
+      expect(sendMarked(PEER_IP + k, k, FRAME_MAX)).toBe(OK);
+      held += FULL;
+      k++;
+    }
+    expect(k).toBeGreaterThanOrEqual(1);
+    const drops = ctr(C.ARP_QUEUE_DROPS);
+    expect(sendMarked(PEER_IP + k, k, FRAME_MAX)).toBe(ENOBUFS);
+    expect(ctr(C.ARP_QUEUE_DROPS)).toBe(drops + 1);
+    // What is left still takes small frames, exactly as many as fit.
+    while (held + SMALL <= ARP_PENDING_BYTES) {
+      k++;
+      expect(sendMarked(PEER_IP + k, k, 60)).toBe(OK);
+      held += SMALL;
+    }
+    expect(sendMarked(PEER_IP + k + 1, k, 60)).toBe(ENOBUFS);
+  });
+
+  it("re-confirms an entry in use before it expires, by unicast, and the reply renews it", () => {
+    bringUp(1000);
+    feed(arpFrame(1, PEER_IP, OUR_IP));
+    clearSent();
+    setNow(1000 + ARP_ENTRY_TTL_MS - ARP_REFRESH_MS - 1);
+    expect(sendMarked(PEER_IP, 1)).toBe(OK);
+    expect(sentCount()).toBe(1); // not yet due
+    setNow(1000 + ARP_ENTRY_TTL_MS - ARP_REFRESH_MS);
+    expect(sendMarked(PEER_IP, 2)).toBe(OK);
+    expect(sentCount()).toBe(3); // the request, then the frame: no wait
+    const q = sent(1);
+    expect(get16(q + 12)).toBe(0x0806);
+    expect(get16(q + 14 + 6)).toBe(1);
+    expect(load<u8>(q)).toBe(2); // unicast, to the neighbour's MAC 02:..:02
+    expect(load<u8>(q + 5)).toBe(2);
+    expect(get32(q + 14 + 24)).toBe(PEER_IP);
+    expect(load<u32>(sent(2) + 14)).toBe(2);
+    expect(sendMarked(PEER_IP, 3)).toBe(OK);
+    expect(sentCount()).toBe(4); // at most one request per interval
+    // The reply confirms the MAC: the entry lives on past its old expiry.
+    feed(arpFrame(2, PEER_IP, OUR_IP, false));
+    setNow(1000 + ARP_ENTRY_TTL_MS + 10);
+    poll(now);
+    expect(arpState(PEER_IP)).toBe(RESOLVED);
   });
 
   it("retries once per interval, then gives up and drops what it held", () => {

@@ -1,3 +1,4 @@
+import { NAMES } from "../support/counter_list";
 import { C, countersInit, counterKind, counterNamePtr, KIND_EVENT, KIND_RX_DELIVERED, KIND_RX_DROP } from "../support/counters";
 
 function name(c: C): string {
@@ -29,6 +30,19 @@ describe("counters", () => {
       expect(seen.has(n)).toBe(false, n);
       seen.add(n);
     }
+  });
+
+  it("serves exactly the NAMES list, kinds included (counter_names.ts is not stale)", () => {
+    expect(countersInit()).toBe(<i32>C.COUNT);
+    const lines = NAMES.split("\n").filter((l) => l.length > 0);
+    expect(lines.length).toBe(<i32>C.COUNT);
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i];
+      expect(name(<C>i)).toBe(l.slice(1), "counter " + i.toString());
+      const k = l.charAt(0) == "+" ? KIND_RX_DELIVERED : l.charAt(0) == "-" ? KIND_RX_DROP : KIND_EVENT;
+      expect(counterKind(<u32>i)).toBe(k, l);
+    }
+    expect(name(<C>C.COUNT)).toBe(""); // out of range: an empty name
   });
 
   it("knows delivered, dropped and event counters apart", () => {

@@ -3,7 +3,8 @@
 // NXDOMAIN / SERVFAIL / TC.
 import { poll } from "../index";
 import { C } from "../support/counters";
-import { EHOSTUNREACH, EINVAL, ENXDOMAIN, ESERVFAIL, ETIMEDOUT, ETRUNCATED, EWOULDBLOCK, ENODATA, OK } from "../support/errors";
+import { EHOSTUNREACH, EINVAL, ENOBUFS, ENXDOMAIN, ESERVFAIL, ETIMEDOUT, ETRUNCATED, EWOULDBLOCK, ENODATA, OK } from "../support/errors";
+import { DNS_MAX_QUERIES } from "../config";
 import {
   dnsAddress, dnsRelease, dnsReset, dnsResolve, dnsResult, dnsSetServers, dnsTtl,
 } from "../services/dns";
@@ -248,14 +249,16 @@ describe("DNS resolver", () => {
   it("runs several lookups at once and reuses the oldest finished slot", () => {
     up();
     const hs: i32[] = [];
-    for (let k = 0; k < 4; k++) hs.push(resolve("n" + k.toString() + ".test"));
-    for (let k = 0; k < 4; k++) expect(hs[k]).toBeGreaterThanOrEqual(0);
-    // The UDP table has 4 sockets: the fifth lookup has no slot.
-    expect(resolve("n4.test")).toBeLessThan(0);
-    answer("n3.test", 0x0a000003);
-    expect(dnsResult(hs[3])).toBe(OK);
+    const N = DNS_MAX_QUERIES;
+    for (let k = 0; k < N; k++) hs.push(resolve("n" + k.toString() + ".test"));
+    for (let k = 0; k < N; k++) expect(hs[k]).toBeGreaterThanOrEqual(0);
+    // Every slot is pending: one more lookup has none.
+    expect(resolve("nx.test")).toBe(ENOBUFS);
+    const lastName = "n" + (N - 1).toString() + ".test";
+    answer(lastName, 0x0a000003);
+    expect(dnsResult(hs[N - 1])).toBe(OK);
     const h5 = resolve("n5.test");
     expect(h5).toBeGreaterThanOrEqual(0);
-    expect(dnsResult(hs[3])).toBe(EINVAL); // its slot went to n5
+    expect(dnsResult(hs[N - 1])).toBe(EINVAL); // its slot went to n5
   });
 });

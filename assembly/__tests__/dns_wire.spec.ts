@@ -8,9 +8,7 @@ import {
 import { aRecord, at, begin, cnameRecord, header, msgBuf, name, question, rrFixed, str, b16, b32, b8 } from "./dns_support";
 
 const out: usize = heap.alloc(512);
-const q: usize = heap.alloc(256);
 const t: usize = heap.alloc(256);
-const o: usize = heap.alloc(256);
 const qn: usize = heap.alloc(256);
 const resp = changetype<DnsResponse>(heap.alloc(offsetof<DnsResponse>()));
 
@@ -34,8 +32,8 @@ function dotted(off: u32, len: u32 = at): string {
 }
 
 function parse(qname: string): WireError {
-  enc(qname);
-  return resp.parse(msgBuf, at, q, t, o);
+  const n = enc(qname);
+  return resp.parse(msgBuf, at, qn, <u32>n, t);
 }
 
 const RESP: u32 = FLAG_QR | FLAG_RD | 0x80;
@@ -181,6 +179,27 @@ describe("DNS messages", () => {
     expect(get16(msgBuf + 24)).toBe(1);
   });
 
+  it("matches the question and the owners in place: ASCII case ignored, pointers followed", () => {
+    begin();
+    header(9, RESP, 1, 2);
+    question("WeB.TeSt");
+    name("Mail", 16); // "mail" + a pointer to "TeSt" inside the question: mail.test, not asked
+    rrFixed(1, 60, 4);
+    b32(0x0a000007);
+    aRecord(12, 60, 0x0a000008); // owner: a pointer to the question, web.test
+    expect(parse("web.test")).toBe(WireError.OK);
+    expect(resp.qnameMatches).toBe(true);
+    expect(resp.address).toBe(0x0a000008);
+    expect(parse("mail.test")).toBe(WireError.OK);
+    expect(resp.qnameMatches).toBe(false); // the question is web.test
+    expect(resp.address).toBe(0x0a000007); // mail.test's owner matched through its pointer
+    expect(parse("web.tes")).toBe(WireError.OK);
+    expect(resp.qnameMatches).toBe(false);
+    expect(resp.found).toBe(false);
+    expect(parse("eb.test")).toBe(WireError.OK);
+    expect(resp.qnameMatches).toBe(false);
+  });
+
   it("parses an answer with an A record", () => {
     begin();
     header(0x1234, RESP, 1, 1);
@@ -191,7 +210,7 @@ describe("DNS messages", () => {
     expect(resp.rcode).toBe(0);
     expect(resp.truncated).toBe(false);
     expect(resp.qtype).toBe(1);
-    expect(resp.qnameLen).toBe(10);
+    expect(resp.qnameMatches).toBe(true);
     expect(resp.found).toBe(true);
     expect(resp.address).toBe(0x0a000001);
     expect(resp.ttl).toBe(300);
@@ -308,9 +327,10 @@ describe("DNS messages", () => {
     const t1 = cnameRecord(12, 600, "alias.test");
     aRecord(t1, 900, 0x0a000009);
     const full = at;
-    expect(resp.parse(msgBuf, full, q, t, o)).toBe(WireError.OK);
+    const qlen = <u32>enc("www.test");
+    expect(resp.parse(msgBuf, full, qn, qlen, t)).toBe(WireError.OK);
     for (let n: u32 = 0; n < full; n++) {
-      expect(resp.parse(msgBuf, n, q, t, o)).not.toBe(WireError.OK, "length " + n.toString());
+      expect(resp.parse(msgBuf, n, qn, qlen, t)).not.toBe(WireError.OK, "length " + n.toString());
     }
   });
 
@@ -353,7 +373,7 @@ describe("DNS messages", () => {
         b8(seed & 255);
       }
       // Whatever it returns, it returns (no trap, no read past the buffer).
-      const r = resp.parse(msgBuf, at, q, t, o);
+      const r = resp.parse(msgBuf, at, qn, <u32>enc("www.test"), t);
       expect(r == WireError.OK || r != WireError.OK).toBe(true);
     }
     expect(HEADER_LEN).toBe(12);

@@ -1,7 +1,7 @@
 // The BSD-style TCP socket API: non-blocking, fds are connection-block indices. The same
 // functions are exported flat for C boards (index.ts) and called directly by firmware apps.
 import {
-  IO_BUFFER_SIZE, TCP_BACKLOG_MAX, TCP_EPHEMERAL_MAX, TCP_EPHEMERAL_MIN, TCP_FIN_WAIT_2_MS, TCP_MAX_SOCKETS,
+  TCP_BACKLOG_MAX, TCP_EPHEMERAL_MAX, TCP_EPHEMERAL_MIN, TCP_FIN_WAIT_2_MS, TCP_MAX_SOCKETS,
   TCP_RTO_INITIAL_MS, TCP_TIME_WAIT_SLOTS,
 } from "../config";
 import { now } from "../support/clock";
@@ -31,7 +31,6 @@ export const OPT_KEEPIDLE: u32 = 3;
 export const OPT_KEEPINTVL: u32 = 4;
 export const OPT_KEEPCNT: u32 = 5;
 
-export const ioBuffer: usize = memory.data(<i32>IO_BUFFER_SIZE, 16);
 let ephemeralNext: u32 = 0;
 
 /** The fd as an application-held block, or -1. */
@@ -183,6 +182,17 @@ export function tcpSend(fd: i32, ptr: usize, len: u32): i32 {
   if (n == 0) return EWOULDBLOCK;
   tcpOutput(fd);
   return <i32>n;
+}
+
+/** Bytes tcpSend would take now (lwIP's tcp_sndbuf): free send buffer while the connection may
+ *  send, else 0. Lets an app move data through without a buffer of its own (read at most this
+ *  much, then send it whole). */
+export function tcpSendSpace(fd: i32): u32 {
+  if (held(fd) < 0) return 0;
+  const c = pcb(fd);
+  const st = c.state;
+  if (c.error || (c.flags & F_FIN_QUEUED) != 0 || (st != ESTABLISHED && st != CLOSE_WAIT)) return 0;
+  return sndRing(fd).free();
 }
 
 export function tcpRecv(fd: i32, ptr: usize, len: u32): i32 {

@@ -21,13 +21,14 @@ export const FETCH_BAD_STATUS: i32 = -101;
 export const FETCH_TIMEOUT_MS: u32 = 30_000;
 
 const NAME_MAX: u32 = 255;
-const PATH_MAX: u32 = 512;
+const PATH_MAX: u32 = 256;
 const LINE_MAX: u32 = 128;
-const name = memory.data(<i32>NAME_MAX);
-const path = memory.data(<i32>PATH_MAX);
-const req = memory.data(<i32>(NAME_MAX + PATH_MAX + 128));
+const SCRATCH: u32 = 256;
+/** The request, built at start; the name is read from its Host field (for DNS and logs). */
+const REQ_MAX: u32 = NAME_MAX + PATH_MAX + 96;
+const req = memory.data(<i32>REQ_MAX);
 const line = memory.data(<i32>LINE_MAX);
-const scratch = memory.data(512);
+const scratch = memory.data(<i32>SCRATCH);
 
 export let fetchState: i32 = FETCH_IDLE;
 /** The HTTP status code once the status line arrived, else 0. */
@@ -36,8 +37,8 @@ export let fetchAddress: u32 = 0;
 export let fetchBodyBytes: u32 = 0;
 export let fetchLineLen: u32 = 0;
 export const fetchLine: usize = line;
+let name: usize = 0;
 let nameLen: u32 = 0;
-let pathLen: u32 = 0;
 let port: u32 = 80;
 let handle: i32 = -1;
 let fd: i32 = -1;
@@ -51,15 +52,7 @@ let newlines: u32 = 0; // consecutive line ends (CR ignored): 2 end the header
 export function fetchStart(namePtr: usize, nLen: u32, p: u32, pathPtr: usize, pLen: u32): i32 {
   if (fetchState > FETCH_IDLE && fetchState < FETCH_DONE) return EINVAL;
   if (nLen == 0 || nLen > NAME_MAX || pLen > PATH_MAX || p == 0 || p > 0xffff) return EINVAL;
-  memory.copy(name, namePtr, nLen);
-  nameLen = nLen;
-  if (pLen == 0) {
-    store<u8>(path, 47); // "/"
-    pathLen = 1;
-  } else {
-    memory.copy(path, pathPtr, pLen);
-    pathLen = pLen;
-  }
+  buildRequest(namePtr, nLen, pathPtr, pLen);
   port = p;
   fetchCode = 0;
   fetchAddress = 0;
@@ -96,13 +89,20 @@ function end(state: i32): void {
   }
 }
 
-function buildRequest(): void {
+function buildRequest(namePtr: usize, nLen: u32, pathPtr: usize, pLen: u32): void {
   let n: u32 = putStr(req, "GET ");
-  memory.copy(req + n, path, pathLen);
-  n += pathLen;
+  if (pLen == 0) {
+    store<u8>(req + n, 47); // "/"
+    n++;
+  } else {
+    memory.copy(req + n, pathPtr, pLen);
+    n += pLen;
+  }
   n += putStr(req + n, " HTTP/1.1\r\nHost: ");
-  memory.copy(req + n, name, nameLen);
-  n += nameLen;
+  memory.copy(req + n, namePtr, nLen);
+  name = req + n;
+  nameLen = nLen;
+  n += nLen;
   n += putStr(req + n, "\r\nUser-Agent: wasmip-fetch\r\nAccept: */*\r\nConnection: close\r\n\r\n");
   reqLen = n;
   reqSent = 0;
@@ -168,7 +168,7 @@ export function fetchPoll(): void {
       return;
     }
     if ((ev & EV_CONNECTED) == 0) return;
-    buildRequest();
+    reqSent = 0;
     fetchState = FETCH_STATUS;
   }
   while (reqSent < reqLen) {
@@ -181,7 +181,7 @@ export function fetchPoll(): void {
     reqSent += <u32>r;
   }
   for (let k = 0; k < 64; k++) {
-    const r = tcpRecv(fd, scratch, 512);
+    const r = tcpRecv(fd, scratch, SCRATCH);
     if (r == EWOULDBLOCK) return;
     if (r == 0) {
       // End of stream.

@@ -1,15 +1,15 @@
 // The greeter: the seed's demo server. Listens on TCP 54321 (backlog 5); for each connection it
 // logs "Got connection from ('A.B.C.D', PORT)" at INFO, sends "Thank you for connecting\n" and
-// closes. Data the client sends is read and dropped first, so the close is a FIN, not a reset.
+// closes. The read side is shut first: what the client sent is dropped, so the close is a FIN,
+// not a reset.
 import { INFO, logEnd, logIp, logOn, logStart, logStr, logU32 } from "../support/log";
-import { tcpAccept, tcpBind, tcpClose, tcpListen, tcpRecv, tcpRemoteIp, tcpRemotePort, tcpSend, tcpSocket } from "../api/tcp";
+import { tcpAccept, tcpBind, tcpClose, tcpListen, tcpRemoteIp, tcpRemotePort, tcpSend, tcpShutdown, tcpSocket } from "../api/tcp";
 import { putStr } from "./util";
 
 export const GREETER_PORT: u32 = 54321;
 const GREETING = "Thank you for connecting\n";
 
 const msg = memory.data(32);
-const scratch = memory.data(256);
 let msgLen: u32 = 0;
 let listener: i32 = -1;
 
@@ -38,8 +38,7 @@ export function greeterPoll(): void {
     }
     // A new connection's send ring is empty, so the short greeting is queued whole.
     tcpSend(fd, msg, msgLen);
-    // Drop anything the client already sent (bounded: the receive ring is finite).
-    while (tcpRecv(fd, scratch, 256) > 0) {}
+    tcpShutdown(fd, 0); // drops what the client sent, and anything it sends later
     tcpClose(fd);
   }
 }

@@ -1,10 +1,12 @@
 // udp-echo: RFC 862 echo over UDP on port 7. Each datagram goes back to its sender, unchanged;
 // one that cannot be sent right now (ARP still resolving and its queue full) is dropped, as UDP may.
-import { udpBind, udpRecvfrom, udpSendto, udpSocket, udpFromIp, udpFromPort, UDP_MAX_PAYLOAD } from "../api/udp";
+// Each is read straight into the transmit frame and sent from there: no buffer, no second copy.
+import {
+  UDP_MAX_PAYLOAD, UDP_TX_PAYLOAD, udpBind, udpFromIp, udpFromPort, udpRecvfrom, udpSendPrepared, udpSocket,
+} from "../api/udp";
 import { INFO, logEnd, logOn, logStart, logU32 } from "../support/log";
 
 const PORT: u32 = 7;
-const buf = memory.data(<i32>UDP_MAX_PAYLOAD, 16);
 let fd: i32 = -1;
 let echoed: u32 = 0;
 
@@ -21,9 +23,9 @@ export function udpEchoStart(): void {
 export function udpEchoPoll(): void {
   if (fd < 0) return;
   for (;;) {
-    const n = udpRecvfrom(fd, buf, UDP_MAX_PAYLOAD);
+    const n = udpRecvfrom(fd, UDP_TX_PAYLOAD, UDP_MAX_PAYLOAD);
     if (n < 0) break; // EWOULDBLOCK, or an ICMP error about an echo we sent: nothing to do
-    if (udpSendto(fd, buf, <u32>n, udpFromIp(fd), udpFromPort(fd)) >= 0) echoed++;
+    if (udpSendPrepared(fd, <u32>n, udpFromIp(fd), udpFromPort(fd)) >= 0) echoed++;
   }
 }
 

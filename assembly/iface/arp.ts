@@ -1,5 +1,7 @@
 // ARP (RFC 826): answering for our address, a bounded neighbour cache with expiry, rate-limited
-// requests, and a bounded queue of frames waiting for their neighbour to resolve.
+// requests, and a bounded pool of frames waiting for their neighbour to resolve. An entry in use
+// is re-confirmed by a unicast request before it expires (RFC 1122 §2.3.2.1), so traffic to a
+// known neighbour never stalls waiting for a broadcast request.
 //
 // Cache policy (what may write an entry):
 //  - a request addressed to us creates or refreshes the sender's entry (RFC 826 merge; we are
@@ -10,8 +12,8 @@
 //    that really changed its MAC is learnt again when the entry expires.
 //  - a packet claiming our own address from another MAC is counted as arp_address_conflict.
 import {
-  ARP_CACHE_SIZE, ARP_ENTRY_TTL_MS, ARP_MAX_REQUESTS, ARP_PENDING_PER_NEIGHBOUR, ARP_PENDING_SLOTS,
-  ARP_REQUEST_INTERVAL_MS, FRAME_MAX, POLL_MAX_SLEEP_MS,
+  ARP_CACHE_SIZE, ARP_ENTRY_TTL_MS, ARP_MAX_REQUESTS, ARP_PENDING_BYTES, ARP_PENDING_PER_NEIGHBOUR,
+  ARP_REFRESH_MS, ARP_REQUEST_INTERVAL_MS, FRAME_MIN, POLL_MAX_SLEEP_MS,
 } from "../config";
 import { due, elapsed, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
@@ -35,50 +37,41 @@ class Neighbour {
   /** RESOLVED: when last confirmed. PENDING: when the last request went out. */
   time: u32;
   tries: u32;
+  /** RESOLVED: when the last refresh request went out. */
+  asked: u32;
   mac0: u32;
   mac4: u16;
   queued: u16;
 }
 
-/** A frame (Ethernet header included, destination still blank) waiting for its neighbour. */
-@unmanaged
-class Held {
-  /** Index of the neighbour + 1; 0 = free. */
-  owner: i32;
-  len: u32;
-  seq: u32;
-  type: u32;
+// Frames waiting for their neighbour (Ethernet header included, destination still blank) sit in
+// one byte pool, oldest first, each behind a 4-byte record: the neighbour's index (u8), unused
+// (u8), the frame's length (u16); then the EtherType (u16) and the frame, the whole padded to 4
+// bytes and to at least the Ethernet minimum (transmit() pads short frames in place).
+const REC_HEADER: u32 = 6;
+
+// @ts-ignore: decorator
+@inline function recSize(len: u32): u32 {
+  return (REC_HEADER + max<u32>(len, FRAME_MIN) + 3) & ~3;
 }
 
 const NEIGHBOUR_SIZE = offsetof<Neighbour>();
-const HELD_SIZE = offsetof<Held>();
 const table = memory.data(<i32>NEIGHBOUR_SIZE * ARP_CACHE_SIZE, 8);
-const held = memory.data(<i32>HELD_SIZE * ARP_PENDING_SLOTS, 8);
-const heldFrames = memory.data(<i32>FRAME_MAX * ARP_PENDING_SLOTS, 16);
+const pool = memory.data(<i32>ARP_PENDING_BYTES, 16);
+let poolUsed: u32 = 0;
 /** Requests and replies are built here, never in a buffer a caller may be using. */
 const arpFrame = memory.data(64, 16);
 const rx = changetype<ArpRepr>(memory.data(offsetof<ArpRepr>()));
 const tx = changetype<ArpRepr>(memory.data(offsetof<ArpRepr>()));
-let heldSeq: u32 = 0;
 
 // @ts-ignore: decorator
 @inline function entry(i: i32): Neighbour {
   return changetype<Neighbour>(table + <usize>i * NEIGHBOUR_SIZE);
 }
 
-// @ts-ignore: decorator
-@inline function slot(i: i32): Held {
-  return changetype<Held>(held + <usize>i * HELD_SIZE);
-}
-
-// @ts-ignore: decorator
-@inline function slotFrame(i: i32): usize {
-  return heldFrames + <usize>i * FRAME_MAX;
-}
-
 export function arpInit(): void {
   memory.fill(table, 0, NEIGHBOUR_SIZE * ARP_CACHE_SIZE);
-  memory.fill(held, 0, HELD_SIZE * ARP_PENDING_SLOTS);
+  poolUsed = 0;
 }
 
 function find(ip: u32): i32 {
@@ -176,33 +169,35 @@ function arpMacPtr(e: Neighbour): usize {
   return macScratch;
 }
 
-/** Sends the frames held for neighbour i, oldest first. */
-function flush(i: i32): void {
+/** Takes neighbour i's frames out of the pool, oldest first: sent (resolved) or dropped. */
+function release(i: i32, send: bool): void {
   const e = entry(i);
-  while (e.queued) {
-    let best = -1;
-    for (let s = 0; s < ARP_PENDING_SLOTS; s++) {
-      const h = slot(s);
-      if (h.owner == i + 1 && (best < 0 || <i32>(h.seq - slot(best).seq) < 0)) best = s;
+  let at: u32 = 0;
+  while (at < poolUsed) {
+    const r = pool + at;
+    const len = <u32>load<u16>(r, 2);
+    const size = recSize(len);
+    if (<i32>load<u8>(r) != i) {
+      at += size;
+      continue;
     }
-    if (best < 0) break;
-    const h = slot(best);
-    h.owner = 0;
-    e.queued--;
-    ethernetSend(slotFrame(best), h.len, e.mac0, e.mac4, h.type);
+    // Sent from the pool itself, then closed up; whatever it sends is not queued here again.
+    if (send) ethernetSend(r + REC_HEADER, len, e.mac0, e.mac4, <u32>load<u16>(r, 4));
+    else count(C.ARP_QUEUE_DROPS);
+    memory.copy(r, r + size, poolUsed - at - size);
+    poolUsed -= size;
   }
   e.queued = 0;
 }
 
-function dropHeld(i: i32): void {
-  for (let s = 0; s < ARP_PENDING_SLOTS; s++) {
-    const h = slot(s);
-    if (h.owner == i + 1) {
-      h.owner = 0;
-      count(C.ARP_QUEUE_DROPS);
-    }
-  }
-  entry(i).queued = 0;
+// @ts-ignore: decorator
+@inline function flush(i: i32): void {
+  release(i, true);
+}
+
+// @ts-ignore: decorator
+@inline function dropHeld(i: i32): void {
+  release(i, false);
 }
 
 export function arpInput(p: usize, len: u32): C {
@@ -268,7 +263,15 @@ export function arpOutput(p: usize, len: u32, nextHop: u32, type: u32): i32 {
   let i = find(nextHop);
   if (i >= 0) {
     const e = entry(i);
-    if (e.state == RESOLVED && elapsed(e.time) < ARP_ENTRY_TTL_MS) {
+    const age = elapsed(e.time);
+    if (e.state == RESOLVED && age < ARP_ENTRY_TTL_MS) {
+      // In use near the end of its life: ask the neighbour directly, at most once per interval;
+      // its reply confirms the MAC and restarts the entry's life (see arpInput).
+      if (age >= ARP_ENTRY_TTL_MS - ARP_REFRESH_MS && elapsed(e.asked) >= ARP_REQUEST_INTERVAL_MS) {
+        e.asked = now;
+        count(C.ARP_REQUESTS_SENT);
+        sendArp(OP_REQUEST, e.mac0, e.mac4, 0, 0, e.ip);
+      }
       ethernetSend(p, len, e.mac0, e.mac4, type);
       return OK;
     }
@@ -296,24 +299,20 @@ export function arpOutput(p: usize, len: u32, nextHop: u32, type: u32): i32 {
 
 function hold(i: i32, p: usize, len: u32, type: u32): i32 {
   const e = entry(i);
-  if (<i32>e.queued >= ARP_PENDING_PER_NEIGHBOUR) {
+  const size = recSize(len);
+  if (<i32>e.queued >= ARP_PENDING_PER_NEIGHBOUR || poolUsed + size > ARP_PENDING_BYTES) {
     count(C.ARP_QUEUE_DROPS);
     return ENOBUFS;
   }
-  for (let s = 0; s < ARP_PENDING_SLOTS; s++) {
-    const h = slot(s);
-    if (h.owner != 0) continue;
-    h.owner = i + 1;
-    h.len = len;
-    h.seq = heldSeq++;
-    h.type = type;
-    memory.copy(slotFrame(s), p, len);
-    e.queued++;
-    count(C.ARP_QUEUED);
-    return OK;
-  }
-  count(C.ARP_QUEUE_DROPS);
-  return ENOBUFS;
+  const r = pool + poolUsed;
+  store<u8>(r, <u8>i);
+  store<u16>(r, <u16>len, 2);
+  store<u16>(r, <u16>type, 4);
+  memory.copy(r + REC_HEADER, p, len);
+  poolUsed += size;
+  e.queued++;
+  count(C.ARP_QUEUED);
+  return OK;
 }
 
 /** Retries and give-ups of pending neighbours, expiry of resolved ones; ms to the next deadline. */

@@ -23,7 +23,7 @@
 // DNS_MAX_CNAME in all. Answers are cached (DNS_CACHE_SLOTS) for their TTL (at most
 // DNS_CACHE_MAX_TTL_S; TTL 0 is not cached) under the name asked.
 import {
-  DNS_CACHE_MAX_TTL_S, DNS_CACHE_SLOTS, DNS_MAX_CNAME, DNS_MAX_QUERIES, DNS_MSG_MAX, DNS_TIMEOUT_MS, DNS_TRIES,
+  DNS_CACHE_MAX_TTL_S, DNS_CACHE_NAME_MAX, DNS_CACHE_SLOTS, DNS_MAX_CNAME, DNS_MAX_QUERIES, DNS_MSG_MAX, DNS_TIMEOUT_MS, DNS_TRIES,
   POLL_MAX_SLEEP_MS,
 } from "../config";
 import { due, now, until } from "../support/clock";
@@ -86,10 +86,8 @@ const origNames = memory.data(NAME_BUF * DNS_MAX_QUERIES);
 const curNames = memory.data(NAME_BUF * DNS_MAX_QUERIES);
 const CSIZE = offsetof<CacheEntry>();
 const cache = memory.data(<i32>CSIZE * DNS_CACHE_SLOTS);
-const cacheNames = memory.data(NAME_BUF * DNS_CACHE_SLOTS);
-const qname = memory.data(NAME_BUF);
+const cacheNames = memory.data(<i32>DNS_CACHE_NAME_MAX * DNS_CACHE_SLOTS);
 const target = memory.data(NAME_BUF);
-const owner = memory.data(NAME_BUF);
 const resp = changetype<DnsResponse>(memory.data(offsetof<DnsResponse>()));
 
 let server0: u32 = 0;
@@ -154,18 +152,18 @@ export function dnsCacheFlush(): void {
 function cacheFind(name: usize, len: u32): i32 {
   for (let i = 0; i < DNS_CACHE_SLOTS; i++) {
     const e = ce(i);
-    if (e.used && !due(e.expires) && nameEquals(name, len, cacheNames + <usize>i * NAME_BUF, e.nameLen)) return i;
+    if (e.used && !due(e.expires) && nameEquals(name, len, cacheNames + <usize>i * DNS_CACHE_NAME_MAX, e.nameLen)) return i;
   }
   return -1;
 }
 
 function cacheInsert(name: usize, len: u32, address: u32, ttl: u32): void {
-  if (ttl == 0) return;
+  if (ttl == 0 || len > DNS_CACHE_NAME_MAX) return;
   if (ttl > DNS_CACHE_MAX_TTL_S) ttl = DNS_CACHE_MAX_TTL_S;
   let slot = -1;
   for (let i = 0; i < DNS_CACHE_SLOTS && slot < 0; i++) {
     const e = ce(i);
-    if (e.used && nameEquals(name, len, cacheNames + <usize>i * NAME_BUF, e.nameLen)) slot = i;
+    if (e.used && nameEquals(name, len, cacheNames + <usize>i * DNS_CACHE_NAME_MAX, e.nameLen)) slot = i;
   }
   for (let i = 0; i < DNS_CACHE_SLOTS && slot < 0; i++) if (!ce(i).used || due(ce(i).expires)) slot = i;
   if (slot < 0) {
@@ -178,7 +176,7 @@ function cacheInsert(name: usize, len: u32, address: u32, ttl: u32): void {
   e.address = address;
   e.expires = now + ttl * 1000;
   e.nameLen = len;
-  memory.copy(cacheNames + <usize>slot * NAME_BUF, name, len);
+  memory.copy(cacheNames + <usize>slot * DNS_CACHE_NAME_MAX, name, len);
 }
 
 // ---- lookups ---------------------------------------------------------------------------------
@@ -435,13 +433,13 @@ function reply(i: i32, msg: usize, len: u32, from: u32, sport: u32): void {
     count(C.DNS_BAD_ID);
     return;
   }
-  const e = resp.parse(msg, len, qname, target, owner);
+  const e = resp.parse(msg, len, curNames + <usize>i * NAME_BUF, s.curLen, target);
   if (e != WireError.OK) {
     count(C.DNS_MALFORMED);
     return;
   }
   if (resp.qtype != TYPE_A || resp.qclass != CLASS_IN ||
-      !nameEquals(qname, resp.qnameLen, curNames + <usize>i * NAME_BUF, s.curLen)) {
+      !resp.qnameMatches) {
     count(C.DNS_BAD_QUESTION);
     return;
   }

@@ -2,7 +2,12 @@
 // (delivered) or "-" (dropped, the name says why): input() returns the id it counted, so the sum
 // of those counters always equals rx_frames. Kind "." counts everything else.
 //
-// The enum and NAMES list the same counters in the same order (a unit test checks both agree).
+// The enum here and NAMES in counter_list.ts list the same counters in the same order. NAMES is
+// the source of the names a board reads: scripts/gen-counter-names.mjs turns it into ASCII bytes
+// in counter_names.ts (and fails if it and the enum disagree); only tests use the string itself,
+// so the image carries each name once, in ASCII.
+
+import { COUNTER_NAME_BYTES, COUNTER_NAME_TEXT } from "./counter_names";
 
 export const enum C {
   // events
@@ -135,128 +140,6 @@ export const enum C {
   COUNT,
 }
 
-const NAMES = `
-.rx_frames
-.tx_frames
-.tx_bytes
-.arp_requests_sent
-.arp_replies_sent
-.arp_gratuitous_sent
-.arp_resolved
-.arp_expired
-.arp_evictions
-.arp_gave_up
-.arp_queued
-.arp_queue_drops
-.ip_sent
-.ip_no_route
-.icmp_echo_requests_sent
-+arp_request_answered
-+arp_reply_accepted
-+icmp_echo_answered
-+icmp_echo_reply_received
-+icmp_error_received
--eth_too_short
--eth_oversize
--eth_not_for_us
--eth_ipv6_ignored
--eth_unknown_type
--arp_truncated
--arp_unsupported
--arp_bad_op
--arp_bad_sender
--arp_not_for_us
--arp_address_conflict
--arp_reply_unsolicited
--ip_truncated
--ip_bad_version
--ip_bad_header_len
--ip_bad_total_len
--ip_bad_checksum
--ip_fragment_dropped
--ip_bad_source
--ip_not_for_us
--ip_unknown_protocol
--icmp_truncated
--icmp_bad_checksum
--icmp_echo_broadcast_ignored
--icmp_echo_reply_failed
--icmp_echo_reply_unmatched
--icmp_unknown_type
-.tcp_segments_sent
-.tcp_retransmits
-.tcp_fast_retransmits
-.tcp_timeouts
-.tcp_rst_sent
-.tcp_challenge_acks_sent
-.tcp_challenge_acks_limited
-.tcp_active_opens
-.tcp_passive_opens
-.tcp_resets_received
-.tcp_time_wait_recycled
-.tcp_ooo_segments
-.tcp_ooo_dropped
-.tcp_window_probes
-.tcp_delayed_acks
-.tcp_keepalive_probes
-.tcp_keepalive_timeouts
-.tcp_close_unread_resets
-+tcp_delivered
-+tcp_time_wait
--tcp_truncated
--tcp_bad_header_len
--tcp_bad_checksum
--tcp_broadcast
--tcp_no_socket
--tcp_listen_drop
--tcp_bad_ack
--tcp_backlog_full
--tcp_no_block
--tcp_no_buffers
--tcp_rst_ignored
--tcp_no_ack
--tcp_out_of_window
--tcp_rst_challenged
--tcp_syn_challenged
--tcp_ack_challenged
-.udp_datagrams_sent
-.icmp_port_unreachable_sent
-.icmp_errors_limited
-.icmp_errors_to_sockets
-+udp_delivered
--udp_truncated
--udp_bad_length
--udp_bad_checksum
--udp_no_socket
--udp_queue_full
-.dhcp_discovers_sent
-.dhcp_requests_sent
-.dhcp_releases_sent
-.dhcp_retransmits
-.dhcp_offers
-.dhcp_acks
-.dhcp_naks
-.dhcp_leases
-.dhcp_renewals
-.dhcp_rebinds
-.dhcp_expired
-.dhcp_malformed
-.dhcp_bad_op
-.dhcp_wrong_xid
-.dhcp_wrong_chaddr
-.dhcp_wrong_server
-.dhcp_unexpected
-.dhcp_bad_lease
-.dns_queries_sent
-.dns_retransmits
-.dns_cache_hits
-.dns_replies_accepted
-.dns_bad_source
-.dns_bad_id
-.dns_bad_question
-.dns_malformed
-.dns_timeouts
-`;
 
 export const KIND_RX_DELIVERED: u32 = 0;
 export const KIND_RX_DROP: u32 = 1;
@@ -264,12 +147,6 @@ export const KIND_EVENT: u32 = 2;
 
 const N: i32 = C.COUNT;
 const values = memory.data(N * 4);
-// ASCII names, NUL-terminated, built once by countersInit() for boards written in C.
-const NAME_BYTES: i32 = 2560;
-const nameText = memory.data(NAME_BYTES);
-const nameOffset = memory.data(N * 2);
-const kinds = memory.data(N);
-let namesBuilt: i32 = 0;
 
 // @ts-ignore: decorator
 @inline export function count(id: C): void {
@@ -287,40 +164,30 @@ export function counterValue(id: u32): u32 {
   return id < <u32>N ? load<u32>(values + (<usize>id << 2)) : 0;
 }
 
-/** Parses NAMES into the ASCII table; returns how many names it found (must equal C.COUNT). */
+/** Zeroes the counters; returns how many names there are (C.COUNT, when the tables agree). */
 export function countersInit(): i32 {
   memory.fill(values, 0, N * 4);
-  if (namesBuilt) return namesBuilt;
+  let n: i32 = 0;
+  for (let at: i32 = 0; at < COUNTER_NAME_BYTES; at++) if (load<u8>(COUNTER_NAME_TEXT + at) == 0) n++;
+  return n;
+}
+
+/** Where counter id's entry (its kind byte) starts, or -1. Boards read names once, at start, so
+ *  a walk through the text is cheaper than a table of offsets kept in RAM. */
+function entryOf(id: u32): i32 {
+  if (id >= <u32>N) return -1;
   let at: i32 = 0;
-  let id: i32 = 0;
-  const n = NAMES.length;
-  let i = 0;
-  while (i < n) {
-    const c = NAMES.charCodeAt(i);
-    if (c == 10) { i++; continue; }
-    // c is the kind prefix of one line
-    const kind: u8 = c == 43 /* + */ ? <u8>KIND_RX_DELIVERED : c == 45 /* - */ ? <u8>KIND_RX_DROP : <u8>KIND_EVENT;
-    i++;
-    if (id < N) {
-      store<u8>(kinds + id, kind);
-      store<u16>(nameOffset + (<usize>id << 1), <u16>at);
-    }
-    while (i < n && NAMES.charCodeAt(i) != 10) {
-      if (at < NAME_BYTES - 1) store<u8>(nameText + at++, <u8>NAMES.charCodeAt(i));
-      i++;
-    }
-    if (at < NAME_BYTES) store<u8>(nameText + at++, 0);
-    id++;
-  }
-  namesBuilt = id;
-  return id;
+  for (let k: u32 = 0; k < id && at < COUNTER_NAME_BYTES; at++) if (load<u8>(COUNTER_NAME_TEXT + at) == 0) k++;
+  return at < COUNTER_NAME_BYTES ? at : -1;
 }
 
 export function counterNamePtr(id: u32): usize {
-  if (id >= <u32>N) return nameText + NAME_BYTES - 1; // an empty string
-  return nameText + <usize>load<u16>(nameOffset + (<usize>id << 1));
+  const at = entryOf(id);
+  return at < 0 ? COUNTER_NAME_TEXT + COUNTER_NAME_BYTES - 1 : COUNTER_NAME_TEXT + <usize>at + 1; // "" when absent
 }
 
 export function counterKind(id: u32): u32 {
-  return id < <u32>N ? <u32>load<u8>(kinds + id) : KIND_EVENT;
+  const at = entryOf(id);
+  const k = at < 0 ? 0 : load<u8>(COUNTER_NAME_TEXT + <usize>at);
+  return k == 43 /* + */ ? KIND_RX_DELIVERED : k == 45 /* - */ ? KIND_RX_DROP : KIND_EVENT;
 }

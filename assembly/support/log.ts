@@ -31,6 +31,21 @@ export function logStr(s: string): void {
   for (let i = 0; i < n && at < LOG_LINE_MAX; i++) store<u8>(line + at++, <u8>s.charCodeAt(i));
 }
 
+// What the build's ascii-literals transform turns logStart("...") and logStr("...") into: the
+// same text as bytes, half the size of a string literal. Global, so rewritten files need no import.
+// @ts-ignore: decorator
+@global export function __logStartBytes(p: usize, n: u32): void {
+  at = 0;
+  __logBytes(p, n);
+}
+
+// @ts-ignore: decorator
+@global export function __logBytes(p: usize, n: u32): void {
+  const k = min<u32>(n, <u32>(LOG_LINE_MAX - at));
+  memory.copy(line + at, p, k);
+  at += <i32>k;
+}
+
 export function logU32(v: u32): void {
   if (v >= 10) logU32(v / 10);
   if (at < LOG_LINE_MAX) store<u8>(line + at++, <u8>(48 + v % 10));

@@ -40,12 +40,18 @@ export let nameLen: u32 = 0;
   return c - 65 < 26 ? c | 32 : c;
 }
 
+/** After readName with `cmp`: whether the name equals it. */
+export let nameMatched: bool = false;
+
 /**
  * Decompresses the name at `off` of the message [p, p + len) into `out` (wire form, lowercased;
- * NAME_MAX bytes of room), or only checks it when out is 0. Returns the offset just past the name
- * where it is written (after its first pointer, if any), or -WireError. nameLen gets its length.
+ * NAME_MAX bytes of room), or only checks it when out is 0; with `cmp` (a lowercased name in wire
+ * form of cmpLen bytes) it compares instead of writing, into nameMatched. Returns the offset just
+ * past the name where it is written (after its first pointer, if any), or -WireError. nameLen
+ * gets its length.
  */
-export function readName(p: usize, len: u32, off: u32, out: usize): i32 {
+export function readName(p: usize, len: u32, off: u32, out: usize, cmp: usize = 0, cmpLen: u32 = 0): i32 {
+  let same = true;
   let pos = off;
   let end: u32 = 0; // past the first pointer; 0 while none was followed
   let floor = off; // a pointer must point strictly before the segment it ends
@@ -68,12 +74,16 @@ export function readName(p: usize, len: u32, off: u32, out: usize): i32 {
     if (b == 0) {
       if (out) store<u8>(out + n, 0);
       nameLen = n + 1;
+      nameMatched = same && nameLen == cmpLen;
       return <i32>(end ? end : pos + 1);
     }
     if (pos + 1 + b > len) return -WireError.TRUNCATED;
     if (out) {
       store<u8>(out + n, <u8>b);
       for (let i: u32 = 1; i <= b; i++) store<u8>(out + n + i, <u8>lower(<u32>load<u8>(p + pos + i)));
+    } else if (cmp && same) {
+      if (n + 1 + b >= cmpLen || <u32>load<u8>(cmp + n) != b) same = false;
+      for (let i: u32 = 1; i <= b && same; i++) if (lower(<u32>load<u8>(p + pos + i)) != <u32>load<u8>(cmp + n + i)) same = false;
     }
     n += 1 + b;
     pos += 1 + b;
@@ -194,10 +204,10 @@ export class DnsRecord {
 }
 
 /**
- * What a response says about an A query: the header, the question (decompressed into the caller's
- * buffer for matching), and the answer section followed from the question name through CNAMEs
- * (at most DNS_MAX_CNAME) to an A record. A chain that leaves the message ends with `found` false
- * and the last name in `target`.
+ * What a response says about an A query: the header, the question (compared with the name we
+ * asked), and the answer section followed from the question name through CNAMEs (at most
+ * DNS_MAX_CNAME) to an A record. A chain that leaves the message ends with `found` false and the
+ * last name in `target`. Names in the message are compared where they lie, not copied out.
  */
 @unmanaged
 export class DnsResponse {
@@ -207,7 +217,8 @@ export class DnsResponse {
   truncated: bool;
   qtype: u32;
   qclass: u32;
-  qnameLen: u32;
+  /** The question's name is the one asked. */
+  qnameMatches: bool;
   /** An A record ended the chain: address and the smallest TTL along it. */
   found: bool;
   address: u32;
@@ -218,10 +229,10 @@ export class DnsResponse {
 
   /**
    * Parses a response of len bytes at p: the header must have QR set and a standard opcode, exactly
-   * one question (its name into qname), and every answer record well-formed. `target` and `owner`
-   * are NAME_MAX-byte scratch buffers; `target` holds the chain's last name afterwards.
+   * one question (compared with `asked`, a lowercased name in wire form), and every answer record
+   * well-formed. `target` is a NAME_MAX-byte buffer: the chain's last name afterwards.
    */
-  parse(p: usize, len: u32, qname: usize, target: usize, owner: usize): WireError {
+  parse(p: usize, len: u32, asked: usize, askedLen: u32, target: usize): WireError {
     if (len < HEADER_LEN) return WireError.TRUNCATED;
     this.id = get16(p);
     const flags = get16(p + 2);
@@ -236,9 +247,9 @@ export class DnsResponse {
     this.ttl = 0xffffffff;
     this.cnames = 0;
     // The question.
-    const e = readName(p, len, HEADER_LEN, qname);
+    const e = readName(p, len, HEADER_LEN, 0, asked, askedLen);
     if (e < 0) return <WireError>(-e);
-    this.qnameLen = nameLen;
+    this.qnameMatches = nameMatched;
     let at = <u32>e;
     if (at + 4 > len) return WireError.TRUNCATED;
     this.qtype = get16(p + at);
@@ -262,16 +273,19 @@ export class DnsResponse {
       }
       off = rr.end;
     }
-    // Follow the chain from the question name.
-    memory.copy(target, qname, this.qnameLen);
-    let tLen = this.qnameLen;
+    // Follow the chain from the question name (the name asked, when the question matched).
+    memory.copy(target, asked, askedLen);
+    let tLen = askedLen;
     for (let hop: u32 = 0; hop <= DNS_MAX_CNAME; hop++) {
       let next = false;
       off = answers;
       for (let i: u32 = 0; i < count; i++) {
-        rr.parse(p, len, off, owner);
+        rr.parse(p, len, off, 0);
+        const here = off;
         off = rr.end;
-        if (rr.klass != CLASS_IN || !nameEquals(owner, nameLen, target, tLen)) continue;
+        if (rr.klass != CLASS_IN) continue;
+        readName(p, len, here, 0, target, tLen);
+        if (!nameMatched) continue;
         if (rr.type == TYPE_A && rr.rdlength == 4) {
           this.found = true;
           this.address = get32(p + rr.rdata);

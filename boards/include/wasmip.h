@@ -116,7 +116,7 @@ typedef uint32_t (*wasmip_config_fn)(uint32_t id);
 #define WASMIP_CONFIG_UDP_RCV_BUF         9
 #define WASMIP_CONFIG_ARP_CACHE_SIZE      10
 #define WASMIP_CONFIG_DNS_MAX_QUERIES     11
-#define WASMIP_CONFIG_IO_BUFFER_SIZE      12
+#define WASMIP_CONFIG_IO_BUFFER_SIZE      12 /* = io_buffer_size(), the frame buffer */
 
 /* ping(dst_ip, seq, payload_len) -> 0 or WASMIP_EINVAL / WASMIP_EMSGSIZE / WASMIP_EHOSTUNREACH /
  * WASMIP_ENOBUFS. Sends one ICMP echo request (identifier chosen at init).
@@ -147,6 +147,9 @@ typedef int32_t (*wasmip_tcp_connect_fn)(int32_t fd, uint32_t ip, uint32_t port)
 /* tcp_send(fd, ptr, len) -> bytes queued (>= 1) | EWOULDBLOCK (send buffer full) | ENOTCONN |
  * the connection's error. Never queues part of nothing: 0 only for len 0. */
 typedef int32_t (*wasmip_tcp_send_fn)(int32_t fd, uint32_t ptr, uint32_t len);
+/* tcp_send_space(fd) -> bytes tcp_send would queue now (0 when it may not send): read at most
+ * this much from elsewhere and it is sent whole, with no buffer of the board's own. */
+typedef uint32_t (*wasmip_tcp_send_space_fn)(int32_t fd);
 /* tcp_recv(fd, ptr, len) -> bytes read (>= 1) | 0 at end of stream (peer sent FIN) |
  * EWOULDBLOCK | ENOTCONN | the connection's error (ECONNRESET, ETIMEDOUT, ECONNREFUSED). */
 typedef int32_t (*wasmip_tcp_recv_fn)(int32_t fd, uint32_t ptr, uint32_t len);
@@ -204,7 +207,9 @@ typedef int32_t (*wasmip_tcp_info_fn)(int32_t fd, uint32_t ptr);
 #define WASMIP_TCP_INFO_RCV_NXT  12
 #define WASMIP_TCP_INFO_RECOVERY 13 /* 1 while in NewReno fast recovery */
 #define WASMIP_TCP_INFO_WORDS    14
-/* io_buffer() -> ptr, io_buffer_size() -> bytes: scratch memory for a board's data. */
+/* io_buffer() -> ptr, io_buffer_size() -> bytes: scratch memory for a board's data. It is the
+ * receive frame buffer (rx_buffer()), free between frames: the next frame copied to rx_buffer()
+ * overwrites it, so read results out of it first. */
 typedef uint32_t (*wasmip_io_buffer_fn)(void);
 typedef uint32_t (*wasmip_io_buffer_size_fn)(void);
 

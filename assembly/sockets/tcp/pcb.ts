@@ -160,7 +160,7 @@ const timeWaits = memory.data(<i32>TW_SIZE * TCP_TIME_WAIT_SLOTS, 8);
 }
 
 /** Bytes of static memory one connection's buffer set takes (rings, assembler, buffers). */
-export const BYTES_PER_CONNECTION: u32 = <u32>(2 * RING_SIZE + ASM_SIZE) + TCP_SND_BUF + TCP_RCV_BUF;
+export const BYTES_PER_CONNECTION: u32 = 2 * <u32>RING_SIZE + <u32>ASM_SIZE + TCP_SND_BUF + TCP_RCV_BUF;
 /** Bytes of one connection block. */
 export const BYTES_PER_BLOCK: u32 = <u32>PCB_SIZE;
 
