@@ -2,6 +2,23 @@
 // All values are compile-time constants: buffers are sized from them in static memory, so the core
 // never allocates and linear memory never grows. Change a value and rebuild.
 
+// ---- Features ---------------------------------------------------------------------------------
+// What the image contains. Each is on unless the build leaves it out with `asc ... --use
+// WASMIP_NO_<NAME>=1`; the exports of a left-out feature stay and return ENOSYS (or 0), so a board
+// links against any build. DHCP and DNS need UDP.
+// @ts-ignore: isDefined of a --use constant
+export const FEATURE_TCP: bool = !isDefined(WASMIP_NO_TCP);
+// @ts-ignore: isDefined of a --use constant
+export const FEATURE_UDP: bool = !isDefined(WASMIP_NO_UDP);
+// @ts-ignore: isDefined of a --use constant
+export const FEATURE_DHCP: bool = FEATURE_UDP && !isDefined(WASMIP_NO_DHCP);
+// @ts-ignore: isDefined of a --use constant
+export const FEATURE_DNS: bool = FEATURE_UDP && !isDefined(WASMIP_NO_DNS);
+/** ICMP echo (answering pings, the ping client) and ICMP errors (port unreachable for UDP, errors
+ *  reported to UDP sockets). Off: ICMP is dropped as ip_unknown_protocol. */
+// @ts-ignore: isDefined of a --use constant
+export const FEATURE_ICMP: bool = !isDefined(WASMIP_NO_ICMP);
+
 // ---- Link ----------------------------------------------------------------------------------
 /** IP MTU of the Ethernet link in bytes (RFC 894). We never send a larger IP packet. */
 export const MTU: u32 = 1500;
@@ -47,8 +64,9 @@ export const PING_SLOTS: i32 = 16;
 export const POLL_MAX_SLEEP_MS: u32 = 1000;
 
 // ---- Logging ---------------------------------------------------------------------------------
-/** Compile the phy.log sink in. false removes every log call and string from the image. */
-export const LOG_ENABLED: bool = true;
+/** Compile the phy.log sink in. Off (--use WASMIP_NO_LOG=1) removes every log call and string. */
+// @ts-ignore: isDefined of a --use constant
+export const LOG_ENABLED: bool = !isDefined(WASMIP_NO_LOG);
 /** Length of one log line; longer lines are cut. */
 export const LOG_LINE_MAX: i32 = 160;
 

@@ -3,7 +3,7 @@
 import { FRAME_MAX, POLL_MAX_SLEEP_MS } from "./config";
 import { setNow } from "./support/clock";
 import { C, counterKind, counterNamePtr, counterValue, countersInit } from "./support/counters";
-import { EINVAL, OK } from "./support/errors";
+import { EINVAL, ENOSYS, OK } from "./support/errors";
 import { INFO, logEnd, logIp, logOn, logStart, logStr, logU32, setLogLevel } from "./support/log";
 import { phy_now_ms } from "./support/phy";
 import { isMulticastOrReserved } from "./wire/ipv4";
@@ -21,6 +21,7 @@ import { udpInit } from "./sockets/udp";
 import { udpBind, udpClose, udpConnect, udpEvents, udpFromIp, udpFromPort, udpLocalPort, udpRecvfrom, udpSendto, udpSocket } from "./api/udp";
 import { runAppPoll, runAppStart } from "./app";
 import {
+  FEATURE_DHCP, FEATURE_DNS, FEATURE_ICMP, FEATURE_TCP, FEATURE_UDP,
   ARP_CACHE_SIZE, DNS_MAX_QUERIES, FRAME_MAX, MTU, TCP_BACKLOG_MAX, TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS,
   TCP_RCV_BUF, TCP_SND_BUF, UDP_MAX_SOCKETS, UDP_RCV_BUF,
 } from "./config";
@@ -56,12 +57,14 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
   setAddress(ip, mask, gw);
   arpInit();
   ipv4Init();
-  pingInit();
-  tcpInit();
-  udpInit();
-  dhcpInit();
-  dnsReset();
-  setDhcpHook(onDhcp);
+  if (FEATURE_ICMP) pingInit();
+  if (FEATURE_TCP) tcpInit();
+  if (FEATURE_UDP) udpInit();
+  if (FEATURE_DHCP) {
+    dhcpInit();
+    setDhcpHook(onDhcp);
+  }
+  if (FEATURE_DNS) dnsReset();
   if (logOn(INFO)) {
     logStart("netif: up, ");
     logIp(ip);
@@ -107,9 +110,9 @@ export function input(len: u32): u32 {
 export function poll(now: u32): u32 {
   setNow(now);
   let next = arpPoll();
-  next = min<u32>(next, tcpPoll());
-  next = min<u32>(next, dnsPoll());
-  next = min<u32>(next, dhcpPoll()); // 0xffffffff while the client is stopped
+  if (FEATURE_TCP) next = min<u32>(next, tcpPoll());
+  if (FEATURE_DNS) next = min<u32>(next, dnsPoll());
+  if (FEATURE_DHCP) next = min<u32>(next, dhcpPoll()); // 0xffffffff while the client is stopped
   runAppPoll();
   return next < POLL_MAX_SLEEP_MS ? next : POLL_MAX_SLEEP_MS;
 }
@@ -117,8 +120,11 @@ export function poll(now: u32): u32 {
 /** What a lease means for the layers above: its DNS servers for the resolver; losing the
  *  address fails the TCP connections that used it (RFC 2131 §4.4.5: the address is gone). */
 function onDhcp(event: u32, ip: u32): void {
-  if (event == DHCP_EV_BOUND) dnsSetServers(dhcpDns(0), dhcpDns(1));
-  else if (event == DHCP_EV_LOST) tcpAddressLost(ip);
+  if (event == DHCP_EV_BOUND) {
+    if (FEATURE_DNS) dnsSetServers(dhcpDns(0), dhcpDns(1));
+  } else if (event == DHCP_EV_LOST) {
+    if (FEATURE_TCP) tcpAddressLost(ip);
+  }
 }
 
 export function counter_count(): u32 {
@@ -166,119 +172,170 @@ export function set_log_level(level: u32): void {
 }
 
 export function ping(dst: u32, seq: u32, size: u32): i32 {
-  setNow(phy_now_ms());
-  return pingSend(dst, seq, size);
+  if (FEATURE_ICMP) {
+    setNow(phy_now_ms());
+    return pingSend(dst, seq, size);
+  }
+  return ENOSYS;
 }
 
 export function ping_rtt(seq: u32): i32 {
-  return pingRtt(seq);
+  if (FEATURE_ICMP) return pingRtt(seq);
+  return ENOSYS;
 }
 
 // ---- TCP sockets (wasmip.h) -------------------------------------------------------------------
 // Entry points refresh the clock first: timers armed here are relative to it.
 
 export function tcp_socket(): i32 {
-  return tcpSocket();
+  if (FEATURE_TCP) return tcpSocket();
+  return ENOSYS;
 }
 export function tcp_bind(fd: i32, port: u32): i32 {
-  return tcpBind(fd, port);
+  if (FEATURE_TCP) return tcpBind(fd, port);
+  return ENOSYS;
 }
 export function tcp_listen(fd: i32, backlog: u32): i32 {
-  return tcpListen(fd, backlog);
+  if (FEATURE_TCP) return tcpListen(fd, backlog);
+  return ENOSYS;
 }
 export function tcp_accept(fd: i32): i32 {
-  return tcpAccept(fd);
+  if (FEATURE_TCP) return tcpAccept(fd);
+  return ENOSYS;
 }
 export function tcp_connect(fd: i32, ip: u32, port: u32): i32 {
-  setNow(phy_now_ms());
-  return tcpConnect(fd, ip, port);
+  if (FEATURE_TCP) {
+    setNow(phy_now_ms());
+    return tcpConnect(fd, ip, port);
+  }
+  return ENOSYS;
 }
 export function tcp_send(fd: i32, ptr: usize, len: u32): i32 {
-  setNow(phy_now_ms());
-  return tcpSend(fd, ptr, len);
+  if (FEATURE_TCP) {
+    setNow(phy_now_ms());
+    return tcpSend(fd, ptr, len);
+  }
+  return ENOSYS;
 }
 export function tcp_send_space(fd: i32): u32 {
-  return tcpSendSpace(fd);
+  if (FEATURE_TCP) return tcpSendSpace(fd);
+  return 0;
 }
 export function tcp_recv(fd: i32, ptr: usize, len: u32): i32 {
-  setNow(phy_now_ms());
-  return tcpRecv(fd, ptr, len);
+  if (FEATURE_TCP) {
+    setNow(phy_now_ms());
+    return tcpRecv(fd, ptr, len);
+  }
+  return ENOSYS;
 }
 export function tcp_shutdown(fd: i32, how: u32): i32 {
-  setNow(phy_now_ms());
-  return tcpShutdown(fd, how);
+  if (FEATURE_TCP) {
+    setNow(phy_now_ms());
+    return tcpShutdown(fd, how);
+  }
+  return ENOSYS;
 }
 export function tcp_close(fd: i32): i32 {
-  setNow(phy_now_ms());
-  return tcpClose(fd);
+  if (FEATURE_TCP) {
+    setNow(phy_now_ms());
+    return tcpClose(fd);
+  }
+  return ENOSYS;
 }
 export function tcp_abort(fd: i32): i32 {
-  setNow(phy_now_ms());
-  return tcpAbort(fd);
+  if (FEATURE_TCP) {
+    setNow(phy_now_ms());
+    return tcpAbort(fd);
+  }
+  return ENOSYS;
 }
 export function tcp_events(fd: i32): u32 {
-  return tcpEvents(fd);
+  if (FEATURE_TCP) return tcpEvents(fd);
+  return 0;
 }
 export function tcp_changed(): u32 {
-  return tcpChanged();
+  if (FEATURE_TCP) return tcpChanged();
+  return 0;
 }
 export function tcp_setopt(fd: i32, opt: u32, value: u32): i32 {
-  setNow(phy_now_ms());
-  return tcpSetopt(fd, opt, value);
+  if (FEATURE_TCP) {
+    setNow(phy_now_ms());
+    return tcpSetopt(fd, opt, value);
+  }
+  return ENOSYS;
 }
 export function tcp_state(fd: i32): u32 {
-  return tcpState(fd);
+  if (FEATURE_TCP) return tcpState(fd);
+  return 0;
 }
 export function tcp_local_port(fd: i32): u32 {
-  return tcpLocalPort(fd);
+  if (FEATURE_TCP) return tcpLocalPort(fd);
+  return 0;
 }
 export function tcp_remote_ip(fd: i32): u32 {
-  return tcpRemoteIp(fd);
+  if (FEATURE_TCP) return tcpRemoteIp(fd);
+  return 0;
 }
 export function tcp_remote_port(fd: i32): u32 {
-  return tcpRemotePort(fd);
+  if (FEATURE_TCP) return tcpRemotePort(fd);
+  return 0;
 }
 export function tcp_table_size(): u32 {
-  return tcpTableSize();
+  if (FEATURE_TCP) return tcpTableSize();
+  return 0;
 }
 export function tcp_table_row(i: u32, out: usize): i32 {
-  return tcpTableRow(i, out);
+  if (FEATURE_TCP) return tcpTableRow(i, out);
+  return ENOSYS;
 }
 export function tcp_info(fd: i32, out: usize): i32 {
-  return tcpInfo(fd, out);
+  if (FEATURE_TCP) return tcpInfo(fd, out);
+  return ENOSYS;
 }
 // ---- UDP sockets (wasmip.h) -------------------------------------------------------------------
 
 export function udp_socket(): i32 {
-  return udpSocket();
+  if (FEATURE_UDP) return udpSocket();
+  return ENOSYS;
 }
 export function udp_bind(fd: i32, port: u32): i32 {
-  return udpBind(fd, port);
+  if (FEATURE_UDP) return udpBind(fd, port);
+  return ENOSYS;
 }
 export function udp_connect(fd: i32, ip: u32, port: u32): i32 {
-  return udpConnect(fd, ip, port);
+  if (FEATURE_UDP) return udpConnect(fd, ip, port);
+  return ENOSYS;
 }
 export function udp_sendto(fd: i32, ptr: usize, len: u32, ip: u32, port: u32): i32 {
-  setNow(phy_now_ms());
-  return udpSendto(fd, ptr, len, ip, port);
+  if (FEATURE_UDP) {
+    setNow(phy_now_ms());
+    return udpSendto(fd, ptr, len, ip, port);
+  }
+  return ENOSYS;
 }
 export function udp_recvfrom(fd: i32, ptr: usize, len: u32): i32 {
-  return udpRecvfrom(fd, ptr, len);
+  if (FEATURE_UDP) return udpRecvfrom(fd, ptr, len);
+  return ENOSYS;
 }
 export function udp_from_ip(fd: i32): u32 {
-  return udpFromIp(fd);
+  if (FEATURE_UDP) return udpFromIp(fd);
+  return 0;
 }
 export function udp_from_port(fd: i32): u32 {
-  return udpFromPort(fd);
+  if (FEATURE_UDP) return udpFromPort(fd);
+  return 0;
 }
 export function udp_local_port(fd: i32): u32 {
-  return udpLocalPort(fd);
+  if (FEATURE_UDP) return udpLocalPort(fd);
+  return 0;
 }
 export function udp_close(fd: i32): i32 {
-  return udpClose(fd);
+  if (FEATURE_UDP) return udpClose(fd);
+  return ENOSYS;
 }
 export function udp_events(fd: i32): u32 {
-  return udpEvents(fd);
+  if (FEATURE_UDP) return udpEvents(fd);
+  return 0;
 }
 
 /** The board's scratch for data it passes in and out (tcp_send/tcp_recv, udp_sendto/udp_recvfrom,
@@ -298,34 +355,48 @@ export function io_buffer_size(): u32 {
 
 /** dhcp_start(host_name_ptr, len) -> 0 | EINVAL (already running) | ENOBUFS/EADDRINUSE (no socket). */
 export function dhcp_start(hostPtr: usize, len: u32): i32 {
-  setNow(phy_now_ms());
-  return dhcpStart(hostPtr, len);
+  if (FEATURE_DHCP) {
+    setNow(phy_now_ms());
+    return dhcpStart(hostPtr, len);
+  }
+  return ENOSYS;
 }
 /** dhcp_release() -> 0 | EINVAL: DHCPRELEASE if leased, then stop (see dhcp_state). */
 export function dhcp_release(): i32 {
-  setNow(phy_now_ms());
-  return dhcpRelease();
+  if (FEATURE_DHCP) {
+    setNow(phy_now_ms());
+    return dhcpRelease();
+  }
+  return ENOSYS;
 }
 export function dhcp_state(): u32 {
-  return dhcpState();
+  if (FEATURE_DHCP) return dhcpState();
+  return 0;
 }
 export function dhcp_address(): u32 {
-  return dhcpAddress();
+  if (FEATURE_DHCP) return dhcpAddress();
+  return 0;
 }
 /** Seconds left on the lease (0xffffffff infinite, 0 none). */
 export function dhcp_lease_remaining(): u32 {
-  setNow(phy_now_ms());
-  return dhcpLeaseRemaining();
+  if (FEATURE_DHCP) {
+    setNow(phy_now_ms());
+    return dhcpLeaseRemaining();
+  }
+  return 0;
 }
 export function dhcp_server(): u32 {
-  return dhcpServer();
+  if (FEATURE_DHCP) return dhcpServer();
+  return 0;
 }
 export function dhcp_router(): u32 {
-  return dhcpRouter();
+  if (FEATURE_DHCP) return dhcpRouter();
+  return 0;
 }
 /** DNS server i (0..2) from the lease, 0 when none. */
 export function dhcp_dns(i: u32): u32 {
-  return dhcpDns(i);
+  if (FEATURE_DHCP) return dhcpDns(i);
+  return 0;
 }
 
 // ---- DNS resolver (services/dns.ts; wasmip.h "DNS") -------------------------------------------
@@ -337,28 +408,41 @@ import {
 } from "./services/dns";
 
 export function dns_set_servers(a: u32, b: u32): i32 {
-  return dnsSetServers(a, b);
+  if (FEATURE_DNS) return dnsSetServers(a, b);
+  return ENOSYS;
 }
 export function dns_server(i: u32): u32 {
-  return dnsServer(i);
+  if (FEATURE_DNS) return dnsServer(i);
+  return 0;
 }
 export function dns_resolve(ptr: usize, len: u32): i32 {
-  setNow(phy_now_ms());
-  return dnsResolve(ptr, len);
+  if (FEATURE_DNS) {
+    setNow(phy_now_ms());
+    return dnsResolve(ptr, len);
+  }
+  return ENOSYS;
 }
 export function dns_result(handle: i32): i32 {
-  return dnsResult(handle);
+  if (FEATURE_DNS) return dnsResult(handle);
+  return ENOSYS;
 }
 export function dns_address(handle: i32): u32 {
-  return dnsAddress(handle);
+  if (FEATURE_DNS) return dnsAddress(handle);
+  return 0;
 }
 export function dns_ttl(handle: i32): u32 {
-  return dnsTtl(handle);
+  if (FEATURE_DNS) return dnsTtl(handle);
+  return 0;
 }
 export function dns_release(handle: i32): i32 {
-  setNow(phy_now_ms());
-  return dnsRelease(handle);
+  if (FEATURE_DNS) {
+    setNow(phy_now_ms());
+    return dnsRelease(handle);
+  }
+  return ENOSYS;
 }
 export function dns_cache_flush(): void {
-  dnsCacheFlush();
+  if (FEATURE_DNS) {
+    dnsCacheFlush();
+  }
 }

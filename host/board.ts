@@ -29,6 +29,7 @@ export const ERRORS: Record<number, string> = {
   [-12]: "ESERVFAIL",
   [-13]: "ETRUNCATED",
   [-14]: "ENODATA",
+  [-15]: "ENOSYS",
 };
 
 export const COUNTER_KIND = { rxDelivered: 0, rxDrop: 1, event: 2 } as const;

@@ -1,5 +1,5 @@
 // IPv4 (RFC 791, RFC 1122 §3.2.1): validation, delivery to the protocols, routing of what we send.
-import { IP_DEFAULT_TTL, MTU } from "../config";
+import { FEATURE_ICMP, IP_DEFAULT_TTL, MTU } from "../config";
 import { C, count } from "../support/counters";
 import { EHOSTUNREACH, EMSGSIZE, OK } from "../support/errors";
 import { phy_random } from "../support/phy";
@@ -66,7 +66,7 @@ export function ipv4Input(p: usize, len: u32): C {
   } else if (proto == PROTO_UDP) {
     const h = udpHandler;
     if (h) return h(payload, rx.payloadLen, src, dst, bcast);
-  } else if (proto == PROTO_ICMP) {
+  } else if (FEATURE_ICMP && proto == PROTO_ICMP) {
     return icmpInput(payload, rx.payloadLen, rx.headerLen, src, bcast);
   }
   return C.IP_UNKNOWN_PROTOCOL;

@@ -3,7 +3,7 @@
 // port, source address; then the data). A service socket (the DHCP client, DNS lookups) has a
 // handler instead, called with each datagram where it lies in the received frame: no queue, no
 // copy (lwIP's raw udp_recv). A socket without a queue points at an empty ring (capacity 0).
-import { UDP_MAX_QUEUES, UDP_MAX_SOCKETS, UDP_RCV_BUF } from "../config";
+import { FEATURE_ICMP, UDP_MAX_QUEUES, UDP_MAX_SOCKETS, UDP_RCV_BUF } from "../config";
 import { C, count } from "../support/counters";
 import { ECONNREFUSED, EHOSTUNREACH } from "../support/errors";
 import { Ring } from "../support/ring";
@@ -62,7 +62,7 @@ export function udpInit(): void {
   memory.fill(queueUsed, 0, UDP_MAX_QUEUES);
   memory.fill(rings + <usize>NO_QUEUE * RING_SIZE, 0, RING_SIZE);
   setTransport(PROTO_UDP, udpInput);
-  setIcmpErrorHandler(udpIcmpError);
+  if (FEATURE_ICMP) setIcmpErrorHandler(udpIcmpError);
 }
 
 /** A free socket: with a receive queue when handler is null, else a service socket; -1 if none. */
@@ -119,7 +119,7 @@ function udpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C 
   const i = lookup(rx.dstPort, src, rx.srcPort);
   if (i < 0) {
     // RFC 1122 §4.1.3.1: port unreachable, but never about a broadcast.
-    if (!toBroadcast) icmpUnreachable(3);
+    if (FEATURE_ICMP && !toBroadcast) icmpUnreachable(3);
     return C.UDP_NO_SOCKET;
   }
   const s = udpSock(i);

@@ -148,8 +148,8 @@ export const KIND_EVENT: u32 = 2;
 const N: i32 = C.COUNT;
 const values = memory.data(N * 4);
 
-// @ts-ignore: decorator
-@inline export function count(id: C): void {
+/** Not @inline: one call per event is cheaper in image size than the load-add-store at ~70 sites. */
+export function count(id: C): void {
   const p = values + (<usize>id << 2);
   store<u32>(p, load<u32>(p) + 1);
 }

@@ -15,3 +15,5 @@ export const ENXDOMAIN: i32 = -11; // the name does not exist (RCODE 3)
 export const ESERVFAIL: i32 = -12; // every server failed (SERVFAIL, REFUSED, ...) or a CNAME loop
 export const ETRUNCATED: i32 = -13; // the reply had TC set (no TCP fallback)
 export const ENODATA: i32 = -14; // the name exists but has no A record
+// Builds
+export const ENOSYS: i32 = -15; // the feature is not in this build (config.ts FEATURE_*)

@@ -330,6 +330,7 @@ typedef uint32_t (*wasmip_dhcp_dns_fn)(uint32_t i);
 #define WASMIP_ESERVFAIL    (-12) /* DNS: every server failed (SERVFAIL, REFUSED, ...) or a CNAME loop */
 #define WASMIP_ETRUNCATED   (-13) /* DNS: the reply was truncated (TC); no TCP fallback */
 #define WASMIP_ENODATA      (-14) /* DNS: the name exists but has no A record */
+#define WASMIP_ENOSYS       (-15) /* the feature is not in this build (config.ts FEATURE_*) */
 
 /* Sizes fixed at build time (assembly/config.ts). */
 #define WASMIP_FRAME_MAX          1514u
