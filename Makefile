@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 AS_SOURCES := $(shell find assembly -name '*.ts' -not -path '*/__tests__/*')
 TSX := node --import tsx
 
-.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash
+.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash bench
 
 all: build
 
@@ -28,7 +28,7 @@ build/wasmip.debug.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.
 	$(BIN)/asc assembly/index.ts --target debug
 
 # Firmware images: the core plus one app (assembly/firmware/<app>.ts), same options as release.
-APPS := greeter http echo bulk udp-echo fetch
+APPS := greeter http echo bulk udp-echo fetch bench
 APP_WASM := $(APPS:%=build/%.wasm)
 
 $(APP_WASM): build/%.wasm: assembly/firmware/%.ts $(AS_SOURCES) asconfig.json node_modules/.package-lock.json
@@ -71,6 +71,11 @@ flash:
 	$(MAKE) -C boards/$(BOARD) flash PORT=$(PORT)
 
 test: deps build sysdeps typecheck test-as boards test-host
+
+# make bench: size, memory, CPU per byte (callgrind) and throughput against lwIP and the kernel,
+# in one run (bench/README.md); ~8 minutes, BENCH_QUICK=1 ~1 minute. Results in bench/results/.
+bench: deps build sysdeps boards
+	$(TSX) bench/bench.ts $(if $(filter 1,$(BENCH_QUICK)),--quick)
 
 clean:
 	rm -rf build
