@@ -73,7 +73,7 @@ flash:
 test: deps build sysdeps typecheck test-as boards test-host
 
 # make bench: size, memory, CPU per byte (callgrind) and throughput against lwIP and the kernel,
-# in one run (bench/README.md); ~8 minutes, BENCH_QUICK=1 ~1 minute. Results in bench/results/.
+# in one run (bench/README.md): ~2 minutes once built, BENCH_QUICK=1 ~1 minute. Results in bench/results/.
 bench: deps build sysdeps boards
 	$(TSX) bench/bench.ts $(if $(filter 1,$(BENCH_QUICK)),--quick)
 
