@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 AS_SOURCES := $(shell find assembly -name '*.ts' -not -path '*/__tests__/*')
 TSX := node --import tsx
 
-.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash
+.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash bench
 
 all: build
 
@@ -38,7 +38,7 @@ build/wasmip.debug.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.
 # Firmware images: the core plus one app (assembly/firmware/<app>.ts), same options as release.
 # Linear memory is pinned (initial = maximum): one 64 KiB page, as asconfig.json says, unless the
 # app's own buffers need more (asc refuses with AS105 when an image does not fit).
-APPS := greeter http echo bulk udp-echo fetch
+APPS := greeter http echo bulk udp-echo fetch bench
 APP_WASM := $(APPS:%=build/%.wasm)
 PAGES_http := 2
 PAGES_bulk := 2
@@ -84,6 +84,11 @@ flash:
 	$(MAKE) -C boards/$(BOARD) flash PORT=$(PORT)
 
 test: deps build sysdeps typecheck test-as boards test-host
+
+# make bench: size, memory, CPU per byte (callgrind) and throughput against lwIP and the kernel,
+# in one run (bench/README.md): ~2 minutes once built, BENCH_QUICK=1 ~1 minute. Results in bench/results/.
+bench: deps build sysdeps boards
+	$(TSX) bench/bench.ts $(if $(filter 1,$(BENCH_QUICK)),--quick)
 
 clean:
 	rm -rf build

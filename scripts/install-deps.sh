@@ -2,7 +2,8 @@
 # Install the Debian packages the host tests need (real peers in a network namespace):
 #   ip (iproute2), ping (iputils-ping), tshark, gcc, and the TCP peers curl, nc (netcat-openbsd),
 #   python3 and ss (iproute2); wasm2c (wabt) for the native board (boards/posix); dnsmasq
-#   (dnsmasq-base) as the DHCP and DNS server of the real-peer tests.
+#   (dnsmasq-base) as the DHCP and DNS server of the real-peer tests; for `make bench` (and its
+#   quick test): valgrind (callgrind), pkg-config and liblwip-dev (lwIP, the C stack it compares with).
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -19,6 +20,12 @@ declare -A PKG=(
   [ss]=iproute2
   [wasm2c]=wabt
   [dnsmasq]=dnsmasq-base
+  [valgrind]=valgrind
+  [pkg-config]=pkg-config
+)
+# file -> Debian package, for libraries (no command to look for)
+declare -A FILEPKG=(
+  [/usr/include/lwip/lwip/tcp.h]=liblwip-dev
 )
 
 missing=()
@@ -26,6 +33,9 @@ for cmd in "${!PKG[@]}"; do
   if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/usr/bin/$cmd" ]; then
     missing+=("${PKG[$cmd]}")
   fi
+done
+for f in "${!FILEPKG[@]}"; do
+  [ -e "$f" ] || missing+=("${FILEPKG[$f]}")
 done
 
 [ "${#missing[@]}" -eq 0 ] && exit 0

@@ -1,0 +1,221 @@
+// `make bench`: wasmip's size, memory, CPU cost and throughput, next to lwIP and the Linux kernel,
+// in one run. A benchmark, not a test: it asserts nothing about time. Prints progress on stderr
+// and a table at the end; writes results/latest.json (machine, versions, every figure with its
+// unit and how it was measured), latest.txt (the table) and the SVG plots. bench/README.md says
+// how each figure is measured.
+//
+//   node --import tsx bench/bench.ts [--quick] [--out DIR] [--only size,memory,cpu,sim,kernel]
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Bench, ROOT, firstLine, round, type Figure } from "./lib.ts";
+import { makefileApps, memoryStep, sizeStep } from "./size.ts";
+import { expectedFigures, optionalFigure } from "./figures.ts";
+import { cpuStep } from "./native.ts";
+import { simStep } from "./sim.ts";
+import { cleanupKernel, kernelStep } from "./kernel.ts";
+import { goodputPlot, tracePlot } from "./svg.ts";
+
+export const STEPS = ["size", "memory", "cpu", "sim", "kernel"] as const;
+type Step = (typeof STEPS)[number];
+
+function parse(argv: string[]): { quick: boolean; out: string; only: Set<Step> } {
+  let quick = process.env.BENCH_QUICK === "1";
+  let out = path.join(ROOT, "bench", "results");
+  let only = new Set<Step>(STEPS);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--quick") quick = true;
+    else if (a === "--out" && argv[i + 1]) out = path.resolve(argv[++i]);
+    else if (a === "--only" && argv[i + 1]) {
+      const want = argv[++i].split(",");
+      for (const w of want) if (!(STEPS as readonly string[]).includes(w)) throw new Error(`unknown step ${w} (${STEPS.join(", ")})`);
+      only = new Set(want as Step[]);
+    } else if (a === "-h" || a === "--help") {
+      console.log("usage: bench.ts [--quick] [--out DIR] [--only size,memory,cpu,sim,kernel]");
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  return { quick, out, only };
+}
+
+function pkgVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "";
+  }
+}
+
+function describe(b: Bench): void {
+  const cpus = os.cpus();
+  b.results.machine = {
+    cpu: cpus[0]?.model ?? "",
+    cores: cpus.length,
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    kernel: os.release(),
+    arch: os.arch(),
+    loadAverageAtStart: os.loadavg().map((x) => round(x, 2)),
+  };
+  const git = (args: string[]) => firstLine("git", ["-C", ROOT, ...args]);
+  b.results.versions = {
+    ...b.results.versions,
+    wasmip: git(["rev-parse", "HEAD"]) + (git(["status", "--porcelain", "--untracked-files=no"]) ? " (uncommitted changes)" : ""),
+    node: process.version,
+    assemblyscript: pkgVersion("assemblyscript"),
+    binaryen: pkgVersion("binaryen"),
+    tsx: pkgVersion("tsx"),
+    wasm2c: firstLine("wasm2c", ["--version"]),
+    gcc: firstLine("gcc", ["--version"]),
+  };
+}
+
+// ---- the table ---------------------------------------------------------------------------
+
+function fmtValue(f: Figure): string {
+  if (f.value === null) return "n/a";
+  const v = f.value;
+  const s = Number.isInteger(v) ? v.toLocaleString("en-US") : Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
+  return s;
+}
+
+const SECTION_TITLES: Record<string, string> = {
+  size: "1. Size (release .wasm)",
+  memory: "2. Memory",
+  cpu: "3. CPU, deterministic (callgrind, two wasm2c boards in one process)",
+  sim: "4/6. Emulated PHY (Node/V8, two boards)",
+  kernel: "5/6. Against the Linux kernel over TAP (and the kernel over veth)",
+};
+
+export function table(b: Bench): string {
+  const lines: string[] = [];
+  const figs = Object.entries(b.results.figures);
+  for (const sec of Object.keys(SECTION_TITLES)) {
+    const rows = figs.filter(([id]) => id.split(".")[0] === sec);
+    if (!rows.length) continue;
+    lines.push("", SECTION_TITLES[sec]);
+    const w = Math.max(...rows.map(([id]) => id.length));
+    for (const [id, f] of rows)
+      lines.push(f.value === null ? `  ${id.padEnd(w)}  ${"n/a".padStart(14)}  ${f.note ?? ""}` : `  ${id.padEnd(w)}  ${fmtValue(f).padStart(14)}  ${f.unit}`);
+  }
+  const cg = b.results.details["cpu.callgrind"] as { topSelf?: { fn: string; file: string; self: number; pct: number }[]; segments?: { data: number } } | undefined;
+  if (cg?.topSelf) {
+    lines.push("", "Top functions by own instructions in bulk_phase, % of all but app_digest (callgrind; snd.c = sender, rcv.c = receiver)");
+    for (const t of cg.topSelf.slice(0, 15)) lines.push(`  ${String(t.pct).padStart(6)}%  ${t.self.toLocaleString("en-US").padStart(13)}  ${t.file}: ${t.fn}`);
+  }
+  const budgets = b.results.details.budgets as { budget: string; value: string; met: boolean | null }[] | undefined;
+  if (budgets?.length) {
+    lines.push("", "Issue 6 budgets (as measured here)");
+    for (const x of budgets) lines.push(`  ${x.met === null ? "  ?" : x.met ? " ok" : "MISS"}  ${x.budget}: ${x.value}`);
+  }
+  if (b.results.errors.length) {
+    lines.push("", "Errors");
+    for (const e of b.results.errors) lines.push(`  ${e.step}: ${e.error.split("\n")[0]}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function budgets(b: Bench): void {
+  const f = (id: string) => b.results.figures[id]?.value ?? null;
+  const out: { budget: string; value: string; met: boolean | null }[] = [];
+  const core = f("size.core.bytes");
+  out.push({ budget: "release core (Ethernet, ARP, IPv4, ICMP, UDP, TCP, DHCP, DNS) <= 32 KiB", value: core === null ? "n/a" : `${core} bytes (${(core / 1024).toFixed(1)} KiB)`, met: core === null ? null : core <= 32768 });
+  const m4 = f("memory.core_4_connections.static_bytes");
+  out.push({ budget: "4 TCP connections with 4xMSS buffers + packet buffers in one 64 KiB page", value: m4 === null ? "n/a" : `${m4} bytes static with TCP_MAX_SOCKETS=4 (pages of build/wasmip.wasm: ${f("memory.core.pages")})`, met: m4 === null ? null : m4 <= 65536 && f("memory.core.pages") === 1 });
+  const c = f("cpu.core.instr_per_byte");
+  out.push({ budget: "<= 10 instructions per delivered payload byte, both ends", value: c === null ? "n/a" : `${c.toFixed(2)} (whole process without the app check: ${f("cpu.process.instr_per_byte")?.toFixed(2) ?? "n/a"})`, met: c === null ? null : c <= 10 });
+  for (const t of ["node", "posix"]) {
+    for (const d of ["rx", "tx"]) {
+      const r = f(`kernel.${t}.${d}.throughput_vs_lwip`);
+      out.push({ budget: `throughput against the kernel >= lwIP's: ${t} board, ${d === "rx" ? "kernel to stack" : "stack to kernel"}`, value: r === null ? "n/a" : `${r.toFixed(2)} x lwIP`, met: r === null ? null : r >= 1 });
+    }
+  }
+  b.detail("budgets", out);
+}
+
+// ---- main --------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const opts = parse(process.argv.slice(2));
+  const b = new Bench(opts.quick, opts.out);
+  mkdirSync(opts.out, { recursive: true });
+  b.log(`wasmip bench${opts.quick ? " (quick)" : ""}: ${[...opts.only].join(", ")}; results in ${path.relative(process.cwd(), opts.out) || "."}`);
+  let finished = false;
+  const write = () => {
+    b.results.finished = new Date().toISOString();
+    b.results.seconds = Math.round((performance.now() - b.t0) / 100) / 10;
+    writeFileSync(path.join(opts.out, "latest.json"), JSON.stringify(b.results, null, 2) + "\n");
+  };
+  // Ctrl-C, a kill or the time bound: remove namespaces and processes, keep what was measured.
+  const abort = async (why: string) => {
+    if (finished) return;
+    finished = true;
+    b.log(`stopping: ${why}; cleaning up`);
+    b.results.errors.push({ step: "bench", error: why });
+    await cleanupKernel().catch(() => {});
+    write();
+    process.exit(130);
+  };
+  for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, () => void abort(`signal ${s}`));
+  const limitMin = opts.quick ? 10 : 45;
+  const watchdog = setTimeout(() => void abort(`time limit of ${limitMin} min reached`), limitMin * 60_000);
+  watchdog.unref();
+
+  describe(b);
+  const run = async (s: Step, fn: () => Promise<void>) => {
+    if (opts.only.has(s)) await b.step(s, fn);
+  };
+  await run("size", () => sizeStep(b));
+  await run("memory", () => memoryStep(b));
+  await run("cpu", () => cpuStep(b));
+  await run("sim", async () => {
+    const { trace, traceLoss, goodput } = await simStep(b);
+    const g = "goodput-vs-loss.svg";
+    writeFileSync(path.join(opts.out, g), goodputPlot(goodput, `build/bench.wasm, 2 boards, 1 ms per link direction (RTT 4 ms), loss on one link both ways; ${b.quick ? "2" : "64"} MiB per point`));
+    const tr = "cwnd-trace.svg";
+    writeFileSync(path.join(opts.out, tr), tracePlot(trace, `tcp_info of the sender after every simulator event: ${(b.results.details["sim.trace"] as { bytes: number }).bytes / 1024} KiB at ${traceLoss * 100}% loss each way (seed 11)`));
+    b.results.plots.push(g, tr);
+  });
+  await run("kernel", () => kernelStep(b));
+
+  // Proof that linear memory did not grow in any run that could show it.
+  const g = b.results.details;
+  const sims = (g["memory.growth.sim"] as { a: number[]; b: number[] }[] | undefined) ?? [];
+  const nat = g["memory.growth.native"] as { pagesBefore: number[]; pagesAfter: number[] } | undefined;
+  const tap = g["memory.growth.node_tap"] as { pagesAtInit: number; pagesAtExit: number } | undefined;
+  if (sims.length || nat || tap) {
+    let grew = 0;
+    for (const r of sims) grew += r.a[1] - r.a[0] + (r.b[1] - r.b[0]);
+    if (nat) grew += nat.pagesAfter[0] - nat.pagesBefore[0] + (nat.pagesAfter[1] - nat.pagesBefore[1]);
+    if (tap) grew += tap.pagesAtExit - tap.pagesAtInit;
+    const where = [sims.length ? `${sims.length} emulated-PHY runs (both boards)` : "", nat ? "the native two-board run (both)" : "", tap ? "the Node board against the kernel" : ""].filter(Boolean).join(", ");
+    b.fig("memory.growth.pages", grew, "64 KiB pages", `linear memory size after each run minus before it, summed over ${where} (the posix board's memory is fixed by its Memory section, max = initial)`);
+  }
+  budgets(b);
+  if (opts.only.size === STEPS.length) {
+    const missing = expectedFigures(makefileApps()).filter((id) => {
+      const f = b.results.figures[id];
+      return !f || (f.value === null && !optionalFigure(id));
+    });
+    if (missing.length) b.results.errors.push({ step: "bench", error: `figures missing: ${missing.join(", ")}` });
+  }
+  finished = true;
+  clearTimeout(watchdog);
+  write();
+  const t = table(b);
+  writeFileSync(path.join(opts.out, "latest.txt"), t);
+  process.stdout.write(t);
+  b.log(`wrote ${path.join(path.relative(process.cwd(), opts.out), "latest.json")}${b.results.plots.length ? ", " + b.results.plots.join(", ") : ""} in ${b.results.seconds} s`);
+  return b.results.errors.length ? 1 : 0;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(ROOT, "bench", "bench.ts")) {
+  main().then(
+    (code) => process.exit(code),
+    async (e: Error) => {
+      console.error(e.stack ?? e.message);
+      await cleanupKernel().catch(() => {});
+      process.exit(2);
+    },
+  );
+}

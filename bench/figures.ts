@@ -1,0 +1,37 @@
+// Every figure `make bench` reports, by id (results/latest.json "figures"). The bench checks its
+// own output against this list; tests/host/bench.test.ts does too.
+import { FEATURES } from "./size.ts";
+import { TARGETS } from "./kernel.ts";
+
+/** Figures that are null, with a note, while assembly/config.ts lacks their switches. */
+export function optionalFigure(id: string): boolean {
+  return id === "size.tcp_only.bytes" || id.startsWith("size.feature.");
+}
+
+export function expectedFigures(apps: string[]): string[] {
+  const ids = ["size.core.bytes", "size.core.code_bytes", "size.core.data_bytes", "size.tcp_only.bytes"];
+  for (const a of apps) ids.push(`size.app.${a}.bytes`);
+  for (const f of FEATURES) ids.push(`size.feature.${f.id}.bytes`);
+  for (const img of ["core", ...apps]) ids.push(`memory.${img}.pages`, `memory.${img}.static_bytes`);
+  ids.push(
+    "memory.tcp_max_sockets", "memory.tcp_max_connections", "memory.tcp_snd_buf.bytes", "memory.tcp_rcv_buf.bytes",
+    "memory.tcp_connection.bytes", "memory.tcp_block.bytes",
+    "memory.core_4_connections.static_bytes", "memory.growth.pages",
+  );
+  ids.push(
+    "cpu.core.instr_per_byte", "cpu.core.tx.instr_per_segment", "cpu.core.rx.instr_per_segment", "cpu.process.instr_per_byte",
+    "cpu.app.instr_per_byte", "cpu.wire.instr_per_byte", "cpu.segments",
+  );
+  ids.push("sim.clean.mbit_wall", "sim.clean.mbit_virtual");
+  for (const l of [1, 5, 10]) ids.push(`sim.loss${l}.goodput_fraction`, `sim.loss${l}.mbit_virtual`, `sim.loss${l}.mbit_wall`);
+  ids.push("sim.rr.us_wall", "sim.rr.ms_virtual", "sim.cps.per_s_wall");
+  for (const t of TARGETS) {
+    ids.push(`kernel.${t}.rr_us`, `kernel.${t}.cps`);
+    for (const d of ["rx", "tx"]) {
+      ids.push(`kernel.${t}.${d}.mbit`, `kernel.${t}.${d}.cpu_s_per_mib`, `kernel.${t}.${d}.user_s_per_mib`, `kernel.${t}.${d}.peer_cpu_s_per_mib`);
+      if (t !== "lwip" && t !== "veth") ids.push(`kernel.${t}.${d}.throughput_vs_lwip`, `kernel.${t}.${d}.cpu_vs_lwip`);
+      if (t !== "veth") ids.push(`kernel.${t}.${d}.throughput_vs_veth`);
+    }
+  }
+  return ids;
+}

@@ -1,0 +1,87 @@
+// Reading a firmware image and assembly/config.ts without running the stack: section sizes and
+// the Memory section of a .wasm, memory_used() of an instance, and the configured constants.
+import { readFileSync } from "node:fs";
+
+export interface WasmInfo {
+  bytes: number;
+  sections: Record<string, number>; // section name -> bytes (id and size fields included)
+  memory?: { initial: number; maximum: number | null };
+}
+
+const SECTION_NAMES = ["custom", "type", "import", "function", "table", "memory", "global", "export", "start", "element", "code", "data", "datacount"];
+
+function leb(b: Uint8Array, pos: number): [number, number] {
+  let v = 0;
+  let shift = 0;
+  for (;;) {
+    const x = b[pos++];
+    v += (x & 0x7f) * 2 ** shift;
+    shift += 7;
+    if ((x & 0x80) === 0) return [v, pos];
+  }
+}
+
+export function wasmInfo(file: string): WasmInfo {
+  const b = new Uint8Array(readFileSync(file));
+  if (b.length < 8 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) throw new Error(`${file}: not a wasm module`);
+  const info: WasmInfo = { bytes: b.length, sections: {} };
+  let pos = 8;
+  while (pos < b.length) {
+    const start = pos;
+    const id = b[pos++];
+    const [size, body] = leb(b, pos);
+    pos = body + size;
+    const name = SECTION_NAMES[id] ?? `section${id}`;
+    info.sections[name] = (info.sections[name] ?? 0) + (pos - start);
+    if (id === 5) {
+      let [count, p] = leb(b, body);
+      if (count >= 1) {
+        const flags = b[p++];
+        let initial: number;
+        let maximum: number | null = null;
+        [initial, p] = leb(b, p);
+        if (flags & 1) [maximum, p] = leb(b, p);
+        info.memory = { initial, maximum };
+      }
+    }
+  }
+  return info;
+}
+
+/** Instantiate with inert imports and read memory_used() and the memory size (no init needed). */
+export function staticBytes(file: string): { used: number; pages: number } {
+  const mod = new WebAssembly.Module(readFileSync(file));
+  const imports: Record<string, Record<string, () => number>> = {};
+  for (const imp of WebAssembly.Module.imports(mod)) {
+    if (imp.kind !== "function") continue;
+    (imports[imp.module] ??= {})[imp.name] = () => 0;
+  }
+  const inst = new WebAssembly.Instance(mod, imports as WebAssembly.Imports);
+  const ex = inst.exports as { memory: WebAssembly.Memory; memory_used: () => number };
+  return { used: ex.memory_used(), pages: ex.memory.buffer.byteLength / 65536 };
+}
+
+/**
+ * The `export const NAME: TYPE = EXPR;` constants of config.ts, evaluated in order (casts dropped,
+ * isDefined(X) true for the names in `defined`). A constant that does not evaluate is left out.
+ */
+export function configConstants(file: string, defined: ReadonlySet<string> = new Set()): Record<string, number | boolean> {
+  const src = readFileSync(file, "utf8");
+  const out: Record<string, number | boolean> = {};
+  const re = /^export\s+const\s+([A-Z][A-Z0-9_]*)\s*(?::\s*\w+)?\s*=\s*([^;]+);/gm;
+  for (let m; (m = re.exec(src)); ) {
+    const name = m[1];
+    const expr = m[2]
+      .replace(/isDefined\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)/g, (_s, n: string) => (defined.has(n) ? "true" : "false"))
+      .replace(/<\s*(?:u8|u16|u32|u64|i8|i16|i32|i64|usize|isize|f32|f64|bool)\s*>/g, "");
+    if (!/^[\sA-Za-z0-9_+\-*/%()<>=!&|?:.^~]*$/.test(expr)) continue;
+    try {
+      const names = Object.keys(out);
+      const v = new Function(...names, `"use strict"; return (${expr});`)(...names.map((n) => out[n])) as unknown;
+      if (typeof v === "number" || typeof v === "boolean") out[name] = v;
+    } catch {
+      // refers to something we do not model: leave it out
+    }
+  }
+  return out;
+}
