@@ -4,7 +4,7 @@ import { FRAME_MAX, POLL_MAX_SLEEP_MS } from "./config";
 import { setNow } from "./support/clock";
 import { C, counterKind, counterNamePtr, counterValue, countersInit } from "./support/counters";
 import { EINVAL, ENOSYS, OK } from "./support/errors";
-import { INFO, logEnd, logIp, logOn, logStart, logStr, logU32, setLogLevel } from "./support/log";
+import { INFO, logf, setLogLevel } from "./support/log";
 import { phy_now_ms } from "./support/phy";
 import { isMulticastOrReserved } from "./wire/ipv4";
 import { arpAnnounce, arpInit, arpPoll } from "./iface/arp";
@@ -65,15 +65,7 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
     setDhcpHook(onDhcp);
   }
   if (FEATURE_DNS) dnsReset();
-  if (logOn(INFO)) {
-    logStart("netif: up, ");
-    logIp(ip);
-    logStr("/");
-    logU32(popcnt(mask));
-    logStr(" gw ");
-    logIp(gw);
-    logEnd(INFO);
-  }
+  logf(INFO, "netif: up, %i/%u gw %i", ip, popcnt(mask), gw);
   arpAnnounce();
   runAppStart();
   return OK;

@@ -1,17 +1,18 @@
 // An asc transform: log text literals as ASCII bytes instead of UTF-16 strings.
 //
 // An AssemblyScript string literal is UTF-16 with a 20-byte header, in the .wasm and in RAM. The
-// core's log lines are ASCII, so `logStart("arp: ")` and `logStr(" tell ")` with a literal are
-// rewritten to `__logStartBytes(P, n)` and `__logBytes(P, n)` (globals in support/log.ts), where
-// P is a module-level
-// `memory.data<u8>([...])` shared by every use of the same text in that file. Both forms log the
-// same bytes, so a build without this transform (as-pect's) behaves identically, only larger.
+// core's log formats are ASCII, so `logf(level, "arp: who-has %i", ip)` is rewritten to
+// `__logfBytes(level, P, n, ip, 0, 0, 0, 0)` (a global in support/log.ts, every argument given),
+// where P is a module-level `memory.data<u8>([...])` shared by every use of the same text in that
+// file. Both forms log the same bytes, so a build without this transform (as-pect's) behaves
+// identically, only larger.
 //
 // Used by the Makefile's asc invocations: --transform ./scripts/ascii-literals.mjs
 import { Transform } from "assemblyscript/transform";
 import { Node, NodeKind, LiteralKind, CommonFlags } from "assemblyscript";
 
-const REWRITE = { logStart: "__logStartBytes", logStr: "__logBytes" };
+// callee -> [its replacement, the index of the literal, the arguments after it (padded with 0)]
+const REWRITE = { logf: ["__logfBytes", 1, 5] };
 
 function isNode(v) {
   return v !== null && typeof v === "object" && typeof v.kind === "number" && "range" in v;
@@ -31,20 +32,26 @@ export default class AsciiLiterals extends Transform {
       const consts = new Map(); // text -> identifier name
       const rewrite = (node) => {
         if (node.kind !== NodeKind.Call || node.expression.kind !== NodeKind.Identifier) return false;
-        const to = REWRITE[node.expression.text];
-        if (!to || node.args.length !== 1) return false;
-        const text = asciiOf(node.args[0]);
+        const how = REWRITE[node.expression.text];
+        if (!how) return false;
+        const [to, at, rest] = how;
+        if (node.args.length <= at || node.args.length > at + 1 + rest) return false;
+        const text = asciiOf(node.args[at]);
         if (text === null) return false;
-        const range = node.args[0].range;
+        const range = node.args[at].range;
         let name = consts.get(text);
         if (!name) {
           name = `__ascii_${consts.size}`;
           consts.set(text, name);
         }
         node.expression = Node.createIdentifierExpression(to, node.expression.range);
+        const after = node.args.slice(at + 1);
+        while (after.length < rest) after.push(Node.createIntegerLiteralExpression(i64_new(0, 0), range));
         node.args = [
+          ...node.args.slice(0, at),
           Node.createIdentifierExpression(name, range),
           Node.createIntegerLiteralExpression(i64_new(text.length, 0), range),
+          ...after,
         ];
         return true;
       };

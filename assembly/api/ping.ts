@@ -3,7 +3,7 @@ import { MTU, PING_SLOTS } from "../config";
 import { now } from "../support/clock";
 import { C, count } from "../support/counters";
 import { EINVAL, EMSGSIZE } from "../support/errors";
-import { INFO, logEnd, logIp, logOn, logStart, logStr, logU32 } from "../support/log";
+import { INFO, logf } from "../support/log";
 import { phy_random } from "../support/phy";
 import { HEADER_LEN as ICMP_LEN, IcmpRepr, TYPE_ECHO_REQUEST } from "../wire/icmp";
 import { HEADER_LEN as IP_LEN, PROTO_ICMP, isMulticastOrReserved } from "../wire/ipv4";
@@ -34,16 +34,7 @@ function onReply(id: u32, seq: u32, payload: usize, len: u32): bool {
   if (load<i32>(rtt + s) < 0) {
     const t = now - load<u32>(sentAt + s);
     store<i32>(rtt + s, <i32>t);
-    if (logOn(INFO)) {
-      logStart("icmp: echo reply seq=");
-      logU32(seq);
-      logStr(" bytes=");
-      logU32(len);
-      logStr(" time=");
-      logU32(t);
-      logStr(" ms");
-      logEnd(INFO);
-    }
+    logf(INFO, "icmp: echo reply seq=%u bytes=%u time=%u ms", seq, len, t);
   }
   return true;
 }
@@ -71,13 +62,7 @@ export function pingSend(dst: u32, seq: u32, size: u32): i32 {
   store<u32>(sentSeq + s, seq);
   store<u32>(sentAt + s, now);
   store<i32>(rtt + s, -1);
-  if (logOn(INFO)) {
-    logStart("icmp: echo request to ");
-    logIp(dst);
-    logStr(" seq=");
-    logU32(seq);
-    logEnd(INFO);
-  }
+  logf(INFO, "icmp: echo request to %i seq=%u", dst, seq);
   const r = ipv4Output(txBuf, ICMP_LEN + size, PROTO_ICMP, dst);
   if (r == 0) count(C.ICMP_ECHO_REQUESTS_SENT);
   return r;

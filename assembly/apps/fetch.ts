@@ -4,7 +4,7 @@
 // the body to the end and closes. The host reads the outcome through the fetch_* exports.
 import { now, elapsed } from "../support/clock";
 import { EINVAL, ETIMEDOUT, EWOULDBLOCK } from "../support/errors";
-import { INFO, logAscii, logEnd, logIp, logOn, logStart, logStr, logU32 } from "../support/log";
+import { INFO, logf } from "../support/log";
 import { EV_CONNECTED, EV_ERROR, tcpAbort, tcpClose, tcpConnect, tcpEvents, tcpRecv, tcpSend, tcpSocket } from "../api/tcp";
 import { dnsAddress, dnsRelease, dnsResolve, dnsResult } from "../services/dns";
 import { putStr } from "./util";
@@ -80,13 +80,7 @@ function end(state: i32): void {
   }
   fd = -1;
   fetchState = state;
-  if (state < 0 && logOn(INFO)) {
-    logStart("fetch: ");
-    logAscii(name, nameLen);
-    logStr(" failed: error ");
-    logU32(<u32>-state);
-    logEnd(INFO);
-  }
+  if (state < 0) logf(INFO, "fetch: %s failed: error %u", <u32>name, nameLen, <u32>-state);
 }
 
 function buildRequest(namePtr: usize, nLen: u32, pathPtr: usize, pLen: u32): void {
@@ -138,13 +132,7 @@ export function fetchPoll(): void {
     fetchAddress = dnsAddress(handle);
     dnsRelease(handle);
     handle = -1;
-    if (logOn(INFO)) {
-      logStart("fetch: ");
-      logAscii(name, nameLen);
-      logStr(" is ");
-      logIp(fetchAddress);
-      logEnd(INFO);
-    }
+    logf(INFO, "fetch: %s is %i", <u32>name, nameLen, fetchAddress);
     const s = tcpSocket();
     if (s < 0) {
       end(s);
@@ -207,11 +195,7 @@ export function fetchPoll(): void {
           fetchCode = code;
           fetchState = FETCH_BODY;
           newlines = 1; // the status line's own
-          if (logOn(INFO)) {
-            logStart("fetch: ");
-            logAscii(line, fetchLineLen);
-            logEnd(INFO);
-          }
+          logf(INFO, "fetch: %s", <u32>line, fetchLineLen);
           i++;
           break;
         }

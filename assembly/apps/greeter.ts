@@ -2,7 +2,7 @@
 // logs "Got connection from ('A.B.C.D', PORT)" at INFO, sends "Thank you for connecting\n" and
 // closes. The read side is shut first: what the client sent is dropped, so the close is a FIN,
 // not a reset.
-import { INFO, logEnd, logIp, logOn, logStart, logStr, logU32 } from "../support/log";
+import { INFO, logf } from "../support/log";
 import { tcpAccept, tcpBind, tcpClose, tcpListen, tcpRemoteIp, tcpRemotePort, tcpSend, tcpShutdown, tcpSocket } from "../api/tcp";
 import { putStr } from "./util";
 
@@ -28,14 +28,7 @@ export function greeterPoll(): void {
   for (;;) {
     const fd = tcpAccept(listener);
     if (fd < 0) break;
-    if (logOn(INFO)) {
-      logStart("Got connection from ('");
-      logIp(tcpRemoteIp(fd));
-      logStr("', ");
-      logU32(tcpRemotePort(fd));
-      logStr(")");
-      logEnd(INFO);
-    }
+    logf(INFO, "Got connection from ('%i', %u)", tcpRemoteIp(fd), tcpRemotePort(fd));
     // A new connection's send ring is empty, so the short greeting is queued whole.
     tcpSend(fd, msg, msgLen);
     tcpShutdown(fd, 0); // drops what the client sent, and anything it sends later

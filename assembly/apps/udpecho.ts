@@ -4,7 +4,7 @@
 import {
   UDP_MAX_PAYLOAD, UDP_TX_PAYLOAD, udpBind, udpFromIp, udpFromPort, udpRecvfrom, udpSendPrepared, udpSocket,
 } from "../api/udp";
-import { INFO, logEnd, logOn, logStart, logU32 } from "../support/log";
+import { INFO, logf } from "../support/log";
 
 const PORT: u32 = 7;
 let fd: i32 = -1;
@@ -13,11 +13,7 @@ let echoed: u32 = 0;
 export function udpEchoStart(): void {
   fd = udpSocket();
   if (fd < 0 || udpBind(fd, PORT) < 0) return;
-  if (logOn(INFO)) {
-    logStart("udp-echo: listening on port ");
-    logU32(PORT);
-    logEnd(INFO);
-  }
+  logf(INFO, "udp-echo: listening on port %u", PORT);
 }
 
 export function udpEchoPoll(): void {

@@ -18,7 +18,7 @@ import {
 import { due, elapsed, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
 import { ENOBUFS, OK } from "../support/errors";
-import { INFO, DEBUG, WARN, logEnd, logIp, logMac, logOn, logStart, logStr, logU32 } from "../support/log";
+import { INFO, DEBUG, WARN, logf } from "../support/log";
 import { ArpRepr, OP_REPLY, OP_REQUEST, PACKET_LEN } from "../wire/arp";
 import { WireError } from "../wire/error";
 import { HEADER_LEN, TYPE_ARP, macIsMulticast, macIsZero } from "../wire/ethernet";
@@ -120,16 +120,7 @@ function request(e: Neighbour): void {
   e.tries++;
   e.time = now;
   count(C.ARP_REQUESTS_SENT);
-  if (logOn(INFO)) {
-    logStart("arp: who-has ");
-    logIp(e.ip);
-    logStr(" tell ");
-    logIp(ipAddr);
-    logStr(" (try ");
-    logU32(e.tries);
-    logStr(")");
-    logEnd(INFO);
-  }
+  logf(INFO, "arp: who-has %i tell %i (try %u)", e.ip, ipAddr, e.tries);
   sendArp(OP_REQUEST, 0xffffffff, 0xffff, 0, 0, e.ip);
 }
 
@@ -150,13 +141,7 @@ function learn(i: i32): void {
   e.tries = 0;
   if (wasPending) {
     count(C.ARP_RESOLVED);
-    if (logOn(INFO)) {
-      logStart("arp: ");
-      logIp(e.ip);
-      logStr(" is-at ");
-      logMac(arpMacPtr(e));
-      logEnd(INFO);
-    }
+    logf(INFO, "arp: %i is-at %m", e.ip, <u32>arpMacPtr(e));
   }
   if (e.queued) flush(i);
 }
@@ -212,13 +197,7 @@ export function arpInput(p: usize, len: u32): C {
   const ourMac = rx.sha0 == macW0 && rx.sha4 == macW4;
   if (ipAddr != 0 && rx.spa == ipAddr) {
     if (ourMac) return C.ARP_NOT_FOR_US; // our own, looped back
-    if (logOn(WARN)) {
-      logStart("arp: address conflict: ");
-      logIp(ipAddr);
-      logStr(" claimed by ");
-      logMac(sha);
-      logEnd(WARN);
-    }
+    logf(WARN, "arp: address conflict: %i claimed by %m", ipAddr, <u32>sha);
     return C.ARP_ADDRESS_CONFLICT;
   }
   // Another address at our MAC would make us send frames to ourselves.
@@ -233,13 +212,7 @@ export function arpInput(p: usize, len: u32): C {
       const j = i >= 0 ? i : allocate(rx.spa);
       if (j >= 0) learn(j);
     }
-    if (logOn(DEBUG)) {
-      logStart("arp: ");
-      logIp(ipAddr);
-      logStr(" is-at our MAC, told ");
-      logIp(rx.spa);
-      logEnd(DEBUG);
-    }
+    logf(DEBUG, "arp: %i is-at our MAC, told %i", ipAddr, rx.spa);
     count(C.ARP_REPLIES_SENT);
     sendArp(OP_REPLY, rx.sha0, rx.sha4, rx.sha0, rx.sha4, rx.spa);
     return C.ARP_REQUEST_ANSWERED;
@@ -331,14 +304,7 @@ export function arpPoll(): u32 {
     if (due(e.time + ARP_REQUEST_INTERVAL_MS)) {
       if (e.tries >= ARP_MAX_REQUESTS) {
         count(C.ARP_GAVE_UP);
-        if (logOn(INFO)) {
-          logStart("arp: no answer from ");
-          logIp(e.ip);
-          logStr(", dropped ");
-          logU32(e.queued);
-          logStr(" queued frame(s)");
-          logEnd(INFO);
-        }
+        logf(INFO, "arp: no answer from %i, dropped %u queued frame(s)", e.ip, e.queued);
         dropHeld(i);
         e.state = FREE;
         continue;

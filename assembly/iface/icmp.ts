@@ -4,7 +4,7 @@ import { ICMP_ECHO_BROADCAST, ICMP_ERROR_LIMIT } from "../config";
 import { C, count } from "../support/counters";
 import { now } from "../support/clock";
 import { get16, put16 } from "../support/bytes";
-import { DEBUG, logEnd, logIp, logOn, logStart, logStr, logU32 } from "../support/log";
+import { DEBUG, logf } from "../support/log";
 import { checksumAdjust } from "../wire/checksum";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
@@ -73,15 +73,7 @@ export function icmpInput(p: usize, len: u32, ihl: u32, src: u32, toBroadcast: b
   const type = rx.type;
   if (type == TYPE_ECHO_REQUEST) {
     if (toBroadcast && !ICMP_ECHO_BROADCAST) return C.ICMP_ECHO_BROADCAST_IGNORED;
-    if (logOn(DEBUG)) {
-      logStart("icmp: echo request from ");
-      logIp(src);
-      logStr(" seq=");
-      logU32(rx.seq);
-      logStr(" len=");
-      logU32(len);
-      logEnd(DEBUG);
-    }
+    logf(DEBUG, "icmp: echo request from %i seq=%u len=%u", src, rx.seq, len);
     // Reply in place: identifier, sequence and payload stay as they are (RFC 792).
     const out = rxBuf + ETH_LEN + IP_LEN;
     if (ihl != IP_LEN) memory.copy(out, p, len); // drop the request's IP options

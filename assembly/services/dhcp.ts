@@ -17,7 +17,7 @@ import {
 import { now } from "../support/clock";
 import { C, count } from "../support/counters";
 import { EINVAL, OK } from "../support/errors";
-import { INFO, logEnd, logIp, logOn, logStart, logStr, logU32 } from "../support/log";
+import { INFO, logf } from "../support/log";
 import { phy_random } from "../support/phy";
 import { WireError } from "../wire/error";
 import { isMulticastOrReserved } from "../wire/ipv4";
@@ -191,10 +191,7 @@ function sendDiscover(): void {
   count(C.DHCP_DISCOVERS_SENT);
   nextTx = mono + backoff(tries);
   tries++;
-  if (logOn(INFO) && tries == 1) {
-    logStart("dhcp: discover");
-    logEnd(INFO);
-  }
+  if (tries == 1) logf(INFO, "dhcp: discover");
 }
 
 /** REQUEST for the state we are in: selecting (broadcast, 50 + 54), renewing (unicast), rebinding. */
@@ -252,24 +249,14 @@ function timers(): void {
       tries = 0;
       if (s == DHCP_BOUND) exchangeStart = mono;
       count(C.DHCP_REBINDS);
-      if (logOn(INFO)) {
-        logStart("dhcp: T2, rebinding ");
-        logIp(address);
-        logEnd(INFO);
-      }
+      logf(INFO, "dhcp: T2, rebinding %i", address);
       sendRequest();
     } else if (mono >= t1At && s == DHCP_BOUND) {
       state = DHCP_RENEWING;
       xid = phy_random();
       tries = 0;
       exchangeStart = mono;
-      if (logOn(INFO)) {
-        logStart("dhcp: T1, renewing ");
-        logIp(address);
-        logStr(" with ");
-        logIp(server);
-        logEnd(INFO);
-      }
+      logf(INFO, "dhcp: T1, renewing %i with %i", address, server);
       sendRequest();
     } else if (s != DHCP_BOUND && mono >= nextTx) {
       sendRequest();
@@ -352,13 +339,7 @@ function input(p: usize, n: u32, from: u32): void {
     count(C.DHCP_OFFERS);
     offered = ip;
     server = sid;
-    if (logOn(INFO)) {
-      logStart("dhcp: offer ");
-      logIp(ip);
-      logStr(" from ");
-      logIp(sid);
-      logEnd(INFO);
-    }
+    logf(INFO, "dhcp: offer %i from %i", ip, sid);
     state = DHCP_REQUESTING;
     tries = 0;
     sendRequest();
@@ -380,11 +361,7 @@ function input(p: usize, n: u32, from: u32): void {
     }
     if (type == DHCPNAK) {
       count(C.DHCP_NAKS);
-      if (logOn(INFO)) {
-        logStart("dhcp: NAK from ");
-        logIp(sid != 0 ? sid : from);
-        logEnd(INFO);
-      }
+      logf(INFO, "dhcp: NAK from %i", sid != 0 ? sid : from);
       dropAddress();
       init();
       return;
@@ -448,20 +425,8 @@ function bind(sid: u32): void {
     setAddress(ip, m, gw);
     arpAnnounce();
   }
-  if (logOn(INFO)) {
-    logStart(renewal ? "dhcp: renewed " : "dhcp: bound to ");
-    logIp(ip);
-    logStr("/");
-    logU32(popcnt(m));
-    logStr(" gw ");
-    logIp(gw);
-    logStr(" from ");
-    logIp(sid);
-    logStr(", lease ");
-    logU32(lease);
-    logStr(" s");
-    logEnd(INFO);
-  }
+  if (renewal) logf(INFO, "dhcp: renewed %i/%u gw %i from %i, lease %u s", ip, popcnt(m), gw, sid, lease);
+  else logf(INFO, "dhcp: bound to %i/%u gw %i from %i, lease %u s", ip, popcnt(m), gw, sid, lease);
   const h = hook;
   if (h) h(DHCP_EV_BOUND, ip);
 }
@@ -477,12 +442,7 @@ function dropAddress(): void {
 
 function expire(): void {
   count(C.DHCP_EXPIRED);
-  if (logOn(INFO)) {
-    logStart("dhcp: lease of ");
-    logIp(address);
-    logStr(" expired, address dropped");
-    logEnd(INFO);
-  }
+  logf(INFO, "dhcp: lease of %i expired, address dropped", address);
   dropAddress();
   init();
 }
@@ -525,11 +485,7 @@ export function dhcpRelease(): i32 {
   tx.paramRequest = false;
   send(server);
   count(C.DHCP_RELEASES_SENT);
-  if (logOn(INFO)) {
-    logStart("dhcp: released ");
-    logIp(address);
-    logEnd(INFO);
-  }
+  logf(INFO, "dhcp: released %i", address);
   state = DHCP_RELEASING;
   nextTx = mono + DHCP_RELEASE_LINGER_MS;
   if (arpQueued(server) == 0) stop();

@@ -31,7 +31,7 @@ import { C, count } from "../support/counters";
 import {
   EHOSTUNREACH, EINVAL, ENOBUFS, ENODATA, ENXDOMAIN, ESERVFAIL, ETIMEDOUT, ETRUNCATED, EWOULDBLOCK, OK,
 } from "../support/errors";
-import { INFO, logAscii, logEnd, logIp, logOn, logStart, logStr, logU32 } from "../support/log";
+import { INFO, logf } from "../support/log";
 import { phy_random } from "../support/phy";
 import { get16 } from "../support/bytes";
 import {
@@ -127,15 +127,8 @@ export function dnsSetServers(a: u32, b: u32): i32 {
   server0 = a;
   server1 = b;
   nServers = a == 0 ? 0 : b == 0 ? 1 : 2;
-  if (logOn(INFO)) {
-    logStart("dns: servers ");
-    logIp(a);
-    if (b) {
-      logStr(", ");
-      logIp(b);
-    }
-    logEnd(INFO);
-  }
+  if (b) logf(INFO, "dns: servers %i, %i", a, b);
+  else logf(INFO, "dns: servers %i", a);
   return OK;
 }
 
@@ -225,18 +218,6 @@ function dottedQuad(p: usize, len: u32): u32 {
   return dots == 4 ? v : 0;
 }
 
-function logName(name: usize, len: u32): void {
-  // Wire form to dots: each length byte after the first becomes '.'.
-  let i: u32 = 0;
-  while (i < len) {
-    const l = <u32>load<u8>(name + i);
-    if (l == 0) break;
-    if (i) logStr(".");
-    logAscii(name + i + 1, l);
-    i += 1 + l;
-  }
-}
-
 function finish(i: i32, result: i32): void {
   const s = q(i);
   if (s.state == PENDING && s.fd >= 0) udpClose(s.fd);
@@ -245,23 +226,15 @@ function finish(i: i32, result: i32): void {
   s.result = result;
   s.doneAt = now;
   if (result == ETIMEDOUT) count(C.DNS_TIMEOUTS);
-  if (logOn(INFO)) {
-    logStart("dns: ");
-    logName(origNames + <usize>i * NAME_BUF, s.origLen);
-    if (result == OK) {
-      logStr(" -> ");
-      logIp(s.address);
-      logStr(" ttl ");
-      logU32(s.ttl);
-    } else {
-      logStr(
-        result == ENXDOMAIN ? ": NXDOMAIN" : result == ESERVFAIL ? ": SERVFAIL" : result == ETRUNCATED ? ": truncated reply" :
-        result == ENODATA ? ": no address" : result == ETIMEDOUT ? ": timed out" : ": error ",
-      );
-      if (result != ENXDOMAIN && result != ESERVFAIL && result != ETRUNCATED && result != ENODATA && result != ETIMEDOUT) logU32(<u32>-result);
-    }
-    logEnd(INFO);
-  }
+  const name = <u32>(origNames + <usize>i * NAME_BUF);
+  const len = s.origLen;
+  if (result == OK) logf(INFO, "dns: %n -> %i ttl %u", name, len, s.address, s.ttl);
+  else if (result == ENXDOMAIN) logf(INFO, "dns: %n: NXDOMAIN", name, len);
+  else if (result == ESERVFAIL) logf(INFO, "dns: %n: SERVFAIL", name, len);
+  else if (result == ETRUNCATED) logf(INFO, "dns: %n: truncated reply", name, len);
+  else if (result == ENODATA) logf(INFO, "dns: %n: no address", name, len);
+  else if (result == ETIMEDOUT) logf(INFO, "dns: %n: timed out", name, len);
+  else logf(INFO, "dns: %n: error %u", name, len, <u32>-result);
 }
 
 /** Send the current question to the next server that has not failed; false if none is left. */

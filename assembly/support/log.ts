@@ -1,5 +1,12 @@
-// One log line at a time, assembled in a static buffer and handed to phy.log. Callers guard with
-// `if (logOn(level))` so a disabled level costs one comparison and no formatting.
+// One log line at a time, assembled in a static buffer and handed to phy.log.
+//
+//   logf(INFO, "arp: who-has %i tell %i (try %u)", ip, ours, tries);
+//
+// A format takes at most five u32 arguments: %i an IPv4 address (host order), %u a decimal, %m a
+// MAC (a pointer to its 6 bytes), %s ASCII text and %n a DNS name in wire form (each a pointer,
+// then a length: two arguments), %% a '%'. One call per line keeps each log site a few bytes of
+// code; the level is checked inside, and with LOG_ENABLED off every call compiles to nothing.
+// The build's ascii-literals transform turns the format literal into bytes (half a string's size).
 import { LOG_ENABLED, LOG_LINE_MAX } from "../config";
 import { phy_log } from "./phy";
 
@@ -21,68 +28,95 @@ export function setLogLevel(l: u32): void {
   return LOG_ENABLED && l <= level;
 }
 
-export function logStart(s: string): void {
-  at = 0;
-  logStr(s);
-}
-
-export function logStr(s: string): void {
-  const n = s.length;
-  for (let i = 0; i < n && at < LOG_LINE_MAX; i++) store<u8>(line + at++, <u8>s.charCodeAt(i));
-}
-
-// What the build's ascii-literals transform turns logStart("...") and logStr("...") into: the
-// same text as bytes, half the size of a string literal. Global, so rewritten files need no import.
+/** One line at level l from a format (see the top of this file). */
 // @ts-ignore: decorator
-@global export function __logStartBytes(p: usize, n: u32): void {
+@inline export function logf(l: u32, fmt: string, a: u32 = 0, b: u32 = 0, c: u32 = 0, d: u32 = 0, e: u32 = 0): void {
+  if (LOG_ENABLED) logFormat(l, changetype<usize>(fmt), <u32>fmt.length << 1, 2, a, b, c, d, e);
+}
+
+/** What the transform turns logf(l, "...", ...) into: the format as n ASCII bytes at p. */
+// @ts-ignore: decorator
+@global @inline export function __logfBytes(l: u32, p: usize, n: u32, a: u32, b: u32, c: u32, d: u32, e: u32): void {
+  if (LOG_ENABLED) logFormat(l, p, n, 1, a, b, c, d, e);
+}
+
+/** Formats the n bytes at p (a character every `stride` bytes: 2 for a UTF-16 string). */
+function logFormat(l: u32, p: usize, n: u32, stride: u32, a: u32, b: u32, c: u32, d: u32, e: u32): void {
+  if (l > level) return;
   at = 0;
-  __logBytes(p, n);
+  let k: u32 = 0; // arguments used
+  for (let i: u32 = 0; i < n; i += stride) {
+    let ch = <u32>load<u8>(p + i);
+    if (ch == 37 /* % */ && i + stride < n) {
+      i += stride;
+      ch = <u32>load<u8>(p + i);
+      if (ch != 37) {
+        const v = k == 0 ? a : k == 1 ? b : k == 2 ? c : k == 3 ? d : e;
+        const w = k == 0 ? b : k == 1 ? c : k == 2 ? d : e; // the length of %s and %n
+        k++;
+        if (ch == 105 /* i */) logIp(v);
+        else if (ch == 117 /* u */) logU32(v);
+        else if (ch == 109 /* m */) logMac(<usize>v);
+        else if (ch == 115 /* s */ || ch == 110 /* n */) {
+          k++;
+          if (ch == 115) logAscii(<usize>v, w);
+          else logName(<usize>v, w);
+        }
+        continue;
+      }
+    }
+    putChar(ch);
+  }
+  phy_log(l, line, at);
 }
 
 // @ts-ignore: decorator
-@global export function __logBytes(p: usize, n: u32): void {
-  const k = min<u32>(n, <u32>(LOG_LINE_MAX - at));
-  memory.copy(line + at, p, k);
-  at += <i32>k;
+@inline function putChar(c: u32): void {
+  if (at < LOG_LINE_MAX) store<u8>(line + at++, <u8>c);
 }
 
-export function logU32(v: u32): void {
+function logU32(v: u32): void {
   if (v >= 10) logU32(v / 10);
-  if (at < LOG_LINE_MAX) store<u8>(line + at++, <u8>(48 + v % 10));
+  putChar(48 + v % 10);
 }
 
-export function logIp(ip: u32): void {
-  logU32(ip >>> 24);
-  logStr(".");
-  logU32((ip >>> 16) & 255);
-  logStr(".");
-  logU32((ip >>> 8) & 255);
-  logStr(".");
-  logU32(ip & 255);
+function logIp(ip: u32): void {
+  for (let s: i32 = 24; s >= 0; s -= 8) {
+    logU32((ip >>> <u32>s) & 255);
+    if (s) putChar(46);
+  }
 }
 
 /** Six bytes at p as aa:bb:cc:dd:ee:ff. */
-export function logMac(p: usize): void {
+function logMac(p: usize): void {
   for (let i = 0; i < 6; i++) {
-    if (i) logStr(":");
-    const b = load<u8>(p + i);
-    logHexDigit(b >> 4);
-    logHexDigit(b & 15);
+    if (i) putChar(58);
+    const x = <u32>load<u8>(p + i);
+    logHexDigit(x >> 4);
+    logHexDigit(x & 15);
   }
 }
 
 function logHexDigit(d: u32): void {
-  if (at < LOG_LINE_MAX) store<u8>(line + at++, <u8>(d < 10 ? 48 + d : 87 + d));
-}
-
-export function logEnd(l: u32): void {
-  if (LOG_ENABLED) phy_log(l, line, at);
+  putChar(d < 10 ? 48 + d : 87 + d);
 }
 
 /** len bytes of ASCII text at p (non-printable bytes as '?'). */
-export function logAscii(p: usize, len: u32): void {
-  for (let i: u32 = 0; i < len && at < LOG_LINE_MAX; i++) {
-    const c = load<u8>(p + i);
-    store<u8>(line + at++, c >= 32 && c < 127 ? c : 63);
+function logAscii(p: usize, len: u32): void {
+  for (let i: u32 = 0; i < len; i++) {
+    const c = <u32>load<u8>(p + i);
+    putChar(c >= 32 && c < 127 ? c : 63);
+  }
+}
+
+/** A name as length-prefixed labels (DNS wire form) with dots. */
+function logName(name: usize, len: u32): void {
+  let i: u32 = 0;
+  while (i < len) {
+    const l = <u32>load<u8>(name + i);
+    if (l == 0 || i + 1 + l > len) break;
+    if (i) putChar(46);
+    logAscii(name + i + 1, l);
+    i += 1 + l;
   }
 }
