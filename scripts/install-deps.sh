@@ -2,7 +2,10 @@
 # Install the Debian packages the host tests need (real peers in a network namespace):
 #   ip (iproute2), ping (iputils-ping), tshark, gcc, and the TCP peers curl, nc (netcat-openbsd),
 #   python3 and ss (iproute2); wasm2c (wabt) for the native board (boards/posix); dnsmasq
-#   (dnsmasq-base) as the DHCP and DNS server of the real-peer tests.
+#   (dnsmasq-base) as the DHCP and DNS server of the real-peer tests; for the emulated Cortex-M3
+#   board (boards/mps2-an385): arm-none-eabi-gcc (gcc-arm-none-eabi) with newlib-nano
+#   (libnewlib-arm-none-eabi), qemu-system-arm, and setpriv (util-linux) to tie QEMU's life to
+#   the harness.
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -19,6 +22,14 @@ declare -A PKG=(
   [ss]=iproute2
   [wasm2c]=wabt
   [dnsmasq]=dnsmasq-base
+  [arm-none-eabi-gcc]=gcc-arm-none-eabi
+  [qemu-system-arm]=qemu-system-arm
+  [setpriv]=util-linux
+)
+
+# file -> Debian package (libraries: no command to look for)
+declare -A FILE_PKG=(
+  [/usr/lib/arm-none-eabi/newlib/thumb/v7-m/nofp/libc_nano.a]=libnewlib-arm-none-eabi
 )
 
 missing=()
@@ -26,6 +37,10 @@ for cmd in "${!PKG[@]}"; do
   if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/usr/bin/$cmd" ]; then
     missing+=("${PKG[$cmd]}")
   fi
+done
+
+for f in "${!FILE_PKG[@]}"; do
+  [ -e "$f" ] || missing+=("${FILE_PKG[$f]}")
 done
 
 [ "${#missing[@]}" -eq 0 ] && exit 0
