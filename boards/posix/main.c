@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -145,6 +146,28 @@ static void *reader(void *arg) {
   }
 }
 
+/* Attaching brings the tap's carrier up, but the kernel activates its transmit queue later (in its
+ * linkwatch work, a few ms here): until then it drops what it sends to us, such as the answer to a
+ * DHCPDISCOVER sent at once. It marks the interface RUNNING in that same step: wait for it (at most
+ * 2 s; a tap that is not up never runs). Runs in the tap's namespace. */
+static void wait_running(const char *name) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return;
+  for (int i = 0; i < 2000; i++) {
+    struct ifreq q;
+    memset(&q, 0, sizeof q);
+    strncpy(q.ifr_name, name, IFNAMSIZ - 1);
+    if (ioctl(s, SIOCGIFFLAGS, &q) == 0 && (q.ifr_flags & IFF_RUNNING)) {
+      close(s);
+      return;
+    }
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
+  fprintf(stderr, "wasmip: %s is not running after 2 s (is it up?): the kernel may drop frames to the board\n", name);
+  close(s);
+}
+
 static int open_tap(const char *name) {
   int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
   if (fd < 0) {
@@ -160,6 +183,7 @@ static int open_tap(const char *name) {
     close(fd);
     return -1;
   }
+  wait_running(name);
   return fd;
 }
 
