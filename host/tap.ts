@@ -242,8 +242,9 @@ export class TapSession {
     const board = parseCidr(opts.boardIp ?? DEFAULTS.boardIp);
     const peer = parseCidr(opts.peerIp ?? DEFAULTS.peerIp);
     const mask = prefixToMask(peer.prefix);
-    if (board.ip === peer.ip) throw new Error(`board and peer have the same address ${board.ip}`);
-    if (((ipToU32(board.ip) ^ ipToU32(peer.ip)) & mask) !== 0 || board.prefix !== peer.prefix)
+    // With no address (DHCP) the board address is never used: a peer on any subnet is fine.
+    if (!opts.addressless && board.ip === peer.ip) throw new Error(`board and peer have the same address ${board.ip}`);
+    if (!opts.addressless && (((ipToU32(board.ip) ^ ipToU32(peer.ip)) & mask) !== 0 || board.prefix !== peer.prefix))
       throw new Error(`board ${opts.boardIp} and peer ${opts.peerIp} are not on the same subnet`);
     const wasm = opts.wasm ?? appWasm(opts.app ?? "bare");
     if (!existsSync(wasm)) throw new Error(`${wasm} not found (build the firmware images with: make build)`);

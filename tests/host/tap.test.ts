@@ -157,6 +157,28 @@ test("tap: wasmip tap prints ready, and SIGTERM removes the namespace it created
   }
 });
 
+// Regression: with --dhcp the default board address was still checked against --peer-ip, so any
+// other subnet was refused ("not on the same subnet").
+test("tap: wasmip tap --dhcp with a peer on another subnet than the default leases an address and prints ready", { timeout: 60_000 }, async (t) => {
+  if (!requirePrereqs(t, ["ping", "dnsmasq"], [DEFAULT_WASM])) return;
+  assert.ok(!(await netnsList()).includes(CLI_NS), `namespace ${CLI_NS} exists before the test`);
+  const { child, out, exited } = cli(["tap", "--dhcp", "--netns", CLI_NS, "--peer-ip", "10.213.76.1/24"]);
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!out.stdout.includes("ready") && child.exitCode === null && Date.now() < deadline) await sleep(50);
+    assert.match(out.stdout, /^leased 10\.213\.76\.1\d\d\/24 gw 10\.213\.76\.1 /m, `no lease from wasmip tap --dhcp:\n${out.stdout}${out.stderr}`);
+    assert.match(out.stdout, /^ready$/m);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, out.stderr);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    if ((await netnsList()).includes(CLI_NS)) await run(IP, ["netns", "del", CLI_NS], { check: false });
+  }
+});
+
 test("qemu: wasmip qemu --app http prints ready, serves curl, and SIGTERM stops QEMU by pid and removes the namespace", { timeout: 120_000 }, async (t) => {
   if (!requirePrereqs(t, ["curl", QEMU], [qemuImage("http")])) return;
   assert.ok(!(await netnsList()).includes(QEMU_CLI_NS), `namespace ${QEMU_CLI_NS} exists before the test`);
