@@ -95,8 +95,9 @@ export abstract class BoardProcessSession {
     if (this.ns) throw new Error(`${this.what} session already started`);
     const board = parseCidr(opts.boardIp ?? DEFAULTS.boardIp);
     const peer = parseCidr(opts.peerIp ?? DEFAULTS.peerIp);
-    if (board.ip === peer.ip) throw new Error(`board and peer have the same address ${board.ip}`);
-    if (((ipToU32(board.ip) ^ ipToU32(peer.ip)) & prefixToMask(peer.prefix)) !== 0 || board.prefix !== peer.prefix)
+    // With DHCP the board address is never used: a peer on any subnet is fine.
+    if (!opts.dhcp && board.ip === peer.ip) throw new Error(`board and peer have the same address ${board.ip}`);
+    if (!opts.dhcp && (((ipToU32(board.ip) ^ ipToU32(peer.ip)) & prefixToMask(peer.prefix)) !== 0 || board.prefix !== peer.prefix))
       throw new Error(`board ${opts.boardIp} and peer ${opts.peerIp} are not on the same subnet`);
     this.preflight(opts);
     this.boardIp = opts.dhcp ? "0.0.0.0" : board.ip;

@@ -318,7 +318,7 @@ export async function qemuCommand(args: string[]): Promise<number> {
       },
       log: (level, msg) => process.stderr.write(`[board ${level}] ${msg}\n`),
       onOutput: (stream, line) => {
-        if (!/^(ready|leased .*)$/.test(line)) process.stderr.write(stream === "stdout" ? `[board] ${line}\n` : `${line}\n`);
+        if (line.trim() && !/^(ready|leased .*)$/.test(line)) process.stderr.write(stream === "stdout" ? `[board] ${line}\n` : `${line}\n`);
       },
       onError: (e) => wake(`error: ${e.message}`),
     });

@@ -210,6 +210,29 @@ test("qemu: wasmip qemu --app http prints ready, serves curl, and SIGTERM stops 
   }
 });
 
+test("qemu: wasmip qemu --dhcp starts dnsmasq on the tap, the board prints its lease, then ready, and answers at the leased address", { timeout: 120_000 }, async (t) => {
+  if (!requirePrereqs(t, ["ping", "dnsmasq", QEMU], [qemuImage("bare")])) return;
+  assert.ok(!(await netnsList()).includes(QEMU_CLI_NS), `namespace ${QEMU_CLI_NS} exists before the test`);
+  const { child, out, exited } = cli(["qemu", "--dhcp", "--netns", QEMU_CLI_NS, "--peer-ip", "10.213.78.1/24"]);
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!out.stdout.includes("ready") && child.exitCode === null && Date.now() < deadline) await sleep(50);
+    const m = /^leased (10\.213\.78\.1\d\d)\/24 gw 10\.213\.78\.1\nready$/m.exec(out.stdout);
+    assert.ok(m, `no lease then ready from wasmip qemu --dhcp:\n${out.stdout}${out.stderr}`);
+    const r = await run(IP, ["netns", "exec", QEMU_CLI_NS, "ping", "-n", "-c", "1", "-W", "2", m[1]], { check: false, timeoutMs: 10_000 });
+    assert.equal(r.code, 0, `ping ${m[1]}: ${r.stdout}`);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, out.stderr);
+    assert.ok(!(await netnsList()).includes(QEMU_CLI_NS), `wasmip qemu left ${QEMU_CLI_NS} behind`);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    if ((await netnsList()).includes(QEMU_CLI_NS)) await run(IP, ["netns", "del", QEMU_CLI_NS], { check: false });
+  }
+});
+
 test("qemu: wasmip qemu rejects the Node board's flags and the ping app with a clear error", { timeout: 60_000 }, async () => {
   let c = cli(["qemu", "--loss", "5%"]);
   assert.equal(await c.exited, 2);
