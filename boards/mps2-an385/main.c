@@ -48,7 +48,8 @@ static const char *cfg_source = "defaults";
 
 /* ---------------- randomness ---------------- */
 
-static uint32_t pool[4];
+static uint32_t pool[4];         /* stack task only */
+static volatile uint32_t rx_times; /* written by the Ethernet ISR only: frame arrival times */
 
 static inline uint32_t rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
 
@@ -64,6 +65,7 @@ static void pool_stir(void) {
 
 static void pool_absorb(uint32_t x) {
   pool[0] ^= x;
+  pool[1] ^= rx_times;
   pool[2] ^= SYST_CVR;
   pool_stir();
 }
@@ -154,7 +156,7 @@ void Uart0Rx_Handler(void) {
 
 static void eth_rx(void *ctx, const uint8_t *frame, uint32_t len) {
   (void)ctx;
-  pool[1] ^= lan9118_free_run(); /* arrival time (stirred at the next draw) */
+  rx_times = rotl(rx_times, 7) ^ lan9118_free_run(); /* arrival time, folded in at the next draw */
   wasmip_board_rx(&board, frame, len); /* a full pool drops and counts the frame */
 }
 

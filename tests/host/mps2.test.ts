@@ -16,6 +16,7 @@ import { ROOT } from "../../host/board.ts";
 import { netnsList, run } from "../../host/netns.ts";
 import { appWasm } from "../../host/tap.ts";
 import { CONFIG_ADDR, QEMU, QemuSession, configBlock, qemuImage } from "../../host/qemu.ts";
+import { Dnsmasq } from "../../host/services/dnsmasq.ts";
 
 const BOARD = "10.213.81.2";
 const PEER = "10.213.81.1";
@@ -244,6 +245,31 @@ test("mps2: under traffic (1400-byte pings, 1 MiB echo) the driver and the pool 
   }
   assert.ok(s.stoppedCleanly, `QEMU did not shut down cleanly: ${s.stderr}`);
   assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
+});
+
+test("mps2: two boots of the same image draw different random numbers (the DHCP transaction id) from the board's entropy sources", { timeout: 90_000 }, async (t) => {
+  if (!requirePrereqs(t, ["dnsmasq", QEMU], [qemuImage("bare")])) return;
+  const xids: string[] = [];
+  for (let boot = 0; boot < 2; boot++) {
+    const ns = nsName();
+    let dns: Dnsmasq | undefined;
+    const s = new QemuSession();
+    try {
+      await s.start({ netns: ns, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, app: "bare", dhcp: true, beforeBoot: async (where) => {
+        dns = new Dnsmasq(where, { tap: "tap0", rangeStart: "10.213.81.100", rangeEnd: "10.213.81.150", extraArgs: ["--no-ping"] });
+        await dns.ready();
+      } });
+      const m = /(\d+) DHCPDISCOVER\(tap0\)/.exec(dns!.stderr);
+      assert.ok(m, `no DISCOVER in dnsmasq's log:\n${dns!.stderr}`);
+      xids.push(m[1]);
+    } finally {
+      await dns?.stop().catch(() => {});
+      await s.stop();
+    }
+    assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
+  }
+  t.diagnostic(`DHCP transaction ids of two boots: ${xids.join(", ")}`);
+  assert.notEqual(xids[0], xids[1], "the same transaction id on two boots: phy.random is not seeded");
 });
 
 test("mps2: no namespace left behind", async (t) => {
