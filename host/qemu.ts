@@ -244,7 +244,8 @@ qemu-system-arm -M mps2-an385) attached to a TAP device in network namespace NAM
 absent, and then deleted on exit), with the kernel at the peer address as its peer. Builds
 boards/mps2-an385/build/wasmip-<app>.elf first if it is missing or stale. Prints "ready" once the
 board answers a ping from the kernel, then runs until SIGINT/SIGTERM, which stop QEMU (by its pid)
-and remove the tap and the namespace. The board's UART (its log) goes to stderr.
+and remove the tap and the namespace. The board's UART (its log) goes to stderr; what you type
+goes to it: "s" and Enter print the board's counters.
   --netns NAME       default ${DEFAULTS.netns}
   --board-ip A/len   the board's address, default ${DEFAULTS.boardIp}
   --peer-ip B/len    the kernel's address on the tap, default ${DEFAULTS.peerIp}
@@ -294,6 +295,7 @@ export async function qemuCommand(args: string[]): Promise<number> {
   const session = new QemuSession();
   let server: Dnsmasq | undefined;
   let code = 0;
+  const forward = (d: Buffer) => session.proc?.stdin?.write(d);
   try {
     buildQemuImage(opts.app);
     if (interrupted) return 0;
@@ -333,6 +335,8 @@ export async function qemuCommand(args: string[]): Promise<number> {
       code = 1;
     } else {
       console.log("ready");
+      // The terminal is the board's console: "s" + Enter prints its counters.
+      process.stdin.on("data", forward);
       const why = await done;
       if (why.startsWith("error")) {
         console.error(`wasmip qemu: ${why}`);
@@ -343,6 +347,8 @@ export async function qemuCommand(args: string[]): Promise<number> {
     console.error(`wasmip qemu: ${(e as Error).message}`);
     code = 1;
   } finally {
+    process.stdin.off("data", forward);
+    process.stdin.pause(); // or the open stdin keeps this process alive
     await server?.stop().catch(() => {});
     try {
       await session.stop();
