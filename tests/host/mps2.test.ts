@@ -81,7 +81,8 @@ async function bootUart(elf: string, config: Buffer | undefined, until: RegExp, 
     writeFileSync(path.join(dir, "config.bin"), config);
     args.push("-device", `loader,file=${path.join(dir, "config.bin")},addr=0x${CONFIG_ADDR.toString(16)},force-raw=on`);
   }
-  const q = spawn(QEMU, args, { stdio: ["pipe", "pipe", "pipe"] });
+  // setpriv: QEMU gets SIGTERM if this process dies before the finally below kills it.
+  const q = spawn("setpriv", ["--pdeathsig", "TERM", QEMU, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   q.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d.replace(/\r/g, "")));
   q.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
