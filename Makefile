@@ -69,10 +69,12 @@ test-as: deps
 test-host: deps build sysdeps
 	$(TSX) --test --test-reporter=spec tests/host/*.test.ts
 
-# The native posix board (boards/posix/build/wasmip-<app>): wasm2c + gcc -O2, ~25 s from clean, so
-# not part of build; test builds it before the host suite (whose posix-board tests need it).
+# The native posix board (boards/posix/build/wasmip-<app>): wasm2c + gcc -O2, ~25 s from clean, and
+# the Cortex-M3 firmware for QEMU's mps2-an385 (boards/mps2-an385/build/wasmip-<app>.elf), so not
+# part of build; test builds them before the host suite (whose posix and mps2 tests need them).
 boards: build sysdeps
 	$(MAKE) -C boards/posix -j4
+	$(MAKE) -C boards/mps2-an385 -j2
 
 # make flash BOARD=esp32 PORT=/dev/ttyUSB0: idf.py build flash (boards/esp32/Makefile says what is
 # missing when ESP-IDF is not set up).

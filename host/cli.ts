@@ -13,6 +13,8 @@ commands:
               simulated DNS server (zone sim); A pings B (b.sim), connects to the greeter firmware
               on G (greeter.sim:54321) and fetches http://web.sim/ from the http firmware on H
   tap         bridge a board to a Linux TAP interface (see: wasmip tap --help)
+  qemu        the firmware on an emulated Cortex-M3 board (QEMU mps2-an385, LAN9118 Ethernet)
+              on a Linux TAP interface (see: wasmip qemu --help)
   netstat     connection table and counters of a running \`wasmip tap\` (--netns NAME)
   help        show this help
 
@@ -119,6 +121,10 @@ export async function main(argv: string[]): Promise<number> {
       case "tap": {
         const { tapCommand } = await import("./tap.ts");
         return await tapCommand(rest);
+      }
+      case "qemu": {
+        const { qemuCommand } = await import("./qemu.ts");
+        return await qemuCommand(rest);
       }
       case "netstat": {
         const { netstatCommand } = await import("./tap.ts");

@@ -10,7 +10,7 @@
 // While it runs, `wasmip tap` keeps /run/wasmip/<netns>.json up to date (the board's connection
 // table and counters); `wasmip netstat` prints that file like netstat -tn and netstat -s.
 import { dhcpRelease, dhcpStart, dhcpStatus, type DhcpStatus } from "./dhcp.ts";
-import { Dnsmasq } from "./services/dnsmasq.ts";
+import { Dnsmasq, type Spawner } from "./services/dnsmasq.ts";
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -242,8 +242,9 @@ export class TapSession {
     const board = parseCidr(opts.boardIp ?? DEFAULTS.boardIp);
     const peer = parseCidr(opts.peerIp ?? DEFAULTS.peerIp);
     const mask = prefixToMask(peer.prefix);
-    if (board.ip === peer.ip) throw new Error(`board and peer have the same address ${board.ip}`);
-    if (((ipToU32(board.ip) ^ ipToU32(peer.ip)) & mask) !== 0 || board.prefix !== peer.prefix)
+    // With no address (DHCP) the board address is never used: a peer on any subnet is fine.
+    if (!opts.addressless && board.ip === peer.ip) throw new Error(`board and peer have the same address ${board.ip}`);
+    if (!opts.addressless && (((ipToU32(board.ip) ^ ipToU32(peer.ip)) & mask) !== 0 || board.prefix !== peer.prefix))
       throw new Error(`board ${opts.boardIp} and peer ${opts.peerIp} are not on the same subnet`);
     const wasm = opts.wasm ?? appWasm(opts.app ?? "bare");
     if (!existsSync(wasm)) throw new Error(`${wasm} not found (build the firmware images with: make build)`);
@@ -617,7 +618,7 @@ While running it keeps ${STATUS_DIR}/NAME.json (connection table, counters) for 
 Try it (another shell): ip netns exec ${DEFAULTS.netns} ping ${DEFAULTS.boardIp.split("/")[0]}
                        ip netns exec ${DEFAULTS.netns} curl http://${DEFAULTS.boardIp.split("/")[0]}/ (with --app http)`;
 
-interface TapArgs {
+export interface TapArgs {
   netns: string;
   boardIp: string;
   peerIp: string;
@@ -633,7 +634,8 @@ interface TapArgs {
   dhcp?: boolean;
 }
 
-function parseTapArgs(args: string[]): TapArgs | "help" {
+/** Parse `wasmip tap` flags (also `wasmip qemu`'s: host/qemu.ts). Throws on anything malformed. */
+export function parseTapArgs(args: string[], apps: readonly string[] = TAP_APPS): TapArgs | "help" {
   const out: TapArgs = { netns: DEFAULTS.netns, boardIp: DEFAULTS.boardIp, peerIp: DEFAULTS.peerIp, app: "bare", count: 4, mac: DEFAULTS.mac, tap: DEFAULTS.tap, logLevel: "info", loss: 0, seed: 1 };
   for (let i = 0; i < args.length; i++) {
     let a = args[i];
@@ -690,8 +692,7 @@ function parseTapArgs(args: string[]): TapArgs | "help" {
         throw new Error(`unknown option ${a}`);
     }
   }
-  if (!(TAP_APPS as readonly string[]).includes(out.app))
-    throw new Error(`unknown app "${out.app}": wasmip tap runs ${TAP_APPS.join(", ")} for now`);
+  if (!apps.includes(out.app)) throw new Error(`unknown app "${out.app}": this command runs ${apps.join(", ")} for now`);
   parseCidr(out.boardIp);
   parseCidr(out.peerIp);
   return out;
@@ -726,12 +727,19 @@ async function boardPings(session: TapSession, count: number, stopped: () => boo
   console.log(`--- ${session.peerIp}: ${received} of ${count} answered; the board keeps running (Ctrl-C stops) ---`);
 }
 
+/** The DHCP server of `--dhcp` (wasmip tap and wasmip qemu): dnsmasq on the tap in the namespace,
+ *  pool .100-.199 of the peer's subnet, router and DNS server = the peer, 12 h leases. */
+export function dhcpServer(where: Spawner, tap: string, peerCidr: string): Dnsmasq {
+  const peer = parseCidr(peerCidr);
+  const net = ipToU32(peer.ip) & prefixToMask(peer.prefix);
+  const at = (k: number) => u32ToIp((net + k) >>> 0);
+  return new Dnsmasq(where, { tap, rangeStart: at(100), rangeEnd: at(199), lease: "12h", router: peer.ip, dns: [peer.ip] });
+}
+
 /** --dhcp: dnsmasq on the tap, then the board's DHCP client; prints the lease. */
 async function tapDhcp(session: TapSession, opts: TapArgs): Promise<Dnsmasq> {
   const peer = parseCidr(opts.peerIp);
-  const net = ipToU32(peer.ip) & prefixToMask(peer.prefix);
-  const at = (k: number) => u32ToIp((net + k) >>> 0);
-  const server = new Dnsmasq(session, { tap: opts.tap, rangeStart: at(100), rangeEnd: at(199), lease: "12h", router: peer.ip, dns: [peer.ip] });
+  const server = dhcpServer(session, opts.tap, opts.peerIp);
   try {
     await server.ready();
     const t0 = performance.now();

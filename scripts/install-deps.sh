@@ -3,7 +3,10 @@
 #   ip (iproute2), ping (iputils-ping), tshark, gcc, and the TCP peers curl, nc (netcat-openbsd),
 #   python3 and ss (iproute2); wasm2c (wabt) for the native board (boards/posix); dnsmasq
 #   (dnsmasq-base) as the DHCP and DNS server of the real-peer tests; for `make bench` (and its
-#   quick test): valgrind (callgrind), pkg-config and liblwip-dev (lwIP, the C stack it compares with).
+#   quick test): valgrind (callgrind), pkg-config and liblwip-dev (lwIP, the C stack it compares
+#   with); for the emulated Cortex-M3 board (boards/mps2-an385): arm-none-eabi-gcc
+#   (gcc-arm-none-eabi) with newlib-nano (libnewlib-arm-none-eabi), qemu-system-arm, and setpriv
+#   (util-linux) to tie QEMU's life to the harness.
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -22,10 +25,15 @@ declare -A PKG=(
   [dnsmasq]=dnsmasq-base
   [valgrind]=valgrind
   [pkg-config]=pkg-config
+  [arm-none-eabi-gcc]=gcc-arm-none-eabi
+  [qemu-system-arm]=qemu-system-arm
+  [setpriv]=util-linux
 )
-# file -> Debian package, for libraries (no command to look for)
-declare -A FILEPKG=(
+
+# file -> Debian package (libraries: no command to look for)
+declare -A FILE_PKG=(
   [/usr/include/lwip/lwip/tcp.h]=liblwip-dev
+  [/usr/lib/arm-none-eabi/newlib/thumb/v7-m/nofp/libc_nano.a]=libnewlib-arm-none-eabi
 )
 
 missing=()
@@ -34,8 +42,8 @@ for cmd in "${!PKG[@]}"; do
     missing+=("${PKG[$cmd]}")
   fi
 done
-for f in "${!FILEPKG[@]}"; do
-  [ -e "$f" ] || missing+=("${FILEPKG[$f]}")
+for f in "${!FILE_PKG[@]}"; do
+  [ -e "$f" ] || missing+=("${FILE_PKG[$f]}")
 done
 
 [ "${#missing[@]}" -eq 0 ] && exit 0

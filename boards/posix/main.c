@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -43,9 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "stack.h"
-#include "wasm-rt-impl.h"
-#include "wasmip_board.h"
+#include "wasmip_w2c.h" /* the wasm2c glue: runtime table, phy.* imports, DHCP exports */
 
 #define EXIT_TRAP 3
 
@@ -53,17 +52,8 @@
 #define WASMIP_APP "board"
 #endif
 
-/* The DHCP client's exports (--dhcp). Weak: the trap images do not export them (NULL there). */
-u32 Z_stackZ_dhcp_start(Z_stack_instance_t *, u32, u32) __attribute__((weak));
-u32 Z_stackZ_dhcp_state(Z_stack_instance_t *) __attribute__((weak));
-u32 Z_stackZ_dhcp_address(Z_stack_instance_t *) __attribute__((weak));
-u32 Z_stackZ_dhcp_router(Z_stack_instance_t *) __attribute__((weak));
-
 static wasmip_board_t board; /* static: the pool lives here, nothing is allocated per frame */
 static Z_stack_instance_t inst;
-struct Z_phy_instance_t {
-  wasmip_board_t *board;
-};
 static struct Z_phy_instance_t phy = {&board};
 
 static int tap_fd = -1;
@@ -72,78 +62,6 @@ static FILE *pcap;
 static volatile int exiting; /* the tap is being deleted: the reader's read error is expected */
 static uint32_t log_level = WASMIP_LOG_INFO;
 static struct timespec t0;
-
-/* ---------------- the wasm2c runtime ---------------- */
-
-static wasm_rt_trap_t last_trap;
-
-static const char *trap_kind(wasm_rt_trap_t t) {
-  switch (t) {
-    case WASM_RT_TRAP_NONE: return "none";
-    case WASM_RT_TRAP_OOB: return "out of bounds memory access (or call stack exhausted)";
-    case WASM_RT_TRAP_INT_OVERFLOW: return "integer overflow";
-    case WASM_RT_TRAP_DIV_BY_ZERO: return "integer divide by zero";
-    case WASM_RT_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
-    case WASM_RT_TRAP_UNREACHABLE: return "unreachable executed";
-    case WASM_RT_TRAP_CALL_INDIRECT: return "invalid call_indirect";
-    case WASM_RT_TRAP_UNCAUGHT_EXCEPTION: return "uncaught exception";
-#if !WASM_RT_MERGED_OOB_AND_EXHAUSTION_TRAPS
-    case WASM_RT_TRAP_EXHAUSTION: return "call stack exhausted";
-#endif
-    default: return "unknown trap";
-  }
-}
-
-static const char *w2c_trap_message(void *ctx) {
-  (void)ctx;
-  return trap_kind(last_trap);
-}
-
-static uint8_t *w2c_memory(void *ctx, uint32_t *size) {
-  wasm_rt_memory_t *m = Z_stackZ_memory((Z_stack_instance_t *)ctx);
-  *size = (uint32_t)m->size;
-  return m->data;
-}
-
-static int w2c_call(void *ctx, wasmip_fn_t fn, uint32_t *a) {
-  Z_stack_instance_t *I = ctx;
-  wasm_rt_trap_t t = wasm_rt_impl_try();
-  if (t != WASM_RT_TRAP_NONE) {
-    last_trap = t;
-    return (int)t;
-  }
-  switch (fn) {
-    case WASMIP_FN_INIT: a[0] = Z_stackZ_init(I, a[0], a[1], a[2], a[3], a[4]); break;
-    case WASMIP_FN_SET_IPV4: a[0] = Z_stackZ_set_ipv4(I, a[0], a[1], a[2]); break;
-    case WASMIP_FN_RX_BUFFER: a[0] = Z_stackZ_rx_buffer(I); break;
-    case WASMIP_FN_RX_BUFFER_SIZE: a[0] = Z_stackZ_rx_buffer_size(I); break;
-    case WASMIP_FN_INPUT: a[0] = Z_stackZ_input(I, a[0]); break;
-    case WASMIP_FN_POLL: a[0] = Z_stackZ_poll(I, a[0]); break;
-    case WASMIP_FN_COUNTER_COUNT: a[0] = Z_stackZ_counter_count(I); break;
-    case WASMIP_FN_COUNTER: a[0] = Z_stackZ_counter(I, a[0]); break;
-    case WASMIP_FN_COUNTER_NAME: a[0] = Z_stackZ_counter_name(I, a[0]); break;
-    case WASMIP_FN_COUNTER_KIND: a[0] = Z_stackZ_counter_kind(I, a[0]); break;
-    case WASMIP_FN_MEMORY_USED: a[0] = Z_stackZ_memory_used(I); break;
-    case WASMIP_FN_SET_LOG_LEVEL: Z_stackZ_set_log_level(I, a[0]); break;
-    default: return -1;
-  }
-  return 0;
-}
-
-static const wasmip_runtime_t runtime = {&inst, w2c_call, w2c_memory, w2c_trap_message};
-
-/* The phy.* imports wasm2c links against. A module that does not import one leaves it unused. */
-void Z_phyZ_tx(struct Z_phy_instance_t *p, u32 ptr, u32 len) { wasmip_phy_tx(p->board, wasmip_board_mem(p->board, ptr, len), len); }
-u32 Z_phyZ_now_ms(struct Z_phy_instance_t *p) { return wasmip_phy_now_ms(p->board); }
-u32 Z_phyZ_random(struct Z_phy_instance_t *p) { return wasmip_phy_random(p->board); }
-void Z_phyZ_panic(struct Z_phy_instance_t *p, u32 ptr, u32 len, u32 line) {
-  const uint8_t *m = wasmip_board_mem(p->board, ptr, len);
-  wasmip_phy_panic(p->board, m ? (const char *)m : "(bad message pointer)", m ? len : 21u, line);
-}
-void Z_phyZ_log(struct Z_phy_instance_t *p, u32 level, u32 ptr, u32 len) {
-  const uint8_t *m = wasmip_board_mem(p->board, ptr, len);
-  if (m) wasmip_phy_log(p->board, level, (const char *)m, len);
-}
 
 /* ---------------- the port: Linux ---------------- */
 
@@ -228,6 +146,28 @@ static void *reader(void *arg) {
   }
 }
 
+/* Attaching brings the tap's carrier up, but the kernel activates its transmit queue later (in its
+ * linkwatch work, a few ms here): until then it drops what it sends to us, such as the answer to a
+ * DHCPDISCOVER sent at once. It marks the interface RUNNING in that same step: wait for it (at most
+ * 2 s; a tap that is not up never runs). Runs in the tap's namespace. */
+static void wait_running(const char *name) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return;
+  for (int i = 0; i < 2000; i++) {
+    struct ifreq q;
+    memset(&q, 0, sizeof q);
+    strncpy(q.ifr_name, name, IFNAMSIZ - 1);
+    if (ioctl(s, SIOCGIFFLAGS, &q) == 0 && (q.ifr_flags & IFF_RUNNING)) {
+      close(s);
+      return;
+    }
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
+  fprintf(stderr, "wasmip: %s is not running after 2 s (is it up?): the kernel may drop frames to the board\n", name);
+  close(s);
+}
+
 static int open_tap(const char *name) {
   int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
   if (fd < 0) {
@@ -243,6 +183,7 @@ static int open_tap(const char *name) {
     close(fd);
     return -1;
   }
+  wait_running(name);
   return fd;
 }
 
@@ -375,60 +316,8 @@ static int ns_open_tap(const char *tap) {
 
 /* ---------------- --dhcp ---------------- */
 
-static int dhcp_trapped; /* the trap was in a dhcp_* call (already reported) */
-enum { DHCP_START, DHCP_STATE, DHCP_ADDRESS, DHCP_ROUTER };
-static const char *const dhcp_fn_name[] = {"dhcp_start", "dhcp_state", "dhcp_address", "dhcp_router"};
-
-/* Call a DHCP export; non-zero (after reporting it) when the module trapped. */
-static int dhcp_call(int which, uint32_t *a) {
-  wasm_rt_trap_t t = wasm_rt_impl_try();
-  if (t != WASM_RT_TRAP_NONE) {
-    board.trapped = 1;
-    dhcp_trapped = 1;
-    fprintf(stderr, "wasmip: trap in %s(): %s\n", dhcp_fn_name[which], trap_kind(t));
-    return 1;
-  }
-  switch (which) {
-    case DHCP_START: a[0] = Z_stackZ_dhcp_start(&inst, a[0], a[1]); break;
-    case DHCP_STATE: a[0] = Z_stackZ_dhcp_state(&inst); break;
-    case DHCP_ADDRESS: a[0] = Z_stackZ_dhcp_address(&inst); break;
-    default: a[0] = Z_stackZ_dhcp_router(&inst); break;
-  }
-  return 0;
-}
-
 static void ip_str(uint32_t ip, char *buf, size_t n) {
   snprintf(buf, n, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
-}
-
-/* Step the stack until the DHCP client is BOUND (or a stop request); prints "leased A/len gw G".
- * Returns 0 bound, 1 stopped first, WASMIP_BOARD_TRAPPED. */
-static int dhcp_wait_lease(uint32_t prefix) {
-  while (!board.stop) {
-    int32_t delay = wasmip_board_step(&board);
-    if (delay < 0) return WASMIP_BOARD_TRAPPED;
-    uint32_t a[2];
-    if (dhcp_call(DHCP_STATE, a)) return WASMIP_BOARD_TRAPPED;
-    if (a[0] == WASMIP_DHCP_BOUND) {
-      uint32_t ip, gw;
-      if (dhcp_call(DHCP_ADDRESS, a)) return WASMIP_BOARD_TRAPPED;
-      ip = a[0];
-      if (dhcp_call(DHCP_ROUTER, a)) return WASMIP_BOARD_TRAPPED;
-      gw = a[0];
-      char ips[16], gws[16];
-      ip_str(ip, ips, sizeof ips);
-      ip_str(gw, gws, sizeof gws);
-      printf("leased %s/%u gw %s\n", ips, prefix, gws);
-      fflush(stdout);
-      return 0;
-    }
-    if (board.stop) break;
-    if (board.rxq_head != board.rxq_tail) continue;
-    if (delay == 0) continue;
-    board.stats.waits++;
-    port_wait(NULL, (uint32_t)delay);
-  }
-  return 1;
 }
 
 static void on_signal(int sig) {
@@ -456,7 +345,7 @@ static void print_stats(void) {
 
 static int report_trap(void) {
   char msg[160];
-  wasmip_board_describe_trap(&board, msg, sizeof msg);
+  wasmip_w2c_describe_trap(&board, msg, sizeof msg);
   fprintf(stderr, "wasmip: %s\n", msg);
   print_stats();
   return EXIT_TRAP;
@@ -547,7 +436,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "wasmip: --dhcp and --board-ip exclude each other\n");
     return 2;
   }
-  if (dhcp && !Z_stackZ_dhcp_start) {
+  if (dhcp && !wasmip_w2c_has_dhcp()) {
     fprintf(stderr, "wasmip: this image has no DHCP client (no dhcp_start export)\n");
     return 2;
   }
@@ -609,6 +498,8 @@ int main(int argc, char **argv) {
   wasm_rt_init();
   Z_stack_init_module();
   Z_stack_instantiate(&inst, &phy);
+  static wasmip_runtime_t runtime;
+  runtime = wasmip_w2c_runtime(&inst);
   wasmip_board_setup(&board, &runtime, &port);
   uint32_t a[1] = {log_level};
   if (wasmip_board_call(&board, WASMIP_FN_SET_LOG_LEVEL, a)) return report_trap();
@@ -620,7 +511,7 @@ int main(int argc, char **argv) {
   }
   if (wasmip_board_call(&board, WASMIP_FN_MEMORY_USED, a)) return report_trap();
   uint32_t memsize = 0;
-  w2c_memory(&inst, &memsize);
+  wasmip_w2c_memory(&inst, &memsize);
   fprintf(stderr, "wasmip: posix board on %s, %s, core uses %u of %u bytes of linear memory, %u rx slots\n", tap, dhcp ? "dhcp" : cidr, a[0], memsize,
           (unsigned)WASMIP_RXQ_SLOTS);
 
@@ -638,27 +529,24 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (dhcp) {
-    /* The host name (option 12) goes through the receive buffer: free between input() calls. */
-    static const char host[] = "wasmip-" WASMIP_APP;
-    uint32_t hl = (uint32_t)strlen(host);
-    uint8_t *m = wasmip_board_mem(&board, board.rx_ptr, hl);
-    if (!m || board.rx_size < hl) hl = 0;
-    else memcpy(m, host, hl);
-    uint32_t d[2] = {board.rx_ptr, hl};
-    if (dhcp_call(DHCP_START, d)) {
-      print_stats();
-      return EXIT_TRAP;
-    }
-    if ((int32_t)d[0] != 0) {
-      fprintf(stderr, "wasmip: dhcp_start refused (%d)\n", (int32_t)d[0]);
+    int32_t d = wasmip_w2c_dhcp_start(&board, &inst, "wasmip-" WASMIP_APP); /* host name: option 12 */
+    if (d == WASMIP_BOARD_TRAPPED) return report_trap();
+    if (d != 0) {
+      fprintf(stderr, "wasmip: dhcp_start refused (%d)\n", d);
       return 1;
     }
-    int l = dhcp_wait_lease(prefix);
+    uint32_t lip = 0, lgw = 0;
+    int l = wasmip_w2c_dhcp_wait_lease(&board, &inst, &lip, &lgw);
     if (l == WASMIP_BOARD_TRAPPED) {
       if (pcap) fclose(pcap);
-      if (!dhcp_trapped) return report_trap();
-      print_stats();
-      return EXIT_TRAP;
+      return report_trap();
+    }
+    if (l == 0) {
+      char ips[16], gws[16];
+      ip_str(lip, ips, sizeof ips);
+      ip_str(lgw, gws, sizeof gws);
+      printf("leased %s/%u gw %s\n", ips, prefix, gws);
+      fflush(stdout);
     }
   }
   if (!board.stop) {

@@ -1,28 +1,66 @@
-// One suite, two boards: the real-peer tests run against the Node harness (TapSession: the
-// firmware .wasm in V8 behind build/tap-bridge) and against the native posix board
-// (NativeSession: the same .wasm compiled by wasm2c, boards/posix/build/wasmip-<app>), in the same
-// kind of namespace with the same tap setup. A behaviour that differs between them is a bug.
+// One suite, three boards: the real-peer tests run against the Node harness (TapSession: the
+// firmware .wasm in V8 behind build/tap-bridge), against the native posix board (NativeSession:
+// the same .wasm compiled by wasm2c, boards/posix/build/wasmip-<app>) and against the emulated
+// MPS2 AN385 (QemuSession: the same .wasm compiled by wasm2c for a Cortex-M3 behind a LAN9118
+// driver, boards/mps2-an385/build/wasmip-<app>.elf in qemu-system-arm), in the same kind of
+// namespace with the same tap setup. A behaviour that differs between them is a bug.
 import { TapSession, appWasm, type TapSessionOptions } from "../../host/tap.ts";
-import { NativeSession, nativeBinary } from "../../host/native.ts";
+import { NativeSession, nativeBinary, BoardProcessSession } from "../../host/native.ts";
+import { QemuSession, qemuImage, QEMU } from "../../host/qemu.ts";
+import type { Netns } from "../../host/netns.ts";
 
-export type BoardKind = "node" | "posix";
-export const BOARD_KINDS: readonly BoardKind[] = ["node", "posix"];
-export type PeerSession = TapSession | NativeSession;
+export type BoardKind = "node" | "posix" | "mps2";
+export const BOARD_KINDS: readonly BoardKind[] = ["node", "posix", "mps2"];
+export type PeerSession = TapSession | NativeSession | QemuSession;
 
 /** The file a board of this kind runs for app (the prerequisite to check). */
 export function boardFile(kind: BoardKind, app: string): string {
-  return kind === "node" ? appWasm(app) : nativeBinary(app);
+  return kind === "node" ? appWasm(app) : kind === "posix" ? nativeBinary(app) : qemuImage(app);
 }
 
-/** The options both sessions understand. */
+/** Tools a board of this kind needs besides the test's own. */
+export function boardTools(kind: BoardKind): string[] {
+  return kind === "mps2" ? [QEMU] : [];
+}
+
+/** The options every session understands. */
 export type CommonOptions = Pick<TapSessionOptions, "netns" | "tap" | "boardIp" | "peerIp" | "pcap" | "mac" | "app" | "log">;
 
 /** Start a session of this kind; it cleans up after itself when start fails. */
 export async function startBoard(kind: BoardKind, opts: CommonOptions): Promise<PeerSession> {
-  return kind === "node" ? new TapSession().start(opts) : new NativeSession().start(opts);
+  if (kind === "node") return new TapSession().start(opts);
+  return kind === "posix" ? new NativeSession().start(opts) : new QemuSession().start(opts);
+}
+
+/**
+ * Start a board of this kind with no address that leases one (its host name "wasmip-<app>") from
+ * the DHCP server `server(ns)` starts in the namespace once the tap exists. Resolves when BOUND;
+ * session.boardIp is then the lease.
+ */
+export async function startDhcpBoard(kind: BoardKind, opts: CommonOptions, server: (ns: Netns) => Promise<void>): Promise<PeerSession> {
+  if (kind === "node") {
+    const { dhcpStart } = await import("../../host/dhcp.ts");
+    const s = await new TapSession().start({ ...opts, addressless: true });
+    try {
+      await server(s.ns!);
+      dhcpStart(s.board!, `wasmip-${opts.app ?? "bare"}`);
+      await s.waitLease(30_000);
+    } catch (e) {
+      await s.stop().catch(() => {});
+      throw e;
+    }
+    return s;
+  }
+  const o = { ...opts, dhcp: true, beforeBoot: server, readyTimeoutMs: 30_000 };
+  return kind === "posix" ? new NativeSession().start(o) : new QemuSession().start(o);
 }
 
 /** The board's MAC address as ip(8) prints it. */
 export function boardMac(s: PeerSession): string {
   return s instanceof TapSession ? s.board!.macString : s.mac;
+}
+
+/** A board that is a process of its own (posix, mps2): it must exit 0 when stopped. */
+export function isProcessBoard(s: PeerSession | undefined): s is NativeSession | QemuSession {
+  return s instanceof BoardProcessSession;
 }

@@ -6,22 +6,24 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { onPath, requirePrereqs } from "./prereqs.ts";
 import { spawn } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_WASM, ROOT } from "../../host/board.ts";
 import { run, netnsList, IP } from "../../host/netns.ts";
-import { BOARD_KINDS, boardFile, boardMac, startBoard, type BoardKind, type PeerSession } from "./boards.ts";
+import { BOARD_KINDS, boardFile, boardMac, boardTools, startBoard, type BoardKind, type PeerSession } from "./boards.ts";
+import { QEMU, qemuImage } from "../../host/qemu.ts";
 
 const NS = `wasmip-t${process.pid}`; // at most 15 characters
 const CLI_NS = `wasmip-c${process.pid}`;
+const QEMU_CLI_NS = `wasmip-k${process.pid}`;
 const BOARD = "10.213.77.2";
 const PEER = "10.213.77.1";
 const PING_COUNT = 20;
 const PING_SIZE = 1400; // ICMP payload: the IP datagram is 1428 bytes
 const PCAP_OF = (kind: BoardKind) => path.join(os.tmpdir(), `wasmip-tap-${kind}-${process.pid}.pcap`);
 /** The namespace of the ping test for each board kind (at most 15 characters). */
-const NS_OF = (kind: BoardKind) => (kind === "node" ? NS : `wasmip-p${process.pid}`);
+const NS_OF = (kind: BoardKind) => (kind === "node" ? NS : kind === "posix" ? `wasmip-p${process.pid}` : `wasmip-q${process.pid}`);
 
 // Interrupted (Ctrl-C, a CI timeout): exit, so netns.ts's exit hook kills our processes and
 // deletes the namespace synchronously.
@@ -42,7 +44,7 @@ async function tsharkFields(PCAP: string, filter: string, fields: string[]): Pro
 
 for (const kind of BOARD_KINDS)
 test(`tap: the Linux kernel pings the board over a real TAP (${kind} board)`, { timeout: 120_000 }, async (t) => {
-  if (!requirePrereqs(t, ["ping", "tshark"], [kind === "node" ? DEFAULT_WASM : boardFile(kind, "bare")])) return;
+  if (!requirePrereqs(t, ["ping", "tshark", ...boardTools(kind)], [kind === "node" ? DEFAULT_WASM : boardFile(kind, "bare")])) return;
   const NS = NS_OF(kind);
   const PCAP = PCAP_OF(kind);
   assert.ok(!(await netnsList()).includes(NS), `namespace ${NS} exists before the test`);
@@ -155,6 +157,91 @@ test("tap: wasmip tap prints ready, and SIGTERM removes the namespace it created
   }
 });
 
+// Regression: with --dhcp the default board address was still checked against --peer-ip, so any
+// other subnet was refused ("not on the same subnet").
+test("tap: wasmip tap --dhcp with a peer on another subnet than the default leases an address and prints ready", { timeout: 60_000 }, async (t) => {
+  if (!requirePrereqs(t, ["ping", "dnsmasq"], [DEFAULT_WASM])) return;
+  assert.ok(!(await netnsList()).includes(CLI_NS), `namespace ${CLI_NS} exists before the test`);
+  const { child, out, exited } = cli(["tap", "--dhcp", "--netns", CLI_NS, "--peer-ip", "10.213.76.1/24"]);
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!out.stdout.includes("ready") && child.exitCode === null && Date.now() < deadline) await sleep(50);
+    assert.match(out.stdout, /^leased 10\.213\.76\.1\d\d\/24 gw 10\.213\.76\.1 /m, `no lease from wasmip tap --dhcp:\n${out.stdout}${out.stderr}`);
+    assert.match(out.stdout, /^ready$/m);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, out.stderr);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    if ((await netnsList()).includes(CLI_NS)) await run(IP, ["netns", "del", CLI_NS], { check: false });
+  }
+});
+
+test("qemu: wasmip qemu --app http prints ready, serves curl, and SIGTERM stops QEMU by pid and removes the namespace", { timeout: 120_000 }, async (t) => {
+  if (!requirePrereqs(t, ["curl", QEMU], [qemuImage("http")])) return;
+  assert.ok(!(await netnsList()).includes(QEMU_CLI_NS), `namespace ${QEMU_CLI_NS} exists before the test`);
+  const { child, out, exited } = cli(["qemu", "--app", "http", "--netns", QEMU_CLI_NS, "--board-ip", "10.213.78.2/24", "--peer-ip", "10.213.78.1/24"]);
+  let qemuPid = 0;
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!out.stdout.includes("ready") && child.exitCode === null && Date.now() < deadline) await sleep(50);
+    assert.match(out.stdout, /^ready$/m, `no "ready" from wasmip qemu:\n${out.stdout}${out.stderr}`);
+    const m = /QEMU pid (\d+)/.exec(out.stderr);
+    assert.ok(m, `no QEMU pid reported: ${out.stderr}`);
+    qemuPid = Number(m[1]);
+    assert.match(readFileSync(`/proc/${qemuPid}/cmdline`, "utf8"), /^qemu-system-arm\0/, "the reported pid is QEMU");
+    assert.match(out.stderr, /\[board\] wasmip: mps2-an385 board \(Cortex-M3\), app http/, "the board's UART is shown");
+    const r = await run(IP, ["netns", "exec", QEMU_CLI_NS, "curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "http://10.213.78.2/"], { check: false, timeoutMs: 20_000 });
+    assert.equal(r.stdout, "200", `curl: ${r.stderr}`);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, out.stderr);
+    assert.ok(!existsSync(`/proc/${qemuPid}`), `QEMU (pid ${qemuPid}) still runs after wasmip qemu exited`);
+    assert.match(out.stderr, /terminating on signal 15/, "QEMU was stopped by SIGTERM");
+    assert.ok(!(await netnsList()).includes(QEMU_CLI_NS), `wasmip qemu left ${QEMU_CLI_NS} behind`);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    if (qemuPid && existsSync(`/proc/${qemuPid}`)) process.kill(qemuPid, "SIGKILL");
+    if ((await netnsList()).includes(QEMU_CLI_NS)) await run(IP, ["netns", "del", QEMU_CLI_NS], { check: false });
+  }
+});
+
+test("qemu: wasmip qemu --dhcp starts dnsmasq on the tap, the board prints its lease, then ready, and answers at the leased address", { timeout: 120_000 }, async (t) => {
+  if (!requirePrereqs(t, ["ping", "dnsmasq", QEMU], [qemuImage("bare")])) return;
+  assert.ok(!(await netnsList()).includes(QEMU_CLI_NS), `namespace ${QEMU_CLI_NS} exists before the test`);
+  const { child, out, exited } = cli(["qemu", "--dhcp", "--netns", QEMU_CLI_NS, "--peer-ip", "10.213.78.1/24"]);
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!out.stdout.includes("ready") && child.exitCode === null && Date.now() < deadline) await sleep(50);
+    const m = /^leased (10\.213\.78\.1\d\d)\/24 gw 10\.213\.78\.1\nready$/m.exec(out.stdout);
+    assert.ok(m, `no lease then ready from wasmip qemu --dhcp:\n${out.stdout}${out.stderr}`);
+    const r = await run(IP, ["netns", "exec", QEMU_CLI_NS, "ping", "-n", "-c", "1", "-W", "2", m[1]], { check: false, timeoutMs: 10_000 });
+    assert.equal(r.code, 0, `ping ${m[1]}: ${r.stdout}`);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, out.stderr);
+    assert.ok(!(await netnsList()).includes(QEMU_CLI_NS), `wasmip qemu left ${QEMU_CLI_NS} behind`);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    if ((await netnsList()).includes(QEMU_CLI_NS)) await run(IP, ["netns", "del", QEMU_CLI_NS], { check: false });
+  }
+});
+
+test("qemu: wasmip qemu rejects the Node board's flags and the ping app with a clear error", { timeout: 60_000 }, async () => {
+  let c = cli(["qemu", "--loss", "5%"]);
+  assert.equal(await c.exited, 2);
+  assert.match(c.out.stderr, /--loss is a flag of wasmip tap only/);
+  c = cli(["qemu", "--app", "ping"]);
+  assert.equal(await c.exited, 2);
+  assert.match(c.out.stderr, /unknown app "ping".*http.*bare/);
+});
+
 test("tap: no namespace left behind", async (t) => {
   if (process.getuid?.() !== 0 || !onPath(IP)) {
     t.skip("needs root and ip");
@@ -163,7 +250,8 @@ test("tap: no namespace left behind", async (t) => {
   const left = await netnsList();
   assert.ok(!left.includes(NS), `ip netns list still shows ${NS}`);
   assert.ok(!left.includes(CLI_NS), `ip netns list still shows ${CLI_NS}`);
-  assert.ok(!left.includes(NS_OF("posix")), `ip netns list still shows ${NS_OF("posix")}`);
+  for (const kind of BOARD_KINDS) assert.ok(!left.includes(NS_OF(kind)), `ip netns list still shows ${NS_OF(kind)}`);
+  assert.ok(!left.includes(QEMU_CLI_NS), `ip netns list still shows ${QEMU_CLI_NS}`);
 });
 
 after(() => {

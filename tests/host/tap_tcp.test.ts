@@ -15,7 +15,7 @@ import { ROOT, imageConfig, ipToU32, u32ToIp } from "../../host/board.ts";
 import { run, netnsList, IP } from "../../host/netns.ts";
 import { TapSession, appWasm, type TapSessionOptions, type TapStatus } from "../../host/tap.ts";
 import { NativeSession } from "../../host/native.ts";
-import { BOARD_KINDS, boardFile, startBoard, type BoardKind, type PeerSession } from "./boards.ts";
+import { BOARD_KINDS, boardFile, boardTools, isProcessBoard, startBoard, type BoardKind, type PeerSession } from "./boards.ts";
 
 const STATUS_DIR = mkdtempSync(path.join(os.tmpdir(), "wasmip-status-"));
 const SUBNET = "10.213.88";
@@ -67,8 +67,8 @@ async function withBoard(
 
 /**
  * Like withBoard, for tests that only talk to the board over the network: runs `app` on a board of
- * `kind` (the Node harness or the native posix board). A native board must still be running at the
- * end and exit 0 on SIGTERM.
+ * `kind` (the Node harness, the native posix board or the emulated MPS2). A process board must still
+ * be running at the end and shut down cleanly on SIGTERM.
  */
 async function withAnyBoard(
   t: { skip: (msg: string) => void; diagnostic: (msg: string) => void },
@@ -78,7 +78,7 @@ async function withAnyBoard(
   fn: (s: PeerSession, logs: string[], ns: string) => Promise<void>,
 ): Promise<void> {
   if (kind === "node") return withBoard(t, app, tools, fn);
-  if (!requirePrereqs(t, tools, [boardFile(kind, app)])) return;
+  if (!requirePrereqs(t, [...tools, ...boardTools(kind)], [boardFile(kind, app)])) return;
   const ns = nsName();
   assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} exists before the test`);
   const logs: string[] = [];
@@ -95,7 +95,7 @@ async function withAnyBoard(
       assert.fail(`namespace ${ns} was left behind by stop()`);
     }
   }
-  if (s instanceof NativeSession) assert.equal(s.exitCode, 0, `native board exit status after SIGTERM: ${s.stderr}`);
+  if (isProcessBoard(s)) assert.ok(s.stoppedCleanly, `${kind} board did not shut down cleanly on SIGTERM (${s.exitCode ?? s.exitSignal}): ${s.stderr}`);
 }
 
 /** The index page as assembly/apps/http.ts defines it (one string literal, JSON-compatible escapes). */
@@ -551,8 +551,8 @@ test(`tcp/echo: the kernel sends 16 MiB through the echo app and gets it back, s
     const rate = 16 / Number(m[4]);
     echoRates[kind] = rate;
     t.diagnostic(`${kind} board: 16 MiB each way in ${Number(m[4]).toFixed(2)} s: ${rate.toFixed(2)} MiB/s per direction`);
-    if (echoRates.node && echoRates.posix)
-      t.diagnostic(`posix board / node board echo throughput in this run: ${(echoRates.posix / echoRates.node).toFixed(2)}x`);
+    if (echoRates.node && echoRates[kind] && kind !== "node")
+      t.diagnostic(`${kind} board / node board echo throughput in this run: ${(echoRates[kind]! / echoRates.node).toFixed(2)}x`);
   });
 });
 

@@ -1,26 +1,28 @@
-// UDP against the Linux kernel over a TAP in a namespace the test creates (and deletes): nc -u to
-// the udp-echo firmware gets its datagram back, and a datagram to a closed port makes the kernel
-// see ICMP port unreachable (a connected socket's recv fails with ECONNREFUSED). Missing
+// UDP against the Linux kernel over a TAP in a namespace the test creates (and deletes), on every
+// board kind: nc -u to the udp-echo firmware gets its datagram back, and a datagram to a closed
+// port makes the kernel see ICMP port unreachable (a connected socket's recv fails with
+// ECONNREFUSED). Missing
 // prerequisites skip locally and fail under CI=true.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { requirePrereqs } from "./prereqs.ts";
 import { run, netnsList, IP } from "../../host/netns.ts";
-import { TapSession, appWasm } from "../../host/tap.ts";
+import { BOARD_KINDS, boardFile, boardTools, isProcessBoard, startBoard, type PeerSession } from "./boards.ts";
 
 const BOARD = "10.213.91.2";
 const PEER = "10.213.91.1";
 
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => process.exit(130));
 
-test("tap: UDP echo and port unreachable against the kernel", { timeout: 120_000 }, async (t) => {
-  if (!requirePrereqs(t, ["nc", "python3"], [appWasm("udp-echo")])) return;
-  const ns = `wasmip-u${process.pid % 1_000_000}`;
+for (const kind of BOARD_KINDS)
+test(`tap: UDP echo and port unreachable against the kernel (${kind} board)`, { timeout: 120_000 }, async (t) => {
+  if (!requirePrereqs(t, ["nc", "python3", ...boardTools(kind)], [boardFile(kind, "udp-echo")])) return;
+  const ns = `wasmip-u${kind[0]}${process.pid % 100_000}`;
   assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} exists before the test`);
   const logs: string[] = [];
-  const s = new TapSession();
+  let s: PeerSession | undefined;
   try {
-    await s.start({ netns: ns, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, app: "udp-echo", log: (l, m) => logs.push(`[${l}] ${m}`) });
+    s = await startBoard(kind, { netns: ns, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, app: "udp-echo", log: (l, m) => logs.push(`[${l}] ${m}`) });
     assert.ok(await s.waitReachable(10), `the board did not answer ping:\n${logs.join("\n")}`);
 
     // netcat-openbsd: send one datagram, print what comes back, give up after 2 s of quiet.
@@ -45,11 +47,13 @@ test("tap: UDP echo and port unreachable against the kernel", { timeout: 120_000
     ].join("\n");
     const r = await s.exec("python3", ["-c", py], { check: false, timeoutMs: 15_000 });
     assert.equal(r.stdout.trim(), "refused", `python3: ${r.stdout} ${r.stderr}`);
+    assert.equal(s.error, undefined, `board error: ${s.error?.message}`);
   } finally {
-    await s.stop();
+    await s?.stop();
     if ((await netnsList()).includes(ns)) {
       await run(IP, ["netns", "del", ns], { check: false });
       assert.fail(`namespace ${ns} was left behind`);
     }
   }
+  if (isProcessBoard(s)) assert.ok(s.stoppedCleanly, `${kind} board did not shut down cleanly (${s.exitCode ?? s.exitSignal}): ${s.stderr}`);
 });

@@ -1,0 +1,186 @@
+/*
+ * wasmip_w2c.h - the glue between a firmware image translated by wasm2c (module name "stack",
+ * wabt 1.0.32 names: export f is Z_stackZ_f, import phy.f is Z_phyZ_f) and the shared board code:
+ *   - the wasmip_runtime_t that calls the core's exports under wasm_rt_impl_try(),
+ *   - the phy.* imports (bounds-checked offsets -> native pointers -> wasmip_phy_*),
+ *   - the optional DHCP exports (weak: the trap test images do not have them) and the boot loop
+ *     that waits for a lease.
+ * Every wasm2c board (posix, mps2-an385) uses it, whatever its wasm-rt implementation (wabt's
+ * wasm-rt-impl.c on Linux, boards/common/wasm_rt_static.c on bare metal).
+ *
+ * It defines functions: include it exactly once per program, after nothing else of the module.
+ */
+#ifndef WASMIP_W2C_H
+#define WASMIP_W2C_H
+
+#include "stack.h"
+#include "wasm-rt-impl.h"
+#include "wasmip_board.h"
+
+/* The DHCP client's exports. Weak: an image without them leaves them NULL. */
+u32 Z_stackZ_dhcp_start(Z_stack_instance_t *, u32, u32) __attribute__((weak));
+u32 Z_stackZ_dhcp_state(Z_stack_instance_t *) __attribute__((weak));
+u32 Z_stackZ_dhcp_address(Z_stack_instance_t *) __attribute__((weak));
+u32 Z_stackZ_dhcp_router(Z_stack_instance_t *) __attribute__((weak));
+
+/* The import object wasm2c passes to every phy.* import. */
+struct Z_phy_instance_t {
+  wasmip_board_t *board;
+};
+
+static wasm_rt_trap_t wasmip_w2c_last_trap;
+/* Set when the trap was in a DHCP export (not one of wasmip_fn_t): its name. */
+static const char *wasmip_w2c_trap_export;
+
+static const char *wasmip_w2c_trap_kind(wasm_rt_trap_t t) {
+  switch (t) {
+    case WASM_RT_TRAP_NONE: return "none";
+    case WASM_RT_TRAP_OOB: return "out of bounds memory access (or call stack exhausted)";
+    case WASM_RT_TRAP_INT_OVERFLOW: return "integer overflow";
+    case WASM_RT_TRAP_DIV_BY_ZERO: return "integer divide by zero";
+    case WASM_RT_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
+    case WASM_RT_TRAP_UNREACHABLE: return "unreachable executed";
+    case WASM_RT_TRAP_CALL_INDIRECT: return "invalid call_indirect";
+    case WASM_RT_TRAP_UNCAUGHT_EXCEPTION: return "uncaught exception";
+#if !WASM_RT_MERGED_OOB_AND_EXHAUSTION_TRAPS
+    case WASM_RT_TRAP_EXHAUSTION: return "call stack exhausted";
+#endif
+    default: return "unknown trap";
+  }
+}
+
+static const char *wasmip_w2c_trap_message(void *ctx) {
+  (void)ctx;
+  return wasmip_w2c_trap_kind(wasmip_w2c_last_trap);
+}
+
+static uint8_t *wasmip_w2c_memory(void *ctx, uint32_t *size) {
+  wasm_rt_memory_t *m = Z_stackZ_memory((Z_stack_instance_t *)ctx);
+  *size = (uint32_t)m->size;
+  return m->data;
+}
+
+static int wasmip_w2c_call(void *ctx, wasmip_fn_t fn, uint32_t *a) {
+  Z_stack_instance_t *I = ctx;
+  wasm_rt_trap_t t = wasm_rt_impl_try();
+  if (t != WASM_RT_TRAP_NONE) {
+    wasmip_w2c_last_trap = t;
+    return (int)t;
+  }
+  switch (fn) {
+    case WASMIP_FN_INIT: a[0] = Z_stackZ_init(I, a[0], a[1], a[2], a[3], a[4]); break;
+    case WASMIP_FN_SET_IPV4: a[0] = Z_stackZ_set_ipv4(I, a[0], a[1], a[2]); break;
+    case WASMIP_FN_RX_BUFFER: a[0] = Z_stackZ_rx_buffer(I); break;
+    case WASMIP_FN_RX_BUFFER_SIZE: a[0] = Z_stackZ_rx_buffer_size(I); break;
+    case WASMIP_FN_INPUT: a[0] = Z_stackZ_input(I, a[0]); break;
+    case WASMIP_FN_POLL: a[0] = Z_stackZ_poll(I, a[0]); break;
+    case WASMIP_FN_COUNTER_COUNT: a[0] = Z_stackZ_counter_count(I); break;
+    case WASMIP_FN_COUNTER: a[0] = Z_stackZ_counter(I, a[0]); break;
+    case WASMIP_FN_COUNTER_NAME: a[0] = Z_stackZ_counter_name(I, a[0]); break;
+    case WASMIP_FN_COUNTER_KIND: a[0] = Z_stackZ_counter_kind(I, a[0]); break;
+    case WASMIP_FN_MEMORY_USED: a[0] = Z_stackZ_memory_used(I); break;
+    case WASMIP_FN_SET_LOG_LEVEL: Z_stackZ_set_log_level(I, a[0]); break;
+    default: return -1;
+  }
+  return 0;
+}
+
+/* The runtime table for wasmip_board_setup(); ctx is the instance. */
+static inline wasmip_runtime_t wasmip_w2c_runtime(Z_stack_instance_t *inst) {
+  wasmip_runtime_t rt = {inst, wasmip_w2c_call, wasmip_w2c_memory, wasmip_w2c_trap_message};
+  return rt;
+}
+
+/* ---- the phy.* imports wasm2c links against (a module that does not import one leaves it unused) ---- */
+void Z_phyZ_tx(struct Z_phy_instance_t *p, u32 ptr, u32 len) { wasmip_phy_tx(p->board, wasmip_board_mem(p->board, ptr, len), len); }
+u32 Z_phyZ_now_ms(struct Z_phy_instance_t *p) { return wasmip_phy_now_ms(p->board); }
+u32 Z_phyZ_random(struct Z_phy_instance_t *p) { return wasmip_phy_random(p->board); }
+void Z_phyZ_panic(struct Z_phy_instance_t *p, u32 ptr, u32 len, u32 line) {
+  const uint8_t *m = wasmip_board_mem(p->board, ptr, len);
+  wasmip_phy_panic(p->board, m ? (const char *)m : "(bad message pointer)", m ? len : 21u, line);
+}
+void Z_phyZ_log(struct Z_phy_instance_t *p, u32 level, u32 ptr, u32 len) {
+  const uint8_t *m = wasmip_board_mem(p->board, ptr, len);
+  if (m) wasmip_phy_log(p->board, level, (const char *)m, len);
+}
+
+/* ---- DHCP ---- */
+
+enum { WASMIP_W2C_DHCP_START, WASMIP_W2C_DHCP_STATE, WASMIP_W2C_DHCP_ADDRESS, WASMIP_W2C_DHCP_ROUTER };
+
+static inline int wasmip_w2c_has_dhcp(void) { return Z_stackZ_dhcp_start != NULL && Z_stackZ_dhcp_state != NULL; }
+
+/* Call a DHCP export; non-zero when the module trapped (recorded in the board like any trap). */
+static int wasmip_w2c_dhcp_call(wasmip_board_t *b, Z_stack_instance_t *inst, int which, uint32_t *a) {
+  static const char *const names[] = {"dhcp_start", "dhcp_state", "dhcp_address", "dhcp_router"};
+  if (b->trapped) return WASMIP_BOARD_TRAPPED;
+  wasm_rt_trap_t t = wasm_rt_impl_try();
+  if (t != WASM_RT_TRAP_NONE) {
+    wasmip_w2c_last_trap = t;
+    wasmip_w2c_trap_export = names[which];
+    b->trapped = 1;
+    b->trap_msg = wasmip_w2c_trap_kind(t);
+    return WASMIP_BOARD_TRAPPED;
+  }
+  switch (which) {
+    case WASMIP_W2C_DHCP_START: a[0] = Z_stackZ_dhcp_start(inst, a[0], a[1]); break;
+    case WASMIP_W2C_DHCP_STATE: a[0] = Z_stackZ_dhcp_state(inst); break;
+    case WASMIP_W2C_DHCP_ADDRESS: a[0] = Z_stackZ_dhcp_address ? Z_stackZ_dhcp_address(inst) : 0; break;
+    default: a[0] = Z_stackZ_dhcp_router ? Z_stackZ_dhcp_router(inst) : 0; break;
+  }
+  return 0;
+}
+
+/* dhcp_start with host name `host` (copied through the receive buffer, which is free between
+ * input() calls). Returns dhcp_start's result (0 or a negative WASMIP_E*) or WASMIP_BOARD_TRAPPED. */
+static int32_t wasmip_w2c_dhcp_start(wasmip_board_t *b, Z_stack_instance_t *inst, const char *host) {
+  uint32_t hl = 0;
+  while (host[hl]) hl++;
+  uint8_t *m = wasmip_board_mem(b, b->rx_ptr, hl);
+  if (!m || b->rx_size < hl) hl = 0;
+  else memcpy(m, host, hl);
+  uint32_t d[2] = {b->rx_ptr, hl};
+  if (wasmip_w2c_dhcp_call(b, inst, WASMIP_W2C_DHCP_START, d)) return WASMIP_BOARD_TRAPPED;
+  return (int32_t)d[0];
+}
+
+/* Step the stack (waiting in port->wait between rounds) until the DHCP client is BOUND; *ip and
+ * *gw get the lease. Returns 0 bound, 1 stopped first (b->stop), WASMIP_BOARD_TRAPPED. */
+static int wasmip_w2c_dhcp_wait_lease(wasmip_board_t *b, Z_stack_instance_t *inst, uint32_t *ip, uint32_t *gw) {
+  while (!b->stop) {
+    int32_t delay = wasmip_board_step(b);
+    if (delay < 0) return WASMIP_BOARD_TRAPPED;
+    uint32_t a[2];
+    if (wasmip_w2c_dhcp_call(b, inst, WASMIP_W2C_DHCP_STATE, a)) return WASMIP_BOARD_TRAPPED;
+    if (a[0] == WASMIP_DHCP_BOUND) {
+      if (wasmip_w2c_dhcp_call(b, inst, WASMIP_W2C_DHCP_ADDRESS, a)) return WASMIP_BOARD_TRAPPED;
+      *ip = a[0];
+      if (wasmip_w2c_dhcp_call(b, inst, WASMIP_W2C_DHCP_ROUTER, a)) return WASMIP_BOARD_TRAPPED;
+      *gw = a[0];
+      return 0;
+    }
+    if (b->stop) break;
+    if (b->rxq_head != b->rxq_tail) continue; /* more frames queued */
+    if (delay == 0) continue;
+    b->stats.waits++;
+    b->port->wait(b->port->ctx, (uint32_t)delay);
+  }
+  return 1;
+}
+
+/* "trap in <export>(): <kind>" for any trap, DHCP exports included (NUL-terminated). */
+static void wasmip_w2c_describe_trap(const wasmip_board_t *b, char *buf, size_t size) {
+  if (!wasmip_w2c_trap_export) {
+    wasmip_board_describe_trap(b, buf, size);
+    return;
+  }
+  if (size == 0) return;
+  const char *parts[] = {"trap in ", wasmip_w2c_trap_export, "(): ", wasmip_w2c_trap_kind(wasmip_w2c_last_trap),
+                         b->panicked ? " (after phy.panic)" : ""};
+  size_t o = 0;
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+    for (const char *p = parts[i]; *p && o + 1 < size; p++) buf[o++] = *p;
+  buf[o] = 0;
+}
+
+#endif /* WASMIP_W2C_H */

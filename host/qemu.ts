@@ -1,0 +1,362 @@
+// The MPS2 AN385 board (boards/mps2-an385: Cortex-M3 firmware, LAN9118 Ethernet) emulated by QEMU
+// (Debian qemu-system-arm), on a TAP device in a network namespace: the same namespace and tap
+// setup as the other boards (native.ts BoardProcessSession). QEMU runs inside the namespace and
+// opens the tap by name; the board's UART0 is QEMU's stdout ("[level] message" log lines, "leased
+// ...", "ready"), a character on QEMU's stdin is a console command ('s': counters). The address
+// and DHCP choice reach the firmware as its configuration block (boards/mps2-an385/config.h),
+// which QEMU loads into the image memory at 0x003ff000 (-device loader). With -no-reboot a board
+// reset (after a trap or a fault) ends QEMU. stop() ends QEMU by its pid.
+//
+//   wasmip qemu [--app http] [--netns NAME] [--board-ip A/len | --dhcp] [--peer-ip B/len] [--pcap FILE] ...
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createConnection } from "node:net";
+import { crc32 } from "node:zlib";
+import { ROOT, ipToU32, prefixToMask, LOG_LEVELS, type LogLevel } from "./board.ts";
+import { BoardProcessSession, type BoardCommand, type BoardProcessOptions } from "./native.ts";
+import { netnsExists, type Netns } from "./netns.ts";
+import { parseCidr, parseTapArgs, dhcpServer, DEFAULTS } from "./tap.ts";
+import type { Dnsmasq } from "./services/dnsmasq.ts";
+
+export const MPS2_DIR = path.join(ROOT, "boards", "mps2-an385");
+export const QEMU = "qemu-system-arm";
+/** Where the firmware reads its configuration block (boards/mps2-an385/config.h). */
+export const CONFIG_ADDR = 0x003ff000;
+const CONFIG_MAGIC = 0x6370696d;
+const CONFIG_VERSION = 1;
+/** The apps `wasmip qemu` runs (ping and bulk are driven through the Node board's exports). */
+export const QEMU_APPS = ["greeter", "http", "echo", "udp-echo", "fetch", "bare"] as const;
+
+/** The firmware image (ELF) of an app. */
+export function qemuImage(app: string): string {
+  const name = app === "ping" ? "bare" : app;
+  if (!/^[a-z0-9_-]+$/.test(name)) throw new Error(`bad app name "${app}"`);
+  return path.join(MPS2_DIR, "build", `wasmip-${name}.elf`);
+}
+
+/** Build the image of app if it is missing or stale (make -C boards/mps2-an385 APP=app); output to stderr. */
+export function buildQemuImage(app: string): string {
+  const name = app === "ping" ? "bare" : app;
+  try {
+    execFileSync("make", ["--no-print-directory", "-s", "-C", MPS2_DIR, `APP=${name}`], { stdio: ["ignore", process.stderr, process.stderr] });
+  } catch (e) {
+    throw new Error(`building ${path.relative(ROOT, qemuImage(app))} failed (make -C boards/mps2-an385 APP=${name}): ${(e as Error).message}`);
+  }
+  return qemuImage(app);
+}
+
+export interface BoardConfig {
+  ip?: string; // "A.B.C.D/len"; ignored with dhcp
+  gw?: string;
+  dhcp?: boolean;
+  /** With dhcp: the prefix printed in "leased A/len". */
+  leasePrefix?: number;
+  logLevel?: LogLevel;
+  mac?: string;
+}
+
+/** The firmware's configuration block: 12 little-endian u32 words, the last a CRC-32 of the others. */
+export function configBlock(c: BoardConfig): Buffer {
+  const b = Buffer.alloc(48);
+  const cidr = c.dhcp ? undefined : parseCidr(c.ip ?? DEFAULTS.boardIp);
+  const mac = (c.mac ?? DEFAULTS.mac).split(":").map((h) => parseInt(h, 16));
+  if (mac.length !== 6 || mac.some((x) => !(x >= 0 && x <= 255))) throw new Error(`bad MAC ${c.mac}`);
+  const words = [
+    CONFIG_MAGIC,
+    CONFIG_VERSION,
+    c.dhcp ? 1 : 0,
+    cidr ? ipToU32(cidr.ip) : 0,
+    cidr ? prefixToMask(cidr.prefix) : 0,
+    c.gw ? ipToU32(c.gw) : 0,
+    c.leasePrefix ?? 0,
+    LOG_LEVELS.indexOf(c.logLevel ?? "info"),
+    (mac[0] << 8) | mac[1],
+    ((mac[2] << 24) | (mac[3] << 16) | (mac[4] << 8) | mac[5]) >>> 0,
+    0,
+  ];
+  words.forEach((w, i) => b.writeUInt32LE(w >>> 0, 4 * i));
+  b.writeUInt32LE(crc32(b.subarray(0, 44)) >>> 0, 44);
+  return b;
+}
+
+export interface QemuSessionOptions extends BoardProcessOptions {
+  /** An image to run instead of qemuImage(app) (the trap tests). */
+  elf?: string;
+  logLevel?: LogLevel;
+  /** Open QEMU's QMP socket (for setLink: the cable pulled and plugged back). */
+  qmp?: boolean;
+}
+
+/** The counters the firmware prints for the 's' console command. */
+export interface QemuStats {
+  board: Record<string, number>;
+  lan9118: Record<string, number>;
+  stack: Record<string, number>;
+  /** Non-zero core counters. */
+  core: Record<string, number>;
+}
+
+export class QemuSession extends BoardProcessSession {
+  protected readonly what = "mps2 board";
+  protected readonly logStream = "stdout";
+  protected override readonly defaultReadyTimeoutMs = 20_000;
+  private dir: string | undefined;
+  private qmpPath: string | undefined;
+
+  override start(opts: QemuSessionOptions = {}): Promise<this> {
+    return super.start(opts);
+  }
+
+  private image(opts: QemuSessionOptions): string {
+    return opts.elf ?? qemuImage(opts.app ?? "bare");
+  }
+
+  protected preflight(opts: QemuSessionOptions): void {
+    const elf = this.image(opts);
+    if (!existsSync(elf)) throw new Error(`${path.relative(ROOT, elf)} not found (build it with: make -C boards/mps2-an385 APP=${opts.app ?? "bare"})`);
+  }
+
+  protected command(o: { boardCidr: string; peer: { ip: string; prefix: number }; opts: QemuSessionOptions }): BoardCommand {
+    this.dir = mkdtempSync(path.join(os.tmpdir(), "wasmip-qemu-"));
+    const cfg = path.join(this.dir, "config.bin");
+    writeFileSync(cfg, configBlock({ ip: o.boardCidr, dhcp: o.opts.dhcp, leasePrefix: o.peer.prefix, logLevel: o.opts.logLevel, mac: this.mac }));
+    const args = [
+      "-M", "mps2-an385",
+      "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio",
+      "-no-reboot", // a reset (after a trap or a fault) ends QEMU
+      "-kernel", this.image(o.opts),
+      "-device", `loader,file=${cfg},addr=0x${CONFIG_ADDR.toString(16)},force-raw=on`,
+      "-netdev", `tap,id=net0,ifname=${this.tap},script=no,downscript=no`,
+      "-net", `nic,netdev=net0,model=lan9118,macaddr=${this.mac}`,
+    ];
+    if (o.opts.pcap) args.push("-object", `filter-dump,id=dump0,netdev=net0,file=${o.opts.pcap}`);
+    if (o.opts.qmp) {
+      this.qmpPath = path.join(this.dir, "qmp.sock");
+      args.push("-qmp", `unix:${this.qmpPath},server=on,wait=off`);
+    }
+    // setpriv execs QEMU (same pid) with SIGTERM as its parent-death signal: if this process dies
+    // before stop() (SIGKILL, a crash), the emulator does not keep running on its own.
+    return { cmd: "setpriv", args: ["--pdeathsig", "TERM", QEMU, ...args] };
+  }
+
+  /** QEMU ends itself with the signal after its orderly shutdown on SIGTERM. */
+  override get stoppedCleanly(): boolean {
+    return this.exitCode === 0 || (this.exitSignal === "SIGTERM" && /terminating on signal 15/.test(this.stderr));
+  }
+
+  /** The UART (the trap or fault report is there) and QEMU's own messages. */
+  protected override diagnostics(): string {
+    return `${this.stdout.trim().split("\n").slice(-25).join("\n")}${this.stderr.trim() ? `\n${this.stderr.trim()}` : ""}`;
+  }
+
+  protected override cleanup(): void {
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+  }
+
+  /** Run one QMP command (needs the qmp option); resolves with its "return" value. */
+  async qmp(execute: string, args?: Record<string, unknown>, timeoutMs = 5000): Promise<unknown> {
+    if (!this.qmpPath) throw new Error("QemuSession started without the qmp option");
+    const sock = createConnection(this.qmpPath);
+    try {
+      let buf = "";
+      const replies: Record<string, unknown>[] = [];
+      sock.setEncoding("utf8").on("data", (d: string) => {
+        buf += d;
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line) replies.push(JSON.parse(line) as Record<string, unknown>);
+        }
+      });
+      const next = async (): Promise<Record<string, unknown>> => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const i = replies.findIndex((r) => "return" in r || "error" in r || "QMP" in r);
+          if (i >= 0) return replies.splice(i, 1)[0];
+          if (Date.now() > deadline) throw new Error(`no QMP reply to ${execute} within ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      await new Promise<void>((resolve, reject) => sock.once("connect", resolve).once("error", reject));
+      await next(); // the greeting
+      sock.write(JSON.stringify({ execute: "qmp_capabilities" }) + "\n");
+      await next();
+      sock.write(JSON.stringify(args ? { execute, arguments: args } : { execute }) + "\n");
+      const r = await next();
+      if ("error" in r) throw new Error(`QMP ${execute}: ${JSON.stringify(r.error)}`);
+      return r.return;
+    } finally {
+      sock.destroy();
+    }
+  }
+
+  /** The link of the board's network device, as if the cable were pulled (false) or plugged in. */
+  setLink(up: boolean): Promise<unknown> {
+    return this.qmp("set_link", { name: "net0", up });
+  }
+
+  /** Ask the firmware for its counters over the UART ('s') and parse the report. */
+  async stats(timeoutMs = 5000): Promise<QemuStats> {
+    if (!this.proc?.stdin || this.exitCode !== null) throw new Error("mps2 board not running");
+    const from = this.stdout.length;
+    this.proc.stdin.write("s");
+    const deadline = Date.now() + timeoutMs;
+    let text = "";
+    for (;;) {
+      text = this.stdout.slice(from);
+      const at = text.indexOf("board:\n");
+      if (at >= 0 && /^end$/m.test(text.slice(at))) {
+        text = text.slice(at, text.indexOf("\nend\n", at) + 1);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`no counters from the board within ${timeoutMs} ms: ${text}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const out: QemuStats = { board: {}, lan9118: {}, stack: {}, core: {} };
+    let section: Record<string, number> | undefined;
+    for (const line of text.split("\n")) {
+      const h = /^(board|lan9118|stack|core):$/.exec(line);
+      if (h) {
+        section = out[h[1] as keyof QemuStats];
+        continue;
+      }
+      if (!section) continue;
+      const f = line.trim().split(/\s+/);
+      for (let i = 0; i + 1 < f.length; i += 2) section[f[i]] = Number(f[i + 1]);
+    }
+    return out;
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// The CLI: wasmip qemu ...
+// ------------------------------------------------------------------------------------------
+
+const USAGE = `usage: wasmip qemu [--app greeter|http|echo|udp-echo|fetch|bare] [--netns NAME] [--board-ip A/len | --dhcp]
+                  [--peer-ip B/len] [--pcap FILE] [--mac MAC] [--tap IFNAME] [--log-level LEVEL]
+
+Runs the wasmip firmware on an emulated Arm MPS2 AN385 board (Cortex-M3, LAN9118 Ethernet;
+qemu-system-arm -M mps2-an385) attached to a TAP device in network namespace NAME (created if
+absent, and then deleted on exit), with the kernel at the peer address as its peer. Builds
+boards/mps2-an385/build/wasmip-<app>.elf first if it is missing or stale. Prints "ready" once the
+board answers a ping from the kernel, then runs until SIGINT/SIGTERM, which stop QEMU (by its pid)
+and remove the tap and the namespace. The board's UART (its log) goes to stderr; what you type
+goes to it: "s" and Enter print the board's counters.
+  --netns NAME       default ${DEFAULTS.netns}
+  --board-ip A/len   the board's address, default ${DEFAULTS.boardIp}
+  --peer-ip B/len    the kernel's address on the tap, default ${DEFAULTS.peerIp}
+  --app NAME         the firmware app, default bare (see wasmip tap --help)
+  --dhcp             boot the board with no address: dnsmasq runs in the namespace on the tap
+                     (pool .100-.199 of the peer's subnet, router and DNS = the peer), the board
+                     leases an address (prints "leased A/len gw G"), then "ready"
+  --pcap FILE        capture both directions (QEMU's filter-dump on the board's network device)
+  --mac MAC          the board's MAC (QEMU's LAN9118 EEPROM), default ${DEFAULTS.mac}
+  --tap IFNAME       the tap's name inside the namespace, default ${DEFAULTS.tap}
+  --log-level LEVEL  error|warn|info|debug: the core's log lines on the UART, default info
+
+Try it (another shell): ip netns exec ${DEFAULTS.netns} curl http://${DEFAULTS.boardIp.split("/")[0]}/ (with --app http)`;
+
+/** Flags of wasmip tap that have no meaning here (they act on the Node board). */
+const TAP_ONLY = ["--loss", "--seed", "--wasm", "--count"];
+
+export async function qemuCommand(args: string[]): Promise<number> {
+  let opts;
+  try {
+    const bad = args.find((a) => TAP_ONLY.includes(a.split("=")[0]));
+    if (bad) throw new Error(`${bad.split("=")[0]} is a flag of wasmip tap only (it acts on the Node board)`);
+    const p = parseTapArgs(args, QEMU_APPS);
+    if (p === "help") {
+      console.log(USAGE);
+      return 0;
+    }
+    opts = p;
+  } catch (e) {
+    console.error(`wasmip qemu: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (process.getuid?.() !== 0) {
+    console.error("wasmip qemu: needs root (network namespaces and TAP devices)");
+    return 1;
+  }
+
+  // Signals: stop and clean up. Installed before anything is created.
+  let wake: (why: string) => void = () => {};
+  const done = new Promise<string>((r) => (wake = r));
+  let interrupted: string | undefined;
+  void done.then((w) => (interrupted = w));
+  const onSignal = (sig: NodeJS.Signals) => wake(sig);
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of signals) process.on(s, onSignal);
+
+  const session = new QemuSession();
+  let server: Dnsmasq | undefined;
+  let code = 0;
+  const forward = (d: Buffer) => session.proc?.stdin?.write(d);
+  try {
+    buildQemuImage(opts.app);
+    if (interrupted) return 0;
+    if (await netnsExists(opts.netns)) console.error(`wasmip qemu: using the existing namespace ${opts.netns} (it will not be deleted)`);
+    const peerCidr = opts.peerIp;
+    await session.start({
+      netns: opts.netns,
+      tap: opts.tap,
+      boardIp: opts.boardIp,
+      peerIp: opts.peerIp,
+      pcap: opts.pcap,
+      mac: opts.mac,
+      app: opts.app,
+      dhcp: opts.dhcp,
+      logLevel: opts.logLevel,
+      reuseNetns: true,
+      readyTimeoutMs: opts.dhcp ? 60_000 : 20_000,
+      beforeBoot: async (ns: Netns) => {
+        if (!opts.dhcp) return;
+        server = dhcpServer(ns, opts.tap, peerCidr);
+        await server.ready();
+      },
+      log: (level, msg) => process.stderr.write(`[board ${level}] ${msg}\n`),
+      onOutput: (stream, line) => {
+        if (line.trim() && !/^(ready|leased .*)$/.test(line)) process.stderr.write(stream === "stdout" ? `[board] ${line}\n` : `${line}\n`);
+      },
+      onError: (e) => wake(`error: ${e.message}`),
+    });
+    console.error(`wasmip qemu: QEMU pid ${session.proc!.pid}: board ${session.boardIp} (${session.mac}, app ${opts.app}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
+    if (session.lease) console.log(`leased ${session.lease.ip}/${session.lease.prefix} gw ${session.lease.gw}`);
+    let ready = false;
+    for (let i = 0; i < 10 && !interrupted && !ready; i++) ready = await session.waitReachable(1);
+    if (interrupted) {
+      // Stopped before ready: fall through to cleanup.
+    } else if (!ready) {
+      console.error(`wasmip qemu: the board did not answer ping from ${session.peerIp}`);
+      code = 1;
+    } else {
+      console.log("ready");
+      // The terminal is the board's console: "s" + Enter prints its counters.
+      process.stdin.on("data", forward);
+      const why = await done;
+      if (why.startsWith("error")) {
+        console.error(`wasmip qemu: ${why}`);
+        code = 1;
+      }
+    }
+  } catch (e) {
+    console.error(`wasmip qemu: ${(e as Error).message}`);
+    code = 1;
+  } finally {
+    process.stdin.off("data", forward);
+    process.stdin.pause(); // or the open stdin keeps this process alive
+    await server?.stop().catch(() => {});
+    try {
+      await session.stop();
+    } catch (e) {
+      console.error(`wasmip qemu: cleanup: ${(e as Error).message}`);
+      code = 1;
+    }
+    for (const s of signals) process.off(s, onSignal);
+  }
+  return code;
+}

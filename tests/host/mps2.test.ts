@@ -1,0 +1,283 @@
+// What only the emulated MPS2 AN385 board has (boards/mps2-an385; the real-peer suite it shares
+// with the other boards is in tap*.test.ts): the linear memory it reserves is the module's own,
+// its configuration block is checked, a pulled cable reaches the core through the LAN9118's PHY
+// registers, the driver's and the pool's counters stay clean under traffic, and traps are
+// reported on the UART before the board resets. QEMU runs bounded, in namespaces this file
+// creates (or with no network at all), and is killed by pid in every outcome. Missing
+// prerequisites skip locally and fail under CI=true.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { requirePrereqs } from "./prereqs.ts";
+import { ROOT } from "../../host/board.ts";
+import { netnsList, run } from "../../host/netns.ts";
+import { appWasm } from "../../host/tap.ts";
+import { CONFIG_ADDR, QEMU, QemuSession, configBlock, qemuImage } from "../../host/qemu.ts";
+import { Dnsmasq } from "../../host/services/dnsmasq.ts";
+
+const BOARD = "10.213.81.2";
+const PEER = "10.213.81.1";
+const APPS = ["bare", "http", "greeter", "echo", "bulk", "udp-echo", "fetch"];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => process.exit(130));
+
+let seq = 0;
+const nsName = () => `wasmip-m${seq++}${process.pid % 100_000}`;
+
+/** The memory limits of a .wasm (the Memory section, or an imported memory): [initial, maximum]. */
+function wasmMemoryPages(file: string): [number, number | undefined] {
+  const b = readFileSync(file);
+  let p = 8;
+  const leb = (): number => {
+    let v = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = b[p++];
+      v += (byte & 0x7f) * 2 ** shift;
+      if (!(byte & 0x80)) return v;
+    }
+  };
+  const limits = (): [number, number | undefined] => {
+    const flags = leb();
+    const min = leb();
+    return [min, flags & 1 ? leb() : undefined];
+  };
+  const name = () => {
+    const n = leb();
+    p += n;
+  };
+  while (p < b.length) {
+    const id = b[p++];
+    const size = leb();
+    const end = p + size;
+    if (id === 5) {
+      assert.equal(leb(), 1, `${file}: one memory`);
+      return limits();
+    }
+    if (id === 2) {
+      for (let n = leb(); n > 0; n--) {
+        name();
+        name();
+        const kind = b[p++];
+        if (kind === 2) return limits();
+        if (kind === 0) leb();
+        else if (kind === 1) (p++, limits());
+        else if (kind === 3) p += 2;
+      }
+    }
+    p = end;
+  }
+  throw new Error(`${file}: no memory`);
+}
+
+/** Boot an image with no network device backend, the given config block, and return the UART up to `until`. */
+async function bootUart(elf: string, config: Buffer | undefined, until: RegExp, timeoutMs = 20_000): Promise<{ out: string; code: number | null }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "wasmip-mps2-"));
+  const args = ["-M", "mps2-an385", "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot", "-kernel", elf];
+  if (config) {
+    writeFileSync(path.join(dir, "config.bin"), config);
+    args.push("-device", `loader,file=${path.join(dir, "config.bin")},addr=0x${CONFIG_ADDR.toString(16)},force-raw=on`);
+  }
+  // setpriv: QEMU gets SIGTERM if this process dies before the finally below kills it.
+  const q = spawn("setpriv", ["--pdeathsig", "TERM", QEMU, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  q.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d.replace(/\r/g, "")));
+  q.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const exited = new Promise<number | null>((r) => q.once("exit", (c) => r(c)));
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (!until.test(out) && q.exitCode === null && Date.now() < deadline) await sleep(20);
+    assert.match(out, until, `UART:\n${out}`);
+    return { out, code: q.exitCode };
+  } finally {
+    if (q.exitCode === null && q.signalCode === null) {
+      q.kill("SIGKILL");
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("mps2 images: each reserves exactly its module's maximum linear memory (read from the .wasm), in SRAM", async (t) => {
+  if (!requirePrereqs(t, ["arm-none-eabi-size"], APPS.map(qemuImage))) return;
+  for (const app of APPS) {
+    const [initial, max] = wasmMemoryPages(appWasm(app));
+    assert.ok(max !== undefined, `${app}.wasm declares a maximum`);
+    const r = await run("arm-none-eabi-size", ["-A", qemuImage(app)]);
+    const m = /^\.wasm_memory\s+(\d+)\s+(\d+)$/m.exec(r.stdout);
+    assert.ok(m, `no .wasm_memory section in ${app}: ${r.stdout}`);
+    assert.equal(Number(m[1]), max * 65536, `${app}: reserved bytes = maximum pages (${max}) x 64 KiB`);
+    const addr = Number(m[2]);
+    assert.ok(addr >= 0x20000000 && addr + Number(m[1]) <= 0x20400000, `${app}: linear memory at 0x${addr.toString(16)} is in SSRAM2/3`);
+    t.diagnostic(`${app}: ${initial} initial / ${max} maximum pages -> .wasm_memory ${m[1]} bytes at 0x${addr.toString(16)}`);
+  }
+});
+
+test("mps2: a valid configuration block applies; a damaged one is ignored and the defaults apply", { timeout: 60_000 }, async (t) => {
+  if (!requirePrereqs(t, [QEMU], [qemuImage("http")])) return;
+  const [initial] = wasmMemoryPages(appWasm("http"));
+  const good = configBlock({ ip: "10.9.8.7/16", mac: "02:00:00:00:81:07" });
+  let r = await bootUart(qemuImage("http"), good, /^ready$/m);
+  assert.match(r.out, /, 10\.9\.8\.7\/16 \(config block\)$/m);
+  // The module's memory as the running board sees it: its initial size, not a number in the firmware.
+  assert.match(r.out, new RegExp(`^wasmip: core uses \\d+ of ${initial * 65536} bytes of linear memory`, "m"));
+  const bad = Buffer.from(good);
+  bad[12] ^= 1; // the address word changes; the CRC no longer matches
+  r = await bootUart(qemuImage("http"), bad, /^ready$/m);
+  assert.match(r.out, /, 10\.213\.0\.2\/24 \(defaults \(the config block is damaged or of another version\)\)$/m);
+  r = await bootUart(qemuImage("http"), undefined, /^ready$/m);
+  assert.match(r.out, /, 10\.213\.0\.2\/24 \(defaults\)$/m);
+});
+
+test("mps2: a trap in init (unreachable after phy.panic) is reported on the UART, then the board resets (QEMU -no-reboot exits)", { timeout: 60_000 }, async (t) => {
+  const elf = path.join(ROOT, "boards", "mps2-an385", "build", "wasmip-trap-unreachable.elf");
+  if (!requirePrereqs(t, [QEMU], [elf])) return;
+  const r = await bootUart(elf, undefined, /^wasmip: resetting$/m);
+  assert.match(r.out, /^\[error\] wasmip panic: trap\.wat:9 deliberate trap in init/m);
+  assert.match(r.out, /^wasmip: trap in init\(\): unreachable executed \(after phy\.panic\)$/m);
+  assert.doesNotMatch(r.out, /^ready$/m);
+});
+
+test("mps2: a runaway recursion is stopped by the call depth limit (a trap, reported) well before the thread stack ends", { timeout: 60_000 }, async (t) => {
+  const elf = path.join(ROOT, "boards", "mps2-an385", "build", "wasmip-trap-recursion.elf");
+  if (!requirePrereqs(t, [QEMU], [elf])) return;
+  const r = await bootUart(elf, undefined, /^wasmip: resetting$/m);
+  assert.match(r.out, /^wasmip: trap in init\(\): call stack exhausted$/m);
+  const m = /^ {2}high_water (\d+) size (\d+)$/m.exec(r.out);
+  assert.ok(m, `no stack report:\n${r.out}`);
+  assert.ok(Number(m[1]) < Number(m[2]) / 2, `stack high water ${m[1]} of ${m[2]}`);
+  assert.doesNotMatch(r.out, /fault:/);
+});
+
+test("mps2: an out-of-bounds access while running (input of the first frame) is reported on the UART, then the board resets", { timeout: 60_000 }, async (t) => {
+  const elf = path.join(ROOT, "boards", "mps2-an385", "build", "wasmip-trap-oob.elf");
+  if (!requirePrereqs(t, ["ping", QEMU], [elf])) return;
+  const ns = nsName();
+  const s = new QemuSession();
+  try {
+    await s.start({ netns: ns, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, elf });
+    await s.exec("ping", ["-n", "-c", "1", "-W", "1", BOARD], { check: false, timeoutMs: 5000 });
+    const code = await s.waitExit(10_000);
+    assert.equal(code, 0, `QEMU exit (a guest reset with -no-reboot): ${s.stderr}`);
+    assert.match(s.stdout, /^wasmip: trap in input\(\): out of bounds memory access/m);
+    assert.match(s.stdout, /^wasmip: resetting$/m);
+    assert.match(s.error?.message ?? "", /mps2 board exited \(0\) while running/);
+  } finally {
+    await s.stop();
+  }
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
+});
+
+test("mps2: a pulled cable reaches the core through the PHY (link down: no traffic), plugging it back announces the address again", { timeout: 60_000 }, async (t) => {
+  if (!requirePrereqs(t, ["ping", QEMU], [qemuImage("bare")])) return;
+  const ns = nsName();
+  const logs: string[] = [];
+  const s = new QemuSession();
+  try {
+    await s.start({ netns: ns, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, app: "bare", qmp: true, log: (l, m) => logs.push(`[${l}] ${m}`) });
+    assert.ok(await s.waitReachable(10), "reachable before");
+    const before = await s.stats();
+    await s.setLink(false);
+    for (let i = 0; i < 100 && !logs.includes("[info] board: link down"); i++) await sleep(20);
+    assert.ok(logs.includes("[info] board: link down"), `no link-down log:\n${logs.join("\n")}`);
+    const down = await s.exec("ping", ["-n", "-c", "1", "-W", "1", BOARD], { check: false, timeoutMs: 5000 });
+    assert.notEqual(down.code, 0, "no answer while the link is down");
+    await s.setLink(true);
+    for (let i = 0; i < 100 && !logs.includes("[info] board: link up"); i++) await sleep(20);
+    assert.ok(logs.includes("[info] board: link up"), `no link-up log:\n${logs.join("\n")}`);
+    assert.ok(await s.waitReachable(10), "reachable again after the link came back");
+    const after = await s.stats();
+    assert.equal(after.lan9118.link_changes - before.lan9118.link_changes, 2, "two PHY link changes");
+    assert.equal((after.core.arp_gratuitous_sent ?? 0) - (before.core.arp_gratuitous_sent ?? 0), 1, "one gratuitous ARP on the way up");
+  } finally {
+    await s.stop();
+  }
+  assert.ok(s.stoppedCleanly, `QEMU did not shut down cleanly: ${s.stderr}`);
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
+});
+
+// The kernel side: N bytes through the echo app (port 7), sha256 of both ways compared.
+const ECHO = `
+import hashlib, socket, sys, threading
+host, n = sys.argv[1], int(sys.argv[2])
+data = bytes((i * 13 + 5) & 255 for i in range(n))
+s = socket.create_connection((host, 7), timeout=30)
+def send():
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+th = threading.Thread(target=send)
+th.start()
+got = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    got += d
+th.join()
+print(len(got), hashlib.sha256(got).hexdigest() == hashlib.sha256(data).hexdigest())
+`;
+
+test("mps2: under traffic (1400-byte pings, 1 MiB echo) the driver and the pool count no error and every frame reaches input(); the stack stays below its size", { timeout: 120_000 }, async (t) => {
+  if (!requirePrereqs(t, ["ping", "python3", QEMU], [qemuImage("echo")])) return;
+  const ns = nsName();
+  const s = new QemuSession();
+  try {
+    await s.start({ netns: ns, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, app: "echo" });
+    assert.ok(await s.waitReachable(10));
+    const p = await s.exec("ping", ["-n", "-q", "-c", "50", "-s", "1400", "-i", "0.01", "-W", "2", BOARD], { check: false, timeoutMs: 30_000 });
+    assert.match(p.stdout, /50 packets transmitted, 50 received/);
+    const e = await s.exec("python3", ["-c", ECHO, BOARD, String(1 << 20)], { check: false, timeoutMs: 60_000 });
+    assert.equal(e.stdout.trim(), `${1 << 20} True`, `echo: ${e.stdout}${e.stderr}`);
+    const st = await s.stats();
+    t.diagnostic(`board ${JSON.stringify(st.board)}`);
+    t.diagnostic(`lan9118 ${JSON.stringify(st.lan9118)}`);
+    t.diagnostic(`stack high water ${st.stack.high_water} of ${st.stack.size} bytes`);
+    for (const k of ["rx_errors", "rx_length_errors", "rx_dropped", "rx_fifo_errors", "tx_errors", "tx_fifo_timeouts"]) assert.equal(st.lan9118[k], 0, `lan9118 ${k}`);
+    for (const k of ["rx_pool_full", "rx_bad_length", "tx_errors"]) assert.equal(st.board[k], 0, `board ${k}`);
+    assert.equal(st.board.rx_queued, st.lan9118.rx_frames, "every frame the driver read went into the pool");
+    assert.equal(st.board.rx_input, st.board.rx_queued, "every pooled frame reached input()");
+    assert.equal(st.core.rx_frames, st.board.rx_input, "the core counted every input() call");
+    assert.ok(st.stack.high_water > 0 && st.stack.high_water < st.stack.size, `stack ${st.stack.high_water} of ${st.stack.size}`);
+  } finally {
+    await s.stop();
+  }
+  assert.ok(s.stoppedCleanly, `QEMU did not shut down cleanly: ${s.stderr}`);
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
+});
+
+test("mps2: two boots of the same image draw different random numbers (the DHCP transaction id) from the board's entropy sources", { timeout: 90_000 }, async (t) => {
+  if (!requirePrereqs(t, ["dnsmasq", QEMU], [qemuImage("bare")])) return;
+  const xids: string[] = [];
+  for (let boot = 0; boot < 2; boot++) {
+    const ns = nsName();
+    let dns: Dnsmasq | undefined;
+    const s = new QemuSession();
+    try {
+      await s.start({ netns: ns, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, app: "bare", dhcp: true, beforeBoot: async (where) => {
+        dns = new Dnsmasq(where, { tap: "tap0", rangeStart: "10.213.81.100", rangeEnd: "10.213.81.150", extraArgs: ["--no-ping"] });
+        await dns.ready();
+      } });
+      const m = /(\d+) DHCPDISCOVER\(tap0\)/.exec(dns!.stderr);
+      assert.ok(m, `no DISCOVER in dnsmasq's log:\n${dns!.stderr}`);
+      xids.push(m[1]);
+    } finally {
+      await dns?.stop().catch(() => {});
+      await s.stop();
+    }
+    assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
+  }
+  t.diagnostic(`DHCP transaction ids of two boots: ${xids.join(", ")}`);
+  assert.notEqual(xids[0], xids[1], "the same transaction id on two boots: phy.random is not seeded");
+});
+
+test("mps2: no namespace left behind", async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip("needs root");
+    return;
+  }
+  const left = (await netnsList()).filter((n) => n.startsWith("wasmip-m") && n.endsWith(String(process.pid % 100_000)));
+  assert.deepEqual(left, []);
+});
