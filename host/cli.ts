@@ -12,6 +12,11 @@ commands:
               lease addresses from a simulated DHCP server and find each other by name through a
               simulated DNS server (zone sim); A pings B (b.sim), connects to the greeter firmware
               on G (greeter.sim:54321) and fetches http://web.sim/ from the http firmware on H
+  sim --topology FILE
+              a fleet from a topology file (JSON, see examples/README.md): boards running their
+              firmware images on several switches joined by impaired links, DHCP and DNS, what
+              each board does; prints every board's counters and connection table and the run's
+              invariants at the end (exit 1 if one fails)
   tap         bridge a board to a Linux TAP interface (see: wasmip tap --help)
   netstat     connection table and counters of a running \`wasmip tap\` (--netns NAME)
   help        show this help
@@ -23,6 +28,17 @@ sim flags:
   --pcap FILE     write every transmitted frame to FILE (classic pcap, Ethernet)
   --wasm FILE     firmware of A and B (default build/wasmip.wasm; G and H run greeter, http)
   --verbose       also print debug log lines
+sim --topology flags:
+  --topology FILE    the fleet (JSON); its seed and duration unless given below
+  --seed N           PRNG seed (default: the file's, else 1); the same seed gives the same pcap
+  --duration D       virtual run length (ms, or 500ms, 60s, 2m, 1h), instead of the file's
+  --pcap FILE        every frame any board or service transmits (classic pcap, Ethernet)
+  --capture-dir DIR  one pcap per board at its interface: what it sent and what reached it
+  --capture NAMES    with --capture-dir: only these boards (comma-separated)
+  --json FILE        write the summary (boards, tasks, counters, links, invariants) as JSON
+  --brief            one line per board; no per-board tables and counters
+  --verbose          board log lines and task events as they happen
+
 impairments of A's link during the pings, each direction (probabilities: 0..1 or a percentage like 20%):
   --loss P        drop probability (default 20%)
   --dup P         duplication probability (default 0)
@@ -96,6 +112,88 @@ export function parseSimArgs(args: string[]): DemoOptions & { help: boolean } {
   return o;
 }
 
+export interface FleetArgs {
+  topology: string;
+  seed?: number;
+  duration?: number;
+  pcap?: string;
+  captureDir?: string;
+  capture?: string[];
+  json?: string;
+  brief: boolean;
+  verbose: boolean;
+  help: boolean;
+}
+
+/** Parse `sim --topology` flags. Throws UsageError on anything unknown or malformed. */
+export function parseFleetArgs(args: string[]): FleetArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        topology: { type: "string" },
+        seed: { type: "string" },
+        duration: { type: "string" },
+        pcap: { type: "string" },
+        "capture-dir": { type: "string" },
+        capture: { type: "string" },
+        json: { type: "string" },
+        brief: { type: "boolean" },
+        verbose: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}${/Unknown option/i.test((e as Error).message) ? " (with --topology, the demo's flags do not apply)" : ""}`);
+  }
+  if (!values.topology) throw new UsageError("--topology: expected a file");
+  const o: FleetArgs = { topology: values.topology, brief: values.brief ?? false, verbose: values.verbose ?? false, help: values.help ?? false };
+  if (values.seed !== undefined) o.seed = parseNumber("seed", values.seed, { integer: true, max: 0xffffffff });
+  if (values.duration !== undefined) {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(values.duration);
+    const v = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "ms"]! : NaN;
+    if (!(v > 0)) throw new UsageError(`--duration: expected a duration like 60s, 500ms or 120000, got '${values.duration}'`);
+    o.duration = v;
+  }
+  if (values.pcap !== undefined) o.pcap = values.pcap;
+  if (values["capture-dir"] !== undefined) o.captureDir = values["capture-dir"];
+  if (values.capture !== undefined) {
+    if (!o.captureDir) throw new UsageError("--capture needs --capture-dir");
+    o.capture = values.capture.split(",").map((x) => x.trim().toLowerCase()).filter(Boolean);
+  }
+  if (values.json !== undefined) o.json = values.json;
+  return o;
+}
+
+async function fleetCommand(args: string[]): Promise<number> {
+  const o = parseFleetArgs(args);
+  if (o.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const { loadTopology, TopologyError } = await import("./topology.ts");
+  const { runFleet } = await import("./fleet.ts");
+  let topo;
+  try {
+    topo = loadTopology(o.topology);
+  } catch (e) {
+    if (e instanceof TopologyError) {
+      process.stderr.write(`wasmip: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const summary = runFleet(topo, { seed: o.seed, duration: o.duration, pcap: o.pcap, captureDir: o.captureDir, captureBoards: o.capture, brief: o.brief, verbose: o.verbose });
+  if (o.json) {
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(o.json, JSON.stringify(summary, null, 2) + "\n");
+  }
+  return summary.ok ? 0 : 1;
+}
+
 /** Run the command line; returns the exit code (0 ok, 1 failure, 2 usage error). */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -108,6 +206,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(HELP);
         return cmd === undefined ? 2 : 0;
       case "sim": {
+        if (rest.some((a) => a === "--topology" || a.startsWith("--topology="))) return await fleetCommand(rest);
         const o = parseSimArgs(rest);
         if (o.help) {
           process.stdout.write(HELP);
