@@ -32,6 +32,7 @@ export interface FleetOptions {
   print?: (line: string) => void; // default console.log
   brief?: boolean; // no per-board tables and counters
   verbose?: boolean; // board log lines and task events as they happen
+  progress?: (virtualMs: number) => void; // after each virtual second
 }
 
 export interface TaskRun {
@@ -51,6 +52,7 @@ export interface TaskSummary {
   // ping and udp: packets
   sent?: number;
   received?: number;
+  notSent?: number; // refused by the core (e.g. ENOBUFS while ARP resolves), counted in the run's detail
 }
 
 export interface BoardSummary {
@@ -442,7 +444,7 @@ abstract class PacketTask extends TaskRunner {
   protected abstract receive(): boolean;
   protected abstract close(): void;
   summary(): TaskSummary {
-    return { ...super.summary(), sent: this.sent, received: this.received };
+    return { ...super.summary(), sent: this.sent, received: this.received, notSent: this.sendErrors };
   }
 }
 
@@ -602,6 +604,9 @@ class Fleet {
     this.sim = new Simulator({
       seed,
       switchName: topo.switches[0],
+      // Run in 1 s steps: a boot storm of thousands of boards (each broadcast reaches every board)
+      // is tens of millions of events in a second, and still not a runaway.
+      maxEventsPerRun: 200_000_000,
       log: verbose ? (e) => print(`[${fmtMs(e.time)} ms] ${e.board}: ${e.level === "info" ? "" : e.level + ": "}${e.msg}`) : undefined,
     });
     const sim = this.sim;
@@ -687,7 +692,12 @@ export function runFleet(topo: Topology, opts: FleetOptions = {}): FleetSummary 
     sim.at(t, () => fb.powerOn());
   }
   const wall0 = process.hrtime.bigint();
-  sim.runUntil(duration);
+  // In steps of a virtual second: the simulator's event-storm guard then bounds one second's events.
+  for (let t = Math.min(1000, duration); ; t = Math.min(t + 1000, duration)) {
+    sim.runUntil(t);
+    opts.progress?.(t);
+    if (t >= duration) break;
+  }
   const wallMs = Number(process.hrtime.bigint() - wall0) / 1e6;
 
   const summary = summarize(fleet, seed, duration, wallMs);
