@@ -17,6 +17,7 @@ commands:
               firmware images on several switches joined by impaired links, DHCP and DNS, what
               each board does; prints every board's counters and connection table and the run's
               invariants at the end (exit 1 if one fails)
+  ladder      draw a TCP exchange from a capture as a sequence (ladder) diagram, SVG
   tap         bridge a board to a Linux TAP interface (see: wasmip tap --help)
   netstat     connection table and counters of a running \`wasmip tap\` (--netns NAME)
   help        show this help
@@ -38,6 +39,18 @@ sim --topology flags:
   --json FILE        write the summary (boards, tasks, counters, links, invariants) as JSON
   --brief            one line per board; no per-board tables and counters
   --verbose          board log lines and task events as they happen
+
+ladder FILE.pcap [PEER.pcap] [--conn A:P-B:P] [-o OUT.svg] [--max N]
+  One arrow per TCP segment between two endpoints, labelled with its flags, relative seq/ack,
+  length and window; retransmissions and losses marked. Classic pcap or pcapng (tshark,
+  tcpdump, the harness), Ethernet, Linux cooked, raw IP or loopback link types; IPv4.
+  --conn A:P-B:P     the connection (either order; A is drawn on the left); default: the first
+                     TCP connection in the file
+  -o FILE            write the SVG to FILE (default: standard output)
+  --max N            draw at most N segments (default 1000)
+  PEER.pcap          a capture at the other endpoint (e.g. two files of sim --capture-dir):
+                     arrows then go from send time to arrival time, and a segment sent but never
+                     received is drawn as lost for certain
 
 impairments of A's link during the pings, each direction (probabilities: 0..1 or a percentage like 20%):
   --loss P        drop probability (default 20%)
@@ -214,6 +227,10 @@ export async function main(argv: string[]): Promise<number> {
         }
         const summary = await runDemo(o);
         return (summary.received > 0 || summary.transmitted === 0) && summary.tcp.ok ? 0 : 1;
+      }
+      case "ladder": {
+        const { ladderCommand } = await import("./ladder.ts");
+        return ladderCommand(rest);
       }
       case "tap": {
         const { tapCommand } = await import("./tap.ts");
