@@ -649,7 +649,7 @@ export function ladderCommand(args: string[], io: { out?: (s: string) => void; e
       writeFileSync(values.output, r.svg);
       const rtx = r.arrows.filter((a) => a.retransmission).length;
       const lost = r.arrows.filter((a) => a.lost).length;
-      out(`wrote ${values.output}: ${r.left} - ${r.right}, ${r.arrows.length} segments, ${rtx} retransmitted, ${lost} lost\n`);
+      out(`wrote ${values.output}: ${r.left} - ${r.right}, ${r.arrows.length} segments, ${rtx} retransmitted, ${lost} ${positionals.length === 2 ? "lost" : "presumed lost"}\n`);
     } else out(r.svg);
     return 0;
   } catch (e) {
