@@ -29,6 +29,15 @@ sim flags:
   --pcap FILE     write every transmitted frame to FILE (classic pcap, Ethernet)
   --wasm FILE     firmware of A and B (default build/wasmip.wasm; G and H run greeter, http)
   --verbose       also print debug log lines
+impairments of A's link during the pings, each direction (probabilities: 0..1 or a percentage like 20%):
+  --loss P        drop probability (default 20%)
+  --dup P         duplication probability (default 0)
+  --reorder P     probability a frame is held back 10 ms so later ones overtake it (default 0)
+  --corrupt P     probability one bit after the Ethernet header is flipped (default 0)
+  --mtu N         drop frames whose payload exceeds N bytes (default: no limit)
+  --delay MS      propagation delay, every board's link (default 1)
+  --jitter MS     uniform extra delay in [0, MS), every board's link (default 0)
+
 sim --topology flags:
   --topology FILE    the fleet (JSON); its seed and duration unless given below
   --seed N           PRNG seed (default: the file's, else 1); the same seed gives the same pcap
@@ -51,15 +60,6 @@ ladder FILE.pcap [PEER.pcap] [--conn A:P-B:P] [-o OUT.svg] [--max N]
   PEER.pcap          a capture at the other endpoint (e.g. two files of sim --capture-dir):
                      arrows then go from send time to arrival time, and a segment sent but never
                      received is drawn as lost for certain
-
-impairments of A's link during the pings, each direction (probabilities: 0..1 or a percentage like 20%):
-  --loss P        drop probability (default 20%)
-  --dup P         duplication probability (default 0)
-  --reorder P     probability a frame is held back 10 ms so later ones overtake it (default 0)
-  --corrupt P     probability one bit after the Ethernet header is flipped (default 0)
-  --mtu N         drop frames whose payload exceeds N bytes (default: no limit)
-  --delay MS      propagation delay, every board's link (default 1)
-  --jitter MS     uniform extra delay in [0, MS), every board's link (default 0)
 `;
 
 export class UsageError extends Error {}
