@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 AS_SOURCES := $(shell find assembly -name '*.ts' -not -path '*/__tests__/*')
 TSX := node --import tsx
 
-.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash bench
+.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash bench docs bench-fleet
 
 all: build
 
@@ -56,6 +56,15 @@ build: build/wasmip.wasm build/wasmip.debug.wasm $(APP_WASM) build/tap-bridge
 
 run: deps build
 	$(TSX) host/cli.ts sim --pcap build/demo.pcap
+
+# The README's ladder diagram: the TCP connection of make run's capture (A to the greeter on G).
+docs: run
+	@mkdir -p docs
+	$(TSX) host/cli.ts ladder build/demo.pcap -o docs/handshake.svg
+
+# Boards per process and simulated seconds per wall second at 10, 50 and 200 boards (bench/fleet.ts).
+bench-fleet: deps build
+	$(TSX) bench/fleet.ts
 
 tap: deps build sysdeps
 	$(TSX) host/cli.ts tap

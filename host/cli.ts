@@ -12,6 +12,12 @@ commands:
               lease addresses from a simulated DHCP server and find each other by name through a
               simulated DNS server (zone sim); A pings B (b.sim), connects to the greeter firmware
               on G (greeter.sim:54321) and fetches http://web.sim/ from the http firmware on H
+  sim --topology FILE
+              a fleet from a topology file (JSON, see examples/README.md): boards running their
+              firmware images on several switches joined by impaired links, DHCP and DNS, what
+              each board does; prints every board's counters and connection table and the run's
+              invariants at the end (exit 1 if one fails)
+  ladder      draw a TCP exchange from a capture as a sequence (ladder) diagram, SVG
   tap         bridge a board to a Linux TAP interface (see: wasmip tap --help)
   qemu        the firmware on an emulated Cortex-M3 board (QEMU mps2-an385, LAN9118 Ethernet)
               on a Linux TAP interface (see: wasmip qemu --help)
@@ -33,6 +39,29 @@ impairments of A's link during the pings, each direction (probabilities: 0..1 or
   --mtu N         drop frames whose payload exceeds N bytes (default: no limit)
   --delay MS      propagation delay, every board's link (default 1)
   --jitter MS     uniform extra delay in [0, MS), every board's link (default 0)
+
+sim --topology flags:
+  --topology FILE    the fleet (JSON); its seed and duration unless given below
+  --seed N           PRNG seed (default: the file's, else 1); the same seed gives the same pcap
+  --duration D       virtual run length (ms, or 500ms, 60s, 2m, 1h), instead of the file's
+  --pcap FILE        every frame any board or service transmits (classic pcap, Ethernet)
+  --capture-dir DIR  one pcap per board at its interface: what it sent and what reached it
+  --capture NAMES    with --capture-dir: only these boards (comma-separated)
+  --json FILE        write the summary (boards, tasks, counters, links, invariants) as JSON
+  --brief            one line per board; no per-board tables and counters
+  --verbose          board log lines and task events as they happen
+
+ladder FILE.pcap [PEER.pcap] [--conn A:P-B:P] [-o OUT.svg] [--max N]
+  One arrow per TCP segment between two endpoints, labelled with its flags, relative seq/ack,
+  length and window; retransmissions and losses marked. Classic pcap or pcapng (tshark,
+  tcpdump, the harness), Ethernet, Linux cooked, raw IP or loopback link types; IPv4.
+  --conn A:P-B:P     the connection (either order; A is drawn on the left); default: the first
+                     TCP connection in the file
+  -o FILE            write the SVG to FILE (default: standard output)
+  --max N            draw at most N segments (default 1000)
+  PEER.pcap          a capture at the other endpoint (e.g. two files of sim --capture-dir):
+                     arrows then go from send time to arrival time, and a segment sent but never
+                     received is drawn as lost for certain
 `;
 
 export class UsageError extends Error {}
@@ -98,6 +127,88 @@ export function parseSimArgs(args: string[]): DemoOptions & { help: boolean } {
   return o;
 }
 
+export interface FleetArgs {
+  topology: string;
+  seed?: number;
+  duration?: number;
+  pcap?: string;
+  captureDir?: string;
+  capture?: string[];
+  json?: string;
+  brief: boolean;
+  verbose: boolean;
+  help: boolean;
+}
+
+/** Parse `sim --topology` flags. Throws UsageError on anything unknown or malformed. */
+export function parseFleetArgs(args: string[]): FleetArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        topology: { type: "string" },
+        seed: { type: "string" },
+        duration: { type: "string" },
+        pcap: { type: "string" },
+        "capture-dir": { type: "string" },
+        capture: { type: "string" },
+        json: { type: "string" },
+        brief: { type: "boolean" },
+        verbose: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}${/Unknown option/i.test((e as Error).message) ? " (with --topology, the demo's flags do not apply)" : ""}`);
+  }
+  if (!values.topology) throw new UsageError("--topology: expected a file");
+  const o: FleetArgs = { topology: values.topology, brief: values.brief ?? false, verbose: values.verbose ?? false, help: values.help ?? false };
+  if (values.seed !== undefined) o.seed = parseNumber("seed", values.seed, { integer: true, max: 0xffffffff });
+  if (values.duration !== undefined) {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(values.duration);
+    const v = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "ms"]! : NaN;
+    if (!(v > 0)) throw new UsageError(`--duration: expected a duration like 60s, 500ms or 120000, got '${values.duration}'`);
+    o.duration = v;
+  }
+  if (values.pcap !== undefined) o.pcap = values.pcap;
+  if (values["capture-dir"] !== undefined) o.captureDir = values["capture-dir"];
+  if (values.capture !== undefined) {
+    if (!o.captureDir) throw new UsageError("--capture needs --capture-dir");
+    o.capture = values.capture.split(",").map((x) => x.trim().toLowerCase()).filter(Boolean);
+  }
+  if (values.json !== undefined) o.json = values.json;
+  return o;
+}
+
+async function fleetCommand(args: string[]): Promise<number> {
+  const o = parseFleetArgs(args);
+  if (o.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const { loadTopology, TopologyError } = await import("./topology.ts");
+  const { runFleet } = await import("./fleet.ts");
+  let topo;
+  try {
+    topo = loadTopology(o.topology);
+  } catch (e) {
+    if (e instanceof TopologyError) {
+      process.stderr.write(`wasmip: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const summary = runFleet(topo, { seed: o.seed, duration: o.duration, pcap: o.pcap, captureDir: o.captureDir, captureBoards: o.capture, brief: o.brief, verbose: o.verbose });
+  if (o.json) {
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(o.json, JSON.stringify(summary, null, 2) + "\n");
+  }
+  return summary.ok ? 0 : 1;
+}
+
 /** Run the command line; returns the exit code (0 ok, 1 failure, 2 usage error). */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -110,6 +221,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(HELP);
         return cmd === undefined ? 2 : 0;
       case "sim": {
+        if (rest.some((a) => a === "--topology" || a.startsWith("--topology="))) return await fleetCommand(rest);
         const o = parseSimArgs(rest);
         if (o.help) {
           process.stdout.write(HELP);
@@ -117,6 +229,10 @@ export async function main(argv: string[]): Promise<number> {
         }
         const summary = await runDemo(o);
         return (summary.received > 0 || summary.transmitted === 0) && summary.tcp.ok ? 0 : 1;
+      }
+      case "ladder": {
+        const { ladderCommand } = await import("./ladder.ts");
+        return ladderCommand(rest);
       }
       case "tap": {
         const { tapCommand } = await import("./tap.ts");

@@ -130,6 +130,7 @@ function checkImpairments(im: Impairments, what: string): Required<Impairments> 
 export class LinkDirection {
   readonly stats: DirectionStats = emptyStats();
   private im: Required<Impairments>;
+  private pending = 0;
 
   constructor(
     readonly name: string,
@@ -143,6 +144,12 @@ export class LinkDirection {
 
   get impairments(): Readonly<Required<Impairments>> {
     return this.im;
+  }
+
+  /** Copies scheduled for delivery and not yet delivered. At any moment
+   *  offered + duplicated = delivered + lost + mtuDropped + inFlight. */
+  get inFlight(): number {
+    return this.pending;
   }
 
   set impairments(im: Impairments) {
@@ -181,7 +188,9 @@ export class LinkDirection {
         d += im.reorderDelay;
         s.reordered++;
       }
+      this.pending++;
       this.sim.at(this.sim.now + d, () => {
+        this.pending--;
         s.delivered++;
         this.deliver(f);
       });
@@ -189,7 +198,8 @@ export class LinkDirection {
   }
 }
 
-/** A full-duplex cable between an endpoint (board, test, TAP bridge) and a switch port. */
+/** A full-duplex cable between an endpoint (board, test, TAP bridge) and a switch port. A trunk
+ *  between two switches is a Link too (see Simulator.addTrunk for which direction is which). */
 export class Link {
   readonly toSwitch: LinkDirection;
   readonly fromSwitch: LinkDirection;
@@ -200,10 +210,11 @@ export class Link {
     opts: LinkOptions,
     toSwitch: (frame: Uint8Array) => void,
     fromSwitch: (frame: Uint8Array) => void,
+    directionNames: [toSwitch: string, fromSwitch: string] = [`${name}>switch`, `switch>${name}`],
   ) {
     const { toSwitch: up, fromSwitch: down, ...both } = opts;
-    this.toSwitch = new LinkDirection(`${name}>switch`, sim, sim.prng.fork(`link:${name}:toSwitch`), { ...both, ...up }, toSwitch);
-    this.fromSwitch = new LinkDirection(`switch>${name}`, sim, sim.prng.fork(`link:${name}:fromSwitch`), { ...both, ...down }, fromSwitch);
+    this.toSwitch = new LinkDirection(directionNames[0], sim, sim.prng.fork(`link:${name}:toSwitch`), { ...both, ...up }, toSwitch);
+    this.fromSwitch = new LinkDirection(directionNames[1], sim, sim.prng.fork(`link:${name}:fromSwitch`), { ...both, ...down }, fromSwitch);
   }
 
   /** Replace the impairments of both directions (same shape as at creation). */
@@ -268,6 +279,28 @@ export class Switch {
     return port;
   }
 
+  /**
+   * Join this switch to `other` with a trunk cable: a port on each. The link's toSwitch direction
+   * carries other -> this, fromSwitch carries this -> other. Use Simulator.addTrunk, which refuses
+   * loops (these switches run no spanning tree: a loop would flood broadcasts forever).
+   */
+  trunk(other: Switch, name: string, opts: LinkOptions = {}): [SwitchPort, SwitchPort] {
+    if (other === this) throw new Error(`trunk ${name}: a switch cannot be trunked to itself`);
+    const here = this.ports.length;
+    const there = other.ports.length;
+    const link = new Link(name, this.sim, opts, (f) => this.ingress(here, f), (f) => other.ingress(there, f), [
+      `${other.name}>${this.name}`,
+      `${this.name}>${other.name}`,
+    ]);
+    const a: SwitchPort = { index: here, name, link };
+    const b: SwitchPort = { index: there, name, link };
+    this.ports.push(a);
+    this.egress.push(link.fromSwitch);
+    other.ports.push(b);
+    other.egress.push(link.toSwitch);
+    return [a, b];
+  }
+
   /** The port a MAC address was learned on, if any. */
   lookup(mac: Uint8Array | string): SwitchPort | undefined {
     const b = typeof mac === "string" ? Uint8Array.from(mac.split(":").map((x) => parseInt(x, 16))) : mac;
@@ -318,6 +351,7 @@ export interface SimOptions {
   wasm?: string | Uint8Array; // default for boards: build/wasmip.wasm
   log?: (e: SimLogEvent) => void;
   maxEventsPerRun?: number; // guard against event storms, default 10 million
+  switchName?: string; // name of the first switch (sim.switch), default "sw0"
 }
 
 export interface SimBoardOptions extends Omit<BoardOptions, "clock" | "random" | "log" | "transmit" | "name"> {
@@ -341,6 +375,17 @@ interface BoardState {
   board: Board;
   port?: SwitchPort;
   pollEvent?: SimEvent;
+  nic: FrameSink[]; // captures at this board's network interface (captureAt)
+}
+
+/** A cable between two switches (Simulator.addTrunk). */
+export interface Trunk {
+  readonly name: string;
+  readonly a: Switch;
+  readonly b: Switch;
+  readonly link: Link;
+  readonly aToB: LinkDirection; // link.fromSwitch
+  readonly bToA: LinkDirection; // link.toSwitch
 }
 
 export interface RunOptions {
@@ -352,6 +397,7 @@ export class Simulator {
   readonly prng: Prng;
   readonly switch: Switch;
   readonly switches: Switch[] = [];
+  readonly trunks: Trunk[] = [];
   onLog?: (e: SimLogEvent) => void;
   /** Called after every event (a frame delivery, a poll, a scheduled callback): for observers
    *  such as a demo printing the connection table whenever it changes. */
@@ -360,6 +406,7 @@ export class Simulator {
   private readonly queue = new EventQueue();
   private readonly states = new Map<string, BoardState>();
   private readonly sinks: FrameSink[] = [];
+  private readonly nics = new Map<string, FrameSink[]>(); // endpoint name -> captures at its interface
   private readonly wasm?: string | Uint8Array;
   private readonly maxEventsPerRun: number;
   private driving: Board | null = null; // the board inside a sim-driven input/poll
@@ -372,7 +419,7 @@ export class Simulator {
     this.wasm = opts.wasm;
     this.onLog = opts.log;
     this.maxEventsPerRun = opts.maxEventsPerRun ?? 10_000_000;
-    this.switch = this.addSwitch("sw0");
+    this.switch = this.addSwitch(opts.switchName ?? "sw0");
   }
 
   /** Virtual time in ms. Boards see `now >>> 0`. */
@@ -390,9 +437,50 @@ export class Simulator {
   }
 
   addSwitch(name = `sw${this.switches.length}`): Switch {
+    if (this.switches.some((s) => s.name === name)) throw new Error(`duplicate switch name: ${name}`);
     const sw = new Switch(name, this);
     this.switches.push(sw);
     return sw;
+  }
+
+  /**
+   * Join two switches with a trunk link (impairments as for a board's link; `toSwitch` and
+   * `fromSwitch` in opts mean b -> a and a -> b). Refuses a trunk that would close a loop: the
+   * switches learn but run no spanning tree, so a loop would circulate broadcasts forever.
+   */
+  addTrunk(a: Switch, b: Switch, opts: LinkOptions = {}, name = `${a.name}-${b.name}`): Trunk {
+    for (const sw of [a, b]) if (!this.switches.includes(sw)) throw new Error(`trunk ${name}: switch ${sw.name} is not in this simulation`);
+    if (a === b) throw new Error(`trunk ${name}: a switch cannot be trunked to itself`);
+    if (this.nameTaken(name)) throw new Error(`duplicate link name: ${name}`);
+    const path = this.trunkPath(a, b);
+    if (path) throw new Error(`trunk ${name} would close a loop (${[...path.map((s) => s.name), a.name].join(" - ")}): the switches run no spanning tree protocol`);
+    const [port] = a.trunk(b, name, opts);
+    const link = port.link;
+    const t: Trunk = { name, a, b, link, aToB: link.fromSwitch, bToA: link.toSwitch };
+    this.trunks.push(t);
+    return t;
+  }
+
+  /** The switches on the trunk path from a to b (a first, b last), or undefined if not joined. */
+  private trunkPath(a: Switch, b: Switch): Switch[] | undefined {
+    const prev = new Map<Switch, Switch | null>([[a, null]]);
+    const queue = [a];
+    while (queue.length) {
+      const s = queue.shift()!;
+      if (s === b) {
+        const path: Switch[] = [];
+        for (let x: Switch | null = s; x; x = prev.get(x)!) path.unshift(x);
+        return path;
+      }
+      for (const t of this.trunks) {
+        const n = t.a === s ? t.b : t.b === s ? t.a : undefined;
+        if (n && !prev.has(n)) {
+          prev.set(n, s);
+          queue.push(n);
+        }
+      }
+    }
+    return undefined;
   }
 
   /** Create a board clocked by the simulator, with its own PRNG stream, and plug it in. */
@@ -400,7 +488,7 @@ export class Simulator {
     if (this.nameTaken(opts.name)) throw new Error(`duplicate board name: ${opts.name}`);
     const { switch: sw = this.switch, link, ...boardOpts } = opts;
     const rng = this.prng.fork(`board:${opts.name}`);
-    const state = {} as BoardState;
+    const state = { nic: this.nicSinks(opts.name) } as BoardState;
     // Frames sent before the constructor returns (the gratuitous ARP of init) go out right after.
     const early: Uint8Array[] = [];
     const board = new Board({
@@ -446,12 +534,21 @@ export class Simulator {
   /** Attach an arbitrary endpoint to a switch port. `receive` is called in virtual time. */
   attach(name: string, receive: (frame: Uint8Array, timeMs: number) => void, opts: LinkOptions = {}, sw: Switch = this.switch): SimEndpoint {
     if (this.nameTaken(name)) throw new Error(`duplicate endpoint name: ${name}`);
-    const port = sw.connect(name, (f) => receive(f.slice(), this.time), opts);
+    const nic = this.nicSinks(name);
+    const port = sw.connect(
+      name,
+      (f) => {
+        for (const s of nic) s.write(f, this.time);
+        receive(f.slice(), this.time);
+      },
+      opts,
+    );
     return {
       ...port,
       send: (frame: Uint8Array) => {
         const f = frame.slice();
         this.record(f);
+        for (const s of nic) s.write(f, this.time);
         port.link.toSwitch.send(f);
       },
     };
@@ -464,6 +561,27 @@ export class Simulator {
       const i = this.sinks.indexOf(sink);
       if (i >= 0) this.sinks.splice(i, 1);
     };
+  }
+
+  /**
+   * Record what one board or endpoint sees at its network interface, like tcpdump on it: the
+   * frames it transmits (when it sends them) and the frames its link delivers to it (when they
+   * arrive: after delay, loss and corruption). The name may be one not yet added. Returns a
+   * detach function.
+   */
+  captureAt(name: string, sink: FrameSink): () => void {
+    const list = this.nicSinks(name);
+    list.push(sink);
+    return () => {
+      const i = list.indexOf(sink);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  private nicSinks(name: string): FrameSink[] {
+    let l = this.nics.get(name);
+    if (!l) this.nics.set(name, (l = []));
+    return l;
   }
 
   /** Run `fn` at virtual time `time` (not before now). */
@@ -581,12 +699,14 @@ export class Simulator {
 
   private boardTransmit(state: BoardState, frame: Uint8Array): void {
     this.record(frame);
+    for (const s of state.nic) s.write(frame, this.time);
     state.port?.link.toSwitch.send(frame);
     // Sent from a direct call (ping, set_ipv4): its timers may have changed, so poll soon.
     if (this.driving !== state.board) this.pollAt(state, this.time);
   }
 
   private deliverToBoard(state: BoardState, frame: Uint8Array): void {
+    for (const s of state.nic) s.write(frame, this.time);
     this.driving = state.board;
     try {
       state.board.input(frame);

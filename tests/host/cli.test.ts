@@ -26,7 +26,7 @@ test("help lists the commands and sim flags", () => {
   for (const args of [["--help"], ["help"], ["sim", "--help"]]) {
     const r = wasmip(...args);
     assert.equal(r.code, 0);
-    for (const word of ["sim", "tap", "--seed", "--pcap", "--count", "--size", "--loss", "--dup", "--reorder", "--delay", "--jitter", "--corrupt", "--mtu", "--wasm"])
+    for (const word of ["sim", "tap", "ladder", "--topology", "--capture-dir", "--conn", "--seed", "--pcap", "--count", "--size", "--loss", "--dup", "--reorder", "--delay", "--jitter", "--corrupt", "--mtu", "--wasm"])
       assert.ok(r.out.includes(word), `${args}: ${word}`);
   }
 });

@@ -378,3 +378,63 @@ test("demo: summary is consistent with its printed output", async () => {
   assert.deepEqual((await runDemo({ seed: 1, print: (l) => again.push(l) })).results, s.results, "deterministic");
   assert.deepEqual(again, lines.filter((l) => !l.startsWith("wrote ")), "same output");
 });
+
+// ---- Several switches joined by trunks; captures at one interface -----------------------------
+
+test("trunks: frames cross switches, each learns the far MACs on its trunk port, impairments apply per direction", () => {
+  const sim = new Simulator({ seed: 5, switchName: "core" });
+  assert.equal(sim.switch.name, "core");
+  const edge = sim.addSwitch("edge");
+  const far = sim.addSwitch("far");
+  const t1 = sim.addTrunk(sim.switch, edge, { delay: 3 });
+  const t2 = sim.addTrunk(edge, far, { delay: 2, fromSwitch: { loss: 1 } }); // edge -> far drops everything
+  assert.deepEqual([t1.name, t2.name, t1.aToB.name, t1.bToA.name], ["core-edge", "edge-far", "core>edge", "edge>core"]);
+  const got: Record<string, { src: string; t: number }[]> = { a: [], b: [], c: [] };
+  const a = sim.attach("a", (f, t) => got.a.push({ src: parseEthernet(f)!.src, t }), { delay: 1 });
+  const b = sim.attach("b", (f, t) => got.b.push({ src: parseEthernet(f)!.src, t }), { delay: 1 }, edge);
+  sim.attach("c", (f, t) => got.c.push({ src: parseEthernet(f)!.src, t }), { delay: 1 }, far);
+  const A = "02:00:00:00:00:0a";
+  const B = "02:00:00:00:00:0b";
+  a.send(frameFrom(A, "ff:ff:ff:ff:ff:ff"));
+  sim.runFor(20);
+  assert.deepEqual(got.b, [{ src: A, t: 5 }], "a -> core -> trunk (3 ms) -> edge -> b: 1 + 3 + 1 ms");
+  assert.deepEqual(got.c, [], "edge -> far loses everything");
+  assert.equal(t2.aToB.stats.lost, 1);
+  b.send(frameFrom(B, A)); // A learned on edge's trunk port: forwarded, not flooded
+  sim.runFor(20);
+  assert.deepEqual(got.a.map((x) => x.src), [B]);
+  assert.equal(edge.lookup(A)?.name, "core-edge");
+  assert.equal(sim.switch.lookup(B)?.name, "core-edge");
+  assert.equal(edge.stats.forwarded, 1);
+  assert.deepEqual(got.c, [], "a learned unicast is not flooded towards far");
+  assert.throws(() => sim.addTrunk(far, sim.switch), /would close a loop \(far - edge - core - far\)/);
+  assert.throws(() => sim.addTrunk(edge, edge), /itself/);
+  assert.throws(() => sim.addSwitch("edge"), /duplicate switch name/);
+  assert.throws(() => sim.addTrunk(sim.switch, edge, {}, "a"), /duplicate link name/);
+});
+
+test("captureAt records what one endpoint sends and what reaches it (after delay and loss); inFlight balances the books", () => {
+  const sim = new Simulator({ seed: 9 });
+  const seen: { dir: string; t: number }[] = [];
+  const all: number[] = [];
+  sim.capture({ write: (_f, t) => all.push(t) });
+  sim.captureAt("b", { write: (f, t) => seen.push({ dir: parseEthernet(f)!.src === "02:00:00:00:00:0b" ? "tx" : "rx", t }) });
+  const a = sim.attach("a", () => {}, { delay: 2, toSwitch: { loss: 0.5 } });
+  const b = sim.attach("b", () => {}, { delay: 3 });
+  for (let i = 0; i < 40; i++) sim.at(i, () => a.send(frameFrom("02:00:00:00:00:0a", "ff:ff:ff:ff:ff:ff", i)));
+  sim.at(100, () => b.send(frameFrom("02:00:00:00:00:0b", "ff:ff:ff:ff:ff:ff")));
+  sim.runUntil(20);
+  const up = sim.linkOf("a").toSwitch;
+  const s = up.stats;
+  assert.ok(up.inFlight > 0, "frames on the wire at t=20");
+  assert.equal(s.offered + s.duplicated, s.delivered + s.lost + s.mtuDropped + up.inFlight);
+  sim.runUntil(200);
+  assert.equal(up.inFlight, 0);
+  assert.equal(s.offered, 40);
+  const rx = seen.filter((x) => x.dir === "rx");
+  assert.equal(rx.length, 40 - s.lost, "b's interface sees only the frames that survived a's lossy link");
+  assert.ok(s.lost > 5 && s.lost < 35, `lost ${s.lost}`);
+  assert.ok(rx.every((x, i) => x.t >= 5 && (i === 0 || x.t >= rx[i - 1].t)), "arrival times: 2 + 3 ms after sending, in order");
+  assert.deepEqual(seen.filter((x) => x.dir === "tx"), [{ dir: "tx", t: 100 }]);
+  assert.equal(all.length, 41, "the network capture records every frame at its sender, lost ones included");
+});
