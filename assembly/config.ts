@@ -104,8 +104,9 @@ export const TCP_RTO_MAX_MS: u32 = 60_000;
 export const TCP_MAX_RETRIES: u32 = 12;
 /** Retransmissions of SYN / SYN-ACK before connect() fails with ETIMEDOUT. */
 export const TCP_SYN_RETRIES: u32 = 5;
-/** Delayed ACK timeout (RFC 9293 §3.8.6.3: under 500 ms); every second full segment is ACKed at once. */
-export const TCP_DELACK_MS: u32 = 200;
+/** Delayed ACK timeout (RFC 9293 §3.8.6.3: under 500 ms); every second full segment is ACKed at once.
+ *  Half the minimum RTO, so a peer of ours never times out waiting for the ACK of a last, odd segment. */
+export const TCP_DELACK_MS: u32 = 100;
 /** Persist (zero window probe) interval bounds; the interval doubles while the window stays shut. */
 export const TCP_PERSIST_MIN_MS: u32 = 500;
 export const TCP_PERSIST_MAX_MS: u32 = 60_000;
