@@ -243,18 +243,12 @@ function startDrain(fd: i32, c: Conn): void {
 }
 
 function drain(fd: i32, c: Conn): void {
-  for (;;) {
-    const r = tcpRecv(fd, scratch, 256);
-    if (r > 0) continue;
-    if (r == 0 || r != EWOULDBLOCK) {
-      tcpClose(fd);
-      release(fd);
-      return;
-    }
-    break;
-  }
-  if (<i32>(now - c.since) >= <i32>DRAIN_MS) {
-    tcpClose(fd); // resets if the peer keeps sending
+  let r = tcpRecv(fd, scratch, 256);
+  while (r > 0) r = tcpRecv(fd, scratch, 256);
+  // The peer's FIN or an error ends it; so does DRAIN_MS of a peer that neither closes nor stops
+  // (then the close resets if it keeps sending).
+  if (r != EWOULDBLOCK || <i32>(now - c.since) >= <i32>DRAIN_MS) {
+    tcpClose(fd);
     release(fd);
   }
 }
