@@ -2,6 +2,9 @@
 // All values are compile-time constants: buffers are sized from them in static memory, so the core
 // never allocates and linear memory never grows. Change a value and rebuild.
 
+// Sizing knobs marked "(--use)" may also be set from the asc command line, like -D for lwIP's
+// opt.h: `asc ... --use WASMIP_TCP_RCV_BUF=65535` (a build with more memory needs more pages).
+
 // ---- Features ---------------------------------------------------------------------------------
 // What the image contains. Each is on unless the build leaves it out with `asc ... --use
 // WASMIP_NO_<NAME>=1`; the exports of a left-out feature stay and return ENOSYS (or 0), so a board
@@ -71,20 +74,25 @@ export const LOG_ENABLED: bool = !isDefined(WASMIP_NO_LOG);
 export const LOG_LINE_MAX: i32 = 160;
 
 // ---- TCP (RFC 9293) --------------------------------------------------------------------------
-/** Connection blocks: listeners, connections and sockets not yet connected (~190 bytes each). */
-export const TCP_MAX_SOCKETS: i32 = 8;
+/** Connection blocks: listeners, connections and sockets not yet connected (~190 bytes each). (--use) */
+// @ts-ignore: isDefined of a --use constant
+export const TCP_MAX_SOCKETS: i32 = isDefined(WASMIP_TCP_MAX_SOCKETS) ? WASMIP_TCP_MAX_SOCKETS : 8;
 /** Connections with buffers at once: each takes a send and a receive ring of the sizes below
  *  (11.7 KiB at the defaults) from SYN sent or received until its block is freed. A SYN arriving
- *  when all are taken is dropped (tcp_no_buffers); connect() returns ENOBUFS. */
-export const TCP_MAX_CONNECTIONS: i32 = 4;
+ *  when all are taken is dropped (tcp_no_buffers); connect() returns ENOBUFS. (--use) */
+// @ts-ignore: isDefined of a --use constant
+export const TCP_MAX_CONNECTIONS: i32 = isDefined(WASMIP_TCP_MAX_CONNECTIONS) ? WASMIP_TCP_MAX_CONNECTIONS : 4;
 /** Our MSS: the MTU less IPv4 and TCP headers (RFC 9293 §3.7.1). Sent on SYN and SYN-ACK. */
 export const TCP_MSS: u32 = MTU - 40;
 /** MSS assumed when the peer sends none (RFC 9293 §3.7.1). */
 export const TCP_DEFAULT_MSS: u32 = 536;
-/** Send ring per connection: unacknowledged plus unsent bytes. */
-export const TCP_SND_BUF: u32 = 4 * TCP_MSS;
-/** Receive ring per connection: the most we advertise; out-of-order data is kept inside it. */
-export const TCP_RCV_BUF: u32 = 4 * TCP_MSS;
+/** Send ring per connection: unacknowledged plus unsent bytes. (--use) */
+// @ts-ignore: isDefined of a --use constant
+export const TCP_SND_BUF: u32 = isDefined(WASMIP_TCP_SND_BUF) ? WASMIP_TCP_SND_BUF : 4 * TCP_MSS;
+/** Receive ring per connection: the most we advertise (at most 65535: our window scale is 0);
+ *  out-of-order data is kept inside it. (--use) */
+// @ts-ignore: isDefined of a --use constant
+export const TCP_RCV_BUF: u32 = isDefined(WASMIP_TCP_RCV_BUF) ? WASMIP_TCP_RCV_BUF : 4 * TCP_MSS;
 /** Largest listen() backlog: SYN-RECEIVED plus not-yet-accepted connections per listener. */
 export const TCP_BACKLOG_MAX: u32 = 8;
 /** Compact TIME-WAIT records (the connection block is freed). When all are in use the oldest is
