@@ -1,7 +1,7 @@
 /*
  * wasmip_w2c.h - the glue between a firmware image translated by wasm2c (module name "stack",
  * wabt 1.0.32 names: export f is Z_stackZ_f, import phy.f is Z_phyZ_f) and the shared board code:
- *   - the wasmip_runtime_t that calls the core's exports under wasm_rt_impl_try(),
+ *   - the wasmip_runtime_t that calls the core's exports under a setjmp trap handler (WASMIP_W2C_TRY),
  *   - the phy.* imports (bounds-checked offsets -> native pointers -> wasmip_phy_*),
  *   - the optional DHCP exports (weak: the trap test images do not have them) and the boot loop
  *     that waits for a lease.
@@ -27,6 +27,27 @@ u32 Z_stackZ_dhcp_router(Z_stack_instance_t *) __attribute__((weak));
 struct Z_phy_instance_t {
   wasmip_board_t *board;
 };
+
+/* The trap handler set before every call into the module. wasm2c's wasm_rt_impl_try() is
+ * sigsetjmp(buf, 1) wherever traps come from a SIGSEGV handler (64-bit POSIX): saving the signal
+ * mask costs one rt_sigprocmask system call per call, i.e. per frame. We save no mask; the only
+ * change a trap can leave in it is SIGSEGV/SIGBUS blocked (the handler longjmps out of itself),
+ * which wasmip_w2c_trapped() undoes, on the trap path only. Elsewhere (bare metal: bounds are
+ * checked in code, setjmp saves no mask anyway) it is wasm2c's own macro. */
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER && !defined(_WIN32)
+#include <signal.h>
+#define WASMIP_W2C_TRY() (WASM_RT_SAVE_STACK_DEPTH(), wasm_rt_set_unwind_target(&wasm_rt_jmp_buf), sigsetjmp(wasm_rt_jmp_buf, 0))
+static void wasmip_w2c_unblock_fault_signals(void) {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGSEGV);
+  sigaddset(&s, SIGBUS);
+  pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+}
+#else
+#define WASMIP_W2C_TRY() wasm_rt_impl_try()
+static void wasmip_w2c_unblock_fault_signals(void) {}
+#endif
 
 static wasm_rt_trap_t wasmip_w2c_last_trap;
 /* Set when the trap was in a DHCP export (not one of wasmip_fn_t): its name. */
@@ -62,8 +83,9 @@ static uint8_t *wasmip_w2c_memory(void *ctx, uint32_t *size) {
 
 static int wasmip_w2c_call(void *ctx, wasmip_fn_t fn, uint32_t *a) {
   Z_stack_instance_t *I = ctx;
-  wasm_rt_trap_t t = wasm_rt_impl_try();
+  wasm_rt_trap_t t = (wasm_rt_trap_t)WASMIP_W2C_TRY();
   if (t != WASM_RT_TRAP_NONE) {
+    wasmip_w2c_unblock_fault_signals();
     wasmip_w2c_last_trap = t;
     return (int)t;
   }
@@ -114,8 +136,9 @@ static inline int wasmip_w2c_has_dhcp(void) { return Z_stackZ_dhcp_start != NULL
 static int wasmip_w2c_dhcp_call(wasmip_board_t *b, Z_stack_instance_t *inst, int which, uint32_t *a) {
   static const char *const names[] = {"dhcp_start", "dhcp_state", "dhcp_address", "dhcp_router"};
   if (b->trapped) return WASMIP_BOARD_TRAPPED;
-  wasm_rt_trap_t t = wasm_rt_impl_try();
+  wasm_rt_trap_t t = (wasm_rt_trap_t)WASMIP_W2C_TRY();
   if (t != WASM_RT_TRAP_NONE) {
+    wasmip_w2c_unblock_fault_signals();
     wasmip_w2c_last_trap = t;
     wasmip_w2c_trap_export = names[which];
     b->trapped = 1;
