@@ -152,8 +152,8 @@ static void port_wait(void *ctx, uint32_t ms) {
   (void)ms;
 }
 static const wasmip_port_t ports[2] = {
-    {(void *)(intptr_t)SND, port_tx, port_now, port_random, port_log, port_wait, NULL, NULL},
-    {(void *)(intptr_t)RCV, port_tx, port_now, port_random, port_log, port_wait, NULL, NULL},
+    {(void *)(intptr_t)SND, port_tx, port_now, port_random, port_log, port_wait, NULL, NULL, NULL},
+    {(void *)(intptr_t)RCV, port_tx, port_now, port_random, port_log, port_wait, NULL, NULL, NULL},
 };
 
 /* The phy.* imports of both modules: the instance pointer says which board. */

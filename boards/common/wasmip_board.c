@@ -156,6 +156,32 @@ int32_t wasmip_board_step(wasmip_board_t *b) {
     a[0] = len;
     if (wasmip_board_call(b, WASMIP_FN_INPUT, a)) return WASMIP_BOARD_TRAPPED;
   }
+  b->rx_more = 0;
+  if (b->port->rx) {
+    uint32_t n = 0;
+    for (; n < WASMIP_RX_PULL_MAX; n++) {
+      int32_t len = b->port->rx(b->port->ctx, rx, b->rx_size);
+      if (len == 0) break;
+      if (len < 0) {
+        b->stats.rx_pull_errors++;
+        break;
+      }
+      if (!b->link_up) {
+        b->stats.rx_link_down++;
+        continue;
+      }
+      if ((uint32_t)len > b->rx_size) { /* a driver bug: it was told the size */
+        b->stats.rx_bad_length++;
+        continue;
+      }
+      if (b->port->capture) b->port->capture(b->port->ctx, 0, rx, (uint32_t)len);
+      b->stats.rx_pulled++;
+      b->stats.rx_input++;
+      a[0] = (uint32_t)len;
+      if (wasmip_board_call(b, WASMIP_FN_INPUT, a)) return WASMIP_BOARD_TRAPPED;
+    }
+    b->rx_more = n == WASMIP_RX_PULL_MAX;
+  }
   if (b->link_changed) {
     b->link_changed = 0;
     board_log(b, WASMIP_LOG_INFO, b->link_up ? "board: link up" : "board: link down");
@@ -177,7 +203,7 @@ int wasmip_board_run(wasmip_board_t *b) {
     int32_t delay = wasmip_board_step(b);
     if (delay < 0) return WASMIP_BOARD_TRAPPED;
     if (b->stop) break;
-    if (!rxq_empty(b)) continue; /* more frames came in while we were busy */
+    if (!rxq_empty(b) || b->rx_more) continue; /* more frames came in while we were busy */
     if (delay == 0) continue;    /* a deadline is due now */
     b->stats.waits++;
     b->port->wait(b->port->ctx, (uint32_t)delay);

@@ -104,7 +104,19 @@ typedef struct wasmip_port {
   void (*wake)(void *ctx);
   /* Optional: every frame in (dir 0, when handed to input) and out (dir 1), e.g. for a pcap. */
   void (*capture)(void *ctx, int dir, const uint8_t *frame, uint32_t len);
+  /* Optional, for a driver the stack task can read itself (a non-blocking fd, a polled MAC):
+   * copy the next waiting frame into buf (at most size bytes: the core's receive buffer, so no
+   * pool slot and no second copy) and return its length; 0 when none is waiting; negative on an
+   * error (counted in rx_pull_errors). wasmip_board_step() calls it after draining the pool, at
+   * most WASMIP_RX_PULL_MAX times per round. With rx, wait() must also return when the driver has
+   * a frame (e.g. poll() on its fd too). NULL: every frame comes through wasmip_board_rx(). */
+  int32_t (*rx)(void *ctx, uint8_t *buf, uint32_t size);
 } wasmip_port_t;
+
+/* Frames port->rx may hand over per round before poll() runs (timers, ACKs, queued sends). */
+#ifndef WASMIP_RX_PULL_MAX
+#define WASMIP_RX_PULL_MAX WASMIP_RXQ_SLOTS
+#endif
 
 typedef struct {
   uint32_t len;
@@ -118,6 +130,8 @@ typedef struct {
   uint32_t rx_bad_length;    /* frames dropped for a length of 0 or more than WASMIP_FRAME_MAX */
   uint32_t rx_input;         /* frames passed to input() */
   uint32_t rx_link_down;     /* frames dropped while the link was down */
+  uint32_t rx_pulled;        /* frames port->rx handed over (also in rx_input) */
+  uint32_t rx_pull_errors;   /* port->rx returned an error */
   uint32_t tx_frames;        /* frames the driver accepted */
   uint32_t tx_errors;        /* frames the driver refused, or a bad pointer/length from the core */
   uint32_t tx_link_down;     /* frames dropped while the link was down */
@@ -142,6 +156,7 @@ typedef struct wasmip_board {
   wasmip_fn_t trap_fn;
   const char *trap_msg;
   int panicked; /* phy.panic was called (a trap follows) */
+  int rx_more;  /* the last round stopped at WASMIP_RX_PULL_MAX: port->rx may have more */
   wasmip_board_stats_t stats;
 } wasmip_board_t;
 
@@ -161,8 +176,8 @@ int wasmip_board_rx(wasmip_board_t *b, const uint8_t *frame, uint32_t len);
  * address is announced again (set_ipv4: a gratuitous ARP). */
 void wasmip_board_link(wasmip_board_t *b, int up);
 
-/* One round of the stack task: hand every queued frame to input(), then poll(). Returns the ms
- * until the next deadline, or WASMIP_BOARD_TRAPPED. */
+/* One round of the stack task: hand every queued frame to input() (the pool's, then port->rx's),
+ * then poll(). Returns the ms until the next deadline, or WASMIP_BOARD_TRAPPED. */
 int32_t wasmip_board_step(wasmip_board_t *b);
 
 /* The stack task: step, then wait until the deadline or the next frame; until b->stop is set

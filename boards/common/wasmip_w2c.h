@@ -183,7 +183,7 @@ static int wasmip_w2c_dhcp_wait_lease(wasmip_board_t *b, Z_stack_instance_t *ins
       return 0;
     }
     if (b->stop) break;
-    if (b->rxq_head != b->rxq_tail) continue; /* more frames queued */
+    if (b->rxq_head != b->rxq_tail || b->rx_more) continue; /* more frames queued */
     if (delay == 0) continue;
     b->stats.waits++;
     b->port->wait(b->port->ctx, (uint32_t)delay);

@@ -141,7 +141,7 @@ static void port_wake(void *ctx) {
   woken = 1;
 }
 
-static const wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, NULL};
+static const wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, NULL, NULL};
 
 /* ---------------- interrupts ---------------- */
 

@@ -19,9 +19,11 @@
  * (wasm2c's trap handler: out-of-bounds access, unreachable, ...) is reported on stderr as
  * "wasmip: trap in <export>(): <kind>" and ends the process with status 3.
  *
- * Threads: a reader thread is the driver (blocking read on the tap, wasmip_board_rx into the
- * shared pool, eventfd to wake); the main thread is the stack task (wasmip_board_run), the only
- * one that calls into the module and the only one that writes to the tap.
+ * One thread: the stack task (wasmip_board_run) is also the driver. It reads the non-blocking tap
+ * itself (port_rx: each frame straight into the core's receive buffer, until the tap is empty),
+ * then calls poll(), and sleeps in poll(2) on the tap and an eventfd (signals) only when no frame
+ * is waiting. Per frame that is one read(2) in and one write(2) out, no other system call: no
+ * hand-off between threads, no wake-ups, no signal-mask save per call (wasmip_w2c.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,7 +31,6 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,7 @@ static struct Z_phy_instance_t phy = {&board};
 static int tap_fd = -1;
 static int wake_fd = -1;
 static FILE *pcap;
-static volatile int exiting; /* the tap is being deleted: the reader's read error is expected */
+static volatile int exiting; /* the tap is being deleted: a read error is expected */
 static uint32_t log_level = WASMIP_LOG_INFO;
 static struct timespec t0;
 
@@ -97,12 +98,27 @@ static void port_log(void *ctx, uint32_t level, const char *msg, uint32_t len) {
 
 static void port_wait(void *ctx, uint32_t timeout_ms) {
   (void)ctx;
-  struct pollfd p = {.fd = wake_fd, .events = POLLIN};
-  int r = poll(&p, 1, (int)timeout_ms);
-  if (r > 0) {
+  struct pollfd p[2] = {{.fd = wake_fd, .events = POLLIN}, {.fd = tap_fd, .events = POLLIN}};
+  int r = poll(p, 2, (int)timeout_ms);
+  if (r > 0 && (p[0].revents & POLLIN)) {
     uint64_t v;
     if (read(wake_fd, &v, sizeof v) < 0) { /* EAGAIN: someone else consumed it */
     }
+  }
+}
+
+/* The driver, pulled by the stack task: one frame from the (non-blocking) tap straight into the
+ * core's receive buffer. */
+static int32_t port_rx(void *ctx, uint8_t *buf, uint32_t size) {
+  (void)ctx;
+  for (;;) {
+    ssize_t n = read(tap_fd, buf, size);
+    if (n > 0) return (int32_t)n;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return 0;
+    if (!exiting) fprintf(stderr, "wasmip: read tap: %s\n", n < 0 ? strerror(errno) : "end of file");
+    board.stop = 1;
+    return -1;
   }
 }
 
@@ -127,24 +143,7 @@ static void port_capture(void *ctx, int dir, const uint8_t *frame, uint32_t len)
   if (pcap) pcap_record(frame, len);
 }
 
-static const wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, port_capture};
-
-/* The driver: the receive "callback" runs in this thread. */
-static void *reader(void *arg) {
-  (void)arg;
-  static uint8_t buf[65536];
-  for (;;) {
-    ssize_t n = read(tap_fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      if (exiting) return NULL;
-      fprintf(stderr, "wasmip: read tap: %s\n", strerror(errno));
-      wasmip_board_request_stop(&board);
-      return NULL;
-    }
-    wasmip_board_rx(&board, buf, (uint32_t)n); /* drops and counts when the pool is full */
-  }
-}
+static wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, port_capture, port_rx};
 
 /* Attaching brings the tap's carrier up, but the kernel activates its transmit queue later (in its
  * linkwatch work, a few ms here): until then it drops what it sends to us, such as the answer to a
@@ -515,17 +514,10 @@ int main(int argc, char **argv) {
   fprintf(stderr, "wasmip: posix board on %s, %s, core uses %u of %u bytes of linear memory, %u rx slots\n", tap, dhcp ? "dhcp" : cidr, a[0], memsize,
           (unsigned)WASMIP_RXQ_SLOTS);
 
-  /* The driver thread must not take SIGINT/SIGTERM: block them while creating it. */
-  sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGINT);
-  sigaddset(&block, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &block, &old);
-  pthread_t th;
-  int e = pthread_create(&th, NULL, reader, NULL);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (e != 0) {
-    fprintf(stderr, "wasmip: pthread_create: %s\n", strerror(e));
+  /* The stack task reads the tap itself (port_rx), until it is empty, then sleeps in poll(). */
+  int fl = fcntl(tap_fd, F_GETFL);
+  if (fl < 0 || fcntl(tap_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+    fprintf(stderr, "wasmip: O_NONBLOCK on the tap: %s\n", strerror(errno));
     return 1;
   }
   if (dhcp) {
@@ -561,6 +553,5 @@ int main(int argc, char **argv) {
   }
   if (pcap) fclose(pcap);
   print_stats();
-  /* The reader thread is blocked in read(): exit the process without joining it. */
   return 0;
 }

@@ -127,7 +127,7 @@ static void port_wake(void *ctx) {
   if (stack_task) xTaskNotifyGive(stack_task);
 }
 
-static const wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, NULL};
+static const wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, NULL, NULL};
 
 /* esp_eth's receive callback (the EMAC rx task): copy into the pool, free the driver's buffer. */
 static esp_err_t on_rx(esp_eth_handle_t h, uint8_t *buf, uint32_t len, void *priv) {
