@@ -3,15 +3,27 @@
  * bench protocol of assembly/apps/bench.ts on TCP 5001 with the raw API, so `make bench` can put
  * wasmip next to a well-known C stack on the same kind of link (bench/README.md).
  *
- *   lwip-bench --tap IFNAME --ip A.B.C.D/len [--mac 02:..]    (inside the namespace of the tap)
+ *   lwip-bench --tap IFNAME --ip A.B.C.D/len [--mac 02:..] [--wnd N] [--snd-buf N]
+ *   lwip-bench --info      (the build's TCP settings, from its headers and from a live pcb)
  *
  * Debian builds lwIP with NO_SYS=0 and core locking (its lwipopts.h): tcpip_init() starts the
  * tcpip thread, which runs lwIP's timers; this program's main thread is the driver: it reads
  * frames from the tap and hands them to ethernet_input() while holding the core lock (what
  * tcpip_input does with LWIP_TCPIP_CORE_LOCKING_INPUT). linkoutput writes a frame to the tap.
- * The netif is Ethernet with ARP, MTU 1500, like the wasmip boards. The TCP settings are
- * Debian's (TCP_MSS 1460, TCP_WND and TCP_SND_BUF 65535, window scaling): reported by --info.
- * Prints "ready" when up; SIGTERM/SIGINT end it (exit 0).
+ * The driver reads the non-blocking tap until it is empty and sleeps in poll() only then, like
+ * the posix board (one read(2) per frame in, one write(2) out). The netif is Ethernet with ARP,
+ * MTU 1500, like the wasmip boards. The TCP settings are Debian's (TCP_MSS 1460, TCP_WND and
+ * TCP_SND_BUF 65535, window scaling): reported by --info.
+ *
+ * --wnd N / --snd-buf N limit a connection to a receive window and a send buffer of N bytes
+ * (lwIP fixes both at build time; this is the glue's doing, so lwIP can be measured at wasmip's
+ * sizes), as if lwIP were built with TCP_WND = N and TCP_SND_BUF = N: the receive window is shrunk
+ * by withholding tcp_recved() credit for the first (rcv_wnd at accept - N) bytes (after those, the
+ * window never exceeds N), an explicit window update goes out at lwIP's threshold for a TCP_WND
+ * of N (TCP_WND_UPDATE_THRESHOLD = min(N / 4, 4 * TCP_MSS); lwIP's receiver SWS rule is the same
+ * for both), and the send side never has more than N bytes unacknowledged plus unsent in lwIP's
+ * queue (what tcp_sndbuf() says is in use). Prints "ready" when up;
+ * SIGTERM/SIGINT end it (exit 0) after one JSON line: the values a live connection saw.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,16 +56,31 @@ static volatile sig_atomic_t stop;
 static volatile int up;
 static uint8_t pattern[PATTERN_LEN + PERIOD];
 static uint8_t txbuf[2048];
+static uint32_t cap_wnd, cap_snd; /* --wnd, --snd-buf (0: lwIP's own) */
+
+/* What the first connection saw at accept, read from its pcb (printed at exit). */
+static struct {
+  int seen;
+  uint32_t rcv_wnd, rcv_ann_wnd, snd_buf, mss, rcv_scale, snd_scale, withheld;
+} first;
+static uint64_t frames_in, frames_out;
 
 /* ---- the netif ---- */
 
 static err_t linkoutput(struct netif *n, struct pbuf *p) {
   (void)n;
   if (p->tot_len > sizeof txbuf) return ERR_BUF;
-  uint16_t len = pbuf_copy_partial(p, txbuf, p->tot_len, 0);
+  /* LWIP_NETIF_TX_SINGLE_PBUF: usually one pbuf, written as it is. */
+  const void *data = p->payload;
+  uint16_t len = p->len;
+  if (p->next) {
+    len = pbuf_copy_partial(p, txbuf, p->tot_len, 0);
+    data = txbuf;
+  }
   ssize_t w;
-  do w = write(tap_fd, txbuf, len);
+  do w = write(tap_fd, data, len);
   while (w < 0 && errno == EINTR);
+  frames_out++;
   return ERR_OK; /* a refused frame is lost, as on a wire */
 }
 
@@ -79,9 +106,16 @@ typedef struct {
   char line[24];
   unsigned len;
   uint64_t sent, total, got;
+  uint32_t withhold; /* tcp_recved() credit still to withhold (--wnd) */
+  uint32_t withheld; /* credit withheld so far: returned before closing */
+  uint32_t snd_buf0; /* tcp_sndbuf() at accept: the whole send buffer */
 } conn_t;
 
 static void finish(struct tcp_pcb *pcb, conn_t *c) {
+  /* tcp_close() sends RST when the application has not taken all received data (rcv_wnd below
+   * its maximum): hand back what --wnd withheld first. */
+  for (; c->withheld > 0; c->withheld -= c->withheld > 0xffff ? 0xffff : c->withheld)
+    tcp_recved(pcb, (u16_t)(c->withheld > 0xffff ? 0xffff : c->withheld));
   tcp_arg(pcb, NULL);
   tcp_recv(pcb, NULL);
   tcp_sent(pcb, NULL);
@@ -95,6 +129,10 @@ static err_t pump(struct tcp_pcb *pcb, conn_t *c) {
   while (c->sent < c->total) {
     uint32_t off = (uint32_t)(c->sent % PERIOD);
     uint32_t room = tcp_sndbuf(pcb);
+    if (cap_snd) {
+      uint32_t queued = c->snd_buf0 - room; /* unacknowledged + unsent */
+      room = queued >= cap_snd ? 0 : (room < cap_snd - queued ? room : cap_snd - queued);
+    }
     uint64_t n = c->total - c->sent;
     if (n > PATTERN_LEN) n = PATTERN_LEN;
     if (n > room) n = room;
@@ -129,7 +167,22 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
     if (c->mode != M_SOURCE) finish(pcb, c);
     return ERR_OK;
   }
-  tcp_recved(pcb, p->tot_len);
+  uint32_t credit = p->tot_len, keep = credit < c->withhold ? credit : c->withhold;
+  c->withhold -= keep;
+  c->withheld += keep;
+  if (credit > keep) {
+    tcp_recved(pcb, (u16_t)(credit - keep));
+    /* lwIP built with TCP_WND = cap would send a window update once the right edge can move by
+     * TCP_WND_UPDATE_THRESHOLD = min(TCP_WND / 4, 4 * TCP_MSS) (lwip/opt.h); this build's own
+     * threshold is for its TCP_WND, which a capped window never reaches: apply the cap's. */
+    if (cap_wnd) {
+      uint32_t thr = cap_wnd / 4 < 4u * TCP_MSS ? cap_wnd / 4 : 4u * TCP_MSS;
+      if ((int32_t)(pcb->rcv_nxt + pcb->rcv_wnd - pcb->rcv_ann_right_edge) >= (int32_t)thr) {
+        tcp_set_flags(pcb, TF_ACK_NOW); /* tcp_ack_now() of lwip/priv/tcp_priv.h */
+        tcp_output(pcb);
+      }
+    }
+  }
   uint16_t off = 0;
   if (c->mode == M_LINE) {
     while (off < p->tot_len) {
@@ -188,6 +241,20 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
   if (err != ERR_OK || !pcb) return ERR_VAL;
   conn_t *c = calloc(1, sizeof *c);
   if (!c) return ERR_MEM;
+  c->snd_buf0 = tcp_sndbuf(pcb);
+  if (cap_wnd && pcb->rcv_wnd > cap_wnd) c->withhold = pcb->rcv_wnd - cap_wnd;
+  if (!first.seen) {
+    first.seen = 1;
+    first.rcv_wnd = pcb->rcv_wnd;
+    first.rcv_ann_wnd = pcb->rcv_ann_wnd;
+    first.snd_buf = tcp_sndbuf(pcb);
+    first.mss = pcb->mss;
+#if LWIP_WND_SCALE
+    first.rcv_scale = pcb->rcv_scale;
+    first.snd_scale = pcb->snd_scale;
+#endif
+    first.withheld = c->withhold;
+  }
   tcp_arg(pcb, c);
   tcp_recv(pcb, on_recv);
   tcp_sent(pcb, on_sent);
@@ -208,6 +275,20 @@ static void start_server(void) {
 /* ---- setup ---- */
 
 static ip4_addr_t ip, mask, gw;
+
+/* --info: a fresh pcb's window and send buffer, as the library (not the header) sets them. */
+static volatile int info_done;
+static uint32_t info_rcv_wnd, info_snd_buf;
+static void info_probe(void *arg) {
+  (void)arg;
+  struct tcp_pcb *p = tcp_new();
+  if (p) {
+    info_rcv_wnd = p->rcv_wnd;
+    info_snd_buf = tcp_sndbuf(p);
+    tcp_abort(p);
+  }
+  info_done = 1;
+}
 
 static void tcpip_ready(void *arg) {
   (void)arg;
@@ -257,14 +338,22 @@ int main(int argc, char **argv) {
   const char *tap = NULL, *cidr = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--info")) {
-      printf("{\"lwip\":\"%s\",\"TCP_MSS\":%d,\"TCP_WND\":%d,\"TCP_SND_BUF\":%d,\"LWIP_WND_SCALE\":%d,\"TCP_RCV_SCALE\":%d,\"NO_SYS\":%d,"
-             "\"LWIP_CHECKSUM_ON_COPY\":%d}\n",
-             LWIP_VERSION_STRING, TCP_MSS, TCP_WND, TCP_SND_BUF, LWIP_WND_SCALE, TCP_RCV_SCALE, NO_SYS, LWIP_CHECKSUM_ON_COPY);
+      tcpip_init(info_probe, NULL);
+      while (!info_done) usleep(1000);
+      printf("{\"lwip\":\"%s\",\"header\":\"/usr/include/lwip/lwipopts.h + lwip/opt.h\",\"TCP_MSS\":%d,\"TCP_WND\":%d,\"TCP_SND_BUF\":%d,"
+             "\"LWIP_WND_SCALE\":%d,\"TCP_RCV_SCALE\":%d,\"TCP_SND_QUEUELEN\":%d,\"TCP_WND_UPDATE_THRESHOLD\":%d,\"TCP_OVERSIZE\":%d,"
+             "\"TCP_QUEUE_OOSEQ\":%d,\"LWIP_TCP_SACK_OUT\":%d,\"NO_SYS\":%d,\"LWIP_TCPIP_CORE_LOCKING\":%d,\"LWIP_CHECKSUM_ON_COPY\":%d,"
+             "\"MEM_LIBC_MALLOC\":%d,\"new_pcb_rcv_wnd\":%u,\"new_pcb_snd_buf\":%u}\n",
+             LWIP_VERSION_STRING, TCP_MSS, TCP_WND, TCP_SND_BUF, LWIP_WND_SCALE, TCP_RCV_SCALE, (int)TCP_SND_QUEUELEN,
+             (int)TCP_WND_UPDATE_THRESHOLD, (int)TCP_OVERSIZE, TCP_QUEUE_OOSEQ, LWIP_TCP_SACK_OUT, NO_SYS, LWIP_TCPIP_CORE_LOCKING,
+             LWIP_CHECKSUM_ON_COPY, MEM_LIBC_MALLOC, info_rcv_wnd, info_snd_buf);
       return 0;
     }
     if (i + 1 >= argc) break;
     if (!strcmp(argv[i], "--tap")) tap = argv[++i];
     else if (!strcmp(argv[i], "--ip")) cidr = argv[++i];
+    else if (!strcmp(argv[i], "--wnd")) cap_wnd = (uint32_t)strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--snd-buf")) cap_snd = (uint32_t)strtoul(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--mac")) {
       unsigned m[6];
       if (sscanf(argv[++i], "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6) return 2;
@@ -272,7 +361,7 @@ int main(int argc, char **argv) {
     }
   }
   if (!tap || !cidr || parse_cidr(cidr, &ip, &mask)) {
-    fprintf(stderr, "usage: lwip-bench --tap IFNAME --ip A.B.C.D/len [--mac MAC] | --info\n");
+    fprintf(stderr, "usage: lwip-bench --tap IFNAME --ip A.B.C.D/len [--mac MAC] [--wnd N] [--snd-buf N] | --info\n");
     return 2;
   }
   ip4_addr_set_zero(&gw);
@@ -285,17 +374,29 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   tap_fd = open_tap(tap);
   if (tap_fd < 0) return 1;
+  int fl = fcntl(tap_fd, F_GETFL);
+  if (fl < 0 || fcntl(tap_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+    perror("lwip-bench: O_NONBLOCK");
+    return 1;
+  }
   tcpip_init(tcpip_ready, NULL);
   while (!up) usleep(1000);
   printf("ready\n");
   fflush(stdout);
   static uint8_t frame[2048];
   while (!stop) {
-    struct pollfd pf = {.fd = tap_fd, .events = POLLIN};
-    int r = poll(&pf, 1, 100);
-    if (r <= 0) continue;
     ssize_t n = read(tap_fd, frame, sizeof frame);
-    if (n <= 0) continue;
+    if (n <= 0) {
+      if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        perror("lwip-bench: read tap");
+        break;
+      }
+      /* Empty: sleep until a frame (the tcpip thread runs lwIP's timers meanwhile). */
+      struct pollfd pf = {.fd = tap_fd, .events = POLLIN};
+      poll(&pf, 1, 100);
+      continue;
+    }
+    frames_in++;
     /* PBUF_RAM, not PBUF_POOL: Debian's build hands out 616-byte pool blocks and pbuf_take()
      * wrote a full-sized frame past their end (found with valgrind memcheck). */
     struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
@@ -305,5 +406,12 @@ int main(int argc, char **argv) {
     if (nif.input(p, &nif) != ERR_OK) pbuf_free(p);
     UNLOCK_TCPIP_CORE();
   }
+  LOCK_TCPIP_CORE();
+  printf("{\"wnd_cap\":%u,\"snd_buf_cap\":%u,\"accepted\":%d,\"at_accept\":{\"rcv_wnd\":%u,\"rcv_ann_wnd\":%u,\"snd_buf\":%u,\"mss\":%u,"
+         "\"rcv_scale\":%u,\"snd_scale\":%u,\"withheld\":%u},\"frames_in\":%llu,\"frames_out\":%llu}\n",
+         cap_wnd, cap_snd, first.seen, first.rcv_wnd, first.rcv_ann_wnd, first.snd_buf, first.mss, first.rcv_scale, first.snd_scale,
+         first.withheld, (unsigned long long)frames_in, (unsigned long long)frames_out);
+  fflush(stdout);
+  UNLOCK_TCPIP_CORE();
   return 0;
 }
