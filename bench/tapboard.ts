@@ -1,16 +1,17 @@
 // The Node board of `make bench`'s kernel runs, in a process of its own so its CPU time can be
 // measured apart from the bench: build/bench.wasm in a TapSession (host/tap.ts: the board in V8,
 // build/tap-bridge to the tap) in an existing namespace the bench created.
-//   node --import tsx bench/tapboard.ts NETNS TAP BOARD_CIDR PEER_CIDR
+//   node --import tsx bench/tapboard.ts NETNS TAP BOARD_CIDR PEER_CIDR [IMAGE.wasm]
+// (the image defaults to build/bench.wasm).
 // Prints "ready" once the kernel's ping is answered; on SIGTERM prints one JSON line (memory pages
 // at init and now, non-zero counters), removes its tap and exits 0.
 import path from "node:path";
 import { TapSession } from "../host/tap.ts";
 import { ROOT } from "../host/board.ts";
 
-const [netns, tap, boardIp, peerIp] = process.argv.slice(2);
+const [netns, tap, boardIp, peerIp, image] = process.argv.slice(2);
 if (!peerIp) {
-  console.error("usage: tapboard.ts NETNS TAP BOARD_CIDR PEER_CIDR");
+  console.error("usage: tapboard.ts NETNS TAP BOARD_CIDR PEER_CIDR [IMAGE.wasm]");
   process.exit(2);
 }
 const session = new TapSession();
@@ -29,7 +30,7 @@ async function stop(code: number): Promise<void> {
 for (const s of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(s, () => void stop(0));
 try {
   await session.start({
-    netns, tap, boardIp, peerIp, reuseNetns: true, wasm: path.join(ROOT, "build", "bench.wasm"),
+    netns, tap, boardIp, peerIp, reuseNetns: true, wasm: image ? path.resolve(image) : path.join(ROOT, "build", "bench.wasm"),
     log: (level, msg) => {
       if (level === "error" || level === "warn") console.error(`[board ${level}] ${msg}`);
     },

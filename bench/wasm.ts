@@ -61,6 +61,21 @@ export function staticBytes(file: string): { used: number; pages: number } {
   return { used: ex.memory_used(), pages: ex.memory.buffer.byteLength / 65536 };
 }
 
+/** The build's knobs as the module itself reports them (its config(id) export; ids as
+ *  WASMIP_CONFIG_* in boards/include/wasmip.h). */
+export function moduleConfig(file: string): { mtu: number; tcpMaxConnections: number; tcpSndBuf: number; tcpRcvBuf: number } {
+  const mod = new WebAssembly.Module(readFileSync(file));
+  const imports: Record<string, Record<string, () => number>> = {};
+  for (const imp of WebAssembly.Module.imports(mod)) {
+    if (imp.kind !== "function") continue;
+    (imports[imp.module] ??= {})[imp.name] = () => 0;
+  }
+  const inst = new WebAssembly.Instance(mod, imports as WebAssembly.Imports);
+  const config = (inst.exports as { config?: (id: number) => number }).config;
+  if (!config) throw new Error(`${file}: no config() export`);
+  return { mtu: config(0) >>> 0, tcpMaxConnections: config(2) >>> 0, tcpSndBuf: config(3) >>> 0, tcpRcvBuf: config(4) >>> 0 };
+}
+
 /**
  * The `export const NAME: TYPE = EXPR;` constants of config.ts, evaluated in order (casts dropped,
  * isDefined(X) true for the names in `defined`). A constant that does not evaluate is left out.
