@@ -1,7 +1,7 @@
 // Every figure `make bench` reports, by id (results/latest.json "figures"). The bench checks its
 // own output against this list; tests/host/bench.test.ts does too.
 import { FEATURES } from "./size.ts";
-import { TARGETS } from "./kernel.ts";
+import { BOARDS, PAIRINGS, TARGETS, ratioId } from "./kernel.ts";
 
 /** Figures that are null, with a note, while assembly/config.ts lacks their switches. */
 export function optionalFigure(id: string): boolean {
@@ -29,9 +29,11 @@ export function expectedFigures(apps: string[]): string[] {
     ids.push(`kernel.${t}.rr_us`, `kernel.${t}.cps`);
     for (const d of ["rx", "tx"]) {
       ids.push(`kernel.${t}.${d}.mbit`, `kernel.${t}.${d}.cpu_s_per_mib`, `kernel.${t}.${d}.user_s_per_mib`, `kernel.${t}.${d}.peer_cpu_s_per_mib`);
-      if (t !== "lwip" && t !== "veth") ids.push(`kernel.${t}.${d}.throughput_vs_lwip`, `kernel.${t}.${d}.cpu_vs_lwip`);
       if (t !== "veth") ids.push(`kernel.${t}.${d}.throughput_vs_veth`);
     }
   }
+  for (const p of PAIRINGS)
+    for (const board of BOARDS)
+      for (const d of ["rx", "tx"]) ids.push(ratioId(p.board[board], d, p.lwip, "throughput"), ratioId(p.board[board], d, p.lwip, "cpu"));
   return ids;
 }

@@ -16,7 +16,7 @@ import { ROOT } from "../../host/board.ts";
 import { netnsList } from "../../host/netns.ts";
 import { expectedFigures, optionalFigure } from "../../bench/figures.ts";
 import { makefileApps } from "../../bench/size.ts";
-import { POSIX } from "../../bench/kernel.ts";
+import { POSIX, TARGETS, type Buffers } from "../../bench/kernel.ts";
 import type { Results } from "../../bench/lib.ts";
 
 test("make bench, quick mode: every figure present, transfers complete and correct, memory fixed, nothing left behind", { timeout: 900_000 }, async (t) => {
@@ -68,7 +68,27 @@ test("make bench, quick mode: every figure present, transfers complete and corre
 
     // Every peer answered (the runs throw on a short or corrupt stream; these are the records).
     const runs = r.details["kernel.runs"] as Record<string, unknown>;
-    for (const target of ["node", "posix", "lwip", "veth"]) for (const k of ["rx", "tx", "rr", "cps"]) assert.ok(runs[`${target}.${k}`], `no ${k} run against ${target}`);
+    for (const target of TARGETS) for (const k of ["rx", "tx", "rr", "cps"]) assert.ok(runs[`${target}.${k}`], `no ${k} run against ${target}`);
+
+    // Equal buffers: wasmip rebuilt with lwIP's send buffer and window (a whole number of MSS, at
+    // most 65535: no window scaling), and lwIP capped to wasmip's, as its live connection saw.
+    const buf = r.details["kernel.buffers"] as Buffers;
+    const lwCfg = r.details["kernel.lwip_config"] as { new_pcb_snd_buf: number; new_pcb_rcv_wnd: number };
+    assert.equal(buf.lwip.snd, lwCfg.new_pcb_snd_buf);
+    assert.equal(buf.wasmipAtLwip.snd, buf.lwip.snd);
+    const mss = r.config.TCP_MSS as number;
+    assert.ok(mss > 0, "TCP_MSS not in the results' config");
+    const top = Math.min(buf.lwip.wnd, 65535);
+    assert.ok(buf.wasmipAtLwip.rcv <= top && buf.wasmipAtLwip.rcv > top - mss && buf.wasmipAtLwip.rcv % mss === 0, `receive ring ${buf.wasmipAtLwip.rcv}`);
+    assert.ok(buf.wasmipAtLwip.staticBytes <= buf.wasmipAtLwip.pages * 65536 && buf.wasmipAtLwip.staticBytes > (buf.wasmipAtLwip.pages - 1) * 65536, "the lwIP-buffer image is not pinned to the pages it needs");
+    assert.deepEqual([buf.lwipAtWasmip.snd, buf.lwipAtWasmip.wnd], [buf.wasmip.snd, buf.wasmip.rcv]);
+    const capped = runs["lwip_wasmipbuf.exit"] as { wnd_cap: number; snd_buf_cap: number; accepted: number; at_accept: { rcv_wnd: number; withheld: number } };
+    assert.equal(capped.wnd_cap, buf.wasmip.rcv);
+    assert.equal(capped.snd_buf_cap, buf.wasmip.snd);
+    assert.ok(capped.accepted > 0, "lwIP saw no connection");
+    assert.equal(capped.at_accept.withheld, capped.at_accept.rcv_wnd - capped.wnd_cap, "lwIP's window was not capped");
+    const uncapped = runs["lwip.exit"] as { wnd_cap: number; at_accept: { withheld: number } };
+    assert.deepEqual([uncapped.wnd_cap, uncapped.at_accept.withheld], [0, 0]);
 
     for (const p of ["goodput-vs-loss.svg", "cwnd-trace.svg"]) {
       assert.ok(r.plots.includes(p), `plot ${p} not listed`);
