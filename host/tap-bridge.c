@@ -30,6 +30,10 @@
 
 #define FRAME_MAX 65535u
 #define IN_BUF (2u * (FRAME_MAX + 2u))
+/* Frames from the tap are gathered and written to stdout together (one pipe write per batch,
+ * not per frame): at most OUT_BATCH frames or until the next might not fit. */
+#define OUT_BATCH 64
+#define OUT_BUF (64u * 1024u + FRAME_MAX + 2u)
 
 static int open_tap(const char *name) {
   int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
@@ -82,7 +86,7 @@ int main(int argc, char **argv) {
   fflush(stderr);
 
   static uint8_t inbuf[IN_BUF];  /* bytes read from stdin, not yet a whole frame */
-  static uint8_t outbuf[FRAME_MAX + 2u];
+  static uint8_t outbuf[OUT_BUF];
   size_t have = 0;
   unsigned long tap_write_errors = 0;
 
@@ -104,8 +108,9 @@ int main(int argc, char **argv) {
       return 1;
     }
     if (pfd[1].revents & POLLIN) {
-      for (int i = 0; i < 64; i++) {
-        ssize_t n = read(tap, outbuf + 2, FRAME_MAX);
+      size_t used = 0;
+      for (int i = 0; i < OUT_BATCH && used + FRAME_MAX + 2u <= sizeof outbuf; i++) {
+        ssize_t n = read(tap, outbuf + used + 2, FRAME_MAX);
         if (n < 0) {
           if (errno == EINTR) continue;
           if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -113,12 +118,13 @@ int main(int argc, char **argv) {
           return 1;
         }
         if (n == 0) break;
-        outbuf[0] = (uint8_t)(n >> 8);
-        outbuf[1] = (uint8_t)n;
-        if (write_all(STDOUT_FILENO, outbuf, (size_t)n + 2) < 0) {
-          fprintf(stderr, "tap-bridge: write stdout: %s\n", strerror(errno));
-          return 1;
-        }
+        outbuf[used] = (uint8_t)(n >> 8);
+        outbuf[used + 1] = (uint8_t)n;
+        used += (size_t)n + 2;
+      }
+      if (used > 0 && write_all(STDOUT_FILENO, outbuf, used) < 0) {
+        fprintf(stderr, "tap-bridge: write stdout: %s\n", strerror(errno));
+        return 1;
       }
     }
 

@@ -82,6 +82,8 @@ export class TapRunner {
   readonly rxByCounter: Record<string, number> = {};
   private pending: Buffer = Buffer.alloc(0);
   private timer: NodeJS.Timeout | undefined;
+  /** Frames sent during the current job, written to the bridge in one write when it ends. */
+  private txq: Buffer[] = [];
   private running = false;
   private readonly clock: () => number;
   private readonly lossIn: Prng | undefined;
@@ -144,7 +146,16 @@ export class TapRunner {
     const out = Buffer.allocUnsafe(frame.length + 2);
     out.writeUInt16BE(frame.length, 0);
     out.set(frame, 2);
-    this.bridge.stdin!.write(out);
+    if (this.txq.push(out) === 1) queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    const q = this.txq;
+    this.txq = [];
+    const w = this.bridge.stdin!;
+    // Also after stop(): a frame sent in the job that stopped (a FIN, a RST) still goes out.
+    if (q.length === 0 || !w.writable) return;
+    w.write(q.length === 1 ? q[0] : Buffer.concat(q));
   }
 
   private onData(d: Buffer): void {
