@@ -2,7 +2,8 @@
 # Install the Debian packages the host tests need (real peers in a network namespace):
 #   ip (iproute2), ping (iputils-ping), tshark, gcc, and the TCP peers curl, nc (netcat-openbsd),
 #   python3 and ss (iproute2); wasm2c (wabt) for the native board (boards/posix); dnsmasq
-#   (dnsmasq-base) as the DHCP and DNS server of the real-peer tests.
+#   (dnsmasq-base) as the DHCP and DNS server of the real-peer tests; clang-14 with libFuzzer
+#   (libclang-rt-14-dev) and llvm-14 (llvm-symbolizer) for the fuzz targets (fuzz/).
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -19,6 +20,13 @@ declare -A PKG=(
   [ss]=iproute2
   [wasm2c]=wabt
   [dnsmasq]=dnsmasq-base
+  [clang-14]=clang-14
+  [llvm-symbolizer-14]=llvm-14
+)
+
+# file pattern -> Debian package (libraries, which have no command)
+declare -A FILE_PKG=(
+  ["/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-$(uname -m).a"]=libclang-rt-14-dev
 )
 
 missing=()
@@ -26,6 +34,10 @@ for cmd in "${!PKG[@]}"; do
   if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/usr/bin/$cmd" ]; then
     missing+=("${PKG[$cmd]}")
   fi
+done
+
+for f in "${!FILE_PKG[@]}"; do
+  compgen -G "$f" >/dev/null || missing+=("${FILE_PKG[$f]}")
 done
 
 [ "${#missing[@]}" -eq 0 ] && exit 0
