@@ -23,9 +23,10 @@ build/wasmip.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.json
 	@mkdir -p build
 	$(BIN)/asc assembly/index.ts --target release
 
+# The debug build: assertions on, and debug_check() (assembly/debug.ts) for the internal invariants.
 build/wasmip.debug.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.json
 	@mkdir -p build
-	$(BIN)/asc assembly/index.ts --target debug
+	$(BIN)/asc assembly/debug.ts --target debug
 
 # Firmware images: the core plus one app (assembly/firmware/<app>.ts), same options as release.
 APPS := greeter http echo bulk udp-echo fetch

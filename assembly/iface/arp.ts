@@ -366,3 +366,28 @@ export function arpQueued(ip: u32): u32 {
   const i = find(ip);
   return i < 0 ? 0 : <u32>entry(i).queued;
 }
+
+/** Debug-build invariants (debug_check): 0, or (check << 8) | entry. 1: bad state; 2: two entries
+ *  for one address; 3: queued differs from the held frames it owns, or exceeds the per-neighbour
+ *  bound; 4: a held frame owned by no pending entry, or longer than a frame. */
+export function arpCheck(): u32 {
+  for (let i = 0; i < ARP_CACHE_SIZE; i++) {
+    const e = entry(i);
+    if (e.state > RESOLVED) return (1 << 8) | <u32>i;
+    if (e.state == FREE) continue;
+    for (let j = i + 1; j < ARP_CACHE_SIZE; j++) {
+      if (entry(j).state != FREE && entry(j).ip == e.ip) return (2 << 8) | <u32>i;
+    }
+    let owned: u32 = 0;
+    for (let s = 0; s < ARP_PENDING_SLOTS; s++) if (slot(s).owner == i + 1) owned++;
+    if (owned != <u32>e.queued || <i32>e.queued > ARP_PENDING_PER_NEIGHBOUR) return (3 << 8) | <u32>i;
+  }
+  for (let s = 0; s < ARP_PENDING_SLOTS; s++) {
+    const h = slot(s);
+    if (h.owner == 0) continue;
+    if (h.owner < 0 || h.owner > ARP_CACHE_SIZE || entry(h.owner - 1).state != PENDING || h.len > FRAME_MAX) {
+      return (4 << 8) | <u32>s;
+    }
+  }
+  return 0;
+}

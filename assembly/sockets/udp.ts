@@ -110,3 +110,26 @@ function udpIcmpError(type: u32, code: u32, quoted: usize, len: u32): void {
   count(C.ICMP_ERRORS_TO_SOCKETS);
   udpSock(i).error = type == 3 && code == 3 ? ECONNREFUSED : EHOSTUNREACH;
 }
+
+/** Debug-build invariants (debug_check): 0, or (check << 8) | socket. 1: a ring out of bounds or of
+ *  the wrong capacity; 2: the queued records do not tile the ring; 3: two sockets on one port. */
+export function udpCheck(): u32 {
+  for (let i = 0; i < UDP_MAX_SOCKETS; i++) {
+    const s = udpSock(i);
+    if (!s.used) continue;
+    const r = udpRing(i);
+    if (r.cap != UDP_RCV_BUF || r.len > r.cap || r.head >= r.cap) return (1 << 8) | <u32>i;
+    let off: u32 = 0;
+    while (off < r.len) {
+      if (r.len - off < RECORD_LEN || r.peek(record, off, RECORD_LEN) != RECORD_LEN) return (2 << 8) | <u32>i;
+      const n = <u32>load<u16>(record);
+      if (r.len - off - RECORD_LEN < n) return (2 << 8) | <u32>i;
+      off += RECORD_LEN + n;
+    }
+    if (s.localPort == 0) continue;
+    for (let j = i + 1; j < UDP_MAX_SOCKETS; j++) {
+      if (udpSock(j).used && udpSock(j).localPort == s.localPort) return (3 << 8) | <u32>i;
+    }
+  }
+  return 0;
+}
