@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 AS_SOURCES := $(shell find assembly -name '*.ts' -not -path '*/__tests__/*')
 TSX := node --import tsx
 
-.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash
+.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash fuzz fuzz-build fuzz-smoke fuzz-corpus fuzz-capture
 
 all: build
 
@@ -70,6 +70,34 @@ flash:
 	@$(MAKE) --no-print-directory -C boards/$(BOARD) check-idf
 	$(MAKE) build
 	$(MAKE) -C boards/$(BOARD) flash PORT=$(PORT)
+
+# Fuzzing (fuzz/README.md): libFuzzer targets over the wasm2c-compiled debug core. `make fuzz`
+# runs each target for FUZZ_SECONDS (corpus kept in build/fuzz/corpus) and fails on any crash;
+# fuzz-smoke is the short run make test does (fresh corpus, then the regression inputs).
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_JOBS ?= 2
+
+build/fuzz.debug.wasm: assembly/firmware/fuzz.ts $(AS_SOURCES) asconfig.json node_modules/.package-lock.json
+	@mkdir -p build
+	$(BIN)/asc $< --target debug -o $@ --textFile build/fuzz.debug.wat
+
+fuzz-build: build/fuzz.debug.wasm sysdeps
+	$(MAKE) -C fuzz
+
+fuzz: fuzz-build
+	FUZZ_JOBS=$(FUZZ_JOBS) bash fuzz/run.sh fuzz $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	FUZZ_JOBS=$(FUZZ_JOBS) bash fuzz/run.sh smoke $(FUZZ_SMOKE_SECONDS)
+
+# The seed corpus from the checked-in captures; fuzz-capture refreshes the captures (root).
+fuzz-corpus: deps
+	$(TSX) fuzz/corpus.ts
+
+fuzz-capture: deps build sysdeps
+	$(TSX) fuzz/capture.ts
+	$(TSX) fuzz/corpus.ts
 
 test: deps build sysdeps typecheck test-as boards test-host
 
