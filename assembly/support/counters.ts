@@ -91,6 +91,7 @@ export const enum C {
   TCP_RST_CHALLENGED,
   TCP_SYN_CHALLENGED,
   TCP_ACK_CHALLENGED,
+  TCP_BAD_ENDPOINT,
   // UDP
   UDP_DATAGRAMS_SENT,
   ICMP_PORT_UNREACHABLE_SENT,
@@ -217,6 +218,7 @@ const NAMES = `
 -tcp_rst_challenged
 -tcp_syn_challenged
 -tcp_ack_challenged
+-tcp_bad_endpoint
 .udp_datagrams_sent
 .icmp_port_unreachable_sent
 .icmp_errors_limited

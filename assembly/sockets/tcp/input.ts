@@ -157,6 +157,9 @@ export function tcpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bo
   }
   // RFC 1122 §4.2.3.10: TCP is unicast only.
   if (toBroadcast) return C.TCP_BROADCAST;
+  // Port 0 is reserved and 0.0.0.0 is no source for a connection (RFC 1122 §3.2.1.3): neither can
+  // be answered, and a block for one would look like a listener (found by the fuzzer).
+  if (seg.srcPort == 0 || seg.dstPort == 0 || src == 0) return C.TCP_BAD_ENDPOINT;
   const data = p + seg.headerLen;
   const i = findConnection(seg.dstPort, src, seg.srcPort);
   if (i >= 0) return segmentArrives(i, data, src);
