@@ -74,8 +74,12 @@ export const enum C {
   TCP_KEEPALIVE_PROBES,
   TCP_KEEPALIVE_TIMEOUTS,
   TCP_CLOSE_UNREAD_RESETS,
+  TCP_SYN_FLOODS,
+  TCP_SYNCOOKIES_OK,
+  TCP_HALF_OPEN_EVICTED,
   TCP_DELIVERED,
   TCP_TIME_WAIT,
+  TCP_SYN_COOKIE,
   TCP_TRUNCATED,
   TCP_BAD_HEADER_LEN,
   TCP_BAD_CHECKSUM,
@@ -201,8 +205,12 @@ const NAMES = `
 .tcp_keepalive_probes
 .tcp_keepalive_timeouts
 .tcp_close_unread_resets
+.tcp_syn_floods
+.tcp_syncookies_ok
+.tcp_half_open_evicted
 +tcp_delivered
 +tcp_time_wait
++tcp_syn_cookie
 -tcp_truncated
 -tcp_bad_header_len
 -tcp_bad_checksum
