@@ -24,7 +24,7 @@ export const TCP_BAD_WINDOW: u32 = 11; // window or shift out of range, SND.WND 
 export const TCP_TIMER_STATE: u32 = 12; // a retransmission or persist timer on a block that sends nothing
 export const TCP_DUPLICATE_TUPLE: u32 = 13; // two blocks (or a block and a TIME-WAIT record) for one 4-tuple
 export const TCP_BACKLOG: u32 = 14; // more children than TCP_BACKLOG_MAX
-export const TCP_RETRIES: u32 = 15; // retries past TCP_MAX_RETRIES on a live connection
+export const TCP_RETRIES: u32 = 15; // retries or zero-window probes past TCP_MAX_RETRIES on a live connection
 export const TCP_BAD_TIME_WAIT: u32 = 16; // a TIME-WAIT record without ports, or two for one 4-tuple
 
 // @ts-ignore: decorator
@@ -104,7 +104,7 @@ export function tcpCheck(): u32 {
       return fail(TCP_BAD_WINDOW, i);
     }
     if ((f & (F_RTX | F_PERSIST)) != 0 && st == TIME_WAIT) return fail(TCP_TIMER_STATE, i);
-    if (c.retries > TCP_MAX_RETRIES) return fail(TCP_RETRIES, i);
+    if (c.retries > TCP_MAX_RETRIES || c.probes > TCP_MAX_RETRIES) return fail(TCP_RETRIES, i);
     for (let j = i + 1; j < TCP_MAX_SOCKETS; j++) {
       const o = pcb(j);
       if ((o.flags & F_USED) == 0 || o.state <= LISTEN) continue;

@@ -423,6 +423,7 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
     c.keepAt = now + c.keepIdle;
     c.keepProbes = 0;
   }
+  if (c.flags & F_APP) c.probes = 0; // the peer is there: our zero-window probes are answered
 
   // Second: RST (RFC 5961 §3.2): only an exact match resets; other in-window RSTs are challenged.
   if (f & RST) {

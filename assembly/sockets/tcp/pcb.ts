@@ -102,6 +102,8 @@ export class Pcb {
   error: i32;
   /** Events last reported through tcp_changed(). */
   reported: u32;
+  /** Zero-window probes not answered (or, once the application has closed, sent in all). */
+  probes: u32;
 }
 
 @unmanaged

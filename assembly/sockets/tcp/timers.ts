@@ -59,8 +59,18 @@ function retransmitTimeout(i: i32): void {
 
 function persistTimeout(i: i32): void {
   const c = pcb(i);
-  // A probe at SND.UNA - 1 makes the peer answer with its current window and carries no data,
-  // so probing never counts as a retransmission: a peer that keeps answering keeps the connection.
+  // RFC 9293 §3.8.6.1: probing goes on while the peer answers. A peer that vanished behind its
+  // zero window would hold the block for ever, so TCP_MAX_RETRIES probes without an answer end
+  // the connection like a retransmission timeout; once the application has closed (nobody will
+  // read what it still wanted sent), TCP_MAX_RETRIES probes in all do, answered or not.
+  if (c.probes >= TCP_MAX_RETRIES) {
+    count(C.TCP_TIMEOUTS);
+    sendControl(c.localPort, c.remoteIp, c.remotePort, c.sndNxt, 0, RST);
+    fail(i, ETIMEDOUT);
+    return;
+  }
+  c.probes++;
+  // A probe at SND.UNA - 1 makes the peer answer with its current window and carries no data.
   count(C.TCP_WINDOW_PROBES);
   sendSegment(i, c.sndUna - 1, ACK, 0, 0);
   if (c.persistBackoff < 16) c.persistBackoff++;
@@ -95,6 +105,7 @@ export function tcpPoll(): u32 {
     if ((c.flags & F_RTX) && due(c.rtxAt)) retransmitTimeout(i);
     if ((c.flags & F_USED) == 0) continue;
     if ((c.flags & F_PERSIST) && due(c.persistAt)) persistTimeout(i);
+    if ((c.flags & F_USED) == 0) continue;
     const st = c.state;
     if ((c.flags & F_KEEPALIVE) && (st == ESTABLISHED || st == CLOSE_WAIT) && due(c.keepAt)) keepaliveTimeout(i);
     if ((c.flags & F_USED) == 0) continue;
