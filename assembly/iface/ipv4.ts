@@ -51,8 +51,11 @@ export function ipv4Input(p: usize, len: u32): C {
   if (rx.moreFragments || rx.fragmentOffset != 0) return C.IP_FRAGMENT_DROPPED;
   const src = rx.src;
   const dst = rx.dst;
-  // RFC 1122 §3.2.1.3: a source must be a host address. 127/8 never arrives on a wire.
+  // RFC 1122 §3.2.1.3: a source must be a host address. 127/8 never arrives on a wire; our own
+  // address arriving from the wire is a spoof (the "land" attack: we would answer ourselves);
+  // 0/8 is only a host still initializing (a DHCP client, over UDP), which nothing else can answer.
   if (isMulticastOrReserved(src) || isBroadcast(src) || (src >>> 24) == 127) return C.IP_BAD_SOURCE;
+  if ((src == ipAddr && ipAddr != 0) || ((src >>> 24) == 0 && rx.proto != PROTO_UDP)) return C.IP_BAD_SOURCE;
   const bcast = isBroadcast(dst);
   if (!bcast && (dst != ipAddr || ipAddr == 0)) return C.IP_NOT_FOR_US;
   // A host does not discard a datagram for its TTL (RFC 1122 §3.2.1.7), so TTL is not checked.
