@@ -40,7 +40,12 @@ build/tap-bridge: host/tap-bridge.c
 	@mkdir -p build
 	gcc -O2 -Wall -Wextra -o $@ $<
 
-build: build/wasmip.wasm build/wasmip.debug.wasm $(APP_WASM) build/tap-bridge
+# Sends crafted frames from the kernel's side of a test's tap (the hostile-traffic tests).
+build/pkt-inject: host/pkt-inject.c
+	@mkdir -p build
+	gcc -O2 -Wall -Wextra -o $@ $<
+
+build: build/wasmip.wasm build/wasmip.debug.wasm $(APP_WASM) build/tap-bridge build/pkt-inject
 
 run: deps build
 	$(TSX) host/cli.ts sim --pcap build/demo.pcap
