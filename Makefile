@@ -104,7 +104,7 @@ fuzz-capture: deps build sysdeps
 	$(TSX) fuzz/capture.ts
 	$(TSX) fuzz/corpus.ts
 
-test: deps build sysdeps typecheck test-as boards test-host
+test: deps build sysdeps typecheck test-as boards fuzz-smoke test-host
 
 clean:
 	rm -rf build
