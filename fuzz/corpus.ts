@@ -294,6 +294,9 @@ export function buildCorpus(): Corpus {
     }
     return 0;
   };
+  // The server's ARP reply: at T1 the board's entry for it has expired, and the unicast REQUEST
+  // waits for it (the harness learns the new xid only once the REQUEST is out).
+  const arpReply = dd.frames.find((f) => !f.fromBoard && g16(f.data, 12) === 0x0806 && g16(f.data, 20) === 2);
   for (const f of dhcp) {
     const r = retarget(f.data, dd.kernelMac);
     const type = dhcpType(f.data);
@@ -301,7 +304,9 @@ export function buildCorpus(): Corpus {
     // At T1 (half the lease) the client unicasts a REQUEST; the server's ACK renews.
     if (type === 5) {
       const half = ((P.DHCP_LEASE_S as number) * 1000) / 2;
-      add("dhcp", "renew-at-t1-then-ack", new Input().advance(half + 1000).frame(r, true));
+      const renew = new Input().advance(half + 1000);
+      if (arpReply) renew.frame(retarget(arpReply.data, dd.kernelMac), false).advance(10);
+      add("dhcp", "renew-at-t1-then-ack", renew.frame(r, true));
       add("dhcp", "rebind-at-t2-then-ack", new Input().advance(half + 1000).advance(((P.DHCP_LEASE_S as number) * 1000 * 3) / 8 + 1000).frame(r, true));
     }
   }

@@ -81,6 +81,7 @@ static uint32_t rx_frames_id;
 static uint32_t rx_buf, rx_size, io_buf;
 static const char *where = "init";
 static uint32_t poll_max;
+static int log_on; /* WASMIP_FUZZ_LOG: the board's log lines and the counter of every frame */
 
 static const uint8_t board_mac[6] = FUZZ_BOARD_MAC;
 static const uint8_t peer_mac[6] = FUZZ_PEER_MAC;
@@ -180,7 +181,7 @@ void Z_phyZ_log(struct Z_phy_instance_t *p, u32 level, u32 ptr, u32 len) {
   (void)p;
   (void)level;
   if ((uint64_t)ptr + len > mem_size()) crash("log(%u, %u) outside memory", ptr, len);
-  if (getenv("WASMIP_FUZZ_LOG")) fprintf(stderr, "[board] %.*s\n", (int)len, (const char *)mem() + ptr);
+  if (log_on) fprintf(stderr, "[board] %.*s\n", (int)len, (const char *)mem() + ptr);
 }
 /* Imported only when the core has assertions left (the debug build may have none). */
 void Z_phyZ_panic(struct Z_phy_instance_t *p, u32 ptr, u32 len, u32 line) {
@@ -212,6 +213,7 @@ static uint32_t do_input(uint32_t len) {
   where = "input";
   uint32_t c = Z_stackZ_input(&inst, len);
   if (c >= n_counters || counter_kinds[c] == 2) crash("input(%u) returned %u, not a receive counter", len, c);
+  if (log_on) fprintf(stderr, "[harness] input(%u) -> %s\n", len, (const char *)mem() + Z_stackZ_counter_name(&inst, c));
   check_invariants();
   check_counters();
   return c;
@@ -386,6 +388,7 @@ static void setup_fail(const char *what) { crash("setup of the %s target: %s", t
 
 static void setup(void) {
   static uint8_t f[2048];
+  log_on = getenv("WASMIP_FUZZ_LOG") != NULL;
   hs.now = FUZZ_CLOCK_START;
   hs.rng = FUZZ_RANDOM_SEED;
   wasm_rt_init();
