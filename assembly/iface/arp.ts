@@ -352,6 +352,15 @@ export function arpPoll(): u32 {
   return next;
 }
 
+/** Higher-layer advice (RFC 1122 §2.3.2.1 (4)): delivery to ip seems to fail, so forget its MAC;
+ *  the next frame for it resolves it again. Entries still resolving are left alone. */
+export function arpInvalidate(ip: u32): void {
+  const i = find(ip);
+  if (i < 0 || entry(i).state != RESOLVED) return;
+  count(C.ARP_INVALIDATED);
+  entry(i).state = FREE;
+}
+
 /** The state of the entry for ip (FREE when absent), for tests and status. */
 export function arpState(ip: u32): u32 {
   const i = find(ip);

@@ -6,7 +6,7 @@ import { phy_random } from "../support/phy";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV4 } from "../wire/ethernet";
 import { HEADER_LEN, Ipv4Repr, PROTO_ICMP, PROTO_TCP, PROTO_UDP, isMulticastOrReserved } from "../wire/ipv4";
-import { arpOutput } from "./arp";
+import { arpInvalidate, arpOutput } from "./arp";
 import { ethernetSend } from "./ethernet";
 import { icmpInput } from "./icmp";
 import { gateway, ipAddr, isBroadcast, isOnLink } from "./netif";
@@ -73,6 +73,14 @@ export function ipv4Input(p: usize, len: u32): C {
     return icmpInput(payload, rx.payloadLen, rx.headerLen, src, bcast);
   }
   return C.IP_UNKNOWN_PROTOCOL;
+}
+
+/** Negative advice from a transport (RFC 1122 §3.3.1.4): datagrams to dst seem lost, so the next
+ *  hop towards it is resolved again. */
+export function ipv4NegativeAdvice(dst: u32): void {
+  if (isBroadcast(dst)) return;
+  if (isOnLink(dst)) arpInvalidate(dst);
+  else if (gateway != 0) arpInvalidate(gateway);
 }
 
 /**

@@ -18,6 +18,7 @@ export const enum C {
   ARP_GAVE_UP,
   ARP_QUEUED,
   ARP_QUEUE_DROPS,
+  ARP_INVALIDATED,
   IP_SENT,
   IP_NO_ROUTE,
   ICMP_ECHO_REQUESTS_SENT,
@@ -152,6 +153,7 @@ const NAMES = `
 .arp_gave_up
 .arp_queued
 .arp_queue_drops
+.arp_invalidated
 .ip_sent
 .ip_no_route
 .icmp_echo_requests_sent

@@ -1,13 +1,14 @@
 // TCP timers, driven by poll(): retransmission (RFC 6298), persist, delayed ACK, keep-alive
 // (RFC 1122 §4.2.3.6), FIN-WAIT-2 and TIME-WAIT. Returns the delay to the nearest deadline.
 import {
-  POLL_MAX_SLEEP_MS, TCP_MAX_RETRIES, TCP_MAX_SOCKETS, TCP_PERSIST_MAX_MS, TCP_PERSIST_MIN_MS, TCP_RTO_MAX_MS,
+  POLL_MAX_SLEEP_MS, TCP_ADVICE_RETRIES, TCP_MAX_RETRIES, TCP_MAX_SOCKETS, TCP_PERSIST_MAX_MS, TCP_PERSIST_MIN_MS, TCP_RTO_MAX_MS,
   TCP_SYN_RETRIES, TCP_TIME_WAIT_SLOTS,
 } from "../../config";
 import { due, now, until } from "../../support/clock";
 import { C, count } from "../../support/counters";
 import { ETIMEDOUT } from "../../support/errors";
 import { ACK, RST } from "../../wire/tcp";
+import { ipv4NegativeAdvice } from "../../iface/ipv4";
 import { closed, fail } from "./input";
 import { sendAck, sendControl, sendSegment, sendSyn, tcpOutput } from "./output";
 import {
@@ -44,6 +45,10 @@ function retransmitTimeout(i: i32): void {
     fail(i, ETIMEDOUT);
     return;
   }
+  // RFC 1122 §4.2.3.5: from R1 retransmissions on, negative advice to IP at each timeout (a MAC
+  // learnt wrong from a damaged ARP reply blackholed a connection for ARP_ENTRY_TTL_MS, found by
+  // the lossy tests; advice once only could be answered by another damaged reply).
+  if (c.retries >= TCP_ADVICE_RETRIES) ipv4NegativeAdvice(c.remoteIp);
   // RFC 5681 §3.1 eq. 4 and RFC 6298 §5.5-5.6: halve, restart from one segment, back off,
   // and resend from SND.UNA (go-back-N). RFC 6582 §3.2 step 7: remember what was in flight.
   const flight = c.sndMax - c.sndUna;
