@@ -16,9 +16,9 @@
 // (RFC 9293 §3.10.7.2), as with Linux's cookies.
 //
 // The ISN (32 bits): period (2 bits: ms clock / 65536, ACKs accepted in this period and the one
-// before, so for 65 to 131 s), MSS (2 bits: an index into MSS_TABLE), the peer's window shift
-// (4 bits, 15 = none), then 24 bits of SipHash-2-4 over the 4-tuple, the peer's ISN, the full
-// period and the 8 bits before. A blind guess succeeds once in 2^24. What a cookie cannot carry:
+// before, so for 65 to 131 s), MSS (2 bits: an index for cookieMss()), the peer's window shift
+// (4 bits, 15 = none), then 24 bits of SipHash-2-4 over the 4-tuple, our address, the peer's ISN,
+// the full period and the 6 bits before. A blind guess succeeds once in 2^24. What a cookie cannot carry:
 // the exact MSS (rounded down to the table) and our SYN-ACK's retransmissions (the peer
 // retransmits its SYN instead).
 import { TCP_BACKLOG_MAX, TCP_MSS, TCP_RCV_BUF } from "../../config";
