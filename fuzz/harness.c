@@ -22,10 +22,11 @@
  *   0x02 len:u16         input(len) on whatever the receive buffer holds (a driver passing a length)
  *   (the record kind is op & 3; the other bits of op are ignored)
  *
- * Oracles: no trap (a wasm2c trap or a phy.panic aborts), input() returns a
- * receive counter (kind delivered or dropped), the receive counters sum to rx_frames, linear
- * memory keeps its size, poll() never asks for more than POLL_MAX_SLEEP_MS, debug_check() is 0
- * after every input() and at the end of every record, and every frame the board transmits is well formed (lengths, IPv4 header, TCP/UDP/ICMP checksums).
+ * Oracles: no trap (a wasm2c trap or a phy.panic aborts); input() returns a receive counter
+ * (kind delivered or dropped) and the receive counters sum to rx_frames; linear memory keeps its
+ * size; poll() never asks for more than POLL_MAX_SLEEP_MS; debug_check() is 0 after every input()
+ * and at the end of every record; every frame the board transmits is well formed (lengths, IPv4
+ * header, TCP/UDP/ICMP checksums).
  */
 #include <stdarg.h>
 #include <stdint.h>
