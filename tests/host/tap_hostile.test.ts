@@ -37,6 +37,21 @@ const hex = (f: Uint8Array) => Buffer.from(f).toString("hex");
 
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => process.exit(130));
 
+// The attacks' sequence offsets and the flood's sources come from this seed (printed with any
+// failure); WASMIP_HOSTILE_SEED=N reruns with it.
+const SEED = process.env.WASMIP_HOSTILE_SEED !== undefined ? Number(process.env.WASMIP_HOSTILE_SEED) >>> 0 : randomInt(2 ** 32);
+
+/** Runs fn; a failure's message starts with the seed. */
+async function seeded(t: { diagnostic: (msg: string) => void }, fn: () => Promise<void>): Promise<void> {
+  t.diagnostic(`seed ${SEED} (WASMIP_HOSTILE_SEED=${SEED} reruns it)`);
+  try {
+    await fn();
+  } catch (e) {
+    if (e instanceof Error) e.message = `[seed ${SEED}] ${e.message}`;
+    throw e;
+  }
+}
+
 let nsSeq = 0;
 const nsName = () => `wasmip-h${String.fromCharCode(97 + nsSeq++)}${process.pid % 100000}`;
 
@@ -164,7 +179,7 @@ function bulkSha256(n: number): string {
 }
 
 test("hostile/blind: in-window RSTs and SYNs, out-of-window data, ACKs for data never sent, during a 16 MiB transfer: it completes, sha256 equal, challenge ACKs rate-limited (RFC 5961)", { timeout: 300_000 }, async (t) => {
-  await withBoard(t, "bulk", ["python3"], async (s, obs, kmac) => {
+  await seeded(t, () => withBoard(t, "bulk", ["python3"], async (s, obs, kmac) => {
     const BYTES = 16 * 1024 * 1024;
     const PORT = 5002;
     const sink = s.spawn("python3", ["-c", SINK, PEER, String(PORT)]);
@@ -179,7 +194,7 @@ test("hostile/blind: in-window RSTs and SYNs, out-of-window data, ACKs for data 
     for (let i = 0; i < 200 && !(conn = connectionTo(b, PORT)); i++) await sleep(10);
     assert.ok(conn, "the board's connection to the sink");
     const inj = new Injector(s);
-    const rng = new Prng(randomInt(2 ** 32));
+    const rng = new Prng(SEED);
     const rcvBuf = cfg("TCP_RCV_BUF");
     const attacks: { frame: Uint8Array; want: string; kind: string }[] = [];
     const seg = (o: { seq: number; ack?: number; flags: number; payload?: Uint8Array }) =>
@@ -241,7 +256,7 @@ test("hostile/blind: in-window RSTs and SYNs, out-of-window data, ACKs for data 
       return sg !== undefined && sg.dstPort === PORT && sg.flags === TCP_ACK && sg.payload.length === 0;
     }).length;
     assert.ok(pureAcks >= c.tcp_challenge_acks_sent, `${pureAcks} pure ACKs seen for ${c.tcp_challenge_acks_sent} challenges`);
-  });
+  }));
 });
 
 // ---- Malformed frames at every edge, more connections than blocks ---------------------------
@@ -461,7 +476,7 @@ print(json.dumps({"ok": ok, "bad": bad, "slowest": slowest, "marks": marks}), fl
 `;
 
 test("hostile/flood: 100,000 SYNs from random sources and ports while the kernel keeps fetching the page: bounded by the backlog, answered per policy, memory unchanged, every fetch succeeds", { timeout: 400_000 }, async (t) => {
-  await withBoard(t, "http", ["python3"], async (s, obs, kmac) => {
+  await seeded(t, () => withBoard(t, "http", ["python3"], async (s, obs, kmac) => {
     const FLOOD = 100_000;
     const RATE = 10_000;
     const b = s.board!;
@@ -490,7 +505,7 @@ test("hostile/flood: 100,000 SYNs from random sources and ports while the kernel
       fetcher.stdout!.setEncoding("utf8").on("data", (d: string) => (fout += d));
       await sleep(1000);
       const inj = new Injector(s, RATE);
-      const rng = new Prng(randomInt(2 ** 32));
+      const rng = new Prng(SEED).fork("flood");
       const tFlood0 = Date.now() / 1000;
       for (let k = 0; k < FLOOD; k += 5000) {
         const batch: Uint8Array[] = [];
@@ -531,7 +546,7 @@ test("hostile/flood: 100,000 SYNs from random sources and ports while the kernel
     } finally {
       clearInterval(sampler);
     }
-  });
+  }));
 });
 
 after(async () => {
