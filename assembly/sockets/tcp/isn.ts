@@ -58,3 +58,9 @@ export function isn(nowMs: u32, lip: u32, lport: u32, rip: u32, rport: u32): u32
 export function portOffset(lip: u32, rip: u32, rport: u32): u32 {
   return <u32>siphash((<u64>lip << 32) | rip, <u64>rport, p0, p1);
 }
+
+/** The keyed hash of SYN cookies (syncookie.ts): the ISN key with a fixed tweak, so no extra
+ *  random words are drawn at init and a cookie is never an ISN of the same 4-tuple. */
+export function cookieHash(a: u64, b: u64): u64 {
+  return siphash(a, b, k0 ^ 0x636f6f6b69652121, k1);
+}
