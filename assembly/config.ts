@@ -95,6 +95,9 @@ export const TCP_SND_BUF: u32 = isDefined(WASMIP_TCP_SND_BUF) ? WASMIP_TCP_SND_B
 export const TCP_RCV_BUF: u32 = isDefined(WASMIP_TCP_RCV_BUF) ? WASMIP_TCP_RCV_BUF : 4 * TCP_MSS;
 /** Largest listen() backlog: SYN-RECEIVED plus not-yet-accepted connections per listener. */
 export const TCP_BACKLOG_MAX: u32 = 8;
+/** SYN cookies (RFC 4987 §3.6) when a SYN flood fills the backlog: the policy is described in
+ *  sockets/tcp/syncookie.ts. false: a full backlog drops SYNs, whatever fills it. */
+export const TCP_SYN_COOKIES: bool = true;
 /** Compact TIME-WAIT records (the connection block is freed). When all are in use the oldest is
  *  recycled early and counted (tcp_time_wait_recycled). */
 export const TCP_TIME_WAIT_SLOTS: i32 = 8;
@@ -110,6 +113,11 @@ export const TCP_RTO_MAX_MS: u32 = 60_000;
  *  backoff to TCP_RTO_MAX_MS about 6 minutes (Linux allows 15, about 15 minutes). At 10% loss each
  *  way, 8 gave up in roughly one 16 MiB transfer in a hundred. */
 export const TCP_MAX_RETRIES: u32 = 12;
+/** Retransmissions of one data segment from which each further timeout tells IP the path may be
+ *  broken (RFC 1122 §4.2.3.5 threshold R1): ARP resolves the next hop again (§2.3.2.1 (4),
+ *  higher-layer advice), so a neighbour's MAC learnt wrong (or changed) costs seconds, not
+ *  ARP_ENTRY_TTL_MS. */
+export const TCP_ADVICE_RETRIES: u32 = 3;
 /** Retransmissions of SYN / SYN-ACK before connect() fails with ETIMEDOUT. */
 export const TCP_SYN_RETRIES: u32 = 5;
 /** Delayed ACK timeout (RFC 9293 §3.8.6.3: under 500 ms); every second full segment is ACKed at once.

@@ -3,7 +3,7 @@
 // memory, a virtual clock). See bench/README.md for exactly what is counted.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { BENCH_BUILD, BUILD, MiB, ROOT, firstLine, round, runCmd, type Bench } from "./lib.ts";
+import { ASC_TRANSFORM, BENCH_BUILD, BUILD, MiB, ROOT, WASM_OPT, WASM_OPT_FLAGS, firstLine, round, runCmd, type Bench } from "./lib.ts";
 
 const WABT_RT = "/usr/share/wabt/wasm2c";
 const DIR = path.join(BENCH_BUILD, "native");
@@ -34,7 +34,8 @@ function withoutCustomSections(file: string): Buffer {
 async function namedCore(b: Bench): Promise<string> {
   mkdirSync(DIR, { recursive: true });
   const named = path.join(DIR, "core.names.wasm");
-  await runCmd(path.join(ROOT, "node_modules", ".bin", "asc"), ["assembly/index.ts", "--target", "release", "--debug", "-o", named, "--textFile", path.join(DIR, "core.names.wat")], { cwd: ROOT });
+  await runCmd(path.join(ROOT, "node_modules", ".bin", "asc"), ["assembly/index.ts", "--target", "release", "--debug", ...ASC_TRANSFORM, "-o", named, "--textFile", path.join(DIR, "core.names.wat")], { cwd: ROOT });
+  await runCmd(WASM_OPT, [named, ...WASM_OPT_FLAGS, "-g", "-o", named]); // -g: keep the names
   const same = Buffer.compare(withoutCustomSections(named), withoutCustomSections(path.join(BUILD, "wasmip.wasm"))) === 0;
   b.detail("cpu.image", { named: path.relative(ROOT, named), sameCodeAndDataAsRelease: same });
   if (same) return named;

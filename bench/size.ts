@@ -2,7 +2,7 @@
 // where assembly/config.ts has the switch), and the memory of each image.
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { BENCH_BUILD, BUILD, ROOT, runCmd, type Bench } from "./lib.ts";
+import { ASC_TRANSFORM, BENCH_BUILD, BUILD, ROOT, WASM_OPT, WASM_OPT_FLAGS, runCmd, type Bench } from "./lib.ts";
 import { configConstants, staticBytes, wasmInfo } from "./wasm.ts";
 
 const ASC = path.join(ROOT, "node_modules", ".bin", "asc");
@@ -46,9 +46,10 @@ async function buildVariant(name: string, flags: string[], opts: { cwd?: string;
   const out = path.join(dir, `${name}.wasm`);
   const args = [opts.entry ?? "assembly/index.ts", "--target", "release", "-o", out, "--textFile", path.join(dir, `${name}.wat`)];
   for (const f of flags) args.push("--use", `${f}=1`);
-  args.push("--transform", path.join(ROOT, "scripts", "ascii-literals.mjs")); // as the Makefile builds
+  args.push(...ASC_TRANSFORM); // as the Makefile builds
   if (opts.pages) args.push("--initialMemory", String(opts.pages), "--maximumMemory", String(opts.pages));
   await runCmd(ASC, args, { cwd: opts.cwd ?? ROOT, timeoutMs: 300_000 });
+  await runCmd(WASM_OPT, [out, ...WASM_OPT_FLAGS, "-o", out]);
   return out;
 }
 
@@ -70,7 +71,7 @@ async function pool<T>(jobs: (() => Promise<T>)[], width = 2): Promise<T[]> {
 export async function sizeStep(b: Bench): Promise<void> {
   const core = path.join(BUILD, "wasmip.wasm");
   const ci = wasmInfo(core);
-  const how = "bytes of the release .wasm (asc --target release: -O3z --converge --noAssert, stub runtime)";
+  const how = "bytes of the release .wasm (asc --target release: -O3z --converge --noAssert, stub runtime, the ascii-literals transform; then wasm-opt -Oz --converge of the binaryen package)";
   b.fig("size.core.bytes", ci.bytes, "bytes", `${how}: build/wasmip.wasm, the bare core (every feature, no app)`);
   b.fig("size.core.code_bytes", ci.sections.code ?? 0, "bytes", "Code section of build/wasmip.wasm");
   b.fig("size.core.data_bytes", ci.sections.data ?? 0, "bytes", "Data section (static data initialisers) of build/wasmip.wasm");

@@ -333,3 +333,108 @@ export function describeFrame(f: Uint8Array): string {
   }
   return `${head} ethertype 0x${eth.type.toString(16).padStart(4, "0")} len ${f.length}`;
 }
+
+// ---- TCP (for crafted segments: the hostile-traffic tests) ---------------------------------
+
+export const TCP_FIN = 0x01;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_PSH = 0x08;
+export const TCP_ACK = 0x10;
+
+export interface TcpOptions {
+  src: Ip; // for the pseudo-header checksum
+  dst: Ip;
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack?: number;
+  flags: number;
+  window?: number; // 65535
+  options?: Uint8Array; // raw option bytes, padded with zeros to a multiple of 4
+  payload?: Uint8Array;
+  /** Data offset in 32-bit words as written (default: from the options); a lie is not corrected. */
+  dataOffset?: number;
+  /** Leave the checksum wrong (it is correct by default). */
+  badChecksum?: boolean;
+}
+
+/** A TCP segment (header, options, payload) with a correct checksum unless asked otherwise. */
+export function tcp(o: TcpOptions): Uint8Array {
+  const optLen = o.options ? (o.options.length + 3) & ~3 : 0;
+  const payload = o.payload ?? new Uint8Array(0);
+  const s = new Uint8Array(20 + optLen + payload.length);
+  put16(s, 0, o.srcPort);
+  put16(s, 2, o.dstPort);
+  put32(s, 4, o.seq >>> 0);
+  put32(s, 8, (o.ack ?? 0) >>> 0);
+  s[12] = ((o.dataOffset ?? (20 + optLen) / 4) & 15) << 4;
+  s[13] = o.flags & 0xff;
+  put16(s, 14, o.window ?? 65535);
+  if (o.options) s.set(o.options, 20);
+  s.set(payload, 20 + optLen);
+  put16(s, 16, transportChecksum(s, o.src, o.dst, IPPROTO_TCP) ^ (o.badChecksum ? 0x5555 : 0));
+  return s;
+}
+
+/** The TCP/UDP checksum of segment s (its checksum field taken as zero) from src to dst. */
+export function transportChecksum(s: Uint8Array, src: Ip, dst: Ip, proto: number): number {
+  const ckOff = proto === IPPROTO_TCP ? 16 : 6;
+  const copy = s.slice();
+  if (copy.length >= ckOff + 2) put16(copy, ckOff, 0);
+  const a = ipNumber(src);
+  const b = ipNumber(dst);
+  const pseudo = (a >>> 16) + (a & 0xffff) + (b >>> 16) + (b & 0xffff) + proto + s.length;
+  return internetChecksum(copy, pseudo);
+}
+
+/** A whole frame: Ethernet + IPv4 + TCP. */
+export function tcpFrame(o: TcpOptions & { srcMac: Mac; dstMac: Mac; ttl?: number; id?: number }): Uint8Array {
+  return ethernet({
+    dst: o.dstMac,
+    src: o.srcMac,
+    type: ETHERTYPE_IPV4,
+    payload: ipv4({ src: o.src, dst: o.dst, protocol: IPPROTO_TCP, ttl: o.ttl, id: o.id, payload: tcp(o) }),
+  });
+}
+
+export interface TcpSegment {
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  flags: number;
+  window: number;
+  headerLen: number;
+  /** MSS and window-scale options when present. */
+  mss?: number;
+  wscale?: number;
+  payload: Uint8Array;
+}
+
+/** Parse a TCP segment (the IP payload); undefined when it is too short. */
+export function parseTcp(s: Uint8Array): TcpSegment | undefined {
+  if (s.length < 20) return undefined;
+  const hl = (s[12] >>> 4) * 4;
+  const seg: TcpSegment = {
+    srcPort: get16(s, 0),
+    dstPort: get16(s, 2),
+    seq: get32(s, 4),
+    ack: get32(s, 8),
+    flags: s[13] & 0x3f,
+    window: get16(s, 14),
+    headerLen: hl,
+    payload: s.subarray(Math.min(hl, s.length)),
+  };
+  for (let i = 20; i < Math.min(hl, s.length); ) {
+    const kind = s[i];
+    if (kind === 0) break;
+    if (kind === 1) { i++; continue; }
+    const len = s[i + 1];
+    if (!len || len < 2) break;
+    if (kind === 2 && len === 4) seg.mss = get16(s, i + 2);
+    if (kind === 3 && len === 3) seg.wscale = s[i + 2];
+    i += len;
+  }
+  return seg;
+}

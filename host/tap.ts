@@ -70,6 +70,8 @@ export interface TapRunnerOptions {
   seed?: number;
   /** Called when the board throws (a panic) or the bridge dies; the runner has stopped. */
   onError?: (err: Error) => void;
+  /** Sees every frame the board receives (with the counter input() returned) and sends. */
+  observe?: (dir: "rx" | "tx", frame: Uint8Array, counter?: string) => void;
 }
 
 export class TapRunner {
@@ -143,6 +145,7 @@ export class TapRunner {
     }
     this.txFrames++;
     this.opts.pcap?.write(frame, wallMs());
+    this.opts.observe?.("tx", frame);
     const out = Buffer.allocUnsafe(frame.length + 2);
     out.writeUInt16BE(frame.length, 0);
     out.set(frame, 2);
@@ -176,6 +179,7 @@ export class TapRunner {
         this.opts.pcap?.write(frame, wallMs());
         const counter = this.board.input(frame);
         this.rxByCounter[counter] = (this.rxByCounter[counter] ?? 0) + 1;
+        this.opts.observe?.("rx", frame, counter);
         if (!this.running) return;
       }
       this.pending = off === this.pending.length ? Buffer.alloc(0) : this.pending.subarray(off);
@@ -232,6 +236,8 @@ export interface TapSessionOptions {
   log?: (level: LogLevel, msg: string) => void;
   /** Called if the runner stops on an error (board panic, bridge died). */
   onError?: (err: Error) => void;
+  /** Every frame received and sent, for tests (TapRunnerOptions.observe). */
+  observe?: TapRunnerOptions["observe"];
 }
 
 export class TapSession {
@@ -287,6 +293,7 @@ export class TapSession {
         pcap: this.pcap,
         loss: opts.loss,
         seed: opts.seed,
+        observe: opts.observe,
         onError: (e) => {
           this.error = e;
           opts.onError?.(e);

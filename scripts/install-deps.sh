@@ -6,7 +6,8 @@
 #   quick test): valgrind (callgrind), pkg-config and liblwip-dev (lwIP, the C stack it compares
 #   with); for the emulated Cortex-M3 board (boards/mps2-an385): arm-none-eabi-gcc
 #   (gcc-arm-none-eabi) with newlib-nano (libnewlib-arm-none-eabi), qemu-system-arm, and setpriv
-#   (util-linux) to tie QEMU's life to the harness.
+#   (util-linux) to tie QEMU's life to the harness; clang-14 with libFuzzer (libclang-rt-14-dev)
+#   and llvm-14 (llvm-symbolizer) for the fuzz targets (fuzz/).
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -28,12 +29,15 @@ declare -A PKG=(
   [arm-none-eabi-gcc]=gcc-arm-none-eabi
   [qemu-system-arm]=qemu-system-arm
   [setpriv]=util-linux
+  [clang-14]=clang-14
+  [llvm-symbolizer-14]=llvm-14
 )
 
-# file -> Debian package (libraries: no command to look for)
+# file pattern -> Debian package (libraries, which have no command)
 declare -A FILE_PKG=(
   [/usr/include/lwip/lwip/tcp.h]=liblwip-dev
   [/usr/lib/arm-none-eabi/newlib/thumb/v7-m/nofp/libc_nano.a]=libnewlib-arm-none-eabi
+  ["/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-$(uname -m).a"]=libclang-rt-14-dev
 )
 
 missing=()
@@ -44,6 +48,10 @@ for cmd in "${!PKG[@]}"; do
 done
 for f in "${!FILE_PKG[@]}"; do
   [ -e "$f" ] || missing+=("${FILE_PKG[$f]}")
+done
+
+for f in "${!FILE_PKG[@]}"; do
+  compgen -G "$f" >/dev/null || missing+=("${FILE_PKG[$f]}")
 done
 
 [ "${#missing[@]}" -eq 0 ] && exit 0

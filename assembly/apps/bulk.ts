@@ -37,6 +37,8 @@ export let bulkSumReceived: u32 = 0x811c9dc5;
 export let bulkStartedAt: u32 = 0;
 export let bulkEndedAt: u32 = 0;
 let shut = false;
+/** false: the server is a sink; the transfer is done when it closes having sent nothing back. */
+let expectEcho = true;
 
 /** Byte `i` of the pattern: one 32-bit hash per 4-byte word (lowbias32), little-endian. */
 // @ts-ignore: decorator
@@ -50,8 +52,9 @@ let shut = false;
   return (x >>> ((i & 3) << 3)) & 255;
 }
 
-/** Start a transfer of `bytes` bytes to ip:port. 0, or a negative error (one transfer at a time). */
-export function bulkStart(ip: u32, port: u32, bytes: u32): i32 {
+/** Start a transfer of `bytes` bytes to ip:port (an echo server, or a sink when echo is false).
+ *  0, or a negative error (one transfer at a time). */
+export function bulkStart(ip: u32, port: u32, bytes: u32, echo: bool = true): i32 {
   if (bulkState == BULK_CONNECTING || bulkState == BULK_RUNNING) return -1; // EINVAL
   const s = tcpSocket();
   if (s < 0) return s;
@@ -71,6 +74,7 @@ export function bulkStart(ip: u32, port: u32, bytes: u32): i32 {
   bulkStartedAt = now;
   bulkEndedAt = now;
   shut = false;
+  expectEcho = echo;
   bulkState = BULK_CONNECTING;
   return 0;
 }
@@ -123,7 +127,7 @@ export function bulkPoll(): void {
     const r = tcpRecv(fd, rxBuf, CHUNK);
     if (r == EWOULDBLOCK) break;
     if (r == 0) {
-      end(bulkReceived == total ? BULK_DONE : BULK_SHORT);
+      end(bulkReceived == (expectEcho ? total : 0) && bulkSent == total ? BULK_DONE : BULK_SHORT);
       return;
     }
     if (r < 0) {

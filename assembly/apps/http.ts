@@ -23,7 +23,9 @@ export const HTTP_PORT: u32 = 80;
 /** Bytes of one request head (request line and header fields); a longer head gets 431. With the
  *  core's TCP buffers in the same two 64 KiB pages, 768 per connection is what fits. */
 export const REQ_MAX: u32 = 768;
-/** A connection with no request in progress and nothing to send is closed after this. */
+/** A connection that makes no progress for this long is closed: idle between requests, or a
+ *  request head that stopped arriving (the peer may be gone); a response the peer stopped reading
+ *  (its window shut) is aborted with a RST, so the block is back at once. */
 const IDLE_MS: u32 = 30_000;
 /** After our FIN (Connection: close, errors), input is read and dropped until the peer's FIN or this. */
 const DRAIN_MS: u32 = 5_000;
@@ -165,11 +167,11 @@ function serve(fd: i32, c: Conn): void {
   for (;;) {
     if (outputPending(c)) {
       const r = flush(fd, c);
-      if (r < 0) {
+      if (r < 0 || (r == 0 && <i32>(now - c.since) >= <i32>IDLE_MS)) {
         abort(fd);
         return;
       }
-      if (r == 0) return; // blocked: the next ACK brings us back
+      if (r == 0) return; // blocked: the next ACK (or a later poll) brings us back
     }
     if (c.flags & CLOSE_AFTER) {
       startDrain(fd, c);
@@ -221,8 +223,8 @@ function serve(fd: i32, c: Conn): void {
       // The peer is done; an incomplete request left behind is dropped.
       tcpClose(fd);
       release(fd);
-    } else if (c.inLen == 0 && c.skip == 0 && <i32>(now - c.since) >= <i32>IDLE_MS) {
-      tcpClose(fd);
+    } else if (<i32>(now - c.since) >= <i32>IDLE_MS) {
+      tcpClose(fd); // a request half sent and abandoned too
       release(fd);
     }
     return;

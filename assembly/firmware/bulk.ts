@@ -17,6 +17,11 @@ export function bulk_start(ip: u32, port: u32, bytes: u32): i32 {
   setNow(phy_now_ms());
   return bulkStart(ip, port, bytes);
 }
+/** bulk_send(ip, port, bytes): as bulk_start, to a sink (a server that reads and sends nothing). */
+export function bulk_send(ip: u32, port: u32, bytes: u32): i32 {
+  setNow(phy_now_ms());
+  return bulkStart(ip, port, bytes, false);
+}
 /** 0 idle, 1 connecting, 2 running, 3 done; negative: the error (-100: the server closed early). */
 export function bulk_state(): i32 {
   return bulkState;

@@ -13,7 +13,7 @@
 //  - a packet claiming our own address from another MAC is counted as arp_address_conflict.
 import {
   ARP_CACHE_SIZE, ARP_ENTRY_TTL_MS, ARP_MAX_REQUESTS, ARP_PENDING_BYTES, ARP_PENDING_PER_NEIGHBOUR,
-  ARP_REFRESH_MS, ARP_REQUEST_INTERVAL_MS, FRAME_MIN, POLL_MAX_SLEEP_MS,
+  ARP_REFRESH_MS, ARP_REQUEST_INTERVAL_MS, FRAME_MAX, FRAME_MIN, POLL_MAX_SLEEP_MS,
 } from "../config";
 import { due, elapsed, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
@@ -317,6 +317,15 @@ export function arpPoll(): u32 {
   return next;
 }
 
+/** Higher-layer advice (RFC 1122 §2.3.2.1 (4)): delivery to ip seems to fail, so forget its MAC;
+ *  the next frame for it resolves it again. Entries still resolving are left alone. */
+export function arpInvalidate(ip: u32): void {
+  const i = find(ip);
+  if (i < 0 || entry(i).state != RESOLVED) return;
+  count(C.ARP_INVALIDATED);
+  entry(i).state = FREE;
+}
+
 /** The state of the entry for ip (FREE when absent), for tests and status. */
 export function arpState(ip: u32): u32 {
   const i = find(ip);
@@ -330,4 +339,33 @@ export function arpState(ip: u32): u32 {
 export function arpQueued(ip: u32): u32 {
   const i = find(ip);
   return i < 0 ? 0 : <u32>entry(i).queued;
+}
+
+/** Debug-build invariants (debug_check): 0, or (check << 8) | entry. 1: bad state; 2: two entries
+ *  for one address; 3: queued differs from the held frames it owns, or exceeds the per-neighbour
+ *  bound; 4: a held frame owned by no pending entry, or longer than a frame; 5: the records do not
+ *  tile the pool's used bytes. */
+export function arpCheck(): u32 {
+  for (let i = 0; i < ARP_CACHE_SIZE; i++) {
+    const e = entry(i);
+    if (e.state > RESOLVED) return (1 << 8) | <u32>i;
+    if (e.state == FREE) continue;
+    for (let j = i + 1; j < ARP_CACHE_SIZE; j++) {
+      if (entry(j).state != FREE && entry(j).ip == e.ip) return (2 << 8) | <u32>i;
+    }
+    let owned: u32 = 0;
+    for (let at: u32 = 0; at + REC_HEADER <= poolUsed; at += recSize(<u32>load<u16>(pool + at, 2))) {
+      if (<i32>load<u8>(pool + at) == i) owned++;
+    }
+    if (owned != <u32>e.queued || <i32>e.queued > ARP_PENDING_PER_NEIGHBOUR) return (3 << 8) | <u32>i;
+  }
+  let at: u32 = 0;
+  while (at + REC_HEADER <= poolUsed) {
+    const owner = <i32>load<u8>(pool + at);
+    const len = <u32>load<u16>(pool + at, 2);
+    if (owner >= ARP_CACHE_SIZE || entry(owner).state != PENDING || len > FRAME_MAX) return (4 << 8) | at;
+    at += recSize(len);
+  }
+  if (at != poolUsed || poolUsed > ARP_PENDING_BYTES) return (5 << 8) | at;
+  return 0;
 }

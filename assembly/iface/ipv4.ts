@@ -6,7 +6,7 @@ import { phy_random } from "../support/phy";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV4 } from "../wire/ethernet";
 import { HEADER_LEN, Ipv4Repr, PROTO_ICMP, PROTO_TCP, PROTO_UDP, isMulticastOrReserved } from "../wire/ipv4";
-import { arpOutput } from "./arp";
+import { arpInvalidate, arpOutput } from "./arp";
 import { ethernetSend } from "./ethernet";
 import { icmpInput } from "./icmp";
 import { gateway, ipAddr, isBroadcast, isOnLink } from "./netif";
@@ -51,8 +51,11 @@ export function ipv4Input(p: usize, len: u32): C {
   if (rx.moreFragments || rx.fragmentOffset != 0) return C.IP_FRAGMENT_DROPPED;
   const src = rx.src;
   const dst = rx.dst;
-  // RFC 1122 §3.2.1.3: a source must be a host address. 127/8 never arrives on a wire.
+  // RFC 1122 §3.2.1.3: a source must be a host address. 127/8 never arrives on a wire; our own
+  // address arriving from the wire is a spoof (the "land" attack: we would answer ourselves);
+  // 0/8 is only a host still initializing (a DHCP client, over UDP), which nothing else can answer.
   if (isMulticastOrReserved(src) || isBroadcast(src) || (src >>> 24) == 127) return C.IP_BAD_SOURCE;
+  if ((src == ipAddr && ipAddr != 0) || ((src >>> 24) == 0 && rx.proto != PROTO_UDP)) return C.IP_BAD_SOURCE;
   const bcast = isBroadcast(dst);
   if (!bcast && (dst != ipAddr || ipAddr == 0)) return C.IP_NOT_FOR_US;
   // A host does not discard a datagram for its TTL (RFC 1122 §3.2.1.7), so TTL is not checked.
@@ -70,6 +73,14 @@ export function ipv4Input(p: usize, len: u32): C {
     return icmpInput(payload, rx.payloadLen, rx.headerLen, src, bcast);
   }
   return C.IP_UNKNOWN_PROTOCOL;
+}
+
+/** Negative advice from a transport (RFC 1122 §3.3.1.4): datagrams to dst seem lost, so the next
+ *  hop towards it is resolved again. */
+export function ipv4NegativeAdvice(dst: u32): void {
+  if (isBroadcast(dst)) return;
+  if (isOnLink(dst)) arpInvalidate(dst);
+  else if (gateway != 0) arpInvalidate(gateway);
 }
 
 /**

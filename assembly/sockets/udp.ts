@@ -156,3 +156,34 @@ function udpIcmpError(type: u32, code: u32, quoted: usize, len: u32): void {
   if (h) h(i, err);
   else if (!s.handler) s.error = err;
 }
+
+/** Debug-build invariants (debug_check): 0, or (check << 8) | socket. 1: a ring out of bounds, of
+ *  the wrong capacity, or a queue not marked taken (a service socket: any queue at all); 2: the
+ *  queued records do not tile the ring; 3: two sockets on one port; 4: two sockets on one queue. */
+export function udpCheck(): u32 {
+  for (let i = 0; i < UDP_MAX_SOCKETS; i++) {
+    const s = udpSock(i);
+    if (!s.used) continue;
+    const r = udpRing(i);
+    // A service socket has no queue (the empty ring); an application socket its own, marked taken.
+    if (s.handler) {
+      if (s.queue != NO_QUEUE || r.cap != 0 || r.len != 0) return (1 << 8) | <u32>i;
+    } else if (s.queue >= NO_QUEUE || !load<u8>(queueUsed + s.queue) || r.cap != UDP_RCV_BUF || r.len > r.cap || r.head >= r.cap) {
+      return (1 << 8) | <u32>i;
+    }
+    let off: u32 = 0;
+    while (off < r.len) {
+      if (r.len - off < RECORD_LEN || r.peek(record, off, RECORD_LEN) != RECORD_LEN) return (2 << 8) | <u32>i;
+      const n = <u32>load<u16>(record);
+      if (r.len - off - RECORD_LEN < n) return (2 << 8) | <u32>i;
+      off += RECORD_LEN + n;
+    }
+    for (let j = i + 1; j < UDP_MAX_SOCKETS; j++) {
+      const t = udpSock(j);
+      if (!t.used) continue;
+      if (s.localPort != 0 && t.localPort == s.localPort) return (3 << 8) | <u32>i;
+      if (!s.handler && !t.handler && t.queue == s.queue) return (4 << 8) | <u32>i;
+    }
+  }
+  return 0;
+}

@@ -14,6 +14,7 @@ export const NAMES = `
 .arp_gave_up
 .arp_queued
 .arp_queue_drops
+.arp_invalidated
 .ip_sent
 .ip_no_route
 .icmp_echo_requests_sent
@@ -67,8 +68,12 @@ export const NAMES = `
 .tcp_keepalive_probes
 .tcp_keepalive_timeouts
 .tcp_close_unread_resets
+.tcp_syn_floods
+.tcp_syncookies_ok
+.tcp_half_open_evicted
 +tcp_delivered
 +tcp_time_wait
++tcp_syn_cookie
 -tcp_truncated
 -tcp_bad_header_len
 -tcp_bad_checksum
@@ -85,6 +90,7 @@ export const NAMES = `
 -tcp_rst_challenged
 -tcp_syn_challenged
 -tcp_ack_challenged
+-tcp_bad_endpoint
 .udp_datagrams_sent
 .icmp_port_unreachable_sent
 .icmp_errors_limited

@@ -7,7 +7,7 @@
 // in counter_names.ts (and fails if it and the enum disagree); only tests use the string itself,
 // so the image carries each name once, in ASCII.
 
-import { COUNTER_NAME_BYTES, COUNTER_NAME_TEXT } from "./counter_names";
+import { COUNTER_NAME_BYTES, COUNTER_NAME_TEXT, COUNTER_PREFIX_TEXT } from "./counter_names";
 
 export const enum C {
   // events
@@ -23,6 +23,7 @@ export const enum C {
   ARP_GAVE_UP,
   ARP_QUEUED,
   ARP_QUEUE_DROPS,
+  ARP_INVALIDATED,
   IP_SENT,
   IP_NO_ROUTE,
   ICMP_ECHO_REQUESTS_SENT,
@@ -79,8 +80,12 @@ export const enum C {
   TCP_KEEPALIVE_PROBES,
   TCP_KEEPALIVE_TIMEOUTS,
   TCP_CLOSE_UNREAD_RESETS,
+  TCP_SYN_FLOODS,
+  TCP_SYNCOOKIES_OK,
+  TCP_HALF_OPEN_EVICTED,
   TCP_DELIVERED,
   TCP_TIME_WAIT,
+  TCP_SYN_COOKIE,
   TCP_TRUNCATED,
   TCP_BAD_HEADER_LEN,
   TCP_BAD_CHECKSUM,
@@ -97,6 +102,7 @@ export const enum C {
   TCP_RST_CHALLENGED,
   TCP_SYN_CHALLENGED,
   TCP_ACK_CHALLENGED,
+  TCP_BAD_ENDPOINT,
   // UDP
   UDP_DATAGRAMS_SENT,
   ICMP_PORT_UNREACHABLE_SENT,
@@ -172,8 +178,8 @@ export function countersInit(): i32 {
   return n;
 }
 
-/** Where counter id's entry (its kind byte) starts, or -1. Boards read names once, at start, so
- *  a walk through the text is cheaper than a table of offsets kept in RAM. */
+/** Where counter id's entry (its kind and prefix byte) starts, or -1. Boards read names once,
+ *  at start, so a walk through the text is cheaper than a table of offsets kept in RAM. */
 function entryOf(id: u32): i32 {
   if (id >= <u32>N) return -1;
   let at: i32 = 0;
@@ -181,13 +187,30 @@ function entryOf(id: u32): i32 {
   return at < COUNTER_NAME_BYTES ? at : -1;
 }
 
+const NAME_MAX: i32 = 48;
+/** The name counter_name() returns, NUL-terminated; valid until its next call. */
+const nameOut = memory.data(NAME_MAX);
+
+/** Counter id's name: its prefix, then the rest, copied to nameOut ("" when absent). */
 export function counterNamePtr(id: u32): usize {
   const at = entryOf(id);
-  return at < 0 ? COUNTER_NAME_TEXT + COUNTER_NAME_BYTES - 1 : COUNTER_NAME_TEXT + <usize>at + 1; // "" when absent
+  let n: i32 = 0;
+  if (at >= 0) {
+    let k = <i32>(load<u8>(COUNTER_NAME_TEXT + at) & 15);
+    let p = COUNTER_PREFIX_TEXT;
+    while (k > 1) {
+      if (load<u8>(p++) == 0) k--;
+    }
+    if (k == 1) while (load<u8>(p) != 0) store<u8>(nameOut + n++, load<u8>(p++));
+    p = COUNTER_NAME_TEXT + <usize>at + 1;
+    while (load<u8>(p) != 0 && n < NAME_MAX - 1) store<u8>(nameOut + n++, load<u8>(p++));
+  }
+  store<u8>(nameOut + n, 0);
+  return nameOut;
 }
 
+/** KIND_RX_DELIVERED, KIND_RX_DROP or KIND_EVENT: the generator numbers kinds the same way. */
 export function counterKind(id: u32): u32 {
   const at = entryOf(id);
-  const k = at < 0 ? 0 : load<u8>(COUNTER_NAME_TEXT + <usize>at);
-  return k == 43 /* + */ ? KIND_RX_DELIVERED : k == 45 /* - */ ? KIND_RX_DROP : KIND_EVENT;
+  return at < 0 ? KIND_EVENT : <u32>load<u8>(COUNTER_NAME_TEXT + <usize>at) >> 4;
 }

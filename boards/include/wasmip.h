@@ -84,7 +84,8 @@ typedef uint32_t (*wasmip_input_fn)(uint32_t len);
 typedef uint32_t (*wasmip_poll_fn)(uint32_t now_ms);
 
 /* Counters, like `netstat -s`. ids are 0..counter_count()-1.
- * counter_name(id) -> ptr to a NUL-terminated ASCII name ("ip_bad_checksum").
+ * counter_name(id) -> ptr to a NUL-terminated ASCII name ("ip_bad_checksum"), valid until the
+ * next counter_name call (the names are stored compressed and written out on demand).
  * counter_kind(id) -> WASMIP_COUNTER_*. The sum of all RX_* counters equals the number of
  * input() calls. */
 typedef uint32_t (*wasmip_counter_count_fn)(void);

@@ -5,11 +5,13 @@ import { isnInit } from "./isn";
 import { pcbInitAll } from "./pcb";
 import { tcpInput } from "./input";
 import { outputInit } from "./output";
+import { synCookieInit } from "./syncookie";
 export { tcpPoll } from "./timers";
 
 export function tcpInit(): void {
   pcbInitAll();
   isnInit();
   outputInit();
+  synCookieInit();
   setTransport(PROTO_TCP, tcpInput);
 }

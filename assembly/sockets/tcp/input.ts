@@ -2,7 +2,7 @@
 // defences, RFC 6298 RTT sampling and RFC 5681 / RFC 6582 congestion control on ACKs.
 import {
   TCP_DEFAULT_MSS, TCP_DELACK_MS, TCP_FIN_WAIT_2_MS, TCP_KEEPCNT, TCP_KEEPIDLE_MS, TCP_KEEPINTVL_MS, TCP_MSL_MS,
-  TCP_MSS, TCP_RTO_INITIAL_MS, TCP_RTO_MAX_MS, TCP_RTO_MIN_MS, TCP_TIME_WAIT_SLOTS,
+  TCP_MSS, TCP_RCV_BUF, TCP_RTO_INITIAL_MS, TCP_RTO_MAX_MS, TCP_RTO_MIN_MS, TCP_TIME_WAIT_SLOTS,
 } from "../../config";
 import { now } from "../../support/clock";
 import { C, count } from "../../support/counters";
@@ -15,9 +15,10 @@ import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_APP, F_CHILD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
   F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY,
-  Pcb, ooo, pcb, pcbAlloc, pcbAttachBuffers, pcbFree, rcvRing, sndRing, tw,
+  NO_BUFFERS_LEFT, Pcb, ooo, pcb, pcbAllocConnection, pcbFree, rcvRing, sndRing, tw,
 } from "./pcb";
-import { TCP_MAX_SOCKETS } from "../../config";
+import { TCP_MAX_SOCKETS, TCP_SYN_COOKIES } from "../../config";
+import { cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
 import { armRtx, challengeAck, retransmitFirst, sendAck, sendControl, sendSyn, tcpOutput } from "./output";
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 
@@ -157,6 +158,9 @@ export function tcpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bo
   }
   // RFC 1122 §4.2.3.10: TCP is unicast only.
   if (toBroadcast) return C.TCP_BROADCAST;
+  // Port 0 is reserved and 0.0.0.0 is no source for a connection (RFC 1122 §3.2.1.3): neither can
+  // be answered, and a block for one would look like a listener (found by the fuzzer).
+  if (seg.srcPort == 0 || seg.dstPort == 0 || src == 0) return C.TCP_BAD_ENDPOINT;
   const data = p + seg.headerLen;
   const i = findConnection(seg.dstPort, src, seg.srcPort);
   if (i >= 0) return segmentArrives(i, data, src);
@@ -175,7 +179,7 @@ export function tcpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bo
     }
   }
   const l = findListener(seg.dstPort);
-  if (l >= 0) return listenInput(l, src);
+  if (l >= 0) return listenInput(l, src, data);
   // No connection (RFC 9293 §3.10.7.1): answer with a RST, never a RST to a RST.
   if ((seg.flags & RST) == 0) resetFor(src);
   return C.TCP_NO_SOCKET;
@@ -186,22 +190,57 @@ function resetFor(src: u32): void {
   else sendControl(seg.dstPort, src, seg.srcPort, 0, seg.seq + segLen(), RST | ACK);
 }
 
-function listenInput(l: i32, src: u32): C {
+/** Children of listener l that are established and wait for accept(). */
+function acceptQueue(l: i32): u32 {
+  let n: u32 = 0;
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    const c = pcb(i);
+    if ((c.flags & (F_USED | F_CHILD)) == (F_USED | F_CHILD) && c.parent == l && c.state != SYN_RECEIVED) n++;
+  }
+  return n;
+}
+
+/** The oldest half-open child of listener l (of any listener when l < 0), -1 if none. stale: only
+ *  one whose SYN-ACK has gone unanswered for a retransmission timeout. */
+function oldestHalfOpen(l: i32, stale: bool): i32 {
+  let best = -1;
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    const c = pcb(i);
+    if ((c.flags & (F_USED | F_CHILD)) != (F_USED | F_CHILD) || c.state != SYN_RECEIVED) continue;
+    if ((l >= 0 && c.parent != l) || (stale && c.retries == 0)) continue;
+    if (best < 0 || <i32>(c.order - pcb(best).order) < 0) best = i;
+  }
+  return best;
+}
+
+function listenInput(l: i32, src: u32, data: usize): C {
   const f = seg.flags;
   if (f & RST) return C.TCP_LISTEN_DROP;
   if (f & ACK) {
+    if (TCP_SYN_COOKIES && (f & SYN) == 0) {
+      // Our SYN-ACK's ISN is a cookie: the ACK of a SYN we kept nothing for, or whose child was evicted.
+      const meta = synCookieCheck(seg.ack - 1, src, seg.dstPort, seg.srcPort, seg.seq - 1);
+      if (meta >= 0) return cookieOpen(l, src, data, <u32>meta);
+    }
     resetFor(src);
     return C.TCP_BAD_ACK;
   }
   if ((f & SYN) == 0) return C.TCP_LISTEN_DROP;
-  // listen(backlog): beyond it SYNs are dropped silently so the peer retries (no RST).
+  // listen(backlog): beyond it SYNs are dropped silently so the peer retries (no RST), unless the
+  // half-open children look like a flood: then SYN cookies (the policy: syncookie.ts).
   const lc = pcb(l);
-  if (backlogCount(l) >= lc.backlog) return C.TCP_BACKLOG_FULL;
-  const i = pcbAlloc();
-  if (i < 0) return C.TCP_NO_BLOCK;
-  if (!pcbAttachBuffers(i)) {
-    pcbFree(i);
-    return C.TCP_NO_BUFFERS;
+  if (TCP_SYN_COOKIES) synSeen();
+  const full = backlogCount(l) >= lc.backlog;
+  const cookie = TCP_SYN_COOKIES && acceptQueue(l) < lc.backlog;
+  const i = full || (cookie && synFlood()) ? -1 : pcbAllocConnection();
+  if (i < 0) {
+    if (cookie && !synFlood() && oldestHalfOpen(full ? l : -1, true) >= 0) synFloodStart();
+    if (cookie && synFlood()) {
+      const iss = synCookie(src, seg.dstPort, seg.srcPort, seg.seq, seg.mss, seg.wscale);
+      sendCookieSynAck(seg.dstPort, src, seg.srcPort, iss, seg.seq + 1, seg.wscale >= 0 ? <i32>OUR_SHIFT : -1);
+      return C.TCP_SYN_COOKIE;
+    }
+    return full ? C.TCP_BACKLOG_FULL : i == NO_BUFFERS_LEFT ? C.TCP_NO_BUFFERS : C.TCP_NO_BLOCK;
   }
   const c = pcb(i);
   c.state = SYN_RECEIVED;
@@ -213,7 +252,9 @@ function listenInput(l: i32, src: u32): C {
   c.remotePort = seg.srcPort;
   c.irs = seg.seq;
   c.rcvNxt = seg.seq + 1;
-  c.iss = isn(now, ipAddr, c.localPort, src, c.remotePort);
+  // With cookies on, every passive ISN is one, so an evicted child's ACK still opens the connection.
+  c.iss = TCP_SYN_COOKIES ? synCookie(src, c.localPort, c.remotePort, seg.seq, seg.mss, seg.wscale)
+    : isn(now, ipAddr, c.localPort, src, c.remotePort);
   c.sndUna = c.iss;
   c.sndNxt = c.iss + 1;
   c.sndMax = c.sndNxt;
@@ -228,6 +269,58 @@ function listenInput(l: i32, src: u32): C {
   count(C.TCP_PASSIVE_OPENS);
   sendSyn(i);
   return C.TCP_DELIVERED;
+}
+
+/** An ACK returned a valid cookie (meta: its MSS index and the peer's window shift): open the
+ *  connection as if the SYN had made a child, then process the ACK (and any data) in SYN-RECEIVED. */
+function cookieOpen(l: i32, src: u32, data: usize, meta: u32): C {
+  const lc = pcb(l);
+  if (acceptQueue(l) >= lc.backlog) return C.TCP_BACKLOG_FULL; // the peer retransmits; the cookie stays valid
+  const full = backlogCount(l) >= lc.backlog;
+  let i = full ? -1 : pcbAllocConnection();
+  if (i < 0) {
+    const v = oldestHalfOpen(full ? l : -1, false);
+    if (v < 0) return full ? C.TCP_BACKLOG_FULL : i == NO_BUFFERS_LEFT ? C.TCP_NO_BUFFERS : C.TCP_NO_BLOCK;
+    pcbFree(v); // its block and its buffers
+    count(C.TCP_HALF_OPEN_EVICTED);
+    i = pcbAllocConnection();
+    if (i < 0) return i == NO_BUFFERS_LEFT ? C.TCP_NO_BUFFERS : C.TCP_NO_BLOCK;
+  }
+  const c = pcb(i);
+  c.state = SYN_RECEIVED;
+  c.flags |= F_CHILD | (lc.flags & (F_NODELAY | F_KEEPALIVE));
+  c.parent = l;
+  c.order = orderCounter++;
+  c.localPort = seg.dstPort;
+  c.remoteIp = src;
+  c.remotePort = seg.srcPort;
+  c.irs = seg.seq - 1;
+  c.rcvNxt = seg.seq;
+  c.iss = seg.ack - 1;
+  c.sndUna = c.iss;
+  c.sndNxt = seg.ack;
+  c.sndMax = seg.ack;
+  c.sndBase = seg.ack;
+  initConnection(c);
+  c.keepIdle = lc.keepIdle;
+  c.keepIntvl = lc.keepIntvl;
+  c.keepCnt = lc.keepCnt;
+  c.mss = cookieMss(meta >> 4);
+  const shift = meta & 15;
+  if (shift != 15) {
+    c.flags |= F_WSCALE;
+    c.sndShift = min<u32>(shift, 14);
+    c.rcvShift = OUR_SHIFT;
+  }
+  c.cwnd = initialWindow(c.mss);
+  // What the cookie SYN-ACK offered; the window update below takes this ACK's window.
+  c.rcvAdv = c.rcvNxt + (TCP_RCV_BUF > 0xffff ? 0xffff : TCP_RCV_BUF);
+  c.sndWl1 = seg.seq - 1;
+  c.sndWl2 = c.iss;
+  c.retries = 1; // no RTT sample: when the SYN-ACK left is unknown
+  count(C.TCP_PASSIVE_OPENS);
+  count(C.TCP_SYNCOOKIES_OK);
+  return segmentArrives(i, data, src);
 }
 
 function synSentInput(i: i32, src: u32): C {
@@ -330,6 +423,7 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
     c.keepAt = now + c.keepIdle;
     c.keepProbes = 0;
   }
+  if (c.flags & F_APP) c.probes = 0; // the peer is there: our zero-window probes are answered
 
   // Second: RST (RFC 5961 §3.2): only an exact match resets; other in-window RSTs are challenged.
   if (f & RST) {

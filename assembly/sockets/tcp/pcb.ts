@@ -108,6 +108,8 @@ export class Pcb {
   reported: u32;
   /** Index of the buffer set, NO_BUFFERS while the block has none. */
   bufs: u32;
+  /** Zero-window probes not answered (or, once the application has closed, sent in all). */
+  probes: u32;
 }
 
 @unmanaged
@@ -201,6 +203,19 @@ export function pcbAttachBuffers(i: i32): bool {
     return true;
   }
   return false;
+}
+
+/** What pcbAllocConnection returns when a block was free but no buffer set. */
+export const NO_BUFFERS_LEFT: i32 = -2;
+
+/** A block with a buffer set, for a connection that starts now: its index, -1 when no block is
+ *  free, NO_BUFFERS_LEFT when no buffer set is. */
+export function pcbAllocConnection(): i32 {
+  const i = pcbAlloc();
+  if (i < 0) return -1;
+  if (pcbAttachBuffers(i)) return i;
+  pcbFree(i);
+  return NO_BUFFERS_LEFT;
 }
 
 export function pcbFree(i: i32): void {

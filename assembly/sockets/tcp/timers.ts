@@ -1,13 +1,14 @@
 // TCP timers, driven by poll(): retransmission (RFC 6298), persist, delayed ACK, keep-alive
 // (RFC 1122 §4.2.3.6), FIN-WAIT-2 and TIME-WAIT. Returns the delay to the nearest deadline.
 import {
-  POLL_MAX_SLEEP_MS, TCP_MAX_RETRIES, TCP_MAX_SOCKETS, TCP_PERSIST_MAX_MS, TCP_PERSIST_MIN_MS, TCP_RTO_MAX_MS,
+  POLL_MAX_SLEEP_MS, TCP_ADVICE_RETRIES, TCP_MAX_RETRIES, TCP_MAX_SOCKETS, TCP_PERSIST_MAX_MS, TCP_PERSIST_MIN_MS, TCP_RTO_MAX_MS,
   TCP_SYN_RETRIES, TCP_TIME_WAIT_SLOTS,
 } from "../../config";
 import { due, now, until } from "../../support/clock";
 import { C, count } from "../../support/counters";
 import { ETIMEDOUT } from "../../support/errors";
 import { ACK, RST } from "../../wire/tcp";
+import { ipv4NegativeAdvice } from "../../iface/ipv4";
 import { closed, fail } from "./input";
 import { sendAck, sendControl, sendSegment, sendSyn, tcpOutput } from "./output";
 import {
@@ -44,6 +45,10 @@ function retransmitTimeout(i: i32): void {
     fail(i, ETIMEDOUT);
     return;
   }
+  // RFC 1122 §4.2.3.5: from R1 retransmissions on, negative advice to IP at each timeout (a MAC
+  // learnt wrong from a damaged ARP reply blackholed a connection for ARP_ENTRY_TTL_MS, found by
+  // the lossy tests; advice once only could be answered by another damaged reply).
+  if (c.retries >= TCP_ADVICE_RETRIES) ipv4NegativeAdvice(c.remoteIp);
   // RFC 5681 §3.1 eq. 4 and RFC 6298 §5.5-5.6: halve, restart from one segment, back off,
   // and resend from SND.UNA (go-back-N). RFC 6582 §3.2 step 7: remember what was in flight.
   const flight = c.sndMax - c.sndUna;
@@ -59,8 +64,18 @@ function retransmitTimeout(i: i32): void {
 
 function persistTimeout(i: i32): void {
   const c = pcb(i);
-  // A probe at SND.UNA - 1 makes the peer answer with its current window and carries no data,
-  // so probing never counts as a retransmission: a peer that keeps answering keeps the connection.
+  // RFC 9293 §3.8.6.1: probing goes on while the peer answers. A peer that vanished behind its
+  // zero window would hold the block for ever, so TCP_MAX_RETRIES probes without an answer end
+  // the connection like a retransmission timeout; once the application has closed (nobody will
+  // read what it still wanted sent), TCP_MAX_RETRIES probes in all do, answered or not.
+  if (c.probes >= TCP_MAX_RETRIES) {
+    count(C.TCP_TIMEOUTS);
+    sendControl(c.localPort, c.remoteIp, c.remotePort, c.sndNxt, 0, RST);
+    fail(i, ETIMEDOUT);
+    return;
+  }
+  c.probes++;
+  // A probe at SND.UNA - 1 makes the peer answer with its current window and carries no data.
   count(C.TCP_WINDOW_PROBES);
   sendSegment(i, c.sndUna - 1, ACK, 0, 0);
   if (c.persistBackoff < 16) c.persistBackoff++;
@@ -95,6 +110,7 @@ export function tcpPoll(): u32 {
     if ((c.flags & F_RTX) && due(c.rtxAt)) retransmitTimeout(i);
     if ((c.flags & F_USED) == 0) continue;
     if ((c.flags & F_PERSIST) && due(c.persistAt)) persistTimeout(i);
+    if ((c.flags & F_USED) == 0) continue;
     const st = c.state;
     if ((c.flags & F_KEEPALIVE) && (st == ESTABLISHED || st == CLOSE_WAIT) && due(c.keepAt)) keepaliveTimeout(i);
     if ((c.flags & F_USED) == 0) continue;

@@ -1,0 +1,122 @@
+// SYN cookies (RFC 4987 §3.6): a SYN-ACK whose ISN encodes, under a keyed hash, what the
+// connection needs later, so the listener keeps no state until the peer's ACK returns it.
+//
+// Policy (listenInput): every passive open's ISN is a cookie, so a half-open child may be evicted
+// and its peer's ACK still opens the connection (FreeBSD's syncache does the same). When a SYN
+// finds the backlog full (or no free block) and a half-open child has already gone unanswered for
+// a retransmission timeout -- a flood rather than a burst of real clients, which answer within a
+// round trip -- the stack enters flood mode (tcp_syn_floods): every SYN is answered with a cookie
+// and nothing is kept (tcp_syn_cookie), so the flood cannot refill the blocks it holds. Flood mode
+// ends after a second in which no more SYNs arrived than TCP_BACKLOG_MAX. An ACK that returns a
+// valid cookie opens the connection (tcp_syncookies_ok); if the backlog or the blocks are full it
+// takes the place of the oldest half-open child (tcp_half_open_evicted): a peer that completed a
+// round trip beats one that may not exist. The accept queue is never bypassed: with `backlog`
+// established connections waiting for accept(), SYNs and cookie ACKs are dropped (the peer retries).
+// A segment that overtakes the handshake's last ACK finds no connection and draws a RST
+// (RFC 9293 §3.10.7.2), as with Linux's cookies.
+//
+// The ISN (32 bits): period (2 bits: ms clock / 65536, ACKs accepted in this period and the one
+// before, so for 65 to 131 s), MSS (2 bits: an index for cookieMss()), the peer's window shift
+// (4 bits, 15 = none), then 24 bits of SipHash-2-4 over the 4-tuple, our address, the peer's ISN,
+// the full period and the 6 bits before. A blind guess succeeds once in 2^24. What a cookie cannot carry:
+// the exact MSS (rounded down to the table) and our SYN-ACK's retransmissions (the peer
+// retransmits its SYN instead).
+import { TCP_BACKLOG_MAX, TCP_MSS, TCP_RCV_BUF } from "../../config";
+import { now } from "../../support/clock";
+import { C, count } from "../../support/counters";
+import { ipAddr, txBuf } from "../../iface/netif";
+import { PAYLOAD_OFFSET, ipv4Output } from "../../iface/ipv4";
+import { PROTO_TCP } from "../../wire/ipv4";
+import { ACK, SYN, TcpRepr } from "../../wire/tcp";
+import { cookieHash } from "./isn";
+
+const PERIOD_SHIFT: u32 = 16; // 65.536 s
+
+const out = changetype<TcpRepr>(memory.data(offsetof<TcpRepr>()));
+const FLOOD_WINDOW_MS: u32 = 1000;
+let flood = false;
+let windowStart: u32 = 0;
+let windowSyns: u32 = 0;
+
+export function synCookieInit(): void {
+  flood = false;
+  windowStart = now;
+  windowSyns = 0;
+}
+
+/** Every SYN at a listener: counts the rate that keeps flood mode on. */
+export function synSeen(): void {
+  if (now - windowStart >= FLOOD_WINDOW_MS) {
+    if (flood && windowSyns <= TCP_BACKLOG_MAX) flood = false;
+    windowStart = now;
+    windowSyns = 0;
+  }
+  windowSyns++;
+}
+
+/** A SYN overflowed a backlog of stale half-open children: answer every SYN with a cookie. */
+export function synFloodStart(): void {
+  if (!flood) count(C.TCP_SYN_FLOODS);
+  flood = true;
+  windowStart = now;
+  windowSyns = 1;
+}
+
+export function synFlood(): bool {
+  return flood;
+}
+
+/** MSS values a cookie can carry (index 0..3), ascending, none above TCP_MSS. */
+export function cookieMss(index: u32): u32 {
+  const v: u32 = index == 0 ? 64 : index == 1 ? 536 : index == 2 ? 1220 : TCP_MSS;
+  return v < TCP_MSS ? v : TCP_MSS;
+}
+
+function mac(rip: u32, lport: u32, rport: u32, peerIsn: u32, period: u32, meta: u32): u32 {
+  const tuple = cookieHash((<u64>rip << 32) | <u64>ipAddr, (<u64>peerIsn << 32) | (<u64>lport << 16) | <u64>rport);
+  return <u32>cookieHash(tuple, (<u64>(period & 0xffff) << 8) | <u64>(meta & 0xff)) & 0xffffff;
+}
+
+/** The ISN for a SYN from (rip, rport) to lport with sequence number peerIsn, MSS option mss
+ *  (0 = none) and window scale wscale (-1 = none). */
+export function synCookie(rip: u32, lport: u32, rport: u32, peerIsn: u32, mss: u32, wscale: i32): u32 {
+  const eff: u32 = mss == 0 ? 536 : mss;
+  let idx: u32 = 3;
+  while (idx > 0 && cookieMss(idx) > eff) idx--;
+  const meta = (idx << 4) | (wscale < 0 ? 15 : <u32>wscale & 15);
+  const period = now >>> PERIOD_SHIFT;
+  return ((period & 3) << 30) | (meta << 24) | mac(rip, lport, rport, peerIsn, period, meta);
+}
+
+/** If iss is a cookie we issued for this SYN, its meta byte (MSS index << 4 | shift, 15 = no
+ *  window scaling); else -1. */
+export function synCookieCheck(iss: u32, rip: u32, lport: u32, rport: u32, peerIsn: u32): i32 {
+  const meta = (iss >>> 24) & 0x3f;
+  const cur = now >>> PERIOD_SHIFT;
+  for (let back: u32 = 0; back < 2; back++) {
+    const period = (cur - back) & 0xffff;
+    if ((period & 3) != iss >>> 30) continue;
+    if (mac(rip, lport, rport, peerIsn, period, meta) == (iss & 0xffffff)) return <i32>meta;
+  }
+  return -1;
+}
+
+/** The stateless SYN-ACK: our MSS, our window shift (ourShift, or -1 when the SYN offered no
+ *  scaling), the window a fresh receive ring would offer. */
+export function sendCookieSynAck(lport: u32, rip: u32, rport: u32, iss: u32, ack: u32, ourShift: i32): void {
+  const tcp = txBuf + PAYLOAD_OFFSET;
+  out.srcPort = lport;
+  out.dstPort = rport;
+  out.seq = iss;
+  out.ack = ack;
+  out.flags = SYN | ACK;
+  out.window = TCP_RCV_BUF > 0xffff ? 0xffff : TCP_RCV_BUF;
+  out.urgent = 0;
+  out.mss = TCP_MSS;
+  out.wscale = ourShift;
+  out.payloadLen = 0;
+  const hl = out.emitLen();
+  out.emit(tcp, ipAddr, rip);
+  count(C.TCP_SEGMENTS_SENT);
+  ipv4Output(txBuf, hl, PROTO_TCP, rip);
+}
