@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { IP, Netns, killChild, pingUntilAnswered, run } from "../host/netns.ts";
-import { BENCH_BUILD, BUILD, MiB, ROOT, cpuDelta, cpuOf, firstLine, mbit, processTree, round, runCmd, waitLine, type Bench } from "./lib.ts";
+import { ASC_TRANSFORM, BENCH_BUILD, BUILD, MiB, ROOT, WASM_OPT, WASM_OPT_FLAGS, cpuDelta, cpuOf, firstLine, mbit, processTree, round, runCmd, waitLine, type Bench } from "./lib.ts";
 import { configConstants, moduleConfig, staticBytes } from "./wasm.ts";
 
 const CDIR = path.join(BENCH_BUILD, "c");
@@ -69,11 +69,13 @@ async function buildLwipBuffers(b: Bench, lw: LwipInfo): Promise<Buffers> {
   const rcv = Math.floor(Math.min(lw.new_pcb_rcv_wnd, MAX_RCV_RING) / mss) * mss;
   const flags = [`WASMIP_TCP_SND_BUF=${snd}`, `WASMIP_TCP_RCV_BUF=${rcv}`];
   mkdirSync(KDIR, { recursive: true });
-  const asc = (pages: number) => {
-    const args = [path.join("assembly", "firmware", "bench.ts"), "--target", "release", "-o", LWIPBUF_WASM, "--transform", path.join(ROOT, "scripts", "ascii-literals.mjs")];
+  // As the Makefile builds build/bench.wasm (bench/lib.ts: the same transform, the same wasm-opt pass).
+  const asc = async (pages: number) => {
+    const args = [path.join("assembly", "firmware", "bench.ts"), "--target", "release", "-o", LWIPBUF_WASM, ...ASC_TRANSFORM];
     for (const f of flags) args.push("--use", f);
     args.push("--initialMemory", String(pages), "--maximumMemory", String(pages));
-    return runCmd(ASC, args, { cwd: ROOT, timeoutMs: 300_000 });
+    await runCmd(ASC, args, { cwd: ROOT, timeoutMs: 300_000 });
+    await runCmd(WASM_OPT, [LWIPBUF_WASM, ...WASM_OPT_FLAGS, "-o", LWIPBUF_WASM]);
   };
   // Once with room to spare to learn the static size, then pinned to the pages it needs.
   await asc(64);
