@@ -96,8 +96,10 @@ export const TCP_RCV_BUF: u32 = isDefined(WASMIP_TCP_RCV_BUF) ? WASMIP_TCP_RCV_B
 /** Largest listen() backlog: SYN-RECEIVED plus not-yet-accepted connections per listener. */
 export const TCP_BACKLOG_MAX: u32 = 8;
 /** SYN cookies (RFC 4987 §3.6) when a SYN flood fills the backlog: the policy is described in
- *  sockets/tcp/syncookie.ts. false: a full backlog drops SYNs, whatever fills it. */
-export const TCP_SYN_COOKIES: bool = true;
+ *  sockets/tcp/syncookie.ts. Off (--use WASMIP_NO_SYN_COOKIES=1): a full backlog drops SYNs,
+ *  whatever fills it. */
+// @ts-ignore: isDefined of a --use constant
+export const TCP_SYN_COOKIES: bool = !isDefined(WASMIP_NO_SYN_COOKIES);
 /** Compact TIME-WAIT records (the connection block is freed). When all are in use the oldest is
  *  recycled early and counted (tcp_time_wait_recycled). */
 export const TCP_TIME_WAIT_SLOTS: i32 = 8;
