@@ -219,6 +219,20 @@ describe("TCP data", () => {
     for (let i = 0; i < 200; i++) expect(load<u8>(buf + i)).toBe(<u8>(PISN + 1 + i));
   });
 
+  it("keeps a FIN that arrives beyond a gap and takes it when the gap fills", () => {
+    const fd = established();
+    clearSent();
+    expect(seg(ACK | FIN, PISN + 101, iss + 1, 100)).toBe(C.TCP_DELIVERED);
+    expect(last().ack).toBe(PISN + 1); // out of order: a duplicate ACK, the FIN not yet taken
+    expect(tcpState(fd)).toBe(ESTABLISHED);
+    clearSent();
+    seg(ACK, PISN + 1, iss + 1, 100); // the gap: data and FIN complete, no retransmission needed
+    expect(last().ack).toBe(PISN + 202);
+    expect(tcpState(fd)).toBe(CLOSE_WAIT);
+    expect(tcpRecv(fd, buf, 8192)).toBe(200);
+    expect(tcpRecv(fd, buf, 8192)).toBe(0); // end of stream
+  });
+
   it("trims duplicates and overlaps", () => {
     const fd = established();
     seg(ACK, PISN + 1, iss + 1, 50);
