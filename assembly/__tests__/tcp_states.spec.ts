@@ -5,8 +5,8 @@ import {
   tcpTableRow, tcpSetopt, EV_CONNECTED, EV_ERROR, EV_HUP, EV_READABLE, OPT_KEEPALIVE, OPT_KEEPIDLE, OPT_KEEPINTVL, OPT_KEEPCNT,
 } from "../api/tcp";
 import { ECONNREFUSED, ECONNRESET, ETIMEDOUT, EWOULDBLOCK } from "../support/errors";
-import { ctr, PEER_IP, OUR_IP, arpFrame, feed } from "./support";
-import { C, OUR_PORT, PEER_PORT, advance, clearSent, last, out, parseSent, payloadByte, seg, sentCount, tcpUp } from "./tcp_support";
+import { ctr, PEER_IP, OUR_IP, arpFrame, feed } from "../testing";
+import { C, OUR_PORT, PEER_PORT, advance, clearSent, last, out, parseSent, payloadByte, seg, sentCount, tcpUp } from "../testing";
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_SENT, TIME_WAIT,
 } from "../sockets/tcp/pcb";
