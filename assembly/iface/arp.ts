@@ -272,20 +272,48 @@ export function arpOutput(p: usize, len: u32, nextHop: u32, type: u32): i32 {
 
 function hold(i: i32, p: usize, len: u32, type: u32): i32 {
   const e = entry(i);
-  const size = recSize(len);
-  if (<i32>e.queued >= ARP_PENDING_PER_NEIGHBOUR || poolUsed + size > ARP_PENDING_BYTES) {
+  if (<i32>e.queued >= ARP_PENDING_PER_NEIGHBOUR || !arpPoolPut(i, p, len, type)) {
     count(C.ARP_QUEUE_DROPS);
     return ENOBUFS;
   }
+  e.queued++;
+  count(C.ARP_QUEUED);
+  return OK;
+}
+
+// The pool also holds the loopback interface's datagrams (iface/loopback.ts), under this owner.
+export const LOOPBACK_OWNER: u32 = 255;
+
+/** Appends len bytes at p to the pool for owner (a neighbour's index or LOOPBACK_OWNER); false
+ *  when they do not fit. */
+export function arpPoolPut(owner: u32, p: usize, len: u32, type: u32): bool {
+  const size = recSize(len);
+  if (poolUsed + size > ARP_PENDING_BYTES) return false;
   const r = pool + poolUsed;
-  store<u8>(r, <u8>i);
+  store<u8>(r, <u8>owner);
   store<u16>(r, <u16>len, 2);
   store<u16>(r, <u16>type, 4);
   memory.copy(r + REC_HEADER, p, len);
   poolUsed += size;
-  e.queued++;
-  count(C.ARP_QUEUED);
-  return OK;
+  return true;
+}
+
+/** Moves owner's oldest record to dst and closes the pool up; its length, 0 when owner has none. */
+export function arpPoolTake(owner: u32, dst: usize): u32 {
+  let at: u32 = 0;
+  while (at < poolUsed) {
+    const r = pool + at;
+    const len = <u32>load<u16>(r, 2);
+    const size = recSize(len);
+    if (<u32>load<u8>(r) == owner) {
+      memory.copy(dst, r + REC_HEADER, len);
+      memory.copy(r, r + size, poolUsed - at - size);
+      poolUsed -= size;
+      return len;
+    }
+    at += size;
+  }
+  return 0;
 }
 
 /** Retries and give-ups of pending neighbours, expiry of resolved ones; ms to the next deadline. */

@@ -1,5 +1,5 @@
 // IPv4 (RFC 791, RFC 1122 §3.2.1): validation, delivery to the protocols, routing of what we send.
-import { FEATURE_ICMP, IP_DEFAULT_TTL, MTU } from "../config";
+import { FEATURE_ICMP, FEATURE_LOOPBACK, IP_DEFAULT_TTL, MTU } from "../config";
 import { C, count } from "../support/counters";
 import { EHOSTUNREACH, EMSGSIZE, OK } from "../support/errors";
 import { phy_random } from "../support/phy";
@@ -9,7 +9,8 @@ import { HEADER_LEN, Ipv4Repr, PROTO_ICMP, PROTO_TCP, PROTO_UDP, isMulticastOrRe
 import { arpOutput } from "./arp";
 import { ethernetSend } from "./ethernet";
 import { icmpInput } from "./icmp";
-import { gateway, ipAddr, isBroadcast, isOnLink } from "./netif";
+import { loopbackOutput } from "./loopback";
+import { gateway, ipAddr, isBroadcast, isOnLink, localFor } from "./netif";
 
 /** Where a datagram's payload starts in a frame buffer (we never emit IP options). */
 export const PAYLOAD_OFFSET: u32 = ETH_LEN + HEADER_LEN;
@@ -37,8 +38,8 @@ export function ipv4Init(): void {
   ident = phy_random() & 0xffff;
 }
 
-/** The datagram at p (len bytes up to the end of the frame) in the frame at frame. */
-export function ipv4Input(p: usize, len: u32): C {
+/** The datagram at p (len bytes up to the end of the frame); lo: delivered by the loopback. */
+export function ipv4Input(p: usize, len: u32, lo: bool = false): C {
   const err = rx.parse(p, len);
   if (err != WireError.OK) {
     if (err == WireError.BAD_VERSION) return C.IP_BAD_VERSION;
@@ -52,9 +53,9 @@ export function ipv4Input(p: usize, len: u32): C {
   const src = rx.src;
   const dst = rx.dst;
   // RFC 1122 §3.2.1.3: a source must be a host address. 127/8 never arrives on a wire.
-  if (isMulticastOrReserved(src) || isBroadcast(src) || (src >>> 24) == 127) return C.IP_BAD_SOURCE;
+  if (isMulticastOrReserved(src) || isBroadcast(src) || ((src >>> 24) == 127 && !lo)) return C.IP_BAD_SOURCE;
   const bcast = isBroadcast(dst);
-  if (!bcast && (dst != ipAddr || ipAddr == 0)) return C.IP_NOT_FOR_US;
+  if (!bcast && (dst != ipAddr || ipAddr == 0) && !lo) return C.IP_NOT_FOR_US;
   // A host does not discard a datagram for its TTL (RFC 1122 §3.2.1.7), so TTL is not checked.
   const proto = rx.proto;
   const payload = p + rx.headerLen;
@@ -78,16 +79,22 @@ export function ipv4Input(p: usize, len: u32): C {
  */
 export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32): i32 {
   if (plen > MTU - HEADER_LEN) return EMSGSIZE;
+  // RFC 1122 §3.2.1.3: 127/8 never goes on a wire; it and our own address are looped back inside.
+  const lo = (dst >>> 24) == 127 || (dst == ipAddr && dst != 0);
+  if (lo && !FEATURE_LOOPBACK) {
+    count(C.IP_NO_ROUTE);
+    return EHOSTUNREACH;
+  }
   const bcast = isBroadcast(dst);
   let nextHop = dst;
-  if (!bcast && !isOnLink(dst)) {
+  if (!lo && !bcast && !isOnLink(dst)) {
     if (gateway == 0 || ipAddr == 0) {
       count(C.IP_NO_ROUTE);
       return EHOSTUNREACH;
     }
     nextHop = gateway;
   }
-  tx.src = ipAddr;
+  tx.src = localFor(dst);
   tx.dst = dst;
   tx.proto = proto;
   tx.ttl = IP_DEFAULT_TTL;
@@ -101,7 +108,8 @@ export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32): i32 {
   tx.emit(frame + ETH_LEN);
   const len = PAYLOAD_OFFSET + plen;
   let r = OK;
-  if (bcast) ethernetSend(frame, len, 0xffffffff, 0xffff, TYPE_IPV4);
+  if (FEATURE_LOOPBACK && lo) r = loopbackOutput(frame, len);
+  else if (bcast) ethernetSend(frame, len, 0xffffffff, 0xffff, TYPE_IPV4);
   else r = arpOutput(frame, len, nextHop, TYPE_IPV4);
   if (r == OK) count(C.IP_SENT);
   return r;
