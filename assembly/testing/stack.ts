@@ -16,6 +16,18 @@ export const OUR_MAC_HI: u32 = 0x0200;
 export const OUR_MAC_LO: u32 = 0x00000001;
 export const LOCALHOST: u32 = 0x7f000001; // 127.0.0.1
 
+// ---- The board's clock ---------------------------------------------------------------------------
+// The core reads the board's clock (phy.now_ms) in init() and in the exports; the as-pect config
+// answers it with the time set here, so the stack and the test always agree on the time.
+// @ts-ignore: decorator
+@external("testing", "set_now") declare function hostSetNow(t: u32): void;
+
+/** Sets the virtual clock (the core's and the board's) to t. */
+export function setClock(t: u32): void {
+  setNow(t);
+  hostSetNow(t);
+}
+
 // ---- Captured transmit path ---------------------------------------------------------------------
 /** Frames the capture keeps between clearSent() calls; what comes after is counted as overflow. */
 export const CAPTURE_FRAMES: i32 = 64;
@@ -41,10 +53,9 @@ function capture(p: usize, len: u32): void {
  *  capture cleared (the gratuitous ARP of init dropped). Register an app (setApp) before: init
  *  starts it. Returns init's result. */
 export function bringUp(t: u32 = 1000, ip: u32 = OUR_IP, mask: u32 = MASK, gw: u32 = GW): i32 {
-  setNow(t);
+  setClock(t);
   setTxHook(capture);
   const r = init(OUR_MAC_HI, OUR_MAC_LO, ip, mask, gw);
-  setNow(t);
   clearSent();
   return r;
 }
@@ -75,7 +86,7 @@ export { now };
 
 /** Moves the clock ms forward and polls once (the timers due by then run). */
 export function advance(ms: u32): void {
-  setNow(now + ms);
+  setClock(now + ms);
   poll(now);
 }
 
@@ -99,7 +110,7 @@ export function run(ms: u32): u32 {
     if (step == 0 && ++same > 1000) step = 1; // a stack that never quiets down still lets time pass
     if (step != 0) same = 0;
     const left = end - now;
-    setNow(now + (step < left ? step : left));
+    setClock(now + (step < left ? step : left));
     d = poll(now);
     polls++;
   }
