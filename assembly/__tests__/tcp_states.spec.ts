@@ -747,3 +747,23 @@ describe("TCP as a ladder (TcpPeer)", () => {
     expect(c.got.seq).toBe(0);
   });
 });
+
+import { EHOSTUNREACH } from "../support/errors";
+import { bringUp, MASK } from "../testing";
+
+describe("TCP connect without a route", () => {
+  it("fails at once with EHOSTUNREACH (no gateway), the fd reports it, and a new one works", () => {
+    bringUp(1000, OUR_IP, MASK, 0);
+    const fd = socketFd();
+    expect(tcpConnect(fd, 0x08080808, 80)).toBe(EHOSTUNREACH);
+    expect(tcpState(fd)).toBe(CLOSED);
+    expect(tcpRecv(fd, buf, 1)).toBe(EHOSTUNREACH);
+    expect(ctr(C.IP_NO_ROUTE)).toBe(1);
+    expect(sentCount()).toBe(0);
+    expect(tcpClose(fd)).toBe(0);
+    feed(arpFrame(1, PEER_IP, OUR_IP));
+    const ok = socketFd();
+    expect(tcpConnect(ok, PEER_IP, 80)).toBe(0);
+    expect(last().flags).toBe(SYN);
+  });
+});

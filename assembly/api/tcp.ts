@@ -9,7 +9,7 @@ import { C, count } from "../support/counters";
 import { EADDRINUSE, EHOSTUNREACH, EINVAL, ENOBUFS, ENOTCONN, EWOULDBLOCK, OK } from "../support/errors";
 import { ipAddr, localFor } from "../iface/netif";
 import { ACK, RST } from "../wire/tcp";
-import { closed, initConnection, initialWindow, moveToTimeWait } from "../sockets/tcp/input";
+import { closed, fail, initConnection, initialWindow, moveToTimeWait } from "../sockets/tcp/input";
 import { isn, portOffset } from "../sockets/tcp/isn";
 import { sendControl, sendSyn, tcpOutput, windowUpdateDue } from "../sockets/tcp/output";
 import {
@@ -165,7 +165,12 @@ export function tcpConnect(fd: i32, ip: u32, port: u32): i32 {
   c.rttTime = now;
   c.error = 0;
   count(C.TCP_ACTIVE_OPENS);
-  sendSyn(fd);
+  // No route (no gateway, or 127/8 in a build without the loopback): fail now, not after the
+  // SYN retries; the fd reports the error like any failed connection.
+  if (sendSyn(fd) == EHOSTUNREACH) {
+    fail(fd, EHOSTUNREACH);
+    return EHOSTUNREACH;
+  }
   return OK;
 }
 

@@ -129,11 +129,11 @@ export function challengeAck(i: i32): void {
   sendAck(i);
 }
 
-/** SYN (active open) or SYN-ACK (passive), at ISS. */
-export function sendSyn(i: i32): void {
+/** SYN (active open) or SYN-ACK (passive), at ISS; returns what the layer below said. */
+export function sendSyn(i: i32): i32 {
   const c = pcb(i);
   armRtx(i);
-  sendSegment(i, c.iss, c.state == SYN_SENT ? SYN : SYN | ACK, 0, 0);
+  return sendSegment(i, c.iss, c.state == SYN_SENT ? SYN : SYN | ACK, 0, 0);
 }
 
 export function armRtx(i: i32): void {
