@@ -223,6 +223,18 @@ describe("loopback: UDP and ICMP", () => {
     expect(sentCount()).toBe(0);
   });
 
+  it("never puts 127/8 on the wire, even with a netmask that covers it", () => {
+    expect(bringUp(1000, OUR_IP, 0, 0)).toBe(0); // 10.0.0.1/0: everything is on-link
+    const b = udpSocket();
+    const a = udpSocket();
+    udpBind(a, 7000);
+    expect(udpSendto(b, data, 3, 0x7f000009, 7000)).toBe(3);
+    settle();
+    expect(udpRecvfrom(a, buf, 10)).toBe(3);
+    expect(udpFromIp(a)).toBe(0x7f000009);
+    expect(sentCount()).toBe(0);
+  });
+
   it("still drops 127/8 arriving from the wire (RFC 1122 §3.2.1.3)", () => {
     bringUp();
     ipHeader(17, LOCALHOST, OUR_IP, 8);

@@ -58,7 +58,7 @@ const REC_HEADER: u32 = 6;
 const NEIGHBOUR_SIZE = offsetof<Neighbour>();
 const table = memory.data(<i32>NEIGHBOUR_SIZE * ARP_CACHE_SIZE, 8);
 const pool = memory.data(<i32>ARP_PENDING_BYTES, 16);
-let poolUsed: u32 = 0;
+export let poolUsed: u32 = 0;
 /** Requests and replies are built here, never in a buffer a caller may be using. */
 const arpFrame = memory.data(64, 16);
 const rx = changetype<ArpRepr>(memory.data(offsetof<ArpRepr>()));
@@ -296,6 +296,17 @@ export function arpPoolPut(owner: u32, p: usize, len: u32, type: u32): bool {
   memory.copy(r + REC_HEADER, p, len);
   poolUsed += size;
   return true;
+}
+
+/** Whether owner has a record in the pool. */
+export function arpPoolHolds(owner: u32): bool {
+  let at: u32 = 0;
+  while (at < poolUsed) {
+    const r = pool + at;
+    if (<u32>load<u8>(r) == owner) return true;
+    at += recSize(<u32>load<u16>(r, 2));
+  }
+  return false;
 }
 
 /** Moves owner's oldest record to dst and closes the pool up; its length, 0 when owner has none. */

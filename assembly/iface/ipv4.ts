@@ -10,7 +10,7 @@ import { arpOutput } from "./arp";
 import { ethernetSend } from "./ethernet";
 import { icmpInput } from "./icmp";
 import { loopbackOutput } from "./loopback";
-import { gateway, ipAddr, isBroadcast, isOnLink, localFor } from "./netif";
+import { gateway, ipAddr, isBroadcast, isOnLink } from "./netif";
 
 /** Where a datagram's payload starts in a frame buffer (we never emit IP options). */
 export const PAYLOAD_OFFSET: u32 = ETH_LEN + HEADER_LEN;
@@ -38,8 +38,15 @@ export function ipv4Init(): void {
   ident = phy_random() & 0xffff;
 }
 
-/** The datagram at p (len bytes up to the end of the frame); lo: delivered by the loopback. */
-export function ipv4Input(p: usize, len: u32, lo: bool = false): C {
+/** Set while the loopback delivers (iface/loopback.ts): 127/8 and any destination are then ours. */
+let lo: bool = false;
+
+export function setLoopbackInput(on: bool): void {
+  lo = on;
+}
+
+/** The datagram at p (len bytes up to the end of the frame) in the frame at frame. */
+export function ipv4Input(p: usize, len: u32): C {
   const err = rx.parse(p, len);
   if (err != WireError.OK) {
     if (err == WireError.BAD_VERSION) return C.IP_BAD_VERSION;
@@ -79,22 +86,28 @@ export function ipv4Input(p: usize, len: u32, lo: bool = false): C {
  */
 export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32): i32 {
   if (plen > MTU - HEADER_LEN) return EMSGSIZE;
-  // RFC 1122 §3.2.1.3: 127/8 never goes on a wire; it and our own address are looped back inside.
-  const lo = (dst >>> 24) == 127 || (dst == ipAddr && dst != 0);
-  if (lo && !FEATURE_LOOPBACK) {
-    count(C.IP_NO_ROUTE);
-    return EHOSTUNREACH;
-  }
   const bcast = isBroadcast(dst);
   let nextHop = dst;
-  if (!lo && !bcast && !isOnLink(dst)) {
+  let src = ipAddr;
+  // RFC 1122 §3.2.1.3: 127/8 never goes on a wire, whatever the netmask: it and our own address
+  // are looped back inside (nextHop 0), or refused in a build without the loopback.
+  if ((dst >>> 24) == 127) {
+    src = dst; // 127.0.0.1 talks to 127.0.0.1 (netif.localFor)
+    nextHop = 0;
+  } else if (!bcast && !isOnLink(dst)) {
     if (gateway == 0 || ipAddr == 0) {
       count(C.IP_NO_ROUTE);
       return EHOSTUNREACH;
     }
     nextHop = gateway;
+  } else if (dst == ipAddr) {
+    nextHop = 0;
   }
-  tx.src = localFor(dst);
+  if (!FEATURE_LOOPBACK && nextHop == 0) {
+    count(C.IP_NO_ROUTE);
+    return EHOSTUNREACH;
+  }
+  tx.src = src;
   tx.dst = dst;
   tx.proto = proto;
   tx.ttl = IP_DEFAULT_TTL;
@@ -108,8 +121,8 @@ export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32): i32 {
   tx.emit(frame + ETH_LEN);
   const len = PAYLOAD_OFFSET + plen;
   let r = OK;
-  if (FEATURE_LOOPBACK && lo) r = loopbackOutput(frame, len);
-  else if (bcast) ethernetSend(frame, len, 0xffffffff, 0xffff, TYPE_IPV4);
+  if (bcast) ethernetSend(frame, len, 0xffffffff, 0xffff, TYPE_IPV4);
+  else if (FEATURE_LOOPBACK && nextHop == 0) r = loopbackOutput(frame, len);
   else r = arpOutput(frame, len, nextHop, TYPE_IPV4);
   if (r == OK) count(C.IP_SENT);
   return r;
