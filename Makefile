@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 AS_SOURCES := $(shell find assembly -name '*.ts' -not -path '*/__tests__/*' -not -path '*/testing/*')
 TSX := node --import tsx
 
-.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash bench docs bench-fleet
+.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash bench docs bench-fleet bench-loopback
 
 all: build
 
@@ -75,6 +75,11 @@ docs: run
 # Boards per process and simulated seconds per wall second at 10, 50 and 200 boards (bench/fleet.ts).
 bench-fleet: deps build
 	$(TSX) bench/fleet.ts
+
+# Loopback throughput in the harness (client and server on one board over 127.0.0.1) next to the
+# same transfer between two boards, in one run (bench/loopback.ts).
+bench-loopback: deps build
+	$(TSX) bench/loopback.ts
 
 tap: deps build sysdeps
 	$(TSX) host/cli.ts tap
