@@ -343,8 +343,9 @@ export function udp_events(fd: i32): u32 {
 
 /** The board's scratch for data it passes in and out (tcp_send/tcp_recv, udp_sendto/udp_recvfrom,
  *  names): the receive frame buffer, free between frames. What a board leaves there is overwritten
- *  by the next frame it copies to rx_buffer(), so it reads results out before that. Sharing it
- *  saves a frame's worth of RAM; nothing in the core reads rx_buffer() outside input(). */
+ *  by the next frame it copies to rx_buffer(), and by poll() delivering loopback traffic, so it
+ *  reads results out before that. Sharing it saves a frame's worth of RAM; nothing in the core
+ *  uses rx_buffer() outside input() and poll(). */
 export function io_buffer(): usize {
   return rxBuf;
 }
