@@ -10,7 +10,7 @@ import { KIND_EVENT, counterKind } from "../support/counters";
 import { CLOSED, ESTABLISHED, LISTEN, TIME_WAIT } from "../sockets/tcp/pcb";
 import { ARP_PENDING_BYTES, TCP_SND_BUF } from "../config";
 import {
-  C, Counters, LOCALHOST, OUR_IP, PEER_IP, bringUp, connection, ctr, feed, ipHeader, netstat, sentCount, settle,
+  C, Counters, LOCALHOST, OUR_IP, PEER_IP, bringUp, connection, ctr, echoRequest, feed, ipHeader, netstat, sentCount, settle,
 } from "../testing";
 
 const buf = heap.alloc(65536);
@@ -235,12 +235,16 @@ describe("loopback: UDP and ICMP", () => {
     expect(sentCount()).toBe(0);
   });
 
-  it("still drops 127/8 arriving from the wire (RFC 1122 §3.2.1.3)", () => {
+  it("still drops 127/8 arriving from the wire (RFC 1122 §3.2.1.3), and its own address as a source", () => {
     bringUp();
     ipHeader(17, LOCALHOST, OUR_IP, 8);
     expect(feed(14 + 28)).toBe(C.IP_BAD_SOURCE);
     ipHeader(17, PEER_IP, LOCALHOST, 8);
     expect(feed(14 + 28)).toBe(C.IP_NOT_FOR_US);
+    // A spoofed echo request "from" the board itself would make it answer itself over the loopback.
+    expect(feed(echoRequest(1, 1, 8, OUR_IP, 0, OUR_IP))).toBe(C.IP_BAD_SOURCE);
+    settle();
+    expect(ctr(C.LOOPBACK_SENT)).toBe(0);
   });
 });
 

@@ -59,8 +59,11 @@ export function ipv4Input(p: usize, len: u32): C {
   if (rx.moreFragments || rx.fragmentOffset != 0) return C.IP_FRAGMENT_DROPPED;
   const src = rx.src;
   const dst = rx.dst;
-  // RFC 1122 §3.2.1.3: a source must be a host address. 127/8 never arrives on a wire.
-  if (isMulticastOrReserved(src) || isBroadcast(src) || ((src >>> 24) == 127 && !lo)) return C.IP_BAD_SOURCE;
+  // RFC 1122 §3.2.1.3: a source must be a host address. 127/8 never arrives on a wire, nor does
+  // our own address (RFC 1812 §5.3.7 martian filtering; it would make us answer ourselves).
+  if (isMulticastOrReserved(src) || isBroadcast(src) || ((src >>> 24) == 127 && !lo) || (src == ipAddr && src != 0 && !lo)) {
+    return C.IP_BAD_SOURCE;
+  }
   const bcast = isBroadcast(dst);
   if (!bcast && (dst != ipAddr || ipAddr == 0) && !lo) return C.IP_NOT_FOR_US;
   // A host does not discard a datagram for its TTL (RFC 1122 §3.2.1.7), so TTL is not checked.

@@ -360,9 +360,8 @@ export class TcpPeer {
    *  bytes as text (what an application on the peer would read). */
   recvText(): string {
     let s = "";
-    while (true) {
-      const before = this.rcv;
-      if (!this.take()) break;
+    let before = this.rcv;
+    while (this.take()) {
       const g = this.got;
       const rel = g.seq - this.iss;
       // New bytes are those from the old RCV.NXT on (a retransmission brings nothing new).
@@ -371,6 +370,7 @@ export class TcpPeer {
         if (skip < 0) skip = 0;
         if (<u32>skip < g.payloadLen) s += textAt(this.gotPayload + skip, g.payloadLen - <u32>skip);
       }
+      before = this.rcv;
     }
     return s;
   }
