@@ -58,7 +58,9 @@ const REC_HEADER: u32 = 6;
 const NEIGHBOUR_SIZE = offsetof<Neighbour>();
 const table = memory.data(<i32>NEIGHBOUR_SIZE * ARP_CACHE_SIZE, 8);
 const pool = memory.data(<i32>ARP_PENDING_BYTES, 16);
-export let poolUsed: u32 = 0;
+let poolUsed: u32 = 0;
+/** Records of LOOPBACK_OWNER in the pool. */
+export let loopbackHeld: u32 = 0;
 /** Requests and replies are built here, never in a buffer a caller may be using. */
 const arpFrame = memory.data(64, 16);
 const rx = changetype<ArpRepr>(memory.data(offsetof<ArpRepr>()));
@@ -72,6 +74,7 @@ const tx = changetype<ArpRepr>(memory.data(offsetof<ArpRepr>()));
 export function arpInit(): void {
   memory.fill(table, 0, NEIGHBOUR_SIZE * ARP_CACHE_SIZE);
   poolUsed = 0;
+  loopbackHeld = 0;
 }
 
 function find(ip: u32): i32 {
@@ -295,18 +298,8 @@ export function arpPoolPut(owner: u32, p: usize, len: u32, type: u32): bool {
   store<u16>(r, <u16>type, 4);
   memory.copy(r + REC_HEADER, p, len);
   poolUsed += size;
+  if (owner == LOOPBACK_OWNER) loopbackHeld++;
   return true;
-}
-
-/** Whether owner has a record in the pool. */
-export function arpPoolHolds(owner: u32): bool {
-  let at: u32 = 0;
-  while (at < poolUsed) {
-    const r = pool + at;
-    if (<u32>load<u8>(r) == owner) return true;
-    at += recSize(<u32>load<u16>(r, 2));
-  }
-  return false;
 }
 
 /** Moves owner's oldest record to dst and closes the pool up; its length, 0 when owner has none. */
@@ -320,6 +313,7 @@ export function arpPoolTake(owner: u32, dst: usize): u32 {
       memory.copy(dst, r + REC_HEADER, len);
       memory.copy(r, r + size, poolUsed - at - size);
       poolUsed -= size;
+      if (owner == LOOPBACK_OWNER) loopbackHeld--;
       return len;
     }
     at += size;

@@ -12,7 +12,7 @@ import { C, count } from "../support/counters";
 import { put16 } from "../support/bytes";
 import { ENOBUFS, OK } from "../support/errors";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV4, macStore } from "../wire/ethernet";
-import { LOOPBACK_OWNER, arpPoolHolds, arpPoolPut, arpPoolTake, poolUsed } from "./arp";
+import { LOOPBACK_OWNER, arpPoolPut, arpPoolTake, loopbackHeld } from "./arp";
 import { ethernetInput } from "./ethernet";
 import { setLoopbackInput } from "./ipv4";
 import { macW0, macW4, rxBuf } from "./netif";
@@ -36,10 +36,10 @@ export function loopbackOutput(frame: usize, len: u32): i32 {
   return OK;
 }
 
-/** Whether datagrams wait for delivery (one comparison while the pool is empty). */
+/** Whether datagrams wait for delivery (one comparison). */
 // @ts-ignore: decorator
 @inline export function loopbackPending(): bool {
-  return poolUsed != 0 && arpPoolHolds(LOOPBACK_OWNER);
+  return loopbackHeld != 0;
 }
 
 /** Delivers waiting datagrams, oldest first, and what they provoke, up to max; returns how many.
