@@ -102,15 +102,7 @@ export function input(len: u32): u32 {
 
 export function poll(now: u32): u32 {
   setNow(now);
-  if (FEATURE_LOOPBACK) {
-    // Loopback traffic is delivered here, where nothing else is running; the app sees each batch
-    // (and may answer it) before the next. Timers come after, so they cover what delivery armed.
-    let budget = LOOPBACK_POLL_MAX;
-    while (budget > 0 && loopbackPending()) {
-      budget -= loopbackDrain(budget);
-      runAppPoll();
-    }
-  }
+  if (FEATURE_LOOPBACK && loopbackPending()) deliverLoopback();
   let next = arpPoll();
   if (FEATURE_TCP) next = min<u32>(next, tcpPoll());
   if (FEATURE_DNS) next = min<u32>(next, dnsPoll());
@@ -118,6 +110,17 @@ export function poll(now: u32): u32 {
   runAppPoll();
   if (FEATURE_LOOPBACK && loopbackPending()) next = 0; // more to deliver: poll again now
   return next < POLL_MAX_SLEEP_MS ? next : POLL_MAX_SLEEP_MS;
+}
+
+/** Loopback traffic is delivered from poll(), where nothing else is running; the app sees each
+ *  batch (and may answer it) before the next. poll's timers come after, so they cover what the
+ *  deliveries armed. */
+function deliverLoopback(): void {
+  let budget = LOOPBACK_POLL_MAX;
+  while (budget > 0 && loopbackPending()) {
+    budget -= loopbackDrain(budget);
+    runAppPoll();
+  }
 }
 
 /** What a lease means for the layers above: its DNS servers for the resolver; losing the

@@ -107,7 +107,7 @@ test("loopback: UDP to 127.0.0.1 and ping to the board's own address", async () 
 test("loopback: a build without it (asc --use WASMIP_NO_LOOPBACK=1) refuses 127/8 and its own address, off the wire too", async () => {
   const wasm = path.join(dir, "noloop.wasm");
   execFileSync(path.join(ROOT, "node_modules/.bin/asc"), [
-    "assembly/index.ts", "--target", "release", "-o", wasm, "--transform", "./scripts/ascii-literals.mjs",
+    "assembly/index.ts", "--target", "release", "-o", wasm, "--textFile", path.join(dir, "noloop.wat"), "--transform", "./scripts/ascii-literals.mjs",
     "--use", "WASMIP_NO_LOOPBACK=1",
   ], { cwd: ROOT, stdio: "pipe" });
   const { sim, a, frames } = oneBoard(wasm);
