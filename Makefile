@@ -1,10 +1,10 @@
 # wasmip: `make run` (the simulated demo) and `make test` (every test) set themselves up.
 SHELL := /bin/bash
 BIN := node_modules/.bin
-AS_SOURCES := $(shell find assembly -name '*.ts' -not -path '*/__tests__/*')
+AS_SOURCES := $(shell find assembly -name '*.ts' -not -path '*/__tests__/*' -not -path '*/testing/*')
 TSX := node --import tsx
 
-.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash bench docs bench-fleet fuzz fuzz-build fuzz-smoke fuzz-corpus fuzz-capture
+.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash bench docs bench-fleet bench-loopback fuzz fuzz-build fuzz-smoke fuzz-corpus fuzz-capture
 
 all: build
 
@@ -56,6 +56,16 @@ $(APP_WASM): build/%.wasm: assembly/firmware/%.ts $(AS_SOURCES) asconfig.json no
 	$(BIN)/asc $< --target release -o $@ --textFile build/$*.wat $(ASC_FLAGS) $(call app_pages,$*)
 	$(call shrink,$@)
 
+# Example apps (examples/<app>/, the template a firmware author copies): the same kind of image,
+# built from examples/<app>/firmware.ts to build/<app>.wasm; their as-pect tests run in test-as.
+EXAMPLES := sensor
+EXAMPLE_WASM := $(EXAMPLES:%=build/%.wasm)
+EXAMPLE_SOURCES := $(shell find examples -name '*.ts' -not -path '*/__tests__/*')
+
+$(EXAMPLE_WASM): build/%.wasm: examples/%/firmware.ts $(AS_SOURCES) $(EXAMPLE_SOURCES) asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
+	@mkdir -p build
+	$(BIN)/asc $< --target release -o $@ --textFile build/$*.wat $(ASC_FLAGS)
+
 build/tap-bridge: host/tap-bridge.c
 	@mkdir -p build
 	gcc -O2 -Wall -Wextra -o $@ $<
@@ -65,7 +75,7 @@ build/pkt-inject: host/pkt-inject.c
 	@mkdir -p build
 	gcc -O2 -Wall -Wextra -o $@ $<
 
-build: build/wasmip.wasm build/wasmip.debug.wasm $(APP_WASM) build/tap-bridge build/pkt-inject
+build: build/wasmip.wasm build/wasmip.debug.wasm $(APP_WASM) $(EXAMPLE_WASM) build/tap-bridge build/pkt-inject
 
 run: deps build
 	$(TSX) host/cli.ts sim --pcap build/demo.pcap
@@ -78,6 +88,11 @@ docs: run
 # Boards per process and simulated seconds per wall second at 10, 50 and 200 boards (bench/fleet.ts).
 bench-fleet: deps build
 	$(TSX) bench/fleet.ts
+
+# Loopback throughput in the harness (client and server on one board over 127.0.0.1) next to the
+# same transfer between two boards, in one run (bench/loopback.ts).
+bench-loopback: deps build
+	$(TSX) bench/loopback.ts
 
 tap: deps build sysdeps
 	$(TSX) host/cli.ts tap

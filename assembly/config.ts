@@ -21,6 +21,10 @@ export const FEATURE_DNS: bool = FEATURE_UDP && !isDefined(WASMIP_NO_DNS);
  *  reported to UDP sockets). Off: ICMP is dropped as ip_unknown_protocol. */
 // @ts-ignore: isDefined of a --use constant
 export const FEATURE_ICMP: bool = !isDefined(WASMIP_NO_ICMP);
+/** The loopback interface: datagrams to 127.0.0.0/8 and to our own address are delivered inside
+ *  the stack (by poll()), never to the PHY. Off: they are refused (EHOSTUNREACH, ip_no_route). */
+// @ts-ignore: isDefined of a --use constant
+export const FEATURE_LOOPBACK: bool = !isDefined(WASMIP_NO_LOOPBACK);
 
 // ---- Link ----------------------------------------------------------------------------------
 /** IP MTU of the Ethernet link in bytes (RFC 894). We never send a larger IP packet. */
@@ -44,7 +48,8 @@ export const ARP_MAX_REQUESTS: u32 = 3;
  *  small ones (a SYN, a DNS query); TCP resends what did not fit. Frames that do not fit are dropped
  *  (ENOBUFS) and counted (arp_queue_drops). */
 export const ARP_PENDING_BYTES: u32 = 1536;
-/** Frames held per neighbour at most; more are dropped (ENOBUFS) and counted. */
+/** Frames held per neighbour at most; more are dropped (ENOBUFS) and counted. The same pool holds
+ *  loopback datagrams until poll() delivers them (any number, as bytes allow). */
 export const ARP_PENDING_PER_NEIGHBOUR: i32 = 2;
 /** An entry used in the last this many ms of its life is re-confirmed by a unicast request first
  *  (RFC 1122 §2.3.2.1), so a busy neighbour is never unresolved (lwIP asks 30 s before expiry). */
@@ -55,6 +60,11 @@ export const ARP_REFRESH_MS: u32 = 30_000;
 export const IP_DEFAULT_TTL: u8 = 64;
 // Fragments are not reassembled: every fragment (MF set or offset != 0) is dropped and counted as
 // ip_fragment_dropped. We never fragment either: a datagram larger than MTU is refused (EMSGSIZE).
+
+// ---- Loopback (RFC 1122 §3.2.1.3) -----------------------------------------------------------
+/** Loopback datagrams poll() delivers at most per call; more wait for the next poll, which it then
+ *  asks for at once (returns 0). Bounds the work of two apps that answer each other forever. */
+export const LOOPBACK_POLL_MAX: u32 = 256;
 
 // ---- ICMP (RFC 792) --------------------------------------------------------------------------
 /** Answer echo requests sent to a broadcast address (RFC 1122 §3.2.2.6 allows ignoring them). */
@@ -96,8 +106,10 @@ export const TCP_RCV_BUF: u32 = isDefined(WASMIP_TCP_RCV_BUF) ? WASMIP_TCP_RCV_B
 /** Largest listen() backlog: SYN-RECEIVED plus not-yet-accepted connections per listener. */
 export const TCP_BACKLOG_MAX: u32 = 8;
 /** SYN cookies (RFC 4987 §3.6) when a SYN flood fills the backlog: the policy is described in
- *  sockets/tcp/syncookie.ts. false: a full backlog drops SYNs, whatever fills it. */
-export const TCP_SYN_COOKIES: bool = true;
+ *  sockets/tcp/syncookie.ts. Off (--use WASMIP_NO_SYN_COOKIES=1): a full backlog drops SYNs,
+ *  whatever fills it. */
+// @ts-ignore: isDefined of a --use constant
+export const TCP_SYN_COOKIES: bool = !isDefined(WASMIP_NO_SYN_COOKIES);
 /** Compact TIME-WAIT records (the connection block is freed). When all are in use the oldest is
  *  recycled early and counted (tcp_time_wait_recycled). */
 export const TCP_TIME_WAIT_SLOTS: i32 = 8;

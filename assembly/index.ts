@@ -10,6 +10,7 @@ import { isMulticastOrReserved } from "./wire/ipv4";
 import { arpAnnounce, arpInit, arpPoll } from "./iface/arp";
 import { ethernetInput } from "./iface/ethernet";
 import { ipv4Init } from "./iface/ipv4";
+import { loopbackDrain, loopbackPending } from "./iface/loopback";
 import { ipAddr, rxBuf, setAddress, setMac } from "./iface/netif";
 import { pingInit, pingRtt, pingSend } from "./api/ping";
 import {
@@ -21,7 +22,7 @@ import { udpInit } from "./sockets/udp";
 import { udpBind, udpClose, udpConnect, udpEvents, udpFromIp, udpFromPort, udpLocalPort, udpRecvfrom, udpSendto, udpSocket } from "./api/udp";
 import { runAppPoll, runAppStart } from "./app";
 import {
-  FEATURE_DHCP, FEATURE_DNS, FEATURE_ICMP, FEATURE_TCP, FEATURE_UDP,
+  FEATURE_DHCP, FEATURE_DNS, FEATURE_ICMP, FEATURE_LOOPBACK, FEATURE_TCP, FEATURE_UDP, LOOPBACK_POLL_MAX,
   ARP_CACHE_SIZE, DNS_MAX_QUERIES, FRAME_MAX, MTU, TCP_BACKLOG_MAX, TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS,
   TCP_RCV_BUF, TCP_SND_BUF, UDP_MAX_SOCKETS, UDP_RCV_BUF,
 } from "./config";
@@ -101,12 +102,25 @@ export function input(len: u32): u32 {
 
 export function poll(now: u32): u32 {
   setNow(now);
+  if (FEATURE_LOOPBACK && loopbackPending()) deliverLoopback();
   let next = arpPoll();
   if (FEATURE_TCP) next = min<u32>(next, tcpPoll());
   if (FEATURE_DNS) next = min<u32>(next, dnsPoll());
   if (FEATURE_DHCP) next = min<u32>(next, dhcpPoll()); // 0xffffffff while the client is stopped
   runAppPoll();
+  if (FEATURE_LOOPBACK && loopbackPending()) next = 0; // more to deliver: poll again now
   return next < POLL_MAX_SLEEP_MS ? next : POLL_MAX_SLEEP_MS;
+}
+
+/** Loopback traffic is delivered from poll(), where nothing else is running; the app sees each
+ *  batch (and may answer it) before the next. poll's timers come after, so they cover what the
+ *  deliveries armed. */
+function deliverLoopback(): void {
+  let budget = LOOPBACK_POLL_MAX;
+  while (budget > 0 && loopbackPending()) {
+    budget -= loopbackDrain(budget);
+    runAppPoll();
+  }
 }
 
 /** What a lease means for the layers above: its DNS servers for the resolver; losing the
@@ -332,8 +346,9 @@ export function udp_events(fd: i32): u32 {
 
 /** The board's scratch for data it passes in and out (tcp_send/tcp_recv, udp_sendto/udp_recvfrom,
  *  names): the receive frame buffer, free between frames. What a board leaves there is overwritten
- *  by the next frame it copies to rx_buffer(), so it reads results out before that. Sharing it
- *  saves a frame's worth of RAM; nothing in the core reads rx_buffer() outside input(). */
+ *  by the next frame it copies to rx_buffer(), and by poll() delivering loopback traffic, so it
+ *  reads results out before that. Sharing it saves a frame's worth of RAM; nothing in the core
+ *  uses rx_buffer() outside input() and poll(). */
 export function io_buffer(): usize {
   return rxBuf;
 }

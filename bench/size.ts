@@ -22,6 +22,8 @@ export const FEATURES: { name: string; id: string; flags: string[]; baseline: st
   { name: "DHCP", id: "dhcp", flags: ["WASMIP_NO_DHCP"], baseline: [] },
   { name: "DNS", id: "dns", flags: ["WASMIP_NO_DNS"], baseline: [] },
   { name: "log", id: "log", flags: ["WASMIP_NO_LOG"], baseline: [] },
+  { name: "SYN cookies", id: "syn_cookies", flags: ["WASMIP_NO_SYN_COOKIES"], baseline: [] },
+  { name: "loopback", id: "loopback", flags: ["WASMIP_NO_LOOPBACK"], baseline: [] },
 ];
 /** The core with TCP only: no UDP, DHCP or DNS (Ethernet, ARP, IPv4, ICMP echo and TCP stay). */
 export const TCP_ONLY = ["WASMIP_NO_UDP", "WASMIP_NO_DHCP", "WASMIP_NO_DNS"];

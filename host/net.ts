@@ -36,6 +36,12 @@ const ENOBUFS = -2;
 const EWOULDBLOCK = -3;
 const ENOTCONN = -4;
 
+/** Our address on a connection to remote: over 127/8 the loopback talks to itself (as the core's
+ *  connection table shows it), else the board's address. */
+function localFor(remote: number, boardIp: string): string {
+  return remote >>> 24 === 127 ? u32ToIp(remote) : boardIp;
+}
+
 /** Set whenever the net layer emitted something or ran a stream callback: an async driver should
  *  let the event loop run (nextTick and promise jobs) before advancing virtual time. */
 export const netActivity = { pending: false };
@@ -68,7 +74,7 @@ export interface AddressInfo {
 }
 
 export interface ConnectOptions {
-  host?: string; // dotted quad; default "127.0.0.1" is not routable here, so give one
+  host?: string; // dotted quad; default "127.0.0.1": the board's own loopback
   port: number;
   localPort?: number;
   allowHalfOpen?: boolean;
@@ -439,7 +445,7 @@ export class Socket extends Duplex {
       this.destroy(netError(rc, "connect", host, port));
       return this;
     }
-    this.localAddress = this.net.board.ipString;
+    this.localAddress = localFor(ip, this.net.board.ipString);
     this.localPort = tcp.tcp_local_port(fd);
     return this;
   }
@@ -555,7 +561,7 @@ export class Socket extends Duplex {
     const fd = this.fdNum;
     this.remoteAddress = u32ToIp(tcp.tcp_remote_ip(fd));
     this.remotePort = tcp.tcp_remote_port(fd);
-    this.localAddress = this.net.board.ipString;
+    this.localAddress = localFor(tcp.tcp_remote_ip(fd), this.net.board.ipString);
     this.localPort = tcp.tcp_local_port(fd);
   }
 

@@ -475,7 +475,7 @@ export function parseTopology(json: unknown, baseDir = process.cwd(), file?: str
         dst = label === undefined ? undefined : byName.get(label);
         if (!dst) fail(where, `${t.host} is not a board of this topology (names are <board>${suffix})`);
       }
-      if (dst === b) warnings.push(`${where}: ${b.name} targets itself (no loopback interface yet: this goes nowhere)`);
+      if (dst === b) warnings.push(`${where}: ${b.name} targets itself (over its loopback, never on a link)`);
       const serves = dst ? SERVES[dst.firmware] : undefined;
       if (dst && (t.kind === "fetch" || t.kind === "bulk") && !serves?.tcp?.includes(t.port) && (KNOWN_FIRMWARE as readonly string[]).includes(dst.firmware))
         warnings.push(`${where}: ${dst.name} runs ${dst.firmware}, which does not listen on TCP ${t.port}`);

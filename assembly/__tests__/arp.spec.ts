@@ -9,7 +9,7 @@ import { ENOBUFS, OK } from "../support/errors";
 import { arpOutput, arpPoll, arpQueued, arpState, FREE, PENDING, RESOLVED } from "../iface/arp";
 import { txBuf } from "../iface/netif";
 import { poll } from "../index";
-import { OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, sent, sentCount, sentLen } from "./support";
+import { OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, sent, sentCount, sentLen } from "../testing";
 
 /** A len-byte (100 by default) IPv4-typed frame in txBuf whose payload starts with marker. */
 function sendMarked(dst: u32, marker: u32, len: u32 = 100): i32 {

@@ -4,7 +4,7 @@ import {
   DHCP_BOUND, DHCP_EV_BOUND, DHCP_EV_LOST, DHCP_REBINDING, DHCP_RENEWING, DHCP_REQUESTING, DHCP_SELECTING, DHCP_STOPPED,
   dhcpAddress, dhcpDns, dhcpLeaseRemaining, dhcpRelease, dhcpRouter, dhcpServer, dhcpState, setDhcpHook,
 } from "../services/dhcp";
-import { arpFrame, feed } from "./support";
+import { arpFrame, feed } from "../testing";
 import {
   C, DNS1, DNS2, LEASED, MASK24, ROUTER, RX_DHCP, SERVER, SERVER2, advance, begin, clearSent, ctr, deliver, dhcpUp, finish,
   lastDhcp, lastXid, leaseUp, msg, opt32, opt8, parseLast, parseSent, reply, sentCount, sentDstIp, sentEthBroadcast, sentOption,

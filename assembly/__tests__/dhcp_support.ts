@@ -8,7 +8,7 @@ import { poll } from "../index";
 import { DhcpRepr, MAGIC_COOKIE, OPT_END } from "../wire/dhcp";
 import { WireError } from "../wire/error";
 import { dhcpStartNamed, dhcpXid } from "../services/dhcp";
-import { OUR_MAC_HI, OUR_MAC_LO, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, ipHeader, sent, sentCount, sentLen } from "./support";
+import { OUR_MAC_HI, OUR_MAC_LO, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, ipHeader, sent, sentCount, sentLen } from "../testing";
 
 export const SERVER: u32 = PEER_IP; // 10.0.0.2, MAC 02:00:00:00:00:02
 export const SERVER2: u32 = 0x0a000003;

@@ -9,7 +9,7 @@ import {
   dnsAddress, dnsRelease, dnsReset, dnsResolve, dnsResult, dnsSetServers, dnsTtl,
 } from "../services/dns";
 import { FLAG_QR, FLAG_RD, FLAG_TC } from "../wire/dns";
-import { OUR_IP, arpFrame, bringUp, clearSent, ctr, feed } from "./support";
+import { OUR_IP, arpFrame, bringUp, clearSent, ctr, feed } from "../testing";
 import {
   aRecord, begin, cnameRecord, header, lastQuery, queryCount, queryDst, queryId, querySrcPort, question, replyFrame, str,
 } from "./dns_support";

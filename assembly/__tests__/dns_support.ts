@@ -2,7 +2,7 @@
 // replies from a server into rxBuf.
 import { get16, get32, put16, put32 } from "../support/bytes";
 import { rxBuf } from "../iface/netif";
-import { OUR_IP, ipHeader, sent, sentCount, sentLen } from "./support";
+import { OUR_IP, ipHeader, sent, sentCount, sentLen } from "../testing";
 
 export const msgBuf: usize = heap.alloc(2048);
 export let at: u32 = 0;

@@ -4,8 +4,8 @@ import { SYN, ACK, FIN } from "../wire/tcp";
 import { tcpBind, tcpListen, tcpSocket, tcpTableRow } from "../api/tcp";
 import { TCP_MAX_SOCKETS } from "../config";
 import { tcpCheck } from "../sockets/tcp/check";
-import { C, OUR_PORT, PEER_PORT, clearSent, seg, sentCount, tcpUp } from "./tcp_support";
-import { ctr } from "./support";
+import { C, OUR_PORT, PEER_PORT, clearSent, seg, sentCount, tcpUp } from "../testing";
+import { ctr } from "../testing";
 
 const row = heap.alloc(28);
 

@@ -4,7 +4,7 @@ import { checksumAdjust, checksumOk } from "../wire/checksum";
 import { rxBuf } from "../iface/netif";
 import { pingRtt, pingSend } from "../api/ping";
 import { setNow } from "../support/clock";
-import { OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, echoRequest, feed, ipHeader, sent, sentCount, sentLen } from "./support";
+import { OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, echoRequest, feed, ipHeader, sent, sentCount, sentLen } from "../testing";
 
 function upWithPeer(): void {
   bringUp();

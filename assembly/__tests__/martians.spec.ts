@@ -1,7 +1,7 @@
 // Martian source addresses (RFC 1122 §3.2.1.3): dropped and counted before any protocol sees them.
 import { SYN } from "../wire/tcp";
 import { tcpBind, tcpListen, tcpSocket } from "../api/tcp";
-import { OUR_IP, bringUp, clearSent, ctr, echoRequest, feed, ipHeader, sentCount } from "./support";
+import { OUR_IP, bringUp, clearSent, ctr, echoRequest, feed, ipHeader, sentCount } from "../testing";
 import { C } from "../support/counters";
 import { put16 } from "../support/bytes";
 

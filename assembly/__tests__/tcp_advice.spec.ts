@@ -6,8 +6,8 @@ import { arpState, PENDING, RESOLVED } from "../iface/arp";
 import { ESTABLISHED } from "../sockets/tcp/pcb";
 import { TCP_ADVICE_RETRIES, TCP_RTO_MAX_MS } from "../config";
 import { get16 } from "../support/bytes";
-import { C, acceptOne, acceptedIss, advance, clearSent, seg, sentCount } from "./tcp_support";
-import { OUR_IP, PEER_IP, arpFrame, ctr, feed, sent } from "./support";
+import { C, acceptOne, acceptedIss, advance, clearSent, seg, sentCount } from "../testing";
+import { OUR_IP, PEER_IP, arpFrame, ctr, feed, sent } from "../testing";
 import { ACK } from "../wire/tcp";
 
 const buf = heap.alloc(1024);

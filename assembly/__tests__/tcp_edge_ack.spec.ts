@@ -7,8 +7,8 @@
 import { ACK, PSH } from "../wire/tcp";
 import { tcpSend, tcpTableRow } from "../api/tcp";
 import { TCP_RCV_BUF } from "../config";
-import { ctr } from "./support";
-import { C, acceptOne, acceptedIss, seg } from "./tcp_support";
+import { ctr } from "../testing";
+import { C, acceptOne, acceptedIss, seg } from "../testing";
 
 const src = heap.alloc(2048);
 const row = heap.alloc(28);

@@ -9,8 +9,8 @@ import { seqLe } from "../sockets/tcp/seq";
 import { checksum, sumAdd, sumFold, sumPseudo } from "../wire/checksum";
 import { put16 } from "../support/bytes";
 import { rxBuf } from "../iface/netif";
-import { C, OUR_PORT, PEER_PORT, clearSent, last, seg, tcpUp } from "./tcp_support";
-import { OUR_IP, PEER_IP, feed, ipHeader } from "./support";
+import { C, OUR_PORT, PEER_PORT, clearSent, last, seg, tcpUp } from "../testing";
+import { OUR_IP, PEER_IP, feed, ipHeader } from "../testing";
 
 let rng: u32 = 0x9e3779b9;
 function rand(): u32 {

@@ -5,7 +5,7 @@
 import { Ring } from "../support/ring";
 import { ACK, PSH } from "../wire/tcp";
 import { tcpRecv } from "../api/tcp";
-import { C, acceptOne, acceptedIss, seg } from "./tcp_support";
+import { C, acceptOne, acceptedIss, seg } from "../testing";
 
 const ring = changetype<Ring>(heap.alloc(offsetof<Ring>()));
 const mem = heap.alloc(128);

@@ -7,8 +7,8 @@ import { ETIMEDOUT } from "../support/errors";
 import { CLOSED, ESTABLISHED } from "../sockets/tcp/pcb";
 import { TCP_MAX_RETRIES, TCP_MAX_SOCKETS, TCP_PERSIST_MAX_MS } from "../config";
 import { tcpCheck } from "../sockets/tcp/check";
-import { C, acceptOne, acceptedIss, advance, clearSent, seg, sentCount } from "./tcp_support";
-import { ctr } from "./support";
+import { C, acceptOne, acceptedIss, advance, clearSent, seg, sentCount } from "../testing";
+import { ctr } from "../testing";
 
 const buf = heap.alloc(4096);
 const PISN: u32 = 7000000;

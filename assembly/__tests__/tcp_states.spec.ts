@@ -5,8 +5,8 @@ import {
   tcpTableRow, tcpSetopt, EV_CONNECTED, EV_ERROR, EV_HUP, EV_READABLE, OPT_KEEPALIVE, OPT_KEEPIDLE, OPT_KEEPINTVL, OPT_KEEPCNT,
 } from "../api/tcp";
 import { ECONNREFUSED, ECONNRESET, ETIMEDOUT, EWOULDBLOCK } from "../support/errors";
-import { ctr, PEER_IP, OUR_IP, arpFrame, feed } from "./support";
-import { C, OUR_PORT, PEER_PORT, advance, clearSent, last, out, parseSent, payloadByte, seg, sentCount, tcpUp } from "./tcp_support";
+import { ctr, PEER_IP, OUR_IP, arpFrame, feed } from "../testing";
+import { C, OUR_PORT, PEER_PORT, advance, clearSent, last, out, parseSent, payloadByte, seg, sentCount, tcpUp } from "../testing";
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_SENT, TIME_WAIT,
 } from "../sockets/tcp/pcb";
@@ -217,6 +217,20 @@ describe("TCP data", () => {
     expect(last().ack).toBe(PISN + 201); // gap filled: ACK at once
     expect(tcpRecv(fd, buf, 8192)).toBe(200);
     for (let i = 0; i < 200; i++) expect(load<u8>(buf + i)).toBe(<u8>(PISN + 1 + i));
+  });
+
+  it("keeps a FIN that arrives beyond a gap and takes it when the gap fills", () => {
+    const fd = established();
+    clearSent();
+    expect(seg(ACK | FIN, PISN + 101, iss + 1, 100)).toBe(C.TCP_DELIVERED);
+    expect(last().ack).toBe(PISN + 1); // out of order: a duplicate ACK, the FIN not yet taken
+    expect(tcpState(fd)).toBe(ESTABLISHED);
+    clearSent();
+    seg(ACK, PISN + 1, iss + 1, 100); // the gap: data and FIN complete, no retransmission needed
+    expect(last().ack).toBe(PISN + 202);
+    expect(tcpState(fd)).toBe(CLOSE_WAIT);
+    expect(tcpRecv(fd, buf, 8192)).toBe(200);
+    expect(tcpRecv(fd, buf, 8192)).toBe(0); // end of stream
   });
 
   it("trims duplicates and overlaps", () => {
@@ -678,5 +692,95 @@ describe("TCP resets in the closing states", () => {
     expect(tcpState(fd)).toBe(CLOSING);
     expect(seg(RST, PISN + 2, 0)).toBe(C.TCP_DELIVERED);
     expect(tcpState(fd)).toBe(CLOSED);
+  });
+});
+
+// The same machine through the kit's scripted peer (assembly/testing TcpPeer): sequence numbers
+// relative to each side's ISN, one expectation per arrow of the ladder.
+import { ANY, Peer } from "../testing";
+import { tcpSocket as socketFd } from "../api/tcp";
+
+function rowState(lport: u32, rport: u32): i32 {
+  const row = heap.alloc(28);
+  for (let r: u32 = 0; r < 16; r++) {
+    if (tcpTableRow(r, row) && load<u32>(row, 8) == lport && load<u32>(row, 16) == rport) return <i32>load<u32>(row);
+  }
+  return -1;
+}
+
+describe("TCP as a ladder (TcpPeer)", () => {
+  it("passive open, data both ways, passive close", () => {
+    tcpUp();
+    const l = listener();
+    const c = new Peer().tcp(PEER_PORT, OUR_PORT, PISN);
+    c.send(SYN, "", 1460);
+    expect(c.expect(SYN | ACK, 0, 1, 0)).toBe("");
+    expect(c.got.mss).toBe(TCP_MSS);
+    c.send(ACK);
+    const fd = tcpAccept(l);
+    expect(tcpState(fd)).toBe(ESTABLISHED);
+    c.send(ACK | PSH, "ping");
+    expect(c.expectNone()).toBe(""); // a lone segment's ACK is delayed
+    c.send(ACK | PSH, "pong");
+    expect(c.expect(ACK, 1, 9, 0)).toBe(""); // every second segment at once
+    expect(tcpRecv(fd, buf, 100)).toBe(8);
+    c.send(FIN | ACK);
+    expect(c.expect(ACK, 1, 10, 0)).toBe("");
+    expect(tcpState(fd)).toBe(CLOSE_WAIT);
+    for (let i = 0; i < 3; i++) store<u8>(buf + i, <u8>"bye".charCodeAt(i));
+    expect(tcpSend(fd, buf, 3)).toBe(3);
+    expect(c.expectText(PSH | ACK, 1, 10, "bye")).toBe("");
+    expect(tcpClose(fd)).toBe(0);
+    expect(c.expect(FIN | ACK, 4, 10, 0)).toBe("");
+    expect(rowState(OUR_PORT, PEER_PORT)).toBe(<i32>LAST_ACK);
+    c.send(ACK);
+    expect(rowState(OUR_PORT, PEER_PORT)).toBe(-1); // gone
+    expect(c.expectNone()).toBe("");
+  });
+
+  it("active open, active close: FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT", () => {
+    tcpUp();
+    const fd = socketFd();
+    expect(tcpConnect(fd, PEER_IP, 80)).toBe(0);
+    const c = new Peer().tcp(80, 0, PISN);
+    expect(c.accept()).toBe("");
+    expect(tcpShutdown(fd, 1)).toBe(0);
+    expect(c.expect(FIN | ACK, 1, 1, 0)).toBe("");
+    expect(tcpState(fd)).toBe(FIN_WAIT_1);
+    c.send(ACK);
+    expect(tcpState(fd)).toBe(FIN_WAIT_2);
+    c.send(ACK | PSH, "tail");
+    expect(tcpRecv(fd, buf, 100)).toBe(4);
+    c.send(FIN | ACK);
+    expect(c.expect(ACK, 2, 6, 0)).toBe("");
+    expect(tcpState(fd)).toBe(TIME_WAIT);
+  });
+
+  it("answers a SYN to a closed port with RST|ACK", () => {
+    tcpUp();
+    const c = new Peer().tcp(PEER_PORT, 9999, PISN);
+    expect(c.send(SYN)).toBe(C.TCP_NO_SOCKET);
+    expect(c.expect(RST | ACK, ANY, 1, 0)).toBe("");
+    expect(c.got.seq).toBe(0);
+  });
+});
+
+import { EHOSTUNREACH } from "../support/errors";
+import { bringUp, MASK } from "../testing";
+
+describe("TCP connect without a route", () => {
+  it("fails at once with EHOSTUNREACH (no gateway), the fd reports it, and a new one works", () => {
+    bringUp(1000, OUR_IP, MASK, 0);
+    const fd = socketFd();
+    expect(tcpConnect(fd, 0x08080808, 80)).toBe(EHOSTUNREACH);
+    expect(tcpState(fd)).toBe(CLOSED);
+    expect(tcpRecv(fd, buf, 1)).toBe(EHOSTUNREACH);
+    expect(ctr(C.IP_NO_ROUTE)).toBe(1);
+    expect(sentCount()).toBe(0);
+    expect(tcpClose(fd)).toBe(0);
+    feed(arpFrame(1, PEER_IP, OUR_IP));
+    const ok = socketFd();
+    expect(tcpConnect(ok, PEER_IP, 80)).toBe(0);
+    expect(last().flags).toBe(SYN);
   });
 });

@@ -5,8 +5,8 @@ import { TCP_BACKLOG_MAX, TCP_MAX_SOCKETS, TCP_MSS, TCP_RTO_INITIAL_MS } from ".
 import { ESTABLISHED, pcb } from "../sockets/tcp/pcb";
 import { tcpCheck } from "../sockets/tcp/check";
 import { cookieMss } from "../sockets/tcp/syncookie";
-import { C, OUR_PORT, advance, clearSent, last, seg, sentCount, tcpUp } from "./tcp_support";
-import { ctr } from "./support";
+import { C, OUR_PORT, advance, clearSent, last, seg, sentCount, tcpUp } from "../testing";
+import { ctr } from "../testing";
 
 const row = heap.alloc(28);
 const buf = heap.alloc(4096);

@@ -8,7 +8,7 @@ import { checksumOk, sumAdd, sumFold, sumPseudo } from "../wire/checksum";
 import { UdpRepr } from "../wire/udp";
 import { WireError } from "../wire/error";
 import { UDP_RCV_BUF } from "../config";
-import { OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, ipHeader, sent, sentCount, sentLen } from "./support";
+import { OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, ipHeader, sent, sentCount, sentLen } from "../testing";
 import { C } from "../support/counters";
 
 const buf = heap.alloc(2048);

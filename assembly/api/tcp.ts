@@ -7,9 +7,9 @@ import {
 import { now } from "../support/clock";
 import { C, count } from "../support/counters";
 import { EADDRINUSE, EHOSTUNREACH, EINVAL, ENOBUFS, ENOTCONN, EWOULDBLOCK, OK } from "../support/errors";
-import { ipAddr } from "../iface/netif";
+import { ipAddr, localFor } from "../iface/netif";
 import { ACK, RST } from "../wire/tcp";
-import { closed, initConnection, initialWindow, moveToTimeWait } from "../sockets/tcp/input";
+import { closed, fail, initConnection, initialWindow, moveToTimeWait } from "../sockets/tcp/input";
 import { isn, portOffset } from "../sockets/tcp/isn";
 import { sendControl, sendSyn, tcpOutput, windowUpdateDue } from "../sockets/tcp/output";
 import {
@@ -142,7 +142,7 @@ export function tcpConnect(fd: i32, ip: u32, port: u32): i32 {
   if (held(fd) < 0 || port == 0 || port > 0xffff || ip == 0 || ip >= 0xe0000000) return EINVAL;
   const c = pcb(fd);
   if (c.state != CLOSED || c.remotePort != 0) return EINVAL;
-  if (ipAddr == 0) return EHOSTUNREACH;
+  if (ipAddr == 0 && localFor(ip) == 0) return EHOSTUNREACH; // no address yet, and not 127/8
   if (c.localPort == 0) {
     const p = ephemeralPort(ip, port, fd);
     if (p == 0) return EADDRINUSE;
@@ -165,7 +165,12 @@ export function tcpConnect(fd: i32, ip: u32, port: u32): i32 {
   c.rttTime = now;
   c.error = 0;
   count(C.TCP_ACTIVE_OPENS);
-  sendSyn(fd);
+  // No route (no gateway, or 127/8 in a build without the loopback): fail now, not after the
+  // SYN retries; the fd reports the error like any failed connection.
+  if (sendSyn(fd) == EHOSTUNREACH) {
+    fail(fd, EHOSTUNREACH);
+    return EHOSTUNREACH;
+  }
   return OK;
 }
 
@@ -363,7 +368,7 @@ export function tcpTableRow(row: u32, out: usize): i32 {
     if ((c.flags & F_USED) == 0 || (c.state == CLOSED && c.localPort == 0)) return 0;
     const listening = c.state == LISTEN || (c.state == CLOSED && c.remotePort == 0);
     store<u32>(out, c.state);
-    store<u32>(out, listening ? 0 : ipAddr, 4);
+    store<u32>(out, listening ? 0 : localFor(c.remoteIp), 4);
     store<u32>(out, c.localPort, 8);
     store<u32>(out, c.remoteIp, 12);
     store<u32>(out, c.remotePort, 16);
@@ -376,7 +381,7 @@ export function tcpTableRow(row: u32, out: usize): i32 {
   const s = tw(t);
   if (!s.used) return 0;
   store<u32>(out, TIME_WAIT);
-  store<u32>(out, ipAddr, 4);
+  store<u32>(out, localFor(s.remoteIp), 4);
   store<u32>(out, s.localPort, 8);
   store<u32>(out, s.remoteIp, 12);
   store<u32>(out, s.remotePort, 16);
@@ -416,6 +421,7 @@ export function tcpAddressLost(ip: u32): void {
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
     const c = pcb(i);
     if ((c.flags & F_USED) == 0 || c.state == CLOSED || c.state == LISTEN) continue;
+    if (localFor(c.remoteIp) != ipAddr) continue; // over 127/8: not using the lost address
     if (c.state == TIME_WAIT) {
       closed(i);
       continue;

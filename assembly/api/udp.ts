@@ -4,7 +4,7 @@ import { MTU, UDP_MAX_SOCKETS } from "../config";
 import { C, count } from "../support/counters";
 import { EADDRINUSE, EINVAL, EMSGSIZE, ENOBUFS, EWOULDBLOCK, OK } from "../support/errors";
 import { phy_random } from "../support/phy";
-import { ipAddr, txBuf } from "../iface/netif";
+import { localFor, txBuf } from "../iface/netif";
 import { PAYLOAD_OFFSET, ipv4Output } from "../iface/ipv4";
 import { PROTO_UDP } from "../wire/ipv4";
 import { HEADER_LEN, UdpRepr } from "../wire/udp";
@@ -100,7 +100,7 @@ export function udpSendPrepared(fd: i32, len: u32, ip: u32, port: u32): i32 {
   tx.srcPort = s.localPort;
   tx.dstPort = port;
   tx.payloadLen = len;
-  tx.emit(p, ipAddr, ip);
+  tx.emit(p, localFor(ip), ip);
   const r = ipv4Output(txBuf, HEADER_LEN + len, PROTO_UDP, ip);
   if (r < 0) return r;
   count(C.UDP_DATAGRAMS_SENT);

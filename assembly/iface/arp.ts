@@ -59,6 +59,8 @@ const NEIGHBOUR_SIZE = offsetof<Neighbour>();
 const table = memory.data(<i32>NEIGHBOUR_SIZE * ARP_CACHE_SIZE, 8);
 const pool = memory.data(<i32>ARP_PENDING_BYTES, 16);
 let poolUsed: u32 = 0;
+/** Records of LOOPBACK_OWNER in the pool. */
+export let loopbackHeld: u32 = 0;
 /** Requests and replies are built here, never in a buffer a caller may be using. */
 const arpFrame = memory.data(64, 16);
 const rx = changetype<ArpRepr>(memory.data(offsetof<ArpRepr>()));
@@ -72,6 +74,7 @@ const tx = changetype<ArpRepr>(memory.data(offsetof<ArpRepr>()));
 export function arpInit(): void {
   memory.fill(table, 0, NEIGHBOUR_SIZE * ARP_CACHE_SIZE);
   poolUsed = 0;
+  loopbackHeld = 0;
 }
 
 function find(ip: u32): i32 {
@@ -272,20 +275,50 @@ export function arpOutput(p: usize, len: u32, nextHop: u32, type: u32): i32 {
 
 function hold(i: i32, p: usize, len: u32, type: u32): i32 {
   const e = entry(i);
-  const size = recSize(len);
-  if (<i32>e.queued >= ARP_PENDING_PER_NEIGHBOUR || poolUsed + size > ARP_PENDING_BYTES) {
+  if (<i32>e.queued >= ARP_PENDING_PER_NEIGHBOUR || !arpPoolPut(i, p, len, type)) {
     count(C.ARP_QUEUE_DROPS);
     return ENOBUFS;
   }
+  e.queued++;
+  count(C.ARP_QUEUED);
+  return OK;
+}
+
+// The pool also holds the loopback interface's datagrams (iface/loopback.ts), under this owner.
+export const LOOPBACK_OWNER: u32 = 255;
+
+/** Appends len bytes at p to the pool for owner (a neighbour's index or LOOPBACK_OWNER); false
+ *  when they do not fit. */
+export function arpPoolPut(owner: u32, p: usize, len: u32, type: u32): bool {
+  const size = recSize(len);
+  if (poolUsed + size > ARP_PENDING_BYTES) return false;
   const r = pool + poolUsed;
-  store<u8>(r, <u8>i);
+  store<u8>(r, <u8>owner);
   store<u16>(r, <u16>len, 2);
   store<u16>(r, <u16>type, 4);
   memory.copy(r + REC_HEADER, p, len);
   poolUsed += size;
-  e.queued++;
-  count(C.ARP_QUEUED);
-  return OK;
+  if (owner == LOOPBACK_OWNER) loopbackHeld++;
+  return true;
+}
+
+/** Moves owner's oldest record to dst and closes the pool up; its length, 0 when owner has none. */
+export function arpPoolTake(owner: u32, dst: usize): u32 {
+  let at: u32 = 0;
+  while (at < poolUsed) {
+    const r = pool + at;
+    const len = <u32>load<u16>(r, 2);
+    const size = recSize(len);
+    if (<u32>load<u8>(r) == owner) {
+      memory.copy(dst, r + REC_HEADER, len);
+      memory.copy(r, r + size, poolUsed - at - size);
+      poolUsed -= size;
+      if (owner == LOOPBACK_OWNER) loopbackHeld--;
+      return len;
+    }
+    at += size;
+  }
+  return 0;
 }
 
 /** Retries and give-ups of pending neighbours, expiry of resolved ones; ms to the next deadline. */
@@ -343,8 +376,8 @@ export function arpQueued(ip: u32): u32 {
 
 /** Debug-build invariants (debug_check): 0, or (check << 8) | entry. 1: bad state; 2: two entries
  *  for one address; 3: queued differs from the held frames it owns, or exceeds the per-neighbour
- *  bound; 4: a held frame owned by no pending entry, or longer than a frame; 5: the records do not
- *  tile the pool's used bytes. */
+ *  bound; 4: a held frame owned by no pending entry (nor the loopback), or longer than a frame;
+ *  5: the records do not tile the pool's used bytes, or the loopback's count is off. */
 export function arpCheck(): u32 {
   for (let i = 0; i < ARP_CACHE_SIZE; i++) {
     const e = entry(i);
@@ -360,12 +393,15 @@ export function arpCheck(): u32 {
     if (owned != <u32>e.queued || <i32>e.queued > ARP_PENDING_PER_NEIGHBOUR) return (3 << 8) | <u32>i;
   }
   let at: u32 = 0;
+  let lo: u32 = 0;
   while (at + REC_HEADER <= poolUsed) {
-    const owner = <i32>load<u8>(pool + at);
+    const owner = <u32>load<u8>(pool + at);
     const len = <u32>load<u16>(pool + at, 2);
-    if (owner >= ARP_CACHE_SIZE || entry(owner).state != PENDING || len > FRAME_MAX) return (4 << 8) | at;
+    if (owner == LOOPBACK_OWNER) lo++;
+    else if (owner >= <u32>ARP_CACHE_SIZE || entry(<i32>owner).state != PENDING) return (4 << 8) | at;
+    if (len > FRAME_MAX) return (4 << 8) | at;
     at += recSize(len);
   }
-  if (at != poolUsed || poolUsed > ARP_PENDING_BYTES) return (5 << 8) | at;
+  if (at != poolUsed || poolUsed > ARP_PENDING_BYTES || lo != loopbackHeld) return (5 << 8) | at;
   return 0;
 }

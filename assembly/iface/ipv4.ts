@@ -1,5 +1,5 @@
 // IPv4 (RFC 791, RFC 1122 §3.2.1): validation, delivery to the protocols, routing of what we send.
-import { FEATURE_ICMP, IP_DEFAULT_TTL, MTU } from "../config";
+import { FEATURE_ICMP, FEATURE_LOOPBACK, IP_DEFAULT_TTL, MTU } from "../config";
 import { C, count } from "../support/counters";
 import { EHOSTUNREACH, EMSGSIZE, OK } from "../support/errors";
 import { phy_random } from "../support/phy";
@@ -9,6 +9,7 @@ import { HEADER_LEN, Ipv4Repr, PROTO_ICMP, PROTO_TCP, PROTO_UDP, isMulticastOrRe
 import { arpInvalidate, arpOutput } from "./arp";
 import { ethernetSend } from "./ethernet";
 import { icmpInput } from "./icmp";
+import { loopbackOutput } from "./loopback";
 import { gateway, ipAddr, isBroadcast, isOnLink } from "./netif";
 
 /** Where a datagram's payload starts in a frame buffer (we never emit IP options). */
@@ -37,6 +38,13 @@ export function ipv4Init(): void {
   ident = phy_random() & 0xffff;
 }
 
+/** Set while the loopback delivers (iface/loopback.ts): 127/8 and any destination are then ours. */
+let lo: bool = false;
+
+export function setLoopbackInput(on: bool): void {
+  lo = on;
+}
+
 /** The datagram at p (len bytes up to the end of the frame) in the frame at frame. */
 export function ipv4Input(p: usize, len: u32): C {
   const err = rx.parse(p, len);
@@ -51,13 +59,14 @@ export function ipv4Input(p: usize, len: u32): C {
   if (rx.moreFragments || rx.fragmentOffset != 0) return C.IP_FRAGMENT_DROPPED;
   const src = rx.src;
   const dst = rx.dst;
-  // RFC 1122 §3.2.1.3: a source must be a host address. 127/8 never arrives on a wire; our own
-  // address arriving from the wire is a spoof (the "land" attack: we would answer ourselves);
-  // 0/8 is only a host still initializing (a DHCP client, over UDP), which nothing else can answer.
-  if (isMulticastOrReserved(src) || isBroadcast(src) || (src >>> 24) == 127) return C.IP_BAD_SOURCE;
-  if ((src == ipAddr && ipAddr != 0) || ((src >>> 24) == 0 && rx.proto != PROTO_UDP)) return C.IP_BAD_SOURCE;
+  // RFC 1122 §3.2.1.3: a source must be a host address. 127/8 never arrives on a wire, nor does
+  // our own address (RFC 1812 §5.3.7 martian filtering; the "land" attack: we would answer
+  // ourselves); 0/8 is only a host still initializing (a DHCP client, over UDP), which nothing
+  // else can answer. The loopback's own deliveries (lo) come from 127/8 or our address.
+  if (isMulticastOrReserved(src) || isBroadcast(src) || ((src >>> 24) == 127 && !lo)) return C.IP_BAD_SOURCE;
+  if (!lo && ((src == ipAddr && ipAddr != 0) || ((src >>> 24) == 0 && rx.proto != PROTO_UDP))) return C.IP_BAD_SOURCE;
   const bcast = isBroadcast(dst);
-  if (!bcast && (dst != ipAddr || ipAddr == 0)) return C.IP_NOT_FOR_US;
+  if (!bcast && (dst != ipAddr || ipAddr == 0) && !lo) return C.IP_NOT_FOR_US;
   // A host does not discard a datagram for its TTL (RFC 1122 §3.2.1.7), so TTL is not checked.
   const proto = rx.proto;
   const payload = p + rx.headerLen;
@@ -91,14 +100,26 @@ export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32): i32 {
   if (plen > MTU - HEADER_LEN) return EMSGSIZE;
   const bcast = isBroadcast(dst);
   let nextHop = dst;
-  if (!bcast && !isOnLink(dst)) {
+  let src = ipAddr;
+  // RFC 1122 §3.2.1.3: 127/8 never goes on a wire, whatever the netmask: it and our own address
+  // are looped back inside (nextHop 0), or refused in a build without the loopback.
+  if ((dst >>> 24) == 127) {
+    src = dst; // 127.0.0.1 talks to 127.0.0.1 (netif.localFor)
+    nextHop = 0;
+  } else if (!bcast && !isOnLink(dst)) {
     if (gateway == 0 || ipAddr == 0) {
       count(C.IP_NO_ROUTE);
       return EHOSTUNREACH;
     }
     nextHop = gateway;
+  } else if (dst == ipAddr) {
+    nextHop = 0;
   }
-  tx.src = ipAddr;
+  if (!FEATURE_LOOPBACK && nextHop == 0) {
+    count(C.IP_NO_ROUTE);
+    return EHOSTUNREACH;
+  }
+  tx.src = src;
   tx.dst = dst;
   tx.proto = proto;
   tx.ttl = IP_DEFAULT_TTL;
@@ -113,6 +134,7 @@ export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32): i32 {
   const len = PAYLOAD_OFFSET + plen;
   let r = OK;
   if (bcast) ethernetSend(frame, len, 0xffffffff, 0xffff, TYPE_IPV4);
+  else if (FEATURE_LOOPBACK && nextHop == 0) r = loopbackOutput(frame, len);
   else r = arpOutput(frame, len, nextHop, TYPE_IPV4);
   if (r == OK) count(C.IP_SENT);
   return r;

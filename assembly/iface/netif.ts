@@ -1,5 +1,5 @@
 // The one Ethernet interface: its addresses, its frame buffers and the transmit path.
-import { FRAME_MAX, FRAME_MIN } from "../config";
+import { FEATURE_LOOPBACK, FRAME_MAX, FRAME_MIN } from "../config";
 import { C, count, countN } from "../support/counters";
 import { phy_tx } from "../support/phy";
 
@@ -41,6 +41,13 @@ export function setAddress(ip: u32, mask: u32, gw: u32): void {
 // @ts-ignore: decorator
 @inline export function isBroadcast(ip: u32): bool {
   return ip == 0xffffffff || ip == directedBroadcast;
+}
+
+/** Our address as seen from dst: a loopback address talks to itself (127.0.0.1 to 127.0.0.1), so
+ *  checksums, replies and the connection table agree with what loopback delivers. */
+// @ts-ignore: decorator
+@inline export function localFor(dst: u32): u32 {
+  return FEATURE_LOOPBACK && (dst >>> 24) == 127 ? dst : ipAddr;
 }
 
 // @ts-ignore: decorator

@@ -128,4 +128,7 @@ export const NAMES = `
 .dns_bad_question
 .dns_malformed
 .dns_timeouts
+.loopback_sent
+.loopback_received
+.loopback_no_buffers
 `;

@@ -143,6 +143,11 @@ export const enum C {
   DNS_BAD_QUESTION,
   DNS_MALFORMED,
   DNS_TIMEOUTS,
+  // Loopback (events: a delivered datagram also counts in rx_frames and in the counter that
+  // accounted for it, like a frame from the PHY)
+  LOOPBACK_SENT,
+  LOOPBACK_RECEIVED,
+  LOOPBACK_NO_BUFFERS,
   COUNT,
 }
 

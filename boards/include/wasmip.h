@@ -80,14 +80,16 @@ typedef uint32_t (*wasmip_input_fn)(uint32_t len);
 
 /* poll(now_ms) -> milliseconds until the next timer deadline (at most WASMIP_POLL_MAX_SLEEP_MS).
  * Runs due timers (ARP retries and expiry; later TCP). Call it after input() and whenever the
- * returned delay has elapsed; a board may sleep until then or until the next frame. */
+ * returned delay has elapsed; a board may sleep until then or until the next frame.
+ * It also delivers loopback traffic (to 127/8 and to the board's own address; it never reaches
+ * phy.tx), through rx_buffer(), and returns 0 while some still waits: poll again at once. */
 typedef uint32_t (*wasmip_poll_fn)(uint32_t now_ms);
 
 /* Counters, like `netstat -s`. ids are 0..counter_count()-1.
  * counter_name(id) -> ptr to a NUL-terminated ASCII name ("ip_bad_checksum"), valid until the
  * next counter_name call (the names are stored compressed and written out on demand).
- * counter_kind(id) -> WASMIP_COUNTER_*. The sum of all RX_* counters equals the number of
- * input() calls. */
+ * counter_kind(id) -> WASMIP_COUNTER_*. The sum of all RX_* counters equals rx_frames: the
+ * number of input() calls plus the datagrams the loopback delivered (loopback_received). */
 typedef uint32_t (*wasmip_counter_count_fn)(void);
 typedef uint32_t (*wasmip_counter_fn)(uint32_t id);
 typedef uint32_t (*wasmip_counter_name_fn)(uint32_t id);
@@ -210,7 +212,8 @@ typedef int32_t (*wasmip_tcp_info_fn)(int32_t fd, uint32_t ptr);
 #define WASMIP_TCP_INFO_WORDS    14
 /* io_buffer() -> ptr, io_buffer_size() -> bytes: scratch memory for a board's data. It is the
  * receive frame buffer (rx_buffer()), free between frames: the next frame copied to rx_buffer()
- * overwrites it, so read results out of it first. */
+ * overwrites it, and so does poll() when it delivers loopback traffic, so read results out of it
+ * first. Socket calls never overwrite it (beyond what a tcp_recv/udp_recvfrom returns there). */
 typedef uint32_t (*wasmip_io_buffer_fn)(void);
 typedef uint32_t (*wasmip_io_buffer_size_fn)(void);
 

@@ -4,8 +4,11 @@ import { setTransport } from "../../iface/ipv4";
 import { isnInit } from "./isn";
 import { pcbInitAll } from "./pcb";
 import { tcpInput } from "./input";
-import { outputInit } from "./output";
+import { outputInit, tcpOutput } from "./output";
 import { synCookieInit } from "./syncookie";
+import { FEATURE_LOOPBACK, TCP_MAX_SOCKETS } from "../../config";
+import { setLoopbackRetry } from "../../iface/loopback";
+import { ESTABLISHED, F_USED, pcb } from "./pcb";
 export { tcpPoll } from "./timers";
 
 export function tcpInit(): void {
@@ -14,4 +17,10 @@ export function tcpInit(): void {
   outputInit();
   synCookieInit();
   setTransport(PROTO_TCP, tcpInput);
+  if (FEATURE_LOOPBACK) setLoopbackRetry(retryAll);
+}
+
+/** The loopback made room after refusing a segment: every connection sends what it may now. */
+function retryAll(): void {
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) if ((pcb(i).flags & F_USED) != 0 && pcb(i).state >= ESTABLISHED) tcpOutput(i);
 }

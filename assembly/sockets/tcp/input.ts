@@ -13,7 +13,7 @@ import { ACK, FIN, RST, SYN, TcpRepr } from "../../wire/tcp";
 import { isn } from "./isn";
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
-  F_ACK_NOW, F_APP, F_CHILD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
+  F_ACK_NOW, F_APP, F_CHILD, F_FIN_AHEAD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
   F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY,
   NO_BUFFERS_LEFT, Pcb, ooo, pcb, pcbAllocConnection, pcbFree, rcvRing, sndRing, tw,
 } from "./pcb";
@@ -469,25 +469,37 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
     else c.flags |= F_ACK_NOW; // data after the peer's FIN: not ours to take
   }
 
-  // Eighth: FIN, once everything before it has arrived.
+  // Eighth: FIN, once everything before it has arrived. A FIN beyond a gap is remembered with the
+  // out-of-order data before it, and taken when the gap fills (this segment or a later one), so
+  // the peer need not send it again.
   if (f & FIN) {
-    if (c.flags & F_FIN_RCVD) {
-      c.flags |= F_ACK_NOW;
-    } else if (seg.seq + seg.payloadLen == c.rcvNxt) {
-      c.rcvNxt++;
-      c.flags |= F_FIN_RCVD | F_ACK_NOW;
-      const st = c.state;
-      if (st == ESTABLISHED) c.state = CLOSE_WAIT;
-      else if (st == FIN_WAIT_1) c.state = CLOSING;
-      else if (st == FIN_WAIT_2) {
-        sendAck(i);
-        enterTimeWait(i);
-        return C.TCP_DELIVERED;
-      }
+    const at = seg.seq + seg.payloadLen;
+    if (c.flags & F_FIN_RCVD) c.flags |= F_ACK_NOW;
+    else if (at == c.rcvNxt || (seqGt(at, c.rcvNxt) && seqLt(at, c.rcvNxt + rcvRing(i).free()))) {
+      c.flags |= F_FIN_AHEAD;
+      c.finSeq = at;
     }
   }
+  if ((c.flags & F_FIN_AHEAD) != 0 && c.rcvNxt == c.finSeq && finArrived(i)) return C.TCP_DELIVERED;
   tcpOutput(i);
   return C.TCP_DELIVERED;
+}
+
+/** The peer's FIN, everything before it received; returns true when the block has moved to
+ *  TIME-WAIT (it may be gone). */
+function finArrived(i: i32): bool {
+  const c = pcb(i);
+  c.flags = (c.flags & ~F_FIN_AHEAD) | F_FIN_RCVD | F_ACK_NOW;
+  c.rcvNxt++;
+  const st = c.state;
+  if (st == ESTABLISHED) c.state = CLOSE_WAIT;
+  else if (st == FIN_WAIT_1) c.state = CLOSING;
+  else if (st == FIN_WAIT_2) {
+    sendAck(i);
+    enterTimeWait(i);
+    return true;
+  }
+  return false;
 }
 
 /** ACK processing; returns true when the connection has ended (the block may be freed). */

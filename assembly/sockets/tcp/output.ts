@@ -3,7 +3,7 @@
 import { TCP_MSS, TCP_RCV_BUF, TCP_CHALLENGE_ACK_LIMIT } from "../../config";
 import { now } from "../../support/clock";
 import { C, count } from "../../support/counters";
-import { txBuf, ipAddr } from "../../iface/netif";
+import { localFor, txBuf } from "../../iface/netif";
 import { PAYLOAD_OFFSET, ipv4Output } from "../../iface/ipv4";
 import { PROTO_TCP } from "../../wire/ipv4";
 import { ACK, FIN, PSH, RST, SYN, TcpRepr } from "../../wire/tcp";
@@ -65,13 +65,20 @@ export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i
   const hl = seg.emitLen();
   if (len) sndRing(i).peek(tcp + hl, off, len);
   seg.payloadLen = len;
-  seg.emit(tcp, ipAddr, c.remoteIp);
+  seg.emit(tcp, localFor(c.remoteIp), c.remoteIp);
+  const r = ipv4Output(txBuf, hl + len, PROTO_TCP, c.remoteIp);
+  if (r < 0) {
+    // Not accepted (the ARP or loopback pool is full): an ACK it carried is still owed, sent with
+    // the next output rather than by a delayed-ACK timer that is already due.
+    if (c.flags & F_DELACK) c.flags = (c.flags & ~F_DELACK) | F_ACK_NOW;
+    return r;
+  }
   if (flags & ACK) {
     c.flags &= ~(F_ACK_NOW | F_DELACK);
     c.unacked = 0;
   }
   count(C.TCP_SEGMENTS_SENT);
-  return ipv4Output(txBuf, hl + len, PROTO_TCP, c.remoteIp);
+  return r;
 }
 
 /** A segment with no connection behind it: a RST (RFC 9293 §3.10.7.1), or the ACK of TIME-WAIT. */
@@ -87,7 +94,7 @@ export function sendControl(lport: u32, rip: u32, rport: u32, seq: u32, ack: u32
   seg.mss = 0;
   seg.wscale = -1;
   seg.payloadLen = 0;
-  seg.emit(tcp, ipAddr, rip);
+  seg.emit(tcp, localFor(rip), rip);
   count(flags & RST ? C.TCP_RST_SENT : C.TCP_SEGMENTS_SENT);
   ipv4Output(txBuf, 20, PROTO_TCP, rip);
 }
@@ -122,11 +129,11 @@ export function challengeAck(i: i32): void {
   sendAck(i);
 }
 
-/** SYN (active open) or SYN-ACK (passive), at ISS. */
-export function sendSyn(i: i32): void {
+/** SYN (active open) or SYN-ACK (passive), at ISS; returns what the layer below said. */
+export function sendSyn(i: i32): i32 {
   const c = pcb(i);
   armRtx(i);
-  sendSegment(i, c.iss, c.state == SYN_SENT ? SYN : SYN | ACK, 0, 0);
+  return sendSegment(i, c.iss, c.state == SYN_SENT ? SYN : SYN | ACK, 0, 0);
 }
 
 export function armRtx(i: i32): void {
@@ -163,6 +170,12 @@ export function tcpOutput(i: i32): void {
       let flags = ACK;
       if (len && c.sndNxt + len == dataEnd) flags |= PSH;
       if (fin) flags |= FIN;
+      if (sendSegment(i, c.sndNxt, flags, c.sndNxt - c.sndBase, len) < 0) {
+        // Not accepted, so not sent: SND.NXT stays, and it goes at the next output, when the
+        // loopback has made room, or at the RTO (armed, in case nothing else comes).
+        if ((c.flags & F_RTX) == 0) armRtx(i);
+        break;
+      }
       if (len && (c.flags & F_RTT) == 0 && c.sndNxt == c.sndMax) {
         // Time one new segment per round trip; never a retransmission (Karn).
         c.flags |= F_RTT;
@@ -170,7 +183,6 @@ export function tcpOutput(i: i32): void {
         c.rttTime = now;
       }
       if (c.sndNxt != c.sndMax) count(C.TCP_RETRANSMITS);
-      sendSegment(i, c.sndNxt, flags, c.sndNxt - c.sndBase, len);
       sent = true;
       c.sndNxt += len + (fin ? 1 : 0);
       c.sndMax = seqMax(c.sndMax, c.sndNxt);

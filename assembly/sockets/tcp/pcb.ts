@@ -41,6 +41,7 @@ export const F_RTX: u32 = 1 << 14; // retransmission timer armed
 export const F_PERSIST: u32 = 1 << 15; // persist timer armed
 export const F_SYN_ACKED: u32 = 1 << 16; // our SYN has been acknowledged
 export const F_REMOTE_MSS: u32 = 1 << 17; // the peer's SYN carried MSS
+export const F_FIN_AHEAD: u32 = 1 << 18; // the peer's FIN is at finSeq, not yet reached by RCV.NXT
 
 @unmanaged
 export class Pcb {
@@ -110,6 +111,8 @@ export class Pcb {
   bufs: u32;
   /** Zero-window probes not answered (or, once the application has closed, sent in all). */
   probes: u32;
+  /** Where the peer's FIN is (F_FIN_AHEAD): it arrived after a gap in the data before it. */
+  finSeq: u32;
 }
 
 @unmanaged

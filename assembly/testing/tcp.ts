@@ -1,20 +1,19 @@
-// Scripted-peer helpers for the TCP state machine tests: craft the peer's segments into the
-// receive buffer, parse what the stack sent back.
+// Raw TCP scripting for tests that work with absolute sequence numbers: the peer (PEER_IP) sends
+// segments with every field given; the stack's segments are parsed from the capture. TcpPeer
+// (peer.ts) is the relative-number, expectation-style layer over the same frames.
 import { C } from "../support/counters";
-import { setNow, now } from "../support/clock";
-import { rxBuf } from "../iface/netif";
-import { TcpRepr } from "../wire/tcp";
-import { WireError } from "../wire/error";
 import { get16, get32 } from "../support/bytes";
-import { poll } from "../index";
-import { ACK, SYN } from "../wire/tcp";
+import { WireError } from "../wire/error";
+import { ACK, SYN, TcpRepr } from "../wire/tcp";
 import { tcpAccept, tcpBind, tcpListen, tcpSocket } from "../api/tcp";
-import { OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, feed, ipHeader, sent, sentCount, sentLen } from "./support";
+import { arpFrame, feed, ipHeader } from "./frames";
+import { OUR_IP, PEER_IP, bringUp, clearSent, sent, sentCount } from "./stack";
 
 export const PEER_PORT: u32 = 40000;
 export const OUR_PORT: u32 = 8080;
 
 const peer = changetype<TcpRepr>(heap.alloc(offsetof<TcpRepr>()));
+/** The segment parseSent() or last() parsed. */
 export const out = changetype<TcpRepr>(heap.alloc(offsetof<TcpRepr>()));
 
 /** A stack with the peer already in its ARP cache, capture cleared. */
@@ -24,7 +23,8 @@ export function tcpUp(t: u32 = 1000): void {
   clearSent();
 }
 
-/** The peer sends a segment; the payload is len bytes of (seq-indexed) pattern. */
+/** The peer sends a segment; the payload is len bytes of (seq-indexed) pattern: byte i is
+ *  <u8>(seq + i). Returns the counter that accounted for it. */
 export function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, window: u32 = 65535, mss: u32 = 0, wscale: i32 = -1, srcPort: u32 = PEER_PORT, dstPort: u32 = OUR_PORT): C {
   peer.srcPort = srcPort;
   peer.dstPort = dstPort;
@@ -60,17 +60,10 @@ export function last(): TcpRepr {
   return out;
 }
 
-/** Checks that the payload of the last parsed segment is the pattern starting at byte `from`. */
+/** Payload byte i of the k-th captured segment (after parseSent(k)). */
 export function payloadByte(k: i32, i: u32): u8 {
   return load<u8>(sent(k) + 34 + out.headerLen + i);
 }
-
-export function advance(ms: u32): void {
-  setNow(now + ms);
-  poll(now);
-}
-
-export { sentCount, clearSent, sentLen, C };
 
 /** A listener on OUR_PORT and one accepted connection from the peer (ISN peerIsn, MSS 1460);
  *  returns the fd. Our ISS is then in acceptedIss. Capture cleared. */
