@@ -511,8 +511,8 @@ int main(int argc, char **argv) {
   if (wasmip_board_call(&board, WASMIP_FN_MEMORY_USED, a)) return report_trap();
   uint32_t memsize = 0;
   wasmip_w2c_memory(&inst, &memsize);
-  fprintf(stderr, "wasmip: posix board on %s, %s, core uses %u of %u bytes of linear memory, %u rx slots\n", tap, dhcp ? "dhcp" : cidr, a[0], memsize,
-          (unsigned)WASMIP_RXQ_SLOTS);
+  fprintf(stderr, "wasmip: posix board on %s, %s, core uses %u of %u bytes of linear memory, up to %u frames per round\n", tap, dhcp ? "dhcp" : cidr, a[0],
+          memsize, (unsigned)WASMIP_RX_PULL_MAX);
 
   /* The stack task reads the tap itself (port_rx), until it is empty, then sleeps in poll(). */
   int fl = fcntl(tap_fd, F_GETFL);
