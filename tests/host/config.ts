@@ -12,14 +12,11 @@ export function coreConfig(): Record<string, number | boolean> {
   const text = readFileSync(path.join(ROOT, "assembly", "config.ts"), "utf8");
   const out: Record<string, number | boolean> = {};
   for (const m of text.matchAll(/^export const (\w+): \w+ = (.+);/gm)) {
-    // isDefined(WASMIP_X) (a build-time --use switch) is false in the default build the tests run:
-    // `isDefined(X) ? X : d` is d.
-    const src = m[2].replace(/isDefined\(\s*\w+\s*\)\s*\?\s*\w+\s*:/g, "false ? 0 :").replace(/isDefined\(\s*\w+\s*\)/g, "false");
-    const expr = src.replace(/(\d)_(?=\d)/g, "$1").replace(/\b[A-Z][A-Z0-9_]*\b/g, (id) => {
+    const expr = m[2].replace(/(\d)_(?=\d)/g, "$1").replace(/\b[A-Z][A-Z0-9_]*\b/g, (id) => {
       if (!(id in out)) throw new Error(`assembly/config.ts: ${m[1]} uses ${id} before it is defined`);
       return String(out[id]);
     });
-    if (!/^[\d\s+\-*/()<>.!?:&|=truefalse]+$/.test(expr)) throw new Error(`assembly/config.ts: cannot evaluate ${m[1]} = ${m[2]}`);
+    if (!/^[\d\s+\-*/()<>.truefalse]+$/.test(expr)) throw new Error(`assembly/config.ts: cannot evaluate ${m[1]} = ${m[2]}`);
     out[m[1]] = Function(`return (${expr});`)() as number | boolean;
   }
   return (cache = out);
