@@ -1,25 +1,11 @@
-// The core's configuration as the tests see it: the constants of assembly/config.ts, evaluated
-// (numbers, booleans and arithmetic on earlier constants), so a test never restates a buffer size,
-// a bound or a timeout that the lead may change.
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { ROOT } from "../../host/board.ts";
+// The core's configuration as the tests see it (host/config.ts evaluates assembly/config.ts), so a
+// test never restates a buffer size, a bound or a timeout that may change.
+import { configConstants } from "../../host/config.ts";
 
 let cache: Record<string, number | boolean> | undefined;
 
 export function coreConfig(): Record<string, number | boolean> {
-  if (cache) return cache;
-  const text = readFileSync(path.join(ROOT, "assembly", "config.ts"), "utf8");
-  const out: Record<string, number | boolean> = {};
-  for (const m of text.matchAll(/^export const (\w+): \w+ = (.+);/gm)) {
-    const expr = m[2].replace(/(\d)_(?=\d)/g, "$1").replace(/\b[A-Z][A-Z0-9_]*\b/g, (id) => {
-      if (!(id in out)) throw new Error(`assembly/config.ts: ${m[1]} uses ${id} before it is defined`);
-      return String(out[id]);
-    });
-    if (!/^[\d\s+\-*/()<>.truefalse]+$/.test(expr)) throw new Error(`assembly/config.ts: cannot evaluate ${m[1]} = ${m[2]}`);
-    out[m[1]] = Function(`return (${expr});`)() as number | boolean;
-  }
-  return (cache = out);
+  return (cache ??= configConstants());
 }
 
 /** A numeric constant of assembly/config.ts. */
