@@ -29,6 +29,13 @@ const ASC = path.join(ROOT, "node_modules", ".bin", "asc");
 const PORT = "5001";
 const PEER_CIDR = "10.215.0.1/24";
 const STACK_IP = "10.215.0.2";
+/** The stack closes a tx connection first, so it holds it in TIME-WAIT (lwIP for 2 x TCP_MSL, 2
+ *  min): a later connect from the same port would meet that (lwIP answers the SYN with an ACK of
+ *  the old connection and ignores the kernel's RST, until the connect times out; it happened once
+ *  in a full run). So each tx run binds a port of its own, TX_PORT + round, outside the client
+ *  namespace's ephemeral range, which ends below it. */
+const TX_PORT = 61000;
+const EPHEMERAL = "32768 60999";
 /** Our window scale is 0 (assembly/config.ts: TCP_RCV_BUF at most 65535). */
 const MAX_RCV_RING = 65535;
 
@@ -127,6 +134,8 @@ export async function cleanupKernel(): Promise<void> {
 async function newNs(name: string): Promise<Netns> {
   const ns = await Netns.create(name); // refuses an existing namespace: never someone else's
   live.add(ns);
+  // Namespaced: the kernel's peers here pick ephemeral ports below TX_PORT.
+  await ns.exec("sysctl", ["-q", "-w", `net.ipv4.ip_local_port_range=${EPHEMERAL}`]);
   return ns;
 }
 
@@ -271,9 +280,9 @@ async function start(b: Bench, t: Target, nsBase: string, buf: Buffers): Promise
   };
 }
 
-async function peer(r: Running, mode: string, n: number, timeoutMs: number): Promise<Measured> {
+async function peer(r: Running, mode: string, n: number, timeoutMs: number, localPort?: number): Promise<Measured> {
   const before = cpuOf(r.stackPids());
-  const out = await r.client.exec(PEER, [mode, r.host, PORT, String(n)], { check: false, timeoutMs });
+  const out = await r.client.exec(PEER, [mode, r.host, PORT, String(n), ...(localPort ? [String(localPort)] : [])], { check: false, timeoutMs });
   const after = cpuOf(before.pids);
   const line = out.stdout.trim().split("\n").pop() ?? "";
   let p: PeerResult;
@@ -305,12 +314,14 @@ export async function kernelStep(b: Bench): Promise<void> {
   const base = `wb${process.pid % 100000}`;
   const raw: Record<string, unknown> = {};
   const tput: Tput = {};
-  const running = new Map<Target, Running>();
+  const started = new Map<Target, Running>();
+  const dead = new Set<Target>(); // failed once: no more runs, but stopped (and its stderr logged) at the end
+  const running = () => [...started].filter(([t]) => !dead.has(t));
   const failed = (t: Target, what: string, e: unknown) => {
     const msg = `${t}: ${what}: ${e instanceof Error ? e.message : String(e)}`;
     b.results.errors.push({ step: "kernel", error: msg });
     b.log(`kernel: FAILED ${msg}`);
-    running.delete(t);
+    dead.add(t);
   };
   const rr: Partial<Record<Target, Measured[]>> = {};
   const cps: Partial<Record<Target, Measured[]>> = {};
@@ -319,16 +330,16 @@ export async function kernelStep(b: Bench): Promise<void> {
     for (const [i, t] of TARGETS.entries()) {
       b.log(`kernel: starting ${LABEL[t]}`);
       try {
-        running.set(t, await start(b, t, `${base}${String.fromCharCode(97 + i)}`, buf));
+        started.set(t, await start(b, t, `${base}${String.fromCharCode(97 + i)}`, buf));
       } catch (e) {
         failed(t, "start", e);
       }
     }
     for (let k = 0; k < reps; k++) {
       for (const [dir, mode] of [["rx", "send"], ["tx", "recv"]] as const) {
-        for (const [t, r] of [...running]) {
+        for (const [t, r] of running()) {
           try {
-            const m = await peer(r, mode, bytes, 600_000);
+            const m = await peer(r, mode, bytes, 600_000, mode === "recv" ? TX_PORT + k : undefined);
             (bulk[`${t}.${dir}`] ??= []).push(m);
             b.log(`kernel: round ${k + 1}/${reps}: ${t} ${dir} ${bytes / MiB} MiB: ${mbit(bytes, m.peer.seconds).toFixed(1)} Mbit/s, ${((m.stack.cpu / bytes) * MiB * 1000).toFixed(2)} CPU ms/MiB`);
           } catch (e) {
@@ -339,7 +350,7 @@ export async function kernelStep(b: Bench): Promise<void> {
     }
     // Latency and rate, interleaved the same way.
     for (let k = 0; k < reps; k++) {
-      for (const [t, r] of [...running]) {
+      for (const [t, r] of running()) {
         try {
           (rr[t] ??= []).push(await peer(r, "rr", rrN, 120_000));
           (cps[t] ??= []).push(await peer(r, "cps", cpsN, 120_000));
@@ -350,7 +361,7 @@ export async function kernelStep(b: Bench): Promise<void> {
     }
   } finally {
     for (const t of TARGETS) {
-      const r = running.get(t);
+      const r = started.get(t);
       if (!r) continue;
       const exit = await r.stop().catch(() => undefined);
       if (exit) raw[`${t}.exit`] = exit;

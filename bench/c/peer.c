@@ -5,7 +5,7 @@
  *
  *   peer server PORT                         serve the bench protocol, one connection at a time
  *   peer send HOST PORT BYTES                "D\n" + BYTES of the pattern, wait for the close
- *   peer recv HOST PORT BYTES                "S BYTES\n", read to EOF, check count and pattern
+ *   peer recv HOST PORT BYTES [LOCALPORT]    "S BYTES\n", read to EOF, check count and pattern
  *   peer rr HOST PORT COUNT                  "E\n", then COUNT one-byte round trips
  *   peer cps HOST PORT COUNT                 COUNT times: connect, shutdown, wait for EOF, close
  *
@@ -78,7 +78,8 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
   return 0;
 }
 
-static int dial(const char *host, int port) {
+/* lport: bind to this local port first (0: the kernel picks an ephemeral one). */
+static int dial(const char *host, int port, int lport) {
   struct sockaddr_in a;
   memset(&a, 0, sizeof a);
   a.sin_family = AF_INET;
@@ -90,6 +91,18 @@ static int dial(const char *host, int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;
   timeouts(fd);
+  if (lport) {
+    struct sockaddr_in l;
+    memset(&l, 0, sizeof l);
+    l.sin_family = AF_INET;
+    l.sin_port = htons((uint16_t)lport);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&l, sizeof l) < 0) {
+      close(fd);
+      return -1;
+    }
+  }
   if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
     close(fd);
     return -1;
@@ -198,8 +211,8 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   for (uint32_t i = 0; i < sizeof pattern; i++) pattern[i] = (uint8_t)(i % PERIOD);
   if (argc == 3 && !strcmp(argv[1], "server")) return server(atoi(argv[2]));
-  if (argc != 5) {
-    fprintf(stderr, "usage: peer server PORT | peer send|recv|rr|cps HOST PORT N\n");
+  if (argc != 5 && !(argc == 6 && !strcmp(argv[1], "recv"))) {
+    fprintf(stderr, "usage: peer server PORT | peer send|recv|rr|cps HOST PORT N | peer recv HOST PORT N LOCALPORT\n");
     return 2;
   }
   const char *mode = argv[1], *host = argv[2];
@@ -213,7 +226,7 @@ int main(int argc, char **argv) {
   const char *err = "";
   double *lat = NULL;
   if (!strcmp(mode, "send") || !strcmp(mode, "recv")) {
-    int fd = dial(host, port);
+    int fd = dial(host, port, argc == 6 ? atoi(argv[5]) : 0);
     if (fd < 0) {
       err = strerror(errno);
     } else if (!strcmp(mode, "send")) {
@@ -239,7 +252,7 @@ int main(int argc, char **argv) {
     }
   } else if (!strcmp(mode, "rr")) {
     lat = calloc(n ? n : 1, sizeof *lat);
-    int fd = dial(host, port);
+    int fd = dial(host, port, 0);
     if (fd < 0) {
       err = strerror(errno);
     } else {
@@ -268,7 +281,7 @@ int main(int argc, char **argv) {
   } else if (!strcmp(mode, "cps")) {
     ok = 1;
     for (uint64_t i = 0; i < n; i++) {
-      int fd = dial(host, port);
+      int fd = dial(host, port, 0);
       if (fd < 0) {
         ok = 0;
         err = strerror(errno);
