@@ -14,7 +14,7 @@ import { isn, portOffset } from "../sockets/tcp/isn";
 import { sendControl, sendSyn, tcpOutput, windowUpdateDue } from "../sockets/tcp/output";
 import {
   CLOSED, CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
-  F_ACK_NOW, F_APP, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_RD_SHUT, F_RECOVERY, F_SYN_ACKED, F_USED,
+  F_ACK_NOW, F_APP, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_OUTPUT_DUE, F_RD_SHUT, F_RECOVERY, F_SYN_ACKED, F_USED,
   pcb, pcbAlloc, pcbAttachBuffers, pcbFree, rcvRing, sndRing, tw,
 } from "../sockets/tcp/pcb";
 
@@ -174,6 +174,25 @@ export function tcpConnect(fd: i32, ip: u32, port: u32): i32 {
   return OK;
 }
 
+// While a firmware app runs (after input and poll), what it sends is only queued, and goes out
+// when it returns: several small writes then leave as full segments, as lwIP's tcp_write does
+// until tcp_output (a first short segment would otherwise go at once, Nagle allowing it).
+let holding = false;
+
+export function tcpHoldOutput(): void {
+  holding = true;
+}
+
+export function tcpFlushOutput(): void {
+  holding = false;
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    const c = pcb(i);
+    if ((c.flags & (F_USED | F_OUTPUT_DUE)) != (F_USED | F_OUTPUT_DUE)) continue;
+    c.flags &= ~F_OUTPUT_DUE;
+    tcpOutput(i);
+  }
+}
+
 export function tcpSend(fd: i32, ptr: usize, len: u32): i32 {
   if (held(fd) < 0) return EINVAL;
   const c = pcb(fd);
@@ -185,7 +204,8 @@ export function tcpSend(fd: i32, ptr: usize, len: u32): i32 {
   if (len == 0) return 0;
   const n = sndRing(fd).write(ptr, len);
   if (n == 0) return EWOULDBLOCK;
-  tcpOutput(fd);
+  if (holding) c.flags |= F_OUTPUT_DUE;
+  else tcpOutput(fd);
   return <i32>n;
 }
 

@@ -30,11 +30,13 @@ function advertise(i: i32): u32 {
   return w;
 }
 
-/** True when reading has opened the window enough to be worth telling the peer. */
+/** True when reading has opened the window enough to be worth telling the peer: by a quarter of
+ *  the buffer, at most 4 MSS (lwIP's TCP_WND_UPDATE_THRESHOLD). One MSS at the default 4 x MSS
+ *  buffer; with large buffers, an update per segment read would double the ACKs. */
 export function windowUpdateDue(i: i32): bool {
   const c = pcb(i);
   const edge = c.rcvNxt + rcvRing(i).free();
-  return <i32>(edge - c.rcvAdv) >= <i32>min<u32>(TCP_RCV_BUF / 2, TCP_MSS);
+  return <i32>(edge - c.rcvAdv) >= <i32>min<u32>(TCP_RCV_BUF / 4, 4 * TCP_MSS);
 }
 
 /**

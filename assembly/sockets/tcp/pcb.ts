@@ -42,6 +42,7 @@ export const F_PERSIST: u32 = 1 << 15; // persist timer armed
 export const F_SYN_ACKED: u32 = 1 << 16; // our SYN has been acknowledged
 export const F_REMOTE_MSS: u32 = 1 << 17; // the peer's SYN carried MSS
 export const F_FIN_AHEAD: u32 = 1 << 18; // the peer's FIN is at finSeq, not yet reached by RCV.NXT
+export const F_OUTPUT_DUE: u32 = 1 << 19; // data queued while the app ran: sent when it returns
 
 @unmanaged
 export class Pcb {
