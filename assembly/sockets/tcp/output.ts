@@ -30,13 +30,18 @@ function advertise(i: i32): u32 {
   return w;
 }
 
-/** True when reading has opened the window enough to be worth telling the peer: by a quarter of
- *  the buffer, at most 4 MSS (lwIP's TCP_WND_UPDATE_THRESHOLD). One MSS at the default 4 x MSS
- *  buffer; with large buffers, an update per segment read would double the ACKs. */
+/** True when reading has opened the window enough to be worth telling the peer. Never below
+ *  RFC 9293 3.8.6.2.2's SWS threshold, min(RCV.BUFF / 2, MSS); with large buffers a quarter of the
+ *  buffer, at most 4 MSS (lwIP's TCP_WND_UPDATE_THRESHOLD), as an update per segment read would
+ *  double the ACKs. One MSS at the default 4 x MSS buffer. */
+const WND_UPDATE_SWS: u32 = TCP_RCV_BUF / 2 < TCP_MSS ? TCP_RCV_BUF / 2 : TCP_MSS;
+const WND_UPDATE_BULK: u32 = TCP_RCV_BUF / 4 < 4 * TCP_MSS ? TCP_RCV_BUF / 4 : 4 * TCP_MSS;
+const WND_UPDATE: u32 = WND_UPDATE_SWS > WND_UPDATE_BULK ? WND_UPDATE_SWS : WND_UPDATE_BULK;
+
 export function windowUpdateDue(i: i32): bool {
   const c = pcb(i);
   const edge = c.rcvNxt + rcvRing(i).free();
-  return <i32>(edge - c.rcvAdv) >= <i32>min<u32>(TCP_RCV_BUF / 4, 4 * TCP_MSS);
+  return <i32>(edge - c.rcvAdv) >= <i32>WND_UPDATE;
 }
 
 /**
