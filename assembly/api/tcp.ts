@@ -178,6 +178,7 @@ export function tcpConnect(fd: i32, ip: u32, port: u32): i32 {
 // when it returns: several small writes then leave as full segments, as lwIP's tcp_write does
 // until tcp_output (a first short segment would otherwise go at once, Nagle allowing it).
 let holding = false;
+let outputDue = false; // some socket has F_OUTPUT_DUE: spares the scan on most returns
 
 export function tcpHoldOutput(): void {
   holding = true;
@@ -185,6 +186,8 @@ export function tcpHoldOutput(): void {
 
 export function tcpFlushOutput(): void {
   holding = false;
+  if (!outputDue) return;
+  outputDue = false;
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
     const c = pcb(i);
     if ((c.flags & (F_USED | F_OUTPUT_DUE)) != (F_USED | F_OUTPUT_DUE)) continue;
@@ -204,8 +207,10 @@ export function tcpSend(fd: i32, ptr: usize, len: u32): i32 {
   if (len == 0) return 0;
   const n = sndRing(fd).write(ptr, len);
   if (n == 0) return EWOULDBLOCK;
-  if (holding) c.flags |= F_OUTPUT_DUE;
-  else tcpOutput(fd);
+  if (holding) {
+    c.flags |= F_OUTPUT_DUE;
+    outputDue = true;
+  } else tcpOutput(fd);
   return <i32>n;
 }
 
