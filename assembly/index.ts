@@ -14,7 +14,7 @@ import { loopbackDrain, loopbackPending } from "./iface/loopback";
 import { ipAddr, rxBuf, setAddress, setMac } from "./iface/netif";
 import { pingInit, pingRtt, pingSend } from "./api/ping";
 import {
-  tcpAbort, tcpFlushOutput, tcpHoldOutput, tcpAccept, tcpBind, tcpChanged, tcpClose, tcpConnect, tcpEvents, tcpListen, tcpLocalPort,
+  tcpAbort, tcpAccept, tcpBind, tcpChanged, tcpClose, tcpConnect, tcpEvents, tcpListen, tcpLocalPort,
   tcpInfo, tcpRecv, tcpRemoteIp, tcpSendSpace, tcpRemotePort, tcpSend, tcpSetopt, tcpShutdown, tcpSocket, tcpState, tcpTableRow, tcpTableSize,
 } from "./api/tcp";
 import { tcpInit, tcpPoll } from "./sockets/tcp/index";
@@ -96,7 +96,7 @@ export function rx_buffer_size(): u32 {
 export function input(len: u32): u32 {
   setNow(phy_now_ms());
   const c = <u32>ethernetInput(len);
-  appPoll();
+  runAppPoll();
   return c;
 }
 
@@ -107,16 +107,9 @@ export function poll(now: u32): u32 {
   if (FEATURE_TCP) next = min<u32>(next, tcpPoll());
   if (FEATURE_DNS) next = min<u32>(next, dnsPoll());
   if (FEATURE_DHCP) next = min<u32>(next, dhcpPoll()); // 0xffffffff while the client is stopped
-  appPoll();
+  runAppPoll();
   if (FEATURE_LOOPBACK && loopbackPending()) next = 0; // more to deliver: poll again now
   return next < POLL_MAX_SLEEP_MS ? next : POLL_MAX_SLEEP_MS;
-}
-
-/** The app's turn: what it sends over TCP is queued while it runs and sent when it returns. */
-function appPoll(): void {
-  if (FEATURE_TCP) tcpHoldOutput();
-  runAppPoll();
-  if (FEATURE_TCP) tcpFlushOutput();
 }
 
 /** Loopback traffic is delivered from poll(), where nothing else is running; the app sees each
@@ -126,7 +119,7 @@ function deliverLoopback(): void {
   let budget = LOOPBACK_POLL_MAX;
   while (budget > 0 && loopbackPending()) {
     budget -= loopbackDrain(budget);
-    appPoll();
+    runAppPoll();
   }
 }
 
