@@ -142,7 +142,7 @@ function budgets(b: Bench): void {
   const f = (id: string) => b.results.figures[id]?.value ?? null;
   const out: { budget: string; value: string; met: boolean | null }[] = [];
   const core = f("size.core.bytes");
-  out.push({ budget: "release core (Ethernet, ARP, IPv4, ICMP, UDP, TCP, DHCP, DNS) <= 32 KiB", value: core === null ? "n/a" : `${core} bytes (${(core / 1024).toFixed(1)} KiB)`, met: core === null ? null : core <= 32768 });
+  out.push({ budget: "release core (Ethernet, ARP, IPv4, ICMP, UDP, TCP, DHCP, DNS) <= 32 KiB", value: core === null ? "n/a" : `${core} bytes (${(core / 1024).toFixed(1)} KiB; with exactly these features, no log, SYN cookies or loopback: ${f("size.budget_features.bytes") ?? "n/a"} bytes)`, met: core === null ? null : core <= 32768 });
   const m4 = f("memory.core_4_connections.static_bytes");
   out.push({ budget: "4 TCP connections with 4xMSS buffers + packet buffers in one 64 KiB page", value: m4 === null ? "n/a" : `${m4} bytes static with TCP_MAX_CONNECTIONS=4 (pages of build/wasmip.wasm: ${f("memory.core.pages")})`, met: m4 === null ? null : m4 <= 65536 && f("memory.core.pages") === 1 });
   const c = f("cpu.core.instr_per_byte");

@@ -5,11 +5,11 @@ import { BOARDS, PAIRINGS, TARGETS, ratioId } from "./kernel.ts";
 
 /** Figures that are null, with a note, while assembly/config.ts lacks their switches. */
 export function optionalFigure(id: string): boolean {
-  return id === "size.tcp_only.bytes" || id.startsWith("size.feature.");
+  return id === "size.tcp_only.bytes" || id === "size.budget_features.bytes" || id.startsWith("size.feature.");
 }
 
 export function expectedFigures(apps: string[]): string[] {
-  const ids = ["size.core.bytes", "size.core.code_bytes", "size.core.data_bytes", "size.tcp_only.bytes"];
+  const ids = ["size.core.bytes", "size.core.code_bytes", "size.core.data_bytes", "size.tcp_only.bytes", "size.budget_features.bytes"];
   for (const a of apps) ids.push(`size.app.${a}.bytes`);
   for (const f of FEATURES) ids.push(`size.feature.${f.id}.bytes`);
   for (const img of ["core", ...apps]) ids.push(`memory.${img}.pages`, `memory.${img}.static_bytes`);

@@ -28,6 +28,10 @@ export const FEATURES: { name: string; id: string; flags: string[]; baseline: st
 /** The core with TCP only: no UDP, DHCP or DNS (Ethernet, ARP, IPv4, ICMP echo and TCP stay). */
 export const TCP_ONLY = ["WASMIP_NO_UDP", "WASMIP_NO_DHCP", "WASMIP_NO_DNS"];
 
+/** The core with exactly the budget's features (Ethernet, ARP, IPv4, ICMP, UDP, TCP, DHCP, DNS):
+ *  the extras that are not on that list (logging, SYN cookies, the loopback interface) left out. */
+export const BUDGET_ONLY = ["WASMIP_NO_LOG", "WASMIP_NO_SYN_COOKIES", "WASMIP_NO_LOOPBACK"];
+
 /** The firmware apps of the Makefile (APPS := ...). */
 export function makefileApps(): string[] {
   const m = /^APPS\s*:=\s*(.*)$/m.exec(readFileSync(path.join(ROOT, "Makefile"), "utf8"));
@@ -93,6 +97,7 @@ export async function sizeStep(b: Bench): Promise<void> {
     if (flags.length && missing(flags).length === 0) want.set(key(flags), flags);
   };
   need(TCP_ONLY);
+  need(BUDGET_ONLY);
   for (const f of FEATURES) {
     need(f.baseline);
     need([...f.baseline, ...f.flags]);
@@ -110,6 +115,14 @@ export async function sizeStep(b: Bench): Promise<void> {
     "bytes",
     `${how}, built with ${TCP_ONLY.map((f) => `--use ${f}=1`).join(" ")}: Ethernet, ARP, IPv4, ICMP echo and TCP`,
     tcpMissing.length ? `n/a (not configurable yet: ${tcpMissing.join(", ")} not in assembly/config.ts)` : undefined,
+  );
+  const budgetMissing = missing(BUDGET_ONLY);
+  b.fig(
+    "size.budget_features.bytes",
+    budgetMissing.length ? null : sizeOf.get(key(BUDGET_ONLY))!,
+    "bytes",
+    `${how}, built with ${BUDGET_ONLY.map((f) => `--use ${f}=1`).join(" ")}: exactly the features of the size budget (Ethernet, ARP, IPv4, ICMP, UDP, TCP, DHCP, DNS), without logging, SYN cookies and loopback`,
+    budgetMissing.length ? `n/a (not configurable yet: ${budgetMissing.join(", ")} not in assembly/config.ts)` : undefined,
   );
   for (const f of FEATURES) {
     const miss = missing([...f.baseline, ...f.flags]);
