@@ -1,8 +1,8 @@
 // What a firmware app sends during its turn (after input and poll) is queued and sent when it
 // returns, so several small writes leave as one segment (lwIP's tcp_write until tcp_output).
 import { setApp } from "../app";
-import { tcpAccept, tcpBind, tcpClose, tcpListen, tcpRecv, tcpSend, tcpSocket } from "../api/tcp";
-import { ACK, C, FIN, PSH, Peer, bringUp } from "../testing";
+import { tcpAccept, tcpClose, tcpRecv, tcpSend } from "../api/tcp";
+import { ACK, C, FIN, PSH, Peer, bringUp, listenOn } from "../testing";
 
 const buf = heap.alloc(64);
 let appFd: i32 = -1;
@@ -28,13 +28,6 @@ function appPoll(): void {
     appCloses = false;
     appFd = -1;
   }
-}
-
-function listenOn(port: u32): i32 {
-  const l = tcpSocket();
-  tcpBind(l, port);
-  tcpListen(l, 4);
-  return l;
 }
 
 describe("TCP output held during the app's turn", () => {

@@ -1,12 +1,12 @@
 // The RFC 9293 connection machine driven by crafted segments from a scripted peer.
 import { ACK, FIN, PSH, RST, SYN } from "../wire/tcp";
 import {
-  tcpAccept, tcpBind, tcpClose, tcpConnect, tcpEvents, tcpListen, tcpRecv, tcpSend, tcpShutdown, tcpSocket, tcpState,
+  tcpAccept, tcpClose, tcpConnect, tcpEvents, tcpRecv, tcpSend, tcpShutdown, tcpSocket, tcpState,
   tcpTableRow, tcpSetopt, EV_CONNECTED, EV_ERROR, EV_HUP, EV_READABLE, OPT_KEEPALIVE, OPT_KEEPIDLE, OPT_KEEPINTVL, OPT_KEEPCNT,
 } from "../api/tcp";
 import { ECONNREFUSED, ECONNRESET, ETIMEDOUT, EWOULDBLOCK } from "../support/errors";
 import { ctr, PEER_IP, OUR_IP, arpFrame, feed } from "../testing";
-import { C, OUR_PORT, PEER_PORT, advance, clearSent, last, out, parseSent, payloadByte, seg, sentCount, tcpUp } from "../testing";
+import { C, OUR_PORT, PEER_PORT, advance, clearSent, last, listenOn, out, parseSent, payloadByte, seg, sentCount, tcpUp } from "../testing";
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_SENT, TIME_WAIT,
 } from "../sockets/tcp/pcb";
@@ -19,10 +19,7 @@ const buf = heap.alloc(8192);
 const PISN: u32 = 1000000;
 
 function listener(backlog: u32 = 5): i32 {
-  const l = tcpSocket();
-  expect(tcpBind(l, OUR_PORT)).toBe(0);
-  expect(tcpListen(l, backlog)).toBe(0);
-  return l;
+  return listenOn(OUR_PORT, backlog);
 }
 
 /** Passive open through the three-way handshake; returns the accepted fd. Our ISS in `iss`. */

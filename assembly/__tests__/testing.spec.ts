@@ -1,13 +1,13 @@
 // The testing kit itself (assembly/testing): scripted peers see what the stack really sends, and
 // every expectation reports a difference when the stack's frame is not the one scripted.
-import { tcpAccept, tcpBind, tcpConnect, tcpListen, tcpRecv, tcpSend, tcpSocket, tcpState } from "../api/tcp";
+import { tcpAccept, tcpConnect, tcpRecv, tcpSend, tcpSocket, tcpState } from "../api/tcp";
 import { udpBind, udpSendto, udpSocket } from "../api/udp";
 import { ESTABLISHED, LISTEN, SYN_SENT } from "../sockets/tcp/pcb";
 import { ECONNREFUSED } from "../support/errors";
 import { TCP_DELACK_MS, TCP_RTO_INITIAL_MS } from "../config";
 import {
   ACK, ANY, C, CAPTURE_FRAMES, Counters, FIN, OUR_IP, PEER_IP, PSH, Peer, RST, SYN, advance, bringUp, clearSent,
-  connection, connectionsIn, netstat, run, sentCount, sentOverflow,
+  connection, connectionsIn, listenOn, netstat, run, sentCount, sentOverflow,
 } from "../testing";
 
 const buf = heap.alloc(2048);
@@ -18,19 +18,12 @@ function text(n: i32): string {
   return s;
 }
 
-function listen(port: u32): i32 {
-  const l = tcpSocket();
-  tcpBind(l, port);
-  tcpListen(l, 4);
-  return l;
-}
-
 describe("testing kit: a scripted TCP peer", () => {
   it("opens, exchanges data and reads the stack's segments with relative numbers", () => {
     bringUp();
     const peer = new Peer();
     expect(peer.introduce()).toBe(C.ARP_REQUEST_ANSWERED);
-    const l = listen(8080);
+    const l = listenOn(8080);
     const c = peer.tcp(40000, 8080, 0xfffffff0); // its sequence numbers wrap: relative ones do not care
     expect(c.open()).toBe("");
     const fd = tcpAccept(l);
@@ -78,7 +71,7 @@ describe("testing kit: a scripted TCP peer", () => {
     bringUp();
     const peer = new Peer();
     peer.introduce();
-    const l = listen(80);
+    const l = listenOn(80);
     const c = peer.tcp(40001, 80);
     expect(c.open(100)).toBe(""); // MSS 100: the stack cuts its data into 100-byte segments
     const fd = tcpAccept(l);
@@ -124,7 +117,7 @@ describe("testing kit: the expectations can fail", () => {
     bringUp();
     const peer = new Peer();
     peer.introduce();
-    listen(8080);
+    listenOn(8080);
     const c = peer.tcp(40000, 8080, 1000);
     c.send(SYN, "", 1460);
     expect(c.expect(SYN, 0, 1, 0)).toBe("expected SYN seq=0 ack=1 len=0, got SYN|ACK seq=0 ack=1 len=0");
@@ -146,7 +139,7 @@ describe("testing kit: the expectations can fail", () => {
     bringUp();
     const peer = new Peer();
     peer.introduce();
-    const l = listen(8080);
+    const l = listenOn(8080);
     const c = peer.tcp(40000, 8080);
     expect(c.open()).toBe("");
     const fd = tcpAccept(l);
@@ -214,8 +207,8 @@ describe("testing kit: counters and table", () => {
     expect(before.changes()).toBe(
       "rx_frames +2\ntx_frames +2\ntx_bytes +134\narp_replies_sent +1\nip_sent +1\narp_request_answered +1\nicmp_echo_answered +1\n");
     expect(connectionsIn(LISTEN)).toBe(0);
-    listen(1);
-    listen(2);
+    listenOn(1);
+    listenOn(2);
     expect(connectionsIn(LISTEN)).toBe(2);
     expect(OUR_IP).toBe(0x0a000001);
   });

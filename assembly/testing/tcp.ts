@@ -65,14 +65,20 @@ export function payloadByte(k: i32, i: u32): u8 {
   return load<u8>(sent(k) + 34 + out.headerLen + i);
 }
 
+/** A listening socket on port (bind and listen must succeed); returns its fd. */
+export function listenOn(port: u32 = OUR_PORT, backlog: u32 = 4): i32 {
+  const l = tcpSocket();
+  expect(tcpBind(l, port)).toBe(0);
+  expect(tcpListen(l, backlog)).toBe(0);
+  return l;
+}
+
 /** A listener on OUR_PORT and one accepted connection from the peer (ISN peerIsn, MSS 1460);
  *  returns the fd. Our ISS is then in acceptedIss. Capture cleared. */
 export let acceptedIss: u32 = 0;
 export function acceptOne(peerIsn: u32): i32 {
   tcpUp();
-  const l = tcpSocket();
-  tcpBind(l, OUR_PORT);
-  tcpListen(l, 5);
+  const l = listenOn(OUR_PORT, 5);
   expect(seg(SYN, peerIsn, 0, 0, 65535, 1460)).toBe(C.TCP_DELIVERED);
   acceptedIss = last().seq;
   expect(seg(ACK, peerIsn + 1, acceptedIss + 1)).toBe(C.TCP_DELIVERED);
