@@ -17,7 +17,7 @@ import { crc32 } from "node:zlib";
 import { ROOT, ipToU32, prefixToMask, LOG_LEVELS, type LogLevel } from "./board.ts";
 import { BoardProcessSession, type BoardCommand, type BoardProcessOptions } from "./native.ts";
 import { netnsExists, type Netns } from "./netns.ts";
-import { parseCidr, parseTapArgs, dhcpServer, DEFAULTS } from "./tap.ts";
+import { commandOptions, parseCidr, parseTapArgs, dhcpServer, DEFAULTS, StopSignals } from "./tap.ts";
 import type { Dnsmasq } from "./services/dnsmasq.ts";
 
 export const MPS2_DIR = path.join(ROOT, "boards", "mps2-an385");
@@ -264,33 +264,14 @@ Try it (another shell): ip netns exec ${DEFAULTS.netns} curl http://${DEFAULTS.b
 const TAP_ONLY = ["--loss", "--seed", "--wasm", "--count"];
 
 export async function qemuCommand(args: string[]): Promise<number> {
-  let opts;
-  try {
+  const parsed = commandOptions("qemu", USAGE, () => {
     const bad = args.find((a) => TAP_ONLY.includes(a.split("=")[0]));
     if (bad) throw new Error(`${bad.split("=")[0]} is a flag of wasmip tap only (it acts on the Node board)`);
-    const p = parseTapArgs(args, QEMU_APPS);
-    if (p === "help") {
-      console.log(USAGE);
-      return 0;
-    }
-    opts = p;
-  } catch (e) {
-    console.error(`wasmip qemu: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (process.getuid?.() !== 0) {
-    console.error("wasmip qemu: needs root (network namespaces and TAP devices)");
-    return 1;
-  }
-
-  // Signals: stop and clean up. Installed before anything is created.
-  let wake: (why: string) => void = () => {};
-  const done = new Promise<string>((r) => (wake = r));
-  let interrupted: string | undefined;
-  void done.then((w) => (interrupted = w));
-  const onSignal = (sig: NodeJS.Signals) => wake(sig);
-  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  for (const s of signals) process.on(s, onSignal);
+    return parseTapArgs(args, QEMU_APPS);
+  });
+  if (typeof parsed === "number") return parsed;
+  const opts = parsed;
+  const stop = new StopSignals();
 
   const session = new QemuSession();
   let server: Dnsmasq | undefined;
@@ -298,7 +279,7 @@ export async function qemuCommand(args: string[]): Promise<number> {
   const forward = (d: Buffer) => session.proc?.stdin?.write(d);
   try {
     buildQemuImage(opts.app);
-    if (interrupted) return 0;
+    if (stop.why) return 0;
     if (await netnsExists(opts.netns)) console.error(`wasmip qemu: using the existing namespace ${opts.netns} (it will not be deleted)`);
     const peerCidr = opts.peerIp;
     await session.start({
@@ -322,13 +303,13 @@ export async function qemuCommand(args: string[]): Promise<number> {
       onOutput: (stream, line) => {
         if (line.trim() && !/^(ready|leased .*)$/.test(line)) process.stderr.write(stream === "stdout" ? `[board] ${line}\n` : `${line}\n`);
       },
-      onError: (e) => wake(`error: ${e.message}`),
+      onError: (e) => stop.wake(`error: ${e.message}`),
     });
     console.error(`wasmip qemu: QEMU pid ${session.proc!.pid}: board ${session.boardIp} (${session.mac}, app ${opts.app}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
     if (session.lease) console.log(`leased ${session.lease.ip}/${session.lease.prefix} gw ${session.lease.gw}`);
     let ready = false;
-    for (let i = 0; i < 10 && !interrupted && !ready; i++) ready = await session.waitReachable(1);
-    if (interrupted) {
+    for (let i = 0; i < 10 && !stop.why && !ready; i++) ready = await session.waitReachable(1);
+    if (stop.why) {
       // Stopped before ready: fall through to cleanup.
     } else if (!ready) {
       console.error(`wasmip qemu: the board did not answer ping from ${session.peerIp}`);
@@ -337,7 +318,7 @@ export async function qemuCommand(args: string[]): Promise<number> {
       console.log("ready");
       // The terminal is the board's console: "s" + Enter prints its counters.
       process.stdin.on("data", forward);
-      const why = await done;
+      const why = await stop.done;
       if (why.startsWith("error")) {
         console.error(`wasmip qemu: ${why}`);
         code = 1;
@@ -356,7 +337,7 @@ export async function qemuCommand(args: string[]): Promise<number> {
       console.error(`wasmip qemu: cleanup: ${(e as Error).message}`);
       code = 1;
     }
-    for (const s of signals) process.off(s, onSignal);
+    stop.dispose();
   }
   return code;
 }

@@ -775,42 +775,66 @@ async function tapDhcp(session: TapSession, opts: TapArgs): Promise<Dnsmasq> {
   return server;
 }
 
-export async function tapCommand(args: string[]): Promise<number> {
-  let opts: TapArgs;
+/** The start `wasmip tap` and `wasmip qemu` share: the parsed flags, or the exit code after
+ *  printing the usage (0), a bad flag (2) or that root is needed (1). */
+export function commandOptions(name: string, usage: string, parse: () => TapArgs | "help"): TapArgs | number {
+  let p: TapArgs | "help";
   try {
-    const p = parseTapArgs(args);
-    if (p === "help") {
-      console.log(USAGE);
-      return 0;
-    }
-    opts = p;
+    p = parse();
   } catch (e) {
-    console.error(`wasmip tap: ${(e as Error).message}\n\n${USAGE}`);
+    console.error(`wasmip ${name}: ${(e as Error).message}\n\n${usage}`);
     return 2;
   }
+  if (p === "help") {
+    console.log(usage);
+    return 0;
+  }
   if (process.getuid?.() !== 0) {
-    console.error("wasmip tap: needs root (network namespaces and TAP devices)");
+    console.error(`wasmip ${name}: needs root (network namespaces and TAP devices)`);
     return 1;
   }
+  return p;
+}
+
+/** SIGINT, SIGTERM and SIGHUP end a command: `done` resolves with the signal's name (or what
+ *  wake() was given) and `why` holds it from then on. Installed before anything is created. */
+export class StopSignals {
+  why: string | undefined;
+  readonly done: Promise<string>;
+  private resolve: (why: string) => void = () => {};
+  private static readonly SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  private readonly onSignal = (sig: NodeJS.Signals) => this.wake(sig);
+
+  constructor() {
+    this.done = new Promise<string>((r) => (this.resolve = r));
+    void this.done.then((w) => (this.why = w));
+    for (const s of StopSignals.SIGNALS) process.on(s, this.onSignal);
+  }
+
+  wake(why: string): void {
+    this.resolve(why);
+  }
+
+  dispose(): void {
+    for (const s of StopSignals.SIGNALS) process.off(s, this.onSignal);
+  }
+}
+
+export async function tapCommand(args: string[]): Promise<number> {
+  const parsed = commandOptions("tap", USAGE, () => parseTapArgs(args));
+  if (typeof parsed === "number") return parsed;
+  const opts = parsed;
 
   const maxLevel = LOG_LEVELS.indexOf(opts.logLevel);
   const log = (level: LogLevel, msg: string) => {
     if (LOG_LEVELS.indexOf(level) <= maxLevel) process.stderr.write(`[board ${level}] ${msg}\n`);
   };
 
-  // Signals: stop and clean up. Installed before anything is created.
-  let wake: (why: string) => void = () => {};
-  const done = new Promise<string>((r) => (wake = r));
-  const onSignal = (sig: NodeJS.Signals) => wake(sig);
-  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  for (const s of signals) process.on(s, onSignal);
-
+  const stop = new StopSignals();
   const session = new TapSession();
   let dhcpServer: Dnsmasq | undefined;
   let code = 0;
   try {
-    let interrupted: string | undefined;
-    void done.then((w) => (interrupted = w));
     const reused = await netnsExists(opts.netns);
     if (reused) console.error(`wasmip tap: using the existing namespace ${opts.netns} (it will not be deleted)`);
     await session.start({
@@ -828,23 +852,23 @@ export async function tapCommand(args: string[]): Promise<number> {
       reuseNetns: true,
       addressless: opts.dhcp,
       log,
-      onError: (e) => wake(`error: ${e.message}`),
+      onError: (e) => stop.wake(`error: ${e.message}`),
     });
-    if (opts.dhcp && !interrupted) dhcpServer = await tapDhcp(session, opts);
+    if (opts.dhcp && !stop.why) dhcpServer = await tapDhcp(session, opts);
     console.error(`wasmip tap: board ${session.boardIp} (${session.board!.macString}, app ${opts.app}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
     if (opts.loss > 0) console.error(`wasmip tap: dropping ${(opts.loss * 100).toFixed(1)}% of frames each way (seed ${opts.seed})`);
     console.error(`wasmip tap: status in ${statusPath(opts.netns)} (wasmip netstat --netns ${opts.netns})`);
     let ready = false;
-    for (let i = 0; i < 10 && !interrupted && !ready; i++) ready = await session.waitReachable(1);
-    if (interrupted) {
+    for (let i = 0; i < 10 && !stop.why && !ready; i++) ready = await session.waitReachable(1);
+    if (stop.why) {
       // Stopped before ready: fall through to cleanup.
     } else if (!ready) {
       console.error(`wasmip tap: the board did not answer ping from ${session.peerIp}`);
       code = 1;
     } else {
       console.log("ready");
-      if (opts.app === "ping") void boardPings(session, opts.count, () => interrupted !== undefined);
-      const why = await done;
+      if (opts.app === "ping") void boardPings(session, opts.count, () => stop.why !== undefined);
+      const why = await stop.done;
       if (why.startsWith("error")) {
         console.error(`wasmip tap: ${why}`);
         code = 1;
@@ -870,7 +894,7 @@ export async function tapCommand(args: string[]): Promise<number> {
       console.error(`wasmip tap: cleanup: ${(e as Error).message}`);
       code = 1;
     }
-    for (const s of signals) process.off(s, onSignal);
+    stop.dispose();
   }
   return code;
 }
