@@ -3,12 +3,11 @@
 // each direction, reorder, duplicate, delay with jitter and flip bits; each side hashes what it
 // sent and what it received. Prints one JSON line per seed:
 //   node --import tsx tests/host/lossy_worker.ts MIB SEED...
-import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Simulator, type LinkOptions } from "../../host/sim.ts";
-import type { Socket } from "../../host/net.ts";
 import type { Board } from "../../host/board.ts";
+import { bulk, type BulkSide } from "./bulk.ts";
 
 export interface LossyResult {
   seed: number;
@@ -65,37 +64,10 @@ class Pattern {
   }
 }
 
-interface Side {
-  sent: string;
-  received: string;
-  bytes: number;
-}
-
-function bulk(s: Socket, n: number, seed: number): Promise<Side> {
-  const pattern = new Pattern(seed);
-  const sentHash = createHash("sha256");
-  const recvHash = createHash("sha256");
-  let bytes = 0;
-  let sent = 0;
-  s.on("data", (d: Buffer) => {
-    recvHash.update(d);
-    bytes += d.length;
-  });
-  const pump = () => {
-    while (sent < n) {
-      const chunk = pattern.chunk(Math.min(64 * 1024, n - sent));
-      sentHash.update(chunk);
-      sent += chunk.length;
-      if (!s.write(chunk)) return void s.once("drain", pump);
-    }
-    s.end();
-  };
-  pump();
-  return new Promise((resolve, reject) => {
-    s.on("error", reject);
-    s.on("close", () => resolve({ sent: sentHash.digest("hex"), received: recvHash.digest("hex"), bytes }));
-  });
-}
+const patternOf = (seed: number) => {
+  const p = new Pattern(seed);
+  return (n: number) => p.chunk(n);
+};
 
 export async function runSeed(seed: number, mib: number): Promise<LossyResult> {
   const BYTES = mib * 1024 * 1024;
@@ -125,11 +97,11 @@ export async function runSeed(seed: number, mib: number): Promise<LossyResult> {
     };
   };
   try {
-    const serverDone = new Promise<Side>((resolve, reject) =>
-      b.net.createServer({ allowHalfOpen: true }, (s) => bulk(s, BYTES, seed ^ 0xb0b).then(resolve, reject)).listen(5001),
+    const serverDone = new Promise<BulkSide>((resolve, reject) =>
+      b.net.createServer({ allowHalfOpen: true }, (s) => bulk(s, BYTES, patternOf(seed ^ 0xb0b)).then(resolve, reject)).listen(5001),
     );
     const c = a.net.connect({ host: "10.0.0.2", port: 5001, allowHalfOpen: true });
-    const clientDone = bulk(c, BYTES, seed ^ 0xa11ce);
+    const clientDone = bulk(c, BYTES, patternOf(seed ^ 0xa11ce));
     const [ca, sb] = await sim.runUntilSettled(Promise.all([clientDone, serverDone]), { timeout: 200_000_000 });
     const problems: string[] = [];
     if (sb.bytes !== BYTES) problems.push(`B received ${sb.bytes} of ${BYTES} bytes`);

@@ -3,7 +3,6 @@
 // WASMIP_TCP_SEED=N (and WASMIP_WASM=<file> to try another firmware build).
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +13,7 @@ import { PcapWriter } from "../../host/pcap.ts";
 import { u32ToIp, type Board } from "../../host/board.ts";
 import type { NetError, Socket } from "../../host/net.ts";
 import { formatCounters, formatTcpTable } from "../../host/netstat.ts";
+import { bulk, type BulkSide } from "./bulk.ts";
 
 const WASM = process.env.WASMIP_WASM || undefined;
 const SEED_OVERRIDE = process.env.WASMIP_TCP_SEED !== undefined ? Number(process.env.WASMIP_TCP_SEED) >>> 0 : undefined;
@@ -267,37 +267,7 @@ seeded("net: the connection table during a transfer: addresses, ports, states an
 
 // ---- Bulk transfers under impairments --------------------------------------------------------
 
-interface Side {
-  sent: string;
-  received: string;
-  bytes: number;
-}
-
-/** Writes `n` seeded bytes to s (respecting backpressure) and ends; hashes what it reads. */
-function bulk(s: Socket, n: number, rng: Prng): Promise<Side> {
-  const sentHash = createHash("sha256");
-  const recvHash = createHash("sha256");
-  let bytes = 0;
-  let sent = 0;
-  s.on("data", (d: Buffer) => {
-    recvHash.update(d);
-    bytes += d.length;
-  });
-  const pump = () => {
-    while (sent < n) {
-      const chunk = Buffer.from(rng.bytes(Math.min(64 * 1024, n - sent)));
-      sentHash.update(chunk);
-      sent += chunk.length;
-      if (!s.write(chunk)) return void s.once("drain", pump);
-    }
-    s.end();
-  };
-  pump();
-  return new Promise((resolve, reject) => {
-    s.on("error", reject);
-    s.on("close", () => resolve({ sent: sentHash.digest("hex"), received: recvHash.digest("hex"), bytes }));
-  });
-}
+const bytesOf = (rng: Prng) => (n: number) => Buffer.from(rng.bytes(n));
 
 const BULK = Number(process.env.WASMIP_TCP_BULK_MIB ?? 16) * MiB;
 
@@ -317,11 +287,11 @@ for (const [loss, seed] of [
     const { sim, a, b } = twoBoards(seed, link);
     const wall0 = performance.now();
     const t0 = sim.now;
-    const serverDone = new Promise<Side>((resolve) =>
-      b.net.createServer({ allowHalfOpen: true }, (s) => resolve(bulk(s, BULK, new Prng(seed).fork("B->A")))).listen(5001),
+    const serverDone = new Promise<BulkSide>((resolve) =>
+      b.net.createServer({ allowHalfOpen: true }, (s) => resolve(bulk(s, BULK, bytesOf(new Prng(seed).fork("B->A"))))).listen(5001),
     );
     const c = a.net.connect({ host: "10.0.0.2", port: 5001, allowHalfOpen: true });
-    const clientDone = bulk(c, BULK, new Prng(seed).fork("A->B"));
+    const clientDone = bulk(c, BULK, bytesOf(new Prng(seed).fork("A->B")));
     const [ca, sb] = await sim.runUntilSettled(Promise.all([clientDone, serverDone]), { timeout: 20_000_000 });
     const virt = (sim.now - t0) / 1000;
     const wall = (performance.now() - wall0) / 1000;
