@@ -1,9 +1,10 @@
 // Shared pieces of `make bench`: the results object, progress lines, subprocesses, CPU time of
 // process trees, and small numeric helpers. See bench/README.md for what each figure means.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../host/board.ts";
+import { run, type RunOptions, type RunResult } from "../host/netns.ts";
 
 export { ROOT };
 export const BUILD = path.join(ROOT, "build");
@@ -94,37 +95,10 @@ export class Bench {
   }
 }
 
-export interface RunOut {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run a command to completion (no shell), bounded in time; throws when check and it fails. */
-export function runCmd(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number; check?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunOut> {
-  const { timeoutMs = 600_000, check = true } = opts;
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      stderr += `\n[killed after ${timeoutMs} ms]`;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.once("error", (e) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd}: ${e.message}`));
-    });
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      const r = { code, signal, stdout, stderr };
-      if (check && code !== 0) reject(new Error(`${cmd} ${args.join(" ")} failed (${code ?? signal}):\n${stderr.trim().slice(-4000)}`));
-      else resolve(r);
-    });
-  });
+/** Run a command to completion (no shell), bounded in time (10 minutes unless told); throws when
+ *  check and it fails. host/netns.ts's run, with a bench-sized default timeout. */
+export function runCmd(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run(cmd, args, { timeoutMs: 600_000, ...opts });
 }
 
 /** The first line of a command's output, or "" (for versions). */

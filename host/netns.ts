@@ -23,6 +23,8 @@ export interface RunOptions {
   input?: string;
   /** Throw when the exit code is not 0. Default true. */
   check?: boolean;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Pids of every child started through this module, for emergency cleanup. */
@@ -42,7 +44,7 @@ function track(child: ChildProcess): ChildProcess {
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const { timeoutMs = 30_000, check = true } = opts;
   return new Promise((resolve, reject) => {
-    const child = track(spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] }));
+    const child = track(spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["pipe", "pipe", "pipe"] }));
     let stdout = "";
     let stderr = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -58,7 +60,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     child.once("close", (code, signal) => {
       clearTimeout(timer);
       const r = { code, signal, stdout, stderr };
-      if (check && code !== 0) reject(new Error(`${cmd} ${args.join(" ")} failed (${code ?? signal}): ${stderr.trim()}`));
+      if (check && code !== 0) reject(new Error(`${cmd} ${args.join(" ")} failed (${code ?? signal}): ${stderr.trim().slice(-4000)}`));
       else resolve(r);
     });
     child.stdin!.on("error", () => {});
