@@ -48,15 +48,20 @@ export function wasmInfo(file: string): WasmInfo {
   return info;
 }
 
-/** Instantiate with inert imports and read memory_used() and the memory size (no init needed). */
-export function staticBytes(file: string): { used: number; pages: number } {
+/** An instance of the module with every imported function answering 0 (init is not run). */
+function inertInstance(file: string): WebAssembly.Instance {
   const mod = new WebAssembly.Module(readFileSync(file));
   const imports: Record<string, Record<string, () => number>> = {};
   for (const imp of WebAssembly.Module.imports(mod)) {
     if (imp.kind !== "function") continue;
     (imports[imp.module] ??= {})[imp.name] = () => 0;
   }
-  const inst = new WebAssembly.Instance(mod, imports as WebAssembly.Imports);
+  return new WebAssembly.Instance(mod, imports as WebAssembly.Imports);
+}
+
+/** Read memory_used() and the memory size of an inert instance (no init needed). */
+export function staticBytes(file: string): { used: number; pages: number } {
+  const inst = inertInstance(file);
   const ex = inst.exports as { memory: WebAssembly.Memory; memory_used: () => number };
   return { used: ex.memory_used(), pages: ex.memory.buffer.byteLength / 65536 };
 }
@@ -64,13 +69,7 @@ export function staticBytes(file: string): { used: number; pages: number } {
 /** The build's knobs as the module itself reports them (its config(id) export; ids as
  *  WASMIP_CONFIG_* in boards/include/wasmip.h). */
 export function moduleConfig(file: string): { mtu: number; tcpMaxConnections: number; tcpSndBuf: number; tcpRcvBuf: number } {
-  const mod = new WebAssembly.Module(readFileSync(file));
-  const imports: Record<string, Record<string, () => number>> = {};
-  for (const imp of WebAssembly.Module.imports(mod)) {
-    if (imp.kind !== "function") continue;
-    (imports[imp.module] ??= {})[imp.name] = () => 0;
-  }
-  const inst = new WebAssembly.Instance(mod, imports as WebAssembly.Imports);
+  const inst = inertInstance(file);
   const config = (inst.exports as { config?: (id: number) => number }).config;
   if (!config) throw new Error(`${file}: no config() export`);
   return { mtu: config(0) >>> 0, tcpMaxConnections: config(2) >>> 0, tcpSndBuf: config(3) >>> 0, tcpRcvBuf: config(4) >>> 0 };
