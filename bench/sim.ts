@@ -132,23 +132,19 @@ export async function simStep(b: Bench): Promise<{ trace: TracePoint[]; traceLos
   b.detail("sim.loss", lossRuns);
 
   // Latency and rates, wall clock (the virtual RTT is the link delay by construction).
+  const repeat = (what: string, kind: number, n: number, seed: number): JobRun[] =>
+    Array.from({ length: reps }, (_, i) => {
+      const r = job(kind, n, 0, seed);
+      check(`${what} #${i + 1}`, r);
+      return r;
+    });
   const rrN = b.quick ? 200 : 2000;
-  const rrs: JobRun[] = [];
-  for (let i = 0; i < reps; i++) {
-    const r = job(JOB.rr, rrN, 0, 3);
-    check(`rr #${i + 1}`, r);
-    rrs.push(r);
-  }
+  const rrs = repeat("rr", JOB.rr, rrN, 3);
   const rrWall = median(rrs.map((r) => r.wallMs));
   b.fig("sim.rr.us_wall", (rrWall * 1000) / rrN, "µs per round trip", `board A: ${rrN} one-byte request/response round trips over one connection to B's echo (bench_job kind 2), wall-clock time per round trip of the simulation (both boards in V8), median of ${reps} run(s)`);
   b.fig("sim.rr.ms_virtual", rrs[0].virtualMs / rrN, "virtual ms per round trip", "the same in virtual time (4 × 1 ms link delay per round trip)");
   const cpsN = b.quick ? 50 : 500;
-  const cpss: JobRun[] = [];
-  for (let i = 0; i < reps; i++) {
-    const r = job(JOB.cps, cpsN, 0, 4);
-    check(`cps #${i + 1}`, r);
-    cpss.push(r);
-  }
+  const cpss = repeat("cps", JOB.cps, cpsN, 4);
   const cpsWall = median(cpss.map((r) => r.wallMs));
   b.fig("sim.cps.per_s_wall", cpsN / (cpsWall / 1000), "connections/s", `board A: ${cpsN} times connect, shutdown, wait for B's FIN, close (bench_job kind 3), per wall-clock second, median of ${reps} run(s)`);
   b.detail("sim.latency", { rrWallMs: rrs.map((r) => round(r.wallMs, 2)), rrVirtualMs: rrs[0].virtualMs, cpsWallMs: cpss.map((r) => round(r.wallMs, 2)), cpsVirtualMs: cpss[0].virtualMs, cpsCounters: cpss[0].counters });
