@@ -1,7 +1,9 @@
 # boards/common/wamr.mk - WAMR (WebAssembly Micro Runtime) built from source, out of tree, the way
 # the WAMR boards run the firmware: interpreter only (no AOT, no JIT), no SIMD, no WASI, no libc
 # (the images import only phy.*), no pthread library, software bounds checks as on a
-# microcontroller, and no write to the GS base (so valgrind can run it).
+# microcontroller, and no write to the GS base (so valgrind can run it). WAMR prints its own
+# messages through wasmip_wamr_vprintf (boards/common/wasmip_wamr.c: to stderr), so a program
+# linking one of these libraries links wasmip_wamr.c too (or defines that function).
 #
 # Include it from any directory, with ROOT set to the repository's top first:
 #   ROOT := ../..
@@ -41,9 +43,12 @@ WAMR_SRC := $(WAMR_OUT)/src
 WAMR_SRC_STAMP := $(WAMR_OUT)/src/.copied
 endif
 
-# Headers for code that calls WAMR: wasm_export.h, and core/ for version.h (the glue checks it).
+# Headers for code that calls WAMR: wasm_export.h (and, through it, core/version.h, which the glue
+# checks). Put them first on the include path.
 WAMR_CFLAGS := -I$(WAMR_SRC)/core/iwasm/include
 WAMR_LDLIBS := -lm -ldl -lpthread
+# WAMR's invokeNative assembly has no .note.GNU-stack: keep the stack non-executable anyway.
+WAMR_LDFLAGS := -Wl,-z,noexecstack
 
 wamr_interp = $(word 1,$(subst -, ,$(1)))
 wamr_arch = $(word 2,$(subst -, ,$(1)))
@@ -58,7 +63,7 @@ WAMR_CMAKE_COMMON := -DCMAKE_BUILD_TYPE=Release -DWAMR_BUILD_PLATFORM=linux \
   -DWAMR_BUILD_MULTI_MODULE=0 -DWAMR_BUILD_SHARED_MEMORY=0 -DWAMR_BUILD_MEMORY64=0 \
   -DWAMR_BUILD_BULK_MEMORY=1 -DWAMR_BUILD_REF_TYPES=0 -DWAMR_BUILD_TAIL_CALL=0 \
   -DWAMR_BUILD_MINI_LOADER=0 -DWAMR_DISABLE_HW_BOUND_CHECK=1 -DWAMR_DISABLE_STACK_HW_BOUND_CHECK=1 \
-  -DWAMR_DISABLE_WRITE_GS_BASE=1
+  -DWAMR_DISABLE_WRITE_GS_BASE=1 -DWAMR_BH_VPRINTF=wasmip_wamr_vprintf
 
 # The CMake flags of one variant.
 wamr_cmake_flags = $(WAMR_CMAKE_COMMON) \
