@@ -46,10 +46,7 @@ for cmd in "${!PKG[@]}"; do
     missing+=("${PKG[$cmd]}")
   fi
 done
-for f in "${!FILE_PKG[@]}"; do
-  [ -e "$f" ] || missing+=("${FILE_PKG[$f]}")
-done
-
+# compgen: a pattern matches when some file does (a plain path too).
 for f in "${!FILE_PKG[@]}"; do
   compgen -G "$f" >/dev/null || missing+=("${FILE_PKG[$f]}")
 done
