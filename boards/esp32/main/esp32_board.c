@@ -1,107 +1,57 @@
 /*
- * esp32_board.c - the ESP32-specific part of the wasmip board (everything else is
- * boards/common/wasmip_board.c, compiled and tested here through boards/posix):
- *   - esp_eth in standalone mode: internal EMAC + RMII PHY (LAN8720 or IP101 from Kconfig);
- *     its receive callback feeds the shared frame pool, esp_eth_transmit sends, link events
- *     go to wasmip_board_link();
- *   - WAMR: the embedded firmware .wasm, the phy.* imports as native symbols with checked
- *     pointer/length signatures, the exports called through wasm_runtime_call_wasm;
- *   - FreeRTOS: the stack task sleeps on a task notification (the board's wait/wake).
- * Written against ESP-IDF v5.x and WAMR 2.x documented APIs; NOT compiled here (no ESP-IDF on the
- * machine that wrote it): see ../README.md.
+ * esp32_board.c - the ESP32 board's own part. The rest is shared: ../../common/wasmip_board.c (the
+ * frame pool, the import glue, the poll/sleep loop, the DHCP boot) and ../../common/wasmip_wamr.c
+ * (WAMR over a pool, the phy.* natives, load/instantiate, the runtime table), the same files the
+ * Linux WAMR board builds and tests.
+ *   - the stack task: WAMR's pool taken from the IDF heap, the embedded image loaded, the core
+ *     started with the link's MAC and a static address or a DHCP lease, then wasmip_board_run();
+ *   - the port: esp_timer clock, hardware RNG, ESP_LOGx, a task notification as the board's
+ *     wait/wake, frames out through the link (esp32_link.h: EMAC or Wi-Fi station).
+ * Written against ESP-IDF v5.x; compiled here only against stub headers (see ../README.md).
  */
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "esp_eth.h"
-#include "esp_event.h"
-#include "esp_idf_version.h"
+#include "esp32_link.h"
+#include "esp_heap_caps.h"
 #include "esp_log.h"
-#include "esp_mac.h"
 #include "esp_random.h"
+#include "esp_system.h"
 #include "esp_timer.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
+#include "sdkconfig.h"
 #include "wasm_export.h"
 #include "wasmip_board.h"
+#include "wasmip_wamr.h"
 
 static const char *TAG = "wasmip";
 
-extern const uint8_t fw_start[] asm("_binary_wasmip_firmware_wasm_start");
-extern const uint8_t fw_end[] asm("_binary_wasmip_firmware_wasm_end");
+/* The image, embedded by main/CMakeLists.txt (EMBED_FILES). */
+extern const uint8_t fw_start[] __asm__("_binary_wasmip_firmware_wasm_start");
+extern const uint8_t fw_end[] __asm__("_binary_wasmip_firmware_wasm_end");
 
-#if CONFIG_WASMIP_HEAP_IN_PSRAM
-static EXT_RAM_BSS_ATTR uint8_t wamr_heap[CONFIG_WASMIP_WAMR_HEAP_KB * 1024];
+/* The pool is taken from the heap at boot rather than placed in .bss: a size that does not fit is
+ * then a log line naming the option, not a linker error about dram0_0_seg. */
+#if CONFIG_WASMIP_POOL_IN_PSRAM
+#define POOL_CAPS (MALLOC_CAP_SPIRAM | MALLOC_CAP_8BIT)
 #else
-static uint8_t wamr_heap[CONFIG_WASMIP_WAMR_HEAP_KB * 1024];
+#define POOL_CAPS (MALLOC_CAP_INTERNAL | MALLOC_CAP_8BIT)
 #endif
+#define POOL_BYTES ((uint32_t)CONFIG_WASMIP_WAMR_POOL_KB * 1024u)
+#define WASM_STACK_BYTES ((uint32_t)CONFIG_WASMIP_WAMR_STACK_KB * 1024u)
+/* How long the boot waits for the link before it starts DHCP anyway (the client retransmits). */
+#define LINK_WAIT_MS 10000u
 
-static wasmip_board_t board; /* the frame pool: WASMIP_RXQ_SLOTS x 1514 bytes, static */
-static esp_eth_handle_t eth;
+static wasmip_board_t board; /* the frame pool: WASMIP_RXQ_SLOTS x 1518 bytes, static */
+static wasmip_wamr_t wamr;
 static TaskHandle_t stack_task;
-static wasm_module_inst_t inst;
-static wasm_exec_env_t exec_env;
-static wasm_function_inst_t fns[WASMIP_FN_COUNT];
 
-/* ---------------- WAMR runtime ---------------- */
-
-static int wamr_call(void *ctx, wasmip_fn_t fn, uint32_t *argv) {
-  (void)ctx;
-  if (!wasm_runtime_call_wasm(exec_env, fns[fn], wasmip_fn_argc[fn], argv)) return -1;
-  return 0;
-}
-
-static uint8_t *wamr_memory(void *ctx, uint32_t *size) {
-  (void)ctx;
-  wasm_memory_inst_t mem = wasm_runtime_get_default_memory(inst);
-  *size = (uint32_t)(wasm_memory_get_cur_page_count(mem) * wasm_memory_get_bytes_per_page(mem));
-  return (uint8_t *)wasm_memory_get_base_address(mem);
-}
-
-static const char *wamr_trap_message(void *ctx) {
-  (void)ctx;
-  const char *e = wasm_runtime_get_exception(inst);
-  return e ? e : "trap";
-}
-
-static const wasmip_runtime_t runtime = {NULL, wamr_call, wamr_memory, wamr_trap_message};
-
-/* The phy.* imports. WAMR checks "*~" (pointer + length) against linear memory before the call
- * and passes native pointers, so nothing here dereferences an unchecked offset. */
-static void n_tx(wasm_exec_env_t env, const uint8_t *frame, uint32_t len) {
-  (void)env;
-  wasmip_phy_tx(&board, frame, len);
-}
-static uint32_t n_now_ms(wasm_exec_env_t env) {
-  (void)env;
-  return wasmip_phy_now_ms(&board);
-}
-static uint32_t n_random(wasm_exec_env_t env) {
-  (void)env;
-  return wasmip_phy_random(&board);
-}
-static void n_panic(wasm_exec_env_t env, const char *msg, uint32_t len, uint32_t line) {
-  (void)env;
-  wasmip_phy_panic(&board, msg, len, line);
-}
-static void n_log(wasm_exec_env_t env, uint32_t level, const char *msg, uint32_t len) {
-  (void)env;
-  wasmip_phy_log(&board, level, msg, len);
-}
-
-static NativeSymbol natives[] = {
-    {"tx", (void *)n_tx, "(*~)", NULL},
-    {"now_ms", (void *)n_now_ms, "()i", NULL},
-    {"random", (void *)n_random, "()i", NULL},
-    {"panic", (void *)n_panic, "(*~i)", NULL},
-    {"log", (void *)n_log, "(i*~)", NULL},
-};
-
-/* ---------------- port: esp_eth, esp_timer, FreeRTOS ---------------- */
+/* ---------------- port: the link, esp_timer, FreeRTOS ---------------- */
 
 static int port_tx(void *ctx, const uint8_t *frame, uint32_t len) {
   (void)ctx;
-  return esp_eth_transmit(eth, (void *)frame, len) == ESP_OK ? 0 : -1;
+  return esp32_link_tx(frame, len);
 }
 static uint32_t port_now_ms(void *ctx) {
   (void)ctx;
@@ -120,7 +70,8 @@ static void port_log(void *ctx, uint32_t level, const char *msg, uint32_t len) {
 }
 static void port_wait(void *ctx, uint32_t timeout_ms) {
   (void)ctx;
-  ulTaskNotifyTake(pdTRUE, pdMS_TO_TICKS(timeout_ms) ? pdMS_TO_TICKS(timeout_ms) : 1);
+  TickType_t t = pdMS_TO_TICKS(timeout_ms);
+  ulTaskNotifyTake(pdTRUE, t ? t : 1);
 }
 static void port_wake(void *ctx) {
   (void)ctx;
@@ -129,127 +80,151 @@ static void port_wake(void *ctx) {
 
 static const wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, NULL, NULL};
 
-/* esp_eth's receive callback (the EMAC rx task): copy into the pool, free the driver's buffer. */
-static esp_err_t on_rx(esp_eth_handle_t h, uint8_t *buf, uint32_t len, void *priv) {
-  (void)h;
-  (void)priv;
-  wasmip_board_rx(&board, buf, len); /* a full pool drops and counts (stats.rx_pool_full) */
-  free(buf);
-  return ESP_OK;
+/* ---------------- boot ---------------- */
+
+static void ip_str(uint32_t ip, char *buf, size_t n) {
+  snprintf(buf, n, "%u.%u.%u.%u", (unsigned)(ip >> 24), (unsigned)(ip >> 16 & 255), (unsigned)(ip >> 8 & 255), (unsigned)(ip & 255));
 }
 
-static void on_eth_event(void *arg, esp_event_base_t base, int32_t id, void *data) {
-  (void)arg;
-  (void)base;
-  (void)data;
-  if (id == ETHERNET_EVENT_CONNECTED) wasmip_board_link(&board, 1);
-  else if (id == ETHERNET_EVENT_DISCONNECTED || id == ETHERNET_EVENT_STOP) wasmip_board_link(&board, 0);
+/* WAMR's pool and the image: 0, or -1 after a log line that says which memory ran out. */
+static int load_image(void) {
+  const uint32_t size = (uint32_t)(fw_end - fw_start);
+  ESP_LOGI(TAG, "image %s: %u bytes; IDF heap: %u bytes free, largest block %u", CONFIG_WASMIP_APP, (unsigned)size,
+           (unsigned)heap_caps_get_free_size(MALLOC_CAP_8BIT), (unsigned)heap_caps_get_largest_free_block(MALLOC_CAP_8BIT));
+  uint8_t *pool = heap_caps_malloc(POOL_BYTES, POOL_CAPS);
+  if (!pool) {
+    ESP_LOGE(TAG,
+             "no %u-byte block for the WAMR pool (largest free: %u): lower CONFIG_WASMIP_WAMR_POOL_KB, or choose "
+             "CONFIG_WAMR_INTERP_CLASSIC (a much smaller pool), or use a board with PSRAM (CONFIG_SPIRAM, "
+             "CONFIG_WASMIP_POOL_IN_PSRAM); boards/esp32/README.md, Memory",
+             (unsigned)POOL_BYTES, (unsigned)heap_caps_get_largest_free_block(POOL_CAPS));
+    return -1;
+  }
+  if (wasmip_wamr_init(pool, POOL_BYTES) != 0) {
+    ESP_LOGE(TAG, "wasm_runtime_full_init failed on a %u-byte pool", (unsigned)POOL_BYTES);
+    return -1;
+  }
+  /* WAMR's loader may patch the bytes it is given (wasmip_wamr.h): a RAM copy of the flash image,
+   * from the pool, once. */
+  uint8_t *code = wasm_runtime_malloc(size);
+  if (!code) {
+    ESP_LOGE(TAG, "no room for the %u-byte image copy in the %u-byte WAMR pool: raise CONFIG_WASMIP_WAMR_POOL_KB",
+             (unsigned)size, (unsigned)POOL_BYTES);
+    return -1;
+  }
+  memcpy(code, fw_start, size);
+  uint32_t peak = 0, total = 0;
+  if (wasmip_wamr_load(&wamr, code, size, &board, WASM_STACK_BYTES) != 0) {
+    wasmip_wamr_pool_stats(&peak, &total);
+    ESP_LOGE(TAG,
+             "loading %s: %s. The WAMR pool (CONFIG_WASMIP_WAMR_POOL_KB) reached %u of %u bytes; linear memory is "
+             "not in it but one block from the IDF heap (heap_caps_malloc), whose largest free block is %u bytes",
+             CONFIG_WASMIP_APP, wamr.error, (unsigned)peak, (unsigned)total,
+             (unsigned)heap_caps_get_largest_free_block(MALLOC_CAP_8BIT));
+    return -1;
+  }
+  wasmip_wamr_pool_stats(&peak, &total);
+  ESP_LOGI(TAG, "WAMR pool: peak %u of %u bytes (CONFIG_WASMIP_WAMR_POOL_KB); linear memory: %u bytes from the IDF heap; "
+           "IDF heap left: %u bytes, largest block %u",
+           (unsigned)peak, (unsigned)total, (unsigned)wasmip_wamr_memory_size(&wamr),
+           (unsigned)heap_caps_get_free_size(MALLOC_CAP_8BIT), (unsigned)heap_caps_get_largest_free_block(MALLOC_CAP_8BIT));
+  return 0;
 }
 
-static void eth_start(void) {
-  eth_mac_config_t mac_config = ETH_MAC_DEFAULT_CONFIG();
-  eth_esp32_emac_config_t emac_config = ETH_ESP32_EMAC_DEFAULT_CONFIG();
-#if ESP_IDF_VERSION >= ESP_IDF_VERSION_VAL(5, 2, 0)
-  emac_config.smi_gpio.mdc_num = CONFIG_WASMIP_MDC_GPIO;
-  emac_config.smi_gpio.mdio_num = CONFIG_WASMIP_MDIO_GPIO;
-#else
-  emac_config.smi_mdc_gpio_num = CONFIG_WASMIP_MDC_GPIO;
-  emac_config.smi_mdio_gpio_num = CONFIG_WASMIP_MDIO_GPIO;
-#endif
-  esp_eth_mac_t *mac = esp_eth_mac_new_esp32(&emac_config, &mac_config);
-  eth_phy_config_t phy_config = ETH_PHY_DEFAULT_CONFIG();
-  phy_config.phy_addr = CONFIG_WASMIP_PHY_ADDR;
-  phy_config.reset_gpio_num = CONFIG_WASMIP_PHY_RST_GPIO;
-#if CONFIG_WASMIP_PHY_IP101
-  esp_eth_phy_t *phy = esp_eth_phy_new_ip101(&phy_config);
-#else
-  esp_eth_phy_t *phy = esp_eth_phy_new_lan87xx(&phy_config);
-#endif
-  esp_eth_config_t config = ETH_DEFAULT_CONFIG(mac, phy);
-  ESP_ERROR_CHECK(esp_eth_driver_install(&config, &eth));
-  ESP_ERROR_CHECK(esp_eth_update_input_path(eth, on_rx, NULL)); /* standalone: no esp_netif glue */
-  ESP_ERROR_CHECK(esp_event_loop_create_default());
-  ESP_ERROR_CHECK(esp_event_handler_register(ETH_EVENT, ESP_EVENT_ANY_ID, on_eth_event, NULL));
-  ESP_ERROR_CHECK(esp_eth_start(eth));
+#if CONFIG_WASMIP_DHCP
+/* DHCP: wait (a bounded while) for the link so the first DISCOVER is not dropped, start the core's
+ * client, step the stack until it is bound. 0, 1 (stopped), or WASMIP_BOARD_TRAPPED. */
+static int dhcp_boot(void) {
+  if (!wasmip_board_has_dhcp(&board)) {
+    ESP_LOGE(TAG, "CONFIG_WASMIP_DHCP is on but %s has no DHCP client (no dhcp_start export): turn it off and set an "
+             "address (menuconfig: wasmip)", CONFIG_WASMIP_APP);
+    return 1;
+  }
+  const uint32_t t0 = port_now_ms(NULL);
+  while (!board.link_up && port_now_ms(NULL) - t0 < LINK_WAIT_MS) {
+    int32_t d = wasmip_board_step(&board); /* link events do not wake the task: poll */
+    if (d < 0) return WASMIP_BOARD_TRAPPED;
+    port_wait(NULL, d > 100 ? 100u : (uint32_t)d);
+  }
+  int32_t r = wasmip_board_dhcp_start(&board, CONFIG_WASMIP_DHCP_HOSTNAME);
+  if (r == WASMIP_BOARD_TRAPPED) return r;
+  if (r != 0) {
+    ESP_LOGE(TAG, "dhcp_start refused (%d)", (int)r);
+    return 1;
+  }
+  ESP_LOGI(TAG, "DHCP: asking for a lease (host name \"%s\")", CONFIG_WASMIP_DHCP_HOSTNAME);
+  uint32_t ip = 0, gw = 0;
+  int l = wasmip_board_dhcp_wait_lease(&board, &ip, &gw);
+  if (l != 0) return l;
+  char ips[16], gws[16];
+  ip_str(ip, ips, sizeof ips);
+  ip_str(gw, gws, sizeof gws);
+  ESP_LOGI(TAG, "DHCP: leased %s, gateway %s", ips, gws);
+  esp32_link_addressed();
+  return 0;
 }
+#else
+/* The static address from menuconfig. 0, or 1 after a log line naming the option. */
+static int static_address(uint32_t *ip, uint32_t *mask, uint32_t *gw) {
+  char cidr[24];
+  int n = snprintf(cidr, sizeof cidr, "%s/%d", CONFIG_WASMIP_IP, CONFIG_WASMIP_PREFIX);
+  if (n < 0 || (size_t)n >= sizeof cidr || wasmip_parse_cidr(cidr, ip, mask) != 0) {
+    ESP_LOGE(TAG, "CONFIG_WASMIP_IP \"%s\" is not an IPv4 address (menuconfig: wasmip)", CONFIG_WASMIP_IP);
+    return 1;
+  }
+  *gw = 0;
+  if (CONFIG_WASMIP_GATEWAY[0] && wasmip_parse_ip(CONFIG_WASMIP_GATEWAY, gw) != 0) {
+    ESP_LOGE(TAG, "CONFIG_WASMIP_GATEWAY \"%s\" is not an IPv4 address (menuconfig: wasmip)", CONFIG_WASMIP_GATEWAY);
+    return 1;
+  }
+  return 0;
+}
+#endif
 
 /* Everything that touches WAMR runs in this one task: WAMR's exec env records the native stack
  * bounds of the task that creates it, so it is created here, where it is used. */
 static void wasmip_task(void *arg) {
   (void)arg;
-  char err[128];
   stack_task = xTaskGetCurrentTaskHandle();
-  RuntimeInitArgs args;
-  memset(&args, 0, sizeof args);
-  args.mem_alloc_type = Alloc_With_Pool;
-  args.mem_alloc_option.pool.heap_buf = wamr_heap;
-  args.mem_alloc_option.pool.heap_size = sizeof wamr_heap;
-  args.native_module_name = "phy";
-  args.native_symbols = natives;
-  args.n_native_symbols = sizeof natives / sizeof natives[0];
-  if (!wasm_runtime_full_init(&args)) {
-    ESP_LOGE(TAG, "wasm_runtime_full_init failed");
-    goto fail;
-  }
-  /* The loader may patch the bytecode (fast interpreter): give it a RAM copy of the flash image,
-   * allocated once, at start, from WAMR's own pool. */
-  uint32_t size = (uint32_t)(fw_end - fw_start);
-  uint8_t *code = wasm_runtime_malloc(size);
-  if (!code) {
-    ESP_LOGE(TAG, "no room for the %u-byte module in the WAMR pool", (unsigned)size);
-    goto fail;
-  }
-  memcpy(code, fw_start, size);
-  wasm_module_t module = wasm_runtime_load(code, size, err, sizeof err);
-  if (!module) {
-    ESP_LOGE(TAG, "wasm_runtime_load: %s", err);
-    goto fail;
-  }
-  const uint32_t stack = CONFIG_WASMIP_WAMR_STACK_KB * 1024;
-  inst = wasm_runtime_instantiate(module, stack, 0 /* no app heap: the core never allocates */, err, sizeof err);
-  if (!inst) {
-    ESP_LOGE(TAG, "wasm_runtime_instantiate (linear memory comes from the %d KiB pool): %s", CONFIG_WASMIP_WAMR_HEAP_KB, err);
-    goto fail;
-  }
-  exec_env = wasm_runtime_create_exec_env(inst, stack);
-  if (!exec_env) {
-    ESP_LOGE(TAG, "wasm_runtime_create_exec_env failed");
-    goto fail;
-  }
-  for (int i = 0; i < WASMIP_FN_COUNT; i++) {
-    fns[i] = wasm_runtime_lookup_function(inst, wasmip_fn_name[i]);
-    if (!fns[i]) {
-      ESP_LOGE(TAG, "the firmware image does not export %s()", wasmip_fn_name[i]);
-      goto fail;
-    }
-  }
+  ESP_LOGI(TAG, "%s over %s", CONFIG_WASMIP_APP, esp32_link_name);
+  if (load_image() != 0) goto fail;
 
-  wasmip_board_setup(&board, &runtime, &port);
-  board.link_up = 0; /* until esp_eth reports ETHERNET_EVENT_CONNECTED */
+  wasmip_board_setup(&board, &wamr.rt, &port);
+  board.link_up = 0; /* until the link reports it: frames both ways are dropped and counted */
   uint8_t mac[6];
-  ESP_ERROR_CHECK(esp_read_mac(mac, ESP_MAC_ETH)); /* from the chip's eFuse */
-  uint32_t ip = 0, gw = 0, mask = 0;
-  char cidr[40];
-  strlcpy(cidr, CONFIG_WASMIP_IP, sizeof cidr - 4);
-  size_t n = strlen(cidr);
-  cidr[n] = '/';
-  itoa(CONFIG_WASMIP_PREFIX, cidr + n + 1, 10);
-  if (wasmip_parse_cidr(cidr, &ip, &mask) || (CONFIG_WASMIP_GATEWAY[0] && wasmip_parse_ip(CONFIG_WASMIP_GATEWAY, &gw))) {
-    ESP_LOGE(TAG, "bad address in menuconfig: %s gw %s", cidr, CONFIG_WASMIP_GATEWAY);
+  esp_err_t err = esp32_link_mac(mac);
+  if (err != ESP_OK) {
+    ESP_LOGE(TAG, "esp_read_mac: %s", esp_err_to_name(err));
     goto fail;
   }
+  uint32_t ip = 0, mask = 0, gw = 0; /* DHCP: no address until the lease */
+#if !CONFIG_WASMIP_DHCP
+  if (static_address(&ip, &mask, &gw) != 0) goto fail;
+#endif
   uint32_t a[1] = {CONFIG_WASMIP_LOG_LEVEL};
   if (wasmip_board_call(&board, WASMIP_FN_SET_LOG_LEVEL, a) != 0) goto trapped;
   int32_t rc = wasmip_board_start(&board, mac, ip, mask, gw);
   if (rc == WASMIP_BOARD_TRAPPED) goto trapped;
   if (rc != 0) {
-    ESP_LOGE(TAG, "wasmip init refused the configuration (%d)", (int)rc);
+    ESP_LOGE(TAG, "init refused the configuration (%d)", (int)rc);
     goto fail;
   }
-  if (wasmip_board_call(&board, WASMIP_FN_MEMORY_USED, a) == 0)
-    ESP_LOGI(TAG, "%s: %u-byte module, core uses %u bytes of linear memory, %u rx slots", CONFIG_WASMIP_APP, (unsigned)size,
-             (unsigned)a[0], (unsigned)WASMIP_RXQ_SLOTS);
-  eth_start(); /* frames flow into the pool from here on */
+  if (wasmip_board_call(&board, WASMIP_FN_MEMORY_USED, a) != 0) goto trapped;
+  ESP_LOGI(TAG, "core: %u bytes of linear memory in use, %u rx slots", (unsigned)a[0], (unsigned)WASMIP_RXQ_SLOTS);
+
+  /* The link's buffers come from the same heap as linear memory: started after WAMR has its memory. */
+  err = esp32_link_start(&board);
+  if (err != ESP_OK) {
+    ESP_LOGE(TAG, "starting %s: %s", esp32_link_name, esp_err_to_name(err));
+    goto fail;
+  }
+#if CONFIG_WASMIP_DHCP
+  int d = dhcp_boot();
+  if (d == WASMIP_BOARD_TRAPPED) goto trapped;
+  if (d != 0) goto fail;
+#else
+  esp32_link_addressed();
+#endif
 
   if (wasmip_board_run(&board) == WASMIP_BOARD_TRAPPED) goto trapped;
   vTaskDelete(NULL);

@@ -1,0 +1,7 @@
+/* Stub of ESP-IDF esp_idf_version.h: claims v5.3.0. */
+#pragma once
+#define ESP_IDF_VERSION_MAJOR 5
+#define ESP_IDF_VERSION_MINOR 3
+#define ESP_IDF_VERSION_PATCH 0
+#define ESP_IDF_VERSION_VAL(major, minor, patch) (((major) << 16) | ((minor) << 8) | (patch))
+#define ESP_IDF_VERSION ESP_IDF_VERSION_VAL(ESP_IDF_VERSION_MAJOR, ESP_IDF_VERSION_MINOR, ESP_IDF_VERSION_PATCH)
