@@ -7,7 +7,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-[ "$(id -u)" -eq 0 ] || { echo "traps.sh: needs root (network namespaces)" >&2; exit 1; }
+# Like the host tests' prerequisites: skipped without root, failed under CI=true.
+if [ "$(id -u)" -ne 0 ]; then
+  echo "traps.sh: skipped: needs root (network namespaces)" >&2
+  [ "${CI:-}" = true ] && exit 1
+  exit 0
+fi
 [ $# -gt 0 ] || { echo "usage: $0 build/wasmip-wamr [build/wasmip-wamr-classic ...]" >&2; exit 2; }
 
 # image  expected stderr line (extended regex)  whether to ping the board first
