@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 AS_SOURCES := $(shell find assembly -name '*.ts' -not -path '*/__tests__/*' -not -path '*/testing/*')
 TSX := node --import tsx
 
-.PHONY: all run test tap deps sysdeps build typecheck test-as test-host test-wamr clean boards flash bench docs bench-fleet bench-loopback fuzz fuzz-build fuzz-smoke fuzz-corpus fuzz-capture
+.PHONY: all run test tap deps sysdeps build typecheck test-as test-host test-wamr test-esp32 clean boards flash bench docs bench-fleet bench-loopback fuzz fuzz-build fuzz-smoke fuzz-corpus fuzz-capture
 
 all: build
 
@@ -121,6 +121,11 @@ boards: build sysdeps
 test-wamr: boards
 	$(MAKE) -C boards/wamr check check-traps $(if $(WAMR_ROOT),WAMR_ROOT=$(abspath $(WAMR_ROOT)))
 
+# The ESP32 board's C (no ESP-IDF here): compiled against stub ESP-IDF headers and WAMR's real
+# wasm_export.h for several menuconfig choices; bad choices must stop with their message.
+test-esp32: boards
+	$(MAKE) -C boards/esp32 stub-check
+
 # make flash BOARD=esp32 PORT=/dev/ttyUSB0: idf.py build flash (boards/esp32/Makefile says what is
 # missing when ESP-IDF is not set up).
 BOARD ?= esp32
@@ -159,7 +164,7 @@ fuzz-capture: deps build sysdeps
 	$(TSX) fuzz/capture.ts
 	$(TSX) fuzz/corpus.ts
 
-test: deps build sysdeps typecheck test-as boards test-wamr fuzz-smoke test-host
+test: deps build sysdeps typecheck test-as boards test-wamr test-esp32 fuzz-smoke test-host
 
 # make bench: size, memory, CPU per byte (callgrind) and throughput against lwIP and the kernel,
 # in one run (bench/README.md): ~2 minutes once built, BENCH_QUICK=1 ~1 minute. Results in bench/results/.

@@ -9,7 +9,8 @@
 #   (util-linux) to tie QEMU's life to the harness; clang-14 with libFuzzer (libclang-rt-14-dev)
 #   and llvm-14 (llvm-symbolizer) for the fuzz targets (fuzz/); for the WAMR board (boards/wamr,
 #   WAMR built from source): cmake, gcc-multilib (its 32-bit x86 builds, -m32) and qemu-user
-#   (qemu-i386 runs those here: the kernel refuses 32-bit programs).
+#   (qemu-i386 runs those here: the kernel refuses 32-bit programs); python3-kconfiglib for the
+#   ESP32 board's stub-check (boards/esp32: its sdkconfig.h written from the real Kconfig).
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -44,6 +45,7 @@ declare -A FILE_PKG=(
   ["/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-$(uname -m).a"]=libclang-rt-14-dev
   [/usr/include/x86_64-linux-gnu/gnu/stubs-32.h]=gcc-multilib
   ["/usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a"]=gcc-multilib
+  [/usr/lib/python3/dist-packages/kconfiglib.py]=python3-kconfiglib
 )
 
 missing=()

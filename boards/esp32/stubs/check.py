@@ -23,9 +23,7 @@ WAMR = os.environ.get("WAMR_PATH") or os.environ.get("WAMR_ROOT") or os.path.joi
 CC = os.environ.get("CC", "gcc")
 CFLAGS = os.environ.get("STUB_CFLAGS", "-m32").split() + ["-std=c11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only"]
 SOURCES = [os.path.join(BOARD, "main", f) for f in sorted(os.listdir(os.path.join(BOARD, "main"))) if f.endswith(".c")]
-SOURCES += [os.path.join(ROOT, "boards/common/wasmip_board.c")]
-if os.path.exists(os.path.join(ROOT, "boards/common/wasmip_wamr.c")):
-    SOURCES.append(os.path.join(ROOT, "boards/common/wasmip_wamr.c"))
+SOURCES += [os.path.join(ROOT, "boards/common", f) for f in ("wasmip_board.c", "wasmip_wamr.c")]
 
 # name, sdkconfig lines, text the build must stop with (None: must compile)
 VARIANTS = [
