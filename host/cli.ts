@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { runDemo, type DemoOptions } from "./demo.ts";
+import { runDemo, type DemoOptions } from "./sim/demo.ts";
 
 const HELP = `usage: wasmip <command> [flags]
 
@@ -189,8 +189,8 @@ async function fleetCommand(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const { loadTopology, TopologyError } = await import("./topology.ts");
-  const { runFleet } = await import("./fleet.ts");
+  const { loadTopology, TopologyError } = await import("./sim/fleet/topology.ts");
+  const { runFleet } = await import("./sim/fleet/fleet.ts");
   let topo;
   try {
     topo = loadTopology(o.topology);
@@ -231,19 +231,19 @@ export async function main(argv: string[]): Promise<number> {
         return (summary.received > 0 || summary.transmitted === 0) && summary.tcp.ok ? 0 : 1;
       }
       case "ladder": {
-        const { ladderCommand } = await import("./ladder.ts");
+        const { ladderCommand } = await import("./capture/ladder.ts");
         return ladderCommand(rest);
       }
       case "tap": {
-        const { tapCommand } = await import("./tap.ts");
+        const { tapCommand } = await import("./devices/tap.ts");
         return await tapCommand(rest);
       }
       case "qemu": {
-        const { qemuCommand } = await import("./qemu.ts");
+        const { qemuCommand } = await import("./devices/qemu.ts");
         return await qemuCommand(rest);
       }
       case "netstat": {
-        const { netstatCommand } = await import("./tap.ts");
+        const { netstatCommand } = await import("./devices/tap.ts");
         return netstatCommand(rest);
       }
       default:

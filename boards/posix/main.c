@@ -407,7 +407,7 @@ int main(int argc, char **argv) {
   uint32_t ip = 0, mask = 0, gw = 0, peer_ip = 0, peer_mask = 0;
   uint8_t mac[6];
   if (netns) {
-    /* The defaults of `wasmip tap` (host/tap.ts DEFAULTS). */
+    /* The defaults of `wasmip tap` (host/devices/tap.ts DEFAULTS). */
     if (!tap) tap = "tap0";
     if (!peer_cidr) peer_cidr = "10.213.0.1/24";
     if (!cidr && !dhcp) cidr = "10.213.0.2/24";

@@ -1,21 +1,21 @@
-// `wasmip sim --topology FILE`: a fleet of simulated boards from a topology file (host/topology.ts)
+// `wasmip sim --topology FILE`: a fleet of simulated boards from a topology file (host/sim/fleet/topology.ts)
 // on several learning switches joined by trunk links, with the simulated DHCP and DNS servers on
 // the first switch. Each board runs its firmware image; what it does (fetch a page by name, a bulk
 // transfer to an echo server, pings, UDP datagrams to an echo server) is driven through the
 // image's exports from the board's pump (after every input()/poll()), never by wall-clock time,
 // so a seed gives the same run and the same capture, byte for byte. At the end: a line per
-// board, per-board connection tables and counters (host/netstat.ts), link and switch statistics,
+// board, per-board connection tables and counters (host/board/netstat.ts), link and switch statistics,
 // and the run's invariants (every board up, every task finished ok, counters consistent).
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { COUNTER_KIND, ERRORS, u32ToIp, ipToU32, type Board, type TcpTableRow } from "./board.ts";
-import { DHCP_STATES, dhcpStart } from "./dhcp.ts";
-import { formatCounters, formatTcpTable } from "./netstat.ts";
-import { PcapWriter } from "./pcap.ts";
-import { Prng } from "./prng.ts";
-import { Simulator, type DirectionStats, type Link, type Switch } from "./sim.ts";
-import { SimDhcpServer } from "./services/dhcpd.ts";
-import { SimDnsServer } from "./services/dnsd.ts";
+import { COUNTER_KIND, ERRORS, u32ToIp, ipToU32, type Board, type TcpTableRow } from "../../board/board.ts";
+import { DHCP_STATES, dhcpStart } from "../../board/dhcp.ts";
+import { formatCounters, formatTcpTable } from "../../board/netstat.ts";
+import { PcapWriter } from "../../capture/pcap.ts";
+import { Prng } from "../prng.ts";
+import { Simulator, type DirectionStats, type Link, type Switch } from "../sim.ts";
+import { SimDhcpServer } from "../services/dhcpd.ts";
+import { SimDnsServer } from "../services/dnsd.ts";
 import type { BoardSpec, TaskSpec, Topology } from "./topology.ts";
 
 const EWOULDBLOCK = -3;

@@ -9,19 +9,19 @@
 //
 // While it runs, `wasmip tap` keeps /run/wasmip/<netns>.json up to date (the board's connection
 // table and counters); `wasmip netstat` prints that file like netstat -tn and netstat -s.
-import { dhcpRelease, dhcpStart, dhcpStatus, type DhcpStatus } from "./dhcp.ts";
+import { dhcpRelease, dhcpStart, dhcpStatus, type DhcpStatus } from "../board/dhcp.ts";
 import { Dnsmasq, type Spawner } from "./services/dnsmasq.ts";
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { Board, ROOT, DEFAULT_WASM, ipToU32, prefixToMask, u32ToIp, LOG_LEVELS, type LogLevel, type TcpTableRow } from "./board.ts";
-import { PcapWriter } from "./pcap.ts";
+import { Board, ROOT, DEFAULT_WASM, ipToU32, prefixToMask, u32ToIp, LOG_LEVELS, type LogLevel, type TcpTableRow } from "../board/board.ts";
+import { PcapWriter } from "../capture/pcap.ts";
 import { Netns, closeAndWait, netnsExists, pingUntilAnswered, type RunOptions, type RunResult } from "./netns.ts";
-import { Prng } from "./prng.ts";
-import { formatCounters, formatTcpTable } from "./netstat.ts";
+import { Prng } from "../sim/prng.ts";
+import { formatCounters, formatTcpTable } from "../board/netstat.ts";
 
-export const BRIDGE_SRC = path.join(ROOT, "host", "tap-bridge.c");
+export const BRIDGE_SRC = path.join(ROOT, "host", "devices", "tap-bridge.c");
 export const BRIDGE_BIN = path.join(ROOT, "build", "tap-bridge");
 
 export const DEFAULTS = {
@@ -32,7 +32,7 @@ export const DEFAULTS = {
   mac: "02:77:69:70:00:02",
 } as const;
 
-/** Build build/tap-bridge from host/tap-bridge.c when it is missing or older than its source. */
+/** Build build/tap-bridge from host/devices/tap-bridge.c when it is missing or older than its source. */
 export function ensureBridge(): string {
   const fresh = existsSync(BRIDGE_BIN) && (!existsSync(BRIDGE_SRC) || statSync(BRIDGE_BIN).mtimeMs >= statSync(BRIDGE_SRC).mtimeMs);
   if (fresh) return BRIDGE_BIN;
@@ -40,7 +40,7 @@ export function ensureBridge(): string {
   try {
     execFileSync("gcc", ["-O2", "-Wall", "-o", BRIDGE_BIN, BRIDGE_SRC], { stdio: ["ignore", "inherit", "inherit"] });
   } catch (e) {
-    throw new Error(`cannot build ${path.relative(ROOT, BRIDGE_BIN)} (gcc -O2 -Wall -o build/tap-bridge host/tap-bridge.c): ${(e as Error).message}`);
+    throw new Error(`cannot build ${path.relative(ROOT, BRIDGE_BIN)} (gcc -O2 -Wall -o build/tap-bridge host/devices/tap-bridge.c): ${(e as Error).message}`);
   }
   return BRIDGE_BIN;
 }
@@ -333,7 +333,7 @@ export class TapSession {
     return this.ns.spawn(cmd, args);
   }
 
-  /** Wait until the board's DHCP client is BOUND (host/dhcp.ts); sets boardIp to the lease. */
+  /** Wait until the board's DHCP client is BOUND (host/board/dhcp.ts); sets boardIp to the lease. */
   async waitLease(timeoutMs = 30_000): Promise<DhcpStatus> {
     const t0 = performance.now();
     for (;;) {
@@ -652,7 +652,7 @@ export interface TapArgs {
   dhcp?: boolean;
 }
 
-/** Parse `wasmip tap` flags (also `wasmip qemu`'s: host/qemu.ts). Throws on anything malformed. */
+/** Parse `wasmip tap` flags (also `wasmip qemu`'s: host/devices/qemu.ts). Throws on anything malformed. */
 export function parseTapArgs(args: string[], apps: readonly string[] = TAP_APPS): TapArgs | "help" {
   const out: TapArgs = { netns: DEFAULTS.netns, boardIp: DEFAULTS.boardIp, peerIp: DEFAULTS.peerIp, app: "bare", count: 4, mac: DEFAULTS.mac, tap: DEFAULTS.tap, logLevel: "info", loss: 0, seed: 1 };
   for (let i = 0; i < args.length; i++) {

@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { createConnection } from "node:net";
 import { crc32 } from "node:zlib";
-import { ROOT, ipToU32, prefixToMask, LOG_LEVELS, type LogLevel } from "./board.ts";
+import { ROOT, ipToU32, prefixToMask, LOG_LEVELS, type LogLevel } from "../board/board.ts";
 import { BoardProcessSession, type BoardCommand, type BoardProcessOptions } from "./native.ts";
 import { netnsExists, type Netns } from "./netns.ts";
 import { commandOptions, parseCidr, parseTapArgs, dhcpServer, DEFAULTS, StopSignals } from "./tap.ts";

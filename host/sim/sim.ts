@@ -1,10 +1,10 @@
-// The emulated PHY in virtual time: boards (host/board.ts) on learning Ethernet switches,
+// The emulated PHY in virtual time: boards (host/board/board.ts) on learning Ethernet switches,
 // connected by impaired links, driven by one deterministic event queue. Nothing sleeps:
 // virtual time jumps to the next event. Every random decision comes from a PRNG stream forked
 // by name from the simulation seed, so one seed always gives the same event sequence.
-import { Board, type BoardOptions, type LogLevel } from "./board.ts";
+import { Board, type BoardOptions, type LogLevel } from "../board/board.ts";
 import { Prng } from "./prng.ts";
-import { netActivity } from "./net.ts";
+import { netActivity } from "../board/net.ts";
 
 /** Let the host event loop run: process.nextTick jobs, promise jobs, then this resolves. */
 const yieldToHost = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -629,7 +629,7 @@ export class Simulator {
 
   /**
    * Like runUntil, but lets the host event loop run (process.nextTick and promise jobs) after
-   * each event that touched a socket stream (host/net.ts), so stream events that node defers
+   * each event that touched a socket stream (host/board/net.ts), so stream events that node defers
    * ('end', 'finish', 'close', 'error') and async user code happen at the virtual time they
    * belong to. Virtual time never advances while user code is pending on the event loop.
    */

@@ -8,7 +8,7 @@ import { Net } from "./net.ts";
 import { Dgram } from "./dgram.ts";
 import { Dns } from "./dns.ts";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DEFAULT_WASM = path.join(ROOT, "build", "wasmip.wasm");
 
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -335,18 +335,18 @@ export class Board {
     return did;
   }
 
-  /** The node:dgram-shaped UDP API over this board's UDP exports (host/dgram.ts). */
+  /** The node:dgram-shaped UDP API over this board's UDP exports (host/board/dgram.ts). */
   get dgram(): Dgram {
     return (this.dgramLayer ??= new Dgram(this));
   }
   private dgramLayer?: Dgram;
 
-  /** The node:net-shaped socket API over this board's TCP exports (host/net.ts). */
+  /** The node:net-shaped socket API over this board's TCP exports (host/board/net.ts). */
   get net(): Net {
     return (this.netLayer ??= new Net(this));
   }
 
-  /** The node:dns-shaped resolver over this board's DNS exports (host/dns.ts). */
+  /** The node:dns-shaped resolver over this board's DNS exports (host/board/dns.ts). */
   get dns(): Dns {
     if (!this.dnsLayer) {
       const d = new Dns(this);

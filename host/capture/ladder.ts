@@ -19,7 +19,7 @@
 //   segment is matched to its copy at the other end, the arrow runs from its send time to its
 //   arrival time, and a segment in the sender's capture that never reached the peer's is *lost*
 //   for certain (pure ACKs included); a second copy that arrived is a duplicate.
-// Pure TypeScript; reads classic pcap and pcapng (host/capture.ts).
+// Pure TypeScript; reads classic pcap and pcapng (host/capture/capture.ts).
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";

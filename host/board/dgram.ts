@@ -2,7 +2,7 @@
 // board.dgram.createSocket("udp4") gives a Socket with bind(), connect(), send(), close() and the
 // 'message' / 'listening' / 'error' / 'close' events, whose datagrams go through the wasmip core.
 //
-// Like host/net.ts, everything is driven by the board's driver: Board runs pump() after each
+// Like host/board/net.ts, everything is driven by the board's driver: Board runs pump() after each
 // input()/poll(), and pump() drains every socket's queue into 'message' events.
 import { EventEmitter } from "node:events";
 import { ERRORS, ipToU32, u32ToIp, type Board } from "./board.ts";
