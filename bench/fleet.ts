@@ -17,7 +17,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ipToU32, u32ToIp } from "../host/board/board.ts";
+import { ipToU32, u32ToIp } from "../host/board/address.ts";
 import { parseTopology } from "../host/sim/fleet/topology.ts";
 import { runFleet } from "../host/sim/fleet/fleet.ts";
 

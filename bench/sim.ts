@@ -2,7 +2,8 @@
 // build/bench.wasm on the emulated switch (host/sim/sim.ts). Board A runs the bench app's client,
 // board B its server; every link direction has a 1 ms delay (RTT 4 ms, as in the TCP tests).
 import path from "node:path";
-import { type Board, ipToU32 } from "../host/board/board.ts";
+import { ipToU32 } from "../host/board/address.ts";
+import { type Board } from "../host/board/board.ts";
 import { Simulator } from "../host/sim/sim.ts";
 import { BUILD, MiB, mbit, median, round, type Bench } from "./lib.ts";
 

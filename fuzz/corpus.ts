@@ -7,7 +7,8 @@
 //   node --import tsx fuzz/corpus.ts [--check]   (--check: exit 1 if the checked-in corpus differs)
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT, ipToU32 } from "../host/board/board.ts";
+import { ipToU32 } from "../host/board/address.ts";
+import { ROOT } from "../host/board/board.ts";
 import { parsePcap } from "../host/capture/pcap.ts";
 import { DEFAULTS } from "../host/devices/tap.ts";
 import { internetChecksum } from "../host/sim/frames.ts";

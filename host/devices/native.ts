@@ -11,7 +11,8 @@
 import { existsSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
-import { ROOT, ipToU32, prefixToMask, LOG_LEVELS, type LogLevel } from "../board/board.ts";
+import { ipToU32, prefixToMask } from "../board/address.ts";
+import { ROOT, LOG_LEVELS, type LogLevel } from "../board/board.ts";
 import { Netns, killChild, pingUntilAnswered, type RunOptions, type RunResult } from "./netns.ts";
 import { DEFAULTS, parseCidr } from "./tap.ts";
 

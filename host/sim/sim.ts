@@ -4,7 +4,7 @@
 // by name from the simulation seed, so one seed always gives the same event sequence.
 import { Board, type BoardOptions, type LogLevel } from "../board/board.ts";
 import { Prng } from "./prng.ts";
-import { netActivity } from "../board/net.ts";
+import { netActivity } from "../board/pump.ts";
 
 /** Let the host event loop run: process.nextTick jobs, promise jobs, then this resolves. */
 const yieldToHost = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomInt } from "node:crypto";
-import { Board, COUNTER_KIND, ipToU32 } from "../../host/board/board.ts";
+import { ipToU32 } from "../../host/board/address.ts";
+import { Board, COUNTER_KIND } from "../../host/board/board.ts";
 import { Prng } from "../../host/sim/prng.ts";
 import {
   arp,

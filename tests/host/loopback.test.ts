@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Simulator } from "../../host/sim/sim.ts";
 import { Prng } from "../../host/sim/prng.ts";
-import { ROOT, ipToU32, type Board } from "../../host/board/board.ts";
+import { ipToU32 } from "../../host/board/address.ts";
+import { ROOT, type Board } from "../../host/board/board.ts";
 import type { NetError, Socket } from "../../host/board/net.ts";
 
 const SEED = 801;

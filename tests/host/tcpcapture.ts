@@ -2,7 +2,7 @@
 // harness writes them (classic pcap, little-endian, µs), as big-endian nanosecond pcap, and as
 // pcapng with two interfaces (Ethernet and raw IPv4) and nanosecond timestamps.
 import { ethernet, internetChecksum, ipv4, ETHERTYPE_IPV4, IPPROTO_TCP } from "../../host/sim/frames.ts";
-import { ipToU32 } from "../../host/board/board.ts";
+import { ipToU32 } from "../../host/board/address.ts";
 import { PcapWriter } from "../../host/capture/pcap.ts";
 
 export const F = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16 } as const;

@@ -8,7 +8,9 @@
 // and the run's invariants (every board up, every task finished ok, counters consistent).
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { COUNTER_KIND, ERRORS, u32ToIp, ipToU32, type Board, type TcpTableRow } from "../../board/board.ts";
+import { ERRORS } from "../../board/errors.ts";
+import { u32ToIp, ipToU32 } from "../../board/address.ts";
+import { COUNTER_KIND, type Board, type TcpTableRow } from "../../board/board.ts";
 import { DHCP_STATES, dhcpStart } from "../../board/dhcp.ts";
 import { formatCounters, formatTcpTable } from "../../board/netstat.ts";
 import { PcapWriter } from "../../capture/pcap.ts";
