@@ -235,15 +235,15 @@ export async function main(argv: string[]): Promise<number> {
         return ladderCommand(rest);
       }
       case "tap": {
-        const { tapCommand } = await import("./devices/tap.ts");
+        const { tapCommand } = await import("./cli/tap.ts");
         return await tapCommand(rest);
       }
       case "qemu": {
-        const { qemuCommand } = await import("./devices/qemu.ts");
+        const { qemuCommand } = await import("./cli/qemu.ts");
         return await qemuCommand(rest);
       }
       case "netstat": {
-        const { netstatCommand } = await import("./devices/tap.ts");
+        const { netstatCommand } = await import("./cli/netstat.ts");
         return netstatCommand(rest);
       }
       default:

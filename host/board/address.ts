@@ -32,3 +32,14 @@ export function parseMac(mac: string): Uint8Array {
 export function formatMac(b: Uint8Array): string {
   return Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, "0")).join(":");
 }
+
+/** Parse "A.B.C.D/len". */
+export function parseCidr(s: string): { ip: string; prefix: number } {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(s);
+  if (!m) throw new Error(`bad address "${s}" (want A.B.C.D/len)`);
+  const prefix = Number(m[2]);
+  ipToU32(m[1]); // validates
+  prefixToMask(prefix); // validates
+  if (prefix < 1 || prefix > 30) throw new Error(`bad prefix length in "${s}" (1..30)`);
+  return { ip: m[1], prefix };
+}

@@ -14,6 +14,13 @@ import { Dns } from "./dns.ts";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DEFAULT_WASM = path.join(ROOT, "build", "wasmip.wasm");
 
+/** The firmware image of an app: build/<app>.wasm; ping and bare run the bare core (build/wasmip.wasm). */
+export function appWasm(app: string): string {
+  if (app === "ping" || app === "bare") return DEFAULT_WASM;
+  if (!/^[a-z0-9_-]+$/.test(app)) throw new Error(`bad app name "${app}"`);
+  return path.join(ROOT, "build", `${app}.wasm`);
+}
+
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

@@ -11,10 +11,10 @@
 import { existsSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
-import { ipToU32, prefixToMask } from "../board/address.ts";
+import { ipToU32, prefixToMask, parseCidr } from "../board/address.ts";
 import { ROOT, LOG_LEVELS, type LogLevel } from "../board/board.ts";
 import { Netns, killChild, pingUntilAnswered, type RunOptions, type RunResult } from "./netns.ts";
-import { DEFAULTS, parseCidr } from "./tap.ts";
+import { DEFAULTS } from "./tap.ts";
 
 export const NATIVE_DIR = path.join(ROOT, "boards", "posix", "build");
 

@@ -4,7 +4,8 @@
 // MPS2 AN385 (QemuSession: the same .wasm compiled by wasm2c for a Cortex-M3 behind a LAN9118
 // driver, boards/mps2-an385/build/wasmip-<app>.elf in qemu-system-arm), in the same kind of
 // namespace with the same tap setup. A behaviour that differs between them is a bug.
-import { TapSession, appWasm, type TapSessionOptions } from "../../host/devices/tap.ts";
+import { appWasm } from "../../host/board/board.ts";
+import { TapSession, type TapSessionOptions } from "../../host/devices/tap.ts";
 import { NativeSession, nativeBinary, BoardProcessSession } from "../../host/devices/native.ts";
 import { QemuSession, qemuImage, QEMU } from "../../host/devices/qemu.ts";
 import type { Netns } from "../../host/devices/netns.ts";

@@ -10,7 +10,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { Simulator } from "../../host/sim/sim.ts";
-import { appWasm } from "../../host/devices/tap.ts";
+import { appWasm } from "../../host/board/board.ts";
 import type { Board } from "../../host/board/board.ts";
 import type { NetError, Socket } from "../../host/board/net.ts";
 import { formatCounters, formatTcpTable } from "../../host/board/netstat.ts";

@@ -7,9 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Simulator } from "../../host/sim/sim.ts";
 import { Prng } from "../../host/sim/prng.ts";
-import { appWasm } from "../../host/devices/tap.ts";
+import { appWasm, type Board } from "../../host/board/board.ts";
 import { ipToU32 } from "../../host/board/address.ts";
-import { type Board } from "../../host/board/board.ts";
 import {
   ARP_REQUEST, ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_TCP, TCP_ACK, TCP_SYN, arpReplyFrame, parseArp, parseEthernet, parseIpv4, parseTcp,
   tcpFrame,

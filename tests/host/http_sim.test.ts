@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { Simulator } from "../../host/sim/sim.ts";
-import { appWasm } from "../../host/devices/tap.ts";
+import { appWasm } from "../../host/board/board.ts";
 
 const DRAINING = 2;
 

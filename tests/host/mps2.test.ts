@@ -12,9 +12,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { requirePrereqs } from "./prereqs.ts";
-import { ROOT } from "../../host/board/board.ts";
+import { ROOT, appWasm } from "../../host/board/board.ts";
 import { netnsList, run } from "../../host/devices/netns.ts";
-import { appWasm } from "../../host/devices/tap.ts";
 import { CONFIG_ADDR, QEMU, QemuSession, configBlock, qemuImage } from "../../host/devices/qemu.ts";
 import { Dnsmasq } from "../../host/devices/services/dnsmasq.ts";
 

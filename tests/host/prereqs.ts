@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../../host/board/board.ts";
 import { IP } from "../../host/devices/netns.ts";
-import { BRIDGE_BIN } from "../../host/devices/tap.ts";
+import { BRIDGE_BIN } from "../../host/devices/tap-runner.ts";
 
 const PACKAGES: Record<string, string> = {
   curl: "curl",

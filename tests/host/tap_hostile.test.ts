@@ -16,9 +16,9 @@ import assert from "node:assert/strict";
 import { createHash, randomInt } from "node:crypto";
 import { requirePrereqs } from "./prereqs.ts";
 import { ipToU32 } from "../../host/board/address.ts";
-import { type Board } from "../../host/board/board.ts";
+import { type Board, appWasm } from "../../host/board/board.ts";
 import { netnsList, run, IP } from "../../host/devices/netns.ts";
-import { TapSession, appWasm } from "../../host/devices/tap.ts";
+import { TapSession } from "../../host/devices/tap.ts";
 import { INJECT_SRC, Injector } from "../../host/devices/inject.ts";
 import { Prng } from "../../host/sim/prng.ts";
 import {

@@ -12,9 +12,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ipToU32, u32ToIp } from "../../host/board/address.ts";
-import { ROOT, imageConfig } from "../../host/board/board.ts";
+import { ROOT, imageConfig, appWasm } from "../../host/board/board.ts";
 import { run, netnsList, IP } from "../../host/devices/netns.ts";
-import { TapSession, appWasm, type TapSessionOptions, type TapStatus } from "../../host/devices/tap.ts";
+import type { TapStatus } from "../../host/devices/status.ts";
+import { TapSession, type TapSessionOptions } from "../../host/devices/tap.ts";
 import { NativeSession } from "../../host/devices/native.ts";
 import { BOARD_KINDS, boardFile, boardTools, isProcessBoard, startBoard, type BoardKind, type PeerSession } from "./boards.ts";
 
