@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ipToU32 } from "../../host/board/address.ts";
 import { ROOT } from "../../host/board/board.ts";
-import { runFleet, type FleetSummary } from "../../host/sim/fleet/fleet.ts";
+import type { FleetSummary } from "../../host/sim/fleet/summary.ts";
+import { runFleet } from "../../host/sim/fleet/fleet.ts";
 import { parsePcap } from "../../host/capture/pcap.ts";
 import { loadTopology, parseTopology, TopologyError } from "../../host/sim/fleet/topology.ts";
 
