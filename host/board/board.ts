@@ -1,3 +1,10 @@
+// host/board/: the Node board and its node-shaped APIs, the bottom of the harness (nothing here
+// imports the rest of host/). Bottom-up: errors.ts, address.ts and pump.ts, what the board and
+// its socket layers share; net.ts, dgram.ts and dns.ts, node:net, node:dgram and node:dns over
+// the core's exports, which see their board only as pump.ts's LayerHost; this file, which
+// implements the imports and hands out board.net, board.dgram and board.dns; then what takes a
+// Board: dhcp.ts (the DHCP client's exports), netstat.ts (its tables as text), config.ts.
+//
 // A Board: one instance of a firmware .wasm with the PHY shim ABI (boards/include/wasmip.h)
 // implemented in TypeScript. Clock, randomness and the wire are supplied by whoever runs it
 // (the emulated switch in virtual time, or a TAP bridge in real time).

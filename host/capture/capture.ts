@@ -1,3 +1,7 @@
+// host/capture/: captures, pure TypeScript that imports nothing else of host/. pcap.ts writes and
+// parses the harness's own classic pcap (the simulator's and the TAP runner's); this file reads
+// what anyone writes; ladder.ts draws a TCP connection from one or two captures.
+//
 // Reading captures written by anyone: classic libpcap files (either byte order, microsecond or
 // nanosecond timestamps) and pcapng (what tshark and dumpcap write by default: section header,
 // interface description with its timestamp resolution and offset, enhanced / simple / obsolete

@@ -1,3 +1,11 @@
+// host/devices/: boards on real Linux devices in real time (root), each on a TAP device in a
+// network namespace whose kernel is its peer. netns.ts makes namespaces and taps and cleans them
+// up. The Node board runs here: tap-runner.ts relays its frames through tap-bridge.c, this file's
+// TapSession sets it all up, status.ts keeps the file `wasmip netstat` reads. native.ts runs a
+// board as a process of its own (BoardProcessSession: the posix board, and qemu.ts's emulated
+// MPS2 AN385); inject.ts sends crafted frames from the kernel's side (pkt-inject.c);
+// services/dnsmasq.ts is a real DHCP and DNS server. Of sim/ only prng.ts is used (seeded loss).
+//
 // A Board on a real Linux TAP device, in real time.
 //
 // The tap lives in a network namespace this code sets up (see netns.ts); build/tap-bridge relays

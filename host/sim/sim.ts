@@ -1,3 +1,9 @@
+// host/sim/: the simulator, in virtual time, above board/ and capture/. This file has the
+// switches, links and clock; prng.ts the seeded streams; frames.ts the frame builders and
+// parsers of the services (and of tests that craft frames); services/ the DHCP and DNS servers
+// on the switch; demo.ts `wasmip sim`; fleet/ `wasmip sim --topology` (topology.ts, summary.ts,
+// tasks.ts, invariants.ts, report.ts, fleet.ts, bottom-up). One seed gives one run, byte for byte.
+//
 // The emulated PHY in virtual time: boards (host/board/board.ts) on learning Ethernet switches,
 // connected by impaired links, driven by one deterministic event queue. Nothing sleeps:
 // virtual time jumps to the next event. Every random decision comes from a PRNG stream forked
