@@ -66,12 +66,12 @@ $(EXAMPLE_WASM): build/%.wasm: examples/%/firmware.ts $(AS_SOURCES) $(EXAMPLE_SO
 	@mkdir -p build
 	$(BIN)/asc $< --target release -o $@ --textFile build/$*.wat $(ASC_FLAGS)
 
-build/tap-bridge: host/tap-bridge.c
+build/tap-bridge: host/devices/tap-bridge.c
 	@mkdir -p build
 	gcc -O2 -Wall -Wextra -o $@ $<
 
 # Sends crafted frames from the kernel's side of a test's tap (the hostile-traffic tests).
-build/pkt-inject: host/pkt-inject.c
+build/pkt-inject: host/devices/pkt-inject.c
 	@mkdir -p build
 	gcc -O2 -Wall -Wextra -o $@ $<
 

@@ -17,9 +17,9 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ipToU32, u32ToIp } from "../host/board.ts";
-import { parseTopology } from "../host/topology.ts";
-import { runFleet } from "../host/fleet.ts";
+import { ipToU32, u32ToIp } from "../host/board/address.ts";
+import { parseTopology } from "../host/sim/fleet/topology.ts";
+import { runFleet } from "../host/sim/fleet/fleet.ts";
 
 const SELF = fileURLToPath(import.meta.url);
 /** Boards per edge switch: its three servers then talk to at most 14 sensors each, inside the

@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { IP, Netns, killChild, pingUntilAnswered, run } from "../host/netns.ts";
+import { IP, Netns, killChild, pingUntilAnswered, run } from "../host/devices/netns.ts";
 import { ASC_TRANSFORM, BENCH_BUILD, BUILD, MiB, ROOT, WASM_OPT, WASM_OPT_FLAGS, cpuDelta, cpuOf, firstLine, mbit, processTree, round, runCmd, waitLine, type Bench } from "./lib.ts";
 import { configConstants, moduleConfig, staticBytes } from "./wasm.ts";
 

@@ -3,8 +3,8 @@
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT } from "../host/board.ts";
-import { run, type RunOptions, type RunResult } from "../host/netns.ts";
+import { ROOT } from "../host/board/board.ts";
+import { run, type RunOptions, type RunResult } from "../host/devices/netns.ts";
 
 export { ROOT };
 export const BUILD = path.join(ROOT, "build");
@@ -96,7 +96,7 @@ export class Bench {
 }
 
 /** Run a command to completion (no shell), bounded in time (10 minutes unless told); throws when
- *  check and it fails. host/netns.ts's run, with a bench-sized default timeout. */
+ *  check and it fails. host/devices/netns.ts's run, with a bench-sized default timeout. */
 export function runCmd(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return run(cmd, args, { timeoutMs: 600_000, ...opts });
 }

@@ -10,8 +10,8 @@
 // loopback how many datagrams the pool refused (TCP sent them again when it had room).
 import { parseArgs } from "node:util";
 import { once } from "node:events";
-import { Simulator } from "../host/sim.ts";
-import type { Board } from "../host/board.ts";
+import { Simulator } from "../host/sim/sim.ts";
+import type { Board } from "../host/board/board.ts";
 
 const { values } = parseArgs({ options: { mib: { type: "string", default: "64" }, wasm: { type: "string" } } });
 const MIB = Number(values.mib);

@@ -1,9 +1,10 @@
 // Figures 4, 6 (emulated PHY) and the trace of figure 7 of `make bench`: two boards running
-// build/bench.wasm on the emulated switch (host/sim.ts). Board A runs the bench app's client,
+// build/bench.wasm on the emulated switch (host/sim/sim.ts). Board A runs the bench app's client,
 // board B its server; every link direction has a 1 ms delay (RTT 4 ms, as in the TCP tests).
 import path from "node:path";
-import { type Board, ipToU32 } from "../host/board.ts";
-import { Simulator } from "../host/sim.ts";
+import { ipToU32 } from "../host/board/address.ts";
+import { type Board } from "../host/board/board.ts";
+import { Simulator } from "../host/sim/sim.ts";
 import { BUILD, MiB, mbit, median, round, type Bench } from "./lib.ts";
 
 const WASM = path.join(BUILD, "bench.wasm");
@@ -110,7 +111,7 @@ export async function simStep(b: Bench): Promise<{ trace: TracePoint[]; traceLos
   const wall = median(runs.map((r) => r.wallMs)) / 1000;
   const clean = runs[0];
   const cleanVirt = mbit(bytes, clean.virtualMs / 1000);
-  const how = `build/bench.wasm on two boards of host/sim.ts (the emulated switch, Node ${process.version}), 1 ms delay on each link direction; board A's bench_job sends ${bytes / MiB} MiB from a constant pattern to board B's discard`;
+  const how = `build/bench.wasm on two boards of host/sim/sim.ts (the emulated switch, Node ${process.version}), 1 ms delay on each link direction; board A's bench_job sends ${bytes / MiB} MiB from a constant pattern to board B's discard`;
   b.fig("sim.clean.mbit_wall", mbit(bytes, wall), "Mbit/s", `${how}; payload bits per wall-clock second, median of ${reps} run(s) after a 2 MiB warm-up (both boards in one V8 thread)`);
   b.fig("sim.clean.mbit_virtual", cleanVirt, "Mbit/s", `${how}; payload bits per virtual second (window-limited: no bandwidth model, RTT 4 ms)`);
   b.detail("sim.clean", runs.map((r) => ({ wallMs: round(r.wallMs, 1), virtualMs: r.virtualMs, events: r.events, counters: r.counters })));

@@ -1,13 +1,13 @@
 // The Node board of `make bench`'s kernel runs, in a process of its own so its CPU time can be
-// measured apart from the bench: build/bench.wasm in a TapSession (host/tap.ts: the board in V8,
+// measured apart from the bench: build/bench.wasm in a TapSession (host/devices/tap.ts: the board in V8,
 // build/tap-bridge to the tap) in an existing namespace the bench created.
 //   node --import tsx bench/tapboard.ts NETNS TAP BOARD_CIDR PEER_CIDR [IMAGE.wasm]
 // (the image defaults to build/bench.wasm).
 // Prints "ready" once the kernel's ping is answered; on SIGTERM prints one JSON line (memory pages
 // at init and now, non-zero counters), removes its tap and exits 0.
 import path from "node:path";
-import { TapSession } from "../host/tap.ts";
-import { ROOT } from "../host/board.ts";
+import { TapSession } from "../host/devices/tap.ts";
+import { ROOT } from "../host/board/board.ts";
 
 const [netns, tap, boardIp, peerIp, image] = process.argv.slice(2);
 if (!peerIp) {

@@ -75,4 +75,4 @@ export function moduleConfig(file: string): { mtu: number; tcpMaxConnections: nu
   return { mtu: config(0) >>> 0, tcpMaxConnections: config(2) >>> 0, tcpSndBuf: config(3) >>> 0, tcpRcvBuf: config(4) >>> 0 };
 }
 
-export { configConstants } from "../host/config.ts";
+export { configConstants } from "../host/board/config.ts";

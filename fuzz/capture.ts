@@ -10,10 +10,10 @@
 // The pcaps are checked in, so the corpus builds without root; rerun this only to refresh them.
 import path from "node:path";
 import { mkdirSync } from "node:fs";
-import { ROOT } from "../host/board.ts";
-import { TapSession } from "../host/tap.ts";
-import { Dnsmasq } from "../host/services/dnsmasq.ts";
-import { dhcpRelease, dhcpStart, dhcpStatus } from "../host/dhcp.ts";
+import { ROOT } from "../host/board/board.ts";
+import { TapSession } from "../host/devices/tap.ts";
+import { Dnsmasq } from "../host/devices/services/dnsmasq.ts";
+import { dhcpRelease, dhcpStart, dhcpStatus } from "../host/board/dhcp.ts";
 
 const OUT = path.join(ROOT, "fuzz", "captures");
 const SUBNET = "10.213.95";

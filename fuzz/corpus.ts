@@ -7,10 +7,11 @@
 //   node --import tsx fuzz/corpus.ts [--check]   (--check: exit 1 if the checked-in corpus differs)
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT, ipToU32 } from "../host/board.ts";
-import { parsePcap } from "../host/pcap.ts";
-import { DEFAULTS } from "../host/tap.ts";
-import { internetChecksum } from "../host/frames.ts";
+import { ipToU32 } from "../host/board/address.ts";
+import { ROOT } from "../host/board/board.ts";
+import { parsePcap } from "../host/capture/pcap.ts";
+import { DEFAULTS } from "../host/devices/tap.ts";
+import { internetChecksum } from "../host/sim/frames.ts";
 
 export const FUZZ_TARGETS = ["listen", "established", "dhcp", "dns"] as const;
 export type FuzzTarget = (typeof FUZZ_TARGETS)[number];

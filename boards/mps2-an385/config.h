@@ -2,7 +2,7 @@
  * config.h - the board's configuration block: the last 4 KiB sector of the image memory
  * (0x003FF000), outside the firmware image, as a board keeps its settings in a flash sector of
  * their own. Twelve little-endian u32 words; a block with a bad magic, version or CRC is ignored
- * and the defaults below apply. `wasmip qemu` (host/qemu.ts, configBlock()) writes one and QEMU
+ * and the defaults below apply. `wasmip qemu` (host/devices/qemu.ts, configBlock()) writes one and QEMU
  * loads it with -device loader,file=...,addr=0x003ff000.
  */
 #ifndef BOARD_CONFIG_H

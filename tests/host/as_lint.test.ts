@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { ROOT } from "../../host/board.ts";
+import { ROOT } from "../../host/board/board.ts";
 
 function sources(dir: string): string[] {
   const out: string[] = [];

@@ -4,10 +4,11 @@
 // MPS2 AN385 (QemuSession: the same .wasm compiled by wasm2c for a Cortex-M3 behind a LAN9118
 // driver, boards/mps2-an385/build/wasmip-<app>.elf in qemu-system-arm), in the same kind of
 // namespace with the same tap setup. A behaviour that differs between them is a bug.
-import { TapSession, appWasm, type TapSessionOptions } from "../../host/tap.ts";
-import { NativeSession, nativeBinary, BoardProcessSession } from "../../host/native.ts";
-import { QemuSession, qemuImage, QEMU } from "../../host/qemu.ts";
-import type { Netns } from "../../host/netns.ts";
+import { appWasm } from "../../host/board/board.ts";
+import { TapSession, type TapSessionOptions } from "../../host/devices/tap.ts";
+import { NativeSession, nativeBinary, BoardProcessSession } from "../../host/devices/native.ts";
+import { QemuSession, qemuImage, QEMU } from "../../host/devices/qemu.ts";
+import type { Netns } from "../../host/devices/netns.ts";
 
 export type BoardKind = "node" | "posix" | "mps2";
 export const BOARD_KINDS: readonly BoardKind[] = ["node", "posix", "mps2"];
@@ -39,7 +40,7 @@ export async function startBoard(kind: BoardKind, opts: CommonOptions): Promise<
  */
 export async function startDhcpBoard(kind: BoardKind, opts: CommonOptions, server: (ns: Netns) => Promise<void>): Promise<PeerSession> {
   if (kind === "node") {
-    const { dhcpStart } = await import("../../host/dhcp.ts");
+    const { dhcpStart } = await import("../../host/board/dhcp.ts");
     const s = await new TapSession().start({ ...opts, addressless: true });
     try {
       await server(s.ns!);

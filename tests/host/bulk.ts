@@ -1,7 +1,7 @@
 // One side of a bulk transfer over a harness socket, shared by the TCP simulation tests and the
 // long lossy runs: write n bytes from `next` (respecting backpressure), end, and hash both ways.
 import { createHash } from "node:crypto";
-import type { Socket } from "../../host/net.ts";
+import type { Socket } from "../../host/board/net.ts";
 
 export interface BulkSide {
   sent: string; // sha256 of what this side wrote

@@ -4,9 +4,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ROOT } from "../../host/board.ts";
-import { parsePcap } from "../../host/pcap.ts";
-import { parseSimArgs, UsageError } from "../../host/cli.ts";
+import { ROOT } from "../../host/board/board.ts";
+import { parsePcap } from "../../host/capture/pcap.ts";
+import { parseSimArgs } from "../../host/cli/sim.ts";
+import { UsageError } from "../../host/cli/help.ts";
 
 const CLI = path.join(ROOT, "host", "cli.ts");
 const dir = mkdtempSync(path.join(tmpdir(), "wasmip-cli-"));

@@ -1,6 +1,6 @@
-// The core's configuration as the tests see it (host/config.ts evaluates assembly/config.ts), so a
+// The core's configuration as the tests see it (host/board/config.ts evaluates assembly/config.ts), so a
 // test never restates a buffer size, a bound or a timeout that may change.
-import { configConstants } from "../../host/config.ts";
+import { configConstants } from "../../host/board/config.ts";
 
 let cache: Record<string, number | boolean> | undefined;
 

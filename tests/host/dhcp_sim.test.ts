@@ -1,12 +1,12 @@
-// The DHCP client in virtual time against the simulated server (host/services/dhcpd.ts): boot with
+// The DHCP client in virtual time against the simulated server (host/sim/services/dhcpd.ts): boot with
 // no configuration, renewal at T1, rebinding at T2 when the server is silent, expiry when all are
 // silent, NAK handling, release.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Simulator } from "../../host/sim.ts";
-import { SimDhcpServer, simLease } from "../../host/services/dhcpd.ts";
-import { dhcpRelease, dhcpStart, dhcpStatus } from "../../host/dhcp.ts";
-import type { Board } from "../../host/board.ts";
+import { Simulator } from "../../host/sim/sim.ts";
+import { SimDhcpServer, simLease } from "../../host/sim/services/dhcpd.ts";
+import { dhcpRelease, dhcpStart, dhcpStatus } from "../../host/board/dhcp.ts";
+import type { Board } from "../../host/board/board.ts";
 
 function setup(seed = 1, lease = 600, t1?: number, t2?: number) {
   const sim = new Simulator({ seed });

@@ -1,14 +1,14 @@
-// The DNS resolver in virtual time: a board on the emulated switch asks host/services/dnsd.ts
+// The DNS resolver in virtual time: a board on the emulated switch asks host/sim/services/dnsd.ts
 // through board.dns.lookup (node:dns-shaped). Resolve, NXDOMAIN, SERVFAIL, CNAME chains, the
 // cache, a dead first server (the second is used), both dead (ETIMEOUT after 1+1+2+2+4+4 s),
 // forged replies dropped and counted.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Simulator } from "../../host/sim.ts";
-import { SimDnsServer } from "../../host/services/dnsd.ts";
-import { DnsError } from "../../host/dns.ts";
-import { ethernet, ipv4, ETHERTYPE_IPV4, IPPROTO_UDP, get16, parseEthernet, parseIpv4 } from "../../host/frames.ts";
-import type { Board } from "../../host/board.ts";
+import { Simulator } from "../../host/sim/sim.ts";
+import { SimDnsServer } from "../../host/sim/services/dnsd.ts";
+import { DnsError } from "../../host/board/dns.ts";
+import { ethernet, ipv4, ETHERTYPE_IPV4, IPPROTO_UDP, get16, parseEthernet, parseIpv4 } from "../../host/sim/frames.ts";
+import type { Board } from "../../host/board/board.ts";
 
 function setup(opts: { seed?: number; second?: boolean } = {}) {
   const sim = new Simulator({ seed: opts.seed ?? 7 });

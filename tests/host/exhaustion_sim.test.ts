@@ -9,11 +9,11 @@
 // Seeded; a failure prints "[seed N]"; WASMIP_EXHAUST_SEED=N reruns with that seed.
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { Simulator } from "../../host/sim.ts";
-import { appWasm } from "../../host/tap.ts";
-import type { Board } from "../../host/board.ts";
-import type { NetError, Socket } from "../../host/net.ts";
-import { formatCounters, formatTcpTable } from "../../host/netstat.ts";
+import { Simulator } from "../../host/sim/sim.ts";
+import { appWasm } from "../../host/board/board.ts";
+import type { Board } from "../../host/board/board.ts";
+import type { NetError, Socket } from "../../host/board/net.ts";
+import { formatCounters, formatTcpTable } from "../../host/board/netstat.ts";
 import { cfg } from "./config.ts";
 
 const SEED_OVERRIDE = process.env.WASMIP_EXHAUST_SEED !== undefined ? Number(process.env.WASMIP_EXHAUST_SEED) >>> 0 : undefined;

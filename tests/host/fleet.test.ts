@@ -7,10 +7,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ROOT, ipToU32 } from "../../host/board.ts";
-import { runFleet, type FleetSummary } from "../../host/fleet.ts";
-import { parsePcap } from "../../host/pcap.ts";
-import { loadTopology, parseTopology, TopologyError } from "../../host/topology.ts";
+import { ipToU32 } from "../../host/board/address.ts";
+import { ROOT } from "../../host/board/board.ts";
+import type { FleetSummary } from "../../host/sim/fleet/summary.ts";
+import { runFleet } from "../../host/sim/fleet/fleet.ts";
+import { parsePcap } from "../../host/capture/pcap.ts";
+import { loadTopology, parseTopology, TopologyError } from "../../host/sim/fleet/topology.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "wasmip-fleet-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

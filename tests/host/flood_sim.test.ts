@@ -5,17 +5,17 @@
 // a returned cookie opens the connection. Seeded: WASMIP_FLOOD_SEED=N reruns one seed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Simulator } from "../../host/sim.ts";
-import { Prng } from "../../host/prng.ts";
-import { appWasm } from "../../host/tap.ts";
-import { ipToU32, type Board } from "../../host/board.ts";
+import { Simulator } from "../../host/sim/sim.ts";
+import { Prng } from "../../host/sim/prng.ts";
+import { appWasm, type Board } from "../../host/board/board.ts";
+import { ipToU32 } from "../../host/board/address.ts";
 import {
   ARP_REQUEST, ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_TCP, TCP_ACK, TCP_SYN, arpReplyFrame, parseArp, parseEthernet, parseIpv4, parseTcp,
   tcpFrame,
-} from "../../host/frames.ts";
-import type { Socket } from "../../host/net.ts";
+} from "../../host/sim/frames.ts";
+import type { Socket } from "../../host/board/net.ts";
 import { cfg } from "./config.ts";
-import { formatCounters, formatTcpTable } from "../../host/netstat.ts";
+import { formatCounters, formatTcpTable } from "../../host/board/netstat.ts";
 
 const SEED = process.env.WASMIP_FLOOD_SEED !== undefined ? Number(process.env.WASMIP_FLOOD_SEED) >>> 0 : 601;
 const FLOOD = 100_000;

@@ -5,8 +5,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomInt } from "node:crypto";
-import { Board, COUNTER_KIND, ipToU32 } from "../../host/board.ts";
-import { Prng } from "../../host/prng.ts";
+import { ipToU32 } from "../../host/board/address.ts";
+import { Board, COUNTER_KIND } from "../../host/board/board.ts";
+import { Prng } from "../../host/sim/prng.ts";
 import {
   arp,
   arpReplyFrame,
@@ -30,7 +31,7 @@ import {
   IPPROTO_ICMP,
   IPPROTO_TCP,
   IPPROTO_UDP,
-} from "../../host/frames.ts";
+} from "../../host/sim/frames.ts";
 
 const SEED = process.env.WASMIP_FUZZ_SEED !== undefined ? Number(process.env.WASMIP_FUZZ_SEED) >>> 0 : randomInt(2 ** 32);
 const FRAMES = Number(process.env.WASMIP_FUZZ_FRAMES ?? 120_000);

@@ -2,8 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { Simulator } from "../../host/sim.ts";
-import { appWasm } from "../../host/tap.ts";
+import { Simulator } from "../../host/sim/sim.ts";
+import { appWasm } from "../../host/board/board.ts";
 
 const DRAINING = 2;
 

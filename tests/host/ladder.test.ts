@@ -9,13 +9,15 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ROOT, ipToU32 } from "../../host/board.ts";
-import { runDemo } from "../../host/demo.ts";
-import { readCapture } from "../../host/capture.ts";
-import { ladderCommand, ladderFromFiles, type LadderArrow } from "../../host/ladder.ts";
-import { PcapWriter } from "../../host/pcap.ts";
-import { Simulator } from "../../host/sim.ts";
-import { Netns, run } from "../../host/netns.ts";
+import { ipToU32 } from "../../host/board/address.ts";
+import { ROOT } from "../../host/board/board.ts";
+import { runDemo } from "../../host/sim/demo.ts";
+import { readCapture } from "../../host/capture/capture.ts";
+import { ladderCommand } from "../../host/cli/ladder.ts";
+import { ladderFromFiles, type LadderArrow } from "../../host/capture/ladder.ts";
+import { PcapWriter } from "../../host/capture/pcap.ts";
+import { Simulator } from "../../host/sim/sim.ts";
+import { Netns, run } from "../../host/devices/netns.ts";
 import { requirePrereqs } from "./prereqs.ts";
 import { LOSSY, bigEndianNanoPcap, pcapng, writeHarnessPcap, EP } from "./tcpcapture.ts";
 
@@ -260,7 +262,7 @@ test("a real Linux TCP connection (curl and python3 http.server on loopback in a
     await ns.destroy();
   }
   // curl's connection: the one that starts with a SYN (in case the capture caught anything before it).
-  const { decodeTcp, listConnections } = await import("../../host/ladder.ts");
+  const { decodeTcp, listConnections } = await import("../../host/capture/ladder.ts");
   const segs = readCapture(readFileSync(file)).frames.map(decodeTcp).filter((x) => x !== undefined);
   const syn = segs.find((x) => x.flags === 2);
   assert.ok(syn, `no SYN captured: ${JSON.stringify(listConnections(segs))}`);

@@ -8,10 +8,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Simulator } from "../../host/sim.ts";
-import { Prng } from "../../host/prng.ts";
-import { ROOT, ipToU32, type Board } from "../../host/board.ts";
-import type { NetError, Socket } from "../../host/net.ts";
+import { Simulator } from "../../host/sim/sim.ts";
+import { Prng } from "../../host/sim/prng.ts";
+import { ipToU32 } from "../../host/board/address.ts";
+import { ROOT, type Board } from "../../host/board/board.ts";
+import type { NetError, Socket } from "../../host/board/net.ts";
 
 const SEED = 801;
 const dir = mkdtempSync(path.join(tmpdir(), "wasmip-lo-"));

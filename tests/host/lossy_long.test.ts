@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
-import { ROOT } from "../../host/board.ts";
+import { ROOT } from "../../host/board/board.ts";
 import { runSeed, type LossyResult } from "./lossy_worker.ts";
 
 const MIB = Number(process.env.WASMIP_LOSSY_MIB ?? 256);

@@ -5,8 +5,8 @@
 //   node --import tsx tests/host/lossy_worker.ts MIB SEED...
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Simulator, type LinkOptions } from "../../host/sim.ts";
-import type { Board } from "../../host/board.ts";
+import { Simulator, type LinkOptions } from "../../host/sim/sim.ts";
+import type { Board } from "../../host/board/board.ts";
 import { bulk, type BulkSide } from "./bulk.ts";
 
 export interface LossyResult {

@@ -12,11 +12,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { requirePrereqs } from "./prereqs.ts";
-import { ROOT } from "../../host/board.ts";
-import { netnsList, run } from "../../host/netns.ts";
-import { appWasm } from "../../host/tap.ts";
-import { CONFIG_ADDR, QEMU, QemuSession, configBlock, qemuImage } from "../../host/qemu.ts";
-import { Dnsmasq } from "../../host/services/dnsmasq.ts";
+import { ROOT, appWasm } from "../../host/board/board.ts";
+import { netnsList, run } from "../../host/devices/netns.ts";
+import { CONFIG_ADDR, QEMU, QemuSession, configBlock, qemuImage } from "../../host/devices/qemu.ts";
+import { Dnsmasq } from "../../host/devices/services/dnsmasq.ts";
 
 const BOARD = "10.213.81.2";
 const PEER = "10.213.81.1";

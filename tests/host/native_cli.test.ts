@@ -8,9 +8,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { requirePrereqs } from "./prereqs.ts";
-import { run, netnsList, killChild, IP } from "../../host/netns.ts";
-import { nativeBinary } from "../../host/native.ts";
-import { Dnsmasq } from "../../host/services/dnsmasq.ts";
+import { run, netnsList, killChild, IP } from "../../host/devices/netns.ts";
+import { nativeBinary } from "../../host/devices/native.ts";
+import { Dnsmasq } from "../../host/devices/services/dnsmasq.ts";
 
 const BIN = nativeBinary("http");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PcapWriter, parsePcap } from "../../host/pcap.ts";
-import { Simulator } from "../../host/sim.ts";
+import { PcapWriter, parsePcap } from "../../host/capture/pcap.ts";
+import { Simulator } from "../../host/sim/sim.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "wasmip-pcap-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

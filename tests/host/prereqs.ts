@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { accessSync, constants, existsSync } from "node:fs";
 import path from "node:path";
-import { ROOT } from "../../host/board.ts";
-import { IP } from "../../host/netns.ts";
-import { BRIDGE_BIN } from "../../host/tap.ts";
+import { ROOT } from "../../host/board/board.ts";
+import { IP } from "../../host/devices/netns.ts";
+import { BRIDGE_BIN } from "../../host/devices/tap-runner.ts";
 
 const PACKAGES: Record<string, string> = {
   curl: "curl",

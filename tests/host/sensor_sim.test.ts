@@ -5,8 +5,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import path from "node:path";
-import { Simulator } from "../../host/sim.ts";
-import { ROOT, ipToU32, type Board } from "../../host/board.ts";
+import { Simulator } from "../../host/sim/sim.ts";
+import { ipToU32 } from "../../host/board/address.ts";
+import { ROOT, type Board } from "../../host/board/board.ts";
 
 const SENSOR = path.join(ROOT, "build", "sensor.wasm");
 

@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Prng } from "../../host/prng.ts";
-import { PcapWriter, parsePcap } from "../../host/pcap.ts";
-import { Simulator, type LinkOptions } from "../../host/sim.ts";
-import { COUNTER_KIND, type Board } from "../../host/board.ts";
-import { ethernet, parseEthernet, describeFrame, ETHERTYPE_IPV4 } from "../../host/frames.ts";
-import { runDemo } from "../../host/demo.ts";
+import { Prng } from "../../host/sim/prng.ts";
+import { PcapWriter, parsePcap } from "../../host/capture/pcap.ts";
+import { Simulator, type LinkOptions } from "../../host/sim/sim.ts";
+import { COUNTER_KIND, type Board } from "../../host/board/board.ts";
+import { ethernet, parseEthernet, describeFrame, ETHERTYPE_IPV4 } from "../../host/sim/frames.ts";
+import { runDemo } from "../../host/sim/demo.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "wasmip-sim-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

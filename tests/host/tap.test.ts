@@ -9,10 +9,10 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DEFAULT_WASM, ROOT } from "../../host/board.ts";
-import { run, netnsList, IP } from "../../host/netns.ts";
+import { DEFAULT_WASM, ROOT } from "../../host/board/board.ts";
+import { run, netnsList, IP } from "../../host/devices/netns.ts";
 import { BOARD_KINDS, boardFile, boardMac, boardTools, startBoard, type BoardKind, type PeerSession } from "./boards.ts";
-import { QEMU, qemuImage } from "../../host/qemu.ts";
+import { QEMU, qemuImage } from "../../host/devices/qemu.ts";
 
 const NS = `wasmip-t${process.pid}`; // at most 15 characters
 const CLI_NS = `wasmip-c${process.pid}`;

@@ -5,11 +5,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { requirePrereqs } from "./prereqs.ts";
-import { DEFAULT_WASM } from "../../host/board.ts";
-import { netnsList } from "../../host/netns.ts";
-import { TapSession } from "../../host/tap.ts";
-import { dhcpRelease, dhcpStart, dhcpStatus } from "../../host/dhcp.ts";
-import { Dnsmasq } from "../../host/services/dnsmasq.ts";
+import { DEFAULT_WASM } from "../../host/board/board.ts";
+import { netnsList } from "../../host/devices/netns.ts";
+import { TapSession } from "../../host/devices/tap.ts";
+import { dhcpRelease, dhcpStart, dhcpStatus } from "../../host/board/dhcp.ts";
+import { Dnsmasq } from "../../host/devices/services/dnsmasq.ts";
 import { BOARD_KINDS, boardFile, boardTools, isProcessBoard, startDhcpBoard, type PeerSession } from "./boards.ts";
 
 const NS = `wasmip-d${process.pid}`.slice(0, 15);

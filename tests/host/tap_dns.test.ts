@@ -12,9 +12,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { requirePrereqs } from "./prereqs.ts";
-import { netnsList, killChild, run, IP } from "../../host/netns.ts";
-import { TapSession, appWasm } from "../../host/tap.ts";
-import { DnsError } from "../../host/dns.ts";
+import { netnsList, killChild, run, IP } from "../../host/devices/netns.ts";
+import { appWasm } from "../../host/board/board.ts";
+import { TapSession } from "../../host/devices/tap.ts";
+import { DnsError } from "../../host/board/dns.ts";
 
 const NS = `wasmip-n${process.pid}`.slice(0, 15);
 const TAP = "wdns0";

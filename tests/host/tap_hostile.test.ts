@@ -1,5 +1,5 @@
-// Hostile traffic against a live board over TAP: frames crafted in the harness (host/frames.ts)
-// and sent from the kernel's side of the tap by build/pkt-inject (host/inject.ts), inside a
+// Hostile traffic against a live board over TAP: frames crafted in the harness (host/sim/frames.ts)
+// and sent from the kernel's side of the tap by build/pkt-inject (host/devices/inject.ts), inside a
 // namespace each test creates and always deletes (every process it started is killed by pid).
 // Every flood is bounded in count and rate, and goes only to that tap. The board is the Node
 // harness's (its TapRunner shows the counter of every received frame, so each crafted frame is
@@ -15,17 +15,18 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomInt } from "node:crypto";
 import { requirePrereqs } from "./prereqs.ts";
-import { ipToU32, type Board } from "../../host/board.ts";
-import { netnsList, run, IP } from "../../host/netns.ts";
-import { TapSession, appWasm } from "../../host/tap.ts";
-import { INJECT_SRC, Injector } from "../../host/inject.ts";
-import { Prng } from "../../host/prng.ts";
+import { ipToU32 } from "../../host/board/address.ts";
+import { type Board, appWasm } from "../../host/board/board.ts";
+import { netnsList, run, IP } from "../../host/devices/netns.ts";
+import { TapSession } from "../../host/devices/tap.ts";
+import { INJECT_SRC, Injector } from "../../host/devices/inject.ts";
+import { Prng } from "../../host/sim/prng.ts";
 import {
   ARP_REPLY, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK,
   TCP_PSH, TCP_RST, TCP_SYN, arp, ethernet, fixIpv4Checksum, get16, icmpEcho, ipv4, parseEthernet, parseIpv4, parseTcp, tcp,
   tcpFrame, transportChecksum,
-} from "../../host/frames.ts";
-import { formatCounters, formatTcpTable } from "../../host/netstat.ts";
+} from "../../host/sim/frames.ts";
+import { formatCounters, formatTcpTable } from "../../host/board/netstat.ts";
 import { cfg } from "./config.ts";
 
 const SUBNET = "10.213.89";

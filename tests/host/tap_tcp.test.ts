@@ -11,10 +11,12 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, imageConfig, ipToU32, u32ToIp } from "../../host/board.ts";
-import { run, netnsList, IP } from "../../host/netns.ts";
-import { TapSession, appWasm, type TapSessionOptions, type TapStatus } from "../../host/tap.ts";
-import { NativeSession } from "../../host/native.ts";
+import { ipToU32, u32ToIp } from "../../host/board/address.ts";
+import { ROOT, imageConfig, appWasm } from "../../host/board/board.ts";
+import { run, netnsList, IP } from "../../host/devices/netns.ts";
+import type { TapStatus } from "../../host/devices/status.ts";
+import { TapSession, type TapSessionOptions } from "../../host/devices/tap.ts";
+import { NativeSession } from "../../host/devices/native.ts";
 import { BOARD_KINDS, boardFile, boardTools, isProcessBoard, startBoard, type BoardKind, type PeerSession } from "./boards.ts";
 
 const STATUS_DIR = mkdtempSync(path.join(os.tmpdir(), "wasmip-status-"));

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { requirePrereqs } from "./prereqs.ts";
-import { run, netnsList, IP } from "../../host/netns.ts";
+import { run, netnsList, IP } from "../../host/devices/netns.ts";
 import { BOARD_KINDS, boardFile, boardTools, isProcessBoard, startBoard, type PeerSession } from "./boards.ts";
 
 const BOARD = "10.213.91.2";

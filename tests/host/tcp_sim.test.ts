@@ -1,4 +1,4 @@
-// TCP through the node:net-shaped API (host/net.ts) between simulated boards, in virtual time.
+// TCP through the node:net-shaped API (host/board/net.ts) between simulated boards, in virtual time.
 // Every test is seeded: a failure message starts with "[seed N]"; rerun one with
 // WASMIP_TCP_SEED=N (and WASMIP_WASM=<file> to try another firmware build).
 import { test, type TestContext } from "node:test";
@@ -7,12 +7,13 @@ import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Simulator, type LinkOptions } from "../../host/sim.ts";
-import { Prng } from "../../host/prng.ts";
-import { PcapWriter } from "../../host/pcap.ts";
-import { u32ToIp, type Board } from "../../host/board.ts";
-import type { NetError, Socket } from "../../host/net.ts";
-import { formatCounters, formatTcpTable } from "../../host/netstat.ts";
+import { Simulator, type LinkOptions } from "../../host/sim/sim.ts";
+import { Prng } from "../../host/sim/prng.ts";
+import { PcapWriter } from "../../host/capture/pcap.ts";
+import { u32ToIp } from "../../host/board/address.ts";
+import { type Board } from "../../host/board/board.ts";
+import type { NetError, Socket } from "../../host/board/net.ts";
+import { formatCounters, formatTcpTable } from "../../host/board/netstat.ts";
 import { bulk, type BulkSide } from "./bulk.ts";
 
 const WASM = process.env.WASMIP_WASM || undefined;

@@ -1,9 +1,9 @@
 // Crafted TCP captures for the ladder tests: segments with correct checksums, written as the
 // harness writes them (classic pcap, little-endian, µs), as big-endian nanosecond pcap, and as
 // pcapng with two interfaces (Ethernet and raw IPv4) and nanosecond timestamps.
-import { ethernet, internetChecksum, ipv4, ETHERTYPE_IPV4, IPPROTO_TCP } from "../../host/frames.ts";
-import { ipToU32 } from "../../host/board.ts";
-import { PcapWriter } from "../../host/pcap.ts";
+import { ethernet, internetChecksum, ipv4, ETHERTYPE_IPV4, IPPROTO_TCP } from "../../host/sim/frames.ts";
+import { ipToU32 } from "../../host/board/address.ts";
+import { PcapWriter } from "../../host/capture/pcap.ts";
 
 export const F = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16 } as const;
 
@@ -68,7 +68,7 @@ export function ethFrame(s: Seg, id: number): Uint8Array {
   return ethernet({ src: src.mac, dst: dst.mac, type: ETHERTYPE_IPV4, payload: tcpPacket(s, id) });
 }
 
-/** The harness's own format (host/pcap.ts). */
+/** The harness's own format (host/capture/pcap.ts). */
 export function writeHarnessPcap(file: string, segs: Seg[]): void {
   const w = new PcapWriter(file);
   segs.forEach((s, i) => w.write(ethFrame(s, i + 1), s.t));

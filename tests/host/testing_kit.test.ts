@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { ROOT } from "../../host/board.ts";
+import { ROOT } from "../../host/board/board.ts";
 
 test("testing kit: a script that differs from the stack's segments fails under as-pect, with the difference", () => {
   const r = spawnSync(path.join(ROOT, "node_modules/.bin/asp"), ["--config", "tests/aspect/as-pect.config.js", "--no-logo"], {

@@ -5,9 +5,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import path from "node:path";
-import { Simulator } from "../../host/sim.ts";
-import { ROOT } from "../../host/board.ts";
-import type { RemoteInfo } from "../../host/dgram.ts";
+import { Simulator } from "../../host/sim/sim.ts";
+import { ROOT } from "../../host/board/board.ts";
+import type { RemoteInfo } from "../../host/board/dgram.ts";
 
 const UDP_ECHO = path.join(ROOT, "build", "udp-echo.wasm");
 

@@ -2,11 +2,12 @@
 // board.dgram.createSocket("udp4") gives a Socket with bind(), connect(), send(), close() and the
 // 'message' / 'listening' / 'error' / 'close' events, whose datagrams go through the wasmip core.
 //
-// Like host/net.ts, everything is driven by the board's driver: Board runs pump() after each
+// Like host/board/net.ts, everything is driven by the board's driver: Board runs pump() after each
 // input()/poll(), and pump() drains every socket's queue into 'message' events.
 import { EventEmitter } from "node:events";
-import { ERRORS, ipToU32, u32ToIp, type Board } from "./board.ts";
-import { netActivity } from "./net.ts";
+import { ipToU32, u32ToIp } from "./address.ts";
+import { ERRORS } from "./errors.ts";
+import { netActivity, type LayerHost } from "./pump.ts";
 
 interface UdpExports {
   memory: WebAssembly.Memory;
@@ -124,7 +125,7 @@ export class Dgram {
   readonly ex: UdpExports;
   private readonly sockets = new Set<UdpSocket>();
 
-  constructor(readonly board: Board) {
+  constructor(readonly board: LayerHost) {
     this.ex = board.exports as unknown as UdpExports;
     board.addPump(() => this.pump());
   }

@@ -4,7 +4,7 @@
 // put in the answer section, the first owner compressed to the question), NXDOMAIN for names it
 // does not know. Test knobs: `silent` (a dead server), `rcode` (answer every query with it, e.g.
 // 2 for SERVFAIL), `truncate` (set TC), and a record of the queries it received.
-import { ipToU32, u32ToIp } from "../board.ts";
+import { ipToU32, u32ToIp } from "../../board/address.ts";
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_UDP, arp, ethernet, get16, ipv4, parseArp, parseEthernet, parseIpv4 } from "../frames.ts";
 import type { SimEndpoint, Simulator } from "../sim.ts";
 

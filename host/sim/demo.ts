@@ -16,10 +16,12 @@
 // and writes the same pcap.
 import { once } from "node:events";
 import path from "node:path";
-import { ERRORS, ROOT, WasmipError, u32ToIp, type Board } from "./board.ts";
-import { DnsError } from "./dns.ts";
-import { formatTcpTable } from "./netstat.ts";
-import { PcapWriter } from "./pcap.ts";
+import { ERRORS, WasmipError } from "../board/errors.ts";
+import { u32ToIp } from "../board/address.ts";
+import { ROOT, type Board } from "../board/board.ts";
+import { DnsError } from "../board/dns.ts";
+import { formatTcpTable } from "../board/netstat.ts";
+import { PcapWriter } from "../capture/pcap.ts";
 import { Simulator, type DirectionStats, type Impairments } from "./sim.ts";
 import { SimDhcpServer, simLease } from "./services/dhcpd.ts";
 import { SimDnsServer } from "./services/dnsd.ts";

@@ -1,7 +1,11 @@
+// host/capture/: captures, pure TypeScript that imports nothing else of host/. pcap.ts writes and
+// parses the harness's own classic pcap (the simulator's and the TAP runner's); this file reads
+// what anyone writes; ladder.ts draws a TCP connection from one or two captures.
+//
 // Reading captures written by anyone: classic libpcap files (either byte order, microsecond or
 // nanosecond timestamps) and pcapng (what tshark and dumpcap write by default: section header,
 // interface description with its timestamp resolution and offset, enhanced / simple / obsolete
-// packet blocks; several sections and interfaces). host/pcap.ts writes and parses only the
+// packet blocks; several sections and interfaces). host/capture/pcap.ts writes and parses only the
 // harness's own format; this reads what tshark, tcpdump and the harness produce.
 // Link layers: Ethernet (with 802.1Q/802.1ad tags), Linux cooked v1 and v2 (tcpdump -i any),
 // raw IP, BSD loopback (null, loop). Anything else is reported, never guessed.

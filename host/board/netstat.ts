@@ -1,6 +1,7 @@
 // netstat for a board: the TCP connection table like `netstat -tn`, and the core's counters like
 // `netstat -s`. Used by the sim demo and by a `wasmip netstat` command.
-import { u32ToIp, type Board, type TcpTableRow } from "./board.ts";
+import { u32ToIp } from "./address.ts";
+import { type Board, type TcpTableRow } from "./board.ts";
 
 export const NETSTAT_HEADER = "Proto Recv-Q Send-Q Local Address           Foreign Address         State";
 

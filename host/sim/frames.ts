@@ -1,7 +1,7 @@
 // Builders and parsers for the frames wasmip speaks: Ethernet II, ARP, IPv4, ICMP echo.
 // Addresses are given as strings ("10.0.0.1", "02:00:00:00:00:01") or raw values; all
 // multi-byte fields are network byte order on the wire.
-import { ipToU32, parseMac, u32ToIp, formatMac } from "./board.ts";
+import { ipToU32, parseMac, u32ToIp, formatMac } from "../board/address.ts";
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;

@@ -5,6 +5,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { ipToU32, parseCidr, prefixToMask, u32ToIp } from "../../board/address.ts";
 
 export interface DnsmasqOptions {
   tap: string;
@@ -110,4 +111,13 @@ export class Dnsmasq {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The DHCP server of `--dhcp` (wasmip tap and wasmip qemu): dnsmasq on the tap in the namespace,
+ *  pool .100-.199 of the peer's subnet, router and DNS server = the peer, 12 h leases. */
+export function dhcpServer(where: Spawner, tap: string, peerCidr: string): Dnsmasq {
+  const peer = parseCidr(peerCidr);
+  const net = ipToU32(peer.ip) & prefixToMask(peer.prefix);
+  const at = (k: number) => u32ToIp((net + k) >>> 0);
+  return new Dnsmasq(where, { tap, rangeStart: at(100), rangeEnd: at(199), lease: "12h", router: peer.ip, dns: [peer.ip] });
 }

@@ -2,11 +2,11 @@
 // (sim.attach) that answers ARP for its own address and DHCPDISCOVER / DHCPREQUEST / DHCPRELEASE
 // on UDP port 67, so simulated boards boot with no configuration. Test knobs: `silent` (ignore
 // everything), `nakRequests` (answer every REQUEST with a NAK), and a record of what it received.
-import { ipToU32, u32ToIp, formatMac, prefixToMask } from "../board.ts";
+import { ipToU32, u32ToIp, formatMac, prefixToMask } from "../../board/address.ts";
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_UDP, BROADCAST_MAC, arp, ethernet, get16, get32, ipv4, parseArp, parseEthernet, parseIpv4 } from "../frames.ts";
 import type { SimEndpoint, Simulator } from "../sim.ts";
-import type { Board } from "../board.ts";
-import { dhcpStart, dhcpStatus, type DhcpStatus } from "../dhcp.ts";
+import type { Board } from "../../board/board.ts";
+import { dhcpStart, dhcpStatus, type DhcpStatus } from "../../board/dhcp.ts";
 
 export const DHCP_MSG = { DISCOVER: 1, OFFER: 2, REQUEST: 3, DECLINE: 4, ACK: 5, NAK: 6, RELEASE: 7, INFORM: 8 } as const;
 export const DHCP_MSG_NAMES = ["", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM"];

@@ -5,8 +5,9 @@
 // The format is documented in examples/README.md.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT, ipToU32, u32ToIp, prefixToMask } from "./board.ts";
-import type { Impairments, LinkOptions } from "./sim.ts";
+import { ipToU32, u32ToIp, prefixToMask } from "../../board/address.ts";
+import { ROOT } from "../../board/board.ts";
+import type { Impairments, LinkOptions } from "../sim.ts";
 
 export class TopologyError extends Error {}
 

@@ -8,8 +8,9 @@
 // Board calls pump() after every input() and poll(). In the Simulator, await it with
 // sim.runUntilSettled(board.dns.lookup(...)). Errors carry node's codes: ENOTFOUND (NXDOMAIN),
 // ENODATA (no A record), ESERVFAIL, ETIMEOUT, EBADRESP (truncated reply), ECONNREFUSED.
-import { ERRORS, ipToU32, u32ToIp, type Board } from "./board.ts";
-import { netActivity } from "./net.ts";
+import { ipToU32, u32ToIp } from "./address.ts";
+import { ERRORS } from "./errors.ts";
+import { netActivity, type LayerHost } from "./pump.ts";
 
 const EWOULDBLOCK = -3;
 const ENOBUFS = -2;
@@ -75,7 +76,7 @@ export class Dns {
   private readonly ex: DnsExports;
   private readonly pending: Pending[] = [];
 
-  constructor(private readonly board: Board) {
+  constructor(private readonly board: LayerHost) {
     const ex = board.exports as unknown as DnsExports;
     if (typeof ex.dns_resolve !== "function") throw new Error(`${board.name}: this firmware has no DNS resolver (dns_resolve)`);
     this.ex = ex;

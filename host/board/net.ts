@@ -17,7 +17,50 @@
 // arm timers: each is followed by board.kick(), which asks the driver to poll soon.
 import { EventEmitter } from "node:events";
 import { Duplex } from "node:stream";
-import { ERRORS, TCP_STATES, ipToU32, u32ToIp, type Board, type TcpExports, type TcpStateName } from "./board.ts";
+import { ipToU32, u32ToIp } from "./address.ts";
+import { ERRORS } from "./errors.ts";
+import { netActivity, type LayerHost } from "./pump.ts";
+
+/** The TCP socket exports (boards/include/wasmip.h, "TCP sockets"), typed. */
+export interface TcpExports {
+  tcp_socket(): number;
+  tcp_bind(fd: number, port: number): number;
+  tcp_listen(fd: number, backlog: number): number;
+  tcp_accept(fd: number): number;
+  tcp_connect(fd: number, ip: number, port: number): number;
+  tcp_send(fd: number, ptr: number, len: number): number;
+  tcp_recv(fd: number, ptr: number, len: number): number;
+  tcp_shutdown(fd: number, how: number): number;
+  tcp_close(fd: number): number;
+  tcp_abort(fd: number): number;
+  tcp_events(fd: number): number;
+  tcp_changed(): number;
+  tcp_setopt(fd: number, opt: number, value: number): number;
+  tcp_state(fd: number): number;
+  tcp_local_port(fd: number): number;
+  tcp_remote_ip(fd: number): number;
+  tcp_remote_port(fd: number): number;
+  tcp_table_size(): number;
+  tcp_table_row(i: number, ptr: number): number;
+  tcp_info(fd: number, ptr: number): number;
+  io_buffer(): number;
+  io_buffer_size(): number;
+}
+
+export const TCP_STATES = [
+  "CLOSED",
+  "LISTEN",
+  "SYN_SENT",
+  "SYN_RECEIVED",
+  "ESTABLISHED",
+  "FIN_WAIT_1",
+  "FIN_WAIT_2",
+  "CLOSE_WAIT",
+  "CLOSING",
+  "LAST_ACK",
+  "TIME_WAIT",
+] as const;
+export type TcpStateName = (typeof TCP_STATES)[number];
 
 export const EV_READABLE = 1;
 export const EV_WRITABLE = 2;
@@ -41,10 +84,6 @@ const ENOTCONN = -4;
 function localFor(remote: number, boardIp: string): string {
   return remote >>> 24 === 127 ? u32ToIp(remote) : boardIp;
 }
-
-/** Set whenever the net layer emitted something or ran a stream callback: an async driver should
- *  let the event loop run (nextTick and promise jobs) before advancing virtual time. */
-export const netActivity = { pending: false };
 
 /** An Error shaped like node's system errors: code 'ECONNREFUSED', errno, syscall, address, port. */
 export interface NetError extends Error {
@@ -110,14 +149,14 @@ export class Net {
   readonly io: number;
   readonly ioSize: number;
 
-  constructor(readonly board: Board) {
-    this.io = board.tcp.io_buffer();
-    this.ioSize = board.tcp.io_buffer_size();
+  constructor(readonly board: LayerHost) {
+    this.io = this.tcp.io_buffer();
+    this.ioSize = this.tcp.io_buffer_size();
     this.memView = board.memoryBytes();
   }
 
   get tcp(): TcpExports {
-    return this.board.tcp;
+    return this.board.exports as unknown as TcpExports;
   }
 
   /** The module's memory as bytes (re-made if the memory ever grew). */

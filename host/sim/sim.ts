@@ -1,10 +1,16 @@
-// The emulated PHY in virtual time: boards (host/board.ts) on learning Ethernet switches,
+// host/sim/: the simulator, in virtual time, above board/ and capture/. This file has the
+// switches, links and clock; prng.ts the seeded streams; frames.ts the frame builders and
+// parsers of the services (and of tests that craft frames); services/ the DHCP and DNS servers
+// on the switch; demo.ts `wasmip sim`; fleet/ `wasmip sim --topology` (topology.ts, summary.ts,
+// tasks.ts, invariants.ts, report.ts, fleet.ts, bottom-up). One seed gives one run, byte for byte.
+//
+// The emulated PHY in virtual time: boards (host/board/board.ts) on learning Ethernet switches,
 // connected by impaired links, driven by one deterministic event queue. Nothing sleeps:
 // virtual time jumps to the next event. Every random decision comes from a PRNG stream forked
 // by name from the simulation seed, so one seed always gives the same event sequence.
-import { Board, type BoardOptions, type LogLevel } from "./board.ts";
+import { Board, type BoardOptions, type LogLevel } from "../board/board.ts";
 import { Prng } from "./prng.ts";
-import { netActivity } from "./net.ts";
+import { netActivity } from "../board/pump.ts";
 
 /** Let the host event loop run: process.nextTick jobs, promise jobs, then this resolves. */
 const yieldToHost = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -629,7 +635,7 @@ export class Simulator {
 
   /**
    * Like runUntil, but lets the host event loop run (process.nextTick and promise jobs) after
-   * each event that touched a socket stream (host/net.ts), so stream events that node defers
+   * each event that touched a socket stream (host/board/net.ts), so stream events that node defers
    * ('end', 'finish', 'close', 'error') and async user code happen at the virtual time they
    * belong to. Virtual time never advances while user code is pending on the event loop.
    */

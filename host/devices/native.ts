@@ -1,6 +1,6 @@
 // Boards that run as a process of their own on a TAP device in a network namespace: the native
 // posix board (boards/posix/build/wasmip-<app>: the firmware .wasm compiled to C by wasm2c) and
-// the emulated MPS2 AN385 (host/qemu.ts: QEMU running the Cortex-M3 firmware). Both get the same
+// the emulated MPS2 AN385 (host/devices/qemu.ts: QEMU running the Cortex-M3 firmware). Both get the same
 // namespace and tap setup as TapSession (netns.ts); the board process runs inside the namespace.
 // Its output protocol is the same: log lines "[level] message" (to opts.log), "leased A/len gw G"
 // with DHCP, then "ready" once it is up. stop() ends it by pid (SIGTERM, then SIGKILL) and
@@ -11,9 +11,10 @@
 import { existsSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
-import { ROOT, ipToU32, prefixToMask, LOG_LEVELS, type LogLevel } from "./board.ts";
+import { ipToU32, prefixToMask, parseCidr } from "../board/address.ts";
+import { ROOT, LOG_LEVELS, type LogLevel } from "../board/board.ts";
 import { Netns, killChild, pingUntilAnswered, type RunOptions, type RunResult } from "./netns.ts";
-import { DEFAULTS, parseCidr } from "./tap.ts";
+import { DEFAULTS } from "./tap.ts";
 
 export const NATIVE_DIR = path.join(ROOT, "boards", "posix", "build");
 

@@ -19,10 +19,9 @@
 //   segment is matched to its copy at the other end, the arrow runs from its send time to its
 //   arrival time, and a segment in the sender's capture that never reached the peer's is *lost*
 //   for certain (pure ACKs included); a second copy that arrived is a duplicate.
-// Pure TypeScript; reads classic pcap and pcapng (host/capture.ts).
-import { readFileSync, writeFileSync } from "node:fs";
+// Pure TypeScript; reads classic pcap and pcapng (host/capture/capture.ts).
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { CaptureError, ipv4Payload, linktypeName, readCapture, type CapturedFrame } from "./capture.ts";
 
 export class LadderError extends Error {} // bad input: exit 1
@@ -611,56 +610,4 @@ export function ladderFromFiles(files: string[], conn?: Endpoints, max?: number)
     right: first.right,
     warnings,
   };
-}
-
-export const LADDER_USAGE = "usage: wasmip ladder FILE.pcap [PEER.pcap] [--conn A:P-B:P] [-o OUT.svg] [--max N]";
-
-/** The `ladder` command. Returns the exit code (0 ok, 1 bad input, 2 usage). */
-export function ladderCommand(args: string[], io: { out?: (s: string) => void; err?: (s: string) => void } = {}): number {
-  const out = io.out ?? ((s: string) => process.stdout.write(s));
-  const err = io.err ?? ((s: string) => process.stderr.write(s));
-  try {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        strict: true,
-        allowPositionals: true,
-        options: { conn: { type: "string" }, output: { type: "string", short: "o" }, max: { type: "string" }, help: { type: "boolean", short: "h" } },
-      });
-    } catch (e) {
-      throw new LadderUsageError((e as Error).message);
-    }
-    const { values, positionals } = parsed;
-    if (values.help) {
-      out(`${LADDER_USAGE}\n(see wasmip help)\n`);
-      return 0;
-    }
-    if (positionals.length < 1 || positionals.length > 2) throw new LadderUsageError(positionals.length ? "at most two capture files (one at each endpoint)" : "expected a capture file");
-    const conn = values.conn !== undefined ? parseConn(values.conn) : undefined;
-    let max: number | undefined;
-    if (values.max !== undefined) {
-      max = Number(values.max);
-      if (!Number.isInteger(max) || max < 1) throw new LadderUsageError(`--max: expected a positive integer, got '${values.max}'`);
-    }
-    const r = ladderFromFiles(positionals, conn, max);
-    for (const w of r.warnings) err(`wasmip ladder: warning: ${w}\n`);
-    if (values.output) {
-      writeFileSync(values.output, r.svg);
-      const rtx = r.arrows.filter((a) => a.retransmission).length;
-      const lost = r.arrows.filter((a) => a.lost).length;
-      out(`wrote ${values.output}: ${r.left} - ${r.right}, ${r.arrows.length} segments, ${rtx} retransmitted, ${lost} ${positionals.length === 2 ? "lost" : "presumed lost"}\n`);
-    } else out(r.svg);
-    return 0;
-  } catch (e) {
-    if (e instanceof LadderUsageError) {
-      err(`wasmip ladder: ${e.message}\n${LADDER_USAGE}\n`);
-      return 2;
-    }
-    if (e instanceof LadderError) {
-      err(`wasmip ladder: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
 }

@@ -1,36 +1,35 @@
+// host/board/: the Node board and its node-shaped APIs, the bottom of the harness (nothing here
+// imports the rest of host/). Bottom-up: errors.ts, address.ts and pump.ts, what the board and
+// its socket layers share; net.ts, dgram.ts and dns.ts, node:net, node:dgram and node:dns over
+// the core's exports, which see their board only as pump.ts's LayerHost; this file, which
+// implements the imports and hands out board.net, board.dgram and board.dns; then what takes a
+// Board: dhcp.ts (the DHCP client's exports), netstat.ts (its tables as text), config.ts.
+//
 // A Board: one instance of a firmware .wasm with the PHY shim ABI (boards/include/wasmip.h)
 // implemented in TypeScript. Clock, randomness and the wire are supplied by whoever runs it
 // (the emulated switch in virtual time, or a TAP bridge in real time).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { Net } from "./net.ts";
+import { formatMac, ipToU32, parseMac, prefixToMask, u32ToIp } from "./address.ts";
+import { WasmipError } from "./errors.ts";
+import type { LayerHost } from "./pump.ts";
+import { Net, TCP_STATES, type TcpExports, type TcpStateName } from "./net.ts";
 import { Dgram } from "./dgram.ts";
 import { Dns } from "./dns.ts";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DEFAULT_WASM = path.join(ROOT, "build", "wasmip.wasm");
+
+/** The firmware image of an app: build/<app>.wasm; ping and bare run the bare core (build/wasmip.wasm). */
+export function appWasm(app: string): string {
+  if (app === "ping" || app === "bare") return DEFAULT_WASM;
+  if (!/^[a-z0-9_-]+$/.test(app)) throw new Error(`bad app name "${app}"`);
+  return path.join(ROOT, "build", `${app}.wasm`);
+}
 
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export const ERRORS: Record<number, string> = {
-  [-1]: "EINVAL",
-  [-2]: "ENOBUFS",
-  [-3]: "EWOULDBLOCK",
-  [-4]: "ENOTCONN",
-  [-5]: "ECONNREFUSED",
-  [-6]: "ECONNRESET",
-  [-7]: "ETIMEDOUT",
-  [-8]: "EADDRINUSE",
-  [-9]: "EHOSTUNREACH",
-  [-10]: "EMSGSIZE",
-  [-11]: "ENXDOMAIN",
-  [-12]: "ESERVFAIL",
-  [-13]: "ETRUNCATED",
-  [-14]: "ENODATA",
-  [-15]: "ENOSYS",
-};
 
 export const COUNTER_KIND = { rxDelivered: 0, rxDrop: 1, event: 2 } as const;
 
@@ -71,47 +70,6 @@ interface Exports extends TcpExports {
   ping_rtt(seq: number): number;
 }
 
-/** The TCP socket exports (boards/include/wasmip.h, "TCP sockets"), typed. */
-export interface TcpExports {
-  tcp_socket(): number;
-  tcp_bind(fd: number, port: number): number;
-  tcp_listen(fd: number, backlog: number): number;
-  tcp_accept(fd: number): number;
-  tcp_connect(fd: number, ip: number, port: number): number;
-  tcp_send(fd: number, ptr: number, len: number): number;
-  tcp_recv(fd: number, ptr: number, len: number): number;
-  tcp_shutdown(fd: number, how: number): number;
-  tcp_close(fd: number): number;
-  tcp_abort(fd: number): number;
-  tcp_events(fd: number): number;
-  tcp_changed(): number;
-  tcp_setopt(fd: number, opt: number, value: number): number;
-  tcp_state(fd: number): number;
-  tcp_local_port(fd: number): number;
-  tcp_remote_ip(fd: number): number;
-  tcp_remote_port(fd: number): number;
-  tcp_table_size(): number;
-  tcp_table_row(i: number, ptr: number): number;
-  tcp_info(fd: number, ptr: number): number;
-  io_buffer(): number;
-  io_buffer_size(): number;
-}
-
-export const TCP_STATES = [
-  "CLOSED",
-  "LISTEN",
-  "SYN_SENT",
-  "SYN_RECEIVED",
-  "ESTABLISHED",
-  "FIN_WAIT_1",
-  "FIN_WAIT_2",
-  "CLOSE_WAIT",
-  "CLOSING",
-  "LAST_ACK",
-  "TIME_WAIT",
-] as const;
-export type TcpStateName = (typeof TCP_STATES)[number];
-
 /** wasmip.h WASMIP_CONFIG_* ids. */
 export const CONFIG_IDS = {
   mtu: 0, tcpMaxSockets: 1, tcpMaxConnections: 2, tcpSndBuf: 3, tcpRcvBuf: 4, tcpBacklogMax: 5,
@@ -139,46 +97,6 @@ export interface TcpTableRow {
   recvQ: number; // bytes received and not yet read
 }
 
-export class WasmipError extends Error {
-  constructor(
-    public readonly code: number,
-    what: string,
-  ) {
-    super(`${what}: ${ERRORS[code] ?? "error " + code}`);
-  }
-}
-
-export function ipToU32(ip: string): number {
-  const parts = ip.split(".");
-  if (parts.length !== 4) throw new Error(`bad IPv4 address: ${ip}`);
-  let v = 0;
-  for (const p of parts) {
-    const n = Number(p);
-    if (!/^\d{1,3}$/.test(p) || n > 255) throw new Error(`bad IPv4 address: ${ip}`);
-    v = v * 256 + n;
-  }
-  return v >>> 0;
-}
-
-export function u32ToIp(v: number): string {
-  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join(".");
-}
-
-export function prefixToMask(prefix: number): number {
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new Error(`bad prefix length: ${prefix}`);
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-}
-
-export function parseMac(mac: string): Uint8Array {
-  const parts = mac.split(":");
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) throw new Error(`bad MAC address: ${mac}`);
-  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
-}
-
-export function formatMac(b: Uint8Array): string {
-  return Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, "0")).join(":");
-}
-
 const moduleCache = new Map<string, WebAssembly.Module>();
 
 /** A configuration knob of a firmware image, read from the .wasm without running a board (the
@@ -201,7 +119,7 @@ function compile(wasm: string | Uint8Array): WebAssembly.Module {
   return m;
 }
 
-export class Board {
+export class Board implements LayerHost {
   readonly name: string;
   readonly mac: Uint8Array;
   /** The address configured at construction or by setIpv4(); ip reads the core's current one. */
@@ -335,18 +253,18 @@ export class Board {
     return did;
   }
 
-  /** The node:dgram-shaped UDP API over this board's UDP exports (host/dgram.ts). */
+  /** The node:dgram-shaped UDP API over this board's UDP exports (host/board/dgram.ts). */
   get dgram(): Dgram {
     return (this.dgramLayer ??= new Dgram(this));
   }
   private dgramLayer?: Dgram;
 
-  /** The node:net-shaped socket API over this board's TCP exports (host/net.ts). */
+  /** The node:net-shaped socket API over this board's TCP exports (host/board/net.ts). */
   get net(): Net {
     return (this.netLayer ??= new Net(this));
   }
 
-  /** The node:dns-shaped resolver over this board's DNS exports (host/dns.ts). */
+  /** The node:dns-shaped resolver over this board's DNS exports (host/board/dns.ts). */
   get dns(): Dns {
     if (!this.dnsLayer) {
       const d = new Dns(this);

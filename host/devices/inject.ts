@@ -1,13 +1,13 @@
-// Crafted frames from the kernel's side of a TapSession's tap: build/pkt-inject (host/pkt-inject.c)
+// Crafted frames from the kernel's side of a TapSession's tap: build/pkt-inject (host/devices/pkt-inject.c)
 // run inside the session's namespace, fed length-prefixed frames on its stdin. It sends only what
 // it is given, only on that tap, at most `rate` frames a second; close() ends it and waits.
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { ROOT } from "./board.ts";
+import { ROOT } from "../board/board.ts";
 import type { TapSession } from "./tap.ts";
 
-export const INJECT_SRC = path.join(ROOT, "host", "pkt-inject.c");
+export const INJECT_SRC = path.join(ROOT, "host", "devices", "pkt-inject.c");
 export const INJECT_BIN = path.join(ROOT, "build", "pkt-inject");
 
 /** Build build/pkt-inject when it is missing or older than its source. */

@@ -1,5 +1,7 @@
 // The DHCP client exports of a board (index.ts "DHCPv4 client"), typed, with the status as strings.
-import { u32ToIp, WasmipError, type Board } from "./board.ts";
+import { u32ToIp } from "./address.ts";
+import { WasmipError } from "./errors.ts";
+import { type Board } from "./board.ts";
 
 export const DHCP_STATES = ["STOPPED", "INIT", "SELECTING", "REQUESTING", "BOUND", "RENEWING", "REBINDING", "RELEASING"] as const;
 export type DhcpStateName = (typeof DHCP_STATES)[number];

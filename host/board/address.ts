@@ -1,0 +1,45 @@
+// Addresses between their text form and what crosses the ABI: IPv4 as a u32 in host order
+// (10.0.0.2 = 0x0A000002), a prefix length as a mask, a MAC as 6 bytes. The board, its APIs,
+// the simulator and the device runners all convert, so this sits below all of them.
+
+export function ipToU32(ip: string): number {
+  const parts = ip.split(".");
+  if (parts.length !== 4) throw new Error(`bad IPv4 address: ${ip}`);
+  let v = 0;
+  for (const p of parts) {
+    const n = Number(p);
+    if (!/^\d{1,3}$/.test(p) || n > 255) throw new Error(`bad IPv4 address: ${ip}`);
+    v = v * 256 + n;
+  }
+  return v >>> 0;
+}
+
+export function u32ToIp(v: number): string {
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join(".");
+}
+
+export function prefixToMask(prefix: number): number {
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new Error(`bad prefix length: ${prefix}`);
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+export function parseMac(mac: string): Uint8Array {
+  const parts = mac.split(":");
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) throw new Error(`bad MAC address: ${mac}`);
+  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
+}
+
+export function formatMac(b: Uint8Array): string {
+  return Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, "0")).join(":");
+}
+
+/** Parse "A.B.C.D/len". */
+export function parseCidr(s: string): { ip: string; prefix: number } {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(s);
+  if (!m) throw new Error(`bad address "${s}" (want A.B.C.D/len)`);
+  const prefix = Number(m[2]);
+  ipToU32(m[1]); // validates
+  prefixToMask(prefix); // validates
+  if (prefix < 1 || prefix > 30) throw new Error(`bad prefix length in "${s}" (1..30)`);
+  return { ip: m[1], prefix };
+}
