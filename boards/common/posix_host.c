@@ -388,7 +388,7 @@ int wasmip_posix_parse(wasmip_posix_opts_t *o, int argc, char **argv, wasmip_pos
     i++;
   }
   if (o->netns) {
-    /* The defaults of `wasmip tap` (host/devices/tap.ts DEFAULTS). */
+    /* The defaults of `wasmip tap` (DEFAULTS in host/devices/tap.ts). */
     if (!o->tap) o->tap = "tap0";
     if (!o->peer_cidr) o->peer_cidr = "10.213.0.1/24";
     if (!o->cidr && !o->dhcp) o->cidr = "10.213.0.2/24";
