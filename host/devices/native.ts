@@ -89,6 +89,12 @@ export abstract class BoardProcessSession {
   protected diagnostics(): string {
     return this.stderr.trim();
   }
+  /** The flags of a board built on boards/common/posix_host.c (the posix and WAMR boards). */
+  protected posixArgs(o: { boardCidr: string; opts: BoardProcessOptions }): string[] {
+    const args = ["--tap", this.tap, ...(o.opts.dhcp ? ["--dhcp"] : ["--board-ip", o.boardCidr]), "--mac", this.mac];
+    if (o.opts.pcap) args.push("--pcap", o.opts.pcap);
+    return args;
+  }
   /** Extra cleanup after the board and the namespace are gone. */
   protected cleanup(): void {}
 
@@ -241,8 +247,6 @@ export class NativeSession extends BoardProcessSession {
   }
 
   protected command(o: { boardCidr: string; opts: NativeSessionOptions }): BoardCommand {
-    const args = ["--tap", this.tap, ...(o.opts.dhcp ? ["--dhcp"] : ["--board-ip", o.boardCidr]), "--mac", this.mac];
-    if (o.opts.pcap) args.push("--pcap", o.opts.pcap);
-    return { cmd: this.bin(o.opts), args };
+    return { cmd: this.bin(o.opts), args: this.posixArgs(o) };
   }
 }

@@ -23,7 +23,7 @@ const PING_COUNT = 20;
 const PING_SIZE = 1400; // ICMP payload: the IP datagram is 1428 bytes
 const PCAP_OF = (kind: BoardKind) => path.join(os.tmpdir(), `wasmip-tap-${kind}-${process.pid}.pcap`);
 /** The namespace of the ping test for each board kind (at most 15 characters). */
-const NS_OF = (kind: BoardKind) => (kind === "node" ? NS : kind === "posix" ? `wasmip-p${process.pid}` : `wasmip-q${process.pid}`);
+const NS_OF = (kind: BoardKind) => (kind === "node" ? NS : `wasmip-${{ posix: "p", mps2: "q", wamr: "w" }[kind]}${process.pid}`);
 
 // Interrupted (Ctrl-C, a CI timeout): exit, so netns.ts's exit hook kills our processes and
 // deletes the namespace synchronously.
