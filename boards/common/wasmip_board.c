@@ -216,6 +216,67 @@ void wasmip_board_request_stop(wasmip_board_t *b) {
   if (b->port->wake) b->port->wake(b->port->ctx);
 }
 
+int wasmip_board_call_export(wasmip_board_t *b, const char *name, uint32_t argc, uint32_t *argv) {
+  if (b->trapped) return WASMIP_BOARD_TRAPPED;
+  if (!b->rt->call_export) return WASMIP_BOARD_NO_EXPORT;
+  int r = b->rt->call_export(b->rt->ctx, name, argc, argv);
+  if (r == 0) return 0;
+  if (r == WASMIP_RT_NO_EXPORT) return WASMIP_BOARD_NO_EXPORT;
+  b->trapped = 1;
+  b->trap_export = name;
+  b->trap_msg = b->rt->trap_message ? b->rt->trap_message(b->rt->ctx) : "trap";
+  return WASMIP_BOARD_TRAPPED;
+}
+
+int wasmip_board_has_export(wasmip_board_t *b, const char *name) {
+  return b->rt->has_export != NULL && b->rt->has_export(b->rt->ctx, name);
+}
+
+/* ---- DHCP boot ---- */
+
+int wasmip_board_has_dhcp(wasmip_board_t *b) {
+  return wasmip_board_has_export(b, "dhcp_start") && wasmip_board_has_export(b, "dhcp_state");
+}
+
+int32_t wasmip_board_dhcp_start(wasmip_board_t *b, const char *host) {
+  uint32_t hl = (uint32_t)strlen(host);
+  uint8_t *m = wasmip_board_mem(b, b->rx_ptr, hl);
+  if (!m || b->rx_size < hl) hl = 0;
+  else memcpy(m, host, hl);
+  uint32_t d[2] = {b->rx_ptr, hl};
+  int r = wasmip_board_call_export(b, "dhcp_start", 2, d);
+  return r != 0 ? r : (int32_t)d[0];
+}
+
+/* A lease field; 0 when the image lacks the export. Non-zero only after a trap. */
+static int dhcp_field(wasmip_board_t *b, const char *name, uint32_t *out) {
+  uint32_t a[1] = {0};
+  int r = wasmip_board_call_export(b, name, 0, a);
+  if (r == WASMIP_BOARD_TRAPPED) return r;
+  *out = r == 0 ? a[0] : 0;
+  return 0;
+}
+
+int wasmip_board_dhcp_wait_lease(wasmip_board_t *b, uint32_t *ip, uint32_t *gw) {
+  while (!b->stop) {
+    int32_t delay = wasmip_board_step(b);
+    if (delay < 0) return WASMIP_BOARD_TRAPPED;
+    uint32_t a[1];
+    int r = wasmip_board_call_export(b, "dhcp_state", 0, a);
+    if (r == WASMIP_BOARD_TRAPPED) return r;
+    if (r == 0 && a[0] == WASMIP_DHCP_BOUND) {
+      if (dhcp_field(b, "dhcp_address", ip) || dhcp_field(b, "dhcp_router", gw)) return WASMIP_BOARD_TRAPPED;
+      return 0;
+    }
+    if (b->stop) break;
+    if (!rxq_empty(b) || b->rx_more) continue; /* more frames queued */
+    if (delay == 0) continue;
+    b->stats.waits++;
+    b->port->wait(b->port->ctx, (uint32_t)delay);
+  }
+  return 1;
+}
+
 uint8_t *wasmip_board_mem(wasmip_board_t *b, uint32_t ptr, uint32_t len) {
   uint32_t size = 0;
   uint8_t *mem = b->rt->memory(b->rt->ctx, &size);
@@ -257,7 +318,7 @@ void wasmip_board_describe_trap(const wasmip_board_t *b, char *buf, size_t size)
     buf[0] = 0;
     return;
   }
-  const char *fn = b->trap_fn < WASMIP_FN_COUNT ? wasmip_fn_name[b->trap_fn] : "?";
+  const char *fn = b->trap_export ? b->trap_export : b->trap_fn < WASMIP_FN_COUNT ? wasmip_fn_name[b->trap_fn] : "?";
   /* No snprintf: some embedded libcs lack it or pull in floating point. */
   const char *parts[] = {"trap in ", fn, "(): ", b->trap_msg ? b->trap_msg : "trap", b->panicked ? " (after phy.panic)" : ""};
   size_t o = 0;

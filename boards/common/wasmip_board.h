@@ -85,7 +85,15 @@ typedef struct wasmip_runtime {
   /* The module's linear memory: base pointer, size in *size. */
   uint8_t *(*memory)(void *ctx, uint32_t *size);
   const char *(*trap_message)(void *ctx);
+  /* Optional (NULL: none): an export outside wasmip_fn_t by name, e.g. the DHCP client's, with
+   * argc u32 arguments, same argv convention. Returns 0, WASMIP_RT_NO_EXPORT when the image does
+   * not export it (with that shape), or another non-zero value when the module trapped. */
+  int (*call_export)(void *ctx, const char *name, uint32_t argc, uint32_t *argv);
+  /* Optional: 1 when the image exports name, else 0. */
+  int (*has_export)(void *ctx, const char *name);
 } wasmip_runtime_t;
+
+#define WASMIP_RT_NO_EXPORT 0x7fff
 
 typedef struct wasmip_port {
   void *ctx;
@@ -156,6 +164,7 @@ typedef struct wasmip_board {
   wasmip_fn_t trap_fn;
   const char *trap_msg;
   int panicked; /* phy.panic was called (a trap follows) */
+  const char *trap_export; /* the trap was in this export outside wasmip_fn_t (NULL: trap_fn) */
   int rx_more;  /* the last round stopped at WASMIP_RX_PULL_MAX: port->rx may have more */
   wasmip_board_stats_t stats;
 } wasmip_board_t;
@@ -187,6 +196,24 @@ void wasmip_board_request_stop(wasmip_board_t *b);
 
 /* Call any export through the board (traps are recorded like in step). */
 int wasmip_board_call(wasmip_board_t *b, wasmip_fn_t fn, uint32_t *argv);
+
+/* Call an export outside wasmip_fn_t by name (rt->call_export). Returns 0 (result in argv[0]),
+ * WASMIP_BOARD_NO_EXPORT (the image lacks it, or the runtime cannot call by name), or
+ * WASMIP_BOARD_TRAPPED (recorded like in wasmip_board_call, with trap_export = name). */
+#define WASMIP_BOARD_NO_EXPORT (-1001)
+int wasmip_board_call_export(wasmip_board_t *b, const char *name, uint32_t argc, uint32_t *argv);
+int wasmip_board_has_export(wasmip_board_t *b, const char *name);
+
+/* ---- DHCP boot, for images with the DHCP client (dhcp_start, dhcp_state, dhcp_address,
+ * dhcp_router exports) on a runtime with call_export. ---- */
+int wasmip_board_has_dhcp(wasmip_board_t *b);
+/* dhcp_start with host name `host` (copied through the receive buffer, which is free between
+ * input() calls). Returns dhcp_start's result (0 or a negative WASMIP_E*), WASMIP_BOARD_NO_EXPORT
+ * or WASMIP_BOARD_TRAPPED. */
+int32_t wasmip_board_dhcp_start(wasmip_board_t *b, const char *host);
+/* Step the stack (waiting in port->wait between rounds) until the DHCP client is BOUND; *ip and
+ * *gw get the lease. Returns 0 bound, 1 stopped first (b->stop), WASMIP_BOARD_TRAPPED. */
+int wasmip_board_dhcp_wait_lease(wasmip_board_t *b, uint32_t *ip, uint32_t *gw);
 
 /* A pointer into linear memory for [ptr, ptr+len), or NULL when it is out of bounds. For runtimes
  * whose imports receive offsets (wasm2c); WAMR checks "(*~)" arguments itself. */

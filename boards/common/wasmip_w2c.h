@@ -3,8 +3,8 @@
  * wabt 1.0.32 names: export f is Z_stackZ_f, import phy.f is Z_phyZ_f) and the shared board code:
  *   - the wasmip_runtime_t that calls the core's exports under a setjmp trap handler (WASMIP_W2C_TRY),
  *   - the phy.* imports (bounds-checked offsets -> native pointers -> wasmip_phy_*),
- *   - the optional DHCP exports (weak: the trap test images do not have them) and the boot loop
- *     that waits for a lease.
+ *   - the optional DHCP exports (weak: the trap test images do not have them), callable by name
+ *     (call_export) for the board's DHCP boot (wasmip_board_dhcp_start/wait_lease).
  * Every wasm2c board (posix, mps2-an385) uses it, whatever its wasm-rt implementation (wabt's
  * wasm-rt-impl.c on Linux, boards/common/wasm_rt_static.c on bare metal).
  *
@@ -12,6 +12,8 @@
  */
 #ifndef WASMIP_W2C_H
 #define WASMIP_W2C_H
+
+#include <string.h>
 
 #include "stack.h"
 #include "wasm-rt-impl.h"
@@ -50,8 +52,6 @@ static void wasmip_w2c_unblock_fault_signals(void) {}
 #endif
 
 static wasm_rt_trap_t wasmip_w2c_last_trap;
-/* Set when the trap was in a DHCP export (not one of wasmip_fn_t): its name. */
-static const char *wasmip_w2c_trap_export;
 
 static const char *wasmip_w2c_trap_kind(wasm_rt_trap_t t) {
   switch (t) {
@@ -107,9 +107,36 @@ static int wasmip_w2c_call(void *ctx, wasmip_fn_t fn, uint32_t *a) {
   return 0;
 }
 
+/* The DHCP client's exports by name (call_export): weak, so an image without one answers
+ * WASMIP_RT_NO_EXPORT. Their argument counts are fixed by the ABI (wasmip.h). */
+static int wasmip_w2c_has_export(void *ctx, const char *name) {
+  (void)ctx;
+  if (!strcmp(name, "dhcp_start")) return Z_stackZ_dhcp_start != NULL;
+  if (!strcmp(name, "dhcp_state")) return Z_stackZ_dhcp_state != NULL;
+  if (!strcmp(name, "dhcp_address")) return Z_stackZ_dhcp_address != NULL;
+  if (!strcmp(name, "dhcp_router")) return Z_stackZ_dhcp_router != NULL;
+  return 0;
+}
+
+static int wasmip_w2c_call_export(void *ctx, const char *name, uint32_t argc, uint32_t *a) {
+  Z_stack_instance_t *I = ctx;
+  if (!wasmip_w2c_has_export(ctx, name) || argc != (strcmp(name, "dhcp_start") ? 0u : 2u)) return WASMIP_RT_NO_EXPORT;
+  wasm_rt_trap_t t = (wasm_rt_trap_t)WASMIP_W2C_TRY();
+  if (t != WASM_RT_TRAP_NONE) {
+    wasmip_w2c_unblock_fault_signals();
+    wasmip_w2c_last_trap = t;
+    return (int)t;
+  }
+  if (!strcmp(name, "dhcp_start")) a[0] = Z_stackZ_dhcp_start(I, a[0], a[1]);
+  else if (!strcmp(name, "dhcp_state")) a[0] = Z_stackZ_dhcp_state(I);
+  else if (!strcmp(name, "dhcp_address")) a[0] = Z_stackZ_dhcp_address(I);
+  else a[0] = Z_stackZ_dhcp_router(I);
+  return 0;
+}
+
 /* The runtime table for wasmip_board_setup(); ctx is the instance. */
 static inline wasmip_runtime_t wasmip_w2c_runtime(Z_stack_instance_t *inst) {
-  wasmip_runtime_t rt = {inst, wasmip_w2c_call, wasmip_w2c_memory, wasmip_w2c_trap_message};
+  wasmip_runtime_t rt = {inst, wasmip_w2c_call, wasmip_w2c_memory, wasmip_w2c_trap_message, wasmip_w2c_call_export, wasmip_w2c_has_export};
   return rt;
 }
 
@@ -126,84 +153,21 @@ void Z_phyZ_log(struct Z_phy_instance_t *p, u32 level, u32 ptr, u32 len) {
   if (m) wasmip_phy_log(p->board, level, (const char *)m, len);
 }
 
-/* ---- DHCP ---- */
-
-enum { WASMIP_W2C_DHCP_START, WASMIP_W2C_DHCP_STATE, WASMIP_W2C_DHCP_ADDRESS, WASMIP_W2C_DHCP_ROUTER };
+/* ---- DHCP: the board's generic boot (wasmip_board_dhcp_*) through call_export ---- */
 
 static inline int wasmip_w2c_has_dhcp(void) { return Z_stackZ_dhcp_start != NULL && Z_stackZ_dhcp_state != NULL; }
 
-/* Call a DHCP export; non-zero when the module trapped (recorded in the board like any trap). */
-static int wasmip_w2c_dhcp_call(wasmip_board_t *b, Z_stack_instance_t *inst, int which, uint32_t *a) {
-  static const char *const names[] = {"dhcp_start", "dhcp_state", "dhcp_address", "dhcp_router"};
-  if (b->trapped) return WASMIP_BOARD_TRAPPED;
-  wasm_rt_trap_t t = (wasm_rt_trap_t)WASMIP_W2C_TRY();
-  if (t != WASM_RT_TRAP_NONE) {
-    wasmip_w2c_unblock_fault_signals();
-    wasmip_w2c_last_trap = t;
-    wasmip_w2c_trap_export = names[which];
-    b->trapped = 1;
-    b->trap_msg = wasmip_w2c_trap_kind(t);
-    return WASMIP_BOARD_TRAPPED;
-  }
-  switch (which) {
-    case WASMIP_W2C_DHCP_START: a[0] = Z_stackZ_dhcp_start(inst, a[0], a[1]); break;
-    case WASMIP_W2C_DHCP_STATE: a[0] = Z_stackZ_dhcp_state(inst); break;
-    case WASMIP_W2C_DHCP_ADDRESS: a[0] = Z_stackZ_dhcp_address ? Z_stackZ_dhcp_address(inst) : 0; break;
-    default: a[0] = Z_stackZ_dhcp_router ? Z_stackZ_dhcp_router(inst) : 0; break;
-  }
-  return 0;
+static inline int32_t wasmip_w2c_dhcp_start(wasmip_board_t *b, Z_stack_instance_t *inst, const char *host) {
+  (void)inst;
+  return wasmip_board_dhcp_start(b, host);
 }
 
-/* dhcp_start with host name `host` (copied through the receive buffer, which is free between
- * input() calls). Returns dhcp_start's result (0 or a negative WASMIP_E*) or WASMIP_BOARD_TRAPPED. */
-static int32_t wasmip_w2c_dhcp_start(wasmip_board_t *b, Z_stack_instance_t *inst, const char *host) {
-  uint32_t hl = 0;
-  while (host[hl]) hl++;
-  uint8_t *m = wasmip_board_mem(b, b->rx_ptr, hl);
-  if (!m || b->rx_size < hl) hl = 0;
-  else memcpy(m, host, hl);
-  uint32_t d[2] = {b->rx_ptr, hl};
-  if (wasmip_w2c_dhcp_call(b, inst, WASMIP_W2C_DHCP_START, d)) return WASMIP_BOARD_TRAPPED;
-  return (int32_t)d[0];
-}
-
-/* Step the stack (waiting in port->wait between rounds) until the DHCP client is BOUND; *ip and
- * *gw get the lease. Returns 0 bound, 1 stopped first (b->stop), WASMIP_BOARD_TRAPPED. */
-static int wasmip_w2c_dhcp_wait_lease(wasmip_board_t *b, Z_stack_instance_t *inst, uint32_t *ip, uint32_t *gw) {
-  while (!b->stop) {
-    int32_t delay = wasmip_board_step(b);
-    if (delay < 0) return WASMIP_BOARD_TRAPPED;
-    uint32_t a[2];
-    if (wasmip_w2c_dhcp_call(b, inst, WASMIP_W2C_DHCP_STATE, a)) return WASMIP_BOARD_TRAPPED;
-    if (a[0] == WASMIP_DHCP_BOUND) {
-      if (wasmip_w2c_dhcp_call(b, inst, WASMIP_W2C_DHCP_ADDRESS, a)) return WASMIP_BOARD_TRAPPED;
-      *ip = a[0];
-      if (wasmip_w2c_dhcp_call(b, inst, WASMIP_W2C_DHCP_ROUTER, a)) return WASMIP_BOARD_TRAPPED;
-      *gw = a[0];
-      return 0;
-    }
-    if (b->stop) break;
-    if (b->rxq_head != b->rxq_tail || b->rx_more) continue; /* more frames queued */
-    if (delay == 0) continue;
-    b->stats.waits++;
-    b->port->wait(b->port->ctx, (uint32_t)delay);
-  }
-  return 1;
+static inline int wasmip_w2c_dhcp_wait_lease(wasmip_board_t *b, Z_stack_instance_t *inst, uint32_t *ip, uint32_t *gw) {
+  (void)inst;
+  return wasmip_board_dhcp_wait_lease(b, ip, gw);
 }
 
 /* "trap in <export>(): <kind>" for any trap, DHCP exports included (NUL-terminated). */
-static void wasmip_w2c_describe_trap(const wasmip_board_t *b, char *buf, size_t size) {
-  if (!wasmip_w2c_trap_export) {
-    wasmip_board_describe_trap(b, buf, size);
-    return;
-  }
-  if (size == 0) return;
-  const char *parts[] = {"trap in ", wasmip_w2c_trap_export, "(): ", wasmip_w2c_trap_kind(wasmip_w2c_last_trap),
-                         b->panicked ? " (after phy.panic)" : ""};
-  size_t o = 0;
-  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-    for (const char *p = parts[i]; *p && o + 1 < size; p++) buf[o++] = *p;
-  buf[o] = 0;
-}
+static inline void wasmip_w2c_describe_trap(const wasmip_board_t *b, char *buf, size_t size) { wasmip_board_describe_trap(b, buf, size); }
 
 #endif /* WASMIP_W2C_H */

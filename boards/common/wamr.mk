@@ -1,0 +1,110 @@
+# boards/common/wamr.mk - WAMR (WebAssembly Micro Runtime) built from source, out of tree, the way
+# the WAMR boards run the firmware: interpreter only (no AOT, no JIT), no SIMD, no WASI, no libc
+# (the images import only phy.*), no pthread library, software bounds checks as on a
+# microcontroller, and no write to the GS base (so valgrind can run it). WAMR prints its own
+# messages through wasmip_wamr_vprintf (boards/common/wasmip_wamr.c: to stderr), so a program
+# linking one of these libraries links wasmip_wamr.c too (or defines that function).
+#
+# Include it from any directory, with ROOT set to the repository's top first:
+#   ROOT := ../..
+#   include $(ROOT)/boards/common/wamr.mk
+#   prog: main.o $(call wamr_lib,fast-x86_64)
+#   main.o: CFLAGS += $(WAMR_CFLAGS) $(call wamr_arch_flags,fast-x86_64)
+#
+# A variant is <interp>-<arch>[-anything]: interp fast|classic, arch x86_64|x86_32 (-m32; such a
+# program runs under qemu-i386 on a kernel without 32-bit support). Its static library is
+# $(WAMR_OUT)/<variant>/libiwasm.a (CMake's build directory). Extra CMake flags: WAMR_CMAKE_EXTRA
+# for every variant, WAMR_EXTRA_<variant> for one. More variants: name them in WAMR_EXTRA_VARIANTS
+# before the include, e.g. WAMR_EXTRA_VARIANTS := fast-x86_64-prof with
+# WAMR_EXTRA_fast-x86_64-prof := -DWAMR_BUILD_PERF_PROFILING=1 -DWAMR_BUILD_CUSTOM_NAME_SECTION=1.
+#
+# WAMR_ROOT: a checkout of tag WAMR-2.4.5 (any 2.x >= 2.2 should do). WAMR's CMake configure
+# writes core/version.h(.tmp) into the source tree, so a read-only tree is copied to
+# $(WAMR_OUT)/src first.
+
+ifndef ROOT
+$(error wamr.mk: set ROOT (the repository's top) before including it)
+endif
+
+WAMR_ROOT ?= $(ROOT)/../shared/vendor/wamr-2.4.5
+WAMR_ROOT_ABS := $(abspath $(WAMR_ROOT))
+WAMR_OUT ?= $(abspath $(ROOT))/build/wamr
+WAMR_VARIANTS := fast-x86_64 classic-x86_64 fast-x86_32 classic-x86_32
+CMAKE ?= cmake
+
+# Where CMake configures from: the tree itself if writable, else our copy. Root passes test -w on
+# a read-only tree, so its mode must allow writing too.
+WAMR_WRITABLE := $(shell test -w '$(WAMR_ROOT_ABS)/core' && find '$(WAMR_ROOT_ABS)/core' -maxdepth 0 -perm -u=w | grep -q . && echo 1)
+ifeq ($(WAMR_WRITABLE),1)
+WAMR_SRC := $(WAMR_ROOT_ABS)
+WAMR_SRC_STAMP := $(WAMR_ROOT_ABS)/core/version.h.in
+else
+WAMR_SRC := $(WAMR_OUT)/src
+WAMR_SRC_STAMP := $(WAMR_OUT)/src/.copied
+endif
+
+# Headers for code that calls WAMR: wasm_export.h (and, through it, core/version.h, which the glue
+# checks). Put them first on the include path.
+WAMR_CFLAGS := -I$(WAMR_SRC)/core/iwasm/include
+WAMR_LDLIBS := -lm -ldl -lpthread
+# WAMR's invokeNative assembly has no .note.GNU-stack: keep the stack non-executable anyway.
+WAMR_LDFLAGS := -Wl,-z,noexecstack
+
+wamr_interp = $(word 1,$(subst -, ,$(1)))
+wamr_arch = $(word 2,$(subst -, ,$(1)))
+wamr_lib = $(WAMR_OUT)/$(1)/libiwasm.a
+# Compile and link flags a program built against this variant needs.
+wamr_arch_flags = $(if $(filter x86_32,$(call wamr_arch,$(1))),-m32)
+
+WAMR_CMAKE_COMMON := -DCMAKE_BUILD_TYPE=Release -DWAMR_BUILD_PLATFORM=linux \
+  -DWAMR_BUILD_INTERP=1 -DWAMR_BUILD_AOT=0 -DWAMR_BUILD_JIT=0 -DWAMR_BUILD_FAST_JIT=0 \
+  -DWAMR_BUILD_SIMD=0 -DWAMR_BUILD_LIBC_BUILTIN=0 -DWAMR_BUILD_LIBC_WASI=0 \
+  -DWAMR_BUILD_LIB_PTHREAD=0 -DWAMR_BUILD_LIB_WASI_THREADS=0 -DWAMR_BUILD_THREAD_MGR=0 \
+  -DWAMR_BUILD_MULTI_MODULE=0 -DWAMR_BUILD_SHARED_MEMORY=0 -DWAMR_BUILD_MEMORY64=0 \
+  -DWAMR_BUILD_BULK_MEMORY=1 -DWAMR_BUILD_REF_TYPES=0 -DWAMR_BUILD_TAIL_CALL=0 \
+  -DWAMR_BUILD_MINI_LOADER=0 -DWAMR_DISABLE_HW_BOUND_CHECK=1 -DWAMR_DISABLE_STACK_HW_BOUND_CHECK=1 \
+  -DWAMR_DISABLE_WRITE_GS_BASE=1 -DWAMR_BH_VPRINTF=wasmip_wamr_vprintf
+
+# The CMake flags of one variant.
+wamr_cmake_flags = $(WAMR_CMAKE_COMMON) \
+  -DWAMR_BUILD_FAST_INTERP=$(if $(filter fast,$(call wamr_interp,$(1))),1,0) \
+  $(if $(filter x86_32,$(call wamr_arch,$(1))),-DWAMR_BUILD_TARGET=X86_32 -DCMAKE_C_FLAGS=-m32 -DCMAKE_ASM_FLAGS=-m32,-DWAMR_BUILD_TARGET=X86_64) \
+  $(WAMR_CMAKE_EXTRA) $(WAMR_EXTRA_$(1))
+
+# Keep the includer's default goal: these rules come before its own.
+wamr_saved_goal := $(.DEFAULT_GOAL)
+
+.PHONY: wamr-libs wamr-clean
+wamr-libs: $(foreach v,$(WAMR_VARIANTS),$(call wamr_lib,$(v)))
+wamr-clean:
+	rm -rf $(WAMR_OUT)
+
+$(WAMR_OUT)/src/.copied: $(WAMR_ROOT_ABS)/core/version.h $(WAMR_ROOT_ABS)/build-scripts/runtime_lib.cmake
+	@test -f '$(WAMR_ROOT_ABS)/build-scripts/runtime_lib.cmake' || { echo "wamr.mk: $(WAMR_ROOT_ABS) is not a WAMR tree: clone tag WAMR-2.4.5 of https://github.com/bytecodealliance/wasm-micro-runtime and pass WAMR_ROOT=<it>" >&2; exit 1; }
+	rm -rf $(WAMR_OUT)/src
+	mkdir -p $(WAMR_OUT)/src
+	cp -R '$(WAMR_ROOT_ABS)/.' $(WAMR_OUT)/src/
+	chmod -R u+w $(WAMR_OUT)/src
+	echo '$(WAMR_ROOT_ABS)' > $@
+
+$(WAMR_ROOT_ABS)/core/version.h $(WAMR_ROOT_ABS)/build-scripts/runtime_lib.cmake:
+	@echo "wamr.mk: $@ not found: WAMR_ROOT=$(WAMR_ROOT) is not a WAMR tree (clone tag WAMR-2.4.5 of https://github.com/bytecodealliance/wasm-micro-runtime and pass WAMR_ROOT=<it>)" >&2; exit 1
+
+# Configure once per variant (again when this file changes); CMake then rebuilds what changed
+# (it always runs: an unchanged library keeps its time, so nothing relinks).
+define wamr_variant_rules
+$(WAMR_OUT)/$(1)/CMakeCache.txt: $(WAMR_SRC_STAMP) $(ROOT)/boards/common/wamr.mk
+	@command -v $(CMAKE) >/dev/null || { echo "wamr.mk: cmake not found (scripts/install-deps.sh as root, or apt-get install cmake)" >&2; exit 1; }
+	rm -rf $(WAMR_OUT)/$(1)
+	mkdir -p $(WAMR_OUT)
+	$(CMAKE) -S $(WAMR_SRC) -B $(WAMR_OUT)/$(1) $(call wamr_cmake_flags,$(1)) > $(WAMR_OUT)/$(1).configure.log 2>&1 || { cat $(WAMR_OUT)/$(1).configure.log >&2; exit 1; }
+
+$(call wamr_lib,$(1)): $(WAMR_OUT)/$(1)/CMakeCache.txt wamr-force
+	@$(CMAKE) --build $(WAMR_OUT)/$(1) --target vmlib > $(WAMR_OUT)/$(1).build.log 2>&1 || { cat $(WAMR_OUT)/$(1).build.log >&2; exit 1; }
+	@grep -q 'Linking' $(WAMR_OUT)/$(1).build.log && echo "wamr.mk: built $$@" || true
+endef
+.PHONY: wamr-force
+wamr-force:
+$(foreach v,$(sort $(WAMR_VARIANTS) $(WAMR_EXTRA_VARIANTS)),$(eval $(call wamr_variant_rules,$(v))))
+
+.DEFAULT_GOAL := $(wamr_saved_goal)
