@@ -46,10 +46,7 @@ for cmd in "${!PKG[@]}"; do
     missing+=("${PKG[$cmd]}")
   fi
 done
-for f in "${!FILE_PKG[@]}"; do
-  [ -e "$f" ] || missing+=("${FILE_PKG[$f]}")
-done
-
+# A path or a glob pattern: present when it matches a file.
 for f in "${!FILE_PKG[@]}"; do
   compgen -G "$f" >/dev/null || missing+=("${FILE_PKG[$f]}")
 done
