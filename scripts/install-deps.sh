@@ -7,7 +7,9 @@
 #   with); for the emulated Cortex-M3 board (boards/mps2-an385): arm-none-eabi-gcc
 #   (gcc-arm-none-eabi) with newlib-nano (libnewlib-arm-none-eabi), qemu-system-arm, and setpriv
 #   (util-linux) to tie QEMU's life to the harness; clang-14 with libFuzzer (libclang-rt-14-dev)
-#   and llvm-14 (llvm-symbolizer) for the fuzz targets (fuzz/).
+#   and llvm-14 (llvm-symbolizer) for the fuzz targets (fuzz/); for `make bench`'s WAMR figures:
+#   cmake (WAMR's build), gcc-multilib (its 32-bit x86 build, gcc -m32) and qemu-user (qemu-i386
+#   runs those 32-bit programs, which this kernel does not).
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -31,6 +33,8 @@ declare -A PKG=(
   [setpriv]=util-linux
   [clang-14]=clang-14
   [llvm-symbolizer-14]=llvm-14
+  [cmake]=cmake
+  [qemu-i386]=qemu-user
 )
 
 # file pattern -> Debian package (libraries, which have no command)
@@ -38,6 +42,7 @@ declare -A FILE_PKG=(
   [/usr/include/lwip/lwip/tcp.h]=liblwip-dev
   [/usr/lib/arm-none-eabi/newlib/thumb/v7-m/nofp/libc_nano.a]=libnewlib-arm-none-eabi
   ["/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-$(uname -m).a"]=libclang-rt-14-dev
+  ["/usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a"]=gcc-multilib
 )
 
 missing=()
