@@ -372,12 +372,14 @@ int main(int argc, char **argv) {
   uint32_t vstart = vnow;
 
   RT_PHASE("bulk");
+  rt_mark("start");
   struct timespec c0, c1, w0, w1;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
   clock_gettime(CLOCK_MONOTONIC, &w0);
   int br = bulk_phase();
   clock_gettime(CLOCK_MONOTONIC, &w1);
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+  rt_mark("end");
   if (br < 0) return report_trap();
   uint32_t vbulk = vnow - vstart;
   wire_stats_t bulk_wire[2] = {wire[SND], wire[RCV]};

@@ -11,6 +11,7 @@
  *                              the image was compiled in); 0 or -1
  *   RT_PHASE(name)             in main(): start a phase; a trap during it ends the run (exit 3)
  *   rt_print_extra()           runtime-specific JSON members (with a leading comma), or nothing
+ *   rt_mark(what)              called just before and after bulk_phase (a profile snapshot)
  */
 #include "rcv.h"
 #include "snd.h"
@@ -61,7 +62,7 @@ static wasm_rt_trap_t trap;
     (void)ctx;                                                                                   \
     return "trap";                                                                               \
   }                                                                                              \
-  static const wasmip_runtime_t M##_runtime = {&INST, M##_call, M##_memory, M##_trap_message};
+  static const wasmip_runtime_t M##_runtime = {&INST, M##_call, M##_memory, M##_trap_message, NULL, NULL};
 
 DEFINE_RUNTIME(snd, snd)
 DEFINE_RUNTIME(rcv, rcv)
@@ -117,3 +118,4 @@ static int rt_open(const char *image, uint32_t stack) {
   } while (0)
 
 static void rt_print_extra(void) {}
+static void rt_mark(const char *what) { (void)what; }
