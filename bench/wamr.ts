@@ -165,8 +165,6 @@ export async function wamrCpuStep(b: Bench, image: string, ref: TwinResult | und
     }
     const cpuMs = timed.map((r) => r.bulk_cpu_ns / 1e6 / (bytes / MiB));
     const wallMs = timed.map((r) => r.bulk_wall_ns / 1e6 / (bytes / MiB));
-    b.fig(wamrCpuId(interp, "ms_per_mib"), median(cpuMs), "CPU ms/MiB",
-      `CPU time (CLOCK_PROCESS_CPUTIME_ID) of bulk_phase() of bench/c/twin.c under the ${label} (x86-64 build, this machine), per MiB of payload, median of 3 runs of ${bytes / MiB} MiB: both boards and both apps (the receiver's per-byte check included); wall ${wallMs.map((x) => x.toFixed(1)).join(", ")} ms/MiB. Noisy on a shared machine: a benchmark, never an assertion`);
 
     b.log(`cpu.wamr: ${interp} interpreter under valgrind --tool=callgrind`);
     const out = path.join(WAMR_BIN, `callgrind.${interp}.out`);
@@ -188,6 +186,8 @@ export async function wamrCpuStep(b: Bench, image: string, ref: TwinResult | und
       `${how}; core = everything in bulk_phase except the apps' helpers (app_digest: the receiver's check, app_fill: the sender's copy of the pattern) and the wire (wire_tx_*: the copy into the other board's pool), all inclusive, divided by the payload bytes. callgrind sees WAMR's interpreter loop as one function, so this is the interpreter running both cores plus WAMR's call and native-call glue, the board code (pools, poll loop) and the harness loop (${((total - digest - fill - wire - calls) / n).toFixed(2)} instructions/byte outside wasm_runtime_call_wasm)`);
     b.fig(wamrCpuId(interp, "process_instr_per_byte"), (total - digest) / n, "instructions/byte",
       `${how}; everything in bulk_phase except app_digest() (as cpu.process.instr_per_byte for wasm2c)`);
+    b.fig(wamrCpuId(interp, "ms_per_mib"), median(cpuMs), "CPU ms/MiB",
+      `CPU time (CLOCK_PROCESS_CPUTIME_ID) of bulk_phase() of bench/c/twin.c under the ${label} (x86-64 build, this machine), per MiB of payload, median of 3 runs of ${bytes / MiB} MiB: both boards and both apps (the receiver's per-byte check included); wall ${wallMs.map((x) => x.toFixed(1)).join(", ")} ms/MiB. Noisy on a shared machine: a benchmark, never an assertion`);
     const top = all
       .filter((f) => f.name !== "app_digest")
       .sort((x, y) => y.self - x.self)
