@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 AS_SOURCES := $(shell find assembly -name '*.ts' -not -path '*/__tests__/*' -not -path '*/testing/*')
 TSX := node --import tsx
 
-.PHONY: all run test tap deps sysdeps build typecheck test-as test-host clean boards flash bench docs bench-fleet bench-loopback fuzz fuzz-build fuzz-smoke fuzz-corpus fuzz-capture
+.PHONY: all run test tap deps sysdeps build typecheck test-as test-host test-wamr clean boards flash bench docs bench-fleet bench-loopback fuzz fuzz-build fuzz-smoke fuzz-corpus fuzz-capture
 
 all: build
 
@@ -106,12 +106,20 @@ test-as: deps
 test-host: deps build sysdeps
 	$(TSX) --test --test-reporter=spec tests/host/*.test.ts
 
-# The native posix board (boards/posix/build/wasmip-<app>): wasm2c + gcc -O2, ~25 s from clean, and
-# the Cortex-M3 firmware for QEMU's mps2-an385 (boards/mps2-an385/build/wasmip-<app>.elf), so not
-# part of build; test builds them before the host suite (whose posix and mps2 tests need them).
+# The native posix board (boards/posix/build/wasmip-<app>): wasm2c + gcc -O2, ~25 s from clean, the
+# Cortex-M3 firmware for QEMU's mps2-an385 (boards/mps2-an385/build/wasmip-<app>.elf), and the WAMR
+# board (boards/wamr/build/wasmip-wamr{,-classic}: WAMR from source, WAMR_ROOT=/path/to/WAMR-2.4.5,
+# ~1 min from clean), so not part of build; test builds them before the host suite (whose posix and
+# mps2 tests need them).
 boards: build sysdeps
 	$(MAKE) -C boards/posix -j4
 	$(MAKE) -C boards/mps2-an385 -j2
+	$(MAKE) -C boards/wamr -j2 $(if $(WAMR_ROOT),WAMR_ROOT=$(abspath $(WAMR_ROOT)))
+
+# The WAMR board's own checks: two instances in one process, and (root) the trap images, each in a
+# namespace of its own.
+test-wamr: boards
+	$(MAKE) -C boards/wamr check check-traps $(if $(WAMR_ROOT),WAMR_ROOT=$(abspath $(WAMR_ROOT)))
 
 # make flash BOARD=esp32 PORT=/dev/ttyUSB0: idf.py build flash (boards/esp32/Makefile says what is
 # missing when ESP-IDF is not set up).
@@ -151,7 +159,7 @@ fuzz-capture: deps build sysdeps
 	$(TSX) fuzz/capture.ts
 	$(TSX) fuzz/corpus.ts
 
-test: deps build sysdeps typecheck test-as boards fuzz-smoke test-host
+test: deps build sysdeps typecheck test-as boards test-wamr fuzz-smoke test-host
 
 # make bench: size, memory, CPU per byte (callgrind) and throughput against lwIP and the kernel,
 # in one run (bench/README.md): ~2 minutes once built, BENCH_QUICK=1 ~1 minute. Results in bench/results/.

@@ -7,9 +7,10 @@
 #   with); for the emulated Cortex-M3 board (boards/mps2-an385): arm-none-eabi-gcc
 #   (gcc-arm-none-eabi) with newlib-nano (libnewlib-arm-none-eabi), qemu-system-arm, and setpriv
 #   (util-linux) to tie QEMU's life to the harness; clang-14 with libFuzzer (libclang-rt-14-dev)
-#   and llvm-14 (llvm-symbolizer) for the fuzz targets (fuzz/); for `make bench`'s WAMR figures:
-#   cmake (WAMR's build), gcc-multilib (its 32-bit x86 build, gcc -m32) and qemu-user (qemu-i386
-#   runs those 32-bit programs, which this kernel does not).
+#   and llvm-14 (llvm-symbolizer) for the fuzz targets (fuzz/); for the WAMR board (boards/wamr)
+#   and make bench's WAMR figures (bench/c/Makefile), WAMR built from source: cmake, gcc-multilib
+#   (its 32-bit x86 builds, -m32) and qemu-user (qemu-i386 runs those here: the kernel refuses
+#   32-bit programs).
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -42,6 +43,7 @@ declare -A FILE_PKG=(
   [/usr/include/lwip/lwip/tcp.h]=liblwip-dev
   [/usr/lib/arm-none-eabi/newlib/thumb/v7-m/nofp/libc_nano.a]=libnewlib-arm-none-eabi
   ["/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-$(uname -m).a"]=libclang-rt-14-dev
+  [/usr/include/x86_64-linux-gnu/gnu/stubs-32.h]=gcc-multilib
   ["/usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a"]=gcc-multilib
 )
 
@@ -51,7 +53,7 @@ for cmd in "${!PKG[@]}"; do
     missing+=("${PKG[$cmd]}")
   fi
 done
-# A path or a glob pattern: present when it matches a file.
+# compgen: a pattern matches when some file does (a plain path too).
 for f in "${!FILE_PKG[@]}"; do
   compgen -G "$f" >/dev/null || missing+=("${FILE_PKG[$f]}")
 done

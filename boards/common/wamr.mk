@@ -87,6 +87,11 @@ $(WAMR_OUT)/src/.copied: $(WAMR_ROOT_ABS)/core/version.h $(WAMR_ROOT_ABS)/build-
 	chmod -R u+w $(WAMR_OUT)/src
 	echo '$(WAMR_ROOT_ABS)' > $@
 
+# Copied again when WAMR_ROOT names another tree.
+ifneq ($(shell cat '$(WAMR_OUT)/src/.copied' 2>/dev/null),$(WAMR_ROOT_ABS))
+$(WAMR_OUT)/src/.copied: wamr-force
+endif
+
 $(WAMR_ROOT_ABS)/core/version.h $(WAMR_ROOT_ABS)/build-scripts/runtime_lib.cmake:
 	@echo "wamr.mk: $@ not found: WAMR_ROOT=$(WAMR_ROOT) is not a WAMR tree (clone tag WAMR-2.4.5 of https://github.com/bytecodealliance/wasm-micro-runtime and pass WAMR_ROOT=<it>)" >&2; exit 1
 
@@ -106,5 +111,8 @@ endef
 .PHONY: wamr-force
 wamr-force:
 $(foreach v,$(sort $(WAMR_VARIANTS) $(WAMR_EXTRA_VARIANTS)),$(eval $(call wamr_variant_rules,$(v))))
+
+# Configured again when the source tree changed (another WAMR_ROOT).
+$(foreach v,$(sort $(WAMR_VARIANTS) $(WAMR_EXTRA_VARIANTS)),$(if $(shell grep -qx 'CMAKE_HOME_DIRECTORY:INTERNAL=$(WAMR_SRC)' '$(WAMR_OUT)/$(v)/CMakeCache.txt' 2>/dev/null && echo same),,$(eval $(WAMR_OUT)/$(v)/CMakeCache.txt: wamr-force)))
 
 .DEFAULT_GOAL := $(wamr_saved_goal)

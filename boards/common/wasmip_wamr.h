@@ -11,7 +11,8 @@
  * through the module instance's custom data, never through a global. Everything that touches one
  * instance must run in one thread (WAMR's exec env records that thread's native stack bounds).
  *
- *   static uint8_t pool[96 * 1024];
+ *   static uint8_t pool[320 * 1024]; (the http image needs 242 KiB with the fast interpreter on
+ *                                      x86-64, 66 KiB with the classic one: boards/wamr/README.md)
  *   wasmip_wamr_init(pool, sizeof pool);
  *   static wasmip_wamr_t w; static wasmip_board_t board;
  *   if (wasmip_wamr_load(&w, image, image_len, &board, 16 * 1024)) puts(w.error);

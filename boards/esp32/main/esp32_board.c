@@ -4,8 +4,8 @@
  *   - esp_eth in standalone mode: internal EMAC + RMII PHY (LAN8720 or IP101 from Kconfig);
  *     its receive callback feeds the shared frame pool, esp_eth_transmit sends, link events
  *     go to wasmip_board_link();
- *   - WAMR: the embedded firmware .wasm, the phy.* imports as native symbols with checked
- *     pointer/length signatures, the exports called through wasm_runtime_call_wasm;
+ *   - WAMR: the embedded firmware .wasm, run through the glue every WAMR board shares
+ *     (boards/common/wasmip_wamr.c: the pool, the phy.* natives, the exports, the runtime table);
  *   - FreeRTOS: the stack task sleeps on a task notification (the board's wait/wake).
  * Written against ESP-IDF v5.x and WAMR 2.x documented APIs; NOT compiled here (no ESP-IDF on the
  * machine that wrote it): see ../README.md.
@@ -22,8 +22,8 @@
 #include "esp_timer.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
-#include "wasm_export.h"
 #include "wasmip_board.h"
+#include "wasmip_wamr.h" /* boards/common/wasmip_wamr.c must be in this component's SRCS */
 
 static const char *TAG = "wasmip";
 
@@ -39,63 +39,7 @@ static uint8_t wamr_heap[CONFIG_WASMIP_WAMR_HEAP_KB * 1024];
 static wasmip_board_t board; /* the frame pool: WASMIP_RXQ_SLOTS x 1514 bytes, static */
 static esp_eth_handle_t eth;
 static TaskHandle_t stack_task;
-static wasm_module_inst_t inst;
-static wasm_exec_env_t exec_env;
-static wasm_function_inst_t fns[WASMIP_FN_COUNT];
-
-/* ---------------- WAMR runtime ---------------- */
-
-static int wamr_call(void *ctx, wasmip_fn_t fn, uint32_t *argv) {
-  (void)ctx;
-  if (!wasm_runtime_call_wasm(exec_env, fns[fn], wasmip_fn_argc[fn], argv)) return -1;
-  return 0;
-}
-
-static uint8_t *wamr_memory(void *ctx, uint32_t *size) {
-  (void)ctx;
-  wasm_memory_inst_t mem = wasm_runtime_get_default_memory(inst);
-  *size = (uint32_t)(wasm_memory_get_cur_page_count(mem) * wasm_memory_get_bytes_per_page(mem));
-  return (uint8_t *)wasm_memory_get_base_address(mem);
-}
-
-static const char *wamr_trap_message(void *ctx) {
-  (void)ctx;
-  const char *e = wasm_runtime_get_exception(inst);
-  return e ? e : "trap";
-}
-
-static const wasmip_runtime_t runtime = {NULL, wamr_call, wamr_memory, wamr_trap_message};
-
-/* The phy.* imports. WAMR checks "*~" (pointer + length) against linear memory before the call
- * and passes native pointers, so nothing here dereferences an unchecked offset. */
-static void n_tx(wasm_exec_env_t env, const uint8_t *frame, uint32_t len) {
-  (void)env;
-  wasmip_phy_tx(&board, frame, len);
-}
-static uint32_t n_now_ms(wasm_exec_env_t env) {
-  (void)env;
-  return wasmip_phy_now_ms(&board);
-}
-static uint32_t n_random(wasm_exec_env_t env) {
-  (void)env;
-  return wasmip_phy_random(&board);
-}
-static void n_panic(wasm_exec_env_t env, const char *msg, uint32_t len, uint32_t line) {
-  (void)env;
-  wasmip_phy_panic(&board, msg, len, line);
-}
-static void n_log(wasm_exec_env_t env, uint32_t level, const char *msg, uint32_t len) {
-  (void)env;
-  wasmip_phy_log(&board, level, msg, len);
-}
-
-static NativeSymbol natives[] = {
-    {"tx", (void *)n_tx, "(*~)", NULL},
-    {"now_ms", (void *)n_now_ms, "()i", NULL},
-    {"random", (void *)n_random, "()i", NULL},
-    {"panic", (void *)n_panic, "(*~i)", NULL},
-    {"log", (void *)n_log, "(i*~)", NULL},
-};
+static wasmip_wamr_t wamr; /* the module, its instance and exec env, the runtime table */
 
 /* ---------------- port: esp_eth, esp_timer, FreeRTOS ---------------- */
 
@@ -177,22 +121,13 @@ static void eth_start(void) {
  * bounds of the task that creates it, so it is created here, where it is used. */
 static void wasmip_task(void *arg) {
   (void)arg;
-  char err[128];
   stack_task = xTaskGetCurrentTaskHandle();
-  RuntimeInitArgs args;
-  memset(&args, 0, sizeof args);
-  args.mem_alloc_type = Alloc_With_Pool;
-  args.mem_alloc_option.pool.heap_buf = wamr_heap;
-  args.mem_alloc_option.pool.heap_size = sizeof wamr_heap;
-  args.native_module_name = "phy";
-  args.native_symbols = natives;
-  args.n_native_symbols = sizeof natives / sizeof natives[0];
-  if (!wasm_runtime_full_init(&args)) {
-    ESP_LOGE(TAG, "wasm_runtime_full_init failed");
+  if (wasmip_wamr_init(wamr_heap, sizeof wamr_heap)) {
+    ESP_LOGE(TAG, "wasmip_wamr_init (WAMR over a %d KiB pool) failed", CONFIG_WASMIP_WAMR_HEAP_KB);
     goto fail;
   }
-  /* The loader may patch the bytecode (fast interpreter): give it a RAM copy of the flash image,
-   * allocated once, at start, from WAMR's own pool. */
+  /* The loader may patch the bytecode and keeps pointers into it: give it a RAM copy of the flash
+   * image, allocated once, at start, from WAMR's own pool. */
   uint32_t size = (uint32_t)(fw_end - fw_start);
   uint8_t *code = wasm_runtime_malloc(size);
   if (!code) {
@@ -200,31 +135,15 @@ static void wasmip_task(void *arg) {
     goto fail;
   }
   memcpy(code, fw_start, size);
-  wasm_module_t module = wasm_runtime_load(code, size, err, sizeof err);
-  if (!module) {
-    ESP_LOGE(TAG, "wasm_runtime_load: %s", err);
+  if (wasmip_wamr_load(&wamr, code, size, &board, CONFIG_WASMIP_WAMR_STACK_KB * 1024)) {
+    ESP_LOGE(TAG, "loading the firmware image (WAMR pool %d KiB): %s", CONFIG_WASMIP_WAMR_HEAP_KB, wamr.error);
     goto fail;
   }
-  const uint32_t stack = CONFIG_WASMIP_WAMR_STACK_KB * 1024;
-  inst = wasm_runtime_instantiate(module, stack, 0 /* no app heap: the core never allocates */, err, sizeof err);
-  if (!inst) {
-    ESP_LOGE(TAG, "wasm_runtime_instantiate (linear memory comes from the %d KiB pool): %s", CONFIG_WASMIP_WAMR_HEAP_KB, err);
-    goto fail;
-  }
-  exec_env = wasm_runtime_create_exec_env(inst, stack);
-  if (!exec_env) {
-    ESP_LOGE(TAG, "wasm_runtime_create_exec_env failed");
-    goto fail;
-  }
-  for (int i = 0; i < WASMIP_FN_COUNT; i++) {
-    fns[i] = wasm_runtime_lookup_function(inst, wasmip_fn_name[i]);
-    if (!fns[i]) {
-      ESP_LOGE(TAG, "the firmware image does not export %s()", wasmip_fn_name[i]);
-      goto fail;
-    }
-  }
+  uint32_t pool_peak = 0, pool_total = 0;
+  if (wasmip_wamr_pool_stats(&pool_peak, &pool_total) == 0)
+    ESP_LOGI(TAG, "WAMR pool: peak %u of %u bytes after load", (unsigned)pool_peak, (unsigned)pool_total);
 
-  wasmip_board_setup(&board, &runtime, &port);
+  wasmip_board_setup(&board, &wamr.rt, &port);
   board.link_up = 0; /* until esp_eth reports ETHERNET_EVENT_CONNECTED */
   uint8_t mac[6];
   ESP_ERROR_CHECK(esp_read_mac(mac, ESP_MAC_ETH)); /* from the chip's eFuse */
