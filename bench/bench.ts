@@ -12,6 +12,7 @@ import { Bench, ROOT, firstLine, round, type Figure } from "./lib.ts";
 import { makefileApps, memoryStep, sizeStep } from "./size.ts";
 import { expectedFigures, optionalFigure } from "./figures.ts";
 import { cpuStep } from "./native.ts";
+import { ARCHES, INTERPS, wamrCpuId, wamrCpuStep, wamrImages, wamrMemId, wamrMemoryStep } from "./wamr.ts";
 import { simStep } from "./sim.ts";
 import { BOARDS, BUDGET_PAIRING, PAIRINGS, cleanupKernel, kernelStep, ratioId } from "./kernel.ts";
 import { goodputPlot, tracePlot } from "./svg.ts";
@@ -82,21 +83,73 @@ function fmtValue(f: Figure): string {
 const SECTION_TITLES: Record<string, string> = {
   size: "1. Size (release .wasm)",
   memory: "2. Memory",
-  cpu: "3. CPU, deterministic (callgrind, two wasm2c boards in one process)",
+  cpu: "3. CPU, deterministic (callgrind, two boards in one process: wasm2c, then WAMR's interpreters)",
   sim: "4/6. Emulated PHY (Node/V8, two boards)",
   kernel: "5/6. Against the Linux kernel over TAP (and the kernel over veth)",
 };
+
+/** WAMR's memory per image: pool peak / footprint in KiB, per interpreter and build. */
+function wamrMemoryTable(b: Bench): string[] {
+  const v = (id: string) => b.results.figures[id]?.value ?? null;
+  const images = wamrImages().map(([n]) => n).filter((n) => INTERPS.some((i) => ARCHES.some((a) => v(wamrMemId(i, a, n, "footprint_bytes")) !== null)));
+  if (!images.length) return [];
+  const cols = ARCHES.slice().reverse().flatMap((a) => INTERPS.map((i) => ({ i, a })));
+  const kib = (x: number | null) => (x === null ? "n/a" : (x / 1024).toFixed(1));
+  const rows = (b.results.details["memory.wamr"] as { name: string; linear_bytes: number }[] | undefined) ?? [];
+  const lines = [
+    "",
+    "  WAMR per image, KiB: pool peak / footprint (= pool peak + linear memory); x86_32 = gcc -m32, WAMR's X86_32 target (nearest to",
+    "  an ESP32: what its board is sized from); ids memory.wamr.<interp>.<arch>.<image>.pool_peak_bytes / .footprint_bytes",
+    `  ${"image".padEnd(10)} ${"linear".padStart(7)}  ${cols.map((c) => `${c.i} ${c.a}`.padEnd(17)).join(" ")}`,
+  ];
+  for (const n of images) {
+    const lin = rows.find((r) => r.name === n)?.linear_bytes ?? null;
+    const cells = cols.map((c) => `${kib(v(wamrMemId(c.i, c.a, n, "pool_peak_bytes")))} / ${kib(v(wamrMemId(c.i, c.a, n, "footprint_bytes")))}`.padEnd(17));
+    lines.push(`  ${n.padEnd(10)} ${kib(lin).padStart(7)}  ${cells.join(" ")}`);
+  }
+  return lines;
+}
+
+/** The twin's transfer under each runtime, side by side. */
+function runtimeTable(b: Bench): string[] {
+  const v = (id: string) => b.results.figures[id]?.value ?? null;
+  const list = [
+    { name: "wasm2c (gcc -O2)", core: v("cpu.core.instr_per_byte"), process: v("cpu.process.instr_per_byte"), ms: v("cpu.wasm2c.ms_per_mib") },
+    ...INTERPS.map((i) => ({ name: `WAMR ${i} interpreter`, core: v(wamrCpuId(i, "core_instr_per_byte")), process: v(wamrCpuId(i, "process_instr_per_byte")), ms: v(wamrCpuId(i, "ms_per_mib")) })),
+  ];
+  if (list.slice(1).every((r) => r.core === null)) return [];
+  const f = (x: number | null, d = 2) => (x === null ? "n/a" : x.toFixed(d));
+  const base = list[0].core;
+  const bytes = (b.results.details["cpu.callgrind"] as { bytes?: number } | undefined)?.bytes;
+  return [
+    "",
+    `  The same twin transfer${bytes ? ` (${bytes / 2 ** 20} MiB)` : ""} per runtime, x86-64: instructions per payload byte (callgrind; core and process as defined in bench/README.md), CPU ms per MiB of bulk_phase (median of 3)`,
+    `  ${"runtime".padEnd(26)} ${"core".padStart(8)} ${"process".padStart(8)} ${"CPU ms/MiB".padStart(11)} ${"core/wasm2c".padStart(12)}`,
+    ...list.map((r) => `  ${r.name.padEnd(26)} ${f(r.core).padStart(8)} ${f(r.process).padStart(8)} ${f(r.ms).padStart(11)} ${(r.core === null || !base ? "n/a" : `${(r.core / base).toFixed(1)}x`).padStart(12)}`),
+  ];
+}
+
+interface Budget {
+  budget: string;
+  value: string;
+  met: boolean | null;
+  /** Which issue set it: "6" (the default) or "wamr" (the follow-up issue on the WAMR boards). */
+  issue?: string;
+}
 
 export function table(b: Bench): string {
   const lines: string[] = [];
   const figs = Object.entries(b.results.figures);
   for (const sec of Object.keys(SECTION_TITLES)) {
-    const rows = figs.filter(([id]) => id.split(".")[0] === sec);
+    // WAMR's memory per image is a matrix of its own below (72 ids).
+    const rows = figs.filter(([id]) => id.split(".")[0] === sec && !id.startsWith("memory.wamr."));
     if (!rows.length) continue;
     lines.push("", SECTION_TITLES[sec]);
     const w = Math.max(...rows.map(([id]) => id.length));
     for (const [id, f] of rows)
       lines.push(f.value === null ? `  ${id.padEnd(w)}  ${"n/a".padStart(14)}  ${f.note ?? ""}` : `  ${id.padEnd(w)}  ${fmtValue(f).padStart(14)}  ${f.unit}`);
+    if (sec === "memory") lines.push(...wamrMemoryTable(b));
+    if (sec === "cpu") lines.push(...runtimeTable(b));
   }
   const cg = b.results.details["cpu.callgrind"] as { topSelf?: { fn: string; file: string; self: number; pct: number }[]; segments?: { data: number } } | undefined;
   if (cg?.topSelf) {
@@ -126,10 +179,12 @@ export function table(b: Bench): string {
       }
     lines.push(`  (* the pairing of the budget line; ratio ids: kernel.<wasmip target>.<rx|tx>.<throughput|cpu>_vs_<lwIP target>)`);
   }
-  const budgets = b.results.details.budgets as { budget: string; value: string; met: boolean | null }[] | undefined;
-  if (budgets?.length) {
-    lines.push("", "Issue 6 budgets (as measured here)");
-    for (const x of budgets) lines.push(`  ${x.met === null ? "  ?" : x.met ? " ok" : "MISS"}  ${x.budget}: ${x.value}`);
+  const budgets = b.results.details.budgets as Budget[] | undefined;
+  for (const [group, title] of [["6", "Issue 6 budgets (as measured here)"], ["wamr", "WAMR budgets, from the follow-up issue (as measured here)"]]) {
+    const mine = (budgets ?? []).filter((x) => (x.issue ?? "6") === group);
+    if (!mine.length) continue;
+    lines.push("", title);
+    for (const x of mine) lines.push(`  ${x.met === null ? "  ?" : x.met ? " ok" : "MISS"}  ${x.budget}: ${x.value}`);
   }
   if (b.results.errors.length) {
     lines.push("", "Errors");
@@ -140,7 +195,7 @@ export function table(b: Bench): string {
 
 function budgets(b: Bench): void {
   const f = (id: string) => b.results.figures[id]?.value ?? null;
-  const out: { budget: string; value: string; met: boolean | null }[] = [];
+  const out: Budget[] = [];
   const core = f("size.core.bytes");
   out.push({ budget: "release core (Ethernet, ARP, IPv4, ICMP, UDP, TCP, DHCP, DNS) <= 32 KiB", value: core === null ? "n/a" : `${core} bytes (${(core / 1024).toFixed(1)} KiB; with exactly these features, no log, SYN cookies or loopback: ${f("size.budget_features.bytes") ?? "n/a"} bytes)`, met: core === null ? null : core <= 32768 });
   const m4 = f("memory.core_4_connections.static_bytes");
@@ -162,6 +217,26 @@ function budgets(b: Bench): void {
       });
     }
   }
+  // The follow-up issue's, for the WAMR boards.
+  const instr = (interp: "fast" | "classic", max: number) => {
+    const x = f(wamrCpuId(interp, "core_instr_per_byte"));
+    out.push({
+      issue: "wamr",
+      budget: `<= ${max} instructions per delivered payload byte under WAMR's ${interp} interpreter (core, twin, x86-64)`,
+      value: x === null ? "n/a" : `${x.toFixed(2)} (process ${f(wamrCpuId(interp, "process_instr_per_byte"))?.toFixed(2) ?? "n/a"}; wasm2c core ${c?.toFixed(2) ?? "n/a"}; ${f(wamrCpuId(interp, "ms_per_mib"))?.toFixed(1) ?? "n/a"} CPU ms/MiB here)`,
+      met: x === null ? null : x <= max,
+    });
+  };
+  instr("fast", 30);
+  instr("classic", 120);
+  const fp = f(wamrMemId("fast", "x86_32", "http", "footprint_bytes"));
+  const pp = f(wamrMemId("fast", "x86_32", "http", "pool_peak_bytes"));
+  out.push({
+    issue: "wamr",
+    budget: "the http image's whole WAMR footprint (pool peak + linear memory), 32-bit build, fast interpreter <= 192 KiB",
+    value: fp === null ? "n/a" : `${fp} bytes (${(fp / 1024).toFixed(1)} KiB: pool peak ${pp} + linear ${fp - (pp ?? 0)}; classic interpreter ${f(wamrMemId("classic", "x86_32", "http", "footprint_bytes")) ?? "n/a"} bytes)`,
+    met: fp === null ? null : fp <= 192 * 1024,
+  });
   b.detail("budgets", out);
 }
 
@@ -194,12 +269,19 @@ async function main(): Promise<number> {
   watchdog.unref();
 
   describe(b);
-  const run = async (s: Step, fn: () => Promise<void>) => {
-    if (opts.only.has(s)) await b.step(s, fn);
+  const run = async (s: Step, fn: () => Promise<void>, name: string = s) => {
+    if (opts.only.has(s)) await b.step(name, fn);
   };
   await run("size", () => sizeStep(b));
   await run("memory", () => memoryStep(b));
-  await run("cpu", () => cpuStep(b));
+  await run("memory", () => wamrMemoryStep(b), "memory.wamr");
+  let twin: Awaited<ReturnType<typeof cpuStep>> | undefined;
+  await run("cpu", async () => {
+    twin = await cpuStep(b);
+  });
+  // The same transfer under WAMR's interpreters, on the wasm2c twin's image (build/wasmip.wasm
+  // itself if the wasm2c step failed before choosing one).
+  await run("cpu", () => wamrCpuStep(b, twin?.image ?? path.join(ROOT, "build", "wasmip.wasm"), twin?.plain), "cpu.wamr");
   await run("sim", async () => {
     const { trace, traceLoss, goodput } = await simStep(b);
     const g = "goodput-vs-loss.svg";

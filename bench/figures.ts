@@ -1,6 +1,7 @@
 // Every figure `make bench` reports, by id (results/latest.json "figures"). The bench checks its
 // own output against this list; tests/host/bench.test.ts does too.
-import { FEATURES } from "./size.ts";
+import { FEATURES, makefileExamples } from "./size.ts";
+import { ARCHES, INTERPS, wamrCpuId, wamrMemId } from "./wamr.ts";
 import { BOARDS, PAIRINGS, TARGETS, ratioId } from "./kernel.ts";
 
 /** Figures that are null, with a note, while assembly/config.ts lacks their switches. */
@@ -20,8 +21,13 @@ export function expectedFigures(apps: string[]): string[] {
   );
   ids.push(
     "cpu.core.instr_per_byte", "cpu.core.tx.instr_per_segment", "cpu.core.rx.instr_per_segment", "cpu.process.instr_per_byte",
-    "cpu.app.instr_per_byte", "cpu.wire.instr_per_byte", "cpu.segments",
+    "cpu.app.instr_per_byte", "cpu.wire.instr_per_byte", "cpu.segments", "cpu.wasm2c.ms_per_mib",
   );
+  for (const i of INTERPS) {
+    ids.push(wamrCpuId(i, "core_instr_per_byte"), wamrCpuId(i, "process_instr_per_byte"), wamrCpuId(i, "ms_per_mib"));
+    for (const a of ARCHES)
+      for (const img of ["core", ...apps, ...makefileExamples()]) ids.push(wamrMemId(i, a, img, "pool_peak_bytes"), wamrMemId(i, a, img, "footprint_bytes"));
+  }
   ids.push("sim.clean.mbit_wall", "sim.clean.mbit_virtual");
   for (const l of [1, 5, 10]) ids.push(`sim.loss${l}.goodput_fraction`, `sim.loss${l}.mbit_virtual`, `sim.loss${l}.mbit_wall`);
   ids.push("sim.rr.us_wall", "sim.rr.ms_virtual", "sim.cps.per_s_wall");

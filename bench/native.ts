@@ -3,7 +3,7 @@
 // memory, a virtual clock). See bench/README.md for exactly what is counted.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ASC_TRANSFORM, BENCH_BUILD, BUILD, MiB, ROOT, WASM_OPT, WASM_OPT_FLAGS, firstLine, round, runCmd, type Bench } from "./lib.ts";
+import { ASC_TRANSFORM, BENCH_BUILD, BUILD, MiB, ROOT, WASM_OPT, WASM_OPT_FLAGS, firstLine, median, round, runCmd, type Bench } from "./lib.ts";
 
 const WABT_RT = "/usr/share/wabt/wasm2c";
 const DIR = path.join(BENCH_BUILD, "native");
@@ -44,8 +44,9 @@ async function namedCore(b: Bench): Promise<string> {
   return path.join(BUILD, "wasmip.wasm");
 }
 
-/** Build bench/c/twin.c against a core image (wasm2c twice: modules snd and rcv). */
-export async function buildTwin(b: Bench, wasm?: string): Promise<string> {
+/** Build bench/c/twin.c against a core image (wasm2c twice: modules snd and rcv); returns the
+ *  program and the image it runs. */
+export async function buildTwin(b: Bench, wasm?: string): Promise<{ bin: string; image: string }> {
   const image = wasm ?? (await namedCore(b));
   mkdirSync(DIR, { recursive: true });
   await Promise.all(["snd", "rcv"].map((m) => runCmd("wasm2c", [image, "-n", m, "-o", path.join(DIR, `${m}.c`)])));
@@ -59,7 +60,7 @@ export async function buildTwin(b: Bench, wasm?: string): Promise<string> {
     "-o", TWIN, path.join(ROOT, "bench", "c", "twin.c"), path.join(ROOT, "boards", "common", "wasmip_board.c"),
     path.join(DIR, "snd.o"), path.join(DIR, "rcv.o"), path.join(WABT_RT, "wasm-rt-impl.c"), "-lm",
   ]);
-  return TWIN;
+  return { bin: TWIN, image };
 }
 
 export interface TwinSide {
@@ -69,12 +70,15 @@ export interface TwinSide {
 export interface TwinResult {
   ok: boolean; bytes: number; sent: number; received: number; mismatches: number; digest: string; expected_digest: string;
   mss: number; bulk_virtual_ms: number; memory_used: number; pages_before: number[]; pages_after: number[];
-  snd: TwinSide; rcv: TwinSide; trap?: number;
+  runtime: string; bulk_cpu_ns: number; bulk_wall_ns: number;
+  snd: TwinSide; rcv: TwinSide; trap?: number | string;
 }
 
-export async function runTwin(bin: string, bytes: number, wrap: string[] = []): Promise<TwinResult> {
+/** Run a twin (under `wrap`, e.g. valgrind) for `bytes`; `extra`: more arguments (the WAMR twin's --image). */
+export async function runTwin(bin: string, bytes: number, wrap: string[] = [], extra: string[] = []): Promise<TwinResult> {
+  const own = [bin, "--bytes", String(bytes), ...extra];
   const cmd = wrap.length ? wrap[0] : bin;
-  const args = wrap.length ? [...wrap.slice(1), bin, "--bytes", String(bytes)] : ["--bytes", String(bytes)];
+  const args = wrap.length ? [...wrap.slice(1), ...own] : own.slice(1);
   const r = await runCmd(cmd, args, { check: false, timeoutMs: 900_000 });
   const line = r.stdout.trim().split("\n").pop() ?? "";
   let res: TwinResult;
@@ -170,9 +174,11 @@ export function prettyName(name: string): string {
   return name.replace(/^w2c_/, "").replace(/^assembly_/, "");
 }
 
-export async function cpuStep(b: Bench): Promise<void> {
+/** The wasm2c twin: figures cpu.core.*, cpu.process.*, ... Returns the image it ran and its plain
+ *  run, for the WAMR twin (bench/wamr.ts), which runs the same transfer. */
+export async function cpuStep(b: Bench): Promise<{ image: string; plain: TwinResult }> {
   const bytes = b.quick ? 1 * MiB : 16 * MiB;
-  const bin = await buildTwin(b);
+  const { bin, image } = await buildTwin(b);
   b.log(`cpu: native run, ${bytes / MiB} MiB`);
   const plain = await runTwin(bin, bytes);
   b.detail("cpu.native_run", plain);
@@ -207,6 +213,11 @@ export async function cpuStep(b: Bench): Promise<void> {
   b.fig("cpu.app.instr_per_byte", digest / n, "instructions/byte", `${how}; app_digest() alone (the receiver checks every byte against the pattern and folds it into FNV-1a): not part of any other figure`);
   b.fig("cpu.wire.instr_per_byte", (wireSnd + wireRcv) / n, "instructions/byte", `${how}; wire_tx_*(): counting each frame and copying it into the other board's receive pool (the driver's part)`);
   b.fig("cpu.segments", segs, "segments", `data segments the sender transmitted during bulk_phase (${full} full-sized)`);
+  // Time: the plain run and two more, without valgrind (bulk_phase's CPU time, measured by the twin).
+  const timed = [plain, await runTwin(bin, bytes), await runTwin(bin, bytes)];
+  const cpuMs = timed.map((r) => r.bulk_cpu_ns / 1e6 / (bytes / MiB));
+  b.fig("cpu.wasm2c.ms_per_mib", median(cpuMs), "CPU ms/MiB",
+    `CPU time (CLOCK_PROCESS_CPUTIME_ID) of bulk_phase() of bench/c/twin.c (the wasm2c twin, gcc -O2, this machine), per MiB of payload, median of 3 runs of ${bytes / MiB} MiB: both boards and both apps (the receiver's per-byte check included: cpu.app.instr_per_byte); wall ${timed.map((r) => (r.bulk_wall_ns / 1e6 / (bytes / MiB)).toFixed(2)).join(", ")} ms/MiB. Noisy on a shared machine: a benchmark, never an assertion`);
   const bySide = (file: string) =>
     all
       .filter((f) => f.file.endsWith(file))
@@ -233,4 +244,5 @@ export async function cpuStep(b: Bench): Promise<void> {
   writeFileSync(path.join(b.outDir, "callgrind-annotate-inclusive.txt"), annIncl.stdout);
   b.results.versions.valgrind = firstLine("valgrind", ["--version"]);
   b.detail("memory.growth.native", { pagesBefore: cg.pages_before, pagesAfter: cg.pages_after });
+  return { image, plain };
 }

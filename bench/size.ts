@@ -39,6 +39,12 @@ export function makefileApps(): string[] {
   return m[1].trim().split(/\s+/);
 }
 
+/** The example apps of the Makefile (EXAMPLES := ...): images built from examples/<app>/. */
+export function makefileExamples(): string[] {
+  const m = /^EXAMPLES\s*:=\s*(.*)$/m.exec(readFileSync(path.join(ROOT, "Makefile"), "utf8"));
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
 /** Flags of config.ts: every isDefined(NAME) it mentions (the switches that exist). */
 export function configSwitches(): Set<string> {
   const src = readFileSync(CONFIG, "utf8");

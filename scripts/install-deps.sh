@@ -7,10 +7,11 @@
 #   with); for the emulated Cortex-M3 board (boards/mps2-an385): arm-none-eabi-gcc
 #   (gcc-arm-none-eabi) with newlib-nano (libnewlib-arm-none-eabi), qemu-system-arm, and setpriv
 #   (util-linux) to tie QEMU's life to the harness; clang-14 with libFuzzer (libclang-rt-14-dev)
-#   and llvm-14 (llvm-symbolizer) for the fuzz targets (fuzz/); for the WAMR board (boards/wamr,
-#   WAMR built from source): cmake, gcc-multilib (its 32-bit x86 builds, -m32) and qemu-user
-#   (qemu-i386 runs those here: the kernel refuses 32-bit programs); python3-kconfiglib for the
-#   ESP32 board's stub-check (boards/esp32: its sdkconfig.h written from the real Kconfig).
+#   and llvm-14 (llvm-symbolizer) for the fuzz targets (fuzz/); for the WAMR board (boards/wamr)
+#   and make bench's WAMR figures (bench/c/Makefile), WAMR built from source: cmake, gcc-multilib
+#   (its 32-bit x86 builds, -m32) and qemu-user (qemu-i386 runs those here: the kernel refuses
+#   32-bit programs); python3-kconfiglib for the ESP32 board's stub-check (boards/esp32: its
+#   sdkconfig.h written from the real Kconfig).
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail

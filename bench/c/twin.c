@@ -2,12 +2,14 @@
  * bench/c/twin.c - two wasmip boards back to back in one native process, for `make bench`'s
  * deterministic CPU figure (bench/README.md, "CPU").
  *
- * One firmware .wasm is translated by wasm2c twice, as module "snd" (the sender) and module "rcv"
- * (the receiver), so every function of each side has its own symbol and callgrind can tell the
- * sides apart. Both are compiled with gcc -O2 like boards/posix and driven by the shared board
- * code (boards/common/wasmip_board.c): frames go from one board's phy.tx straight into the other
- * board's receive pool, in memory; the clock is virtual (it jumps to the next deadline when both
- * boards are idle), so a run is the same instruction stream every time.
+ * One firmware .wasm runs twice, as the sender and the receiver, under a runtime chosen at build
+ * time: wasm2c (twin_w2c.h: the image translated twice, modules "snd" and "rcv", compiled with
+ * gcc -O2 like boards/posix; the default) or WAMR's interpreter (twin_wamr.h, -DTWIN_WAMR: two
+ * instances loaded from --image FILE). Everything else is this file, the same for both: both
+ * boards are driven by the shared board code (boards/common/wasmip_board.c): frames go from one
+ * board's phy.tx straight into the other board's receive pool, in memory; the clock is virtual (it
+ * jumps to the next deadline when both boards are idle), so a run is the same instruction stream
+ * every time.
  *
  * The apps are C, using the flat socket exports the way a C board does (wasmip.h): the sender
  * copies each chunk of the bench pattern (byte k of the stream is k mod 251) into its io_buffer
@@ -18,17 +20,19 @@
  * receiver and acknowledged to the sender. app_digest() and wire_tx_*() (the copy into the other
  * board's pool and the segment counting) are separate functions so their cost can be taken out.
  *
- *   twin [--bytes N] [--seed S]    prints one JSON object on stdout; exit 0 when the transfer
- *                                  was complete and correct, 1 otherwise, 3 on a trap
+ * The JSON result also has the CPU and wall time of bulk_phase() (clock_gettime around it).
+ *
+ *   twin [--bytes N] [--seed S] [--image FILE] [--stack BYTES]
+ *        prints one JSON object on stdout; exit 0 when the transfer was complete and correct,
+ *        1 otherwise, 3 on a trap. --image and --stack (the wasm stack, default 8 KiB as on the
+ *        ESP32 board) are for the WAMR twin.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "rcv.h"
-#include "snd.h"
-#include "wasm-rt-impl.h"
 #include "wasmip_board.h"
 
 #define NOINLINE __attribute__((noinline))
@@ -37,18 +41,11 @@
 #define SND 0
 #define RCV 1
 
-struct Z_phy_instance_t {
-  wasmip_board_t *board;
-  int side;
-};
-
 static wasmip_board_t boards[2];
-static Z_snd_instance_t snd;
-static Z_rcv_instance_t rcv;
-static struct Z_phy_instance_t phy[2] = {{&boards[SND], SND}, {&boards[RCV], RCV}};
 static uint32_t vnow = 1000; /* virtual ms */
 static uint32_t rng = 0x9e3779b9u;
-static wasm_rt_trap_t trap;
+static const char *phase = "init";
+static uint32_t rt_stack = 8192; /* --stack: WAMR's wasm stack per instance */
 
 /* What the wire saw (counted in wire_tx_*, outside the core's cost). */
 typedef struct {
@@ -56,44 +53,6 @@ typedef struct {
 } wire_stats_t;
 static wire_stats_t wire[2];
 static uint32_t mss; /* the sender's MSS (tcp_info), for "full-sized" */
-
-/* ---- the runtime table of each side (boards/common calls through it) ---- */
-
-#define DEFINE_RUNTIME(M, INST)                                                                      \
-  static uint8_t *M##_memory(void *ctx, uint32_t *size) {                                        \
-    wasm_rt_memory_t *m = Z_##M##Z_memory((Z_##M##_instance_t *)ctx);                            \
-    *size = (uint32_t)m->size;                                                                   \
-    return m->data;                                                                              \
-  }                                                                                              \
-  /* No wasm_rt_impl_try per call: main() sets one unwind target per phase (a sigsetjmp per     \
-   * export call would be a system call each time, and board cost, not core cost). */           \
-  static int M##_call(void *ctx, wasmip_fn_t fn, uint32_t *a) {                                  \
-    Z_##M##_instance_t *I = ctx;                                                                 \
-    switch (fn) {                                                                                \
-      case WASMIP_FN_INIT: a[0] = Z_##M##Z_init(I, a[0], a[1], a[2], a[3], a[4]); break;        \
-      case WASMIP_FN_SET_IPV4: a[0] = Z_##M##Z_set_ipv4(I, a[0], a[1], a[2]); break;            \
-      case WASMIP_FN_RX_BUFFER: a[0] = Z_##M##Z_rx_buffer(I); break;                            \
-      case WASMIP_FN_RX_BUFFER_SIZE: a[0] = Z_##M##Z_rx_buffer_size(I); break;                  \
-      case WASMIP_FN_INPUT: a[0] = Z_##M##Z_input(I, a[0]); break;                              \
-      case WASMIP_FN_POLL: a[0] = Z_##M##Z_poll(I, a[0]); break;                                \
-      case WASMIP_FN_COUNTER_COUNT: a[0] = Z_##M##Z_counter_count(I); break;                    \
-      case WASMIP_FN_COUNTER: a[0] = Z_##M##Z_counter(I, a[0]); break;                          \
-      case WASMIP_FN_COUNTER_NAME: a[0] = Z_##M##Z_counter_name(I, a[0]); break;                \
-      case WASMIP_FN_COUNTER_KIND: a[0] = Z_##M##Z_counter_kind(I, a[0]); break;                \
-      case WASMIP_FN_MEMORY_USED: a[0] = Z_##M##Z_memory_used(I); break;                        \
-      case WASMIP_FN_SET_LOG_LEVEL: Z_##M##Z_set_log_level(I, a[0]); break;                     \
-      default: return -1;                                                                        \
-    }                                                                                            \
-    return 0;                                                                                    \
-  }                                                                                              \
-  static const char *M##_trap_message(void *ctx) {                                               \
-    (void)ctx;                                                                                   \
-    return "trap";                                                                               \
-  }                                                                                              \
-  static const wasmip_runtime_t M##_runtime = {&INST, M##_call, M##_memory, M##_trap_message};
-
-DEFINE_RUNTIME(snd, snd)
-DEFINE_RUNTIME(rcv, rcv)
 
 /* ---- the wire ---- */
 
@@ -156,18 +115,13 @@ static const wasmip_port_t ports[2] = {
     {(void *)(intptr_t)RCV, port_tx, port_now, port_random, port_log, port_wait, NULL, NULL, NULL},
 };
 
-/* The phy.* imports of both modules: the instance pointer says which board. */
-void Z_phyZ_tx(struct Z_phy_instance_t *p, u32 ptr, u32 len) { wasmip_phy_tx(p->board, wasmip_board_mem(p->board, ptr, len), len); }
-u32 Z_phyZ_now_ms(struct Z_phy_instance_t *p) { return wasmip_phy_now_ms(p->board); }
-u32 Z_phyZ_random(struct Z_phy_instance_t *p) { return wasmip_phy_random(p->board); }
-void Z_phyZ_panic(struct Z_phy_instance_t *p, u32 ptr, u32 len, u32 line) {
-  const uint8_t *m = wasmip_board_mem(p->board, ptr, len);
-  wasmip_phy_panic(p->board, m ? (const char *)m : "?", m ? len : 1u, line);
-}
-void Z_phyZ_log(struct Z_phy_instance_t *p, u32 level, u32 ptr, u32 len) {
-  const uint8_t *m = wasmip_board_mem(p->board, ptr, len);
-  if (m) wasmip_phy_log(p->board, level, (const char *)m, len);
-}
+/* ---- the runtime: calls into both sides (SND_CALL, RCV_CALL), their memories, the setup ---- */
+
+#ifdef TWIN_WAMR
+#include "twin_wamr.h"
+#else
+#include "twin_w2c.h"
+#endif
 
 /* ---- the apps ---- */
 
@@ -204,10 +158,6 @@ static NOINLINE void app_digest(const uint8_t *p, uint32_t n) {
   digest = h;
 }
 
-static uint8_t *mem_of(int side) {
-  return side == SND ? Z_sndZ_memory(&snd)->data : Z_rcvZ_memory(&rcv)->data;
-}
-
 /* Step a board when a frame is queued, its deadline passed or the app called into it. */
 static int maybe_step(int side) {
   wasmip_board_t *b = &boards[side];
@@ -233,8 +183,8 @@ static int round_once(int run_apps) {
     uint64_t left = total - sent;
     uint32_t n = s_pat_len - off;
     if (left < n) n = (uint32_t)left;
-    app_fill(mem_of(SND) + s_io, off, n);
-    int32_t w = (int32_t)Z_sndZ_tcp_send(&snd, (u32)sfd, s_io, n);
+    app_fill(rt_memory(SND) + s_io, off, n);
+    int32_t w = (int32_t)SND_CALL(tcp_send, (uint32_t)sfd, s_io, n);
     if (w > 0) {
       sent += (uint32_t)w;
       kick[SND] = 1;
@@ -243,9 +193,9 @@ static int round_once(int run_apps) {
   }
   if (rfd >= 0) {
     for (;;) {
-      int32_t n = (int32_t)Z_rcvZ_tcp_recv(&rcv, (u32)rfd, r_io, r_io_size);
+      int32_t n = (int32_t)RCV_CALL(tcp_recv, (uint32_t)rfd, r_io, r_io_size);
       if (n <= 0) break;
-      app_digest(mem_of(RCV) + r_io, (uint32_t)n);
+      app_digest(rt_memory(RCV) + r_io, (uint32_t)n);
       got += (uint32_t)n;
       kick[RCV] = 1;
       did = 1;
@@ -263,8 +213,8 @@ static void advance(void) {
 
 static uint32_t info(int side, int32_t fd, int word) {
   uint32_t ptr = side == SND ? s_io : r_io;
-  uint8_t *m = mem_of(side);
-  int ok = side == SND ? (int)Z_sndZ_tcp_info(&snd, (u32)fd, ptr) : (int)Z_rcvZ_tcp_info(&rcv, (u32)fd, ptr);
+  uint8_t *m = rt_memory(side);
+  int ok = side == SND ? (int)SND_CALL(tcp_info, (uint32_t)fd, ptr) : (int)RCV_CALL(tcp_info, (uint32_t)fd, ptr);
   uint32_t v = 0;
   if (ok) memcpy(&v, m + ptr + 4u * (uint32_t)word, 4);
   return v;
@@ -303,25 +253,25 @@ static int run_until(int (*cond)(void), uint32_t max_ms) {
 
 static int established(void) {
   if (rfd < 0) {
-    int32_t fd = (int32_t)Z_rcvZ_tcp_accept(&rcv, (u32)lfd);
+    int32_t fd = (int32_t)RCV_CALL(tcp_accept, (uint32_t)lfd);
     if (fd >= 0) rfd = fd;
   }
-  return rfd >= 0 && (Z_sndZ_tcp_events(&snd, (u32)sfd) & WASMIP_EV_CONNECTED) != 0;
+  return rfd >= 0 && (SND_CALL(tcp_events, (uint32_t)sfd) & WASMIP_EV_CONNECTED) != 0;
 }
 
 static int closed_both(void) {
   /* The receiver reads the EOF and closes; both blocks then end (CLOSED or TIME-WAIT). */
   if (rfd >= 0) {
-    int32_t n = (int32_t)Z_rcvZ_tcp_recv(&rcv, (u32)rfd, r_io, r_io_size);
+    int32_t n = (int32_t)RCV_CALL(tcp_recv, (uint32_t)rfd, r_io, r_io_size);
     if (n == 0) {
-      Z_rcvZ_tcp_close(&rcv, (u32)rfd);
+      RCV_CALL(tcp_close, (uint32_t)rfd);
       rfd = -1;
       kick[RCV] = 1;
     } else if (n > 0) {
       got += (uint32_t)n; /* data after the end: counted, so the check below fails */
     }
   }
-  return rfd < 0 && (Z_sndZ_tcp_events(&snd, (u32)sfd) & WASMIP_EV_CLOSED) != 0;
+  return rfd < 0 && (SND_CALL(tcp_events, (uint32_t)sfd) & WASMIP_EV_CLOSED) != 0;
 }
 
 static void print_counters(void *arg, const char *name, uint32_t kind, uint32_t value) {
@@ -334,57 +284,63 @@ static void print_counters(void *arg, const char *name, uint32_t kind, uint32_t 
 
 static void print_side(const char *name, int side) {
   const wire_stats_t *w = &wire[side];
-  wasm_rt_memory_t *m = side == SND ? Z_sndZ_memory(&snd) : Z_rcvZ_memory(&rcv);
   printf("\"%s\":{\"frames\":%llu,\"tcp\":%llu,\"data_segments\":%llu,\"full_segments\":%llu,\"pure_acks\":%llu,\"payload\":%llu,"
          "\"pages\":%u,\"polls\":%u,\"rx_pool_full\":%u,\"counters\":{",
          name, (unsigned long long)w->frames, (unsigned long long)w->tcp, (unsigned long long)w->data_segments,
-         (unsigned long long)w->full_segments, (unsigned long long)w->pure_acks, (unsigned long long)w->payload, (unsigned)m->pages,
+         (unsigned long long)w->full_segments, (unsigned long long)w->pure_acks, (unsigned long long)w->payload, (unsigned)rt_pages(side),
          boards[side].stats.polls, boards[side].stats.rx_pool_full);
   int first = 1;
   wasmip_board_counters(&boards[side], print_counters, &first);
   printf("}}");
 }
 
+/* A board recorded a trap in one of its calls (a runtime whose calls return, i.e. WAMR's). */
+static int report_trap(void) {
+  char msg[200] = "trap";
+  for (int s = 0; s < 2; s++)
+    if (boards[s].trapped) wasmip_board_describe_trap(&boards[s], msg, sizeof msg);
+  printf("{\"ok\":false,\"trap\":\"%s\",\"phase\":\"%s\"}\n", msg, phase);
+  return 3;
+}
+
+static uint64_t ns_between(const struct timespec *a, const struct timespec *b) {
+  return (uint64_t)(b->tv_sec - a->tv_sec) * 1000000000ull + (uint64_t)b->tv_nsec - (uint64_t)a->tv_nsec;
+}
+
 int main(int argc, char **argv) {
   total = 16u << 20;
+  const char *image = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--bytes") && i + 1 < argc)
       total = strtoull(argv[++i], NULL, 0);
     else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
       rng = (uint32_t)strtoul(argv[++i], NULL, 0) | 1u;
+    else if (!strcmp(argv[i], "--image") && i + 1 < argc)
+      image = argv[++i];
+    else if (!strcmp(argv[i], "--stack") && i + 1 < argc)
+      rt_stack = (uint32_t)strtoul(argv[++i], NULL, 0);
     else {
-      fprintf(stderr, "usage: %s [--bytes N] [--seed S]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--bytes N] [--seed S] [--image FILE] [--stack BYTES]\n", argv[0]);
       return 2;
     }
   }
-  wasm_rt_init();
-  Z_snd_init_module();
-  Z_rcv_init_module();
-  Z_snd_instantiate(&snd, &phy[SND]);
-  Z_rcv_instantiate(&rcv, &phy[RCV]);
-  wasmip_board_setup(&boards[SND], &snd_runtime, &ports[SND]);
-  wasmip_board_setup(&boards[RCV], &rcv_runtime, &ports[RCV]);
+  if (rt_open(image, rt_stack) != 0) return 1;
 
-  const char *phase = "init";
-  trap = wasm_rt_impl_try();
-  if (trap != WASM_RT_TRAP_NONE) {
-    printf("{\"ok\":false,\"trap\":%d,\"phase\":\"%s\"}\n", (int)trap, phase);
-    return 3;
-  }
+  RT_PHASE("init");
   const uint8_t mac_s[6] = {2, 0, 0, 0, 0, 1}, mac_r[6] = {2, 0, 0, 0, 0, 2};
   const uint32_t ip_s = 0x0a000001u, ip_r = 0x0a000002u, mask = 0xffffff00u;
   if (wasmip_board_start(&boards[SND], mac_s, ip_s, mask, 0) != 0 || wasmip_board_start(&boards[RCV], mac_r, ip_r, mask, 0) != 0) {
     fprintf(stderr, "twin: init failed\n");
     return 1;
   }
-  uint32_t pages_before[2] = {Z_sndZ_memory(&snd)->pages, Z_rcvZ_memory(&rcv)->pages};
+  uint32_t pages_before[2] = {rt_pages(SND), rt_pages(RCV)};
   uint32_t a[1];
   wasmip_board_call(&boards[SND], WASMIP_FN_MEMORY_USED, a);
   uint32_t used = a[0];
-  s_io = Z_sndZ_io_buffer(&snd);
-  s_io_size = Z_sndZ_io_buffer_size(&snd);
-  r_io = Z_rcvZ_io_buffer(&rcv);
-  r_io_size = Z_rcvZ_io_buffer_size(&rcv);
+  s_io = SND_CALL(io_buffer);
+  s_io_size = SND_CALL(io_buffer_size);
+  r_io = RCV_CALL(io_buffer);
+  r_io_size = RCV_CALL(io_buffer_size);
   s_pat_len = s_io_size / PERIOD * PERIOD;
   if (s_pat_len < PERIOD) {
     fprintf(stderr, "twin: io_buffer_size %u is smaller than the pattern period %u\n", s_io_size, PERIOD);
@@ -394,18 +350,20 @@ int main(int argc, char **argv) {
   for (uint32_t i = 0; i < s_pat_len; i++) s_pattern[i] = (uint8_t)(i % PERIOD);
 
   phase = "connect";
-  lfd = (int32_t)Z_rcvZ_tcp_socket(&rcv);
-  if (lfd < 0 || (int32_t)Z_rcvZ_tcp_bind(&rcv, (u32)lfd, PORT) < 0 || (int32_t)Z_rcvZ_tcp_listen(&rcv, (u32)lfd, 1) < 0) {
+  lfd = (int32_t)RCV_CALL(tcp_socket);
+  if (lfd < 0 || (int32_t)RCV_CALL(tcp_bind, (uint32_t)lfd, PORT) < 0 || (int32_t)RCV_CALL(tcp_listen, (uint32_t)lfd, 1) < 0) {
     fprintf(stderr, "twin: listen failed\n");
     return 1;
   }
-  sfd = (int32_t)Z_sndZ_tcp_socket(&snd);
-  if (sfd < 0 || (int32_t)Z_sndZ_tcp_connect(&snd, (u32)sfd, ip_r, PORT) < 0) {
+  sfd = (int32_t)SND_CALL(tcp_socket);
+  if (sfd < 0 || (int32_t)SND_CALL(tcp_connect, (uint32_t)sfd, ip_r, PORT) < 0) {
     fprintf(stderr, "twin: connect failed\n");
     return 1;
   }
   kick[SND] = kick[RCV] = 1;
-  if (run_until(established, 60000) != 0) {
+  int er = run_until(established, 60000);
+  if (er < 0) return report_trap();
+  if (er != 0) {
     fprintf(stderr, "twin: no connection\n");
     return 1;
   }
@@ -413,41 +371,43 @@ int main(int argc, char **argv) {
   memset(wire, 0, sizeof wire);
   uint32_t vstart = vnow;
 
-  phase = "bulk";
-  trap = wasm_rt_impl_try();
-  if (trap != WASM_RT_TRAP_NONE) {
-    printf("{\"ok\":false,\"trap\":%d,\"phase\":\"%s\"}\n", (int)trap, phase);
-    return 3;
-  }
+  RT_PHASE("bulk");
+  rt_mark("start");
+  struct timespec c0, c1, w0, w1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+  clock_gettime(CLOCK_MONOTONIC, &w0);
   int br = bulk_phase();
+  clock_gettime(CLOCK_MONOTONIC, &w1);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+  rt_mark("end");
+  if (br < 0) return report_trap();
   uint32_t vbulk = vnow - vstart;
   wire_stats_t bulk_wire[2] = {wire[SND], wire[RCV]};
 
-  phase = "close";
-  trap = wasm_rt_impl_try();
-  if (trap != WASM_RT_TRAP_NONE) {
-    printf("{\"ok\":false,\"trap\":%d,\"phase\":\"%s\"}\n", (int)trap, phase);
-    return 3;
-  }
-  Z_sndZ_tcp_shutdown(&snd, (u32)sfd, 1);
+  RT_PHASE("close");
+  SND_CALL(tcp_shutdown, (uint32_t)sfd, 1);
   kick[SND] = 1;
   int cr = run_until(closed_both, 120000);
-  Z_sndZ_tcp_close(&snd, (u32)sfd);
+  if (cr < 0) return report_trap();
+  SND_CALL(tcp_close, (uint32_t)sfd);
 
   for (uint64_t k = 0; k < total; k++) expect_digest = (expect_digest ^ (uint8_t)(k % PERIOD)) * 0x01000193u;
   int ok = br == 0 && cr == 0 && got == total && mismatches == 0 && digest == expect_digest;
-  uint32_t pages_after[2] = {Z_sndZ_memory(&snd)->pages, Z_rcvZ_memory(&rcv)->pages};
+  uint32_t pages_after[2] = {rt_pages(SND), rt_pages(RCV)};
   wire[SND] = bulk_wire[SND];
   wire[RCV] = bulk_wire[RCV];
   printf("{\"ok\":%s,\"bytes\":%llu,\"sent\":%llu,\"received\":%llu,\"mismatches\":%llu,\"first_bad\":%lld,\"digest\":\"%08x\","
          "\"expected_digest\":\"%08x\",\"mss\":%u,\"bulk_virtual_ms\":%u,\"bulk_result\":%d,\"close_result\":%d,\"memory_used\":%u,"
-         "\"io_buffer_size\":%u,\"pattern_len\":%u,\"pages_before\":[%u,%u],\"pages_after\":[%u,%u],",
+         "\"io_buffer_size\":%u,\"pattern_len\":%u,\"pages_before\":[%u,%u],\"pages_after\":[%u,%u],\"runtime\":\"%s\","
+         "\"bulk_cpu_ns\":%llu,\"bulk_wall_ns\":%llu,",
          ok ? "true" : "false", (unsigned long long)total, (unsigned long long)sent, (unsigned long long)got,
          (unsigned long long)mismatches, first_bad == UINT64_MAX ? -1ll : (long long)first_bad, digest, expect_digest, mss, vbulk, br, cr,
-         used, s_io_size, s_pat_len, pages_before[0], pages_before[1], pages_after[0], pages_after[1]);
+         used, s_io_size, s_pat_len, pages_before[0], pages_before[1], pages_after[0], pages_after[1], TWIN_RUNTIME,
+         (unsigned long long)ns_between(&c0, &c1), (unsigned long long)ns_between(&w0, &w1));
   print_side("snd", SND);
   printf(",");
   print_side("rcv", RCV);
+  rt_print_extra();
   printf("}\n");
   return ok ? 0 : 1;
 }
