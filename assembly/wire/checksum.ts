@@ -6,6 +6,7 @@
 //
 // Pieces may be summed separately (pseudo-header, header, payload) as long as every piece but the
 // last has even length.
+import { swap32 } from "../support/bytes";
 
 /** Adds len bytes at p to a running (swapped-domain) sum. */
 export function sumAdd(acc: u64, p: usize, len: u32): u64 {
@@ -39,7 +40,7 @@ export function sumAdd(acc: u64, p: usize, len: u32): u64 {
 
 /** Sum of the IPv4 pseudo-header (RFC 793 §3.1, RFC 768) for TCP/UDP; addresses in host order. */
 export function sumPseudo(src: u32, dst: u32, proto: u32, len: u32): u64 {
-  return <u64>bswap<u32>(src) + <u64>bswap<u32>(dst) + <u64>bswap<u32>((proto << 16) | len);
+  return <u64>swap32(src) + <u64>swap32(dst) + <u64>swap32((proto << 16) | len);
 }
 
 /** Folds a running sum to the 16-bit ones' complement sum, in network order. */
@@ -49,7 +50,7 @@ export function sumFold(acc: u64): u32 {
   let t = <u32>s;
   t = (t & 0xffff) + (t >> 16);
   t = (t & 0xffff) + (t >> 16);
-  return <u32>bswap<u16>(<u16>t);
+  return ((t & 0xff) << 8) | (t >> 8); // t < 2^16: swapped back to network order
 }
 
 /** The checksum to store in a header (network-order value): the complement of the sum. */

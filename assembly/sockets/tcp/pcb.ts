@@ -144,9 +144,10 @@ const sndBufs = memory.data(<i32>TCP_SND_BUF * TCP_MAX_CONNECTIONS, 16);
 const rcvBufs = memory.data(<i32>TCP_RCV_BUF * TCP_MAX_CONNECTIONS, 16);
 const timeWaits = memory.data(<i32>TW_SIZE * TCP_TIME_WAIT_SLOTS, 8);
 
-// Accessors are plain functions, not @inline: they are used at a few hundred sites (image size),
-// and the compilers of the module inline them back.
-export function pcb(i: i32): Pcb {
+// pcb() is @inline: it is called dozens of times per segment, and under an interpreter a wasm call
+// costs far more than its multiply-add. The ring and assembler accessors stay functions.
+// @ts-ignore: decorator
+@inline export function pcb(i: i32): Pcb {
   return changetype<Pcb>(pcbs + <usize>i * PCB_SIZE);
 }
 export function sndRing(i: i32): Ring {
