@@ -39,12 +39,14 @@ export function sumAdd(acc: u64, p: usize, len: u32): u64 {
 }
 
 /** Sum of the IPv4 pseudo-header (RFC 793 §3.1, RFC 768) for TCP/UDP; addresses in host order. */
-export function sumPseudo(src: u32, dst: u32, proto: u32, len: u32): u64 {
+// @ts-ignore: decorator
+@inline export function sumPseudo(src: u32, dst: u32, proto: u32, len: u32): u64 {
   return <u64>swap32(src) + <u64>swap32(dst) + <u64>swap32((proto << 16) | len);
 }
 
 /** Folds a running sum to the 16-bit ones' complement sum, in network order. */
-export function sumFold(acc: u64): u32 {
+// @ts-ignore: decorator
+@inline export function sumFold(acc: u64): u32 {
   let s = (acc & 0xffffffff) + (acc >> 32);
   s = (s & 0xffffffff) + (s >> 32);
   let t = <u32>s;

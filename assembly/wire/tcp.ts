@@ -93,7 +93,8 @@ export class TcpRepr {
   }
 
   /** Header length emit() will write: 20 + 4 if mss != 0 + 4 (NOP + 3-byte WS) if wscale >= 0. */
-  emitLen(): u32 {
+  // @ts-ignore: decorator
+  @inline emitLen(): u32 {
     return HEADER_LEN + (this.mss != 0 ? 4 : 0) + (this.wscale >= 0 ? 4 : 0);
   }
 
