@@ -11,7 +11,7 @@ import { swap32 } from "../support/bytes";
 /** Adds len bytes at p to a running (swapped-domain) sum. */
 export function sumAdd(acc: u64, p: usize, len: u32): u64 {
   let n = <usize>len;
-  while (n >= 32) {
+  while (n >= 64) {
     let w = load<u64>(p);
     acc += w; acc += <u64>(acc < w);
     w = load<u64>(p, 8);
@@ -20,8 +20,16 @@ export function sumAdd(acc: u64, p: usize, len: u32): u64 {
     acc += w; acc += <u64>(acc < w);
     w = load<u64>(p, 24);
     acc += w; acc += <u64>(acc < w);
-    p += 32;
-    n -= 32;
+    w = load<u64>(p, 32);
+    acc += w; acc += <u64>(acc < w);
+    w = load<u64>(p, 40);
+    acc += w; acc += <u64>(acc < w);
+    w = load<u64>(p, 48);
+    acc += w; acc += <u64>(acc < w);
+    w = load<u64>(p, 56);
+    acc += w; acc += <u64>(acc < w);
+    p += 64;
+    n -= 64;
   }
   while (n >= 8) {
     const w = load<u64>(p);
