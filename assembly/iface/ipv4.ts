@@ -1,6 +1,6 @@
 // IPv4 (RFC 791, RFC 1122 §3.2.1): validation, delivery to the protocols, routing of what we send.
 import { FEATURE_ICMP, FEATURE_LOOPBACK, IP_DEFAULT_TTL, MTU } from "../config";
-import { C, count } from "../support/counters";
+import { C, count, countN } from "../support/counters";
 import { EHOSTUNREACH, EMSGSIZE, OK } from "../support/errors";
 import { phy_random } from "../support/phy";
 import { WireError } from "../wire/error";
@@ -136,7 +136,7 @@ export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32): i32 {
   if (bcast) ethernetSend(frame, len, 0xffffffff, 0xffff, TYPE_IPV4);
   else if (FEATURE_LOOPBACK && nextHop == 0) r = loopbackOutput(frame, len);
   else r = arpOutput(frame, len, nextHop, TYPE_IPV4);
-  if (r == OK) count(C.IP_SENT);
+  if (r == OK) countN(C.IP_SENT, 1); // countN: @inline, on every datagram sent
   return r;
 }
 

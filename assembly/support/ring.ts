@@ -18,7 +18,8 @@ export class Ring {
     this.len = 0;
   }
 
-  free(): u32 {
+  // @ts-ignore: decorator
+  @inline free(): u32 {
     return this.cap - this.len;
   }
 

@@ -1,7 +1,7 @@
 // Ethernet II header (IEEE 802.3 with an EtherType; RFC 894). MAC addresses are kept as raw
 // memory words (w0 = bytes 0..3, w4 = bytes 4..5, as loaded) so copying and comparing them is two
 // loads, never a byte loop.
-import { get16, put16 } from "../support/bytes";
+import { get16Inline, put16Inline } from "../support/bytes";
 import { WireError } from "./error";
 
 export const HEADER_LEN: u32 = 14;
@@ -51,7 +51,7 @@ export class EthernetRepr {
     this.dst4 = load<u16>(p, 4);
     this.src0 = load<u32>(p, 6);
     this.src4 = load<u16>(p, 10);
-    this.ethertype = get16(p + 12);
+    this.ethertype = get16Inline(p + 12);
     return WireError.OK;
   }
 
@@ -59,6 +59,6 @@ export class EthernetRepr {
   emit(p: usize): void {
     macStore(p, this.dst0, this.dst4);
     macStore(p + 6, this.src0, this.src4);
-    put16(p + 12, this.ethertype);
+    put16Inline(p + 12, this.ethertype);
   }
 }

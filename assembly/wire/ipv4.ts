@@ -1,6 +1,6 @@
 // IPv4 header (RFC 791). Options are accepted and skipped on input, never emitted.
-import { get16, get32, put16, put32 } from "../support/bytes";
-import { checksum, checksumOk } from "./checksum";
+import { get16Inline, get32Inline, put16Inline, put32Inline } from "../support/bytes";
+import { sum20, sumAdd, sumFold } from "./checksum";
 import { WireError } from "./error";
 
 export const HEADER_LEN: u32 = 20;
@@ -40,20 +40,20 @@ export class Ipv4Repr {
     const ihl = (vihl & 15) << 2;
     if (ihl < HEADER_LEN) return WireError.BAD_HEADER_LEN;
     if (ihl > len) return WireError.TRUNCATED;
-    const total = get16(p + 2);
+    const total = get16Inline(p + 2);
     if (total < ihl) return WireError.BAD_TOTAL_LEN;
     if (total > len) return WireError.TRUNCATED;
-    if (!checksumOk(p, ihl)) return WireError.BAD_CHECKSUM;
+    if (sumFold(ihl == HEADER_LEN ? sum20(p) : sumAdd(0, p, ihl)) != 0xffff) return WireError.BAD_CHECKSUM;
     this.tos = <u32>load<u8>(p, 1);
-    this.ident = get16(p + 4);
-    const frag = get16(p + 6);
+    this.ident = get16Inline(p + 4);
+    const frag = get16Inline(p + 6);
     this.dontFragment = (frag & FLAG_DF) != 0;
     this.moreFragments = (frag & FLAG_MF) != 0;
     this.fragmentOffset = (frag & OFFSET_MASK) << 3;
     this.ttl = <u32>load<u8>(p, 8);
     this.proto = <u32>load<u8>(p, 9);
-    this.src = get32(p + 12);
-    this.dst = get32(p + 16);
+    this.src = get32Inline(p + 12);
+    this.dst = get32Inline(p + 16);
     this.headerLen = ihl;
     this.payloadLen = total - ihl;
     return WireError.OK;
@@ -63,15 +63,15 @@ export class Ipv4Repr {
   emit(p: usize): void {
     store<u8>(p, 0x45);
     store<u8>(p, <u8>this.tos, 1);
-    put16(p + 2, HEADER_LEN + this.payloadLen);
-    put16(p + 4, this.ident);
-    put16(p + 6, (this.dontFragment ? FLAG_DF : 0) | (this.moreFragments ? FLAG_MF : 0) | ((this.fragmentOffset >> 3) & OFFSET_MASK));
+    put16Inline(p + 2, HEADER_LEN + this.payloadLen);
+    put16Inline(p + 4, this.ident);
+    put16Inline(p + 6, (this.dontFragment ? FLAG_DF : 0) | (this.moreFragments ? FLAG_MF : 0) | ((this.fragmentOffset >> 3) & OFFSET_MASK));
     store<u8>(p, <u8>this.ttl, 8);
     store<u8>(p, <u8>this.proto, 9);
     store<u16>(p, 0, 10);
-    put32(p + 12, this.src);
-    put32(p + 16, this.dst);
-    put16(p + 10, checksum(p, HEADER_LEN));
+    put32Inline(p + 12, this.src);
+    put32Inline(p + 16, this.dst);
+    put16Inline(p + 10, ~sumFold(sum20(p)) & 0xffff);
   }
 }
 

@@ -1,6 +1,6 @@
 // TCP header (RFC 9293 §3.1) with the options we use: MSS (RFC 9293 §3.7.1, RFC 6691), window
 // scale (RFC 7323 §2) and SACK-permitted (RFC 2018, parsed only). Other options are skipped.
-import { get16, get32, put16, put32 } from "../support/bytes";
+import { get16Inline, get32Inline, put16Inline, put32Inline } from "../support/bytes";
 import { sumAdd, sumFold, sumPseudo } from "./checksum";
 import { WireError } from "./error";
 import { PROTO_TCP } from "./ipv4";
@@ -53,13 +53,13 @@ export class TcpRepr {
     if (hl < HEADER_LEN || hl > len) return WireError.BAD_HEADER_LEN;
     // One pass over the whole segment; the pseudo-header length is the TCP length (RFC 9293 §3.1).
     if (sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, len), p, len)) != 0xffff) return WireError.BAD_CHECKSUM;
-    this.srcPort = get16(p);
-    this.dstPort = get16(p + 2);
-    this.seq = get32(p + 4);
-    this.ack = get32(p + 8);
+    this.srcPort = get16Inline(p);
+    this.dstPort = get16Inline(p + 2);
+    this.seq = get32Inline(p + 4);
+    this.ack = get32Inline(p + 8);
     this.flags = <u32>load<u8>(p, 13) & FLAGS_MASK;
-    this.window = get16(p + 14);
-    this.urgent = get16(p + 18);
+    this.window = get16Inline(p + 14);
+    this.urgent = get16Inline(p + 18);
     this.headerLen = hl;
     this.payloadLen = len - hl;
     this.mss = 0;
@@ -82,7 +82,7 @@ export class TcpRepr {
       if (olen < 2 || olen > hl - i) break;
       // A known option with the wrong length is ignored (RFC 9293 §3.7.1 MUST be robust to it).
       if (kind == OPT_MSS) {
-        if (olen == 4) this.mss = get16(p + i + 2);
+        if (olen == 4) this.mss = get16Inline(p + i + 2);
       } else if (kind == OPT_WS) {
         if (olen == 3) this.wscale = <i32>min(<u32>load<u8>(p + i + 2), WS_MAX);
       } else if (kind == OPT_SACK_PERMITTED) {
@@ -93,7 +93,8 @@ export class TcpRepr {
   }
 
   /** Header length emit() will write: 20 + 4 if mss != 0 + 4 (NOP + 3-byte WS) if wscale >= 0. */
-  emitLen(): u32 {
+  // @ts-ignore: decorator
+  @inline emitLen(): u32 {
     return HEADER_LEN + (this.mss != 0 ? 4 : 0) + (this.wscale >= 0 ? 4 : 0);
   }
 
@@ -103,22 +104,22 @@ export class TcpRepr {
    */
   emit(p: usize, src: u32, dst: u32): u32 {
     const hl = this.emitLen();
-    put32(p, (this.srcPort << 16) | (this.dstPort & 0xffff));
-    put32(p + 4, this.seq);
-    put32(p + 8, this.ack);
-    put32(p + 12, ((hl >> 2) << 28) | ((this.flags & FLAGS_MASK) << 16) | (this.window & 0xffff));
-    put32(p + 16, this.urgent & 0xffff); // checksum 0 while summing
+    put32Inline(p, (this.srcPort << 16) | (this.dstPort & 0xffff));
+    put32Inline(p + 4, this.seq);
+    put32Inline(p + 8, this.ack);
+    put32Inline(p + 12, ((hl >> 2) << 28) | ((this.flags & FLAGS_MASK) << 16) | (this.window & 0xffff));
+    put32Inline(p + 16, this.urgent & 0xffff); // checksum 0 while summing
     let o = p + HEADER_LEN;
     if (this.mss != 0) {
-      put32(o, (OPT_MSS << 24) | (4 << 16) | (this.mss & 0xffff));
+      put32Inline(o, (OPT_MSS << 24) | (4 << 16) | (this.mss & 0xffff));
       o += 4;
     }
     if (this.wscale >= 0) {
       // NOP pads the 3-byte option to a word (RFC 7323 §2.2 layout).
-      put32(o, (OPT_NOP << 24) | (OPT_WS << 16) | (3 << 8) | (<u32>this.wscale & 0xff));
+      put32Inline(o, (OPT_NOP << 24) | (OPT_WS << 16) | (3 << 8) | (<u32>this.wscale & 0xff));
     }
     const total = hl + this.payloadLen;
-    put16(p + 16, ~sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, total), p, total)) & 0xffff);
+    put16Inline(p + 16, ~sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, total), p, total)) & 0xffff);
     return hl;
   }
 }

@@ -1,6 +1,6 @@
 // UDP header (RFC 768). A zero checksum received means none was computed; one we compute as zero
 // is sent as 0xffff.
-import { get16, put16 } from "../support/bytes";
+import { get16Inline, put16Inline } from "../support/bytes";
 import { sumAdd, sumFold, sumPseudo } from "./checksum";
 import { WireError } from "./error";
 
@@ -15,11 +15,11 @@ export class UdpRepr {
   /** Checked view of a datagram in len bytes of IP payload from src to dst (host-order IPs). */
   parse(p: usize, len: u32, src: u32, dst: u32): WireError {
     if (len < HEADER_LEN) return WireError.TRUNCATED;
-    const ulen = get16(p + 4);
+    const ulen = get16Inline(p + 4);
     if (ulen < HEADER_LEN || ulen > len) return WireError.BAD_TOTAL_LEN;
     if (load<u16>(p, 6) != 0 && sumFold(sumAdd(sumPseudo(src, dst, 17, ulen), p, ulen)) != 0xffff) return WireError.BAD_CHECKSUM;
-    this.srcPort = get16(p);
-    this.dstPort = get16(p + 2);
+    this.srcPort = get16Inline(p);
+    this.dstPort = get16Inline(p + 2);
     this.payloadLen = ulen - HEADER_LEN;
     return WireError.OK;
   }
@@ -27,11 +27,11 @@ export class UdpRepr {
   /** Writes the header at p and the checksum over it and the payloadLen bytes after it. */
   emit(p: usize, src: u32, dst: u32): void {
     const ulen = HEADER_LEN + this.payloadLen;
-    put16(p, this.srcPort);
-    put16(p + 2, this.dstPort);
-    put16(p + 4, ulen);
+    put16Inline(p, this.srcPort);
+    put16Inline(p + 2, this.dstPort);
+    put16Inline(p + 4, ulen);
     store<u16>(p, 0, 6);
     const c = ~sumFold(sumAdd(sumPseudo(src, dst, 17, ulen), p, ulen)) & 0xffff;
-    put16(p + 6, c == 0 ? 0xffff : c);
+    put16Inline(p + 6, c == 0 ? 0xffff : c);
   }
 }

@@ -2,7 +2,7 @@
 // (window, congestion window, Nagle, sender SWS avoidance), and the stateless RST.
 import { TCP_MSS, TCP_RCV_BUF, TCP_CHALLENGE_ACK_LIMIT } from "../../config";
 import { now } from "../../support/clock";
-import { C, count } from "../../support/counters";
+import { C, count, countN } from "../../support/counters";
 import { localFor, txBuf } from "../../iface/netif";
 import { PAYLOAD_OFFSET, ipv4Output } from "../../iface/ipv4";
 import { PROTO_TCP } from "../../wire/ipv4";
@@ -102,7 +102,7 @@ export function sendControl(lport: u32, rip: u32, rport: u32, seq: u32, ack: u32
   seg.wscale = -1;
   seg.payloadLen = 0;
   seg.emit(tcp, localFor(rip), rip);
-  count(flags & RST ? C.TCP_RST_SENT : C.TCP_SEGMENTS_SENT);
+  countN(flags & RST ? C.TCP_RST_SENT : C.TCP_SEGMENTS_SENT, 1); // countN: @inline, per segment
   ipv4Output(txBuf, 20, PROTO_TCP, rip);
 }
 

@@ -144,18 +144,22 @@ const sndBufs = memory.data(<i32>TCP_SND_BUF * TCP_MAX_CONNECTIONS, 16);
 const rcvBufs = memory.data(<i32>TCP_RCV_BUF * TCP_MAX_CONNECTIONS, 16);
 const timeWaits = memory.data(<i32>TW_SIZE * TCP_TIME_WAIT_SLOTS, 8);
 
-// Accessors are plain functions, not @inline: they are used at a few hundred sites (image size),
-// and the compilers of the module inline them back.
-export function pcb(i: i32): Pcb {
+// The accessors are @inline: they are called dozens of times per segment, and under an interpreter
+// a wasm call costs far more than their multiply-add.
+// @ts-ignore: decorator
+@inline export function pcb(i: i32): Pcb {
   return changetype<Pcb>(pcbs + <usize>i * PCB_SIZE);
 }
-export function sndRing(i: i32): Ring {
+// @ts-ignore: decorator
+@inline export function sndRing(i: i32): Ring {
   return changetype<Ring>(sndRings + <usize>pcb(i).bufs * RING_SIZE);
 }
-export function rcvRing(i: i32): Ring {
+// @ts-ignore: decorator
+@inline export function rcvRing(i: i32): Ring {
   return changetype<Ring>(rcvRings + <usize>pcb(i).bufs * RING_SIZE);
 }
-export function ooo(i: i32): Assembler {
+// @ts-ignore: decorator
+@inline export function ooo(i: i32): Assembler {
   return changetype<Assembler>(assemblers + <usize>pcb(i).bufs * ASM_SIZE);
 }
 // @ts-ignore: decorator
