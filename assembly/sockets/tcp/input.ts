@@ -323,7 +323,7 @@ function cookieOpen(l: i32, src: u32, data: usize, meta: u32): C {
   return segmentArrives(i, data, src);
 }
 
-function synSentInput(i: i32, src: u32): C {
+function synSentInput(i: i32, src: u32, data: usize): C {
   const c = pcb(i);
   const f = seg.flags;
   if (f & ACK) {
@@ -350,13 +350,31 @@ function synSentInput(i: i32, src: u32): C {
     c.retries = 0;
     c.state = ESTABLISHED;
     if (c.flags & F_KEEPALIVE) c.keepAt = now + c.keepIdle;
+    // RFC 9293 §3.10.7.3: text and controls on the SYN-ACK are processed as in ESTABLISHED (from
+    // the sixth step): the data after the SYN's sequence number, then a FIN after the data.
+    if (seg.payloadLen > 0) synText(i, data);
+    if ((f & FIN) != 0 && c.rcvNxt == seg.seq + 1 + seg.payloadLen) finArrived(i);
     tcpOutput(i);
   } else {
-    // Simultaneous open (RFC 9293 §3.5, figure 7): SYN-RECEIVED, SYN-ACK with our ISS.
+    // Simultaneous open (RFC 9293 §3.5, figure 7): SYN-RECEIVED, SYN-ACK with our ISS. Text on
+    // the SYN is queued for ESTABLISHED (§3.10.7.3): it waits in the receive ring, and the SYN-ACK
+    // acknowledges it. (A FIN on it is not taken: the peer sends it again.)
     c.state = SYN_RECEIVED;
+    if (seg.payloadLen > 0) {
+      synText(i, data);
+      c.flags &= ~(F_ACK_NOW | F_DELACK);
+      c.unacked = 0;
+    }
     sendSyn(i);
   }
   return C.TCP_DELIVERED;
+}
+
+/** The text of a SYN (its sequence number is the SYN's + 1), taken as in-order data. */
+function synText(i: i32, data: usize): void {
+  seg.seq++;
+  processData(i, data);
+  seg.seq--;
 }
 
 /** RFC 6298 §2: SRTT, RTTVAR and RTO from one measurement r (ms). */
@@ -379,7 +397,7 @@ export function rttSample(c: Pcb, r: u32): void {
 function segmentArrives(i: i32, data: usize, src: u32): C {
   const c = pcb(i);
   const f = seg.flags;
-  if (c.state == SYN_SENT) return synSentInput(i, src);
+  if (c.state == SYN_SENT) return synSentInput(i, src, data);
   if (c.state == TIME_WAIT) {
     // The application still holds this fd; same rules as a TIME-WAIT record.
     if (f & RST) return C.TCP_TIME_WAIT;
