@@ -446,6 +446,9 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
   // Second: RST (RFC 5961 §3.2): only an exact match resets; other in-window RSTs are challenged.
   if (f & RST) {
     if (seg.seq != c.rcvNxt) {
+      // The right edge passed the zero-length test above for ACKs only: RFC 5961 §3.2 challenges
+      // a RST strictly inside the window (RCV.NXT < SEG.SEQ < RCV.NXT + RCV.WND).
+      if (seg.seq == c.rcvNxt + wnd) return C.TCP_OUT_OF_WINDOW;
       challengeAck(i);
       return C.TCP_RST_CHALLENGED;
     }
