@@ -143,6 +143,7 @@ export function moveToTimeWait(i: i32): void {
   s.remoteIp = c.remoteIp;
   s.remotePort = c.remotePort;
   s.rcvNxt = c.rcvNxt;
+  s.rcvWnd = <u16>min<u32>(seqGt(c.rcvAdv, c.rcvNxt) ? c.rcvAdv - c.rcvNxt : 0, 0xffff);
   s.sndNxt = c.sndNxt;
   s.until = c.closeAt;
   pcbFree(i);
@@ -170,12 +171,10 @@ export function tcpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bo
     if ((seg.flags & (SYN | ACK | RST)) == SYN && seqGt(seg.seq, s.rcvNxt)) {
       s.used = 0; // a new incarnation may reuse the 4-tuple (RFC 9293 §3.6.1, as BSD does)
     } else {
-      // RFC 1337: RSTs are ignored in TIME-WAIT; a FIN (or anything else occupying sequence
-      // space) is ACKed again, and a FIN restarts the 2 MSL timer.
-      if (seg.flags & RST) return C.TCP_TIME_WAIT;
-      if (seg.flags & FIN) s.until = now + 2 * TCP_MSL_MS;
-      if (segLen() > 0) sendControl(s.localPort, s.remoteIp, s.remotePort, s.sndNxt, s.rcvNxt, ACK);
-      return C.TCP_TIME_WAIT;
+      const r = timeWaitInput(s.rcvNxt, s.rcvWnd);
+      if (twRestart) s.until = now + 2 * TCP_MSL_MS;
+      if (twAck) sendControl(s.localPort, s.remoteIp, s.remotePort, s.sndNxt, s.rcvNxt, ACK);
+      return r;
     }
   }
   const l = findListener(seg.dstPort);
@@ -323,7 +322,7 @@ function cookieOpen(l: i32, src: u32, data: usize, meta: u32): C {
   return segmentArrives(i, data, src);
 }
 
-function synSentInput(i: i32, src: u32): C {
+function synSentInput(i: i32, src: u32, data: usize): C {
   const c = pcb(i);
   const f = seg.flags;
   if (f & ACK) {
@@ -350,13 +349,82 @@ function synSentInput(i: i32, src: u32): C {
     c.retries = 0;
     c.state = ESTABLISHED;
     if (c.flags & F_KEEPALIVE) c.keepAt = now + c.keepIdle;
+    // RFC 9293 §3.10.7.3: text and controls on the SYN-ACK are processed as in ESTABLISHED (from
+    // the sixth step): the data after the SYN's sequence number, then a FIN after the data.
+    if (seg.payloadLen > 0) synText(i, data);
+    if ((f & FIN) != 0 && c.rcvNxt == seg.seq + 1 + seg.payloadLen) finArrived(i);
     tcpOutput(i);
   } else {
-    // Simultaneous open (RFC 9293 §3.5, figure 7): SYN-RECEIVED, SYN-ACK with our ISS.
+    // Simultaneous open (RFC 9293 §3.5, figure 7): SYN-RECEIVED, SYN-ACK with our ISS. Text on
+    // the SYN is queued for ESTABLISHED (§3.10.7.3): it waits in the receive ring, and the SYN-ACK
+    // acknowledges it. (A FIN on it is not taken: the peer sends it again.)
     c.state = SYN_RECEIVED;
+    if (seg.payloadLen > 0) {
+      synText(i, data);
+      c.flags &= ~(F_ACK_NOW | F_DELACK);
+      c.unacked = 0;
+    }
     sendSyn(i);
   }
   return C.TCP_DELIVERED;
+}
+
+/** The text of a SYN (its sequence number is the SYN's + 1), taken as in-order data. */
+function synText(i: i32, data: usize): void {
+  seg.seq++;
+  processData(i, data);
+  seg.seq--;
+}
+
+/** The four acceptability cases of RFC 9293 §3.10.7.4 for the segment in seg. */
+// @ts-ignore: decorator
+@inline function acceptable(rcvNxt: u32, wnd: u32): bool {
+  const slen = segLen();
+  // A zero-length segment may sit exactly at the right edge: a peer with a full window in flight
+  // acknowledges our data from SND.NXT = our RCV.NXT + RCV.WND (Linux accepts it too). Read
+  // literally (SEG.SEQ < RCV.NXT + RCV.WND) §3.10.7.4 would drop those ACKs.
+  if (slen == 0) return seqGe(seg.seq, rcvNxt) && seqLe(seg.seq, rcvNxt + wnd);
+  if (wnd == 0) return seg.seq == rcvNxt; // its ACK and RST are still processed; the data is not kept
+  return (seqGe(seg.seq, rcvNxt) && seqLt(seg.seq, rcvNxt + wnd)) ||
+    (seqGe(seg.seq + slen - 1, rcvNxt) && seqLt(seg.seq + slen - 1, rcvNxt + wnd));
+}
+
+/** What TIME-WAIT does with the segment (RFC 9293 §3.10.7.4, in its order), for both of its
+ *  representations: a held block and a compact slot. Returns the counter; twAck: answer with an
+ *  ACK (a challenge ACK for a SYN), twRestart: restart the 2 MSL timer. */
+let twAck = false;
+let twRestart = false;
+function timeWaitInput(rcvNxt: u32, wnd: u32): C {
+  const f = seg.flags;
+  twAck = false;
+  twRestart = false;
+  // RST (the second step, taken first: RFC 1337 against TIME-WAIT assassination): ignored, in the
+  // window or not, never answered.
+  if (f & RST) return C.TCP_TIME_WAIT;
+  if (!acceptable(rcvNxt, wnd)) {
+    // First: an unacceptable segment, even a zero-length one, is ACKed and dropped. The peer's FIN
+    // again (it ends at RCV.NXT, with the ACK bit) is the one TIME-WAIT is for: our ACK was lost;
+    // ACK it and restart the 2 MSL timeout (the TIME-WAIT entries of the fifth and eighth steps).
+    twAck = true;
+    if ((f & (FIN | ACK)) == (FIN | ACK) && seg.seq + segLen() == rcvNxt) {
+      twRestart = true;
+      return C.TCP_TIME_WAIT;
+    }
+    return C.TCP_OUT_OF_WINDOW;
+  }
+  // Fourth: an in-window SYN is challenged (RFC 5961 §4.2).
+  if (f & SYN) {
+    twAck = true;
+    return C.TCP_SYN_CHALLENGED;
+  }
+  // Fifth: without the ACK bit, dropped (a FIN too).
+  if ((f & ACK) == 0) return C.TCP_NO_ACK;
+  // Seventh: text is ignored. Eighth: a FIN is ACKed and restarts the 2 MSL timeout.
+  if (f & FIN) {
+    twAck = true;
+    twRestart = true;
+  }
+  return C.TCP_TIME_WAIT;
 }
 
 /** RFC 6298 §2: SRTT, RTTVAR and RTO from one measurement r (ms). */
@@ -379,13 +447,16 @@ export function rttSample(c: Pcb, r: u32): void {
 function segmentArrives(i: i32, data: usize, src: u32): C {
   const c = pcb(i);
   const f = seg.flags;
-  if (c.state == SYN_SENT) return synSentInput(i, src);
+  if (c.state == SYN_SENT) return synSentInput(i, src, data);
   if (c.state == TIME_WAIT) {
-    // The application still holds this fd; same rules as a TIME-WAIT record.
-    if (f & RST) return C.TCP_TIME_WAIT;
-    if (f & FIN) c.closeAt = now + 2 * TCP_MSL_MS;
-    if (segLen() > 0) sendAck(i);
-    return C.TCP_TIME_WAIT;
+    // The application still holds this fd; same rules as a TIME-WAIT slot.
+    const r = timeWaitInput(c.rcvNxt, seqGt(c.rcvAdv, c.rcvNxt) ? c.rcvAdv - c.rcvNxt : 0);
+    if (twRestart) c.closeAt = now + 2 * TCP_MSL_MS;
+    if (twAck) {
+      if (r == C.TCP_SYN_CHALLENGED) challengeAck(i);
+      else sendAck(i);
+    }
+    return r;
   }
 
   if (c.state == SYN_RECEIVED && (f & (SYN | RST)) == SYN && seg.seq == c.irs) {
@@ -405,17 +476,8 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
   }
 
   // First: is the segment acceptable (RFC 9293 §3.10.7.4, the four cases)?
-  const slen = segLen();
   const wnd = seqGt(c.rcvAdv, c.rcvNxt) ? c.rcvAdv - c.rcvNxt : 0;
-  let ok: bool;
-  // A zero-length segment may sit exactly at the right edge: a peer with a full window in flight
-  // acknowledges our data from SND.NXT = our RCV.NXT + RCV.WND (Linux accepts it too). Read
-  // literally (SEG.SEQ < RCV.NXT + RCV.WND) §3.10.7.4 would drop those ACKs.
-  if (slen == 0) ok = seqGe(seg.seq, c.rcvNxt) && seqLe(seg.seq, c.rcvNxt + wnd);
-  else if (wnd == 0) ok = seg.seq == c.rcvNxt; // its ACK and RST are still processed; the data is not kept
-  else ok = (seqGe(seg.seq, c.rcvNxt) && seqLt(seg.seq, c.rcvNxt + wnd)) ||
-    (seqGe(seg.seq + slen - 1, c.rcvNxt) && seqLt(seg.seq + slen - 1, c.rcvNxt + wnd));
-  if (!ok) {
+  if (!acceptable(c.rcvNxt, wnd)) {
     if ((f & RST) == 0) sendAck(i);
     return C.TCP_OUT_OF_WINDOW;
   }
@@ -428,6 +490,9 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
   // Second: RST (RFC 5961 §3.2): only an exact match resets; other in-window RSTs are challenged.
   if (f & RST) {
     if (seg.seq != c.rcvNxt) {
+      // The right edge passed the zero-length test above for ACKs only: RFC 5961 §3.2 challenges
+      // a RST strictly inside the window (RCV.NXT < SEG.SEQ < RCV.NXT + RCV.WND).
+      if (seg.seq == c.rcvNxt + wnd) return C.TCP_OUT_OF_WINDOW;
       challengeAck(i);
       return C.TCP_RST_CHALLENGED;
     }

@@ -118,7 +118,9 @@ export class Pcb {
 
 @unmanaged
 export class TimeWait {
-  used: u32;
+  used: u16;
+  /** RCV.WND when the block left: the acceptability test still needs it (RFC 9293 §3.10.7.4). */
+  rcvWnd: u16;
   localPort: u32;
   remoteIp: u32;
   remotePort: u32;
