@@ -1,10 +1,10 @@
 // Issue 19 item 1: TCP acts on ICMP errors (RFC 1122 §4.2.3.9, RFC 5461, RFC 5927 §4.1).
 import { tcpConnect, tcpRecv, tcpSend, tcpSocket, tcpState } from "../api/tcp";
 import { CLOSED, ESTABLISHED, SYN_SENT } from "../sockets/tcp/pcb";
-import { ECONNREFUSED, EWOULDBLOCK } from "../support/errors";
+import { ECONNREFUSED, EHOSTUNREACH, ETIMEDOUT, EWOULDBLOCK } from "../support/errors";
 import { get32, put16, put32 } from "../support/bytes";
 import { sumAdd, sumFold } from "../wire/checksum";
-import { ACK, ANY, C, PSH, advance, OUR_IP, PEER_IP, Peer, SYN, TcpPeer, ctr, feed, ipHeader, sent, sentCount, tcpUp } from "../testing";
+import { ACK, ANY, C, PSH, advance, run, OUR_IP, PEER_IP, Peer, SYN, TcpPeer, ctr, feed, ipHeader, sent, sentCount, tcpUp } from "../testing";
 
 const PISN: u32 = 1000000;
 const buf = heap.alloc(64);
@@ -88,5 +88,60 @@ describe("RFC 1122 §4.2.3.9 / RFC 5461: hard ICMP errors while connecting", () 
     memory.copy(last, sent(sentCount() - 1) + 14, 40);
     expect(icmpError(3, 3)).toBe(C.ICMP_ERROR_RECEIVED);
     expect(tcpState(fd)).toBe(ESTABLISHED);
+  });
+});
+
+/** Established, with 5 bytes sent and not yet acknowledged (quoted in `last`). */
+function established(): i32 {
+  const fd = connecting();
+  expect(conn.send(SYN | ACK, "", 1460)).toBe(C.TCP_DELIVERED);
+  expect(conn.expect(ACK, 1, ANY, 0)).toBe("");
+  expect(tcpSend(fd, buf, 5)).toBe(5);
+  expect(conn.expect(ACK | PSH, 1, ANY, 5)).toBe("");
+  memory.copy(last, sent(sentCount() - 1) + 14, 40);
+  return fd;
+}
+
+describe("RFC 1122 §4.2.3.9: soft ICMP errors are reported on timeout", () => {
+  it("host unreachable for the SYN: the SYN retries go on, then connect fails with EHOSTUNREACH", () => {
+    const fd = connecting();
+    expect(icmpError(3, 1)).toBe(C.ICMP_ERROR_RECEIVED);
+    expect(tcpState(fd)).toBe(SYN_SENT);
+    run(200000);
+    expect(tcpState(fd)).toBe(CLOSED);
+    expect(tcpRecv(fd, buf, 1)).toBe(EHOSTUNREACH);
+  });
+
+  it("time exceeded for data in flight, nothing since: the timeout reports EHOSTUNREACH", () => {
+    const fd = established();
+    expect(icmpError(11, 0)).toBe(C.ICMP_ERROR_RECEIVED);
+    expect(tcpState(fd)).toBe(ESTABLISHED);
+    run(2000000);
+    expect(tcpState(fd)).toBe(CLOSED);
+    expect(tcpRecv(fd, buf, 1)).toBe(EHOSTUNREACH);
+  });
+
+  it("port unreachable when synchronized is remembered as ECONNREFUSED for the timeout", () => {
+    const fd = established();
+    expect(icmpError(3, 3)).toBe(C.ICMP_ERROR_RECEIVED);
+    run(2000000);
+    expect(tcpRecv(fd, buf, 1)).toBe(ECONNREFUSED);
+  });
+
+  it("progress (the data acknowledged) clears it: a later timeout is ETIMEDOUT", () => {
+    const fd = established();
+    expect(icmpError(3, 1)).toBe(C.ICMP_ERROR_RECEIVED);
+    expect(conn.ack()).toBe(C.TCP_DELIVERED);
+    expect(tcpSend(fd, buf, 5)).toBe(5);
+    run(2000000);
+    expect(tcpState(fd)).toBe(CLOSED);
+    expect(tcpRecv(fd, buf, 1)).toBe(ETIMEDOUT);
+  });
+
+  it("source quench is ignored (RFC 6633): ETIMEDOUT", () => {
+    const fd = established();
+    expect(icmpError(4, 0)).toBe(C.ICMP_ERROR_RECEIVED);
+    run(2000000);
+    expect(tcpRecv(fd, buf, 1)).toBe(ETIMEDOUT);
   });
 });

@@ -6,10 +6,10 @@ import {
 } from "../../config";
 import { now } from "../../support/clock";
 import { C, count } from "../../support/counters";
-import { ECONNREFUSED, ECONNRESET } from "../../support/errors";
+import { ECONNREFUSED, ECONNRESET, EHOSTUNREACH } from "../../support/errors";
 import { ipAddr } from "../../iface/netif";
 import { get16, get32 } from "../../support/bytes";
-import { TYPE_DEST_UNREACHABLE } from "../../wire/icmp";
+import { TYPE_DEST_UNREACHABLE, TYPE_REDIRECT, TYPE_SOURCE_QUENCH } from "../../wire/icmp";
 import { WireError } from "../../wire/error";
 import { ACK, FIN, RST, SYN, TcpRepr } from "../../wire/tcp";
 import { isn } from "./isn";
@@ -86,7 +86,8 @@ function findConnection(lport: u32, rip: u32, rport: u32): i32 {
  * (RFC 5927 §4.1: a blind attacker must guess it). Protocol or port unreachable (type 3, codes 2
  * and 3) is a hard error, and only while connecting (RFC 5461 §4) does it abort: connect fails
  * with ECONNREFUSED. Fragmentation needed (code 4) is not: we never send with DF, so it is the
- * RFC 1191 PMTU signal gone astray, not a reason to abort (RFC 1191 §6.1).
+ * RFC 1191 PMTU signal gone astray, not a reason to abort (RFC 1191 §6.1). Every other error,
+ * and a hard one in a synchronized state, is soft: the next timeout reports it (below).
  */
 export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
   const ihl = (<u32>load<u8>(quoted) & 15) << 2;
@@ -96,10 +97,16 @@ export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
   const c = pcb(i);
   const sq = get32(quoted + ihl + 4);
   if (sq - c.sndUna >= c.sndMax - c.sndUna) return C.TCP_ICMP_OUT_OF_WINDOW;
-  if (type == TYPE_DEST_UNREACHABLE && (code == 2 || code == 3) &&
-      (c.state == SYN_SENT || (c.state == SYN_RECEIVED && (c.flags & F_CHILD) == 0))) {
+  // Source quench is ignored (RFC 6633), a redirect is for IP; the rest are soft errors,
+  // remembered for the timeout, except a hard one while connecting.
+  if (type == TYPE_SOURCE_QUENCH || type == TYPE_REDIRECT) return C.ICMP_ERROR_RECEIVED;
+  const hard = type == TYPE_DEST_UNREACHABLE && (code == 2 || code == 3);
+  if (hard && (c.state == SYN_SENT || (c.state == SYN_RECEIVED && (c.flags & F_CHILD) == 0))) {
     count(C.TCP_ICMP_ABORTS);
     fail(i, ECONNREFUSED);
+  } else {
+    c.softError = hard ? ECONNREFUSED : EHOSTUNREACH;
+    c.softUna = c.sndUna;
   }
   return C.ICMP_ERROR_RECEIVED;
 }
