@@ -164,6 +164,7 @@ export function tcpConnect(fd: i32, ip: u32, port: u32): i32 {
   c.state = SYN_SENT;
   c.rttTime = now;
   c.error = 0;
+  c.softError = 0;
   count(C.TCP_ACTIVE_OPENS);
   // No route (no gateway, or 127/8 in a build without the loopback): fail now, not after the
   // SYN retries; the fd reports the error like any failed connection.

@@ -8,17 +8,25 @@ import { DEBUG, logf } from "../support/log";
 import { checksumAdjust } from "../wire/checksum";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
-import { HEADER_LEN as IP_LEN, PROTO_ICMP } from "../wire/ipv4";
+import { HEADER_LEN as IP_LEN, PROTO_ICMP, PROTO_TCP, PROTO_UDP } from "../wire/ipv4";
 import { IcmpRepr, TYPE_DEST_UNREACHABLE, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, isError } from "../wire/icmp";
 import { ipv4Output, rxHeader, rxHeaderLen, PAYLOAD_OFFSET } from "./ipv4";
 import { rxBuf, txBuf } from "./netif";
 import { get32 } from "../support/bytes";
 
-/** Receives ICMP errors: (type, code, the quoted datagram, its length) for the transports. */
-let errorHandler: ((type: u32, code: u32, quoted: usize, len: u32) => void) | null = null;
+/** Receives an ICMP error for a transport: (type, code, the quoted datagram, its length) -> the
+ *  counter the frame ends in. */
+export type IcmpErrorHandler = (type: u32, code: u32, quoted: usize, len: u32) => C;
 
-export function setIcmpErrorHandler(h: ((type: u32, code: u32, quoted: usize, len: u32) => void) | null): void {
-  errorHandler = h;
+/** One slot per transport, chosen by the quoted datagram's protocol (RFC 1122 §3.2.2: ICMP
+ *  errors go to the transport that sent the datagram), set once at init: no allocation. */
+let udpErrorHandler: IcmpErrorHandler | null = null;
+let tcpErrorHandler: IcmpErrorHandler | null = null;
+
+/** Registers h for errors about datagrams of proto (PROTO_UDP or PROTO_TCP). */
+export function setIcmpErrorHandler(proto: u32, h: IcmpErrorHandler | null): void {
+  if (proto == PROTO_TCP) tcpErrorHandler = h;
+  else udpErrorHandler = h;
 }
 
 const tx = changetype<IcmpRepr>(memory.data(offsetof<IcmpRepr>()));
@@ -88,8 +96,10 @@ export function icmpInput(p: usize, len: u32, ihl: u32, src: u32, toBroadcast: b
   }
   if (isError(type)) {
     // The quoted datagram: at least a 20-byte IP header and 8 bytes of its payload (RFC 792).
-    const h = errorHandler;
-    if (h && rx.payloadLen >= 28) h(type, rx.code, p + 8, rx.payloadLen);
+    if (rx.payloadLen < 28) return C.ICMP_ERROR_RECEIVED;
+    const proto = <u32>load<u8>(p, 8 + 9);
+    const h = proto == PROTO_TCP ? tcpErrorHandler : proto == PROTO_UDP ? udpErrorHandler : null;
+    if (h) return h(type, rx.code, p + 8, rx.payloadLen);
     return C.ICMP_ERROR_RECEIVED;
   }
   return C.ICMP_UNKNOWN_TYPE;

@@ -62,7 +62,7 @@ export function udpInit(): void {
   memory.fill(queueUsed, 0, UDP_MAX_QUEUES);
   memory.fill(rings + <usize>NO_QUEUE * RING_SIZE, 0, RING_SIZE);
   setTransport(PROTO_UDP, udpInput);
-  if (FEATURE_ICMP) setIcmpErrorHandler(udpIcmpError);
+  if (FEATURE_ICMP) setIcmpErrorHandler(PROTO_UDP, udpIcmpError);
 }
 
 /** A free socket: with a receive queue when handler is null, else a service socket; -1 if none. */
@@ -141,20 +141,21 @@ function udpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C 
 
 /** An ICMP error about a datagram we sent: the socket that sent it gets ECONNREFUSED (port
  *  unreachable) or EHOSTUNREACH, returned by its next send or receive (or told to its service). */
-function udpIcmpError(type: u32, code: u32, quoted: usize, len: u32): void {
+function udpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
   const ihl = (<u32>load<u8>(quoted) & 15) << 2;
-  if (load<u8>(quoted, 9) != PROTO_UDP || ihl < 20 || len < ihl + 8) return;
+  if (ihl < 20 || len < ihl + 8) return C.ICMP_ERROR_RECEIVED;
   const rip = get32(quoted + 16);
   const lport = get16(quoted + ihl);
   const rport = get16(quoted + ihl + 2);
   const i = lookup(lport, rip, rport);
-  if (i < 0) return;
+  if (i < 0) return C.ICMP_ERROR_RECEIVED;
   count(C.ICMP_ERRORS_TO_SOCKETS);
   const err = type == 3 && code == 3 ? ECONNREFUSED : EHOSTUNREACH;
   const s = udpSock(i);
   const h = s.onError;
   if (h) h(i, err);
   else if (!s.handler) s.error = err;
+  return C.ICMP_ERROR_RECEIVED;
 }
 
 /** Debug-build invariants (debug_check): 0, or (check << 8) | socket. 1: a ring out of bounds, of

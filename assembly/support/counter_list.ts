@@ -91,6 +91,9 @@ export const NAMES = `
 -tcp_syn_challenged
 -tcp_ack_challenged
 -tcp_bad_endpoint
+-tcp_icmp_unmatched
+-tcp_icmp_out_of_window
+.tcp_icmp_aborts
 .udp_datagrams_sent
 .icmp_port_unreachable_sent
 .icmp_errors_limited

@@ -3,10 +3,11 @@ import { PROTO_TCP } from "../../wire/ipv4";
 import { setTransport } from "../../iface/ipv4";
 import { isnInit } from "./isn";
 import { pcbInitAll } from "./pcb";
-import { tcpInput } from "./input";
+import { tcpIcmpError, tcpInput } from "./input";
 import { outputInit, tcpOutput } from "./output";
 import { synCookieInit } from "./syncookie";
-import { FEATURE_LOOPBACK, TCP_MAX_SOCKETS } from "../../config";
+import { FEATURE_ICMP, FEATURE_LOOPBACK, TCP_MAX_SOCKETS } from "../../config";
+import { setIcmpErrorHandler } from "../../iface/icmp";
 import { setLoopbackRetry } from "../../iface/loopback";
 import { ESTABLISHED, F_USED, pcb } from "./pcb";
 export { tcpPoll } from "./timers";
@@ -17,6 +18,7 @@ export function tcpInit(): void {
   outputInit();
   synCookieInit();
   setTransport(PROTO_TCP, tcpInput);
+  if (FEATURE_ICMP) setIcmpErrorHandler(PROTO_TCP, tcpIcmpError);
   if (FEATURE_LOOPBACK) setLoopbackRetry(retryAll);
 }
 

@@ -6,8 +6,10 @@ import {
 } from "../../config";
 import { now } from "../../support/clock";
 import { C, count } from "../../support/counters";
-import { ECONNREFUSED, ECONNRESET } from "../../support/errors";
+import { ECONNREFUSED, ECONNRESET, EHOSTUNREACH } from "../../support/errors";
 import { ipAddr } from "../../iface/netif";
+import { get16, get32 } from "../../support/bytes";
+import { TYPE_DEST_UNREACHABLE, TYPE_REDIRECT, TYPE_SOURCE_QUENCH } from "../../wire/icmp";
 import { WireError } from "../../wire/error";
 import { ACK, FIN, RST, SYN, TcpRepr } from "../../wire/tcp";
 import { isn } from "./isn";
@@ -75,6 +77,38 @@ function findConnection(lport: u32, rip: u32, rport: u32): i32 {
     if (c.localPort == lport && c.remotePort == rport && c.remoteIp == rip) return i;
   }
   return -1;
+}
+
+/**
+ * An ICMP error about a segment we sent (RFC 1122 §4.2.3.9, RFC 5461): quoted is the datagram's IP
+ * header and at least 8 bytes of the TCP header (len bytes, len >= 28, checked by the caller).
+ * Matched by the 4-tuple, and believed only when the quoted sequence number is in SND.UNA..SND.MAX
+ * (RFC 5927 §4.1: a blind attacker must guess it). Protocol or port unreachable (type 3, codes 2
+ * and 3) is a hard error, and only while connecting (RFC 5461 §4) does it abort: connect fails
+ * with ECONNREFUSED. Fragmentation needed (code 4) is not: we never send with DF, so it is the
+ * RFC 1191 PMTU signal gone astray, not a reason to abort (RFC 1191 §6.1). Every other error,
+ * and a hard one in a synchronized state, is soft: the next timeout reports it (below).
+ */
+export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
+  const ihl = (<u32>load<u8>(quoted) & 15) << 2;
+  if (ihl < 20 || len < ihl + 8) return C.TCP_ICMP_UNMATCHED;
+  const i = findConnection(get16(quoted + ihl), get32(quoted + 16), get16(quoted + ihl + 2));
+  if (i < 0) return C.TCP_ICMP_UNMATCHED;
+  const c = pcb(i);
+  const sq = get32(quoted + ihl + 4);
+  if (sq - c.sndUna >= c.sndMax - c.sndUna) return C.TCP_ICMP_OUT_OF_WINDOW;
+  // Source quench is ignored (RFC 6633), a redirect is for IP; the rest are soft errors,
+  // remembered for the timeout, except a hard one while connecting.
+  if (type == TYPE_SOURCE_QUENCH || type == TYPE_REDIRECT) return C.ICMP_ERROR_RECEIVED;
+  const hard = type == TYPE_DEST_UNREACHABLE && (code == 2 || code == 3);
+  if (hard && (c.state == SYN_SENT || (c.state == SYN_RECEIVED && (c.flags & F_CHILD) == 0))) {
+    count(C.TCP_ICMP_ABORTS);
+    fail(i, ECONNREFUSED);
+  } else {
+    c.softError = hard ? ECONNREFUSED : EHOSTUNREACH;
+    c.softUna = c.sndUna;
+  }
+  return C.ICMP_ERROR_RECEIVED;
 }
 
 function findListener(lport: u32): i32 {

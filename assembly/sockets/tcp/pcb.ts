@@ -114,6 +114,10 @@ export class Pcb {
   probes: u32;
   /** Where the peer's FIN is (F_FIN_AHEAD): it arrived after a gap in the data before it. */
   finSeq: u32;
+  /** The last soft ICMP error (RFC 1122 §4.2.3.9), 0 if none, and SND.UNA when it came: a
+   *  timeout reports it instead of ETIMEDOUT unless SND.UNA has moved since (progress). */
+  softError: i32;
+  softUna: u32;
 }
 
 @unmanaged

@@ -25,6 +25,13 @@ let next: u32 = 0;
   if (d < next) next = d;
 }
 
+/** The error a timeout reports: a soft ICMP error that came since the last progress (SND.UNA
+ *  unmoved), else ETIMEDOUT (RFC 1122 §4.2.3.9). */
+function timeoutError(i: i32): i32 {
+  const c = pcb(i);
+  return c.softError != 0 && c.softUna == c.sndUna ? c.softError : ETIMEDOUT;
+}
+
 function retransmitTimeout(i: i32): void {
   const c = pcb(i);
   c.flags &= ~F_RTX;
@@ -33,7 +40,7 @@ function retransmitTimeout(i: i32): void {
   if (c.state == SYN_SENT || c.state == SYN_RECEIVED) {
     if (c.retries > TCP_SYN_RETRIES) {
       if (c.flags & F_CHILD) pcbFree(i); // a half-open connection nobody will miss
-      else fail(i, ETIMEDOUT);
+      else fail(i, timeoutError(i));
       return;
     }
     c.rto = min<u32>(c.rto << 1, TCP_RTO_MAX_MS);
@@ -42,7 +49,7 @@ function retransmitTimeout(i: i32): void {
   }
   if (c.retries > TCP_MAX_RETRIES) {
     sendControl(c.localPort, c.remoteIp, c.remotePort, c.sndNxt, 0, RST);
-    fail(i, ETIMEDOUT);
+    fail(i, timeoutError(i));
     return;
   }
   // RFC 1122 §4.2.3.5: from R1 retransmissions on, negative advice to IP at each timeout (a MAC
