@@ -1,4 +1,4 @@
-// Issue 19 item 1: TCP acts on ICMP errors (RFC 1122 §4.2.3.9, RFC 5461, RFC 5927 §4.1).
+// Issue 19 item 1: TCP acts on ICMP errors (RFC 1122 §4.2.3.9, RFC 5461, RFC 5927).
 import { tcpConnect, tcpRecv, tcpSend, tcpSocket, tcpState } from "../api/tcp";
 import { CLOSED, ESTABLISHED, SYN_SENT } from "../sockets/tcp/pcb";
 import { ECONNREFUSED, EHOSTUNREACH, ETIMEDOUT, EWOULDBLOCK } from "../support/errors";
@@ -60,7 +60,7 @@ describe("RFC 1122 §4.2.3.9 / RFC 5461: hard ICMP errors while connecting", () 
     expect(tcpState(fd)).toBe(SYN_SENT);
   });
 
-  it("a quoted sequence number outside SND.UNA..SND.MAX is dropped (RFC 5927 §4.1)", () => {
+  it("a quoted sequence number outside SND.UNA..SND.MAX is dropped (RFC 5927)", () => {
     const fd = connecting();
     expect(icmpError(3, 3, 28, 1)).toBe(C.TCP_ICMP_OUT_OF_WINDOW);
     expect(icmpError(3, 3, 28, 0xffffffff)).toBe(C.TCP_ICMP_OUT_OF_WINDOW);
@@ -78,7 +78,7 @@ describe("RFC 1122 §4.2.3.9 / RFC 5461: hard ICMP errors while connecting", () 
     expect(tcpState(fd)).toBe(SYN_SENT);
   });
 
-  it("in a synchronized state port unreachable does not abort (RFC 5461 §4)", () => {
+  it("in a synchronized state port unreachable does not abort (RFC 5461)", () => {
     const fd = connecting();
     expect(conn.send(SYN | ACK, "", 1460)).toBe(C.TCP_DELIVERED);
     expect(tcpState(fd)).toBe(ESTABLISHED);

@@ -83,10 +83,10 @@ function findConnection(lport: u32, rip: u32, rport: u32): i32 {
  * An ICMP error about a segment we sent (RFC 1122 §4.2.3.9, RFC 5461): quoted is the datagram's IP
  * header and at least 8 bytes of the TCP header (len bytes, len >= 28, checked by the caller).
  * Matched by the 4-tuple, and believed only when the quoted sequence number is in SND.UNA..SND.MAX
- * (RFC 5927 §4.1: a blind attacker must guess it). Protocol or port unreachable (type 3, codes 2
- * and 3) is a hard error, and only while connecting (RFC 5461 §4) does it abort: connect fails
+ * (RFC 5927: a blind attacker must guess it). Protocol or port unreachable (type 3, codes 2
+ * and 3) is a hard error, and only while connecting (RFC 5461) does it abort: connect fails
  * with ECONNREFUSED. Fragmentation needed (code 4) is not: we never send with DF, so it is the
- * RFC 1191 PMTU signal gone astray, not a reason to abort (RFC 1191 §6.1). Every other error,
+ * RFC 1191 PMTU signal gone astray, not a reason to abort (RFC 1191). Every other error,
  * and a hard one in a synchronized state, is soft: the next timeout reports it (below).
  */
 export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
