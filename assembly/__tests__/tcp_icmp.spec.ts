@@ -1,23 +1,18 @@
 // Issue 19 item 1: TCP acts on ICMP errors (RFC 1122 §4.2.3.9, RFC 5461, RFC 5927).
-import { tcpConnect, tcpRecv, tcpSend, tcpSocket, tcpState } from "../api/tcp";
+import { tcpRecv, tcpSend, tcpState } from "../api/tcp";
 import { CLOSED, ESTABLISHED, SYN_SENT } from "../sockets/tcp/pcb";
 import { ECONNREFUSED, EHOSTUNREACH, ETIMEDOUT, EWOULDBLOCK } from "../support/errors";
 import { get32, put16, put32 } from "../support/bytes";
 import { sumAdd, sumFold } from "../wire/checksum";
-import { ACK, ANY, C, PSH, advance, run, OUR_IP, PEER_IP, Peer, SYN, TcpPeer, ctr, feed, ipHeader, sent, sentCount, tcpUp } from "../testing";
+import { ACK, ANY, C, OUR_IP, PEER_IP, PSH, SYN, advance, connectOne, connectedPeer, ctr, feed, ipHeader, run, sent, sentCount } from "../testing";
 
 const PISN: u32 = 1000000;
 const buf = heap.alloc(64);
 /** A copy of the stack's last segment: IP header and TCP header, as an ICMP error quotes it. */
 const last = heap.alloc(64);
 
-let conn: TcpPeer = new Peer().tcp(80, 0, PISN);
 function connecting(): i32 {
-  tcpUp();
-  const fd = tcpSocket();
-  expect(tcpConnect(fd, PEER_IP, 80)).toBe(0);
-  conn = new Peer().tcp(80, 0, PISN);
-  expect(conn.expect(SYN, 0, ANY, 0)).toBe("");
+  const fd = connectOne(PISN);
   memory.copy(last, sent(sentCount() - 1) + 14, 40);
   return fd;
 }
@@ -44,7 +39,7 @@ describe("RFC 1122 §4.2.3.9 / RFC 5461: hard ICMP errors while connecting", () 
     expect(tcpRecv(fd, buf, 1)).toBe(ECONNREFUSED);
     expect(ctr(C.TCP_ICMP_ABORTS)).toBe(1);
     advance(3000);
-    expect(conn.expectNone()).toBe("");
+    expect(connectedPeer.expectNone()).toBe("");
   });
 
   it("protocol unreachable for the SYN: ECONNREFUSED as well", () => {
@@ -80,11 +75,11 @@ describe("RFC 1122 §4.2.3.9 / RFC 5461: hard ICMP errors while connecting", () 
 
   it("in a synchronized state port unreachable does not abort (RFC 5461)", () => {
     const fd = connecting();
-    expect(conn.send(SYN | ACK, "", 1460)).toBe(C.TCP_DELIVERED);
+    expect(connectedPeer.send(SYN | ACK, "", 1460)).toBe(C.TCP_DELIVERED);
     expect(tcpState(fd)).toBe(ESTABLISHED);
-    expect(conn.expect(ACK, 1, ANY, 0)).toBe("");
+    expect(connectedPeer.expect(ACK, 1, ANY, 0)).toBe("");
     expect(tcpSend(fd, buf, 5)).toBe(5);
-    expect(conn.expect(ACK | PSH, 1, ANY, 5)).toBe("");
+    expect(connectedPeer.expect(ACK | PSH, 1, ANY, 5)).toBe("");
     memory.copy(last, sent(sentCount() - 1) + 14, 40);
     expect(icmpError(3, 3)).toBe(C.ICMP_ERROR_RECEIVED);
     expect(tcpState(fd)).toBe(ESTABLISHED);
@@ -94,10 +89,10 @@ describe("RFC 1122 §4.2.3.9 / RFC 5461: hard ICMP errors while connecting", () 
 /** Established, with 5 bytes sent and not yet acknowledged (quoted in `last`). */
 function established(): i32 {
   const fd = connecting();
-  expect(conn.send(SYN | ACK, "", 1460)).toBe(C.TCP_DELIVERED);
-  expect(conn.expect(ACK, 1, ANY, 0)).toBe("");
+  expect(connectedPeer.send(SYN | ACK, "", 1460)).toBe(C.TCP_DELIVERED);
+  expect(connectedPeer.expect(ACK, 1, ANY, 0)).toBe("");
   expect(tcpSend(fd, buf, 5)).toBe(5);
-  expect(conn.expect(ACK | PSH, 1, ANY, 5)).toBe("");
+  expect(connectedPeer.expect(ACK | PSH, 1, ANY, 5)).toBe("");
   memory.copy(last, sent(sentCount() - 1) + 14, 40);
   return fd;
 }
@@ -131,7 +126,7 @@ describe("RFC 1122 §4.2.3.9: soft ICMP errors are reported on timeout", () => {
   it("progress (the data acknowledged) clears it: a later timeout is ETIMEDOUT", () => {
     const fd = established();
     expect(icmpError(3, 1)).toBe(C.ICMP_ERROR_RECEIVED);
-    expect(conn.ack()).toBe(C.TCP_DELIVERED);
+    expect(connectedPeer.ack()).toBe(C.TCP_DELIVERED);
     expect(tcpSend(fd, buf, 5)).toBe(5);
     run(2000000);
     expect(tcpState(fd)).toBe(CLOSED);

@@ -5,8 +5,9 @@ import { C } from "../support/counters";
 import { get16, get32 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import { ACK, SYN, TcpRepr } from "../wire/tcp";
-import { tcpAccept, tcpBind, tcpListen, tcpSocket } from "../api/tcp";
+import { tcpAccept, tcpBind, tcpConnect, tcpListen, tcpSocket, tcpTableRow } from "../api/tcp";
 import { arpFrame, feed, ipHeader } from "./frames";
+import { ANY, Peer, TcpPeer } from "./peer";
 import { OUR_IP, PEER_IP, bringUp, clearSent, sent, sentCount } from "./stack";
 
 export const PEER_PORT: u32 = 40000;
@@ -85,4 +86,26 @@ export function acceptOne(peerIsn: u32): i32 {
   const fd = tcpAccept(l);
   clearSent();
   return fd;
+}
+
+/** An active open: the stack connects to the peer's port (ISN peerIsn) and its SYN is checked;
+ *  returns the fd. The peer, in relative numbers, is then connectedPeer. Nothing answered yet. */
+export let connectedPeer: TcpPeer = new Peer().tcp(80, 0);
+export function connectOne(peerIsn: u32, port: u32 = 80): i32 {
+  tcpUp();
+  const fd = tcpSocket();
+  expect(tcpConnect(fd, PEER_IP, port)).toBe(0);
+  connectedPeer = new Peer().tcp(port, 0, peerIsn);
+  expect(connectedPeer.expect(SYN, 0, ANY, 0)).toBe("");
+  return fd;
+}
+
+const stateRow = heap.alloc(28);
+/** The state the connection table shows for the connection to the peer's port, -1 if none (for
+ *  an active open, whose local port is ephemeral). */
+export function stateTo(remotePort: u32): i32 {
+  for (let r: u32 = 0; r < 16; r++) {
+    if (tcpTableRow(r, stateRow) && load<u32>(stateRow, 16) == remotePort) return <i32>load<u32>(stateRow);
+  }
+  return -1;
 }
