@@ -6,7 +6,7 @@ TSX := node --import tsx
 # The command line, from build/cli's bundle (bin/wasmip.mjs falls back to tsx without it).
 WASMIP := node bin/wasmip.mjs
 
-.PHONY: all run test tap deps sysdeps build host-tools typecheck test-as test-host test-wamr test-esp32 clean boards flash bench docs bench-fleet bench-loopback fuzz fuzz-build fuzz-smoke fuzz-corpus fuzz-capture
+.PHONY: all run test tap deps sysdeps build host-tools figures figures-check typecheck test-as test-host test-wamr test-esp32 clean boards flash bench docs bench-fleet bench-loopback fuzz fuzz-build fuzz-smoke fuzz-corpus fuzz-capture
 
 all: build
 
@@ -99,6 +99,14 @@ run: deps build
 docs: run
 	@mkdir -p docs
 	$(WASMIP) ladder build/demo.pcap -o docs/handshake.svg
+
+# The figures README.md and docs/ quote (docs/benchmarks.md's tables among them), written from the
+# committed bench run that bench/docs.ts names; figures-check fails when a file differs.
+figures: deps
+	$(TSX) bench/docs.ts
+
+figures-check: deps
+	$(TSX) bench/docs.ts --check
 
 # Boards per process and simulated seconds per wall second at 10, 50 and 200 boards (bench/fleet.ts).
 bench-fleet: deps build
