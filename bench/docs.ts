@@ -45,6 +45,12 @@ function reader(r: Results) {
   };
 }
 
+/** "`make bench` of DATE at COMMIT": which run a quoted figure comes from. */
+function when(r: Results): string {
+  const commit = r.versions?.wasmip ? ` at ${r.versions.wasmip.slice(0, 7)}` : "";
+  return `\`make bench\` of ${(r.started ?? "an unknown date").slice(0, 10)}${commit}`;
+}
+
 function provenance(r: Results, source: string): string {
   const commit = r.versions?.wasmip ? ` at commit ${r.versions.wasmip.slice(0, 12)}` : "";
   const m = r.machine;
@@ -113,7 +119,9 @@ function tables(r: Results, source: string): string {
     "",
     "### Against the Linux kernel over TAP (64 MiB each way)",
     "",
-    "| peer of the kernel | receive Mbit/s | send Mbit/s | receive CPU s/MiB | send CPU s/MiB | round trip µs | connections/s |",
+    "The kernel sends to the stack (receives) and the stack to the kernel (sends); CPU is the stack's process ([bench/README.md](../bench/README.md) says how each is measured).",
+    "",
+    "| stack, the kernel's peer | receives, Mbit/s | sends, Mbit/s | CPU s/MiB receiving | CPU s/MiB sending | 1-byte round trip, µs | connections/s |",
     "|---|---:|---:|---:|---:|---:|---:|",
   );
   const targets: [string, string][] = [
@@ -148,7 +156,7 @@ export const BLOCKS: Block[] = [
       return (
         `The bare core is ${f("size.core.bytes")} bytes of \`.wasm\`; with ${f("memory.tcp_max_connections")} TCP connections ` +
         `it uses ${f("memory.core_4_connections.static_bytes")} bytes of its ${f("memory.core.pages")} × 64 KiB of linear memory ` +
-        `(\`make bench\` of ${(r.started ?? "?").slice(0, 10)}, [docs/benchmarks.md](docs/benchmarks.md)).`
+        `(${when(r)}, [docs/benchmarks.md](docs/benchmarks.md)).`
       );
     },
   },
@@ -161,7 +169,7 @@ export const BLOCKS: Block[] = [
         `${f("memory.tcp_max_connections")} × ${f("memory.tcp_connection.bytes")} bytes of connection buffers (rings, bookkeeping and ` +
         `assembler), ${f("memory.tcp_max_sockets")} connection blocks of ${f("memory.tcp_block.bytes")} bytes (a listener or a socket ` +
         `not yet connected costs only a block): ${f("memory.core_4_connections.static_bytes")} bytes of static data in all ` +
-        `(\`make bench\` of ${(r.started ?? "?").slice(0, 10)}).`
+        `(${when(r)}).`
       );
     },
   },
