@@ -96,7 +96,7 @@ test("bin/wasmip.mjs runs the command from make build's bundle, and from the sou
   assert.ok(existsSync(bundle), "build/cli/cli.mjs: run make build");
   const run = (args: string[], env: Record<string, string> = {}) =>
     spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
-  for (const env of [{}, { WASMIP_NO_BUNDLE: "1" }]) {
+  for (const env of [{}, { WASMIP_NO_BUNDLE: "1" }] as Record<string, string>[]) {
     const r = run(["bin/wasmip.mjs", "--help"], env);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^usage: wasmip <command>/);
