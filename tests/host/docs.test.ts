@@ -10,6 +10,7 @@ import path from "node:path";
 import { ROOT } from "../../host/board/board.ts";
 import { generate } from "../../bench/docs.ts";
 import { echoExample } from "../../examples/node/echo.ts";
+import { runDemo } from "../../host/sim/demo.ts";
 
 const DOCS = ["README.md", ...readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 const read = (f: string) => readFileSync(path.join(ROOT, f), "utf8");
@@ -74,6 +75,14 @@ test("the README's code is the code of the files it names", () => {
   assert.ok(blocks.length >= 2, "a Node example and a firmware example");
   for (const b of blocks)
     for (const line of b.split("\n").map((l) => l.trim()).filter(Boolean)) assert.ok(have.has(line), `not in the sources: ${line}`);
+});
+
+test("the README's excerpt of make run's output is what the demo prints", async () => {
+  const excerpt = /Abridged:\n\n```\n([\s\S]*?)```/.exec(read("README.md"))?.[1];
+  assert.ok(excerpt, "an abridged demo output in the README");
+  const lines = new Set<string>();
+  await runDemo({ print: (l) => lines.add(l) });
+  for (const l of excerpt.split("\n").filter(Boolean)) assert.ok(lines.has(l), `not printed by the demo: ${l}`);
 });
 
 test("examples/node/echo.ts: B echoes what A sends over a lossy emulated link", async () => {
