@@ -16,7 +16,7 @@
 // and writes the same pcap.
 // The impairment flags (--loss, --dup, ...) apply to A's link during the pings only: the TCP part
 // shows every state of one connection with a line per change, which loss would bury under
-// retransmissions (and 100% loss would stall); `sim --topology` impairs every link for the whole
+// retransmissions (and heavy loss would time it out); `sim --topology` impairs every link for the whole
 // run. Compact by default: the boards' DHCP and DNS log lines (the demo prints a line per lease and
 // lookup) and the connection tables at each state change come with --verbose.
 import { once } from "node:events";
