@@ -118,3 +118,12 @@ test("bin/wasmip.mjs runs the command from make build's bundle, and from the sou
   assert.match(sim.stdout, /1 packets transmitted, 1 received/);
   assert.match(sim.stdout, /A: HTTP\/1\.1 200 OK/);
 });
+
+test("make build compiles nothing Linux-only (make run works without a TAP device); the TAP targets build the helpers", () => {
+  const dry = (target: string) => spawnSync("make", ["-n", "-B", target], { cwd: ROOT, encoding: "utf8" });
+  const build = dry("build");
+  assert.equal(build.status, 0, build.stderr);
+  assert.match(build.stdout, /esbuild host\/cli\.ts/);
+  assert.doesNotMatch(build.stdout, /\bgcc\b|tap-bridge|pkt-inject/);
+  for (const t of ["tap", "test-host"]) assert.match(dry(t).stdout, /gcc .*-o build\/tap-bridge/, t);
+});
