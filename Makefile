@@ -3,8 +3,10 @@ SHELL := /bin/bash
 BIN := node_modules/.bin
 AS_SOURCES := $(shell find assembly -name '*.ts' -not -path '*/__tests__/*' -not -path '*/testing/*')
 TSX := node --import tsx
+# The command line, from build/cli's bundle (bin/wasmip.mjs falls back to tsx without it).
+WASMIP := node bin/wasmip.mjs
 
-.PHONY: all run test tap deps sysdeps build typecheck test-as test-host test-wamr test-esp32 clean boards flash bench docs bench-fleet bench-loopback fuzz fuzz-build fuzz-smoke fuzz-corpus fuzz-capture
+.PHONY: all run test tap deps sysdeps build host-tools figures figures-check typecheck test-as test-host test-wamr test-esp32 clean boards flash bench docs bench-fleet bench-loopback fuzz fuzz-build fuzz-smoke fuzz-corpus fuzz-capture
 
 all: build
 
@@ -66,6 +68,14 @@ $(EXAMPLE_WASM): build/%.wasm: examples/%/firmware.ts $(AS_SOURCES) $(EXAMPLE_SO
 	@mkdir -p build
 	$(BIN)/asc $< --target release -o $@ --textFile build/$*.wat $(ASC_FLAGS)
 
+# The `wasmip` command as one ESM bundle (bin/wasmip.mjs runs it; without it, tsx compiles host/
+# on every start). Two levels below the root like host/cli.ts: the harness finds build/ from there.
+HOST_SOURCES := $(shell find host -name '*.ts')
+build/cli/cli.mjs: $(HOST_SOURCES) node_modules/.package-lock.json
+	@rm -rf build/cli
+	$(BIN)/esbuild host/cli.ts --bundle --platform=node --format=esm --splitting --packages=external \
+	  --outdir=build/cli --out-extension:.js=.mjs --log-level=warning
+
 build/tap-bridge: host/devices/tap-bridge.c
 	@mkdir -p build
 	gcc -O2 -Wall -Wextra -o $@ $<
@@ -75,15 +85,28 @@ build/pkt-inject: host/devices/pkt-inject.c
 	@mkdir -p build
 	gcc -O2 -Wall -Wextra -o $@ $<
 
-build: build/wasmip.wasm build/wasmip.debug.wasm $(APP_WASM) $(EXAMPLE_WASM) build/tap-bridge build/pkt-inject
+build: build/wasmip.wasm build/wasmip.debug.wasm $(APP_WASM) $(EXAMPLE_WASM) build/cli/cli.mjs
+
+# The Linux-only helpers (a TAP device, AF_PACKET), built only for the targets that use a TAP, so
+# `make build` and `make run` work where there is none (macOS). The harness also builds each one
+# when it is missing (host/devices/tap-runner.ts, inject.ts).
+host-tools: build/tap-bridge build/pkt-inject
 
 run: deps build
-	$(TSX) host/cli.ts sim --pcap build/demo.pcap
+	@$(WASMIP) sim --pcap build/demo.pcap
 
 # The README's ladder diagram: the TCP connection of make run's capture (A to the greeter on G).
 docs: run
 	@mkdir -p docs
-	$(TSX) host/cli.ts ladder build/demo.pcap -o docs/handshake.svg
+	$(WASMIP) ladder build/demo.pcap -o docs/handshake.svg
+
+# The figures README.md and docs/ quote (docs/benchmarks.md's tables among them), written from the
+# committed bench run that bench/docs.ts names; figures-check fails when a file differs.
+figures: deps
+	$(TSX) bench/docs.ts
+
+figures-check: deps
+	$(TSX) bench/docs.ts --check
 
 # Boards per process and simulated seconds per wall second at 10, 50 and 200 boards (bench/fleet.ts).
 bench-fleet: deps build
@@ -94,8 +117,8 @@ bench-fleet: deps build
 bench-loopback: deps build
 	$(TSX) bench/loopback.ts
 
-tap: deps build sysdeps
-	$(TSX) host/cli.ts tap
+tap: deps build host-tools sysdeps
+	$(WASMIP) tap
 
 typecheck: deps
 	$(BIN)/tsc --noEmit -p tsconfig.json
@@ -103,7 +126,7 @@ typecheck: deps
 test-as: deps
 	$(BIN)/asp --config as-pect.config.js
 
-test-host: deps build sysdeps
+test-host: deps build host-tools sysdeps
 	$(TSX) --test --test-reporter=spec tests/host/*.test.ts
 
 # The native posix board (boards/posix/build/wasmip-<app>): wasm2c + gcc -O2, ~25 s from clean, the
@@ -160,7 +183,7 @@ fuzz-smoke: fuzz-build
 fuzz-corpus: deps
 	$(TSX) fuzz/corpus.ts
 
-fuzz-capture: deps build sysdeps
+fuzz-capture: deps build host-tools sysdeps
 	$(TSX) fuzz/capture.ts
 	$(TSX) fuzz/corpus.ts
 
@@ -168,7 +191,7 @@ test: deps build sysdeps typecheck test-as boards test-wamr test-esp32 fuzz-smok
 
 # make bench: size, memory, CPU per byte (callgrind) and throughput against lwIP and the kernel,
 # in one run (bench/README.md): ~2 minutes once built, BENCH_QUICK=1 ~1 minute. Results in bench/results/.
-bench: deps build sysdeps boards
+bench: deps build host-tools sysdeps boards
 	$(TSX) bench/bench.ts $(if $(filter 1,$(BENCH_QUICK)),--quick)
 
 clean:

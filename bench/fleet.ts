@@ -24,7 +24,7 @@ import { runFleet } from "../host/sim/fleet/fleet.ts";
 const SELF = fileURLToPath(import.meta.url);
 /** Boards per edge switch: its three servers then talk to at most 14 sensors each, inside the
  *  core's ARP cache (16 today), so replies are not preceded by a broadcast ARP request each
- *  (the core learns neighbours only from ARP: see README "Fleet simulation"). --per-edge changes it. */
+ *  (the core learns neighbours only from ARP: see docs/benchmarks.md, "Fleet scale"). --per-edge changes it. */
 let PER_EDGE = 25;
 
 export function fleetTopology(n: number, duration: string): unknown {

@@ -3,11 +3,12 @@
 // cli/ that parses its flags, prints its usage and calls into the harness: sim.ts (the demo and
 // fleets, sim/), ladder.ts (capture/), tap.ts, qemu.ts and netstat.ts (devices/; tap-options.ts
 // has the flags and start tap and qemu share), help.ts (the usage, UsageError). Exit codes: 0 ok,
-// 1 failure, 2 a bad command line.
+// 1 failure, 2 a bad command line. Each command's module is imported only when it runs, so
+// `wasmip --help` loads help.ts alone. bin/wasmip.mjs (the installed command) runs this file from
+// the bundle `make build` writes, or through tsx.
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { HELP, UsageError } from "./cli/help.ts";
-import { simCommand } from "./cli/sim.ts";
 
 /** Run the command line; returns the exit code (0 ok, 1 failure, 2 usage error). */
 export async function main(argv: string[]): Promise<number> {
@@ -20,8 +21,10 @@ export async function main(argv: string[]): Promise<number> {
       case "-h":
         process.stdout.write(HELP);
         return cmd === undefined ? 2 : 0;
-      case "sim":
+      case "sim": {
+        const { simCommand } = await import("./cli/sim.ts");
         return await simCommand(rest);
+      }
       case "ladder": {
         const { ladderCommand } = await import("./cli/ladder.ts");
         return ladderCommand(rest);
@@ -59,7 +62,8 @@ function invokedDirectly(): boolean {
   }
 }
 
-if (invokedDirectly()) {
+/** main() on this process's arguments, its result as the exit code (bin/wasmip.mjs calls it). */
+export function run(): void {
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (e: unknown) => {
@@ -68,3 +72,5 @@ if (invokedDirectly()) {
     },
   );
 }
+
+if (invokedDirectly()) run();

@@ -26,8 +26,9 @@ sim flags:
   --size N        ICMP payload bytes (default 56)
   --pcap FILE     write every transmitted frame to FILE (classic pcap, Ethernet)
   --wasm FILE     firmware of A and B (default build/wasmip.wasm; G and H run greeter, http)
-  --verbose       also print debug log lines
-impairments of A's link during the pings, each direction (probabilities: 0..1 or a percentage like 20%):
+  --verbose       also print debug, DHCP and DNS log lines and the connection tables
+impairments of A's link during the pings only, each direction (probabilities: 0..1 or a percentage
+like 20%; the TCP part runs on clean links; sim --topology impairs every link for the whole run):
   --loss P        drop probability (default 20%)
   --dup P         duplication probability (default 0)
   --reorder P     probability a frame is held back 10 ms so later ones overtake it (default 0)

@@ -14,6 +14,11 @@
 // 3. A resolves web.sim and fetches http://web.sim/ from H, and prints the status line.
 // Then the link impairment stats and the boards' counters. The same seed prints the same output
 // and writes the same pcap.
+// The impairment flags (--loss, --dup, ...) apply to A's link during the pings only: the TCP part
+// shows every state of one connection with a line per change, which loss would bury under
+// retransmissions (and heavy loss would time it out); `sim --topology` impairs every link for the whole
+// run. Compact by default: the boards' DHCP and DNS log lines (the demo prints a line per lease and
+// lookup) and the connection tables at each state change come with --verbose.
 import { once } from "node:events";
 import path from "node:path";
 import { WasmipError } from "../board/errors.ts";
@@ -44,7 +49,7 @@ export interface DemoOptions {
   startTime?: number; // virtual ms, default 0
   pcap?: string;
   wasm?: string;
-  verbose?: boolean; // also print debug log lines
+  verbose?: boolean; // also print debug log lines, DHCP/DNS log lines and the connection tables
   print?: (line: string) => void; // default console.log
 }
 
@@ -110,6 +115,9 @@ function fmtStats(s: DirectionStats): string {
   );
 }
 
+/** Board log lines the demo summarises in lines of its own (shown with --verbose). */
+const QUIET_LOG = /^(dhcp|dns|netif): /;
+
 const DHCPD_IP = "10.0.0.254";
 const DNSD_IP = "10.0.0.53";
 const ZONE = "sim";
@@ -148,7 +156,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     startTime: opts.startTime,
     wasm: opts.wasm,
     log: (e) => {
-      if (e.level === "debug" && !opts.verbose) return;
+      if (!opts.verbose && (e.level === "debug" || QUIET_LOG.test(e.msg))) return;
       logLines++;
       print(`[${fmtTime(e.time)} ms] ${e.board}: ${e.level === "info" ? "" : e.level + ": "}${e.msg}`);
     },
@@ -211,7 +219,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   const dst = await resolve(sim, a, target, print, boot);
   sim.linkOf(a).setImpairments(linkA);
   print("");
-  for (const board of [a, b]) print(`link ${board.name}: ${fmtImpairments(sim.linkOf(board).toSwitch.impairments)} (each direction)`);
+  for (const board of [a, b]) print(`link ${board.name}: ${fmtImpairments(sim.linkOf(board).toSwitch.impairments)} (each direction, during the pings)`);
   print(`PING ${target} (${dst}) ${size}(${size + 28}) bytes of data.`);
   const results: PingResult[] = [];
   const outstanding = new Set<number>();
@@ -263,7 +271,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   );
   if (rtt) print(`rtt min/avg/max = ${rtt.min.toFixed(3)}/${rtt.avg.toFixed(3)}/${rtt.max.toFixed(3)} ms`);
 
-  const tcp = await tcpStory(sim, a, g, h, print, { delay, jitter }, boot);
+  const tcp = await tcpStory(sim, a, g, h, print, { delay, jitter }, boot, opts.verbose ?? false);
 
   const links: DemoSummary["links"] = {};
   print("");
@@ -383,6 +391,7 @@ async function tcpStory(
   print: (line: string) => void,
   link: { delay: number; jitter: number },
   boot: BootSummary,
+  tables: boolean,
 ): Promise<TcpStorySummary> {
   const out: TcpStorySummary = { greeting: null, connectionFrom: null, statesSeen: [], httpStatus: null, httpBodyBytes: 0, ok: false };
   const t = () => `[${fmtTime(sim.now)} ms]`;
@@ -394,6 +403,7 @@ async function tcpStory(
   print(`--- TCP: the seed's server (firmware greeter) on G ${greeterName}:${STORY_PORT}, a client on A ---`);
   print(`links A, G, H: ${fmtImpairments(sim.linkOf(a).toSwitch.impairments)} (each direction) for the TCP part`);
   const watch = new StateWatcher(sim, [a, g], print);
+  watch.tables = tables;
   sim.afterEvent = () => watch.check();
   const prevLog = sim.onLog;
   sim.onLog = (e) => {

@@ -438,3 +438,16 @@ test("captureAt records what one endpoint sends and what reaches it (after delay
   assert.deepEqual(seen.filter((x) => x.dir === "tx"), [{ dir: "tx", t: 100 }]);
   assert.equal(all.length, 41, "the network capture records every frame at its sender, lost ones included");
 });
+
+test("demo: compact by default; --verbose adds the boards' DHCP/DNS log lines and the connection tables", async () => {
+  const quiet: string[] = [];
+  const loud: string[] = [];
+  await runDemo({ seed: 1, count: 1, print: (l) => quiet.push(l) });
+  await runDemo({ seed: 1, count: 1, verbose: true, print: (l) => loud.push(l) });
+  const table = (l: string) => /Proto Recv-Q Send-Q/.test(l) && !l.startsWith("    H:");
+  const dhcpLog = (l: string) => /\] A: dhcp: discover$/.test(l);
+  assert.ok(!quiet.some(table) && !quiet.some(dhcpLog), "no tables or DHCP log lines by default");
+  assert.ok(loud.some(table) && loud.some(dhcpLog), "both with verbose");
+  assert.ok(quiet.some((l) => /^link A: loss 20%.*during the pings\)$/.test(l)), "the impairments say they apply to the pings");
+  assert.ok(quiet.length < 80, `${quiet.length} lines`);
+});
