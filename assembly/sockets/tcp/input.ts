@@ -115,19 +115,16 @@ export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
 /**
  * ARP gave up on neighbour ip (iface/arp.ts: ARP_MAX_REQUESTS unanswered, about 3 s): a connection
  * still opening through it fails with EHOSTUNREACH, as Linux's does when its neighbour entry
- * fails, rather than retrying its SYN for a minute; the link itself says the host is not there.
- * An established one only remembers the error for its timeout (RFC 1122 §4.2.3.9: a soft error).
+ * fails, rather than retrying its SYN for a minute: the link itself says the host is not there.
+ * Synchronized connections go on retransmitting (each retransmission asks ARP again).
  */
 export function tcpNeighbourLost(ip: u32): void {
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
     const c = pcb(i);
-    if ((c.flags & F_USED) == 0 || c.state <= LISTEN || ipv4NextHop(c.remoteIp) != ip) continue;
+    if ((c.flags & F_USED) == 0 || ipv4NextHop(c.remoteIp) != ip) continue;
     if (c.state == SYN_SENT || (c.state == SYN_RECEIVED && (c.flags & F_CHILD) == 0)) {
       count(C.TCP_UNREACHABLE_ABORTS);
       fail(i, EHOSTUNREACH);
-    } else {
-      c.softError = EHOSTUNREACH;
-      c.softUna = c.sndUna;
     }
   }
 }
