@@ -71,6 +71,13 @@ const tx = changetype<ArpRepr>(memory.data(offsetof<ArpRepr>()));
   return changetype<Neighbour>(table + <usize>i * NEIGHBOUR_SIZE);
 }
 
+/** Told the address of a neighbour that never answered, after its frames were dropped: the
+ *  transports fail or mark what was waiting on it (set once at init by TCP). */
+let gaveUp: ((ip: u32) => void) | null = null;
+export function setArpGiveUpHandler(h: ((ip: u32) => void) | null): void {
+  gaveUp = h;
+}
+
 export function arpInit(): void {
   memory.fill(table, 0, NEIGHBOUR_SIZE * ARP_CACHE_SIZE);
   poolUsed = 0;
@@ -340,6 +347,8 @@ export function arpPoll(): u32 {
         logf(INFO, "arp: no answer from %i, dropped %u queued frame(s)", e.ip, e.queued);
         dropHeld(i);
         e.state = FREE;
+        const h = gaveUp;
+        if (h) h(e.ip);
         continue;
       }
       request(e);

@@ -87,9 +87,15 @@ export function ipv4Input(p: usize, len: u32): C {
 /** Negative advice from a transport (RFC 1122 §3.3.1.4): datagrams to dst seem lost, so the next
  *  hop towards it is resolved again. */
 export function ipv4NegativeAdvice(dst: u32): void {
-  if (isBroadcast(dst)) return;
-  if (isOnLink(dst)) arpInvalidate(dst);
-  else if (gateway != 0) arpInvalidate(gateway);
+  const hop = ipv4NextHop(dst);
+  if (hop != 0 && !isBroadcast(dst)) arpInvalidate(hop);
+}
+
+/** The neighbour a datagram to dst goes to: dst on the link, else the gateway (0: none, or it
+ *  stays inside, as 127/8 and our own address do). */
+export function ipv4NextHop(dst: u32): u32 {
+  if ((dst >>> 24) == 127 || dst == ipAddr) return 0;
+  return isOnLink(dst) ? dst : gateway;
 }
 
 /**

@@ -94,6 +94,7 @@ export const NAMES = `
 -tcp_icmp_unmatched
 -tcp_icmp_out_of_window
 .tcp_icmp_aborts
+.tcp_unreachable_aborts
 .udp_datagrams_sent
 .icmp_port_unreachable_sent
 .icmp_errors_limited

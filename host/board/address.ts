@@ -1,14 +1,18 @@
 // Addresses between their text form and what crosses the ABI: IPv4 as a u32 in host order
 // (10.0.0.2 = 0x0A000002), a prefix length as a mask, a MAC as 6 bytes. The board, its APIs,
 // the simulator and the device runners all convert, so this sits below all of them.
+import { codedError } from "./errors.ts";
+
+const badIp = (ip: string) => codedError("ERR_INVALID_IP_ADDRESS", new TypeError(`bad IPv4 address: ${ip}`));
+const badArg = (msg: string) => codedError("ERR_INVALID_ARG_VALUE", new TypeError(msg));
 
 export function ipToU32(ip: string): number {
   const parts = ip.split(".");
-  if (parts.length !== 4) throw new Error(`bad IPv4 address: ${ip}`);
+  if (parts.length !== 4) throw badIp(ip);
   let v = 0;
   for (const p of parts) {
     const n = Number(p);
-    if (!/^\d{1,3}$/.test(p) || n > 255) throw new Error(`bad IPv4 address: ${ip}`);
+    if (!/^\d{1,3}$/.test(p) || n > 255) throw badIp(ip);
     v = v * 256 + n;
   }
   return v >>> 0;
@@ -19,13 +23,13 @@ export function u32ToIp(v: number): string {
 }
 
 export function prefixToMask(prefix: number): number {
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new Error(`bad prefix length: ${prefix}`);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw badArg(`bad prefix length: ${prefix}`);
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }
 
 export function parseMac(mac: string): Uint8Array {
   const parts = mac.split(":");
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) throw new Error(`bad MAC address: ${mac}`);
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) throw badArg(`bad MAC address: ${mac}`);
   return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
 }
 
@@ -36,10 +40,10 @@ export function formatMac(b: Uint8Array): string {
 /** Parse "A.B.C.D/len". */
 export function parseCidr(s: string): { ip: string; prefix: number } {
   const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(s);
-  if (!m) throw new Error(`bad address "${s}" (want A.B.C.D/len)`);
+  if (!m) throw badArg(`bad address "${s}" (want A.B.C.D/len)`);
   const prefix = Number(m[2]);
   ipToU32(m[1]); // validates
   prefixToMask(prefix); // validates
-  if (prefix < 1 || prefix > 30) throw new Error(`bad prefix length in "${s}" (1..30)`);
+  if (prefix < 1 || prefix > 30) throw badArg(`bad prefix length in "${s}" (1..30)`);
   return { ip: m[1], prefix };
 }

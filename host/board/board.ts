@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { formatMac, ipToU32, parseMac, prefixToMask, u32ToIp } from "./address.ts";
-import { WasmipError } from "./errors.ts";
+import { codedError, WasmipError } from "./errors.ts";
 import type { LayerHost } from "./pump.ts";
 import { Net, TCP_STATES, type TcpExports, type TcpStateName } from "./net.ts";
 import { Dgram } from "./dgram.ts";
@@ -105,7 +105,7 @@ export function imageConfig(wasm: string, name: ConfigName): number {
   const noop = () => 0;
   const inst = new WebAssembly.Instance(compile(wasm), { phy: { tx: noop, now_ms: noop, random: noop, panic: noop, log: noop } });
   const v = (inst.exports as unknown as Exports).config(CONFIG_IDS[name]) >>> 0;
-  if (v === 0xffffffff) throw new Error(`config ${name}: unknown to ${wasm}`);
+  if (v === 0xffffffff) throw codedError("ERR_INVALID_ARG_VALUE", new RangeError(`config ${name}: unknown to ${wasm}`));
   return v;
 }
 
@@ -166,7 +166,7 @@ export class Board implements LayerHost {
         now_ms: () => opts.clock() >>> 0,
         random: () => opts.random() >>> 0,
         panic: (ptr: number, len: number, line: number) => {
-          throw new Error(`${this.name}: wasmip panic: ${ascii(ptr, len)} (line ${line})`);
+          throw codedError("WASMIP_PANIC", new Error(`${this.name}: wasmip panic: ${ascii(ptr, len)} (line ${line})`));
         },
         log: (level: number, ptr: number, len: number) => {
           opts.log?.(LOG_LEVELS[level] ?? "debug", ascii(ptr, len), this);
@@ -234,7 +234,9 @@ export class Board implements LayerHost {
       // User callbacks run by the pump may have queued data or armed timers: poll again so the
       // returned deadline covers them (bounded: a callback storm cannot spin here forever).
       for (let i = 0; i < 8 && this.pumpLayers(); i++) ms = this.ex.poll(now >>> 0);
-      return ms;
+      // Socket idle timeouts (socket.setTimeout) are host timers on the same clock.
+      const idle = this.netLayer?.nextTimeout(now);
+      return idle !== undefined ? Math.min(ms >>> 0, idle) : ms;
     } finally {
       this.driverDepth--;
     }
@@ -380,7 +382,7 @@ export class Board implements LayerHost {
   /** The image's configuration knob (wasmip.h WASMIP_CONFIG_*), by name. */
   config(name: ConfigName): number {
     const v = this.ex.config(CONFIG_IDS[name]) >>> 0;
-    if (v === 0xffffffff) throw new Error(`config ${name}: unknown to this image`);
+    if (v === 0xffffffff) throw codedError("ERR_INVALID_ARG_VALUE", new RangeError(`config ${name}: unknown to this image`));
     return v;
   }
 
@@ -391,6 +393,16 @@ export class Board implements LayerHost {
 
   get ipString(): string {
     return u32ToIp(this.ip);
+  }
+
+  /** The clock this board's core runs on (ms). */
+  now(): number {
+    return this.opts.clock();
+  }
+
+  /** Rejects with code ENOSYS on an image without a resolver. */
+  async lookup4(hostname: string): Promise<string> {
+    return (await this.dns.lookup(hostname, { family: 4 })).address;
   }
 
   get macString(): string {

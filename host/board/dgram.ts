@@ -6,7 +6,7 @@
 // input()/poll(), and pump() drains every socket's queue into 'message' events.
 import { EventEmitter } from "node:events";
 import { ipToU32, u32ToIp } from "./address.ts";
-import { ERRORS } from "./errors.ts";
+import { codedError, ERRORS } from "./errors.ts";
 import { netActivity, type LayerHost } from "./pump.ts";
 
 interface UdpExports {
@@ -131,7 +131,7 @@ export class Dgram {
   }
 
   createSocket(type: "udp4" = "udp4", onMessage?: (msg: Buffer, rinfo: RemoteInfo) => void): UdpSocket {
-    if (type !== "udp4") throw new Error(`only udp4 is supported, not ${type}`);
+    if (type !== "udp4") throw codedError("ERR_SOCKET_BAD_TYPE", new TypeError(`only udp4 is supported, not ${type}`));
     const s = new UdpSocket(this);
     if (onMessage) s.on("message", onMessage);
     this.sockets.add(s);

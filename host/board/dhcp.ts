@@ -1,6 +1,6 @@
 // The DHCP client exports of a board (index.ts "DHCPv4 client"), typed, with the status as strings.
 import { u32ToIp } from "./address.ts";
-import { WasmipError } from "./errors.ts";
+import { codedError, WasmipError } from "./errors.ts";
 import { type Board } from "./board.ts";
 
 export const DHCP_STATES = ["STOPPED", "INIT", "SELECTING", "REQUESTING", "BOUND", "RENEWING", "REBINDING", "RELEASING"] as const;
@@ -21,7 +21,7 @@ interface DhcpExports {
 
 function ex(board: Board): DhcpExports {
   const e = board.exports as unknown as DhcpExports;
-  if (typeof e.dhcp_start !== "function") throw new Error(`${board.name}: this firmware has no DHCP client`);
+  if (typeof e.dhcp_start !== "function") throw codedError("ENOSYS", new Error(`${board.name}: this firmware has no DHCP client`));
   return e;
 }
 

@@ -9,7 +9,7 @@
 // sim.runUntilSettled(board.dns.lookup(...)). Errors carry node's codes: ENOTFOUND (NXDOMAIN),
 // ENODATA (no A record), ESERVFAIL, ETIMEOUT, EBADRESP (truncated reply), ECONNREFUSED.
 import { ipToU32, u32ToIp } from "./address.ts";
-import { ERRORS } from "./errors.ts";
+import { codedError, ERRORS } from "./errors.ts";
 import { netActivity, type LayerHost } from "./pump.ts";
 
 const EWOULDBLOCK = -3;
@@ -78,13 +78,13 @@ export class Dns {
 
   constructor(private readonly board: LayerHost) {
     const ex = board.exports as unknown as DnsExports;
-    if (typeof ex.dns_resolve !== "function") throw new Error(`${board.name}: this firmware has no DNS resolver (dns_resolve)`);
+    if (typeof ex.dns_resolve !== "function") throw codedError("ENOSYS", new Error(`${board.name}: this firmware has no DNS resolver (dns_resolve)`));
     this.ex = ex;
   }
 
   /** Like dns.setServers: at most two IPv4 addresses, in order. */
   setServers(servers: string[]): void {
-    if (servers.length > 2) throw new RangeError("at most two DNS servers");
+    if (servers.length > 2) throw codedError("ERR_INVALID_ARG_VALUE", new RangeError("at most two DNS servers"));
     const a = servers[0] ? ipToU32(servers[0]) : 0;
     const b = servers[1] ? ipToU32(servers[1]) : 0;
     this.ex.dns_set_servers(a, b);

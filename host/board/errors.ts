@@ -19,11 +19,20 @@ export const ERRORS: Record<number, string> = {
   [-15]: "ENOSYS",
 };
 
+/** A failed core call: code is the name ('ENOBUFS'), errno the core's number (-2), as node's
+ *  system errors carry both. */
 export class WasmipError extends Error {
+  readonly code: string;
   constructor(
-    public readonly code: number,
+    public readonly errno: number,
     what: string,
   ) {
-    super(`${what}: ${ERRORS[code] ?? "error " + code}`);
+    super(`${what}: ${ERRORS[errno] ?? "error " + errno}`);
+    this.code = ERRORS[errno] ?? `E${-errno}`;
   }
+}
+
+/** An Error with node's shape for bad arguments: a string code such as ERR_INVALID_ARG_VALUE. */
+export function codedError<E extends Error>(code: string, err: E): E & { code: string } {
+  return Object.assign(err, { code });
 }

@@ -15,10 +15,15 @@
 //
 // Calls from user code into the core (connect, write, end, destroy, setopt) may send frames or
 // arm timers: each is followed by board.kick(), which asks the driver to poll soon.
+//
+// connect() to a host name resolves it with the board's own resolver (board.dns: its DNS servers,
+// its cache), then connects; 'lookup' is emitted in between, as node does. setTimeout() is an idle
+// timer on the board's clock (virtual time in the Simulator): Board.poll() returns no later than
+// the nearest one, and the pump emits 'timeout'.
 import { EventEmitter } from "node:events";
 import { Duplex } from "node:stream";
 import { ipToU32, u32ToIp } from "./address.ts";
-import { ERRORS } from "./errors.ts";
+import { codedError, ERRORS } from "./errors.ts";
 import { netActivity, type LayerHost } from "./pump.ts";
 
 /** The TCP socket exports (boards/include/wasmip.h, "TCP sockets"), typed. */
@@ -81,6 +86,8 @@ const ENOTCONN = -4;
 
 /** Our address on a connection to remote: over 127/8 the loopback talks to itself (as the core's
  *  connection table shows it), else the board's address. */
+const isIPv4 = (s: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(s);
+
 function localFor(remote: number, boardIp: string): string {
   return remote >>> 24 === 127 ? u32ToIp(remote) : boardIp;
 }
@@ -113,13 +120,14 @@ export interface AddressInfo {
 }
 
 export interface ConnectOptions {
-  host?: string; // dotted quad; default "127.0.0.1": the board's own loopback
+  host?: string; // dotted quad or a name the board's resolver looks up; default "127.0.0.1": the board's own loopback
   port: number;
   localPort?: number;
   allowHalfOpen?: boolean;
   noDelay?: boolean;
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
+  timeout?: number; // socket.setTimeout(timeout) before connecting
 }
 
 export interface ServerOptions {
@@ -143,6 +151,7 @@ export interface KeepAliveProbes {
 export class Net {
   private readonly sockets = new Map<number, Socket>(); // fd -> socket
   private readonly servers = new Map<number, Server>(); // listener fd -> server
+  private readonly timed = new Set<Socket>(); // sockets with an idle timeout set
   private pumping = false;
   private again = false;
   private memView: Uint8Array;
@@ -206,7 +215,13 @@ export class Net {
    * running pass.
    */
   pump(): boolean {
-    if (this.sockets.size === 0 && this.servers.size === 0) return false;
+    let timedOut = false;
+    if (this.timed.size > 0) {
+      const now = this.board.now();
+      for (const s of [...this.timed]) if (s._checkTimeout(now)) timedOut = true;
+      if (timedOut) netActivity.pending = true;
+    }
+    if (this.sockets.size === 0 && this.servers.size === 0) return timedOut;
     if (this.pumping) {
       this.again = true;
       return false;
@@ -224,7 +239,23 @@ export class Net {
       this.pumping = false;
     }
     if (did) netActivity.pending = true;
-    return did;
+    return did || timedOut;
+  }
+
+  /** Ms from now until the nearest socket idle timeout, or undefined without one. */
+  nextTimeout(now: number): number | undefined {
+    let next: number | undefined;
+    for (const s of this.timed) {
+      const d = s._timeoutDue();
+      if (d !== undefined) next = Math.min(next ?? Infinity, Math.max(0, d - now));
+    }
+    return next;
+  }
+
+  /** @internal */
+  _timer(s: Socket, on: boolean): void {
+    if (on) this.timed.add(s);
+    else this.timed.delete(s);
   }
 
   /** @internal */
@@ -413,6 +444,9 @@ export class Socket extends Duplex {
   private pendingFinal: ((err?: Error | null) => void) | null = null;
   private resetOnDestroy = false;
   private connectTarget: { host: string; port: number } | undefined;
+  private idleMs = 0; // setTimeout(); 0 = off
+  private idleSince = 0;
+  private idleFired = false;
 
   constructor(
     private readonly net: Net,
@@ -459,14 +493,39 @@ export class Socket extends Duplex {
 
   /** Start connecting (net.connect() calls this). */
   connect(options: ConnectOptions, connectListener?: () => void): this {
-    if (this.fdNum >= 0 || this.connecting) throw new Error("socket already connected or connecting");
-    if (connectListener) this.once("connect", connectListener);
-    const tcp = this.net.tcp;
-    const host = options.host ?? "127.0.0.1";
+    if (this.connecting) throw codedError("ERR_SOCKET_CONNECTING", new Error("Socket is already connecting"));
+    if (this.fdNum >= 0) throw codedError("EISCONN", new Error("Socket is already connected"));
     const port = options.port;
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+      throw codedError("ERR_SOCKET_BAD_PORT", new RangeError(`Port should be > 0 and < 65536. Received ${String(port)}.`));
+    }
+    if (connectListener) this.once("connect", connectListener);
+    const host = options.host ?? "127.0.0.1";
     this.connectTarget = { host, port };
     this.connecting = true;
-    const ip = ipToU32(host);
+    if (options.timeout !== undefined) this.setTimeout(options.timeout);
+    if (isIPv4(host)) return this.open(options, ipToU32(host));
+    if (host === "localhost") return this.open(options, 0x7f000001);
+    // A name: the board's resolver, then connect (node emits 'lookup' in between).
+    this.net.board.lookup4(host).then(
+      (address) => {
+        if (this.destroyed) return;
+        this.emit("lookup", null, address, 4, host);
+        this.open(options, ipToU32(address));
+      },
+      (err: Error & { code?: string }) => {
+        if (this.destroyed) return;
+        this.emit("lookup", err, undefined, undefined, host);
+        this.destroy(Object.assign(err, { hostname: host }));
+      },
+    );
+    return this;
+  }
+
+  /** connect() once the address is known. */
+  private open(options: ConnectOptions, ip: number): this {
+    const tcp = this.net.tcp;
+    const { host, port } = this.connectTarget!;
     const fd = tcp.tcp_socket();
     if (fd < 0) {
       this.destroy(netError(fd, "connect", host, port));
@@ -487,6 +546,48 @@ export class Socket extends Duplex {
     this.localAddress = localFor(ip, this.net.board.ipString);
     this.localPort = tcp.tcp_local_port(fd);
     return this;
+  }
+
+  /** Like node's: 'timeout' after `ms` of inactivity (nothing sent or received) on the board's
+   *  clock; 0 turns it off. The socket is not closed: the listener decides. */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
+      throw codedError("ERR_OUT_OF_RANGE", new RangeError(`The value of "msecs" is out of range. It must be a non-negative finite number. Received ${String(ms)}`));
+    }
+    this.idleMs = ms;
+    if (callback) {
+      if (ms === 0) this.removeListener("timeout", callback);
+      else this.once("timeout", callback);
+    }
+    this.touch();
+    this.net._timer(this, ms > 0 && !this.destroyed);
+    this.net.board.kick();
+    return this;
+  }
+
+  /** The idle timeout set by setTimeout(), as node's socket.timeout. */
+  get timeout(): number | undefined {
+    return this.idleMs > 0 ? this.idleMs : undefined;
+  }
+
+  /** Activity: restart the idle timer. */
+  private touch(): void {
+    this.idleSince = this.net.board.now();
+    this.idleFired = false;
+  }
+
+  /** @internal When the idle timer fires (board clock), or undefined if it will not. */
+  _timeoutDue(): number | undefined {
+    return this.idleMs > 0 && !this.idleFired ? this.idleSince + this.idleMs : undefined;
+  }
+
+  /** @internal Emit 'timeout' once per idle period; true if it did. */
+  _checkTimeout(now: number): boolean {
+    const due = this._timeoutDue();
+    if (due === undefined || now < due) return false;
+    this.idleFired = true;
+    this.emit("timeout");
+    return true;
   }
 
   setNoDelay(noDelay = true): this {
@@ -527,7 +628,7 @@ export class Socket extends Duplex {
   // ---- stream.Duplex implementation ----
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (this.fdNum < 0) {
+    if (this.fdNum < 0 && !this.connecting) {
       cb(netError("EPIPE", "write"));
       return;
     }
@@ -546,6 +647,7 @@ export class Socket extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.net._timer(this, false);
     this.release();
     this.pendingWrite = null;
     this.pendingFinal = null;
@@ -574,6 +676,7 @@ export class Socket extends Duplex {
       if ((ev & EV_CONNECTED) === 0) return false;
       this.connecting = false;
       this.cacheAddresses();
+      this.touch();
       this.emit("connect");
       this.emit("ready");
       if (this.fdNum < 0) return true;
@@ -617,6 +720,7 @@ export class Socket extends Duplex {
       if (r > 0) {
         p.off += r;
         this.bytesWritten += r;
+        if (!sent) this.touch();
         sent = true;
         continue;
       }
@@ -682,6 +786,7 @@ export class Socket extends Duplex {
     if (total > 0) {
       this.net.board.kick(); // reading may have opened the window: a window update goes out
       this.bytesRead += total;
+      this.touch();
       netActivity.pending = true;
       const chunk = parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, total) : Buffer.concat(parts, total);
       if (!this.push(chunk) && !force) this.wantRead = false;

@@ -18,6 +18,11 @@ export interface LayerHost {
   kick(): void;
   /** Run this after every input()/poll(); it returns true when it did something. */
   addPump(pump: () => boolean): void;
+  /** The board's clock (ms): virtual time in the Simulator, real time on a TAP. */
+  now(): number;
+  /** A host name to an IPv4 address through the board's own resolver (its DNS exports), as
+   *  node:net resolves through getaddrinfo; rejects with node:dns's codes. */
+  lookup4(hostname: string): Promise<string>;
 }
 
 /** Set whenever the net layer emitted something or ran a stream callback: an async driver should

@@ -21,7 +21,7 @@
 // lookup) and the connection tables at each state change come with --verbose.
 import { once } from "node:events";
 import path from "node:path";
-import { ERRORS, WasmipError } from "../board/errors.ts";
+import { WasmipError } from "../board/errors.ts";
 import { u32ToIp } from "../board/address.ts";
 import { ROOT, type Board } from "../board/board.ts";
 import { DnsError } from "../board/dns.ts";
@@ -246,7 +246,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
       outstanding.add(seq);
     } catch (e) {
       if (!(e instanceof WasmipError)) throw e;
-      r.error = ERRORS[e.code] ?? `error ${e.code}`;
+      r.error = e.code;
       print(`[${fmtTime(sim.now)} ms] icmp_seq=${seq}: send failed: ${r.error}`);
     }
   }

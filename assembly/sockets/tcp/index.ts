@@ -3,12 +3,13 @@ import { PROTO_TCP } from "../../wire/ipv4";
 import { setTransport } from "../../iface/ipv4";
 import { isnInit } from "./isn";
 import { pcbInitAll } from "./pcb";
-import { tcpIcmpError, tcpInput } from "./input";
+import { tcpIcmpError, tcpInput, tcpNeighbourLost } from "./input";
 import { outputInit, tcpOutput } from "./output";
 import { synCookieInit } from "./syncookie";
 import { FEATURE_ICMP, FEATURE_LOOPBACK, TCP_MAX_SOCKETS } from "../../config";
 import { setIcmpErrorHandler } from "../../iface/icmp";
 import { setLoopbackRetry } from "../../iface/loopback";
+import { setArpGiveUpHandler } from "../../iface/arp";
 import { ESTABLISHED, F_USED, pcb } from "./pcb";
 export { tcpPoll } from "./timers";
 
@@ -20,6 +21,7 @@ export function tcpInit(): void {
   setTransport(PROTO_TCP, tcpInput);
   if (FEATURE_ICMP) setIcmpErrorHandler(PROTO_TCP, tcpIcmpError);
   if (FEATURE_LOOPBACK) setLoopbackRetry(retryAll);
+  setArpGiveUpHandler(tcpNeighbourLost);
 }
 
 /** The loopback made room after refusing a segment: every connection sends what it may now. */

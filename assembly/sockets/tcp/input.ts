@@ -8,6 +8,7 @@ import { now } from "../../support/clock";
 import { C, count } from "../../support/counters";
 import { ECONNREFUSED, ECONNRESET, EHOSTUNREACH } from "../../support/errors";
 import { ipAddr } from "../../iface/netif";
+import { ipv4NextHop } from "../../iface/ipv4";
 import { get16, get32 } from "../../support/bytes";
 import { TYPE_DEST_UNREACHABLE, TYPE_REDIRECT, TYPE_SOURCE_QUENCH } from "../../wire/icmp";
 import { WireError } from "../../wire/error";
@@ -109,6 +110,23 @@ export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
     c.softUna = c.sndUna;
   }
   return C.ICMP_ERROR_RECEIVED;
+}
+
+/**
+ * ARP gave up on neighbour ip (iface/arp.ts: ARP_MAX_REQUESTS unanswered, about 3 s): a connection
+ * still opening through it fails with EHOSTUNREACH, as Linux's does when its neighbour entry
+ * fails, rather than retrying its SYN for a minute: the link itself says the host is not there.
+ * Synchronized connections go on retransmitting (each retransmission asks ARP again).
+ */
+export function tcpNeighbourLost(ip: u32): void {
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    const c = pcb(i);
+    if ((c.flags & F_USED) == 0 || ipv4NextHop(c.remoteIp) != ip) continue;
+    if (c.state == SYN_SENT || (c.state == SYN_RECEIVED && (c.flags & F_CHILD) == 0)) {
+      count(C.TCP_UNREACHABLE_ABORTS);
+      fail(i, EHOSTUNREACH);
+    }
+  }
 }
 
 function findListener(lport: u32): i32 {
