@@ -100,6 +100,10 @@ static struct {
   uint64_t max_wait_us;
   int log;
   uint32_t io, io_size, rx, rx_size;
+  /* Where write()/read() data crosses: the free memory above the core's static data (it never
+   * allocates: memory_used()), so that one write() is one tcp_send() as on a real stack, not
+   * io_buffer-sized pieces (with TCP_NODELAY each piece would go out as its own segment). */
+  uint32_t buf, buf_size;
   uint32_t snd_buf, rcv_buf, mss;
   frame_t txq[TXQ_SLOTS];
   uint32_t txq_head, txq_tail;
@@ -214,7 +218,8 @@ static void input_frame(const uint8_t *f, uint32_t len) {
   uint8_t *rx = mem() + A.rx;
   memcpy(rx, f, len);
   memset(rx + len, 0, n - len);
-  Z_stackZ_input(&A.inst, n);
+  uint32_t id = Z_stackZ_input(&A.inst, n);
+  if (A.log) fprintf(stderr, "  -> %s\n", (const char *)mem() + Z_stackZ_counter_name(&A.inst, id));
 }
 
 /* Runs due timers and the ARP replies owed, and learns the next deadline. */
@@ -474,10 +479,10 @@ static ssize_t do_recv(int c, void *buf, size_t len, int nonblock) {
     size_t got = 0;
     int32_t r = 0;
     while (got < len) {
-      uint32_t want = len - got < A.io_size ? (uint32_t)(len - got) : A.io_size;
-      r = (int32_t)Z_stackZ_tcp_recv(&A.inst, c, A.io, want);
+      uint32_t want = len - got < A.buf_size ? (uint32_t)(len - got) : A.buf_size;
+      r = (int32_t)Z_stackZ_tcp_recv(&A.inst, c, A.buf, want);
       if (r <= 0) break;
-      memcpy(out + got, mem() + A.io, (uint32_t)r);
+      memcpy(out + got, mem() + A.buf, (uint32_t)r);
       got += (uint32_t)r;
     }
     if (got > 0) {
@@ -495,9 +500,9 @@ static ssize_t do_send(int c, const void *buf, size_t len, int nonblock) {
   const uint8_t *in = buf;
   size_t sent = 0;
   while (sent < len) {
-    uint32_t n = len - sent < A.io_size ? (uint32_t)(len - sent) : A.io_size;
-    memcpy(mem() + A.io, in + sent, n);
-    int32_t r = (int32_t)Z_stackZ_tcp_send(&A.inst, c, A.io, n);
+    uint32_t n = len - sent < A.buf_size ? (uint32_t)(len - sent) : A.buf_size;
+    memcpy(mem() + A.buf, in + sent, n);
+    int32_t r = (int32_t)Z_stackZ_tcp_send(&A.inst, c, A.buf, n);
     if (r > 0) {
       sent += (uint32_t)r;
       after_call();
@@ -791,7 +796,7 @@ static int pd_netdev_send(void *u, const void *buf, size_t count) {
   memcpy(f + 6, PEER_MAC, 6);
   put16(f + 12, 0x0800);
   memcpy(f + 14, buf, count);
-  if (A.log) fprintf(stderr, "[%llu.%06llu] rx %zu bytes\n", (unsigned long long)(A.now_us / 1000000u), (unsigned long long)(A.now_us % 1000000u), count);
+  if (A.log) fprintf(stderr, "[%llu.%06llu] rx %zu bytes %08x -> %08x\n", (unsigned long long)(A.now_us / 1000000u), (unsigned long long)(A.now_us % 1000000u), count, get32(f + 26), get32(f + 30));
   input_frame(f, (uint32_t)count + 14);
   after_call();
   LEAVE(0);
@@ -919,6 +924,12 @@ void packetdrill_interface_init(const char *flags, struct packetdrill_interface 
   A.rcv_buf = Z_stackZ_config(&A.inst, WASMIP_CONFIG_TCP_RCV_BUF);
   A.mss = Z_stackZ_config(&A.inst, WASMIP_CONFIG_MTU) - 40u;
   if (A.io_size == 0 || A.rx_size < 60) die("the core's buffers are too small");
+  A.buf = (Z_stackZ_memory_used(&A.inst) + 15u) & ~15u;
+  A.buf_size = A.buf < mem_size() ? mem_size() - A.buf : 0;
+  if (A.buf_size < A.io_size) {
+    A.buf = A.io;
+    A.buf_size = A.io_size;
+  }
   uint32_t mac_hi = (uint32_t)BOARD_MAC[0] << 8 | BOARD_MAC[1];
   if ((int32_t)Z_stackZ_init(&A.inst, mac_hi, get32(BOARD_MAC + 2), A.ip, A.mask, A.gw) != 0) die("init() failed");
   poll_core();
