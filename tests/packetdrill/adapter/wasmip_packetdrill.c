@@ -100,9 +100,10 @@ static struct {
   uint64_t max_wait_us;
   int log;
   uint32_t io, io_size, rx, rx_size;
-  /* Where write()/read() data crosses: the free memory above the core's static data (it never
-   * allocates: memory_used()), so that one write() is one tcp_send() as on a real stack, not
-   * io_buffer-sized pieces (with TCP_NODELAY each piece would go out as its own segment). */
+  /* Where write()/read() data crosses: a page the adapter adds to linear memory, above all the
+   * core uses (it never allocates and never looks at the memory's size), so that one write() or
+   * read() is one tcp_send()/tcp_recv() as on a real stack: io_buffer-sized pieces would each go
+   * out as a segment under TCP_NODELAY, and each piece read would send its own window update. */
   uint32_t buf, buf_size;
   uint32_t snd_buf, rcv_buf, mss;
   frame_t txq[TXQ_SLOTS];
@@ -937,12 +938,11 @@ void packetdrill_interface_init(const char *flags, struct packetdrill_interface 
   A.rcv_buf = Z_stackZ_config(&A.inst, WASMIP_CONFIG_TCP_RCV_BUF);
   A.mss = Z_stackZ_config(&A.inst, WASMIP_CONFIG_MTU) - 40u;
   if (A.io_size == 0 || A.rx_size < 60) die("the core's buffers are too small");
-  A.buf = (Z_stackZ_memory_used(&A.inst) + 15u) & ~15u;
-  A.buf_size = A.buf < mem_size() ? mem_size() - A.buf : 0;
-  if (A.buf_size < A.io_size) {
-    A.buf = A.io;
-    A.buf_size = A.io_size;
-  }
+  wasm_rt_memory_t *m = Z_stackZ_memory(&A.inst);
+  A.buf = m->size;
+  if (m->max_pages < m->pages + 1u) m->max_pages = m->pages + 1u;
+  if (wasm_rt_grow_memory(m, 1) == (uint32_t)-1) die("cannot add a page to linear memory");
+  A.buf_size = m->size - A.buf;
   uint32_t mac_hi = (uint32_t)BOARD_MAC[0] << 8 | BOARD_MAC[1];
   if ((int32_t)Z_stackZ_init(&A.inst, mac_hi, get32(BOARD_MAC + 2), A.ip, A.mask, A.gw) != 0) die("init() failed");
   poll_core();
