@@ -500,16 +500,8 @@ static ssize_t do_recv(int c, void *buf, size_t len, int nonblock) {
 static ssize_t do_send(int c, const void *buf, size_t len, int nonblock) {
   const uint8_t *in = buf;
   size_t sent = 0;
-  /* A write larger than the scratch memory goes in pieces; with TCP_NODELAY each piece would leave
-   * as a segment of its own, so Nagle holds the pieces' partial tails until the last one. */
-  int regroup = A.socks[c].nodelay && len > A.buf_size;
-  if (regroup) Z_stackZ_tcp_setopt(&A.inst, c, WASMIP_TCP_OPT_NODELAY, 0);
   while (sent < len) {
     uint32_t n = len - sent < A.buf_size ? (uint32_t)(len - sent) : A.buf_size;
-    if (regroup && sent + n == len) {
-      Z_stackZ_tcp_setopt(&A.inst, c, WASMIP_TCP_OPT_NODELAY, 1);
-      regroup = 0;
-    }
     memcpy(mem() + A.buf, in + sent, n);
     int32_t r = (int32_t)Z_stackZ_tcp_send(&A.inst, c, A.buf, n);
     if (r > 0) {
@@ -518,11 +510,6 @@ static ssize_t do_send(int c, const void *buf, size_t len, int nonblock) {
       continue;
     }
     if (r == WASMIP_EWOULDBLOCK && !nonblock && block(c, WASMIP_EV_WRITABLE | WASMIP_EV_ERROR | WASMIP_EV_CLOSED, 0)) continue;
-    if (regroup) {
-      Z_stackZ_tcp_setopt(&A.inst, c, WASMIP_TCP_OPT_NODELAY, 1);
-      regroup = 0;
-      after_call();
-    }
     if (sent > 0) break;
     if (r == WASMIP_ENOTCONN && (Z_stackZ_tcp_state(&A.inst, c) >= WASMIP_TCP_FIN_WAIT_1)) {
       errno = EPIPE;
