@@ -7,9 +7,10 @@
 #
 #   tests/packetdrill/run.sh                     every script (make test-packetdrill builds first)
 #   tests/packetdrill/run.sh path/x.pkt ...      these scripts only (failures print packetdrill's output)
-#   tests/packetdrill/run.sh --wasm old.wasm ... against another core image (the adapter is rebuilt
-#                                                for it in build/packetdrill/alt/)
-# Env: JOBS (default 2), PACKETDRILL_ARGS (extra packetdrill flags, e.g. -v), SO_FLAGS (adapter flags).
+#   tests/packetdrill/run.sh --wasm old.wasm ... against another core image (the adapter is built
+#                                                for it in build/packetdrill/alt-<hash>/)
+# Env: JOBS (default 2), PACKETDRILL_ARGS (extra packetdrill flags, e.g. -v), SO_FLAGS (more adapter
+# flags, e.g. log=1: the core's log and every frame on stderr).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -20,8 +21,9 @@ SO=$B/libwasmip-packetdrill.so
 if [ "${1:-}" = --wasm ]; then
   wasm=$(realpath "$2")
   shift 2
-  make -s -C "$HERE/adapter" WASM="$wasm" OUT="$B/alt" >/dev/null || exit 1
-  SO=$B/alt/libwasmip-packetdrill.so
+  alt=$B/alt-$(sha1sum <"$wasm" | cut -c1-12)
+  make -s -C "$HERE/adapter" WASM="$wasm" OUT="$alt" >/dev/null || exit 1
+  SO=$alt/libwasmip-packetdrill.so
 fi
 for f in "$B/packetdrill" "$SO"; do
   [ -x "$f" ] || [ -f "$f" ] || { echo "packetdrill: $f is missing: make test-packetdrill builds it" >&2; exit 1; }
@@ -29,7 +31,7 @@ done
 
 # The adapter's fixed addresses (adapter/wasmip_packetdrill.c, README.md): the core is 192.168.0.2/16
 # behind gateway 192.168.0.1; the scripts' remote end is 192.0.2.1.
-PD_ARGS=(--so_filename="$SO" --so_flags="${SO_FLAGS:-ip=192.168.0.2,gw=192.168.0.1,mask=255.255.0.0}"
+PD_ARGS=(--so_filename="$SO" --so_flags="ip=192.168.0.2,gw=192.168.0.1,mask=255.255.0.0${SO_FLAGS:+,$SO_FLAGS}"
   --local_ip=192.168.0.2 --gateway_ip=192.168.0.1 --netmask_ip=255.255.0.0 --remote_ip=192.0.2.1
   ${PACKETDRILL_ARGS:-})
 
