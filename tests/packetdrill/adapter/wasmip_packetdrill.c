@@ -538,7 +538,7 @@ static ssize_t pd_read(void *u, int fd, void *buf, size_t len) { return pd_recv(
 static ssize_t pd_recvfrom(void *u, int fd, void *buf, size_t len, int flags, struct sockaddr *src, socklen_t *srclen) {
   ssize_t r = pd_recv(u, fd, buf, len, flags);
   if (r >= 0 && src && srclen) {
-    pthread_mutex_lock(&A.lock);
+    ENTER();
     int c = core_fd(fd);
     if (c >= 0) fill_addr(src, srclen, Z_stackZ_tcp_remote_ip(&A.inst, c), Z_stackZ_tcp_remote_port(&A.inst, c));
     pthread_mutex_unlock(&A.lock);
