@@ -6,7 +6,7 @@ TSX := node --import tsx
 # The command line, from build/cli's bundle (bin/wasmip.mjs falls back to tsx without it).
 WASMIP := node bin/wasmip.mjs
 
-.PHONY: all run test tap deps sysdeps build host-tools figures figures-check typecheck test-as test-host test-wamr test-esp32 clean boards flash bench docs bench-fleet bench-loopback fuzz fuzz-build fuzz-smoke fuzz-corpus fuzz-capture
+.PHONY: all run test tap deps sysdeps build host-tools figures figures-check typecheck test-as test-host test-wamr test-esp32 test-packetdrill clean boards flash bench docs bench-fleet bench-loopback fuzz fuzz-build fuzz-smoke fuzz-corpus fuzz-capture
 
 all: build
 
@@ -144,6 +144,18 @@ boards: build sysdeps
 test-wamr: boards
 	$(MAKE) -C boards/wamr check check-traps $(if $(WAMR_ROOT),WAMR_ROOT=$(abspath $(WAMR_ROOT)))
 
+# TCP conformance: packetdrill scripts (tests/packetdrill/<area>/*.pkt, from the RFCs) against the
+# wasm2c-compiled core through an --so_filename adapter, in virtual time (tests/packetdrill/README.md).
+# packetdrill is built from PACKETDRILL_ROOT (copied to build/packetdrill/src); without it the suite
+# is skipped, and fails under CI=true.
+PACKETDRILL_ROOT ?= ../shared/vendor/packetdrill-2c4001c
+test-packetdrill: build/wasmip.wasm sysdeps
+	@if [ ! -f '$(PACKETDRILL_ROOT)/packetdrill.h' ]; then \
+	  echo "test-packetdrill: no packetdrill source at PACKETDRILL_ROOT=$(PACKETDRILL_ROOT)" >&2; \
+	  if [ "$$CI" = true ]; then exit 1; fi; echo "test-packetdrill: skipped (set PACKETDRILL_ROOT)" >&2; exit 0; \
+	fi; \
+	$(MAKE) -C tests/packetdrill/adapter -j2 PACKETDRILL_ROOT=$(abspath $(PACKETDRILL_ROOT)) && JOBS=2 bash tests/packetdrill/run.sh
+
 # The ESP32 board's C (no ESP-IDF here): compiled against stub ESP-IDF headers and WAMR's real
 # wasm_export.h for several menuconfig choices; bad choices must stop with their message.
 test-esp32: boards
@@ -187,7 +199,7 @@ fuzz-capture: deps build host-tools sysdeps
 	$(TSX) fuzz/capture.ts
 	$(TSX) fuzz/corpus.ts
 
-test: deps build sysdeps typecheck test-as boards test-wamr test-esp32 fuzz-smoke test-host
+test: deps build sysdeps typecheck test-as boards test-packetdrill test-wamr test-esp32 fuzz-smoke test-host
 
 # make bench: size, memory, CPU per byte (callgrind) and throughput against lwIP and the kernel,
 # in one run (bench/README.md): ~2 minutes once built, BENCH_QUICK=1 ~1 minute. Results in bench/results/.

@@ -11,7 +11,7 @@
 #   and make bench's WAMR figures (bench/c/Makefile), WAMR built from source: cmake, gcc-multilib
 #   (its 32-bit x86 builds, -m32) and qemu-user (qemu-i386 runs those here: the kernel refuses
 #   32-bit programs); python3-kconfiglib for the ESP32 board's stub-check (boards/esp32: its
-#   sdkconfig.h written from the real Kconfig).
+#   sdkconfig.h written from the real Kconfig); flex and bison to build packetdrill (tests/packetdrill).
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -37,6 +37,8 @@ declare -A PKG=(
   [llvm-symbolizer-14]=llvm-14
   [cmake]=cmake
   [qemu-i386]=qemu-user
+  [flex]=flex
+  [bison]=bison
 )
 
 # file pattern -> Debian package (libraries, which have no command)
