@@ -1,6 +1,6 @@
-// `wasmip help`: the usage of every command but those that print their own (tap, qemu, netstat),
-// and UsageError, a bad command line (main() in host/cli.ts prints it, pointing here; exit 2), and
-// parseFlags, the flag parser of the commands that use node:util's.
+// `wasmip help`: the usage of every command but those that print their own (tap, qemu, netstat,
+// build); UsageError, a bad command line (main() in host/cli.ts prints it, pointing here; exit 2);
+// parseFlags, node:util's flag parser with our messages.
 import { parseArgs } from "node:util";
 
 export const HELP = `usage: wasmip <command> [flags]
@@ -20,6 +20,8 @@ commands:
   qemu        the firmware on an emulated Cortex-M3 board (QEMU mps2-an385, LAN9118 Ethernet)
               on a Linux TAP interface (see: wasmip qemu --help)
   netstat     connection table and counters of a running \`wasmip tap\` (--netns NAME)
+  build       your app and the core as one firmware image (see: wasmip build --help,
+              docs/your-app.md)
   help        show this help
 
 sim flags:
