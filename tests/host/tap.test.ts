@@ -6,7 +6,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { onPath, requirePrereqs } from "./prereqs.ts";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_WASM, ROOT } from "../../host/board/board.ts";
@@ -132,7 +132,41 @@ function cli(args: string[]) {
 test("tap: wasmip tap rejects an unknown --app with a clear error", { timeout: 60_000 }, async () => {
   const { out, exited } = cli(["tap", "--app", "http-server"]);
   assert.equal(await exited, 2);
-  assert.match(out.stderr, /unknown app "http-server".*ping, bare/);
+  assert.match(out.stderr, /^wasmip tap: unknown app "http-server": one of bare, ping, greeter, .*sensor \(see wasmip tap --help\)\n$/);
+});
+
+// A user's own image (--wasm) is named by its path in the banner and in wasmip netstat, not as "app bare".
+test("tap: wasmip tap --wasm names the image it runs in its banner and in wasmip netstat", { timeout: 60_000 }, async (t) => {
+  const sensor = path.join(ROOT, "build", "sensor.wasm");
+  if (!requirePrereqs(t, ["ping"], [sensor])) return;
+  assert.ok(!(await netnsList()).includes(CLI_NS), `namespace ${CLI_NS} exists before the test`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), "wasmip-tap-image-"));
+  const mine = path.join(dir, "mything.wasm");
+  copyFileSync(sensor, mine);
+  const { child, out, exited } = cli(["tap", "--netns", CLI_NS, "--wasm", mine]);
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!out.stdout.includes("ready") && child.exitCode === null && Date.now() < deadline) await sleep(50);
+    assert.match(out.stdout, /^ready$/m, `no "ready" from wasmip tap:\n${out.stdout}${out.stderr}`);
+    assert.ok(out.stderr.includes(`(02:77:69:70:00:02, image ${mine}) on tap0`), out.stderr);
+    let status = "";
+    for (let i = 0; i < 50 && !status.includes("Board"); i++) {
+      const r = await run(process.execPath, ["--import", "tsx", path.join(ROOT, "host", "cli.ts"), "netstat", "--netns", CLI_NS], { check: false, cwd: ROOT });
+      status = r.stdout;
+      if (!status.includes("Board")) await sleep(100);
+    }
+    assert.match(status, new RegExp(`^Board 10\\.213\\.0\\.2 \\(image ${mine.replace(/[.]/g, "\\.")}\\) in namespace ${CLI_NS}`, "m"), status);
+    assert.match(status, /LISTEN/, "the sensor's HTTP listener is in the table");
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, out.stderr);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    if ((await netnsList()).includes(CLI_NS)) await run(IP, ["netns", "del", CLI_NS], { check: false });
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("tap: wasmip tap prints ready, and SIGTERM removes the namespace it created", { timeout: 60_000 }, async (t) => {
