@@ -129,6 +129,16 @@ function cli(args: string[]) {
   return { child, out, exited };
 }
 
+/** After a CLI test, even a failed one: the CLI killed if it still runs, its namespace (this
+ *  run's own name) deleted if it left it behind. */
+async function endCli(child: ReturnType<typeof cli>["child"], exited: Promise<number | null>, ns: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill("SIGKILL");
+    await exited;
+  }
+  if ((await netnsList()).includes(ns)) await run(IP, ["netns", "del", ns], { check: false });
+}
+
 test("tap: wasmip tap rejects an unknown --app with a clear error", { timeout: 60_000 }, async () => {
   const { out, exited } = cli(["tap", "--app", "http-server"]);
   assert.equal(await exited, 2);
@@ -160,11 +170,7 @@ test("tap: wasmip tap --wasm names the image it runs in its banner and in wasmip
     child.kill("SIGTERM");
     assert.equal(await exited, 0, out.stderr);
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
-    }
-    if ((await netnsList()).includes(CLI_NS)) await run(IP, ["netns", "del", CLI_NS], { check: false });
+    await endCli(child, exited, CLI_NS);
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -182,12 +188,8 @@ test("tap: wasmip tap prints ready, and SIGTERM removes the namespace it created
     assert.equal(await exited, 0, out.stderr);
     assert.ok(!(await netnsList()).includes(CLI_NS), `wasmip tap left ${CLI_NS} behind`);
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
-    }
     // The name is this run's own: never leave it behind, even when the CLI failed to clean up.
-    if ((await netnsList()).includes(CLI_NS)) await run(IP, ["netns", "del", CLI_NS], { check: false });
+    await endCli(child, exited, CLI_NS);
   }
 });
 
@@ -205,11 +207,7 @@ test("tap: wasmip tap --dhcp with a peer on another subnet than the default leas
     child.kill("SIGTERM");
     assert.equal(await exited, 0, out.stderr);
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
-    }
-    if ((await netnsList()).includes(CLI_NS)) await run(IP, ["netns", "del", CLI_NS], { check: false });
+    await endCli(child, exited, CLI_NS);
   }
 });
 
@@ -235,12 +233,8 @@ test("qemu: wasmip qemu --app http prints ready, serves curl, and SIGTERM stops 
     assert.match(out.stderr, /terminating on signal 15/, "QEMU was stopped by SIGTERM");
     assert.ok(!(await netnsList()).includes(QEMU_CLI_NS), `wasmip qemu left ${QEMU_CLI_NS} behind`);
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
-    }
     if (qemuPid && existsSync(`/proc/${qemuPid}`)) process.kill(qemuPid, "SIGKILL");
-    if ((await netnsList()).includes(QEMU_CLI_NS)) await run(IP, ["netns", "del", QEMU_CLI_NS], { check: false });
+    await endCli(child, exited, QEMU_CLI_NS);
   }
 });
 
@@ -259,11 +253,7 @@ test("qemu: wasmip qemu --dhcp starts dnsmasq on the tap, the board prints its l
     assert.equal(await exited, 0, out.stderr);
     assert.ok(!(await netnsList()).includes(QEMU_CLI_NS), `wasmip qemu left ${QEMU_CLI_NS} behind`);
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
-    }
-    if ((await netnsList()).includes(QEMU_CLI_NS)) await run(IP, ["netns", "del", QEMU_CLI_NS], { check: false });
+    await endCli(child, exited, QEMU_CLI_NS);
   }
 });
 

@@ -172,6 +172,16 @@ export abstract class TaskRunner {
     else this.handle = h;
   }
 
+  /** While resolving, from pump(): false while pending; else true, after finishing the run on a
+   *  failed lookup or calling `then` with the address. */
+  protected pumpResolve(then: (ip: number) => void): boolean {
+    const a = this.resolved();
+    if (a === undefined) return false;
+    if (a < 0) this.finish(false, `lookup ${this.spec.host}: ${errName(a)}`);
+    else then(a);
+    return true;
+  }
+
   /** undefined while pending; else the address (u32), or a negative WASMIP_E* code. */
   protected resolved(): number | undefined {
     if (this.lookupName === undefined) return undefined;
@@ -239,13 +249,7 @@ class BulkTask extends TaskRunner {
     if (rc < 0) this.finish(false, `bulk_start: ${errName(rc)}`);
   }
   pump(): boolean {
-    if (this.phase === "resolve") {
-      const a = this.resolved();
-      if (a === undefined) return false;
-      if (a < 0) this.finish(false, `lookup ${this.spec.host}: ${errName(a)}`);
-      else this.connect(a);
-      return true;
-    }
+    if (this.phase === "resolve") return this.pumpResolve((a) => this.connect(a));
     const st = this.ex.bulk_state();
     if (st === 1 || st === 2) return false;
     const got = this.ex.bulk_received() >>> 0;
@@ -289,14 +293,11 @@ abstract class PacketTask extends TaskRunner {
     });
   }
   pump(): boolean {
-    if (this.resolving) {
-      const a = this.resolved();
-      if (a === undefined) return false;
-      this.resolving = false;
-      if (a < 0) this.finish(false, `lookup ${this.spec.host}: ${errName(a)}`);
-      else this.go(a);
-      return true;
-    }
+    if (this.resolving)
+      return this.pumpResolve((a) => {
+        this.resolving = false;
+        this.go(a);
+      });
     return this.receive();
   }
   protected abstract unit(): string;
@@ -475,13 +476,7 @@ class TcpTask extends TaskRunner {
   }
   pump(): boolean {
     const ex = this.ex;
-    if (this.phase === "resolve") {
-      const a = this.resolved();
-      if (a === undefined) return false;
-      if (a < 0) this.finish(false, `lookup ${this.spec.host}: ${errName(a)}`);
-      else this.connect(a);
-      return true;
-    }
+    if (this.phase === "resolve") return this.pumpResolve((a) => this.connect(a));
     const ev = ex.tcp_events(this.fd);
     if (this.phase === "connect") {
       if (ev & EV_ERROR) {
