@@ -535,8 +535,6 @@ export function checkFirmware(topo: Topology): void {
       if (!(e instanceof FirmwareError)) throw e;
       throw new TopologyError(`${e.message}${KNOWN_FIRMWARE.includes(b.firmware) && / no such file$/.test(e.message) ? " (make build writes it)" : ""}`);
     }
-    const need = new Set<string>();
-    if (b.address === "dhcp") need.add("dhcp_start");
     b.tasks.forEach((t, i) => {
       const missing = TASK_EXPORTS[t.kind].filter((n) => !ex.has(n));
       if (missing.length)
@@ -544,7 +542,7 @@ export function checkFirmware(topo: Topology): void {
           `${prefix}${b.where}.do[${i}]: a ${t.kind} task needs ${t.kind === "fetch" || t.kind === "bulk" ? `the ${t.kind} firmware` : "an image"} exporting ${missing.join(", ")}; ${b.firmware} does not`,
         );
     });
-    if (need.has("dhcp_start") && !ex.has("dhcp_start")) throw new TopologyError(`${prefix}${b.where}: boots by DHCP, but ${b.firmware} has no DHCP client (dhcp_start): give it an address`);
+    if (b.address === "dhcp" && !ex.has("dhcp_start")) throw new TopologyError(`${prefix}${b.where}: boots by DHCP, but ${b.firmware} has no DHCP client (dhcp_start): give it an address`);
   }
 }
 
