@@ -31,21 +31,17 @@ export class BuildError extends Error {}
 
 type AscConfig = { targets: Record<string, Record<string, unknown>>; options: Record<string, unknown> };
 
-/** asconfig.json's options and `target`'s as asc flags (its entries and output paths left out).
- *  `corePrefix` is how the core's files are named to asc (for the abort handler's `use`). */
-export function ascFlags(target: "release" | "debug", corePrefix = "assembly/"): string[] {
+/** asconfig.json's options and release target as asc flags (its entries and output paths left
+ *  out: the entry is ours, the memory limits are pinMemory's). `corePrefix` is how the core's files
+ *  are named to asc, for the abort handler's `use`. A false boolean is asc's default. */
+export function ascFlags(corePrefix = "assembly/"): string[] {
   const cfg = JSON.parse(readFileSync(path.join(ROOT, "asconfig.json"), "utf8")) as AscConfig;
-  const o: Record<string, unknown> = { ...cfg.options, ...cfg.targets[target] };
   const flags: string[] = [];
-  for (const [k, v] of Object.entries(o)) {
-    if (k === "outFile" || k === "textFile" || k === "sourceMap" || k === "initialMemory" || k === "maximumMemory") continue;
-    if (k === "use") {
-      for (const u of v as string[]) flags.push("--use", u.replace(/=assembly\//, `=${corePrefix}`));
-    } else if (typeof v === "boolean") {
+  for (const [k, v] of Object.entries({ ...cfg.options, ...cfg.targets.release })) {
+    if (["outFile", "textFile", "initialMemory", "maximumMemory"].includes(k)) continue;
+    if (k === "use") for (const u of v as string[]) flags.push("--use", u.replace(/=assembly\//, `=${corePrefix}`));
+    else if (typeof v === "boolean") {
       if (v) flags.push(`--${k}`);
-      else if (k === "exportRuntime") continue; // false is asc's default
-      else if (k === "bindings") continue;
-      else flags.push(`--${k}`, "false");
     } else flags.push(`--${k}`, String(v));
   }
   return flags;
@@ -87,13 +83,13 @@ export async function buildImage(o: ImageOptions): Promise<ImageResult> {
     return r.startsWith(".") ? r : `./${r}`;
   };
   const core = inside ? rel(path.join(ROOT, "assembly", "index.ts")) : `${PACKAGE}/assembly/index`;
-  if (!inside && !existsSync(path.join(appDir, "node_modules", PACKAGE)) && !findUp(appDir, path.join("node_modules", PACKAGE)))
+  if (!inside && !findUp(appDir, path.join("node_modules", PACKAGE)))
     throw new BuildError(`${o.app}: no node_modules/${PACKAGE} in its folder or above (npm install wasmip in your project)`);
   // A virtual file beside the app, so relative imports and node_modules resolve from there.
   const entry = path.join(appDir, `.${path.basename(app, ".ts")}.wasmip-image.ts`);
   const entryText = `export * from "${core}";\nexport * from "${rel(app)}";\n`;
   const noConfig = path.join(baseDir, ".wasmip-no-asconfig.json");
-  const flags = ascFlags("release", inside ? "assembly/" : `~lib/${PACKAGE}/assembly/`);
+  const flags = ascFlags(inside ? "assembly/" : `~lib/${PACKAGE}/assembly/`);
   const log = o.log ?? ((s: string) => process.stderr.write(s));
   const { default: asc } = await import("assemblyscript/asc");
 
@@ -113,7 +109,7 @@ export async function buildImage(o: ImageOptions): Promise<ImageResult> {
         if (p === noConfig) return null;
         try {
           const text = readFileSync(p, "utf8");
-          if (/\.ts$/.test(p) && !p.includes(`${path.sep}std${path.sep}`)) sources.add(p);
+          if (/\.ts$/.test(p)) sources.add(p);
           return text;
         } catch {
           return null;
