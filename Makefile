@@ -28,45 +28,42 @@ assembly/support/counter_names.ts: assembly/support/counters.ts assembly/support
 
 # Every image is built with the ascii-literals transform (log text as bytes, not UTF-16 strings).
 ASC_FLAGS := --transform ./scripts/ascii-literals.mjs
-# Release images then go through the newer binaryen of the `binaryen` package once more (asc's own
-# is older): about 500 bytes smaller. Only features the module already uses are enabled.
-# bench/lib.ts (ASC_TRANSFORM, WASM_OPT_FLAGS) builds its variants the same way.
-WASM_OPT_FLAGS := -Oz --converge --enable-bulk-memory --enable-sign-ext --enable-mutable-globals
-shrink = $(BIN)/wasm-opt $(1) $(WASM_OPT_FLAGS) -o $(1)
+# Release images: host/image/build.ts has the one recipe (asconfig.json's release options, the
+# transform, then the newer binaryen of the `binaryen` package once more, memory pinned to the
+# pages the image needs) that `wasmip build` and bench/ use too. It writes build/<image>.d, the
+# sources asc read, so touching one app or example rebuilds only its image.
+IMAGE_TOOL := host/image/build.ts asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
+image = $(TSX) host/image/build.ts $(1) $@ --text $(@:.wasm=.wat) --depfile $(@:.wasm=.d)
 
-build/wasmip.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
+build/wasmip.wasm: assembly/index.ts $(IMAGE_TOOL)
 	@mkdir -p build
-	$(BIN)/asc assembly/index.ts --target release $(ASC_FLAGS)
-	$(call shrink,$@)
+	$(call image,assembly/index.ts)
 
 # The debug build: assertions on, and debug_check() (assembly/debug.ts) for the internal invariants.
 build/wasmip.debug.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
 	@mkdir -p build
 	$(BIN)/asc assembly/debug.ts --target debug $(ASC_FLAGS)
 
-# Firmware images: the core plus one app (assembly/firmware/<app>.ts), same options as release.
-# Linear memory is pinned (initial = maximum): one 64 KiB page, as asconfig.json says, unless the
-# app's own buffers need more (asc refuses with AS105 when an image does not fit).
+# Firmware images: the core plus one app (assembly/firmware/<app>.ts).
+# APPS is also host/board/apps.ts's list (what `wasmip tap --app`, `sim --topology` and their help name).
 APPS := greeter http echo bulk udp-echo fetch bench
 APP_WASM := $(APPS:%=build/%.wasm)
-PAGES_http := 2
-PAGES_bulk := 2
-app_pages = $(if $(PAGES_$(1)),--initialMemory $(PAGES_$(1)) --maximumMemory $(PAGES_$(1)))
 
-$(APP_WASM): build/%.wasm: assembly/firmware/%.ts $(AS_SOURCES) asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
+$(APP_WASM): build/%.wasm: assembly/firmware/%.ts $(IMAGE_TOOL)
 	@mkdir -p build
-	$(BIN)/asc $< --target release -o $@ --textFile build/$*.wat $(ASC_FLAGS) $(call app_pages,$*)
-	$(call shrink,$@)
+	$(call image,$<)
 
 # Example apps (examples/<app>/, the template a firmware author copies): the same kind of image,
 # built from examples/<app>/firmware.ts to build/<app>.wasm; their as-pect tests run in test-as.
 EXAMPLES := sensor
 EXAMPLE_WASM := $(EXAMPLES:%=build/%.wasm)
-EXAMPLE_SOURCES := $(shell find examples -name '*.ts' -not -path '*/__tests__/*')
 
-$(EXAMPLE_WASM): build/%.wasm: examples/%/firmware.ts $(AS_SOURCES) $(EXAMPLE_SOURCES) asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
+$(EXAMPLE_WASM): build/%.wasm: examples/%/firmware.ts $(IMAGE_TOOL)
 	@mkdir -p build
-	$(BIN)/asc $< --target release -o $@ --textFile build/$*.wat $(ASC_FLAGS)
+	$(call image,$<)
+
+# Each image's sources as asc read them (written by the build above).
+-include $(wildcard build/*.d)
 
 # The `wasmip` command as one ESM bundle (bin/wasmip.mjs runs it; without it, tsx compiles host/
 # on every start). Two levels below the root like host/cli.ts: the harness finds build/ from there.
@@ -180,7 +177,7 @@ FUZZ_JOBS ?= 2
 # The fuzz image: the debug core with the http app, whose buffers need a second page (as build/http.wasm).
 build/fuzz.debug.wasm: assembly/firmware/fuzz.ts $(AS_SOURCES) asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
 	@mkdir -p build
-	$(BIN)/asc $< --target debug -o $@ --textFile build/fuzz.debug.wat $(ASC_FLAGS) $(call app_pages,http)
+	$(BIN)/asc $< --target debug -o $@ --textFile build/fuzz.debug.wat $(ASC_FLAGS) --initialMemory 2 --maximumMemory 2
 
 fuzz-build: build/fuzz.debug.wasm sysdeps
 	$(MAKE) -C fuzz

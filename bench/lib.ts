@@ -11,11 +11,9 @@ export const BUILD = path.join(ROOT, "build");
 export const BENCH_BUILD = path.join(BUILD, "bench");
 export const MiB = 1 << 20;
 
-/** asc's flags and the binaryen pass after it, exactly as the Makefile builds release images
- *  (ASC_FLAGS, WASM_OPT_FLAGS): every variant the bench builds goes through the same steps. */
-export const ASC_TRANSFORM = ["--transform", path.join(ROOT, "scripts", "ascii-literals.mjs")];
-export const WASM_OPT_FLAGS = ["-Oz", "--converge", "--enable-bulk-memory", "--enable-sign-ext", "--enable-mutable-globals"];
-export const WASM_OPT = path.join(ROOT, "node_modules", ".bin", "wasm-opt");
+/** asc's transform and the binaryen pass after it, as every release image is built
+ *  (host/image/build.ts): every variant the bench builds goes through the same steps. */
+export { ASC_TRANSFORM, WASM_OPT, WASM_OPT_FLAGS } from "../host/image/build.ts";
 
 /** One measured number: value (null when not available), its unit, and how it was measured. */
 export interface Figure {

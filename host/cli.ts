@@ -41,6 +41,10 @@ export async function main(argv: string[]): Promise<number> {
         const { netstatCommand } = await import("./cli/netstat.ts");
         return netstatCommand(rest);
       }
+      case "build": {
+        const { buildCommand } = await import("./cli/build.ts");
+        return await buildCommand(rest);
+      }
       default:
         throw new UsageError(cmd.startsWith("-") ? `unknown option '${cmd}'` : `unknown command '${cmd}'`);
     }

@@ -7,7 +7,7 @@
 // file. Both forms log the same bytes, so a build without this transform (as-pect's) behaves
 // identically, only larger.
 //
-// Used by the Makefile's asc invocations: --transform ./scripts/ascii-literals.mjs
+// Used by every image build (host/image/build.ts) and the Makefile's debug builds.
 import { Transform } from "assemblyscript/transform";
 import { Node, NodeKind, LiteralKind, CommonFlags } from "assemblyscript";
 
@@ -28,7 +28,9 @@ function asciiOf(node) {
 export default class AsciiLiterals extends Transform {
   afterParse(parser) {
     for (const source of parser.sources) {
-      if (source.internalPath.startsWith("~lib/")) continue;
+      // The standard library is left alone; the core is rewritten also where it is the wasmip
+      // package of a firmware author's project (~lib/wasmip/..., host/image/build.ts).
+      if (source.internalPath.startsWith("~lib/") && !source.internalPath.startsWith("~lib/wasmip/")) continue;
       const consts = new Map(); // text -> identifier name
       const rewrite = (node) => {
         if (node.kind !== NodeKind.Call || node.expression.kind !== NodeKind.Identifier) return false;

@@ -1,5 +1,7 @@
-// `wasmip help`: the usage of every command but those that print their own (tap, qemu, netstat),
-// and UsageError, a bad command line (main() in host/cli.ts prints it, pointing here; exit 2).
+// `wasmip help`: the usage of every command but those that print their own (tap, qemu, netstat,
+// build); UsageError, a bad command line (main() in host/cli.ts prints it, pointing here; exit 2);
+// parseFlags, node:util's flag parser with our messages.
+import { parseArgs } from "node:util";
 
 export const HELP = `usage: wasmip <command> [flags]
 
@@ -18,6 +20,8 @@ commands:
   qemu        the firmware on an emulated Cortex-M3 board (QEMU mps2-an385, LAN9118 Ethernet)
               on a Linux TAP interface (see: wasmip qemu --help)
   netstat     connection table and counters of a running \`wasmip tap\` (--netns NAME)
+  build       your app and the core as one firmware image (see: wasmip build --help,
+              docs/your-app.md)
   help        show this help
 
 sim flags:
@@ -62,3 +66,30 @@ ladder FILE.pcap [PEER.pcap] [--conn A:P-B:P] [-o OUT.svg] [--max N]
 `;
 
 export class UsageError extends Error {}
+
+type FlagSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+/** node:util parseArgs with our messages instead of Node's: a value may start with '-' (`--count
+ *  -3` is then refused by the flag's own range check, not as "ambiguous"). Throws UsageError. */
+export function parseFlags<T extends FlagSpec>(args: string[], options: T, allowPositionals = false) {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const name = a.startsWith("--") ? a.slice(2) : a.length === 2 && a[0] === "-" ? Object.keys(options).find((k) => options[k].short === a[1]) : undefined;
+    const spec = name === undefined ? undefined : options[name];
+    if (spec?.type === "string" && !a.includes("=") && i + 1 < args.length && args[i + 1].startsWith("-")) joined.push(`--${name}=${args[++i]}`);
+    else joined.push(a);
+  }
+  try {
+    return parseArgs({ args: joined, options, strict: true, allowPositionals });
+  } catch (e) {
+    const m = (e as Error).message;
+    const opt = /'(-[^' ]+)/.exec(m)?.[1] ?? "";
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw new UsageError(`unknown option '${opt}'`);
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE")
+      throw new UsageError(/argument missing/.test(m) ? `${opt.replace(/ .*/, "")}: expected a value` : `${opt}: takes no value`);
+    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") throw new UsageError(`unexpected argument '${/'([^']*)'/.exec(m)?.[1] ?? ""}'`);
+    throw new UsageError(m.split("\n")[0]);
+  }
+}

@@ -1,8 +1,9 @@
 // `wasmip ladder FILE.pcap [PEER.pcap] [--conn A:P-B:P] [-o OUT.svg] [--max N]`: a TCP
 // connection from one or two captures as a ladder diagram (capture/ladder.ts draws it).
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { LadderError, LadderUsageError, ladderFromFiles, parseConn } from "../capture/ladder.ts";
+import { CliError, checkOutputFile } from "./checks.ts";
+import { UsageError, parseFlags } from "./help.ts";
 
 export const LADDER_USAGE = "usage: wasmip ladder FILE.pcap [PEER.pcap] [--conn A:P-B:P] [-o OUT.svg] [--max N]";
 
@@ -13,14 +14,9 @@ export function ladderCommand(args: string[], io: { out?: (s: string) => void; e
   try {
     let parsed;
     try {
-      parsed = parseArgs({
-        args,
-        strict: true,
-        allowPositionals: true,
-        options: { conn: { type: "string" }, output: { type: "string", short: "o" }, max: { type: "string" }, help: { type: "boolean", short: "h" } },
-      });
+      parsed = parseFlags(args, { conn: { type: "string" }, output: { type: "string", short: "o" }, max: { type: "string" }, help: { type: "boolean", short: "h" } }, true);
     } catch (e) {
-      throw new LadderUsageError((e as Error).message);
+      throw new LadderUsageError((e as UsageError).message);
     }
     const { values, positionals } = parsed;
     if (values.help) {
@@ -34,6 +30,8 @@ export function ladderCommand(args: string[], io: { out?: (s: string) => void; e
       max = Number(values.max);
       if (!Number.isInteger(max) || max < 1) throw new LadderUsageError(`--max: expected a positive integer, got '${values.max}'`);
     }
+    // Before reading the captures: a bad output path is found now, not after the drawing.
+    if (values.output) checkOutputFile(values.output, "-o");
     const r = ladderFromFiles(positionals, conn, max);
     for (const w of r.warnings) err(`wasmip ladder: warning: ${w}\n`);
     if (values.output) {
@@ -45,10 +43,10 @@ export function ladderCommand(args: string[], io: { out?: (s: string) => void; e
     return 0;
   } catch (e) {
     if (e instanceof LadderUsageError) {
-      err(`wasmip ladder: ${e.message}\n${LADDER_USAGE}\n`);
+      err(`wasmip ladder: ${e.message} (${LADDER_USAGE})\n`);
       return 2;
     }
-    if (e instanceof LadderError) {
+    if (e instanceof LadderError || e instanceof CliError) {
       err(`wasmip ladder: ${e.message}\n`);
       return 1;
     }

@@ -20,7 +20,7 @@ export function netstatCommand(args: string[]): number {
     if (a === "--netns" && args[i + 1] !== undefined) netns = args[++i];
     else if (a.startsWith("--netns=")) netns = a.slice("--netns=".length);
     else {
-      console.error(`wasmip netstat: unknown option ${a}\n\n${NETSTAT_USAGE}`);
+      console.error(`wasmip netstat: unknown option '${a}' (see wasmip netstat --help)`);
       return 2;
     }
   }

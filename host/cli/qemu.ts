@@ -1,12 +1,13 @@
 // `wasmip qemu`: the firmware on an emulated MPS2 AN385 board (devices/qemu.ts) on a TAP device
 // in a network namespace until a signal; its UART log goes to stderr, the terminal to its console.
+import { appUsage } from "../board/apps.ts";
 import { netnsExists, type Netns } from "../devices/netns.ts";
-import { QEMU_APPS, QemuSession, buildQemuImage } from "../devices/qemu.ts";
+import { QEMU_APPS, QemuSession, buildQemuImage, qemuImage } from "../devices/qemu.ts";
 import { dhcpServer, type Dnsmasq } from "../devices/services/dnsmasq.ts";
 import { DEFAULTS } from "../devices/tap.ts";
-import { StopSignals, commandOptions, parseTapArgs } from "./tap-options.ts";
+import { StopSignals, commandOptions, imageLabel, parseTapArgs } from "./tap-options.ts";
 
-const USAGE = `usage: wasmip qemu [--app greeter|http|echo|udp-echo|fetch|bare] [--netns NAME] [--board-ip A/len | --dhcp]
+const USAGE = `usage: wasmip qemu [--app NAME] [--netns NAME] [--board-ip A/len | --dhcp]
                   [--peer-ip B/len] [--pcap FILE] [--mac MAC] [--tap IFNAME] [--log-level LEVEL]
 
 Runs the wasmip firmware on an emulated Arm MPS2 AN385 board (Cortex-M3, LAN9118 Ethernet;
@@ -19,7 +20,9 @@ goes to it: "s" and Enter print the board's counters.
   --netns NAME       default ${DEFAULTS.netns}
   --board-ip A/len   the board's address, default ${DEFAULTS.boardIp}
   --peer-ip B/len    the kernel's address on the tap, default ${DEFAULTS.peerIp}
-  --app NAME         the firmware app, default bare (see wasmip tap --help)
+  --app NAME         the firmware app, default bare; its image is translated to the ELF
+                     boards/mps2-an385/build/wasmip-<app>.elf:
+${appUsage(21, QEMU_APPS)}
   --dhcp             boot the board with no address: dnsmasq runs in the namespace on the tap
                      (pool .100-.199 of the peer's subnet, router and DNS = the peer), the board
                      leases an address (prints "leased A/len gw G"), then "ready"
@@ -75,7 +78,7 @@ export async function qemuCommand(args: string[]): Promise<number> {
       },
       onError: (e) => stop.wake(`error: ${e.message}`),
     });
-    console.error(`wasmip qemu: QEMU pid ${session.proc!.pid}: board ${session.boardIp} (${session.mac}, app ${opts.app}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
+    console.error(`wasmip qemu: QEMU pid ${session.proc!.pid}: board ${session.boardIp} (${session.mac}, ${imageLabel(qemuImage(opts.app), opts.app)}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
     if (session.lease) console.log(`leased ${session.lease.ip}/${session.lease.prefix} gw ${session.lease.gw}`);
     let ready = false;
     for (let i = 0; i < 10 && !stop.why && !ready; i++) ready = await session.waitReachable(1);

@@ -1,7 +1,9 @@
 // `wasmip sim`: the default demo, or a fleet from a topology file (--topology); the flags of each.
-import { parseArgs } from "node:util";
+import { appImage } from "../board/apps.ts";
+import { DEFAULT_WASM } from "../board/board.ts";
 import { runDemo, type DemoOptions } from "../sim/demo.ts";
-import { HELP, UsageError } from "./help.ts";
+import { CliError, checkImage, checkOutputDir, checkOutputFile, reportErrors } from "./checks.ts";
+import { HELP, UsageError, parseFlags } from "./help.ts";
 
 function parseProbability(name: string, s: string): number {
   const pct = s.endsWith("%");
@@ -22,32 +24,22 @@ function parseNumber(name: string, s: string, opts: { integer?: boolean; min?: n
 
 /** Parse `sim` flags into demo options. Throws UsageError on anything unknown or malformed. */
 export function parseSimArgs(args: string[]): DemoOptions & { help: boolean } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        seed: { type: "string" },
-        count: { type: "string" },
-        size: { type: "string" },
-        pcap: { type: "string" },
-        wasm: { type: "string" },
-        loss: { type: "string" },
-        dup: { type: "string" },
-        reorder: { type: "string" },
-        corrupt: { type: "string" },
-        delay: { type: "string" },
-        jitter: { type: "string" },
-        mtu: { type: "string" },
-        verbose: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const { values } = parseFlags(args, {
+    seed: { type: "string" },
+    count: { type: "string" },
+    size: { type: "string" },
+    pcap: { type: "string" },
+    wasm: { type: "string" },
+    loss: { type: "string" },
+    dup: { type: "string" },
+    reorder: { type: "string" },
+    corrupt: { type: "string" },
+    delay: { type: "string" },
+    jitter: { type: "string" },
+    mtu: { type: "string" },
+    verbose: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   const o: DemoOptions & { help: boolean } = { help: values.help ?? false, verbose: values.verbose ?? false };
   if (values.seed !== undefined) o.seed = parseNumber("seed", values.seed, { integer: true, max: 0xffffffff });
   if (values.count !== undefined) o.count = parseNumber("count", values.count, { integer: true, max: 65535 });
@@ -81,25 +73,20 @@ export interface FleetArgs {
 export function parseFleetArgs(args: string[]): FleetArgs {
   let values;
   try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        topology: { type: "string" },
-        seed: { type: "string" },
-        duration: { type: "string" },
-        pcap: { type: "string" },
-        "capture-dir": { type: "string" },
-        capture: { type: "string" },
-        json: { type: "string" },
-        brief: { type: "boolean" },
-        verbose: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
+    ({ values } = parseFlags(args, {
+      topology: { type: "string" },
+      seed: { type: "string" },
+      duration: { type: "string" },
+      pcap: { type: "string" },
+      "capture-dir": { type: "string" },
+      capture: { type: "string" },
+      json: { type: "string" },
+      brief: { type: "boolean" },
+      verbose: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
     }));
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}${/Unknown option/i.test((e as Error).message) ? " (with --topology, the demo's flags do not apply)" : ""}`);
+    throw new UsageError(`${(e as Error).message}${/unknown option/.test((e as Error).message) ? " (with --topology, the demo's flags do not apply)" : ""}`);
   }
   if (!values.topology) throw new UsageError("--topology: expected a file");
   const o: FleetArgs = { topology: values.topology, brief: values.brief ?? false, verbose: values.verbose ?? false, help: values.help ?? false };
@@ -126,18 +113,21 @@ async function fleetCommand(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const { loadTopology, TopologyError } = await import("../sim/fleet/topology.ts");
+  if (o.pcap) checkOutputFile(o.pcap, "--pcap");
+  if (o.json) checkOutputFile(o.json, "--json");
+  if (o.captureDir) checkOutputDir(o.captureDir, "--capture-dir");
+  const { loadTopology, checkFirmware, TopologyError } = await import("../sim/fleet/topology.ts");
   const { runFleet } = await import("../sim/fleet/fleet.ts");
   let topo;
   try {
     topo = loadTopology(o.topology);
+    checkFirmware(topo);
   } catch (e) {
-    if (e instanceof TopologyError) {
-      process.stderr.write(`wasmip: ${e.message}\n`);
-      return 2;
-    }
+    if (e instanceof TopologyError) throw new CliError(e.message, 2);
     throw e;
   }
+  const unknown = o.capture?.find((n) => !topo.boards.some((b) => b.name === n));
+  if (unknown) throw new CliError(`--capture: no board named ${unknown} in ${o.topology}`, 2);
   const summary = runFleet(topo, { seed: o.seed, duration: o.duration, pcap: o.pcap, captureDir: o.captureDir, captureBoards: o.capture, brief: o.brief, verbose: o.verbose });
   if (o.json) {
     const { writeFileSync } = await import("node:fs");
@@ -147,13 +137,18 @@ async function fleetCommand(args: string[]): Promise<number> {
 }
 
 /** `wasmip sim`: the demo (sim/demo.ts), or with --topology a fleet (sim/fleet/fleet.ts). */
-export async function simCommand(args: string[]): Promise<number> {
-  if (args.some((a) => a === "--topology" || a.startsWith("--topology="))) return await fleetCommand(args);
-  const o = parseSimArgs(args);
-  if (o.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const summary = await runDemo(o);
-  return (summary.received > 0 || summary.transmitted === 0) && summary.tcp.ok ? 0 : 1;
+export function simCommand(args: string[]): Promise<number> {
+  return reportErrors("sim", async () => {
+    if (args.some((a) => a === "--topology" || a.startsWith("--topology="))) return await fleetCommand(args);
+    const o = parseSimArgs(args);
+    if (o.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (o.pcap) checkOutputFile(o.pcap, "--pcap");
+    checkImage(o.wasm ?? DEFAULT_WASM, o.wasm ? "--wasm" : "the core image", ["ping", "ping_rtt", "dhcp_start", "dns_resolve"]);
+    for (const app of ["greeter", "http"]) checkImage(appImage(app), `the ${app} image`);
+    const summary = await runDemo(o);
+    return (summary.received > 0 || summary.transmitted === 0) && summary.tcp.ok ? 0 : 1;
+  });
 }

@@ -1,10 +1,20 @@
 // What `wasmip tap` and `wasmip qemu` share: their flags (qemu takes the tap's, less those that
 // act on the Node board), their start (usage, bad flags, root) and their stop signals.
+import path from "node:path";
 import { parseCidr } from "../board/address.ts";
+import { APP_NAMES } from "../board/apps.ts";
 import { LOG_LEVELS, type LogLevel } from "../board/board.ts";
 import { DEFAULTS } from "../devices/tap.ts";
+import { CliError, checkImage, checkOutputFile } from "./checks.ts";
 
-export const TAP_APPS = ["greeter", "http", "echo", "udp-echo", "fetch", "ping", "bare"] as const;
+/** The apps `wasmip tap` runs: every app of host/board/apps.ts. */
+export const TAP_APPS = APP_NAMES;
+
+/** How banners and the status file name an image: its path from here, and the app it is. */
+export function imageLabel(file: string, app?: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return `image ${rel.startsWith("..") ? file : rel}${app ? ` (app ${app})` : ""}`;
+}
 
 export interface TapArgs {
   netns: string;
@@ -80,21 +90,25 @@ export function parseTapArgs(args: string[], apps: readonly string[] = TAP_APPS)
         throw new Error(`unknown option ${a}`);
     }
   }
-  if (!apps.includes(out.app)) throw new Error(`unknown app "${out.app}": this command runs ${apps.join(", ")} for now`);
+  if (!apps.includes(out.app)) throw new Error(`unknown app "${out.app}": one of ${apps.join(", ")}`);
   parseCidr(out.boardIp);
   parseCidr(out.peerIp);
+  // Before any namespace or tap exists (and before the root check): the files it reads and writes.
+  if (out.wasm) checkImage(out.wasm, "--wasm");
+  if (out.pcap) checkOutputFile(out.pcap, "--pcap");
   return out;
 }
 
 /** The start `wasmip tap` and `wasmip qemu` share: the parsed flags, or the exit code after
- *  printing the usage (0), a bad flag (2) or that root is needed (1). */
+ *  printing the usage (0), a bad flag (2), a bad file (1) or that root is needed (1). */
 export function commandOptions(name: string, usage: string, parse: () => TapArgs | "help"): TapArgs | number {
   let p: TapArgs | "help";
   try {
     p = parse();
   } catch (e) {
-    console.error(`wasmip ${name}: ${(e as Error).message}\n\n${usage}`);
-    return 2;
+    const file = e instanceof CliError;
+    console.error(`wasmip ${name}: ${(e as Error).message}${file ? "" : ` (see wasmip ${name} --help)`}`);
+    return file ? 1 : 2;
   }
   if (p === "help") {
     console.log(usage);

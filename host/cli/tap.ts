@@ -2,15 +2,16 @@
 // signal; the ping app and --dhcp (dnsmasq on the tap, then the board's DHCP client) run here.
 // Meanwhile the board's status file is kept for `wasmip netstat` (devices/status.ts).
 import { parseCidr } from "../board/address.ts";
-import { LOG_LEVELS, type LogLevel } from "../board/board.ts";
+import { LOG_LEVELS, appWasm, type LogLevel } from "../board/board.ts";
 import { dhcpRelease, dhcpStart, dhcpStatus } from "../board/dhcp.ts";
 import { netnsExists } from "../devices/netns.ts";
 import { dhcpServer, type Dnsmasq } from "../devices/services/dnsmasq.ts";
 import { STATUS_DIR, statusPath } from "../devices/status.ts";
 import { DEFAULTS, TapSession } from "../devices/tap.ts";
-import { StopSignals, commandOptions, parseTapArgs, type TapArgs } from "./tap-options.ts";
+import { appUsage } from "../board/apps.ts";
+import { StopSignals, TAP_APPS, commandOptions, imageLabel, parseTapArgs, type TapArgs } from "./tap-options.ts";
 
-const USAGE = `usage: wasmip tap [--netns NAME] [--board-ip A/len] [--peer-ip B/len] [--app greeter|http|echo|ping|bare]
+const USAGE = `usage: wasmip tap [--netns NAME] [--board-ip A/len] [--peer-ip B/len] [--app NAME]
                  [--count N] [--pcap FILE] [--wasm FILE] [--mac MAC] [--tap IFNAME] [--log-level LEVEL]
                  [--loss P] [--seed N] [--dhcp]
 
@@ -20,14 +21,11 @@ board answers a ping from the kernel, then runs until SIGINT/SIGTERM.
   --netns NAME       default ${DEFAULTS.netns}
   --board-ip A/len   the board's address, default ${DEFAULTS.boardIp}
   --peer-ip B/len    the kernel's address on the tap, default ${DEFAULTS.peerIp}
-  --app NAME         bare (the bare stack: ARP, ICMP echo; the default), ping (as bare,
-                     and the board also pings the peer --count times, once a second),
-                     greeter (TCP 54321: a greeting, then close), http (an HTTP/1.1 server
-                     on TCP 80: / and /status), echo (TCP echo on 7, discard on 9);
-                     the apps run build/<app>.wasm (make build)
+  --app NAME         the app; each runs its image, build/<app>.wasm (make build):
+${appUsage(21, TAP_APPS)}
   --count N          echo requests the ping app sends (1..1000), default 4
   --pcap FILE        capture both directions to a pcap file
-  --wasm FILE        the firmware image, default: the app's
+  --wasm FILE        the firmware image (yours: wasmip build), instead of the app's
   --loss P           drop this fraction of frames (0..1 or N%) in each direction, default 0
   --seed N           seed of the loss PRNG, default 1
   --mac MAC          the board's MAC, default ${DEFAULTS.mac}
@@ -122,13 +120,14 @@ export async function tapCommand(args: string[]): Promise<number> {
       loss: opts.loss,
       seed: opts.seed,
       statusFile: statusPath(opts.netns),
+      imageLabel: imageLabel(opts.wasm ?? appWasm(opts.app), opts.wasm ? undefined : opts.app),
       reuseNetns: true,
       addressless: opts.dhcp,
       log,
       onError: (e) => stop.wake(`error: ${e.message}`),
     });
     if (opts.dhcp && !stop.why) dhcpServer = await tapDhcp(session, opts);
-    console.error(`wasmip tap: board ${session.boardIp} (${session.board!.macString}, app ${opts.app}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
+    console.error(`wasmip tap: board ${session.boardIp} (${session.board!.macString}, ${imageLabel(session.wasm, opts.wasm ? undefined : opts.app)}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
     if (opts.loss > 0) console.error(`wasmip tap: dropping ${(opts.loss * 100).toFixed(1)}% of frames each way (seed ${opts.seed})`);
     console.error(`wasmip tap: status in ${statusPath(opts.netns)} (wasmip netstat --netns ${opts.netns})`);
     let ready = false;

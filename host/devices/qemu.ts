@@ -15,6 +15,7 @@ import path from "node:path";
 import { createConnection } from "node:net";
 import { crc32 } from "node:zlib";
 import { ipToU32, parseCidr, prefixToMask } from "../board/address.ts";
+import { APPS } from "../board/apps.ts";
 import { ROOT, LOG_LEVELS, type LogLevel } from "../board/board.ts";
 import { BoardProcessSession, type BoardCommand, type BoardProcessOptions } from "./native.ts";
 import { DEFAULTS } from "./tap.ts";
@@ -25,8 +26,8 @@ export const QEMU = "qemu-system-arm";
 export const CONFIG_ADDR = 0x003ff000;
 const CONFIG_MAGIC = 0x6370696d;
 const CONFIG_VERSION = 1;
-/** The apps `wasmip qemu` runs (ping and bulk are driven through the Node board's exports). */
-export const QEMU_APPS = ["greeter", "http", "echo", "udp-echo", "fetch", "bare"] as const;
+/** The apps `wasmip qemu` runs: those whose behaviour is the image's (host/board/apps.ts). */
+export const QEMU_APPS: readonly string[] = APPS.filter((a) => !a.hostOnly).map((a) => a.name);
 
 /** The firmware image (ELF) of an app. */
 export function qemuImage(app: string): string {

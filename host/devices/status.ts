@@ -27,7 +27,8 @@ export interface StatusConnection {
 
 export interface TapStatus {
   netns: string;
-  app: string;
+  /** "image FILE" or "image FILE (app NAME)". */
+  image: string;
   board: string;
   peer: string;
   pid: number;
@@ -46,7 +47,7 @@ export class StatusFile {
   constructor(
     readonly file: string,
     private readonly board: Board,
-    private readonly meta: { netns: string; app: string; board: string; peer: string },
+    private readonly meta: { netns: string; image: string; board: string; peer: string },
   ) {}
 
   snapshot(): Omit<TapStatus, "updated"> {
@@ -127,7 +128,7 @@ export function formatStatus(st: TapStatus): string {
     recvQ: c.recvQ,
   }));
   const lines = [
-    `Board ${st.board} (app ${st.app}) in namespace ${st.netns}, kernel at ${st.peer}; updated ${st.updated}`,
+    `Board ${st.board} (${st.image}) in namespace ${st.netns}, kernel at ${st.peer}; updated ${st.updated}`,
     "Active Internet connections (servers and established)",
     ...formatTcpTable(rows),
     "",

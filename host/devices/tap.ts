@@ -40,6 +40,8 @@ export interface TapSessionOptions {
   wasm?: string;
   /** The firmware app (TAP_APPS); picks build/<app>.wasm unless wasm is given. Default bare. */
   app?: string;
+  /** How the status file names the image (default: its path). */
+  imageLabel?: string;
   /** Drop this fraction of frames in each direction (seeded by seed): see TapRunnerOptions. */
   loss?: number;
   seed?: number;
@@ -64,6 +66,8 @@ export class TapSession {
   boardIp = "";
   peerIp = "";
   tap = "";
+  /** The image the board runs. */
+  wasm = "";
   error: Error | undefined;
   status: StatusFile | undefined;
   private bridge: ChildProcess | undefined;
@@ -82,6 +86,7 @@ export class TapSession {
       throw new Error(`board ${opts.boardIp} and peer ${opts.peerIp} are not on the same subnet`);
     const wasm = opts.wasm ?? appWasm(opts.app ?? "bare");
     if (!existsSync(wasm)) throw new Error(`${wasm} not found (build the firmware images with: make build)`);
+    this.wasm = wasm;
     const bridgeBin = ensureBridge();
     this.boardIp = board.ip;
     this.peerIp = peer.ip;
@@ -125,7 +130,7 @@ export class TapSession {
       if (opts.statusFile) {
         this.status = new StatusFile(opts.statusFile, this.board, {
           netns: this.ns.name,
-          app: opts.app ?? "bare",
+          image: opts.imageLabel ?? `image ${wasm}`,
           board: board.ip,
           peer: peer.ip,
         });

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ROOT } from "../../host/board/board.ts";
@@ -34,7 +34,7 @@ test("help lists the commands and sim flags", () => {
 
 test("unknown flags, commands and bad values exit with code 2 and a clear message", () => {
   for (const [args, msg] of [
-    [["sim", "--bogus"], /unknown option '--bogus'/i],
+    [["sim", "--bogus"], /^wasmip sim: unknown option '--bogus' \(see wasmip --help\)\n$/],
     [["--bogus"], /unknown option '--bogus'/],
     [["frobnicate"], /unknown command 'frobnicate'/],
     [["sim", "--loss", "150%"], /--loss: expected a probability/],
@@ -71,4 +71,68 @@ test("wasmip sim runs the demo and writes a pcap; the same seed prints the same 
   const lossy = wasmip("sim", "--count", "3", "--loss", "100%");
   assert.equal(lossy.code, 1, "no reply at all: exit 1 like ping");
   assert.match(lossy.out, /3 packets transmitted, 0 received, (\+\d errors, )?100% packet loss/);
+});
+
+/** One line on stderr, the exit code, and no stack trace: every bad input below. */
+function refused(args: string[], code: number, line: string, cwd = ROOT) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { cwd, encoding: "utf8" });
+  assert.doesNotMatch(r.stderr, /^ {4}at /m, `${args.join(" ")}: a stack trace:\n${r.stderr}`);
+  assert.equal(r.stderr, `${line}\n`, args.join(" "));
+  assert.equal(r.status, code, `${args.join(" ")}: ${r.stderr}`);
+  assert.equal(r.stdout, "", `${args.join(" ")}: nothing runs, nothing is printed`);
+}
+
+test("bad inputs: one line on stderr, a non-zero exit, no stack trace, checked before the work starts", () => {
+  const junk = path.join(dir, "junk.wasm");
+  writeFileSync(junk, "not a module\n");
+  const empty = path.join(dir, "empty.wasm"); // a valid module, not a firmware image
+  writeFileSync(empty, Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+  const topo = (name: string, boards: unknown[]) => {
+    const f = path.join(dir, name);
+    writeFileSync(f, JSON.stringify({ duration: "5s", boards }));
+    return f;
+  };
+  mkdirSync(path.join(dir, "fleet"), { recursive: true });
+  const missing = topo("fleet/missing.json", [{ name: "a", firmware: "fw/mine.wasm", address: "10.0.0.9" }]);
+  const fetchOnHttp = topo("fetch.json", [{ name: "web", firmware: "http", address: "10.0.0.80" }, { name: "c", firmware: "http", do: [{ fetch: "http://web.fleet/" }] }]);
+  const fine = topo("fine.json", [{ name: "a", firmware: "http", address: "10.0.0.80" }]);
+  const typo = topo("typo.json", [{ name: "a", firmware: "sensr" }]);
+  const app = path.join(dir, "app.ts");
+  writeFileSync(app, "export function x(): i32 { return 1; }\n");
+
+  // The five a new user met, and --count -3.
+  refused(["sim", "--pcap", "/nonexistent/dir/x.pcap"], 1, "wasmip sim: --pcap /nonexistent/dir/x.pcap: no such directory /nonexistent/dir");
+  refused(["sim", "--wasm", junk], 1, `wasmip sim: --wasm ${junk}: not a WebAssembly module (no \\0asm header)`);
+  refused(["sim", "--topology", missing], 2, `wasmip sim: ${missing}: boards[0].firmware: fw/mine.wasm (${path.join(dir, "fleet", "fw", "mine.wasm")}): no such file`);
+  refused(["sim", "--topology", fetchOnHttp], 2, `wasmip sim: ${fetchOnHttp}: boards[1].do[0]: a fetch task needs the fetch firmware exporting fetch_start, fetch_state, fetch_status; http does not`);
+  refused(["ladder", "x.pcap", "-o", "/nonexistent/x.svg"], 1, "wasmip ladder: -o /nonexistent/x.svg: no such directory /nonexistent");
+  refused(["sim", "--count", "-3"], 2, "wasmip sim: --count: expected an integer in 0..65535, got '-3' (see wasmip --help)");
+  // And more of the same kinds.
+  refused(["sim", "--wasm", empty], 1, `wasmip sim: --wasm ${empty}: not a wasmip firmware image (no memory, init, input, poll, rx_buffer, rx_buffer_size, counter_count exports; build one with wasmip build)`);
+  refused(["sim", "--wasm", dir], 1, `wasmip sim: --wasm ${dir}: is a directory, not a firmware image`);
+  refused(["sim", "--pcap", dir], 1, `wasmip sim: --pcap ${dir}: is a directory`);
+  refused(["sim", "--seed", "4294967296"], 2, "wasmip sim: --seed: expected an integer in 0..4294967295, got '4294967296' (see wasmip --help)");
+  refused(["sim", "--pcap"], 2, "wasmip sim: --pcap: expected a value (see wasmip --help)");
+  refused(["sim", "--topology", fine, "--json", "/nonexistent/s.json"], 1, "wasmip sim: --json /nonexistent/s.json: no such directory /nonexistent");
+  refused(["sim", "--topology", fine, "--capture-dir", path.join(junk, "caps")], 1, `wasmip sim: --capture-dir ${path.join(junk, "caps")}: ${junk} is not a directory`);
+  refused(["sim", "--topology", fine, "--capture-dir", dir, "--capture", "b"], 2, `wasmip sim: --capture: no board named b in ${fine}`);
+  refused(["sim", "--topology", typo], 2, `wasmip sim: ${typo}: boards[0].firmware: unknown firmware "sensr": one of wasmip, bare, greeter, http, echo, udp-echo, fetch, bulk, sensor, or a path to an image (relative to the topology file)`);
+  refused(["ladder", "x.pcap", "--max", "0"], 2, "wasmip ladder: --max: expected a positive integer, got '0' (usage: wasmip ladder FILE.pcap [PEER.pcap] [--conn A:P-B:P] [-o OUT.svg] [--max N])");
+  refused(["build", path.join(dir, "none.ts")], 1, `wasmip build: ${path.join(dir, "none.ts")}: no such file`);
+  refused(["build", app, "-o", "/nonexistent/app.wasm"], 1, "wasmip build: -o /nonexistent/app.wasm: no such directory /nonexistent");
+  refused(["build"], 2, "wasmip build: expected an app file (APP.ts) (see wasmip --help)");
+  refused(["tap", "--wasm", junk], 1, `wasmip tap: --wasm ${junk}: not a WebAssembly module (no \\0asm header)`);
+  refused(["tap", "--app", "nope"], 2, 'wasmip tap: unknown app "nope": one of bare, ping, greeter, http, echo, udp-echo, fetch, bulk, sensor (see wasmip tap --help)');
+  refused(["tap", "--count", "-3"], 2, "wasmip tap: bad --count -3 (1..1000) (see wasmip tap --help)");
+  refused(["qemu", "--app", "ping"], 2, 'wasmip qemu: unknown app "ping": one of bare, greeter, http, echo, udp-echo, fetch, bulk, sensor (see wasmip qemu --help)');
+  refused(["netstat", "--bogus"], 2, "wasmip netstat: unknown option '--bogus' (see wasmip netstat --help)");
+});
+
+test("tap --help and tap --app name the same apps, one list (host/board/apps.ts)", () => {
+  const help = wasmip("tap", "--help");
+  assert.equal(help.code, 0);
+  const listed = [...help.out.matchAll(/^ {21}(\S+) {2,}/gm)].map((m) => m[1]);
+  const refusedWith = /one of ([^(]+) \(/.exec(wasmip("tap", "--app", "nope").err)![1].split(", ").map((s) => s.trim());
+  assert.deepEqual(listed, refusedWith);
+  assert.ok(listed.includes("sensor") && listed.includes("udp-echo"), listed.join(" "));
 });

@@ -73,7 +73,11 @@ test("topology: every mistake is an error naming where it is", () => {
     [minimal({ switches: ["a", "b"], links: [{ between: ["a", "b"], loss: 2 }] }), /links\[0\]\.loss: expected a probability/],
     [minimal({ boards: [{ name: "a", do: [{ fetch: "http://nobody.fleet/" }] }] }), /nobody\.fleet is not a board of this topology/],
     [minimal({ boards: [{ name: "a", do: [{ fetch: "ftp://x/" }] }] }), /expected a URL like http:\/\/web\.fleet\//],
-    [minimal({ boards: [{ name: "a", do: [{ fetch: "http://a.fleet/", bulk: "a.fleet:7" }] }] }), /exactly one of fetch, bulk, ping, udp \(got fetch and bulk\)/],
+    [minimal({ boards: [{ name: "a", do: [{ fetch: "http://a.fleet/", bulk: "a.fleet:7" }] }] }), /exactly one of fetch, bulk, ping, udp, tcp \(got fetch and bulk\)/],
+    [minimal({ boards: [{ name: "a", do: [{ tcp: "a.fleet:7000" }] }] }), /do\[0\]\.send: expected a non-empty string/],
+    [minimal({ boards: [{ name: "a", do: [{ tcp: "a.fleet" }] }] }), /do\[0\]\.tcp: expected a port 1\.\.65535 in "a\.fleet"/],
+    [minimal({ boards: [{ name: "a", do: [{ tcp: "a.fleet:1", send: "\u20ac" }] }] }), /do\[0\]\.send: one byte per character/],
+    [minimal({ boards: [{ name: "a", do: [{ udp: "a.fleet:7", expect: "x" }] }] }), /do\[0\]\.expect: needs send/],
     [minimal({ boards: [{ name: "a", do: [{ udp: "a.fleet" }, { fetch: "http://a.fleet/", spreed: 1 }] }] }), /do\[1\]: unknown key "spreed"/],
     [minimal({ boards: [{ name: "a", do: [{ fetch: "http://a.fleet/" }, { fetch: "http://a.fleet/" }] }] }), /at most one fetch task per board/],
     [minimal({ network: { dhcp: false }, boards: [{ name: "a" }] }), /uses DHCP but network\.dhcp is false/],
@@ -82,6 +86,9 @@ test("topology: every mistake is an error naming where it is", () => {
     [minimal({ network: { subnet: "10.0.0.0/24", dhcp: { pool: "10.0.0.200-10.0.0.201" } }, boards: [{ name: "s{i}", count: 3 }] }), /3 boards use DHCP but the pool has 2 addresses/],
   ];
   for (const [json, re] of cases) assert.throws(() => parseTopology(json), (e: unknown) => e instanceof TopologyError && re.test(e.message), `${JSON.stringify(json)} should fail with ${re}`);
+  // Our app names, sensor included, and any path (relative to the file's folder) are images.
+  const named = parseTopology(minimal({ boards: [{ name: "s", firmware: "sensor" }, { name: "m", firmware: "out/mine.bin" }] }), "/proj");
+  assert.deepEqual(named.boards.map((b) => b.wasm), [path.join(ROOT, "build", "sensor.wasm"), "/proj/out/mine.bin"]);
   assert.throws(() => loadTopology(path.join(dir, "missing.json")), /no such file/);
 });
 

@@ -6,7 +6,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { onPath, requirePrereqs } from "./prereqs.ts";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_WASM, ROOT } from "../../host/board/board.ts";
@@ -129,10 +129,50 @@ function cli(args: string[]) {
   return { child, out, exited };
 }
 
+/** After a CLI test, even a failed one: the CLI killed if it still runs, its namespace (this
+ *  run's own name) deleted if it left it behind. */
+async function endCli(child: ReturnType<typeof cli>["child"], exited: Promise<number | null>, ns: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill("SIGKILL");
+    await exited;
+  }
+  if ((await netnsList()).includes(ns)) await run(IP, ["netns", "del", ns], { check: false });
+}
+
 test("tap: wasmip tap rejects an unknown --app with a clear error", { timeout: 60_000 }, async () => {
   const { out, exited } = cli(["tap", "--app", "http-server"]);
   assert.equal(await exited, 2);
-  assert.match(out.stderr, /unknown app "http-server".*ping, bare/);
+  assert.match(out.stderr, /^wasmip tap: unknown app "http-server": one of bare, ping, greeter, .*sensor \(see wasmip tap --help\)\n$/);
+});
+
+// A user's own image (--wasm) is named by its path in the banner and in wasmip netstat, not as "app bare".
+test("tap: wasmip tap --wasm names the image it runs in its banner and in wasmip netstat", { timeout: 60_000 }, async (t) => {
+  const sensor = path.join(ROOT, "build", "sensor.wasm");
+  if (!requirePrereqs(t, ["ping"], [sensor])) return;
+  assert.ok(!(await netnsList()).includes(CLI_NS), `namespace ${CLI_NS} exists before the test`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), "wasmip-tap-image-"));
+  const mine = path.join(dir, "mything.wasm");
+  copyFileSync(sensor, mine);
+  const { child, out, exited } = cli(["tap", "--netns", CLI_NS, "--wasm", mine]);
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!out.stdout.includes("ready") && child.exitCode === null && Date.now() < deadline) await sleep(50);
+    assert.match(out.stdout, /^ready$/m, `no "ready" from wasmip tap:\n${out.stdout}${out.stderr}`);
+    assert.ok(out.stderr.includes(`(02:77:69:70:00:02, image ${mine}) on tap0`), out.stderr);
+    let status = "";
+    for (let i = 0; i < 50 && !status.includes("Board"); i++) {
+      const r = await run(process.execPath, ["--import", "tsx", path.join(ROOT, "host", "cli.ts"), "netstat", "--netns", CLI_NS], { check: false, cwd: ROOT });
+      status = r.stdout;
+      if (!status.includes("Board")) await sleep(100);
+    }
+    assert.match(status, new RegExp(`^Board 10\\.213\\.0\\.2 \\(image ${mine.replace(/[.]/g, "\\.")}\\) in namespace ${CLI_NS}`, "m"), status);
+    assert.match(status, /LISTEN/, "the sensor's HTTP listener is in the table");
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, out.stderr);
+  } finally {
+    await endCli(child, exited, CLI_NS);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("tap: wasmip tap prints ready, and SIGTERM removes the namespace it created", { timeout: 60_000 }, async (t) => {
@@ -148,12 +188,8 @@ test("tap: wasmip tap prints ready, and SIGTERM removes the namespace it created
     assert.equal(await exited, 0, out.stderr);
     assert.ok(!(await netnsList()).includes(CLI_NS), `wasmip tap left ${CLI_NS} behind`);
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
-    }
     // The name is this run's own: never leave it behind, even when the CLI failed to clean up.
-    if ((await netnsList()).includes(CLI_NS)) await run(IP, ["netns", "del", CLI_NS], { check: false });
+    await endCli(child, exited, CLI_NS);
   }
 });
 
@@ -171,11 +207,7 @@ test("tap: wasmip tap --dhcp with a peer on another subnet than the default leas
     child.kill("SIGTERM");
     assert.equal(await exited, 0, out.stderr);
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
-    }
-    if ((await netnsList()).includes(CLI_NS)) await run(IP, ["netns", "del", CLI_NS], { check: false });
+    await endCli(child, exited, CLI_NS);
   }
 });
 
@@ -193,6 +225,7 @@ test("qemu: wasmip qemu --app http prints ready, serves curl, and SIGTERM stops 
     qemuPid = Number(m[1]);
     assert.match(readFileSync(`/proc/${qemuPid}/cmdline`, "utf8"), /^qemu-system-arm\0/, "the reported pid is QEMU");
     assert.match(out.stderr, /\[board\] wasmip: mps2-an385 board \(Cortex-M3\), app http/, "the board's UART is shown");
+    assert.match(out.stderr, /, image boards\/mps2-an385\/build\/wasmip-http\.elf \(app http\)\) on tap0/, "the banner names the image");
     const r = await run(IP, ["netns", "exec", QEMU_CLI_NS, "curl", "-s", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "http://10.213.78.2/"], { check: false, timeoutMs: 20_000 });
     assert.equal(r.stdout, "200", `curl: ${r.stderr}`);
     child.kill("SIGTERM");
@@ -201,12 +234,8 @@ test("qemu: wasmip qemu --app http prints ready, serves curl, and SIGTERM stops 
     assert.match(out.stderr, /terminating on signal 15/, "QEMU was stopped by SIGTERM");
     assert.ok(!(await netnsList()).includes(QEMU_CLI_NS), `wasmip qemu left ${QEMU_CLI_NS} behind`);
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
-    }
     if (qemuPid && existsSync(`/proc/${qemuPid}`)) process.kill(qemuPid, "SIGKILL");
-    if ((await netnsList()).includes(QEMU_CLI_NS)) await run(IP, ["netns", "del", QEMU_CLI_NS], { check: false });
+    await endCli(child, exited, QEMU_CLI_NS);
   }
 });
 
@@ -225,11 +254,7 @@ test("qemu: wasmip qemu --dhcp starts dnsmasq on the tap, the board prints its l
     assert.equal(await exited, 0, out.stderr);
     assert.ok(!(await netnsList()).includes(QEMU_CLI_NS), `wasmip qemu left ${QEMU_CLI_NS} behind`);
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited;
-    }
-    if ((await netnsList()).includes(QEMU_CLI_NS)) await run(IP, ["netns", "del", QEMU_CLI_NS], { check: false });
+    await endCli(child, exited, QEMU_CLI_NS);
   }
 });
 
@@ -239,7 +264,7 @@ test("qemu: wasmip qemu rejects the Node board's flags and the ping app with a c
   assert.match(c.out.stderr, /--loss is a flag of wasmip tap only/);
   c = cli(["qemu", "--app", "ping"]);
   assert.equal(await c.exited, 2);
-  assert.match(c.out.stderr, /unknown app "ping".*http.*bare/);
+  assert.match(c.out.stderr, /unknown app "ping": one of bare, greeter, http, /);
 });
 
 test("tap: no namespace left behind", async (t) => {

@@ -6,7 +6,7 @@
 // wall-clock time, so a seed gives the same run and the same capture, byte for byte. At the end:
 // the summary (summary.ts), the run's invariants (invariants.ts: every board up, every task
 // finished ok, counters consistent) and the report (report.ts).
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { u32ToIp } from "../../board/address.ts";
 import { COUNTER_KIND, type Board } from "../../board/board.ts";
@@ -18,8 +18,8 @@ import { SimDnsServer } from "../services/dnsd.ts";
 import { checkInvariants } from "./invariants.ts";
 import { report } from "./report.ts";
 import type { BoardSummary, FleetSummary, LinkSummary } from "./summary.ts";
-import { TASK_EXPORTS, makeTask, type FleetExports, type TaskBoard, type TaskRunner } from "./tasks.ts";
-import type { BoardSpec, Topology } from "./topology.ts";
+import { makeTask, type FleetExports, type TaskBoard, type TaskRunner } from "./tasks.ts";
+import { checkFirmware, type BoardSpec, type Topology } from "./topology.ts";
 
 const DHCP_BOUND = DHCP_STATES.indexOf("BOUND");
 
@@ -99,33 +99,6 @@ class FleetBoard implements TaskBoard {
   }
 }
 
-
-/** Check each image exists and exports what its boards' tasks need, before anything runs. */
-function checkFirmware(topo: Topology): void {
-  const cache = new Map<string, Set<string>>();
-  for (const b of topo.boards) {
-    let ex = cache.get(b.wasm);
-    if (!ex) {
-      let bytes: Buffer;
-      try {
-        bytes = readFileSync(b.wasm);
-      } catch {
-        throw new Error(`${b.name}: firmware ${path.relative(process.cwd(), b.wasm) || b.wasm} not found${b.wasm.includes(`${path.sep}build${path.sep}`) ? " (make build)" : ""}`);
-      }
-      ex = new Set(WebAssembly.Module.exports(new WebAssembly.Module(new Uint8Array(bytes))).map((e) => e.name));
-      cache.set(b.wasm, ex);
-    }
-    const need = new Set<string>();
-    if (b.address === "dhcp") need.add("dhcp_start");
-    for (const t of b.tasks) for (const n of TASK_EXPORTS[t.kind]) need.add(n);
-    const missing = [...need].filter((n) => !ex!.has(n));
-    if (missing.length)
-      throw new Error(
-        `${b.name}: firmware ${b.firmware} lacks ${missing.join(", ")}` +
-          (missing.some((m) => m.startsWith("fetch_")) ? " (fetch tasks need the fetch firmware)" : missing.some((m) => m.startsWith("bulk_")) ? " (bulk tasks need the bulk firmware)" : ""),
-      );
-  }
-}
 
 class Fleet {
   readonly sim: Simulator;

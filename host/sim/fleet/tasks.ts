@@ -1,5 +1,6 @@
 // What a fleet board does, from its topology entry's `do` list: fetch a page by name, a bulk
-// transfer to an echo server, pings, UDP datagrams to an echo server. Each task drives the
+// transfer to an echo server, pings, UDP datagrams to an echo server or any UDP service, a TCP
+// exchange with any service (send bytes, expect bytes: your own app's protocol). Each task drives the
 // image's own exports from the board's pump (after every input()/poll()) and the simulator's
 // clock, never wall-clock time, and records its runs for the summary.
 import { ipToU32, u32ToIp } from "../../board/address.ts";
@@ -47,6 +48,13 @@ export interface FleetExports {
   udp_sendto(fd: number, ptr: number, len: number, ip: number, port: number): number;
   udp_recvfrom(fd: number, ptr: number, len: number): number;
   udp_close(fd: number): number;
+  tcp_socket(): number;
+  tcp_connect(fd: number, ip: number, port: number): number;
+  tcp_send(fd: number, ptr: number, len: number): number;
+  tcp_recv(fd: number, ptr: number, len: number): number;
+  tcp_events(fd: number): number;
+  tcp_close(fd: number): number;
+  tcp_abort(fd: number): number;
 }
 
 /** The exports a task needs from the board's image. */
@@ -55,6 +63,7 @@ export const TASK_EXPORTS: Record<TaskSpec["kind"], string[]> = {
   bulk: ["bulk_start", "bulk_state", "dns_resolve"],
   ping: ["ping", "ping_rtt", "dns_resolve"],
   udp: ["udp_socket", "udp_sendto", "udp_recvfrom", "dns_resolve"],
+  tcp: ["tcp_socket", "tcp_connect", "tcp_send", "tcp_recv", "tcp_events", "dns_resolve"],
 };
 
 const errName = (code: number): string => ERRORS[code] ?? (code === -100 ? "server closed early" : code === -101 ? "not an HTTP reply" : `error ${code}`);
@@ -163,6 +172,16 @@ export abstract class TaskRunner {
     else this.handle = h;
   }
 
+  /** While resolving, from pump(): false while pending; else true, after finishing the run on a
+   *  failed lookup or calling `then` with the address. */
+  protected pumpResolve(then: (ip: number) => void): boolean {
+    const a = this.resolved();
+    if (a === undefined) return false;
+    if (a < 0) this.finish(false, `lookup ${this.spec.host}: ${errName(a)}`);
+    else then(a);
+    return true;
+  }
+
   /** undefined while pending; else the address (u32), or a negative WASMIP_E* code. */
   protected resolved(): number | undefined {
     if (this.lookupName === undefined) return undefined;
@@ -230,13 +249,7 @@ class BulkTask extends TaskRunner {
     if (rc < 0) this.finish(false, `bulk_start: ${errName(rc)}`);
   }
   pump(): boolean {
-    if (this.phase === "resolve") {
-      const a = this.resolved();
-      if (a === undefined) return false;
-      if (a < 0) this.finish(false, `lookup ${this.spec.host}: ${errName(a)}`);
-      else this.connect(a);
-      return true;
-    }
+    if (this.phase === "resolve") return this.pumpResolve((a) => this.connect(a));
     const st = this.ex.bulk_state();
     if (st === 1 || st === 2) return false;
     const got = this.ex.bulk_received() >>> 0;
@@ -280,14 +293,11 @@ abstract class PacketTask extends TaskRunner {
     });
   }
   pump(): boolean {
-    if (this.resolving) {
-      const a = this.resolved();
-      if (a === undefined) return false;
-      this.resolving = false;
-      if (a < 0) this.finish(false, `lookup ${this.spec.host}: ${errName(a)}`);
-      else this.go(a);
-      return true;
-    }
+    if (this.resolving)
+      return this.pumpResolve((a) => {
+        this.resolving = false;
+        this.go(a);
+      });
     return this.receive();
   }
   protected abstract unit(): string;
@@ -345,7 +355,7 @@ class UdpTask extends PacketTask {
     return `${this.spec.host}:${this.spec.port}`;
   }
   protected unit(): string {
-    return "echoed";
+    return this.spec.send === undefined ? "echoed" : this.spec.expect === undefined ? "answered" : "answered as expected";
   }
   protected open(): boolean {
     this.got.clear();
@@ -358,8 +368,9 @@ class UdpTask extends PacketTask {
     this.fd = fd;
     return true;
   }
-  /** Datagram k: "wasmip <board> <k>" padded to size, so an echo is matched to what was sent. */
+  /** Datagram k: `send`'s bytes, else "wasmip <board> <k>" padded to size, so an echo is matched to what was sent. */
   private payload(k: number): Buffer {
+    if (this.spec.send !== undefined) return Buffer.from(this.spec.send, "latin1");
     const b = Buffer.alloc(this.spec.size, 0x2e);
     b.write(`wasmip ${this.fb.spec.name} ${k} `, "latin1");
     return b;
@@ -383,6 +394,12 @@ class UdpTask extends PacketTask {
       if (n === EWOULDBLOCK) break;
       did = true;
       if (n < 0) continue; // an ICMP error about a datagram we sent: counted by the core
+      if (this.spec.send !== undefined) {
+        // A service's own answers: each one that holds `expect` (any, without it) counts, up to count.
+        const got = Buffer.from(new Uint8Array(ex.memory.buffer, ptr, n));
+        if (this.received < this.spec.count && (this.spec.expect === undefined || got.includes(Buffer.from(this.spec.expect, "latin1")))) this.received++;
+        continue;
+      }
       const m = /^wasmip (\S+) (\d+) /.exec(Buffer.from(new Uint8Array(ex.memory.buffer, ptr, Math.min(n, 64))).toString("latin1"));
       if (m && m[1] === this.fb.spec.name && n === this.spec.size) {
         const k = Number(m[2]);
@@ -401,6 +418,122 @@ class UdpTask extends PacketTask {
   }
 }
 
+const EV_CONNECTED = 4;
+const EV_ERROR = 16;
+const EV_CLOSED = 32;
+/** Bytes of a TCP answer kept (for `expect` and the summary); the rest is read and dropped. */
+const TCP_KEEP = 4096;
+
+/** Printable: the bytes as text, others as \xNN, cut at 40. */
+function preview(b: Buffer): string {
+  const s = [...b.subarray(0, 40)].map((c) => (c >= 0x20 && c < 0x7f && c !== 0x5c ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, "0")}`)).join("");
+  return `"${s}"${b.length > 40 ? "..." : ""}`;
+}
+
+/** tcp: connect, send `send`, read until `expect` arrives (then close), or the peer closes, or
+ *  `wait` from the start passes. Ok when expect came (without one: the bytes were all accepted
+ *  and the peer did not reset). */
+class TcpTask extends TaskRunner {
+  declare readonly spec: Extract<TaskSpec, { kind: "tcp" }>;
+  private phase: "resolve" | "connect" | "talk" = "resolve";
+  private fd = -1;
+  private sent = 0;
+  private got = Buffer.alloc(0);
+  private gotBytes = 0;
+  target(): string {
+    return `${this.spec.host}:${this.spec.port}`;
+  }
+  start(): void {
+    this.phase = "resolve";
+    this.sent = this.gotBytes = 0;
+    this.got = Buffer.alloc(0);
+    const run = this.runs.length;
+    this.sim.at(this.sim.now + this.spec.wait, () => {
+      if (this.running && this.runs.length === run) this.end(false, `no answer within ${this.spec.wait} ms`);
+    });
+    const a = this.resolveStart(this.spec.host);
+    if (a !== undefined) this.connect(a);
+  }
+  private connect(ip: number): void {
+    const ex = this.ex;
+    const fd = ex.tcp_socket();
+    if (fd < 0) return this.end(false, `tcp_socket: ${errName(fd)}`);
+    this.fd = fd;
+    const rc = ex.tcp_connect(fd, ip, this.spec.port);
+    if (rc < 0 && rc !== EWOULDBLOCK) return this.end(false, `connect: ${errName(rc)}`);
+    this.phase = "connect";
+    this.board.kick();
+  }
+  private end(ok: boolean, why: string): void {
+    if (this.fd >= 0) {
+      if (ok) this.ex.tcp_close(this.fd);
+      else this.ex.tcp_abort(this.fd);
+      this.board.kick();
+    }
+    this.fd = -1;
+    const detail = `sent ${this.sent} of ${this.spec.send.length} bytes, got ${this.gotBytes}${this.gotBytes ? ` ${preview(this.got)}` : ""}`;
+    this.finish(ok, ok ? detail : `${why}; ${detail}`);
+  }
+  pump(): boolean {
+    const ex = this.ex;
+    if (this.phase === "resolve") return this.pumpResolve((a) => this.connect(a));
+    const ev = ex.tcp_events(this.fd);
+    if (this.phase === "connect") {
+      if (ev & EV_ERROR) {
+        this.end(false, `connect: ${errName(ex.tcp_recv(this.fd, ex.io_buffer(), 1))}`);
+        return true;
+      }
+      if (!(ev & EV_CONNECTED)) return false;
+      this.phase = "talk";
+    }
+    let did = false;
+    const ptr = ex.io_buffer();
+    if (this.sent < this.spec.send.length) {
+      const chunk = Buffer.from(this.spec.send.slice(this.sent, this.sent + ex.io_buffer_size()), "latin1");
+      new Uint8Array(ex.memory.buffer).set(chunk, ptr);
+      const n = ex.tcp_send(this.fd, ptr, chunk.length);
+      if (n > 0) {
+        this.sent += n;
+        did = true;
+        this.board.kick();
+      } else if (n < 0 && n !== EWOULDBLOCK) {
+        this.end(false, `send: ${errName(n)}`);
+        return true;
+      }
+    }
+    for (let i = 0; i < 64; i++) {
+      const n = ex.tcp_recv(this.fd, ptr, ex.io_buffer_size());
+      if (n === EWOULDBLOCK) break;
+      did = true;
+      if (n < 0) {
+        this.end(false, errName(n));
+        return true;
+      }
+      if (n === 0) {
+        // The peer closed its side: what came is the whole answer.
+        const ok = this.sent === this.spec.send.length && (this.spec.expect === undefined || this.matched());
+        this.end(ok, this.spec.expect === undefined ? "closed before everything was sent" : "closed without the expected bytes");
+        return true;
+      }
+      this.gotBytes += n;
+      if (this.got.length < TCP_KEEP) this.got = Buffer.concat([this.got, Buffer.from(new Uint8Array(ex.memory.buffer, ptr, Math.min(n, TCP_KEEP - this.got.length)))]);
+      this.board.kick(); // reading opened the window
+      if (this.spec.expect !== undefined && this.matched()) {
+        this.end(true, "");
+        return true;
+      }
+    }
+    if (this.spec.expect === undefined && this.sent === this.spec.send.length && !(ev & EV_CLOSED)) {
+      this.end(true, "");
+      return true;
+    }
+    return did;
+  }
+  private matched(): boolean {
+    return this.got.includes(Buffer.from(this.spec.expect!, "latin1"));
+  }
+}
+
 export function makeTask(t: TaskSpec, fb: TaskBoard, i: number): TaskRunner {
   switch (t.kind) {
     case "fetch":
@@ -411,5 +544,7 @@ export function makeTask(t: TaskSpec, fb: TaskBoard, i: number): TaskRunner {
       return new PingTask(t, fb, i);
     case "udp":
       return new UdpTask(t, fb, i);
+    case "tcp":
+      return new TcpTask(t, fb, i);
   }
 }

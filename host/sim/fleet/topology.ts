@@ -6,21 +6,16 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ipToU32, u32ToIp, prefixToMask } from "../../board/address.ts";
-import { ROOT } from "../../board/board.ts";
+import { APPS, appImage } from "../../board/apps.ts";
+import { DEFAULT_WASM } from "../../board/board.ts";
+import { FirmwareError, firmwareExports } from "../../board/firmware.ts";
 import type { Impairments, LinkOptions } from "../sim.ts";
+import { TASK_EXPORTS } from "./tasks.ts";
 
 export class TopologyError extends Error {}
 
-/** Firmware images `make build` writes (build/<name>.wasm); "wasmip" is the bare core. */
-export const KNOWN_FIRMWARE = ["wasmip", "greeter", "http", "echo", "bulk", "udp-echo", "fetch"] as const;
-
-/** What the known images serve (for warnings about a task aimed at a board that does not listen). */
-const SERVES: Record<string, { tcp?: number[]; udp?: number[] }> = {
-  greeter: { tcp: [54321] },
-  http: { tcp: [80] },
-  echo: { tcp: [7, 9] },
-  "udp-echo": { udp: [7] },
-};
+/** Firmware images `make build` writes (build/<name>.wasm, host/board/apps.ts); "wasmip" is the bare core. */
+export const KNOWN_FIRMWARE: readonly string[] = ["wasmip", ...APPS.filter((a) => !a.hostOnly).map((a) => a.name)];
 
 export interface SubnetSpec {
   network: number; // u32
@@ -60,10 +55,12 @@ export type TaskSpec =
   | (TaskBase & { kind: "fetch"; host: string; port: number; path: string; url: string })
   | (TaskBase & { kind: "bulk"; host: string; port: number; bytes: number })
   | (TaskBase & { kind: "ping"; host: string; size: number; wait: number })
-  | (TaskBase & { kind: "udp"; host: string; port: number; size: number; wait: number });
+  | (TaskBase & { kind: "udp"; host: string; port: number; size: number; wait: number; send?: string; expect?: string })
+  | (TaskBase & { kind: "tcp"; host: string; port: number; send: string; expect?: string; wait: number });
 
 export interface BoardSpec {
   name: string; // also its DHCP host name and DNS label
+  where: string; // its entry in the file, for messages: "boards[2]" or "boards[2] (sensor-03)"
   firmware: string; // the image's short name or the path given
   wasm: string; // absolute path of the image
   switch: string;
@@ -226,7 +223,16 @@ function parseUrl(v: Json | undefined, where: string): { host: string; port: num
   return { host: m![1].toLowerCase(), port, path: m![3] ?? "/", url: s };
 }
 
-const TASK_KINDS = ["fetch", "bulk", "ping", "udp"] as const;
+const TASK_KINDS = ["fetch", "bulk", "ping", "udp", "tcp"] as const;
+
+/** `send`/`expect` bytes: a JSON string, each character one byte (\u0000-\u00ff for any byte). */
+function bytes(v: Json | undefined, where: string, max: number): string {
+  if (typeof v !== "string" || v === "") fail(where, `expected a non-empty string (\\u00XX escapes for any byte), got ${describe(v)}`);
+  const s = v as string;
+  if ([...s].some((ch) => ch.charCodeAt(0) > 0xff)) fail(where, "one byte per character: use \\u0000-\\u00ff (UTF-8 text as its bytes)");
+  if (s.length > max) fail(where, `at most ${max} bytes, got ${s.length}`);
+  return s;
+}
 
 function task(v: Json | undefined, where: string): TaskSpec {
   const o = obj(v, where);
@@ -261,12 +267,27 @@ function task(v: Json | undefined, where: string): TaskSpec {
       };
     }
     case "udp": {
-      keys(o, where, ["udp", "size", "wait", ...common]);
+      keys(o, where, ["udp", "size", "wait", "send", "expect", ...common]);
       const t = target(o.udp, `${where}.udp`, true, 7);
+      if (o.expect !== undefined && o.send === undefined) fail(`${where}.expect`, "needs send (what the service answers)");
+      if (o.send !== undefined && o.size !== undefined) fail(`${where}.size`, "the datagram is send's bytes: leave size out");
+      const send = o.send === undefined ? undefined : bytes(o.send, `${where}.send`, 1472);
       return {
         kind, ...base, ...t,
-        size: o.size === undefined ? 32 : int(o.size, `${where}.size`, 16, 1472),
+        size: send !== undefined ? send.length : o.size === undefined ? 32 : int(o.size, `${where}.size`, 16, 1472),
         wait: o.wait === undefined ? 2000 : parseDuration(o.wait, `${where}.wait`),
+        send,
+        expect: o.expect === undefined ? undefined : bytes(o.expect, `${where}.expect`, 1472),
+      };
+    }
+    case "tcp": {
+      keys(o, where, ["tcp", "send", "expect", "wait", ...common]);
+      const t = target(o.tcp, `${where}.tcp`, true);
+      return {
+        kind, ...base, ...t,
+        send: bytes(o.send, `${where}.send`, 4096),
+        expect: o.expect === undefined ? undefined : bytes(o.expect, `${where}.expect`, 4096),
+        wait: o.wait === undefined ? 5000 : parseDuration(o.wait, `${where}.wait`),
       };
     }
   }
@@ -277,10 +298,12 @@ function expandName(tpl: string, i: number): string {
   return tpl.replace(/\{i(?::(\d+))?\}/g, (_, w: string | undefined) => String(i).padStart(w ? Number(w) : 0, "0"));
 }
 
+/** A known image's name, or any other string as a path relative to the topology file. */
 function firmwarePath(name: string, baseDir: string): string {
-  if ((KNOWN_FIRMWARE as readonly string[]).includes(name)) return path.join(ROOT, "build", `${name}.wasm`);
-  if (name.endsWith(".wasm")) return path.resolve(baseDir, name);
-  throw new TopologyError(`unknown firmware "${name}": one of ${KNOWN_FIRMWARE.join(", ")}, or a path to a .wasm file`);
+  if (name === "wasmip") return DEFAULT_WASM;
+  if (KNOWN_FIRMWARE.includes(name)) return appImage(name);
+  if (!/[/.]/.test(name)) throw new TopologyError(`unknown firmware "${name}": one of ${KNOWN_FIRMWARE.join(", ")}, or a path to an image (relative to the topology file)`);
+  return path.resolve(baseDir, name);
 }
 
 /** The MAC of board n (0-based) when the file gives none: locally administered, 02:fe:<n as 32 bits>. */
@@ -394,11 +417,11 @@ export function parseTopology(json: unknown, baseDir = process.cwd(), file?: str
     if (count > 1 && !/\{i(:\d+)?\}/.test(tpl)) fail(`${where}.name`, `a group of ${count} boards needs {i} in its name, like "sensor-{i}" or "s{i:3}"`);
     if (count > 1 && o.mac !== undefined) fail(`${where}.mac`, "a group of boards cannot share one MAC (leave it out: MACs are assigned)");
     const firmware = o.firmware === undefined ? "wasmip" : str(o.firmware, `${where}.firmware`);
-    let wasm: string;
+    let wasm = "";
     try {
       wasm = firmwarePath(firmware, baseDir);
     } catch (e) {
-      return fail(`${where}.firmware`, (e as Error).message);
+      fail(`${where}.firmware`, (e as Error).message);
     }
     const sw = o.switch === undefined ? switches[0] : str(o.switch, `${where}.switch`);
     if (!switches.includes(sw)) fail(`${where}.switch`, `no switch "${sw}" (switches: ${switches.join(", ")})`);
@@ -429,7 +452,7 @@ export function parseTopology(json: unknown, baseDir = process.cwd(), file?: str
       const w = count > 1 ? `${where} (${name})` : where;
       if (!LABEL.test(name)) fail(`${w}.name`, `"${name}" is not a host name (letters, digits and inner hyphens, at most 63): it is the board's DHCP host name and DNS label`);
       const address = first === "dhcp" ? "dhcp" : ((first + i - 1) >>> 0);
-      boards.push({ name, firmware, wasm, switch: sw, mac: mac ?? autoMac(boards.length + 1), address, link, boot, bootSpread, tasks });
+      boards.push({ name, where: w, firmware, wasm, switch: sw, mac: mac ?? autoMac(boards.length + 1), address, link, boot, bootSpread, tasks });
     }
   });
 
@@ -477,10 +500,11 @@ export function parseTopology(json: unknown, baseDir = process.cwd(), file?: str
         if (!dst) fail(where, `${t.host} is not a board of this topology (names are <board>${suffix})`);
       }
       if (dst === b) warnings.push(`${where}: ${b.name} targets itself (over its loopback, never on a link)`);
-      const serves = dst ? SERVES[dst.firmware] : undefined;
-      if (dst && (t.kind === "fetch" || t.kind === "bulk") && !serves?.tcp?.includes(t.port) && (KNOWN_FIRMWARE as readonly string[]).includes(dst.firmware))
+      // Our images say what they serve; your own may serve anything.
+      const known: { tcp?: number[]; udp?: number[] } | undefined = dst && (dst.firmware === "wasmip" ? {} : APPS.find((a) => a.name === dst.firmware));
+      if (dst && known && (t.kind === "fetch" || t.kind === "bulk" || t.kind === "tcp") && !known.tcp?.includes(t.port))
         warnings.push(`${where}: ${dst.name} runs ${dst.firmware}, which does not listen on TCP ${t.port}`);
-      if (dst && t.kind === "udp" && !serves?.udp?.includes(t.port) && (KNOWN_FIRMWARE as readonly string[]).includes(dst.firmware))
+      if (dst && known && t.kind === "udp" && !known.udp?.includes(t.port))
         warnings.push(`${where}: ${dst.name} runs ${dst.firmware}, which does not answer UDP ${t.port}`);
     });
   return {
@@ -496,6 +520,30 @@ export function parseTopology(json: unknown, baseDir = process.cwd(), file?: str
     boards,
     warnings,
   };
+}
+
+/** Each board's image is a firmware image exporting what its tasks need (fetch tasks: the fetch
+ *  image's fetch_start ...); checked before anything runs. Paths are shown as the file gave them. */
+export function checkFirmware(topo: Topology): void {
+  const prefix = topo.file ? `${topo.file}: ` : "";
+  for (const b of topo.boards) {
+    let ex: Set<string>;
+    try {
+      const where = `${prefix}${b.where}.firmware: ${b.firmware}${path.isAbsolute(b.firmware) || KNOWN_FIRMWARE.includes(b.firmware) ? "" : ` (${b.wasm})`}`;
+      ex = firmwareExports(b.wasm, where);
+    } catch (e) {
+      if (!(e instanceof FirmwareError)) throw e;
+      throw new TopologyError(`${e.message}${KNOWN_FIRMWARE.includes(b.firmware) && / no such file$/.test(e.message) ? " (make build writes it)" : ""}`);
+    }
+    b.tasks.forEach((t, i) => {
+      const missing = TASK_EXPORTS[t.kind].filter((n) => !ex.has(n));
+      if (missing.length)
+        throw new TopologyError(
+          `${prefix}${b.where}.do[${i}]: a ${t.kind} task needs ${t.kind === "fetch" || t.kind === "bulk" ? `the ${t.kind} firmware` : "an image"} exporting ${missing.join(", ")}; ${b.firmware} does not`,
+        );
+    });
+    if (b.address === "dhcp" && !ex.has("dhcp_start")) throw new TopologyError(`${prefix}${b.where}: boots by DHCP, but ${b.firmware} has no DHCP client (dhcp_start): give it an address`);
+  }
 }
 
 /** Read and validate a topology file (JSON). Errors name the file and the path inside it. */
