@@ -14,8 +14,6 @@ import { runDemo } from "../../host/sim/demo.ts";
 
 const DOCS = ["README.md", ...readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 const read = (f: string) => readFileSync(path.join(ROOT, f), "utf8");
-/** Written on another branch; linked before it lands. Checked like any file once it exists. */
-const PENDING = new Set(["docs/your-app.md"]);
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 const slug = (h: string) =>
@@ -46,9 +44,8 @@ test("README.md and docs/*.md link only inside the repository, to files and head
       const target = p === "" ? path.join(ROOT, file) : path.resolve(path.dirname(path.join(ROOT, file)), p);
       const rel = path.relative(ROOT, target);
       if (rel.startsWith("..") || path.isAbsolute(rel)) bad.push(`${file}: ${href} leaves the repository`);
-      else if (!existsSync(target)) {
-        if (!PENDING.has(rel)) bad.push(`${file}: ${href} does not exist`);
-      } else if (anchor && rel.endsWith(".md") && !anchors(rel).has(anchor)) bad.push(`${file}: ${href}: no heading #${anchor} in ${rel}`);
+      else if (!existsSync(target)) bad.push(`${file}: ${href} does not exist`);
+      else if (anchor && rel.endsWith(".md") && !anchors(rel).has(anchor)) bad.push(`${file}: ${href}: no heading #${anchor} in ${rel}`);
     }
   }
   assert.deepEqual(bad, []);
