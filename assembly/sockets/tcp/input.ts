@@ -29,6 +29,7 @@ const seg = changetype<TcpRepr>(memory.data(offsetof<TcpRepr>()));
 /** Our window scale: the shift that lets the receive ring's size fit 16 bits (0 at our sizes). */
 export const OUR_SHIFT: u32 = 0;
 let orderCounter: u32 = 0;
+const RTO_AFTER_SYN_TIMEOUT_MS: u32 = 3000;
 
 // @ts-ignore: decorator
 @inline function segLen(): u32 {
@@ -397,10 +398,7 @@ function synSentInput(i: i32, src: u32, data: usize): C {
     c.sndUna = seg.ack;
     c.flags |= F_SYN_ACKED | F_ACK_NOW;
     c.flags &= ~F_RTX;
-    if (c.retries == 0) rttSample(c, now - c.rttTime);
-    c.retries = 0;
-    c.state = ESTABLISHED;
-    if (c.flags & F_KEEPALIVE) c.keepAt = now + c.keepIdle;
+    established(c);
     // RFC 9293 §3.10.7.3: text and controls on the SYN-ACK are processed as in ESTABLISHED (from
     // the sixth step): the data after the SYN's sequence number, then a FIN after the data.
     if (seg.payloadLen > 0) synText(i, data);
@@ -567,10 +565,7 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
       sendControl(c.localPort, src, c.remotePort, seg.ack, 0, RST);
       return C.TCP_BAD_ACK;
     }
-    c.state = ESTABLISHED;
-    if (c.retries == 0) rttSample(c, now - c.rttTime);
-    c.retries = 0;
-    if (c.flags & F_KEEPALIVE) c.keepAt = now + c.keepIdle;
+    established(c);
   }
   // RFC 5961 §5.2: an ACK outside [SND.UNA - MAX.SND.WND, SND.MAX] is challenged and dropped.
   if (seqGt(seg.ack, c.sndMax) || seqLt(seg.ack, c.sndUna - c.maxSndWnd)) {
@@ -595,11 +590,23 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
     else if (at == c.rcvNxt || (seqGt(at, c.rcvNxt) && seqLt(at, c.rcvNxt + rcvRing(i).free()))) {
       c.flags |= F_FIN_AHEAD;
       c.finSeq = at;
+      // Out of order (RFC 5681 §4.2, as for data beyond a gap): a duplicate ACK at once.
+      if (at != c.rcvNxt) c.flags |= F_ACK_NOW;
     }
   }
   if ((c.flags & F_FIN_AHEAD) != 0 && c.rcvNxt == c.finSeq && finArrived(i)) return C.TCP_DELIVERED;
   tcpOutput(i);
   return C.TCP_DELIVERED;
+}
+
+/** The handshake is done: an RTT sample from it unless the SYN was retransmitted (Karn), in which
+ *  case the RTO starts data transmission at 3 s (RFC 6298 §5.7: our initial RTO is below that). */
+function established(c: Pcb): void {
+  if (c.retries == 0) rttSample(c, now - c.rttTime);
+  else c.rto = RTO_AFTER_SYN_TIMEOUT_MS;
+  c.retries = 0;
+  c.state = ESTABLISHED;
+  if (c.flags & F_KEEPALIVE) c.keepAt = now + c.keepIdle;
 }
 
 /** The peer's FIN, everything before it received; returns true when the block has moved to
