@@ -11,7 +11,9 @@
 #   and make bench's WAMR figures (bench/c/Makefile), WAMR built from source: cmake, gcc-multilib
 #   (its 32-bit x86 builds, -m32) and qemu-user (qemu-i386 runs those here: the kernel refuses
 #   32-bit programs); python3-kconfiglib for the ESP32 board's stub-check (boards/esp32: its
-#   sdkconfig.h written from the real Kconfig).
+#   sdkconfig.h written from the real Kconfig); for the Cortex-M3 board's AOT runtime
+#   (boards/mps2-an385 RUNTIME=wamr-aot), WAMR's wamrc built against Debian's LLVM: llvm-19-dev
+#   and g++.
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -37,6 +39,7 @@ declare -A PKG=(
   [llvm-symbolizer-14]=llvm-14
   [cmake]=cmake
   [qemu-i386]=qemu-user
+  [g++]=g++
 )
 
 # file pattern -> Debian package (libraries, which have no command)
@@ -47,6 +50,7 @@ declare -A FILE_PKG=(
   [/usr/include/x86_64-linux-gnu/gnu/stubs-32.h]=gcc-multilib
   ["/usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a"]=gcc-multilib
   [/usr/lib/python3/dist-packages/kconfiglib.py]=python3-kconfiglib
+  [/usr/lib/llvm-19/lib/cmake/llvm/LLVMConfig.cmake]=llvm-19-dev
 )
 
 missing=()
