@@ -42,15 +42,16 @@ export function qemuImage(app: string, runtime: Mps2Runtime = "wasm2c"): string 
   return path.join(MPS2_DIR, "build", `wasmip-${name}${runtime === "wasm2c" ? "" : `-${runtime}`}.elf`);
 }
 
-/** Build the image of app if it is missing or stale (make -C boards/mps2-an385 APP=app); output to stderr. */
-export function buildQemuImage(app: string): string {
+/** Build the image of app if it is missing or stale (make -C boards/mps2-an385 APP=app RUNTIME=runtime); output to stderr. */
+export function buildQemuImage(app: string, runtime: Mps2Runtime = "wasm2c"): string {
   const name = app === "ping" ? "bare" : app;
+  const args = ["--no-print-directory", "-s", "-C", MPS2_DIR, `APP=${name}`, `RUNTIME=${runtime}`];
   try {
-    execFileSync("make", ["--no-print-directory", "-s", "-C", MPS2_DIR, `APP=${name}`], { stdio: ["ignore", process.stderr, process.stderr] });
+    execFileSync("make", args, { stdio: ["ignore", process.stderr, process.stderr] });
   } catch (e) {
-    throw new Error(`building ${path.relative(ROOT, qemuImage(app))} failed (make -C boards/mps2-an385 APP=${name}): ${(e as Error).message}`);
+    throw new Error(`building ${path.relative(ROOT, qemuImage(app, runtime))} failed (make ${args.slice(2).join(" ")}): ${(e as Error).message}`);
   }
-  return qemuImage(app);
+  return qemuImage(app, runtime);
 }
 
 export interface BoardConfig {

@@ -321,6 +321,17 @@ test(`mps2 ${runtime}: DHCP, ping and curl (http), nc (greeter), ${WAMR_ECHO_BYT
   t.diagnostic(`${runtime}: ${((performance.now() - t0) / 1000).toFixed(1)} s for the three boots`);
 });
 
+for (const runtime of WAMR_RUNTIMES)
+test(`mps2 ${runtime}: a trap in init (unreachable after phy.panic) is reported on the UART, then the board resets`, { timeout: 60_000 }, async (t) => {
+  const elf = qemuImage("trap-unreachable", runtime);
+  if (!requirePrereqs(t, [QEMU], [elf])) return;
+  const r = await bootUart(elf, undefined, /^wasmip: resetting$/m);
+  assert.match(r.out, new RegExp(`^wasmip: mps2-an385 board \\(Cortex-M3\\), app trap-unreachable, runtime ${runtime}$`, "m"));
+  assert.match(r.out, /^\[error\] wasmip panic: trap\.wat:9 deliberate trap in init/m);
+  assert.match(r.out, /^wasmip: trap in init\(\): unreachable\b/m);
+  assert.doesNotMatch(r.out, /^ready$/m);
+});
+
 test("mps2: no namespace left behind", async (t) => {
   if (process.getuid?.() !== 0) {
     t.skip("needs root");
