@@ -2,7 +2,7 @@
  * wasmip_wamr.c - the WAMR glue shared by every WAMR board (see wasmip_wamr.h). Portable C11 plus
  * WAMR's public API (wasm_export.h, WAMR >= 2.2); nothing is allocated per frame: WAMR allocates
  * from its pool at load and instantiation only (linear memory itself comes from the platform's
- * os_mmap: mmap on Linux, heap_caps_malloc on ESP-IDF).
+ * os_mmap: mmap on Linux, heap_caps_malloc on ESP-IDF, the same pool on bare metal: wamr-nos/).
  */
 #include "wasmip_wamr.h"
 
