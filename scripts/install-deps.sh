@@ -11,9 +11,7 @@
 #   and make bench's WAMR figures (bench/c/Makefile), WAMR built from source: cmake, gcc-multilib
 #   (its 32-bit x86 builds, -m32) and qemu-user (qemu-i386 runs those here: the kernel refuses
 #   32-bit programs); python3-kconfiglib for the ESP32 board's stub-check (boards/esp32: its
-#   sdkconfig.h written from the real Kconfig); for the Cortex-M3 board's AOT runtime
-#   (boards/mps2-an385 RUNTIME=wamr-aot), WAMR's wamrc built against Debian's LLVM: llvm-19-dev
-#   and g++.
+#   sdkconfig.h written from the real Kconfig).
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -24,6 +22,7 @@ declare -A PKG=(
   [ping]=iputils-ping
   [tshark]=tshark
   [gcc]=gcc
+  [g++]=g++ # wamrc (C++), for the Cortex-M3 board's AOT runtime
   [curl]=curl
   [nc]=netcat-openbsd
   [python3]=python3
@@ -39,7 +38,6 @@ declare -A PKG=(
   [llvm-symbolizer-14]=llvm-14
   [cmake]=cmake
   [qemu-i386]=qemu-user
-  [g++]=g++
 )
 
 # file pattern -> Debian package (libraries, which have no command)
@@ -50,6 +48,7 @@ declare -A FILE_PKG=(
   [/usr/include/x86_64-linux-gnu/gnu/stubs-32.h]=gcc-multilib
   ["/usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a"]=gcc-multilib
   [/usr/lib/python3/dist-packages/kconfiglib.py]=python3-kconfiglib
+  # WAMR's wamrc, built against Debian's LLVM for boards/mps2-an385 RUNTIME=wamr-aot (wamrc.mk)
   [/usr/lib/llvm-19/lib/cmake/llvm/LLVMConfig.cmake]=llvm-19-dev
 )
 

@@ -1,14 +1,14 @@
 // `wasmip qemu`: the firmware on an emulated MPS2 AN385 board (devices/qemu.ts) on a TAP device
 // in a network namespace until a signal; its UART log goes to stderr, the terminal to its console.
 import { netnsExists, type Netns } from "../devices/netns.ts";
-import { MPS2_RUNTIMES, QEMU_APPS, QemuSession, buildQemuImage, type Mps2Runtime } from "../devices/qemu.ts";
+import { QEMU_APPS, QemuSession, buildQemuImage } from "../devices/qemu.ts";
 import { dhcpServer, type Dnsmasq } from "../devices/services/dnsmasq.ts";
+import { MPS2_RUNTIMES, type Mps2Runtime } from "../devices/qemu.ts";
 import { DEFAULTS } from "../devices/tap.ts";
 import { StopSignals, commandOptions, parseTapArgs } from "./tap-options.ts";
 
 const USAGE = `usage: wasmip qemu [--app greeter|http|echo|udp-echo|fetch|bare] [--netns NAME] [--board-ip A/len | --dhcp]
                   [--peer-ip B/len] [--pcap FILE] [--mac MAC] [--tap IFNAME] [--log-level LEVEL]
-                  [--runtime wasm2c|wamr-fast|wamr-classic|wamr-aot]
 
 Runs the wasmip firmware on an emulated Arm MPS2 AN385 board (Cortex-M3, LAN9118 Ethernet;
 qemu-system-arm -M mps2-an385) attached to a TAP device in network namespace NAME (created if
@@ -92,7 +92,7 @@ export async function qemuCommand(args: string[]): Promise<number> {
       },
       onError: (e) => stop.wake(`error: ${e.message}`),
     });
-    console.error(`wasmip qemu: QEMU pid ${session.proc!.pid}: board ${session.boardIp} (${session.mac}, app ${opts.app}, runtime ${runtime}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
+    console.error(`wasmip qemu: QEMU pid ${session.proc!.pid}: board ${session.boardIp} (${session.mac}, app ${opts.app}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
     if (session.lease) console.log(`leased ${session.lease.ip}/${session.lease.prefix} gw ${session.lease.gw}`);
     let ready = false;
     for (let i = 0; i < 10 && !stop.why && !ready; i++) ready = await session.waitReachable(1);
