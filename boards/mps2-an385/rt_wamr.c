@@ -102,8 +102,8 @@ void wasmip_nos_write(const char *s, size_t n) {
   }
 }
 
-/* WAMR refuses a call that would take the native stack below this (plus its own guard), so a
- * deep recursion is a wasm trap ("native stack overflow"), not the MPU guard's fault. */
+/* WAMR checks the native stack against this (plus its own guard), so a runaway recursion in
+ * AOT code is a wasm trap ("native stack overflow"), not the MPU guard's fault (mps2.test.ts). */
 uint8_t *wasmip_nos_stack_boundary(void) { return (uint8_t *)__stack_bottom + 32u; }
 
 /* newlib's vsnprintf (WAMR's messages) links malloc for the stream case it never takes here:

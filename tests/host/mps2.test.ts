@@ -332,6 +332,21 @@ test(`mps2 ${runtime}: a trap in init (unreachable after phy.panic) is reported 
   assert.doesNotMatch(r.out, /^ready$/m);
 });
 
+// Interpreted, the recursion fills WAMR's operand stack (in the pool); AOT code recurses on the
+// thread stack, which WAMR checks against the bound the no-OS layer gives it (above the MPU guard).
+for (const runtime of WAMR_RUNTIMES)
+test(`mps2 ${runtime}: a runaway recursion is a trap (${runtime === "wamr-aot" ? "native" : "operand"} stack overflow), reported before the thread stack ends`, { timeout: 60_000 }, async (t) => {
+  const elf = qemuImage("trap-recursion", runtime);
+  if (!requirePrereqs(t, [QEMU], [elf])) return;
+  const r = await bootUart(elf, undefined, /^wasmip: resetting$/m);
+  const kind = runtime === "wamr-aot" ? "native stack overflow" : "wasm operand stack overflow";
+  assert.match(r.out, new RegExp(`^wasmip: trap in init\\(\\): ${kind}$`, "m"));
+  const m = /^\s+high_water (\d+) size (\d+)$/m.exec(r.out);
+  assert.ok(m && Number(m[1]) < Number(m[2]), `stack report: ${m?.[0]}`);
+  assert.doesNotMatch(r.out, /fault/);
+  t.diagnostic(`${runtime}: thread stack high water ${m[1]} of ${m[2]} bytes at the trap`);
+});
+
 test("mps2: no namespace left behind", async (t) => {
   if (process.getuid?.() !== 0) {
     t.skip("needs root");
