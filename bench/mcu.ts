@@ -105,7 +105,7 @@ export async function mcuStep(b: Bench): Promise<void> {
       rows.push({ rt, app, flash, ram, image, staticRam, pool, linear, stack });
       const how = `${path.relative(ROOT, elf(app, rt))}`;
       b.fig(mcuId(rt, app, "flash_bytes"), flash, "bytes", `${how}: .vectors + .text + .rodata + .ARM.exidx + .data (arm-none-eabi-size -A); WAMR's embedded image is in .rodata`);
-      b.fig(mcuId(rt, app, "image_bytes"), image, "bytes", rt === "wasm2c" ? "wasm2c: no embedded image (the module is C in .text)" : `the embedded ${rt === "wamr-aot" ? "XIP AOT image (wamrc)" : ".wasm"}`);
+      b.fig(mcuId(rt, app, "image_bytes"), image, "bytes", rt === "wasm2c" ? "wasm2c: no embedded image (the module is C in .text)" : `${path.relative(ROOT, elf(app, rt))}: the embedded ${rt === "wamr-aot" ? "XIP AOT image (wamrc)" : ".wasm"}, from its wasmip_image symbols (arm-none-eabi-nm)`);
       b.fig(mcuId(rt, app, "static_ram_bytes"), staticRam, "bytes", `${how}: .data + .bss (the 16-slot frame pool is 24.3 KB of it; WAMR's pool section is not counted, its peak is)`);
       b.fig(mcuId(rt, app, "pool_peak_bytes"), pool, "bytes", rt === "wasm2c" ? "wasm2c allocates nothing: its runtime's tables are static (.bss)" : "WAMR's pool high-water mark after the traffic ('s' on the console: wasm_runtime_get_mem_alloc_info), linear memory included");
       b.fig(mcuId(rt, app, "linear_bytes"), linear, "bytes", rt === "wasm2c" ? `${how}: .wasm_memory, the module's maximum` : "inside the pool peak (WAMR allocates linear memory from its pool)");
