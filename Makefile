@@ -130,10 +130,12 @@ test-host: deps build host-tools sysdeps
 # Cortex-M3 firmware for QEMU's mps2-an385 (boards/mps2-an385/build/wasmip-<app>.elf), and the WAMR
 # board (boards/wamr/build/wasmip-wamr{,-classic}: WAMR from source, WAMR_ROOT=/path/to/WAMR-2.4.5,
 # ~1 min from clean), so not part of build; test builds them before the host suite (whose posix and
-# mps2 tests need them).
+# mps2 tests need them). wamr-images: the Cortex-M3 under WAMR (fast, classic, AOT), whose wamrc
+# is built against Debian's LLVM first (6 to 16 min from clean here: boards/mps2-an385/README.md).
 boards: build sysdeps
 	$(MAKE) -C boards/posix -j4
 	$(MAKE) -C boards/mps2-an385 -j2
+	$(MAKE) -C boards/mps2-an385 -j2 wamr-images $(if $(WAMR_ROOT),WAMR_ROOT=$(abspath $(WAMR_ROOT)))
 	$(MAKE) -C boards/wamr -j2 $(if $(WAMR_ROOT),WAMR_ROOT=$(abspath $(WAMR_ROOT)))
 
 # The WAMR board's own checks: two instances in one process, and (root) the trap images, each in a

@@ -4,7 +4,7 @@
 // unit and how it was measured), latest.txt (the table) and the SVG plots. bench/README.md says
 // how each figure is measured.
 //
-//   node --import tsx bench/bench.ts [--quick] [--out DIR] [--only size,memory,cpu,sim,kernel]
+//   node --import tsx bench/bench.ts [--quick] [--out DIR] [--only size,memory,cpu,sim,kernel,mcu]
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -16,8 +16,9 @@ import { ARCHES, INTERPS, wamrCpuId, wamrCpuStep, wamrImages, wamrMemId, wamrMem
 import { simStep } from "./sim.ts";
 import { BOARDS, BUDGET_PAIRING, PAIRINGS, cleanupKernel, kernelStep, ratioId } from "./kernel.ts";
 import { goodputPlot, tracePlot } from "./svg.ts";
+import { mcuStep } from "./mcu.ts";
 
-export const STEPS = ["size", "memory", "cpu", "sim", "kernel"] as const;
+export const STEPS = ["size", "memory", "cpu", "sim", "kernel", "mcu"] as const;
 type Step = (typeof STEPS)[number];
 
 function parse(argv: string[]): { quick: boolean; out: string; only: Set<Step> } {
@@ -33,7 +34,7 @@ function parse(argv: string[]): { quick: boolean; out: string; only: Set<Step> }
       for (const w of want) if (!(STEPS as readonly string[]).includes(w)) throw new Error(`unknown step ${w} (${STEPS.join(", ")})`);
       only = new Set(want as Step[]);
     } else if (a === "-h" || a === "--help") {
-      console.log("usage: bench.ts [--quick] [--out DIR] [--only size,memory,cpu,sim,kernel]");
+      console.log("usage: bench.ts [--quick] [--out DIR] [--only size,memory,cpu,sim,kernel,mcu]");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -86,6 +87,7 @@ const SECTION_TITLES: Record<string, string> = {
   cpu: "3. CPU, deterministic (callgrind, two boards in one process: wasm2c, then WAMR's interpreters)",
   sim: "4/6. Emulated PHY (Node/V8, two boards)",
   kernel: "5/6. Against the Linux kernel over TAP (and the kernel over veth)",
+  mcu: "7. Cortex-M3 (boards/mps2-an385 under QEMU) per runtime: flash, RAM, instructions per echoed byte (-icount)",
 };
 
 /** WAMR's memory per image: pool peak / footprint in KiB, per interpreter and build. */
@@ -291,6 +293,7 @@ async function main(): Promise<number> {
     b.results.plots.push(g, tr);
   });
   await run("kernel", () => kernelStep(b));
+  await run("mcu", () => mcuStep(b));
 
   // Proof that linear memory did not grow in any run that could show it.
   const g = b.results.details;

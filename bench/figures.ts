@@ -3,6 +3,8 @@
 import { FEATURES, makefileExamples } from "./size.ts";
 import { ARCHES, INTERPS, wamrCpuId, wamrMemId } from "./wamr.ts";
 import { BOARDS, PAIRINGS, TARGETS, ratioId } from "./kernel.ts";
+import { MCU_APPS, MCU_WHATS, mcuId } from "./mcu.ts";
+import { MPS2_RUNTIMES } from "../host/devices/qemu.ts";
 
 /** Figures that are null, with a note, while assembly/config.ts lacks their switches. */
 export function optionalFigure(id: string): boolean {
@@ -41,5 +43,9 @@ export function expectedFigures(apps: string[]): string[] {
   for (const p of PAIRINGS)
     for (const board of BOARDS)
       for (const d of ["rx", "tx"]) ids.push(ratioId(p.board[board], d, p.lwip, "throughput"), ratioId(p.board[board], d, p.lwip, "cpu"));
+  for (const rt of MPS2_RUNTIMES) {
+    for (const app of MCU_APPS) for (const w of MCU_WHATS) ids.push(mcuId(rt, app, w));
+    ids.push(mcuId(rt, "echo", "instr_per_byte"));
+  }
   return ids;
 }

@@ -22,6 +22,7 @@ declare -A PKG=(
   [ping]=iputils-ping
   [tshark]=tshark
   [gcc]=gcc
+  [g++]=g++ # wamrc (C++), for the Cortex-M3 board's AOT runtime
   [curl]=curl
   [nc]=netcat-openbsd
   [python3]=python3
@@ -49,6 +50,8 @@ declare -A FILE_PKG=(
   [/usr/include/x86_64-linux-gnu/gnu/stubs-32.h]=gcc-multilib
   ["/usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a"]=gcc-multilib
   [/usr/lib/python3/dist-packages/kconfiglib.py]=python3-kconfiglib
+  # WAMR's wamrc, built against Debian's LLVM for boards/mps2-an385 RUNTIME=wamr-aot (wamrc.mk)
+  [/usr/lib/llvm-19/lib/cmake/llvm/LLVMConfig.cmake]=llvm-19-dev
 )
 
 missing=()

@@ -11,8 +11,10 @@
 #   prog: main.o $(call wamr_lib,fast-x86_64)
 #   main.o: CFLAGS += $(WAMR_CFLAGS) $(call wamr_arch_flags,fast-x86_64)
 #
-# A variant is <interp>-<arch>[-anything]: interp fast|classic, arch x86_64|x86_32 (-m32; such a
-# program runs under qemu-i386 on a kernel without 32-bit support). Its static library is
+# A variant is <interp>-<arch>[-anything]: interp fast|classic|aot (aot: the AOT loader and no
+# interpreter), arch x86_64|x86_32 (-m32; such a program runs under qemu-i386 on a kernel without
+# 32-bit support) or thumbv7m (a Cortex-M3 with no OS: arm-none-eabi-gcc, -Os, WAMR's platform
+# layer in wamr-nos/, built through wamr-nos/CMakeLists.txt). Its static library is
 # $(WAMR_OUT)/<variant>/libiwasm.a (CMake's build directory). Extra CMake flags: WAMR_CMAKE_EXTRA
 # for every variant, WAMR_EXTRA_<variant> for one. More variants: name them in WAMR_EXTRA_VARIANTS
 # before the include, e.g. WAMR_EXTRA_VARIANTS := fast-x86_64-prof with
@@ -30,6 +32,8 @@ WAMR_ROOT ?= $(ROOT)/../shared/vendor/wamr-2.4.5
 WAMR_ROOT_ABS := $(abspath $(WAMR_ROOT))
 WAMR_OUT ?= $(abspath $(ROOT))/build/wamr
 WAMR_VARIANTS := fast-x86_64 classic-x86_64 fast-x86_32 classic-x86_32
+# The Cortex-M3 board's (boards/mps2-an385 RUNTIME=wamr-*), not part of wamr-libs.
+WAMR_THUMB_VARIANTS := fast-thumbv7m classic-thumbv7m aot-thumbv7m
 CMAKE ?= cmake
 
 # Where CMake configures from: the tree itself if writable, else our copy. Root passes test -w on
@@ -56,19 +60,36 @@ wamr_lib = $(WAMR_OUT)/$(1)/libiwasm.a
 # Compile and link flags a program built against this variant needs.
 wamr_arch_flags = $(if $(filter x86_32,$(call wamr_arch,$(1))),-m32)
 
-WAMR_CMAKE_COMMON := -DCMAKE_BUILD_TYPE=Release -DWAMR_BUILD_PLATFORM=linux \
-  -DWAMR_BUILD_INTERP=1 -DWAMR_BUILD_AOT=0 -DWAMR_BUILD_JIT=0 -DWAMR_BUILD_FAST_JIT=0 \
+WAMR_CMAKE_COMMON := -DWAMR_BUILD_JIT=0 -DWAMR_BUILD_FAST_JIT=0 \
   -DWAMR_BUILD_SIMD=0 -DWAMR_BUILD_LIBC_BUILTIN=0 -DWAMR_BUILD_LIBC_WASI=0 \
   -DWAMR_BUILD_LIB_PTHREAD=0 -DWAMR_BUILD_LIB_WASI_THREADS=0 -DWAMR_BUILD_THREAD_MGR=0 \
   -DWAMR_BUILD_MULTI_MODULE=0 -DWAMR_BUILD_SHARED_MEMORY=0 -DWAMR_BUILD_MEMORY64=0 \
   -DWAMR_BUILD_BULK_MEMORY=1 -DWAMR_BUILD_REF_TYPES=0 -DWAMR_BUILD_TAIL_CALL=0 \
   -DWAMR_BUILD_MINI_LOADER=0 -DWAMR_DISABLE_HW_BOUND_CHECK=1 -DWAMR_DISABLE_STACK_HW_BOUND_CHECK=1 \
-  -DWAMR_DISABLE_WRITE_GS_BASE=1 -DWAMR_BH_VPRINTF=wasmip_wamr_vprintf
+  -DWAMR_DISABLE_WRITE_GS_BASE=1
+
+# The Cortex-M3 (no OS): cross-compiled with the board's flags; WAMR's messages go through the
+# platform's os_printf to the board's console (wasmip_nos_write), so no BH_VPRINTF. The target
+# name is the one wamrc writes into an AOT image for --target=thumbv7 (the loader compares them):
+# WAMR's Thumb code is the same for every v7 profile.
+WAMR_CROSS ?= arm-none-eabi-
+WAMR_THUMB_FLAGS := -mthumb -mcpu=cortex-m3 -ffunction-sections -fdata-sections
+WAMR_CMAKE_THUMBV7M := -DCMAKE_SYSTEM_NAME=Generic -DCMAKE_SYSTEM_PROCESSOR=arm \
+  -DCMAKE_C_COMPILER=$(WAMR_CROSS)gcc -DCMAKE_ASM_COMPILER=$(WAMR_CROSS)gcc \
+  -DCMAKE_TRY_COMPILE_TARGET_TYPE=STATIC_LIBRARY -DCMAKE_BUILD_TYPE=MinSizeRel \
+  -DWAMR_ROOT_DIR=$(WAMR_SRC) -DWAMR_BUILD_TARGET=THUMBV7 \
+  '-DCMAKE_C_FLAGS=$(WAMR_THUMB_FLAGS)' '-DCMAKE_ASM_FLAGS=$(WAMR_THUMB_FLAGS)'
+
+# Where CMake configures a variant from: WAMR's own top, or wamr-nos/ for the Cortex-M3.
+wamr_cmake_src = $(if $(filter thumbv7m,$(call wamr_arch,$(1))),$(abspath $(ROOT))/boards/common/wamr-nos,$(WAMR_SRC))
 
 # The CMake flags of one variant.
 wamr_cmake_flags = $(WAMR_CMAKE_COMMON) \
+  -DWAMR_BUILD_INTERP=$(if $(filter aot,$(call wamr_interp,$(1))),0,1) \
+  -DWAMR_BUILD_AOT=$(if $(filter aot,$(call wamr_interp,$(1))),1,0) \
   -DWAMR_BUILD_FAST_INTERP=$(if $(filter fast,$(call wamr_interp,$(1))),1,0) \
-  $(if $(filter x86_32,$(call wamr_arch,$(1))),-DWAMR_BUILD_TARGET=X86_32 -DCMAKE_C_FLAGS=-m32 -DCMAKE_ASM_FLAGS=-m32,-DWAMR_BUILD_TARGET=X86_64) \
+  $(if $(filter thumbv7m,$(call wamr_arch,$(1))),$(WAMR_CMAKE_THUMBV7M),-DCMAKE_BUILD_TYPE=Release -DWAMR_BUILD_PLATFORM=linux -DWAMR_BH_VPRINTF=wasmip_wamr_vprintf) \
+  $(if $(filter x86_32,$(call wamr_arch,$(1))),-DWAMR_BUILD_TARGET=X86_32 -DCMAKE_C_FLAGS=-m32 -DCMAKE_ASM_FLAGS=-m32,$(if $(filter x86_64,$(call wamr_arch,$(1))),-DWAMR_BUILD_TARGET=X86_64)) \
   $(WAMR_CMAKE_EXTRA) $(WAMR_EXTRA_$(1))
 
 # Keep the includer's default goal: these rules come before its own.
@@ -98,11 +119,11 @@ $(WAMR_ROOT_ABS)/core/version.h $(WAMR_ROOT_ABS)/build-scripts/runtime_lib.cmake
 # Configure once per variant (again when this file changes); CMake then rebuilds what changed
 # (it always runs: an unchanged library keeps its time, so nothing relinks).
 define wamr_variant_rules
-$(WAMR_OUT)/$(1)/CMakeCache.txt: $(WAMR_SRC_STAMP) $(ROOT)/boards/common/wamr.mk
+$(WAMR_OUT)/$(1)/CMakeCache.txt: $(WAMR_SRC_STAMP) $(ROOT)/boards/common/wamr.mk $(if $(filter thumbv7m,$(call wamr_arch,$(1))),$(wildcard $(ROOT)/boards/common/wamr-nos/*))
 	@command -v $(CMAKE) >/dev/null || { echo "wamr.mk: cmake not found (scripts/install-deps.sh as root, or apt-get install cmake)" >&2; exit 1; }
 	rm -rf $(WAMR_OUT)/$(1)
 	mkdir -p $(WAMR_OUT)
-	$(CMAKE) -S $(WAMR_SRC) -B $(WAMR_OUT)/$(1) $(call wamr_cmake_flags,$(1)) > $(WAMR_OUT)/$(1).configure.log 2>&1 || { cat $(WAMR_OUT)/$(1).configure.log >&2; exit 1; }
+	$(CMAKE) -S $(call wamr_cmake_src,$(1)) -B $(WAMR_OUT)/$(1) $(call wamr_cmake_flags,$(1)) > $(WAMR_OUT)/$(1).configure.log 2>&1 || { cat $(WAMR_OUT)/$(1).configure.log >&2; exit 1; }
 
 $(call wamr_lib,$(1)): $(WAMR_OUT)/$(1)/CMakeCache.txt wamr-force
 	@$(CMAKE) --build $(WAMR_OUT)/$(1) --target vmlib > $(WAMR_OUT)/$(1).build.log 2>&1 || { cat $(WAMR_OUT)/$(1).build.log >&2; exit 1; }
@@ -110,9 +131,9 @@ $(call wamr_lib,$(1)): $(WAMR_OUT)/$(1)/CMakeCache.txt wamr-force
 endef
 .PHONY: wamr-force
 wamr-force:
-$(foreach v,$(sort $(WAMR_VARIANTS) $(WAMR_EXTRA_VARIANTS)),$(eval $(call wamr_variant_rules,$(v))))
+$(foreach v,$(sort $(WAMR_VARIANTS) $(WAMR_THUMB_VARIANTS) $(WAMR_EXTRA_VARIANTS)),$(eval $(call wamr_variant_rules,$(v))))
 
 # Configured again when the source tree changed (another WAMR_ROOT).
-$(foreach v,$(sort $(WAMR_VARIANTS) $(WAMR_EXTRA_VARIANTS)),$(if $(shell grep -qx 'CMAKE_HOME_DIRECTORY:INTERNAL=$(WAMR_SRC)' '$(WAMR_OUT)/$(v)/CMakeCache.txt' 2>/dev/null && echo same),,$(eval $(WAMR_OUT)/$(v)/CMakeCache.txt: wamr-force)))
+$(foreach v,$(sort $(WAMR_VARIANTS) $(WAMR_THUMB_VARIANTS) $(WAMR_EXTRA_VARIANTS)),$(if $(shell grep -qx 'CMAKE_HOME_DIRECTORY:INTERNAL=$(call wamr_cmake_src,$(v))' '$(WAMR_OUT)/$(v)/CMakeCache.txt' 2>/dev/null && echo same),,$(eval $(WAMR_OUT)/$(v)/CMakeCache.txt: wamr-force)))
 
 .DEFAULT_GOAL := $(wamr_saved_goal)

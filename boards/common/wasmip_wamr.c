@@ -2,7 +2,7 @@
  * wasmip_wamr.c - the WAMR glue shared by every WAMR board (see wasmip_wamr.h). Portable C11 plus
  * WAMR's public API (wasm_export.h, WAMR >= 2.2); nothing is allocated per frame: WAMR allocates
  * from its pool at load and instantiation only (linear memory itself comes from the platform's
- * os_mmap: mmap on Linux, heap_caps_malloc on ESP-IDF).
+ * os_mmap: mmap on Linux, heap_caps_malloc on ESP-IDF, the same pool on bare metal: wamr-nos/).
  */
 #include "wasmip_wamr.h"
 
@@ -199,10 +199,14 @@ static int load_fail(wasmip_wamr_t *w, const char *msg, const char *arg) {
   return -1;
 }
 
-int wasmip_wamr_load(wasmip_wamr_t *w, uint8_t *buf, uint32_t len, wasmip_board_t *board, uint32_t stack_size) {
+static int load(wasmip_wamr_t *w, uint8_t *buf, uint32_t len, wasmip_board_t *board, uint32_t stack_size, bool freeable) {
   memset(w, 0, sizeof *w);
   if (!init_pool) return load_fail(w, "wasmip_wamr_init() was not called%s", "");
-  w->module = wasm_runtime_load(buf, len, w->error, sizeof w->error);
+  LoadArgs args;
+  memset(&args, 0, sizeof args);
+  args.name = (char *)"";
+  args.wasm_binary_freeable = freeable;
+  w->module = wasm_runtime_load_ex(buf, len, &args, w->error, sizeof w->error);
   if (!w->module) return load_fail(w, NULL, NULL);
   /* No app heap (0): the core never allocates. */
   w->inst = wasm_runtime_instantiate(w->module, stack_size, 0, w->error, sizeof w->error);
@@ -221,6 +225,16 @@ int wasmip_wamr_load(wasmip_wamr_t *w, uint8_t *buf, uint32_t len, wasmip_board_
   wasmip_runtime_t rt = {w, wamr_call, wamr_memory, wamr_trap_message, wamr_call_export, wamr_has_export};
   w->rt = rt;
   return 0;
+}
+
+int wasmip_wamr_load(wasmip_wamr_t *w, uint8_t *buf, uint32_t len, wasmip_board_t *board, uint32_t stack_size) {
+  return load(w, buf, len, board, stack_size, false);
+}
+
+/* wasm_binary_freeable: the loader copies the strings and data segments it would otherwise
+ * use (and patch) in place; an XIP AOT image's code still runs from buf. */
+int wasmip_wamr_load_const(wasmip_wamr_t *w, const uint8_t *buf, uint32_t len, wasmip_board_t *board, uint32_t stack_size) {
+  return load(w, (uint8_t *)(uintptr_t)buf, len, board, stack_size, true);
 }
 
 void wasmip_wamr_unload(wasmip_wamr_t *w) {

@@ -50,6 +50,11 @@ typedef struct {
  * One buffer per loaded image: two instances of one image need two copies of it. stack_size is
  * the wasm operand/frame stack of the instance, in bytes. Not reentrant (one load at a time). */
 int wasmip_wamr_load(wasmip_wamr_t *w, uint8_t *buf, uint32_t len, wasmip_board_t *board, uint32_t stack_size);
+/* The same for an image in read-only memory (flash) that stays there: WAMR copies into its pool
+ * what it would patch in the buffer (names, data segments), and an AOT image compiled for
+ * execute-in-place (wamrc --xip) runs its code from buf. Not for the classic interpreter, which
+ * rewrites the bytecode it runs in place: give it a RAM copy through wasmip_wamr_load. */
+int wasmip_wamr_load_const(wasmip_wamr_t *w, const uint8_t *buf, uint32_t len, wasmip_board_t *board, uint32_t stack_size);
 void wasmip_wamr_unload(wasmip_wamr_t *w);
 
 /* The pool's peak use so far (wasm_runtime_get_mem_alloc_info highmark), and its total. */

@@ -1,8 +1,8 @@
 /*
- * main.c - the wasmip firmware for the MPS2 AN385 (Cortex-M3, no OS): a firmware .wasm translated
- * by wasm2c (stack.c, module "stack") on the static runtime (boards/common/wasm_rt_static.c),
- * the shared board code (boards/common: frame pool, phy.* glue, poll/sleep loop) and the LAN9118
- * driver (lan9118.c) as the PHY shim.
+ * main.c - the wasmip firmware for the MPS2 AN385 (Cortex-M3, no OS): a firmware .wasm on the
+ * runtime chosen at build (board_rt.h: wasm2c's C, or WAMR's interpreters or AOT), the shared
+ * board code (boards/common: frame pool, phy.* glue, poll/sleep loop) and the LAN9118 driver
+ * (lan9118.c) as the PHY shim.
  *
  *   - Clock: SysTick at 1 kHz from the 25 MHz processor clock -> phy.now_ms.
  *   - Idle: the stack task sleeps in WFI until an interrupt (a frame, a tick, a console command)
@@ -20,8 +20,7 @@
  */
 #include <string.h>
 
-#include "wasmip_w2c.h" /* stack.h, wasm-rt-impl.h, wasmip_board.h; defines the phy.* imports */
-
+#include "board_rt.h"
 #include "config.h"
 #include "console.h"
 #include "lan9118.h"
@@ -33,11 +32,8 @@
 
 uint32_t stack_high_water(void); /* startup.c */
 uint32_t stack_size(void);
-extern const uint32_t wasm_rt_static_memory_bytes; /* wasm_rt_static.c */
 
 static wasmip_board_t board; /* static: the pool lives here, nothing is allocated per frame */
-static Z_stack_instance_t inst;
-static struct Z_phy_instance_t phy = {&board};
 static wasmip_runtime_t runtime;
 
 static volatile uint32_t ticks_ms;
@@ -100,6 +96,15 @@ static uint32_t port_now_ms(void *ctx) {
   return ticks_ms;
 }
 
+uint64_t board_boot_us(void) {
+  uint32_t ms, cvr;
+  do { /* a tick between the two reads would pair a new count with an old ms */
+    ms = ticks_ms;
+    cvr = SYST_CVR;
+  } while (ms != ticks_ms);
+  return (uint64_t)ms * 1000u + (SYST_RVR - cvr) / (MPS2_SYSCLK_HZ / 1000000u);
+}
+
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 /* One line per message: bytes outside printable ASCII become '?', so nothing from the core can
@@ -119,6 +124,21 @@ static void port_log(void *ctx, uint32_t level, const char *msg, uint32_t len) {
 
 static void print_stats(void);
 
+/* Processor clock cycles since boot (SysTick counts them), read with interrupts off: a wrap the
+ * SysTick handler has not counted yet shows as its pending bit. Under QEMU with -icount shift=0
+ * every instruction is one ns of virtual time, so a cycle (40 ns at 25 MHz) is 40 instructions:
+ * what make bench uses to count the guest's instructions (busy = cycles - idle_cycles). */
+static uint64_t cycles_irq_off(void) {
+  uint32_t ms = ticks_ms, cvr = SYST_CVR;
+  if (SCB_ICSR & SCB_ICSR_PENDSTSET) {
+    ms++;
+    cvr = SYST_CVR;
+  }
+  return (uint64_t)ms * (SYST_RVR + 1u) + (SYST_RVR - cvr);
+}
+
+static uint64_t idle_cycles; /* spent in WFI */
+
 static void port_wait(void *ctx, uint32_t timeout_ms) {
   (void)ctx;
   uint32_t start = ticks_ms;
@@ -131,7 +151,9 @@ static void port_wait(void *ctx, uint32_t timeout_ms) {
       irq_enable();
       return;
     }
+    uint64_t c0 = cycles_irq_off();
     wfi(); /* wakes on any pending interrupt, even with PRIMASK set; taken once enabled below */
+    idle_cycles += cycles_irq_off() - c0;
     irq_enable();
   }
 }
@@ -185,7 +207,22 @@ static void put_field(const char *name, uint32_t v) {
   console_put_u32(v);
 }
 
+/* A 64-bit count as decimal (console_put_u32 has 32 bits; cycles pass 2^32 after three minutes). */
+static void put_u64(uint64_t v) {
+  char buf[21];
+  int i = sizeof buf;
+  buf[--i] = 0;
+  do {
+    buf[--i] = (char)('0' + v % 10u);
+    v /= 10u;
+  } while (v);
+  console_puts(&buf[i]);
+}
+
 static void print_stats(void) {
+  irq_disable();
+  uint64_t cycles = cycles_irq_off(), idle = idle_cycles;
+  irq_enable();
   const wasmip_board_stats_t *s = &board.stats;
   const lan9118_stats_t *e = lan9118_stats();
   console_puts("board:\n ");
@@ -210,7 +247,12 @@ static void print_stats(void) {
   console_puts("\nstack:\n ");
   put_field("high_water", stack_high_water());
   put_field("size", stack_size());
+  console_puts("\ncpu:\n  cycles ");
+  put_u64(cycles);
+  console_puts(" idle_cycles ");
+  put_u64(idle);
   console_puts("\n");
+  board_rt_stats();
   if (!board.trapped) {
     console_puts("core:\n");
     wasmip_board_counters(&board, print_counter, NULL);
@@ -220,7 +262,7 @@ static void print_stats(void) {
 
 __attribute__((noreturn)) static void report_trap_and_reset(void) {
   char msg[160];
-  wasmip_w2c_describe_trap(&board, msg, sizeof msg);
+  wasmip_board_describe_trap(&board, msg, sizeof msg);
   console_puts("wasmip: ");
   console_puts(msg);
   console_puts("\n");
@@ -229,8 +271,8 @@ __attribute__((noreturn)) static void report_trap_and_reset(void) {
   mps2_reset();
 }
 
-/* The static runtime hit one of its limits (wasm_rt_static.c). */
-WASM_RT_NO_RETURN void wasm_rt_static_fatal(const char *msg) {
+/* A runtime hit one of its limits (a pool too small, an image it cannot load). */
+__attribute__((noreturn)) void board_fatal(const char *msg) {
   console_puts("wasmip: ");
   console_puts(msg);
   console_puts("\nwasmip: resetting\n");
@@ -300,7 +342,9 @@ int main(void) {
   SYST_RVR = MPS2_SYSCLK_HZ / 1000u - 1u;
   SYST_CVR = 0;
   SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
-  console_puts("\nwasmip: mps2-an385 board (Cortex-M3), app " WASMIP_APP "\n");
+  console_puts("\nwasmip: mps2-an385 board (Cortex-M3), app " WASMIP_APP ", runtime ");
+  console_puts(board_rt_name);
+  console_puts("\n");
 
   load_config();
   log_level = cfg.log_level <= WASMIP_LOG_DEBUG ? cfg.log_level : WASMIP_LOG_INFO;
@@ -317,10 +361,14 @@ int main(void) {
   pool_seed(mac);
 
   /* The module: static runtime, static instance; nothing is allocated after this. */
-  wasm_rt_init();
-  Z_stack_init_module();
-  Z_stack_instantiate(&inst, &phy);
-  runtime = wasmip_w2c_runtime(&inst);
+  if (board_rt_load(&board, &runtime, &why) != 0) {
+    console_puts("wasmip: ");
+    console_puts(board_rt_name);
+    console_puts(": ");
+    console_puts(why);
+    console_puts("\nwasmip: resetting\n");
+    mps2_reset();
+  }
   wasmip_board_setup(&board, &runtime, &port);
   int dhcp = (cfg.flags & BOARD_CONFIG_DHCP) != 0;
   uint32_t a[1] = {log_level};
@@ -334,8 +382,8 @@ int main(void) {
     mps2_reset();
   }
   if (wasmip_board_call(&board, WASMIP_FN_MEMORY_USED, a)) report_trap_and_reset();
-  uint32_t memsize = 0;
-  wasmip_w2c_memory(&inst, &memsize);
+  uint32_t memsize = 0, reserved = 0;
+  board_rt_memory(&memsize, &reserved);
   int up = lan9118_link_up();
   if (!up) wasmip_board_link(&board, 0);
 
@@ -359,7 +407,7 @@ int main(void) {
   console_puts(" of ");
   console_put_u32(memsize);
   console_puts(" bytes of linear memory (");
-  console_put_u32(wasm_rt_static_memory_bytes);
+  console_put_u32(reserved);
   console_puts(" reserved), ");
   console_put_u32(WASMIP_RXQ_SLOTS);
   console_puts(" rx slots\n");
@@ -368,18 +416,18 @@ int main(void) {
   nvic_enable(MPS2_IRQ_UART0_RX);
 
   if (dhcp) {
-    if (!wasmip_w2c_has_dhcp()) {
+    if (!wasmip_board_has_dhcp(&board)) {
       console_puts("wasmip: this image has no DHCP client (no dhcp_start export)\nwasmip: resetting\n");
       mps2_reset();
     }
-    int32_t d = wasmip_w2c_dhcp_start(&board, &inst, "wasmip-" WASMIP_APP); /* host name: option 12 */
+    int32_t d = wasmip_board_dhcp_start(&board, "wasmip-" WASMIP_APP); /* host name: option 12 */
     if (d == WASMIP_BOARD_TRAPPED) report_trap_and_reset();
     if (d != 0) {
       console_puts("wasmip: dhcp_start refused\nwasmip: resetting\n");
       mps2_reset();
     }
     uint32_t lip = 0, lgw = 0;
-    if (wasmip_w2c_dhcp_wait_lease(&board, &inst, &lip, &lgw) == WASMIP_BOARD_TRAPPED) report_trap_and_reset();
+    if (wasmip_board_dhcp_wait_lease(&board, &lip, &lgw) == WASMIP_BOARD_TRAPPED) report_trap_and_reset();
     console_puts("leased ");
     console_put_ip(lip);
     console_puts("/");

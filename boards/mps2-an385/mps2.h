@@ -35,6 +35,7 @@
 #define NVIC_IPR_BYTE(irq) (*(volatile uint8_t *)(uintptr_t)(0xE000E400u + (irq)))
 
 #define SCB_ICSR REG32(0xE000ED04u)
+#define SCB_ICSR_PENDSTSET (1u << 26) /* SysTick pending */
 #define SCB_VTOR REG32(0xE000ED08u)
 #define SCB_AIRCR REG32(0xE000ED0Cu)
 #define SCB_CCR REG32(0xE000ED14u)
@@ -55,6 +56,7 @@
 #define MPU_RASR_ENABLE (1u << 0)
 #define MPU_RASR_SIZE(log2) ((uint32_t)((log2) - 1) << 1)
 #define MPU_RASR_XN (1u << 28) /* AP bits 26:24 = 0: no access */
+#define MPU_RASR_AP_RO (6u << 24) /* read-only, privileged and unprivileged */
 static inline void isb(void) { __asm__ volatile("isb" ::: "memory"); }
 
 #define SCB_AIRCR_RESET (0x05FA0000u | (1u << 2)) /* VECTKEY | SYSRESETREQ */

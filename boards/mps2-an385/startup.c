@@ -41,6 +41,11 @@ __attribute__((noreturn)) void Reset_Handler(void) {
     MPU_RNR = 0;
     MPU_RBAR = (uint32_t)(uintptr_t)__stack_bottom;
     MPU_RASR = MPU_RASR_XN | MPU_RASR_SIZE(5) | MPU_RASR_ENABLE; /* 2^5 = STACK_GUARD bytes */
+    /* SSRAM1 stands for flash: read-only (and executable), as on a real part, so a runtime that
+     * wrote into its image in flash (WAMR's loader may patch the buffer it loads) faults at once. */
+    MPU_RNR = 1;
+    MPU_RBAR = 0x00000000u;
+    MPU_RASR = MPU_RASR_AP_RO | MPU_RASR_SIZE(22) | MPU_RASR_ENABLE; /* 2^22 = 4 MiB */
     MPU_CTRL = MPU_CTRL_ENABLE | MPU_CTRL_PRIVDEFENA;
     dsb();
     isb();

@@ -4,6 +4,7 @@ import { appUsage } from "../board/apps.ts";
 import { netnsExists, type Netns } from "../devices/netns.ts";
 import { QEMU_APPS, QemuSession, buildQemuImage, qemuImage } from "../devices/qemu.ts";
 import { dhcpServer, type Dnsmasq } from "../devices/services/dnsmasq.ts";
+import { MPS2_RUNTIMES, type Mps2Runtime } from "../devices/qemu.ts";
 import { DEFAULTS } from "../devices/tap.ts";
 import { StopSignals, commandOptions, imageLabel, parseTapArgs } from "./tap-options.ts";
 
@@ -13,7 +14,7 @@ const USAGE = `usage: wasmip qemu [--app NAME] [--netns NAME] [--board-ip A/len 
 Runs the wasmip firmware on an emulated Arm MPS2 AN385 board (Cortex-M3, LAN9118 Ethernet;
 qemu-system-arm -M mps2-an385) attached to a TAP device in network namespace NAME (created if
 absent, and then deleted on exit), with the kernel at the peer address as its peer. Builds
-boards/mps2-an385/build/wasmip-<app>.elf first if it is missing or stale. Prints "ready" once the
+boards/mps2-an385/build/wasmip-<app>[-<runtime>].elf first if it is missing or stale. Prints "ready" once the
 board answers a ping from the kernel, then runs until SIGINT/SIGTERM, which stop QEMU (by its pid)
 and remove the tap and the namespace. The board's UART (its log) goes to stderr; what you type
 goes to it: "s" and Enter print the board's counters.
@@ -30,6 +31,9 @@ ${appUsage(21, QEMU_APPS)}
   --mac MAC          the board's MAC (QEMU's LAN9118 EEPROM), default ${DEFAULTS.mac}
   --tap IFNAME       the tap's name inside the namespace, default ${DEFAULTS.tap}
   --log-level LEVEL  error|warn|info|debug: the core's log lines on the UART, default info
+  --runtime RT       what runs the image: wasm2c (default: the image compiled to C), wamr-fast or
+                     wamr-classic (WAMR's interpreters, the .wasm in flash), wamr-aot (wamrc's
+                     image executed in place from flash; building wamrc takes minutes)
 
 Try it (another shell): ip netns exec ${DEFAULTS.netns} curl http://${DEFAULTS.boardIp.split("/")[0]}/ (with --app http)`;
 
@@ -37,10 +41,22 @@ Try it (another shell): ip netns exec ${DEFAULTS.netns} curl http://${DEFAULTS.b
 const TAP_ONLY = ["--loss", "--seed", "--wasm", "--count"];
 
 export async function qemuCommand(args: string[]): Promise<number> {
+  let runtime: Mps2Runtime = "wasm2c";
   const parsed = commandOptions("qemu", USAGE, () => {
     const bad = args.find((a) => TAP_ONLY.includes(a.split("=")[0]));
     if (bad) throw new Error(`${bad.split("=")[0]} is a flag of wasmip tap only (it acts on the Node board)`);
-    return parseTapArgs(args, QEMU_APPS);
+    const rest: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (a !== "--runtime" && !a.startsWith("--runtime=")) {
+        rest.push(a);
+        continue;
+      }
+      const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : args[++i];
+      if (!(MPS2_RUNTIMES as readonly string[]).includes(v)) throw new Error(`--runtime ${v ?? ""}: one of ${MPS2_RUNTIMES.join(", ")}`);
+      runtime = v as Mps2Runtime;
+    }
+    return parseTapArgs(rest, QEMU_APPS);
   });
   if (typeof parsed === "number") return parsed;
   const opts = parsed;
@@ -51,7 +67,7 @@ export async function qemuCommand(args: string[]): Promise<number> {
   let code = 0;
   const forward = (d: Buffer) => session.proc?.stdin?.write(d);
   try {
-    buildQemuImage(opts.app);
+    buildQemuImage(opts.app, runtime);
     if (stop.why) return 0;
     if (await netnsExists(opts.netns)) console.error(`wasmip qemu: using the existing namespace ${opts.netns} (it will not be deleted)`);
     const peerCidr = opts.peerIp;
@@ -63,6 +79,7 @@ export async function qemuCommand(args: string[]): Promise<number> {
       pcap: opts.pcap,
       mac: opts.mac,
       app: opts.app,
+      runtime,
       dhcp: opts.dhcp,
       logLevel: opts.logLevel,
       reuseNetns: true,

@@ -29,22 +29,30 @@ const CONFIG_VERSION = 1;
 /** The apps `wasmip qemu` runs: those whose behaviour is the image's (host/board/apps.ts). */
 export const QEMU_APPS: readonly string[] = APPS.filter((a) => !a.hostOnly).map((a) => a.name);
 
-/** The firmware image (ELF) of an app. */
-export function qemuImage(app: string): string {
+/**
+ * The runtime the firmware image runs on (boards/mps2-an385 `make RUNTIME=...`): wasm2c's C, WAMR's
+ * fast or classic interpreter on the .wasm in flash, or WAMR's AOT loader on wamrc's XIP image.
+ */
+export type Mps2Runtime = "wasm2c" | "wamr-fast" | "wamr-classic" | "wamr-aot";
+export const MPS2_RUNTIMES: readonly Mps2Runtime[] = ["wasm2c", "wamr-fast", "wamr-classic", "wamr-aot"];
+
+/** The firmware image (ELF) of an app on a runtime (wasm2c: build/wasmip-<app>.elf, else build/wasmip-<app>-<runtime>.elf). */
+export function qemuImage(app: string, runtime: Mps2Runtime = "wasm2c"): string {
   const name = app === "ping" ? "bare" : app;
   if (!/^[a-z0-9_-]+$/.test(name)) throw new Error(`bad app name "${app}"`);
-  return path.join(MPS2_DIR, "build", `wasmip-${name}.elf`);
+  return path.join(MPS2_DIR, "build", `wasmip-${name}${runtime === "wasm2c" ? "" : `-${runtime}`}.elf`);
 }
 
-/** Build the image of app if it is missing or stale (make -C boards/mps2-an385 APP=app); output to stderr. */
-export function buildQemuImage(app: string): string {
+/** Build the image of app if it is missing or stale (make -C boards/mps2-an385 APP=app RUNTIME=runtime); output to stderr. */
+export function buildQemuImage(app: string, runtime: Mps2Runtime = "wasm2c"): string {
   const name = app === "ping" ? "bare" : app;
+  const args = ["--no-print-directory", "-s", "-C", MPS2_DIR, `APP=${name}`, `RUNTIME=${runtime}`];
   try {
-    execFileSync("make", ["--no-print-directory", "-s", "-C", MPS2_DIR, `APP=${name}`], { stdio: ["ignore", process.stderr, process.stderr] });
+    execFileSync("make", args, { stdio: ["ignore", process.stderr, process.stderr] });
   } catch (e) {
-    throw new Error(`building ${path.relative(ROOT, qemuImage(app))} failed (make -C boards/mps2-an385 APP=${name}): ${(e as Error).message}`);
+    throw new Error(`building ${path.relative(ROOT, qemuImage(app, runtime))} failed (make ${args.slice(2).join(" ")}): ${(e as Error).message}`);
   }
-  return qemuImage(app);
+  return qemuImage(app, runtime);
 }
 
 export interface BoardConfig {
@@ -82,11 +90,16 @@ export function configBlock(c: BoardConfig): Buffer {
 }
 
 export interface QemuSessionOptions extends BoardProcessOptions {
-  /** An image to run instead of qemuImage(app) (the trap tests). */
+  /** An image to run instead of qemuImage(app, runtime) (the trap tests). */
   elf?: string;
+  /** The runtime of the image (default wasm2c). */
+  runtime?: Mps2Runtime;
   logLevel?: LogLevel;
   /** Open QEMU's QMP socket (for setLink: the cable pulled and plugged back). */
   qmp?: boolean;
+  /** Run with -icount shift=0 (one instruction per ns of virtual time), so the board's cycle
+   * counts ('s', cpu:) count instructions (make bench). */
+  icount?: boolean;
 }
 
 /** The counters the firmware prints for the 's' console command. */
@@ -94,6 +107,10 @@ export interface QemuStats {
   board: Record<string, number>;
   lan9118: Record<string, number>;
   stack: Record<string, number>;
+  /** Processor cycles since boot and those spent in WFI (under -icount shift=0, busy cycles x 40 = instructions). */
+  cpu: Record<string, number>;
+  /** RUNTIME=wamr-*: WAMR's pool (pool_size, pool_used, pool_peak) and the embedded image's size. */
+  wamr: Record<string, number>;
   /** Non-zero core counters. */
   core: Record<string, number>;
 }
@@ -110,12 +127,13 @@ export class QemuSession extends BoardProcessSession {
   }
 
   private image(opts: QemuSessionOptions): string {
-    return opts.elf ?? qemuImage(opts.app ?? "bare");
+    return opts.elf ?? qemuImage(opts.app ?? "bare", opts.runtime);
   }
 
   protected preflight(opts: QemuSessionOptions): void {
     const elf = this.image(opts);
-    if (!existsSync(elf)) throw new Error(`${path.relative(ROOT, elf)} not found (build it with: make -C boards/mps2-an385 APP=${opts.app ?? "bare"})`);
+    const rt = opts.runtime && opts.runtime !== "wasm2c" ? ` RUNTIME=${opts.runtime}` : "";
+    if (!existsSync(elf)) throw new Error(`${path.relative(ROOT, elf)} not found (build it with: make -C boards/mps2-an385 APP=${opts.app ?? "bare"}${rt})`);
   }
 
   protected command(o: { boardCidr: string; peer: { ip: string; prefix: number }; opts: QemuSessionOptions }): BoardCommand {
@@ -131,6 +149,7 @@ export class QemuSession extends BoardProcessSession {
       "-netdev", `tap,id=net0,ifname=${this.tap},script=no,downscript=no`,
       "-net", `nic,netdev=net0,model=lan9118,macaddr=${this.mac}`,
     ];
+    if (o.opts.icount) args.push("-icount", "shift=0");
     if (o.opts.pcap) args.push("-object", `filter-dump,id=dump0,netdev=net0,file=${o.opts.pcap}`);
     if (o.opts.qmp) {
       this.qmpPath = path.join(this.dir, "qmp.sock");
@@ -216,10 +235,10 @@ export class QemuSession extends BoardProcessSession {
       if (Date.now() > deadline) throw new Error(`no counters from the board within ${timeoutMs} ms: ${text}`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    const out: QemuStats = { board: {}, lan9118: {}, stack: {}, core: {} };
+    const out: QemuStats = { board: {}, lan9118: {}, stack: {}, cpu: {}, wamr: {}, core: {} };
     let section: Record<string, number> | undefined;
     for (const line of text.split("\n")) {
-      const h = /^(board|lan9118|stack|core):$/.exec(line);
+      const h = /^(board|lan9118|stack|cpu|wamr|core):$/.exec(line);
       if (h) {
         section = out[h[1] as keyof QemuStats];
         continue;

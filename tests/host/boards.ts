@@ -9,7 +9,7 @@
 import { appWasm } from "../../host/board/board.ts";
 import { TapSession, type TapSessionOptions } from "../../host/devices/tap.ts";
 import { NativeSession, nativeBinary, BoardProcessSession } from "../../host/devices/native.ts";
-import { QemuSession, qemuImage, QEMU } from "../../host/devices/qemu.ts";
+import { QemuSession, qemuImage, QEMU, type Mps2Runtime } from "../../host/devices/qemu.ts";
 import { WamrSession, wamrBinary } from "../../host/devices/wamr.ts";
 import type { Netns } from "../../host/devices/netns.ts";
 
@@ -19,14 +19,14 @@ export type PeerSession = TapSession | NativeSession | QemuSession | WamrSession
 type ProcessKind = Exclude<BoardKind, "node">;
 
 /** The file a board of this kind runs for app (the prerequisite to check; the WAMR board loads appWasm(app), which make build always writes). */
-export function boardFile(kind: BoardKind, app: string): string {
+export function boardFile(kind: BoardKind, app: string, runtime?: Mps2Runtime): string {
   switch (kind) {
     case "node":
       return appWasm(app);
     case "posix":
       return nativeBinary(app);
     case "mps2":
-      return qemuImage(app);
+      return qemuImage(app, runtime);
     case "wamr":
       return wamrBinary();
   }
@@ -41,13 +41,18 @@ export function boardTools(kind: BoardKind): string[] {
   return kind === "mps2" ? [QEMU] : [];
 }
 
-/** The options every session understands. */
-export type CommonOptions = Pick<TapSessionOptions, "netns" | "tap" | "boardIp" | "peerIp" | "pcap" | "mac" | "app" | "log">;
+/** The options every session understands (runtime: the mps2 board's, ignored by the others). */
+export type CommonOptions = Pick<TapSessionOptions, "netns" | "tap" | "boardIp" | "peerIp" | "pcap" | "mac" | "app" | "log"> & { runtime?: Mps2Runtime };
 
 /** Start a session of this kind; it cleans up after itself when start fails. */
 export async function startBoard(kind: BoardKind, opts: CommonOptions): Promise<PeerSession> {
-  if (kind === "node") return new TapSession().start(opts);
+  if (kind === "node") return new TapSession().start(tapOptions(opts));
   return processSession(kind).start(opts);
+}
+
+function tapOptions(opts: CommonOptions): TapSessionOptions {
+  const { runtime: _runtime, ...rest } = opts;
+  return rest;
 }
 
 /**
@@ -58,7 +63,7 @@ export async function startBoard(kind: BoardKind, opts: CommonOptions): Promise<
 export async function startDhcpBoard(kind: BoardKind, opts: CommonOptions, server: (ns: Netns) => Promise<void>): Promise<PeerSession> {
   if (kind === "node") {
     const { dhcpStart } = await import("../../host/board/dhcp.ts");
-    const s = await new TapSession().start({ ...opts, addressless: true });
+    const s = await new TapSession().start({ ...tapOptions(opts), addressless: true });
     try {
       await server(s.ns!);
       dhcpStart(s.board!, `wasmip-${opts.app ?? "bare"}`);

@@ -14,8 +14,10 @@ import path from "node:path";
 import { requirePrereqs } from "./prereqs.ts";
 import { ROOT, appWasm } from "../../host/board/board.ts";
 import { netnsList, run } from "../../host/devices/netns.ts";
-import { CONFIG_ADDR, QEMU, QemuSession, configBlock, qemuImage } from "../../host/devices/qemu.ts";
+import { CONFIG_ADDR, MPS2_RUNTIMES, QEMU, QemuSession, configBlock, qemuImage, type Mps2Runtime } from "../../host/devices/qemu.ts";
+import { startBoard, startDhcpBoard, type PeerSession } from "./boards.ts";
 import { Dnsmasq } from "../../host/devices/services/dnsmasq.ts";
+import { ECHO_SHA_CLIENT as ECHO } from "../../host/devices/echo_client.ts";
 
 const BOARD = "10.213.81.2";
 const PEER = "10.213.81.1";
@@ -101,7 +103,7 @@ async function bootUart(elf: string, config: Buffer | undefined, until: RegExp, 
 }
 
 test("mps2 images: each reserves exactly its module's maximum linear memory (read from the .wasm), in SRAM", async (t) => {
-  if (!requirePrereqs(t, ["arm-none-eabi-size"], APPS.map(qemuImage))) return;
+  if (!requirePrereqs(t, ["arm-none-eabi-size"], APPS.map((a) => qemuImage(a)))) return;
   for (const app of APPS) {
     const [initial, max] = wasmMemoryPages(appWasm(app));
     assert.ok(max !== undefined, `${app}.wasm declares a maximum`);
@@ -198,27 +200,6 @@ test("mps2: a pulled cable reaches the core through the PHY (link down: no traff
   assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
 });
 
-// The kernel side: N bytes through the echo app (port 7), sha256 of both ways compared.
-const ECHO = `
-import hashlib, socket, sys, threading
-host, n = sys.argv[1], int(sys.argv[2])
-data = bytes((i * 13 + 5) & 255 for i in range(n))
-s = socket.create_connection((host, 7), timeout=30)
-def send():
-    s.sendall(data)
-    s.shutdown(socket.SHUT_WR)
-th = threading.Thread(target=send)
-th.start()
-got = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    got += d
-th.join()
-print(len(got), hashlib.sha256(got).hexdigest() == hashlib.sha256(data).hexdigest())
-`;
-
 test("mps2: under traffic (1400-byte pings, 1 MiB echo) the driver and the pool count no error and every frame reaches input(); the stack stays below its size", { timeout: 120_000 }, async (t) => {
   if (!requirePrereqs(t, ["ping", "python3", QEMU], [qemuImage("echo")])) return;
   const ns = nsName();
@@ -270,6 +251,100 @@ test("mps2: two boots of the same image draw different random numbers (the DHCP 
   }
   t.diagnostic(`DHCP transaction ids of two boots: ${xids.join(", ")}`);
   assert.notEqual(xids[0], xids[1], "the same transaction id on two boots: phy.random is not seeded");
+});
+
+// The same board under WAMR (RUNTIME=wamr-fast|wamr-classic|wamr-aot: the .wasm interpreted from
+// flash, or wamrc's XIP AOT image executed from flash) against the same real peers: DHCP, then
+// ping and curl on http; nc on greeter; echo with sha256. Sized for CI (about 5 s per runtime
+// here): 1 MiB of echo, not the 16 MiB of tap_tcp.test.ts's wasm2c runs. WAMR's pool peak and
+// the stack's high-water mark are printed.
+const WAMR_RUNTIMES = MPS2_RUNTIMES.filter((r): r is Exclude<Mps2Runtime, "wasm2c"> => r !== "wasm2c");
+const WAMR_ECHO_BYTES = 1 << 20;
+
+/** Run fn against a board of this runtime and app in a namespace of its own; QEMU stopped and the namespace gone afterwards. */
+async function withRuntime(runtime: Mps2Runtime, app: string, dhcp: Dnsmasq[] | undefined, fn: (s: PeerSession, logs: string[]) => Promise<void>): Promise<void> {
+  const ns = nsName();
+  const logs: string[] = [];
+  const opts = { netns: ns, tap: "tap0", boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, app, runtime, log: (l: string, m: string) => logs.push(`[${l}] ${m}`) };
+  let s: PeerSession | undefined;
+  try {
+    s = dhcp
+      ? await startDhcpBoard("mps2", opts, async (where) => {
+          const d = new Dnsmasq(where, { tap: "tap0", rangeStart: "10.213.81.100", rangeEnd: "10.213.81.150", extraArgs: ["--no-ping"] });
+          dhcp.push(d);
+          await d.ready();
+        })
+      : await startBoard("mps2", opts);
+    assert.ok(await s.waitReachable(10), `${runtime} ${app}: no answer to ping:\n${logs.join("\n")}`);
+    await fn(s, logs);
+    assert.equal(s.error, undefined, `board error: ${s.error?.message}`);
+  } finally {
+    for (const d of dhcp ?? []) await d.stop().catch(() => {});
+    await s?.stop();
+  }
+  const q = s as QemuSession;
+  assert.ok(q.stoppedCleanly, `QEMU did not shut down cleanly: ${q.stderr}`);
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
+}
+
+for (const runtime of WAMR_RUNTIMES)
+test(`mps2 ${runtime}: DHCP, ping and curl (http), nc (greeter), ${WAMR_ECHO_BYTES >> 20} MiB echo with sha256 (echo)`, { timeout: 300_000 }, async (t) => {
+  const images = ["http", "greeter", "echo"].map((a) => qemuImage(a, runtime));
+  if (!requirePrereqs(t, ["ping", "curl", "nc", "python3", "dnsmasq", QEMU], images)) return;
+  const t0 = performance.now();
+  await t.test("http: a lease from dnsmasq, 10 pings of 1400 bytes, curl x3 on one connection", () =>
+    withRuntime(runtime, "http", [], async (s) => {
+      assert.match(s.boardIp, /^10\.213\.81\.1[0-5]\d$/, `leased address ${s.boardIp}`);
+      const p = await s.exec("ping", ["-n", "-q", "-c", "10", "-s", "1400", "-i", "0.05", "-W", "2", s.boardIp], { check: false, timeoutMs: 30_000 });
+      assert.match(p.stdout, /10 packets transmitted, 10 received/, p.stdout);
+      const url = `http://${s.boardIp}/`;
+      const c = await s.exec("curl", ["-s", "-m", "20", "-w", "%{http_code} %{num_connects}\n", ...[url, url, url].flatMap((u) => [u, "-o", "/dev/null"])], { check: false, timeoutMs: 60_000 });
+      assert.equal(c.stdout, "200 1\n200 0\n200 0\n", `curl (code, new connections): ${c.stderr}`);
+    }));
+  await t.test("greeter: nc prints the greeting", () =>
+    withRuntime(runtime, "greeter", undefined, async (s) => {
+      const r = await s.exec("nc", ["-w", "5", BOARD, "54321"], { check: false, timeoutMs: 30_000 });
+      assert.equal(r.stdout, "Thank you for connecting\n", `nc output (exit ${r.code}): ${r.stderr}`);
+    }));
+  await t.test(`echo: ${WAMR_ECHO_BYTES} bytes each way, sha256 equal; no driver or pool error`, () =>
+    withRuntime(runtime, "echo", undefined, async (s) => {
+      const t1 = performance.now();
+      const e = await s.exec("python3", ["-c", ECHO, BOARD, String(WAMR_ECHO_BYTES)], { check: false, timeoutMs: 120_000 });
+      const secs = (performance.now() - t1) / 1000;
+      assert.equal(e.stdout.trim(), `${WAMR_ECHO_BYTES} True`, `echo: ${e.stdout}${e.stderr}`);
+      const st = await (s as QemuSession).stats();
+      for (const k of ["rx_errors", "rx_dropped", "tx_errors", "tx_fifo_timeouts"]) assert.equal(st.lan9118[k], 0, `lan9118 ${k}`);
+      assert.equal(st.board.rx_input, st.board.rx_queued, "every pooled frame reached input()");
+      assert.ok(st.wamr.pool_peak > 0 && st.wamr.pool_peak <= st.wamr.pool_size, `WAMR pool peak ${st.wamr.pool_peak} of ${st.wamr.pool_size}`);
+      t.diagnostic(`${runtime}: echo ${WAMR_ECHO_BYTES >> 20} MiB each way in ${secs.toFixed(2)} s; WAMR pool peak ${st.wamr.pool_peak} of ${st.wamr.pool_size} bytes; stack high water ${st.stack.high_water} bytes`);
+    }));
+  t.diagnostic(`${runtime}: ${((performance.now() - t0) / 1000).toFixed(1)} s for the three boots`);
+});
+
+for (const runtime of WAMR_RUNTIMES)
+test(`mps2 ${runtime}: a trap in init (unreachable after phy.panic) is reported on the UART, then the board resets`, { timeout: 60_000 }, async (t) => {
+  const elf = qemuImage("trap-unreachable", runtime);
+  if (!requirePrereqs(t, [QEMU], [elf])) return;
+  const r = await bootUart(elf, undefined, /^wasmip: resetting$/m);
+  assert.match(r.out, new RegExp(`^wasmip: mps2-an385 board \\(Cortex-M3\\), app trap-unreachable, runtime ${runtime}$`, "m"));
+  assert.match(r.out, /^\[error\] wasmip panic: trap\.wat:9 deliberate trap in init/m);
+  assert.match(r.out, /^wasmip: trap in init\(\): unreachable\b/m);
+  assert.doesNotMatch(r.out, /^ready$/m);
+});
+
+// Interpreted, the recursion fills WAMR's operand stack (in the pool); AOT code recurses on the
+// thread stack, which WAMR checks against the bound the no-OS layer gives it (above the MPU guard).
+for (const runtime of WAMR_RUNTIMES)
+test(`mps2 ${runtime}: a runaway recursion is a trap (${runtime === "wamr-aot" ? "native" : "operand"} stack overflow), reported before the thread stack ends`, { timeout: 60_000 }, async (t) => {
+  const elf = qemuImage("trap-recursion", runtime);
+  if (!requirePrereqs(t, [QEMU], [elf])) return;
+  const r = await bootUart(elf, undefined, /^wasmip: resetting$/m);
+  const kind = runtime === "wamr-aot" ? "native stack overflow" : "wasm operand stack overflow";
+  assert.match(r.out, new RegExp(`^wasmip: trap in init\\(\\): ${kind}$`, "m"));
+  const m = /^\s+high_water (\d+) size (\d+)$/m.exec(r.out);
+  assert.ok(m && Number(m[1]) < Number(m[2]), `stack report: ${m?.[0]}`);
+  assert.doesNotMatch(r.out, /fault/);
+  t.diagnostic(`${runtime}: thread stack high water ${m[1]} of ${m[2]} bytes at the trap`);
 });
 
 test("mps2: no namespace left behind", async (t) => {
