@@ -95,7 +95,7 @@ export async function qemuCommand(args: string[]): Promise<number> {
       },
       onError: (e) => stop.wake(`error: ${e.message}`),
     });
-    console.error(`wasmip qemu: QEMU pid ${session.proc!.pid}: board ${session.boardIp} (${session.mac}, ${imageLabel(qemuImage(opts.app), opts.app)}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
+    console.error(`wasmip qemu: QEMU pid ${session.proc!.pid}: board ${session.boardIp} (${session.mac}, ${imageLabel(qemuImage(opts.app, runtime), opts.app)}) on ${opts.tap} in namespace ${opts.netns}, kernel at ${session.peerIp}`);
     if (session.lease) console.log(`leased ${session.lease.ip}/${session.lease.prefix} gw ${session.lease.gw}`);
     let ready = false;
     for (let i = 0; i < 10 && !stop.why && !ready; i++) ready = await session.waitReachable(1);
