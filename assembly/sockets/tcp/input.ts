@@ -259,16 +259,17 @@ function listenInput(l: i32, src: u32, data: usize): C {
     return C.TCP_BAD_ACK;
   }
   if ((f & SYN) == 0) return C.TCP_LISTEN_DROP;
-  // listen(backlog): beyond it SYNs are dropped silently so the peer retries (no RST), unless the
-  // half-open children look like a flood: then SYN cookies (the policy: syncookie.ts).
+  // listen(backlog): beyond it, or with no block left, a cookie-capable listener enters flood mode
+  // and answers with a cookie; without cookies the SYN is dropped silently so the peer retries (no
+  // RST). The policy: syncookie.ts.
   const lc = pcb(l);
   if (TCP_SYN_COOKIES) synSeen();
   const full = backlogCount(l) >= lc.backlog;
   const cookie = TCP_SYN_COOKIES && acceptQueue(l) < lc.backlog;
   const i = full || (cookie && synFlood()) ? -1 : pcbAllocConnection();
   if (i < 0) {
-    if (cookie && !synFlood() && oldestHalfOpen(full ? l : -1, true) >= 0) synFloodStart();
-    if (cookie && synFlood()) {
+    if (cookie) {
+      synFloodStart();
       const iss = synCookie(src, seg.dstPort, seg.srcPort, seg.seq, seg.mss, seg.wscale);
       sendCookieSynAck(seg.dstPort, src, seg.srcPort, iss, seg.seq + 1, seg.wscale >= 0 ? <i32>OUR_SHIFT : -1);
       return C.TCP_SYN_COOKIE;
@@ -285,9 +286,7 @@ function listenInput(l: i32, src: u32, data: usize): C {
   c.remotePort = seg.srcPort;
   c.irs = seg.seq;
   c.rcvNxt = seg.seq + 1;
-  // With cookies on, every passive ISN is one, so an evicted child's ACK still opens the connection.
-  c.iss = TCP_SYN_COOKIES ? synCookie(src, c.localPort, c.remotePort, seg.seq, seg.mss, seg.wscale)
-    : isn(now, ipAddr, c.localPort, src, c.remotePort);
+  c.iss = isn(now, ipAddr, c.localPort, src, c.remotePort); // RFC 6528: cookies only in flood mode
   c.sndUna = c.iss;
   c.sndNxt = c.iss + 1;
   c.sndMax = c.sndNxt;
@@ -312,7 +311,9 @@ function cookieOpen(l: i32, src: u32, data: usize, meta: u32): C {
   const full = backlogCount(l) >= lc.backlog;
   let i = full ? -1 : pcbAllocConnection();
   if (i < 0) {
-    const v = oldestHalfOpen(full ? l : -1, false);
+    // Outside flood mode only a stale child; its ISN was no cookie: if its peer was real after
+    // all, its ACK draws a RST.
+    const v = oldestHalfOpen(full ? l : -1, !synFlood());
     if (v < 0) return full ? C.TCP_BACKLOG_FULL : i == NO_BUFFERS_LEFT ? C.TCP_NO_BUFFERS : C.TCP_NO_BLOCK;
     pcbFree(v); // its block and its buffers
     count(C.TCP_HALF_OPEN_EVICTED);
