@@ -42,7 +42,7 @@ export const ARP_CACHE_SIZE: i32 = 16;
  *  frames dropped), so spoofed sources (a SYN flood from on-link addresses) cannot fill the cache
  *  and real peers' requests still find room (Linux bounds unresolved entries by gc_thresh3). */
 export const ARP_PENDING_MAX: i32 = ARP_CACHE_SIZE / 4;
-/** A resolved entry sent to or confirmed within this many ms is in use and never replaced by a
+/** A resolved entry made or sent to within this many ms is in use and never replaced by a
  *  new entry (Linux keeps referenced entries from garbage collection the same way). */
 export const ARP_IDLE_MS: u32 = 60_000;
 /** How long a resolved entry is trusted before it must be resolved again (lwIP uses 5 min). */

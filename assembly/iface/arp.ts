@@ -13,7 +13,7 @@
 //  - a packet claiming our own address from another MAC is counted as arp_address_conflict.
 //
 // Replacement (allocate): a full cache gives up its oldest PENDING entry, else the resolved entry
-// idle longest; a RESOLVED entry in use (sent to or confirmed within ARP_IDLE_MS) is never given
+// idle longest; a RESOLVED entry in use (made or sent to within ARP_IDLE_MS) is never given
 // up, and at most ARP_PENDING_MAX entries resolve at once. Answering a flood from spoofed on-link
 // sources thus recycles a few pending entries among themselves while real peers keep theirs, and
 // a real peer's request (which creates a RESOLVED entry) always finds room.
@@ -45,7 +45,7 @@ class Neighbour {
   tries: u32;
   /** RESOLVED: when the last refresh request went out. */
   asked: u32;
-  /** RESOLVED: when a frame last went to it or it was last confirmed. PENDING: when it started. */
+  /** When the entry was made or a frame last went to the neighbour. */
   used: u32;
   mac0: u32;
   mac4: u16;
@@ -126,6 +126,7 @@ function allocate(ip: u32, maxPending: i32): i32 {
   e.ip = ip;
   e.state = FREE;
   e.tries = 0;
+  e.used = now;
   return victim;
 }
 
@@ -163,7 +164,6 @@ function learn(i: i32): void {
   e.mac4 = rx.sha4;
   e.state = RESOLVED;
   e.time = now;
-  e.used = now;
   e.tries = 0;
   if (wasPending) {
     count(C.ARP_RESOLVED);
@@ -289,10 +289,7 @@ export function arpOutput(p: usize, len: u32, nextHop: u32, type: u32): i32 {
   }
   const e = entry(i);
   const starting = e.state == FREE;
-  if (starting) {
-    e.state = PENDING;
-    e.used = now;
-  }
+  if (starting) e.state = PENDING;
   const r = hold(i, p, len, type);
   if (starting) request(e);
   return r;

@@ -233,14 +233,15 @@ function acceptQueue(l: i32): u32 {
   return n;
 }
 
-/** The oldest half-open child of listener l (of any listener when l < 0), -1 if none. stale: only
- *  one whose SYN-ACK has gone unanswered for a retransmission timeout. */
-function oldestHalfOpen(l: i32, stale: bool): i32 {
+/** The oldest half-open child of listener l (of any listener when l < 0), -1 if none; outside
+ *  flood mode only one whose first SYN-ACK has gone unanswered for the initial RTO. */
+function oldestHalfOpen(l: i32, flood: bool): i32 {
+  const wait: u32 = flood ? 0 : TCP_RTO_INITIAL_MS;
   let best = -1;
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
     const c = pcb(i);
     if ((c.flags & (F_USED | F_CHILD)) != (F_USED | F_CHILD) || c.state != SYN_RECEIVED) continue;
-    if ((l >= 0 && c.parent != l) || (stale && c.retries == 0)) continue;
+    if ((l >= 0 && c.parent != l) || now - c.rttTime < wait) continue;
     if (best < 0 || <i32>(c.order - pcb(best).order) < 0) best = i;
   }
   return best;
@@ -311,9 +312,8 @@ function cookieOpen(l: i32, src: u32, data: usize, meta: u32): C {
   const full = backlogCount(l) >= lc.backlog;
   let i = full ? -1 : pcbAllocConnection();
   if (i < 0) {
-    // Outside flood mode only a stale child; its ISN was no cookie: if its peer was real after
-    // all, its ACK draws a RST.
-    const v = oldestHalfOpen(full ? l : -1, !synFlood());
+    // Its ISN was no cookie: if its peer was real after all, its ACK draws a RST.
+    const v = oldestHalfOpen(full ? l : -1, synFlood());
     if (v < 0) return full ? C.TCP_BACKLOG_FULL : i == NO_BUFFERS_LEFT ? C.TCP_NO_BUFFERS : C.TCP_NO_BLOCK;
     pcbFree(v); // its block and its buffers
     count(C.TCP_HALF_OPEN_EVICTED);

@@ -8,11 +8,14 @@
 // so the flood cannot refill the blocks it holds. Flood mode ends after a second in which no more
 // SYNs arrived than TCP_BACKLOG_MAX. An ACK that returns a valid cookie opens the connection
 // (tcp_syncookies_ok); if the backlog or the blocks are full it takes the place of the oldest
-// half-open child (tcp_half_open_evicted) -- outside flood mode, only of one whose SYN-ACK went
-// unanswered for a retransmission timeout: a peer that completed a round trip beats one that may
-// not exist. An evicted child's ISN was no cookie, so if its peer was real its ACK draws a RST and it
-// connects again; outside flood mode a young child is never evicted (the cookie ACK is dropped,
-// the peer retransmits, the cookie stays valid). The accept queue is never bypassed: with
+// half-open child (tcp_half_open_evicted) -- outside flood mode only of one whose SYN-ACK went
+// unanswered for the initial RTO: a peer that completed a round trip beats one that may not
+// exist, and in a flood the young children are the flood's own first SYNs. The evicted child's
+// ISN was no cookie, so if its peer was real after all (a burst of real clients beyond the
+// backlog), its ACK draws a RST and it must connect again. Waiting instead for the child to age
+// would cost the real client more than a round trip: its data or FIN after the dropped ACK fails
+// the cookie check and draws a RST anyway. With no child to evict, the cookie ACK is dropped (the
+// peer retransmits, the cookie stays valid). The accept queue is never bypassed: with
 // `backlog` established connections waiting for accept(), SYNs and cookie ACKs are dropped.
 // A segment that overtakes the handshake's last ACK finds no connection and draws a RST
 // (RFC 9293 §3.10.7.2), as with Linux's cookies.
