@@ -10,7 +10,7 @@
 //   - malformed frames at every edge: counted drops (or the documented acceptance), no trap,
 //     the board keeps serving, an unsolicited ARP reply does not poison the cache;
 //   - more connections than the board has room for (blocks and buffer sets), from the kernel;
-//   - a SYN flood of 100,000 SYNs from random spoofed on-link sources while the kernel keeps
+//   - a SYN flood of 50,000 SYNs from random spoofed on-link sources while the kernel keeps
 //     fetching the page: each second of it serves the kernel's fetches (printed per second).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -476,10 +476,13 @@ while time.time() < t_end:
 print(json.dumps(fetches), flush=True)
 `;
 
-test("hostile/flood: 100,000 SYNs from random spoofed on-link sources and ports while the kernel keeps fetching the page: bounded by the backlog, answered per policy, memory unchanged, every fetch succeeds from the flood's first second", { timeout: 400_000 }, async (t) => {
+test("hostile/flood: 50,000 SYNs at 10,000/s from random spoofed on-link sources and ports while the kernel keeps fetching the page: bounded by the backlog, answered per policy, memory unchanged, every fetch succeeds from the flood's first second", { timeout: 400_000 }, async (t) => {
   await seeded(t, () => withBoard(t, "http", ["python3"], async (s, obs, kmac) => {
-    const FLOOD = 100_000;
-    const RATE = 25_000; // asked of pkt-inject; what it achieved is printed
+    // 10,000 a second: what the Node board here takes in on a loaded 2-core machine without the
+    // tap's queue dropping frames (25,000 asked: 19,000 sent, 15,500 taken in; 100,000 asked:
+    // 35,000 sent, 33,000 taken in on an idle one); the printed rate is what was achieved.
+    const FLOOD = 50_000;
+    const RATE = 10_000;
     const b = s.board!;
     // A /16 on the board's side: the flood's sources, 10.213.90.0 - 10.213.255.255, are neighbours
     // it must resolve by ARP (nobody answers: the kernel has only .89.1). Its own /24 is unchanged.
