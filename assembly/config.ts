@@ -36,15 +36,12 @@ export const FRAME_MIN: u32 = 60;
 
 // ---- ARP (RFC 826) ---------------------------------------------------------------------------
 /** Neighbour cache entries. Full cache: the oldest pending entry is replaced, else the resolved
- *  entry idle longest (ARP_IDLE_MS); entries in use are never replaced. */
+ *  entry used least recently. */
 export const ARP_CACHE_SIZE: i32 = 16;
 /** Entries resolving at once at most: beyond, a new one replaces the oldest pending one (its held
  *  frames dropped), so spoofed sources (a SYN flood from on-link addresses) cannot fill the cache
  *  and real peers' requests still find room (Linux bounds unresolved entries by gc_thresh3). */
 export const ARP_PENDING_MAX: i32 = ARP_CACHE_SIZE / 4;
-/** A resolved entry made or sent to within this many ms is in use and never replaced by a
- *  new entry (Linux keeps referenced entries from garbage collection the same way). */
-export const ARP_IDLE_MS: u32 = 60_000;
 /** How long a resolved entry is trusted before it must be resolved again (lwIP uses 5 min). */
 export const ARP_ENTRY_TTL_MS: u32 = 300_000;
 /** Rate limit: at most one request per neighbour per interval (RFC 1122 §2.3.2.1: at most 1/s). */

@@ -12,13 +12,13 @@
 //    that really changed its MAC is learnt again when the entry expires.
 //  - a packet claiming our own address from another MAC is counted as arp_address_conflict.
 //
-// Replacement (allocate): a full cache gives up its oldest PENDING entry, else the resolved entry
-// idle longest; a RESOLVED entry in use (made or sent to within ARP_IDLE_MS) is never given
-// up, and at most ARP_PENDING_MAX entries resolve at once. Answering a flood from spoofed on-link
-// sources thus recycles a few pending entries among themselves while real peers keep theirs, and
-// a real peer's request (which creates a RESOLVED entry) always finds room.
+// Replacement (allocate): a full cache gives up its oldest PENDING entry, and a RESOLVED one (the
+// least recently used) only when none is pending; at most ARP_PENDING_MAX entries resolve at once.
+// Answering a flood from spoofed on-link sources thus recycles a few pending entries among
+// themselves while real peers keep theirs (at most one, the least recently used, gives way when
+// the flood starts on a full cache), and a real peer's request always finds room.
 import {
-  ARP_CACHE_SIZE, ARP_ENTRY_TTL_MS, ARP_IDLE_MS, ARP_MAX_REQUESTS, ARP_PENDING_BYTES, ARP_PENDING_MAX, ARP_PENDING_PER_NEIGHBOUR,
+  ARP_CACHE_SIZE, ARP_ENTRY_TTL_MS, ARP_MAX_REQUESTS, ARP_PENDING_BYTES, ARP_PENDING_MAX, ARP_PENDING_PER_NEIGHBOUR,
   ARP_REFRESH_MS, ARP_REQUEST_INTERVAL_MS, FRAME_MAX, FRAME_MIN, POLL_MAX_SLEEP_MS,
 } from "../config";
 import { due, elapsed, now, until } from "../support/clock";
@@ -94,8 +94,8 @@ function find(ip: u32): i32 {
 }
 
 /** An entry for ip, left FREE for the caller to make PENDING or RESOLVED: a free one while fewer
- *  than maxPending entries are pending, else the oldest pending one, else the resolved one idle
- *  longest (the policy above); -1 when every entry is resolved and in use. */
+ *  than maxPending entries are pending, else the oldest pending one, else the resolved one used
+ *  least recently (the policy above). */
 function allocate(ip: u32, maxPending: i32): i32 {
   let free = -1;
   let victim = -1;
@@ -107,12 +107,12 @@ function allocate(ip: u32, maxPending: i32): i32 {
       free = i;
       continue;
     }
-    // Pending entries rank above idle resolved ones, each oldest first.
+    // Pending entries rank above resolved ones, each least recently used first.
     let score = elapsed(e.used);
     if (e.state == PENDING) {
       pendings++;
       score |= 1 << 30; // pending ages are seconds
-    } else if (score < ARP_IDLE_MS) continue;
+    }
     if (score >= best) {
       best = score;
       victim = i;
