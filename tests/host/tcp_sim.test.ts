@@ -407,10 +407,11 @@ seeded("backlog: 100 connects from 4 boards (TCP_MAX_CONNECTIONS each at once); 
 seeded("backlog: 104 simultaneous SYNs from 13 boards against backlog 4: the bound holds, the rest get cookies or are dropped, accepted ones work", 302, async (_t, seed) => {
   // Every client connection connects at once (26 boards x TCP_MAX_CONNECTIONS = 4) while the
   // server does not accept.
-  // The bound must hold (exactly BACKLOG handshakes complete, no RST, the rest counted), memory
-  // must not grow, and once accepting resumes the server serves what keeps retrying. Clients
-  // whose SYN retries run out while the server's 4 connections serve 104 peers fail with ETIMEDOUT, the
-  // documented outcome of overload; nothing else may go wrong.
+  // The bound must hold (exactly BACKLOG handshakes complete, the rest get cookies or are counted
+  // drops, RSTs only for half-open children a returned cookie replaced), memory must not grow, and
+  // once accepting resumes the server serves what keeps retrying. Clients whose retries run out
+  // while the server's 4 connections serve 104 peers fail with ETIMEDOUT, or ECONNRESET once
+  // their cookie has expired (syncookie.ts), the documented outcomes of overload.
   const BACKLOG = 4;
   const BOARDS = 26;
   const sim = new Simulator({ seed, wasm: WASM });
