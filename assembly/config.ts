@@ -35,8 +35,13 @@ export const FRAME_MAX: u32 = 14 + MTU;
 export const FRAME_MIN: u32 = 60;
 
 // ---- ARP (RFC 826) ---------------------------------------------------------------------------
-/** Neighbour cache entries. Full cache: the oldest resolved entry without queued frames is replaced. */
+/** Neighbour cache entries. Full cache: the oldest pending entry is replaced, else the resolved
+ *  entry used least recently. */
 export const ARP_CACHE_SIZE: i32 = 16;
+/** Entries resolving at once at most: beyond, a new one replaces the oldest pending one (its held
+ *  frames dropped), so spoofed sources (a SYN flood from on-link addresses) cannot fill the cache
+ *  and real peers' requests still find room (Linux bounds unresolved entries by gc_thresh3). */
+export const ARP_PENDING_MAX: i32 = ARP_CACHE_SIZE / 4;
 /** How long a resolved entry is trusted before it must be resolved again (lwIP uses 5 min). */
 export const ARP_ENTRY_TTL_MS: u32 = 300_000;
 /** Rate limit: at most one request per neighbour per interval (RFC 1122 §2.3.2.1: at most 1/s). */

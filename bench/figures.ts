@@ -33,6 +33,7 @@ export function expectedFigures(apps: string[]): string[] {
   ids.push("sim.clean.mbit_wall", "sim.clean.mbit_virtual");
   for (const l of [1, 5, 10]) ids.push(`sim.loss${l}.goodput_fraction`, `sim.loss${l}.mbit_virtual`, `sim.loss${l}.mbit_wall`);
   ids.push("sim.rr.us_wall", "sim.rr.ms_virtual", "sim.cps.per_s_wall");
+  ids.push("sim.flood.fetch_ms_virtual", "sim.flood.fetch_max_ms_virtual", "sim.flood.fetch_ok_fraction", "sim.flood.first_second_fetches");
   for (const t of TARGETS) {
     ids.push(`kernel.${t}.rr_us`, `kernel.${t}.cps`);
     for (const d of ["rx", "tx"]) {

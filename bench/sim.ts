@@ -5,6 +5,7 @@ import path from "node:path";
 import { ipToU32 } from "../host/board/address.ts";
 import { type Board } from "../host/board/board.ts";
 import { Simulator } from "../host/sim/sim.ts";
+import { runSynFlood } from "../host/sim/synflood.ts";
 import { BUILD, MiB, mbit, median, round, type Bench } from "./lib.ts";
 
 const WASM = path.join(BUILD, "bench.wasm");
@@ -149,6 +150,19 @@ export async function simStep(b: Bench): Promise<{ trace: TracePoint[]; traceLos
   const cpsWall = median(cpss.map((r) => r.wallMs));
   b.fig("sim.cps.per_s_wall", cpsN / (cpsWall / 1000), "connections/s", `board A: ${cpsN} times connect, shutdown, wait for B's FIN, close (bench_job kind 3), per wall-clock second, median of ${reps} run(s)`);
   b.detail("sim.latency", { rrWallMs: rrs.map((r) => round(r.wallMs, 2)), rrVirtualMs: rrs[0].virtualMs, cpsWallMs: cpss.map((r) => round(r.wallMs, 2)), cpsVirtualMs: cpss[0].virtualMs, cpsCounters: cpss[0].counters });
+
+  // A client's fetches during a SYN flood: 100,000 spoofed SYNs a second from random on-link
+  // sources at the http firmware (host/sim/synflood.ts, as tests/host/flood_sim.test.ts; seed 601).
+  const floodSyns = b.quick ? 100_000 : 300_000;
+  const fl = await runSynFlood({ seed: 601, onLink: true, count: floodSyns, perMs: 100 });
+  const fetchMs = fl.seconds.flatMap((s) => s.ms);
+  const fetchOk = fl.seconds.reduce((n, s) => n + s.ok, 0);
+  const fhow = `http firmware, ${floodSyns} SYNs at 100,000/s (virtual) from random spoofed on-link sources; client on the same link, 0.1 ms per link direction, one GET / (Connection: close) after another, ${fetchMs.length} started during the flood`;
+  b.fig("sim.flood.fetch_ms_virtual", median(fetchMs), "virtual ms", `${fhow}; median virtual ms per fetch, connect to close`);
+  b.fig("sim.flood.fetch_max_ms_virtual", Math.max(...fetchMs), "virtual ms", `${fhow}; the slowest fetch (a retransmission timeout would show as 1000+)`);
+  b.fig("sim.flood.fetch_ok_fraction", fetchMs.length ? fetchOk / fetchMs.length : null, "fraction", `${fhow}; fetches that returned the page`);
+  b.fig("sim.flood.first_second_fetches", fl.seconds[0]?.ok ?? 0, "fetches", `${fhow}; fetches that succeeded among those started in the flood's first second`);
+  b.detail("sim.flood", { seconds: fl.seconds.map((s) => ({ ok: s.ok, bad: s.bad, medianMs: median(s.ms), maxMs: Math.max(...s.ms) })), counters: nonZero(fl.b.counters()) });
 
   // The trace: one transfer with loss, tcp_info of A's connection after every event.
   const traceLoss = 0.05;

@@ -1,12 +1,12 @@
 import {
-  ARP_ENTRY_TTL_MS, ARP_MAX_REQUESTS, ARP_PENDING_BYTES, ARP_PENDING_PER_NEIGHBOUR, ARP_REFRESH_MS, ARP_REQUEST_INTERVAL_MS,
+  ARP_CACHE_SIZE, ARP_ENTRY_TTL_MS, ARP_MAX_REQUESTS, ARP_PENDING_MAX, ARP_PENDING_BYTES, ARP_PENDING_PER_NEIGHBOUR, ARP_REFRESH_MS, ARP_REQUEST_INTERVAL_MS,
   FRAME_MAX,
 } from "../config";
 import { setNow, now } from "../support/clock";
 import { C } from "../support/counters";
 import { get16, get32 } from "../support/bytes";
 import { ENOBUFS, OK } from "../support/errors";
-import { arpOutput, arpPoll, arpQueued, arpState, FREE, PENDING, RESOLVED } from "../iface/arp";
+import { arpCheck, arpOutput, arpPoll, arpQueued, arpState, FREE, PENDING, RESOLVED } from "../iface/arp";
 import { txBuf } from "../iface/netif";
 import { poll } from "../index";
 import { OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, sent, sentCount, sentLen } from "../testing";
@@ -27,7 +27,49 @@ function expectRequestFor(i: i32, ip: u32): void {
   expect(get32(f + 14 + 24)).toBe(ip); // tpa
 }
 
+/** Entries resolving among the spoofed sources 10.0.0.10 .. 10.0.0.249. */
+function pendingSpoofed(): i32 {
+  let n = 0;
+  for (let h: u32 = 10; h < 250; h++) if (arpState(0x0a000000 | h) == PENDING) n++;
+  return n;
+}
+
 describe("ARP", () => {
+  it("keeps real peers' entries through frames to a flood of spoofed on-link sources; pending ones stay bounded", () => {
+    bringUp();
+    const REAL2: u32 = 0x0a000003;
+    const REAL3: u32 = 0x0a000004;
+    expect(feed(arpFrame(1, PEER_IP, OUR_IP))).toBe(C.ARP_REQUEST_ANSWERED); // a real client
+    expect(sendMarked(PEER_IP, 1)).toBe(OK);
+    // Answering 10 x the cache of spoofed sources (SYN-ACKs to a SYN flood), a millisecond apart.
+    for (let k: u32 = 0; k < 10 * <u32>ARP_CACHE_SIZE; k++) {
+      setNow(now + 1);
+      sendMarked(0x0a000000 | (10 + k % 240), k);
+      if (k % 8 == 0) expect(sendMarked(PEER_IP, k)).toBe(OK); // the real client's traffic goes on
+    }
+    expect(arpState(PEER_IP)).toBe(RESOLVED, "the real client's entry survived");
+    expect(pendingSpoofed()).toBe(ARP_PENDING_MAX);
+    // Another real peer asks for us mid-flood: it is learnt, and our answer goes straight out.
+    expect(feed(arpFrame(1, REAL2, OUR_IP, true, 3))).toBe(C.ARP_REQUEST_ANSWERED);
+    expect(arpState(REAL2)).toBe(RESOLVED);
+    clearSent();
+    expect(sendMarked(REAL2, 7)).toBe(OK);
+    expect(sentCount()).toBe(1);
+    expect(load<u32>(sent(0) + 14)).toBe(7);
+    // A peer we resolve ourselves gets an entry (an old pending one gives way) and its reply lands.
+    expect(sendMarked(REAL3, 8)).toBe(OK);
+    expect(arpState(REAL3)).toBe(PENDING);
+    expect(feed(arpFrame(2, REAL3, OUR_IP, false, 4))).toBe(C.ARP_REPLY_ACCEPTED);
+    expect(arpState(REAL3)).toBe(RESOLVED);
+    expect(arpCheck()).toBe(0);
+    // A cache's worth of new peers asking for us: free and pending entries go first, then the
+    // resolved ones, least recently used first.
+    setNow(now + 1);
+    for (let k: u32 = 0; k < <u32>ARP_CACHE_SIZE; k++) feed(arpFrame(1, 0x0a000100 | k, OUR_IP, true, 5 + k));
+    expect(arpState(PEER_IP)).toBe(FREE);
+    expect(arpCheck()).toBe(0);
+  });
+
   it("sends a gratuitous ARP at start", () => {
     bringUp();
     // bringUp clears the capture after init; count it instead.

@@ -174,11 +174,13 @@ describe("TCP opening", () => {
     expect(tcpRecv(fd, buf, 1)).toBe(ETIMEDOUT);
   });
 
-  it("bounds listen(backlog): extra SYNs are dropped silently, accepted ones keep working", () => {
+  it("bounds listen(backlog): with the accept queue full, extra SYNs are dropped silently", () => {
     tcpUp();
     const l = listener(2);
     expect(seg(SYN, 100, 0, 0, 65535, 1460, -1, 1001)).toBe(C.TCP_DELIVERED);
+    expect(seg(ACK, 101, last().seq + 1, 0, 65535, 0, -1, 1001)).toBe(C.TCP_DELIVERED);
     expect(seg(SYN, 200, 0, 0, 65535, 1460, -1, 1002)).toBe(C.TCP_DELIVERED);
+    expect(seg(ACK, 201, last().seq + 1, 0, 65535, 0, -1, 1002)).toBe(C.TCP_DELIVERED);
     clearSent();
     expect(seg(SYN, 300, 0, 0, 65535, 1460, -1, 1003)).toBe(C.TCP_BACKLOG_FULL);
     expect(sentCount()).toBe(0); // no RST: the peer retries later

@@ -1,11 +1,13 @@
 // SYN cookies (sockets/tcp/syncookie.ts): the policy against a SYN flood filling the backlog.
 import { ACK, PSH, RST, SYN } from "../wire/tcp";
 import { tcpAccept, tcpBind, tcpListen, tcpRecv, tcpSocket, tcpState, tcpTableRow } from "../api/tcp";
-import { TCP_BACKLOG_MAX, TCP_MAX_SOCKETS, TCP_MSS, TCP_RTO_INITIAL_MS } from "../config";
+import { TCP_BACKLOG_MAX, TCP_MAX_SOCKETS, TCP_MSS, TCP_RTO_INITIAL_MS, TCP_RTO_MIN_MS } from "../config";
 import { ESTABLISHED, pcb } from "../sockets/tcp/pcb";
 import { tcpCheck } from "../sockets/tcp/check";
-import { cookieMss } from "../sockets/tcp/syncookie";
-import { C, OUR_PORT, advance, clearSent, last, seg, sentCount, tcpUp } from "../testing";
+import { cookieMss, synCookieCheck } from "../sockets/tcp/syncookie";
+import { isn } from "../sockets/tcp/isn";
+import { now } from "../support/clock";
+import { C, OUR_IP, OUR_PORT, PEER_IP, advance, clearSent, last, seg, sentCount, tcpUp } from "../testing";
 import { ctr } from "../testing";
 
 const row = heap.alloc(28);
@@ -41,7 +43,7 @@ function staleBacklog(n: u32): void {
 }
 
 describe("SYN cookies", () => {
-  it("answers a SYN with a cookie once stale half-open children fill the backlog, keeping nothing", () => {
+  it("answers a SYN with a cookie once half-open children fill the backlog, keeping nothing", () => {
     listener(2);
     staleBacklog(2);
     const used = blocks();
@@ -78,13 +80,26 @@ describe("SYN cookies", () => {
     expect(tcpCheck()).toBe(0);
   });
 
-  it("drops SYNs while the half-open children are young (a burst of real clients, not a flood)", () => {
-    listener(2);
+  it("answers a real client with a cookie while the flood's first SYNs hold the backlog: it connects in one round trip", () => {
+    const l = listener(2);
+    // The flood's first SYNs, a millisecond ago: young half-open children fill the backlog.
     expect(seg(SYN, 100, 0, 0, 65535, 1460, -1, 2000)).toBe(C.TCP_DELIVERED);
     expect(seg(SYN, 200, 0, 0, 65535, 1460, -1, 2001)).toBe(C.TCP_DELIVERED);
+    advance(1);
     clearSent();
-    expect(seg(SYN, 300, 0, 0, 65535, 1460, -1, 2002)).toBe(C.TCP_BACKLOG_FULL);
-    expect(sentCount()).toBe(0);
+    expect(seg(SYN, 300, 0, 0, 65535, 1460, -1, 3000)).toBe(C.TCP_SYN_COOKIE, "flood mode at once, not after an RTO");
+    expect(ctr(C.TCP_SYN_FLOODS)).toBe(1);
+    const sa = last();
+    expect(sa.flags).toBe(SYN | ACK);
+    expect(sa.ack).toBe(301);
+    // The client's ACK, with its request, one round trip later: the oldest young child makes room.
+    expect(seg(ACK | PSH, 301, sa.seq + 1, 10, 65535, 0, -1, 3000)).toBe(C.TCP_DELIVERED);
+    expect(ctr(C.TCP_HALF_OPEN_EVICTED)).toBe(1);
+    const fd = tcpAccept(l);
+    expect(fd).toBeGreaterThanOrEqual(0);
+    expect(tcpState(fd)).toBe(ESTABLISHED);
+    expect(tcpRecv(fd, buf, 100)).toBe(10);
+    expect(tcpCheck()).toBe(0);
   });
 
   it("opens the connection when the cookie comes back, in place of the oldest half-open child", () => {
@@ -109,23 +124,56 @@ describe("SYN cookies", () => {
     expect(tcpCheck()).toBe(0);
   });
 
-  it("lets an evicted child's peer complete: every passive ISN is a cookie", () => {
+  it("gives a passive open the RFC 6528 ISN outside flood mode, not a cookie", () => {
+    listener(2);
+    expect(seg(SYN, 1000, 0, 0, 65535, 1460, -1, 2000)).toBe(C.TCP_DELIVERED);
+    const iss = last().seq;
+    expect(iss).toBe(isn(now, OUR_IP, OUR_PORT, PEER_IP, 2000), "M + F(4-tuple, key), RFC 6528 §3");
+    expect(synCookieCheck(iss, PEER_IP, OUR_PORT, 2000, 1000)).toBe(-1, "no cookie");
+    // The same 4-tuple a second later (the peer reset the first): the clock part moved on.
+    expect(seg(RST, 1001, 0, 0, 65535, 0, -1, 2000)).toBe(C.TCP_DELIVERED);
+    advance(1000);
+    expect(seg(SYN, 9000, 0, 0, 65535, 1460, -1, 2000)).toBe(C.TCP_DELIVERED);
+    expect(last().seq - iss).toBe(250_000);
+  });
+
+  it("evicts a young child in flood mode only; its peer's late ACK then draws a RST", () => {
     const l = listener(2);
     expect(seg(SYN, 1000, 0, 0, 65535, 1460, -1, 2000)).toBe(C.TCP_DELIVERED);
     const slowIss = last().seq;
     expect(seg(SYN, 2000, 0, 0, 65535, 1460, -1, 2001)).toBe(C.TCP_DELIVERED);
-    advance(TCP_RTO_INITIAL_MS + 10);
     expect(seg(SYN, 3000, 0, 0, 65535, 1460, -1, 2002)).toBe(C.TCP_SYN_COOKIE);
     const cookie = last().seq;
     expect(seg(ACK, 3001, cookie + 1, 0, 65535, 0, -1, 2002)).toBe(C.TCP_DELIVERED); // evicts port 2000's child
     expect(ctr(C.TCP_HALF_OPEN_EVICTED)).toBe(1);
     expect(tcpAccept(l)).toBeGreaterThanOrEqual(0);
-    // The slow peer on port 2000 finally answers our (first) SYN-ACK.
-    expect(seg(ACK, 1001, slowIss + 1, 0, 65535, 0, -1, 2000)).toBe(C.TCP_DELIVERED);
-    expect(ctr(C.TCP_SYNCOOKIES_OK)).toBe(2);
-    const fd = tcpAccept(l);
-    expect(fd).toBeGreaterThanOrEqual(0);
-    expect(pcb(fd).remotePort).toBe(2000);
+    clearSent();
+    expect(seg(ACK, 1001, slowIss + 1, 0, 65535, 0, -1, 2000)).toBe(C.TCP_BAD_ACK);
+    expect(last().flags & RST).toBe(RST, "the slow peer learns at once and connects again");
+    expect(tcpCheck()).toBe(0);
+  });
+
+  it("outside flood mode a returned cookie waits for a stale child rather than evict a young one", () => {
+    const l = listener(2);
+    expect(seg(SYN, 1000, 0, 0, 65535, 1460, -1, 2000)).toBe(C.TCP_DELIVERED);
+    expect(seg(SYN, 2000, 0, 0, 65535, 1460, -1, 2001)).toBe(C.TCP_DELIVERED);
+    expect(seg(SYN, 3000, 0, 0, 65535, 1460, -1, 2002)).toBe(C.TCP_SYN_COOKIE);
+    const cookie = last().seq;
+    // Both peers reset their children; a quiet second ends flood mode; two new young children.
+    expect(seg(RST, 1001, 0, 0, 65535, 0, -1, 2000)).toBe(C.TCP_DELIVERED);
+    expect(seg(RST, 2001, 0, 0, 65535, 0, -1, 2001)).toBe(C.TCP_DELIVERED);
+    advance(1100);
+    expect(seg(SYN, 4000, 0, 0, 65535, 1460, -1, 2003)).toBe(C.TCP_DELIVERED);
+    expect(seg(SYN, 5000, 0, 0, 65535, 1460, -1, 2004)).toBe(C.TCP_DELIVERED);
+    advance(TCP_RTO_MIN_MS + 10); // would be old enough in flood mode
+    clearSent();
+    expect(seg(ACK, 3001, cookie + 1, 0, 65535, 0, -1, 2002)).toBe(C.TCP_BACKLOG_FULL, "no young child evicted");
+    expect(sentCount()).toBe(0, "no RST: the peer retransmits, the cookie stays valid");
+    expect(halfOpen()).toBe(2);
+    advance(TCP_RTO_INITIAL_MS + 10); // the children's SYN-ACKs go unanswered: stale
+    expect(seg(ACK, 3001, cookie + 1, 0, 65535, 0, -1, 2002)).toBe(C.TCP_DELIVERED);
+    expect(ctr(C.TCP_HALF_OPEN_EVICTED)).toBe(1);
+    expect(tcpAccept(l)).toBeGreaterThanOrEqual(0);
     expect(tcpCheck()).toBe(0);
   });
 

@@ -11,8 +11,14 @@
 //    dropped (arp_reply_unsolicited): unsolicited replies cannot poison the cache. A neighbour
 //    that really changed its MAC is learnt again when the entry expires.
 //  - a packet claiming our own address from another MAC is counted as arp_address_conflict.
+//
+// Replacement (allocate): a full cache gives up its oldest PENDING entry, and a RESOLVED one (the
+// least recently used) only when none is pending; at most ARP_PENDING_MAX entries resolve at once.
+// Answering a flood from spoofed on-link sources thus recycles a few pending entries among
+// themselves while real peers keep theirs (at most one, the least recently used, gives way when
+// the flood starts on a full cache), and a real peer's request always finds room.
 import {
-  ARP_CACHE_SIZE, ARP_ENTRY_TTL_MS, ARP_MAX_REQUESTS, ARP_PENDING_BYTES, ARP_PENDING_PER_NEIGHBOUR,
+  ARP_CACHE_SIZE, ARP_ENTRY_TTL_MS, ARP_MAX_REQUESTS, ARP_PENDING_BYTES, ARP_PENDING_MAX, ARP_PENDING_PER_NEIGHBOUR,
   ARP_REFRESH_MS, ARP_REQUEST_INTERVAL_MS, FRAME_MAX, FRAME_MIN, POLL_MAX_SLEEP_MS,
 } from "../config";
 import { due, elapsed, now, until } from "../support/clock";
@@ -39,6 +45,8 @@ class Neighbour {
   tries: u32;
   /** RESOLVED: when the last refresh request went out. */
   asked: u32;
+  /** When the entry was made or a frame last went to the neighbour. */
+  used: u32;
   mac0: u32;
   mac4: u16;
   queued: u16;
@@ -92,25 +100,40 @@ function find(ip: u32): i32 {
   return -1;
 }
 
-/** A free entry, or the oldest resolved one with nothing queued; -1 when all are resolving. */
-function allocate(ip: u32): i32 {
+/** An entry for ip, left FREE for the caller to make PENDING or RESOLVED: a free one while fewer
+ *  than maxPending entries are pending, else the oldest pending one, else the resolved one used
+ *  least recently (the policy above). */
+function allocate(ip: u32, maxPending: i32): i32 {
+  let free = -1;
   let victim = -1;
-  let oldest: u32 = 0;
+  let pendings = 0;
+  let best: u32 = 0;
   for (let i = 0; i < ARP_CACHE_SIZE; i++) {
     const e = entry(i);
-    if (e.state == FREE) { victim = i; break; }
-    if (e.state == RESOLVED && e.queued == 0 && elapsed(e.time) >= oldest) {
-      oldest = elapsed(e.time);
+    if (e.state == FREE) {
+      free = i;
+      continue;
+    }
+    // Pending entries rank above resolved ones, each least recently used first.
+    let score = elapsed(e.used);
+    if (e.state == PENDING) {
+      pendings++;
+      score |= 1 << 30; // pending ages are seconds
+    }
+    if (score >= best) {
+      best = score;
       victim = i;
     }
   }
+  if (free >= 0 && pendings < maxPending) victim = free;
   if (victim < 0) return -1;
   const e = entry(victim);
   if (e.state != FREE) count(C.ARP_EVICTIONS);
+  dropHeld(victim); // a pending entry's frames; none for others
   e.ip = ip;
   e.state = FREE;
   e.tries = 0;
-  e.queued = 0;
+  e.used = now;
   return victim;
 }
 
@@ -219,7 +242,7 @@ export function arpInput(p: usize, len: u32): C {
     if (!forUs) return C.ARP_NOT_FOR_US;
     // A probe (spa 0, RFC 5227) is answered but teaches us nothing.
     if (rx.spa != 0) {
-      const j = i >= 0 ? i : allocate(rx.spa);
+      const j = i >= 0 ? i : allocate(rx.spa, ARP_CACHE_SIZE);
       if (j >= 0) learn(j);
     }
     logf(DEBUG, "arp: %i is-at our MAC, told %i", ipAddr, rx.spa);
@@ -244,10 +267,10 @@ export function arpInput(p: usize, len: u32): C {
  */
 export function arpOutput(p: usize, len: u32, nextHop: u32, type: u32): i32 {
   let i = find(nextHop);
-  if (i >= 0) {
+  if (i >= 0 && entry(i).state == RESOLVED) {
     const e = entry(i);
     const age = elapsed(e.time);
-    if (e.state == RESOLVED && age < ARP_ENTRY_TTL_MS) {
+    if (age < ARP_ENTRY_TTL_MS) {
       // In use near the end of its life: ask the neighbour directly, at most once per interval;
       // its reply confirms the MAC and restarts the entry's life (see arpInput).
       if (age >= ARP_ENTRY_TTL_MS - ARP_REFRESH_MS && elapsed(e.asked) >= ARP_REQUEST_INTERVAL_MS) {
@@ -255,15 +278,17 @@ export function arpOutput(p: usize, len: u32, nextHop: u32, type: u32): i32 {
         count(C.ARP_REQUESTS_SENT);
         sendArp(OP_REQUEST, e.mac0, e.mac4, 0, 0, e.ip);
       }
+      e.used = now;
       ethernetSend(p, len, e.mac0, e.mac4, type);
       return OK;
     }
-    if (e.state == RESOLVED) {
-      count(C.ARP_EXPIRED);
-      e.state = FREE;
-    }
-  } else {
-    i = allocate(nextHop);
+    // Expired: resolved again in an entry of its own, within the bound on pending ones.
+    count(C.ARP_EXPIRED);
+    e.state = FREE;
+    i = -1;
+  }
+  if (i < 0) {
+    i = allocate(nextHop, ARP_PENDING_MAX);
     if (i < 0) {
       count(C.ARP_QUEUE_DROPS);
       return ENOBUFS;
@@ -271,10 +296,7 @@ export function arpOutput(p: usize, len: u32, nextHop: u32, type: u32): i32 {
   }
   const e = entry(i);
   const starting = e.state == FREE;
-  if (starting) {
-    e.state = PENDING;
-    e.tries = 0;
-  }
+  if (starting) e.state = PENDING;
   const r = hold(i, p, len, type);
   if (starting) request(e);
   return r;
@@ -386,12 +408,15 @@ export function arpQueued(ip: u32): u32 {
 /** Debug-build invariants (debug_check): 0, or (check << 8) | entry. 1: bad state; 2: two entries
  *  for one address; 3: queued differs from the held frames it owns, or exceeds the per-neighbour
  *  bound; 4: a held frame owned by no pending entry (nor the loopback), or longer than a frame;
- *  5: the records do not tile the pool's used bytes, or the loopback's count is off. */
+ *  5: the records do not tile the pool's used bytes, or the loopback's count is off; 6: more
+ *  than ARP_PENDING_MAX entries pending. */
 export function arpCheck(): u32 {
+  let pendings = 0;
   for (let i = 0; i < ARP_CACHE_SIZE; i++) {
     const e = entry(i);
     if (e.state > RESOLVED) return (1 << 8) | <u32>i;
     if (e.state == FREE) continue;
+    if (e.state == PENDING && ++pendings > ARP_PENDING_MAX) return (6 << 8) | <u32>i;
     for (let j = i + 1; j < ARP_CACHE_SIZE; j++) {
       if (entry(j).state != FREE && entry(j).ip == e.ip) return (2 << 8) | <u32>i;
     }

@@ -10,7 +10,8 @@
 //   - malformed frames at every edge: counted drops (or the documented acceptance), no trap,
 //     the board keeps serving, an unsolicited ARP reply does not poison the cache;
 //   - more connections than the board has room for (blocks and buffer sets), from the kernel;
-//   - a SYN flood of 100,000 spoofed SYNs while the kernel keeps fetching the page.
+//   - a SYN flood of 50,000 SYNs from random spoofed on-link sources while the kernel keeps
+//     fetching the page: each second of it serves the kernel's fetches (printed per second).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomInt } from "node:crypto";
@@ -454,11 +455,11 @@ test("hostile/malformed: every header field at its edge, fragments, martians, un
 
 // ---- SYN flood ----------------------------------------------------------------------------
 
+// One fetch after another for `seconds`; each as [start time, seconds taken, ok or why not].
 const FETCHER = `
 import http.client, sys, time, json
 host, seconds = sys.argv[1], float(sys.argv[2])
-ok, bad, slowest, t_end = 0, [], 0.0, time.time() + seconds
-marks = []
+fetches, t_end = [], time.time() + seconds
 while time.time() < t_end:
     t0 = time.time()
     try:
@@ -467,35 +468,38 @@ while time.time() < t_end:
         r = c.getresponse()
         body = r.read()
         c.close()
-        if r.status == 200 and b"Hello from wasmip" in body:
-            ok += 1
-            marks.append(time.time())
-        else:
-            bad.append("status %d" % r.status)
+        why = "" if r.status == 200 and b"Hello from wasmip" in body else "status %d" % r.status
     except Exception as e:
-        bad.append(repr(e))
-    slowest = max(slowest, time.time() - t0)
+        why = repr(e)
+    fetches.append([t0, time.time() - t0, why])
     time.sleep(0.02)
-print(json.dumps({"ok": ok, "bad": bad, "slowest": slowest, "marks": marks}), flush=True)
+print(json.dumps(fetches), flush=True)
 `;
 
-test("hostile/flood: 100,000 SYNs from random sources and ports while the kernel keeps fetching the page: bounded by the backlog, answered per policy, memory unchanged, every fetch succeeds", { timeout: 400_000 }, async (t) => {
+test("hostile/flood: 50,000 SYNs at 10,000/s from random spoofed on-link sources and ports while the kernel keeps fetching the page: bounded by the backlog, answered per policy, memory unchanged, every fetch succeeds from the flood's first second", { timeout: 400_000 }, async (t) => {
   await seeded(t, () => withBoard(t, "http", ["python3"], async (s, obs, kmac) => {
-    const FLOOD = 100_000;
+    // 10,000 a second: what the Node board here takes in on a loaded 2-core machine without the
+    // tap's queue dropping frames (25,000 asked: 19,000 sent, 15,500 taken in; 100,000 asked:
+    // 35,000 sent, 33,000 taken in on an idle one); the printed rate is what was achieved.
+    const FLOOD = 50_000;
     const RATE = 10_000;
     const b = s.board!;
-    b.setIpv4(BOARD, 24, PEER); // the kernel is the gateway: the spoofed sources are off-link
+    // A /16 on the board's side: the flood's sources, 10.213.90.0 - 10.213.255.255, are neighbours
+    // it must resolve by ARP (nobody answers: the kernel has only .89.1). Its own /24 is unchanged.
+    b.setIpv4(BOARD, 16, PEER);
     const pages = b.memoryPages;
     obs.keep = false;
-    const first = ipToU32("198.18.0.0"); // RFC 2544 benchmarking range, behind the gateway
-    const isFlood = (ip: number) => (ip & 0xfffe0000) >>> 0 === first;
+    const first = ipToU32(`${SUBNET.split(".").slice(0, 2).join(".")}.90.0`);
+    const isFlood = (ip: number) => ip >= first && ip >>> 16 === first >>> 16;
     const fates: Record<string, number> = {};
     let synAcksOut = 0;
+    let arpOut = 0;
     obs.onRx = (f, counter) => {
       if (f.length >= 34 && get16(f, 12) === ETHERTYPE_IPV4 && isFlood(((f[26] << 24) | (f[27] << 16) | (f[28] << 8) | f[29]) >>> 0)) fates[counter] = (fates[counter] ?? 0) + 1;
     };
     obs.onTx = (f) => {
       if (f.length >= 54 && get16(f, 12) === ETHERTYPE_IPV4 && f[23] === IPPROTO_TCP && isFlood(((f[30] << 24) | (f[31] << 16) | (f[32] << 8) | f[33]) >>> 0)) synAcksOut++;
+      if (f.length >= 42 && get16(f, 12) === ETHERTYPE_ARP && isFlood(((f[38] << 24) | (f[39] << 16) | (f[40] << 8) | f[41]) >>> 0)) arpOut++;
     };
     let worst = 0;
     const maxChildren = cfg("TCP_BACKLOG_MAX");
@@ -508,34 +512,55 @@ test("hostile/flood: 100,000 SYNs from random sources and ports while the kernel
       let fout = "";
       fetcher.stdout!.setEncoding("utf8").on("data", (d: string) => (fout += d));
       await sleep(1000);
-      const inj = new Injector(s, RATE);
+      // The frames are built before the flood starts, so the harness keeps up with the board.
       const rng = new Prng(SEED).fork("flood");
-      const tFlood0 = Date.now() / 1000;
+      const batches: Uint8Array[][] = [];
       for (let k = 0; k < FLOOD; k += 5000) {
         const batch: Uint8Array[] = [];
         for (let j = k; j < Math.min(FLOOD, k + 5000); j++) {
           batch.push(tcpFrame({
-            srcMac: kmac, dstMac: MAC, src: (first + rng.nextInt(1 << 17)) >>> 0, dst: BOARD, srcPort: rng.nextRange(1024, 65535),
-            dstPort: 80, seq: rng.nextU32(), flags: TCP_SYN, id: rng.nextInt(65536), options: Uint8Array.from([2, 4, 5, 0xb4, 1, 3, 3, 7]),
+            srcMac: kmac, dstMac: MAC, src: (first + rng.nextInt((1 << 16) - (first & 0xffff) - 1)) >>> 0, dst: BOARD, // not the /16 broadcast
+            srcPort: rng.nextRange(1024, 65535), dstPort: 80, seq: rng.nextU32(), flags: TCP_SYN, id: rng.nextInt(65536),
+            options: Uint8Array.from([2, 4, 5, 0xb4, 1, 3, 3, 7]),
           }));
         }
-        await inj.send(batch);
+        batches.push(batch);
       }
+      const inj = new Injector(s, RATE);
+      const tFlood0 = Date.now() / 1000;
+      for (const batch of batches) await inj.send(batch);
       const sent = await inj.close(FLOOD / RATE * 1000 + 60_000);
       const tFlood1 = Date.now() / 1000;
       for (let i = 0; i < 600 && !fout.includes("\n"); i++) await sleep(50);
-      const res = JSON.parse(fout) as { ok: number; bad: string[]; slowest: number; marks: number[] };
-      const during = res.marks.filter((m) => m >= tFlood0 && m <= tFlood1).length;
+      const fetches = JSON.parse(fout) as [number, number, string][];
+      const bad = fetches.filter((f) => f[2] !== "");
+      // Per second of the flood, by when each fetch started.
+      const perSecond: { ok: number; bad: number; slowest: number }[] = [];
+      for (const [t0, took, why] of fetches) {
+        if (t0 < tFlood0 || t0 >= tFlood1) continue;
+        const sec = (perSecond[Math.floor(t0 - tFlood0)] ??= { ok: 0, bad: 0, slowest: 0 });
+        if (why === "") sec.ok++;
+        else sec.bad++;
+        sec.slowest = Math.max(sec.slowest, took);
+      }
       const reached = Object.values(fates).reduce((n, v) => n + v, 0);
       const c = b.counters();
+      const floodS = tFlood1 - tFlood0;
       t.diagnostic(
-        `flood: pkt-inject sent ${sent.sent} (failed ${sent.failed}) in ${(tFlood1 - tFlood0).toFixed(1)} s, ${reached} reached the board: ` +
-          `${JSON.stringify(fates)}; SYN-ACKs to the spoofed sources ${synAcksOut}; flood mode entered ${c.tcp_syn_floods}; ` +
-          `most children at once ${worst}; fetches ${res.ok} ok (${during} during the flood), ${res.bad.length} failed, slowest ${res.slowest.toFixed(2)} s`,
+        `flood: pkt-inject sent ${sent.sent} (failed ${sent.failed}) in ${floodS.toFixed(1)} s (${Math.round(sent.sent / floodS)} SYNs/s), ` +
+          `${reached} reached the board (${Math.round(reached / floodS)}/s): ${JSON.stringify(fates)}; SYN-ACKs to the spoofed sources ${synAcksOut}, ` +
+          `ARP requests for them ${arpOut}; arp_evictions ${c.arp_evictions}, arp_queue_drops ${c.arp_queue_drops}; flood mode entered ${c.tcp_syn_floods}; ` +
+          `most children at once ${worst}; fetches ${fetches.length - bad.length} ok, ${bad.length} failed`,
       );
+      for (let i = 0; i < perSecond.length; i++) {
+        const p = perSecond[i];
+        t.diagnostic(`second ${i + 1} of the flood: ${p ? `${p.ok} fetches ok, ${p.bad} failed, slowest ${(p.slowest * 1000).toFixed(0)} ms` : "no fetch started"}`);
+      }
       assert.equal(sent.sent, FLOOD, "every SYN of the flood was sent");
-      assert.deepEqual(res.bad, [], "failed fetches");
-      assert.ok(during >= 1, "fetches completed while the flood ran");
+      assert.deepEqual(bad, [], "failed fetches");
+      // From the flood's first second on, every second served the kernel.
+      assert.ok(perSecond.length >= Math.floor(floodS), `fetches in ${perSecond.length} of ${floodS.toFixed(1)} s`);
+      for (let i = 0; i < perSecond.length; i++) assert.ok(perSecond[i]?.ok > 0 && perSecond[i].bad === 0, `second ${i + 1} of the flood: ${JSON.stringify(perSecond[i])}`);
       assert.ok(worst <= maxChildren, `${worst} children at once (TCP_BACKLOG_MAX ${maxChildren})`);
       // Each flood SYN that reached the board: a half-open child, a cookie, or a counted drop.
       const allowed = ["tcp_delivered", "tcp_syn_cookie", "tcp_backlog_full", "tcp_no_block", "tcp_no_buffers"];
@@ -544,6 +569,7 @@ test("hostile/flood: 100,000 SYNs from random sources and ports while the kernel
       // what matters is that a real flood reached the board.
       assert.ok(reached >= 0.5 * FLOOD, `only ${reached} of ${FLOOD} reached the board (the tap's queue dropped the rest)`);
       assert.ok((fates.tcp_syn_cookie ?? 0) > 0, "cookies were sent");
+      assert.ok(arpOut > 0, "the board asked for the spoofed sources' MACs");
       assert.equal(b.rxAccounted(), c.rx_frames, "every frame in exactly one receive counter");
       assert.equal(b.memoryPages, pages, "memory pages unchanged");
       // The half-open children time out (5 SYN-ACK retries, about a minute): every block comes back.

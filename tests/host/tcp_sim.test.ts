@@ -380,13 +380,16 @@ seeded("backlog: 100 connects from 4 boards (TCP_MAX_CONNECTIONS each at once); 
   // CONNS per board, each at its own (seeded) instant within 100 virtual ms.
   for (let bi = 0; bi < BOARDS; bi++) for (let k = 0; k < CONNS; k++) sim.at(start + prng.nextInt(100), () => open(bi));
   await sim.runUntilAsync(start + 800);
-  assert.equal(connecting + BACKLOG, CONNS * BOARDS, `${CONNS * BOARDS} connects in flight`);
+  // SYNs beyond the backlog were answered with cookies (syncookie.ts): those clients count as
+  // connected, but their ACKs wait while the accept queue is full.
+  assert.ok(connecting + BACKLOG <= CONNS * BOARDS, `${CONNS * BOARDS} connects in flight`);
   // Nothing accepted yet: the core completed exactly BACKLOG handshakes and dropped the rest.
   const rows = server.tcpTable();
   assert.equal(rows.filter((r) => r.state === "ESTABLISHED").length, BACKLOG, formatTcpTable(rows).join("\n"));
   assert.equal(rows.filter((r) => r.state === "SYN_RECEIVED").length, 0, "no half-open connections left");
   const full = server.counters().tcp_backlog_full;
-  assert.ok(full >= CONNS * BOARDS - BACKLOG, `tcp_backlog_full ${full}`);
+  const extra = full + (server.counters().tcp_syn_cookie ?? 0);
+  assert.ok(extra >= CONNS * BOARDS - BACKLOG, `tcp_backlog_full ${full} + tcp_syn_cookie`);
   assert.equal(errors.length, 0, errors.join(", "));
   // Every client board holds CONNS connections: one more is ENOBUFS.
   assert.equal((await sim.runUntilSettled(errorOf(clients[0].net.connect({ host: "10.0.1.1", port: 54321 })))).code, "ENOBUFS");
@@ -405,13 +408,14 @@ seeded("backlog: 100 connects from 4 boards (TCP_MAX_CONNECTIONS each at once); 
   assert.equal(server.counters().tcp_rst_sent ?? 0, 0, "no RST for a full server");
 });
 
-seeded("backlog: 104 simultaneous SYNs from 13 boards against backlog 4: the bound holds, the rest are dropped, accepted ones work", 302, async (_t, seed) => {
+seeded("backlog: 104 simultaneous SYNs from 13 boards against backlog 4: the bound holds, the rest get cookies or are dropped, accepted ones work", 302, async (_t, seed) => {
   // Every client connection connects at once (26 boards x TCP_MAX_CONNECTIONS = 4) while the
   // server does not accept.
-  // The bound must hold (exactly BACKLOG handshakes complete, no RST, the rest counted), memory
-  // must not grow, and once accepting resumes the server serves what keeps retrying. Clients
-  // whose SYN retries run out while the server's 4 connections serve 104 peers fail with ETIMEDOUT, the
-  // documented outcome of overload; nothing else may go wrong.
+  // The bound must hold (exactly BACKLOG handshakes complete, the rest get cookies or are counted
+  // drops, RSTs only for half-open children a returned cookie replaced), memory must not grow, and
+  // once accepting resumes the server serves what keeps retrying. Clients whose retries run out
+  // while the server's 4 connections serve 104 peers fail with ETIMEDOUT, or ECONNRESET once
+  // their cookie has expired (syncookie.ts), the documented outcomes of overload.
   const BACKLOG = 4;
   const BOARDS = 26;
   const sim = new Simulator({ seed, wasm: WASM });
@@ -443,16 +447,23 @@ seeded("backlog: 104 simultaneous SYNs from 13 boards against backlog 4: the bou
   await sim.runUntilAsync(start + 800);
   const rows = server.tcpTable();
   assert.equal(rows.filter((r) => r.state === "ESTABLISHED").length, BACKLOG, formatTcpTable(rows).join("\n"));
-  assert.ok(server.counters().tcp_backlog_full >= CONNS * BOARDS - BACKLOG, `tcp_backlog_full ${server.counters().tcp_backlog_full}`);
-  assert.equal(server.counters().tcp_rst_sent ?? 0, 0, "no RST for a full backlog");
+  const extra = server.counters().tcp_backlog_full + (server.counters().tcp_syn_cookie ?? 0);
+  assert.ok(extra >= CONNS * BOARDS - BACKLOG, `tcp_backlog_full ${server.counters().tcp_backlog_full} + tcp_syn_cookie`);
+  // A burst beyond the backlog starts flood mode (syncookie.ts): a returned cookie takes the place
+  // of a young half-open child, whose peer's ACK then draws the only RSTs (one per eviction).
+  const evicted = server.counters().tcp_half_open_evicted ?? 0;
+  assert.ok((server.counters().tcp_rst_sent ?? 0) <= evicted, `RSTs only for evicted children (${evicted})`);
   srv.resumeAccepting();
-  await sim.runUntilAsync(() => results.size + errors.size === CONNS * BOARDS, { timeout: 200_000 });
+  // A client whose cookie ACK waited keeps retransmitting its data: ETIMEDOUT takes longer than SYN retries.
+  await sim.runUntilAsync(() => results.size + errors.size === CONNS * BOARDS, { timeout: 1_200_000 });
   assert.equal(results.size + errors.size, CONNS * BOARDS, "every connect ended");
   for (const [name, text] of results) assert.equal(text, `welcome ${name}`);
-  for (const [name, code] of errors) assert.equal(code, "ETIMEDOUT", name);
+  // ECONNRESET: an evicted child's peer, or a client whose cookie ACK waited past the cookie's
+  // life (65 to 131 s) while the 4 connections served the others.
+  for (const [name, code] of errors) assert.ok(code === "ETIMEDOUT" || code === "ECONNRESET", `${name}: ${code}`);
   // Each SYN retry wave (1, 3, 7, 15, 31 s) meets a backlog of 4: a few are served per wave.
   assert.ok(results.size >= BACKLOG, `${results.size} of ${CONNS * BOARDS} served`);
-  _t.diagnostic(`${CONNS * BOARDS} simultaneous connects, backlog ${BACKLOG}: ${results.size} served, ${errors.size} ETIMEDOUT after their SYN retries`);
+  _t.diagnostic(`${CONNS * BOARDS} simultaneous connects, backlog ${BACKLOG}: ${results.size} served, ${errors.size} failed (${[...errors.values()].join(" ")})`);
   await sim.runUntilAsync(() => server.tcpTable().every((r) => r.state === "LISTEN" || r.state === "TIME_WAIT"), { timeout: 200_000 });
   assert.equal(server.memoryPages, pages, "memory pages unchanged");
 });

@@ -252,14 +252,15 @@ function acceptQueue(l: i32): u32 {
   return n;
 }
 
-/** The oldest half-open child of listener l (of any listener when l < 0), -1 if none. stale: only
- *  one whose SYN-ACK has gone unanswered for a retransmission timeout. */
-function oldestHalfOpen(l: i32, stale: bool): i32 {
+/** The oldest half-open child of listener l (of any listener when l < 0), -1 if none; outside
+ *  flood mode only one whose first SYN-ACK has gone unanswered for the initial RTO. */
+function oldestHalfOpen(l: i32, flood: bool): i32 {
+  const wait: u32 = flood ? 0 : TCP_RTO_INITIAL_MS;
   let best = -1;
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
     const c = pcb(i);
     if ((c.flags & (F_USED | F_CHILD)) != (F_USED | F_CHILD) || c.state != SYN_RECEIVED) continue;
-    if ((l >= 0 && c.parent != l) || (stale && c.retries == 0)) continue;
+    if ((l >= 0 && c.parent != l) || now - c.rttTime < wait) continue;
     if (best < 0 || <i32>(c.order - pcb(best).order) < 0) best = i;
   }
   return best;
@@ -278,16 +279,17 @@ function listenInput(l: i32, src: u32, data: usize): C {
     return C.TCP_BAD_ACK;
   }
   if ((f & SYN) == 0) return C.TCP_LISTEN_DROP;
-  // listen(backlog): beyond it SYNs are dropped silently so the peer retries (no RST), unless the
-  // half-open children look like a flood: then SYN cookies (the policy: syncookie.ts).
+  // listen(backlog): beyond it, or with no block left, a cookie-capable listener enters flood mode
+  // and answers with a cookie; without cookies the SYN is dropped silently so the peer retries (no
+  // RST). The policy: syncookie.ts.
   const lc = pcb(l);
   if (TCP_SYN_COOKIES) synSeen();
   const full = backlogCount(l) >= lc.backlog;
   const cookie = TCP_SYN_COOKIES && acceptQueue(l) < lc.backlog;
   const i = full || (cookie && synFlood()) ? -1 : pcbAllocConnection();
   if (i < 0) {
-    if (cookie && !synFlood() && oldestHalfOpen(full ? l : -1, true) >= 0) synFloodStart();
-    if (cookie && synFlood()) {
+    if (cookie) {
+      synFloodStart();
       const iss = synCookie(src, seg.dstPort, seg.srcPort, seg.seq, seg.mss, seg.wscale);
       sendCookieSynAck(seg.dstPort, src, seg.srcPort, iss, seg.seq + 1, seg.wscale >= 0 ? <i32>OUR_SHIFT : -1);
       return C.TCP_SYN_COOKIE;
@@ -304,9 +306,7 @@ function listenInput(l: i32, src: u32, data: usize): C {
   c.remotePort = seg.srcPort;
   c.irs = seg.seq;
   c.rcvNxt = seg.seq + 1;
-  // With cookies on, every passive ISN is one, so an evicted child's ACK still opens the connection.
-  c.iss = TCP_SYN_COOKIES ? synCookie(src, c.localPort, c.remotePort, seg.seq, seg.mss, seg.wscale)
-    : isn(now, ipAddr, c.localPort, src, c.remotePort);
+  c.iss = isn(now, ipAddr, c.localPort, src, c.remotePort); // RFC 6528: cookies only in flood mode
   c.sndUna = c.iss;
   c.sndNxt = c.iss + 1;
   c.sndMax = c.sndNxt;
@@ -331,7 +331,8 @@ function cookieOpen(l: i32, src: u32, data: usize, meta: u32): C {
   const full = backlogCount(l) >= lc.backlog;
   let i = full ? -1 : pcbAllocConnection();
   if (i < 0) {
-    const v = oldestHalfOpen(full ? l : -1, false);
+    // Its ISN was no cookie: if its peer was real after all, its ACK draws a RST.
+    const v = oldestHalfOpen(full ? l : -1, synFlood());
     if (v < 0) return full ? C.TCP_BACKLOG_FULL : i == NO_BUFFERS_LEFT ? C.TCP_NO_BUFFERS : C.TCP_NO_BLOCK;
     pcbFree(v); // its block and its buffers
     count(C.TCP_HALF_OPEN_EVICTED);

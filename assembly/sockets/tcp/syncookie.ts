@@ -1,17 +1,22 @@
 // SYN cookies (RFC 4987 §3.6): a SYN-ACK whose ISN encodes, under a keyed hash, what the
 // connection needs later, so the listener keeps no state until the peer's ACK returns it.
 //
-// Policy (listenInput): every passive open's ISN is a cookie, so a half-open child may be evicted
-// and its peer's ACK still opens the connection (FreeBSD's syncache does the same). When a SYN
-// finds the backlog full (or no free block) and a half-open child has already gone unanswered for
-// a retransmission timeout -- a flood rather than a burst of real clients, which answer within a
-// round trip -- the stack enters flood mode (tcp_syn_floods): every SYN is answered with a cookie
-// and nothing is kept (tcp_syn_cookie), so the flood cannot refill the blocks it holds. Flood mode
-// ends after a second in which no more SYNs arrived than TCP_BACKLOG_MAX. An ACK that returns a
-// valid cookie opens the connection (tcp_syncookies_ok); if the backlog or the blocks are full it
-// takes the place of the oldest half-open child (tcp_half_open_evicted): a peer that completed a
-// round trip beats one that may not exist. The accept queue is never bypassed: with `backlog`
-// established connections waiting for accept(), SYNs and cookie ACKs are dropped (the peer retries).
+// Policy (listenInput), Linux's with tcp_syncookies=1: a passive open's ISN is the RFC 6528
+// keyed hash (isn.ts), as for active opens, while a child can be kept. A SYN that finds the
+// backlog full or no free block starts flood mode at once (tcp_syn_floods), so a SYN never finds
+// nothing to answer with: every SYN is answered with a cookie and nothing is kept (tcp_syn_cookie),
+// so the flood cannot refill the blocks it holds. Flood mode ends after a second in which no more
+// SYNs arrived than TCP_BACKLOG_MAX. An ACK that returns a valid cookie opens the connection
+// (tcp_syncookies_ok); if the backlog or the blocks are full it takes the place of the oldest
+// half-open child (tcp_half_open_evicted) -- outside flood mode only of one whose SYN-ACK went
+// unanswered for the initial RTO: a peer that completed a round trip beats one that may not
+// exist, and in a flood the young children are the flood's own first SYNs. The evicted child's
+// ISN was no cookie, so if its peer was real after all (a burst of real clients beyond the
+// backlog), its ACK draws a RST and it must connect again. Waiting instead for the child to age
+// would cost the real client more than a round trip: its data or FIN after the dropped ACK fails
+// the cookie check and draws a RST anyway. With no child to evict, the cookie ACK is dropped (the
+// peer retransmits, the cookie stays valid). The accept queue is never bypassed: with
+// `backlog` established connections waiting for accept(), SYNs and cookie ACKs are dropped.
 // A segment that overtakes the handshake's last ACK finds no connection and draws a RST
 // (RFC 9293 §3.10.7.2), as with Linux's cookies.
 //
@@ -54,12 +59,10 @@ export function synSeen(): void {
   windowSyns++;
 }
 
-/** A SYN overflowed a backlog of stale half-open children: answer every SYN with a cookie. */
+/** A SYN found the backlog full or no block: answer every SYN with a cookie. */
 export function synFloodStart(): void {
   if (!flood) count(C.TCP_SYN_FLOODS);
   flood = true;
-  windowStart = now;
-  windowSyns = 1;
 }
 
 export function synFlood(): bool {
