@@ -111,7 +111,7 @@ function allocate(ip: u32, maxPending: i32): i32 {
   for (let i = 0; i < ARP_CACHE_SIZE; i++) {
     const e = entry(i);
     if (e.state == FREE) {
-      free = i;
+      if (free < 0) free = i; // the first: find() scans from the start on every frame sent
       continue;
     }
     // Pending entries rank above resolved ones, each least recently used first.
