@@ -20,7 +20,8 @@
  *   ... wasmip_board_run(&board) ...        (the stack task serves calls from here on)
  *   wasmip_api_stop(&api);                  (after run returned: fails what is pending, refuses more)
  *
- * Threading: every wasmip_api_* call below is thread-safe and blocks the caller until the stack
+ * Threading: port->wake must be callable from every thread that makes calls (the posix port's
+ * eventfd is; an RTOS port's task notification is). Every wasmip_api_* call below is thread-safe and blocks the caller until the stack
  * task has run it (none may be called from the stack task itself: it would wait for itself). They
  * may be called before the stack task runs; they are served once it does. A call's buffers are
  * read/written by the stack task while the caller sleeps, so they may live on the caller's stack.
