@@ -288,14 +288,20 @@ int32_t wasmip_api_tcp_connect(wasmip_api_t *api, int32_t fd, uint32_t ip, uint1
   return r == WASMIP_EWOULDBLOCK ? WASMIP_ETIMEDOUT : r;
 }
 
+/* The next piece of a send or recv: io_buffer() (NULL when the image has none) and its length. */
+static uint8_t *piece(tcp_arg_t *x, uint32_t *io, uint32_t *n) {
+  uint32_t size;
+  uint8_t *m = wasmip_api_io(x->api, io, &size);
+  *n = x->len - x->done < size ? x->len - x->done : size;
+  return m;
+}
+
 static int32_t do_send(wasmip_board_t *b, void *p) {
   tcp_arg_t *x = p;
-  uint32_t io, size;
-  uint8_t *m = wasmip_api_io(x->api, &io, &size);
-  if (!m) return WASMIP_ENOSYS;
   while (x->done < x->len) {
-    uint32_t n = x->len - x->done;
-    if (n > size) n = size;
+    uint32_t io, n;
+    uint8_t *m = piece(x, &io, &n);
+    if (!m) return WASMIP_ENOSYS;
     memcpy(m, x->sbuf + x->done, n);
     int32_t r = EX3(b, "tcp_send", x->fd, io, n);
     if (r == WASMIP_EWOULDBLOCK) return WASMIP_API_AGAIN; /* full, or still connecting */
@@ -314,12 +320,10 @@ int32_t wasmip_api_tcp_send(wasmip_api_t *api, int32_t fd, const void *buf, uint
 
 static int32_t do_recv(wasmip_board_t *b, void *p) {
   tcp_arg_t *x = p;
-  uint32_t io, size;
-  uint8_t *m = wasmip_api_io(x->api, &io, &size);
-  if (!m) return WASMIP_ENOSYS;
   while (x->done < x->len) {
-    uint32_t n = x->len - x->done;
-    if (n > size) n = size;
+    uint32_t io, n;
+    uint8_t *m = piece(x, &io, &n);
+    if (!m) return WASMIP_ENOSYS;
     int32_t r = EX3(b, "tcp_recv", x->fd, io, n);
     if (r > 0 && (uint32_t)r <= n) {
       memcpy(x->rbuf + x->done, m, (uint32_t)r);
