@@ -20,6 +20,11 @@
  *   ... wasmip_board_run(&board) ...        (the stack task serves calls from here on)
  *   wasmip_api_stop(&api);                  (after run returned: fails what is pending, refuses more)
  *
+ * The runtime must call exports by name (wasmip_runtime_t.call_export): WAMR does; a wasm2c board
+ * compiles wasmip_w2c.h with WASMIP_W2C_ALL_EXPORTS. The service owns tcp_changed(): other code in
+ * the stack task that calls it takes the change bits the waiting calls are woken by (use
+ * tcp_events() there).
+ *
  * Threading: port->wake must be callable from every thread that makes calls (the posix port's
  * eventfd is; an RTOS port's task notification is). Every wasmip_api_* call below is thread-safe and blocks the caller until the stack
  * task has run it (none may be called from the stack task itself: it would wait for itself). They
