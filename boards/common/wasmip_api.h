@@ -30,6 +30,9 @@
  * task has run it (none may be called from the stack task itself: it would wait for itself). They
  * may be called before the stack task runs; they are served once it does. A call's buffers are
  * read/written by the stack task while the caller sleeps, so they may live on the caller's stack.
+ * To end a call blocked in another thread, shut its fd down (wasmip_api_tcp_shutdown(fd, 2): the
+ * recv returns 0); closing an fd another thread waits on fails that wait with EINVAL unless the
+ * fd is reused in between (as with BSD sockets: don't).
  *
  * Returns: the core's codes (wasmip.h WASMIP_E*) plus WASMIP_EQUEUEFULL (the request ring is full:
  * nothing was done, try again) and WASMIP_ESTOPPED (the stack task stopped or trapped). A timeout

@@ -2,8 +2,8 @@
 // test program boards/posix/test/threads.c (build/wasmip-threads) runs the stack task on its main
 // thread and calls it from many others at once: 4 TCP connections to a kernel echo server (a sender
 // and a receiver thread each, 256 KiB of distinct bytes compared on return), 2 threads of UDP
-// echoes, a DNS lookup from dnsmasq, listen/accept over the core's loopback, timeouts, a full
-// request ring and a call after the stop. It runs twice: as built, and built with ThreadSanitizer
+// echoes, a DNS lookup from dnsmasq, listen/accept over the core's loopback, timeouts, a recv
+// woken by a shutdown from another thread, a full request ring and a call after the stop. It runs twice: as built, and built with ThreadSanitizer
 // over every object (a reported race exits 66 and fails). Peers live in a namespace this test
 // creates and always deletes, killed by pid. Without the prerequisites the test is skipped locally
 // and FAILS under CI=true.
@@ -88,6 +88,7 @@ function check(r: { code: number | null; out: string }, t: { diagnostic: (s: str
     /^ok round trip: /m,
     /^ok connect to a closed port: ECONNREFUSED$/m,
     /^ok recvfrom timeout: EWOULDBLOCK/m,
+    /^ok shutdown from another thread: the blocked recv returns 0/m,
     /^ok loopback: /m,
     /^ok load: 4 TCP connections x 262144 bytes echoed \(2 threads each\), 2 UDP threads 200 datagrams echoed/m,
     /^ok dns: capi\.test resolved/m,

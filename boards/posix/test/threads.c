@@ -8,8 +8,9 @@
  *                  [--dns-name NAME --dns-ip A.B.C.D] [--tcp N] [--bytes N] [--udp N] [--calls N]
  *
  * Checks, in order: a full request ring refuses with WASMIP_EQUEUEFULL (the stack task held in a
- * call); the round trip of an empty call (timed, printed); a refused connect; timeouts of recv
- * and recvfrom; listen/accept/connect over the core's loopback; then at once N TCP connections
+ * call); the round trip of an empty call (timed, printed); a refused connect; the timeouts of
+ * recvfrom and accept; a shutdown that wakes a recv blocked in another thread; listen/accept/
+ * connect over the core's loopback; then at once N TCP connections
  * to the kernel's echo server, each with a sender and a receiver thread (the echo compared byte
  * for byte), UDP threads (datagrams echoed by the kernel) and a DNS lookup; after the stack task
  * stopped, a call fails with WASMIP_ESTOPPED. Prints "ok ..." per check, "FAIL ..." on a failure
@@ -188,6 +189,41 @@ static void check_errors(void) {
   if (r != WASMIP_EWOULDBLOCK || waited < 0.14) FAIL("recvfrom with nothing to receive returned %d after %.3f s", r, waited);
   else OK("recvfrom timeout: EWOULDBLOCK after %.3f s (150 ms asked)", waited);
   if (u >= 0) wasmip_api_udp_close(&api, u);
+}
+
+/* A recv blocked in one thread returns 0 when another shuts the connection down: the change of
+ * its events wakes it, not a timeout. */
+typedef struct {
+  int32_t fd, r;
+  double seconds;
+} blocked_t;
+
+static void *blocked_recv(void *p) {
+  blocked_t *x = p;
+  uint8_t b[16];
+  double t0 = now_s();
+  x->r = wasmip_api_tcp_recv(&api, x->fd, b, sizeof b, 10000);
+  x->seconds = now_s() - t0;
+  return NULL;
+}
+
+static void check_shutdown_wakes(void) {
+  blocked_t x = {wasmip_api_tcp_socket(&api), 1, 0};
+  int32_t r = x.fd < 0 ? x.fd : wasmip_api_tcp_connect(&api, x.fd, cfg.peer, cfg.echo_port, 5000);
+  if (r != 0) {
+    FAIL("shutdown wakes recv: connect %d", r);
+    if (x.fd >= 0) wasmip_api_tcp_close(&api, x.fd);
+    return;
+  }
+  pthread_t t;
+  pthread_create(&t, NULL, blocked_recv, &x);
+  struct timespec ms50 = {0, 50000000};
+  nanosleep(&ms50, NULL);
+  r = wasmip_api_tcp_shutdown(&api, x.fd, 2);
+  pthread_join(t, NULL);
+  wasmip_api_tcp_close(&api, x.fd);
+  if (r != 0 || x.r != 0 || x.seconds > 5) FAIL("shutdown wakes recv: shutdown %d, the blocked recv returned %d after %.3f s", r, x.r, x.seconds);
+  else OK("shutdown from another thread: the blocked recv returns 0 (end of stream)");
 }
 
 /* listen/accept/connect between two threads over the core's loopback (127.0.0.1). */
@@ -399,6 +435,7 @@ static void *controller(void *arg) {
   check_queue_full();
   check_round_trip();
   check_errors();
+  check_shutdown_wakes();
   check_loopback();
   check_load();
   wasmip_api_call(&api, stop_board, NULL);
