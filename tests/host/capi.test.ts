@@ -3,10 +3,11 @@
 // thread and calls it from many others at once: 4 TCP connections to a kernel echo server (a sender
 // and a receiver thread each, 256 KiB of distinct bytes compared on return), 2 threads of UDP
 // echoes, a DNS lookup from dnsmasq, listen/accept over the core's loopback, timeouts, a recv
-// woken by a shutdown from another thread, a full request ring and a call after the stop. It runs twice: as built, and built with ThreadSanitizer
-// over every object (a reported race exits 66 and fails). Peers live in a namespace this test
-// creates and always deletes, killed by pid. Without the prerequisites the test is skipped locally
-// and FAILS under CI=true.
+// woken by a shutdown from another thread, a full request ring and a call after the stop. It runs
+// three times: as built, built with ThreadSanitizer over every object (a reported race exits 66
+// and fails), and over WAMR (boards/wamr/build/wasmip-threads-wamr, the same program). Peers live
+// in a namespace this test creates and always deletes, killed by pid. Without the prerequisites
+// the test is skipped locally and FAILS under CI=true.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -110,4 +111,11 @@ test("C API: the same under ThreadSanitizer reports no race", { timeout: 60_000 
   if (!requirePrereqs(t, ["python3", "dnsmasq"], [bin])) return;
   // halt_on_error: the first race ends the run with TSan's exit code (66).
   check(await runThreads(bin, "10.213.121", ["--calls", "2000"], { TSAN_OPTIONS: "halt_on_error=1 exitcode=66" }), t);
+});
+
+test("C API: the same over WAMR's fast interpreter (the ESP32's runtime; calls by export name)", { timeout: 60_000 }, async (t) => {
+  const bin = path.join(ROOT, "boards", "wamr", "build", "wasmip-threads-wamr");
+  const wasm = path.join(ROOT, "build", "wasmip.wasm");
+  if (!requirePrereqs(t, ["python3", "dnsmasq"], [bin, wasm])) return;
+  check(await runThreads(bin, "10.213.122", ["--wasm", wasm], {}), t);
 });

@@ -2,7 +2,8 @@
  * boards/posix/test/threads.c - the thread-safe C API (boards/common/wasmip_api.h) under load: the
  * posix board (the core alone, wasm2c) whose stack task is the main thread, and other threads
  * that all call it at once against the kernel in the tap's namespace (tests/host/capi.test.ts
- * starts the peers and runs this, also built with -fsanitize=thread):
+ * starts the peers and runs this, also built with -fsanitize=thread, and by boards/wamr with
+ * WASMIP_THREADS_WAMR: the same over WAMR, which takes --wasm build/wasmip.wasm):
  *
  *   wasmip-threads --tap tap0 --board-ip 10.213.x.2/24 --peer 10.213.x.1 --echo-port P --udp-port U
  *                  [--dns-name NAME --dns-ip A.B.C.D] [--tcp N] [--bytes N] [--udp N] [--calls N]
@@ -26,12 +27,56 @@
 
 #include "posix_host.h"
 #include "wasmip_api.h"
-#include "wasmip_w2c.h"
 
 static wasmip_board_t board;
+static wasmip_api_t api;
+
+/* The runtime: wasm2c's translation of the core linked in, or (WASMIP_THREADS_WAMR, built by
+ * boards/wamr) the core's .wasm (--wasm FILE) in WAMR's fast interpreter, the ESP32's runtime. */
+#ifdef WASMIP_THREADS_WAMR
+#include "wasmip_wamr.h"
+#define RUNTIME_NAME "wamr board, fast interpreter (threads test)"
+#define RUNTIME_USAGE " --wasm build/wasmip.wasm"
+static wasmip_wamr_t wamr;
+static const char *wasm_path;
+static int (*const has_dhcp)(void) = NULL;
+
+static int load_runtime(const wasmip_runtime_t **rt) {
+  static uint8_t image[256 * 1024];
+  static uint64_t pool[384 * 1024 / 8];
+  FILE *f = wasm_path ? fopen(wasm_path, "rb") : NULL;
+  size_t len = f ? fread(image, 1, sizeof image, f) : 0;
+  if (f) fclose(f);
+  if (len == 0 || len == sizeof image) {
+    fprintf(stderr, "wasmip-threads: cannot read --wasm %s\n", wasm_path ? wasm_path : "(missing)");
+    return -1;
+  }
+  if (wasmip_wamr_init(pool, sizeof pool) || wasmip_wamr_load(&wamr, image, (uint32_t)len, &board, 16u * 1024u)) {
+    fprintf(stderr, "wasmip-threads: WAMR: %s\n", wamr.error);
+    return -1;
+  }
+  *rt = &wamr.rt;
+  return 0;
+}
+#else
+#include "wasmip_w2c.h"
+#define RUNTIME_NAME "posix board (threads test)"
+#define RUNTIME_USAGE ""
 static Z_stack_instance_t inst;
 static struct Z_phy_instance_t phy = {&board};
-static wasmip_api_t api;
+static const char *wasm_path;
+static int (*const has_dhcp)(void) = wasmip_w2c_has_dhcp;
+
+static int load_runtime(const wasmip_runtime_t **rt) {
+  static wasmip_runtime_t runtime;
+  wasm_rt_init();
+  Z_stack_init_module();
+  Z_stack_instantiate(&inst, &phy);
+  runtime = wasmip_w2c_runtime(&inst);
+  *rt = &runtime;
+  return 0;
+}
+#endif
 
 static struct {
   uint32_t peer, dns_ip;
@@ -65,6 +110,10 @@ static int flag(void *arg, const char *f, const char *v) {
       return -1;
     }
     *(!strcmp(f, "--peer") ? &cfg.peer : &cfg.dns_ip) = ip;
+    return 1;
+  }
+  if (!strcmp(f, "--wasm")) {
+    wasm_path = v;
     return 1;
   }
   if (!strcmp(f, "--dns-name")) {
@@ -446,26 +495,23 @@ int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   wasmip_posix_opts_t o;
   int r = wasmip_posix_parse(&o, argc, argv, flag, NULL,
-                             "  --peer IP --echo-port P --udp-port U [--dns-name NAME --dns-ip IP] [--tcp N] [--bytes N] [--udp N] [--calls N]\n",
-                             wasmip_w2c_has_dhcp);
+                             "  --peer IP --echo-port P --udp-port U [--dns-name NAME --dns-ip IP] [--tcp N] [--bytes N] [--udp N] [--calls N]" RUNTIME_USAGE "\n",
+                             has_dhcp);
   if (r) return r == 1 ? 0 : 2;
   if (!cfg.peer || !cfg.echo_port || !cfg.udp_port || (cfg.dns_name && !cfg.dns_ip)) {
     fprintf(stderr, "wasmip-threads: --peer, --echo-port and --udp-port are required (--dns-ip with --dns-name)\n");
     return 2;
   }
+  const wasmip_runtime_t *rt;
+  if (load_runtime(&rt)) return 2;
   if (wasmip_posix_open(&o, &board)) return 1;
-  wasm_rt_init();
-  Z_stack_init_module();
-  Z_stack_instantiate(&inst, &phy);
-  static wasmip_runtime_t runtime;
-  runtime = wasmip_w2c_runtime(&inst);
-  wasmip_board_setup(&board, &runtime, wasmip_posix_port());
+  wasmip_board_setup(&board, rt, wasmip_posix_port());
   if (wasmip_api_init(&api, &board)) return 1;
 
-  /* The stack task is this thread (wasm2c's runtime was set up on it); the callers are others. */
+  /* The stack task is this thread (the runtime was set up on it); the callers are others. */
   pthread_t ctl;
   pthread_create(&ctl, NULL, controller, NULL);
-  const wasmip_posix_image_t image = {"posix board (threads test)", "threads", NULL, NULL};
+  const wasmip_posix_image_t image = {RUNTIME_NAME, "threads", NULL, NULL};
   r = wasmip_posix_run(&board, &o, &image);
   wasmip_api_stop(&api);
   pthread_join(ctl, NULL);
