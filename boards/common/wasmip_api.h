@@ -65,6 +65,9 @@ extern "C" {
 #ifndef WASMIP_API_QUEUE_LEN
 #define WASMIP_API_QUEUE_LEN 8u
 #endif
+#if (WASMIP_API_QUEUE_LEN & (WASMIP_API_QUEUE_LEN - 1u)) != 0 || WASMIP_API_QUEUE_LEN < 1u
+#error "WASMIP_API_QUEUE_LEN must be a power of two (the ring's indices wrap at 2^32)"
+#endif
 
 /* Beyond the core's codes (which count down from -1). */
 #define WASMIP_EQUEUEFULL (-100) /* the request ring is full: not queued, nothing done */
