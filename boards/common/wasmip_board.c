@@ -194,8 +194,15 @@ int32_t wasmip_board_step(wasmip_board_t *b) {
   }
   a[0] = wasmip_phy_now_ms(b);
   b->stats.polls++;
+  uint32_t now = a[0];
   if (wasmip_board_call(b, WASMIP_FN_POLL, a)) return WASMIP_BOARD_TRAPPED;
-  return (int32_t)(a[0] > WASMIP_POLL_MAX_SLEEP_MS ? WASMIP_POLL_MAX_SLEEP_MS : a[0]);
+  uint32_t delay = a[0] > WASMIP_POLL_MAX_SLEEP_MS ? WASMIP_POLL_MAX_SLEEP_MS : a[0];
+  if (b->service) {
+    uint32_t d = b->service(b->service_arg, now);
+    if (b->trapped) return WASMIP_BOARD_TRAPPED;
+    if (d < delay) delay = d;
+  }
+  return (int32_t)delay;
 }
 
 int wasmip_board_run(wasmip_board_t *b) {

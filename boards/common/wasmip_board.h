@@ -167,6 +167,12 @@ typedef struct wasmip_board {
   const char *trap_export; /* the trap was in this export outside wasmip_fn_t (NULL: trap_fn) */
   int rx_more;  /* the last round stopped at WASMIP_RX_PULL_MAX: port->rx may have more */
   wasmip_board_stats_t stats;
+  /* Optional (NULL: none): work the stack task does once per round of wasmip_board_step, after
+   * poll(), e.g. wasmip_api_service (wasmip_api.h: calls from other threads). It may call the
+   * module through the board; returns the ms until it wants to run again (0: step again at once,
+   * so poll() delivers what it queued; UINT32_MAX: no deadline of its own). Set after setup. */
+  uint32_t (*service)(void *arg, uint32_t now);
+  void *service_arg;
 } wasmip_board_t;
 
 /* Set up (no module call yet). The board struct is big (the pool): make it static. */

@@ -4,7 +4,8 @@
  *   - the wasmip_runtime_t that calls the core's exports under a setjmp trap handler (WASMIP_W2C_TRY),
  *   - the phy.* imports (bounds-checked offsets -> native pointers -> wasmip_phy_*),
  *   - the optional DHCP exports (weak: the trap test images do not have them), callable by name
- *     (call_export) for the board's DHCP boot (wasmip_board_dhcp_start/wait_lease).
+ *     (call_export) for the board's DHCP boot (wasmip_board_dhcp_start/wait_lease); with
+ *     WASMIP_W2C_ALL_EXPORTS every other u32-returning export too (for wasmip_api.c).
  * Every wasm2c board (posix, mps2-an385) uses it, whatever its wasm-rt implementation (wabt's
  * wasm-rt-impl.c on Linux, boards/common/wasm_rt_static.c on bare metal).
  *
@@ -19,11 +20,39 @@
 #include "wasm-rt-impl.h"
 #include "wasmip_board.h"
 
-/* The DHCP client's exports. Weak: an image without them leaves them NULL. */
-u32 Z_stackZ_dhcp_start(Z_stack_instance_t *, u32, u32) __attribute__((weak));
-u32 Z_stackZ_dhcp_state(Z_stack_instance_t *) __attribute__((weak));
-u32 Z_stackZ_dhcp_address(Z_stack_instance_t *) __attribute__((weak));
-u32 Z_stackZ_dhcp_router(Z_stack_instance_t *) __attribute__((weak));
+/* The exports callable by name (call_export), with their argument counts (wasmip.h): the DHCP
+ * client's, for the board's DHCP boot, and with WASMIP_W2C_ALL_EXPORTS (a board that uses
+ * wasmip_api.c, the calls from other threads) the sockets, DNS and the rest too. Each costs a
+ * table row and a name string of flash, hence opt-in. */
+#define WASMIP_W2C_DHCP_EXPORTS(X) X(dhcp_start, 2) X(dhcp_state, 0) X(dhcp_address, 0) X(dhcp_router, 0)
+#ifdef WASMIP_W2C_ALL_EXPORTS
+#define WASMIP_W2C_MORE_EXPORTS(X)                                                                                             \
+  X(ipv4_address, 0) X(config, 1) X(ping, 3) X(ping_rtt, 1) X(tcp_socket, 0) X(tcp_bind, 2) X(tcp_listen, 2) X(tcp_accept, 1)  \
+  X(tcp_connect, 3) X(tcp_send, 3) X(tcp_send_space, 1) X(tcp_recv, 3) X(tcp_shutdown, 2) X(tcp_close, 1) X(tcp_abort, 1)    \
+  X(tcp_events, 1) X(tcp_changed, 0) X(tcp_setopt, 3) X(tcp_state, 1) X(tcp_local_port, 1) X(tcp_remote_ip, 1)               \
+  X(tcp_remote_port, 1) X(tcp_table_size, 0) X(tcp_table_row, 2) X(tcp_info, 2) X(udp_socket, 0) X(udp_bind, 2)              \
+  X(udp_connect, 3) X(udp_sendto, 5) X(udp_recvfrom, 3) X(udp_from_ip, 1) X(udp_from_port, 1) X(udp_local_port, 1)            \
+  X(udp_close, 1) X(udp_events, 1) X(io_buffer, 0) X(io_buffer_size, 0) X(dhcp_release, 0) X(dhcp_lease_remaining, 0)        \
+  X(dhcp_server, 0) X(dhcp_dns, 1) X(dns_set_servers, 2) X(dns_server, 1) X(dns_resolve, 2) X(dns_result, 1)                 \
+  X(dns_address, 1) X(dns_ttl, 1) X(dns_release, 1)
+#else
+#define WASMIP_W2C_MORE_EXPORTS(X)
+#endif
+#define WASMIP_W2C_NAMED_EXPORTS(X) WASMIP_W2C_DHCP_EXPORTS(X) WASMIP_W2C_MORE_EXPORTS(X)
+
+/* Their prototypes, weak: an image without one (the trap test images) leaves it NULL. */
+#define WASMIP_W2C_P0 Z_stack_instance_t *
+#define WASMIP_W2C_P1 WASMIP_W2C_P0, u32
+#define WASMIP_W2C_P2 WASMIP_W2C_P1, u32
+#define WASMIP_W2C_P3 WASMIP_W2C_P2, u32
+#define WASMIP_W2C_P5 WASMIP_W2C_P3, u32, u32
+#define WASMIP_W2C_A0 I
+#define WASMIP_W2C_A1 I, a[0]
+#define WASMIP_W2C_A2 WASMIP_W2C_A1, a[1]
+#define WASMIP_W2C_A3 WASMIP_W2C_A2, a[2]
+#define WASMIP_W2C_A5 WASMIP_W2C_A3, a[3], a[4]
+#define WASMIP_W2C_DECL(name, n) u32 Z_stackZ_##name(WASMIP_W2C_P##n) __attribute__((weak));
+WASMIP_W2C_NAMED_EXPORTS(WASMIP_W2C_DECL)
 
 /* The import object wasm2c passes to every phy.* import. */
 struct Z_phy_instance_t {
@@ -107,30 +136,43 @@ static int wasmip_w2c_call(void *ctx, wasmip_fn_t fn, uint32_t *a) {
   return 0;
 }
 
-/* The DHCP client's exports by name (call_export): weak, so an image without one answers
- * WASMIP_RT_NO_EXPORT. Their argument counts are fixed by the ABI (wasmip.h). */
+/* The named exports (call_export): a thunk each, in a table searched by name. */
+#define WASMIP_W2C_THUNK(name, n) \
+  static u32 wasmip_w2c_x_##name(Z_stack_instance_t *I, const uint32_t *a) { (void)a; return Z_stackZ_##name(WASMIP_W2C_A##n); }
+WASMIP_W2C_NAMED_EXPORTS(WASMIP_W2C_THUNK)
+
+typedef struct {
+  const char *name;
+  uint32_t argc;
+  u32 (*thunk)(Z_stack_instance_t *, const uint32_t *);
+  void (*fn)(void); /* the export itself: NULL when the image lacks it */
+} wasmip_w2c_export_t;
+
+static const wasmip_w2c_export_t *wasmip_w2c_find(const char *name) {
+#define WASMIP_W2C_ROW(name, n) {#name, n, wasmip_w2c_x_##name, (void (*)(void))Z_stackZ_##name},
+  static const wasmip_w2c_export_t table[] = {WASMIP_W2C_NAMED_EXPORTS(WASMIP_W2C_ROW)};
+#undef WASMIP_W2C_ROW
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if (table[i].fn != NULL && !strcmp(table[i].name, name)) return &table[i];
+  return NULL;
+}
+
 static int wasmip_w2c_has_export(void *ctx, const char *name) {
   (void)ctx;
-  if (!strcmp(name, "dhcp_start")) return Z_stackZ_dhcp_start != NULL;
-  if (!strcmp(name, "dhcp_state")) return Z_stackZ_dhcp_state != NULL;
-  if (!strcmp(name, "dhcp_address")) return Z_stackZ_dhcp_address != NULL;
-  if (!strcmp(name, "dhcp_router")) return Z_stackZ_dhcp_router != NULL;
-  return 0;
+  return wasmip_w2c_find(name) != NULL;
 }
 
 static int wasmip_w2c_call_export(void *ctx, const char *name, uint32_t argc, uint32_t *a) {
   Z_stack_instance_t *I = ctx;
-  if (!wasmip_w2c_has_export(ctx, name) || argc != (strcmp(name, "dhcp_start") ? 0u : 2u)) return WASMIP_RT_NO_EXPORT;
+  const wasmip_w2c_export_t *e = wasmip_w2c_find(name);
+  if (!e || e->argc != argc) return WASMIP_RT_NO_EXPORT;
   wasm_rt_trap_t t = (wasm_rt_trap_t)WASMIP_W2C_TRY();
   if (t != WASM_RT_TRAP_NONE) {
     wasmip_w2c_unblock_fault_signals();
     wasmip_w2c_last_trap = t;
     return (int)t;
   }
-  if (!strcmp(name, "dhcp_start")) a[0] = Z_stackZ_dhcp_start(I, a[0], a[1]);
-  else if (!strcmp(name, "dhcp_state")) a[0] = Z_stackZ_dhcp_state(I);
-  else if (!strcmp(name, "dhcp_address")) a[0] = Z_stackZ_dhcp_address(I);
-  else a[0] = Z_stackZ_dhcp_router(I);
+  a[0] = e->thunk(I, a);
   return 0;
 }
 
