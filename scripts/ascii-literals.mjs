@@ -5,14 +5,15 @@
 // `__logfBytes(level, P, n, ip, 0, 0, 0, 0)` (a global in support/log.ts, every argument given),
 // where P is a module-level `memory.data<u8>([...])` shared by every use of the same text in that
 // file. Both forms log the same bytes, so a build without this transform (as-pect's) behaves
-// identically, only larger.
+// identically, only larger. The apps' `putStr(dst, "...")` (apps/util.ts) is rewritten the same way,
+// to `__putAscii(dst, P, n)`: a copy of n bytes.
 //
 // Used by every image build (host/image/build.ts) and the Makefile's debug builds.
 import { Transform } from "assemblyscript/transform";
 import { Node, NodeKind, LiteralKind, CommonFlags } from "assemblyscript";
 
 // callee -> [its replacement, the index of the literal, the arguments after it (padded with 0)]
-const REWRITE = { logf: ["__logfBytes", 1, 5] };
+const REWRITE = { logf: ["__logfBytes", 1, 5], putStr: ["__putAscii", 1, 0] };
 
 function isNode(v) {
   return v !== null && typeof v === "object" && typeof v.kind === "number" && "range" in v;
@@ -21,7 +22,10 @@ function isNode(v) {
 function asciiOf(node) {
   if (node.kind !== NodeKind.Literal || node.literalKind !== LiteralKind.String) return null;
   const s = node.value;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 126 || s.charCodeAt(i) < 32) return null;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 126 || (c < 32 && c !== 9 && c !== 10 && c !== 13)) return null; // printable, tab, CR, LF
+  }
   return s;
 }
 
