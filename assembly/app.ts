@@ -3,6 +3,7 @@
 // input()/poll(), so the app runs on the same event loop as the stack. The core never imports an app.
 import { FEATURE_TCP } from "./config";
 import { tcpFlushOutput, tcpHoldOutput } from "./api/tcp";
+import { deliverNetEvents } from "./api/net";
 
 let appStart: (() => void) | null = null;
 let appPoll: (() => void) | null = null;
@@ -22,6 +23,7 @@ export function runAppPoll(): void {
   const f = appPoll;
   if (!f) return;
   if (FEATURE_TCP) tcpHoldOutput();
+  deliverNetEvents();
   f();
   if (FEATURE_TCP) tcpFlushOutput();
 }

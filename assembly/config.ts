@@ -199,6 +199,9 @@ export const DHCP_RETRY_MAX_MS: u32 = 64000;
 export const DHCP_RETRY_JITTER_MS: u32 = 1000;
 /** REQUESTs sent in REQUESTING before starting over with a DISCOVER. */
 export const DHCP_REQUEST_TRIES: u32 = 4;
+/** REQUESTs sent in INIT-REBOOT (the link came back with a lease) before the client keeps the lease
+ *  unconfirmed (RFC 2131 §3.2; lwIP's DHCP_REBOOT_REQUEST_TRIES is 2): 4 s + 8 s. */
+export const DHCP_REBOOT_TRIES: u32 = 2;
 /** RENEWING/REBINDING retransmit after half the time left until T2/expiry, at least this (§4.4.5). */
 export const DHCP_RENEW_RETRY_MIN_MS: u32 = 60000;
 /** After DHCPRELEASE, how long we keep the address for the RELEASE to leave (while ARP resolves the

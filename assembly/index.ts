@@ -2,16 +2,17 @@
 // Firmware images re-export this module and add their apps.
 import { FRAME_MAX, POLL_MAX_SLEEP_MS } from "./config";
 import { setNow } from "./support/clock";
-import { C, counterKind, counterNamePtr, counterValue, countersInit } from "./support/counters";
+import { C, count, counterKind, counterNamePtr, counterValue, countersInit } from "./support/counters";
 import { EINVAL, ENOSYS, OK } from "./support/errors";
-import { INFO, logf, setLogLevel } from "./support/log";
+import { NET_EV_ADDRESS, NET_EV_LINK_DOWN, NET_EV_LINK_UP, netEvent, netEventsInit, takeBoardEvents } from "./iface/events";
+import { INFO, logf, setLogLevel, setModuleLogLevel } from "./support/log";
 import { phy_now_ms } from "./support/phy";
 import { isMulticastOrReserved } from "./wire/ipv4";
-import { arpAnnounce, arpInit, arpPoll } from "./iface/arp";
+import { arpAnnounce, arpFlush, arpInit, arpPoll } from "./iface/arp";
 import { ethernetInput } from "./iface/ethernet";
 import { ipv4Init } from "./iface/ipv4";
 import { loopbackDrain, loopbackPending } from "./iface/loopback";
-import { ipAddr, rxBuf, setAddress, setMac } from "./iface/netif";
+import { ipAddr, linkUp, rxBuf, setAddress, setLinkUp, setMac } from "./iface/netif";
 import { pingInit, pingRtt, pingSend } from "./api/ping";
 import {
   tcpAbort, tcpAccept, tcpBind, tcpChanged, tcpClose, tcpConnect, tcpEvents, tcpListen, tcpLocalPort,
@@ -29,7 +30,7 @@ import {
 import { BYTES_PER_BLOCK, BYTES_PER_CONNECTION } from "./sockets/tcp/pcb";
 import "./support/panic";
 import {
-  DHCP_EV_BOUND, DHCP_EV_LOST, dhcpAddress, dhcpInit, dhcpDns, dhcpLeaseRemaining, dhcpPoll, dhcpRelease, dhcpRouter,
+  DHCP_EV_BOUND, DHCP_EV_LOST, dhcpAddress, dhcpInit, dhcpDns, dhcpLeaseRemaining, dhcpLinkUp, dhcpPoll, dhcpRelease, dhcpRouter,
   dhcpServer, dhcpStart, dhcpState, setDhcpHook,
 } from "./services/dhcp";
 import { dnsReset } from "./services/dns";
@@ -54,8 +55,11 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
   if (!validAddress(ip, mask, gw)) return EINVAL;
   setNow(phy_now_ms());
   countersInit();
+  netEventsInit();
+  setLinkUp(true);
   setMac(w0, w4);
   setAddress(ip, mask, gw);
+  if (ip != 0) netEvent(NET_EV_ADDRESS); // also when re-initialised with the address it had
   arpInit();
   ipv4Init();
   if (FEATURE_ICMP) pingInit();
@@ -66,7 +70,7 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
     setDhcpHook(onDhcp);
   }
   if (FEATURE_DNS) dnsReset();
-  logf(INFO, "netif: up, %i/%u gw %i", ip, popcnt(mask), gw);
+  logf(INFO, "eth: up, %i/%u gw %i", ip, popcnt(mask), gw);
   arpAnnounce();
   runAppStart();
   return OK;
@@ -78,6 +82,40 @@ export function set_ipv4(ip: u32, mask: u32, gw: u32): i32 {
   setAddress(ip, mask, gw);
   arpAnnounce();
   return OK;
+}
+
+/**
+ * set_link(up): the board's carrier changed (cable, PHY autonegotiation, Wi-Fi association). Down:
+ * frames sent are dropped and counted (tx_link_down), connections and the lease are kept. Up: the
+ * ARP cache forgets resolved neighbours (the link may lead elsewhere now), then the DHCP client
+ * confirms its lease (INIT-REBOOT) or restarts discovery; a static address is announced again.
+ */
+export function set_link(up: u32): void {
+  setNow(phy_now_ms());
+  const u = up != 0;
+  if (u == linkUp) return;
+  setLinkUp(u);
+  if (!u) {
+    count(C.ETH_LINK_DOWNS);
+    logf(INFO, "eth: link down");
+    netEvent(NET_EV_LINK_DOWN);
+    return;
+  }
+  count(C.ETH_LINK_UPS);
+  logf(INFO, "eth: link up");
+  netEvent(NET_EV_LINK_UP);
+  arpFlush();
+  if (FEATURE_DHCP && dhcpState() != 0) dhcpLinkUp();
+  else if (ipAddr != 0) arpAnnounce();
+}
+
+export function link_up(): u32 {
+  return linkUp ? 1 : 0;
+}
+
+/** net_events() -> WASMIP_NET_EV_* bits raised since the last call (then cleared). */
+export function net_events(): u32 {
+  return takeBoardEvents();
 }
 
 /** The interface's address now (0 without one; DHCP may change it). */
@@ -175,6 +213,11 @@ export function config(id: u32): u32 {
 
 export function set_log_level(level: u32): void {
   setLogLevel(level);
+}
+
+/** set_log_module_level(module, level) -> 0 | EINVAL (no such module: WASMIP_LOG_MODULE_*). */
+export function set_log_module_level(module: u32, level: u32): i32 {
+  return setModuleLogLevel(module, level) ? OK : EINVAL;
 }
 
 export function ping(dst: u32, seq: u32, size: u32): i32 {
@@ -358,7 +401,7 @@ export function io_buffer_size(): u32 {
 
 // ---- DHCPv4 client (services/dhcp.ts) ---------------------------------------------------------
 // Boot with init(mac, 0, 0, 0), then dhcp_start; poll() runs the client. States: 0 stopped,
-// 2 selecting, 3 requesting, 4 bound, 5 renewing, 6 rebinding, 7 releasing.
+// 2 selecting, 3 requesting, 4 bound, 5 renewing, 6 rebinding, 7 releasing, 8 rebooting (INIT-REBOOT after the link came back).
 
 /** dhcp_start(host_name_ptr, len) -> 0 | EINVAL (already running) | ENOBUFS/EADDRINUSE (no socket). */
 export function dhcp_start(hostPtr: usize, len: u32): i32 {

@@ -390,6 +390,17 @@ export function arpInvalidate(ip: u32): void {
   entry(i).state = FREE;
 }
 
+/** The link came back up (maybe on another network): forget every resolved neighbour, as if it
+ *  had expired. Entries still resolving keep their frames and go on asking. */
+export function arpFlush(): void {
+  for (let i = 0; i < ARP_CACHE_SIZE; i++) {
+    const e = entry(i);
+    if (e.state != RESOLVED) continue;
+    e.state = FREE;
+    count(C.ARP_FLUSHED);
+  }
+}
+
 /** The state of the entry for ip (FREE when absent), for tests and status. */
 export function arpState(ip: u32): u32 {
   const i = find(ip);

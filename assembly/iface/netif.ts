@@ -1,7 +1,8 @@
 // The one Ethernet interface: its addresses, its frame buffers and the transmit path.
 import { FEATURE_LOOPBACK, FRAME_MAX, FRAME_MIN } from "../config";
-import { C, countN } from "../support/counters";
+import { C, count, countN } from "../support/counters";
 import { phy_tx } from "../support/phy";
+import { NET_EV_ADDRESS, NET_EV_ADDRESS_LOST, netEvent } from "./events";
 
 /** Our MAC as raw memory words (bytes 0..3 and 4..5 as loaded). */
 export let macW0: u32 = 0;
@@ -9,6 +10,8 @@ export let macW4: u16 = 0;
 export let ipAddr: u32 = 0;
 export let netmask: u32 = 0;
 export let gateway: u32 = 0;
+/** The board's carrier (set_link). While down, frames are dropped here and counted (tx_link_down). */
+export let linkUp: bool = true;
 /** ip | ~netmask, or 0xffffffff where a /31 or /32 has no directed broadcast (RFC 3021). */
 export let directedBroadcast: u32 = 0xffffffff;
 
@@ -31,7 +34,12 @@ export function setMac(w0: u32, w4: u16): void {
   macW4 = w4;
 }
 
+export function setLinkUp(up: bool): void {
+  linkUp = up;
+}
+
 export function setAddress(ip: u32, mask: u32, gw: u32): void {
+  if (ip != ipAddr) netEvent(ip != 0 ? NET_EV_ADDRESS : NET_EV_ADDRESS_LOST);
   ipAddr = ip;
   netmask = mask;
   gateway = gw;
@@ -57,6 +65,10 @@ export function setAddress(ip: u32, mask: u32, gw: u32): void {
 
 /** Hands one complete frame to the PHY, zero-padding it to the Ethernet minimum. */
 export function transmit(p: usize, len: u32): void {
+  if (!linkUp) {
+    count(C.TX_LINK_DOWN);
+    return;
+  }
   if (len < FRAME_MIN) {
     memory.fill(p + len, 0, FRAME_MIN - len);
     len = FRAME_MIN;

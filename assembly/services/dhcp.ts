@@ -1,17 +1,19 @@
 // The DHCPv4 client (RFC 2131 §4.4): INIT -> SELECTING -> REQUESTING -> BOUND -> RENEWING ->
-// REBINDING, over a UDP socket on port 68. Driven by dhcpPoll(), which the core calls from poll():
+// REBINDING, and INIT-REBOOT (REBOOTING) when the link comes back with a lease (§3.2, §4.4.2), over a
+// UDP socket on port 68. Driven by dhcpPoll(), which the core calls from poll():
 // it drains the socket, then runs the timers (retransmission, T1, T2, expiry).
 //
 // Choices: the first acceptable OFFER is taken (no collection window); no random 1-10 s delay before
 // the first DISCOVER (boot speed; RFC 2131 §4.4.1 says SHOULD); the BROADCAST flag is set while we
-// have no address; after a DHCPNAK discovery restarts at once with a new xid; INIT-REBOOT and the
-// RFC 5227 ARP probe are not implemented. Replies are never trusted: a wrong op, xid, chaddr or
+// have no address; after a DHCPNAK discovery restarts at once with a new xid; an INIT-REBOOT nobody
+// answers (DHCP_REBOOT_TRIES requests) keeps the lease it had, as §3.2 allows (the link may lead to
+// the same network with the server down); the RFC 5227 ARP probe is not implemented. Replies are never trusted: a wrong op, xid, chaddr or
 // server, a malformed message or an unusable lease is dropped and counted (counters dhcp_*).
 //
 // Time: a private 64-bit millisecond clock advanced from the core's wrapping u32 clock at every
 // entry, so leases longer than the 24.8 days a u32 comparison allows work (0xffffffff = infinite).
 import {
-  DHCP_MSG_MAX, DHCP_RELEASE_LINGER_MS, DHCP_RENEW_RETRY_MIN_MS, DHCP_REQUEST_TRIES, DHCP_RETRY_JITTER_MS,
+  DHCP_MSG_MAX, DHCP_REBOOT_TRIES, DHCP_RELEASE_LINGER_MS, DHCP_RENEW_RETRY_MIN_MS, DHCP_REQUEST_TRIES, DHCP_RETRY_JITTER_MS,
   DHCP_RETRY_MAX_MS, DHCP_RETRY_MIN_MS,
 } from "../config";
 import { now } from "../support/clock";
@@ -28,6 +30,7 @@ import {
 } from "../wire/dhcp";
 import { arpAnnounce, arpQueued } from "../iface/arp";
 import { ipAddr, macW0, macW4, setAddress } from "../iface/netif";
+import { NET_EV_RENEWED, netEvent } from "../iface/events";
 import { UDP_TX_PAYLOAD, udpBind, udpClose, udpSendPrepared, udpServiceSocket } from "../api/udp";
 
 // States (dhcp_state()).
@@ -39,6 +42,8 @@ export const DHCP_BOUND: u32 = 4;
 export const DHCP_RENEWING: u32 = 5;
 export const DHCP_REBINDING: u32 = 6;
 export const DHCP_RELEASING: u32 = 7;
+/** INIT-REBOOT: the link came back; asking to keep the lease's address (RFC 2131 §3.2). */
+export const DHCP_REBOOTING: u32 = 8;
 
 // Events for the hook.
 /** A lease was obtained or renewed; ip is the address. */
@@ -204,6 +209,11 @@ function sendRequest(): void {
     tx.requestedIp = offered;
     tx.serverId = server;
     tx.present = HAS_REQUESTED_IP | HAS_SERVER_ID;
+  } else if (state == DHCP_REBOOTING) {
+    // §4.3.2 INIT-REBOOT: broadcast, 'requested IP address' set, no server identifier, ciaddr 0.
+    tx.flags = FLAG_BROADCAST;
+    tx.requestedIp = address;
+    tx.present = HAS_REQUESTED_IP;
   } else {
     tx.ciaddr = address;
     if (state == DHCP_RENEWING) dst = server;
@@ -211,7 +221,7 @@ function sendRequest(): void {
   requestSent = mono;
   send(dst);
   count(C.DHCP_REQUESTS_SENT);
-  if (state == DHCP_REQUESTING) {
+  if (state == DHCP_REQUESTING || state == DHCP_REBOOTING) {
     nextTx = mono + backoff(tries);
   } else {
     // §4.4.5: half the time left until T2 (renewing) or expiry (rebinding), at least 60 s.
@@ -261,18 +271,53 @@ function timers(): void {
     } else if (s != DHCP_BOUND && mono >= nextTx) {
       sendRequest();
     }
+  } else if (s == DHCP_REBOOTING) {
+    if (mono >= leaseEnd) {
+      expire();
+    } else if (mono >= nextTx) {
+      if (tries < DHCP_REBOOT_TRIES) {
+        sendRequest();
+      } else {
+        // No answer: keep the lease until its own timers renew it (§3.2 step 2 allows it).
+        state = DHCP_BOUND;
+        nextTx = NEVER;
+        logf(INFO, "dhcp: reboot unanswered, keeping %i", address);
+      }
+    }
   } else if (s == DHCP_RELEASING) {
     if (mono >= nextTx || arpQueued(server) == 0) stop();
   }
 }
 
+/**
+ * The link came back up (set_link): it may lead to another network. With a lease, INIT-REBOOT: ask
+ * to keep its address (RFC 2131 §3.2; a DHCPNAK restarts discovery); while still looking for
+ * one, start over at once rather than wait out the backoff (what lwIP's dhcp_network_changed does).
+ */
+export function dhcpLinkUp(): void {
+  const s = state;
+  if (s == DHCP_STOPPED || s == DHCP_RELEASING) return;
+  tick();
+  if (s == DHCP_SELECTING || s == DHCP_REQUESTING) {
+    init();
+    return;
+  }
+  state = DHCP_REBOOTING;
+  xid = phy_random();
+  tries = 0;
+  exchangeStart = mono;
+  count(C.DHCP_REBOOTS);
+  logf(INFO, "dhcp: reboot %i", address);
+  sendRequest();
+}
+
 function nextDeadline(): u32 {
   let d: u64 = NEVER;
   const s = state;
-  if (s == DHCP_SELECTING || s == DHCP_REQUESTING || s == DHCP_RENEWING || s == DHCP_REBINDING || s == DHCP_RELEASING) d = nextTx;
+  if (s == DHCP_SELECTING || s == DHCP_REQUESTING || s == DHCP_RENEWING || s == DHCP_REBINDING || s == DHCP_RELEASING || s == DHCP_REBOOTING) d = nextTx;
   if (s == DHCP_BOUND) d = t1At;
   if (s == DHCP_BOUND || s == DHCP_RENEWING) d = d < t2At ? d : t2At;
-  if (s == DHCP_BOUND || s == DHCP_RENEWING || s == DHCP_REBINDING) d = d < leaseEnd ? d : leaseEnd;
+  if (s == DHCP_BOUND || s == DHCP_RENEWING || s == DHCP_REBINDING || s == DHCP_REBOOTING) d = d < leaseEnd ? d : leaseEnd;
   if (s == DHCP_RELEASING) return 100; // until the ARP queue for the server drains
   if (d <= mono) return 0;
   const w = d - mono;
@@ -346,16 +391,17 @@ function input(p: usize, n: u32, from: u32): void {
     return;
   }
   if (type == DHCPACK || type == DHCPNAK) {
-    if (s != DHCP_REQUESTING && s != DHCP_RENEWING && s != DHCP_REBINDING) {
+    if (s != DHCP_REQUESTING && s != DHCP_RENEWING && s != DHCP_REBINDING && s != DHCP_REBOOTING) {
       count(C.DHCP_UNEXPECTED);
       return;
     }
-    // In REQUESTING and RENEWING only the chosen server may answer; in REBINDING any server.
-    if (s != DHCP_REBINDING && sid != 0 && sid != server) {
+    // In REQUESTING and RENEWING only the chosen server may answer; in REBINDING and REBOOTING any.
+    const anyServer = s == DHCP_REBINDING || s == DHCP_REBOOTING;
+    if (!anyServer && sid != 0 && sid != server) {
       count(C.DHCP_WRONG_SERVER);
       return;
     }
-    if (s != DHCP_REBINDING && sid == 0 && from != server) {
+    if (!anyServer && sid == 0 && from != server) {
       count(C.DHCP_WRONG_SERVER);
       return;
     }
@@ -425,6 +471,7 @@ function bind(sid: u32): void {
     setAddress(ip, m, gw);
     arpAnnounce();
   }
+  if (renewal && old == ip) netEvent(NET_EV_RENEWED);
   if (renewal) logf(INFO, "dhcp: renewed %i/%u gw %i from %i, lease %u s", ip, popcnt(m), gw, sid, lease);
   else logf(INFO, "dhcp: bound to %i/%u gw %i from %i, lease %u s", ip, popcnt(m), gw, sid, lease);
   const h = hook;
@@ -471,7 +518,7 @@ function stop(): void {
 export function dhcpRelease(): i32 {
   if (state == DHCP_STOPPED) return EINVAL;
   tick();
-  if (state != DHCP_BOUND && state != DHCP_RENEWING && state != DHCP_REBINDING) {
+  if (state != DHCP_BOUND && state != DHCP_RENEWING && state != DHCP_REBINDING && state != DHCP_REBOOTING) {
     stop();
     return OK;
   }

@@ -28,6 +28,7 @@ import {
 } from "../config";
 import { due, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
+import { NET_EV_DNS, netEvent } from "../iface/events";
 import {
   EHOSTUNREACH, EINVAL, ENOBUFS, ENODATA, ENXDOMAIN, ESERVFAIL, ETIMEDOUT, ETRUNCATED, EWOULDBLOCK, OK,
 } from "../support/errors";
@@ -124,6 +125,7 @@ export function dnsSetServers(a: u32, b: u32): i32 {
     b = 0;
   }
   if (b == a) b = 0;
+  if (a != server0 || b != server1) netEvent(NET_EV_DNS);
   server0 = a;
   server1 = b;
   nServers = a == 0 ? 0 : b == 0 ? 1 : 2;

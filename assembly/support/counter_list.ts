@@ -5,6 +5,9 @@ export const NAMES = `
 .rx_frames
 .tx_frames
 .tx_bytes
+.tx_link_down
+.eth_link_ups
+.eth_link_downs
 .arp_requests_sent
 .arp_replies_sent
 .arp_gratuitous_sent
@@ -15,6 +18,7 @@ export const NAMES = `
 .arp_queued
 .arp_queue_drops
 .arp_invalidated
+.arp_flushed
 .ip_sent
 .ip_no_route
 .icmp_echo_requests_sent
@@ -115,6 +119,7 @@ export const NAMES = `
 .dhcp_leases
 .dhcp_renewals
 .dhcp_rebinds
+.dhcp_reboots
 .dhcp_expired
 .dhcp_malformed
 .dhcp_bad_op

@@ -6,8 +6,11 @@
 // MAC (a pointer to its 6 bytes), %s ASCII text and %n a DNS name in wire form (each a pointer,
 // then a length: two arguments), %% a '%'. One call per line keeps each log site a few bytes of
 // code; the level is checked inside, and with LOG_ENABLED off every call compiles to nothing.
+// Each line belongs to the module its format names before the ':' ("arp: ..."), and each module has
+// its own level (set_log_module_level): any other prefix, an app's, is the module "app".
 // The build's ascii-literals transform turns the format literal into bytes (half a string's size).
 import { LOG_ENABLED, LOG_LINE_MAX } from "../config";
+import { COUNTER_PREFIX_TEXT } from "./counter_names";
 import { phy_log } from "./phy";
 
 export const ERROR: u32 = 0;
@@ -15,17 +18,68 @@ export const WARN: u32 = 1;
 export const INFO: u32 = 2;
 export const DEBUG: u32 = 3;
 
+/** Modules (WASMIP_LOG_MODULE_* in wasmip.h): eth 0, arp 1, ip 2, icmp 3, tcp 4, udp 5, dhcp 6,
+ *  dns 7, and app 8 for every other prefix. Their names are the counters' name prefixes after rx_
+ *  and tx_ (counter_names.ts), stored once. */
+export const LOG_MODULES: u32 = 9;
+const MODULE_APP: u32 = LOG_MODULES - 1;
+/** Two bits of level per module, module m at bit 2m. */
+let levels: u32 = INFO * 0x15555;
+/** The most verbose module's level: most calls stop at this one comparison. */
 let level: u32 = INFO;
 const line = memory.data(LOG_LINE_MAX);
 let at: i32 = 0;
 
+/** Every module at level l. */
 export function setLogLevel(l: u32): void {
-  level = l;
+  level = min<u32>(l, DEBUG);
+  levels = level * 0x15555;
+}
+
+/** Module m at level l; false for an unknown module. */
+export function setModuleLogLevel(m: u32, l: u32): bool {
+  if (m >= LOG_MODULES) return false;
+  levels = (levels & ~(3 << (2 * m))) | (min<u32>(l, DEBUG) << (2 * m));
+  level = 0;
+  for (let i: u32 = 0; i < LOG_MODULES; i++) level = max<u32>(level, moduleLogLevel(i));
+  return true;
+}
+
+/** Module m's level. */
+export function moduleLogLevel(m: u32): u32 {
+  return (levels >>> (2 * m)) & 3;
 }
 
 // @ts-ignore: decorator
 @inline export function logOn(l: u32): bool {
   return LOG_ENABLED && l <= level;
+}
+
+/** The module of a format (n bytes at p, a character every `stride`): its text up to ':' matched
+ *  against the prefixes ("arp_" for "arp:"). */
+function moduleOf(p: usize, n: u32, stride: u32): u32 {
+  let k: usize = COUNTER_PREFIX_TEXT + 8; // past "rx_" and "tx_", which name no module
+  let i: u32 = 0; // into the format
+  let m: u32 = 0;
+  while (m < MODULE_APP) {
+    let want = <u32>load<u8>(k++);
+    if (want == 95 /* _ */) want = 58 /* : */;
+    if (i < n && <u32>load<u8>(p + i) == want) {
+      if (want == 58) return m;
+      i += stride;
+      continue;
+    }
+    while (load<u8>(k) != 0) k++; // the next name
+    k++;
+    m++;
+    i = 0;
+  }
+  return MODULE_APP;
+}
+
+/** Would a line at level l with this format (n bytes at p, a character every `stride`) be logged? */
+export function logEnabled(l: u32, p: usize, n: u32, stride: u32): bool {
+  return l <= level && l <= moduleLogLevel(moduleOf(p, n, stride));
 }
 
 /** One line at level l from a format (see the top of this file). */
@@ -42,7 +96,7 @@ export function setLogLevel(l: u32): void {
 
 /** Formats the n bytes at p (a character every `stride` bytes: 2 for a UTF-16 string). */
 function logFormat(l: u32, p: usize, n: u32, stride: u32, a: u32, b: u32, c: u32, d: u32, e: u32): void {
-  if (l > level) return;
+  if (!logEnabled(l, p, n, stride)) return;
   at = 0;
   let k: u32 = 0; // arguments used
   for (let i: u32 = 0; i < n; i += stride) {

@@ -8,6 +8,7 @@
 // A Board: one instance of a firmware .wasm with the PHY shim ABI (boards/include/wasmip.h)
 // implemented in TypeScript. Clock, randomness and the wire are supplied by whoever runs it
 // (the emulated switch in virtual time, or a TAP bridge in real time).
+import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -30,6 +31,30 @@ export function appWasm(app: string): string {
 
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** The core's log modules (wasmip.h WASMIP_LOG_MODULE_*): a line's module is its prefix ("arp: ..."). */
+export const LOG_MODULES = ["eth", "arp", "ip", "icmp", "tcp", "udp", "dhcp", "dns", "app"] as const;
+export type LogModule = (typeof LOG_MODULES)[number];
+/** A level for every module, then overrides per module. */
+export interface LogLevels {
+  level?: LogLevel;
+  modules?: Partial<Record<LogModule, LogLevel>>;
+}
+
+/** "debug", or "info,arp=debug,dhcp=warn": a level for every module and per-module overrides. */
+export function parseLogLevels(spec: string): LogLevels {
+  const out: LogLevels = {};
+  for (const part of spec.split(",")) {
+    const [k, v] = part.includes("=") ? part.split("=", 2) : [undefined, part];
+    if (!(LOG_LEVELS as readonly string[]).includes(v)) throw codedError("ERR_INVALID_ARG_VALUE", new RangeError(`bad log level "${v}" (${LOG_LEVELS.join("|")})`));
+    if (k === undefined) out.level = v as LogLevel;
+    else if ((LOG_MODULES as readonly string[]).includes(k)) (out.modules ??= {})[k as LogModule] = v as LogLevel;
+    else throw codedError("ERR_INVALID_ARG_VALUE", new RangeError(`bad log module "${k}" (${LOG_MODULES.join("|")})`));
+  }
+  return out;
+}
+
+/** wasmip.h WASMIP_NET_EV_* bits (net_events()). */
+export const NET_EV = { linkUp: 1, linkDown: 2, address: 4, renewed: 8, addressLost: 16, dns: 32 } as const;
 
 export const COUNTER_KIND = { rxDelivered: 0, rxDrop: 1, event: 2 } as const;
 
@@ -43,6 +68,8 @@ export interface BoardOptions {
   clock: () => number; // milliseconds; only the low 32 bits are passed on
   random: () => number; // u32
   log?: (level: LogLevel, msg: string, board: Board) => void;
+  /** What the core logs (default: info from every module). */
+  logLevel?: LogLevel | LogLevels;
   // Where transmitted frames go from the start, so the gratuitous ARP sent by init() is not
   // lost (onTransmit can only be called once the constructor has returned).
   transmit?: (frame: Uint8Array, board: Board) => void;
@@ -68,6 +95,13 @@ interface Exports extends TcpExports {
   ipv4_address(): number;
   ping(dst: number, seq: number, size: number): number;
   ping_rtt(seq: number): number;
+  set_log_level(level: number): void;
+  // Absent from images built before network events (then: no events, no per-module levels).
+  set_log_module_level?(module: number, level: number): number;
+  set_link?(up: number): void;
+  link_up?(): number;
+  net_events?(): number;
+  dns_server?(i: number): number;
 }
 
 /** wasmip.h WASMIP_CONFIG_* ids. */
@@ -119,7 +153,14 @@ function compile(wasm: string | Uint8Array): WebAssembly.Module {
   return m;
 }
 
-export class Board implements LayerHost {
+/**
+ * Events (lwIP's netif link and status callbacks), emitted after input()/poll()/setLink() from what
+ * the core raised (net_events()):
+ *   'link' (up: boolean); 'address' (address: string): an address was set or changed, static or by
+ *   DHCP; 'renewed' (address): the lease was renewed or confirmed; 'addressLost' (address: the one
+ *   dropped); 'dns' (servers: string[]).
+ */
+export class Board extends EventEmitter implements LayerHost {
   readonly name: string;
   readonly mac: Uint8Array;
   /** The address configured at construction or by setIpv4(); ip reads the core's current one. */
@@ -140,6 +181,7 @@ export class Board implements LayerHost {
   private dnsLayer?: Dns;
 
   constructor(opts: BoardOptions) {
+    super();
     this.opts = opts;
     if (opts.kick) {
       const kick = opts.kick;
@@ -178,6 +220,7 @@ export class Board implements LayerHost {
     this.ex = ex;
     this.rxPtr = ex.rx_buffer();
     this.rxSize = ex.rx_buffer_size();
+    if (opts.logLevel !== undefined) this.setLogLevel(opts.logLevel);
     const m = this.mac;
     const rc = ex.init((m[0] << 8) | m[1], ((m[2] << 24) | (m[3] << 16) | (m[4] << 8) | m[5]) >>> 0, this.configuredIp, this.netmask, this.gateway);
     if (rc < 0) throw new WasmipError(rc, `${this.name}: init`);
@@ -191,6 +234,71 @@ export class Board implements LayerHost {
       this.counterKinds.push(ex.counter_kind(i));
     }
     this.initialPages = this.memoryPages;
+    this.lastIp = this.ip;
+    this.ex.net_events?.(); // init's own: the address passed to the constructor is no news
+  }
+
+  /**
+   * What the core logs: one level for every module, or a level and per-module overrides
+   * ({ level: "warn", modules: { dhcp: "debug" } }). Lines still go through BoardOptions.log.
+   */
+  setLogLevel(levels: LogLevel | LogLevels): void {
+    const l = typeof levels === "string" ? { level: levels } : levels;
+    if (l.level !== undefined) this.ex.set_log_level(LOG_LEVELS.indexOf(l.level));
+    for (const [m, v] of Object.entries(l.modules ?? {})) {
+      if (!this.ex.set_log_module_level) throw codedError("ENOSYS", new Error(`${this.name}: this image has no per-module log levels`));
+      const rc = this.ex.set_log_module_level(LOG_MODULES.indexOf(m as LogModule), LOG_LEVELS.indexOf(v));
+      if (rc < 0) throw new WasmipError(rc, `${this.name}: set_log_module_level ${m}`);
+    }
+  }
+
+  /**
+   * The board's carrier (a cable plugged in or pulled, the PHY's link): the core drops what it
+   * sends while down, and on the way up flushes its ARP cache and confirms its DHCP lease. The
+   * Simulator's setLink() also cuts the cable; call this directly for a board driven otherwise.
+   */
+  setLink(up: boolean): void {
+    if (!this.ex.set_link) throw codedError("ENOSYS", new Error(`${this.name}: this image has no set_link export`));
+    this.driverDepth++;
+    try {
+      this.ex.set_link(up ? 1 : 0);
+      this.pumpLayers();
+    } finally {
+      this.driverDepth--;
+    }
+    this.kick();
+  }
+
+  /** The carrier as the core knows it (true for images without set_link). */
+  get linkUp(): boolean {
+    return (this.ex.link_up?.() ?? 1) !== 0;
+  }
+
+  private lastIp = 0;
+
+  /** Turns what the core raised since the last look into events. */
+  private netEvents(): boolean {
+    const bits = this.ex.net_events?.() ?? 0;
+    if (bits === 0) return false;
+    const ip = this.ip;
+    if (bits & NET_EV.linkDown) this.emit("link", false);
+    if (bits & NET_EV.linkUp) this.emit("link", true);
+    if (bits & NET_EV.addressLost && this.lastIp !== 0) this.emit("addressLost", u32ToIp(this.lastIp));
+    if (bits & NET_EV.address && ip !== 0) this.emit("address", u32ToIp(ip));
+    if (bits & NET_EV.renewed) this.emit("renewed", u32ToIp(ip));
+    if (bits & NET_EV.dns) this.emit("dns", this.dnsServers());
+    this.lastIp = ip;
+    return true;
+  }
+
+  /** The DNS servers the resolver asks (from the lease, or dns_set_servers). */
+  dnsServers(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const s = this.ex.dns_server?.(i) ?? 0;
+      if (s) out.push(u32ToIp(s >>> 0));
+    }
+    return out;
   }
 
   /** Where this board's transmitted frames go. */
@@ -250,6 +358,7 @@ export class Board implements LayerHost {
   }
 
   private pumpLayers(): boolean {
+    this.netEvents();
     let did = this.netLayer?.pump() ?? false;
     for (const p of this.extraPumps) did = p() || did;
     return did;

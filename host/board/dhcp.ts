@@ -3,7 +3,7 @@ import { u32ToIp } from "./address.ts";
 import { codedError, WasmipError } from "./errors.ts";
 import { type Board } from "./board.ts";
 
-export const DHCP_STATES = ["STOPPED", "INIT", "SELECTING", "REQUESTING", "BOUND", "RENEWING", "REBINDING", "RELEASING"] as const;
+export const DHCP_STATES = ["STOPPED", "INIT", "SELECTING", "REQUESTING", "BOUND", "RENEWING", "REBINDING", "RELEASING", "REBOOTING"] as const;
 export type DhcpStateName = (typeof DHCP_STATES)[number];
 
 interface DhcpExports {

@@ -56,7 +56,10 @@ export async function qemuCommand(args: string[]): Promise<number> {
       if (!(MPS2_RUNTIMES as readonly string[]).includes(v)) throw new Error(`--runtime ${v ?? ""}: one of ${MPS2_RUNTIMES.join(", ")}`);
       runtime = v as Mps2Runtime;
     }
-    return parseTapArgs(rest, QEMU_APPS);
+    const o = parseTapArgs(rest, QEMU_APPS);
+    // The firmware's configuration block carries one level (boards/mps2-an385/config.h).
+    if (o !== "help" && o.logLevels.modules) throw new Error("--log-level: per-module levels are not supported by wasmip qemu (one level)");
+    return o;
   });
   if (typeof parsed === "number") return parsed;
   const opts = parsed;

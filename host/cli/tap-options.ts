@@ -3,7 +3,7 @@
 import path from "node:path";
 import { parseCidr } from "../board/address.ts";
 import { APP_NAMES } from "../board/apps.ts";
-import { LOG_LEVELS, type LogLevel } from "../board/board.ts";
+import { LOG_LEVELS, LOG_MODULES, parseLogLevels, type LogLevel, type LogLevels } from "../board/board.ts";
 import { DEFAULTS } from "../devices/tap.ts";
 import { CliError, checkImage, checkOutputFile } from "./checks.ts";
 
@@ -27,6 +27,8 @@ export interface TapArgs {
   mac: string;
   tap: string;
   logLevel: LogLevel;
+  /** --log-level as given: a level and per-module ones ("info,dhcp=debug"). */
+  logLevels: LogLevels;
   loss: number;
   seed: number;
   dhcp?: boolean;
@@ -34,7 +36,7 @@ export interface TapArgs {
 
 /** Parse `wasmip tap` flags (also `wasmip qemu`'s: host/devices/qemu.ts). Throws on anything malformed. */
 export function parseTapArgs(args: string[], apps: readonly string[] = TAP_APPS): TapArgs | "help" {
-  const out: TapArgs = { netns: DEFAULTS.netns, boardIp: DEFAULTS.boardIp, peerIp: DEFAULTS.peerIp, app: "bare", count: 4, mac: DEFAULTS.mac, tap: DEFAULTS.tap, logLevel: "info", loss: 0, seed: 1 };
+  const out: TapArgs = { netns: DEFAULTS.netns, boardIp: DEFAULTS.boardIp, peerIp: DEFAULTS.peerIp, app: "bare", count: 4, mac: DEFAULTS.mac, tap: DEFAULTS.tap, logLevel: "info", logLevels: { level: "info" }, loss: 0, seed: 1 };
   for (let i = 0; i < args.length; i++) {
     let a = args[i];
     let v: string | undefined;
@@ -82,8 +84,12 @@ export function parseTapArgs(args: string[], apps: readonly string[] = TAP_APPS)
       case "--tap": out.tap = value(); break;
       case "--log-level": {
         const l = value();
-        if (!(LOG_LEVELS as readonly string[]).includes(l)) throw new Error(`bad --log-level ${l} (${LOG_LEVELS.join("|")})`);
-        out.logLevel = l as LogLevel;
+        try {
+          out.logLevels = parseLogLevels(l);
+        } catch {
+          throw new Error(`bad --log-level ${l} (LEVEL or LEVEL,MODULE=LEVEL,...: ${LOG_LEVELS.join("|")}; modules ${LOG_MODULES.join(", ")})`);
+        }
+        out.logLevel = out.logLevels.level ?? "info";
         break;
       }
       default:

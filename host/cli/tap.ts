@@ -2,7 +2,7 @@
 // signal; the ping app and --dhcp (dnsmasq on the tap, then the board's DHCP client) run here.
 // Meanwhile the board's status file is kept for `wasmip netstat` (devices/status.ts).
 import { parseCidr } from "../board/address.ts";
-import { LOG_LEVELS, appWasm, type LogLevel } from "../board/board.ts";
+import { appWasm, type LogLevel } from "../board/board.ts";
 import { dhcpRelease, dhcpStart, dhcpStatus } from "../board/dhcp.ts";
 import { netnsExists } from "../devices/netns.ts";
 import { dhcpServer, type Dnsmasq } from "../devices/services/dnsmasq.ts";
@@ -30,7 +30,8 @@ ${appUsage(21, TAP_APPS)}
   --seed N           seed of the loss PRNG, default 1
   --mac MAC          the board's MAC, default ${DEFAULTS.mac}
   --tap IFNAME       the tap's name inside the namespace, default ${DEFAULTS.tap}
-  --log-level LEVEL  error|warn|info|debug: board log lines shown on stderr, default info
+  --log-level SPEC   error|warn|info|debug: the board's log lines on stderr, default info; per
+                     module too: info,dhcp=debug,arp=warn (eth arp ip icmp tcp udp dhcp dns app)
   --dhcp             boot the board with no address: dnsmasq (dnsmasq-base) runs in the namespace
                      on the tap (pool .100-.199 of the peer's subnet, router and DNS = the peer),
                      the board leases an address (prints "leased A/len ..."), then "ready";
@@ -96,10 +97,8 @@ export async function tapCommand(args: string[]): Promise<number> {
   if (typeof parsed === "number") return parsed;
   const opts = parsed;
 
-  const maxLevel = LOG_LEVELS.indexOf(opts.logLevel);
-  const log = (level: LogLevel, msg: string) => {
-    if (LOG_LEVELS.indexOf(level) <= maxLevel) process.stderr.write(`[board ${level}] ${msg}\n`);
-  };
+  // The core filters by level, per module (--log-level).
+  const log = (level: LogLevel, msg: string) => process.stderr.write(`[board ${level}] ${msg}\n`);
 
   const stop = new StopSignals();
   const session = new TapSession();
@@ -123,6 +122,7 @@ export async function tapCommand(args: string[]): Promise<number> {
       imageLabel: imageLabel(opts.wasm ?? appWasm(opts.app), opts.wasm ? undefined : opts.app),
       reuseNetns: true,
       addressless: opts.dhcp,
+      logLevel: opts.logLevels,
       log,
       onError: (e) => stop.wake(`error: ${e.message}`),
     });

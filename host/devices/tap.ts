@@ -15,7 +15,7 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { ipToU32, parseCidr, prefixToMask } from "../board/address.ts";
-import { Board, appWasm, type LogLevel } from "../board/board.ts";
+import { Board, appWasm, type LogLevel, type LogLevels } from "../board/board.ts";
 import { dhcpStatus, type DhcpStatus } from "../board/dhcp.ts";
 import { PcapWriter } from "../capture/pcap.ts";
 import { Netns, closeAndWait, pingUntilAnswered, type RunOptions, type RunResult } from "./netns.ts";
@@ -53,6 +53,8 @@ export interface TapSessionOptions {
    *  names the subnet check; session.boardIp is set by waitLease(). */
   addressless?: boolean;
   log?: (level: LogLevel, msg: string) => void;
+  /** What the core logs (Board's logLevel). */
+  logLevel?: LogLevel | LogLevels;
   /** Called if the runner stops on an error (board panic, bridge died). */
   onError?: (err: Error) => void;
   /** Every frame received and sent, for tests (TapRunnerOptions.observe). */
@@ -109,6 +111,7 @@ export class TapSession {
         clock,
         random: () => randomBytes(4).readUInt32BE(0),
         log: (level, msg) => opts.log?.(level, msg),
+        logLevel: opts.logLevel,
       });
       if (opts.pcap) this.pcap = new PcapWriter(opts.pcap);
       this.runner = new TapRunner(this.board, this.bridge, clock, {

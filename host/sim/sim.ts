@@ -108,10 +108,11 @@ export interface DirectionStats {
   duplicated: number;
   reordered: number;
   corrupted: number;
+  unplugged: number; // dropped while the cable was out (Simulator.setLink)
 }
 
 function emptyStats(): DirectionStats {
-  return { offered: 0, delivered: 0, lost: 0, mtuDropped: 0, duplicated: 0, reordered: 0, corrupted: 0 };
+  return { offered: 0, delivered: 0, lost: 0, mtuDropped: 0, duplicated: 0, reordered: 0, corrupted: 0, unplugged: 0 };
 }
 
 function checkImpairments(im: Impairments, what: string): Required<Impairments> {
@@ -137,6 +138,8 @@ export class LinkDirection {
   readonly stats: DirectionStats = emptyStats();
   private im: Required<Impairments>;
   private pending = 0;
+  /** The cable is out: every frame put on this direction is dropped (stats.unplugged). */
+  unplugged = false;
 
   constructor(
     readonly name: string,
@@ -153,7 +156,7 @@ export class LinkDirection {
   }
 
   /** Copies scheduled for delivery and not yet delivered. At any moment
-   *  offered + duplicated = delivered + lost + mtuDropped + inFlight. */
+   *  offered + duplicated = delivered + lost + mtuDropped + unplugged + inFlight. */
   get inFlight(): number {
     return this.pending;
   }
@@ -166,6 +169,10 @@ export class LinkDirection {
     const im = this.im;
     const s = this.stats;
     s.offered++;
+    if (this.unplugged) {
+      s.unplugged++;
+      return;
+    }
     if (frame.length - 14 > im.mtu) {
       s.mtuDropped++;
       return;
@@ -228,6 +235,16 @@ export class Link {
     const { toSwitch: up, fromSwitch: down, ...both } = opts;
     this.toSwitch.impairments = { ...both, ...up };
     this.fromSwitch.impairments = { ...both, ...down };
+  }
+
+  /** Plug the cable in or pull it out (both directions; frames already on the wire arrive). */
+  setPlugged(plugged: boolean): void {
+    this.toSwitch.unplugged = !plugged;
+    this.fromSwitch.unplugged = !plugged;
+  }
+
+  get plugged(): boolean {
+    return !this.toSwitch.unplugged;
   }
 
   /** Both directions added up. */
@@ -535,6 +552,18 @@ export class Simulator {
     if (s?.port) return s.port.link;
     for (const sw of this.switches) for (const p of sw.ports) if (p.name === name) return p.link;
     throw new Error(`${name} is not connected`);
+  }
+
+  /**
+   * Pull a board's cable out (up false) or plug it back in, now: frames both ways are dropped while
+   * it is out, and the board's core is told (Board.setLink), as a PHY reports its link. Schedule it
+   * with sim.at() for a later time.
+   */
+  setLink(board: Board | string, up: boolean): void {
+    const name = typeof board === "string" ? board : board.name;
+    this.linkOf(name).setPlugged(up);
+    const s = this.states.get(name);
+    if (s && s.board.exports.set_link) s.board.setLink(up);
   }
 
   /** Attach an arbitrary endpoint to a switch port. `receive` is called in virtual time. */

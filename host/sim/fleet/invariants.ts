@@ -83,7 +83,7 @@ export function checkInvariants(fleet: FleetRun, boards: BoardSummary[]): FleetI
       if (t && t.b === sw) continue; // each trunk once
       for (const d of [p.link.toSwitch, p.link.fromSwitch]) {
         const s = d.stats;
-        if (s.offered + s.duplicated !== s.delivered + s.lost + s.mtuDropped + d.inFlight) frames.push(`${d.name}: ${s.offered} + ${s.duplicated} dup != ${s.delivered} + ${s.lost} lost + ${s.mtuDropped} mtu + ${d.inFlight} in flight`);
+        if (s.offered + s.duplicated !== s.delivered + s.lost + s.mtuDropped + s.unplugged + d.inFlight) frames.push(`${d.name}: ${s.offered} + ${s.duplicated} dup != ${s.delivered} + ${s.lost} lost + ${s.mtuDropped} mtu + ${s.unplugged} unplugged + ${d.inFlight} in flight`);
       }
     }
   return {

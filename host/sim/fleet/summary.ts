@@ -56,7 +56,7 @@ export interface FleetInvariants {
   tasksFinished: string; // "all" or the unfinished ones
   tasksOk: string; // "all" or the failed ones
   countersConsistent: string; // "yes": each board's rx counters = frames delivered to it, tx_frames = frames it sent; switch totals add up
-  framesConserved: string; // "yes": on every link direction offered + duplicated = delivered + lost + over-MTU + in flight
+  framesConserved: string; // "yes": on every link direction offered + duplicated = delivered + lost + over-MTU + unplugged + in flight
 }
 
 export interface FleetSummary {
