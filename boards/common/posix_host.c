@@ -7,6 +7,10 @@
  * itself (port_rx: each frame straight into the core's receive buffer, until the tap is empty),
  * then calls poll(), and sleeps in poll(2) on the tap and an eventfd (signals) only when no frame
  * is waiting. Per frame that is one read(2) in and one write(2) out, no other system call.
+ *
+ * The link: the tap's kernel side is the board's link partner. A netlink socket (RTMGRP_LINK, in
+ * the tap's namespace) reports it going administratively down or up (`ip link set TAP down`), which
+ * the board passes on as its carrier (wasmip_board_link -> set_link), as a PHY reports its link.
  */
 #define _GNU_SOURCE
 #include "posix_host.h"
@@ -15,6 +19,8 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +38,8 @@
 
 static int tap_fd = -1;
 static int wake_fd = -1;
+static int link_fd = -1;   /* netlink: the tap's link changes */
+static int tap_ifindex;
 static FILE *pcap;
 static wasmip_board_t *host_board; /* the board signals stop */
 static volatile int exiting; /* the tap is being deleted: a read error is expected */
@@ -70,15 +78,48 @@ static void port_log(void *ctx, uint32_t level, const char *msg, uint32_t len) {
   fprintf(stderr, "[%s] %.*s\n", level_names[level < 4 ? level : 3], (int)len, msg);
 }
 
+/* Netlink link messages for the tap: its kernel side up (IFF_UP) is our carrier. */
+static void link_watch_read(void) {
+  char buf[4096] __attribute__((aligned(4)));
+  for (;;) {
+    ssize_t n = recv(link_fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n <= 0) return; /* EAGAIN, or ENOBUFS after an overrun: the next message tells the state */
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg))) continue;
+      const struct ifinfomsg *i = NLMSG_DATA(h);
+      if (i->ifi_index == tap_ifindex && host_board) wasmip_board_link(host_board, (i->ifi_flags & IFF_UP) != 0);
+    }
+  }
+}
+
+/* In the tap's namespace (both sockets stay bound to it). */
+static void link_watch_open(const char *tap) {
+  struct ifreq q;
+  memset(&q, 0, sizeof q);
+  strncpy(q.ifr_name, tap, IFNAMSIZ - 1);
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  tap_ifindex = s >= 0 && ioctl(s, SIOCGIFINDEX, &q) == 0 ? q.ifr_ifindex : 0;
+  if (s >= 0) close(s);
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+  struct sockaddr_nl a = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
+  if (fd < 0 || tap_ifindex == 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+    fprintf(stderr, "wasmip: cannot watch %s's link (%s): the board's link stays up\n", tap, strerror(errno));
+    if (fd >= 0) close(fd);
+    return;
+  }
+  link_fd = fd;
+}
+
 static void port_wait(void *ctx, uint32_t timeout_ms) {
   (void)ctx;
-  struct pollfd p[2] = {{.fd = wake_fd, .events = POLLIN}, {.fd = tap_fd, .events = POLLIN}};
-  int r = poll(p, 2, (int)timeout_ms);
+  struct pollfd p[3] = {{.fd = wake_fd, .events = POLLIN}, {.fd = tap_fd, .events = POLLIN}, {.fd = link_fd, .events = POLLIN}};
+  int r = poll(p, link_fd >= 0 ? 3 : 2, (int)timeout_ms);
   if (r > 0 && (p[0].revents & POLLIN)) {
     uint64_t v;
     if (read(wake_fd, &v, sizeof v) < 0) { /* EAGAIN: someone else consumed it */
     }
   }
+  if (r > 0 && link_fd >= 0 && (p[2].revents & POLLIN)) link_watch_read();
 }
 
 /* The driver, pulled by the stack task: one frame from the (non-blocking) tap straight into the
@@ -117,7 +158,26 @@ static void port_capture(void *ctx, int dir, const uint8_t *frame, uint32_t len)
   if (pcap) pcap_record(frame, len);
 }
 
-static wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, port_capture, port_rx};
+static void ip_str(uint32_t ip, char *buf, size_t n);
+
+/* Network events on stdout, one line each ("event: link down", "event: address 10.0.0.50", ...),
+ * for whoever runs the board (tests wait for them, as for "leased" and "ready"). */
+static void port_net_event(void *ctx, uint32_t ev) {
+  (void)ctx;
+  uint32_t a[2] = {0, 0};
+  char ip[16];
+  if (wasmip_board_call_export(host_board, "ipv4_address", 0, a) != 0) a[0] = 0;
+  ip_str(a[0], ip, sizeof ip);
+  if (ev & WASMIP_NET_EV_LINK_DOWN) printf("event: link down\n");
+  if (ev & WASMIP_NET_EV_LINK_UP) printf("event: link up\n");
+  if (ev & WASMIP_NET_EV_ADDRESS_LOST) printf("event: address lost\n");
+  if ((ev & WASMIP_NET_EV_ADDRESS) && a[0] != 0) printf("event: address %s\n", ip);
+  if (ev & WASMIP_NET_EV_RENEWED) printf("event: renewed %s\n", ip);
+  if (ev & WASMIP_NET_EV_DNS) printf("event: dns\n");
+  fflush(stdout);
+}
+
+static wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, port_capture, port_rx, port_net_event};
 
 /* Attaching brings the tap's carrier up, but the kernel activates its transmit queue later (in its
  * linkwatch work, a few ms here): until then it drops what it sends to us, such as the answer to a
@@ -157,6 +217,7 @@ static int open_tap(const char *name) {
     return -1;
   }
   wait_running(name);
+  link_watch_open(name);
   return fd;
 }
 

@@ -11,6 +11,7 @@ const uint8_t wasmip_fn_argc[WASMIP_FN_COUNT] = {
     [WASMIP_FN_RX_BUFFER_SIZE] = 0, [WASMIP_FN_INPUT] = 1,        [WASMIP_FN_POLL] = 1,
     [WASMIP_FN_COUNTER_COUNT] = 0, [WASMIP_FN_COUNTER] = 1,       [WASMIP_FN_COUNTER_NAME] = 1,
     [WASMIP_FN_COUNTER_KIND] = 1,  [WASMIP_FN_MEMORY_USED] = 0,   [WASMIP_FN_SET_LOG_LEVEL] = 1,
+    [WASMIP_FN_SET_LINK] = 1,      [WASMIP_FN_NET_EVENTS] = 0,
 };
 
 const char *const wasmip_fn_name[WASMIP_FN_COUNT] = {
@@ -26,6 +27,8 @@ const char *const wasmip_fn_name[WASMIP_FN_COUNT] = {
     [WASMIP_FN_COUNTER_KIND] = "counter_kind",
     [WASMIP_FN_MEMORY_USED] = "memory_used",
     [WASMIP_FN_SET_LOG_LEVEL] = "set_log_level",
+    [WASMIP_FN_SET_LINK] = "set_link",
+    [WASMIP_FN_NET_EVENTS] = "net_events",
 };
 
 /* ---- index access: C11 atomics (sequentially consistent: the empty check in push and the
@@ -87,8 +90,13 @@ int32_t wasmip_board_start(wasmip_board_t *b, const uint8_t mac[6], uint32_t ip,
   a[2] = ip;
   a[3] = mask;
   a[4] = gw;
+  b->has_set_link = wasmip_board_has_export(b, "set_link");
+  b->has_net_events = wasmip_board_has_export(b, "net_events");
   if (wasmip_board_call(b, WASMIP_FN_INIT, a)) return WASMIP_BOARD_TRAPPED;
-  return (int32_t)a[0];
+  int32_t rc = (int32_t)a[0];
+  /* A link that went down before start (a board waiting for its PHY) is the core's news too. */
+  if (rc == 0 && !b->link_up) b->link_changed = 1;
+  return rc;
 }
 
 /* ---- the receive pool ---- */
@@ -138,6 +146,21 @@ void wasmip_board_link(wasmip_board_t *b, int up) {
   if (b->port->wake) b->port->wake(b->port->ctx);
 }
 
+static void report_events(wasmip_board_t *b, uint32_t ev) {
+  if (b->port->net_event) {
+    b->port->net_event(b->port->ctx, ev);
+    return;
+  }
+  static const char *const names[] = {"link up", "link down", "address", "renewed", "address lost", "dns"};
+  char line[96] = "board: network events:";
+  for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
+    if (!(ev & (1u << i))) continue;
+    strcat(line, " ");
+    strcat(line, names[i]);
+  }
+  board_log(b, WASMIP_LOG_INFO, line);
+}
+
 int32_t wasmip_board_step(wasmip_board_t *b) {
   uint32_t a[5];
   if (b->trapped) return WASMIP_BOARD_TRAPPED;
@@ -185,7 +208,10 @@ int32_t wasmip_board_step(wasmip_board_t *b) {
   if (b->link_changed) {
     b->link_changed = 0;
     board_log(b, WASMIP_LOG_INFO, b->link_up ? "board: link up" : "board: link down");
-    if (b->link_up && b->ip != 0) {
+    if (b->has_set_link) {
+      a[0] = b->link_up ? 1u : 0u;
+      if (wasmip_board_call(b, WASMIP_FN_SET_LINK, a)) return WASMIP_BOARD_TRAPPED;
+    } else if (b->link_up && b->ip != 0) {
       a[0] = b->ip;
       a[1] = b->mask;
       a[2] = b->gw;
@@ -197,6 +223,10 @@ int32_t wasmip_board_step(wasmip_board_t *b) {
   uint32_t now = a[0];
   if (wasmip_board_call(b, WASMIP_FN_POLL, a)) return WASMIP_BOARD_TRAPPED;
   uint32_t delay = a[0] > WASMIP_POLL_MAX_SLEEP_MS ? WASMIP_POLL_MAX_SLEEP_MS : a[0];
+  if (b->has_net_events) {
+    if (wasmip_board_call(b, WASMIP_FN_NET_EVENTS, a)) return WASMIP_BOARD_TRAPPED;
+    if (a[0] != 0) report_events(b, a[0]);
+  }
   if (b->service) {
     uint32_t d = b->service(b->service_arg, now);
     if (b->trapped) return WASMIP_BOARD_TRAPPED;

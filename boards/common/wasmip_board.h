@@ -68,8 +68,13 @@ typedef enum {
   WASMIP_FN_COUNTER_KIND,   /* (id) -> WASMIP_COUNTER_* */
   WASMIP_FN_MEMORY_USED,    /* () -> bytes */
   WASMIP_FN_SET_LOG_LEVEL,  /* (level) -> nothing */
+  /* Optional (images before network events lack them): the board calls them only when present. */
+  WASMIP_FN_SET_LINK,       /* (up) -> nothing */
+  WASMIP_FN_NET_EVENTS,     /* () -> WASMIP_NET_EV_* bits */
   WASMIP_FN_COUNT
 } wasmip_fn_t;
+/* The first optional export: a runtime fails to load an image without one of those before it. */
+#define WASMIP_FN_REQUIRED WASMIP_FN_SET_LINK
 
 /* The argument count of each export (index: wasmip_fn_t). */
 extern const uint8_t wasmip_fn_argc[WASMIP_FN_COUNT];
@@ -119,6 +124,10 @@ typedef struct wasmip_port {
    * most WASMIP_RX_PULL_MAX times per round. With rx, wait() must also return when the driver has
    * a frame (e.g. poll() on its fd too). NULL: every frame comes through wasmip_board_rx(). */
   int32_t (*rx)(void *ctx, uint8_t *buf, uint32_t size);
+  /* Optional: the core raised network events (WASMIP_NET_EV_* bits: link, address bound, renewed or
+   * lost, DNS servers), reported after the step that raised them. Read the state it refers to with
+   * wasmip_board_call/call_export (ipv4_address, dhcp_*). NULL: they are only logged. */
+  void (*net_event)(void *ctx, uint32_t events);
 } wasmip_port_t;
 
 /* Frames port->rx may hand over per round before poll() runs (timers, ACKs, queued sends). */
@@ -166,6 +175,7 @@ typedef struct wasmip_board {
   int panicked; /* phy.panic was called (a trap follows) */
   const char *trap_export; /* the trap was in this export outside wasmip_fn_t (NULL: trap_fn) */
   int rx_more;  /* the last round stopped at WASMIP_RX_PULL_MAX: port->rx may have more */
+  int has_set_link, has_net_events; /* the image exports them (wasmip_board_start) */
   wasmip_board_stats_t stats;
   /* Optional (NULL: none): work the stack task does once per round of wasmip_board_step, after
    * poll(), e.g. wasmip_api_service (wasmip_api.h: calls from other threads). It may call the
@@ -187,8 +197,9 @@ int32_t wasmip_board_start(wasmip_board_t *b, const uint8_t mac[6], uint32_t ip,
  * Returns 0, or WASMIP_ENOBUFS (pool full: dropped and counted) / WASMIP_EINVAL (bad length). */
 int wasmip_board_rx(wasmip_board_t *b, const uint8_t *frame, uint32_t len);
 
-/* The link went up or down (any task). While down, frames are dropped both ways; on the way up the
- * address is announced again (set_ipv4: a gratuitous ARP). */
+/* The link went up or down (any task). While down, frames are dropped both ways. The stack task
+ * tells the core (set_link: on the way up it flushes its ARP cache and confirms its DHCP lease);
+ * an image without set_link gets its static address announced again instead (set_ipv4). */
 void wasmip_board_link(wasmip_board_t *b, int up);
 
 /* One round of the stack task: hand every queued frame to input() (the pool's, then port->rx's),

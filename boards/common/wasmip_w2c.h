@@ -21,13 +21,14 @@
 #include "wasmip_board.h"
 
 /* The exports callable by name (call_export), with their argument counts (wasmip.h): the DHCP
- * client's, for the board's DHCP boot, and with WASMIP_W2C_ALL_EXPORTS (a board that uses
- * wasmip_api.c, the calls from other threads) the sockets, DNS and the rest too. Each costs a
+ * client's and ipv4_address, for the board's DHCP boot and its network events, and with
+ * WASMIP_W2C_ALL_EXPORTS (a board that uses wasmip_api.c, the calls from other threads) the
+ * sockets, DNS and the rest too. Each costs a
  * table row and a name string of flash, hence opt-in. */
-#define WASMIP_W2C_DHCP_EXPORTS(X) X(dhcp_start, 2) X(dhcp_state, 0) X(dhcp_address, 0) X(dhcp_router, 0)
+#define WASMIP_W2C_DHCP_EXPORTS(X) X(dhcp_start, 2) X(dhcp_state, 0) X(dhcp_address, 0) X(dhcp_router, 0) X(ipv4_address, 0)
 #ifdef WASMIP_W2C_ALL_EXPORTS
 #define WASMIP_W2C_MORE_EXPORTS(X)                                                                                             \
-  X(ipv4_address, 0) X(config, 1) X(ping, 3) X(ping_rtt, 1) X(tcp_socket, 0) X(tcp_bind, 2) X(tcp_listen, 2) X(tcp_accept, 1)  \
+  X(config, 1) X(ping, 3) X(ping_rtt, 1) X(tcp_socket, 0) X(tcp_bind, 2) X(tcp_listen, 2) X(tcp_accept, 1)  \
   X(tcp_connect, 3) X(tcp_send, 3) X(tcp_send_space, 1) X(tcp_recv, 3) X(tcp_shutdown, 2) X(tcp_close, 1) X(tcp_abort, 1)    \
   X(tcp_events, 1) X(tcp_changed, 0) X(tcp_setopt, 3) X(tcp_state, 1) X(tcp_local_port, 1) X(tcp_remote_ip, 1)               \
   X(tcp_remote_port, 1) X(tcp_table_size, 0) X(tcp_table_row, 2) X(tcp_info, 2) X(udp_socket, 0) X(udp_bind, 2)              \
@@ -53,6 +54,9 @@
 #define WASMIP_W2C_A5 WASMIP_W2C_A3, a[3], a[4]
 #define WASMIP_W2C_DECL(name, n) u32 Z_stackZ_##name(WASMIP_W2C_P##n) __attribute__((weak));
 WASMIP_W2C_NAMED_EXPORTS(WASMIP_W2C_DECL)
+/* set_link and net_events (optional in wasmip_fn_t): weak too. */
+void Z_stackZ_set_link(Z_stack_instance_t *, u32) __attribute__((weak));
+u32 Z_stackZ_net_events(Z_stack_instance_t *) __attribute__((weak));
 
 /* The import object wasm2c passes to every phy.* import. */
 struct Z_phy_instance_t {
@@ -131,6 +135,14 @@ static int wasmip_w2c_call(void *ctx, wasmip_fn_t fn, uint32_t *a) {
     case WASMIP_FN_COUNTER_KIND: a[0] = Z_stackZ_counter_kind(I, a[0]); break;
     case WASMIP_FN_MEMORY_USED: a[0] = Z_stackZ_memory_used(I); break;
     case WASMIP_FN_SET_LOG_LEVEL: Z_stackZ_set_log_level(I, a[0]); break;
+    case WASMIP_FN_SET_LINK:
+      if (!Z_stackZ_set_link) return -1;
+      Z_stackZ_set_link(I, a[0]);
+      break;
+    case WASMIP_FN_NET_EVENTS:
+      if (!Z_stackZ_net_events) return -1;
+      a[0] = Z_stackZ_net_events(I);
+      break;
     default: return -1;
   }
   return 0;
@@ -159,6 +171,8 @@ static const wasmip_w2c_export_t *wasmip_w2c_find(const char *name) {
 
 static int wasmip_w2c_has_export(void *ctx, const char *name) {
   (void)ctx;
+  if (!strcmp(name, "set_link")) return Z_stackZ_set_link != NULL;
+  if (!strcmp(name, "net_events")) return Z_stackZ_net_events != NULL;
   return wasmip_w2c_find(name) != NULL;
 }
 

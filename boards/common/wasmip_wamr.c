@@ -127,7 +127,7 @@ static void save_exception(wasmip_wamr_t *w) {
 
 static int wamr_call(void *ctx, wasmip_fn_t fn, uint32_t *argv) {
   wasmip_wamr_t *w = ctx;
-  if ((unsigned)fn >= WASMIP_FN_COUNT) return -1;
+  if ((unsigned)fn >= WASMIP_FN_COUNT || !w->fns[fn]) return -1;
   if (wasm_runtime_call_wasm(w->env, w->fns[fn], wasmip_fn_argc[fn], argv)) return 0;
   save_exception(w);
   return -1;
@@ -215,9 +215,10 @@ static int load(wasmip_wamr_t *w, uint8_t *buf, uint32_t len, wasmip_board_t *bo
   if (!wasm_runtime_get_default_memory(w->inst)) return load_fail(w, "the image has no linear memory%s", "");
   for (int i = 0; i < WASMIP_FN_COUNT; i++) {
     w->fns[i] = wasm_runtime_lookup_function(w->inst, wasmip_fn_name[i]);
+    if (!w->fns[i] && i >= WASMIP_FN_REQUIRED) continue; /* the board asks has_export first */
     if (!w->fns[i]) return load_fail(w, "the image does not export %s()", wasmip_fn_name[i]);
     /* Checked once here, so a call never writes more results than the board's argv holds. */
-    if (!shape_ok(w, w->fns[i], wasmip_fn_argc[i], i == WASMIP_FN_SET_LOG_LEVEL ? 0 : 1))
+    if (!shape_ok(w, w->fns[i], wasmip_fn_argc[i], i == WASMIP_FN_SET_LOG_LEVEL || i == WASMIP_FN_SET_LINK ? 0 : 1))
       return load_fail(w, "the image's %s() has the wrong signature", wasmip_fn_name[i]);
   }
   w->env = wasm_runtime_create_exec_env(w->inst, stack_size);

@@ -99,8 +99,42 @@ typedef uint32_t (*wasmip_counter_kind_fn)(uint32_t id);
 #define WASMIP_COUNTER_RX_DROP      1u /* a received frame dropped, for the reason in the name */
 #define WASMIP_COUNTER_EVENT        2u /* anything else: frames sent, retries, cache events */
 
-/* set_log_level(level): phy.log receives lines at this level and more severe (default INFO). */
+/* set_log_level(level): phy.log receives lines at this level and more severe (default INFO), from
+ * every module. set_log_module_level(module, level) -> 0 | WASMIP_EINVAL (unknown module): one
+ * module's level. A line's module is the prefix of its text ("arp: who-has ..."). */
 typedef void (*wasmip_set_log_level_fn)(uint32_t level);
+typedef int32_t (*wasmip_set_log_module_level_fn)(uint32_t module, uint32_t level);
+#define WASMIP_LOG_MODULE_ETH  0u
+#define WASMIP_LOG_MODULE_ARP  1u
+#define WASMIP_LOG_MODULE_IP   2u
+#define WASMIP_LOG_MODULE_ICMP 3u
+#define WASMIP_LOG_MODULE_TCP  4u
+#define WASMIP_LOG_MODULE_UDP  5u
+#define WASMIP_LOG_MODULE_DHCP 6u
+#define WASMIP_LOG_MODULE_DNS  7u
+#define WASMIP_LOG_MODULE_APP  8u /* the app's lines: any other prefix */
+#define WASMIP_LOG_MODULES     9u
+
+/* ------------------------------------------------------------------------------------------
+ * The link and network events (lwIP's netif link and status callbacks).
+ * ------------------------------------------------------------------------------------------ */
+/* set_link(up): the board's carrier changed (PHY link, cable, Wi-Fi association). The link starts
+ * up at init(). While it is down, frames the core sends are dropped and counted (tx_link_down);
+ * connections, sockets and the lease are kept. On the way up the ARP cache forgets its resolved
+ * neighbours, and the DHCP client confirms its lease (INIT-REBOOT: WASMIP_DHCP_REBOOTING) or, still
+ * looking for one, restarts discovery at once; a static address is announced (gratuitous ARP).
+ * A board without carrier detection never calls it. link_up() -> 1 or 0. */
+typedef void (*wasmip_set_link_fn)(uint32_t up);
+typedef uint32_t (*wasmip_link_up_fn)(void);
+/* net_events() -> WASMIP_NET_EV_* bits raised since the last call (then cleared). Check after
+ * input()/poll()/set_link(), then read the state (ipv4_address(), dhcp_*, dns_server()). */
+typedef uint32_t (*wasmip_net_events_fn)(void);
+#define WASMIP_NET_EV_LINK_UP      1u
+#define WASMIP_NET_EV_LINK_DOWN    2u
+#define WASMIP_NET_EV_ADDRESS      4u  /* an address was set, or changed (static or leased) */
+#define WASMIP_NET_EV_RENEWED      8u  /* the lease was renewed (or confirmed) with the same address */
+#define WASMIP_NET_EV_ADDRESS_LOST 16u /* the address was dropped (expiry, DHCPNAK, release, set to 0) */
+#define WASMIP_NET_EV_DNS          32u /* the DNS servers changed */
 
 /* memory_used() -> bytes of linear memory the core uses (static data; it never allocates). */
 typedef uint32_t (*wasmip_memory_used_fn)(void);
@@ -315,6 +349,7 @@ typedef uint32_t (*wasmip_dhcp_dns_fn)(uint32_t i);
 #define WASMIP_DHCP_RENEWING   5u
 #define WASMIP_DHCP_REBINDING  6u
 #define WASMIP_DHCP_RELEASING  7u
+#define WASMIP_DHCP_REBOOTING  8u /* INIT-REBOOT after set_link(1): confirming the lease's address */
 
 /* ------------------------------------------------------------------------------------------
  * Error codes (shared with the socket API).

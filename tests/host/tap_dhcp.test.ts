@@ -164,3 +164,49 @@ test("dhcp: the posix board's first DISCOVER is answered, boot after boot (it wa
   }
   assert.ok(!(await netnsList()).includes(ns), "namespace left behind");
 });
+
+// The link: the tap's kernel side going down and up is the board's carrier (a netlink watch in
+// posix_host.c -> set_link). Down: the board says so and sends nothing. Up: it confirms its lease
+// with an INIT-REBOOT REQUEST (dnsmasq logs a second DHCPREQUEST and ACKs it: "event: renewed"),
+// has forgotten its ARP entries, and the kernel reaches it again.
+for (const kind of ["posix", "wamr"] as const)
+test(`link: the ${kind} board follows the tap's link (ip link set down/up): lease confirmed by INIT-REBOOT, reachable again`, { timeout: 90_000 }, async (t) => {
+  if (!requirePrereqs(t, ["dnsmasq", "ping", ...boardTools(kind)], [boardFile(kind, "http")])) return;
+  const ns = `wasmip-l${kind[0]}${process.pid}`.slice(0, 15);
+  const peer = "10.213.84.1";
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} exists before the test`);
+  let dns: Dnsmasq | undefined;
+  let s: PeerSession | undefined;
+  try {
+    s = await startDhcpBoard(kind, { netns: ns, tap: "tap0", boardIp: "10.213.84.2/24", peerIp: `${peer}/24`, mac: "02:00:00:00:84:02", app: "http" }, async (where) => {
+      dns = new Dnsmasq(where, { tap: "tap0", rangeStart: "10.213.84.100", rangeEnd: "10.213.84.150", lease: "12h", router: peer, extraArgs: ["--no-ping"] });
+      await dns.ready();
+    });
+    if (!isProcessBoard(s)) throw new Error("expected a board process");
+    const board = s;
+    const ip = board.boardIp;
+    assert.ok(await board.waitReachable(5), `the kernel cannot ping ${ip}`);
+    const waitOut = async (re: RegExp, what: string) => {
+      for (let i = 0; i < 250 && !re.test(board.stdout); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.match(board.stdout, re, `${what}; stdout:\n${board.stdout}\nstderr:\n${board.stderr}`);
+    };
+    await board.exec("ip", ["link", "set", "tap0", "down"]);
+    await waitOut(/^event: link down$/m, "no link down");
+    await board.exec("ip", ["link", "set", "tap0", "up"]);
+    await waitOut(/^event: link up$/m, "no link up");
+    await waitOut(new RegExp(`^event: renewed ${ip.replaceAll(".", "\\.")}$`, "m"), "the lease was not confirmed");
+    const count = (what: string) => (dns!.stderr.match(new RegExp(`${what}\\(tap0\\)`, "g")) ?? []).length;
+    assert.deepEqual([count("DHCPDISCOVER"), count("DHCPREQUEST"), count("DHCPACK")], [1, 2, 2], `dnsmasq log:\n${dns!.stderr}`);
+    assert.ok(await board.waitReachable(5), `the kernel cannot ping ${ip} after the link came back`);
+    assert.equal(s.error, undefined, `board error: ${s.error?.message}`);
+  } finally {
+    await dns?.stop().catch(() => {});
+    await s?.stop();
+  }
+  if (isProcessBoard(s)) {
+    assert.ok(s.stoppedCleanly, `${kind} board did not shut down cleanly (${s.exitCode ?? s.exitSignal}): ${s.stderr}`);
+    assert.match(s.stdout, /^ {2}eth_link_downs +1$/m, "counters at exit");
+    assert.match(s.stdout, /^ {2}dhcp_reboots +1$/m, "counters at exit");
+  }
+  assert.ok(!(await netnsList()).includes(ns), "namespace left behind");
+});

@@ -78,7 +78,7 @@ static void port_wake(void *ctx) {
   if (stack_task) xTaskNotifyGive(stack_task);
 }
 
-static const wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, NULL, NULL};
+static const wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, NULL, NULL, NULL};
 
 /* ---------------- boot ---------------- */
 
