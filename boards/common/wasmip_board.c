@@ -205,7 +205,8 @@ int32_t wasmip_board_step(wasmip_board_t *b) {
     }
     b->rx_more = n == WASMIP_RX_PULL_MAX;
   }
-  if (b->link_changed) {
+  int link_changed = b->link_changed;
+  if (link_changed) {
     b->link_changed = 0;
     board_log(b, WASMIP_LOG_INFO, b->link_up ? "board: link up" : "board: link down");
     if (b->has_set_link) {
@@ -224,8 +225,14 @@ int32_t wasmip_board_step(wasmip_board_t *b) {
   if (wasmip_board_call(b, WASMIP_FN_POLL, a)) return WASMIP_BOARD_TRAPPED;
   uint32_t delay = a[0] > WASMIP_POLL_MAX_SLEEP_MS ? WASMIP_POLL_MAX_SLEEP_MS : a[0];
   if (b->has_net_events) {
-    if (wasmip_board_call(b, WASMIP_FN_NET_EVENTS, a)) return WASMIP_BOARD_TRAPPED;
-    if (a[0] != 0) report_events(b, a[0]);
+    uint32_t since = now - b->events_checked;
+    if (since >= WASMIP_NET_EVENTS_MS || link_changed) {
+      b->events_checked = now;
+      if (wasmip_board_call(b, WASMIP_FN_NET_EVENTS, a)) return WASMIP_BOARD_TRAPPED;
+      if (a[0] != 0) report_events(b, a[0]);
+    } else if (WASMIP_NET_EVENTS_MS - since < delay) {
+      delay = WASMIP_NET_EVENTS_MS - since; /* come back for what this round may have raised */
+    }
   }
   if (b->service) {
     uint32_t d = b->service(b->service_arg, now);

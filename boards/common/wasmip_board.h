@@ -130,6 +130,12 @@ typedef struct wasmip_port {
   void (*net_event)(void *ctx, uint32_t events);
 } wasmip_port_t;
 
+/* How often the stack task asks the core for network events (ms): at most once per this, so a
+ * busy board does not pay an interpreted call per round; an event waits at most this long. */
+#ifndef WASMIP_NET_EVENTS_MS
+#define WASMIP_NET_EVENTS_MS 20u
+#endif
+
 /* Frames port->rx may hand over per round before poll() runs (timers, ACKs, queued sends). */
 #ifndef WASMIP_RX_PULL_MAX
 #define WASMIP_RX_PULL_MAX WASMIP_RXQ_SLOTS
@@ -176,6 +182,7 @@ typedef struct wasmip_board {
   const char *trap_export; /* the trap was in this export outside wasmip_fn_t (NULL: trap_fn) */
   int rx_more;  /* the last round stopped at WASMIP_RX_PULL_MAX: port->rx may have more */
   int has_set_link, has_net_events; /* the image exports them (wasmip_board_start) */
+  uint32_t events_checked;           /* when net_events() was last called (board clock, ms) */
   wasmip_board_stats_t stats;
   /* Optional (NULL: none): work the stack task does once per round of wasmip_board_step, after
    * poll(), e.g. wasmip_api_service (wasmip_api.h: calls from other threads). It may call the
