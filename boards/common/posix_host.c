@@ -72,6 +72,39 @@ static uint32_t port_random(void *ctx) {
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
+static const char *const module_names[WASMIP_LOG_MODULES] = {"eth", "arp", "ip", "icmp", "tcp", "udp", "dhcp", "dns", "app"};
+
+static int level_of(const char *s, size_t n) {
+  for (int l = 0; l < 4; l++)
+    if (strlen(level_names[l]) == n && !strncmp(s, level_names[l], n)) return l;
+  return -1;
+}
+
+/* "info" or "warn,dhcp=debug,arp=info": a level for every module, then per module. 0 or -1. The
+ * board's own filter (port_log) lets through the most verbose of them; the core filters per module.
+ * An empty item ("info,,") is refused. */
+static int parse_log_levels(wasmip_posix_opts_t *o, const char *spec) {
+  for (const char *p = spec; *p;) {
+    const char *end = strchr(p, ',');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    const char *eq = memchr(p, '=', n);
+    if (!eq) {
+      int l = level_of(p, n);
+      if (l < 0) return -1;
+      o->log_level = (uint32_t)l;
+    } else {
+      int l = level_of(eq + 1, n - (size_t)(eq + 1 - p));
+      uint32_t m = 0;
+      while (m < WASMIP_LOG_MODULES && !(strlen(module_names[m]) == (size_t)(eq - p) && !strncmp(p, module_names[m], (size_t)(eq - p)))) m++;
+      if (l < 0 || m == WASMIP_LOG_MODULES) return -1;
+      o->module_level[m] = (uint8_t)l;
+    }
+    p += n;
+    if (*p == ',') p++;
+  }
+  return 0;
+}
+
 static void port_log(void *ctx, uint32_t level, const char *msg, uint32_t len) {
   (void)ctx;
   if (level > log_level) return;
@@ -389,7 +422,8 @@ static int report_trap(wasmip_board_t *b, const wasmip_posix_image_t *img) {
 static void usage(const char *argv0, const char *extra_usage) {
   fprintf(stderr,
           "usage: %s --tap IFNAME (--board-ip A.B.C.D/len | --dhcp) [--gw A.B.C.D] [--mac XX:XX:XX:XX:XX:XX]\n"
-          "          [--pcap FILE] [--log-level error|warn|info|debug]\n"
+          "          [--pcap FILE] [--log-level LEVEL[,MODULE=LEVEL...]]  (levels error|warn|info|debug;\n"
+          "          modules eth arp ip icmp tcp udp dhcp dns app)\n"
           "       %s --netns NAME [--tap IFNAME] [--board-ip A.B.C.D/len | --dhcp] [--peer-ip A.B.C.D/len] ...\n"
           "  --netns NAME: create the namespace if absent and the tap (default tap0) in it with the peer\n"
           "  address (default 10.213.0.1/24; board default 10.213.0.2/24); both are removed on exit.\n"
@@ -406,6 +440,7 @@ int wasmip_posix_parse(wasmip_posix_opts_t *o, int argc, char **argv, wasmip_pos
   memset(o, 0, sizeof *o);
   o->mac_s = "02:77:69:70:00:02";
   o->log_level = WASMIP_LOG_INFO;
+  memset(o->module_level, 0xff, sizeof o->module_level);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -430,13 +465,11 @@ int wasmip_posix_parse(wasmip_posix_opts_t *o, int argc, char **argv, wasmip_pos
     else if (!strcmp(a, "--mac")) o->mac_s = v;
     else if (!strcmp(a, "--pcap")) o->pcap_path = v;
     else if (!strcmp(a, "--log-level")) {
-      uint32_t l = 0;
-      while (l < 4 && strcmp(v, level_names[l])) l++;
-      if (l == 4) {
-        fprintf(stderr, "wasmip: bad --log-level %s\n", v);
+      if (parse_log_levels(o, v)) {
+        fprintf(stderr, "wasmip: bad --log-level %s (LEVEL[,MODULE=LEVEL...]: levels error|warn|info|debug, modules "
+                        "eth arp ip icmp tcp udp dhcp dns app)\n", v);
         return 2;
       }
-      o->log_level = l;
     } else {
       int r = extra ? extra(arg, a, v) : 0;
       if (r < 0) return 2;
@@ -500,6 +533,8 @@ int wasmip_posix_parse(wasmip_posix_opts_t *o, int argc, char **argv, wasmip_pos
   o->prefix = 0;
   for (uint32_t m = o->netns ? o->peer_mask : o->mask; m & 0x80000000u; m <<= 1) o->prefix++;
   log_level = o->log_level;
+  for (uint32_t m = 0; m < WASMIP_LOG_MODULES; m++)
+    if (o->module_level[m] != 0xff && o->module_level[m] > log_level) log_level = o->module_level[m];
   return 0;
 }
 
@@ -544,8 +579,19 @@ int wasmip_posix_open(const wasmip_posix_opts_t *o, wasmip_board_t *board) {
 const wasmip_port_t *wasmip_posix_port(void) { return &port; }
 
 int wasmip_posix_run(wasmip_board_t *b, const wasmip_posix_opts_t *o, const wasmip_posix_image_t *img) {
-  uint32_t a[1] = {o->log_level};
+  uint32_t a[2] = {o->log_level, 0};
   if (wasmip_board_call(b, WASMIP_FN_SET_LOG_LEVEL, a)) return report_trap(b, img);
+  for (uint32_t m = 0; m < WASMIP_LOG_MODULES; m++) {
+    if (o->module_level[m] == 0xff) continue;
+    a[0] = m;
+    a[1] = o->module_level[m];
+    int r = wasmip_board_call_export(b, "set_log_module_level", 2, a);
+    if (r == WASMIP_BOARD_TRAPPED) return report_trap(b, img);
+    if (r != 0) {
+      fprintf(stderr, "wasmip: this image has no per-module log levels (set_log_module_level)\n");
+      return 1;
+    }
+  }
   int32_t rc = wasmip_board_start(b, o->mac, o->ip, o->mask, o->gw);
   if (rc == WASMIP_BOARD_TRAPPED) return report_trap(b, img);
   if (rc < 0) {

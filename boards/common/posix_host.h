@@ -29,6 +29,7 @@ typedef struct {
   const char *tap, *cidr, *gw_s, *mac_s, *pcap_path, *netns, *peer_cidr;
   int dhcp;
   uint32_t log_level;
+  uint8_t module_level[WASMIP_LOG_MODULES]; /* --log-level info,dhcp=debug: 0xff where not given */
   /* Parsed from the above. */
   uint32_t ip, mask, gw, peer_ip, peer_mask;
   uint32_t prefix; /* the lease's prefix length: the peer's with --netns, else the board's */

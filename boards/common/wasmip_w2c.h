@@ -21,11 +21,12 @@
 #include "wasmip_board.h"
 
 /* The exports callable by name (call_export), with their argument counts (wasmip.h): the DHCP
- * client's and ipv4_address, for the board's DHCP boot and its network events, and with
- * WASMIP_W2C_ALL_EXPORTS (a board that uses wasmip_api.c, the calls from other threads) the
- * sockets, DNS and the rest too. Each costs a
- * table row and a name string of flash, hence opt-in. */
-#define WASMIP_W2C_DHCP_EXPORTS(X) X(dhcp_start, 2) X(dhcp_state, 0) X(dhcp_address, 0) X(dhcp_router, 0) X(ipv4_address, 0)
+ * client's, ipv4_address and set_log_module_level, for the board's DHCP boot, its network events
+ * and its log flags, and with WASMIP_W2C_ALL_EXPORTS (a board that uses wasmip_api.c, the calls
+ * from other threads) the sockets, DNS and the rest too. Each costs a table row and a name string
+ * of flash, hence opt-in. */
+#define WASMIP_W2C_DHCP_EXPORTS(X) X(dhcp_start, 2) X(dhcp_state, 0) X(dhcp_address, 0) X(dhcp_router, 0) X(ipv4_address, 0) \
+  X(set_log_module_level, 2)
 #ifdef WASMIP_W2C_ALL_EXPORTS
 #define WASMIP_W2C_MORE_EXPORTS(X)                                                                                             \
   X(config, 1) X(ping, 3) X(ping_rtt, 1) X(tcp_socket, 0) X(tcp_bind, 2) X(tcp_listen, 2) X(tcp_accept, 1)  \

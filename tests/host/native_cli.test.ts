@@ -133,3 +133,30 @@ test("posix board --netns --dhcp: leases an address from dnsmasq in the namespac
   assert.equal(exit.code, 0, `exit ${exit.code ?? exit.signal}: ${b.err()}`);
   assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
 });
+
+// --log-level LEVEL[,MODULE=LEVEL...]: the core filters per module (set_log_module_level); the
+// board shows the lines it is given. A warn board with arp at debug logs the ARP exchange of a
+// ping (module arp) but not its own "eth: up" (module eth, info).
+test("posix board --log-level warn,arp=debug: per-module levels reach the core; a bad spec is refused", async (t) => {
+  if (!requirePrereqs(t, ["ping"], [BIN])) return;
+  const bad = startBoard(["--netns", nsName(), "--board-ip", "10.213.93.2/24", "--peer-ip", "10.213.93.1/24", "--log-level", "warn,nfs=debug"]);
+  const badExit = await bad.exited;
+  assert.equal(badExit.code, 2);
+  assert.match(bad.err(), /^wasmip: bad --log-level warn,nfs=debug \(LEVEL\[,MODULE=LEVEL\.\.\.\]/m);
+  const ns = nsName();
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} exists before the test`);
+  const b = startBoard(["--netns", ns, "--board-ip", "10.213.93.2/24", "--peer-ip", "10.213.93.1/24", "--log-level", "warn,arp=debug"]);
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  try {
+    await waitFor(b, /^ready$/m, 10_000);
+    await run(IP, ["netns", "exec", ns, "ping", "-c", "1", "-W", "2", "10.213.93.2"], { check: false, timeoutMs: 10_000 });
+    const deadline = Date.now() + 3000;
+    while (!/\[(info|debug)\] arp: /.test(b.err()) && Date.now() < deadline) await sleep(20);
+  } finally {
+    exit = await stopBoard(b, ns);
+  }
+  assert.equal(exit.code, 0, `exit ${exit.code ?? exit.signal}: ${b.err()}`);
+  assert.match(b.err(), /\[(info|debug)\] arp: /, "no arp lines at debug");
+  assert.doesNotMatch(b.err(), /\[info\] eth: up/, "eth is at warn");
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
+});
