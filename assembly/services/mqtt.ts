@@ -649,8 +649,9 @@ export function mqttRun(): void {
   receive();
   if (state == MQTT_WAIT_CONNACK && due(deadline)) lost(ETIMEDOUT, false);
   if (state != MQTT_CONNECTED) return;
-  // §3.1.2.10: a control packet at least every keep-alive; PINGREQ when there was none. No
-  // PINGRESP within another keep-alive: the broker (or the path) is gone.
+  // §3.1.2.10: a control packet at least every keep-alive (the server waits 1.5 times that before
+  // it drops us); PINGREQ when there was none. No PINGRESP within another keep-alive: the broker
+  // (or the path) is gone.
   if (keepAliveMs) {
     if (pingOutstanding) {
       if (elapsed(pingSentAt) >= keepAliveMs) {
@@ -666,11 +667,14 @@ export function mqttRun(): void {
   flushQueued();
 }
 
-/** Milliseconds until the client's next timer (poll's sleep), 0xffffffff with none. */
+/** Milliseconds until the client's next timer (poll's sleep), 0xffffffff with none. Called after
+ *  mqttRun, so a timer still due is a PINGREQ that found the send buffer full: try again soon, not
+ *  at once (poll() returning 0 would spin). */
 export function mqttNextTimer(): u32 {
-  if (state == MQTT_BACKOFF || state == MQTT_CONNECTING || state == MQTT_WAIT_CONNACK) return until(deadline);
-  if (state != MQTT_CONNECTED || keepAliveMs == 0) return 0xffffffff;
-  return until((pingOutstanding ? pingSentAt : lastSent) + keepAliveMs);
+  let t: u32 = 0xffffffff;
+  if (state == MQTT_BACKOFF || state == MQTT_CONNECTING || state == MQTT_WAIT_CONNACK) t = until(deadline);
+  else if (state == MQTT_CONNECTED && keepAliveMs != 0) t = until((pingOutstanding ? pingSentAt : lastSent) + keepAliveMs);
+  return t < 10 ? 10 : t;
 }
 
 // ---- the message waiting for the board (no message handler) -------------------------------------

@@ -242,11 +242,7 @@ export function parseBody(m: MqttIn, p: usize, type: u32, flags: u32, rem: u32):
     const tl = get16(p);
     const idLen: u32 = m.qos ? 2 : 0;
     if (<u64>2 + tl + idLen > <u64>rem) return WireError.BAD_TOTAL_LEN;
-    if (tl == 0) return WireError.BAD_OP;
-    for (let i: u32 = 0; i < tl; i++) {
-      const c = load<u8>(p + 2 + i);
-      if (c == 0x23 || c == 0x2b || c == 0) return WireError.BAD_OP; // '#', '+', U+0000 (§1.5.3)
-    }
+    if (!validTopic(p + 2, tl)) return WireError.BAD_OP;
     m.topic = p + 2;
     m.topicLen = tl;
     if (m.qos) {
@@ -273,7 +269,7 @@ export function parseBody(m: MqttIn, p: usize, type: u32, flags: u32, rem: u32):
   return WireError.UNSUPPORTED; // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT (§3.14: client to server)
 }
 
-/** A topic name we may publish to (§4.7.3): 1 to 65535 bytes, no wildcard, no U+0000. */
+/** A topic name (§4.7.3): 1 to 65535 bytes, no wildcard ('#', '+'), no U+0000 (§1.5.3). */
 export function validTopic(p: usize, len: u32): bool {
   if (len == 0 || len > 0xffff) return false;
   for (let i: u32 = 0; i < len; i++) {

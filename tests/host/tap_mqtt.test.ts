@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { requirePrereqs } from "./prereqs.ts";
+import { watch, type Watch } from "./watch.ts";
 import { netnsList, killChild, run, IP } from "../../host/devices/netns.ts";
 import { appWasm } from "../../host/board/board.ts";
 import { TapSession } from "../../host/devices/tap.ts";
@@ -25,24 +26,6 @@ const PEER = `${SUBNET}.1`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => process.exit(130));
-
-/** Collects a child's stdout and stderr; waits (bounded) for a pattern. */
-function watch(p: ChildProcess): { out: () => string; until: (re: RegExp, ms: number) => Promise<void> } {
-  let buf = "";
-  p.stdout?.on("data", (d: Buffer) => (buf += d.toString()));
-  p.stderr?.on("data", (d: Buffer) => (buf += d.toString()));
-  return {
-    out: () => buf,
-    until: async (re, ms) => {
-      const t0 = Date.now();
-      while (!re.test(buf)) {
-        if (p.exitCode !== null || p.signalCode !== null) throw new Error(`exited (${p.exitCode ?? p.signalCode}): ${buf}`);
-        if (Date.now() - t0 > ms) throw new Error(`no ${re} after ${ms} ms: ${buf}`);
-        await sleep(20);
-      }
-    },
-  };
-}
 
 function once<T>(c: MqttClient, ev: string, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -72,7 +55,7 @@ test("tap: the board's MQTT client with mosquitto: QoS 0/1/2 both ways, and QoS 
     return { proc: b, log: w };
   };
   /** mosquitto_sub on board/#, QoS 2, printing "topic payload" lines; resolved once subscribed. */
-  const subscriber = async (log: ReturnType<typeof watch>, id: string) => {
+  const subscriber = async (log: Watch, id: string) => {
     const s = session.spawn("mosquitto_sub", ["-h", PEER, "-i", id, "-q", "2", "-v", "-t", "board/#"]);
     children.push(s);
     const w = watch(s);
