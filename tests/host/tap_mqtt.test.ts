@@ -3,7 +3,8 @@
 // listening on the namespace's peer address only. The board (build/mqtt.wasm, the core with the
 // MQTT client) publishes at QoS 0, 1 and 2 and mosquitto_sub sees each; mosquitto_pub delivers to
 // the board's subscription; then the broker is stopped while QoS 1 messages are in flight, killed
-// and started again: the board reconnects and sends them again (DUP), and the subscriber gets them.
+// and started again: the board reconnects and sends them again (DUP), and the subscriber gets them,
+// the QoS 2 one exactly once.
 // Without the prerequisites the test is skipped locally and FAILS under CI=true.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -37,7 +38,7 @@ function once<T>(c: MqttClient, ev: string, ms: number): Promise<T> {
   });
 }
 
-test("tap: the board's MQTT client with mosquitto: QoS 0/1/2 both ways, and QoS 1 re-sent after a broker restart", { timeout: 60_000 }, async (t) => {
+test("tap: the board's MQTT client with mosquitto: QoS 0/1/2 both ways, and QoS 1 and 2 re-sent after a broker restart", { timeout: 60_000 }, async (t) => {
   const wasm = appWasm("mqtt");
   if (!requirePrereqs(t, ["mosquitto", "mosquitto_sub", "mosquitto_pub"], [wasm])) return;
   assert.ok(!(await netnsList()).includes(NS), `namespace ${NS} exists before the test`);
@@ -98,8 +99,9 @@ test("tap: the board's MQTT client with mosquitto: QoS 0/1/2 both ways, and QoS 
     // The broker stops answering with QoS 1 messages in flight, then dies and comes back.
     process.kill(b.proc.pid!, "SIGSTOP");
     for (let i = 0; i < 3; i++) client.publish("board/r", `again ${i}`, { qos: 1 });
+    client.publish("board/r2", "once", { qos: 2 });
     await sleep(300);
-    assert.equal(client.inflight, 3, "the messages wait for PUBACK");
+    assert.equal(client.inflight, 4, "the messages wait for PUBACK / PUBREC");
     const closed = once(client, "close", 5000);
     process.kill(b.proc.pid!, "SIGKILL");
     await new Promise((r) => b.proc.once("exit", r));
@@ -109,11 +111,13 @@ test("tap: the board's MQTT client with mosquitto: QoS 0/1/2 both ways, and QoS 
     await closed;
     const reconnected = await once<{ sessionPresent: boolean }>(client, "connect", 15_000);
     assert.equal(reconnected.sessionPresent, false); // the broker lost its memory
-    await sub.until(/board\/r again 0\nboard\/r again 1\nboard\/r again 2\n/, 5000);
+    await sub.until(/board\/r again 0\nboard\/r again 1\nboard\/r again 2\nboard\/r2 once\n/, 5000);
     for (let i = 0; i < 200 && client.inflight > 0; i++) await sleep(10);
     assert.equal(client.inflight, 0);
     const c = board.counters();
-    assert.equal(c.mqtt_retransmits, 3);
+    assert.equal(c.mqtt_retransmits, 4);
+    await sleep(200);
+    assert.equal(sub.out().match(/board\/r2 once/g)?.length, 1, "QoS 2: exactly once");
     assert.equal(c.mqtt_malformed + c.mqtt_unexpected + c.mqtt_too_long + c.mqtt_ping_timeouts, 0);
     // The retained subscription came back with the new session (resubscribe).
     await b.log.until(/board1 2 cmd\/#/, 3000);
