@@ -418,3 +418,41 @@ describe("mqtt: bounds", () => {
     expect(evs[1]).toBe("2:0:0");
   });
 });
+
+// ---- random input from the broker ------------------------------------------------------------
+let rng: u32 = 1;
+function rand(): u32 {
+  rng ^= rng << 13;
+  rng ^= rng >> 17;
+  rng ^= rng << 5;
+  return rng;
+}
+const VALID: string[] = [
+  "30 05 00 01 61 31 32", "32 07 00 01 61 00 05 31 32", "34 07 00 01 61 00 06 31 32", "40 02 00 01", "50 02 00 02",
+  "62 02 00 03", "70 02 00 01", "90 03 00 01 00", "b0 02 00 01", "d0 00", "20 02 00 00",
+];
+
+describe("mqtt: random input from the broker", () => {
+  test("valid packets mutated and random bytes: no trap, the client connected or reconnecting, counted", () => {
+    for (let seed: u32 = 1; seed <= 150; seed++) {
+      rng = seed * 2654435761;
+      connected();
+      publish("t", "x", 1);
+      publish("t", "y", 2);
+      const msg = "seed " + seed.toString();
+      for (let k = 0; k < 6 && mqttState() == MQTT_CONNECTED; k++) {
+        const p = parseHex(VALID[rand() % <u32>VALID.length]);
+        const flips = rand() % 3;
+        for (let f: u32 = 0; f < flips; f++) store<u8>(p + rand() % bufLen, <u8>rand());
+        if (rand() % 4 == 0) bufLen = rand() % (bufLen + 1); // cut short: the rest comes later, or never
+        if (rand() % 5 == 0) for (let i: u32 = 0; i < 8; i++) store<u8>(p + bufLen++, <u8>rand());
+        if (bufLen) broker.sendBytes(ACK | PSH, p, bufLen);
+        run(rand() % 3000);
+      }
+      const st = mqttState();
+      expect(st == MQTT_CONNECTED || st == MQTT_BACKOFF || st == MQTT_WAIT_CONNACK || st == 1).toBe(true, msg);
+      expect(mqttInflight()).toBeLessThanOrEqual(<u32>MQTT_INFLIGHT, msg);
+      if (st == MQTT_BACKOFF) expect(ctr(C.MQTT_MALFORMED) + ctr(C.MQTT_UNEXPECTED) + ctr(C.MQTT_TOO_LONG) + ctr(C.MQTT_PING_TIMEOUTS) + ctr(C.TCP_RESETS_RECEIVED)).toBeGreaterThan(0, msg);
+    }
+  });
+});
