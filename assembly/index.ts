@@ -510,7 +510,7 @@ import {
 export function mqtt_connect(ip: u32, port: u32, cfg: usize, len: u32): i32 {
   if (FEATURE_MQTT) {
     setNow(phy_now_ms());
-    if (len < 28) return EINVAL;
+    if (len < 28 || <u64>cfg + len > (<u64>memory.size() << 16)) return EINVAL;
     const flags = load<u32>(cfg, 4);
     const f = mqttFields;
     f.keepAlive = load<u32>(cfg);

@@ -153,14 +153,14 @@ export function mqttInit(): void {
 
 // Called by the board outside the app's turn, an entry point holds TCP output while it writes
 // (a packet in pieces, several packets) so that it leaves in whole segments, not split by Nagle.
-let heldHere = false;
-function hold(): void {
-  heldHere = !tcpHolding();
-  if (heldHere) tcpHoldOutput();
+// hold() returns whether it started holding (nested calls do not), for release().
+function hold(): bool {
+  if (tcpHolding()) return false;
+  tcpHoldOutput();
+  return true;
 }
-function release(): void {
-  if (heldHere) tcpFlushOutput();
-  heldHere = false;
+function release(held: bool): void {
+  if (held) tcpFlushOutput();
 }
 
 export function mqttOnMessage(h: ((topic: usize, topicLen: u32, payload: usize, payloadLen: u32, flags: u32) => void) | null): void {
@@ -354,9 +354,9 @@ function flushQueued(): void {
  * client was never started; EMSGSIZE: the packet is longer than MQTT_MSG_MAX.
  */
 export function mqttPublish(topic: usize, tl: u32, payload: usize, pl: u32, qos: u32, retain: bool): i32 {
-  hold();
+  const h = hold();
   const r = publish(topic, tl, payload, pl, qos, retain);
-  release();
+  release(h);
   return r;
 }
 
@@ -414,16 +414,16 @@ function subscribeOrNot(filter: usize, len: u32, qos: i32): i32 {
 }
 
 export function mqttSubscribe(filter: usize, len: u32, qos: u32): i32 {
-  hold();
+  const h = hold();
   const r = subscribeOrNot(filter, len, qos > 2 ? 3 : <i32>qos);
-  release();
+  release(h);
   return r;
 }
 
 export function mqttUnsubscribe(filter: usize, len: u32): i32 {
-  hold();
+  const h = hold();
   const r = subscribeOrNot(filter, len, -1);
-  release();
+  release(h);
   return r;
 }
 
@@ -697,9 +697,9 @@ export function mqttMessageDone(): i32 {
   if (!msgPending) return EINVAL;
   msgPending = false;
   consume(msgTotal);
-  hold();
+  const h = hold();
   mqttRun();
-  release();
+  release(h);
   return OK;
 }
 
