@@ -25,6 +25,11 @@ export const FEATURE_ICMP: bool = !isDefined(WASMIP_NO_ICMP);
  *  the stack (by poll()), never to the PHY. Off: they are refused (EHOSTUNREACH, ip_no_route). */
 // @ts-ignore: isDefined of a --use constant
 export const FEATURE_LOOPBACK: bool = !isDefined(WASMIP_NO_LOOPBACK);
+/** The MQTT 3.1.1 client (services/mqtt.ts). Off unless built with `--use WASMIP_MQTT=1`: its
+ *  buffers (about 2 KiB at the sizes below) would take the default images past one page of
+ *  linear memory. Needs TCP. */
+// @ts-ignore: isDefined of a --use constant
+export const FEATURE_MQTT: bool = FEATURE_TCP && isDefined(WASMIP_MQTT);
 
 // ---- Link ----------------------------------------------------------------------------------
 /** IP MTU of the Ethernet link in bytes (RFC 894). We never send a larger IP packet. */
@@ -207,3 +212,32 @@ export const DHCP_RENEW_RETRY_MIN_MS: u32 = 60000;
 /** After DHCPRELEASE, how long we keep the address for the RELEASE to leave (while ARP resolves the
  *  server); the address is dropped as soon as nothing is queued for the server. */
 export const DHCP_RELEASE_LINGER_MS: u32 = 2000;
+
+// ---- MQTT 3.1.1 client (services/mqtt.ts) -----------------------------------------------------
+/** Largest PUBLISH we send, the whole packet: topic + payload + 7 bytes at QoS 1/2 (5 at QoS 0).
+ *  Larger is EMSGSIZE. Each in-flight slot keeps one such packet for retransmission. (--use) */
+// @ts-ignore: isDefined of a --use constant
+export const MQTT_MSG_MAX: u32 = isDefined(WASMIP_MQTT_MSG_MAX) ? WASMIP_MQTT_MSG_MAX : 256;
+/** QoS 1 and 2 messages kept until acknowledged (PUBACK / PUBCOMP): the in-flight window and the
+ *  queue of those not yet sent, in one. Full: mqttPublish at QoS > 0 is ENOBUFS (esp-mqtt's
+ *  outbox, lwIP's MQTT_REQ_MAX_IN_FLIGHT). (--use) */
+// @ts-ignore: isDefined of a --use constant
+export const MQTT_INFLIGHT: i32 = isDefined(WASMIP_MQTT_INFLIGHT) ? WASMIP_MQTT_INFLIGHT : 4;
+/** Largest packet received whole (lwIP's MQTT_VAR_HEADER_BUFFER_LEN plays this part). A longer
+ *  PUBLISH is acknowledged and dropped (mqtt_too_long); any other is malformed. (--use) */
+// @ts-ignore: isDefined of a --use constant
+export const MQTT_RX_BUF: u32 = isDefined(WASMIP_MQTT_RX_BUF) ? WASMIP_MQTT_RX_BUF : 512;
+/** The CONNECT packet, kept for reconnecting: client id, will topic and message, username and
+ *  password together (+ 20 bytes). Longer is EMSGSIZE. */
+export const MQTT_CONNECT_MAX: u32 = 192;
+/** Incoming QoS 2 packet ids between PUBREC and PUBREL (§4.3.3): a duplicate PUBLISH with one of
+ *  these is acknowledged, not delivered again. Full: the connection is closed (the server re-sends). */
+export const MQTT_QOS2_RX_MAX: i32 = 8;
+/** Events kept for a board that polls them (mqtt_event); beyond, the oldest are lost (mqtt_events_lost). */
+export const MQTT_EVENTS: i32 = 8;
+/** TCP connect plus CONNACK must take less than this, or the attempt counts as failed. */
+export const MQTT_CONNECT_TIMEOUT_MS: u32 = 10_000;
+/** Reconnect backoff after the broker went away or refused with "server unavailable": from the
+ *  minimum, doubling to the maximum, plus up to a quarter of random jitter; reset by a CONNACK. */
+export const MQTT_RECONNECT_MIN_MS: u32 = 1000;
+export const MQTT_RECONNECT_MAX_MS: u32 = 60_000;

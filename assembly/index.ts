@@ -23,7 +23,7 @@ import { udpInit } from "./sockets/udp";
 import { udpBind, udpClose, udpConnect, udpEvents, udpFromIp, udpFromPort, udpLocalPort, udpRecvfrom, udpSendto, udpSocket } from "./api/udp";
 import { runAppPoll, runAppStart } from "./app";
 import {
-  FEATURE_DHCP, FEATURE_DNS, FEATURE_ICMP, FEATURE_LOOPBACK, FEATURE_TCP, FEATURE_UDP, LOOPBACK_POLL_MAX,
+  FEATURE_DHCP, FEATURE_DNS, FEATURE_ICMP, FEATURE_LOOPBACK, FEATURE_MQTT, FEATURE_TCP, FEATURE_UDP, LOOPBACK_POLL_MAX,
   ARP_CACHE_SIZE, DNS_MAX_QUERIES, FRAME_MAX, MTU, TCP_BACKLOG_MAX, TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS,
   TCP_RCV_BUF, TCP_SND_BUF, UDP_MAX_SOCKETS, UDP_RCV_BUF,
 } from "./config";
@@ -146,6 +146,7 @@ export function poll(now: u32): u32 {
   if (FEATURE_DNS) next = min<u32>(next, dnsPoll());
   if (FEATURE_DHCP) next = min<u32>(next, dhcpPoll()); // 0xffffffff while the client is stopped
   runAppPoll();
+  if (FEATURE_MQTT) next = min<u32>(next, mqttNextTimer());
   if (FEATURE_LOOPBACK && loopbackPending()) next = 0; // more to deliver: poll again now
   return next < POLL_MAX_SLEEP_MS ? next : POLL_MAX_SLEEP_MS;
 }
@@ -495,4 +496,102 @@ export function dns_cache_flush(): void {
   if (FEATURE_DNS) {
     dnsCacheFlush();
   }
+}
+
+// ---- MQTT 3.1.1 client (services/mqtt.ts; wasmip.h "MQTT") -------------------------------------
+// Built in with --use WASMIP_MQTT=1 (config.ts FEATURE_MQTT); otherwise ENOSYS (or 0).
+import {
+  mqttConnack, mqttConnect, mqttDisconnect, mqttEvent, mqttInflight, mqttMessage, mqttMessageDone, mqttNextTimer,
+  mqttFields, mqttPublish, mqttState, mqttSubscribe, mqttUnsubscribe,
+} from "./services/mqtt";
+
+/** mqtt_connect(ip, port, cfg, cfg_len): cfg as WASMIP_MQTT_CFG_* in wasmip.h (keep-alive, flags,
+ *  five lengths, then client id, will topic, will message, user name, password). */
+export function mqtt_connect(ip: u32, port: u32, cfg: usize, len: u32): i32 {
+  if (FEATURE_MQTT) {
+    setNow(phy_now_ms());
+    if (len < 28 || <u64>cfg + len > (<u64>memory.size() << 16)) return EINVAL;
+    const flags = load<u32>(cfg, 4);
+    const f = mqttFields;
+    f.keepAlive = load<u32>(cfg);
+    f.clean = flags & 1;
+    const idLen = load<u32>(cfg, 8);
+    f.willTopicLen = load<u32>(cfg, 12);
+    f.willPayloadLen = load<u32>(cfg, 16);
+    f.usernameLen = load<u32>(cfg, 20);
+    f.passwordLen = load<u32>(cfg, 24);
+    const sum = <u64>idLen + f.willTopicLen + f.willPayloadLen + f.usernameLen + f.passwordLen;
+    if (<u64>28 + sum > <u64>len) return EINVAL;
+    const id = cfg + 28;
+    f.willTopic = (flags & 2) ? id + idLen : 0;
+    f.willPayload = id + idLen + f.willTopicLen;
+    f.willQos = (flags >> 2) & 3;
+    f.willRetain = (flags >> 4) & 1;
+    f.hasUsername = (flags >> 5) & 1;
+    f.username = f.willPayload + f.willPayloadLen;
+    f.hasPassword = (flags >> 6) & 1;
+    f.password = f.username + f.usernameLen;
+    return mqttConnect(ip, port, f, id, idLen);
+  }
+  return ENOSYS;
+}
+/** mqtt_publish(topic, topic_len, payload, payload_len, flags: qos | retain << 2) -> 0 (QoS 0) |
+ *  packet id | EINVAL | ENOTCONN | ENOBUFS | EMSGSIZE. */
+export function mqtt_publish(topic: usize, tl: u32, payload: usize, pl: u32, flags: u32): i32 {
+  if (FEATURE_MQTT) {
+    setNow(phy_now_ms());
+    return mqttPublish(topic, tl, payload, pl, flags & 3, (flags & 4) != 0);
+  }
+  return ENOSYS;
+}
+export function mqtt_subscribe(filter: usize, len: u32, qos: u32): i32 {
+  if (FEATURE_MQTT) {
+    setNow(phy_now_ms());
+    return mqttSubscribe(filter, len, qos);
+  }
+  return ENOSYS;
+}
+export function mqtt_unsubscribe(filter: usize, len: u32): i32 {
+  if (FEATURE_MQTT) {
+    setNow(phy_now_ms());
+    return mqttUnsubscribe(filter, len);
+  }
+  return ENOSYS;
+}
+export function mqtt_disconnect(): i32 {
+  if (FEATURE_MQTT) {
+    setNow(phy_now_ms());
+    return mqttDisconnect();
+  }
+  return ENOSYS;
+}
+export function mqtt_state(): i32 {
+  if (FEATURE_MQTT) return mqttState();
+  return ENOSYS;
+}
+export function mqtt_connack(): u32 {
+  if (FEATURE_MQTT) return mqttConnack();
+  return 0;
+}
+export function mqtt_inflight(): u32 {
+  if (FEATURE_MQTT) return mqttInflight();
+  return 0;
+}
+/** mqtt_event(out) -> 1 with { type, id, code } (3 x u32) at out, or 0. */
+export function mqtt_event(out: usize): i32 {
+  if (FEATURE_MQTT) return mqttEvent(out);
+  return 0;
+}
+/** mqtt_message(out) -> 1 with { topic, topic_len, payload, payload_len, flags } (5 x u32) at out,
+ *  or 0; the message stays until mqtt_message_done(). */
+export function mqtt_message(out: usize): i32 {
+  if (FEATURE_MQTT) return mqttMessage(out);
+  return 0;
+}
+export function mqtt_message_done(): i32 {
+  if (FEATURE_MQTT) {
+    setNow(phy_now_ms());
+    return mqttMessageDone();
+  }
+  return ENOSYS;
 }

@@ -185,6 +185,11 @@ export function tcpHoldOutput(): void {
   holding = true;
 }
 
+/** True while output is held (a firmware app's or a service's turn). */
+export function tcpHolding(): bool {
+  return holding;
+}
+
 export function tcpFlushOutput(): void {
   holding = false;
   if (!outputDue) return;

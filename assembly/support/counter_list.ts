@@ -140,4 +140,10 @@ export const NAMES = `
 .loopback_sent
 .loopback_received
 .loopback_no_buffers
+.mqtt_malformed
+.mqtt_unexpected
+.mqtt_too_long
+.mqtt_retransmits
+.mqtt_ping_timeouts
+.mqtt_events_lost
 `;

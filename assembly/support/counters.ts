@@ -157,6 +157,13 @@ export const enum C {
   LOOPBACK_SENT,
   LOOPBACK_RECEIVED,
   LOOPBACK_NO_BUFFERS,
+  // MQTT client (events: the TCP layer counts the segments; a malformed packet closes the connection)
+  MQTT_MALFORMED,
+  MQTT_UNEXPECTED,
+  MQTT_TOO_LONG,
+  MQTT_RETRANSMITS,
+  MQTT_PING_TIMEOUTS,
+  MQTT_EVENTS_LOST,
   COUNT,
 }
 

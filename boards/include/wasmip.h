@@ -326,6 +326,72 @@ typedef void (*wasmip_dns_cache_flush_fn)(void);
 #define WASMIP_DNS_TIMEOUT_MS  1000u
 
 /* ------------------------------------------------------------------------------------------
+ * MQTT 3.1.1 client (services/mqtt.ts; docs/mqtt.md). Only in images built with
+ * --use WASMIP_MQTT=1 (build/mqtt.wasm); elsewhere these return ENOSYS (or 0). One connection;
+ * poll() runs it (keep-alive, reconnect with backoff 1 s doubling to 60 s). Pointers are offsets
+ * in the module's memory; the board passes data through io_buffer().
+ * ------------------------------------------------------------------------------------------ */
+/* mqtt_connect(ip, port, cfg, cfg_len) -> 0 | EINVAL (running, or a field invalid) | EMSGSIZE
+ * (the CONNECT exceeds WASMIP_MQTT_CONNECT_MAX). cfg: the u32 fields below (little-endian), then
+ * client id, will topic, will message, user name, password, back to back. */
+typedef int32_t (*wasmip_mqtt_connect_fn)(uint32_t ip, uint32_t port, uint32_t cfg, uint32_t cfg_len);
+#define WASMIP_MQTT_CFG_KEEPALIVE    0  /* seconds, 0: none */
+#define WASMIP_MQTT_CFG_FLAGS        4  /* WASMIP_MQTT_F_* */
+#define WASMIP_MQTT_CFG_ID_LEN       8
+#define WASMIP_MQTT_CFG_WILL_TOPIC_LEN 12
+#define WASMIP_MQTT_CFG_WILL_MSG_LEN 16
+#define WASMIP_MQTT_CFG_USER_LEN     20
+#define WASMIP_MQTT_CFG_PASS_LEN     24
+#define WASMIP_MQTT_CFG_SIZE         28 /* the strings start here */
+#define WASMIP_MQTT_F_CLEAN          1u
+#define WASMIP_MQTT_F_WILL           2u
+#define WASMIP_MQTT_F_WILL_QOS_SHIFT 2  /* 2 bits */
+#define WASMIP_MQTT_F_WILL_RETAIN    16u
+#define WASMIP_MQTT_F_USER           32u
+#define WASMIP_MQTT_F_PASS           64u /* needs WASMIP_MQTT_F_USER (MQTT 3.1.1 §3.1.2.9) */
+/* mqtt_publish(topic, topic_len, payload, payload_len, flags: qos | WASMIP_MQTT_RETAIN) -> 0 (QoS 0,
+ * sent) | packet id > 0 (QoS 1/2: kept until PUBACK/PUBCOMP, re-sent with DUP after a reconnect) |
+ * EINVAL (wildcards, empty topic, QoS 3) | ENOTCONN | ENOBUFS (all WASMIP_MQTT_INFLIGHT slots
+ * taken; QoS 0: the TCP send buffer is full) | EMSGSIZE (packet > WASMIP_MQTT_MSG_MAX). */
+typedef int32_t (*wasmip_mqtt_publish_fn)(uint32_t topic, uint32_t topic_len, uint32_t payload, uint32_t payload_len, uint32_t flags);
+#define WASMIP_MQTT_RETAIN 4u
+/* mqtt_subscribe(filter, len, qos) / mqtt_unsubscribe(filter, len) -> packet id | ENOTCONN |
+ * EINVAL (not a valid filter) | ENOBUFS | EMSGSIZE. The answer: WASMIP_MQTT_EV_SUBACK/UNSUBACK. */
+typedef int32_t (*wasmip_mqtt_subscribe_fn)(uint32_t filter, uint32_t len, uint32_t qos);
+typedef int32_t (*wasmip_mqtt_unsubscribe_fn)(uint32_t filter, uint32_t len);
+/* mqtt_disconnect() -> 0 | ENOTCONN: DISCONNECT (no will), no reconnect. */
+typedef int32_t (*wasmip_mqtt_disconnect_fn)(void);
+/* mqtt_state() -> WASMIP_MQTT_* state, or the error that stopped the client (ECONNREFUSED:
+ * mqtt_connack() has the CONNACK code, 1..5). mqtt_inflight() -> QoS 1/2 messages not completed. */
+typedef int32_t (*wasmip_mqtt_state_fn)(void);
+typedef uint32_t (*wasmip_mqtt_connack_fn)(void);
+typedef uint32_t (*wasmip_mqtt_inflight_fn)(void);
+#define WASMIP_MQTT_IDLE         0
+#define WASMIP_MQTT_CONNECTING   1 /* TCP handshake */
+#define WASMIP_MQTT_WAIT_CONNACK 2
+#define WASMIP_MQTT_CONNECTED    3
+#define WASMIP_MQTT_BACKOFF      4 /* waiting to reconnect */
+/* mqtt_event(out) -> 1 with { u32 type, u32 id, i32 code } at out, or 0. Up to
+ * WASMIP_MQTT_EVENTS wait; beyond, the oldest are lost (counter mqtt_events_lost). */
+typedef int32_t (*wasmip_mqtt_event_fn)(uint32_t out);
+#define WASMIP_MQTT_EV_CONNECTED 1u /* code: session present */
+#define WASMIP_MQTT_EV_CLOSED    2u /* code: 0 after mqtt_disconnect, else WASMIP_E* */
+#define WASMIP_MQTT_EV_PUBLISHED 3u /* id: PUBACK / PUBCOMP came */
+#define WASMIP_MQTT_EV_SUBACK    4u /* id; code: granted QoS, or 0x80 refused */
+#define WASMIP_MQTT_EV_UNSUBACK  5u /* id */
+/* mqtt_message(out) -> 1 with { u32 topic, topic_len, payload, payload_len, flags } at out, or 0.
+ * flags: qos | 4 retain | 8 dup. The message stays in the client's receive buffer (nothing more
+ * is read) until mqtt_message_done() -> 0 | EINVAL. */
+typedef int32_t (*wasmip_mqtt_message_fn)(uint32_t out);
+typedef int32_t (*wasmip_mqtt_message_done_fn)(void);
+
+#define WASMIP_MQTT_MSG_MAX     256u /* largest PUBLISH sent, whole packet */
+#define WASMIP_MQTT_RX_BUF      512u /* largest packet received whole; longer PUBLISH: acked, dropped */
+#define WASMIP_MQTT_INFLIGHT    4u
+#define WASMIP_MQTT_CONNECT_MAX 192u
+#define WASMIP_MQTT_EVENTS      8u
+
+/* ------------------------------------------------------------------------------------------
  * DHCPv4 client (RFC 2131/2132). Boot with init(mac_hi, mac_lo, 0, 0, 0), then dhcp_start; poll()
  * runs it (DISCOVER/REQUEST retransmitted after 4, 8, ... 64 s +-1 s; renewal at T1 unicast,
  * rebinding at T2 broadcast; at expiry the address is dropped and discovery restarts). It uses

@@ -18,6 +18,7 @@ import type { LayerHost } from "./pump.ts";
 import { Net, TCP_STATES, type TcpExports, type TcpStateName } from "./net.ts";
 import { Dgram } from "./dgram.ts";
 import { Dns } from "./dns.ts";
+import { Mqtt } from "./mqtt.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DEFAULT_WASM = path.join(ROOT, "build", "wasmip.wasm");
@@ -384,6 +385,17 @@ export class Board extends EventEmitter implements LayerHost {
     }
     return this.dnsLayer;
   }
+
+  /** The mqtt.js-shaped MQTT client over this board's MQTT exports (host/board/mqtt.ts). */
+  get mqtt(): Mqtt {
+    if (!this.mqttLayer) {
+      const m = new Mqtt(this);
+      this.mqttLayer = m;
+      this.addPump(() => m.pump());
+    }
+    return this.mqttLayer;
+  }
+  private mqttLayer?: Mqtt;
 
   /** Every export of the firmware image, untyped: an app's own exports (build/bulk.wasm's bulk_*). */
   get exports(): Record<string, unknown> {

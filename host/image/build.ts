@@ -54,6 +54,8 @@ export interface ImageOptions {
   text?: string;
   /** Write a make depfile here: `out: every source file asc read`. */
   depfile?: string;
+  /** asc --use flags ("WASMIP_MQTT=1"): config.ts features and sizes of this image. */
+  use?: string[];
   /** Skip the binaryen pass (asc's output as is). */
   noShrink?: boolean;
   /** asc's diagnostics (default: standard error). */
@@ -99,6 +101,7 @@ export async function buildImage(o: ImageOptions): Promise<ImageResult> {
     let diag = "";
     const sink = { write: (s: string | Uint8Array) => ((diag += typeof s === "string" ? s : Buffer.from(s).toString()), true) };
     const argv = [path.relative(baseDir, entry), "--config", path.relative(baseDir, noConfig), ...flags, ...ASC_TRANSFORM, "--noColors", "-o", "out.wasm"];
+    for (const u of o.use ?? []) argv.push("--use", u);
     if (o.text) argv.push("--textFile", "out.wat");
     const r = await asc.main(argv, {
       stdout: sink,
@@ -188,14 +191,15 @@ function findUp(dir: string, rel: string): string | undefined {
   }
 }
 
-// The Makefile's image rules: ENTRY OUT [--text WAT] [--depfile D].
+// The Makefile's image rules: ENTRY OUT [--text WAT] [--depfile D] [--use NAME=VALUE ...].
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [app, out, ...rest] = process.argv.slice(2);
   const opt = (name: string) => {
     const i = rest.indexOf(name);
     return i >= 0 ? rest[i + 1] : undefined;
   };
-  buildImage({ app, out, text: opt("--text"), depfile: opt("--depfile") }).then(
+  const use = rest.flatMap((a, i) => (rest[i - 1] === "--use" ? [a] : []));
+  buildImage({ app, out, text: opt("--text"), depfile: opt("--depfile"), use }).then(
     (r) => process.stdout.write(`${path.relative(process.cwd(), r.out)}: ${r.bytes} bytes, ${r.pages} page${r.pages > 1 ? "s" : ""}\n`),
     (e: unknown) => {
       process.stderr.write(`${(e as Error).message}\n`);

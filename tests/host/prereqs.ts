@@ -14,6 +14,9 @@ const PACKAGES: Record<string, string> = {
   ping: "ping (iputils-ping)",
   ss: "ss (iproute2)",
   tshark: "tshark",
+  mosquitto: "mosquitto",
+  mosquitto_sub: "mosquitto_sub (mosquitto-clients)",
+  mosquitto_pub: "mosquitto_pub (mosquitto-clients)",
   "qemu-system-arm": "qemu-system-arm (and gcc-arm-none-eabi, libnewlib-arm-none-eabi for the image)",
 };
 

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { requirePrereqs } from "./prereqs.ts";
+import { watch } from "./watch.ts";
 import { netnsList, killChild, run, IP } from "../../host/devices/netns.ts";
 import { appWasm } from "../../host/board/board.ts";
 import { TapSession } from "../../host/devices/tap.ts";
@@ -26,24 +27,6 @@ const HTTP_PORT = 8080;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => process.exit(130));
-
-/** Collects a child's stdout and stderr; waits (bounded) for a pattern. */
-function watch(p: ChildProcess): { out: () => string; until: (re: RegExp, ms: number) => Promise<void> } {
-  let buf = "";
-  p.stdout?.on("data", (d: Buffer) => (buf += d.toString()));
-  p.stderr?.on("data", (d: Buffer) => (buf += d.toString()));
-  return {
-    out: () => buf,
-    until: async (re, ms) => {
-      const t0 = Date.now();
-      while (!re.test(buf)) {
-        if (p.exitCode !== null || p.signalCode !== null) throw new Error(`exited (${p.exitCode ?? p.signalCode}): ${buf}`);
-        if (Date.now() - t0 > ms) throw new Error(`no ${re} after ${ms} ms: ${buf}`);
-        await sleep(20);
-      }
-    },
-  };
-}
 
 test("tap: the board resolves names with dnsmasq, gets NXDOMAIN, and fetches http://web.test/ by name", { timeout: 60_000 }, async (t) => {
   const fetchWasm = appWasm("fetch");
