@@ -53,6 +53,7 @@ export const NAMES = `
 .tcp_segments_sent
 .tcp_retransmits
 .tcp_fast_retransmits
+.tcp_limited_transmits
 .tcp_timeouts
 .tcp_rst_sent
 .tcp_challenge_acks_sent

@@ -22,7 +22,7 @@ import {
 } from "./pcb";
 import { TCP_MAX_SOCKETS, TCP_SYN_COOKIES } from "../../config";
 import { cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
-import { armRtx, challengeAck, retransmitFirst, sendAck, sendControl, sendSyn, tcpOutput } from "./output";
+import { OUT_LIMITED, armRtx, challengeAck, retransmitFirst, sendAck, sendControl, sendSyn, tcpOutput } from "./output";
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 
 const seg = changetype<TcpRepr>(memory.data(offsetof<TcpRepr>()));
@@ -652,6 +652,7 @@ function processAck(i: i32): bool {
       c.flags &= ~F_RTT;
     }
     c.retries = 0;
+    c.ltBytes = 0;
     c.flags &= ~F_PERSIST;
     if (c.flags & F_RECOVERY) {
       if (seqGe(ack, c.recover)) {
@@ -705,9 +706,18 @@ function processAck(i: i32): bool {
 function duplicateAck(i: i32): void {
   const c = pcb(i);
   c.dupAcks++;
-  if (c.dupAcks == 3 && (c.flags & F_RECOVERY) == 0 && seqGt(c.sndUna - 1, c.recover - 1)) {
-    // Fast retransmit, then fast recovery (RFC 5681 §3.2, RFC 6582 §3.2 step 2).
-    const flight = c.sndMax - c.sndUna;
+  if (c.dupAcks < 3 && (c.flags & F_RECOVERY) == 0) {
+    // Limited transmit (RFC 3042 §2): a new segment on each of the first two duplicates, so a
+    // small window still produces the third; cwnd itself is unchanged.
+    const n = tcpOutput(i, OUT_LIMITED);
+    if (n) {
+      c.ltBytes += n;
+      count(C.TCP_LIMITED_TRANSMITS);
+    }
+  } else if (c.dupAcks == 3 && (c.flags & F_RECOVERY) == 0 && seqGt(c.sndUna - 1, c.recover - 1)) {
+    // Fast retransmit, then fast recovery (RFC 5681 §3.2, RFC 6582 §3.2 step 2). What limited
+    // transmit sent is not part of the flight that sets ssthresh (RFC 5681 §3.2 step 2).
+    const flight = c.sndMax - c.sndUna - min<u32>(c.ltBytes, c.sndMax - c.sndUna);
     c.ssthresh = max<u32>(flight >> 1, 2 * c.mss);
     c.recover = c.sndMax;
     c.flags |= F_RECOVERY;

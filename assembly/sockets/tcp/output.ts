@@ -149,20 +149,33 @@ export function armRtx(i: i32): void {
   c.rtxAt = now + c.rto;
 }
 
+/** tcpOutput's modes: within cwnd; limited transmit (RFC 3042: one new segment beyond cwnd, the
+ *  flight at most cwnd + 2 MSS); a loss probe (RFC 8985 §7.3: one new segment, cwnd ignored). */
+export const OUT_NORMAL: u32 = 0;
+export const OUT_LIMITED: u32 = 1;
+export const OUT_PROBE: u32 = 2;
+
 /** Sends what the windows, Nagle and SWS avoidance allow, the FIN when its turn comes, and a
- *  pending ACK if nothing else carried it. */
-export function tcpOutput(i: i32): void {
+ *  pending ACK if nothing else carried it. Returns the bytes of sequence space sent. */
+export function tcpOutput(i: i32, mode: u32 = OUT_NORMAL): u32 {
   const c = pcb(i);
   const st = c.state;
-  if (st == SYN_SENT || st == SYN_RECEIVED) return;
+  if (st == SYN_SENT || st == SYN_RECEIVED) return 0;
   const canSend = (c.flags & F_SYN_ACKED) != 0 && st >= ESTABLISHED && st != FIN_WAIT_2 && st != TIME_WAIT;
   let sent = false;
+  const nxt0 = c.sndNxt;
   if (canSend) {
     const ring = sndRing(i);
     const dataEnd = c.sndBase + ring.len;
+    // The extra modes send new data only (never the go-back-N resend after a timeout), one segment.
+    let cw = c.cwnd;
+    if (mode != OUT_NORMAL) {
+      const flight = c.sndNxt - c.sndUna;
+      cw = c.sndNxt != c.sndMax ? 0 : mode == OUT_PROBE ? flight + c.mss : max<u32>(cw, min<u32>(cw + 2 * c.mss, flight + c.mss));
+    }
     for (;;) {
       const avail = seqLt(c.sndNxt, dataEnd) ? dataEnd - c.sndNxt : 0;
-      const wnd = min<u32>(c.sndWnd, c.cwnd);
+      const wnd = min<u32>(c.sndWnd, cw);
       const inflight = c.sndNxt - c.sndUna;
       const usable = wnd > inflight ? wnd - inflight : 0;
       let len = min<u32>(min<u32>(avail, usable), c.mss);
@@ -210,6 +223,7 @@ export function tcpOutput(i: i32): void {
     }
   }
   if (!sent && (c.flags & F_ACK_NOW)) sendAck(i);
+  return c.sndNxt - nxt0;
 }
 
 /** Retransmits one segment at SND.UNA without moving SND.NXT (fast retransmit, partial ACKs). */

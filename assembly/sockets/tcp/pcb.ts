@@ -89,6 +89,9 @@ export class Pcb {
   ssthresh: u32;
   dupAcks: u32;
   recover: u32;
+  /** Bytes sent by limited transmit since the last new ACK (RFC 3042): not part of the flight
+   *  that sets ssthresh at the third duplicate ACK (RFC 5681 §3.2 step 2). */
+  ltBytes: u32;
   // Timers: absolute deadlines, valid while their flag (or state) says so
   rtxAt: u32;
   persistAt: u32;

@@ -64,6 +64,7 @@ function retransmitTimeout(i: i32): void {
   c.recover = c.sndMax;
   c.flags &= ~(F_RECOVERY | F_RTT);
   c.dupAcks = 0;
+  c.ltBytes = 0;
   c.rto = min<u32>(c.rto << 1, TCP_RTO_MAX_MS);
   c.sndNxt = c.sndUna;
   tcpOutput(i);
