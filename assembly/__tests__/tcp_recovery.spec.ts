@@ -3,7 +3,7 @@
 import { ACK } from "../wire/tcp";
 import { tcpAccept, tcpSend, tcpSetopt } from "../api/tcp";
 import { C, OUR_PORT, advance, clearSent, ctr, listenOn, out, parseSent, seg, sentCount, tcpUp } from "../testing";
-import { pcb } from "../sockets/tcp/pcb";
+import { F_SACK, pcb } from "../sockets/tcp/pcb";
 
 const buf = heap.alloc(8192);
 const PISN: u32 = 1000000;
@@ -18,6 +18,7 @@ function established(): i32 {
   expect(seg(0x02, PISN, 0, 0, 65535, MSS)).toBe(C.TCP_DELIVERED);
   expect(parseSent(0)).toBe(true);
   iss = out.seq;
+  advance(10); // the handshake's RTT sample: SRTT 10 ms
   expect(seg(ACK, PISN + 1, iss + 1)).toBe(C.TCP_DELIVERED);
   const fd = tcpAccept(l);
   expect(fd).toBeGreaterThanOrEqual(0);
@@ -102,5 +103,113 @@ describe("limited transmit (RFC 3042)", () => {
     expect(sentCount()).toBe(2, "the duplicate count started again: two more limited transmissions");
     ackTo(537);
     expect(sentAt(2)).toBe("seq=537 len=536", "and the third duplicate retransmits");
+  });
+});
+
+/** established(), with SACK taken as agreed (the tail loss probe needs it, RFC 8985 §7.2). */
+function establishedSack(): i32 {
+  const fd = established();
+  pcb(fd).flags |= F_SACK;
+  return fd;
+}
+
+describe("tail loss probe (RFC 8985 §7)", () => {
+  it("probes once with the last segment at 2 SRTT, then the RTO follows an unanswered probe", () => {
+    const fd = establishedSack();
+    expect(tcpSend(fd, buf, 1608)).toBe(1608); // three segments, nothing more to send
+    clearSent();
+    ackTo(537); // the first is acked; the last two are lost
+    const pto = 2 * pcb(fd).srtt;
+    const rto = pcb(fd).rto;
+    expect(pto).toBeLessThan(rto);
+    advance(pto - 1);
+    expect(sentCount()).toBe(0, "before the PTO");
+    advance(1);
+    expect(sentCount()).toBe(1, "the probe");
+    expect(sentAt(0)).toBe("seq=1073 len=536", "the last segment again: no new data waits");
+    expect(ctr(C.TCP_LOSS_PROBES)).toBe(1);
+    advance(rto - 1);
+    expect(sentCount()).toBe(1, "one probe per flight, and the RTO restarted from it");
+    advance(1);
+    expect(sentCount()).toBe(2, "the RTO");
+    expect(sentAt(1)).toBe("seq=537 len=536");
+    expect(ctr(C.TCP_TIMEOUTS)).toBe(1);
+    expect(ctr(C.TCP_LOSS_PROBES)).toBe(1);
+  });
+
+  it("probes with a new segment beyond cwnd when one waits", () => {
+    const fd = establishedSack();
+    expect(tcpSend(fd, buf, 4000)).toBe(4000);
+    expect(sentCount()).toBe(4); // cwnd
+    clearSent();
+    advance(2 * pcb(fd).srtt);
+    expect(sentCount()).toBe(1);
+    expect(sentAt(0)).toBe("seq=2145 len=536");
+    expect(ctr(C.TCP_LOSS_PROBES)).toBe(1);
+    expect(ctr(C.TCP_RETRANSMITS)).toBe(0);
+  });
+
+  it("adds the peer's delayed ACK with one segment in flight, and fires no later than the RTO", () => {
+    const fd = establishedSack();
+    expect(tcpSend(fd, buf, 536)).toBe(536);
+    clearSent();
+    // 2 SRTT + 200 ms is beyond the 200 ms RTO: the probe takes the RTO's time, the RTO moves.
+    advance(pcb(fd).rto - 1);
+    expect(sentCount()).toBe(0);
+    advance(1);
+    expect(sentCount()).toBe(1);
+    expect(sentAt(0)).toBe("seq=1 len=536");
+    expect(ctr(C.TCP_LOSS_PROBES)).toBe(1);
+    expect(ctr(C.TCP_TIMEOUTS)).toBe(0);
+  });
+
+  it("never probes an empty flight, nor without SACK", () => {
+    const fd = establishedSack();
+    expect(tcpSend(fd, buf, 536)).toBe(536);
+    ackTo(537);
+    clearSent();
+    advance(5000);
+    expect(sentCount()).toBe(0, "nothing in flight");
+    expect(ctr(C.TCP_LOSS_PROBES)).toBe(0);
+
+    const fd2 = established(); // no SACK
+    expect(tcpSend(fd2, buf, 1608)).toBe(1608);
+    clearSent();
+    ackTo(537);
+    advance(pcb(fd2).rto - 1);
+    expect(sentCount()).toBe(0, "no probe without SACK");
+    advance(1);
+    expect(sentAt(0)).toBe("seq=537 len=536", "the RTO");
+    expect(ctr(C.TCP_LOSS_PROBES)).toBe(0);
+  });
+
+  it("halves cwnd when the probe repaired a loss, not when both copies arrived (§7.4)", () => {
+    let fd = establishedSack();
+    expect(tcpSend(fd, buf, 1608)).toBe(1608);
+    ackTo(537);
+    clearSent();
+    advance(2 * pcb(fd).srtt);
+    expect(sentCount()).toBe(1, "the probe");
+    ackTo(1609); // the probe's ACK
+    const cwnd = pcb(fd).cwnd;
+    ackTo(1609); // and a duplicate: the original arrived too (the probe was a duplicate)
+    expect(pcb(fd).cwnd).toBe(cwnd, "no loss");
+    expect(ctr(C.TCP_LOSS_PROBE_RECOVERIES)).toBe(0);
+
+    fd = establishedSack();
+    expect(tcpSend(fd, buf, 1608)).toBe(1608);
+    ackTo(537);
+    clearSent();
+    advance(2 * pcb(fd).srtt);
+    expect(sentCount()).toBe(1, "the probe");
+    ackTo(1609);
+    const before = pcb(fd).cwnd;
+    expect(tcpSend(fd, buf, 536)).toBe(536);
+    ackTo(2145); // beyond the probe: it was the only copy to arrive
+    const half = max<u32>(before >> 1, 2 * MSS);
+    expect(pcb(fd).ssthresh).toBe(half, "halved once");
+    // cwnd = ssthresh, then this ACK's own congestion-avoidance step (MSS * MSS / cwnd).
+    expect(pcb(fd).cwnd).toBe(half + (MSS * MSS) / half);
+    expect(ctr(C.TCP_LOSS_PROBE_RECOVERIES)).toBe(1);
   });
 });

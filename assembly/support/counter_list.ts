@@ -54,6 +54,8 @@ export const NAMES = `
 .tcp_retransmits
 .tcp_fast_retransmits
 .tcp_limited_transmits
+.tcp_loss_probes
+.tcp_loss_probe_recoveries
 .tcp_timeouts
 .tcp_rst_sent
 .tcp_challenge_acks_sent

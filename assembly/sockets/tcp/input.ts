@@ -17,12 +17,12 @@ import { isn } from "./isn";
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_AHEAD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
-  F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY,
+  F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY, F_LOSS, F_PTO, F_TLP_OUT, F_TLP_RTX,
   NO_BUFFERS_LEFT, Pcb, ooo, pcb, pcbAllocConnection, pcbFree, rcvRing, sndRing, tw,
 } from "./pcb";
 import { TCP_MAX_SOCKETS, TCP_SYN_COOKIES } from "../../config";
 import { cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
-import { OUT_LIMITED, armRtx, challengeAck, retransmitFirst, sendAck, sendControl, sendSyn, tcpOutput } from "./output";
+import { OUT_LIMITED, armRtx, challengeAck, retransmitFirst, schedulePto, sendAck, sendControl, sendSyn, tcpOutput } from "./output";
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 
 const seg = changetype<TcpRepr>(memory.data(offsetof<TcpRepr>()));
@@ -633,6 +633,7 @@ function processAck(i: i32): bool {
   const ack = seg.ack;
   const wndBefore = c.sndWnd;
   const segWnd = seg.window << c.sndShift;
+  if (c.flags & F_TLP_OUT) probeAnswered(c, ack);
   if (seqGt(ack, c.sndUna)) {
     let acked = ack - c.sndUna;
     if ((c.flags & F_SYN_ACKED) == 0) {
@@ -653,6 +654,7 @@ function processAck(i: i32): bool {
     }
     c.retries = 0;
     c.ltBytes = 0;
+    if ((c.flags & F_LOSS) && seqGe(ack, c.recover)) c.flags &= ~F_LOSS; // the timeout's flight is acked
     c.flags &= ~F_PERSIST;
     if (c.flags & F_RECOVERY) {
       if (seqGe(ack, c.recover)) {
@@ -673,8 +675,11 @@ function processAck(i: i32): bool {
       else c.cwnd += max<u32>(1, (c.mss * c.mss) / c.cwnd); // congestion avoidance
     }
     // RFC 6298 §5.2-5.3: stop the timer when all is acked, restart it otherwise.
-    if (c.sndUna == c.sndMax) c.flags &= ~F_RTX;
-    else armRtx(i);
+    if (c.sndUna == c.sndMax) c.flags &= ~(F_RTX | F_PTO);
+    else {
+      armRtx(i);
+      schedulePto(i);
+    }
     if (finAcked) {
       const st = c.state;
       if (st == FIN_WAIT_1) {
@@ -703,6 +708,25 @@ function processAck(i: i32): bool {
   return false;
 }
 
+/** An ACK while a loss probe is unacknowledged (RFC 8985 §7.4, as Linux's tcp_process_tlp_ack):
+ *  a probe of new data, or a retransmitted one whose duplicate draws a pure duplicate ACK,
+ *  repaired nothing; an ACK beyond a retransmitted probe means it repaired a loss, the original
+ *  or an ACK of it having been lost. Without SACK or timestamps the two cannot be told apart, so
+ *  that counts as one loss event: cwnd halves (RFC 5681 §3.1, as Linux's cwnd-based ssthresh). */
+function probeAnswered(c: Pcb, ack: u32): void {
+  if (seqLt(ack, c.tlpEnd)) return;
+  if (c.flags & F_TLP_RTX) {
+    if (seqGt(ack, c.tlpEnd)) {
+      c.ssthresh = max<u32>(c.cwnd >> 1, 2 * c.mss);
+      c.cwnd = c.ssthresh;
+      count(C.TCP_LOSS_PROBE_RECOVERIES);
+    } else if (seqGt(ack, c.sndUna) || seg.payloadLen != 0 || (seg.flags & (SYN | FIN)) != 0) {
+      return; // the probe acked at its end: which copy arrived is told by the next ACK
+    }
+  }
+  c.flags &= ~(F_TLP_OUT | F_TLP_RTX);
+}
+
 function duplicateAck(i: i32): void {
   const c = pcb(i);
   c.dupAcks++;
@@ -720,7 +744,7 @@ function duplicateAck(i: i32): void {
     const flight = c.sndMax - c.sndUna - min<u32>(c.ltBytes, c.sndMax - c.sndUna);
     c.ssthresh = max<u32>(flight >> 1, 2 * c.mss);
     c.recover = c.sndMax;
-    c.flags |= F_RECOVERY;
+    c.flags = (c.flags & ~(F_PTO | F_TLP_OUT | F_TLP_RTX)) | F_RECOVERY;
     count(C.TCP_FAST_RETRANSMITS);
     retransmitFirst(i);
     c.cwnd = c.ssthresh + 3 * c.mss;

@@ -1,6 +1,6 @@
 // TCP output (lwIP's tcp_out.c counterpart): building segments, deciding what may be sent now
 // (window, congestion window, Nagle, sender SWS avoidance), and the stateless RST.
-import { TCP_MSS, TCP_RCV_BUF, TCP_CHALLENGE_ACK_LIMIT } from "../../config";
+import { TCP_MSS, TCP_RCV_BUF, TCP_CHALLENGE_ACK_LIMIT, TCP_RTO_INITIAL_MS, TCP_TLP_MAX_ACK_DELAY_MS } from "../../config";
 import { now } from "../../support/clock";
 import { C, count, countN } from "../../support/counters";
 import { localFor, txBuf } from "../../iface/netif";
@@ -9,7 +9,8 @@ import { PROTO_TCP } from "../../wire/ipv4";
 import { ACK, FIN, PSH, RST, SYN, TcpRepr } from "../../wire/tcp";
 import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
-  F_ACK_NOW, F_DELACK, F_FIN_QUEUED, F_FIN_SENT, F_NODELAY, F_PERSIST, F_RTT, F_RTX, F_SYN_ACKED, F_WSCALE,
+  F_ACK_NOW, F_DELACK, F_FIN_QUEUED, F_FIN_SENT, F_LOSS, F_NODELAY, F_PERSIST, F_PTO, F_RECOVERY, F_RTT, F_RTX, F_SACK,
+  F_SYN_ACKED, F_TLP_OUT, F_WSCALE,
   pcb, rcvRing, sndRing,
 } from "./pcb";
 import { seqGe, seqGt, seqLt, seqMax } from "./seq";
@@ -223,22 +224,61 @@ export function tcpOutput(i: i32, mode: u32 = OUT_NORMAL): u32 {
     }
   }
   if (!sent && (c.flags & F_ACK_NOW)) sendAck(i);
-  return c.sndNxt - nxt0;
+  const n = c.sndNxt - nxt0;
+  if (n && mode != OUT_PROBE && c.sndNxt == c.sndMax) schedulePto(i);
+  return n;
 }
 
-/** Retransmits one segment at SND.UNA without moving SND.NXT (fast retransmit, partial ACKs). */
-export function retransmitFirst(i: i32): void {
+/** (Re)arms the tail loss probe after new data went out or a new ACK came (RFC 8985 §7.2): on a
+ *  connection with SACK (without it the probe's ACK could not start recovery, and a probe due at
+ *  the RTO would only delay it: RFC 8985 and Linux probe only with SACK), with data in flight,
+ *  outside loss recovery, no probe unacknowledged. PTO = 2 SRTT (1 s without a
+ *  sample), plus the peer's worst delayed ACK when a single segment is in flight (its ACK may be
+ *  the delayed one), and never later than the RTO: a probe due then goes first (timers.ts polls
+ *  it first) and the RTO restarts from it. The RTO deadline itself is untouched here. */
+export function schedulePto(i: i32): void {
   const c = pcb(i);
-  const ring = sndRing(i);
-  const dataEnd = c.sndBase + ring.len;
-  const avail = seqLt(c.sndUna, dataEnd) ? dataEnd - c.sndUna : 0;
+  c.flags &= ~F_PTO;
+  const flight = c.sndMax - c.sndUna;
+  if (flight == 0 || (c.flags & (F_SACK | F_RTX | F_RECOVERY | F_LOSS | F_TLP_OUT)) != (F_SACK | F_RTX)) return;
+  let pto = c.srtt ? 2 * c.srtt : TCP_RTO_INITIAL_MS;
+  if (flight <= c.mss) pto += TCP_TLP_MAX_ACK_DELAY_MS;
+  const at = now + pto;
+  c.flags |= F_PTO;
+  c.tlpAt = <i32>(at - c.rtxAt) < 0 ? at : c.rtxAt;
+}
+
+/** Retransmits one segment from seq (at most an MSS of what was sent, with the FIN if it
+ *  reaches it) without moving SND.NXT; returns false when there is nothing there to send. */
+function retransmitFrom(i: i32, seq: u32): bool {
+  const c = pcb(i);
+  const dataEnd = c.sndBase + sndRing(i).len;
+  // Only what was sent: bytes past SND.MAX would leave without SND.MAX knowing, and the peer's
+  // ACK of them would then be challenged as acknowledging data never sent.
+  const sentEnd = seqGt(c.sndMax, dataEnd) ? dataEnd : c.sndMax; // past the data: our FIN
+  const avail = seqLt(seq, sentEnd) ? sentEnd - seq : 0;
   const len = min<u32>(avail, c.mss);
   let flags = ACK;
-  const fin = (c.flags & F_FIN_SENT) != 0 && c.sndUna + len == dataEnd;
+  const fin = (c.flags & F_FIN_SENT) != 0 && seq + len == dataEnd;
   if (fin) flags |= FIN;
-  if (len == 0 && !fin) return;
+  if (len == 0 && !fin) return false;
   count(C.TCP_RETRANSMITS);
   c.flags &= ~F_RTT; // Karn
-  sendSegment(i, c.sndUna, flags, c.sndUna - c.sndBase, len);
+  sendSegment(i, seq, flags, seq - c.sndBase, len);
+  return true;
+}
+
+/** Retransmits one segment at SND.UNA (fast retransmit, partial ACKs). */
+export function retransmitFirst(i: i32): void {
+  retransmitFrom(i, pcb(i).sndUna);
+}
+
+/** Retransmits the last segment sent, the one that ends at SND.MAX (the loss probe without new
+ *  data, RFC 8985 §7.3); false if nothing is in flight. */
+export function retransmitLast(i: i32): bool {
+  const c = pcb(i);
+  const dataEnd = c.sndBase + sndRing(i).len;
+  const end = seqGt(c.sndMax, dataEnd) ? dataEnd : c.sndMax;
+  return retransmitFrom(i, end - min<u32>(end - c.sndUna, c.mss));
 }
 

@@ -43,6 +43,11 @@ export const F_SYN_ACKED: u32 = 1 << 16; // our SYN has been acknowledged
 export const F_REMOTE_MSS: u32 = 1 << 17; // the peer's SYN carried MSS
 export const F_FIN_AHEAD: u32 = 1 << 18; // the peer's FIN is at finSeq, not yet reached by RCV.NXT
 export const F_OUTPUT_DUE: u32 = 1 << 19; // data queued while the app ran: sent when it returns
+export const F_PTO: u32 = 1 << 20; // tail loss probe timer armed (tlpAt), only while F_RTX is
+export const F_TLP_OUT: u32 = 1 << 21; // a loss probe is unacknowledged (up to tlpEnd)
+export const F_TLP_RTX: u32 = 1 << 22; // ... and it was a retransmission, not new data
+export const F_LOSS: u32 = 1 << 23; // recovering from a timeout, until SND.UNA reaches recover
+export const F_SACK: u32 = 1 << 24; // SACK permitted by both SYNs (RFC 2018 §2)
 
 @unmanaged
 export class Pcb {
@@ -92,6 +97,9 @@ export class Pcb {
   /** Bytes sent by limited transmit since the last new ACK (RFC 3042): not part of the flight
    *  that sets ssthresh at the third duplicate ACK (RFC 5681 §3.2 step 2). */
   ltBytes: u32;
+  /** Tail loss probe (RFC 8985 §7): when it fires (F_PTO), and SND.MAX after the probe (F_TLP_OUT). */
+  tlpAt: u32;
+  tlpEnd: u32;
   // Timers: absolute deadlines, valid while their flag (or state) says so
   rtxAt: u32;
   persistAt: u32;
