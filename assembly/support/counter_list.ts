@@ -56,6 +56,7 @@ export const NAMES = `
 .tcp_limited_transmits
 .tcp_loss_probes
 .tcp_loss_probe_recoveries
+.tcp_sack_rejected
 .tcp_timeouts
 .tcp_rst_sent
 .tcp_challenge_acks_sent

@@ -2,7 +2,7 @@
 // (RFC 1122 §4.2.3.6), FIN-WAIT-2 and TIME-WAIT. Returns the delay to the nearest deadline.
 import {
   POLL_MAX_SLEEP_MS, TCP_ADVICE_RETRIES, TCP_MAX_RETRIES, TCP_MAX_SOCKETS, TCP_PERSIST_MAX_MS, TCP_PERSIST_MIN_MS, TCP_RTO_MAX_MS,
-  TCP_SYN_RETRIES, TCP_TIME_WAIT_SLOTS,
+  TCP_SACK, TCP_SYN_RETRIES, TCP_TIME_WAIT_SLOTS,
 } from "../../config";
 import { due, now, until } from "../../support/clock";
 import { C, count } from "../../support/counters";
@@ -10,6 +10,7 @@ import { ETIMEDOUT } from "../../support/errors";
 import { ACK, RST } from "../../wire/tcp";
 import { ipv4NegativeAdvice } from "../../iface/ipv4";
 import { closed, fail } from "./input";
+import { sackForget } from "./sack";
 import { OUT_PROBE, armRtx, retransmitLast, sendAck, sendControl, sendSegment, sendSyn, tcpOutput } from "./output";
 import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_2, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
@@ -63,6 +64,7 @@ function retransmitTimeout(i: i32): void {
   c.cwnd = c.mss;
   c.recover = c.sndMax;
   c.flags = (c.flags & ~(F_RECOVERY | F_RTT | F_PTO | F_TLP_OUT | F_TLP_RTX)) | F_LOSS;
+  if (TCP_SACK) sackForget(i); // RFC 2018 §5.1: the receiver may have reneged
   c.dupAcks = 0;
   c.ltBytes = 0;
   c.rto = min<u32>(c.rto << 1, TCP_RTO_MAX_MS);
