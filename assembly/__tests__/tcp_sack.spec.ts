@@ -249,3 +249,57 @@ describe("SACK options we do not trust", () => {
     }
   });
 });
+
+describe("time-based loss marking (RACK, RFC 8985 §6, at the PTO timer)", () => {
+  it("calls a hole lost 2 SRTT on when too little is SACKed above it for DupThresh", () => {
+    const fd = established(true, 536);
+    expect(tcpSend(fd, buf, 2144)).toBe(2144); // four segments, nothing more to send
+    seg(ACK, PISN + 1, iss + 537);
+    clearSent();
+    // The second segment is lost; the last two are SACKed: one short of DupThresh, and no new
+    // data for limited transmit to draw a third duplicate.
+    segSack(ACK, PISN + 1, iss + 537, [iss + 1073, iss + 2145]);
+    expect(pcb(fd).flags & F_RECOVERY).toBe(0);
+    expect(sentCount()).toBe(0);
+    const srtt = pcb(fd).srtt;
+    advance(2 * srtt - 1);
+    expect(sentCount()).toBe(0, "not before 2 SRTT");
+    advance(1);
+    expect(pcb(fd).flags & F_RECOVERY).toBe(F_RECOVERY);
+    expect(sentAll()).toBe("seq=537 len=536", "the hole, and only it");
+    expect(pcb(fd).ssthresh).toBe(1072, "cwnd halves: a loss event");
+    expect(ctr(C.TCP_RACK_MARKS)).toBe(1);
+    expect(ctr(C.TCP_LOSS_PROBES)).toBe(0, "no probe: the timer found the loss itself");
+    expect(ctr(C.TCP_TIMEOUTS)).toBe(0);
+    // Nothing answers: the RTO still runs from the last ACK; the timer never puts it off.
+    run(pcb(fd).rto - 2 * srtt);
+    expect(ctr(C.TCP_TIMEOUTS)).toBe(1);
+  });
+
+  it("sends a retransmission again once data sent after it is SACKed and it is not", () => {
+    const fd = sixInFlight();
+    segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 4289]); // A lost
+    expect(sentAll()).toBe("seq=1073 len=536, seq=4289 len=536, seq=4825 len=536");
+    clearSent();
+    // A's retransmission is lost too; the new segment sent after it arrives.
+    segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 4825]);
+    expect(sentAll()).toBe("seq=5361 len=480", "new data while the pipe allows, A not yet again");
+    clearSent();
+    advance(2 * pcb(fd).srtt);
+    expect(sentAll()).toBe("seq=1073 len=536", "A again");
+    expect(ctr(C.TCP_RACK_MARKS)).toBe(1);
+    expect(ctr(C.TCP_FAST_RETRANSMITS)).toBe(1, "still one loss event");
+    expect(ctr(C.TCP_TIMEOUTS)).toBe(0);
+  });
+
+  it("does not call a retransmission lost without a later segment SACKed", () => {
+    const fd = established(true, 536);
+    expect(tcpSend(fd, buf, 2144)).toBe(2144);
+    segSack(ACK, PISN + 1, iss + 1, [iss + 537, iss + 2145]); // the first lost: IsLost at once
+    expect(pcb(fd).flags & F_RECOVERY).toBe(F_RECOVERY);
+    clearSent();
+    advance(2 * pcb(fd).srtt);
+    expect(sentCount()).toBe(0, "nothing sent after the retransmission has arrived: the RTO's job");
+    expect(ctr(C.TCP_RACK_MARKS)).toBe(0);
+  });
+});

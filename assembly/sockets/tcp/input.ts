@@ -641,9 +641,9 @@ function processAck(i: i32): bool {
   const ack = seg.ack;
   const wndBefore = c.sndWnd;
   const segWnd = seg.window << c.sndShift;
-  if (c.flags & F_TLP_OUT) probeAnswered(c, ack);
   const sack = TCP_SACK && (c.flags & F_SACK) != 0;
   if (sack) sackTake(i, seg, seqGt(ack, c.sndUna) ? ack : c.sndUna);
+  if (c.flags & F_TLP_OUT) probeAnswered(c, ack);
   if (seqGt(ack, c.sndUna)) {
     let acked = ack - c.sndUna;
     if ((c.flags & F_SYN_ACKED) == 0) {
@@ -726,6 +726,7 @@ function processAck(i: i32): bool {
       armRtx(i);
     }
     if (c.flags & F_RECOVERY) sackOutput(i);
+    if (sacked(i).count() > 0) schedulePto(i); // the RACK timer restarts with each ACK (output.ts)
   }
   return false;
 }

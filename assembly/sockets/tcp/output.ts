@@ -11,9 +11,9 @@ import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_DELACK, F_FIN_QUEUED, F_FIN_SENT, F_LOSS, F_NODELAY, F_PERSIST, F_PTO, F_RECOVERY, F_RTT, F_RTX, F_SACK,
   F_SYN_ACKED, F_TLP_OUT, F_WSCALE,
-  pcb, rcvRing, sndRing,
+  pcb, rcvRing, sacked, sndRing,
 } from "./pcb";
-import { nextLen, sackFill, sackNextHole, sackOptionLen, sackPipe } from "./sack";
+import { nextLen, sackEnter, sackFill, sackHighest, sackNextHole, sackOptionLen, sackPipe } from "./sack";
 import { seqGe, seqGt, seqLt, seqMax } from "./seq";
 
 const seg = changetype<TcpRepr>(memory.data(offsetof<TcpRepr>()));
@@ -236,15 +236,17 @@ export function tcpOutput(i: i32, mode: u32 = OUT_NORMAL): u32 {
 /** (Re)arms the tail loss probe after new data went out or a new ACK came (RFC 8985 §7.2): on a
  *  connection with SACK (without it the probe's ACK could not start recovery, and a probe due at
  *  the RTO would only delay it: RFC 8985 and Linux probe only with SACK), with data in flight,
- *  outside loss recovery, no probe unacknowledged. PTO = 2 SRTT (1 s without a
- *  sample), plus the peer's worst delayed ACK when a single segment is in flight (its ACK may be
- *  the delayed one), and never later than the RTO: a probe due then goes first (timers.ts polls
- *  it first) and the RTO restarts from it. The RTO deadline itself is untouched here. */
+ *  outside loss recovery, no probe unacknowledged. PTO = 2 SRTT (1 s without a sample), plus the
+ *  peer's worst delayed ACK when a single segment is in flight (its ACK may be the delayed one),
+ *  and never later than the RTO: a probe due then goes first (timers.ts polls it first) and the
+ *  RTO restarts from it. The RTO deadline itself is untouched here. While SACKed data lies above
+ *  a hole the same timer is the coarse RACK timer (rackTimeout()), in recovery too. */
 export function schedulePto(i: i32): void {
   const c = pcb(i);
   c.flags &= ~F_PTO;
   const flight = c.sndMax - c.sndUna;
-  if (flight == 0 || (c.flags & (F_SACK | F_RTX | F_RECOVERY | F_LOSS | F_TLP_OUT)) != (F_SACK | F_RTX)) return;
+  if (flight == 0 || (c.flags & (F_SACK | F_RTX | F_LOSS)) != (F_SACK | F_RTX)) return;
+  if (sacked(i).count() == 0 && (c.flags & (F_RECOVERY | F_TLP_OUT)) != 0) return;
   let pto = c.srtt ? 2 * c.srtt : TCP_RTO_INITIAL_MS;
   if (flight <= c.mss) pto += TCP_TLP_MAX_ACK_DELAY_MS;
   const at = now + pto;
@@ -292,6 +294,7 @@ export function sackRetransmitFirst(i: i32): void {
   const c = pcb(i);
   const n = retransmitFrom(i, c.sndUna, sackNextHole(i, false) == 0 ? nextLen : 0xffffffff);
   c.highRxt = c.sndUna + n;
+  c.rxtMax = c.sndMax;
 }
 
 /** RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, send what NextSeg() returns: a lost hole
@@ -309,6 +312,34 @@ export function sackOutput(i: i32): void {
     const n = retransmitFrom(i, seq, nextLen);
     if (n == 0) return;
     c.highRxt = seq + n;
+    c.rxtMax = c.sndMax;
   }
+}
+
+/** The coarse RACK timer (RFC 8985 §6.2-6.3 without per-segment send times), when the PTO timer
+ *  fires while SACKed data lies above a hole. Every unSACKed byte below the highest SACKed one was
+ *  first sent before that SACKed data, and the timer runs 2 SRTT from the last ACK or send, more
+ *  than RACK's RTT + reordering window (SRTT / 4): RACK would call it lost. Outside recovery that
+ *  starts recovery (the small windows' common case: a hole with two segments SACKed above it,
+ *  one short of DupThresh, and no new data to draw a third duplicate); in recovery a hole
+ *  retransmitted before data that has since been SACKed was lost again (RACK's lost
+ *  retransmission) and is sent again. Returns false when it marked nothing. */
+export function rackTimeout(i: i32): bool {
+  const c = pcb(i);
+  const high = sackHighest(i);
+  if (c.flags & F_RECOVERY) {
+    if (seqGt(high, c.rxtMax) && seqGt(c.highRxt, c.sndUna)) c.highRxt = c.sndUna;
+    else if (sackNextHole(i, false) < 0) return false; // no hole above HighRxt to call lost
+    c.lostEnd = high;
+  } else {
+    if (!sackEnter(i, true)) return false;
+    sackRetransmitFirst(i);
+  }
+  count(C.TCP_RACK_MARKS);
+  sackOutput(i);
+  // The RTO keeps running from the last ACK: restarting it here could put it off for ever while
+  // nothing is acknowledged.
+  schedulePto(i);
+  return true;
 }
 

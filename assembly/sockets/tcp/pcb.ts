@@ -102,6 +102,10 @@ export class Pcb {
   tlpEnd: u32;
   /** SACK recovery (RFC 6675 §2 HighRxt): the end of the highest retransmission in this one. */
   highRxt: u32;
+  /** SACK recovery: holes below lostEnd are lost (time-based marking, sack.ts), and SND.MAX at
+   *  the last retransmission (data above it was sent after it). */
+  lostEnd: u32;
+  rxtMax: u32;
   // Timers: absolute deadlines, valid while their flag (or state) says so
   rtxAt: u32;
   persistAt: u32;

@@ -19,7 +19,8 @@
 // cwnd = ssthresh = FlightSize / 2; then, while cwnd - pipe >= 1 SMSS, NextSeg: the lost holes
 // above HighRxt first, then new data, then the other holes (rule 3); it ends at the recovery point
 // as NewReno's does (input.ts). IsLost and pipe are computed per hole: every byte of one hole has
-// the same SACKed bytes above it, so a hole is lost or not as a whole.
+// the same SACKed bytes above it, so a hole is lost or not as a whole. Holes below lostEnd are
+// also lost: RACK's rule applied at the loss probe's timer (output.ts rackTimeout()).
 import { TCP_SACK } from "../../config";
 import { C, count } from "../../support/counters";
 import { SACK_MAX_BLOCKS, TcpRepr } from "../../wire/tcp";
@@ -70,7 +71,9 @@ export function sackTake(i: i32, s: TcpRepr, ack: u32): void {
   // or inside the second block; it is no news for the scoreboard.
   let k0: u32 = 0;
   if (!seqGt(s.sackRight(0), ack) ||
-    (n > 1 && seqLe(s.sackLeft(1), s.sackLeft(0)) && seqLe(s.sackRight(0), s.sackRight(1)))) k0 = 1;
+    (n > 1 && seqLe(s.sackLeft(1), s.sackLeft(0)) && seqLe(s.sackRight(0), s.sackRight(1)))) {
+    k0 = 1;
+  }
   // Check all before taking any: an option with a block we cannot trust is ignored whole.
   for (let k = k0; k < n; k++) {
     const l = s.sackLeft(k);
@@ -82,6 +85,9 @@ export function sackTake(i: i32, s: TcpRepr, ack: u32): void {
       return;
     }
   }
+  // A duplicate that ends where our retransmitted loss probe ended: both copies arrived, the
+  // probe repaired nothing (RFC 8985 §7.4).
+  if (k0 && (c.flags & F_TLP_RTX) && s.sackRight(0) == c.tlpEnd) c.flags &= ~(F_TLP_OUT | F_TLP_RTX);
   const sb = sacked(i);
   for (let k = k0; k < n; k++) sb.add(s.sackLeft(k), s.sackRight(k));
 }
@@ -96,9 +102,11 @@ export function sackForget(i: i32): void {
   sacked(i).clear();
 }
 
-/** RFC 6675 §4 IsLost() for the hole below scoreboard range k (k = count: above the highest
- *  range, never lost): DupThresh ranges above it, or more than (DupThresh - 1) SMSS SACKed. */
-function holeLost(sb: Assembler, k: i32, mss: u32): bool {
+/** RFC 6675 §4 IsLost() for the hole from a below scoreboard range k (k = count: above the highest
+ *  range, never lost): DupThresh ranges above it, or more than (DupThresh - 1) SMSS SACKed; or
+ *  marked lost by time (below lostEnd, while in recovery). */
+function holeLost(sb: Assembler, k: i32, mss: u32, a: u32, lostEnd: u32): bool {
+  if (k < sb.count() && seqLt(a, lostEnd)) return true;
   const n = sb.count();
   if (n - k >= <i32>DUP_THRESH) return true;
   let bytes: u32 = 0;
@@ -108,8 +116,16 @@ function holeLost(sb: Assembler, k: i32, mss: u32): bool {
 
 /** IsLost(SND.UNA): the first hole. */
 export function sackUnaLost(i: i32): bool {
+  const c = pcb(i);
   const sb = sacked(i);
-  return sb.count() > 0 && holeLost(sb, 0, pcb(i).mss);
+  return sb.count() > 0 && holeLost(sb, 0, c.mss, c.sndUna, c.sndUna);
+}
+
+/** The end of the highest SACKed range (SND.UNA when nothing is SACKed). */
+export function sackHighest(i: i32): u32 {
+  const sb = sacked(i);
+  const n = sb.count();
+  return n ? sb.end(n - 1) : pcb(i).sndUna;
 }
 
 /** RFC 6675 §4 SetPipe(): bytes in flight, hole by hole: an unSACKed byte counts once unless
@@ -123,7 +139,7 @@ export function sackPipe(i: i32): u32 {
   for (let k = 0; k <= n; k++) {
     const b = k < n ? sb.start(k) : c.sndMax;
     if (seqLt(a, b)) {
-      if (!holeLost(sb, k, c.mss)) pipe += b - a;
+      if (!holeLost(sb, k, c.mss, a, c.lostEnd)) pipe += b - a;
       if (seqGt(c.highRxt, a)) pipe += (seqLt(c.highRxt, b) ? c.highRxt : b) - a;
     }
     if (k < n) a = sb.end(k);
@@ -143,7 +159,7 @@ export function sackNextHole(i: i32, lostOnly: bool): i32 {
   for (let k = 0; k < n; k++) {
     const b = sb.start(k);
     const from = seqLt(a, c.highRxt) ? c.highRxt : a;
-    if (seqLt(from, b) && (!lostOnly || holeLost(sb, k, c.mss))) {
+    if (seqLt(from, b) && (!lostOnly || holeLost(sb, k, c.mss, a, c.lostEnd))) {
       nextLen = b - from;
       return <i32>(from - c.sndUna);
     }
@@ -152,13 +168,14 @@ export function sackNextHole(i: i32, lostOnly: bool): i32 {
   return -1;
 }
 
-/** Enters SACK loss recovery if it is due (RFC 6675 §5: the third duplicate ACK, or IsLost(SND.UNA)),
- *  outside recovery and past the last recovery point (RFC 6582 §3.2 step 2's check). Returns
- *  true when it did: the caller retransmits and runs sackOutput(). */
-export function sackEnter(i: i32): bool {
+/** Enters SACK loss recovery if it is due (RFC 6675 §5: the third duplicate ACK, or IsLost(SND.UNA);
+ *  or, byTime, the holes below the highest SACKed byte were found lost by time), outside recovery
+ *  and past the last recovery point (RFC 6582 §3.2 step 2's check). Returns true when it did:
+ *  the caller retransmits and runs sackOutput(). */
+export function sackEnter(i: i32, byTime: bool = false): bool {
   const c = pcb(i);
   if (c.flags & (F_RECOVERY | F_LOSS) || c.sndUna == c.sndMax) return false;
-  if (c.dupAcks < DUP_THRESH && !sackUnaLost(i)) return false;
+  if (!byTime && c.dupAcks < DUP_THRESH && !sackUnaLost(i)) return false;
   if (!seqGt(c.sndUna - 1, c.recover - 1)) return false;
   // RFC 6675 §5 step 4: RecoveryPoint = HighData; cwnd = ssthresh = FlightSize / 2 (RFC 5681
   // eq. 4; limited transmit's segments left out, §3.2 step 2).
@@ -167,6 +184,7 @@ export function sackEnter(i: i32): bool {
   c.cwnd = c.ssthresh;
   c.recover = c.sndMax;
   c.highRxt = c.sndUna;
+  c.lostEnd = byTime ? sackHighest(i) : c.sndUna;
   c.flags = (c.flags & ~(F_PTO | F_TLP_OUT | F_TLP_RTX)) | F_RECOVERY;
   count(C.TCP_FAST_RETRANSMITS);
   return true;

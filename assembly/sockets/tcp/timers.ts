@@ -11,11 +11,11 @@ import { ACK, RST } from "../../wire/tcp";
 import { ipv4NegativeAdvice } from "../../iface/ipv4";
 import { closed, fail } from "./input";
 import { sackForget } from "./sack";
-import { OUT_PROBE, armRtx, retransmitLast, sendAck, sendControl, sendSegment, sendSyn, tcpOutput } from "./output";
+import { OUT_PROBE, armRtx, rackTimeout, retransmitLast, sendAck, sendControl, sendSegment, sendSyn, tcpOutput } from "./output";
 import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_2, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_APP, F_CHILD, F_DELACK, F_KEEPALIVE, F_LOSS, F_PERSIST, F_PTO, F_RECOVERY, F_RTT, F_RTX, F_TLP_OUT, F_TLP_RTX, F_USED,
-  pcb, pcbFree, tw,
+  pcb, pcbFree, sacked, tw,
 } from "./pcb";
 
 let next: u32 = 0;
@@ -78,6 +78,11 @@ function retransmitTimeout(i: i32): void {
 function lossProbe(i: i32): void {
   const c = pcb(i);
   c.flags &= ~F_PTO;
+  if (TCP_SACK && sacked(i).count() > 0) {
+    rackTimeout(i);
+    return;
+  }
+  if (c.flags & (F_RECOVERY | F_TLP_OUT)) return;
   if (tcpOutput(i, OUT_PROBE)) c.flags &= ~F_TLP_RTX;
   else if (retransmitLast(i)) c.flags |= F_TLP_RTX;
   else return;
