@@ -1,8 +1,8 @@
 // Loss recovery of a small window, driven by a scripted peer that acknowledges exactly what it
 // chooses: limited transmit (RFC 3042) and the tail loss probe (RFC 8985 §7).
 import { ACK } from "../wire/tcp";
-import { tcpAccept, tcpSend, tcpSetopt } from "../api/tcp";
-import { C, OUR_PORT, advance, clearSent, ctr, listenOn, out, parseSent, seg, sentCount, tcpUp } from "../testing";
+import { tcpSend, tcpSetopt } from "../api/tcp";
+import { C, acceptOne, acceptedIss, advance, clearSent, ctr, out, parseSent, seg, sentCount } from "../testing";
 import { F_SACK, pcb } from "../sockets/tcp/pcb";
 
 const buf = heap.alloc(8192);
@@ -10,21 +10,15 @@ const PISN: u32 = 1000000;
 const MSS: u32 = 536;
 let iss: u32 = 0;
 
-/** A passive open with the peer's MSS 536: the initial window (RFC 3390) is 4 segments of 2144
- *  bytes, while the send ring holds more, so new data waits beyond cwnd. Nagle off. */
+/** A passive open with the peer's MSS 536 and an RTT sample of 10 ms: the initial window (RFC
+ *  3390) is 4 segments of 2144 bytes, while the send ring holds more, so new data waits beyond
+ *  cwnd. Nagle off. */
 function established(): i32 {
-  tcpUp();
-  const l = listenOn(OUR_PORT, 5);
-  expect(seg(0x02, PISN, 0, 0, 65535, MSS)).toBe(C.TCP_DELIVERED);
-  expect(parseSent(0)).toBe(true);
-  iss = out.seq;
-  advance(10); // the handshake's RTT sample: SRTT 10 ms
-  expect(seg(ACK, PISN + 1, iss + 1)).toBe(C.TCP_DELIVERED);
-  const fd = tcpAccept(l);
+  const fd = acceptOne(PISN, MSS, false, 10);
   expect(fd).toBeGreaterThanOrEqual(0);
+  iss = acceptedIss;
   tcpSetopt(fd, 1, 1);
   for (let i = 0; i < 8192; i++) store<u8>(buf + i, <u8>i);
-  clearSent();
   return fd;
 }
 

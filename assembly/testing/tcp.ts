@@ -9,7 +9,7 @@ import { ACK, SYN, TcpRepr } from "../wire/tcp";
 import { tcpAccept, tcpBind, tcpConnect, tcpListen, tcpSocket, tcpTableRow } from "../api/tcp";
 import { arpFrame, feed, ipHeader } from "./frames";
 import { ANY, Peer, TcpPeer } from "./peer";
-import { OUR_IP, PEER_IP, bringUp, clearSent, sent, sentCount } from "./stack";
+import { OUR_IP, PEER_IP, advance, bringUp, clearSent, sent, sentCount } from "./stack";
 
 export const PEER_PORT: u32 = 40000;
 export const OUR_PORT: u32 = 8080;
@@ -25,9 +25,8 @@ export function tcpUp(t: u32 = 1000): void {
   clearSent();
 }
 
-/** The peer sends a segment; the payload is len bytes of (seq-indexed) pattern: byte i is
- *  <u8>(seq + i). Returns the counter that accounted for it. */
-export function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, window: u32 = 65535, mss: u32 = 0, wscale: i32 = -1, srcPort: u32 = PEER_PORT, dstPort: u32 = OUR_PORT, sackPermitted: bool = false): C {
+/** The peer's next header, without options. */
+function peerHeader(flags: u32, seq: u32, ack: u32, window: u32, srcPort: u32, dstPort: u32): void {
   peer.srcPort = srcPort;
   peer.dstPort = dstPort;
   peer.seq = seq;
@@ -36,6 +35,12 @@ export function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, window: u32 = 
   peer.window = window;
   peer.urgent = 0;
   peer.noOptions();
+}
+
+/** The peer sends a segment; the payload is len bytes of (seq-indexed) pattern: byte i is
+ *  <u8>(seq + i). Returns the counter that accounted for it. */
+export function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, window: u32 = 65535, mss: u32 = 0, wscale: i32 = -1, srcPort: u32 = PEER_PORT, dstPort: u32 = OUR_PORT, sackPermitted: bool = false): C {
+  peerHeader(flags, seq, ack, window, srcPort, dstPort);
   peer.mss = mss;
   peer.wscale = wscale;
   peer.sackPermitted = sackPermitted;
@@ -50,14 +55,7 @@ export function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, window: u32 = 
 /** The peer sends a pure ACK (flags) carrying SACK blocks: blocks holds (left, right) pairs of
  *  absolute sequence numbers, at most 4 pairs. */
 export function segSack(flags: u32, seq: u32, ack: u32, blocks: u32[], window: u32 = 65535): C {
-  peer.srcPort = PEER_PORT;
-  peer.dstPort = OUR_PORT;
-  peer.seq = seq;
-  peer.ack = ack;
-  peer.flags = flags;
-  peer.window = window;
-  peer.urgent = 0;
-  peer.noOptions();
+  peerHeader(flags, seq, ack, window, PEER_PORT, OUR_PORT);
   const n = <u32>blocks.length >> 1;
   for (let k: u32 = 0; k < n; k++) peer.setSack(k, blocks[k << 1], blocks[(k << 1) + 1]);
   peer.sackCount = n;
@@ -115,14 +113,16 @@ export function listenOn(port: u32 = OUR_PORT, backlog: u32 = 4): i32 {
   return l;
 }
 
-/** A listener on OUR_PORT and one accepted connection from the peer (ISN peerIsn, MSS 1460);
- *  returns the fd. Our ISS is then in acceptedIss. Capture cleared. */
+/** A listener on OUR_PORT and one accepted connection from the peer (ISN peerIsn, MSS mss, SACK
+ *  permitted if sack), its ACK rttMs after our SYN-ACK (the handshake's RTT sample); returns the
+ *  fd. Our ISS is then in acceptedIss. Capture cleared. */
 export let acceptedIss: u32 = 0;
-export function acceptOne(peerIsn: u32): i32 {
+export function acceptOne(peerIsn: u32, mss: u32 = 1460, sack: bool = false, rttMs: u32 = 0): i32 {
   tcpUp();
   const l = listenOn(OUR_PORT, 5);
-  expect(seg(SYN, peerIsn, 0, 0, 65535, 1460)).toBe(C.TCP_DELIVERED);
+  expect(seg(SYN, peerIsn, 0, 0, 65535, mss, -1, PEER_PORT, OUR_PORT, sack)).toBe(C.TCP_DELIVERED);
   acceptedIss = last().seq;
+  if (rttMs) advance(rttMs);
   expect(seg(ACK, peerIsn + 1, acceptedIss + 1)).toBe(C.TCP_DELIVERED);
   const fd = tcpAccept(l);
   clearSent();
