@@ -734,8 +734,9 @@ function processAck(i: i32): bool {
 /** An ACK while a loss probe is unacknowledged (RFC 8985 §7.4, as Linux's tcp_process_tlp_ack):
  *  a probe of new data, or a retransmitted one whose duplicate draws a pure duplicate ACK,
  *  repaired nothing; an ACK beyond a retransmitted probe means it repaired a loss, the original
- *  or an ACK of it having been lost. Without SACK or timestamps the two cannot be told apart, so
- *  that counts as one loss event: cwnd halves (RFC 5681 §3.1, as Linux's cwnd-based ssthresh). */
+ *  or an ACK of it having been lost. Without a D-SACK for the probe (sack.ts takes that as no
+ *  loss) or timestamps the two cannot be told apart, so that counts as one loss event: cwnd
+ *  halves (RFC 5681 §3.1, as Linux's cwnd-based ssthresh). */
 function probeAnswered(c: Pcb, ack: u32): void {
   if (seqLt(ack, c.tlpEnd)) return;
   if (c.flags & F_TLP_RTX) {
