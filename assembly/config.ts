@@ -147,6 +147,15 @@ export const TCP_SYN_RETRIES: u32 = 5;
 export const TCP_DELACK_MS: u32 = 100;
 /** Persist (zero window probe) interval bounds; the interval doubles while the window stays shut. */
 export const TCP_PERSIST_MIN_MS: u32 = 500;
+/** SACK (RFC 2018): offered in our SYNs and taken when the peer's SYN offers it; then the receiver
+ *  reports its out-of-order ranges and the sender recovers by RFC 6675 with a scoreboard of 4
+ *  ranges (the assembler's structure, 40 bytes per connection) and the tail loss probe (RFC 8985
+ *  §7) runs. lwIP: LWIP_TCP_SACK_OUT (receiver side only). Off: `--use WASMIP_NO_SACK=1`. */
+// @ts-ignore: isDefined of a --use constant
+export const TCP_SACK: bool = !isDefined(WASMIP_NO_SACK);
+/** The tail loss probe's allowance for the peer's delayed ACK when one segment is in flight
+ *  (RFC 8985 §7.2 WCDelAckT, 200 ms; Linux TCP_DELACK_MAX). */
+export const TCP_TLP_MAX_ACK_DELAY_MS: u32 = 200;
 export const TCP_PERSIST_MAX_MS: u32 = 60_000;
 /** Keep-alive defaults (RFC 1122 §4.2.3.6): off unless enabled per socket. */
 export const TCP_KEEPIDLE_MS: u32 = 7_200_000;

@@ -23,6 +23,7 @@ export const FEATURES: { name: string; id: string; flags: string[]; baseline: st
   { name: "DNS", id: "dns", flags: ["WASMIP_NO_DNS"], baseline: [] },
   { name: "log", id: "log", flags: ["WASMIP_NO_LOG"], baseline: [] },
   { name: "SYN cookies", id: "syn_cookies", flags: ["WASMIP_NO_SYN_COOKIES"], baseline: [] },
+  { name: "SACK", id: "sack", flags: ["WASMIP_NO_SACK"], baseline: [] },
   { name: "loopback", id: "loopback", flags: ["WASMIP_NO_LOOPBACK"], baseline: [] },
 ];
 /** The core with TCP only: no UDP, DHCP or DNS (Ethernet, ARP, IPv4, ICMP echo and TCP stay). */

@@ -2,7 +2,7 @@
 import { ACK, PSH, RST, SYN } from "../wire/tcp";
 import { tcpAccept, tcpBind, tcpListen, tcpRecv, tcpSocket, tcpState, tcpTableRow } from "../api/tcp";
 import { TCP_BACKLOG_MAX, TCP_MAX_SOCKETS, TCP_MSS, TCP_RTO_INITIAL_MS, TCP_RTO_MIN_MS } from "../config";
-import { ESTABLISHED, pcb } from "../sockets/tcp/pcb";
+import { ESTABLISHED, F_SACK, pcb } from "../sockets/tcp/pcb";
 import { tcpCheck } from "../sockets/tcp/check";
 import { cookieMss, synCookieCheck } from "../sockets/tcp/syncookie";
 import { isn } from "../sockets/tcp/isn";
@@ -122,6 +122,23 @@ describe("SYN cookies", () => {
     expect(tcpRecv(fd, buf, 100)).toBe(10, "the data on the ACK was kept");
     expect(load<u8>(buf)).toBe(<u8>777001);
     expect(tcpCheck()).toBe(0);
+  });
+
+  it("keeps SACK-permitted in the cookie: offered back, and agreed when the cookie returns", () => {
+    for (let k = 0; k < 2; k++) {
+      const l = listener(2);
+      staleBacklog(2);
+      const sack = k == 0;
+      expect(seg(SYN, 777000, 0, 0, 65535, 1460, -1, 3000, OUR_PORT, sack)).toBe(C.TCP_SYN_COOKIE);
+      expect(last().sackPermitted).toBe(sack, "the cookie SYN-ACK offers SACK only if the SYN did");
+      const iss = last().seq;
+      expect(seg(ACK, 777001, iss + 1, 0, 65535, 0, -1, 3000)).toBe(C.TCP_DELIVERED);
+      expect(ctr(C.TCP_SYNCOOKIES_OK)).toBe(1);
+      const fd = tcpAccept(l);
+      expect(fd).toBeGreaterThanOrEqual(0);
+      expect(pcb(fd).flags & F_SACK).toBe(sack ? F_SACK : 0);
+      expect(pcb(fd).mss).toBe(cookieMss(3), "the MSS bits unchanged beside the SACK bit");
+    }
   });
 
   it("gives a passive open the RFC 6528 ISN outside flood mode, not a cookie", () => {

@@ -137,6 +137,36 @@ describe("TCP header", () => {
     expect(refChecksum(buf, 28, SRC, DST)).toBe(0x597d);
   });
 
+  it("writes SACK-permitted and SACK blocks in Linux's layout and parses them back", () => {
+    tcp.noOptions();
+    tcp.flags = SYN;
+    tcp.mss = 1460;
+    tcp.sackPermitted = true;
+    tcp.wscale = 0;
+    tcp.payloadLen = 0;
+    expect(tcp.emit(buf, SRC, DST)).toBe(32);
+    const syn: u8[] = [0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x04, 0x02, 0x01, 0x03, 0x03, 0x00];
+    for (let i = 0; i < syn.length; i++) expect(load<u8>(buf + 20 + i)).toBe(syn[i], "SYN option byte " + i.toString());
+    expect(tcp2.parse(buf, 32, SRC, DST)).toBe(WireError.OK);
+    expect(tcp2.sackPermitted).toBe(true);
+    tcp.noOptions();
+    tcp.flags = ACK;
+    tcp.setSack(0, 0xfffffff0, 0x10); // across the wrap
+    tcp.setSack(1, 100, 200);
+    tcp.setSack(2, 300, 400);
+    tcp.sackCount = 3;
+    expect(tcp.emit(buf, SRC, DST)).toBe(20 + 4 + 24);
+    expect(load<u32>(buf + 20)).toBe(0x1a050101, "NOP NOP kind 5 length 26 (bytes 01 01 05 1a)");
+    expect(tcp2.parse(buf, 48, SRC, DST)).toBe(WireError.OK);
+    expect(tcp2.sackCount).toBe(3);
+    expect(tcp2.sackMalformed).toBe(false);
+    expect(tcp2.sackLeft(0)).toBe(0xfffffff0);
+    expect(tcp2.sackRight(0)).toBe(0x10);
+    expect(tcp2.sackLeft(2)).toBe(300);
+    expect(tcp2.sackRight(2)).toBe(400);
+    tcp.noOptions();
+  });
+
   it("rejects a flipped payload bit, a wrong address and every truncation", () => {
     const len = setup(1460, 7, 40);
     store<u8>(buf + 50, load<u8>(buf + 50) ^ 0x10);

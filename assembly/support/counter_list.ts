@@ -57,6 +57,11 @@ export const NAMES = `
 .tcp_segments_sent
 .tcp_retransmits
 .tcp_fast_retransmits
+.tcp_limited_transmits
+.tcp_loss_probes
+.tcp_loss_probe_recoveries
+.tcp_sack_rejected
+.tcp_rack_marks
 .tcp_timeouts
 .tcp_rst_sent
 .tcp_challenge_acks_sent

@@ -246,9 +246,9 @@ export class TcpPeer {
     t.flags = flags;
     t.window = this.window;
     t.urgent = 0;
+    t.noOptions();
     t.mss = mss;
     t.wscale = wscale;
-    t.sackPermitted = false;
     t.payloadLen = len;
     const hl = t.emitLen();
     const q = ipHeader(6, this.peer.ip, OUR_IP, hl + len);

@@ -2,13 +2,14 @@
 // segments with every field given; the stack's segments are parsed from the capture. TcpPeer
 // (peer.ts) is the relative-number, expectation-style layer over the same frames.
 import { C } from "../support/counters";
-import { get16, get32 } from "../support/bytes";
+import { get16, get32, put16, put32 } from "../support/bytes";
+import { sumAdd, sumFold, sumPseudo } from "../wire/checksum";
 import { WireError } from "../wire/error";
 import { ACK, SYN, TcpRepr } from "../wire/tcp";
 import { tcpAccept, tcpBind, tcpConnect, tcpListen, tcpSocket, tcpTableRow } from "../api/tcp";
 import { arpFrame, feed, ipHeader } from "./frames";
 import { ANY, Peer, TcpPeer } from "./peer";
-import { OUR_IP, PEER_IP, bringUp, clearSent, sent, sentCount } from "./stack";
+import { OUR_IP, PEER_IP, advance, bringUp, clearSent, sent, sentCount } from "./stack";
 
 export const PEER_PORT: u32 = 40000;
 export const OUR_PORT: u32 = 8080;
@@ -24,9 +25,8 @@ export function tcpUp(t: u32 = 1000): void {
   clearSent();
 }
 
-/** The peer sends a segment; the payload is len bytes of (seq-indexed) pattern: byte i is
- *  <u8>(seq + i). Returns the counter that accounted for it. */
-export function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, window: u32 = 65535, mss: u32 = 0, wscale: i32 = -1, srcPort: u32 = PEER_PORT, dstPort: u32 = OUR_PORT): C {
+/** The peer's next header, without options. */
+function peerHeader(flags: u32, seq: u32, ack: u32, window: u32, srcPort: u32, dstPort: u32): void {
   peer.srcPort = srcPort;
   peer.dstPort = dstPort;
   peer.seq = seq;
@@ -34,15 +34,54 @@ export function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, window: u32 = 
   peer.flags = flags;
   peer.window = window;
   peer.urgent = 0;
+  peer.noOptions();
+}
+
+/** The peer sends a segment; the payload is len bytes of (seq-indexed) pattern: byte i is
+ *  <u8>(seq + i). Returns the counter that accounted for it. */
+export function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, window: u32 = 65535, mss: u32 = 0, wscale: i32 = -1, srcPort: u32 = PEER_PORT, dstPort: u32 = OUR_PORT, sackPermitted: bool = false): C {
+  peerHeader(flags, seq, ack, window, srcPort, dstPort);
   peer.mss = mss;
   peer.wscale = wscale;
-  peer.sackPermitted = false;
+  peer.sackPermitted = sackPermitted;
   peer.payloadLen = len;
   const hl = peer.emitLen();
   const p = ipHeader(6, PEER_IP, OUR_IP, hl + len);
   for (let i: u32 = 0; i < len; i++) store<u8>(p + hl + i, <u8>(seq + i));
   peer.emit(p, PEER_IP, OUR_IP);
   return feed(14 + 20 + hl + len);
+}
+
+/** The peer sends a pure ACK (flags) carrying SACK blocks: blocks holds (left, right) pairs of
+ *  absolute sequence numbers, at most 4 pairs. */
+export function segSack(flags: u32, seq: u32, ack: u32, blocks: u32[], window: u32 = 65535): C {
+  peerHeader(flags, seq, ack, window, PEER_PORT, OUR_PORT);
+  const n = <u32>blocks.length >> 1;
+  for (let k: u32 = 0; k < n; k++) peer.setSack(k, blocks[k << 1], blocks[(k << 1) + 1]);
+  peer.sackCount = n;
+  peer.payloadLen = 0;
+  const hl = peer.emitLen();
+  const p = ipHeader(6, PEER_IP, OUR_IP, hl);
+  peer.emit(p, PEER_IP, OUR_IP);
+  return feed(14 + 20 + hl);
+}
+
+/** The peer sends a segment without payload whose options are exactly the bytes opts (padded
+ *  with EOL to a word), for options emit() would not write (malformed ones). */
+export function segOptions(flags: u32, seq: u32, ack: u32, opts: u8[], window: u32 = 65535): C {
+  const hl: u32 = 20 + ((<u32>opts.length + 3) & ~3);
+  const p = ipHeader(6, PEER_IP, OUR_IP, hl);
+  put16(p, PEER_PORT);
+  put16(p + 2, OUR_PORT);
+  put32(p + 4, seq);
+  put32(p + 8, ack);
+  store<u8>(p + 12, <u8>((hl >> 2) << 4));
+  store<u8>(p + 13, <u8>flags);
+  put16(p + 14, window);
+  put32(p + 16, 0);
+  for (let i: u32 = 20; i < hl; i++) store<u8>(p + i, i - 20 < <u32>opts.length ? opts[i - 20] : 0);
+  put16(p + 16, ~sumFold(sumAdd(sumPseudo(PEER_IP, OUR_IP, 6, hl), p, hl)) & 0xffff);
+  return feed(14 + 20 + hl);
 }
 
 /** Parses our k-th captured frame as TCP into `out`; false if it is not a TCP segment. */
@@ -74,14 +113,16 @@ export function listenOn(port: u32 = OUR_PORT, backlog: u32 = 4): i32 {
   return l;
 }
 
-/** A listener on OUR_PORT and one accepted connection from the peer (ISN peerIsn, MSS 1460);
- *  returns the fd. Our ISS is then in acceptedIss. Capture cleared. */
+/** A listener on OUR_PORT and one accepted connection from the peer (ISN peerIsn, MSS mss, SACK
+ *  permitted if sack), its ACK rttMs after our SYN-ACK (the handshake's RTT sample); returns the
+ *  fd. Our ISS is then in acceptedIss. Capture cleared. */
 export let acceptedIss: u32 = 0;
-export function acceptOne(peerIsn: u32): i32 {
+export function acceptOne(peerIsn: u32, mss: u32 = 1460, sack: bool = false, rttMs: u32 = 0): i32 {
   tcpUp();
   const l = listenOn(OUR_PORT, 5);
-  expect(seg(SYN, peerIsn, 0, 0, 65535, 1460)).toBe(C.TCP_DELIVERED);
+  expect(seg(SYN, peerIsn, 0, 0, 65535, mss, -1, PEER_PORT, OUR_PORT, sack)).toBe(C.TCP_DELIVERED);
   acceptedIss = last().seq;
+  if (rttMs) advance(rttMs);
   expect(seg(ACK, peerIsn + 1, acceptedIss + 1)).toBe(C.TCP_DELIVERED);
   const fd = tcpAccept(l);
   clearSent();

@@ -1,5 +1,6 @@
 // TCP header (RFC 9293 §3.1) with the options we use: MSS (RFC 9293 §3.7.1, RFC 6691), window
-// scale (RFC 7323 §2) and SACK-permitted (RFC 2018, parsed only). Other options are skipped.
+// scale (RFC 7323 §2), SACK-permitted and SACK (RFC 2018 §2-3). Other options are skipped.
+// Emitted in Linux's layout: MSS, NOP NOP SACK-permitted, NOP window scale; NOP NOP SACK.
 import { get16Inline, get32Inline, put16Inline, put32Inline } from "../support/bytes";
 import { sumAdd, sumFold, sumPseudo } from "./checksum";
 import { WireError } from "./error";
@@ -19,6 +20,9 @@ const OPT_NOP: u32 = 1;
 const OPT_MSS: u32 = 2;
 const OPT_WS: u32 = 3;
 const OPT_SACK_PERMITTED: u32 = 4;
+const OPT_SACK: u32 = 5;
+/** SACK blocks an option can hold: 4 fill 34 of the 40 option bytes (RFC 2018 §3). */
+export const SACK_MAX_BLOCKS: u32 = 4;
 /** RFC 7323 §2.3: a shift above 14 is treated as 14. */
 const WS_MAX: u32 = 14;
 
@@ -39,9 +43,46 @@ export class TcpRepr {
   mss: u32;
   /** Window-scale shift, -1 = absent. */
   wscale: i32;
-  /** Parsed only (we never send it). */
+  /** SACK-permitted (a SYN's option). */
   sackPermitted: bool;
+  /** A SACK option whose length is not 2 + 8n with n in 1..4 (its blocks are not read). */
+  sackMalformed: bool;
+  /** SACK blocks (RFC 2018 §3): how many, then (left edge, right edge) pairs from sack0. */
+  sackCount: u32;
+  sack0: u32; sack0e: u32;
+  sack1: u32; sack1e: u32;
+  sack2: u32; sack2e: u32;
+  sack3: u32; sack3e: u32;
   payloadLen: u32;
+
+  /** No options: what every emitter starts from before setting the ones it sends. */
+  noOptions(): void {
+    this.mss = 0;
+    this.wscale = -1;
+    this.sackPermitted = false;
+    this.sackCount = 0;
+  }
+
+  /** Left edge of SACK block k (k < sackCount). */
+  sackLeft(k: u32): u32 {
+    return load<u32>(this.sackSlot(k));
+  }
+
+  /** Right edge (the first sequence number after the block) of SACK block k. */
+  sackRight(k: u32): u32 {
+    return load<u32>(this.sackSlot(k), 4);
+  }
+
+  /** Sets SACK block k to [left, right). */
+  setSack(k: u32, left: u32, right: u32): void {
+    store<u32>(this.sackSlot(k), left);
+    store<u32>(this.sackSlot(k), right, 4);
+  }
+
+  // @ts-ignore: decorator
+  @inline private sackSlot(k: u32): usize {
+    return changetype<usize>(this) + offsetof<TcpRepr>("sack0") + (<usize>k << 3);
+  }
 
   /**
    * Checked view of the segment of len bytes (the IP payload) from src to dst (host-order IPs).
@@ -65,6 +106,8 @@ export class TcpRepr {
     this.mss = 0;
     this.wscale = -1;
     this.sackPermitted = false;
+    this.sackMalformed = false;
+    this.sackCount = 0;
     if (hl > HEADER_LEN) this.parseOptions(p, hl);
     return WireError.OK;
   }
@@ -79,7 +122,10 @@ export class TcpRepr {
       if (kind == OPT_NOP) { i++; continue; }
       if (i + 1 >= hl) break; // kind in the last byte: no length
       const olen = <u32>load<u8>(p + i + 1);
-      if (olen < 2 || olen > hl - i) break;
+      if (olen < 2 || olen > hl - i) {
+        if (kind == OPT_SACK) this.sackMalformed = true; // e.g. more blocks than the header holds
+        break;
+      }
       // A known option with the wrong length is ignored (RFC 9293 §3.7.1 MUST be robust to it).
       if (kind == OPT_MSS) {
         if (olen == 4) this.mss = get16Inline(p + i + 2);
@@ -87,15 +133,25 @@ export class TcpRepr {
         if (olen == 3) this.wscale = <i32>min(<u32>load<u8>(p + i + 2), WS_MAX);
       } else if (kind == OPT_SACK_PERMITTED) {
         if (olen == 2) this.sackPermitted = true;
+      } else if (kind == OPT_SACK) {
+        const n = (olen - 2) >> 3;
+        if ((olen - 2) & 7 || n == 0 || n > SACK_MAX_BLOCKS) {
+          this.sackMalformed = true;
+        } else {
+          for (let k: u32 = 0; k < n; k++) this.setSack(k, get32Inline(p + i + 2 + (k << 3)), get32Inline(p + i + 6 + (k << 3)));
+          this.sackCount = n;
+        }
       }
       i += olen;
     }
   }
 
-  /** Header length emit() will write: 20 + 4 if mss != 0 + 4 (NOP + 3-byte WS) if wscale >= 0. */
+  /** Header length emit() will write: 20, + 4 if mss != 0, + 4 (NOP NOP + 2) if sackPermitted,
+   *  + 4 (NOP + 3-byte WS) if wscale >= 0, + 4 + 8 per block (NOP NOP, kind, length) for SACK. */
   // @ts-ignore: decorator
   @inline emitLen(): u32 {
-    return HEADER_LEN + (this.mss != 0 ? 4 : 0) + (this.wscale >= 0 ? 4 : 0);
+    return HEADER_LEN + (this.mss != 0 ? 4 : 0) + (this.sackPermitted ? 4 : 0) + (this.wscale >= 0 ? 4 : 0) +
+      (this.sackCount ? 4 + (min<u32>(this.sackCount, SACK_MAX_BLOCKS) << 3) : 0);
   }
 
   /**
@@ -114,9 +170,22 @@ export class TcpRepr {
       put32Inline(o, (OPT_MSS << 24) | (4 << 16) | (this.mss & 0xffff));
       o += 4;
     }
+    if (this.sackPermitted) {
+      put32Inline(o, (OPT_NOP << 24) | (OPT_NOP << 16) | (OPT_SACK_PERMITTED << 8) | 2);
+      o += 4;
+    }
     if (this.wscale >= 0) {
       // NOP pads the 3-byte option to a word (RFC 7323 §2.2 layout).
       put32Inline(o, (OPT_NOP << 24) | (OPT_WS << 16) | (3 << 8) | (<u32>this.wscale & 0xff));
+      o += 4;
+    }
+    const n = min<u32>(this.sackCount, SACK_MAX_BLOCKS);
+    if (n) {
+      put32Inline(o, (OPT_NOP << 24) | (OPT_NOP << 16) | (OPT_SACK << 8) | (2 + (n << 3)));
+      for (let k: u32 = 0; k < n; k++) {
+        put32Inline(o + 4 + (k << 3), this.sackLeft(k));
+        put32Inline(o + 8 + (k << 3), this.sackRight(k));
+      }
     }
     const total = hl + this.payloadLen;
     put16Inline(p + 16, ~sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, total), p, total)) & 0xffff);

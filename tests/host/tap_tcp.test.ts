@@ -7,7 +7,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { onPath, requirePrereqs } from "./prereqs.ts";
 import { createHash } from "node:crypto";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -440,10 +440,12 @@ const expected = (() => {
 for (const loss of [0, 0.05]) {
   const label = loss ? `${loss * 100}% loss each way` : "clean";
   test(`tcp/bulk: the board as client sends 16 MiB to a kernel echo server and gets it back (${label})`, { timeout: 900_000 }, async (t) => {
+    // With loss, the board's frames are captured: tshark must see SACK agreed and used both ways.
+    const pcap = loss ? path.join(STATUS_DIR, "bulk-loss.pcap") : undefined;
     await withBoard(
       t,
       "bulk",
-      ["python3"],
+      loss ? ["python3", "tshark"] : ["python3"],
       async (s, logs) => {
         const port = 5001;
         const server = s.spawn("python3", ["-c", ECHO_SERVER, PEER, String(port)]);
@@ -500,8 +502,21 @@ for (const loss of [0, 0.05]) {
         if (loss) assert.ok(s.runner!.rxDropped > 0 && s.runner!.txDropped > 0, "the loss option dropped frames both ways");
         const mibs = (2 * BULK_BYTES) / 1048576 / seconds;
         t.diagnostic(`${label}: 16 MiB each way in ${seconds.toFixed(1)} s: ${(16 / seconds).toFixed(2)} MiB/s per direction (${mibs.toFixed(2)} MiB/s both); ${summary}`);
+        if (pcap) {
+          await s.stop(); // flushes the capture
+          // SACK-permitted on both SYNs (RFC 2018 §2), then SACK blocks from each side's receiver.
+          const senders = (filter: string) =>
+            new Set(execFileSync("tshark", ["-r", pcap, "-Y", filter, "-T", "fields", "-e", "ip.src"], { encoding: "utf8" }).split("\n").filter(Boolean));
+          const synSack = senders("tcp.flags.syn == 1 && tcp.option_kind == 4");
+          const blocks = senders("tcp.options.sack_le");
+          t.diagnostic(`SACK-permitted SYNs from ${[...synSack].join(", ")}; SACK blocks from ${[...blocks].join(", ")}`);
+          for (const ip of [BOARD, PEER]) {
+            assert.ok(synSack.has(ip), `no SACK-permitted SYN from ${ip}`);
+            assert.ok(blocks.has(ip), `no SACK blocks from ${ip}`);
+          }
+        }
       },
-      { loss, seed: 42 },
+      { loss, seed: 42, pcap },
     );
   });
 }

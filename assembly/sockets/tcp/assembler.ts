@@ -4,7 +4,8 @@
 // ranges sit inside one receive window (< 2^30 with window scaling), so this is well defined.
 //
 // Ranges are kept sorted, disjoint and non-adjacent (adjacent ones are merged), in plain fields so
-// the struct can live at any address inside a connection block.
+// the struct can live at any address inside a connection block. The same structure is the SACK
+// sender's scoreboard (sack.ts): the ranges of SND.UNA..SND.MAX the peer has reported.
 
 export const MAX_RANGES: i32 = 4;
 
@@ -21,9 +22,29 @@ export class Assembler {
   s2: u32; e2: u32;
   s3: u32; e3: u32;
   n: i32;
+  /** Start of the range added last (the most recent arrival, reported first by SACK). */
+  last: u32;
 
   clear(): void {
     this.n = 0;
+  }
+
+  /** The range that holds seq, -1 if none. */
+  find(seq: u32): i32 {
+    for (let k = 0; k < this.n; k++) if (!lt(seq, this.start(k)) && lt(seq, this.end(k))) return k;
+    return -1;
+  }
+
+  /** Forgets everything below seq: ranges wholly below go, one that spans it starts at it. */
+  trim(seq: u32): void {
+    let k = 0;
+    const n = this.n;
+    while (k < n && !lt(seq, this.end(k))) k++;
+    if (k > 0) {
+      memory.copy(this.slot(0), this.slot(k), <usize>(n - k) << 3);
+      this.n = n - k;
+    }
+    if (this.n > 0 && lt(this.start(0), seq)) store<u32>(this.slot(0), seq);
   }
 
   count(): i32 {
@@ -46,6 +67,7 @@ export class Assembler {
    */
   add(start: u32, end: u32): bool {
     if (!lt(start, end)) return true; // empty: nothing to record
+    this.last = start;
     const n = this.n;
     // lo: first range that ends at or after start (touches or follows the new one).
     let lo = 0;

@@ -17,12 +17,15 @@ import { isn } from "./isn";
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_AHEAD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
-  F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY,
-  NO_BUFFERS_LEFT, Pcb, ooo, pcb, pcbAllocConnection, pcbFree, rcvRing, sndRing, tw,
+  F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY, F_LOSS, F_PTO, F_SACK, F_TLP_OUT, F_TLP_RTX,
+  NO_BUFFERS_LEFT, Pcb, ooo, pcb, pcbAllocConnection, pcbFree, rcvRing, sacked, sndRing, tw,
 } from "./pcb";
-import { TCP_MAX_SOCKETS, TCP_SYN_COOKIES } from "../../config";
-import { cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
-import { armRtx, challengeAck, retransmitFirst, sendAck, sendControl, sendSyn, tcpOutput } from "./output";
+import { TCP_MAX_SOCKETS, TCP_SACK, TCP_SYN_COOKIES } from "../../config";
+import { COOKIE_SACK, cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
+import { sackAcked, sackEnter, sackTake, sackUnaLost } from "./sack";
+import {
+  OUT_LIMITED, armRtx, challengeAck, retransmitFirst, sackOutput, sackRetransmitFirst, schedulePto, sendAck, sendControl, sendSyn, tcpOutput,
+} from "./output";
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 
 const seg = changetype<TcpRepr>(memory.data(offsetof<TcpRepr>()));
@@ -65,6 +68,9 @@ function synOptions(c: Pcb): void {
     c.sndShift = 0;
     c.rcvShift = 0;
   }
+  // RFC 2018 §2: SACK when both SYNs carry SACK-permitted (a SYN-ACK carries it only if the SYN did).
+  if (TCP_SACK && seg.sackPermitted) c.flags |= F_SACK;
+  else c.flags &= ~F_SACK;
   c.sndWnd = seg.window; // never scaled in a SYN
   c.maxSndWnd = c.sndWnd;
   c.sndWl1 = seg.seq;
@@ -290,8 +296,9 @@ function listenInput(l: i32, src: u32, data: usize): C {
   if (i < 0) {
     if (cookie) {
       synFloodStart();
-      const iss = synCookie(src, seg.dstPort, seg.srcPort, seg.seq, seg.mss, seg.wscale);
-      sendCookieSynAck(seg.dstPort, src, seg.srcPort, iss, seg.seq + 1, seg.wscale >= 0 ? <i32>OUR_SHIFT : -1);
+      const sack = TCP_SACK && seg.sackPermitted;
+      const iss = synCookie(src, seg.dstPort, seg.srcPort, seg.seq, seg.mss, seg.wscale, sack);
+      sendCookieSynAck(seg.dstPort, src, seg.srcPort, iss, seg.seq + 1, seg.wscale >= 0 ? <i32>OUR_SHIFT : -1, sack);
       return C.TCP_SYN_COOKIE;
     }
     return full ? C.TCP_BACKLOG_FULL : i == NO_BUFFERS_LEFT ? C.TCP_NO_BUFFERS : C.TCP_NO_BLOCK;
@@ -358,7 +365,8 @@ function cookieOpen(l: i32, src: u32, data: usize, meta: u32): C {
   c.keepIdle = lc.keepIdle;
   c.keepIntvl = lc.keepIntvl;
   c.keepCnt = lc.keepCnt;
-  c.mss = cookieMss(meta >> 4);
+  c.mss = cookieMss((meta >> 4) & 3);
+  if (TCP_SACK && (meta & COOKIE_SACK)) c.flags |= F_SACK;
   const shift = meta & 15;
   if (shift != 15) {
     c.flags |= F_WSCALE;
@@ -633,6 +641,9 @@ function processAck(i: i32): bool {
   const ack = seg.ack;
   const wndBefore = c.sndWnd;
   const segWnd = seg.window << c.sndShift;
+  const sack = TCP_SACK && (c.flags & F_SACK) != 0;
+  if (sack) sackTake(i, seg, seqGt(ack, c.sndUna) ? ack : c.sndUna);
+  if (c.flags & F_TLP_OUT) probeAnswered(c, ack);
   if (seqGt(ack, c.sndUna)) {
     let acked = ack - c.sndUna;
     if ((c.flags & F_SYN_ACKED) == 0) {
@@ -646,12 +657,15 @@ function processAck(i: i32): bool {
     c.sndBase += dataAcked;
     const finAcked = (c.flags & F_FIN_SENT) != 0 && ack == dataEnd + 1;
     c.sndUna = ack;
+    if (sack) sackAcked(i, ack);
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
     if ((c.flags & F_RTT) && seqGt(ack, c.rttSeq)) {
       rttSample(c, now - c.rttTime);
       c.flags &= ~F_RTT;
     }
     c.retries = 0;
+    c.ltBytes = 0;
+    if ((c.flags & F_LOSS) && seqGe(ack, c.recover)) c.flags &= ~F_LOSS; // the timeout's flight is acked
     c.flags &= ~F_PERSIST;
     if (c.flags & F_RECOVERY) {
       if (seqGe(ack, c.recover)) {
@@ -660,11 +674,14 @@ function processAck(i: i32): bool {
         c.cwnd = min<u32>(c.ssthresh, max<u32>(flight, c.mss) + c.mss);
         c.flags &= ~F_RECOVERY;
         c.dupAcks = 0;
-      } else {
+      } else if (!sack) {
         // Partial ACK: retransmit the next hole, deflate by what was acked (step 4).
         retransmitFirst(i);
         c.cwnd = c.cwnd > acked ? c.cwnd - acked + c.mss : c.mss;
         armRtx(i);
+      } else if (sacked(i).count() == 0 && seqGe(ack, c.highRxt)) {
+        // SACK recovery whose peer reports nothing above the hole: NewReno's step 4 repair.
+        sackRetransmitFirst(i);
       }
     } else {
       c.dupAcks = 0;
@@ -672,8 +689,11 @@ function processAck(i: i32): bool {
       else c.cwnd += max<u32>(1, (c.mss * c.mss) / c.cwnd); // congestion avoidance
     }
     // RFC 6298 §5.2-5.3: stop the timer when all is acked, restart it otherwise.
-    if (c.sndUna == c.sndMax) c.flags &= ~F_RTX;
-    else armRtx(i);
+    if (c.sndUna == c.sndMax) c.flags &= ~(F_RTX | F_PTO);
+    else {
+      armRtx(i);
+      schedulePto(i);
+    }
     if (finAcked) {
       const st = c.state;
       if (st == FIN_WAIT_1) {
@@ -699,18 +719,67 @@ function processAck(i: i32): bool {
     if (segWnd > c.maxSndWnd) c.maxSndWnd = segWnd;
     if (segWnd != 0) c.flags &= ~F_PERSIST;
   }
+  // SACK loss recovery (RFC 6675 §5), with the window this ACK brought.
+  if (sack && (c.flags & F_SYN_ACKED) != 0) {
+    if (sackEnter(i)) {
+      sackRetransmitFirst(i);
+      armRtx(i);
+    }
+    if (c.flags & F_RECOVERY) sackOutput(i);
+    if (sacked(i).count() > 0) schedulePto(i); // the RACK timer restarts with each ACK (output.ts)
+  }
   return false;
+}
+
+/** An ACK while a loss probe is unacknowledged (RFC 8985 §7.4, as Linux's tcp_process_tlp_ack):
+ *  a probe of new data, or a retransmitted one whose duplicate draws a pure duplicate ACK,
+ *  repaired nothing; an ACK beyond a retransmitted probe means it repaired a loss, the original
+ *  or an ACK of it having been lost. Without a D-SACK for the probe (sack.ts takes that as no
+ *  loss) or timestamps the two cannot be told apart, so that counts as one loss event: cwnd
+ *  halves (RFC 5681 §3.1, as Linux's cwnd-based ssthresh). */
+function probeAnswered(c: Pcb, ack: u32): void {
+  if (seqLt(ack, c.tlpEnd)) return;
+  if (c.flags & F_TLP_RTX) {
+    if (seqGt(ack, c.tlpEnd)) {
+      c.ssthresh = max<u32>(c.cwnd >> 1, 2 * c.mss);
+      c.cwnd = c.ssthresh;
+      count(C.TCP_LOSS_PROBE_RECOVERIES);
+    } else if (seqGt(ack, c.sndUna) || seg.payloadLen != 0 || (seg.flags & (SYN | FIN)) != 0) {
+      return; // the probe acked at its end: which copy arrived is told by the next ACK
+    }
+  }
+  c.flags &= ~(F_TLP_OUT | F_TLP_RTX);
+}
+
+/** Limited transmit (RFC 3042 §2): a new segment on each of the first two duplicates, so a small
+ *  window still produces the third; cwnd itself is unchanged. */
+function limitedTransmit(i: i32): void {
+  const n = tcpOutput(i, OUT_LIMITED);
+  if (n) {
+    pcb(i).ltBytes += n;
+    count(C.TCP_LIMITED_TRANSMITS);
+  }
 }
 
 function duplicateAck(i: i32): void {
   const c = pcb(i);
   c.dupAcks++;
-  if (c.dupAcks == 3 && (c.flags & F_RECOVERY) == 0 && seqGt(c.sndUna - 1, c.recover - 1)) {
-    // Fast retransmit, then fast recovery (RFC 5681 §3.2, RFC 6582 §3.2 step 2).
-    const flight = c.sndMax - c.sndUna;
+  const sack = TCP_SACK && (c.flags & F_SACK) != 0;
+  if (sack) {
+    // RFC 6675 §5: limited transmit while no loss is known; entering recovery and what it sends
+    // follow in processAck, with the scoreboard this ACK updated.
+    if (c.dupAcks < 3 && (c.flags & F_RECOVERY) == 0 && !sackUnaLost(i)) limitedTransmit(i);
+    return;
+  }
+  if (c.dupAcks < 3 && (c.flags & F_RECOVERY) == 0) {
+    limitedTransmit(i);
+  } else if (c.dupAcks == 3 && (c.flags & F_RECOVERY) == 0 && seqGt(c.sndUna - 1, c.recover - 1)) {
+    // Fast retransmit, then fast recovery (RFC 5681 §3.2, RFC 6582 §3.2 step 2). What limited
+    // transmit sent is not part of the flight that sets ssthresh (RFC 5681 §3.2 step 2).
+    const flight = c.sndMax - c.sndUna - min<u32>(c.ltBytes, c.sndMax - c.sndUna);
     c.ssthresh = max<u32>(flight >> 1, 2 * c.mss);
     c.recover = c.sndMax;
-    c.flags |= F_RECOVERY;
+    c.flags = (c.flags & ~(F_PTO | F_TLP_OUT | F_TLP_RTX)) | F_RECOVERY;
     count(C.TCP_FAST_RETRANSMITS);
     retransmitFirst(i);
     c.cwnd = c.ssthresh + 3 * c.mss;

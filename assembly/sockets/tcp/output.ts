@@ -1,17 +1,19 @@
 // TCP output (lwIP's tcp_out.c counterpart): building segments, deciding what may be sent now
 // (window, congestion window, Nagle, sender SWS avoidance), and the stateless RST.
-import { TCP_MSS, TCP_RCV_BUF, TCP_CHALLENGE_ACK_LIMIT } from "../../config";
+import { TCP_MSS, TCP_RCV_BUF, TCP_CHALLENGE_ACK_LIMIT, TCP_RTO_INITIAL_MS, TCP_SACK, TCP_TLP_MAX_ACK_DELAY_MS } from "../../config";
 import { now } from "../../support/clock";
 import { C, count, countN } from "../../support/counters";
 import { localFor, txBuf } from "../../iface/netif";
 import { PAYLOAD_OFFSET, ipv4Output } from "../../iface/ipv4";
 import { PROTO_TCP } from "../../wire/ipv4";
-import { ACK, FIN, PSH, RST, SYN, TcpRepr } from "../../wire/tcp";
+import { ACK, FIN, PSH, RST, SACK_MAX_BLOCKS, SYN, TcpRepr } from "../../wire/tcp";
 import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
-  F_ACK_NOW, F_DELACK, F_FIN_QUEUED, F_FIN_SENT, F_NODELAY, F_PERSIST, F_RTT, F_RTX, F_SYN_ACKED, F_WSCALE,
-  pcb, rcvRing, sndRing,
+  F_ACK_NOW, F_DELACK, F_FIN_QUEUED, F_FIN_SENT, F_LOSS, F_NODELAY, F_PERSIST, F_PTO, F_RECOVERY, F_RTT, F_RTX, F_SACK,
+  F_SYN_ACKED, F_TLP_OUT, F_WSCALE,
+  pcb, rcvRing, sacked, sndRing,
 } from "./pcb";
+import { nextLen, sackEnter, sackFill, sackHighest, sackNextHole, sackOptionLen, sackPipe } from "./sack";
 import { seqGe, seqGt, seqLt, seqMax } from "./seq";
 
 const seg = changetype<TcpRepr>(memory.data(offsetof<TcpRepr>()));
@@ -46,7 +48,9 @@ export function windowUpdateDue(i: i32): bool {
 
 /**
  * Sends one segment of connection i: seq, flags, and len bytes of the send ring starting at ring
- * offset off. SYN segments carry our MSS and window scale options.
+ * offset off. SYN segments carry our MSS, window scale and SACK-permitted options; the others the
+ * SACK blocks that fit beside len bytes in the peer's MSS (all of them, when the caller took
+ * sackOptionLen() off the payload).
  */
 export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i32 {
   const c = pcb(i);
@@ -57,17 +61,18 @@ export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i
   seg.ack = flags & ACK ? c.rcvNxt : 0;
   seg.flags = flags;
   seg.urgent = 0;
+  seg.noOptions();
   if (flags & SYN) {
     seg.mss = TCP_MSS;
-    // RFC 7323 §2.2: on a SYN-ACK only if the peer's SYN offered it.
+    // RFC 7323 §2.2, RFC 2018 §2: on a SYN-ACK only if the peer's SYN offered it.
     seg.wscale = (flags & ACK) == 0 || (c.flags & F_WSCALE) != 0 ? <i32>c.rcvShift : -1;
+    seg.sackPermitted = TCP_SACK && ((flags & ACK) == 0 || (c.flags & F_SACK) != 0);
     const w = rcvRing(i).free();
     seg.window = w > 0xffff ? 0xffff : w; // never scaled on a SYN (RFC 7323 §2.2)
     c.rcvAdv = c.rcvNxt + seg.window;
   } else {
-    seg.mss = 0;
-    seg.wscale = -1;
     seg.window = advertise(i);
+    if (TCP_SACK && (flags & ACK)) sackFill(i, seg, len == 0 ? SACK_MAX_BLOCKS : c.mss >= len + 12 ? (c.mss - len - 4) >> 3 : 0);
   }
   const hl = seg.emitLen();
   if (len) sndRing(i).peek(tcp + hl, off, len);
@@ -98,8 +103,7 @@ export function sendControl(lport: u32, rip: u32, rport: u32, seq: u32, ack: u32
   seg.flags = flags;
   seg.window = 0;
   seg.urgent = 0;
-  seg.mss = 0;
-  seg.wscale = -1;
+  seg.noOptions();
   seg.payloadLen = 0;
   seg.emit(tcp, localFor(rip), rip);
   countN(flags & RST ? C.TCP_RST_SENT : C.TCP_SEGMENTS_SENT, 1); // countN: @inline, per segment
@@ -149,31 +153,45 @@ export function armRtx(i: i32): void {
   c.rtxAt = now + c.rto;
 }
 
+/** tcpOutput's modes: within cwnd; limited transmit (RFC 3042: one new segment beyond cwnd, the
+ *  flight at most cwnd + 2 MSS); a loss probe (RFC 8985 §7.3: one new segment, cwnd ignored). */
+export const OUT_NORMAL: u32 = 0;
+export const OUT_LIMITED: u32 = 1;
+export const OUT_PROBE: u32 = 2;
+
 /** Sends what the windows, Nagle and SWS avoidance allow, the FIN when its turn comes, and a
- *  pending ACK if nothing else carried it. */
-export function tcpOutput(i: i32): void {
+ *  pending ACK if nothing else carried it. Returns the bytes of sequence space sent. */
+export function tcpOutput(i: i32, mode: u32 = OUT_NORMAL): u32 {
   const c = pcb(i);
   const st = c.state;
-  if (st == SYN_SENT || st == SYN_RECEIVED) return;
+  if (st == SYN_SENT || st == SYN_RECEIVED) return 0;
   const canSend = (c.flags & F_SYN_ACKED) != 0 && st >= ESTABLISHED && st != FIN_WAIT_2 && st != TIME_WAIT;
   let sent = false;
+  const nxt0 = c.sndNxt;
   if (canSend) {
     const ring = sndRing(i);
     const dataEnd = c.sndBase + ring.len;
+    const smss = c.mss - sackOptionLen(i); // room for our SACK blocks (RFC 6691: MSS excludes options)
+    // The extra modes send new data only (never the go-back-N resend after a timeout), one segment.
+    let cw = c.cwnd;
+    if (mode != OUT_NORMAL) {
+      const flight = c.sndNxt - c.sndUna;
+      cw = c.sndNxt != c.sndMax ? 0 : mode == OUT_PROBE ? flight + c.mss : max<u32>(cw, min<u32>(cw + 2 * c.mss, flight + c.mss));
+    }
     for (;;) {
       const avail = seqLt(c.sndNxt, dataEnd) ? dataEnd - c.sndNxt : 0;
-      const wnd = min<u32>(c.sndWnd, c.cwnd);
+      const wnd = min<u32>(c.sndWnd, cw);
       const inflight = c.sndNxt - c.sndUna;
       const usable = wnd > inflight ? wnd - inflight : 0;
-      let len = min<u32>(min<u32>(avail, usable), c.mss);
+      let len = min<u32>(min<u32>(avail, usable), smss);
       const fin = (c.flags & F_FIN_QUEUED) != 0 && c.sndNxt + len == dataEnd && !seqGt(c.sndNxt, dataEnd);
       if (len == 0 && !(fin && avail == 0)) break;
       // Window-limited: sender SWS avoidance (RFC 9293 §3.8.6.2.1): wait for half the largest window
       // the peer offered, but only while something is in flight; with nothing in flight we send what
       // fits at once instead of waiting for an override timer.
-      if (len < c.mss && len < avail && inflight > 0 && len < (c.maxSndWnd >> 1)) break;
+      if (len < smss && len < avail && inflight > 0 && len < (c.maxSndWnd >> 1)) break;
       // Nagle (RFC 9293 §3.7.4): one small segment in flight at a time, unless turned off or closing.
-      if (len < c.mss && inflight > 0 && (c.flags & F_NODELAY) == 0 && !fin) break;
+      if (len < smss && inflight > 0 && (c.flags & F_NODELAY) == 0 && !fin) break;
       let flags = ACK;
       if (len && c.sndNxt + len == dataEnd) flags |= PSH;
       if (fin) flags |= FIN;
@@ -210,21 +228,118 @@ export function tcpOutput(i: i32): void {
     }
   }
   if (!sent && (c.flags & F_ACK_NOW)) sendAck(i);
+  const n = c.sndNxt - nxt0;
+  if (n && mode != OUT_PROBE && c.sndNxt == c.sndMax) schedulePto(i);
+  return n;
 }
 
-/** Retransmits one segment at SND.UNA without moving SND.NXT (fast retransmit, partial ACKs). */
-export function retransmitFirst(i: i32): void {
+/** (Re)arms the tail loss probe after new data went out or a new ACK came (RFC 8985 §7.2): on a
+ *  connection with SACK (without it the probe's ACK could not start recovery, and a probe due at
+ *  the RTO would only delay it: RFC 8985 and Linux probe only with SACK), with data in flight,
+ *  outside loss recovery, no probe unacknowledged. PTO = 2 SRTT (1 s without a sample), plus the
+ *  peer's worst delayed ACK when a single segment is in flight (its ACK may be the delayed one),
+ *  and never later than the RTO: a probe due then goes first (timers.ts polls it first) and the
+ *  RTO restarts from it. The RTO deadline itself is untouched here. While SACKed data lies above
+ *  a hole the same timer is the coarse RACK timer (rackTimeout()), in recovery too. */
+export function schedulePto(i: i32): void {
   const c = pcb(i);
-  const ring = sndRing(i);
-  const dataEnd = c.sndBase + ring.len;
-  const avail = seqLt(c.sndUna, dataEnd) ? dataEnd - c.sndUna : 0;
-  const len = min<u32>(avail, c.mss);
+  c.flags &= ~F_PTO;
+  const flight = c.sndMax - c.sndUna;
+  if (flight == 0 || (c.flags & (F_SACK | F_RTX | F_LOSS)) != (F_SACK | F_RTX)) return;
+  if (sacked(i).count() == 0 && (c.flags & (F_RECOVERY | F_TLP_OUT)) != 0) return;
+  let pto = c.srtt ? 2 * c.srtt : TCP_RTO_INITIAL_MS;
+  if (flight <= c.mss) pto += TCP_TLP_MAX_ACK_DELAY_MS;
+  const at = now + pto;
+  c.flags |= F_PTO;
+  c.tlpAt = <i32>(at - c.rtxAt) < 0 ? at : c.rtxAt;
+}
+
+/** Retransmits one segment from seq (at most an MSS and max bytes of what was sent, with the FIN
+ *  if it reaches it) without moving SND.NXT; returns the sequence space sent, 0 if nothing. */
+function retransmitFrom(i: i32, seq: u32, max: u32 = 0xffffffff): u32 {
+  const c = pcb(i);
+  const dataEnd = c.sndBase + sndRing(i).len;
+  // Only what was sent: bytes past SND.MAX would leave without SND.MAX knowing, and the peer's
+  // ACK of them would then be challenged as acknowledging data never sent.
+  const sentEnd = seqGt(c.sndMax, dataEnd) ? dataEnd : c.sndMax; // past the data: our FIN
+  const avail = seqLt(seq, sentEnd) ? sentEnd - seq : 0;
+  const len = min<u32>(min<u32>(avail, c.mss - sackOptionLen(i)), max);
   let flags = ACK;
-  const fin = (c.flags & F_FIN_SENT) != 0 && c.sndUna + len == dataEnd;
+  const fin = (c.flags & F_FIN_SENT) != 0 && seq + len == dataEnd;
   if (fin) flags |= FIN;
-  if (len == 0 && !fin) return;
+  if (len == 0 && !fin) return 0;
   count(C.TCP_RETRANSMITS);
   c.flags &= ~F_RTT; // Karn
-  sendSegment(i, c.sndUna, flags, c.sndUna - c.sndBase, len);
+  sendSegment(i, seq, flags, seq - c.sndBase, len);
+  return len + (fin ? 1 : 0);
+}
+
+/** Retransmits one segment at SND.UNA (fast retransmit, partial ACKs). */
+export function retransmitFirst(i: i32): void {
+  retransmitFrom(i, pcb(i).sndUna);
+}
+
+/** Retransmits the last segment sent, the one that ends at SND.MAX (the loss probe without new
+ *  data, RFC 8985 §7.3); 0 if nothing is in flight. */
+export function retransmitLast(i: i32): u32 {
+  const c = pcb(i);
+  const dataEnd = c.sndBase + sndRing(i).len;
+  const end = seqGt(c.sndMax, dataEnd) ? dataEnd : c.sndMax;
+  return retransmitFrom(i, end - min<u32>(end - c.sndUna, c.mss));
+}
+
+/** SACK loss recovery's first retransmission (RFC 6675 §5 step 4.3): the segment at SND.UNA, up
+ *  to the first SACKed range; HighRxt after it. */
+export function sackRetransmitFirst(i: i32): void {
+  const c = pcb(i);
+  const n = retransmitFrom(i, c.sndUna, sackNextHole(i, false) == 0 ? nextLen : 0xffffffff);
+  c.highRxt = c.sndUna + n;
+  c.rxtMax = c.sndMax;
+}
+
+/** RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, send what NextSeg() returns: a lost hole
+ *  above HighRxt (rule 1), else a new segment (rule 2), else another hole below the highest
+ *  SACKed byte (rule 3). Each pass sends a segment or stops, and pipe grows by what it sends. */
+export function sackOutput(i: i32): void {
+  const c = pcb(i);
+  for (;;) {
+    if (c.cwnd < sackPipe(i) + c.mss) return;
+    let off = sackNextHole(i, true);
+    if (off < 0 && tcpOutput(i, OUT_PROBE) != 0) continue;
+    if (off < 0) off = sackNextHole(i, false);
+    if (off < 0) return;
+    const seq = c.sndUna + <u32>off;
+    const n = retransmitFrom(i, seq, nextLen);
+    if (n == 0) return;
+    c.highRxt = seq + n;
+    c.rxtMax = c.sndMax;
+  }
+}
+
+/** The coarse RACK timer (RFC 8985 §6.2-6.3 without per-segment send times), when the PTO timer
+ *  fires while SACKed data lies above a hole. Every unSACKed byte below the highest SACKed one was
+ *  first sent before that SACKed data, and the timer runs 2 SRTT from the last ACK or send, more
+ *  than RACK's RTT + reordering window (SRTT / 4): RACK would call it lost. Outside recovery that
+ *  starts recovery (the small windows' common case: a hole with two segments SACKed above it,
+ *  one short of DupThresh, and no new data to draw a third duplicate); in recovery a hole
+ *  retransmitted before data that has since been SACKed was lost again (RACK's lost
+ *  retransmission) and is sent again. Returns false when it marked nothing. */
+export function rackTimeout(i: i32): bool {
+  const c = pcb(i);
+  const high = sackHighest(i);
+  if (c.flags & F_RECOVERY) {
+    if (seqGt(high, c.rxtMax) && seqGt(c.highRxt, c.sndUna)) c.highRxt = c.sndUna;
+    else if (sackNextHole(i, false) < 0) return false; // no hole above HighRxt to call lost
+    c.lostEnd = high;
+  } else {
+    if (!sackEnter(i, true)) return false;
+    sackRetransmitFirst(i);
+  }
+  count(C.TCP_RACK_MARKS);
+  sackOutput(i);
+  // The RTO keeps running from the last ACK: restarting it here could put it off for ever while
+  // nothing is acknowledged.
+  schedulePto(i);
+  return true;
 }
 

@@ -1,11 +1,11 @@
 // Connection blocks: a fixed table of TCP_MAX_SOCKETS small blocks (a socket's fd is its index),
 // and a separate pool of TCP_MAX_CONNECTIONS buffer sets (send ring, receive ring, out-of-order
-// assembler and their bytes), all in static memory. A block takes a buffer set only when it
+// assembler, SACK scoreboard and their bytes), all in static memory. A block takes a buffer set only when it
 // starts a connection (SYN sent or received) and gives it back when freed, so listeners and
 // sockets not yet connected cost a block, not 11 KiB of buffers (lwIP's tcp_pcb_listen idea).
 // A block without buffers points at an empty set (capacity 0): reads see nothing, writes take
 // nothing, so no caller needs a special case. TIME-WAIT is kept in a table of small records.
-import { TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS, TCP_RCV_BUF, TCP_SND_BUF, TCP_TIME_WAIT_SLOTS } from "../../config";
+import { TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS, TCP_RCV_BUF, TCP_SACK, TCP_SND_BUF, TCP_TIME_WAIT_SLOTS } from "../../config";
 import { Ring } from "../../support/ring";
 import { Assembler } from "./assembler";
 
@@ -43,6 +43,11 @@ export const F_SYN_ACKED: u32 = 1 << 16; // our SYN has been acknowledged
 export const F_REMOTE_MSS: u32 = 1 << 17; // the peer's SYN carried MSS
 export const F_FIN_AHEAD: u32 = 1 << 18; // the peer's FIN is at finSeq, not yet reached by RCV.NXT
 export const F_OUTPUT_DUE: u32 = 1 << 19; // data queued while the app ran: sent when it returns
+export const F_PTO: u32 = 1 << 20; // tail loss probe timer armed (tlpAt), only while F_RTX is
+export const F_TLP_OUT: u32 = 1 << 21; // a loss probe is unacknowledged (up to tlpEnd)
+export const F_TLP_RTX: u32 = 1 << 22; // ... and it was a retransmission, not new data
+export const F_LOSS: u32 = 1 << 23; // recovering from a timeout, until SND.UNA reaches recover
+export const F_SACK: u32 = 1 << 24; // SACK permitted by both SYNs (RFC 2018 §2)
 
 @unmanaged
 export class Pcb {
@@ -89,6 +94,18 @@ export class Pcb {
   ssthresh: u32;
   dupAcks: u32;
   recover: u32;
+  /** Bytes sent by limited transmit since the last new ACK (RFC 3042): not part of the flight
+   *  that sets ssthresh at the third duplicate ACK (RFC 5681 §3.2 step 2). */
+  ltBytes: u32;
+  /** Tail loss probe (RFC 8985 §7): when it fires (F_PTO), and SND.MAX after the probe (F_TLP_OUT). */
+  tlpAt: u32;
+  tlpEnd: u32;
+  /** SACK recovery (RFC 6675 §2 HighRxt): the end of the highest retransmission in this one. */
+  highRxt: u32;
+  /** SACK recovery: holes below lostEnd are lost (time-based marking, sack.ts), and SND.MAX at
+   *  the last retransmission (data above it was sent after it). */
+  lostEnd: u32;
+  rxtMax: u32;
   // Timers: absolute deadlines, valid while their flag (or state) says so
   rtxAt: u32;
   persistAt: u32;
@@ -144,6 +161,7 @@ const SETS = TCP_MAX_CONNECTIONS + 1;
 const sndRings = memory.data(<i32>RING_SIZE * SETS, 8);
 const rcvRings = memory.data(<i32>RING_SIZE * SETS, 8);
 const assemblers = memory.data(<i32>ASM_SIZE * SETS, 8);
+const scoreboards = memory.data(TCP_SACK ? <i32>ASM_SIZE * SETS : 8, 8);
 /** 1 where buffer set k is taken. */
 const setUsed = memory.data(TCP_MAX_CONNECTIONS);
 const sndBufs = memory.data(<i32>TCP_SND_BUF * TCP_MAX_CONNECTIONS, 16);
@@ -168,13 +186,18 @@ const timeWaits = memory.data(<i32>TW_SIZE * TCP_TIME_WAIT_SLOTS, 8);
 @inline export function ooo(i: i32): Assembler {
   return changetype<Assembler>(assemblers + <usize>pcb(i).bufs * ASM_SIZE);
 }
+/** The SACK scoreboard: the ranges above SND.UNA the peer reported (sack.ts). */
+// @ts-ignore: decorator
+@inline export function sacked(i: i32): Assembler {
+  return changetype<Assembler>(scoreboards + <usize>pcb(i).bufs * ASM_SIZE);
+}
 // @ts-ignore: decorator
 @inline export function tw(i: i32): TimeWait {
   return changetype<TimeWait>(timeWaits + <usize>i * TW_SIZE);
 }
 
-/** Bytes of static memory one connection's buffer set takes (rings, assembler, buffers). */
-export const BYTES_PER_CONNECTION: u32 = 2 * <u32>RING_SIZE + <u32>ASM_SIZE + TCP_SND_BUF + TCP_RCV_BUF;
+/** Bytes of static memory one connection's buffer set takes (rings, assembler, scoreboard, buffers). */
+export const BYTES_PER_CONNECTION: u32 = 2 * <u32>RING_SIZE + (TCP_SACK ? 2 : 1) * <u32>ASM_SIZE + TCP_SND_BUF + TCP_RCV_BUF;
 /** Bytes of one connection block. */
 export const BYTES_PER_BLOCK: u32 = <u32>PCB_SIZE;
 
@@ -187,6 +210,7 @@ export function pcbInitAll(): void {
   memory.fill(sndRings + <usize>NO_BUFFERS * RING_SIZE, 0, RING_SIZE);
   memory.fill(rcvRings + <usize>NO_BUFFERS * RING_SIZE, 0, RING_SIZE);
   memory.fill(assemblers + <usize>NO_BUFFERS * ASM_SIZE, 0, ASM_SIZE);
+  if (TCP_SACK) memory.fill(scoreboards + <usize>NO_BUFFERS * ASM_SIZE, 0, ASM_SIZE);
 }
 
 /** Takes a free block and clears it, without buffers; -1 when all are in use. */
@@ -214,6 +238,7 @@ export function pcbAttachBuffers(i: i32): bool {
     sndRing(i).init(sndBufs + <usize>k * TCP_SND_BUF, TCP_SND_BUF);
     rcvRing(i).init(rcvBufs + <usize>k * TCP_RCV_BUF, TCP_RCV_BUF);
     ooo(i).clear();
+    if (TCP_SACK) sacked(i).clear();
     return true;
   }
   return false;

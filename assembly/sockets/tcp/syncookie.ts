@@ -20,11 +20,13 @@
 // A segment that overtakes the handshake's last ACK finds no connection and draws a RST
 // (RFC 9293 §3.10.7.2), as with Linux's cookies.
 //
-// The ISN (32 bits): period (2 bits: ms clock / 65536, ACKs accepted in this period and the one
-// before, so for 65 to 131 s), MSS (2 bits: an index for cookieMss()), the peer's window shift
+// The ISN (32 bits): the period's parity (1 bit: ms clock / 65536; ACKs are accepted in this
+// period and the one before, so for 65 to 131 s, and the parity tells the two apart), SACK
+// permitted (1 bit: the SYN offered it, RFC 2018 §2, so a cookie connection keeps SACK as Linux's
+// does only with timestamps), MSS (2 bits: an index for cookieMss()), the peer's window shift
 // (4 bits, 15 = none), then 24 bits of SipHash-2-4 over the 4-tuple, our address, the peer's ISN,
-// the full period and the 6 bits before. A blind guess succeeds once in 2^24. What a cookie cannot carry:
-// the exact MSS (rounded down to the table) and our SYN-ACK's retransmissions (the peer
+// the full period and the 7 bits before. A blind guess succeeds once in 2^24. What a cookie cannot
+// carry: the exact MSS (rounded down to the table) and our SYN-ACK's retransmissions (the peer
 // retransmits its SYN instead).
 import { TCP_BACKLOG_MAX, TCP_MSS, TCP_RCV_BUF } from "../../config";
 import { now } from "../../support/clock";
@@ -77,36 +79,39 @@ export function cookieMss(index: u32): u32 {
 
 function mac(rip: u32, lport: u32, rport: u32, peerIsn: u32, period: u32, meta: u32): u32 {
   const tuple = cookieHash((<u64>rip << 32) | <u64>ipAddr, (<u64>peerIsn << 32) | (<u64>lport << 16) | <u64>rport);
-  return <u32>cookieHash(tuple, (<u64>(period & 0xffff) << 8) | <u64>(meta & 0xff)) & 0xffffff;
+  return <u32>cookieHash(tuple, (<u64>(period & 0xffff) << 8) | <u64>(meta & 0x7f)) & 0xffffff;
 }
 
+/** A cookie's meta bits: SACK permitted. */
+export const COOKIE_SACK: u32 = 0x40;
+
 /** The ISN for a SYN from (rip, rport) to lport with sequence number peerIsn, MSS option mss
- *  (0 = none) and window scale wscale (-1 = none). */
-export function synCookie(rip: u32, lport: u32, rport: u32, peerIsn: u32, mss: u32, wscale: i32): u32 {
+ *  (0 = none), window scale wscale (-1 = none) and SACK permitted (only kept when we do SACK). */
+export function synCookie(rip: u32, lport: u32, rport: u32, peerIsn: u32, mss: u32, wscale: i32, sack: bool): u32 {
   const eff: u32 = mss == 0 ? 536 : mss;
   let idx: u32 = 3;
   while (idx > 0 && cookieMss(idx) > eff) idx--;
-  const meta = (idx << 4) | (wscale < 0 ? 15 : <u32>wscale & 15);
+  const meta = (sack ? COOKIE_SACK : 0) | (idx << 4) | (wscale < 0 ? 15 : <u32>wscale & 15);
   const period = now >>> PERIOD_SHIFT;
-  return ((period & 3) << 30) | (meta << 24) | mac(rip, lport, rport, peerIsn, period, meta);
+  return ((period & 1) << 31) | (meta << 24) | mac(rip, lport, rport, peerIsn, period, meta);
 }
 
-/** If iss is a cookie we issued for this SYN, its meta byte (MSS index << 4 | shift, 15 = no
- *  window scaling); else -1. */
+/** If iss is a cookie we issued for this SYN, its meta bits (COOKIE_SACK | MSS index << 4 |
+ *  shift, 15 = no window scaling); else -1. */
 export function synCookieCheck(iss: u32, rip: u32, lport: u32, rport: u32, peerIsn: u32): i32 {
-  const meta = (iss >>> 24) & 0x3f;
+  const meta = (iss >>> 24) & 0x7f;
   const cur = now >>> PERIOD_SHIFT;
   for (let back: u32 = 0; back < 2; back++) {
     const period = (cur - back) & 0xffff;
-    if ((period & 3) != iss >>> 30) continue;
+    if ((period & 1) != iss >>> 31) continue;
     if (mac(rip, lport, rport, peerIsn, period, meta) == (iss & 0xffffff)) return <i32>meta;
   }
   return -1;
 }
 
 /** The stateless SYN-ACK: our MSS, our window shift (ourShift, or -1 when the SYN offered no
- *  scaling), the window a fresh receive ring would offer. */
-export function sendCookieSynAck(lport: u32, rip: u32, rport: u32, iss: u32, ack: u32, ourShift: i32): void {
+ *  scaling), SACK permitted if sack, the window a fresh receive ring would offer. */
+export function sendCookieSynAck(lport: u32, rip: u32, rport: u32, iss: u32, ack: u32, ourShift: i32, sack: bool): void {
   const tcp = txBuf + PAYLOAD_OFFSET;
   out.srcPort = lport;
   out.dstPort = rport;
@@ -115,8 +120,10 @@ export function sendCookieSynAck(lport: u32, rip: u32, rport: u32, iss: u32, ack
   out.flags = SYN | ACK;
   out.window = TCP_RCV_BUF > 0xffff ? 0xffff : TCP_RCV_BUF;
   out.urgent = 0;
+  out.noOptions();
   out.mss = TCP_MSS;
   out.wscale = ourShift;
+  out.sackPermitted = sack;
   out.payloadLen = 0;
   const hl = out.emitLen();
   out.emit(tcp, ipAddr, rip);

@@ -2,7 +2,7 @@
 // (RFC 1122 §4.2.3.6), FIN-WAIT-2 and TIME-WAIT. Returns the delay to the nearest deadline.
 import {
   POLL_MAX_SLEEP_MS, TCP_ADVICE_RETRIES, TCP_MAX_RETRIES, TCP_MAX_SOCKETS, TCP_PERSIST_MAX_MS, TCP_PERSIST_MIN_MS, TCP_RTO_MAX_MS,
-  TCP_SYN_RETRIES, TCP_TIME_WAIT_SLOTS,
+  TCP_SACK, TCP_SYN_RETRIES, TCP_TIME_WAIT_SLOTS,
 } from "../../config";
 import { due, now, until } from "../../support/clock";
 import { C, count } from "../../support/counters";
@@ -10,11 +10,12 @@ import { ETIMEDOUT } from "../../support/errors";
 import { ACK, RST } from "../../wire/tcp";
 import { ipv4NegativeAdvice } from "../../iface/ipv4";
 import { closed, fail } from "./input";
-import { sendAck, sendControl, sendSegment, sendSyn, tcpOutput } from "./output";
+import { sackForget } from "./sack";
+import { OUT_PROBE, armRtx, rackTimeout, retransmitLast, sendAck, sendControl, sendSegment, sendSyn, tcpOutput } from "./output";
 import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_2, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
-  F_APP, F_CHILD, F_DELACK, F_KEEPALIVE, F_PERSIST, F_RECOVERY, F_RTT, F_RTX, F_USED,
-  pcb, pcbFree, tw,
+  F_APP, F_CHILD, F_DELACK, F_KEEPALIVE, F_LOSS, F_PERSIST, F_PTO, F_RECOVERY, F_RTT, F_RTX, F_TLP_OUT, F_TLP_RTX, F_USED,
+  pcb, pcbFree, sacked, tw,
 } from "./pcb";
 
 let next: u32 = 0;
@@ -62,11 +63,33 @@ function retransmitTimeout(i: i32): void {
   c.ssthresh = max<u32>(flight >> 1, 2 * c.mss);
   c.cwnd = c.mss;
   c.recover = c.sndMax;
-  c.flags &= ~(F_RECOVERY | F_RTT);
+  c.flags = (c.flags & ~(F_RECOVERY | F_RTT | F_PTO | F_TLP_OUT | F_TLP_RTX)) | F_LOSS;
+  if (TCP_SACK) sackForget(i); // RFC 2018 §5.1: the receiver may have reneged
   c.dupAcks = 0;
+  c.ltBytes = 0;
   c.rto = min<u32>(c.rto << 1, TCP_RTO_MAX_MS);
   c.sndNxt = c.sndUna;
   tcpOutput(i);
+}
+
+/** The tail loss probe (RFC 8985 §7.3): one new segment if the peer's window takes it, else the
+ *  last segment again, so that a loss at the tail of a flight draws an ACK (and with it fast
+ *  recovery, or the repair itself) instead of waiting for the RTO, which restarts from here. */
+function lossProbe(i: i32): void {
+  const c = pcb(i);
+  c.flags &= ~F_PTO;
+  if (TCP_SACK && sacked(i).count() > 0) {
+    rackTimeout(i);
+    return;
+  }
+  if (c.flags & (F_RECOVERY | F_TLP_OUT)) return;
+  if (tcpOutput(i, OUT_PROBE)) c.flags &= ~F_TLP_RTX;
+  else if (retransmitLast(i)) c.flags |= F_TLP_RTX;
+  else return;
+  count(C.TCP_LOSS_PROBES);
+  c.flags |= F_TLP_OUT;
+  c.tlpEnd = c.sndMax;
+  armRtx(i);
 }
 
 function persistTimeout(i: i32): void {
@@ -114,6 +137,7 @@ export function tcpPoll(): u32 {
       count(C.TCP_DELAYED_ACKS);
       sendAck(i);
     }
+    if ((c.flags & (F_PTO | F_RTX)) == (F_PTO | F_RTX) && due(c.tlpAt)) lossProbe(i);
     if ((c.flags & F_RTX) && due(c.rtxAt)) retransmitTimeout(i);
     if ((c.flags & F_USED) == 0) continue;
     if ((c.flags & F_PERSIST) && due(c.persistAt)) persistTimeout(i);
@@ -127,6 +151,7 @@ export function tcpPoll(): u32 {
     }
     if (c.flags & F_DELACK) consider(c.delackAt);
     if (c.flags & F_RTX) consider(c.rtxAt);
+    if ((c.flags & (F_PTO | F_RTX)) == (F_PTO | F_RTX)) consider(c.tlpAt);
     if (c.flags & F_PERSIST) consider(c.persistAt);
     if ((c.flags & F_KEEPALIVE) && (c.state == ESTABLISHED || c.state == CLOSE_WAIT)) consider(c.keepAt);
     if (c.state == TIME_WAIT || (c.state == FIN_WAIT_2 && (c.flags & F_APP) == 0)) consider(c.closeAt);

@@ -1,0 +1,305 @@
+// SACK (sockets/tcp/sack.ts): negotiation (RFC 2018 §2), the blocks we report for every shape of
+// the out-of-order assembler (§4), the sender's recovery retransmitting exactly the holes (RFC
+// 6675), and SACK options we must not trust.
+import { ACK, PSH, SYN } from "../wire/tcp";
+import { tcpAccept, tcpConnect, tcpSend, tcpSetopt, tcpSocket } from "../api/tcp";
+import {
+  C, OUR_PORT, PEER_IP, PEER_PORT, acceptOne, acceptedIss, clearSent, ctr, last, listenOn, out, parseSent, seg, segOptions, segSack, sentCount, tcpUp,
+} from "../testing";
+import { advance, run } from "../testing";
+import { F_RECOVERY, F_SACK, pcb, sacked } from "../sockets/tcp/pcb";
+
+const buf = heap.alloc(8192);
+const PISN: u32 = 1000000;
+let iss: u32 = 0;
+
+/** A passive open whose SYN offers SACK (or not) with MSS mss, an RTT sample of 10 ms; Nagle off. */
+function established(sack: bool = true, mss: u32 = 1460): i32 {
+  const fd = acceptOne(PISN, mss, sack, 10);
+  expect(fd).toBeGreaterThanOrEqual(0);
+  iss = acceptedIss;
+  tcpSetopt(fd, 1, 1);
+  for (let i = 0; i < 8192; i++) store<u8>(buf + i, <u8>i);
+  return fd;
+}
+
+/** The peer's data at relative sequence number rel (1 = the first byte), len bytes. */
+function data(rel: u32, len: u32): void {
+  expect(seg(ACK | PSH, PISN + rel, iss + 1, len)).toBe(C.TCP_DELIVERED);
+}
+
+/** The SACK blocks of our last segment, relative to the peer's ISN: "[l,r) [l,r)". */
+function blocks(): string {
+  const s = last();
+  let t = "";
+  for (let k: u32 = 0; k < s.sackCount; k++) {
+    t += (k ? " " : "") + "[" + (s.sackLeft(k) - PISN).toString() + "," + (s.sackRight(k) - PISN).toString() + ")";
+  }
+  return t;
+}
+
+/** Our k-th captured segment, as "seq=REL len=N" in relative numbers. */
+function sentAt(k: i32): string {
+  if (!parseSent(k)) return "none";
+  return "seq=" + (out.seq - iss).toString() + " len=" + out.payloadLen.toString();
+}
+
+function sentAll(): string {
+  let s = "";
+  for (let k = 0; k < sentCount(); k++) s += (k ? ", " : "") + sentAt(k);
+  return s;
+}
+
+/** Six segments of 536 in flight, relative 1073..4289 (A B C D E F), cwnd 3216. */
+function sixInFlight(): i32 {
+  const fd = established(true, 536);
+  expect(tcpSend(fd, buf, 5840)).toBe(5840);
+  seg(ACK, PISN + 1, iss + 537);
+  seg(ACK, PISN + 1, iss + 1073);
+  expect(pcb(fd).sndMax - iss).toBe(4289);
+  expect(pcb(fd).cwnd).toBe(3216);
+  clearSent();
+  return fd;
+}
+
+function rejected(fd: i32, why: string): void {
+  expect(ctr(C.TCP_SACK_REJECTED)).toBe(1, why + ": counted");
+  expect(sacked(fd).count()).toBe(0, why + ": nothing taken");
+  expect(pcb(fd).flags & F_RECOVERY).toBe(0, why + ": no recovery");
+}
+
+describe("SACK negotiation (RFC 2018 §2)", () => {
+  it("is agreed when both SYNs carry SACK-permitted, offered back only if the SYN did", () => {
+    for (let k = 0; k < 2; k++) {
+      tcpUp();
+      const l = listenOn(OUR_PORT, 5);
+      expect(seg(SYN, PISN, 0, 0, 65535, 1460, -1, PEER_PORT, OUR_PORT, k == 0)).toBe(C.TCP_DELIVERED);
+      expect(last().sackPermitted).toBe(k == 0);
+      expect(seg(ACK, PISN + 1, last().seq + 1)).toBe(C.TCP_DELIVERED);
+      expect(pcb(tcpAccept(l)).flags & F_SACK).toBe(k == 0 ? F_SACK : 0);
+    }
+  });
+
+  it("is offered in our SYN, and agreed only if the SYN-ACK carries it", () => {
+    for (let k = 0; k < 2; k++) {
+      tcpUp();
+      const fd = tcpSocket();
+      expect(tcpConnect(fd, PEER_IP, PEER_PORT)).toBe(0);
+      const s = last();
+      expect(s.sackPermitted).toBe(true);
+      expect(seg(SYN | ACK, PISN, s.seq + 1, 0, 65535, 1460, -1, PEER_PORT, s.srcPort, k == 0)).toBe(C.TCP_DELIVERED);
+      expect(pcb(fd).flags & F_SACK).toBe(k == 0 ? F_SACK : 0);
+    }
+  });
+});
+
+describe("SACK blocks we report (RFC 2018 §4)", () => {
+  it("reports every range, the most recent first, for each shape of the assembler", () => {
+    established();
+    data(1001, 100);
+    expect(blocks()).toBe("[1001,1101)", "one range");
+    data(2001, 100);
+    expect(blocks()).toBe("[2001,2101) [1001,1101)", "a second above it: the newest first");
+    data(501, 100);
+    expect(blocks()).toBe("[501,601) [2001,2101) [1001,1101)", "a third below them");
+    data(3001, 100);
+    expect(blocks()).toBe("[3001,3101) [2001,2101) [1001,1101) [501,601)", "four: all of them");
+    data(1101, 900);
+    expect(blocks()).toBe("[1001,2101) [3001,3101) [501,601)", "a range that joins two");
+    data(1050, 10);
+    expect(blocks()).toBe("[1001,2101) [3001,3101) [501,601)", "a duplicate inside one: it is first again");
+    data(1, 500);
+    expect(blocks()).toBe("[1001,2101) [3001,3101)", "the gap at RCV.NXT filled: that range is delivered");
+    expect(last().ack).toBe(PISN + 601);
+    data(601, 400);
+    expect(blocks()).toBe("[3001,3101)");
+    expect(last().ack).toBe(PISN + 2101);
+    data(2101, 900);
+    expect(last().ack).toBe(PISN + 3101);
+    expect(last().sackCount).toBe(0, "in order: no SACK option");
+  });
+
+  it("sends none on a connection without SACK", () => {
+    established(false);
+    data(1001, 100);
+    expect(last().ack).toBe(PISN + 1);
+    expect(last().sackCount).toBe(0);
+  });
+
+  it("keeps data segments within the peer's MSS: the payload gives way to the blocks", () => {
+    const fd = established(true, 1460);
+    data(1001, 100);
+    data(2001, 100);
+    clearSent();
+    expect(tcpSend(fd, buf, 1460)).toBe(1460);
+    expect(parseSent(0)).toBe(true);
+    expect(out.sackCount).toBe(2);
+    expect(out.headerLen - 20 + out.payloadLen).toBeLessThanOrEqual(1460, "options and payload in one MSS");
+    expect(out.payloadLen).toBe(1460 - 20, "two blocks: 4 + 2 x 8 bytes of options");
+    expect(sentCount()).toBe(2, "the rest follows");
+  });
+});
+
+describe("SACK loss recovery (RFC 6675)", () => {
+  it("retransmits exactly the holes, then new data, as the pipe allows", () => {
+    const fd = sixInFlight();
+    // A (1073) and C (2145) lost: B and D..F are SACKed. IsLost(SND.UNA) at once: no need to
+    // wait for a third duplicate ACK.
+    segSack(ACK, PISN + 1, iss + 1073, [iss + 2681, iss + 4289, iss + 1609, iss + 2145]);
+    expect(pcb(fd).flags & F_RECOVERY).toBe(F_RECOVERY);
+    expect(pcb(fd).ssthresh).toBe(1608, "half the flight");
+    expect(pcb(fd).cwnd).toBe(1608);
+    expect(sentAll()).toBe("seq=1073 len=536, seq=2145 len=536, seq=4289 len=536");
+    expect(ctr(C.TCP_FAST_RETRANSMITS)).toBe(1);
+    expect(ctr(C.TCP_RETRANSMITS)).toBe(2);
+    clearSent();
+    // A arrives (B was held): a partial ACK; nothing is lost that was not retransmitted.
+    segSack(ACK, PISN + 1, iss + 2145, [iss + 2681, iss + 4825]);
+    expect(sentAll()).toBe("seq=4825 len=536, seq=5361 len=480", "new data as the pipe allows, no retransmission");
+    expect(sacked(fd).count()).toBe(1);
+    clearSent();
+    // C arrives: past the recovery point (4289), recovery ends with cwnd at ssthresh.
+    seg(ACK, PISN + 1, iss + 4825);
+    expect(pcb(fd).flags & F_RECOVERY).toBe(0);
+    expect(pcb(fd).cwnd).toBeLessThanOrEqual(1608);
+    expect(sacked(fd).count()).toBe(0);
+    expect(ctr(C.TCP_FAST_RETRANSMITS)).toBe(1, "one loss event");
+  });
+
+  it("waits for the third duplicate ACK while too little is SACKed to call a hole lost", () => {
+    const fd = sixInFlight();
+    segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 2145]); // B only: one segment above A
+    expect(pcb(fd).flags & F_RECOVERY).toBe(0);
+    segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 2681]);
+    expect(pcb(fd).flags & F_RECOVERY).toBe(0, "two segments above: not yet lost (DupThresh 3)");
+    expect(ctr(C.TCP_LIMITED_TRANSMITS)).toBe(2, "limited transmit meanwhile");
+    clearSent();
+    segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 3217]);
+    expect(pcb(fd).flags & F_RECOVERY).toBe(F_RECOVERY);
+    expect(sentAt(0)).toBe("seq=1073 len=536", "the hole below the SACKed data first");
+  });
+
+  it("forgets the scoreboard at a timeout (RFC 2018 §5.1)", () => {
+    const fd = sixInFlight();
+    segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 2145]);
+    expect(ctr(C.TCP_SACK_REJECTED)).toBe(0);
+    expect(pcb(fd).sndUna - iss).toBe(1073);
+    expect(sacked(fd).count()).toBe(1);
+    run(2 * pcb(fd).rto + 100); // the loss probe, then the RTO
+    expect(ctr(C.TCP_TIMEOUTS)).toBeGreaterThanOrEqual(1);
+    expect(sacked(fd).count()).toBe(0);
+  });
+});
+
+describe("SACK options we do not trust", () => {
+  it("ignores an option with a block beyond SND.MAX, straddling SND.UNA, empty or inverted", () => {
+    let fd = established(true, 536);
+    expect(tcpSend(fd, buf, 2144)).toBe(2144);
+    segSack(ACK, PISN + 1, iss + 1, [iss + 537, iss + 1073, iss + 1609, iss + 9999]);
+    rejected(fd, "beyond SND.MAX");
+
+    fd = established(true, 536);
+    expect(tcpSend(fd, buf, 2144)).toBe(2144);
+    seg(ACK, PISN + 1, iss + 537);
+    segSack(ACK, PISN + 1, iss + 537, [iss + 1, iss + 1073]);
+    rejected(fd, "straddling the ACK");
+
+    fd = established(true, 536);
+    expect(tcpSend(fd, buf, 2144)).toBe(2144);
+    segSack(ACK, PISN + 1, iss + 1, [iss + 1609, iss + 1073]);
+    rejected(fd, "inverted");
+
+    fd = established(true, 536);
+    expect(tcpSend(fd, buf, 2144)).toBe(2144);
+    segSack(ACK, PISN + 1, iss + 1, [iss + 1073, iss + 1073]);
+    rejected(fd, "empty");
+  });
+
+  it("ignores an option whose blocks overlap, but takes a D-SACK first block (RFC 2883)", () => {
+    let fd = established(true, 536);
+    expect(tcpSend(fd, buf, 2144)).toBe(2144);
+    segSack(ACK, PISN + 1, iss + 1, [iss + 537, iss + 1609, iss + 1073, iss + 2145]);
+    rejected(fd, "overlapping");
+
+    fd = established(true, 536);
+    expect(tcpSend(fd, buf, 2144)).toBe(2144);
+    seg(ACK, PISN + 1, iss + 537);
+    // A duplicate below the ACK, then the real block.
+    segSack(ACK, PISN + 1, iss + 537, [iss + 1, iss + 537, iss + 1073, iss + 1609]);
+    expect(ctr(C.TCP_SACK_REJECTED)).toBe(0, "D-SACK below the ACK");
+    expect(sacked(fd).count()).toBe(1);
+    // A duplicate inside the second block.
+    segSack(ACK, PISN + 1, iss + 537, [iss + 1073, iss + 1100, iss + 1073, iss + 2145]);
+    expect(ctr(C.TCP_SACK_REJECTED)).toBe(0, "D-SACK inside the second block");
+    expect(sacked(fd).start(0) - iss).toBe(1073);
+    expect(sacked(fd).end(0) - iss).toBe(2145);
+  });
+
+  it("ignores malformed SACK options: a length not 2 + 8n, no blocks, more than the header holds", () => {
+    const bad: u8[][] = [
+      [1, 1, 5, 9, 0, 0, 0, 1, 0, 0, 0, 2, 0], // 9: not 2 + 8n
+      [1, 1, 5, 2], // no block
+      [1, 1, 5, 42, 0, 0, 0, 1, 0, 0, 0, 2], // five blocks claimed: past the header
+    ];
+    for (let k = 0; k < bad.length; k++) {
+      const fd = established(true, 536);
+      expect(tcpSend(fd, buf, 2144)).toBe(2144);
+      expect(segOptions(ACK, PISN + 1, iss + 1, bad[k])).toBe(C.TCP_DELIVERED, "the segment itself is processed");
+      rejected(fd, "malformed #" + k.toString());
+    }
+  });
+});
+
+describe("time-based loss marking (RACK, RFC 8985 §6, at the PTO timer)", () => {
+  it("calls a hole lost 2 SRTT on when too little is SACKed above it for DupThresh", () => {
+    const fd = established(true, 536);
+    expect(tcpSend(fd, buf, 2144)).toBe(2144); // four segments, nothing more to send
+    seg(ACK, PISN + 1, iss + 537);
+    clearSent();
+    // The second segment is lost; the last two are SACKed: one short of DupThresh, and no new
+    // data for limited transmit to draw a third duplicate.
+    segSack(ACK, PISN + 1, iss + 537, [iss + 1073, iss + 2145]);
+    expect(pcb(fd).flags & F_RECOVERY).toBe(0);
+    expect(sentCount()).toBe(0);
+    const srtt = pcb(fd).srtt;
+    advance(2 * srtt - 1);
+    expect(sentCount()).toBe(0, "not before 2 SRTT");
+    advance(1);
+    expect(pcb(fd).flags & F_RECOVERY).toBe(F_RECOVERY);
+    expect(sentAll()).toBe("seq=537 len=536", "the hole, and only it");
+    expect(pcb(fd).ssthresh).toBe(1072, "cwnd halves: a loss event");
+    expect(ctr(C.TCP_RACK_MARKS)).toBe(1);
+    expect(ctr(C.TCP_LOSS_PROBES)).toBe(0, "no probe: the timer found the loss itself");
+    expect(ctr(C.TCP_TIMEOUTS)).toBe(0);
+    // Nothing answers: the RTO still runs from the last ACK; the timer never puts it off.
+    run(pcb(fd).rto - 2 * srtt);
+    expect(ctr(C.TCP_TIMEOUTS)).toBe(1);
+  });
+
+  it("sends a retransmission again once data sent after it is SACKed and it is not", () => {
+    const fd = sixInFlight();
+    segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 4289]); // A lost
+    expect(sentAll()).toBe("seq=1073 len=536, seq=4289 len=536, seq=4825 len=536");
+    clearSent();
+    // A's retransmission is lost too; the new segment sent after it arrives.
+    segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 4825]);
+    expect(sentAll()).toBe("seq=5361 len=480", "new data while the pipe allows, A not yet again");
+    clearSent();
+    advance(2 * pcb(fd).srtt);
+    expect(sentAll()).toBe("seq=1073 len=536", "A again");
+    expect(ctr(C.TCP_RACK_MARKS)).toBe(1);
+    expect(ctr(C.TCP_FAST_RETRANSMITS)).toBe(1, "still one loss event");
+    expect(ctr(C.TCP_TIMEOUTS)).toBe(0);
+  });
+
+  it("does not call a retransmission lost without a later segment SACKed", () => {
+    const fd = established(true, 536);
+    expect(tcpSend(fd, buf, 2144)).toBe(2144);
+    segSack(ACK, PISN + 1, iss + 1, [iss + 537, iss + 2145]); // the first lost: IsLost at once
+    expect(pcb(fd).flags & F_RECOVERY).toBe(F_RECOVERY);
+    clearSent();
+    advance(2 * pcb(fd).srtt);
+    expect(sentCount()).toBe(0, "nothing sent after the retransmission has arrived: the RTO's job");
+    expect(ctr(C.TCP_RACK_MARKS)).toBe(0);
+  });
+});
