@@ -55,9 +55,17 @@ build/wasmip.debug.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.
 APPS := greeter http echo bulk udp-echo fetch bench
 APP_WASM := $(APPS:%=build/%.wasm)
 
+# Each image's own sizes and features beyond config.ts's defaults (asc --use), as a firmware
+# project sizes lwIP in its lwipopts.h: fetch makes one connection at a time, the bench image
+# serves one transfer and its control connection, so fewer connection buffers (11.8 KB each)
+# keep them in one page of linear memory.
+USE_fetch := WASMIP_TCP_MAX_CONNECTIONS=2
+USE_bench := WASMIP_TCP_MAX_CONNECTIONS=3
+USE_sensor := WASMIP_TCP_MAX_CONNECTIONS=3
+
 $(APP_WASM): build/%.wasm: assembly/firmware/%.ts $(IMAGE_TOOL)
 	@mkdir -p build
-	$(call image,$<)
+	$(call image,$<) $(foreach u,$(USE_$*),--use $(u))
 
 # Example apps (examples/<app>/, the template a firmware author copies): the same kind of image,
 # built from examples/<app>/firmware.ts to build/<app>.wasm; their as-pect tests run in test-as.
@@ -66,7 +74,7 @@ EXAMPLE_WASM := $(EXAMPLES:%=build/%.wasm)
 
 $(EXAMPLE_WASM): build/%.wasm: examples/%/firmware.ts $(IMAGE_TOOL)
 	@mkdir -p build
-	$(call image,$<)
+	$(call image,$<) $(foreach u,$(USE_$*),--use $(u))
 
 # Each image's sources as asc read them (written by the build above).
 -include $(wildcard build/*.d)

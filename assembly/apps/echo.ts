@@ -3,6 +3,7 @@
 // per connection, and a peer that does not read stops us reading (backpressure through both TCP
 // windows). When the peer closes and everything is echoed, we close.
 import { TCP_MAX_SOCKETS } from "../config";
+import { rxBuf } from "../iface/netif";
 import { EWOULDBLOCK } from "../support/errors";
 import {
   EV_ERROR, tcpAbort, tcpAccept, tcpBind, tcpClose, tcpEvents, tcpListen, tcpRecv, tcpSend, tcpSendSpace, tcpSocket,
@@ -18,7 +19,8 @@ const FREE: u8 = 0;
 const ECHO: u8 = 1;
 const DISCARD: u8 = 2;
 const kind = memory.data(N);
-const scratch = memory.data(<i32>SCRATCH, 16);
+// The core's receive frame buffer (io_buffer()): free while the app runs, between frames.
+const scratch: usize = rxBuf;
 let echoL: i32 = -1;
 let discardL: i32 = -1;
 
