@@ -17,6 +17,10 @@ export const FEATURE_UDP: bool = !isDefined(WASMIP_NO_UDP);
 export const FEATURE_DHCP: bool = FEATURE_UDP && !isDefined(WASMIP_NO_DHCP);
 // @ts-ignore: isDefined of a --use constant
 export const FEATURE_DNS: bool = FEATURE_UDP && !isDefined(WASMIP_NO_DNS);
+/** The SNTP client (services/sntp.ts): the wall clock from servers set by the app or from DHCP
+ *  option 42. Idle (no traffic, nothing armed) until it has a server. */
+// @ts-ignore: isDefined of a --use constant
+export const FEATURE_SNTP: bool = FEATURE_UDP && !isDefined(WASMIP_NO_SNTP);
 /** ICMP echo (answering pings, the ping client) and ICMP errors (port unreachable for UDP, errors
  *  reported to UDP sockets). Off: ICMP is dropped as ip_unknown_protocol. */
 // @ts-ignore: isDefined of a --use constant
@@ -207,3 +211,16 @@ export const DHCP_RENEW_RETRY_MIN_MS: u32 = 60000;
 /** After DHCPRELEASE, how long we keep the address for the RELEASE to leave (while ARP resolves the
  *  server); the address is dropped as soon as nothing is queued for the server. */
 export const DHCP_RELEASE_LINGER_MS: u32 = 2000;
+
+// ---- SNTP client (RFC 4330, RFC 5905 client mode) --------------------------------------------
+/** Poll interval after the first sample; it doubles with each sample up to SNTP_POLL_MAX_MS
+ *  (RFC 5905 minpoll 6 = 64 s; RFC 4330 §10 forbids less than 15 s in steady state). */
+export const SNTP_POLL_MIN_MS: u32 = 64_000;
+/** Longest poll interval (RFC 5905 maxpoll 10 = 1024 s; lwIP's SNTP_UPDATE_DELAY is 1 h). The
+ *  clock is not disciplined between samples: a 50 ppm crystal drifts 51 ms in 1024 s. */
+export const SNTP_POLL_MAX_MS: u32 = 1_024_000;
+/** How long a request waits for its reply before the next server is asked (lwIP: 15 s). */
+export const SNTP_TIMEOUT_MS: u32 = 3000;
+/** The wait after a round in which no server answered; it doubles per such round up to
+ *  SNTP_POLL_MAX_MS (RFC 4330 §10 backoff). At least 15 s: no server is asked more often. */
+export const SNTP_RETRY_MS: u32 = 15_000;

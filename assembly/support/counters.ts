@@ -157,6 +157,17 @@ export const enum C {
   LOOPBACK_SENT,
   LOOPBACK_RECEIVED,
   LOOPBACK_NO_BUFFERS,
+  // SNTP client (events: the UDP layer counts the frame as delivered to the socket)
+  SNTP_REQUESTS_SENT,
+  SNTP_SAMPLES,
+  SNTP_TIMEOUTS,
+  SNTP_KISS_RATE,
+  SNTP_KISS_DENY,
+  SNTP_BAD_SOURCE,
+  SNTP_MALFORMED,
+  SNTP_WRONG_MODE,
+  SNTP_BOGUS_ORIGIN,
+  SNTP_UNSYNCHRONISED,
   COUNT,
 }
 

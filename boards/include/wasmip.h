@@ -135,6 +135,7 @@ typedef uint32_t (*wasmip_net_events_fn)(void);
 #define WASMIP_NET_EV_RENEWED      8u  /* the lease was renewed (or confirmed) with the same address */
 #define WASMIP_NET_EV_ADDRESS_LOST 16u /* the address was dropped (expiry, DHCPNAK, release, set to 0) */
 #define WASMIP_NET_EV_DNS          32u /* the DNS servers changed */
+#define WASMIP_NET_EV_TIME         64u /* SNTP set the wall clock (each sample; see sntp_time) */
 
 /* memory_used() -> bytes of linear memory the core uses (static data; it never allocates). */
 typedef uint32_t (*wasmip_memory_used_fn)(void);
