@@ -160,7 +160,7 @@ describe("SNTP client", () => {
     for (let k = 1; k < 40; k++) expect(load<u8>(p + k)).toBe(0);
     // The transmit timestamp is our clock (1970 + 1.5 s uptime) with 16 random low bits.
     expect(reqTransmit(i) >> 16).toBe((UNIX + msToFixed(1500)) >> 16);
-    expect(ctr(C.SNTP_REQUESTS_SENT)).toBe(1);
+    expect(ctr(C.SNTP_REQUESTS)).toBe(1);
   });
 
   it("computes offset and delay exactly and sets the wall clock", () => {
@@ -251,7 +251,7 @@ describe("SNTP client", () => {
     reply(t2, t2, 0, 2, 0xe4); // LI 3: the server is not synchronised
     reply(t2, t2, 0, 16); // stratum 16
     reply(t2, 0); // no transmit timestamp
-    expect(ctr(C.SNTP_UNSYNCHRONISED)).toBe(3);
+    expect(ctr(C.SNTP_UNSYNCED)).toBe(3);
     expect(sntpSynced()).toBe(false);
     expect(ctr(C.SNTP_SAMPLES)).toBe(0);
     // The request is still open: a good reply is taken.
@@ -326,7 +326,7 @@ describe("SNTP client", () => {
     tick(0);
     const t = reqTransmit(lastRequest());
     reply(t, t, 0, 0, 0x24, RATE);
-    expect(ctr(C.SNTP_KISS_RATE)).toBe(1);
+    expect(ctr(C.SNTP_KISSES)).toBe(1);
     expect(sntpSynced()).toBe(false);
     expect(sntpPollInterval()).toBe(SNTP_POLL_MIN_MS * 2);
     clearSent();
@@ -343,9 +343,9 @@ describe("SNTP client", () => {
     const t = reqTransmit(lastRequest());
     reply(t, t, t ^ 0x10000, 0, 0x24, DENY);
     expect(ctr(C.SNTP_BOGUS_ORIGIN)).toBe(1);
-    expect(ctr(C.SNTP_KISS_DENY)).toBe(0);
+    expect(ctr(C.SNTP_KISSES)).toBe(0);
     reply(t, t, 0, 0, 0x24, DENY);
-    expect(ctr(C.SNTP_KISS_DENY)).toBe(1);
+    expect(ctr(C.SNTP_KISSES)).toBe(1);
     // The other server is asked at once, and only it from then on.
     expect(requests()).toBe(2);
     expect(reqDst(lastRequest())).toBe(S2);

@@ -34,7 +34,9 @@ import {
 } from "../wire/ntp";
 import { UDP_TX_PAYLOAD, udpBind, udpClose, udpSendPrepared, udpServiceSocket } from "../api/udp";
 
-const msg = changetype<NtpRepr>(memory.data(offsetof<NtpRepr>()));
+/** The parsed reply, and the request being built: kept in the transmit frame buffer past the
+ *  48 bytes of our request, free while a reply is handled (no static memory in any image). */
+const msg = changetype<NtpRepr>(UDP_TX_PAYLOAD + 64);
 
 /** Until the first sample the clock reads 1970 + uptime (NTP time = local + correction). */
 const CORR_UNSET: u64 = UNIX_EPOCH_NTP << 32;
@@ -232,7 +234,7 @@ function askNext(): bool {
   const len = msg.emit(UDP_TX_PAYLOAD);
   // A send error (no route, ARP queue full) counts as a lost request: the timeout moves on.
   udpSendPrepared(fd, len, askedAddr, PORT);
-  count(C.SNTP_REQUESTS_SENT);
+  count(C.SNTP_REQUESTS);
   return true;
 }
 
@@ -307,7 +309,7 @@ function datagram(s: i32, p: usize, len: u32, from: u32, sport: u32): void {
     return;
   }
   if (msg.leap == LEAP_ALARM || msg.stratum > STRATUM_MAX || msg.transmit == 0 || msg.receive == 0) {
-    count(C.SNTP_UNSYNCHRONISED);
+    count(C.SNTP_UNSYNCED);
     return;
   }
   sample(ntpNow(), msg.receive, msg.transmit);
@@ -330,25 +332,26 @@ function sample(t4: u64, t2: u64, t3: u64): void {
   const wait = pollMs;
   if (!synced) {
     synced = true;
-    logf(INFO, "sntp: synced from %i stratum %u", askedAddr, msg.stratum);
+    logf(INFO, "sntp: synced, %i stratum %u", askedAddr, msg.stratum);
   }
   pollMs = pollMs < SNTP_POLL_MAX_MS / 2 ? pollMs * 2 : SNTP_POLL_MAX_MS;
   roundDone(wait);
 }
 
 function kiss(code: u32): void {
-  if (code == KISS_RATE) {
+  const rate = code == KISS_RATE;
+  if (!rate && code != KISS_DENY && code != KISS_RSTR) {
+    count(C.SNTP_UNSYNCED); // other kiss codes: just not a time (RFC 5905 §7.4)
+    return;
+  }
+  count(C.SNTP_KISSES);
+  logf(INFO, "sntp: kiss from %i", askedAddr);
+  if (rate) {
     // RFC 5905 §7.4: reduce the rate: double the interval and wait it out before asking again.
-    count(C.SNTP_KISS_RATE);
     pollMs = pollMs < SNTP_POLL_MAX_MS / 2 ? pollMs * 2 : SNTP_POLL_MAX_MS;
-    logf(INFO, "sntp: %i kissed RATE, poll %u ms", askedAddr, pollMs);
     roundDone(pollMs);
-  } else if (code == KISS_DENY || code == KISS_RSTR) {
-    count(C.SNTP_KISS_DENY);
-    denied |= 1 << askedIdx;
-    logf(INFO, "sntp: %i kissed DENY/RSTR, not asked again", askedAddr);
-    advance();
   } else {
-    count(C.SNTP_UNSYNCHRONISED); // other kiss codes: just not a time (RFC 5905 §7.4)
+    denied |= 1 << askedIdx;
+    advance();
   }
 }

@@ -140,14 +140,13 @@ export const NAMES = `
 .loopback_sent
 .loopback_received
 .loopback_no_buffers
-.sntp_requests_sent
+.sntp_requests
 .sntp_samples
 .sntp_timeouts
-.sntp_kiss_rate
-.sntp_kiss_deny
+.sntp_kisses
 .sntp_bad_source
 .sntp_malformed
 .sntp_wrong_mode
 .sntp_bogus_origin
-.sntp_unsynchronised
+.sntp_unsynced
 `;
