@@ -367,6 +367,26 @@ describe("SNTP client", () => {
     expect(requests()).toBe(1);
   });
 
+  it("asks again at once when the request waited for ARP: its T1 is early by that wait", () => {
+    bringUp(1000);
+    sntpReset();
+    sntpSetServers(S1, 0);
+    tick(0); // held: S1 is not resolved yet
+    expect(requests()).toBe(0);
+    tick(5);
+    feed(arpFrame(2, S1, OUR_IP, false)); // the ARP reply: the request leaves
+    expect(requests()).toBe(1);
+    const t = reqTransmit(lastRequest());
+    expect(reply(t, t)).toBe(C.UDP_DELIVERED);
+    expect(sntpSynced()).toBe(false);
+    expect(requests()).toBe(2);
+    const u = reqTransmit(lastRequest());
+    expect(u).not.toBe(t);
+    reply(u, u);
+    expect(sntpSynced()).toBe(true);
+    expect(ctr(C.SNTP_REQUESTS)).toBe(2);
+  });
+
   it("uses DHCP's servers unless servers are configured", () => {
     up();
     sntpSetDhcpServers(S2, 0);

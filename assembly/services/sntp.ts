@@ -17,6 +17,8 @@
 // §10). Each request comes from a fresh random port (RFC 9109) and carries our clock in its
 // transmit timestamp, its 16 low bits random: a reply is accepted only from port 123 of the server
 // asked, in mode 4, with that exact origin timestamp (RFC 5905 §8: anything else is "bogus").
+// A request that had to wait for ARP is stamped early by that wait: its reply is only taken as a
+// sign the path is warm, and the same server is asked again at once (RFC 5905 §8's burst, of two).
 // Kiss-o'-death (stratum 0, RFC 5905 §7.4; RFC 4330 §8), only after the origin check: RATE
 // doubles the poll interval; DENY and RSTR retire the server until the servers are set again;
 // other codes, like LI 3 or stratum > 15 (unsynchronised), are dropped and the request times out.
@@ -32,6 +34,8 @@ import {
   HEADER_LEN, KISS_DENY, KISS_RATE, KISS_RSTR, LEAP_ALARM, MODE_CLIENT, MODE_SERVER, NtpRepr, PORT, STRATUM_MAX,
   UNIX_EPOCH_NTP, VERSION,
 } from "../wire/ntp";
+import { arpQueued } from "../iface/arp";
+import { ipv4NextHop } from "../iface/ipv4";
 import { UDP_TX_PAYLOAD, udpBind, udpClose, udpSendPrepared, udpServiceSocket } from "../api/udp";
 
 /** The parsed reply, and the request being built: kept in the transmit frame buffer past the
@@ -60,6 +64,8 @@ let askedIdx: u32 = 0;
 let askedAddr: u32 = 0;
 /** Our transmit timestamp in the request in flight: the origin a reply must carry. */
 let t1: u64 = 0;
+/** The request in flight waited for ARP (its T1 is early). */
+let heldByArp = false;
 let deadline: u64 = 0;
 let nextAt: u64 = 0;
 let pollMs: u32 = SNTP_POLL_MIN_MS;
@@ -216,11 +222,18 @@ function askNext(): bool {
   if (!usable(idx) || (tried & (1 << idx)) != 0) idx ^= 1;
   if (!usable(idx) || (tried & (1 << idx)) != 0) return false;
   tried |= 1 << idx;
+  request(idx);
+  return true;
+}
+
+/** One request to server idx from a new socket; none when no socket is free (then the server
+ *  counts as not answering). */
+function request(idx: u32): void {
   const s = udpServiceSocket(datagram, null);
-  if (s < 0) return true; // no socket now: this server counts as not answering
+  if (s < 0) return;
   if (udpBind(s, 0) < 0) {
     udpClose(s);
-    return true;
+    return;
   }
   fd = s;
   askedIdx = idx;
@@ -234,8 +247,12 @@ function askNext(): bool {
   const len = msg.emit(UDP_TX_PAYLOAD);
   // A send error (no route, ARP queue full) counts as a lost request: the timeout moves on.
   udpSendPrepared(fd, len, askedAddr, PORT);
+  // Held while ARP resolves the next hop: T1 is early by that wait, which would bias the offset
+  // by half of it. Its reply only warms the path (see datagram()).
+  const hop = ipv4NextHop(askedAddr);
+  heldByArp = hop != 0 && arpQueued(hop) != 0;
   count(C.SNTP_REQUESTS);
-  return true;
+  deadline = mono + SNTP_TIMEOUT_MS;
 }
 
 /** Ask servers until one is asked; the round fails when none is left. */
@@ -247,7 +264,6 @@ function advance(): void {
       return;
     }
   }
-  deadline = mono + SNTP_TIMEOUT_MS;
 }
 
 function roundFailed(): void {
@@ -310,6 +326,14 @@ function datagram(s: i32, p: usize, len: u32, from: u32, sport: u32): void {
   }
   if (msg.leap == LEAP_ALARM || msg.stratum > STRATUM_MAX || msg.transmit == 0 || msg.receive == 0) {
     count(C.SNTP_UNSYNCED);
+    return;
+  }
+  if (heldByArp) {
+    // The path is warm now: ask the same server again at once for an unbiased sample.
+    const idx = askedIdx;
+    endRequest();
+    request(idx);
+    if (fd < 0) advance();
     return;
   }
   sample(ntpNow(), msg.receive, msg.transmit);
