@@ -2,7 +2,8 @@
 # Install the Debian packages the host tests need (real peers in a network namespace):
 #   ip (iproute2), ping (iputils-ping), tshark, gcc, and the TCP peers curl, nc (netcat-openbsd),
 #   python3 and ss (iproute2); wasm2c (wabt) for the native board (boards/posix); dnsmasq
-#   (dnsmasq-base) as the DHCP and DNS server of the real-peer tests; for `make bench` (and its
+#   (dnsmasq-base) as the DHCP and DNS server of the real-peer tests; chronyd (chrony) as their NTP
+#   server (run with -x: it never touches the system clock); for `make bench` (and its
 #   quick test): valgrind (callgrind), pkg-config and liblwip-dev (lwIP, the C stack it compares
 #   with); for the emulated Cortex-M3 board (boards/mps2-an385): arm-none-eabi-gcc
 #   (gcc-arm-none-eabi) with newlib-nano (libnewlib-arm-none-eabi), qemu-system-arm, and setpriv
@@ -29,6 +30,7 @@ declare -A PKG=(
   [ss]=iproute2
   [wasm2c]=wabt
   [dnsmasq]=dnsmasq-base
+  [chronyd]=chrony
   [valgrind]=valgrind
   [pkg-config]=pkg-config
   [arm-none-eabi-gcc]=gcc-arm-none-eabi

@@ -14,6 +14,7 @@ const PACKAGES: Record<string, string> = {
   ping: "ping (iputils-ping)",
   ss: "ss (iproute2)",
   tshark: "tshark",
+  chronyd: "chronyd (chrony)",
   "qemu-system-arm": "qemu-system-arm (and gcc-arm-none-eabi, libnewlib-arm-none-eabi for the image)",
 };
 
