@@ -7,7 +7,7 @@
 // "DENY", "RSTR"), `leap` / `stratum` (e.g. LI 3 or stratum 16: unsynchronised), `offsetMs` (step
 // the server's clock), and a record of the requests it received.
 import { ipToU32, u32ToIp } from "../../board/address.ts";
-import { ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_UDP, arp, ethernet, get16, ipv4, parseArp, parseEthernet, parseIpv4 } from "../frames.ts";
+import { receiveUdp, replyUdp } from "./udp_host.ts";
 import type { Prng } from "../prng.ts";
 import type { SimEndpoint, Simulator } from "../sim.ts";
 
@@ -77,38 +77,20 @@ export class SimNtpServer {
   }
 
   private receive(f: Uint8Array): void {
-    const eth = parseEthernet(f);
-    if (!eth) return;
-    if (eth.type === ETHERTYPE_ARP) {
-      const a = parseArp(eth.payload);
-      if (a && a.op === 1 && ipToU32(a.tpa) === this.ip) {
-        const reply = arp({ op: 2, sha: this.mac, spa: this.ip, tha: a.sha, tpa: a.spa });
-        this.ep.send(ethernet({ dst: a.sha, src: this.mac, type: ETHERTYPE_ARP, payload: reply }));
-      }
-      return;
-    }
-    if (eth.type !== ETHERTYPE_IPV4) return;
-    const ip = parseIpv4(eth.payload);
-    if (!ip || ip.protocol !== IPPROTO_UDP || ip.payload.length < 8 || ipToU32(ip.dst) !== this.ip) return;
-    const u = ip.payload;
-    if (get16(u, 2) !== 123) return;
-    const m = u.subarray(8, Math.min(u.length, get16(u, 4)));
-    if (m.length < 48) return;
+    const req = receiveUdp(f, this.ep, this.mac, this.ip, 123);
+    if (!req || req.payload.length < 48) return;
+    const m = req.payload;
     const v = new DataView(m.buffer, m.byteOffset, 48);
     const seen: NtpRequestSeen = {
-      time: this.sim.now, src: ip.src, srcPort: get16(u, 0), version: (m[0] >> 3) & 7, mode: m[0] & 7, transmit: v.getBigUint64(40),
+      time: this.sim.now, src: req.src, srcPort: req.srcPort, version: (m[0] >> 3) & 7, mode: m[0] & 7, transmit: v.getBigUint64(40),
     };
     this.requests.push(seen);
     if (this.silent || seen.mode !== 3) return;
     const received = this.clockMs();
     const proc = this.processingMs > 0 ? this.rng.nextFloat() * this.processingMs : 0;
     const reply = () => {
-      const out = new Uint8Array(8 + 48);
-      const r = new DataView(out.buffer, 8);
-      out[1] = 123;
-      out[2] = seen.srcPort >>> 8;
-      out[3] = seen.srcPort & 255;
-      out[5] = out.length; // UDP length; checksum 0: none
+      const out = new Uint8Array(48);
+      const r = new DataView(out.buffer);
       r.setUint8(0, ((this.kiss ? 3 : this.leap) << 6) | (4 << 3) | 4);
       r.setUint8(1, this.kiss ? 0 : this.stratum);
       r.setUint8(2, 6);
@@ -118,8 +100,7 @@ export class SimNtpServer {
       r.setBigUint64(24, seen.transmit);
       r.setBigUint64(32, unixMsToNtp(received));
       r.setBigUint64(40, unixMsToNtp(this.clockMs() + (proc - Math.floor(proc))));
-      const pkt = ipv4({ src: this.ip, dst: ip.src, protocol: IPPROTO_UDP, payload: out });
-      this.ep.send(ethernet({ dst: eth.src, src: this.mac, type: ETHERTYPE_IPV4, payload: pkt }));
+      replyUdp(this.ep, this.mac, this.ip, 123, req, out);
     };
     // Whole ms of processing in virtual time, the rest as a fraction of the transmit timestamp.
     if (proc >= 1) this.sim.after(Math.floor(proc), reply);
