@@ -18,7 +18,7 @@
 // transmit timestamp, its 16 low bits random: a reply is accepted only from port 123 of the server
 // asked, in mode 4, with that exact origin timestamp (RFC 5905 §8: anything else is "bogus").
 // A request that had to wait for ARP is stamped early by that wait: its reply is only taken as a
-// sign the path is warm, and the same server is asked again at once (RFC 5905 §8's burst, of two).
+// sign the path is warm, and the same server is asked again at once (a burst of two, as NTP's iburst).
 // Kiss-o'-death (stratum 0, RFC 5905 §7.4; RFC 4330 §8), only after the origin check: RATE
 // doubles the poll interval; DENY and RSTR retire the server until the servers are set again;
 // other codes, like LI 3 or stratum > 15 (unsynchronised), are dropped and the request times out.
@@ -31,7 +31,7 @@ import { INFO, logf } from "../support/log";
 import { phy_random } from "../support/phy";
 import { WireError } from "../wire/error";
 import {
-  HEADER_LEN, KISS_DENY, KISS_RATE, KISS_RSTR, LEAP_ALARM, MODE_CLIENT, MODE_SERVER, NtpRepr, PORT, STRATUM_MAX,
+  KISS_DENY, KISS_RATE, KISS_RSTR, LEAP_ALARM, MODE_CLIENT, MODE_SERVER, NtpRepr, PORT, STRATUM_MAX,
   UNIX_EPOCH_NTP, VERSION,
 } from "../wire/ntp";
 import { arpQueued } from "../iface/arp";
@@ -149,7 +149,6 @@ function setPair(a: u32, b: u32, dhcp: bool): void {
   }
   tick();
   serversChanged();
-  logf(INFO, "sntp: servers %i, %i", serverAt(0), serverAt(1));
 }
 
 /** Configured servers, in order; they take precedence over DHCP's. (0, 0): use DHCP's again. */
@@ -313,11 +312,11 @@ function datagram(s: i32, p: usize, len: u32, from: u32, sport: u32): void {
     return;
   }
   if (msg.mode != MODE_SERVER) {
-    count(C.SNTP_WRONG_MODE);
+    count(C.SNTP_BAD_MODE);
     return;
   }
   if (msg.origin != t1) {
-    count(C.SNTP_BOGUS_ORIGIN);
+    count(C.SNTP_BAD_ORIGIN);
     return;
   }
   if (msg.stratum == 0) {
@@ -356,7 +355,7 @@ function sample(t4: u64, t2: u64, t3: u64): void {
   const wait = pollMs;
   if (!synced) {
     synced = true;
-    logf(INFO, "sntp: synced, %i stratum %u", askedAddr, msg.stratum);
+    logf(INFO, "sntp: synced, %i st %u", askedAddr, msg.stratum);
   }
   pollMs = pollMs < SNTP_POLL_MAX_MS / 2 ? pollMs * 2 : SNTP_POLL_MAX_MS;
   roundDone(wait);
@@ -369,7 +368,6 @@ function kiss(code: u32): void {
     return;
   }
   count(C.SNTP_KISSES);
-  logf(INFO, "sntp: kiss from %i", askedAddr);
   if (rate) {
     // RFC 5905 §7.4: reduce the rate: double the interval and wait it out before asking again.
     pollMs = pollMs < SNTP_POLL_MAX_MS / 2 ? pollMs * 2 : SNTP_POLL_MAX_MS;

@@ -146,7 +146,7 @@ export const NAMES = `
 .sntp_kisses
 .sntp_bad_source
 .sntp_malformed
-.sntp_wrong_mode
-.sntp_bogus_origin
+.sntp_bad_mode
+.sntp_bad_origin
 .sntp_unsynced
 `;

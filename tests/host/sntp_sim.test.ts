@@ -75,7 +75,7 @@ test("SNTP sim: the board syncs and its clock equals the server's within the lin
   assert.equal(ntpd.requests.length, c.sntp_requests);
   assert.equal(c.sntp_timeouts, 0);
   assert.ok(c.sntp_requests - c.sntp_samples <= c.arp_requests_sent, why("one extra request per ARP resolution at most"));
-  assert.equal(c.sntp_bogus_origin + c.sntp_bad_source + c.sntp_malformed + c.sntp_wrong_mode, 0);
+  assert.equal(c.sntp_bad_origin + c.sntp_bad_source + c.sntp_malformed + c.sntp_bad_mode, 0);
   assert.equal(board.rxAccounted(), c.rx_frames);
 });
 

