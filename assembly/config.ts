@@ -17,6 +17,10 @@ export const FEATURE_UDP: bool = !isDefined(WASMIP_NO_UDP);
 export const FEATURE_DHCP: bool = FEATURE_UDP && !isDefined(WASMIP_NO_DHCP);
 // @ts-ignore: isDefined of a --use constant
 export const FEATURE_DNS: bool = FEATURE_UDP && !isDefined(WASMIP_NO_DNS);
+/** The SNTP client (services/sntp.ts): the wall clock from servers set by the app or from DHCP
+ *  option 42. Idle (no traffic, nothing armed) until it has a server. */
+// @ts-ignore: isDefined of a --use constant
+export const FEATURE_SNTP: bool = FEATURE_UDP && !isDefined(WASMIP_NO_SNTP);
 /** ICMP echo (answering pings, the ping client) and ICMP errors (port unreachable for UDP, errors
  *  reported to UDP sockets). Off: ICMP is dropped as ip_unknown_protocol. */
 // @ts-ignore: isDefined of a --use constant
@@ -250,3 +254,15 @@ export const MQTT_CONNECT_TIMEOUT_MS: u32 = 10_000;
  *  minimum, doubling to the maximum, plus up to a quarter of random jitter; reset by a CONNACK. */
 export const MQTT_RECONNECT_MIN_MS: u32 = 1000;
 export const MQTT_RECONNECT_MAX_MS: u32 = 60_000;
+// ---- SNTP client (RFC 4330, RFC 5905 client mode) --------------------------------------------
+/** Poll interval after the first sample; it doubles with each sample up to SNTP_POLL_MAX_MS
+ *  (RFC 5905 minpoll 6 = 64 s; RFC 4330 §10 forbids less than 15 s in steady state). */
+export const SNTP_POLL_MIN_MS: u32 = 64_000;
+/** Longest poll interval (RFC 5905 maxpoll 10 = 1024 s; lwIP's SNTP_UPDATE_DELAY is 1 h). The
+ *  clock is not disciplined between samples: a 50 ppm crystal drifts 51 ms in 1024 s. */
+export const SNTP_POLL_MAX_MS: u32 = 1_024_000;
+/** How long a request waits for its reply before the next server is asked (lwIP: 15 s). */
+export const SNTP_TIMEOUT_MS: u32 = 3000;
+/** The wait after a round in which no server answered; it doubles per such round up to
+ *  SNTP_POLL_MAX_MS (RFC 4330 §10 backoff). At least 15 s: no server is asked more often. */
+export const SNTP_RETRY_MS: u32 = 15_000;

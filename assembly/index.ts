@@ -3,7 +3,7 @@
 import { FRAME_MAX, POLL_MAX_SLEEP_MS } from "./config";
 import { setNow } from "./support/clock";
 import { C, count, counterKind, counterNamePtr, counterValue, countersInit } from "./support/counters";
-import { EINVAL, ENOSYS, OK } from "./support/errors";
+import { EINVAL, ENOSYS, EWOULDBLOCK, OK } from "./support/errors";
 import { NET_EV_ADDRESS, NET_EV_LINK_DOWN, NET_EV_LINK_UP, netEvent, netEventsInit, takeBoardEvents } from "./iface/events";
 import { INFO, logf, setLogLevel, setModuleLogLevel } from "./support/log";
 import { phy_now_ms } from "./support/phy";
@@ -23,14 +23,14 @@ import { udpInit } from "./sockets/udp";
 import { udpBind, udpClose, udpConnect, udpEvents, udpFromIp, udpFromPort, udpLocalPort, udpRecvfrom, udpSendto, udpSocket } from "./api/udp";
 import { runAppPoll, runAppStart } from "./app";
 import {
-  FEATURE_DHCP, FEATURE_DNS, FEATURE_ICMP, FEATURE_LOOPBACK, FEATURE_MQTT, FEATURE_TCP, FEATURE_UDP, LOOPBACK_POLL_MAX,
+  FEATURE_DHCP, FEATURE_DNS, FEATURE_ICMP, FEATURE_LOOPBACK, FEATURE_MQTT, FEATURE_SNTP, FEATURE_TCP, FEATURE_UDP, LOOPBACK_POLL_MAX,
   ARP_CACHE_SIZE, DNS_MAX_QUERIES, FRAME_MAX, MTU, TCP_BACKLOG_MAX, TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS,
   TCP_RCV_BUF, TCP_SND_BUF, UDP_MAX_SOCKETS, UDP_RCV_BUF,
 } from "./config";
 import { BYTES_PER_BLOCK, BYTES_PER_CONNECTION } from "./sockets/tcp/pcb";
 import "./support/panic";
 import {
-  DHCP_EV_BOUND, DHCP_EV_LOST, dhcpAddress, dhcpInit, dhcpDns, dhcpLeaseRemaining, dhcpLinkUp, dhcpPoll, dhcpRelease, dhcpRouter,
+  DHCP_EV_BOUND, DHCP_EV_LOST, dhcpAddress, dhcpInit, dhcpDns, dhcpNtp, dhcpLeaseRemaining, dhcpLinkUp, dhcpPoll, dhcpRelease, dhcpRouter,
   dhcpServer, dhcpStart, dhcpState, setDhcpHook,
 } from "./services/dhcp";
 import { dnsReset } from "./services/dns";
@@ -70,6 +70,7 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
     setDhcpHook(onDhcp);
   }
   if (FEATURE_DNS) dnsReset();
+  if (FEATURE_SNTP) sntpReset();
   logf(INFO, "eth: up, %i/%u gw %i", ip, popcnt(mask), gw);
   arpAnnounce();
   runAppStart();
@@ -144,6 +145,7 @@ export function poll(now: u32): u32 {
   let next = arpPoll();
   if (FEATURE_TCP) next = min<u32>(next, tcpPoll());
   if (FEATURE_DNS) next = min<u32>(next, dnsPoll());
+  if (FEATURE_SNTP) next = min<u32>(next, sntpPoll());
   if (FEATURE_DHCP) next = min<u32>(next, dhcpPoll()); // 0xffffffff while the client is stopped
   runAppPoll();
   if (FEATURE_MQTT) next = min<u32>(next, mqttNextTimer());
@@ -167,8 +169,10 @@ function deliverLoopback(): void {
 function onDhcp(event: u32, ip: u32): void {
   if (event == DHCP_EV_BOUND) {
     if (FEATURE_DNS) dnsSetServers(dhcpDns(0), dhcpDns(1));
+    if (FEATURE_SNTP) sntpSetDhcpServers(dhcpNtp(0), dhcpNtp(1));
   } else if (event == DHCP_EV_LOST) {
     if (FEATURE_TCP) tcpAddressLost(ip);
+    if (FEATURE_SNTP) sntpSetDhcpServers(0, 0);
   }
 }
 
@@ -592,6 +596,56 @@ export function mqtt_message_done(): i32 {
   if (FEATURE_MQTT) {
     setNow(phy_now_ms());
     return mqttMessageDone();
+  }
+  return ENOSYS;
+}
+
+// ---- SNTP client (services/sntp.ts; wasmip.h "SNTP") ------------------------------------------
+// Runs from poll() once it has a server (sntp_set_servers, or DHCP option 42).
+import {
+  sntpDelayUs, sntpOffsetUs, sntpPoll, sntpReset, sntpSampleServer, sntpSampleStratum, sntpServer, sntpSetDhcpServers,
+  sntpSetServers, sntpSynced, sntpTime,
+} from "./services/sntp";
+
+export function sntp_set_servers(a: u32, b: u32): i32 {
+  if (FEATURE_SNTP) {
+    setNow(phy_now_ms());
+    return sntpSetServers(a, b);
+  }
+  return ENOSYS;
+}
+export function sntp_server(i: u32): u32 {
+  if (FEATURE_SNTP) return sntpServer(i);
+  return 0;
+}
+export function sntp_synced(): u32 {
+  if (FEATURE_SNTP) return sntpSynced() ? 1 : 0;
+  return 0;
+}
+/** sntp_time(out) -> 0 | EWOULDBLOCK (not synced yet: 1970 + uptime) | ENOSYS; writes two u32 at
+ *  out: Unix seconds and the binary fraction of a second. */
+export function sntp_time(out: usize): i32 {
+  if (FEATURE_SNTP) {
+    setNow(phy_now_ms());
+    const t = sntpTime();
+    store<u32>(out, <u32>(t >> 32));
+    store<u32>(out, <u32>t, 4);
+    return sntpSynced() ? OK : EWOULDBLOCK;
+  }
+  return ENOSYS;
+}
+/** sntp_sample(out) -> 0 | EWOULDBLOCK (no sample yet) | ENOSYS; writes five u32 at out: the
+ *  offset applied in µs (i64, low then high word), the round-trip delay in µs, the server, its stratum. */
+export function sntp_sample(out: usize): i32 {
+  if (FEATURE_SNTP) {
+    const o = sntpOffsetUs();
+    const d = sntpDelayUs();
+    store<u32>(out, <u32>o);
+    store<u32>(out, <u32>(o >> 32), 4);
+    store<u32>(out, d < 0 ? 0 : d > 0xffffffff ? 0xffffffff : <u32>d, 8);
+    store<u32>(out, sntpSampleServer(), 12);
+    store<u32>(out, sntpSampleStratum(), 16);
+    return sntpSynced() ? OK : EWOULDBLOCK;
   }
   return ENOSYS;
 }

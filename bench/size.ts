@@ -17,21 +17,22 @@ export const FEATURES: { name: string; id: string; flags: string[]; baseline: st
   { name: "ARP", id: "arp", flags: ["WASMIP_NO_ARP"], baseline: [] },
   { name: "IPv4", id: "ipv4", flags: ["WASMIP_NO_IPV4"], baseline: [] },
   { name: "ICMP", id: "icmp", flags: ["WASMIP_NO_ICMP"], baseline: [] },
-  { name: "UDP", id: "udp", flags: ["WASMIP_NO_UDP"], baseline: ["WASMIP_NO_DHCP", "WASMIP_NO_DNS"] },
+  { name: "UDP", id: "udp", flags: ["WASMIP_NO_UDP"], baseline: ["WASMIP_NO_DHCP", "WASMIP_NO_DNS", "WASMIP_NO_SNTP"] },
   { name: "TCP", id: "tcp", flags: ["WASMIP_NO_TCP"], baseline: [] },
   { name: "DHCP", id: "dhcp", flags: ["WASMIP_NO_DHCP"], baseline: [] },
   { name: "DNS", id: "dns", flags: ["WASMIP_NO_DNS"], baseline: [] },
+  { name: "SNTP", id: "sntp", flags: ["WASMIP_NO_SNTP"], baseline: [] },
   { name: "log", id: "log", flags: ["WASMIP_NO_LOG"], baseline: [] },
   { name: "SYN cookies", id: "syn_cookies", flags: ["WASMIP_NO_SYN_COOKIES"], baseline: [] },
   { name: "SACK", id: "sack", flags: ["WASMIP_NO_SACK"], baseline: [] },
   { name: "loopback", id: "loopback", flags: ["WASMIP_NO_LOOPBACK"], baseline: [] },
 ];
-/** The core with TCP only: no UDP, DHCP or DNS (Ethernet, ARP, IPv4, ICMP echo and TCP stay). */
-export const TCP_ONLY = ["WASMIP_NO_UDP", "WASMIP_NO_DHCP", "WASMIP_NO_DNS"];
+/** The core with TCP only: no UDP, DHCP, DNS or SNTP (Ethernet, ARP, IPv4, ICMP echo and TCP stay). */
+export const TCP_ONLY = ["WASMIP_NO_UDP", "WASMIP_NO_DHCP", "WASMIP_NO_DNS", "WASMIP_NO_SNTP"];
 
 /** The core with exactly the budget's features (Ethernet, ARP, IPv4, ICMP, UDP, TCP, DHCP, DNS):
- *  the extras that are not on that list (logging, SYN cookies, the loopback interface) left out. */
-export const BUDGET_ONLY = ["WASMIP_NO_LOG", "WASMIP_NO_SYN_COOKIES", "WASMIP_NO_LOOPBACK"];
+ *  the extras that are not on that list (logging, SYN cookies, the loopback interface, SNTP) left out. */
+export const BUDGET_ONLY = ["WASMIP_NO_LOG", "WASMIP_NO_SYN_COOKIES", "WASMIP_NO_LOOPBACK", "WASMIP_NO_SNTP"];
 
 /** The firmware apps of the Makefile (APPS := ...). */
 export function makefileApps(): string[] {

@@ -3,7 +3,8 @@
 #   ip (iproute2), ping (iputils-ping), tshark, gcc, and the TCP peers curl, nc (netcat-openbsd),
 #   python3 and ss (iproute2); wasm2c (wabt) for the native board (boards/posix); dnsmasq
 #   (dnsmasq-base) as the DHCP and DNS server of the real-peer tests; mosquitto and mosquitto_sub /
-#   mosquitto_pub (mosquitto, mosquitto-clients) as the MQTT broker and clients; for `make bench` (and its
+#   mosquitto_pub (mosquitto, mosquitto-clients) as the MQTT broker and clients; chronyd (chrony) as
+#   the NTP server (run with -x: it never touches the system clock); for `make bench` (and its
 #   quick test): valgrind (callgrind), pkg-config and liblwip-dev (lwIP, the C stack it compares
 #   with); for the emulated Cortex-M3 board (boards/mps2-an385): arm-none-eabi-gcc
 #   (gcc-arm-none-eabi) with newlib-nano (libnewlib-arm-none-eabi), qemu-system-arm, and setpriv
@@ -33,6 +34,7 @@ declare -A PKG=(
   [mosquitto]=mosquitto
   [mosquitto_sub]=mosquitto-clients
   [mosquitto_pub]=mosquitto-clients
+  [chronyd]=chrony
   [valgrind]=valgrind
   [pkg-config]=pkg-config
   [arm-none-eabi-gcc]=gcc-arm-none-eabi

@@ -1,6 +1,6 @@
 // DHCP messages: emit/parse round trips and option parsing robustness (never a trap).
 import { WireError } from "../wire/error";
-import { DhcpRepr, HAS_LEASE, HAS_MASK, HAS_REQUESTED_IP, HAS_ROUTER, HAS_SERVER_ID, HAS_T1, HAS_T2 } from "../wire/dhcp";
+import { DhcpRepr, EMIT_MAX, HAS_LEASE, HAS_MASK, HAS_REQUESTED_IP, HAS_ROUTER, HAS_SERVER_ID, HAS_T1, HAS_T2 } from "../wire/dhcp";
 import { put32 } from "../support/bytes";
 import { begin, finish, opt32, opt8, optIps, rawByte, standard } from "./dhcp_support";
 
@@ -59,8 +59,8 @@ describe("DHCP wire", () => {
     a.hostLen = 200;
     memory.fill(buf, 0xee, 1024);
     const n = a.emit(buf);
-    expect(n).toBeLessThanOrEqual(342);
-    expect(load<u8>(buf + 342)).toBe(0xee);
+    expect(n).toBe(EMIT_MAX);
+    expect(load<u8>(buf + EMIT_MAX)).toBe(0xee);
     expect(b.parse(buf, n)).toBe(WireError.OK);
   });
 
@@ -116,11 +116,11 @@ describe("DHCP wire", () => {
     opt8(53, 5);
     rawByte(51); // a code as the last byte, no length
     expect(b.parse(buf, finish(true))).toBe(WireError.TRUNCATED);
-    const bad: u32[] = [53, 1, 3, 6, 51, 54, 58, 59];
+    const bad: u32[] = [53, 1, 3, 6, 42, 51, 54, 58, 59];
     for (let i = 0; i < bad.length; i++) {
       begin(buf, 1, 0x0a000032);
       rawByte(bad[i]);
-      rawByte(bad[i] == 53 ? 2 : bad[i] == 3 || bad[i] == 6 ? 6 : 3);
+      rawByte(bad[i] == 53 ? 2 : bad[i] == 3 || bad[i] == 6 || bad[i] == 42 ? 6 : 3);
       for (let k = 0; k < 6; k++) rawByte(1);
       expect(b.parse(buf, finish())).toBe(WireError.BAD_OPTION, bad[i].toString());
     }
@@ -152,6 +152,33 @@ describe("DHCP wire", () => {
     expect(b.msgType).toBe(2);
     expect(b.dnsCount).toBe(3);
     expect(b.dns2).toBe(0x09090903);
+  });
+
+  it("asks for NTP servers (option 42) and keeps the first two", () => {
+    const n = client(1);
+    expect(b.parse(buf, n)).toBe(WireError.OK);
+    let p = buf + 240;
+    while (load<u8>(p) != 55) p += 2 + <usize>load<u8>(p + 1);
+    expect(load<u8>(p + 1)).toBe(7);
+    expect(load<u8>(p + 5)).toBe(42);
+    begin(buf, 1, 0x0a000032);
+    opt8(53, 5);
+    rawByte(42);
+    rawByte(12);
+    for (let k: u32 = 1; k <= 3; k++) {
+      rawByte(10);
+      rawByte(0);
+      rawByte(0);
+      rawByte(k);
+    }
+    expect(b.parse(buf, finish())).toBe(WireError.OK);
+    expect(b.ntp0).toBe(0x0a000001);
+    expect(b.ntp1).toBe(0x0a000002);
+    begin(buf, 1, 0x0a000032);
+    opt8(53, 5);
+    optIps(42, 0x0a000007, 0);
+    expect(b.parse(buf, finish())).toBe(WireError.OK);
+    expect(b.ntp0).toBe(0x0a000007);
   });
 
   it("reads options overloaded into file and sname (option 52), once each", () => {

@@ -15,6 +15,8 @@ export const NET_EV_RENEWED: u32 = 8;
 export const NET_EV_ADDRESS_LOST: u32 = 16;
 /** The DNS servers changed. */
 export const NET_EV_DNS: u32 = 32;
+/** The SNTP client set the wall clock from a server (each sample; the first makes it valid). */
+export const NET_EV_TIME: u32 = 64;
 
 let forBoard: u32 = 0;
 let forApp: u32 = 0;

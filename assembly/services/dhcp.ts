@@ -91,6 +91,8 @@ let dnsCount: u32 = 0;
 let dns0: u32 = 0;
 let dns1: u32 = 0;
 let dns2: u32 = 0;
+let ntp0: u32 = 0;
+let ntp1: u32 = 0;
 
 /** At init(): the client is stopped (the socket table was just cleared). */
 export function dhcpInit(): void {
@@ -451,6 +453,8 @@ function bind(sid: u32): void {
   dns0 = rx.dns0;
   dns1 = rx.dns1;
   dns2 = rx.dns2;
+  ntp0 = rx.ntp0;
+  ntp1 = rx.ntp1;
   // The lease runs from when the REQUEST was sent (§4.4.1).
   const start = requestSent;
   if (lease == INFINITE) {
@@ -561,6 +565,10 @@ export function dhcpNetmask(): u32 {
 export function dhcpDns(i: u32): u32 {
   if (address == 0 || i >= dnsCount) return 0;
   return i == 0 ? dns0 : i == 1 ? dns1 : dns2;
+}
+/** NTP server i (0, 1) from the lease (option 42), 0 when none. */
+export function dhcpNtp(i: u32): u32 {
+  return address == 0 || i > 1 ? 0 : i == 0 ? ntp0 : ntp1;
 }
 /** Lease length in seconds as granted (0xffffffff infinite), 0 when none. */
 export function dhcpLeaseTime(): u32 {

@@ -151,4 +151,13 @@ export const NAMES = `
 .mqtt_retransmits
 .mqtt_ping_timeouts
 .mqtt_events_lost
+.sntp_requests
+.sntp_samples
+.sntp_timeouts
+.sntp_kisses
+.sntp_bad_source
+.sntp_malformed
+.sntp_bad_mode
+.sntp_bad_origin
+.sntp_unsynced
 `;

@@ -169,6 +169,16 @@ export const enum C {
   MQTT_RETRANSMITS,
   MQTT_PING_TIMEOUTS,
   MQTT_EVENTS_LOST,
+  // SNTP client (events: the UDP layer counts the frame as delivered to the socket)
+  SNTP_REQUESTS,
+  SNTP_SAMPLES,
+  SNTP_TIMEOUTS,
+  SNTP_KISSES,
+  SNTP_BAD_SOURCE,
+  SNTP_MALFORMED,
+  SNTP_BAD_MODE,
+  SNTP_BAD_ORIGIN,
+  SNTP_UNSYNCED,
   COUNT,
 }
 

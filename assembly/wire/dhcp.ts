@@ -43,6 +43,7 @@ export const OPT_SUBNET_MASK: u32 = 1;
 export const OPT_ROUTER: u32 = 3;
 export const OPT_DNS: u32 = 6;
 export const OPT_HOST_NAME: u32 = 12;
+export const OPT_NTP: u32 = 42;
 export const OPT_REQUESTED_IP: u32 = 50;
 export const OPT_LEASE_TIME: u32 = 51;
 export const OPT_OVERLOAD: u32 = 52;
@@ -96,6 +97,9 @@ export class DhcpRepr {
   dns0: u32;
   dns1: u32;
   dns2: u32;
+  /** NTP servers (option 42, RFC 2132 §8.3): the first two, 0 when absent. */
+  ntp0: u32;
+  ntp1: u32;
   leaseTime: u32;
   t1: u32;
   t2: u32;
@@ -107,7 +111,7 @@ export class DhcpRepr {
   /** Host name to send (option 12), hostLen bytes at hostPtr; none when hostLen is 0. */
   hostPtr: usize;
   hostLen: u32;
-  /** Send option 55 (subnet mask, router, DNS, lease, T1, T2) and option 57 (our maximum). */
+  /** Send option 55 (subnet mask, router, DNS, NTP, lease, T1, T2) and option 57 (our maximum). */
   paramRequest: bool;
   maxMsgSize: u32;
   /** Send option 61 (type 1 + chaddr). */
@@ -138,6 +142,8 @@ export class DhcpRepr {
     this.msgType = 0;
     this.present = 0;
     this.dnsCount = 0;
+    this.ntp0 = 0;
+    this.ntp1 = 0;
     this.overload = 0;
     let err = this.scan(p + HEADER_LEN, len - HEADER_LEN, true);
     if (err != WireError.OK) return err;
@@ -185,6 +191,10 @@ export class DhcpRepr {
         this.dns0 = get32(v);
         this.dns1 = k > 1 ? get32(v + 4) : 0;
         this.dns2 = k > 2 ? get32(v + 8) : 0;
+      } else if (code == OPT_NTP) {
+        if (olen < 4 || (olen & 3) != 0) return WireError.BAD_OPTION;
+        this.ntp0 = get32(v);
+        this.ntp1 = olen > 4 ? get32(v + 4) : 0;
       } else if (code == OPT_LEASE_TIME || code == OPT_T1 || code == OPT_T2 || code == OPT_SERVER_ID || code == OPT_REQUESTED_IP) {
         if (olen != 4) return WireError.BAD_OPTION;
         const x = get32(v);
@@ -263,14 +273,15 @@ export class DhcpRepr {
     }
     if (this.paramRequest) {
       store<u8>(q, <u8>OPT_PARAM_REQUEST);
-      store<u8>(q, 6, 1);
+      store<u8>(q, 7, 1);
       store<u8>(q, <u8>OPT_SUBNET_MASK, 2);
       store<u8>(q, <u8>OPT_ROUTER, 3);
       store<u8>(q, <u8>OPT_DNS, 4);
-      store<u8>(q, <u8>OPT_LEASE_TIME, 5);
-      store<u8>(q, <u8>OPT_T1, 6);
-      store<u8>(q, <u8>OPT_T2, 7);
-      q += 8;
+      store<u8>(q, <u8>OPT_NTP, 5);
+      store<u8>(q, <u8>OPT_LEASE_TIME, 6);
+      store<u8>(q, <u8>OPT_T1, 7);
+      store<u8>(q, <u8>OPT_T2, 8);
+      q += 9;
       if (this.maxMsgSize >= 576) {
         store<u8>(q, <u8>OPT_MAX_MSG_SIZE);
         store<u8>(q, 2, 1);
@@ -289,8 +300,8 @@ export class DhcpRepr {
   }
 }
 
-/** The most emit() writes: header, options (3+9+6+6+2+63+8+4+1) and padding. */
-export const EMIT_MAX: u32 = HEADER_LEN + 102;
+/** The most emit() writes: header, options (3+9+6+6+2+63+9+4+1) and padding. */
+export const EMIT_MAX: u32 = HEADER_LEN + 103;
 
 function opt32(q: usize, code: u32, v: u32): usize {
   store<u8>(q, <u8>code);

@@ -135,6 +135,7 @@ typedef uint32_t (*wasmip_net_events_fn)(void);
 #define WASMIP_NET_EV_RENEWED      8u  /* the lease was renewed (or confirmed) with the same address */
 #define WASMIP_NET_EV_ADDRESS_LOST 16u /* the address was dropped (expiry, DHCPNAK, release, set to 0) */
 #define WASMIP_NET_EV_DNS          32u /* the DNS servers changed */
+#define WASMIP_NET_EV_TIME         64u /* SNTP set the wall clock (each sample; see sntp_time) */
 
 /* memory_used() -> bytes of linear memory the core uses (static data; it never allocates). */
 typedef uint32_t (*wasmip_memory_used_fn)(void);
@@ -390,6 +391,30 @@ typedef int32_t (*wasmip_mqtt_message_done_fn)(void);
 #define WASMIP_MQTT_INFLIGHT    4u
 #define WASMIP_MQTT_CONNECT_MAX 192u
 #define WASMIP_MQTT_EVENTS      8u
+ * SNTP client (RFC 4330, RFC 5905 client mode): the wall clock. Servers are configured
+ * (sntp_set_servers) or come from the DHCP lease (option 42); configured ones take precedence.
+ * poll() asks one server at a time (next one after WASMIP_SNTP_TIMEOUT_MS), a new random port
+ * and a random nonce in the low 16 bits of the transmit timestamp each time; each sample steps
+ * the clock and raises WASMIP_NET_EV_TIME. Poll interval 64 s doubling to 1024 s; no reply:
+ * 15 s doubling to 1024 s; kiss-o'-death RATE doubles the interval, DENY/RSTR retire the server.
+ * Replies from elsewhere, short, not mode 4, with another origin timestamp, or unsynchronised
+ * are dropped and counted (sntp_*). Leave it out with --use WASMIP_NO_SNTP=1 (ENOSYS below).
+ * ------------------------------------------------------------------------------------------ */
+/* sntp_set_servers(a, b) -> 0: the servers, in order (0 = none); (0, 0) goes back to DHCP's.
+ * sntp_server(i) -> server i (0..1) in use, 0 if none. sntp_synced() -> 1 once a sample was taken. */
+typedef int32_t (*wasmip_sntp_set_servers_fn)(uint32_t a, uint32_t b);
+typedef uint32_t (*wasmip_sntp_server_fn)(uint32_t i);
+typedef uint32_t (*wasmip_sntp_synced_fn)(void);
+/* sntp_time(out_ptr) -> 0 | EWOULDBLOCK (no sync yet: the clock reads 1970 + uptime): writes two
+ * u32 at out_ptr, Unix seconds and the binary fraction of the second (fraction / 2^32 s). The clock
+ * runs on now_ms() between samples (its wrap is harmless); seconds are valid until 2106. */
+typedef int32_t (*wasmip_sntp_time_fn)(uint32_t out_ptr);
+/* sntp_sample(out_ptr) -> 0 | EWOULDBLOCK (no sample yet): writes five u32 at out_ptr about the
+ * last sample: the offset applied to the clock in microseconds (int64_t: low word, high word),
+ * the round-trip delay in microseconds, the server's address, its stratum. */
+typedef int32_t (*wasmip_sntp_sample_fn)(uint32_t out_ptr);
+
+#define WASMIP_SNTP_TIMEOUT_MS 3000u
 
 /* ------------------------------------------------------------------------------------------
  * DHCPv4 client (RFC 2131/2132). Boot with init(mac_hi, mac_lo, 0, 0, 0), then dhcp_start; poll()

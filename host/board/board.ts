@@ -19,6 +19,7 @@ import { Net, TCP_STATES, type TcpExports, type TcpStateName } from "./net.ts";
 import { Dgram } from "./dgram.ts";
 import { Dns } from "./dns.ts";
 import { Mqtt } from "./mqtt.ts";
+import { Sntp } from "./sntp.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DEFAULT_WASM = path.join(ROOT, "build", "wasmip.wasm");
@@ -55,7 +56,7 @@ export function parseLogLevels(spec: string): LogLevels {
 }
 
 /** wasmip.h WASMIP_NET_EV_* bits (net_events()). */
-export const NET_EV = { linkUp: 1, linkDown: 2, address: 4, renewed: 8, addressLost: 16, dns: 32 } as const;
+export const NET_EV = { linkUp: 1, linkDown: 2, address: 4, renewed: 8, addressLost: 16, dns: 32, time: 64 } as const;
 
 export const COUNTER_KIND = { rxDelivered: 0, rxDrop: 1, event: 2 } as const;
 
@@ -159,7 +160,7 @@ function compile(wasm: string | Uint8Array): WebAssembly.Module {
  * the core raised (net_events()):
  *   'link' (up: boolean); 'address' (address: string): an address was set or changed, static or by
  *   DHCP; 'renewed' (address): the lease was renewed or confirmed; 'addressLost' (address: the one
- *   dropped); 'dns' (servers: string[]).
+ *   dropped); 'dns' (servers: string[]); 'time' (): SNTP set the wall clock (board.sntp).
  */
 export class Board extends EventEmitter implements LayerHost {
   readonly name: string;
@@ -288,6 +289,7 @@ export class Board extends EventEmitter implements LayerHost {
     if (bits & NET_EV.address && ip !== 0) this.emit("address", u32ToIp(ip));
     if (bits & NET_EV.renewed) this.emit("renewed", u32ToIp(ip));
     if (bits & NET_EV.dns) this.emit("dns", this.dnsServers());
+    if (bits & NET_EV.time) this.emit("time");
     this.lastIp = ip;
     return true;
   }
@@ -396,6 +398,11 @@ export class Board extends EventEmitter implements LayerHost {
     return this.mqttLayer;
   }
   private mqttLayer?: Mqtt;
+  /** The SNTP client over this board's exports (host/board/sntp.ts). */
+  get sntp(): Sntp {
+    return (this.sntpLayer ??= new Sntp(this));
+  }
+  private sntpLayer?: Sntp;
 
   /** Every export of the firmware image, untyped: an app's own exports (build/bulk.wasm's bulk_*). */
   get exports(): Record<string, unknown> {

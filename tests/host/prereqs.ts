@@ -17,6 +17,7 @@ const PACKAGES: Record<string, string> = {
   mosquitto: "mosquitto",
   mosquitto_sub: "mosquitto_sub (mosquitto-clients)",
   mosquitto_pub: "mosquitto_pub (mosquitto-clients)",
+  chronyd: "chronyd (chrony)",
   "qemu-system-arm": "qemu-system-arm (and gcc-arm-none-eabi, libnewlib-arm-none-eabi for the image)",
 };
 

@@ -5,7 +5,8 @@
 // does not know. Test knobs: `silent` (a dead server), `rcode` (answer every query with it, e.g.
 // 2 for SERVFAIL), `truncate` (set TC), and a record of the queries it received.
 import { ipToU32, u32ToIp } from "../../board/address.ts";
-import { ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_UDP, arp, ethernet, get16, ipv4, parseArp, parseEthernet, parseIpv4 } from "../frames.ts";
+import { get16 } from "../frames.ts";
+import { receiveUdp, replyUdp } from "./udp_host.ts";
 import type { SimEndpoint, Simulator } from "../sim.ts";
 
 export interface DnsdOptions {
@@ -94,40 +95,16 @@ export class SimDnsServer {
 
   private receive(f: Uint8Array): void {
     if (this.deaf) return;
-    const eth = parseEthernet(f);
-    if (!eth) return;
-    if (eth.type === ETHERTYPE_ARP) {
-      const a = parseArp(eth.payload);
-      if (a && a.op === 1 && ipToU32(a.tpa) === this.ip) {
-        const reply = arp({ op: 2, sha: this.mac, spa: this.ip, tha: a.sha, tpa: a.spa });
-        this.ep.send(ethernet({ dst: a.sha, src: this.mac, type: ETHERTYPE_ARP, payload: reply }));
-      }
-      return;
-    }
-    if (eth.type !== ETHERTYPE_IPV4) return;
-    const ip = parseIpv4(eth.payload);
-    if (!ip || ip.protocol !== IPPROTO_UDP || ip.payload.length < 8 || ipToU32(ip.dst) !== this.ip) return;
-    const u = ip.payload;
-    if (get16(u, 2) !== 53) return;
-    const m = u.subarray(8, Math.min(u.length, get16(u, 4)));
+    const req = receiveUdp(f, this.ep, this.mac, this.ip, 53);
+    if (!req) return;
+    const m = req.payload;
     if (m.length < 12 || (m[2] & 0x80) !== 0 || get16(m, 4) !== 1) return;
     const q = readName(m, 12);
     if (!q || q.end + 4 > m.length) return;
     const qtype = get16(m, q.end);
-    const srcPort = get16(u, 0);
-    this.queries.push({ time: this.sim.now, id: get16(m, 0), name: q.name, qtype, src: ip.src, srcPort });
+    this.queries.push({ time: this.sim.now, id: get16(m, 0), name: q.name, qtype, src: req.src, srcPort: req.srcPort });
     if (this.silent) return;
-    const reply = this.answer(m.subarray(0, q.end + 4), q.name.toLowerCase(), qtype);
-    const udp = new Uint8Array(8 + reply.length);
-    udp[0] = 0;
-    udp[1] = 53;
-    udp[2] = srcPort >>> 8;
-    udp[3] = srcPort & 255;
-    udp[4] = udp.length >>> 8;
-    udp[5] = udp.length & 255;
-    udp.set(reply, 8); // checksum 0: none
-    const pkt = ipv4({ src: this.ip, dst: ip.src, protocol: IPPROTO_UDP, payload: udp });
-    this.ep.send(ethernet({ dst: eth.src, src: this.mac, type: ETHERTYPE_IPV4, payload: pkt }));
+    replyUdp(this.ep, this.mac, this.ip, 53, req, this.answer(m.subarray(0, q.end + 4), q.name.toLowerCase(), qtype));
   }
 
   /** The response to a question (header + question bytes as received). */
