@@ -16,7 +16,7 @@ export const NET_EV_ADDRESS_LOST: u32 = 16;
 /** The DNS servers changed. */
 export const NET_EV_DNS: u32 = 32;
 /** The multicast groups changed: a board with a MAC filter reads them again (multicast_mac). */
-export const NET_EV_MULTICAST: u32 = 64;
+export const NET_EV_MULTICAST: u32 = 128;
 
 let forBoard: u32 = 0;
 let forApp: u32 = 0;
