@@ -29,6 +29,13 @@ export const FEATURE_ICMP: bool = !isDefined(WASMIP_NO_ICMP);
  *  the stack (by poll()), never to the PHY. Off: they are refused (EHOSTUNREACH, ip_no_route). */
 // @ts-ignore: isDefined of a --use constant
 export const FEATURE_LOOPBACK: bool = !isDefined(WASMIP_NO_LOOPBACK);
+/** IPv4 multicast (iface/igmp.ts): UDP sockets join groups (IGMPv3 reports, v1/v2 queriers
+ *  understood), send to groups with a TTL, receive what was sent to a joined group. OFF unless the
+ *  build says `--use WASMIP_MULTICAST=1` (like lwIP's LWIP_IGMP): it costs about 3.2 KB of code and
+ *  450 bytes of static memory, more than the one-page images have to spare. Off: frames to multicast
+ *  MACs are dropped (eth_not_for_us) and udp_join returns ENOSYS. */
+// @ts-ignore: isDefined of a --use constant
+export const FEATURE_MULTICAST: bool = FEATURE_UDP && isDefined(WASMIP_MULTICAST);
 /** The MQTT 3.1.1 client (services/mqtt.ts). Off unless built with `--use WASMIP_MQTT=1`: its
  *  buffers (about 2 KiB at the sizes below) would take the default images past one page of
  *  linear memory. Needs TCP. */
@@ -79,6 +86,20 @@ export const IP_DEFAULT_TTL: u8 = 64;
 /** Loopback datagrams poll() delivers at most per call; more wait for the next poll, which it then
  *  asks for at once (returns 0). Bounds the work of two apps that answer each other forever. */
 export const LOOPBACK_POLL_MAX: u32 = 256;
+
+// ---- IPv4 multicast (IGMP: RFC 3376, RFC 2236) ------------------------------------------------
+/** Groups the interface can be in at once, every socket's together (each socket may join any of
+ *  them; lwIP's MEMP_NUM_IGMP_GROUP). A join beyond it is refused with ENOBUFS. */
+export const MCAST_GROUPS: i32 = 4; // at most 16 (a socket's groups are a u16 mask)
+/** Reports sent for a join (RFC 3376 §8.1, the Robustness Variable). */
+export const IGMP_ROBUSTNESS: u32 = 2;
+/** The join's repeated reports go out at random within this (RFC 3376 §8.11: 1 s). */
+export const IGMP_UNSOLICITED_MS: u32 = 1000;
+/** How long a v1/v2 query keeps the interface reporting in that version (RFC 3376 §8.12:
+ *  Robustness × 125 s query interval + 10 s response interval). */
+export const IGMP_OLDER_QUERIER_MS: u32 = 260000;
+/** The TTL of multicast datagrams a socket sends until it sets another (RFC 1112 §6.1: 1, this link). */
+export const MCAST_DEFAULT_TTL: u32 = 1;
 
 // ---- ICMP (RFC 792) --------------------------------------------------------------------------
 /** Answer echo requests sent to a broadcast address (RFC 1122 §3.2.2.6 allows ignoring them). */

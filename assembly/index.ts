@@ -20,10 +20,15 @@ import {
 } from "./api/tcp";
 import { tcpInit, tcpPoll } from "./sockets/tcp/index";
 import { udpInit } from "./sockets/udp";
-import { udpBind, udpClose, udpConnect, udpEvents, udpFromIp, udpFromPort, udpLocalPort, udpRecvfrom, udpSendto, udpSocket } from "./api/udp";
+import {
+  udpBind, udpClose, udpConnect, udpEvents, udpFromIp, udpFromPort, udpJoin, udpLeave, udpLocalPort, udpRecvfrom, udpSendto, udpSetMulticastTtl,
+  udpSocket,
+} from "./api/udp";
+import { igmpGroupMac, igmpInit, igmpPoll } from "./iface/igmp";
 import { runAppPoll, runAppStart } from "./app";
 import {
-  FEATURE_DHCP, FEATURE_DNS, FEATURE_ICMP, FEATURE_LOOPBACK, FEATURE_MQTT, FEATURE_SNTP, FEATURE_TCP, FEATURE_UDP, LOOPBACK_POLL_MAX,
+  FEATURE_DHCP, FEATURE_DNS, FEATURE_ICMP, FEATURE_LOOPBACK, FEATURE_MQTT, FEATURE_MULTICAST, FEATURE_SNTP, FEATURE_TCP, FEATURE_UDP,
+  LOOPBACK_POLL_MAX, MCAST_GROUPS,
   ARP_CACHE_SIZE, DNS_MAX_QUERIES, FRAME_MAX, MTU, TCP_BACKLOG_MAX, TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS,
   TCP_RCV_BUF, TCP_SND_BUF, UDP_MAX_SOCKETS, UDP_RCV_BUF,
 } from "./config";
@@ -65,6 +70,7 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
   if (FEATURE_ICMP) pingInit();
   if (FEATURE_TCP) tcpInit();
   if (FEATURE_UDP) udpInit();
+  if (FEATURE_MULTICAST) igmpInit();
   if (FEATURE_DHCP) {
     dhcpInit();
     setDhcpHook(onDhcp);
@@ -143,6 +149,7 @@ export function poll(now: u32): u32 {
   setNow(now);
   if (FEATURE_LOOPBACK && loopbackPending()) deliverLoopback();
   let next = arpPoll();
+  if (FEATURE_MULTICAST) next = min<u32>(next, igmpPoll());
   if (FEATURE_TCP) next = min<u32>(next, tcpPoll());
   if (FEATURE_DNS) next = min<u32>(next, dnsPoll());
   if (FEATURE_SNTP) next = min<u32>(next, sntpPoll());
@@ -212,6 +219,7 @@ export function config(id: u32): u32 {
     case 10: return ARP_CACHE_SIZE;
     case 11: return DNS_MAX_QUERIES;
     case 12: return FRAME_MAX;
+    case 13: return FEATURE_MULTICAST ? <u32>MCAST_GROUPS : 0;
   }
   return 0xffffffff;
 }
@@ -389,6 +397,32 @@ export function udp_close(fd: i32): i32 {
 }
 export function udp_events(fd: i32): u32 {
   if (FEATURE_UDP) return udpEvents(fd);
+  return 0;
+}
+
+// ---- IPv4 multicast (iface/igmp.ts) ----------------------------------------------------------
+
+export function udp_join(fd: i32, group: u32): i32 {
+  if (FEATURE_UDP) {
+    setNow(phy_now_ms());
+    return udpJoin(fd, group);
+  }
+  return ENOSYS;
+}
+export function udp_leave(fd: i32, group: u32): i32 {
+  if (FEATURE_UDP) {
+    setNow(phy_now_ms());
+    return udpLeave(fd, group);
+  }
+  return ENOSYS;
+}
+export function udp_set_multicast_ttl(fd: i32, ttl: u32): i32 {
+  if (FEATURE_UDP) return udpSetMulticastTtl(fd, ttl);
+  return ENOSYS;
+}
+/** multicast_mac(i, ptr) -> 1 (the 6-byte MAC of group slot i written at ptr) | 0 (slot free). */
+export function multicast_mac(i: u32, ptr: usize): u32 {
+  if (FEATURE_MULTICAST) return igmpGroupMac(i, ptr) ? 1 : 0;
   return 0;
 }
 

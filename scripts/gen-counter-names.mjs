@@ -22,7 +22,7 @@ lines.forEach((l, i) => {
   if (l.slice(1) !== members[i].toLowerCase()) throw new Error(`counters.ts: name ${i} "${l.slice(1)}" is not enum member ${members[i]}`);
 });
 // A name's leading "layer_" is stored as a number: every name starts with one of these.
-const PREFIXES = ["rx_", "tx_", "eth_", "arp_", "ip_", "icmp_", "tcp_", "udp_", "dhcp_", "dns_", "mqtt_", "sntp_"];
+const PREFIXES = ["rx_", "tx_", "eth_", "arp_", "ip_", "icmp_", "tcp_", "udp_", "dhcp_", "dns_", "mqtt_", "sntp_", "igmp_"];
 const KINDS = "+-.";
 const bytes = [];
 for (const l of lines) {

@@ -1,8 +1,9 @@
 // The UDP socket API: non-blocking, the same for firmware (AssemblyScript) and, through the
 // flat exports in index.ts, for C boards and the Node harness (wasmip.h).
-import { MTU, UDP_MAX_SOCKETS } from "../config";
+import { FEATURE_MULTICAST, MTU, UDP_MAX_SOCKETS } from "../config";
 import { C, count } from "../support/counters";
-import { EADDRINUSE, EINVAL, EMSGSIZE, ENOBUFS, EWOULDBLOCK, OK } from "../support/errors";
+import { EADDRINUSE, EINVAL, EMSGSIZE, ENOBUFS, ENOSYS, EWOULDBLOCK, OK } from "../support/errors";
+import { igmpJoin, igmpLeave, igmpSlot, isMulticast } from "../iface/igmp";
 import { phy_random } from "../support/phy";
 import { localFor, txBuf } from "../iface/netif";
 import { PAYLOAD_OFFSET, ipv4Output } from "../iface/ipv4";
@@ -101,7 +102,9 @@ export function udpSendPrepared(fd: i32, len: u32, ip: u32, port: u32): i32 {
   tx.dstPort = port;
   tx.payloadLen = len;
   tx.emit(p, localFor(ip), ip);
-  const r = ipv4Output(txBuf, HEADER_LEN + len, PROTO_UDP, ip);
+  const r = FEATURE_MULTICAST && isMulticast(ip)
+    ? ipv4Output(txBuf, HEADER_LEN + len, PROTO_UDP, ip, s.mcastTtl)
+    : ipv4Output(txBuf, HEADER_LEN + len, PROTO_UDP, ip);
   if (r < 0) return r;
   count(C.UDP_DATAGRAMS_SENT);
   return <i32>len;
@@ -127,6 +130,40 @@ export function udpRecvfrom(fd: i32, ptr: usize, len: u32): i32 {
   ring.peek(ptr, RECORD_LEN, m);
   ring.consume(RECORD_LEN + n);
   return <i32>m;
+}
+
+/** Joins group (224.0.0.0/4) on fd: its datagrams to the socket's port are received.
+ *  EINVAL (not a group, or a bad fd), EADDRINUSE (already joined), ENOBUFS (MCAST_GROUPS in use). */
+export function udpJoin(fd: i32, group: u32): i32 {
+  if (!FEATURE_MULTICAST) return ENOSYS;
+  if (!valid(fd) || !isMulticast(group)) return EINVAL;
+  const s = udpSock(fd);
+  const had = igmpSlot(group);
+  if (had >= 0 && (<u32>s.groups & (1 << had)) != 0) return EADDRINUSE;
+  const slot = igmpJoin(group);
+  if (slot < 0) return slot;
+  s.groups = <u16>(<u32>s.groups | (1 << <u32>slot));
+  return OK;
+}
+
+/** Leaves group on fd (the last socket to leave it tells the routers). EINVAL if not joined. */
+export function udpLeave(fd: i32, group: u32): i32 {
+  if (!FEATURE_MULTICAST) return ENOSYS;
+  if (!valid(fd)) return EINVAL;
+  const s = udpSock(fd);
+  const slot = igmpSlot(group);
+  if (slot < 0 || (<u32>s.groups & (1 << slot)) == 0) return EINVAL;
+  s.groups = <u16>(<u32>s.groups & ~(1 << <u32>slot));
+  igmpLeave(slot);
+  return OK;
+}
+
+/** The TTL of fd's multicast datagrams (1..255; default MCAST_DEFAULT_TTL: this link only). */
+export function udpSetMulticastTtl(fd: i32, ttl: u32): i32 {
+  if (!FEATURE_MULTICAST) return ENOSYS;
+  if (!valid(fd) || ttl == 0 || ttl > 255) return EINVAL;
+  udpSock(fd).mcastTtl = <u8>ttl;
+  return OK;
 }
 
 export function udpFromIp(fd: i32): u32 {

@@ -1,9 +1,10 @@
 // Ethernet II: the receive dispatch and the framing of what we send.
-import { FRAME_MAX } from "../config";
+import { FEATURE_MULTICAST, FRAME_MAX } from "../config";
 import { C, count, countN } from "../support/counters";
 import { put16Inline } from "../support/bytes";
 import { WireError } from "../wire/error";
-import { EthernetRepr, HEADER_LEN, TYPE_ARP, TYPE_IPV4, TYPE_IPV6, macEquals, macIsBroadcast, macStore } from "../wire/ethernet";
+import { EthernetRepr, HEADER_LEN, TYPE_ARP, TYPE_IPV4, TYPE_IPV6, macEquals, macIsBroadcast, macIsMulticast, macStore } from "../wire/ethernet";
+import { igmpAcceptsMac } from "./igmp";
 import { arpInput } from "./arp";
 import { ipv4Input } from "./ipv4";
 import { macW0, macW4, rxBuf, transmit } from "./netif";
@@ -22,7 +23,10 @@ function dispatch(len: u32): C {
   if (len > FRAME_MAX) return C.ETH_OVERSIZE;
   const p = rxBuf;
   if (eth.parse(p, len) != WireError.OK) return C.ETH_TOO_SHORT;
-  if (!macEquals(p, macW0, macW4) && !macIsBroadcast(p)) return C.ETH_NOT_FOR_US;
+  if (!macEquals(p, macW0, macW4) && !macIsBroadcast(p)) {
+    // The receive filter a MAC would apply: a multicast frame is ours for a joined group.
+    if (!FEATURE_MULTICAST || !macIsMulticast(p) || !igmpAcceptsMac(load<u32>(p), load<u16>(p, 4))) return C.ETH_NOT_FOR_US;
+  }
   const type = eth.ethertype;
   if (type == TYPE_IPV4) return ipv4Input(p + HEADER_LEN, len - HEADER_LEN);
   if (type == TYPE_ARP) return arpInput(p + HEADER_LEN, len - HEADER_LEN);

@@ -17,6 +17,8 @@ export const NET_EV_ADDRESS_LOST: u32 = 16;
 export const NET_EV_DNS: u32 = 32;
 /** The SNTP client set the wall clock from a server (each sample; the first makes it valid). */
 export const NET_EV_TIME: u32 = 64;
+/** The multicast groups changed: a board with a MAC filter reads them again (multicast_mac). */
+export const NET_EV_MULTICAST: u32 = 128;
 
 let forBoard: u32 = 0;
 let forApp: u32 = 0;

@@ -1,5 +1,5 @@
 // IPv4 (RFC 791, RFC 1122 §3.2.1): validation, delivery to the protocols, routing of what we send.
-import { FEATURE_ICMP, FEATURE_LOOPBACK, IP_DEFAULT_TTL, MTU } from "../config";
+import { FEATURE_ICMP, FEATURE_LOOPBACK, FEATURE_MULTICAST, IP_DEFAULT_TTL, MTU } from "../config";
 import { C, count, countN } from "../support/counters";
 import { EHOSTUNREACH, EMSGSIZE, OK } from "../support/errors";
 import { phy_random } from "../support/phy";
@@ -9,6 +9,7 @@ import { HEADER_LEN, Ipv4Repr, PROTO_ICMP, PROTO_TCP, PROTO_UDP, isMulticastOrRe
 import { arpInvalidate, arpOutput } from "./arp";
 import { ethernetSend } from "./ethernet";
 import { icmpInput } from "./icmp";
+import { PROTO_IGMP, igmpInput, igmpMember, isMulticast, macW0Of, macW4Of } from "./igmp";
 import { loopbackOutput } from "./loopback";
 import { gateway, ipAddr, isBroadcast, isOnLink } from "./netif";
 
@@ -65,6 +66,7 @@ export function ipv4Input(p: usize, len: u32): C {
   // else can answer. The loopback's own deliveries (lo) come from 127/8 or our address.
   if (isMulticastOrReserved(src) || isBroadcast(src) || ((src >>> 24) == 127 && !lo)) return C.IP_BAD_SOURCE;
   if (!lo && ((src == ipAddr && ipAddr != 0) || ((src >>> 24) == 0 && rx.proto != PROTO_UDP))) return C.IP_BAD_SOURCE;
+  if (FEATURE_MULTICAST && isMulticast(dst)) return multicastInput(p, src, dst);
   const bcast = isBroadcast(dst);
   if (!bcast && (dst != ipAddr || ipAddr == 0) && !lo) return C.IP_NOT_FOR_US;
   // A host does not discard a datagram for its TTL (RFC 1122 §3.2.1.7), so TTL is not checked.
@@ -80,7 +82,23 @@ export function ipv4Input(p: usize, len: u32): C {
     if (h) return h(payload, rx.payloadLen, src, dst, bcast);
   } else if (FEATURE_ICMP && proto == PROTO_ICMP) {
     return icmpInput(payload, rx.payloadLen, rx.headerLen, src, bcast);
+  } else if (FEATURE_MULTICAST && proto == PROTO_IGMP) {
+    return igmpInput(payload, rx.payloadLen, dst);
   }
+  return C.IP_UNKNOWN_PROTOCOL;
+}
+
+/** A datagram to a multicast group: IGMP, or UDP for a group we are in. Like a broadcast, it never
+ *  gets an ICMP error (RFC 1122 §3.2.2), and TCP has no business there. */
+function multicastInput(p: usize, src: u32, dst: u32): C {
+  const proto = rx.proto;
+  const payload = p + rx.headerLen;
+  rxHeader = p;
+  rxHeaderLen = rx.headerLen;
+  if (proto == PROTO_IGMP) return igmpInput(payload, rx.payloadLen, dst);
+  if (!igmpMember(dst)) return C.IP_MULTICAST_NOT_JOINED;
+  const h = udpHandler;
+  if (proto == PROTO_UDP && h) return h(payload, rx.payloadLen, src, dst, true);
   return C.IP_UNKNOWN_PROTOCOL;
 }
 
@@ -102,9 +120,10 @@ export function ipv4NextHop(dst: u32): u32 {
  * Sends a datagram whose payload (plen bytes) is already at frame + PAYLOAD_OFFSET; the IP and
  * Ethernet headers are written here. Returns OK (sent or waiting for ARP) or an error.
  */
-export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32): i32 {
+export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32, ttl: u32 = IP_DEFAULT_TTL): i32 {
   if (plen > MTU - HEADER_LEN) return EMSGSIZE;
-  const bcast = isBroadcast(dst);
+  const mcast = FEATURE_MULTICAST && isMulticast(dst);
+  const bcast = mcast || isBroadcast(dst);
   let nextHop = dst;
   let src = ipAddr;
   // RFC 1122 §3.2.1.3: 127/8 never goes on a wire, whatever the netmask: it and our own address
@@ -128,7 +147,7 @@ export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32): i32 {
   tx.src = src;
   tx.dst = dst;
   tx.proto = proto;
-  tx.ttl = IP_DEFAULT_TTL;
+  tx.ttl = ttl;
   tx.tos = 0;
   tx.ident = ident;
   ident = (ident + 1) & 0xffff;
@@ -139,7 +158,8 @@ export function ipv4Output(frame: usize, plen: u32, proto: u32, dst: u32): i32 {
   tx.emit(frame + ETH_LEN);
   const len = PAYLOAD_OFFSET + plen;
   let r = OK;
-  if (bcast) ethernetSend(frame, len, 0xffffffff, 0xffff, TYPE_IPV4);
+  if (mcast) ethernetSend(frame, len, macW0Of(dst), macW4Of(dst), TYPE_IPV4);
+  else if (bcast) ethernetSend(frame, len, 0xffffffff, 0xffff, TYPE_IPV4);
   else if (FEATURE_LOOPBACK && nextHop == 0) r = loopbackOutput(frame, len);
   else r = arpOutput(frame, len, nextHop, TYPE_IPV4);
   if (r == OK) countN(C.IP_SENT, 1); // countN: @inline, on every datagram sent

@@ -3,7 +3,7 @@
 // port, source address; then the data). A service socket (the DHCP client, DNS lookups) has a
 // handler instead, called with each datagram where it lies in the received frame: no queue, no
 // copy (lwIP's raw udp_recv). A socket without a queue points at an empty ring (capacity 0).
-import { FEATURE_ICMP, UDP_MAX_QUEUES, UDP_MAX_SOCKETS, UDP_RCV_BUF } from "../config";
+import { FEATURE_ICMP, FEATURE_MULTICAST, MCAST_DEFAULT_TTL, MCAST_GROUPS, UDP_MAX_QUEUES, UDP_MAX_SOCKETS, UDP_RCV_BUF } from "../config";
 import { C, count } from "../support/counters";
 import { ECONNREFUSED, EHOSTUNREACH } from "../support/errors";
 import { Ring } from "../support/ring";
@@ -13,6 +13,7 @@ import { PROTO_UDP } from "../wire/ipv4";
 import { UdpRepr } from "../wire/udp";
 import { setTransport } from "../iface/ipv4";
 import { icmpUnreachable, setIcmpErrorHandler } from "../iface/icmp";
+import { ALL_SYSTEMS, igmpLeave, igmpSlot, isMulticast } from "../iface/igmp";
 
 /** A service socket's datagram: (fd, payload, length, source address, source port). */
 export type UdpHandler = (fd: i32, p: usize, len: u32, src: u32, sport: u32) => void;
@@ -35,6 +36,10 @@ export class UdpSock {
   queue: u32;
   handler: UdpHandler | null;
   onError: UdpErrorHandler | null;
+  /** The multicast groups joined: bit i for the interface's group slot i (iface/igmp.ts). */
+  groups: u16;
+  /** TTL of the multicast datagrams it sends. */
+  mcastTtl: u8;
 }
 
 const SOCK_SIZE = offsetof<UdpSock>();
@@ -80,6 +85,7 @@ export function udpAlloc(handler: UdpHandler | null, onError: UdpErrorHandler | 
     s.handler = handler;
     s.onError = onError;
     s.queue = NO_QUEUE;
+    s.mcastTtl = <u8>MCAST_DEFAULT_TTL;
     if (k >= 0) {
       store<u8>(queueUsed + k, 1);
       s.queue = <u32>k;
@@ -92,6 +98,10 @@ export function udpAlloc(handler: UdpHandler | null, onError: UdpErrorHandler | 
 
 export function udpFree(i: i32): void {
   const s = udpSock(i);
+  if (FEATURE_MULTICAST) {
+    for (let g = 0; g < MCAST_GROUPS; g++) if ((<u32>s.groups & (1 << g)) != 0) igmpLeave(g);
+    s.groups = 0;
+  }
   if (s.queue != NO_QUEUE) store<u8>(queueUsed + s.queue, 0);
   s.queue = NO_QUEUE;
   s.used = 0;
@@ -116,7 +126,12 @@ function udpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C 
     if (err == WireError.BAD_TOTAL_LEN) return C.UDP_BAD_LENGTH;
     return C.UDP_TRUNCATED;
   }
-  const i = lookup(rx.dstPort, src, rx.srcPort);
+  let i = lookup(rx.dstPort, src, rx.srcPort);
+  // A group's datagram is for the socket on the port only if it joined the group (224.0.0.1: any).
+  if (FEATURE_MULTICAST && i >= 0 && isMulticast(dst) && dst != ALL_SYSTEMS) {
+    const slot = igmpSlot(dst);
+    if (slot < 0 || (<u32>udpSock(i).groups & (1 << slot)) == 0) i = -1;
+  }
   if (i < 0) {
     // RFC 1122 §4.1.3.1: port unreachable, but never about a broadcast.
     if (FEATURE_ICMP && !toBroadcast) icmpUnreachable(3);

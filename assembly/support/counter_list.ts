@@ -22,11 +22,13 @@ export const NAMES = `
 .ip_sent
 .ip_no_route
 .icmp_echo_requests_sent
+.igmp_reports_sent
 +arp_request_answered
 +arp_reply_accepted
 +icmp_echo_answered
 +icmp_echo_reply_received
 +icmp_error_received
++igmp_received
 -eth_too_short
 -eth_oversize
 -eth_not_for_us
@@ -48,6 +50,9 @@ export const NAMES = `
 -ip_bad_source
 -ip_not_for_us
 -ip_unknown_protocol
+-ip_multicast_not_joined
+-igmp_malformed
+-igmp_bad_checksum
 -icmp_truncated
 -icmp_bad_checksum
 -icmp_echo_broadcast_ignored

@@ -136,6 +136,7 @@ typedef uint32_t (*wasmip_net_events_fn)(void);
 #define WASMIP_NET_EV_ADDRESS_LOST 16u /* the address was dropped (expiry, DHCPNAK, release, set to 0) */
 #define WASMIP_NET_EV_DNS          32u /* the DNS servers changed */
 #define WASMIP_NET_EV_TIME         64u /* SNTP set the wall clock (each sample; see sntp_time) */
+#define WASMIP_NET_EV_MULTICAST    128u /* the groups joined changed: reprogram the MAC filter (multicast_mac) */
 
 /* memory_used() -> bytes of linear memory the core uses (static data; it never allocates). */
 typedef uint32_t (*wasmip_memory_used_fn)(void);
@@ -155,6 +156,7 @@ typedef uint32_t (*wasmip_config_fn)(uint32_t id);
 #define WASMIP_CONFIG_ARP_CACHE_SIZE      10
 #define WASMIP_CONFIG_DNS_MAX_QUERIES     11
 #define WASMIP_CONFIG_IO_BUFFER_SIZE      12 /* = io_buffer_size(), the frame buffer */
+#define WASMIP_CONFIG_MCAST_GROUPS        13 /* multicast group slots (multicast_mac); 0 without multicast */
 
 /* ping(dst_ip, seq, payload_len) -> 0 or WASMIP_EINVAL / WASMIP_EMSGSIZE / WASMIP_EHOSTUNREACH /
  * WASMIP_ENOBUFS. Sends one ICMP echo request (identifier chosen at init).
@@ -291,6 +293,22 @@ typedef uint32_t (*wasmip_udp_local_port_fn)(int32_t fd);
 /* udp_close(fd) -> 0 | EINVAL. udp_events(fd) -> WASMIP_EV_READABLE | WRITABLE | ERROR. */
 typedef int32_t (*wasmip_udp_close_fn)(int32_t fd);
 typedef uint32_t (*wasmip_udp_events_fn)(int32_t fd);
+
+/* IPv4 multicast (RFC 1112, IGMPv3 RFC 3376), in images built with --use WASMIP_MULTICAST=1
+ * (otherwise these return WASMIP_ENOSYS and multicast_mac 0).
+ * udp_join(fd, group) -> 0 | EINVAL (not 224.0.0.0/4) | EADDRINUSE (already joined) | ENOBUFS (all
+ *   WASMIP_CONFIG_MCAST_GROUPS slots in use): the group's datagrams to fd's port are received; the
+ *   first join of a group sends IGMP reports (and raises WASMIP_NET_EV_MULTICAST).
+ * udp_leave(fd, group) -> 0 | EINVAL (not joined); udp_close leaves every group of fd.
+ * udp_set_multicast_ttl(fd, ttl 1..255) -> 0 | EINVAL: the TTL of fd's datagrams to groups (default
+ *   1: this link). The board's own multicast is never looped back to it.
+ * multicast_mac(i, ptr) -> 1 with the 6-byte MAC of group slot i at ptr | 0 (free slot): what a MAC's
+ *   receive filter should pass (plus 01:00:5e:00:00:01, all systems). A board without a filter (a
+ *   TAP, a switch port in promiscuous mode) passes everything; the core drops what is not joined
+ *   (eth_not_for_us, ip_multicast_not_joined). */
+typedef int32_t (*wasmip_udp_join_fn)(int32_t fd, uint32_t group);
+typedef int32_t (*wasmip_udp_set_multicast_ttl_fn)(int32_t fd, uint32_t ttl);
+typedef uint32_t (*wasmip_multicast_mac_fn)(uint32_t i, uint32_t ptr);
 
 /* ------------------------------------------------------------------------------------------
  * DNS resolver (RFC 1035): A lookups over UDP, non-blocking (a getaddrinfo that returns at once).

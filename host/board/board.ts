@@ -56,7 +56,7 @@ export function parseLogLevels(spec: string): LogLevels {
 }
 
 /** wasmip.h WASMIP_NET_EV_* bits (net_events()). */
-export const NET_EV = { linkUp: 1, linkDown: 2, address: 4, renewed: 8, addressLost: 16, dns: 32, time: 64 } as const;
+export const NET_EV = { linkUp: 1, linkDown: 2, address: 4, renewed: 8, addressLost: 16, dns: 32, time: 64, multicast: 128 } as const;
 
 export const COUNTER_KIND = { rxDelivered: 0, rxDrop: 1, event: 2 } as const;
 
@@ -104,6 +104,7 @@ interface Exports extends TcpExports {
   link_up?(): number;
   net_events?(): number;
   dns_server?(i: number): number;
+  multicast_mac?(i: number, ptr: number): number;
 }
 
 /** wasmip.h WASMIP_CONFIG_* ids. */
@@ -160,7 +161,9 @@ function compile(wasm: string | Uint8Array): WebAssembly.Module {
  * the core raised (net_events()):
  *   'link' (up: boolean); 'address' (address: string): an address was set or changed, static or by
  *   DHCP; 'renewed' (address): the lease was renewed or confirmed; 'addressLost' (address: the one
- *   dropped); 'dns' (servers: string[]); 'time' (): SNTP set the wall clock (board.sntp).
+ *   dropped); 'dns' (servers: string[]); 'time' (): SNTP set the wall clock (board.sntp);
+ *   'multicast' (macs: string[]): the groups joined changed, and with them the multicast MACs a
+ *   receive filter should pass.
  */
 export class Board extends EventEmitter implements LayerHost {
   readonly name: string;
@@ -290,8 +293,20 @@ export class Board extends EventEmitter implements LayerHost {
     if (bits & NET_EV.renewed) this.emit("renewed", u32ToIp(ip));
     if (bits & NET_EV.dns) this.emit("dns", this.dnsServers());
     if (bits & NET_EV.time) this.emit("time");
+    if (bits & NET_EV.multicast) this.emit("multicast", this.multicastMacs());
     this.lastIp = ip;
     return true;
+  }
+
+  /** The multicast MACs the core accepts frames for (its joined groups): a MAC filter's list. */
+  multicastMacs(): string[] {
+    const ex = this.ex;
+    const out: string[] = [];
+    if (!ex.multicast_mac) return out;
+    const ptr = ex.io_buffer();
+    const n = ex.config(13) >>> 0;
+    for (let i = 0; i < n && i < 64; i++) if (ex.multicast_mac(i, ptr)) out.push(formatMac(new Uint8Array(ex.memory.buffer, ptr, 6)));
+    return out;
   }
 
   /** The DNS servers the resolver asks (from the lease, or dns_set_servers). */

@@ -4,6 +4,10 @@
 //
 // Like host/board/net.ts, everything is driven by the board's driver: Board runs pump() after each
 // input()/poll(), and pump() drains every socket's queue into 'message' events.
+//
+// Multicast (images built with WASMIP_MULTICAST=1): addMembership/dropMembership and
+// setMulticastTTL as in node; the board never loops its own multicast back to itself, so
+// setMulticastLoopback(true) is refused (ENOSYS), and there is one interface.
 import { EventEmitter } from "node:events";
 import { ipToU32, u32ToIp } from "./address.ts";
 import { codedError, ERRORS } from "./errors.ts";
@@ -22,6 +26,9 @@ interface UdpExports {
   udp_from_port(fd: number): number;
   udp_close(fd: number): number;
   udp_local_port(fd: number): number;
+  udp_join?(fd: number, group: number): number;
+  udp_leave?(fd: number, group: number): number;
+  udp_set_multicast_ttl?(fd: number, ttl: number): number;
 }
 
 const EWOULDBLOCK = -3;
@@ -80,6 +87,49 @@ export class UdpSocket extends EventEmitter {
 
   address(): { address: string; family: "IPv4"; port: number } {
     return { address: u32ToIp(this.layer.board.ip), family: "IPv4", port: this.port };
+  }
+
+  /** Join a multicast group (its datagrams to this socket's port arrive as 'message'). */
+  addMembership(multicastAddress: string, multicastInterface?: string): void {
+    this.checkInterface(multicastInterface);
+    const rc = this.multicast("udp_join")(this.fd, ipToU32(multicastAddress));
+    this.layer.board.kick(); // the join's report
+    if (rc < 0) throw udpError(rc, "addMembership");
+  }
+
+  dropMembership(multicastAddress: string, multicastInterface?: string): void {
+    this.checkInterface(multicastInterface);
+    const rc = this.multicast("udp_leave")(this.fd, ipToU32(multicastAddress));
+    this.layer.board.kick();
+    if (rc < 0) throw udpError(rc, "dropMembership");
+  }
+
+  setMulticastTTL(ttl: number): number {
+    const rc = this.multicast("udp_set_multicast_ttl")(this.fd, ttl);
+    if (rc < 0) throw udpError(rc, "setMulticastTTL");
+    return ttl;
+  }
+
+  /** The board does not deliver its own multicast to itself: only false is accepted. */
+  setMulticastLoopback(flag: boolean): boolean {
+    if (flag) throw codedError("ENOSYS", new Error("setMulticastLoopback: the board never loops its multicast back to itself"));
+    return flag;
+  }
+
+  /** The board has one interface: its own address (or none given) is the only one. */
+  setMulticastInterface(multicastInterface: string): void {
+    this.checkInterface(multicastInterface);
+  }
+
+  private checkInterface(iface?: string): void {
+    if (iface !== undefined && ipToU32(iface) !== this.layer.board.ip)
+      throw codedError("EADDRNOTAVAIL", new Error(`${iface} is not this board's address (${u32ToIp(this.layer.board.ip)})`));
+  }
+
+  private multicast(name: "udp_join" | "udp_leave" | "udp_set_multicast_ttl"): (fd: number, v: number) => number {
+    const f = this.layer.ex[name];
+    if (!f) throw codedError("ENOSYS", new Error(`${name}: this image has no multicast (build it with --use WASMIP_MULTICAST=1)`));
+    return f.bind(this.layer.ex);
   }
 
   /** The bound port (0 before bind or the first send). */

@@ -54,7 +54,8 @@ export interface ImageOptions {
   text?: string;
   /** Write a make depfile here: `out: every source file asc read`. */
   depfile?: string;
-  /** asc --use flags ("WASMIP_MQTT=1"): config.ts features and sizes of this image. */
+  /** asc --use flags ("WASMIP_MQTT=1"): config.ts features that are off by default
+   *  (WASMIP_MULTICAST=1, WASMIP_MQTT=1) and sizes (WASMIP_TCP_RCV_BUF=8192) of this image. */
   use?: string[];
   /** Skip the binaryen pass (asc's output as is). */
   noShrink?: boolean;
@@ -92,6 +93,8 @@ export async function buildImage(o: ImageOptions): Promise<ImageResult> {
   const entryText = `export * from "${core}";\nexport * from "${rel(app)}";\n`;
   const noConfig = path.join(baseDir, ".wasmip-no-asconfig.json");
   const flags = ascFlags(inside ? "assembly/" : `~lib/${PACKAGE}/assembly/`);
+  for (const u of o.use ?? [])
+    if (!/^WASMIP_[A-Z0-9_]+=[0-9]+$/.test(u)) throw new BuildError(`--use ${u}: expected WASMIP_NAME=NUMBER (assembly/config.ts)`);
   const log = o.log ?? ((s: string) => process.stderr.write(s));
   const { default: asc } = await import("assemblyscript/asc");
 
