@@ -115,8 +115,9 @@ export const POLL_MAX_SLEEP_MS: u32 = 1000;
 /** Compile the phy.log sink in. Off (--use WASMIP_NO_LOG=1) removes every log call and string. */
 // @ts-ignore: isDefined of a --use constant
 export const LOG_ENABLED: bool = !isDefined(WASMIP_NO_LOG);
-/** Length of one log line; longer lines are cut. */
-export const LOG_LINE_MAX: i32 = 160;
+/** Length of one log line; longer lines are cut (the longest format, a DHCP lease, prints about
+ *  95 characters; a DNS name in a line may be cut). */
+export const LOG_LINE_MAX: i32 = 128;
 
 // ---- TCP (RFC 9293) --------------------------------------------------------------------------
 /** Connection blocks: listeners, connections and sockets not yet connected (~190 bytes each). (--use) */
