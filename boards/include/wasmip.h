@@ -409,6 +409,8 @@ typedef int32_t (*wasmip_mqtt_message_done_fn)(void);
 #define WASMIP_MQTT_INFLIGHT    4u
 #define WASMIP_MQTT_CONNECT_MAX 192u
 #define WASMIP_MQTT_EVENTS      8u
+
+/* ------------------------------------------------------------------------------------------
  * SNTP client (RFC 4330, RFC 5905 client mode): the wall clock. Servers are configured
  * (sntp_set_servers) or come from the DHCP lease (option 42); configured ones take precedence.
  * poll() asks one server at a time (next one after WASMIP_SNTP_TIMEOUT_MS), a new random port
