@@ -10,7 +10,7 @@
 import { takeAppEvents } from "../iface/events";
 import { ipAddr, linkUp } from "../iface/netif";
 export {
-  NET_EV_ADDRESS, NET_EV_ADDRESS_LOST, NET_EV_DNS, NET_EV_LINK_DOWN, NET_EV_LINK_UP, NET_EV_RENEWED,
+  NET_EV_ADDRESS, NET_EV_ADDRESS_LOST, NET_EV_DNS, NET_EV_LINK_DOWN, NET_EV_LINK_UP, NET_EV_MULTICAST, NET_EV_RENEWED, NET_EV_TIME,
 } from "../iface/events";
 
 let handler: ((events: u32) => void) | null = null;
