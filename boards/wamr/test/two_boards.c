@@ -63,7 +63,7 @@ static uint8_t *read_file(const char *path, uint32_t *len) {
   return buf;
 }
 
-static uint8_t pool[512 * 1024];
+static uint8_t pool[768 * 1024];
 static wasmip_board_t board[2];
 static wasmip_wamr_t wamr[2];
 static sim_port_t sim[2];
