@@ -116,7 +116,8 @@ export function sntpReset(): void {
   return conf0 | conf1 ? (i == 0 ? conf0 : conf1) : i == 0 ? dhcp0 : dhcp1;
 }
 
-function usable(i: u32): bool {
+// @ts-ignore: decorator
+@inline function usable(i: u32): bool {
   return i < 2 && serverAt(i) != 0 && (denied & (1 << i)) == 0;
 }
 

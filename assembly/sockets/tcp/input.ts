@@ -24,7 +24,7 @@ import { TCP_MAX_SOCKETS, TCP_SACK, TCP_SYN_COOKIES } from "../../config";
 import { COOKIE_SACK, cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
 import { sackAcked, sackEnter, sackTake, sackUnaLost } from "./sack";
 import {
-  OUT_LIMITED, armRtx, challengeAck, retransmitFirst, sackOutput, sackRetransmitFirst, schedulePto, sendAck, sendControl, sendSyn, tcpOutput,
+  OUT_LIMITED, armRtx, challengeAck, retransmitFirst, sackOutput, sackRetransmitFirst, schedulePto, sendAck, sendControl, sendSyn, tcpOutput, tcpOutputMode,
 } from "./output";
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 
@@ -754,7 +754,7 @@ function probeAnswered(c: Pcb, ack: u32): void {
 /** Limited transmit (RFC 3042 §2): a new segment on each of the first two duplicates, so a small
  *  window still produces the third; cwnd itself is unchanged. */
 function limitedTransmit(i: i32): void {
-  const n = tcpOutput(i, OUT_LIMITED);
+  const n = tcpOutputMode(i, OUT_LIMITED);
   if (n) {
     pcb(i).ltBytes += n;
     count(C.TCP_LIMITED_TRANSMITS);

@@ -161,7 +161,14 @@ export const OUT_PROBE: u32 = 2;
 
 /** Sends what the windows, Nagle and SWS avoidance allow, the FIN when its turn comes, and a
  *  pending ACK if nothing else carried it. Returns the bytes of sequence space sent. */
-export function tcpOutput(i: i32, mode: u32 = OUT_NORMAL): u32 {
+/** tcpOutputMode(i, OUT_NORMAL) without the optional argument's @varargs trampoline, a call per
+ *  segment an interpreter pays for. */
+// @ts-ignore: decorator
+@inline export function tcpOutput(i: i32): u32 {
+  return tcpOutputMode(i, OUT_NORMAL);
+}
+
+export function tcpOutputMode(i: i32, mode: u32): u32 {
   const c = pcb(i);
   const st = c.state;
   if (st == SYN_SENT || st == SYN_RECEIVED) return 0;
@@ -305,7 +312,7 @@ export function sackOutput(i: i32): void {
   for (;;) {
     if (c.cwnd < sackPipe(i) + c.mss) return;
     let off = sackNextHole(i, true);
-    if (off < 0 && tcpOutput(i, OUT_PROBE) != 0) continue;
+    if (off < 0 && tcpOutputMode(i, OUT_PROBE) != 0) continue;
     if (off < 0) off = sackNextHole(i, false);
     if (off < 0) return;
     const seq = c.sndUna + <u32>off;

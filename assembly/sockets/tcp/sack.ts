@@ -34,7 +34,8 @@ const DUP_THRESH: u32 = 3;
 // ---- Receiver ----------------------------------------------------------------------------------
 
 /** Bytes the SACK option takes on connection i's next segment (0: none to send). */
-export function sackOptionLen(i: i32): u32 {
+// @ts-ignore: decorator
+@inline export function sackOptionLen(i: i32): u32 {
   if (!TCP_SACK || (pcb(i).flags & F_SACK) == 0) return 0;
   const n = <u32>ooo(i).count();
   return n ? 4 + (min<u32>(n, SACK_MAX_BLOCKS) << 3) : 0;

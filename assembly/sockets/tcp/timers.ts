@@ -11,7 +11,7 @@ import { ACK, RST } from "../../wire/tcp";
 import { ipv4NegativeAdvice } from "../../iface/ipv4";
 import { closed, fail } from "./input";
 import { sackForget } from "./sack";
-import { OUT_PROBE, armRtx, rackTimeout, retransmitLast, sendAck, sendControl, sendSegment, sendSyn, tcpOutput } from "./output";
+import { OUT_PROBE, armRtx, rackTimeout, retransmitLast, sendAck, sendControl, sendSegment, sendSyn, tcpOutput, tcpOutputMode } from "./output";
 import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_2, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_APP, F_CHILD, F_DELACK, F_KEEPALIVE, F_LOSS, F_PERSIST, F_PTO, F_RECOVERY, F_RTT, F_RTX, F_TLP_OUT, F_TLP_RTX, F_USED,
@@ -83,7 +83,7 @@ function lossProbe(i: i32): void {
     return;
   }
   if (c.flags & (F_RECOVERY | F_TLP_OUT)) return;
-  if (tcpOutput(i, OUT_PROBE)) c.flags &= ~F_TLP_RTX;
+  if (tcpOutputMode(i, OUT_PROBE)) c.flags &= ~F_TLP_RTX;
   else if (retransmitLast(i)) c.flags |= F_TLP_RTX;
   else return;
   count(C.TCP_LOSS_PROBES);
