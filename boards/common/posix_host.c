@@ -207,6 +207,8 @@ static void port_net_event(void *ctx, uint32_t ev) {
   if ((ev & WASMIP_NET_EV_ADDRESS) && a[0] != 0) printf("event: address %s\n", ip);
   if (ev & WASMIP_NET_EV_RENEWED) printf("event: renewed %s\n", ip);
   if (ev & WASMIP_NET_EV_DNS) printf("event: dns\n");
+  if (ev & WASMIP_NET_EV_TIME) printf("event: time\n");
+  if (ev & WASMIP_NET_EV_MULTICAST) printf("event: multicast\n");
   fflush(stdout);
 }
 

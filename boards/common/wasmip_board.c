@@ -151,8 +151,8 @@ static void report_events(wasmip_board_t *b, uint32_t ev) {
     b->port->net_event(b->port->ctx, ev);
     return;
   }
-  static const char *const names[] = {"link up", "link down", "address", "renewed", "address lost", "dns"};
-  char line[96] = "board: network events:";
+  static const char *const names[] = {"link up", "link down", "address", "renewed", "address lost", "dns", "time", "multicast"};
+  char line[96] = "board: network events:"; /* 88 bytes with every name */
   for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
     if (!(ev & (1u << i))) continue;
     strcat(line, " ");
