@@ -102,6 +102,9 @@ export const IGMP_OLDER_QUERIER_MS: u32 = 260000;
 export const MCAST_DEFAULT_TTL: u32 = 1;
 
 // ---- ICMP (RFC 792) --------------------------------------------------------------------------
+/** Sums this long or longer go to phy.checksum when the board offers it (set_offload): under an
+ *  interpreter a native call costs about as much as summing this many bytes in wasm. */
+export const CHECKSUM_NATIVE_MIN: u32 = 64;
 /** Answer echo requests sent to a broadcast address (RFC 1122 §3.2.2.6 allows ignoring them). */
 export const ICMP_ECHO_BROADCAST: bool = false;
 /** Echo requests this board sent whose replies it remembers (ping_rtt), by sequence modulo this. */

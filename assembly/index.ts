@@ -8,6 +8,7 @@ import { NET_EV_ADDRESS, NET_EV_LINK_DOWN, NET_EV_LINK_UP, netEvent, netEventsIn
 import { INFO, logf, setLogLevel, setModuleLogLevel } from "./support/log";
 import { phy_now_ms } from "./support/phy";
 import { isMulticastOrReserved } from "./wire/ipv4";
+import { OFFLOAD_ALL, RX_IPV4_OK, RX_L4_OK, offloadFlags, setOffload, setRxChecked } from "./wire/checksum";
 import { arpAnnounce, arpFlush, arpInit, arpPoll } from "./iface/arp";
 import { ethernetInput } from "./iface/ethernet";
 import { ipv4Init } from "./iface/ipv4";
@@ -143,6 +144,34 @@ export function input(len: u32): u32 {
   const c = <u32>ethernetInput(len);
   runAppPoll();
   return c;
+}
+
+/**
+ * input_checked(len, flags): input() for a MAC that verifies checksums itself: flags (RX_IPV4_OK,
+ * RX_L4_OK) say which of this frame's checksums it found good; those are not summed again.
+ */
+export function input_checked(len: u32, flags: u32): u32 {
+  setNow(phy_now_ms());
+  setRxChecked(flags & (RX_IPV4_OK | RX_L4_OK));
+  const c = <u32>ethernetInput(len);
+  setRxChecked(0);
+  runAppPoll();
+  return c;
+}
+
+/**
+ * set_offload(flags) -> 0 | EINVAL (an unknown bit): what the board does instead of the core
+ * (OFFLOAD_SUM: phy.checksum sums; OFFLOAD_TX_IPV4, OFFLOAD_TX_L4: its MAC fills those checksums
+ * in frames it sends). offload() -> the flags in force (0 at start: the core does all).
+ */
+export function set_offload(flags: u32): i32 {
+  if (flags & ~OFFLOAD_ALL) return EINVAL;
+  setOffload(flags);
+  return OK;
+}
+
+export function offload(): u32 {
+  return offloadFlags;
 }
 
 export function poll(now: u32): u32 {

@@ -1,7 +1,7 @@
 // Every figure `make bench` reports, by id (results/latest.json "figures"). The bench checks its
 // own output against this list; tests/host/bench.test.ts does too.
 import { FEATURES, makefileExamples } from "./size.ts";
-import { ARCHES, INTERPS, wamrCpuId, wamrMemId } from "./wamr.ts";
+import { ARCHES, CPU_RUNS, INTERPS, wamrCpuId, wamrMemId } from "./wamr.ts";
 import { BOARDS, PAIRINGS, TARGETS, ratioId } from "./kernel.ts";
 import { MCU_APPS, MCU_WHATS, mcuId } from "./mcu.ts";
 import { MPS2_RUNTIMES } from "../host/devices/qemu.ts";
@@ -25,8 +25,8 @@ export function expectedFigures(apps: string[]): string[] {
     "cpu.core.instr_per_byte", "cpu.core.tx.instr_per_segment", "cpu.core.rx.instr_per_segment", "cpu.process.instr_per_byte",
     "cpu.app.instr_per_byte", "cpu.wire.instr_per_byte", "cpu.segments", "cpu.wasm2c.ms_per_mib",
   );
+  for (const r of CPU_RUNS) ids.push(wamrCpuId(r.key, "core_instr_per_byte"), wamrCpuId(r.key, "process_instr_per_byte"), wamrCpuId(r.key, "ms_per_mib"));
   for (const i of INTERPS) {
-    ids.push(wamrCpuId(i, "core_instr_per_byte"), wamrCpuId(i, "process_instr_per_byte"), wamrCpuId(i, "ms_per_mib"));
     for (const a of ARCHES)
       for (const img of ["core", ...apps, ...makefileExamples()]) ids.push(wamrMemId(i, a, img, "pool_peak_bytes"), wamrMemId(i, a, img, "footprint_bytes"));
   }

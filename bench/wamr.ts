@@ -20,8 +20,16 @@ export const ARCHES = ["x86_64", "x86_32"] as const;
 export type Interp = (typeof INTERPS)[number];
 export type Arch = (typeof ARCHES)[number];
 
+/** The twin's runs per interpreter: the core summing itself, and with phy.checksum
+ *  (WASMIP_OFFLOAD_SUM), as the WAMR boards run it (wasmip_board_set_offload). */
+export const CPU_RUNS = INTERPS.flatMap((interp) => [
+  { key: interp as string, interp, offload: 0 },
+  { key: `${interp}_sum`, interp, offload: 1 },
+]);
+export type CpuRun = (typeof CPU_RUNS)[number];
+
 /** The ids of the budget lines and the table. */
-export const wamrCpuId = (interp: Interp, what: "core_instr_per_byte" | "process_instr_per_byte" | "ms_per_mib") => `cpu.wamr_${interp}.${what}`;
+export const wamrCpuId = (key: string, what: "core_instr_per_byte" | "process_instr_per_byte" | "ms_per_mib") => `cpu.wamr_${key}.${what}`;
 export const wamrMemId = (interp: Interp, arch: Arch, image: string, what: "pool_peak_bytes" | "footprint_bytes") => `memory.wamr.${interp}.${arch}.${image}.${what}`;
 
 /** Images a board would run, as `make build` makes them: the bare core, every app, every example. */
@@ -145,18 +153,19 @@ export async function wamrCpuStep(b: Bench, image: string, ref: TwinResult | und
   const prof = path.join(WAMR_BIN, "twin-fast-x86_64-prof");
   await make(b, [...Object.values(bins), prof]);
   wamrVersion(b);
-  const args = ["--image", image, "--stack", String(STACK)];
+  const baseArgs = ["--image", image, "--stack", String(STACK)];
   const same = (r: TwinResult, what: string) => {
     if (!r.ok || r.digest !== r.expected_digest || r.received !== bytes) throw new Error(`${what}: transfer incomplete or wrong: ${JSON.stringify(r).slice(0, 400)}`);
     if (ref && (r.digest !== ref.digest || r.snd.data_segments !== ref.snd.data_segments || r.bytes !== ref.bytes))
       throw new Error(`${what} is not the wasm2c twin's transfer: ${JSON.stringify({ wamr: r.snd, wasm2c: ref.snd })}`);
   };
   const runs: Record<string, unknown> = {};
-  for (const interp of INTERPS) {
+  for (const { key, interp, offload } of CPU_RUNS) {
     const bin = bins[interp];
-    const label = `WAMR ${interp} interpreter`;
+    const label = `WAMR ${interp} interpreter${offload ? " with phy.checksum (WASMIP_OFFLOAD_SUM, the WAMR boards' default)" : ", the core summing itself"}`;
+    const args = [...baseArgs, ...(offload ? ["--offload", String(offload)] : [])];
     // Time: three runs without valgrind; CPU time of bulk_phase (clock_gettime in the twin).
-    b.log(`cpu.wamr: ${interp} interpreter, ${bytes / MiB} MiB, 3 timed runs`);
+    b.log(`cpu.wamr: ${key}: ${interp} interpreter, ${bytes / MiB} MiB, 3 timed runs`);
     const timed: TwinResult[] = [];
     for (let k = 0; k < 3; k++) {
       const r = await runTwin(bin, bytes, [], args);
@@ -166,8 +175,8 @@ export async function wamrCpuStep(b: Bench, image: string, ref: TwinResult | und
     const cpuMs = timed.map((r) => r.bulk_cpu_ns / 1e6 / (bytes / MiB));
     const wallMs = timed.map((r) => r.bulk_wall_ns / 1e6 / (bytes / MiB));
 
-    b.log(`cpu.wamr: ${interp} interpreter under valgrind --tool=callgrind`);
-    const out = path.join(WAMR_BIN, `callgrind.${interp}.out`);
+    b.log(`cpu.wamr: ${key} under valgrind --tool=callgrind`);
+    const out = path.join(WAMR_BIN, `callgrind.${key}.out`);
     const cg = await runTwin(bin, bytes, ["valgrind", "--tool=callgrind", `--callgrind-out-file=${out}`, "--collect-atstart=no", "--toggle-collect=bulk_phase"], args);
     same(cg, `${label} under callgrind`);
     const { total, fns } = parseCallgrind(readFileSync(out, "utf8"));
@@ -182,23 +191,23 @@ export async function wamrCpuStep(b: Bench, image: string, ref: TwinResult | und
     const core = total - digest - fill - wire;
     const n = cg.bytes;
     const how = `valgrind --tool=callgrind instructions (Ir) inside bulk_phase() of bench/c/twin.c built against the ${label} (WAMR ${b.results.versions.wamr ?? ""}, x86-64, software bounds checks): ${n / MiB} MiB one way between two instances of ${path.relative(ROOT, image)} (the wasm2c twin's image and transfer: same digest and segments)`;
-    b.fig(wamrCpuId(interp, "core_instr_per_byte"), core / n, "instructions/byte",
+    b.fig(wamrCpuId(key, "core_instr_per_byte"), core / n, "instructions/byte",
       `${how}; core = everything in bulk_phase except the apps' helpers (app_digest: the receiver's check, app_fill: the sender's copy of the pattern) and the wire (wire_tx_*: the copy into the other board's pool), all inclusive, divided by the payload bytes. callgrind sees WAMR's interpreter loop as one function, so this is the interpreter running both cores plus WAMR's call and native-call glue, the board code (pools, poll loop) and the harness loop (${((total - digest - fill - wire - calls) / n).toFixed(2)} instructions/byte outside wasm_runtime_call_wasm)`);
-    b.fig(wamrCpuId(interp, "process_instr_per_byte"), (total - digest) / n, "instructions/byte",
+    b.fig(wamrCpuId(key, "process_instr_per_byte"), (total - digest) / n, "instructions/byte",
       `${how}; everything in bulk_phase except app_digest() (as cpu.process.instr_per_byte for wasm2c)`);
-    b.fig(wamrCpuId(interp, "ms_per_mib"), median(cpuMs), "CPU ms/MiB",
+    b.fig(wamrCpuId(key, "ms_per_mib"), median(cpuMs), "CPU ms/MiB",
       `CPU time (CLOCK_PROCESS_CPUTIME_ID) of bulk_phase() of bench/c/twin.c under the ${label} (x86-64 build, this machine), per MiB of payload, median of 3 runs of ${bytes / MiB} MiB: both boards and both apps (the receiver's per-byte check included); wall ${wallMs.map((x) => x.toFixed(1)).join(", ")} ms/MiB. Noisy on a shared machine: a benchmark, never an assertion`);
     const top = all
       .filter((f) => f.name !== "app_digest")
       .sort((x, y) => y.self - x.self)
       .slice(0, 12)
       .map((f) => ({ fn: prettyName(f.name), file: path.basename(f.file), self: f.self, pct: round((100 * f.self) / (total - digest), 2) }));
-    runs[interp] = {
+    runs[key] = {
       bytes: n, totalIr: total, digestIr: digest, fillIr: fill, wireIr: wire, coreIr: core, callsIr: calls,
       callsInstrPerByte: round(calls / n, 3), segments: cg.snd.data_segments, bulkCpuMsPerMiB: cpuMs.map((x) => round(x, 2)), bulkWallMsPerMiB: wallMs.map((x) => round(x, 2)),
       pool: (cg as TwinResult & { wamr?: unknown }).wamr, topSelf: top,
     };
-    copyFileSync(out, path.join(b.outDir, `callgrind-wamr-${interp}.out`));
+    copyFileSync(out, path.join(b.outDir, `callgrind-wamr-${key}.out`));
   }
   b.detail("cpu.wamr", runs);
 

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "params.h"
+#include "wasmip.h"
 #include "stack.h"
 #include "wasm-rt-impl.h"
 
@@ -177,6 +178,11 @@ u32 Z_phyZ_random(struct Z_phy_instance_t *p) {
   x ^= x << 5;
   hs.rng = x;
   return x;
+}
+u32 Z_phyZ_checksum(struct Z_phy_instance_t *p, u32 ptr, u32 len) {
+  (void)p;
+  if ((uint64_t)ptr + len > mem_size()) crash("checksum(%u, %u) outside memory", ptr, len);
+  return wasmip_checksum(mem() + ptr, len);
 }
 void Z_phyZ_log(struct Z_phy_instance_t *p, u32 level, u32 ptr, u32 len) {
   (void)p;

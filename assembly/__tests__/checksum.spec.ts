@@ -1,4 +1,15 @@
-import { checksum, checksumAdjust, checksumOk, sumAdd, sumFold, sumPseudo } from "../wire/checksum";
+import {
+  OFFLOAD_SUM, OFFLOAD_TX_IPV4, OFFLOAD_TX_L4, RX_IPV4_OK, RX_L4_OK,
+  checksum, checksumAdjust, checksumOk, setOffload, setRxChecked, sumAdd, sumFold, sumPseudo,
+} from "../wire/checksum";
+import { CHECKSUM_NATIVE_MIN } from "../config";
+import { WireError } from "../wire/error";
+import { Ipv4Repr } from "../wire/ipv4";
+import { UdpRepr } from "../wire/udp";
+
+/** How often the host's phy.checksum ran (host/testing/as-pect.js). */
+@external("testing", "checksum_calls")
+declare function checksumCalls(): u32;
 
 const buf = heap.alloc(512);
 
@@ -104,5 +115,88 @@ describe("Internet checksum (RFC 1071)", () => {
       store<u8>(buf + 3, <u8>adjusted);
       expect(checksumOk(buf, 64)).toBe(true);
     }
+  });
+});
+
+describe("checksum offload (wasmip.h set_offload, input_checked)", () => {
+  afterEach(() => {
+    setOffload(0);
+    setRxChecked(0);
+  });
+
+  it("sums through phy.checksum (OFFLOAD_SUM) like the core for every length and alignment", () => {
+    setOffload(OFFLOAD_SUM);
+    const before = checksumCalls();
+    for (let off: u32 = 0; off < 4; off++) {
+      fill(off * 17 + 3, 310);
+      for (let len: u32 = 0; len <= 300; len++) {
+        const got = checksum(buf + off, len);
+        const want = reference(buf + off, len);
+        if (got != want) {
+          expect(got).toBe(want, "len " + len.toString() + " off " + off.toString());
+          return;
+        }
+      }
+    }
+    // Only the long sums went to the host: lengths CHECKSUM_NATIVE_MIN..300 at 4 alignments.
+    expect(checksumCalls() - before).toBe(4 * (301 - CHECKSUM_NATIVE_MIN));
+    // A running sum continues across a native piece (pseudo-header, then the segment).
+    fill(99, 200);
+    setOffload(0);
+    const pure = sumFold(sumAdd(sumPseudo(0x0a000001, 0x0a000002, 6, 200), buf, 200));
+    setOffload(OFFLOAD_SUM);
+    expect(sumFold(sumAdd(sumPseudo(0x0a000001, 0x0a000002, 6, 200), buf, 200))).toBe(pure);
+  });
+
+  it("leaves the IPv4 and UDP checksums 0 for the MAC (OFFLOAD_TX_*), and fills them without", () => {
+    const ip = new Ipv4Repr();
+    ip.src = 0x0a000001;
+    ip.dst = 0x0a000002;
+    ip.proto = 17;
+    ip.ttl = 64;
+    ip.payloadLen = 12;
+    const udp = new UdpRepr();
+    udp.srcPort = 1000;
+    udp.dstPort = 2000;
+    udp.payloadLen = 4;
+    store<u32>(buf + 28, 0xdeadbeef);
+    setOffload(OFFLOAD_TX_IPV4 | OFFLOAD_TX_L4);
+    ip.emit(buf);
+    udp.emit(buf + 20, ip.src, ip.dst);
+    expect(load<u16>(buf + 10)).toBe(0);
+    expect(load<u16>(buf + 26)).toBe(0);
+    setOffload(0);
+    ip.emit(buf);
+    udp.emit(buf + 20, ip.src, ip.dst);
+    expect(checksumOk(buf, 20)).toBe(true);
+    expect(load<u16>(buf + 26)).not.toBe(0);
+  });
+
+  it("skips only the checks a received frame was vouched for (RX_IPV4_OK, RX_L4_OK)", () => {
+    const ip = new Ipv4Repr();
+    ip.src = 0x0a000001;
+    ip.dst = 0x0a000002;
+    ip.proto = 17;
+    ip.ttl = 64;
+    ip.payloadLen = 12;
+    const udp = new UdpRepr();
+    udp.srcPort = 1000;
+    udp.dstPort = 2000;
+    udp.payloadLen = 4;
+    ip.emit(buf);
+    udp.emit(buf + 20, ip.src, ip.dst);
+    // Damage both: the header checksum and the datagram's payload.
+    store<u8>(buf + 11, load<u8>(buf + 11) ^ 0x40);
+    store<u8>(buf + 29, load<u8>(buf + 29) ^ 0x01);
+    const rx = new Ipv4Repr();
+    const urx = new UdpRepr();
+    expect(rx.parse(buf, 32)).toBe(WireError.BAD_CHECKSUM);
+    expect(urx.parse(buf + 20, 12, ip.src, ip.dst)).toBe(WireError.BAD_CHECKSUM);
+    setRxChecked(RX_L4_OK); // the transport vouched for, not the header
+    expect(rx.parse(buf, 32)).toBe(WireError.BAD_CHECKSUM);
+    expect(urx.parse(buf + 20, 12, ip.src, ip.dst)).toBe(WireError.OK);
+    setRxChecked(RX_IPV4_OK);
+    expect(rx.parse(buf, 32)).toBe(WireError.OK);
+    expect(urx.parse(buf + 20, 12, ip.src, ip.dst)).toBe(WireError.BAD_CHECKSUM);
   });
 });

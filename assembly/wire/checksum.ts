@@ -9,12 +9,48 @@
 //
 // Pieces may be summed separately (pseudo-header, header, payload) as long as every piece but the
 // last has even length.
+import { CHECKSUM_NATIVE_MIN } from "../config";
 import { swap32 } from "../support/bytes";
+import { phy_checksum } from "../support/phy";
+
+// Checksum offload (wasmip.h set_offload and input_checked; lwIP's CHECKSUM_GEN_* and
+// CHECKSUM_CHECK_*). What the board's MAC or CPU does instead of the core: kept here, below every
+// layer that sums, so the wire formats consult it without reaching up.
+/** Sums of CHECKSUM_NATIVE_MIN bytes or more go to phy.checksum (a native loop, where the core
+ *  runs in an interpreter). */
+export const OFFLOAD_SUM: u32 = 1;
+/** The MAC fills the IPv4 header checksum of every frame it sends: the core leaves it 0. */
+export const OFFLOAD_TX_IPV4: u32 = 2;
+/** The MAC fills TCP and UDP checksums (pseudo-header included) on the way out: the core leaves 0. */
+export const OFFLOAD_TX_L4: u32 = 4;
+export const OFFLOAD_ALL: u32 = OFFLOAD_SUM | OFFLOAD_TX_IPV4 | OFFLOAD_TX_L4;
+/** input_checked's per-frame flags: the MAC verified this frame's IPv4 header checksum / its TCP
+ *  or UDP checksum, and found it good. Only a frame vouched for is not summed again: a board that
+ *  declares offload but passes a frame without these is checked in full. */
+export const RX_IPV4_OK: u32 = 1;
+export const RX_L4_OK: u32 = 2;
+
+export let offloadFlags: u32 = 0;
+/** RX_* for the frame being received (0 outside input_checked and loopback delivery). */
+export let rxChecked: u32 = 0;
+
+export function setOffload(flags: u32): void {
+  offloadFlags = flags;
+}
+
+export function setRxChecked(flags: u32): void {
+  rxChecked = flags;
+}
 
 /** Adds len bytes at p to a running (swapped-domain) sum. */
 export function sumAdd(acc: u64, p: usize, len: u32): u64 {
   let n = <usize>len;
   let s: u64 = 0;
+  if ((offloadFlags & OFFLOAD_SUM) != 0 && len >= CHECKSUM_NATIVE_MIN) {
+    const x = phy_checksum(p, len);
+    s = <u64>(((x & 0xff) << 8) | (x >> 8)); // network order into the swapped domain
+    n = 0;
+  }
   while (n >= 32) {
     s += ((<u64>load<u32>(p) + <u64>load<u32>(p, 4)) + (<u64>load<u32>(p, 8) + <u64>load<u32>(p, 12)))
        + ((<u64>load<u32>(p, 16) + <u64>load<u32>(p, 20)) + (<u64>load<u32>(p, 24) + <u64>load<u32>(p, 28)));

@@ -1,6 +1,6 @@
 // IPv4 header (RFC 791). Options are accepted and skipped on input, never emitted.
 import { get16Inline, get32Inline, put16Inline, put32Inline } from "../support/bytes";
-import { sum20, sumAdd, sumFold } from "./checksum";
+import { OFFLOAD_TX_IPV4, RX_IPV4_OK, offloadFlags, rxChecked, sum20, sumAdd, sumFold } from "./checksum";
 import { WireError } from "./error";
 
 export const HEADER_LEN: u32 = 20;
@@ -43,7 +43,7 @@ export class Ipv4Repr {
     const total = get16Inline(p + 2);
     if (total < ihl) return WireError.BAD_TOTAL_LEN;
     if (total > len) return WireError.TRUNCATED;
-    if (sumFold(ihl == HEADER_LEN ? sum20(p) : sumAdd(0, p, ihl)) != 0xffff) return WireError.BAD_CHECKSUM;
+    if ((rxChecked & RX_IPV4_OK) == 0 && sumFold(ihl == HEADER_LEN ? sum20(p) : sumAdd(0, p, ihl)) != 0xffff) return WireError.BAD_CHECKSUM;
     this.tos = <u32>load<u8>(p, 1);
     this.ident = get16Inline(p + 4);
     const frag = get16Inline(p + 6);
@@ -59,7 +59,7 @@ export class Ipv4Repr {
     return WireError.OK;
   }
 
-  /** Writes a 20-byte header with its checksum at p. */
+  /** Writes a 20-byte header with its checksum at p (0 where the MAC fills it: OFFLOAD_TX_IPV4). */
   emit(p: usize): void {
     store<u8>(p, 0x45);
     store<u8>(p, <u8>this.tos, 1);
@@ -71,7 +71,7 @@ export class Ipv4Repr {
     store<u16>(p, 0, 10);
     put32Inline(p + 12, this.src);
     put32Inline(p + 16, this.dst);
-    put16Inline(p + 10, ~sumFold(sum20(p)) & 0xffff);
+    if ((offloadFlags & OFFLOAD_TX_IPV4) == 0) put16Inline(p + 10, ~sumFold(sum20(p)) & 0xffff);
   }
 }
 

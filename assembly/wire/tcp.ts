@@ -2,7 +2,7 @@
 // scale (RFC 7323 §2), SACK-permitted and SACK (RFC 2018 §2-3). Other options are skipped.
 // Emitted in Linux's layout: MSS, NOP NOP SACK-permitted, NOP window scale; NOP NOP SACK.
 import { get16Inline, get32Inline, put16Inline, put32Inline } from "../support/bytes";
-import { sumAdd, sumFold, sumPseudo } from "./checksum";
+import { OFFLOAD_TX_L4, RX_L4_OK, offloadFlags, rxChecked, sumAdd, sumFold, sumPseudo } from "./checksum";
 import { WireError } from "./error";
 import { PROTO_TCP } from "./ipv4";
 
@@ -93,7 +93,7 @@ export class TcpRepr {
     const hl = (<u32>load<u8>(p, 12) >> 4) << 2;
     if (hl < HEADER_LEN || hl > len) return WireError.BAD_HEADER_LEN;
     // One pass over the whole segment; the pseudo-header length is the TCP length (RFC 9293 §3.1).
-    if (sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, len), p, len)) != 0xffff) return WireError.BAD_CHECKSUM;
+    if ((rxChecked & RX_L4_OK) == 0 && sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, len), p, len)) != 0xffff) return WireError.BAD_CHECKSUM;
     this.srcPort = get16Inline(p);
     this.dstPort = get16Inline(p + 2);
     this.seq = get32Inline(p + 4);
@@ -156,7 +156,8 @@ export class TcpRepr {
 
   /**
    * Writes the header (+ options) at p and the checksum over header + payloadLen bytes that the
-   * caller has already placed at p + emitLen(). Returns the header length.
+   * caller has already placed at p + emitLen() (0 where the MAC fills it: OFFLOAD_TX_L4). Returns
+   * the header length.
    */
   emit(p: usize, src: u32, dst: u32): u32 {
     const hl = this.emitLen();
@@ -188,7 +189,7 @@ export class TcpRepr {
       }
     }
     const total = hl + this.payloadLen;
-    put16Inline(p + 16, ~sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, total), p, total)) & 0xffff);
+    if ((offloadFlags & OFFLOAD_TX_L4) == 0) put16Inline(p + 16, ~sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, total), p, total)) & 0xffff);
     return hl;
   }
 }

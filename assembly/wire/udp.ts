@@ -1,7 +1,7 @@
 // UDP header (RFC 768). A zero checksum received means none was computed; one we compute as zero
 // is sent as 0xffff.
 import { get16Inline, put16Inline } from "../support/bytes";
-import { sumAdd, sumFold, sumPseudo } from "./checksum";
+import { OFFLOAD_TX_L4, RX_L4_OK, offloadFlags, rxChecked, sumAdd, sumFold, sumPseudo } from "./checksum";
 import { WireError } from "./error";
 
 export const HEADER_LEN: u32 = 8;
@@ -17,20 +17,22 @@ export class UdpRepr {
     if (len < HEADER_LEN) return WireError.TRUNCATED;
     const ulen = get16Inline(p + 4);
     if (ulen < HEADER_LEN || ulen > len) return WireError.BAD_TOTAL_LEN;
-    if (load<u16>(p, 6) != 0 && sumFold(sumAdd(sumPseudo(src, dst, 17, ulen), p, ulen)) != 0xffff) return WireError.BAD_CHECKSUM;
+    if (load<u16>(p, 6) != 0 && (rxChecked & RX_L4_OK) == 0 && sumFold(sumAdd(sumPseudo(src, dst, 17, ulen), p, ulen)) != 0xffff) return WireError.BAD_CHECKSUM;
     this.srcPort = get16Inline(p);
     this.dstPort = get16Inline(p + 2);
     this.payloadLen = ulen - HEADER_LEN;
     return WireError.OK;
   }
 
-  /** Writes the header at p and the checksum over it and the payloadLen bytes after it. */
+  /** Writes the header at p and the checksum over it and the payloadLen bytes after it (0 where
+   *  the MAC fills it: OFFLOAD_TX_L4). */
   emit(p: usize, src: u32, dst: u32): void {
     const ulen = HEADER_LEN + this.payloadLen;
     put16Inline(p, this.srcPort);
     put16Inline(p + 2, this.dstPort);
     put16Inline(p + 4, ulen);
     store<u16>(p, 0, 6);
+    if ((offloadFlags & OFFLOAD_TX_L4) != 0) return; // the MAC fills it
     const c = ~sumFold(sumAdd(sumPseudo(src, dst, 17, ulen), p, ulen)) & 0xffff;
     put16Inline(p + 6, c == 0 ? 0xffff : c);
   }

@@ -22,7 +22,7 @@
  *
  * The JSON result also has the CPU and wall time of bulk_phase() (clock_gettime around it).
  *
- *   twin [--bytes N] [--seed S] [--image FILE] [--stack BYTES]
+ *   twin [--bytes N] [--seed S] [--image FILE] [--stack BYTES] [--offload 1]
  *        prints one JSON object on stdout; exit 0 when the transfer was complete and correct,
  *        1 otherwise, 3 on a trap. --image and --stack (the wasm stack, default 8 KiB as on the
  *        ESP32 board) are for the WAMR twin.
@@ -111,8 +111,8 @@ static void port_wait(void *ctx, uint32_t ms) {
   (void)ms;
 }
 static const wasmip_port_t ports[2] = {
-    {(void *)(intptr_t)SND, port_tx, port_now, port_random, port_log, port_wait, NULL, NULL, NULL},
-    {(void *)(intptr_t)RCV, port_tx, port_now, port_random, port_log, port_wait, NULL, NULL, NULL},
+    {(void *)(intptr_t)SND, port_tx, port_now, port_random, port_log, port_wait, NULL, NULL, NULL, NULL},
+    {(void *)(intptr_t)RCV, port_tx, port_now, port_random, port_log, port_wait, NULL, NULL, NULL, NULL},
 };
 
 /* ---- the runtime: calls into both sides (SND_CALL, RCV_CALL), their memories, the setup ---- */
@@ -308,6 +308,7 @@ static uint64_t ns_between(const struct timespec *a, const struct timespec *b) {
 }
 
 int main(int argc, char **argv) {
+  uint32_t offload = 0;
   total = 16u << 20;
   const char *image = NULL;
   for (int i = 1; i < argc; i++) {
@@ -319,14 +320,22 @@ int main(int argc, char **argv) {
       image = argv[++i];
     else if (!strcmp(argv[i], "--stack") && i + 1 < argc)
       rt_stack = (uint32_t)strtoul(argv[++i], NULL, 0);
+    else if (!strcmp(argv[i], "--offload") && i + 1 < argc)
+      offload = (uint32_t)strtoul(argv[++i], NULL, 0);
     else {
-      fprintf(stderr, "usage: %s [--bytes N] [--seed S] [--image FILE] [--stack BYTES]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--bytes N] [--seed S] [--image FILE] [--stack BYTES] [--offload WASMIP_OFFLOAD_SUM]\n", argv[0]);
       return 2;
     }
   }
   if (rt_open(image, rt_stack) != 0) return 1;
 
   RT_PHASE("init");
+  if (offload & ~WASMIP_OFFLOAD_SUM) {
+    fprintf(stderr, "twin: only --offload %u (sums through phy.checksum): its wire is no MAC\n", WASMIP_OFFLOAD_SUM);
+    return 2;
+  }
+  wasmip_board_set_offload(&boards[SND], offload);
+  wasmip_board_set_offload(&boards[RCV], offload);
   const uint8_t mac_s[6] = {2, 0, 0, 0, 0, 1}, mac_r[6] = {2, 0, 0, 0, 0, 2};
   const uint32_t ip_s = 0x0a000001u, ip_r = 0x0a000002u, mask = 0xffffff00u;
   if (wasmip_board_start(&boards[SND], mac_s, ip_s, mask, 0) != 0 || wasmip_board_start(&boards[RCV], mac_r, ip_r, mask, 0) != 0) {

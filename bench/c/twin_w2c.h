@@ -71,6 +71,10 @@ DEFINE_RUNTIME(rcv, rcv)
 void Z_phyZ_tx(struct Z_phy_instance_t *p, u32 ptr, u32 len) { wasmip_phy_tx(p->board, wasmip_board_mem(p->board, ptr, len), len); }
 u32 Z_phyZ_now_ms(struct Z_phy_instance_t *p) { return wasmip_phy_now_ms(p->board); }
 u32 Z_phyZ_random(struct Z_phy_instance_t *p) { return wasmip_phy_random(p->board); }
+u32 Z_phyZ_checksum(struct Z_phy_instance_t *p, u32 ptr, u32 len) {
+  const uint8_t *m = wasmip_board_mem(p->board, ptr, len);
+  return m ? wasmip_checksum(m, len) : 0;
+}
 void Z_phyZ_panic(struct Z_phy_instance_t *p, u32 ptr, u32 len, u32 line) {
   const uint8_t *m = wasmip_board_mem(p->board, ptr, len);
   wasmip_phy_panic(p->board, m ? (const char *)m : "?", m ? len : 1u, line);

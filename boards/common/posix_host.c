@@ -425,7 +425,8 @@ static void usage(const char *argv0, const char *extra_usage) {
   fprintf(stderr,
           "usage: %s --tap IFNAME (--board-ip A.B.C.D/len | --dhcp) [--gw A.B.C.D] [--mac XX:XX:XX:XX:XX:XX]\n"
           "          [--pcap FILE] [--log-level LEVEL[,MODULE=LEVEL...]]  (levels error|warn|info|debug;\n"
-          "          modules eth arp ip icmp tcp udp dhcp dns app)\n"
+          "          modules eth arp ip icmp tcp udp dhcp dns app) [--offload none|sum]  (sum: checksums\n"
+          "          through phy.checksum, the WAMR boards' default)\n"
           "       %s --netns NAME [--tap IFNAME] [--board-ip A.B.C.D/len | --dhcp] [--peer-ip A.B.C.D/len] ...\n"
           "  --netns NAME: create the namespace if absent and the tap (default tap0) in it with the peer\n"
           "  address (default 10.213.0.1/24; board default 10.213.0.2/24); both are removed on exit.\n"
@@ -442,6 +443,7 @@ int wasmip_posix_parse(wasmip_posix_opts_t *o, int argc, char **argv, wasmip_pos
   memset(o, 0, sizeof *o);
   o->mac_s = "02:77:69:70:00:02";
   o->log_level = WASMIP_LOG_INFO;
+  o->offload = -1;
   memset(o->module_level, 0xff, sizeof o->module_level);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -466,7 +468,14 @@ int wasmip_posix_parse(wasmip_posix_opts_t *o, int argc, char **argv, wasmip_pos
     else if (!strcmp(a, "--gw")) o->gw_s = v;
     else if (!strcmp(a, "--mac")) o->mac_s = v;
     else if (!strcmp(a, "--pcap")) o->pcap_path = v;
-    else if (!strcmp(a, "--log-level")) {
+    else if (!strcmp(a, "--offload")) {
+      if (!strcmp(v, "none")) o->offload = 0;
+      else if (!strcmp(v, "sum")) o->offload = WASMIP_OFFLOAD_SUM;
+      else {
+        fprintf(stderr, "wasmip: bad --offload %s (none or sum: a TAP has no MAC to fill or verify checksums)\n", v);
+        return 2;
+      }
+    } else if (!strcmp(a, "--log-level")) {
       if (parse_log_levels(o, v)) {
         fprintf(stderr, "wasmip: bad --log-level %s (LEVEL[,MODULE=LEVEL...]: levels error|warn|info|debug, modules "
                         "eth arp ip icmp tcp udp dhcp dns app)\n", v);
@@ -594,6 +603,7 @@ int wasmip_posix_run(wasmip_board_t *b, const wasmip_posix_opts_t *o, const wasm
       return 1;
     }
   }
+  if (o->offload >= 0) wasmip_board_set_offload(b, (uint32_t)o->offload);
   int32_t rc = wasmip_board_start(b, o->mac, o->ip, o->mask, o->gw);
   if (rc == WASMIP_BOARD_TRAPPED) return report_trap(b, img);
   if (rc < 0) {

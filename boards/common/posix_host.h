@@ -30,6 +30,7 @@ typedef struct {
   int dhcp;
   uint32_t log_level;
   uint8_t module_level[WASMIP_LOG_MODULES]; /* --log-level info,dhcp=debug: 0xff where not given */
+  int offload; /* --offload none|sum: WASMIP_OFFLOAD_* bits, or -1 (the board's default) */
   /* Parsed from the above. */
   uint32_t ip, mask, gw, peer_ip, peer_mask;
   uint32_t prefix; /* the lease's prefix length: the peer's with --netns, else the board's */

@@ -94,6 +94,12 @@ int32_t wasmip_board_start(wasmip_board_t *b, const uint8_t mac[6], uint32_t ip,
   b->has_net_events = wasmip_board_has_export(b, "net_events");
   if (wasmip_board_call(b, WASMIP_FN_INIT, a)) return WASMIP_BOARD_TRAPPED;
   int32_t rc = (int32_t)a[0];
+  b->started = rc == 0;
+  if (rc == 0 && b->offload) {
+    int32_t r = wasmip_board_set_offload(b, b->offload);
+    if (r == WASMIP_BOARD_TRAPPED) return r;
+    if (r < 0) board_log(b, WASMIP_LOG_WARN, "board: the image has no checksum offload (set_offload): the core sums itself");
+  }
   /* A link that went down before start (a board waiting for its PHY) is the core's news too. */
   if (rc == 0 && !b->link_up) b->link_changed = 1;
   return rc;
@@ -270,6 +276,14 @@ int wasmip_board_call_export(wasmip_board_t *b, const char *name, uint32_t argc,
   b->trap_export = name;
   b->trap_msg = b->rt->trap_message ? b->rt->trap_message(b->rt->ctx) : "trap";
   return WASMIP_BOARD_TRAPPED;
+}
+
+int32_t wasmip_board_set_offload(wasmip_board_t *b, uint32_t flags) {
+  b->offload = flags;
+  if (!b->started) return 0;
+  uint32_t a[1] = {flags};
+  int r = wasmip_board_call_export(b, "set_offload", 1, a);
+  return r != 0 ? r : (int32_t)a[0];
 }
 
 int wasmip_board_has_export(wasmip_board_t *b, const char *name) {

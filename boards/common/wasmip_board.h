@@ -182,6 +182,8 @@ typedef struct wasmip_board {
   const char *trap_export; /* the trap was in this export outside wasmip_fn_t (NULL: trap_fn) */
   int rx_more;  /* the last round stopped at WASMIP_RX_PULL_MAX: port->rx may have more */
   int has_set_link, has_net_events; /* the image exports them (wasmip_board_start) */
+  uint32_t offload;                  /* WASMIP_OFFLOAD_* for the core (wasmip_board_set_offload) */
+  int started;                       /* init() succeeded */
   uint32_t events_checked;           /* when net_events() was last called (board clock, ms) */
   wasmip_board_stats_t stats;
   /* Optional (NULL: none): work the stack task does once per round of wasmip_board_step, after
@@ -203,6 +205,12 @@ int32_t wasmip_board_start(wasmip_board_t *b, const uint8_t mac[6], uint32_t ip,
 /* The driver's receive callback: copy one frame into a free slot and return at once.
  * Returns 0, or WASMIP_ENOBUFS (pool full: dropped and counted) / WASMIP_EINVAL (bad length). */
 int wasmip_board_rx(wasmip_board_t *b, const uint8_t *frame, uint32_t len);
+
+/* Checksum offload (wasmip.h set_offload): WASMIP_OFFLOAD_* flags the core is given at start (at
+ * once, from the stack task, when it has started). The WAMR boards pass WASMIP_OFFLOAD_SUM: the
+ * interpreter's own checksum loop costs far more than wasmip_checksum(). Returns set_offload's
+ * result, 0 before start, WASMIP_BOARD_NO_EXPORT for an image without it. */
+int32_t wasmip_board_set_offload(wasmip_board_t *b, uint32_t flags);
 
 /* The link went up or down (any task). While down, frames are dropped both ways. The stack task
  * tells the core (set_link: on the way up it flushes its ARP cache and confirms its DHCP lease);

@@ -21,12 +21,12 @@
 #include "wasmip_board.h"
 
 /* The exports callable by name (call_export), with their argument counts (wasmip.h): the DHCP
- * client's, ipv4_address and set_log_module_level, for the board's DHCP boot, its network events
- * and its log flags, and with WASMIP_W2C_ALL_EXPORTS (a board that uses wasmip_api.c, the calls
+ * client's, ipv4_address, set_log_module_level and set_offload, for the board's DHCP boot, its
+ * network events, its log flags and its checksum offload, and with WASMIP_W2C_ALL_EXPORTS (a board that uses wasmip_api.c, the calls
  * from other threads) the sockets, DNS and the rest too. Each costs a table row and a name string
  * of flash, hence opt-in. */
 #define WASMIP_W2C_DHCP_EXPORTS(X) X(dhcp_start, 2) X(dhcp_state, 0) X(dhcp_address, 0) X(dhcp_router, 0) X(ipv4_address, 0) \
-  X(set_log_module_level, 2)
+  X(set_log_module_level, 2) X(set_offload, 1)
 #ifdef WASMIP_W2C_ALL_EXPORTS
 #define WASMIP_W2C_MORE_EXPORTS(X)                                                                                             \
   X(config, 1) X(ping, 3) X(ping_rtt, 1) X(tcp_socket, 0) X(tcp_bind, 2) X(tcp_listen, 2) X(tcp_accept, 1)  \
@@ -201,6 +201,10 @@ static inline wasmip_runtime_t wasmip_w2c_runtime(Z_stack_instance_t *inst) {
 void Z_phyZ_tx(struct Z_phy_instance_t *p, u32 ptr, u32 len) { wasmip_phy_tx(p->board, wasmip_board_mem(p->board, ptr, len), len); }
 u32 Z_phyZ_now_ms(struct Z_phy_instance_t *p) { return wasmip_phy_now_ms(p->board); }
 u32 Z_phyZ_random(struct Z_phy_instance_t *p) { return wasmip_phy_random(p->board); }
+u32 Z_phyZ_checksum(struct Z_phy_instance_t *p, u32 ptr, u32 len) {
+  const uint8_t *m = wasmip_board_mem(p->board, ptr, len);
+  return m ? wasmip_checksum(m, len) : 0; /* out of bounds: a sum no valid frame matches */
+}
 void Z_phyZ_panic(struct Z_phy_instance_t *p, u32 ptr, u32 len, u32 line) {
   const uint8_t *m = wasmip_board_mem(p->board, ptr, len);
   wasmip_phy_panic(p->board, m ? (const char *)m : "(bad message pointer)", m ? len : 21u, line);

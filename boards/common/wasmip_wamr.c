@@ -52,6 +52,11 @@ static uint32_t n_random(wasm_exec_env_t env) {
   return b ? wasmip_phy_random(b) : 0;
 }
 
+static uint32_t n_checksum(wasm_exec_env_t env, const uint8_t *p, uint32_t len) {
+  (void)env;
+  return wasmip_checksum(p, len);
+}
+
 static void n_panic(wasm_exec_env_t env, const char *msg, uint32_t len, uint32_t line) {
   wasmip_board_t *b = board_of(env);
   if (b) wasmip_phy_panic(b, msg, len, line);
@@ -67,6 +72,7 @@ static NativeSymbol natives[] = {
     {"tx", (void *)n_tx, "(*~)", NULL},
     {"now_ms", (void *)n_now_ms, "()i", NULL},
     {"random", (void *)n_random, "()i", NULL},
+    {"checksum", (void *)n_checksum, "(*~)i", NULL},
     {"panic", (void *)n_panic, "(*~i)", NULL},
     {"log", (void *)n_log, "(i*~)", NULL},
 };

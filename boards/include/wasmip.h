@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------------------------
- * Imports: module "phy". A board implements these five functions.
+ * Imports: module "phy". A board implements these six functions.
  * ------------------------------------------------------------------------------------------ */
 
 /* phy.tx: transmit one Ethernet II frame (destination MAC first, no FCS, 60..1514 bytes).
@@ -37,6 +37,23 @@ typedef uint32_t (*wasmip_phy_now_ms_fn)(void);
 /* phy.random: 32 random bits. Used for TCP ISN keys, ephemeral ports, IP ids, DHCP xids.
  * Use a hardware RNG where the board has one (the ESP32's esp_random()). */
 typedef uint32_t (*wasmip_phy_random_fn)(void);
+
+/* phy.checksum: the RFC 1071 sum of len bytes at ptr: 16-bit big-endian words added with end-around
+ * carry, an odd last byte as the high byte of a word; returned in the low 16 bits, NOT complemented.
+ * The core calls it only after the board's set_offload(WASMIP_OFFLOAD_SUM), for sums of at least
+ * CHECKSUM_NATIVE_MIN bytes; a board that never sets that flag may return anything. Under an
+ * interpreter a native loop is far cheaper than the core's own; wasmip_checksum() below is one. */
+typedef uint32_t (*wasmip_phy_checksum_fn)(uint32_t ptr, uint32_t len);
+
+static inline uint32_t wasmip_checksum(const uint8_t *p, uint32_t len) {
+  uint64_t s = 0; /* carries deferred to the end (RFC 1071 §4.1); byte loads: any alignment, any endianness */
+  for (; len >= 8; p += 8, len -= 8)
+    s += ((uint32_t)p[0] << 8 | p[1]) + ((uint32_t)p[2] << 8 | p[3]) + ((uint32_t)p[4] << 8 | p[5]) + ((uint32_t)p[6] << 8 | p[7]);
+  for (; len >= 2; p += 2, len -= 2) s += (uint32_t)p[0] << 8 | p[1];
+  if (len) s += (uint32_t)p[0] << 8;
+  while (s >> 16) s = (s & 0xffffu) + (s >> 16);
+  return (uint32_t)s;
+}
 
 /* phy.panic: the core hit an internal invariant it cannot recover from. msg is ASCII
  * "file:line message" (not NUL-terminated). The core executes `unreachable` if this returns,
@@ -77,6 +94,27 @@ typedef uint32_t (*wasmip_rx_buffer_size_fn)(void);
  * Every frame lands in exactly one "rx" counter: delivered to a protocol, or dropped for a
  * named reason. Never traps, whatever the bytes. */
 typedef uint32_t (*wasmip_input_fn)(uint32_t len);
+
+/* Checksum offload (lwIP's CHECKSUM_GEN_* / CHECKSUM_CHECK_*): what the board does for the core.
+ * set_offload(flags) -> 0 | WASMIP_EINVAL (an unknown bit); offload() -> the flags in force (0 at
+ * init: the core sums everything itself). Call it after init, whenever the MAC's setup changes.
+ *   SUM:     the core's sums of many bytes go to phy.checksum (a native loop; wins under an
+ *            interpreter, not under wasm2c).
+ *   TX_IPV4: the MAC fills the IPv4 header checksum of each frame sent: the core leaves it 0.
+ *   TX_L4:   the MAC fills TCP and UDP checksums, pseudo-header included (a UDP sum of 0 sent as
+ *            0xffff): the core leaves them 0. ICMP and IGMP are always summed by the core.
+ * input_checked(len, flags) -> as input(len), for a MAC that verifies received checksums: flags
+ * (WASMIP_RX_*) say which of this frame's checksums it verified and found good. Only those are not
+ * summed again; a frame it could not verify, or found bad, is passed with the bit clear (or
+ * dropped by the MAC) and the core checks it as usual. */
+typedef int32_t (*wasmip_set_offload_fn)(uint32_t flags);
+typedef uint32_t (*wasmip_offload_fn)(void);
+typedef uint32_t (*wasmip_input_checked_fn)(uint32_t len, uint32_t flags);
+#define WASMIP_OFFLOAD_SUM     1u
+#define WASMIP_OFFLOAD_TX_IPV4 2u
+#define WASMIP_OFFLOAD_TX_L4   4u
+#define WASMIP_RX_IPV4_OK      1u
+#define WASMIP_RX_L4_OK        2u
 
 /* poll(now_ms) -> milliseconds until the next timer deadline (at most WASMIP_POLL_MAX_SLEEP_MS).
  * Runs due timers (ARP retries and expiry; later TCP). Call it after input() and whenever the

@@ -151,6 +151,7 @@ int main(int argc, char **argv) {
 
   if (wasmip_posix_open(&o, &board)) return 1;
   wasmip_board_setup(&board, &wamr.rt, wasmip_posix_port());
+  wasmip_board_set_offload(&board, WASMIP_OFFLOAD_SUM); /* the interpreter's sums cost far more */
   char app[32], name[64];
   app_name(w.wasm, app, sizeof app);
   snprintf(name, sizeof name, "wamr board (%s interpreter)", WASMIP_WAMR_INTERP);

@@ -20,6 +20,7 @@ import { Dgram } from "./dgram.ts";
 import { Dns } from "./dns.ts";
 import { Mqtt } from "./mqtt.ts";
 import { Sntp } from "./sntp.ts";
+import { OFFLOAD, RX_OK, checkChecksums, fillChecksums, offloadFlags, sum16, type OffloadOptions } from "./offload.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DEFAULT_WASM = path.join(ROOT, "build", "wasmip.wasm");
@@ -75,6 +76,8 @@ export interface BoardOptions {
   // Where transmitted frames go from the start, so the gratuitous ARP sent by init() is not
   // lost (onTransmit can only be called once the constructor has returned).
   transmit?: (frame: Uint8Array, board: Board) => void;
+  /** Checksum offload: what this board's CPU and MAC do instead of the core (host/board/offload.ts). */
+  offload?: OffloadOptions;
   // Called after a call into the board from outside its driver (a ping, a socket call from user
   // code) so the driver polls soon: the call may have sent frames or armed timers.
   kick?: (board: Board) => void;
@@ -87,6 +90,10 @@ interface Exports extends TcpExports {
   rx_buffer(): number;
   rx_buffer_size(): number;
   input(len: number): number;
+  // Absent from images built before checksum offload.
+  input_checked?(len: number, flags: number): number;
+  set_offload?(flags: number): number;
+  offload?(): number;
   poll(now: number): number;
   counter_count(): number;
   counter(id: number): number;
@@ -140,7 +147,7 @@ const moduleCache = new Map<string, WebAssembly.Module>();
  *  same file a native board compiles), e.g. to size a test to the image under test. */
 export function imageConfig(wasm: string, name: ConfigName): number {
   const noop = () => 0;
-  const inst = new WebAssembly.Instance(compile(wasm), { phy: { tx: noop, now_ms: noop, random: noop, panic: noop, log: noop } });
+  const inst = new WebAssembly.Instance(compile(wasm), { phy: { tx: noop, now_ms: noop, random: noop, checksum: noop, panic: noop, log: noop } });
   const v = (inst.exports as unknown as Exports).config(CONFIG_IDS[name]) >>> 0;
   if (v === 0xffffffff) throw codedError("ERR_INVALID_ARG_VALUE", new RangeError(`config ${name}: unknown to ${wasm}`));
   return v;
@@ -181,6 +188,12 @@ export class Board extends EventEmitter implements LayerHost {
   private readonly initialPages: number;
   private readonly opts: BoardOptions;
   private kickHandler?: () => void;
+  /** Checksum offload in force: OFFLOAD_TX_* bits the emulated MAC fills, whether it checks input. */
+  private txFill = 0;
+  private rxCheck = false;
+  /** The emulated MAC's receive checks (ethtool -S's rx_csum_*): frames it vouched for, frames it
+   *  passed up unmarked (a checksum bad, or not IPv4/TCP/UDP). */
+  readonly offloadStats = { rxVouched: 0, rxUnmarked: 0 };
   private driverDepth = 0; // > 0 inside input()/poll(): the driver polls afterwards anyway
   private netLayer?: Net;
   private dnsLayer?: Dns;
@@ -208,10 +221,13 @@ export class Board extends EventEmitter implements LayerHost {
       phy: {
         tx: (ptr: number, len: number) => {
           // Copy out: the core reuses its buffer as soon as tx returns.
-          this.txHandler(mem().slice(ptr, ptr + len));
+          const frame = mem().slice(ptr, ptr + len);
+          if (this.txFill) fillChecksums(frame, this.txFill);
+          this.txHandler(frame);
         },
         now_ms: () => opts.clock() >>> 0,
         random: () => opts.random() >>> 0,
+        checksum: (ptr: number, len: number) => sum16(mem(), ptr, len),
         panic: (ptr: number, len: number, line: number) => {
           throw codedError("WASMIP_PANIC", new Error(`${this.name}: wasmip panic: ${ascii(ptr, len)} (line ${line})`));
         },
@@ -226,6 +242,7 @@ export class Board extends EventEmitter implements LayerHost {
     this.rxPtr = ex.rx_buffer();
     this.rxSize = ex.rx_buffer_size();
     if (opts.logLevel !== undefined) this.setLogLevel(opts.logLevel);
+    if (opts.offload) this.setOffload(opts.offload);
     const m = this.mac;
     const rc = ex.init((m[0] << 8) | m[1], ((m[2] << 24) | (m[3] << 16) | (m[4] << 8) | m[5]) >>> 0, this.configuredIp, this.netmask, this.gateway);
     if (rc < 0) throw new WasmipError(rc, `${this.name}: init`);
@@ -337,6 +354,24 @@ export class Board extends EventEmitter implements LayerHost {
     if (this.driverDepth === 0) this.kickHandler?.();
   }
 
+  /**
+   * Checksum offload from now on (wasmip.h set_offload): sums through phy.checksum, checksums the
+   * emulated MAC fills on the way out, and received frames it verifies and vouches for.
+   */
+  setOffload(o: OffloadOptions): void {
+    if (!this.ex.set_offload || !this.ex.input_checked) throw codedError("ENOSYS", new Error(`${this.name}: this image has no checksum offload`));
+    const flags = offloadFlags(o);
+    const rc = this.ex.set_offload(flags);
+    if (rc < 0) throw new WasmipError(rc, `${this.name}: set_offload`);
+    this.txFill = flags & (OFFLOAD.txIpv4 | OFFLOAD.txL4);
+    this.rxCheck = !!o.rxCheck;
+  }
+
+  /** The offload flags in force (wasmip.h offload(): WASMIP_OFFLOAD_* bits). */
+  get offload(): number {
+    return this.ex.offload?.() ?? 0;
+  }
+
   /** Deliver one received frame. Returns the name of the counter that accounted for it. */
   input(frame: Uint8Array): string {
     const len = Math.min(frame.length, this.rxSize);
@@ -344,7 +379,14 @@ export class Board extends EventEmitter implements LayerHost {
     this.driverDepth++;
     try {
       // An oversize frame is passed with its true length so the core counts it.
-      const counter = this.counterNames[this.ex.input(frame.length)];
+      let id: number;
+      if (this.rxCheck) {
+        const ok = checkChecksums(frame.subarray(0, len));
+        if (ok === (RX_OK.ipv4 | RX_OK.l4)) this.offloadStats.rxVouched++;
+        else this.offloadStats.rxUnmarked++;
+        id = this.ex.input_checked!(frame.length, ok);
+      } else id = this.ex.input(frame.length);
+      const counter = this.counterNames[id];
       this.pumpLayers();
       return counter;
     } finally {

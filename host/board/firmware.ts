@@ -8,7 +8,7 @@ export class FirmwareError extends Error {}
 
 /** The exports every image has: the core's PHY shim ABI. */
 export const CORE_EXPORTS = ["memory", "init", "input", "poll", "rx_buffer", "rx_buffer_size", "counter_count"] as const;
-const PHY_IMPORTS = new Set(["tx", "now_ms", "random", "panic", "log"]);
+const PHY_IMPORTS = new Set(["tx", "now_ms", "random", "checksum", "panic", "log"]);
 
 const checked = new Map<string, Set<string>>();
 

@@ -22,10 +22,12 @@ export function specs(globs) {
 export function instantiate(memory, createImports, instantiateModule, binary) {
   let seed = 0x12345678;
   let virtualNow = 0;
+  let checksumCalls = 0;
   const testing = {
     set_now(t) {
       virtualNow = t >>> 0;
     },
+    checksum_calls: () => checksumCalls,
   };
   const phy = {
     tx() {
@@ -38,10 +40,28 @@ export function instantiate(memory, createImports, instantiateModule, binary) {
       seed ^= seed << 5;
       return seed >>> 0;
     },
+    // The RFC 1071 sum (wasmip.h phy.checksum), for specs that turn on OFFLOAD_SUM.
+    checksum(ptr, len) {
+      checksumCalls++;
+      const b = new Uint8Array(ownMemory.buffer, ptr, len);
+      let s = 0;
+      for (let i = 0; i + 1 < len; i += 2) s += (b[i] << 8) | b[i + 1];
+      if (len & 1) s += b[len - 1] << 8;
+      while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+      return s;
+    },
     panic(ptr, len, line) {
       throw new Error(`wasmip panic at line ${line}`);
     },
     log() {},
   };
-  return instantiateModule(binary, createImports({ env: { memory }, phy, testing }));
+  // The module's own memory (it exports one), known once instantiated.
+  let ownMemory = memory;
+  const seen = (r) => {
+    const ex = r?.exports ?? r?.instance?.exports;
+    if (ex?.memory) ownMemory = ex.memory;
+    return r;
+  };
+  const r = instantiateModule(binary, createImports({ env: { memory }, phy, testing }));
+  return r && typeof r.then === "function" ? r.then(seen) : seen(r);
 }

@@ -26,7 +26,7 @@ function run(cmd: string, args: string[], cwd = proj, env: Record<string, string
 /** The image's linear memory: its pages at start, and whether it can grow (maximum = initial). */
 function memoryLimits(wasm: Buffer): { initial: number; maximum?: number } {
   const noop = () => 0;
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(wasm)), { phy: { tx: noop, now_ms: noop, random: noop, panic: noop, log: noop } });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(wasm)), { phy: { tx: noop, now_ms: noop, random: noop, checksum: noop, panic: noop, log: noop } });
   const memory = inst.exports.memory as WebAssembly.Memory;
   const initial = memory.buffer.byteLength / 65536;
   try {

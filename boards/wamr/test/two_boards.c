@@ -93,6 +93,7 @@ int main(int argc, char **argv) {
     sim[i] = (sim_port_t){&board[1 - i], 0x9e3779b9u * (uint32_t)(i + 1), i ? "B" : "A"};
     port[i] = (wasmip_port_t){&sim[i], p_tx, p_now, p_random, p_log, p_wait, NULL, NULL, NULL, NULL};
     wasmip_board_setup(&board[i], &wamr[i].rt, &port[i]);
+    wasmip_board_set_offload(&board[i], WASMIP_OFFLOAD_SUM); /* as the WAMR boards run */
   }
   const uint8_t mac[2][6] = {{2, 0x77, 0x69, 0x70, 0, 1}, {2, 0x77, 0x69, 0x70, 0, 2}};
   const uint32_t ip[2] = {0x0a000001u, 0x0a000002u};
