@@ -58,7 +58,12 @@ APP_WASM := $(APPS:%=build/%.wasm)
 # Each image's own sizes and features beyond config.ts's defaults (asc --use), as a firmware
 # project sizes lwIP in its lwipopts.h: fetch makes one connection at a time, the bench image
 # serves one transfer and its control connection, so fewer connection buffers (11.8 KB each)
-# keep them in one page of linear memory. udp-echo has IPv4 multicast (its sockets can join groups).
+# keep them in one page of linear memory. The http server serves 3 connections at a time (more SYNs
+# are dropped and the peers retry, as with an ESP-IDF httpd of 3 sockets), in 6 blocks (the
+# listener, the 3, and 2 closing or waiting to be accepted): one page, so that its WAMR footprint
+# fits an ESP32 without PSRAM (issue 14).
+# udp-echo has IPv4 multicast (its sockets can join groups).
+USE_http := WASMIP_TCP_MAX_SOCKETS=6 WASMIP_TCP_MAX_CONNECTIONS=3
 USE_fetch := WASMIP_TCP_MAX_CONNECTIONS=2
 USE_bench := WASMIP_TCP_MAX_CONNECTIONS=3
 USE_sensor := WASMIP_TCP_MAX_CONNECTIONS=3
