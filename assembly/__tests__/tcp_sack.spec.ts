@@ -107,7 +107,7 @@ describe("SACK blocks we report (RFC 2018 §4)", () => {
     data(1101, 900);
     expect(blocks()).toBe("[1001,2101) [3001,3101) [501,601)", "a range that joins two");
     data(1050, 10);
-    expect(blocks()).toBe("[1001,2101) [3001,3101) [501,601)", "a duplicate inside one: it is first again");
+    expect(blocks()).toBe("[1050,1060) [1001,2101) [3001,3101) [501,601)", "a duplicate inside one: D-SACK, then the range holding it");
     data(1, 500);
     expect(blocks()).toBe("[1001,2101) [3001,3101)", "the gap at RCV.NXT filled: that range is delivered");
     expect(last().ack).toBe(PISN + 601);
@@ -117,6 +117,33 @@ describe("SACK blocks we report (RFC 2018 §4)", () => {
     data(2101, 900);
     expect(last().ack).toBe(PISN + 3101);
     expect(last().sackCount).toBe(0, "in order: no SACK option");
+  });
+
+  it("reports a duplicate once, first (D-SACK, RFC 2883 §4): all old, partly old, and held out of order", () => {
+    established();
+    data(1, 100);
+    data(101, 100);
+    expect(last().ack).toBe(PISN + 201);
+    expect(seg(ACK | PSH, PISN + 1, iss + 1, 100)).toBe(C.TCP_OUT_OF_WINDOW); // all old
+    expect(blocks()).toBe("[1,101)", "the duplicate, below the ACK");
+    expect(last().ack).toBe(PISN + 201);
+    data(151, 100); // partly old: [151,201) again, [201,251) new
+    expect(last().ack).toBe(PISN + 251);
+    expect(blocks()).toBe("[151,201)", "only the old part");
+    data(1001, 100);
+    expect(blocks()).toBe("[1001,1101)", "reported once: the next ACK has the ordinary blocks only");
+    data(1001, 100);
+    expect(blocks()).toBe("[1001,1101) [1001,1101)", "a range held out of order, again: D-SACK, then its range");
+    data(2001, 50);
+    expect(blocks()).toBe("[2001,2051) [1001,1101)");
+  });
+
+  it("sends no D-SACK on a connection without SACK", () => {
+    established(false);
+    data(1, 100);
+    expect(seg(ACK | PSH, PISN + 1, iss + 1, 100)).toBe(C.TCP_OUT_OF_WINDOW);
+    expect(last().ack).toBe(PISN + 101);
+    expect(last().sackCount).toBe(0);
   });
 
   it("sends none on a connection without SACK", () => {

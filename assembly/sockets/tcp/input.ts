@@ -22,7 +22,7 @@ import {
 } from "./pcb";
 import { TCP_MAX_SOCKETS, TCP_SACK, TCP_SYN_COOKIES } from "../../config";
 import { COOKIE_SACK, cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
-import { sackAcked, sackEnter, sackTake, sackUnaLost } from "./sack";
+import { sackAcked, sackDuplicate, sackEnter, sackTake, sackUnaLost } from "./sack";
 import {
   OUT_LIMITED, armRtx, challengeAck, retransmitFirst, sackOutput, sackRetransmitFirst, schedulePto, sendAck, sendControl, sendSyn, tcpOutput, tcpOutputMode,
 } from "./output";
@@ -537,7 +537,13 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
   // First: is the segment acceptable (RFC 9293 §3.10.7.4, the four cases)?
   const wnd = seqGt(c.rcvAdv, c.rcvNxt) ? c.rcvAdv - c.rcvNxt : 0;
   if (!acceptable(c.rcvNxt, wnd)) {
-    if ((f & RST) == 0) sendAck(i);
+    if ((f & RST) == 0) {
+      // Data we had already (a spurious retransmission, a duplicated frame): D-SACK (RFC 2883
+      // §4.1.1). Not for a segment more than 64 KiB old, which is no retransmission of ours to see.
+      const end = seg.seq + seg.payloadLen;
+      if (TCP_SACK && seg.payloadLen != 0 && seqLe(end, c.rcvNxt) && c.rcvNxt - seg.seq <= 0x10000) sackDuplicate(i, seg.seq, end);
+      sendAck(i);
+    }
     return C.TCP_OUT_OF_WINDOW;
   }
   if (c.flags & F_KEEPALIVE) {
@@ -797,6 +803,7 @@ function processData(i: i32, data: usize): void {
   let d = data;
   if (seqLt(seq, c.rcvNxt)) {
     const cut = c.rcvNxt - seq;
+    if (TCP_SACK) sackDuplicate(i, seq, cut >= n ? seq + n : c.rcvNxt); // the old part (RFC 2883 §4.1.1)
     if (cut >= n) {
       c.flags |= F_ACK_NOW; // all old: a duplicate
       return;
@@ -838,6 +845,11 @@ function processData(i: i32, data: usize): void {
   }
   // Out of order: keep it if the assembler has room, and send a duplicate ACK at once.
   count(C.TCP_OOO_SEGMENTS);
+  if (TCP_SACK) {
+    // Held already: D-SACK it, then the range holding it comes next (RFC 2883 §4.1.2).
+    const k = asm.find(seq);
+    if (k >= 0 && seqLe(seq + n, asm.end(k))) sackDuplicate(i, seq, seq + n);
+  }
   if (asm.add(seq, seq + n)) ring.writeAt(off, d, n);
   else count(C.TCP_OOO_DROPPED);
   c.flags |= F_ACK_NOW;

@@ -227,6 +227,21 @@ export function pcbAlloc(): i32 {
   return -1;
 }
 
+// D-SACK (RFC 2883 §4, sack.ts): a segment that brought only bytes we already had is reported once,
+// as the first block of the next ACK, which goes out at once (a duplicate is ACKed immediately).
+// One pending report for the whole stack, not one per connection: if another connection's duplicate
+// replaces it before it is sent, the peer misses a hint, never data. Here so that a block given to
+// a new connection drops it.
+export let dsackConn: i32 = -1;
+export let dsackLeft: u32 = 0;
+export let dsackRight: u32 = 0;
+
+export function dsackSet(i: i32, left: u32, right: u32): void {
+  dsackConn = i;
+  dsackLeft = left;
+  dsackRight = right;
+}
+
 /** Gives block i a buffer set with empty rings; false when every set is taken. */
 export function pcbAttachBuffers(i: i32): bool {
   const c = pcb(i);
@@ -239,6 +254,7 @@ export function pcbAttachBuffers(i: i32): bool {
     rcvRing(i).init(rcvBufs + <usize>k * TCP_RCV_BUF, TCP_RCV_BUF);
     ooo(i).clear();
     if (TCP_SACK) sacked(i).clear();
+    if (dsackConn == i) dsackConn = -1;
     return true;
   }
   return false;

@@ -3,7 +3,7 @@
 //
 // Receiver: every ACK we send while the out-of-order assembler holds data reports its ranges,
 // first the one holding the segment that arrived last (RFC 2018 §4), then the others from the
-// highest down. The assembler holds at most 4 ranges and nothing else shares the option space (no
+// highest down; a duplicate segment is reported first of all, once (D-SACK, RFC 2883). The assembler holds at most 4 ranges and nothing else shares the option space (no
 // timestamps), so every range is reported each time; a data segment gives up payload for them
 // (sackOptionLen), as Linux does, so segments still fit the peer's MSS.
 //
@@ -25,7 +25,7 @@ import { TCP_SACK } from "../../config";
 import { C, count } from "../../support/counters";
 import { SACK_MAX_BLOCKS, TcpRepr } from "../../wire/tcp";
 import { Assembler } from "./assembler";
-import { F_LOSS, F_PTO, F_RECOVERY, F_SACK, F_TLP_OUT, F_TLP_RTX, ooo, pcb, sacked } from "./pcb";
+import { F_ACK_NOW, F_LOSS, F_PTO, F_RECOVERY, F_SACK, F_TLP_OUT, F_TLP_RTX, dsackConn, dsackLeft, dsackRight, dsackSet, ooo, pcb, sacked } from "./pcb";
 import { seqGt, seqLe, seqLt } from "./seq";
 
 /** RFC 6675 §2 DupThresh. */
@@ -33,28 +33,43 @@ const DUP_THRESH: u32 = 3;
 
 // ---- Receiver ----------------------------------------------------------------------------------
 
+/** Connection i received [left, right) again: report it in the ACK it sends now (if SACK was
+ *  agreed: otherwise nothing changes). */
+export function sackDuplicate(i: i32, left: u32, right: u32): void {
+  const c = pcb(i);
+  if (!TCP_SACK || (c.flags & F_SACK) == 0) return;
+  dsackSet(i, left, right);
+  c.flags |= F_ACK_NOW;
+}
+
 /** Bytes the SACK option takes on connection i's next segment (0: none to send). */
 // @ts-ignore: decorator
 @inline export function sackOptionLen(i: i32): u32 {
   if (!TCP_SACK || (pcb(i).flags & F_SACK) == 0) return 0;
-  const n = <u32>ooo(i).count();
+  const n = <u32>ooo(i).count() + <u32>(dsackConn == i);
   return n ? 4 + (min<u32>(n, SACK_MAX_BLOCKS) << 3) : 0;
 }
 
-/** Puts connection i's SACK blocks on s, at most max of them. */
+/** Puts connection i's SACK blocks on s, at most max of them: a pending D-SACK block first, then
+ *  the range the last arrival went into, then the others from the highest down. */
 export function sackFill(i: i32, s: TcpRepr, max: u32): void {
   s.sackCount = 0;
   if (!TCP_SACK || (pcb(i).flags & F_SACK) == 0 || max == 0) return;
   const asm = ooo(i);
   const n = asm.count();
   let k: u32 = 0;
+  if (dsackConn == i) {
+    s.setSack(k++, dsackLeft, dsackRight);
+    dsackSet(-1, 0, 0);
+  }
   const first = asm.find(asm.last);
-  if (first >= 0) s.setSack(k++, asm.start(first), asm.end(first));
+  if (first >= 0 && k < max) s.setSack(k++, asm.start(first), asm.end(first));
   for (let r = n - 1; r >= 0 && k < max; r--) {
     if (r != first) s.setSack(k++, asm.start(r), asm.end(r));
   }
   s.sackCount = k;
 }
+
 
 // ---- Sender: the scoreboard ------------------------------------------------------------------
 
