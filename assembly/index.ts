@@ -113,6 +113,7 @@ export function set_link(up: u32): void {
   logf(INFO, "eth: link up");
   netEvent(NET_EV_LINK_UP);
   arpFlush();
+  if (FEATURE_IPV6) ipv6LinkUp();
   if (FEATURE_DHCP && dhcpState() != 0) dhcpLinkUp();
   else if (ipAddr != 0) arpAnnounce();
 }
@@ -693,7 +694,7 @@ export function sntp_sample(out: usize): i32 {
 // ---- IPv6 (iface/ipv6.ts, nd.ts, slaac.ts; wasmip.h "IPv6") -------------------------------------
 // Built in with --use WASMIP_IPV6=1 (config.ts FEATURE_IPV6); otherwise ENOSYS (or 0). Addresses
 // are 16 bytes in network order, through memory (the board's io_buffer).
-import { ipv6AddressAt, ipv6GroupMac, ipv6Poll, ipv6SetEnabled, ipv6Start } from "./iface/ipv6_api";
+import { ipv6AddressAt, ipv6GroupMac, ipv6LinkUp, ipv6Poll, ipv6SetEnabled, ipv6Start } from "./iface/ipv6_api";
 import { ndDnsAt, ndNeighbour, ndRouterAt } from "./iface/nd";
 import { ping6Send } from "./api/ping";
 import { FEATURE_IPV6, IPV6_ADDRS, ND_CACHE_SIZE } from "./config";

@@ -76,6 +76,39 @@ describe("ipv6 address and DAD", () => {
   });
 });
 
+describe("mldv2", () => {
+  it("answers a general query with a current-state report within the response delay", () => {
+    bringUp6();
+    run(5000); // the join's reports are done
+    clearSent();
+    const before = ctr(C.MLD_REPORTS_SENT);
+    // A general query (MLDv2, 28 bytes) from a link-local router to ff02::1, max delay 1000 ms.
+    const m = v6(ll(0xfe), ALL_NODES, 58, 28, 1);
+    memory.fill(m, 0, 28);
+    store<u8>(m, 130);
+    store<u8>(m, 0x03, 4);
+    store<u8>(m, 0xe8, 5);
+    expect(sendIcmp(28)).toBe(C.MLD_RECEIVED);
+    run(1100);
+    expect(ctr(C.MLD_REPORTS_SENT)).toBe(before + 1);
+    let k = -1;
+    for (let i = 0; i < sentCount(); i++) if (load<u8>(sent(i), 20) == 0 && load<u8>(sent(i), 62) == 143) k = i;
+    expect(k).toBeGreaterThanOrEqual(0);
+    expect(load<u8>(sent(k), 62 + 8)).toBe(2); // MODE_IS_EXCLUDE
+    expect(load<u8>(sent(k), 0)).toBe(0x33);
+    expect(load<u8>(sent(k), 5)).toBe(0x16); // to ff02::16
+    // A query from a global source is not taken (RFC 3810 §5.1.14).
+    const g = memory.data(16, 8);
+    memory.fill(g, 0, 16);
+    store<u8>(g, 0x20);
+    store<u8>(g, 1, 15);
+    const q = v6(g, ALL_NODES, 58, 28, 1);
+    memory.fill(q, 0, 28);
+    store<u8>(q, 130);
+    expect(sendIcmp(28)).toBe(C.MLD_MALFORMED);
+  });
+});
+
 describe("neighbor solicitation and advertisement", () => {
   it("answers an NS for our address with a solicited, override NA to the sender's MAC", () => {
     bringUp6();

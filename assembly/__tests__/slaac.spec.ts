@@ -6,6 +6,7 @@ import { ADDR_DEPRECATED, ADDR_FREE, ADDR_PREFERRED, ADDR_TENTATIVE, addr, hopLi
 import { ndDnsAt, ndRouterAt } from "../iface/nd";
 import { ipv6AddressAt } from "../iface/ipv6_api";
 import { ping6Send } from "../api/ping";
+import { set_link } from "../index";
 import { C, clearSent, ctr, run, sent, sentCount } from "../testing";
 import { OURS, bringUp6, ll, na, sendIcmp, v6 } from "./ipv6_support";
 
@@ -96,6 +97,23 @@ describe("router advertisements", () => {
     expect(addr(1).state).toBe(ADDR_FREE);
     ra(ll(0xfe), 255, 0xc0, 100, 200);
     expect(addr(1).state).toBe(ADDR_FREE);
+  });
+
+  it("checks its addresses again and solicits routers when the link comes back", () => {
+    bringUp6();
+    ra(ll(0xfe), 255, 0xc0, 86400, 14400);
+    run(2500);
+    expect(addr(1).state).toBe(ADDR_PREFERRED);
+    set_link(0);
+    set_link(1);
+    expect(addr(0).state).toBe(ADDR_TENTATIVE);
+    expect(addr(1).state).toBe(ADDR_TENTATIVE);
+    expect(ndRouterAt(0, out)).toBe(0);
+    const rs = ctr(C.ND_RS_SENT);
+    run(4500);
+    expect(addr(0).state).toBe(ADDR_PREFERRED);
+    expect(addr(1).state).toBe(ADDR_PREFERRED);
+    expect(ctr(C.ND_RS_SENT)).toBe(rs + 1);
   });
 
   it("lets an address expire with its valid lifetime", () => {

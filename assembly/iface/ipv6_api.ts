@@ -4,7 +4,7 @@ import { IPV6_ADDRS, POLL_MAX_SLEEP_MS } from "../config";
 import { ADDR_FREE, ADDR_DUPLICATED, addr, ipv6AddrInit } from "./ipv6";
 import { mldInit, mldPoll } from "./mld";
 import { ndInit, ndPoll } from "./nd";
-import { slaacInit, slaacPoll } from "./slaac";
+import { slaacInit, slaacLinkUp, slaacPoll } from "./slaac";
 
 /** IPv6 runs on the interface (ipv6_enable; Linux's disable_ipv6 the other way round). Off: no
  *  address, so every IPv6 packet is not for us, and nothing is sent. */
@@ -19,6 +19,13 @@ export function ipv6Start(): void {
   mldInit();
   if (enabled) slaacInit(); // the link-local address, tentative: DAD and the first RS follow from poll()
   else ipv6AddrInit();
+}
+
+/** set_link(1): neighbours, routers and prefixes are forgotten, addresses checked again. */
+export function ipv6LinkUp(): void {
+  if (!enabled) return;
+  ndInit();
+  slaacLinkUp();
 }
 
 export function ipv6Poll(): u32 {

@@ -61,6 +61,16 @@ function tentative(a: Addr): void {
   netEvent(NET_EV_MULTICAST);
 }
 
+/** The link came back (it may lead elsewhere now): every address is checked again by DAD and
+ *  routers are solicited again (RFC 4862 §5.4, RFC 4861 §6.3.7). */
+export function slaacLinkUp(): void {
+  for (let k = 0; k < IPV6_ADDRS; k++) {
+    const a = addr(k);
+    if (a.state != ADDR_FREE && a.state != ADDR_DUPLICATED) tentative(a);
+  }
+  rsLeft = ND_MAX_RTR_SOLICITATIONS;
+}
+
 /** The address in slot k is someone else's (RFC 4862 §5.4.5). */
 export function slaacDuplicate(k: i32): void {
   const a = addr(k);
