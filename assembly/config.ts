@@ -329,6 +329,10 @@ export const ND_MAX_RTR_SOLICITATION_DELAY_MS: u32 = 1000;
 export const IPV6_DAD_TRANSMITS: u32 = 1;
 /** Hop limit of the packets we originate until an RA's Cur Hop Limit says otherwise. */
 export const IPV6_DEFAULT_HOP_LIMIT: u32 = 64;
+/** Destinations whose path MTU a Packet Too Big lowered (RFC 8201 §5.2); the oldest is replaced.
+ *  A lowered MTU is forgotten after IPV6_PMTU_TIMEOUT_MS (RFC 8201 §4: at least 5 min, 10 advised). */
+export const IPV6_PMTU_SLOTS: i32 = 4;
+export const IPV6_PMTU_TIMEOUT_MS: u32 = 600_000;
 /** MLDv2 reports per change (RFC 3810 §9.1 Robustness Variable) and their spread (§9.11: 1 s). */
 export const MLD_ROBUSTNESS: u32 = 2;
 export const MLD_UNSOLICITED_MS: u32 = 1000;

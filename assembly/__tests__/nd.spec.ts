@@ -278,6 +278,35 @@ describe("icmpv6 through the stack", () => {
     expect(counterName(C.IP6_FRAGMENT_DROPPED)).toBe("ip6_fragment_dropped");
   });
 
+  it("lowers the path MTU on a Packet Too Big about our packet, and forgets it after 10 minutes", () => {
+    bringUp6();
+    memory.copy(dst, ll(2), 16);
+    ping6Send(dst, 1, 8);
+    na(2, OURS, ll(2), 0x60000000, 2);
+    clearSent();
+    expect(ping6Send(dst, 2, 1400)).toBe(0);
+    const echo = sent(0) + 14;
+    // The PTB quotes the first 1232 bytes of our packet, with MTU 1280.
+    let m = v6(ll(2), OURS, 58, 8 + 1232, 64);
+    store<u32>(m, 2);
+    store<u32>(m, 0, 4);
+    store<u8>(m, 0x05, 6); // 1280 = 0x500
+    memory.copy(m + 8, echo, 1232);
+    expect(sendIcmp(8 + 1232)).toBe(C.ICMP6_ERROR_RECEIVED);
+    expect(ctr(C.ICMP6_PATH_MTU_LOWERED)).toBe(1);
+    expect(ping6Send(dst, 3, 1400)).toBe(-10); // EMSGSIZE: we never fragment
+    expect(ping6Send(dst, 4, 1280 - 48)).toBe(0);
+    // Below the minimum MTU, or about a packet that was not ours: discarded.
+    m = v6(ll(2), OURS, 58, 8 + 1232, 64);
+    store<u32>(m, 2);
+    store<u32>(m, 0, 4);
+    store<u8>(m, 0x04, 6);
+    memory.copy(m + 8, echo, 1232);
+    expect(sendIcmp(8 + 1232)).toBe(C.ICMP6_BAD_ERROR);
+    run(600_500);
+    expect(ping6Send(dst, 5, 1400)).toBe(0);
+  });
+
   it("counts IPv6 as not for us while IPv6 is off on the interface", () => {
     bringUp();
     v6(ll(2), OURS, 58, 8, 64);

@@ -6,17 +6,17 @@
 // exceptions), a link-layer multicast or broadcast frame (e.4), or a packet whose source does not
 // identify one node (e.5: unspecified or multicast). At most ICMP_ERROR_LIMIT a second (§2.4 f).
 // Each holds as much of the packet as fits in the minimum MTU (§2.4 c).
-import { ICMP_ERROR_LIMIT, FEATURE_IPV6 } from "../config";
+import { ICMP_ERROR_LIMIT } from "../config";
 import { now } from "../support/clock";
 import { C, count } from "../support/counters";
 import { WireError } from "../wire/error";
 import { macIsMulticast } from "../wire/ethernet";
 import {
   HEADER_LEN, Icmpv6Repr, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, TYPE_MLD_QUERY, TYPE_MLD_V1_DONE, TYPE_MLD_V1_REPORT, TYPE_MLD_V2_REPORT,
-  TYPE_REDIRECT, TYPE_RS, isError,
+  TYPE_PACKET_TOO_BIG, TYPE_REDIRECT, TYPE_RS, isError,
 } from "../wire/icmpv6";
 import { HEADER_LEN as IP_LEN, Ipv6Repr, MIN_MTU, NH_ICMPV6, isMulticast, isUnspecified } from "../wire/ipv6";
-import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, sourceFor, toTentative } from "./ipv6";
+import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, isOurs, lowerPathMtu, sourceFor, toTentative } from "./ipv6";
 import { mldInput } from "./mld";
 import { ndInput } from "./nd";
 import { rxBuf, txBuf } from "./netif";
@@ -56,8 +56,20 @@ export function icmpv6Input(p: usize, m: usize, len: u32, ip: Ipv6Repr): C {
     const h = echoReply;
     return h && h(rx().word >>> 16, rx().word & 0xffff, rx().payloadLen) ? C.ICMP6_ECHO_REPLY_RECEIVED : C.ICMP6_ECHO_REPLY_UNMATCHED;
   }
+  if (type == TYPE_PACKET_TOO_BIG) return packetTooBig(m, len);
   if (isError(type)) return C.ICMP6_ERROR_RECEIVED; // the transports learn of them next phase
   return C.ICMP6_UNKNOWN_TYPE; // §2.4 (b): an unknown informational message is dropped
+}
+
+/** RFC 8201 §4: the path MTU to the quoted packet's destination, when the packet was ours and
+ *  the MTU at least the IPv6 minimum (a smaller one is discarded). */
+function packetTooBig(m: usize, len: u32): C {
+  if (len < HEADER_LEN + IP_LEN) return C.ICMP6_BAD_ERROR;
+  const quoted = m + HEADER_LEN;
+  const mtu = rx().word;
+  if (mtu < MIN_MTU || !isOurs(quoted + 8)) return C.ICMP6_BAD_ERROR;
+  if (lowerPathMtu(quoted + 24, mtu)) count(C.ICMP6_PATH_MTU_LOWERED);
+  return C.ICMP6_ERROR_RECEIVED;
 }
 
 /** §4.2: the reply carries the request's identifier, sequence and data; to a multicast request

@@ -14,7 +14,8 @@
 // prefix, else a default router (iface/nd.ts); none: EHOSTUNREACH (RFC 4861 §5.2 as amended by
 // RFC 4943: no on-link assumption). The source follows RFC 6724's first rules: same scope, then
 // preferred over deprecated.
-import { IPV6_ADDRS, IPV6_DEFAULT_HOP_LIMIT, MTU, FEATURE_IPV6 } from "../config";
+import { IPV6_ADDRS, IPV6_DEFAULT_HOP_LIMIT, IPV6_PMTU_SLOTS, IPV6_PMTU_TIMEOUT_MS, MTU } from "../config";
+import { due, now } from "../support/clock";
 import { C, count } from "../support/counters";
 import { EHOSTUNREACH, EMSGSIZE } from "../support/errors";
 import { WireError } from "../wire/error";
@@ -84,6 +85,7 @@ export let toTentative: bool = false;
 
 export function ipv6AddrInit(): void {
   memory.fill(addrs(), 0, ADDR_SIZE * IPV6_ADDRS);
+  pathMtuInit();
   hopLimit = IPV6_DEFAULT_HOP_LIMIT;
   linkMtu = MTU;
 }
@@ -194,7 +196,7 @@ export function sourceFor(dst: usize): usize {
  * written here. The frame is transmitted, or held while its next hop resolves. 0 or an error.
  */
 export function ipv6Output(frame: usize, plen: u32, nh: u32, src: usize, dst: usize, hops: u32): i32 {
-  if (plen + HEADER_LEN > linkMtu) return EMSGSIZE;
+  if (plen + HEADER_LEN > pathMtu(dst)) return EMSGSIZE; // we never fragment (RFC 8200 §5)
   if (src == 0) return EHOSTUNREACH; // no usable source address (yet)
   tx().trafficClass = 0;
   tx().flowLabel = 0;
@@ -229,4 +231,55 @@ export function ipv6Output(frame: usize, plen: u32, nh: u32, src: usize, dst: us
 export function isOurs(a: usize): bool {
   const i = addrFind(a);
   return i >= 0 && usable(addr(i));
+}
+
+// ---- Path MTU (RFC 8201) --------------------------------------------------------------------------
+// Slots of [destination (16), MTU, when it expires]: lowered by Packet Too Big, forgotten after
+// IPV6_PMTU_TIMEOUT_MS (then the link MTU is tried again, §4).
+function pmtuTable(): usize {
+  return memory.data(IPV6_PMTU_SLOTS * 24, 8);
+}
+
+/** The largest packet (IPv6 header included) we send to dst. */
+export function pathMtu(dst: usize): u32 {
+  const t = pmtuTable();
+  for (let i = 0; i < IPV6_PMTU_SLOTS; i++) {
+    const e = t + <usize>i * 24;
+    const m = load<u32>(e, 16);
+    if (m == 0) continue;
+    if (due(load<u32>(e, 20))) {
+      store<u32>(e, 0, 16);
+      continue;
+    }
+    if (addrEq(e, dst)) return min<u32>(m, linkMtu);
+  }
+  return linkMtu;
+}
+
+/** A Packet Too Big for dst said mtu (RFC 8201 §4: below 1280 it is discarded by the caller). */
+export function lowerPathMtu(dst: usize, mtu: u32): bool {
+  if (mtu >= pathMtu(dst)) return false;
+  const t = pmtuTable();
+  let slot = t;
+  let oldest: u32 = 0xffffffff;
+  for (let i = 0; i < IPV6_PMTU_SLOTS; i++) {
+    const e = t + <usize>i * 24;
+    if (load<u32>(e, 16) != 0 && addrEq(e, dst)) {
+      slot = e;
+      break;
+    }
+    const left: u32 = load<u32>(e, 16) == 0 ? 0 : load<u32>(e, 20) - now;
+    if (left < oldest) {
+      oldest = left;
+      slot = e;
+    }
+  }
+  memory.copy(slot, dst, 16);
+  store<u32>(slot, mtu, 16);
+  store<u32>(slot, now + IPV6_PMTU_TIMEOUT_MS, 20);
+  return true;
+}
+
+export function pathMtuInit(): void {
+  memory.fill(pmtuTable(), 0, IPV6_PMTU_SLOTS * 24);
 }

@@ -8,7 +8,7 @@
 // a current-state report (MODE_IS_EXCLUDE {}) at random within its Maximum Response Delay (§6.2),
 // unless one is due sooner. Reports go to ff02::16 with hop limit 1 and the Router Alert option
 // (§5), from our link-local address, or from :: while it is tentative (§5.2.13).
-import { IPV6_ADDRS, MLD_ROBUSTNESS, MLD_UNSOLICITED_MS, POLL_MAX_SLEEP_MS, FEATURE_IPV6 } from "../config";
+import { IPV6_ADDRS, MLD_ROBUSTNESS, MLD_UNSOLICITED_MS, POLL_MAX_SLEEP_MS } from "../config";
 import { due, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
 import { phy_random } from "../support/phy";

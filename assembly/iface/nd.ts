@@ -23,7 +23,6 @@ import {
   ND_CACHE_SIZE, ND_DELAY_FIRST_PROBE_MS, ND_INCOMPLETE_MAX, ND_MAX_MULTICAST_SOLICIT, ND_MAX_UNICAST_SOLICIT, ND_PREFIXES,
   ND_QUEUE_BYTES, ND_QUEUE_PER_NEIGHBOUR, ND_RDNSS, ND_REACHABLE_TIME_MS, ND_RETRANS_TIMER_MS, ND_ROUTERS, FRAME_MIN, MTU,
   POLL_MAX_SLEEP_MS,
-  FEATURE_IPV6,
 } from "../config";
 import { due, elapsed, now, until } from "../support/clock";
 import { C, count } from "../support/counters";

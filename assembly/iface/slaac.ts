@@ -12,7 +12,7 @@
 // - A prefix with the A flag and length 64 (our IID's) makes an address (§5.5.3): valid and
 //   preferred lifetimes as sent, a known one refreshed under the two-hour rule (e).
 // Lifetimes are seconds left, decremented by a one-second tick.
-import { IPV6_ADDRS, IPV6_DAD_TRANSMITS, ND_MAX_RTR_SOLICITATIONS, ND_MAX_RTR_SOLICITATION_DELAY_MS, ND_RTR_SOLICITATION_INTERVAL_MS, POLL_MAX_SLEEP_MS, FEATURE_IPV6 } from "../config";
+import { IPV6_ADDRS, IPV6_DAD_TRANSMITS, ND_MAX_RTR_SOLICITATIONS, ND_MAX_RTR_SOLICITATION_DELAY_MS, ND_RTR_SOLICITATION_INTERVAL_MS, POLL_MAX_SLEEP_MS } from "../config";
 import { due, elapsed, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
 import { phy_random } from "../support/phy";

@@ -188,6 +188,7 @@ export const NAMES_IPV6 = `
 .nd_addresses_configured
 .nd_addresses_expired
 .mld_reports_sent
+.icmp6_path_mtu_lowered
 +icmp6_echo_answered
 +icmp6_echo_reply_received
 +icmp6_error_received
@@ -220,4 +221,5 @@ export const NAMES_IPV6 = `
 -nd_ignored
 -nd_dad_conflict
 -mld_malformed
+-icmp6_bad_error
 `;
