@@ -14,6 +14,10 @@
 // prefix, else a default router (iface/nd.ts); none: EHOSTUNREACH (RFC 4861 §5.2 as amended by
 // RFC 4943: no on-link assumption). The source follows RFC 6724's first rules: same scope, then
 // preferred over deprecated.
+//
+// The IPv6 files keep their static buffers behind functions (`addrs()`, nd.ts's `table()`...): a
+// top-level memory.data is in every image that imports the file, one inside a function only in an
+// image that calls it, so an IPv4-only image carries none of them (binaryen inlines the calls).
 import { IPV6_ADDRS, IPV6_DEFAULT_HOP_LIMIT, IPV6_PMTU_SLOTS, IPV6_PMTU_TIMEOUT_MS, MTU } from "../config";
 import { due, now } from "../support/clock";
 import { C, count } from "../support/counters";

@@ -359,11 +359,9 @@ export function sendNs(src: usize, dst: usize, target: usize, w0: u32, w4: u16):
   sendNd(TYPE_NS, plen, src != 0 ? src : unspecified(), dst, w0, w4);
 }
 
-function zero(): usize {
-  return memory.data(16, 8);
-}
+/** The unspecified address ::. */
 function unspecified(): usize {
-  return zero();
+  return memory.data(16, 8);
 }
 
 /** ICMPv6 header, checksum, IPv6 header and frame for the ND message of plen bytes at ctl. */
