@@ -216,6 +216,11 @@ describe("neighbor solicitation and advertisement", () => {
     expect(stateOf(3)).toBe(REACHABLE);
     expect(lastMac).toBe(3);
     expect(accounted(before)).toBe(before.delta(C.RX_FRAMES));
+    // Unicast NS without a source link-layer option: the answers resolve their senders, but only
+    // in entries that never carried our traffic.
+    for (let i: u32 = 0; i < 50; i++) ns(ll(3000 + i), OURS, OURS, 0);
+    expect(stateOf(2)).toBe(REACHABLE);
+    expect(stateOf(3)).toBe(REACHABLE);
     // NS for random targets never reach the cache at all.
     for (let i: u32 = 0; i < 50; i++) ns(ll(1000 + i), OURS, ll(2000 + i));
     expect(stateOf(2)).toBe(REACHABLE);

@@ -299,9 +299,15 @@ function release(i: i32, send: bool): void {
 /** Sends the frame (len bytes, IPv6 header written) to the neighbour hop: at once when its
  *  link-layer address is known, else held while it resolves. 0 or ENOBUFS (not held). */
 export function ndResolveAndSend(frame: usize, len: u32, hop: usize): i32 {
+  return resolveAndSend(frame, len, hop, true);
+}
+
+/** ours: our traffic, which may take any entry; else an ND answer (an NA to an NS without a
+ *  source link-layer option), which takes only what a learnt address may (the file's comment). */
+function resolveAndSend(frame: usize, len: u32, hop: usize, ours: bool): i32 {
   let i = find(hop);
   if (i < 0) {
-    i = allocate(hop, true);
+    i = allocate(hop, ours);
     if (i < 0) {
       count(C.ND_QUEUE_DROPS);
       return ENOBUFS;
@@ -309,7 +315,7 @@ export function ndResolveAndSend(frame: usize, len: u32, hop: usize): i32 {
   }
   const e = nb(i);
   e.used = now;
-  e.traffic = 1;
+  if (ours) e.traffic = 1;
   if (e.state != FREE && e.state != INCOMPLETE) {
     ethernetSend(frame, len, e.mac0, e.mac4, TYPE_IPV6);
     step(i, EV_SEND, 0, 0);
@@ -372,14 +378,16 @@ function sendNd(type: u32, plen: u32, src: usize, dst: usize, w0: u32, w4: u16):
   icmpTx().word = get32(m + 4);
   icmpTx().payloadLen = plen - ICMP_LEN;
   icmpTx().emit(m, src, dst);
-  if (w0 != 0 || w4 != 0) {
-    // Unicast to a known link-layer address: the IPv6 header by ipv6Output's rules, sent directly.
-    writeHeader(plen, src, dst);
-    ethernetSend(ctl(), PAYLOAD_OFFSET6 + plen, w0, w4, TYPE_IPV6);
-    count(C.IP6_SENT);
+  if (isMulticast(dst) || src == unspecified()) {
+    ipv6Output(ctl(), plen, NH_ICMPV6, src, dst, 255);
     return;
   }
-  ipv6Output(ctl(), plen, NH_ICMPV6, src, dst, 255);
+  // Unicast to a neighbour: straight to its link-layer address when the message named it, else
+  // resolved without displacing a neighbour in use.
+  writeHeader(plen, src, dst);
+  count(C.IP6_SENT);
+  if (w0 != 0 || w4 != 0) ethernetSend(ctl(), PAYLOAD_OFFSET6 + plen, w0, w4, TYPE_IPV6);
+  else resolveAndSend(ctl(), PAYLOAD_OFFSET6 + plen, dst, false);
 }
 
 function hdr(): Ipv6Repr {
