@@ -7,8 +7,8 @@ import { ndDnsAt, ndRouterAt } from "../iface/nd";
 import { ipv6AddressAt } from "../iface/ipv6_api";
 import { ping6Send } from "../api/ping";
 import { set_link } from "../index";
-import { C, clearSent, ctr, run, sent, sentCount } from "../testing";
-import { OURS, bringUp6, ll, na, sendIcmp, v6 } from "./ipv6_support";
+import { C, bringUp, clearSent, ctr, run, sent, sentCount } from "../testing";
+import { OURS, bringUp6, ll, na, ns, sendIcmp, snm, v6 } from "./ipv6_support";
 
 const ALL = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 const out = memory.data(24, 8);
@@ -114,6 +114,15 @@ describe("router advertisements", () => {
     expect(addr(0).state).toBe(ADDR_PREFERRED);
     expect(addr(1).state).toBe(ADDR_PREFERRED);
     expect(ctr(C.ND_RS_SENT)).toBe(rs + 1);
+  });
+
+  it("makes no SLAAC address when the link-local one (the same identifier) is duplicated (§5.4.5)", () => {
+    bringUp(1000, 0x0a000001, 0xffffff00, 0x0a0000fe, true);
+    memory.fill(src, 0, 16);
+    expect(ns(src, snm(OURS), OURS, 0)).toBe(C.ND_DAD_CONFLICT);
+    expect(addr(0).state).toBe(4);
+    expect(ra(ll(0xfe), 255, 0xc0, 86400, 14400)).toBe(C.ND_RA_RECEIVED);
+    expect(addr(1).state).toBe(ADDR_FREE);
   });
 
   it("lets an address expire with its valid lifetime", () => {

@@ -87,6 +87,8 @@ export function slaacRaSeen(): void {
 /** A prefix information option with the A flag (RFC 4862 §5.5.3). */
 export function slaacPrefix(prefix: usize, plen: u32, validS: u32, preferredS: u32): void {
   if (plen != 64 || preferredS > validS) return; // (c), and our IID is 64 bits (§5.5.3 (d))
+  // §5.4.5: the link-local address (of the same EUI-64 identifier) is someone else's: no more.
+  if (addr(0).state == ADDR_DUPLICATED) return;
   const x = iid();
   let free = -1;
   for (let i = 1; i < IPV6_ADDRS; i++) {
