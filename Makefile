@@ -45,6 +45,12 @@ build/mqtt.wasm: assembly/index.ts $(IMAGE_TOOL)
 	@mkdir -p build
 	$(call image,assembly/index.ts) --use WASMIP_MQTT=1
 
+# The core with IPv6 (config.ts FEATURE_IPV6: off in the default images, which it would take past
+# one page): link-local and SLAAC addresses, ND, MLDv2, ICMPv6 echo; for the IPv6 tests.
+build/ipv6.wasm: assembly/index.ts $(IMAGE_TOOL)
+	@mkdir -p build
+	$(call image,assembly/index.ts) --use WASMIP_IPV6=1
+
 # The debug build: assertions on, and debug_check() (assembly/debug.ts) for the internal invariants.
 build/wasmip.debug.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
 	@mkdir -p build
@@ -102,7 +108,7 @@ build/pkt-inject: host/devices/pkt-inject.c
 	@mkdir -p build
 	gcc -O2 -Wall -Wextra -o $@ $<
 
-build: build/wasmip.wasm build/wasmip.debug.wasm build/mqtt.wasm $(APP_WASM) $(EXAMPLE_WASM) build/cli/cli.mjs
+build: build/wasmip.wasm build/wasmip.debug.wasm build/mqtt.wasm build/ipv6.wasm $(APP_WASM) $(EXAMPLE_WASM) build/cli/cli.mjs
 
 # The Linux-only helpers (a TAP device, AF_PACKET), built only for the targets that use a TAP, so
 # `make build` and `make run` work where there is none (macOS). The harness also builds each one
@@ -196,10 +202,11 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_JOBS ?= 2
 
-# The fuzz image: the debug core with the http app, whose buffers need a second page (as build/http.wasm).
+# The fuzz image: the debug core with the http app, whose buffers need a second page (as build/http.wasm),
+# and IPv6 (its input is fuzzed too: the captures carry the kernel's RS, NS and MLD frames).
 build/fuzz.debug.wasm: assembly/firmware/fuzz.ts $(AS_SOURCES) asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
 	@mkdir -p build
-	$(BIN)/asc $< --target debug -o $@ --textFile build/fuzz.debug.wat $(ASC_FLAGS) --initialMemory 2 --maximumMemory 2
+	$(BIN)/asc $< --target debug -o $@ --textFile build/fuzz.debug.wat $(ASC_FLAGS) --initialMemory 2 --maximumMemory 2 --use WASMIP_IPV6=1
 
 fuzz-build: build/fuzz.debug.wasm sysdeps
 	$(MAKE) -C fuzz

@@ -291,3 +291,51 @@ export const SNTP_TIMEOUT_MS: u32 = 3000;
 /** The wait after a round in which no server answered; it doubles per such round up to
  *  SNTP_POLL_MAX_MS (RFC 4330 §10 backoff). At least 15 s: no server is asked more often. */
 export const SNTP_RETRY_MS: u32 = 15_000;
+
+// ---- IPv6 (RFC 8200, RFC 4861 ND, RFC 4862 SLAAC, RFC 3810 MLDv2, RFC 4443 ICMPv6) --------------
+// Phase 1: the interface layer (iface/ipv6.ts, iface/nd.ts); TCP and UDP over IPv6 come next.
+/** IPv6 on the Ethernet interface. OFF unless the build says `--use WASMIP_IPV6=1` (lwIP's
+ *  LWIP_IPV6): a link-local address, SLAAC, ND, MLDv2 and ICMPv6 echo. Off: every IPv6 frame is
+ *  dropped as eth_ipv6_ignored, the ipv6_* exports return ENOSYS (or 0), and neither its code nor
+ *  its static memory (counter names included) is in the image. */
+// @ts-ignore: isDefined of a --use constant
+export const FEATURE_IPV6: bool = isDefined(WASMIP_IPV6);
+/** Addresses of the interface: the link-local one and IPV6_ADDRS - 1 SLAAC addresses (lwIP's
+ *  LWIP_IPV6_NUM_ADDRESSES is 3). An RA prefix beyond them is not configured. */
+export const IPV6_ADDRS: i32 = 3;
+/** Neighbor cache entries (RFC 4861 §5.1; lwIP's LWIP_ND6_NUM_NEIGHBORS is 10). Replacement is
+ *  described in iface/nd.ts: an entry that carried traffic is never taken for a stranger's NS. */
+export const ND_CACHE_SIZE: i32 = 8;
+/** Entries resolving (INCOMPLETE) at once at most, like ARP_PENDING_MAX. */
+export const ND_INCOMPLETE_MAX: i32 = 3;
+/** Bytes for packets held while their neighbour resolves (each: its frame + 8, rounded to 4);
+ *  what does not fit is dropped and counted (nd_queue_drops). One full-sized frame. */
+export const ND_QUEUE_BYTES: u32 = 1536;
+/** Packets held per INCOMPLETE entry at most (lwIP's MEMP_NUM_ND6_QUEUE is shared; 2 like ARP). */
+export const ND_QUEUE_PER_NEIGHBOUR: i32 = 2;
+/** Default routers and on-link prefixes remembered from RAs (RFC 4861 §5.1; lwIP: 3 and 5). */
+export const ND_ROUTERS: i32 = 2;
+export const ND_PREFIXES: i32 = 3;
+/** RDNSS servers kept (RFC 8106 §5.3.1 suggests at least 3; the resolver asks 2). */
+export const ND_RDNSS: i32 = 2;
+/** RFC 4861 §10 protocol constants (the defaults a router's RA may change at run time). */
+export const ND_REACHABLE_TIME_MS: u32 = 30_000;
+export const ND_RETRANS_TIMER_MS: u32 = 1000;
+export const ND_MAX_MULTICAST_SOLICIT: u32 = 3;
+export const ND_MAX_UNICAST_SOLICIT: u32 = 3;
+export const ND_DELAY_FIRST_PROBE_MS: u32 = 5000;
+export const ND_MAX_RTR_SOLICITATIONS: u32 = 3;
+export const ND_RTR_SOLICITATION_INTERVAL_MS: u32 = 4000;
+/** Random delay before the first RS and the DAD probe (RFC 4861 §6.3.7, RFC 4862 §5.4.2: up to 1 s). */
+export const ND_MAX_RTR_SOLICITATION_DELAY_MS: u32 = 1000;
+/** DAD probes (RFC 4862 §5.1 DupAddrDetectTransmits). 0: no DAD, addresses are preferred at once. */
+export const IPV6_DAD_TRANSMITS: u32 = 1;
+/** Hop limit of the packets we originate until an RA's Cur Hop Limit says otherwise. */
+export const IPV6_DEFAULT_HOP_LIMIT: u32 = 64;
+/** Destinations whose path MTU a Packet Too Big lowered (RFC 8201 §5.2); the oldest is replaced.
+ *  A lowered MTU is forgotten after IPV6_PMTU_TIMEOUT_MS (RFC 8201 §4: at least 5 min, 10 advised). */
+export const IPV6_PMTU_SLOTS: i32 = 4;
+export const IPV6_PMTU_TIMEOUT_MS: u32 = 600_000;
+/** MLDv2 reports per change (RFC 3810 §9.1 Robustness Variable) and their spread (§9.11: 1 s). */
+export const MLD_ROBUSTNESS: u32 = 2;
+export const MLD_UNSOLICITED_MS: u32 = 1000;

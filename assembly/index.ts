@@ -2,9 +2,9 @@
 // Firmware images re-export this module and add their apps.
 import { FRAME_MAX, POLL_MAX_SLEEP_MS } from "./config";
 import { setNow } from "./support/clock";
-import { C, count, counterKind, counterNamePtr, counterValue, countersInit } from "./support/counters";
+import { C, COUNTERS, count, counterKind, counterNamePtr, counterValue, countersInit } from "./support/counters";
 import { EINVAL, ENOSYS, EWOULDBLOCK, OK } from "./support/errors";
-import { NET_EV_ADDRESS, NET_EV_LINK_DOWN, NET_EV_LINK_UP, netEvent, netEventsInit, takeBoardEvents } from "./iface/events";
+import { NET_EV_ADDRESS, NET_EV_LINK_DOWN, NET_EV_LINK_UP, NET_EV_MULTICAST, netEvent, netEventsInit, takeBoardEvents } from "./iface/events";
 import { INFO, logf, setLogLevel, setModuleLogLevel } from "./support/log";
 import { phy_now_ms } from "./support/phy";
 import { isMulticastOrReserved } from "./wire/ipv4";
@@ -72,6 +72,7 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
   if (FEATURE_TCP) tcpInit();
   if (FEATURE_UDP) udpInit();
   if (FEATURE_MULTICAST) igmpInit();
+  if (FEATURE_IPV6) ipv6Start();
   if (FEATURE_DHCP) {
     dhcpInit();
     setDhcpHook(onDhcp);
@@ -113,6 +114,7 @@ export function set_link(up: u32): void {
   logf(INFO, "eth: link up");
   netEvent(NET_EV_LINK_UP);
   arpFlush();
+  if (FEATURE_IPV6) ipv6LinkUp();
   if (FEATURE_DHCP && dhcpState() != 0) dhcpLinkUp();
   else if (ipAddr != 0) arpAnnounce();
 }
@@ -179,6 +181,7 @@ export function poll(now: u32): u32 {
   if (FEATURE_LOOPBACK && loopbackPending()) deliverLoopback();
   let next = arpPoll();
   if (FEATURE_MULTICAST) next = min<u32>(next, igmpPoll());
+  if (FEATURE_IPV6) next = min<u32>(next, ipv6Poll());
   if (FEATURE_TCP) next = min<u32>(next, tcpPoll());
   if (FEATURE_DNS) next = min<u32>(next, dnsPoll());
   if (FEATURE_SNTP) next = min<u32>(next, sntpPoll());
@@ -213,7 +216,7 @@ function onDhcp(event: u32, ip: u32): void {
 }
 
 export function counter_count(): u32 {
-  return <u32>C.COUNT;
+  return <u32>COUNTERS;
 }
 
 export function counter(id: u32): u32 {
@@ -248,7 +251,9 @@ export function config(id: u32): u32 {
     case 10: return ARP_CACHE_SIZE;
     case 11: return DNS_MAX_QUERIES;
     case 12: return FRAME_MAX;
-    case 13: return FEATURE_MULTICAST ? <u32>MCAST_GROUPS : 0;
+    case 13: return (FEATURE_MULTICAST ? <u32>MCAST_GROUPS : 0) + (FEATURE_IPV6 ? 1 + <u32>IPV6_ADDRS : 0);
+    case 14: return FEATURE_IPV6 ? <u32>IPV6_ADDRS : 0;
+    case 15: return FEATURE_IPV6 ? <u32>ND_CACHE_SIZE : 0;
   }
   return 0xffffffff;
 }
@@ -451,7 +456,9 @@ export function udp_set_multicast_ttl(fd: i32, ttl: u32): i32 {
 }
 /** multicast_mac(i, ptr) -> 1 (the 6-byte MAC of group slot i written at ptr) | 0 (slot free). */
 export function multicast_mac(i: u32, ptr: usize): u32 {
-  if (FEATURE_MULTICAST) return igmpGroupMac(i, ptr) ? 1 : 0;
+  const n: u32 = FEATURE_MULTICAST ? <u32>MCAST_GROUPS : 0;
+  if (FEATURE_MULTICAST && i < n) return igmpGroupMac(i, ptr) ? 1 : 0;
+  if (FEATURE_IPV6) return ipv6GroupMac(i - n, ptr) ? 1 : 0; // after IGMP's slots (config 13 counts both)
   return 0;
 }
 
@@ -709,6 +716,61 @@ export function sntp_sample(out: usize): i32 {
     store<u32>(out, sntpSampleServer(), 12);
     store<u32>(out, sntpSampleStratum(), 16);
     return sntpSynced() ? OK : EWOULDBLOCK;
+  }
+  return ENOSYS;
+}
+
+// ---- IPv6 (iface/ipv6.ts, nd.ts, slaac.ts; wasmip.h "IPv6") -------------------------------------
+// Built in with --use WASMIP_IPV6=1 (config.ts FEATURE_IPV6); otherwise ENOSYS (or 0). Addresses
+// are 16 bytes in network order, through memory (the board's io_buffer).
+import { ipv6AddressAt, ipv6GroupMac, ipv6LinkUp, ipv6Poll, ipv6SetEnabled, ipv6Start } from "./iface/ipv6_api";
+import { ndDnsAt, ndNeighbour, ndRouterAt } from "./iface/nd";
+import { ping6Send } from "./api/ping";
+import { FEATURE_IPV6, IPV6_ADDRS, ND_CACHE_SIZE } from "./config";
+
+/** ipv6_enable(on): IPv6 on the interface (on by default in an image with it); turning it on
+ *  again starts over (a new link-local address, DAD, router solicitation). */
+export function ipv6_enable(on: u32): i32 {
+  if (FEATURE_IPV6) {
+    setNow(phy_now_ms());
+    ipv6SetEnabled(on != 0);
+    ipv6Start();
+    netEvent(NET_EV_MULTICAST);
+    return OK;
+  }
+  return ENOSYS;
+}
+/** ipv6_address(i, out) -> state of address slot i (0 free, 1 tentative, 2 preferred,
+ *  3 deprecated, 4 duplicated); out: the address (16 bytes), valid and preferred seconds left
+ *  (u32 each, 0xffffffff infinite). Slot 0 is the link-local address. */
+export function ipv6_address(i: u32, out: usize): i32 {
+  if (FEATURE_IPV6) {
+    setNow(phy_now_ms());
+    return <i32>ipv6AddressAt(i, out);
+  }
+  return ENOSYS;
+}
+/** ipv6_router(i, out) -> seconds the default router i stays one (0: none), its address at out. */
+export function ipv6_router(i: u32, out: usize): u32 {
+  if (FEATURE_IPV6) return ndRouterAt(i, out);
+  return 0;
+}
+/** ipv6_dns(i, out) -> seconds the RDNSS server i (RFC 8106) stays valid (0: none), its address at out. */
+export function ipv6_dns(i: u32, out: usize): u32 {
+  if (FEATURE_IPV6) return ndDnsAt(i, out);
+  return 0;
+}
+/** ipv6_neighbor(i, out) -> state of neighbor cache entry i (0 free, 1 INCOMPLETE, 2 REACHABLE,
+ *  3 STALE, 4 DELAY, 5 PROBE); out: address (16), MAC (6), is-router (u16). */
+export function ipv6_neighbor(i: u32, out: usize): u32 {
+  if (FEATURE_IPV6) return ndNeighbour(i, out);
+  return 0;
+}
+/** ping6(ptr, seq, size): echo request seq to the 16-byte address at ptr; ping_rtt(seq) reads it. */
+export function ping6(ptr: usize, seq: u32, size: u32): i32 {
+  if (FEATURE_IPV6 && FEATURE_ICMP) {
+    setNow(phy_now_ms());
+    return ping6Send(ptr, seq, size);
   }
   return ENOSYS;
 }

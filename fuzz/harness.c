@@ -124,11 +124,31 @@ static uint32_t pseudo(const uint8_t *ip, uint32_t proto, uint32_t len) {
 
 /* ---------------- the phy imports ---------------- */
 
+/* IPv6 (the image is built with WASMIP_IPV6=1): a sound header, and ICMPv6 (all the first phase
+ * sends, behind at most a hop-by-hop header: MLD) with a valid pseudo-header checksum. */
+static void check_tx6(const uint8_t *ip, uint32_t len) {
+  uint32_t plen = get16(ip + 4), nh = ip[6], at = 40;
+  if ((ip[0] >> 4) != 6 || 40 + plen > len) crash("transmitted a bad IPv6 header");
+  if (nh == 0) {
+    if (plen < 8) crash("transmitted a truncated hop-by-hop header");
+    nh = ip[40];
+    at += ((uint32_t)ip[41] + 1) * 8;
+    if (at > 40 + plen) crash("transmitted a hop-by-hop header past the packet");
+  }
+  if (nh != 58) crash("transmitted IPv6 next header %u", nh);
+  uint32_t n = 40 + plen - at;
+  if (n < 8 || fold(sum_add(0, ip + 8, 32) + n + 58 + sum_add(0, ip + at, n)) != 0xffff) crash("transmitted a bad ICMPv6 checksum");
+}
+
 static void check_tx(const uint8_t *f, uint32_t len) {
   if (len < 60 || len > rx_size) crash("transmitted a frame of %u bytes", len);
   if (memcmp(f + 6, board_mac, 6) != 0) crash("transmitted a frame from another MAC");
   uint32_t type = get16(f + 12);
   if (type == 0x0806) return;
+  if (type == 0x86dd) {
+    check_tx6(f + 14, len - 14);
+    return;
+  }
   if (type != 0x0800) crash("transmitted ethertype 0x%04x", type);
   const uint8_t *ip = f + 14;
   uint32_t ihl = (uint32_t)(ip[0] & 15) * 4, total = get16(ip + 2);

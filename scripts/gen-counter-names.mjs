@@ -13,9 +13,14 @@ const out = path.join(root, "assembly/support/counter_names.ts");
 
 const enumBody = src.match(/export const enum C \{([\s\S]*?)\n\}/)?.[1];
 const namesBody = src.match(/const NAMES = `\n([\s\S]*?)`;/)?.[1];
-if (!enumBody || !namesBody) throw new Error("counters.ts: enum C or NAMES not found");
+// The feature-gated section (NAMES_IPV6): the enum's last members, their names in a blob of their
+// own that only an image with the feature references (so only it carries them).
+const names6Body = src.match(/const NAMES_IPV6 = `\n([\s\S]*?)`;/)?.[1];
+if (!enumBody || !namesBody || !names6Body) throw new Error("counters.ts: enum C, NAMES or NAMES_IPV6 not found");
 const members = enumBody.split("\n").map((l) => l.replace(/\/\/.*$/, "").trim().replace(/,$/, "")).filter((l) => l && l !== "COUNT");
-const lines = namesBody.split("\n").filter((l) => l.length > 0);
+const core = namesBody.split("\n").filter((l) => l.length > 0);
+const v6 = names6Body.split("\n").filter((l) => l.length > 0);
+const lines = [...core, ...v6];
 if (members.length !== lines.length) throw new Error(`counters.ts: ${members.length} enum members, ${lines.length} names`);
 lines.forEach((l, i) => {
   if (!"+-.".includes(l[0])) throw new Error(`counters.ts: name ${i} "${l}" has no kind (+, - or .)`);
@@ -23,20 +28,31 @@ lines.forEach((l, i) => {
 });
 // A name's leading "layer_" is stored as a number: every name starts with one of these.
 const PREFIXES = ["rx_", "tx_", "eth_", "arp_", "ip_", "icmp_", "tcp_", "udp_", "dhcp_", "dns_", "mqtt_", "sntp_", "igmp_"];
+const PREFIXES6 = ["ip6_", "icmp6_", "nd_", "mld_"];
 const KINDS = "+-.";
-const bytes = [];
-for (const l of lines) {
-  const name = l.slice(1);
-  const k = PREFIXES.findIndex((p) => name.startsWith(p));
-  bytes.push((KINDS.indexOf(l[0]) << 4) | (k + 1));
-  for (const ch of k >= 0 ? name.slice(PREFIXES[k].length) : name) bytes.push(ch.charCodeAt(0));
-  bytes.push(0);
-}
-const prefixBytes = [];
-for (const p of PREFIXES) {
-  for (const ch of p) prefixBytes.push(ch.charCodeAt(0));
-  prefixBytes.push(0);
-}
+const blob = (list, prefixes) => {
+  const bytes = [];
+  for (const l of list) {
+    const name = l.slice(1);
+    const k = prefixes.findIndex((p) => name.startsWith(p));
+    bytes.push((KINDS.indexOf(l[0]) << 4) | (k + 1));
+    for (const ch of k >= 0 ? name.slice(prefixes[k].length) : name) bytes.push(ch.charCodeAt(0));
+    bytes.push(0);
+  }
+  return bytes;
+};
+const prefixBlob = (prefixes) => {
+  const out = [];
+  for (const p of prefixes) {
+    for (const ch of p) out.push(ch.charCodeAt(0));
+    out.push(0);
+  }
+  return out;
+};
+const bytes = blob(core, PREFIXES);
+const prefixBytes = prefixBlob(PREFIXES);
+const bytes6 = blob(v6, PREFIXES6);
+const prefixBytes6 = prefixBlob(PREFIXES6);
 const rows = (b) => {
   const out = [];
   for (let i = 0; i < b.length; i += 24) out.push("  " + b.slice(i, i + 24).join(", ") + ",");
@@ -53,6 +69,21 @@ ${rows(bytes)}
 export const COUNTER_PREFIX_TEXT: usize = memory.data<u8>([
 ${rows(prefixBytes)}
 ]);
+// The IPv6 counters (NAMES_IPV6), the same way, prefixes ${PREFIXES6.join(" ")}. Functions, not
+// constants: a top-level memory.data is in every image, one inside a function only in an image
+// that calls it (FEATURE_IPV6).
+export const COUNTER_CORE_COUNT: i32 = ${core.length};
+export const COUNTER_NAME6_BYTES: i32 = ${bytes6.length};
+export function counterName6Text(): usize {
+  return memory.data<u8>([
+${rows(bytes6).replace(/^/gm, "  ")}
+  ]);
+}
+export function counterPrefix6Text(): usize {
+  return memory.data<u8>([
+${rows(prefixBytes6).replace(/^/gm, "  ")}
+  ]);
+}
 `;
 if (process.argv.includes("--check")) {
   let have = "";

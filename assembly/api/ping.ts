@@ -1,5 +1,5 @@
 // Ping: send ICMP echo requests and time their replies (like lwIP's ping contrib).
-import { MTU, PING_SLOTS } from "../config";
+import { FEATURE_IPV6, MTU, PING_SLOTS } from "../config";
 import { now } from "../support/clock";
 import { C, count } from "../support/counters";
 import { EINVAL, EMSGSIZE } from "../support/errors";
@@ -10,6 +10,10 @@ import { HEADER_LEN as IP_LEN, PROTO_ICMP, isMulticastOrReserved } from "../wire
 import { setEchoReplyHandler } from "../iface/icmp";
 import { PAYLOAD_OFFSET, ipv4Output } from "../iface/ipv4";
 import { txBuf } from "../iface/netif";
+import { setEcho6ReplyHandler } from "../iface/icmpv6";
+import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, sourceFor } from "../iface/ipv6";
+import { Icmpv6Repr, TYPE_ECHO_REQUEST as TYPE_ECHO6_REQUEST } from "../wire/icmpv6";
+import { HEADER_LEN as IP6_LEN, NH_ICMPV6, isUnspecified } from "../wire/ipv6";
 
 export const PING_MAX_PAYLOAD: u32 = MTU - IP_LEN - ICMP_LEN;
 
@@ -25,6 +29,11 @@ export function pingInit(): void {
   memory.fill(sentSeq, 0xff, PING_SLOTS * 4);
   memory.fill(rtt, 0xff, PING_SLOTS * 4);
   setEchoReplyHandler(onReply);
+  if (FEATURE_IPV6) setEcho6ReplyHandler(onReply6);
+}
+
+function onReply6(id: u32, seq: u32, len: u32): bool {
+  return onReply(id, seq, 0, len);
 }
 
 function onReply(id: u32, seq: u32, payload: usize, len: u32): bool {
@@ -39,29 +48,33 @@ function onReply(id: u32, seq: u32, payload: usize, len: u32): bool {
   return true;
 }
 
+/** Writes the payload (a counting pattern the reply must bring back intact, a word at a time)
+ *  and books seq's slot. */
+function prepare(payload: usize, seq: u32, size: u32): void {
+  let w: u32 = 0x03020100;
+  for (let i: u32 = 0; i < size; i += 4) {
+    store<u32>(payload + i, w);
+    w += 0x04040404;
+  }
+  const s = <usize>(seq % PING_SLOTS) << 2;
+  store<u32>(sentSeq + s, seq);
+  store<u32>(sentAt + s, now);
+  store<i32>(rtt + s, -1);
+}
+
 /** Sends echo request seq (low 16 bits on the wire) with size payload bytes to dst. */
 export function pingSend(dst: u32, seq: u32, size: u32): i32 {
   if (size > PING_MAX_PAYLOAD) return EMSGSIZE;
   if (dst == 0 || isMulticastOrReserved(dst)) return EINVAL;
   seq &= 0xffff;
   const icmp = txBuf + PAYLOAD_OFFSET;
-  // Payload: a counting pattern the reply must bring back intact, written a word at a time.
-  const payload = icmp + ICMP_LEN;
-  let w: u32 = 0x03020100;
-  for (let i: u32 = 0; i < size; i += 4) {
-    store<u32>(payload + i, w);
-    w += 0x04040404;
-  }
+  prepare(icmp + ICMP_LEN, seq, size);
   tx.type = TYPE_ECHO_REQUEST;
   tx.code = 0;
   tx.ident = ident;
   tx.seq = seq;
   tx.payloadLen = size;
   tx.emit(icmp);
-  const s = <usize>(seq % PING_SLOTS) << 2;
-  store<u32>(sentSeq + s, seq);
-  store<u32>(sentAt + s, now);
-  store<i32>(rtt + s, -1);
   logf(INFO, "icmp: echo request to %i seq=%u", dst, seq);
   const r = ipv4Output(txBuf, ICMP_LEN + size, PROTO_ICMP, dst);
   if (r == 0) count(C.ICMP_ECHO_REQUESTS_SENT);
@@ -74,4 +87,34 @@ export function pingRtt(seq: u32): i32 {
   const s = <usize>(seq % PING_SLOTS) << 2;
   if (load<u32>(sentSeq + s) != seq) return -1;
   return load<i32>(rtt + s);
+}
+
+// Inside a function: a top-level memory.data would be in every image, this only in one with IPv6.
+function tx6(): Icmpv6Repr {
+  return changetype<Icmpv6Repr>(memory.data(offsetof<Icmpv6Repr>()));
+}
+function dst6(): usize {
+  return memory.data(16, 8);
+}
+
+/** Sends ICMPv6 echo request seq with size payload bytes to the 16-byte address at dst; its
+ *  round trip is read with pingRtt(seq) like an IPv4 one (one sequence space for both). */
+export function ping6Send(dst: usize, seq: u32, size: u32): i32 {
+  if (size > MTU - IP6_LEN - ICMP_LEN) return EMSGSIZE;
+  const d = dst6();
+  memory.copy(d, dst, 16); // dst may be in the board's io buffer (rxBuf)
+  if (isUnspecified(d)) return EINVAL;
+  seq &= 0xffff;
+  const icmp = txBuf + PAYLOAD_OFFSET6;
+  prepare(icmp + ICMP_LEN, seq, size);
+  const src = sourceFor(d);
+  const t = tx6();
+  t.type = TYPE_ECHO6_REQUEST;
+  t.code = 0;
+  t.word = (ident << 16) | seq;
+  t.payloadLen = size;
+  t.emit(icmp, src != 0 ? src : d, d);
+  const r = ipv6Output(txBuf, ICMP_LEN + size, NH_ICMPV6, src, d, hopLimit);
+  if (r == 0) count(C.ICMP6_ECHO_REQUESTS_SENT);
+  return r;
 }

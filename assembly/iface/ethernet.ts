@@ -1,5 +1,5 @@
 // Ethernet II: the receive dispatch and the framing of what we send.
-import { FEATURE_MULTICAST, FRAME_MAX } from "../config";
+import { FEATURE_IPV6, FEATURE_MULTICAST, FRAME_MAX } from "../config";
 import { C, count, countN } from "../support/counters";
 import { put16Inline } from "../support/bytes";
 import { WireError } from "../wire/error";
@@ -7,6 +7,7 @@ import { EthernetRepr, HEADER_LEN, TYPE_ARP, TYPE_IPV4, TYPE_IPV6, macEquals, ma
 import { igmpAcceptsMac } from "./igmp";
 import { arpInput } from "./arp";
 import { ipv4Input } from "./ipv4";
+import { ipv6AcceptsMac, ipv6Input } from "./ipv6";
 import { macW0, macW4, rxBuf, transmit } from "./netif";
 
 const eth = changetype<EthernetRepr>(memory.data(offsetof<EthernetRepr>()));
@@ -25,12 +26,15 @@ function dispatch(len: u32): C {
   if (eth.parse(p, len) != WireError.OK) return C.ETH_TOO_SHORT;
   if (!macEquals(p, macW0, macW4) && !macIsBroadcast(p)) {
     // The receive filter a MAC would apply: a multicast frame is ours for a joined group.
-    if (!FEATURE_MULTICAST || !macIsMulticast(p) || !igmpAcceptsMac(load<u32>(p), load<u16>(p, 4))) return C.ETH_NOT_FOR_US;
+    if (!macIsMulticast(p)) return C.ETH_NOT_FOR_US;
+    const w0 = load<u32>(p);
+    const w4 = load<u16>(p, 4);
+    if (!(FEATURE_MULTICAST && igmpAcceptsMac(w0, w4)) && !(FEATURE_IPV6 && ipv6AcceptsMac(w0, w4))) return C.ETH_NOT_FOR_US;
   }
   const type = eth.ethertype;
   if (type == TYPE_IPV4) return ipv4Input(p + HEADER_LEN, len - HEADER_LEN);
   if (type == TYPE_ARP) return arpInput(p + HEADER_LEN, len - HEADER_LEN);
-  if (type == TYPE_IPV6) return C.ETH_IPV6_IGNORED;
+  if (type == TYPE_IPV6) return FEATURE_IPV6 ? ipv6Input(p + HEADER_LEN, len - HEADER_LEN) : C.ETH_IPV6_IGNORED;
   return C.ETH_UNKNOWN_TYPE;
 }
 

@@ -7,7 +7,10 @@
 // in counter_names.ts (and fails if it and the enum disagree); only tests use the string itself,
 // so the image carries each name once, in ASCII.
 
-import { COUNTER_NAME_BYTES, COUNTER_NAME_TEXT, COUNTER_PREFIX_TEXT } from "./counter_names";
+import { FEATURE_IPV6 } from "../config";
+import {
+  COUNTER_NAME6_BYTES, COUNTER_NAME_BYTES, COUNTER_NAME_TEXT, COUNTER_PREFIX_TEXT, counterName6Text, counterPrefix6Text,
+} from "./counter_names";
 
 export const enum C {
   // events
@@ -184,6 +187,59 @@ export const enum C {
   SNTP_BAD_MODE,
   SNTP_BAD_ORIGIN,
   SNTP_UNSYNCED,
+  // IPv6 (FEATURE_IPV6; NAMES_IPV6 in counter_list.ts). Keep this block last: an image without
+  // the feature counts only the members before IP6_SENT.
+  IP6_SENT,
+  IP6_NO_ROUTE,
+  ICMP6_ECHO_REQUESTS_SENT,
+  ICMP6_ERRORS_SENT,
+  ICMP6_ERRORS_LIMITED,
+  ND_NS_SENT,
+  ND_NA_SENT,
+  ND_RS_SENT,
+  ND_RESOLVED,
+  ND_GAVE_UP,
+  ND_EVICTIONS,
+  ND_QUEUED,
+  ND_QUEUE_DROPS,
+  ND_DAD_DUPLICATES,
+  ND_ADDRESSES_CONFIGURED,
+  ND_ADDRESSES_EXPIRED,
+  MLD_REPORTS_SENT,
+  ICMP6_PATH_MTU_LOWERED,
+  ICMP6_ECHO_ANSWERED,
+  ICMP6_ECHO_REPLY_RECEIVED,
+  ICMP6_ERROR_RECEIVED,
+  ND_NS_RECEIVED,
+  ND_NA_RECEIVED,
+  ND_RA_RECEIVED,
+  MLD_RECEIVED,
+  IP6_TRUNCATED,
+  IP6_BAD_VERSION,
+  IP6_BAD_LENGTH,
+  IP6_BAD_SOURCE,
+  IP6_NOT_FOR_US,
+  IP6_EXT_TRUNCATED,
+  IP6_EXT_TOO_MANY,
+  IP6_FRAGMENT_DROPPED,
+  IP6_ROUTING_DROPPED,
+  IP6_BAD_OPTION,
+  IP6_UNKNOWN_NEXT_HEADER,
+  IP6_NO_TRANSPORT,
+  IP6_NO_NEXT_HEADER,
+  ICMP6_TRUNCATED,
+  ICMP6_BAD_CHECKSUM,
+  ICMP6_UNKNOWN_TYPE,
+  ICMP6_ECHO_REPLY_UNMATCHED,
+  ND_BAD_HOP_LIMIT,
+  ND_BAD_SOURCE,
+  ND_MALFORMED,
+  ND_TARGET_NOT_OURS,
+  ND_NA_IGNORED,
+  ND_IGNORED,
+  ND_DAD_CONFLICT,
+  MLD_MALFORMED,
+  ICMP6_BAD_ERROR,
   COUNT,
 }
 
@@ -192,7 +248,9 @@ export const KIND_RX_DELIVERED: u32 = 0;
 export const KIND_RX_DROP: u32 = 1;
 export const KIND_EVENT: u32 = 2;
 
-const N: i32 = C.COUNT;
+/** The image's counters: without IPv6, those before its block (counter_count()). */
+export const COUNTERS: i32 = FEATURE_IPV6 ? <i32>C.COUNT : <i32>C.IP6_SENT;
+const N: i32 = COUNTERS;
 const values = memory.data(N * 4);
 
 /** Not @inline: one call per event is cheaper in image size than the load-add-store at ~70 sites. */
@@ -216,16 +274,34 @@ export function countersInit(): i32 {
   memory.fill(values, 0, N * 4);
   let n: i32 = 0;
   for (let at: i32 = 0; at < COUNTER_NAME_BYTES; at++) if (load<u8>(COUNTER_NAME_TEXT + at) == 0) n++;
+  if (FEATURE_IPV6) {
+    const t = counterName6Text();
+    for (let at: i32 = 0; at < COUNTER_NAME6_BYTES; at++) if (load<u8>(t + at) == 0) n++;
+  }
   return n;
 }
+
+// The blob counter id's name is in (the IPv6 block has its own) and its index there.
+let blobText: usize = 0;
+let blobPrefixes: usize = 0;
 
 /** Where counter id's entry (its kind and prefix byte) starts, or -1. Boards read names once,
  *  at start, so a walk through the text is cheaper than a table of offsets kept in RAM. */
 function entryOf(id: u32): i32 {
   if (id >= <u32>N) return -1;
+  let text = COUNTER_NAME_TEXT;
+  let bytes = COUNTER_NAME_BYTES;
+  blobPrefixes = COUNTER_PREFIX_TEXT;
+  if (FEATURE_IPV6 && id >= <u32>C.IP6_SENT) {
+    id -= <u32>C.IP6_SENT;
+    text = counterName6Text();
+    bytes = COUNTER_NAME6_BYTES;
+    blobPrefixes = counterPrefix6Text();
+  }
+  blobText = text;
   let at: i32 = 0;
-  for (let k: u32 = 0; k < id && at < COUNTER_NAME_BYTES; at++) if (load<u8>(COUNTER_NAME_TEXT + at) == 0) k++;
-  return at < COUNTER_NAME_BYTES ? at : -1;
+  for (let k: u32 = 0; k < id && at < bytes; at++) if (load<u8>(text + at) == 0) k++;
+  return at < bytes ? at : -1;
 }
 
 const NAME_MAX: i32 = 48;
@@ -237,13 +313,13 @@ export function counterNamePtr(id: u32): usize {
   const at = entryOf(id);
   let n: i32 = 0;
   if (at >= 0) {
-    let k = <i32>(load<u8>(COUNTER_NAME_TEXT + at) & 15);
-    let p = COUNTER_PREFIX_TEXT;
+    let k = <i32>(load<u8>(blobText + at) & 15);
+    let p = blobPrefixes;
     while (k > 1) {
       if (load<u8>(p++) == 0) k--;
     }
     if (k == 1) while (load<u8>(p) != 0) store<u8>(nameOut + n++, load<u8>(p++));
-    p = COUNTER_NAME_TEXT + <usize>at + 1;
+    p = blobText + <usize>at + 1;
     while (load<u8>(p) != 0 && n < NAME_MAX - 1) store<u8>(nameOut + n++, load<u8>(p++));
   }
   store<u8>(nameOut + n, 0);
@@ -253,5 +329,5 @@ export function counterNamePtr(id: u32): usize {
 /** KIND_RX_DELIVERED, KIND_RX_DROP or KIND_EVENT: the generator numbers kinds the same way. */
 export function counterKind(id: u32): u32 {
   const at = entryOf(id);
-  return at < 0 ? KIND_EVENT : <u32>load<u8>(COUNTER_NAME_TEXT + <usize>at) >> 4;
+  return at < 0 ? KIND_EVENT : <u32>load<u8>(blobText + <usize>at) >> 4;
 }

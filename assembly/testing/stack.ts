@@ -5,6 +5,7 @@ import { init, poll } from "../index";
 import { now, setNow } from "../support/clock";
 import { C, counterNamePtr, counterValue } from "../support/counters";
 import { setTxHook } from "../iface/netif";
+import { ipv6SetEnabled } from "../iface/ipv6_api";
 import { tcpTableRow, tcpTableSize } from "../api/tcp";
 
 export const OUR_IP: u32 = 0x0a000001; // 10.0.0.1
@@ -50,11 +51,12 @@ function capture(p: usize, len: u32): void {
 }
 
 /** A fresh stack at ip/mask via gw (10.0.0.1/24 via 10.0.0.254) at time t, transmit captured,
- *  capture cleared (the gratuitous ARP of init dropped). Register an app (setApp) before: init
+ *  capture cleared (the gratuitous ARP of init dropped); IPv6 (in an image with it) only when asked. Register an app (setApp) before: init
  *  starts it. Returns init's result. */
-export function bringUp(t: u32 = 1000, ip: u32 = OUR_IP, mask: u32 = MASK, gw: u32 = GW): i32 {
+export function bringUp(t: u32 = 1000, ip: u32 = OUR_IP, mask: u32 = MASK, gw: u32 = GW, ipv6: bool = false): i32 {
   setClock(t);
   setTxHook(capture);
+  ipv6SetEnabled(ipv6); // IPv6 images: off unless asked for, so IPv4 tests see only their own frames
   const r = init(OUR_MAC_HI, OUR_MAC_LO, ip, mask, gw);
   clearSent();
   return r;

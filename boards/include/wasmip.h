@@ -194,7 +194,9 @@ typedef uint32_t (*wasmip_config_fn)(uint32_t id);
 #define WASMIP_CONFIG_ARP_CACHE_SIZE      10
 #define WASMIP_CONFIG_DNS_MAX_QUERIES     11
 #define WASMIP_CONFIG_IO_BUFFER_SIZE      12 /* = io_buffer_size(), the frame buffer */
-#define WASMIP_CONFIG_MCAST_GROUPS        13 /* multicast group slots (multicast_mac); 0 without multicast */
+#define WASMIP_CONFIG_MCAST_GROUPS        13 /* multicast group slots (multicast_mac): IGMP's, then IPv6's */
+#define WASMIP_CONFIG_IPV6_ADDRS          14 /* IPv6 address slots (ipv6_address); 0 without IPv6 */
+#define WASMIP_CONFIG_ND_CACHE_SIZE       15 /* IPv6 neighbor cache entries (ipv6_neighbor); 0 without IPv6 */
 
 /* ping(dst_ip, seq, payload_len) -> 0 or WASMIP_EINVAL / WASMIP_EMSGSIZE / WASMIP_EHOSTUNREACH /
  * WASMIP_ENOBUFS. Sends one ICMP echo request (identifier chosen at init).
@@ -347,6 +349,36 @@ typedef uint32_t (*wasmip_udp_events_fn)(int32_t fd);
 typedef int32_t (*wasmip_udp_join_fn)(int32_t fd, uint32_t group);
 typedef int32_t (*wasmip_udp_set_multicast_ttl_fn)(int32_t fd, uint32_t ttl);
 typedef uint32_t (*wasmip_multicast_mac_fn)(uint32_t i, uint32_t ptr);
+
+/* IPv6 (RFC 8200, ND RFC 4861, SLAAC RFC 4862, MLDv2 RFC 3810, ICMPv6 RFC 4443; docs/ipv6.md), in
+ * images built with --use WASMIP_IPV6=1 (otherwise ENOSYS, or 0). Addresses are 16 bytes in network
+ * order passed through memory (io_buffer). init() starts it: a link-local address (fe80:: + the
+ * modified EUI-64 of the MAC), DAD, router solicitation, SLAAC addresses from RAs.
+ * ipv6_enable(on) -> 0: IPv6 on (the default) or off on the interface; on again starts over.
+ * ipv6_address(i, ptr) -> WASMIP_IPV6_* state of address slot i (0 .. WASMIP_CONFIG_IPV6_ADDRS - 1;
+ *   slot 0 link-local), with the address (16 bytes), valid and preferred seconds left (u32 each,
+ *   0xffffffff infinite) at ptr. Raises WASMIP_NET_EV_ADDRESS when one becomes usable.
+ * ipv6_router(i, ptr) / ipv6_dns(i, ptr) -> seconds default router i / RDNSS server i (RFC 8106)
+ *   stays valid (0: none), its address at ptr.
+ * ipv6_neighbor(i, ptr) -> WASMIP_ND_* state of neighbor cache entry i (0 free), with the address
+ *   (16), the MAC (6) and an is-router u16 at ptr.
+ * ping6(ptr, seq, payload_len) -> like ping, to the address at ptr; ping_rtt(seq) reads both.
+ * The solicited-node groups' MACs (33:33:ff:xx:xx:xx) and all-nodes (33:33:00:00:00:01) come after
+ * IGMP's slots in multicast_mac(); WASMIP_NET_EV_MULTICAST says when they change. */
+#define WASMIP_IPV6_TENTATIVE  1
+#define WASMIP_IPV6_PREFERRED  2
+#define WASMIP_IPV6_DEPRECATED 3
+#define WASMIP_IPV6_DUPLICATED 4
+#define WASMIP_ND_INCOMPLETE 1
+#define WASMIP_ND_REACHABLE  2
+#define WASMIP_ND_STALE      3
+#define WASMIP_ND_DELAY      4
+#define WASMIP_ND_PROBE      5
+typedef int32_t (*wasmip_ipv6_enable_fn)(uint32_t on);
+typedef int32_t (*wasmip_ipv6_address_fn)(uint32_t i, uint32_t ptr);
+typedef uint32_t (*wasmip_ipv6_router_fn)(uint32_t i, uint32_t ptr);
+typedef uint32_t (*wasmip_ipv6_neighbor_fn)(uint32_t i, uint32_t ptr);
+typedef int32_t (*wasmip_ping6_fn)(uint32_t ptr, uint32_t seq, uint32_t payload_len);
 
 /* ------------------------------------------------------------------------------------------
  * DNS resolver (RFC 1035): A lookups over UDP, non-blocking (a getaddrinfo that returns at once).

@@ -12,7 +12,7 @@ import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { formatMac, ipToU32, parseMac, prefixToMask, u32ToIp } from "./address.ts";
+import { formatIpv6, formatMac, ipToU32, parseIpv6, parseMac, prefixToMask, u32ToIp } from "./address.ts";
 import { codedError, WasmipError } from "./errors.ts";
 import type { LayerHost } from "./pump.ts";
 import { Net, TCP_STATES, type TcpExports, type TcpStateName } from "./net.ts";
@@ -112,7 +112,34 @@ interface Exports extends TcpExports {
   net_events?(): number;
   dns_server?(i: number): number;
   multicast_mac?(i: number, ptr: number): number;
+  // Images built with WASMIP_IPV6=1 (absent from older images; ENOSYS/0 without the feature).
+  ipv6_address?(i: number, ptr: number): number;
+  ipv6_router?(i: number, ptr: number): number;
+  ipv6_dns?(i: number, ptr: number): number;
+  ipv6_neighbor?(i: number, ptr: number): number;
+  ping6?(ptr: number, seq: number, size: number): number;
 }
+
+/** One of the board's IPv6 addresses, shaped like an os.networkInterfaces() entry, with its
+ *  RFC 4862 state (ipv6_address in wasmip.h). */
+export interface Ipv6AddressInfo {
+  address: string;
+  netmask: string;
+  family: "IPv6";
+  mac: string;
+  internal: false;
+  cidr: string;
+  /** 1 (the board's one interface) for a link-local address, 0 otherwise, as Node reports it. */
+  scopeid: number;
+  state: "tentative" | "preferred" | "deprecated" | "duplicated";
+  /** Seconds left (Infinity: for ever). */
+  validLifetime: number;
+  preferredLifetime: number;
+}
+
+const IPV6_STATES = ["", "tentative", "preferred", "deprecated", "duplicated"] as const;
+/** ipv6_neighbor's states (RFC 4861 §7.3.2), as `ip -6 neigh` prints them. */
+export const ND_STATES = ["", "INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE"] as const;
 
 /** wasmip.h WASMIP_CONFIG_* ids. */
 export const CONFIG_IDS = {
@@ -523,11 +550,79 @@ export class Board extends EventEmitter implements LayerHost {
     this.gateway = gateway ? ipToU32(gateway) : 0;
   }
 
-  /** Send one ICMP echo request; throws a WasmipError on a negative code. */
+  /** Send one ICMP echo request (ICMPv6 when dst is an IPv6 address); throws a WasmipError on a
+   *  negative code. */
   ping(dst: string, seq: number, payloadLen = 56): void {
-    const rc = this.ex.ping(ipToU32(dst), seq >>> 0, payloadLen);
+    let rc: number;
+    if (dst.includes(":")) {
+      if (!this.ex.ping6) throw codedError("ENOSYS", new Error(`${this.name}: ping ${dst}: this image has no IPv6 (build it with --use WASMIP_IPV6=1)`));
+      const ptr = this.ex.io_buffer();
+      new Uint8Array(this.ex.memory.buffer, ptr, 16).set(parseIpv6(dst));
+      rc = this.ex.ping6(ptr, seq >>> 0, payloadLen);
+    } else {
+      rc = this.ex.ping(ipToU32(dst), seq >>> 0, payloadLen);
+    }
     this.kick();
     if (rc < 0) throw new WasmipError(rc, `${this.name}: ping ${dst}`);
+  }
+
+  /** The board's IPv6 addresses (empty without IPv6), like os.networkInterfaces()'s entries. */
+  ipv6Addresses(): Ipv6AddressInfo[] {
+    const ex = this.ex;
+    const out: Ipv6AddressInfo[] = [];
+    if (!ex.ipv6_address) return out;
+    const ptr = ex.io_buffer();
+    for (let i = 0; i < 16; i++) {
+      const st = ex.ipv6_address(i, ptr);
+      if (st < 0) break; // ENOSYS
+      if (st === 0) {
+        if (i >= (ex.config(14) >>> 0)) break;
+        continue;
+      }
+      const v = new DataView(ex.memory.buffer, ptr, 24);
+      const address = formatIpv6(new Uint8Array(ex.memory.buffer, ptr, 16).slice());
+      const life = (x: number) => (x === 0xffffffff ? Infinity : x);
+      out.push({
+        address, netmask: "ffff:ffff:ffff:ffff::", family: "IPv6", mac: this.macString, internal: false, cidr: `${address}/64`,
+        scopeid: address.startsWith("fe80:") ? 1 : 0, state: IPV6_STATES[st] as Ipv6AddressInfo["state"],
+        validLifetime: life(v.getUint32(16, true)), preferredLifetime: life(v.getUint32(20, true)),
+      });
+    }
+    return out;
+  }
+
+  /** Default routers (from RAs) and RDNSS servers (RFC 8106) with their seconds left. */
+  ipv6Routers(): { address: string; lifetime: number }[] {
+    return this.ipv6List(this.ex.ipv6_router);
+  }
+  ipv6DnsServers(): { address: string; lifetime: number }[] {
+    return this.ipv6List(this.ex.ipv6_dns);
+  }
+  private ipv6List(f?: (i: number, ptr: number) => number): { address: string; lifetime: number }[] {
+    const out: { address: string; lifetime: number }[] = [];
+    if (!f) return out;
+    const ptr = this.ex.io_buffer();
+    for (let i = 0; i < 8; i++) {
+      const life = f(i, ptr) >>> 0;
+      if (life) out.push({ address: formatIpv6(new Uint8Array(this.ex.memory.buffer, ptr, 16).slice()), lifetime: life === 0xffffffff ? Infinity : life });
+    }
+    return out;
+  }
+
+  /** The IPv6 neighbor cache, like `ip -6 neigh`. */
+  ipv6Neighbors(): { address: string; mac: string; state: string; router: boolean }[] {
+    const ex = this.ex;
+    const out: { address: string; mac: string; state: string; router: boolean }[] = [];
+    if (!ex.ipv6_neighbor) return out;
+    const ptr = ex.io_buffer();
+    const n = ex.config(15) >>> 0;
+    for (let i = 0; i < n; i++) {
+      const st = ex.ipv6_neighbor(i, ptr);
+      if (st <= 0) continue;
+      const b = new Uint8Array(ex.memory.buffer, ptr, 24).slice();
+      out.push({ address: formatIpv6(b.subarray(0, 16)), mac: formatMac(b.subarray(16, 22)), state: ND_STATES[st] ?? String(st), router: b[22] !== 0 });
+    }
+    return out;
   }
 
   /** Round trip of the reply to seq in ms, or -1 while none has arrived. */

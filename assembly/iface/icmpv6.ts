@@ -1,0 +1,136 @@
+// ICMPv6 (RFC 4443): echo answered and the ping6 client's replies, errors received (counted) and
+// sent, and the dispatch of ND (iface/nd.ts) and MLD (iface/mld.ts) messages.
+//
+// Errors we send (§2.4): never about an error message or a redirect (e.1, e.2), a packet to a
+// multicast address (e.3) unless a Packet Too Big or a Parameter Problem code 2 (e.3's
+// exceptions), a link-layer multicast or broadcast frame (e.4), or a packet whose source does not
+// identify one node (e.5: unspecified or multicast). At most ICMP_ERROR_LIMIT a second (§2.4 f).
+// Each holds as much of the packet as fits in the minimum MTU (§2.4 c).
+import { ICMP_ERROR_LIMIT } from "../config";
+import { now } from "../support/clock";
+import { C, count } from "../support/counters";
+import { WireError } from "../wire/error";
+import { macIsMulticast } from "../wire/ethernet";
+import {
+  HEADER_LEN, Icmpv6Repr, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, TYPE_MLD_QUERY, TYPE_MLD_V1_DONE, TYPE_MLD_V1_REPORT, TYPE_MLD_V2_REPORT,
+  TYPE_PACKET_TOO_BIG, TYPE_REDIRECT, TYPE_RS, isError,
+} from "../wire/icmpv6";
+import { HEADER_LEN as IP_LEN, Ipv6Repr, MIN_MTU, NH_ICMPV6, isMulticast, isUnspecified } from "../wire/ipv6";
+import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, isOurs, lowerPathMtu, sourceFor, toTentative } from "./ipv6";
+import { mldInput } from "./mld";
+import { ndInput } from "./nd";
+import { rxBuf, txBuf } from "./netif";
+
+function rx(): Icmpv6Repr {
+  return changetype<Icmpv6Repr>(memory.data(offsetof<Icmpv6Repr>()));
+}
+function tx(): Icmpv6Repr {
+  return changetype<Icmpv6Repr>(memory.data(offsetof<Icmpv6Repr>()));
+}
+let limitSecond: u32 = 0;
+let limitCount: u32 = 0;
+/** The addresses of what we answer, copied out of rxBuf before txBuf is written. */
+function peer(): usize {
+  return memory.data(16, 8);
+}
+
+/** ping6's reply handler (api/ping.ts): true when the reply was one of its requests. */
+let echoReply: ((id: u32, seq: u32, len: u32) => bool) | null = null;
+export function setEcho6ReplyHandler(h: ((id: u32, seq: u32, len: u32) => bool) | null): void {
+  echoReply = h;
+}
+
+/** The ICMPv6 message of len bytes at m in the packet at p (parsed as ip). */
+export function icmpv6Input(p: usize, m: usize, len: u32, ip: Ipv6Repr): C {
+  const err = rx().parse(m, len, ip.src, ip.dst);
+  if (err == WireError.BAD_CHECKSUM) return C.ICMP6_BAD_CHECKSUM;
+  if (err != WireError.OK) return C.ICMP6_TRUNCATED;
+  const type = rx().type;
+  if (type >= TYPE_RS && type <= TYPE_REDIRECT) return ndInput(m, len, ip, type, rx().code);
+  if (toTentative) return C.IP6_NOT_FOR_US; // RFC 4862 §5.4: only ND reaches a tentative address
+  if (type == TYPE_MLD_QUERY || type == TYPE_MLD_V1_REPORT || type == TYPE_MLD_V1_DONE || type == TYPE_MLD_V2_REPORT) {
+    return mldInput(m, len, ip, type);
+  }
+  if (type == TYPE_ECHO_REQUEST) return echo(m, len, ip);
+  if (type == TYPE_ECHO_REPLY) {
+    const h = echoReply;
+    return h && h(rx().word >>> 16, rx().word & 0xffff, rx().payloadLen) ? C.ICMP6_ECHO_REPLY_RECEIVED : C.ICMP6_ECHO_REPLY_UNMATCHED;
+  }
+  if (type == TYPE_PACKET_TOO_BIG) return packetTooBig(m, len);
+  if (isError(type)) return C.ICMP6_ERROR_RECEIVED; // the transports learn of them next phase
+  return C.ICMP6_UNKNOWN_TYPE; // §2.4 (b): an unknown informational message is dropped
+}
+
+/** RFC 8201 §4: the path MTU to the quoted packet's destination, when the packet was ours and
+ *  the MTU at least the IPv6 minimum (a smaller one is discarded). */
+function packetTooBig(m: usize, len: u32): C {
+  if (len < HEADER_LEN + IP_LEN) return C.ICMP6_BAD_ERROR;
+  const quoted = m + HEADER_LEN;
+  const mtu = rx().word;
+  if (mtu < MIN_MTU || !isOurs(quoted + 8)) return C.ICMP6_BAD_ERROR;
+  if (lowerPathMtu(quoted + 24, mtu)) count(C.ICMP6_PATH_MTU_LOWERED);
+  return C.ICMP6_ERROR_RECEIVED;
+}
+
+/** §4.2: the reply carries the request's identifier, sequence and data; to a multicast request
+ *  from one of our unicast addresses. */
+function echo(m: usize, len: u32, ip: Ipv6Repr): C {
+  if (isUnspecified(ip.src)) return C.IP6_BAD_SOURCE;
+  memory.copy(peer(), ip.src, 16);
+  const src = isMulticast(ip.dst) ? sourceFor(peer()) : ip.dst;
+  if (src == 0) return C.IP6_NOT_FOR_US;
+  const out = txBuf + PAYLOAD_OFFSET6;
+  memory.copy(out, m, len);
+  // src may point into rxBuf (our address as it arrived): the header copies it before txBuf changes.
+  tx().type = TYPE_ECHO_REPLY;
+  tx().code = 0;
+  tx().word = rx().word;
+  tx().payloadLen = len - HEADER_LEN;
+  tx().emit(out, src, peer());
+  ipv6Output(txBuf, len, NH_ICMPV6, src, peer(), hopLimit);
+  return C.ICMP6_ECHO_ANSWERED;
+}
+
+/**
+ * Sends an error of type/code with `word` (a pointer or an MTU) about the packet at p (its IPv6
+ * header, still in rxBuf), unless §2.4 (e) forbids it; multicastOk: the (e.3) exceptions.
+ */
+export function icmpv6Error(p: usize, type: u32, code: u32, word: u32, multicastOk: bool): void {
+  const src = p + 8;
+  const dst = p + 24;
+  if (isUnspecified(src) || isMulticast(src)) return;
+  if (!multicastOk && (isMulticast(dst) || macIsMulticast(rxBuf))) return;
+  // (e.1): not about an error (or a redirect); the upper header is only looked for right after ours.
+  if (load<u8>(p, 6) == <u8>NH_ICMPV6) {
+    const t = <u32>load<u8>(p + IP_LEN);
+    if (isError(t) || t == TYPE_REDIRECT) return;
+  }
+  if (now - limitSecond >= 1000) {
+    limitSecond = now;
+    limitCount = 0;
+  }
+  if (limitCount >= ICMP_ERROR_LIMIT) {
+    count(C.ICMP6_ERRORS_LIMITED);
+    return;
+  }
+  limitCount++;
+  memory.copy(peer(), src, 16);
+  const from = isMulticast(dst) ? sourceFor(peer()) : dst;
+  if (from == 0) return;
+  // Our source is copied out of rxBuf too: txBuf overlaps nothing of it, but keep one rule.
+  memory.copy(peer2(), from, 16);
+  const total = IP_LEN + <u32>load<u8>(p, 4) * 256 + <u32>load<u8>(p, 5);
+  const quoted = min<u32>(total, MIN_MTU - IP_LEN - HEADER_LEN);
+  const out = txBuf + PAYLOAD_OFFSET6;
+  memory.copy(out + HEADER_LEN, p, quoted);
+  tx().type = type;
+  tx().code = code;
+  tx().word = word;
+  tx().payloadLen = quoted;
+  tx().emit(out, peer2(), peer());
+  count(C.ICMP6_ERRORS_SENT);
+  ipv6Output(txBuf, HEADER_LEN + quoted, NH_ICMPV6, peer2(), peer(), hopLimit);
+}
+function peer2(): usize {
+  return memory.data(16, 8);
+}

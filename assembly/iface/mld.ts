@@ -1,0 +1,145 @@
+// MLDv2 (RFC 3810), listener side, for the groups IPv6 itself needs: the solicited-node group of
+// each of our addresses, so a snooping switch forwards the NS that resolve and defend them
+// (RFC 4861 §7.2.1, RFC 4862 §5.4.2). All-nodes ff02::1 is never reported (§6).
+//
+// One report carries a record per group (distinct solicited-node groups of the addresses not
+// duplicated). A change (an address added or gone) sends one at once and MLD_ROBUSTNESS - 1 more
+// within MLD_UNSOLICITED_MS (§6.1: state-change records, CHANGE_TO_EXCLUDE {}); a query schedules
+// a current-state report (MODE_IS_EXCLUDE {}) at random within its Maximum Response Delay (§6.2),
+// unless one is due sooner. Reports go to ff02::16 with hop limit 1 and the Router Alert option
+// (§5), from our link-local address, or from :: while it is tentative (§5.2.13).
+import { IPV6_ADDRS, MLD_ROBUSTNESS, MLD_UNSOLICITED_MS, POLL_MAX_SLEEP_MS } from "../config";
+import { due, now, until } from "../support/clock";
+import { C, count } from "../support/counters";
+import { phy_random } from "../support/phy";
+import { get16 } from "../support/bytes";
+import { WireError } from "../wire/error";
+import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
+import {
+  CHANGE_TO_EXCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, emitRecord, emitReportHeader, icmpv6Checksum,
+} from "../wire/icmpv6";
+import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrEq, isLinkLocal, isUnspecified, solicitedNode } from "../wire/ipv6";
+import { put16 } from "../support/bytes";
+import { ethernetSend } from "./ethernet";
+import { TYPE_IPV6 } from "../wire/ethernet";
+import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr } from "./ipv6";
+
+const NONE: u32 = 0;
+const STATE_CHANGE: u32 = 1;
+const CURRENT_STATE: u32 = 2;
+let pending: u32 = NONE;
+let pendingAt: u32 = 0;
+/** State-change reports still to send after the pending one. */
+let again: u32 = 0;
+
+const HBH_LEN: u32 = 8;
+const FRAME_LEN: i32 = <i32>(ETH_LEN + HEADER_LEN + HBH_LEN + 8 + MLD_RECORD_LEN * <u32>IPV6_ADDRS) + 8;
+function frame(): usize {
+  return memory.data(FRAME_LEN, 16);
+}
+function hdr(): Ipv6Repr {
+  return changetype<Ipv6Repr>(memory.data(offsetof<Ipv6Repr>()));
+}
+function query(): MldQuery {
+  return changetype<MldQuery>(memory.data(offsetof<MldQuery>()));
+}
+function group(): usize {
+  return memory.data(16, 8);
+}
+function zero(): usize {
+  return memory.data(16, 8);
+}
+
+export function mldInit(): void {
+  pending = NONE;
+  again = 0;
+}
+
+/** Our groups changed: report at once and MLD_ROBUSTNESS - 1 more times within the interval. */
+export function mldChanged(): void {
+  pending = STATE_CHANGE;
+  pendingAt = now;
+  again = MLD_ROBUSTNESS - 1;
+}
+
+/** A query (type 130) of len bytes at m in the packet ip; other MLD messages are for routers. */
+export function mldInput(m: usize, len: u32, ip: Ipv6Repr, type: u32): C {
+  if (type != TYPE_MLD_QUERY) return C.MLD_RECEIVED;
+  // §5.1.14: queries come from a link-local source.
+  if (!isLinkLocal(ip.src)) return C.MLD_MALFORMED;
+  if (query().parse(m, len) != WireError.OK) return C.MLD_MALFORMED;
+  const g = query().group;
+  if (!isUnspecified(g) && !isOurs(g)) return C.MLD_RECEIVED;
+  const at = now + (query().maxDelayMs > 0 ? phy_random() % query().maxDelayMs : 0);
+  if (pending == NONE || <i32>(pendingAt - at) > 0) {
+    if (pending != STATE_CHANGE) pending = CURRENT_STATE;
+    pendingAt = at;
+  }
+  return C.MLD_RECEIVED;
+}
+
+/** Is g the solicited-node group of one of our addresses? */
+function isOurs(g: usize): bool {
+  for (let i = 0; i < IPV6_ADDRS; i++) {
+    const a = addr(i);
+    if (a.state == ADDR_FREE || a.state == ADDR_DUPLICATED) continue;
+    solicitedNode(group(), changetype<usize>(a));
+    if (addrEq(group(), g)) return true;
+  }
+  return false;
+}
+
+function send(kind: u32): void {
+  const ip = frame() + ETH_LEN;
+  const hbh = ip + HEADER_LEN;
+  const m = hbh + HBH_LEN;
+  let n: u32 = 0;
+  for (let i = 0; i < IPV6_ADDRS; i++) {
+    const a = addr(i);
+    if (a.state == ADDR_FREE || a.state == ADDR_DUPLICATED) continue;
+    solicitedNode(group(), changetype<usize>(a));
+    let dup = false;
+    for (let k: u32 = 0; k < n; k++) if (addrEq(m + 8 + k * MLD_RECORD_LEN + 4, group())) dup = true;
+    if (dup) continue;
+    emitRecord(m + 8 + n * MLD_RECORD_LEN, kind == STATE_CHANGE ? CHANGE_TO_EXCLUDE : MODE_IS_EXCLUDE, group());
+    n++;
+  }
+  if (n == 0) return;
+  const mlen = 8 + n * MLD_RECORD_LEN;
+  emitReportHeader(m, n);
+  // Hop-by-hop: next header ICMPv6, length 0, Router Alert (RFC 2711) value 0 (MLD), PadN of 0.
+  store<u64>(hbh, 0x000100000205003a); // 3a 00 05 02 00 00 01 00
+  const ll = addr(0);
+  const src = ll.state == ADDR_PREFERRED || ll.state == ADDR_DEPRECATED ? changetype<usize>(ll) : zero();
+  // ff02::16, all MLDv2-capable routers.
+  store<u64>(group(), 0x02ff);
+  store<u64>(group(), 0x1600000000000000, 8);
+  put16(m + 2, icmpv6Checksum(src, group(), m, mlen));
+  hdr().trafficClass = 0;
+  hdr().flowLabel = 0;
+  hdr().payloadLen = HBH_LEN + mlen;
+  hdr().nextHeader = NH_HOP_BY_HOP;
+  hdr().hopLimit = 1;
+  hdr().src = src;
+  hdr().dst = group();
+  hdr().emit(ip);
+  count(C.MLD_REPORTS_SENT);
+  ethernetSend(frame(), ETH_LEN + HEADER_LEN + HBH_LEN + mlen, 0x3333, 0x1600, TYPE_IPV6); // 33:33:00:00:00:16
+}
+
+/** Due reports; ms to the next. */
+export function mldPoll(): u32 {
+  if (pending == NONE) return POLL_MAX_SLEEP_MS;
+  if (due(pendingAt)) {
+    const kind = pending;
+    pending = NONE;
+    send(kind);
+    if (kind == STATE_CHANGE && again > 0) {
+      again--;
+      pending = STATE_CHANGE;
+      pendingAt = now + 1 + phy_random() % MLD_UNSOLICITED_MS;
+    }
+    if (pending == NONE) return POLL_MAX_SLEEP_MS;
+  }
+  return until(pendingAt);
+}

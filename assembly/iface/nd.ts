@@ -1,0 +1,656 @@
+// Neighbor Discovery (RFC 4861), host side: the neighbor cache, NS and NA both ways, the router
+// and prefix lists an RA fills (its prefixes' addresses are iface/slaac.ts's), and the packets
+// held while a neighbour resolves.
+//
+// The cache: one state per entry (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE; §7.3.2) and one
+// function, step(), that performs every transition of Appendix C, on four events: a packet to
+// send, the entry's timer, an NA for it, and a link-layer address named by an NS, RS or RA.
+// Message checks (§6.1.2, §7.1.1, §7.1.2): hop limit 255 (the message was not forwarded), code 0,
+// lengths, no zero-length option, an RA only from a link-local source, an NS from the
+// unspecified address only to a solicited-node group and without a source link-layer option, an
+// NA to a multicast address not solicited. An NA without the Override flag never changes a cached
+// address (§7.2.5): a REACHABLE entry only goes STALE and is then probed.
+//
+// Replacement: entries that carried our traffic are never taken for a stranger. An address
+// learnt from an NS, RS or RA (which we need not remember: the NA answer goes straight to the
+// sender's link-layer address) takes only a free entry or one that never carried traffic, the
+// oldest such; when there is none it is not cached. A packet we send takes a free entry, else
+// the oldest of those learnt-only entries, else (with ND_INCOMPLETE_MAX entries already
+// resolving) the oldest INCOMPLETE one, else the least recently used. A flood of NS from random
+// sources therefore recycles learnt-only entries among themselves and the neighbours in use keep
+// theirs; NS for targets that are not ours never touch the cache.
+import {
+  ND_CACHE_SIZE, ND_DELAY_FIRST_PROBE_MS, ND_INCOMPLETE_MAX, ND_MAX_MULTICAST_SOLICIT, ND_MAX_UNICAST_SOLICIT, ND_PREFIXES,
+  ND_QUEUE_BYTES, ND_QUEUE_PER_NEIGHBOUR, ND_RDNSS, ND_REACHABLE_TIME_MS, ND_RETRANS_TIMER_MS, ND_ROUTERS, FRAME_MIN, MTU,
+  POLL_MAX_SLEEP_MS,
+} from "../config";
+import { due, elapsed, now, until } from "../support/clock";
+import { C, count } from "../support/counters";
+import { ENOBUFS } from "../support/errors";
+import { phy_random } from "../support/phy";
+import { get32 } from "../support/bytes";
+import { WireError } from "../wire/error";
+import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
+import { HEADER_LEN as ICMP_LEN, Icmpv6Repr, TYPE_NA, TYPE_NS, TYPE_RA } from "../wire/icmpv6";
+import { Ipv6Repr, MIN_MTU, NH_ICMPV6, addrCopy, addrEq, isLinkLocal, isMulticast, isUnspecified, prefixMatch, solicitedNode } from "../wire/ipv6";
+import {
+  LLADDR_OPT_LEN, NA_LEN, NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR,
+  OPT_TARGET_LLADDR, PREFIX_AUTONOMOUS, PREFIX_ON_LINK, emitFirstWord, emitLladdr, nextOption,
+} from "../wire/ndisc";
+import { ethernetSend } from "./ethernet";
+import { macW0, macW4 } from "./netif";
+import { ADDR_DUPLICATED, ADDR_TENTATIVE, INFINITE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, setHopLimit, setLinkMtu, sourceFor } from "./ipv6";
+import { slaacDuplicate, slaacPrefix, slaacRaSeen } from "./slaac";
+
+export const FREE: u32 = 0;
+export const INCOMPLETE: u32 = 1;
+export const REACHABLE: u32 = 2;
+export const STALE: u32 = 3;
+export const DELAY: u32 = 4;
+export const PROBE: u32 = 5;
+
+const EV_SEND: u32 = 0;
+const EV_TIMER: u32 = 1;
+const EV_NA: u32 = 2;
+const EV_LLADDR: u32 = 3;
+
+@unmanaged
+class Neighbour {
+  a0: u64;
+  a8: u64;
+  mac0: u32;
+  mac4: u16;
+  state: u8;
+  router: u8;
+  probes: u8;
+  queued: u8;
+  /** Set once a packet of ours (not an ND answer) went to it: never replaced for a stranger. */
+  traffic: u8;
+  /** When the timer of the state runs out (INCOMPLETE, REACHABLE, DELAY, PROBE). */
+  timer: u32;
+  /** When created or last sent to (the replacement order). */
+  used: u32;
+}
+const NB_SIZE = offsetof<Neighbour>();
+function table(): usize {
+  return memory.data(<i32>NB_SIZE * ND_CACHE_SIZE, 8);
+}
+
+// @ts-ignore: decorator
+@inline function nb(i: i32): Neighbour {
+  return changetype<Neighbour>(table() + <usize>i * NB_SIZE);
+}
+
+// Default routers and on-link prefixes (§5.1), lifetimes in seconds left (INFINITE for ever).
+function routers(): usize {
+  return memory.data(ND_ROUTERS * 20, 8); // address, lifetime
+}
+function prefixes(): usize {
+  return memory.data(ND_PREFIXES * 24, 8); // prefix, lifetime, length
+}
+function rdnss(): usize {
+  return memory.data(ND_RDNSS * 20, 8); // address, lifetime
+}
+/** Times an RA may set (§6.3.4); reachableMs is the randomized ReachableTime. */
+let baseReachableMs: u32 = ND_REACHABLE_TIME_MS;
+let reachableMs: u32 = ND_REACHABLE_TIME_MS;
+export let retransMs: u32 = ND_RETRANS_TIMER_MS;
+/** The one-second tick of the lifetimes. */
+let tickAt: u32 = 0;
+
+// Held packets: one byte pool, oldest first, each record [owner u8, unused u8, length u16] and the
+// frame (Ethernet header included), padded to 4 bytes and to the Ethernet minimum.
+function pool(): usize {
+  return memory.data(<i32>ND_QUEUE_BYTES, 16);
+}
+let poolUsed: u32 = 0;
+// @ts-ignore: decorator
+@inline function recSize(len: u32): u32 {
+  return (4 + max<u32>(len, FRAME_MIN) + 3) & ~3;
+}
+
+/** ND messages are built here, never in a buffer a caller may be filling. */
+const CTL_LEN: u32 = 128;
+function ctl(): usize {
+  return memory.data(<i32>CTL_LEN, 16);
+}
+function msg(): NdRepr {
+  return changetype<NdRepr>(memory.data(offsetof<NdRepr>()));
+}
+function icmpTx(): Icmpv6Repr {
+  return changetype<Icmpv6Repr>(memory.data(offsetof<Icmpv6Repr>()));
+}
+/** Scratch for a solicited-node group. */
+function group(): usize {
+  return memory.data(16, 8);
+}
+
+export function ndInit(): void {
+  memory.fill(table(), 0, NB_SIZE * ND_CACHE_SIZE);
+  memory.fill(routers(), 0, ND_ROUTERS * 20);
+  memory.fill(prefixes(), 0, ND_PREFIXES * 24);
+  memory.fill(rdnss(), 0, ND_RDNSS * 20);
+  poolUsed = 0;
+  baseReachableMs = ND_REACHABLE_TIME_MS;
+  reachableMs = randomReachable(ND_REACHABLE_TIME_MS);
+  retransMs = ND_RETRANS_TIMER_MS;
+  tickAt = now + 1000;
+}
+
+/** §6.3.2: ReachableTime is BaseReachableTime times a random factor in [0.5, 1.5). */
+function randomReachable(base: u32): u32 {
+  return (base >> 1) + (base > 0 ? phy_random() % base : 0);
+}
+
+function find(a: usize): i32 {
+  for (let i = 0; i < ND_CACHE_SIZE; i++) if (nb(i).state != FREE && addrEq(changetype<usize>(nb(i)), a)) return i;
+  return -1;
+}
+
+/** A FREE entry for a, chosen as the file's comment says (forSend: our packet; else learnt), or -1. */
+function allocate(a: usize, forSend: bool): i32 {
+  let free = -1;
+  let incompletes = 0;
+  let oldestIncomplete = -1;
+  let oldestLearnt = -1;
+  let lru = -1;
+  let ageIncomplete: u32 = 0;
+  let ageLearnt: u32 = 0;
+  let ageLru: u32 = 0;
+  for (let i = 0; i < ND_CACHE_SIZE; i++) {
+    const e = nb(i);
+    if (e.state == FREE) {
+      if (free < 0) free = i;
+      continue;
+    }
+    const age = elapsed(e.used);
+    if (e.state == INCOMPLETE) {
+      incompletes++;
+      if (oldestIncomplete < 0 || age >= ageIncomplete) { oldestIncomplete = i; ageIncomplete = age; }
+    } else if (!e.traffic) {
+      if (oldestLearnt < 0 || age >= ageLearnt) { oldestLearnt = i; ageLearnt = age; }
+    } else if (lru < 0 || age >= ageLru) {
+      lru = i;
+      ageLru = age;
+    }
+  }
+  let victim = -1;
+  if (!forSend) victim = free >= 0 ? free : oldestLearnt;
+  else if (incompletes >= ND_INCOMPLETE_MAX) victim = oldestIncomplete;
+  else victim = free >= 0 ? free : oldestLearnt >= 0 ? oldestLearnt : lru >= 0 ? lru : oldestIncomplete;
+  if (victim < 0) return -1;
+  const e = nb(victim);
+  if (e.state != FREE) {
+    count(C.ND_EVICTIONS);
+    release(victim, false);
+  }
+  memory.fill(changetype<usize>(e), 0, NB_SIZE);
+  addrCopy(changetype<usize>(e), a);
+  e.used = now;
+  return victim;
+}
+
+/**
+ * Every state change of entry i (RFC 4861 Appendix C). ll: a link-layer address carried by the
+ * event (6 bytes), 0 when none; flags: an NA's R/S/O. Returns false when the event was ignored.
+ */
+function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
+  const e = nb(i);
+  const st = <u32>e.state;
+  if (ev == EV_SEND) {
+    if (st == FREE) {
+      e.state = <u8>INCOMPLETE;
+      e.probes = 1;
+      e.timer = now + retransMs;
+      solicit(e, true);
+    } else if (st == STALE) {
+      e.state = <u8>DELAY; // §7.3.3: wait for upper-layer confirmation before probing
+      e.timer = now + ND_DELAY_FIRST_PROBE_MS;
+    }
+    return true;
+  }
+  if (ev == EV_TIMER) {
+    if (st == INCOMPLETE || st == PROBE) {
+      if (<u32>e.probes < (st == INCOMPLETE ? ND_MAX_MULTICAST_SOLICIT : ND_MAX_UNICAST_SOLICIT)) {
+        e.probes++;
+        e.timer = now + retransMs;
+        solicit(e, st == INCOMPLETE);
+      } else {
+        count(C.ND_GAVE_UP); // §7.3.3: the entry goes; what waited on it is dropped
+        release(i, false);
+        e.state = <u8>FREE;
+      }
+    } else if (st == REACHABLE) {
+      e.state = <u8>STALE;
+    } else if (st == DELAY) {
+      e.state = <u8>PROBE;
+      e.probes = 1;
+      e.timer = now + retransMs;
+      solicit(e, false);
+    }
+    return true;
+  }
+  const differs = ll != 0 && (load<u32>(ll) != e.mac0 || load<u16>(ll, 4) != e.mac4);
+  if (ev == EV_LLADDR) {
+    // §7.2.3 (NS), §6.2.6 (RS), §6.3.4 (RA): a new or different address makes the entry STALE.
+    if (st == FREE || st == INCOMPLETE || differs) {
+      setMac(e, ll);
+      e.state = <u8>STALE;
+      if (st == INCOMPLETE) count(C.ND_RESOLVED);
+      if (e.queued) release(i, true);
+    }
+    return true;
+  }
+  // EV_NA (§7.2.5)
+  if (st == INCOMPLETE) {
+    if (ll == 0) return false;
+    setMac(e, ll);
+    reachOrStale(e, (flags & NA_SOLICITED) != 0);
+    e.router = <u8>((flags & NA_ROUTER) != 0);
+    count(C.ND_RESOLVED);
+    if (e.queued) release(i, true);
+    return true;
+  }
+  if ((flags & NA_OVERRIDE) == 0 && differs) {
+    if (st == REACHABLE) e.state = <u8>STALE; // and nothing else: probing will tell
+    return false;
+  }
+  if (differs) setMac(e, ll);
+  if ((flags & NA_SOLICITED) != 0) reachOrStale(e, true);
+  else if (differs) e.state = <u8>STALE;
+  e.router = <u8>((flags & NA_ROUTER) != 0);
+  return true;
+}
+
+function setMac(e: Neighbour, ll: usize): void {
+  e.mac0 = load<u32>(ll);
+  e.mac4 = load<u16>(ll, 4);
+}
+
+function reachOrStale(e: Neighbour, reachable: bool): void {
+  e.state = <u8>(reachable ? REACHABLE : STALE);
+  e.timer = now + reachableMs;
+}
+
+/** Takes entry i's held frames out of the pool, oldest first: sent (resolved) or dropped. */
+function release(i: i32, send: bool): void {
+  const e = nb(i);
+  let at: u32 = 0;
+  while (at < poolUsed) {
+    const r = pool() + at;
+    const len = <u32>load<u16>(r, 2);
+    const size = recSize(len);
+    if (<i32>load<u8>(r) != i) {
+      at += size;
+      continue;
+    }
+    if (send) {
+      ethernetSend(r + 4, len, e.mac0, e.mac4, TYPE_IPV6);
+      if (e.state == STALE) step(i, EV_SEND, 0, 0);
+    } else {
+      count(C.ND_QUEUE_DROPS);
+    }
+    memory.copy(r, r + size, poolUsed - at - size);
+    poolUsed -= size;
+  }
+  e.queued = 0;
+}
+
+/** Sends the frame (len bytes, IPv6 header written) to the neighbour hop: at once when its
+ *  link-layer address is known, else held while it resolves. 0 or ENOBUFS (not held). */
+export function ndResolveAndSend(frame: usize, len: u32, hop: usize): i32 {
+  return resolveAndSend(frame, len, hop, true);
+}
+
+/** ours: our traffic, which may take any entry; else an ND answer (an NA to an NS without a
+ *  source link-layer option), which takes only what a learnt address may (the file's comment). */
+function resolveAndSend(frame: usize, len: u32, hop: usize, ours: bool): i32 {
+  let i = find(hop);
+  if (i < 0) {
+    i = allocate(hop, ours);
+    if (i < 0) {
+      count(C.ND_QUEUE_DROPS);
+      return ENOBUFS;
+    }
+  }
+  const e = nb(i);
+  e.used = now;
+  if (ours) e.traffic = 1;
+  if (e.state != FREE && e.state != INCOMPLETE) {
+    ethernetSend(frame, len, e.mac0, e.mac4, TYPE_IPV6);
+    step(i, EV_SEND, 0, 0);
+    return 0;
+  }
+  // Hold it (before the first NS goes out, so the pool is consistent whatever happens then).
+  const size = recSize(len);
+  let r = 0;
+  if (<i32>e.queued >= ND_QUEUE_PER_NEIGHBOUR || poolUsed + size > ND_QUEUE_BYTES) {
+    count(C.ND_QUEUE_DROPS);
+    r = ENOBUFS;
+  } else {
+    const rec = pool() + poolUsed;
+    store<u8>(rec, <u8>i);
+    store<u16>(rec, <u16>len, 2);
+    memory.copy(rec + 4, frame, len);
+    poolUsed += size;
+    e.queued++;
+    count(C.ND_QUEUED);
+  }
+  if (e.state == FREE) step(i, EV_SEND, 0, 0);
+  return r;
+}
+
+/** An NS for e's address: multicast to its solicited-node group (resolving) or unicast (probing). */
+function solicit(e: Neighbour, multicast: bool): void {
+  const target = changetype<usize>(e);
+  let dst = target;
+  if (multicast) {
+    solicitedNode(group(), target);
+    dst = group();
+  }
+  const src = sourceFor(target);
+  if (src == 0) return;
+  sendNs(src, dst, target, multicast ? 0 : e.mac0, multicast ? 0 : e.mac4);
+}
+
+/** Writes and sends an NS from src (0: the unspecified address, DAD) to dst for target; unicast
+ *  to mac words w0/w4 when w0|w4 != 0, else to dst's multicast MAC. */
+export function sendNs(src: usize, dst: usize, target: usize, w0: u32, w4: u16): void {
+  const m = ctl() + PAYLOAD_OFFSET6;
+  emitFirstWord(m, 0);
+  addrCopy(m + 8, target);
+  let plen = NS_LEN;
+  if (src != 0) plen += emitLladdr(m + NS_LEN, OPT_SOURCE_LLADDR, macW0, macW4); // §4.3: not with ::
+  count(C.ND_NS_SENT);
+  sendNd(TYPE_NS, plen, src != 0 ? src : unspecified(), dst, w0, w4);
+}
+
+/** The unspecified address ::. */
+function unspecified(): usize {
+  return memory.data(16, 8);
+}
+
+/** ICMPv6 header, checksum, IPv6 header and frame for the ND message of plen bytes at ctl. */
+function sendNd(type: u32, plen: u32, src: usize, dst: usize, w0: u32, w4: u16): void {
+  const m = ctl() + PAYLOAD_OFFSET6;
+  icmpTx().type = type;
+  icmpTx().code = 0;
+  icmpTx().word = get32(m + 4);
+  icmpTx().payloadLen = plen - ICMP_LEN;
+  icmpTx().emit(m, src, dst);
+  if (isMulticast(dst) || src == unspecified()) {
+    ipv6Output(ctl(), plen, NH_ICMPV6, src, dst, 255);
+    return;
+  }
+  // Unicast to a neighbour: straight to its link-layer address when the message named it, else
+  // resolved without displacing a neighbour in use.
+  writeHeader(plen, src, dst);
+  count(C.IP6_SENT);
+  if (w0 != 0 || w4 != 0) ethernetSend(ctl(), PAYLOAD_OFFSET6 + plen, w0, w4, TYPE_IPV6);
+  else resolveAndSend(ctl(), PAYLOAD_OFFSET6 + plen, dst, false);
+}
+
+function hdr(): Ipv6Repr {
+  return changetype<Ipv6Repr>(memory.data(offsetof<Ipv6Repr>()));
+}
+function writeHeader(plen: u32, src: usize, dst: usize): void {
+  hdr().trafficClass = 0;
+  hdr().flowLabel = 0;
+  hdr().payloadLen = plen;
+  hdr().nextHeader = NH_ICMPV6;
+  hdr().hopLimit = 255; // §7.1: every ND message
+  hdr().src = src;
+  hdr().dst = dst;
+  hdr().emit(ctl() + ETH_LEN);
+}
+
+/** An NA for target (ours) to dst, to the MAC w0/w4 when known (else resolved like any packet). */
+function sendNa(target: usize, dst: usize, flags: u32, w0: u32, w4: u16): void {
+  const m = ctl() + PAYLOAD_OFFSET6;
+  emitFirstWord(m, flags);
+  addrCopy(m + 8, target);
+  const plen = NA_LEN + emitLladdr(m + NA_LEN, OPT_TARGET_LLADDR, macW0, macW4);
+  count(C.ND_NA_SENT);
+  // §7.2.4: the source is the target when answering for it.
+  sendNd(TYPE_NA, plen, target, dst, w0, w4);
+}
+
+/** Sends an unsolicited RS (RFC 4861 §6.3.7) from src (0: unspecified, without SLLA). */
+export function sendRs(src: usize): void {
+  const m = ctl() + PAYLOAD_OFFSET6;
+  emitFirstWord(m, 0);
+  let plen: u32 = 8;
+  if (src != 0) plen += emitLladdr(m + 8, OPT_SOURCE_LLADDR, macW0, macW4);
+  // ff02::2, all routers.
+  store<u64>(group(), 0x02ff);
+  store<u64>(group(), 0x0200000000000000, 8);
+  count(C.ND_RS_SENT);
+  sendNd(133, plen, src != 0 ? src : unspecified(), group(), 0, 0);
+}
+
+// ---- Receive ------------------------------------------------------------------------------------
+
+/** An ND message (RS/RA/NS/NA, ICMPv6 header checked) of len bytes at m in the packet ip. */
+export function ndInput(m: usize, len: u32, ip: Ipv6Repr, type: u32, code: u32): C {
+  if (ip.hopLimit != 255) return C.ND_BAD_HOP_LIMIT; // §6.1, §7.1: it came from off-link
+  if (code != 0) return C.ND_MALFORMED;
+  const err = msg().parse(m, len, type);
+  if (err != WireError.OK) return C.ND_MALFORMED;
+  if (type == TYPE_NS) return nsInput(ip);
+  if (type == TYPE_NA) return naInput(ip);
+  if (type == TYPE_RA) return raInput(ip);
+  return C.ND_IGNORED; // RS (§6.2.6: for routers), redirect
+}
+
+function nsInput(ip: Ipv6Repr): C {
+  const target = msg().target;
+  if (isMulticast(target)) return C.ND_MALFORMED;
+  const fromDad = isUnspecified(ip.src);
+  // §7.1.1: from :: only to a solicited-node group and without a source link-layer address.
+  if (fromDad && (msg().lladdr != 0 || load<u8>(ip.dst) != 0xff)) return C.ND_BAD_SOURCE;
+  const k = addrFind(target);
+  if (k < 0) return C.ND_TARGET_NOT_OURS;
+  const a = addr(k);
+  if (a.state == ADDR_TENTATIVE) {
+    // RFC 4862 §5.4.3: another node's DAD for the same address; a resolution NS is ignored.
+    if (fromDad) {
+      slaacDuplicate(k);
+      return C.ND_DAD_CONFLICT;
+    }
+    return C.ND_NS_RECEIVED;
+  }
+  if (a.state == ADDR_DUPLICATED) return C.ND_TARGET_NOT_OURS;
+  if (fromDad) {
+    // §7.2.4: defend the address to all nodes, not solicited.
+    store<u64>(group(), 0x02ff);
+    store<u64>(group(), 0x0100000000000000, 8);
+    sendNa(target, group(), NA_OVERRIDE, 0, 0);
+    return C.ND_NS_RECEIVED;
+  }
+  let w0: u32 = 0;
+  let w4: u16 = 0;
+  if (msg().lladdr != 0) {
+    learn(ip.src, msg().lladdr, false);
+    w0 = load<u32>(msg().lladdr);
+    w4 = load<u16>(msg().lladdr, 4);
+  }
+  sendNa(target, ip.src, NA_SOLICITED | NA_OVERRIDE, w0, w4);
+  return C.ND_NS_RECEIVED;
+}
+
+function naInput(ip: Ipv6Repr): C {
+  const target = msg().target;
+  if (isMulticast(target)) return C.ND_MALFORMED;
+  // §7.1.2: a solicited NA is never sent to a multicast address.
+  if ((msg().flags & NA_SOLICITED) != 0 && isMulticast(ip.dst)) return C.ND_MALFORMED;
+  const k = addrFind(target);
+  if (k >= 0) {
+    // RFC 4862 §5.4.4: someone else has our tentative address (or claims one we use: logged, kept).
+    if (addr(k).state == ADDR_TENTATIVE) slaacDuplicate(k);
+    return C.ND_DAD_CONFLICT;
+  }
+  const i = find(target);
+  if (i < 0) return C.ND_NA_IGNORED; // §7.2.5: no entry, nothing to create
+  return step(i, EV_NA, msg().lladdr, msg().flags) ? C.ND_NA_RECEIVED : C.ND_NA_IGNORED;
+}
+
+/** A neighbour's link-layer address named by an NS, RS or RA: cached when there is room by the
+ *  replacement rule (learnt entries take no entry in use). */
+function learn(a: usize, ll: usize, router: bool): void {
+  let i = find(a);
+  if (i < 0) i = allocate(a, false);
+  if (i < 0) return;
+  step(i, EV_LLADDR, ll, 0);
+  if (router) nb(i).router = 1;
+}
+
+function raInput(ip: Ipv6Repr): C {
+  if (!isLinkLocal(ip.src)) return C.ND_BAD_SOURCE; // §6.1.2
+  slaacRaSeen();
+  if (msg().curHopLimit != 0) setHopLimit(msg().curHopLimit);
+  if (msg().reachableMs != 0 && msg().reachableMs != baseReachableMs) {
+    baseReachableMs = min<u32>(msg().reachableMs, 3_600_000); // §6.2.1: at most an hour
+    reachableMs = randomReachable(baseReachableMs);
+  }
+  if (msg().retransMs != 0) retransMs = max<u32>(100, min<u32>(msg().retransMs, 60_000));
+  if (msg().mtu != 0 && msg().mtu >= MIN_MTU && msg().mtu <= MTU) setLinkMtu(msg().mtu); // §6.3.4
+  updateRouter(ip.src, msg().routerLifetimeS);
+  if (msg().lladdr != 0) learn(ip.src, msg().lladdr, true);
+  for (let o = nextOption(msg(), 0); o != 0; o = nextOption(msg(), o)) {
+    const t = <u32>load<u8>(o);
+    if (t == OPT_PREFIX_INFO) {
+      const plen = <u32>load<u8>(o, 2);
+      const flags = <u32>load<u8>(o, 3);
+      const valid = get32(o + 4);
+      const preferred = get32(o + 8);
+      const prefix = o + 16;
+      if (plen > 128 || isLinkLocal(prefix)) continue; // §6.3.4: the link-local prefix is ignored
+      if ((flags & PREFIX_ON_LINK) != 0) updatePrefix(prefix, plen, valid);
+      if ((flags & PREFIX_AUTONOMOUS) != 0) slaacPrefix(prefix, plen, valid, preferred);
+    } else if (t == OPT_RDNSS) {
+      const life = get32(o + 4);
+      const n = ((<u32>load<u8>(o, 1) << 3) - 8) >> 4;
+      for (let k: u32 = 0; k < n; k++) updateList(rdnss(), ND_RDNSS, 20, o + 8 + (k << 4), life);
+    }
+  }
+  return C.ND_RA_RECEIVED;
+}
+
+/** Entry of list (n entries of size bytes: address, lifetime) for a: refreshed, added or removed
+ *  (lifetime 0). A full list keeps what it has (the newest router is no better than the others). */
+function updateList(list: usize, n: i32, size: u32, a: usize, life: u32): usize {
+  let free: usize = 0;
+  for (let i = 0; i < n; i++) {
+    const e = list + <usize>i * size;
+    if (load<u32>(e, 16) != 0 && addrEq(e, a)) {
+      store<u32>(e, life, 16);
+      return e;
+    }
+    if (free == 0 && load<u32>(e, 16) == 0) free = e;
+  }
+  if (life == 0 || free == 0) return 0;
+  addrCopy(free, a);
+  store<u32>(free, life, 16);
+  return free;
+}
+
+function updateRouter(a: usize, lifeS: u32): void {
+  updateList(routers(), ND_ROUTERS, 20, a, lifeS);
+}
+
+function updatePrefix(prefix: usize, plen: u32, validS: u32): void {
+  // Prefixes are compared with their length: store the length in the last word.
+  for (let i = 0; i < ND_PREFIXES; i++) {
+    const e = prefixes() + <usize>i * 24;
+    if (load<u32>(e, 16) != 0 && load<u32>(e, 20) == plen && prefixMatch(e, prefix, plen)) {
+      store<u32>(e, validS, 16);
+      return;
+    }
+  }
+  if (validS == 0) return;
+  for (let i = 0; i < ND_PREFIXES; i++) {
+    const e = prefixes() + <usize>i * 24;
+    if (load<u32>(e, 16) == 0) {
+      addrCopy(e, prefix);
+      store<u32>(e, validS, 16);
+      store<u32>(e, plen, 20);
+      return;
+    }
+  }
+}
+
+/** Is a inside an on-link prefix (§5.2)? */
+export function ndOnLink(a: usize): bool {
+  for (let i = 0; i < ND_PREFIXES; i++) {
+    const e = prefixes() + <usize>i * 24;
+    if (load<u32>(e, 16) != 0 && prefixMatch(e, a, load<u32>(e, 20))) return true;
+  }
+  return false;
+}
+
+/** A default router (§6.3.6: one known reachable first, else round the list), or 0. */
+export function ndRouter(): usize {
+  let any: usize = 0;
+  for (let i = 0; i < ND_ROUTERS; i++) {
+    const r = routers() + <usize>i * 20;
+    if (load<u32>(r, 16) == 0) continue;
+    const k = find(r);
+    if (k >= 0 && (nb(k).state == REACHABLE || nb(k).state == DELAY)) return r;
+    if (any == 0) any = r;
+  }
+  return any;
+}
+
+/** Default router i's address (16 bytes at out) and its lifetime left in s; 0 when none. */
+export function ndRouterAt(i: u32, out: usize): u32 {
+  return listAt(routers(), ND_ROUTERS, i, out);
+}
+/** RDNSS server i (RFC 8106), the same way. */
+export function ndDnsAt(i: u32, out: usize): u32 {
+  return listAt(rdnss(), ND_RDNSS, i, out);
+}
+
+function listAt(list: usize, n: i32, i: u32, out: usize): u32 {
+  if (i >= <u32>n) return 0;
+  const e = list + <usize>i * 20;
+  const life = load<u32>(e, 16);
+  if (life != 0) addrCopy(out, e);
+  return life;
+}
+
+/** Neighbour i: its state (FREE 0 ... PROBE 5), with its address (16 bytes) and MAC (6) at out. */
+export function ndNeighbour(i: u32, out: usize): u32 {
+  if (i >= <u32>ND_CACHE_SIZE) return 0;
+  const e = nb(<i32>i);
+  if (e.state == FREE) return 0;
+  addrCopy(out, changetype<usize>(e));
+  store<u32>(out, e.mac0, 16);
+  store<u16>(out, e.mac4, 20);
+  store<u16>(out, e.router, 22);
+  return e.state;
+}
+
+/** Timers: neighbour states, then the lifetimes each second. ms to the next. */
+export function ndPoll(): u32 {
+  let next = POLL_MAX_SLEEP_MS;
+  for (let i = 0; i < ND_CACHE_SIZE; i++) {
+    const e = nb(i);
+    const st = <u32>e.state;
+    if (st == FREE || st == STALE) continue;
+    if (due(e.timer)) step(i, EV_TIMER, 0, 0);
+    if (e.state != FREE && e.state != STALE) next = min<u32>(next, until(e.timer));
+  }
+  if (due(tickAt)) {
+    const s: u32 = 1 + elapsed(tickAt) / 1000;
+    tickAt += s * 1000;
+    for (let i = 0; i < ND_ROUTERS; i++) age(routers() + <usize>i * 20, s);
+    for (let i = 0; i < ND_PREFIXES; i++) age(prefixes() + <usize>i * 24, s);
+    for (let i = 0; i < ND_RDNSS; i++) age(rdnss() + <usize>i * 20, s);
+  }
+  return min<u32>(next, until(tickAt));
+}
+
+function age(e: usize, s: u32): void {
+  const life = load<u32>(e, 16);
+  if (life != 0 && life != INFINITE) store<u32>(e, life > s ? life - s : 0, 16);
+}

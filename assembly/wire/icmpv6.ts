@@ -1,0 +1,122 @@
+// ICMPv6 (RFC 4443 §2-4) and the MLDv2 messages it carries (RFC 3810 §5). The checksum covers
+// the IPv6 pseudo-header (RFC 8200 §8.1): both addresses, the upper-layer length and next header 58.
+import { get16, get32, put16, put32 } from "../support/bytes";
+import { sumAdd, sumFold } from "./checksum";
+import { WireError } from "./error";
+import { NH_ICMPV6, addrCopy } from "./ipv6";
+
+export const HEADER_LEN: u32 = 8;
+export const TYPE_DEST_UNREACHABLE: u32 = 1;
+export const TYPE_PACKET_TOO_BIG: u32 = 2;
+export const TYPE_TIME_EXCEEDED: u32 = 3;
+export const TYPE_PARAMETER_PROBLEM: u32 = 4;
+export const TYPE_ECHO_REQUEST: u32 = 128;
+export const TYPE_ECHO_REPLY: u32 = 129;
+export const TYPE_MLD_QUERY: u32 = 130;
+export const TYPE_MLD_V1_REPORT: u32 = 131;
+export const TYPE_MLD_V1_DONE: u32 = 132;
+export const TYPE_RS: u32 = 133;
+export const TYPE_RA: u32 = 134;
+export const TYPE_NS: u32 = 135;
+export const TYPE_NA: u32 = 136;
+export const TYPE_REDIRECT: u32 = 137;
+export const TYPE_MLD_V2_REPORT: u32 = 143;
+/** Destination Unreachable codes (§3.1) and Parameter Problem codes (§3.4). */
+export const CODE_PORT_UNREACHABLE: u32 = 4;
+export const CODE_UNRECOGNIZED_NEXT_HEADER: u32 = 1;
+
+/** Error messages are types 0-127 (§2.1). */
+// @ts-ignore: decorator
+@inline export function isError(type: u32): bool {
+  return type < 128;
+}
+
+/** Sum of the pseudo-header for len bytes of protocol nh between src and dst (16-byte addresses). */
+export function sumPseudo6(src: usize, dst: usize, len: u32, nh: u32): u64 {
+  let s = sumAdd(0, src, 16);
+  s = sumAdd(s, dst, 16);
+  // The 32-bit length and the next header, as network-order words in the swapped domain.
+  return s + <u64>bswap<u32>(len) + <u64>bswap<u32>(nh);
+}
+
+/** The checksum field's value (network order) for the message of len bytes at p, field zeroed. */
+export function icmpv6Checksum(src: usize, dst: usize, p: usize, len: u32): u32 {
+  return ~sumFold(sumAdd(sumPseudo6(src, dst, len, NH_ICMPV6), p, len)) & 0xffff;
+}
+
+@unmanaged
+export class Icmpv6Repr {
+  type: u32;
+  code: u32;
+  /** The second header word: echo identifier and sequence, an error's MTU or pointer. */
+  word: u32;
+  payloadLen: u32;
+
+  /** Checked view of the message of len bytes at p sent from src to dst, checksum included. */
+  parse(p: usize, len: u32, src: usize, dst: usize): WireError {
+    if (len < HEADER_LEN) return WireError.TRUNCATED;
+    if (sumFold(sumAdd(sumPseudo6(src, dst, len, NH_ICMPV6), p, len)) != 0xffff) return WireError.BAD_CHECKSUM;
+    this.type = <u32>load<u8>(p);
+    this.code = <u32>load<u8>(p, 1);
+    this.word = get32(p + 4);
+    this.payloadLen = len - HEADER_LEN;
+    return WireError.OK;
+  }
+
+  /** Writes the header at p and the checksum over it and the payloadLen bytes after it. */
+  emit(p: usize, src: usize, dst: usize): void {
+    store<u8>(p, <u8>this.type);
+    store<u8>(p, <u8>this.code, 1);
+    store<u16>(p, 0, 2);
+    put32(p + 4, this.word);
+    put16(p + 2, icmpv6Checksum(src, dst, p, HEADER_LEN + this.payloadLen));
+  }
+}
+
+// ---- MLDv2 (RFC 3810) ---------------------------------------------------------------------------
+/** An MLDv1 query is 24 bytes, an MLDv2 query at least 28 (§8.1). */
+export const MLD_V1_QUERY_LEN: u32 = 24;
+export const MLD_V2_QUERY_LEN: u32 = 28;
+/** A report's record: type, aux length, source count, the group (§5.2.4); no sources here. */
+export const MLD_RECORD_LEN: u32 = 20;
+export const MODE_IS_EXCLUDE: u32 = 2;
+export const CHANGE_TO_EXCLUDE: u32 = 4;
+
+@unmanaged
+export class MldQuery {
+  /** Maximum Response Delay in ms. */
+  maxDelayMs: u32;
+  /** The group queried, inside the message (all zero: a general query). */
+  group: usize;
+
+  /** The query of len bytes at p (checksum already checked by Icmpv6Repr). */
+  parse(p: usize, len: u32): WireError {
+    if (len < MLD_V1_QUERY_LEN) return WireError.TRUNCATED;
+    let code = get16(p + 4);
+    if (len >= MLD_V2_QUERY_LEN && code >= 0x8000) {
+      // §5.1.3: 1 | exp (3 bits) | mant (12 bits) = (mant | 0x1000) << (exp + 3)
+      code = ((code & 0xfff) | 0x1000) << (((code >> 12) & 7) + 3);
+    }
+    this.maxDelayMs = code;
+    this.group = p + 8;
+    if (len >= MLD_V2_QUERY_LEN) {
+      const sources = get16(p + 26);
+      if (MLD_V2_QUERY_LEN + (sources << 4) > len) return WireError.TRUNCATED;
+    }
+    return WireError.OK;
+  }
+}
+
+/** Writes an MLDv2 report header at p for n records (each then written by emitRecord); the
+ *  checksum is the caller's once the records are in. */
+export function emitReportHeader(p: usize, n: u32): void {
+  store<u32>(p, TYPE_MLD_V2_REPORT);
+  store<u16>(p, 0, 4);
+  put16(p + 6, n);
+}
+
+/** One record with no sources for group at p. */
+export function emitRecord(p: usize, type: u32, group: usize): void {
+  put32(p, type << 24);
+  addrCopy(p + 4, group);
+}

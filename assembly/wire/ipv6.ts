@@ -1,0 +1,233 @@
+// IPv6 header (RFC 8200 §3) and the walk over its extension headers (§4). Addresses stay where
+// they are, 16 bytes in network order; the helpers below compare and classify them in place.
+//
+// The walk (walk()) decides what the interface does with each extension header:
+//  - hop-by-hop (only right after the fixed header, §4.3) and destination options (§4.6): options
+//    skipped; an unknown option's type says what to do (§4.2: its two high bits, 00 skip, 01
+//    discard, 10 discard and send a Parameter Problem, 11 the same unless to a multicast address);
+//  - routing (§4.4): segments left 0 is skipped; type 0 (deprecated by RFC 5095) is dropped,
+//    others with segments left send a Parameter Problem at the type field;
+//  - fragment (§4.5): not reassembled, dropped and counted;
+//  - anything else is the upper layer (or No Next Header, 59).
+// Termination: each step moves `at` forward by at least 8 bytes (a header is (len + 1) * 8), the
+// walk stops when a header would end past the payload, and it takes EXT_MAX steps at most.
+import { get16Inline, get32Inline, put16Inline, put32Inline } from "../support/bytes";
+import { WireError } from "./error";
+
+export const HEADER_LEN: u32 = 40;
+export const ADDR_LEN: u32 = 16;
+export const NH_HOP_BY_HOP: u32 = 0;
+export const NH_TCP: u32 = 6;
+export const NH_UDP: u32 = 17;
+export const NH_ROUTING: u32 = 43;
+export const NH_FRAGMENT: u32 = 44;
+export const NH_ICMPV6: u32 = 58;
+export const NH_NONE: u32 = 59;
+export const NH_DEST_OPTIONS: u32 = 60;
+/** Extension headers walked per packet at most; a longer chain is dropped (ip6_ext_too_many). */
+export const EXT_MAX: u32 = 8;
+/** The minimum link MTU (§5): ICMPv6 errors are cut to fit in it. */
+export const MIN_MTU: u32 = 1280;
+
+const OPT_PAD1: u32 = 0;
+const OPT_PADN: u32 = 1;
+const OPT_ROUTER_ALERT: u32 = 5;
+
+/** What walk() found. */
+export const enum Ext {
+  /** The upper layer: nextHeader at offset upperAt. */
+  UPPER,
+  /** A header runs past the payload. */
+  TRUNCATED,
+  TOO_MANY,
+  FRAGMENT,
+  /** Routing type 0, or another type with segments left (errorPointer set). */
+  ROUTING,
+  /** An option whose type says discard; sendError: also a Parameter Problem (code 2). */
+  BAD_OPTION,
+  /** Hop-by-hop not first: a Parameter Problem code 1 at errorPointer (§4.1). */
+  HOP_BY_HOP_LATE,
+}
+
+@unmanaged
+export class Ipv6Repr {
+  trafficClass: u32;
+  flowLabel: u32;
+  payloadLen: u32;
+  nextHeader: u32;
+  hopLimit: u32;
+  /** Where the addresses are (inside the parsed packet, or set before emit). */
+  src: usize;
+  dst: usize;
+  /** walk(): the upper-layer header's offset from the start of the IPv6 header and its protocol. */
+  upperAt: u32;
+  upperProto: u32;
+  /** walk(): the offset of the Next Header field that named the upper layer. */
+  nhFieldAt: u32;
+  /** walk(): for a Parameter Problem, the offset of the offending byte and whether to send it. */
+  errorPointer: u32;
+  errorCode: u32;
+  sendError: bool;
+
+  /** Checked view of the fixed header in len bytes: version 6, payload length within what arrived
+   *  (Ethernet padding after it is ignored). */
+  parse(p: usize, len: u32): WireError {
+    if (len < HEADER_LEN) return WireError.TRUNCATED;
+    const w = get32Inline(p);
+    if (w >>> 28 != 6) return WireError.BAD_VERSION;
+    const plen = get16Inline(p + 4);
+    // A jumbogram (payload length 0 with a hop-by-hop option, RFC 2675) never fits an Ethernet frame.
+    if (plen + HEADER_LEN > len) return WireError.BAD_TOTAL_LEN;
+    this.trafficClass = (w >>> 20) & 0xff;
+    this.flowLabel = w & 0xfffff;
+    this.payloadLen = plen;
+    this.nextHeader = <u32>load<u8>(p, 6);
+    this.hopLimit = <u32>load<u8>(p, 7);
+    this.src = p + 8;
+    this.dst = p + 24;
+    return WireError.OK;
+  }
+
+  /** Walks the extension headers of the parsed packet at p (see the file's comment). */
+  walk(p: usize): Ext {
+    const end = HEADER_LEN + this.payloadLen;
+    let nh = this.nextHeader;
+    let at = HEADER_LEN;
+    let prevNhAt: u32 = 6; // where the field naming the current header is (a Parameter Problem points there)
+    this.sendError = false;
+    this.errorCode = 0;
+    for (let steps: u32 = 0; steps <= EXT_MAX; steps++) {
+      if (nh != NH_HOP_BY_HOP && nh != NH_DEST_OPTIONS && nh != NH_ROUTING && nh != NH_FRAGMENT) {
+        this.upperAt = at;
+        this.upperProto = nh;
+        this.nhFieldAt = prevNhAt;
+        return Ext.UPPER;
+      }
+      if (steps >= EXT_MAX) return Ext.TOO_MANY;
+      if (nh == NH_HOP_BY_HOP && at != HEADER_LEN) {
+        this.errorPointer = prevNhAt;
+        this.errorCode = 1;
+        this.sendError = true;
+        return Ext.HOP_BY_HOP_LATE;
+      }
+      if (at + 8 > end) return Ext.TRUNCATED;
+      const hlen = nh == NH_FRAGMENT ? 8 : (<u32>load<u8>(p + at, 1) + 1) << 3;
+      if (at + hlen > end) return Ext.TRUNCATED;
+      if (nh == NH_FRAGMENT) return Ext.FRAGMENT;
+      if (nh == NH_ROUTING) {
+        const type = <u32>load<u8>(p + at, 2);
+        const left = <u32>load<u8>(p + at, 3);
+        if (type == 0) return Ext.ROUTING; // RFC 5095 §3: never processed
+        if (left != 0) {
+          this.errorPointer = at + 2; // §4.4: unrecognized type with segments left
+          this.sendError = true;
+          return Ext.ROUTING;
+        }
+      } else {
+        const r = this.options(p, at + 2, at + hlen);
+        if (r != Ext.UPPER) return r;
+      }
+      prevNhAt = at;
+      nh = <u32>load<u8>(p + at);
+      at += hlen;
+    }
+    return Ext.TOO_MANY;
+  }
+
+  /** The options in [from, to) of a hop-by-hop or destination options header (§4.2). */
+  private options(p: usize, from: u32, to: u32): Ext {
+    let at = from;
+    while (at < to) {
+      const type = <u32>load<u8>(p + at);
+      if (type == OPT_PAD1) {
+        at++;
+        continue;
+      }
+      if (at + 2 > to) return Ext.TRUNCATED;
+      const olen = 2 + <u32>load<u8>(p + at, 1);
+      if (at + olen > to) return Ext.TRUNCATED;
+      if (type != OPT_PADN && type != OPT_ROUTER_ALERT) {
+        const action = type >> 6;
+        if (action != 0) {
+          this.errorPointer = at;
+          this.errorCode = 2;
+          // 10: always report; 11: unless the destination was multicast (§4.2).
+          this.sendError = action == 2 || (action == 3 && !isMulticast(this.dst));
+          return Ext.BAD_OPTION;
+        }
+      }
+      at += olen;
+    }
+    return Ext.UPPER;
+  }
+
+  /** Writes the 40-byte header at p, copying the addresses from src and dst (which may not overlap it). */
+  emit(p: usize): void {
+    put32Inline(p, (6 << 28) | ((this.trafficClass & 0xff) << 20) | (this.flowLabel & 0xfffff));
+    put16Inline(p + 4, this.payloadLen);
+    store<u8>(p, <u8>this.nextHeader, 6);
+    store<u8>(p, <u8>this.hopLimit, 7);
+    addrCopy(p + 8, this.src);
+    addrCopy(p + 24, this.dst);
+  }
+}
+
+// ---- Addresses (RFC 4291) ----------------------------------------------------------------------
+
+export function addrCopy(d: usize, s: usize): void {
+  store<u64>(d, load<u64>(s));
+  store<u64>(d, load<u64>(s, 8), 8);
+}
+
+export function addrEq(a: usize, b: usize): bool {
+  return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
+}
+
+// @ts-ignore: decorator
+@inline export function isMulticast(a: usize): bool {
+  return load<u8>(a) == 0xff;
+}
+
+export function isUnspecified(a: usize): bool {
+  return (load<u64>(a) | load<u64>(a, 8)) == 0;
+}
+
+/** fe80::/10 (§2.5.6). */
+export function isLinkLocal(a: usize): bool {
+  return load<u8>(a) == 0xfe && (load<u8>(a, 1) & 0xc0) == 0x80;
+}
+
+/** ::1 and the IPv4-mapped ::ffff:0:0/96 are never valid sources on a link (RFC 4291 §2.5.3, §2.5.5.2). */
+export function isBadSource(a: usize): bool {
+  if (isMulticast(a)) return true;
+  if (load<u64>(a) != 0) return false;
+  const hi = load<u32>(a, 8);
+  const lo = load<u32>(a, 12);
+  return (hi == 0 && lo == 0x01000000) || hi == 0xffff0000;
+}
+
+/** Do the first len bits of a and b agree? */
+export function prefixMatch(a: usize, b: usize, len: u32): bool {
+  let i: u32 = 0;
+  for (; i + 8 <= len; i += 8) if (load<u8>(a + (i >> 3)) != load<u8>(b + (i >> 3))) return false;
+  if (i == len) return true;
+  const mask = <u32>(0xff00 >> (len - i)) & 0xff;
+  return ((<u32>load<u8>(a + (i >> 3)) ^ <u32>load<u8>(b + (i >> 3))) & mask) == 0;
+}
+
+/** The solicited-node group of a (ff02::1:ffXX:XXXX, §2.7.1) written at out. */
+export function solicitedNode(out: usize, a: usize): void {
+  store<u64>(out, 0x02ff);
+  store<u32>(out, 0x01000000, 8);
+  store<u32>(out, (load<u32>(a, 12) & 0xffffff00) | 0xff, 12);
+}
+
+/** Is a a solicited-node group (ff02::1:ff00:0/104)? */
+export function isSolicitedNode(a: usize): bool {
+  return load<u64>(a) == 0x02ff && load<u32>(a, 8) == 0x01000000 && load<u8>(a, 12) == 0xff;
+}
+
+/** ff02::1, all nodes (§2.7.1). */
+export function isAllNodes(a: usize): bool {
+  return load<u64>(a) == 0x02ff && load<u64>(a, 8) == 0x0100000000000000;
+}

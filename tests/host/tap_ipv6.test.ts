@@ -1,0 +1,129 @@
+// IPv6 against the Linux kernel over a real TAP, in a namespace this test creates (and always
+// deletes; dnsmasq and the injector are ended by pid): dnsmasq advertises fd00:1::/64 with RDNSS
+// (--enable-ra, ra-only), the board (build/ipv6.wasm) forms its link-local and SLAAC addresses, the
+// kernel pings both (20/20, 1400 bytes) and sees the board REACHABLE in `ip -6 neigh`; then spoofed
+// RAs (hop limit 64; a global source) are ignored and counted.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { requirePrereqs } from "./prereqs.ts";
+import { ROOT } from "../../host/board/board.ts";
+import { parseIpv6 } from "../../host/board/address.ts";
+import { netnsList } from "../../host/devices/netns.ts";
+import { TapSession } from "../../host/devices/tap.ts";
+import { Injector } from "../../host/devices/inject.ts";
+import { Dnsmasq } from "../../host/devices/services/dnsmasq.ts";
+
+const NS = `wasmip-6${process.pid}`.slice(0, 15);
+const TAP = "wip6";
+const MAC = "02:00:00:00:86:02";
+const ROUTER = "fd00:1::1";
+const WASM = path.join(ROOT, "build", "ipv6.wasm");
+
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => process.exit(130));
+
+/** The ones' complement checksum of the ICMPv6 message m from src to dst (RFC 4443 §2.3). */
+function icmp6Checksum(src: Uint8Array, dst: Uint8Array, m: Uint8Array): number {
+  const b = Buffer.concat([Buffer.from(src), Buffer.from(dst), Buffer.from([0, 0, m.length >> 8, m.length & 255, 0, 0, 0, 58]), Buffer.from(m)]);
+  let s = 0;
+  for (let i = 0; i < b.length; i += 2) s += (b[i] << 8) | (i + 1 < b.length ? b[i + 1] : 0);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
+/** An RA for fd00:bad::/64 (A and L flags) from src to ff02::1 with the given hop limit. */
+function spoofedRa(src: string, hops: number): Uint8Array {
+  const s = parseIpv6(src);
+  const d = parseIpv6("ff02::1");
+  const m = new Uint8Array(16 + 32);
+  m[0] = 134;
+  m[4] = 64;
+  m[6] = 0x07; m[7] = 0x08; // router lifetime 1800
+  m.set([3, 4, 64, 0xc0, 0, 1, 0x51, 0x80, 0, 0, 0x38, 0x40], 16); // prefix info: valid 86400, preferred 14400
+  m.set(parseIpv6("fd00:bad::"), 16 + 16);
+  const c = icmp6Checksum(s, d, m);
+  m[2] = c >> 8;
+  m[3] = c & 255;
+  const f = new Uint8Array(14 + 40 + m.length);
+  f.set([0x33, 0x33, 0, 0, 0, 1, 0x02, 0, 0, 0, 0xba, 0xd0, 0x86, 0xdd]);
+  f.set([0x60, 0, 0, 0, 0, m.length, 58, hops], 14);
+  f.set(s, 22);
+  f.set(d, 38);
+  f.set(m, 54);
+  return f;
+}
+
+async function until<T>(what: string, f: () => T | undefined, ms: number): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test("tap ipv6: SLAAC from dnsmasq's RA, the kernel pings link-local and global 20/20, spoofed RAs ignored", { timeout: 90_000 }, async (t) => {
+  if (!requirePrereqs(t, ["dnsmasq", "ping", "gcc"], [WASM])) return;
+  assert.ok(!(await netnsList()).includes(NS), `namespace ${NS} exists before the test`);
+  const logs: string[] = [];
+  const session = new TapSession();
+  let dns: Dnsmasq | undefined;
+  let inj: Injector | undefined;
+  try {
+    await session.start({ netns: NS, tap: TAP, boardIp: "10.213.86.2/24", peerIp: "10.213.86.1/24", mac: MAC, wasm: WASM, log: (l, m) => logs.push(`[${l}] ${m}`) });
+    const ip = await session.exec("ip", ["-6", "addr", "add", `${ROUTER}/64`, "dev", TAP, "nodad"]);
+    assert.equal(ip.code, 0, ip.stderr);
+    dns = new Dnsmasq(session, {
+      tap: TAP, rangeStart: "10.213.86.100", rangeEnd: "10.213.86.150",
+      extraArgs: ["--enable-ra", "--dhcp-range=fd00:1::,ra-only,64,12h", `--ra-param=${TAP},10,600`, `--dhcp-option=option6:dns-server,[${ROUTER}]`],
+    });
+    await dns.ready();
+    const board = session.board!;
+    const t0 = performance.now();
+    const global = await until("a preferred SLAAC address", () => board.ipv6Addresses().find((a) => a.address.startsWith("fd00:1:") && a.state === "preferred"), 20_000);
+    const ms = performance.now() - t0;
+    const ll = board.ipv6Addresses().find((a) => a.scopeid === 1);
+    const c0 = board.counters();
+    console.log(`# first global address ${global.address} after ${ms.toFixed(0)} ms: ${c0.nd_rs_sent} RS, ${c0.nd_ra_received} RA, ${c0.nd_ns_sent} NS (DAD)`);
+    assert.ok(ll && ll.state === "preferred", JSON.stringify(board.ipv6Addresses()));
+    assert.equal(ll.address, "fe80::ff:fe00:8602"); // modified EUI-64 of the MAC
+    assert.equal(c0.nd_dad_duplicates, 0);
+    assert.ok(global.validLifetime > 12 * 3600 - 60, JSON.stringify(global));
+    const routers = board.ipv6Routers();
+    assert.equal(routers.length, 1, JSON.stringify(routers));
+    assert.ok(routers[0].address.startsWith("fe80::"), routers[0].address);
+    assert.deepEqual(board.ipv6DnsServers().map((d) => d.address), [ROUTER]);
+
+    for (const dst of [`${ll.address}%${TAP}`, global.address]) {
+      const r = await session.exec("ping", ["-6", "-c", "20", "-i", "0.05", "-s", "1400", "-W", "2", dst], { timeoutMs: 30_000, check: false });
+      assert.match(r.stdout, /20 packets transmitted, 20 received/, `${dst}: ${r.stdout}${r.stderr}\n${logs.slice(-20).join("\n")}`);
+    }
+    const neigh = await session.exec("ip", ["-6", "neigh", "show", "dev", TAP]);
+    const line = neigh.stdout.split("\n").find((l) => l.startsWith(global.address + " "));
+    assert.match(line ?? "", /lladdr 02:00:00:00:86:02 .*REACHABLE/, neigh.stdout);
+    assert.ok(board.counters().icmp6_echo_answered >= 40);
+    // The board pings the router back (ping6 through the API).
+    board.ping(ROUTER, 7, 64);
+    await until("the echo reply", () => (board.pingRtt(7) >= 0 ? true : undefined), 5000);
+
+    // Spoofed RAs: hop limit 64 (forwarded from off-link), and a global source; neither counts.
+    inj = new Injector(session);
+    const before = board.counters();
+    await inj.send([spoofedRa("fe80::bad", 64), spoofedRa("fd00:1::bad", 255)]);
+    await until("the spoofed RAs", () => {
+      const c = board.counters();
+      return c.nd_bad_hop_limit > before.nd_bad_hop_limit && c.nd_bad_source > before.nd_bad_source ? true : undefined;
+    }, 5000);
+    assert.ok(!board.ipv6Addresses().some((a) => a.address.startsWith("fd00:bad:")), JSON.stringify(board.ipv6Addresses()));
+    assert.equal(board.ipv6Routers().length, 1);
+    const c = board.counters();
+    assert.equal(c.nd_ra_received - before.nd_ra_received <= 1, true); // dnsmasq's periodic RA at most
+    assert.equal(board.rxAccounted(), c.rx_frames);
+  } finally {
+    await inj?.close(5000).catch(() => {});
+    await dns?.stop().catch(() => {});
+    await session.stop();
+  }
+  assert.ok(!(await netnsList()).includes(NS), "namespace left behind");
+});
