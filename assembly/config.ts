@@ -41,6 +41,13 @@ export const FEATURE_MULTICAST: bool = FEATURE_UDP && isDefined(WASMIP_MULTICAST
  *  linear memory. Needs TCP. */
 // @ts-ignore: isDefined of a --use constant
 export const FEATURE_MQTT: bool = FEATURE_TCP && isDefined(WASMIP_MQTT);
+/** The mDNS responder and DNS-SD (services/mdns.ts, RFC 6762 / RFC 6763) and `.local` names in the
+ *  resolver (services/dns.ts). Off unless built with `--use WASMIP_MDNS=1`, which needs
+ *  WASMIP_MULTICAST=1 (224.0.0.251) too. */
+// @ts-ignore: isDefined of a --use constant
+export const FEATURE_MDNS: bool = FEATURE_MULTICAST && isDefined(WASMIP_MDNS);
+// @ts-ignore: isDefined of a --use constant
+if (isDefined(WASMIP_MDNS) && !FEATURE_MULTICAST) ERROR("WASMIP_MDNS=1 needs WASMIP_MULTICAST=1 (and UDP)");
 
 // ---- Link ----------------------------------------------------------------------------------
 /** IP MTU of the Ethernet link in bytes (RFC 894). We never send a larger IP packet. */

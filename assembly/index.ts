@@ -2,7 +2,7 @@
 // Firmware images re-export this module and add their apps.
 import { FRAME_MAX, POLL_MAX_SLEEP_MS } from "./config";
 import { setNow } from "./support/clock";
-import { C, count, counterKind, counterNamePtr, counterValue, countersInit } from "./support/counters";
+import { C, COUNTERS, count, counterKind, counterNamePtr, counterValue, countersInit } from "./support/counters";
 import { EINVAL, ENOSYS, EWOULDBLOCK, OK } from "./support/errors";
 import { NET_EV_ADDRESS, NET_EV_LINK_DOWN, NET_EV_LINK_UP, netEvent, netEventsInit, takeBoardEvents } from "./iface/events";
 import { INFO, logf, setLogLevel, setModuleLogLevel } from "./support/log";
@@ -184,7 +184,7 @@ function onDhcp(event: u32, ip: u32): void {
 }
 
 export function counter_count(): u32 {
-  return <u32>C.COUNT;
+  return <u32>COUNTERS;
 }
 
 export function counter(id: u32): u32 {

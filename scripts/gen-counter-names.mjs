@@ -14,24 +14,40 @@ const out = path.join(root, "assembly/support/counter_names.ts");
 const enumBody = src.match(/export const enum C \{([\s\S]*?)\n\}/)?.[1];
 const namesBody = src.match(/const NAMES = `\n([\s\S]*?)`;/)?.[1];
 if (!enumBody || !namesBody) throw new Error("counters.ts: enum C or NAMES not found");
-const members = enumBody.split("\n").map((l) => l.replace(/\/\/.*$/, "").trim().replace(/,$/, "")).filter((l) => l && l !== "COUNT");
-const lines = namesBody.split("\n").filter((l) => l.length > 0);
-if (members.length !== lines.length) throw new Error(`counters.ts: ${members.length} enum members, ${lines.length} names`);
-lines.forEach((l, i) => {
-  if (!"+-.".includes(l[0])) throw new Error(`counters.ts: name ${i} "${l}" has no kind (+, - or .)`);
-  if (l.slice(1) !== members[i].toLowerCase()) throw new Error(`counters.ts: name ${i} "${l.slice(1)}" is not enum member ${members[i]}`);
+// Members up to COUNT are NAMES; after it, a feature's section (NAMES_<FEATURE>, its members from
+// `X = COUNT` to <FEATURE>_END): its names are static data only in a build that counts them.
+const all = enumBody.split("\n").map((l) => l.replace(/\/\/.*$/, "").trim().replace(/,$/, "").replace(/\s*=.*$/, "")).filter((l) => l);
+const members = all.slice(0, all.indexOf("COUNT"));
+const sections = [...src.matchAll(/const NAMES_([A-Z0-9]+) = `\n([\s\S]*?)`;/g)].map(([, feature, body]) => {
+  const end = all.indexOf(`${feature}_END`);
+  if (end < 0) throw new Error(`counters.ts: NAMES_${feature} without ${feature}_END in enum C`);
+  return { feature, body, members: all.slice(all.lastIndexOf("COUNT", end) + 1, end).filter((m) => !m.endsWith("_END")) };
 });
+const check = (body, members, what) => {
+  const lines = body.split("\n").filter((l) => l.length > 0);
+  if (members.length !== lines.length) throw new Error(`counters.ts: ${members.length} enum members, ${lines.length} ${what}`);
+  lines.forEach((l, i) => {
+    if (!"+-.".includes(l[0])) throw new Error(`counters.ts: name ${i} "${l}" has no kind (+, - or .)`);
+    if (l.slice(1) !== members[i].toLowerCase()) throw new Error(`counters.ts: name ${i} "${l.slice(1)}" is not enum member ${members[i]}`);
+  });
+  return lines;
+};
+const lines = check(namesBody, members, "names");
 // A name's leading "layer_" is stored as a number: every name starts with one of these.
 const PREFIXES = ["rx_", "tx_", "eth_", "arp_", "ip_", "icmp_", "tcp_", "udp_", "dhcp_", "dns_", "mqtt_", "sntp_", "igmp_"];
 const KINDS = "+-.";
-const bytes = [];
-for (const l of lines) {
-  const name = l.slice(1);
-  const k = PREFIXES.findIndex((p) => name.startsWith(p));
-  bytes.push((KINDS.indexOf(l[0]) << 4) | (k + 1));
-  for (const ch of k >= 0 ? name.slice(PREFIXES[k].length) : name) bytes.push(ch.charCodeAt(0));
-  bytes.push(0);
-}
+const encode = (lines) => {
+  const bytes = [];
+  for (const l of lines) {
+    const name = l.slice(1);
+    const k = PREFIXES.findIndex((p) => name.startsWith(p));
+    bytes.push((KINDS.indexOf(l[0]) << 4) | (k + 1));
+    for (const ch of k >= 0 ? name.slice(PREFIXES[k].length) : name) bytes.push(ch.charCodeAt(0));
+    bytes.push(0);
+  }
+  return bytes;
+};
+const bytes = encode(lines);
 const prefixBytes = [];
 for (const p of PREFIXES) {
   for (const ch of p) prefixBytes.push(ch.charCodeAt(0));
@@ -53,7 +69,20 @@ ${rows(bytes)}
 export const COUNTER_PREFIX_TEXT: usize = memory.data<u8>([
 ${rows(prefixBytes)}
 ]);
+${sections.map(({ feature, body, members }) => {
+  const b = encode(check(body, members, `names in NAMES_${feature}`));
+  const f = feature[0] + feature.slice(1).toLowerCase();
+  return `
+// FEATURE_${feature}'s counters (NAMES_${feature}), numbered on from the section before: a function,
+// so the text is static data only in a build that calls it.
+export const COUNTER_${feature}_NAME_BYTES: i32 = ${b.length};
+export function counterNames${f}(): usize {
+  return memory.data<u8>([
+${rows(b).replace(/^/gm, "  ")}
+  ]);
+}
 `;
+}).join("")}`;
 if (process.argv.includes("--check")) {
   let have = "";
   try { have = readFileSync(out, "utf8"); } catch {}

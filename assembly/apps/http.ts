@@ -7,7 +7,7 @@
 // keeps what is left to send across polls. All state is static, sized from TCP_MAX_SOCKETS.
 import { TCP_MAX_SOCKETS } from "../config";
 import { now } from "../support/clock";
-import { C, counterNamePtr, counterValue } from "../support/counters";
+import { C, COUNTERS, counterNamePtr, counterValue } from "../support/counters";
 import { EWOULDBLOCK } from "../support/errors";
 import {
   EV_ERROR, OPT_NODELAY, tcpAbort, tcpAccept, tcpBind, tcpClose, tcpEvents, tcpListen, tcpRecv, tcpSend, tcpSetopt, tcpShutdown,
@@ -384,7 +384,7 @@ export function renderStatus(out: usize, max: u32): u32 {
     n += col;
   }
   if (n + LINE <= max) n += putStr(out + n, "\nCounters (non-zero)\n");
-  for (let id: u32 = 0; id < <u32>C.COUNT && n + LINE <= max; id++) {
+  for (let id: u32 = 0; id < <u32>COUNTERS && n + LINE <= max; id++) {
     const v = counterValue(id);
     if (v == 0) continue;
     const p = counterNamePtr(id);

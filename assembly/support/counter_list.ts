@@ -166,3 +166,11 @@ export const NAMES = `
 .sntp_bad_origin
 .sntp_unsynced
 `;
+// FEATURE_MDNS (services/mdns.ts, the .local lookups of services/dns.ts): numbered on from COUNT.
+export const NAMES_MDNS = `
+.mdns_responses_sent
+.mdns_probes_sent
+.mdns_conflicts
+.mdns_known_answers
+.mdns_malformed
+`;

@@ -7,7 +7,8 @@
 // in counter_names.ts (and fails if it and the enum disagree); only tests use the string itself,
 // so the image carries each name once, in ASCII.
 
-import { COUNTER_NAME_BYTES, COUNTER_NAME_TEXT, COUNTER_PREFIX_TEXT } from "./counter_names";
+import { COUNTER_MDNS_NAME_BYTES, COUNTER_NAME_BYTES, COUNTER_NAME_TEXT, COUNTER_PREFIX_TEXT, counterNamesMdns } from "./counter_names";
+import { FEATURE_MDNS } from "../config";
 
 export const enum C {
   // events
@@ -185,6 +186,14 @@ export const enum C {
   SNTP_BAD_ORIGIN,
   SNTP_UNSYNCED,
   COUNT,
+  // mDNS responder and .local lookups (FEATURE_MDNS only, numbered on from COUNT; names in
+  // NAMES_MDNS). Events: the UDP layer counts the frame as delivered to the socket.
+  MDNS_RESPONSES_SENT = COUNT,
+  MDNS_PROBES_SENT,
+  MDNS_CONFLICTS,
+  MDNS_KNOWN_ANSWERS,
+  MDNS_MALFORMED,
+  MDNS_END,
 }
 
 
@@ -192,7 +201,9 @@ export const KIND_RX_DELIVERED: u32 = 0;
 export const KIND_RX_DROP: u32 = 1;
 export const KIND_EVENT: u32 = 2;
 
-const N: i32 = C.COUNT;
+/** How many counters this build has: C.COUNT plus those of the features built in. */
+export const COUNTERS: i32 = FEATURE_MDNS ? C.MDNS_END : C.COUNT;
+const N: i32 = COUNTERS;
 const values = memory.data(N * 4);
 
 /** Not @inline: one call per event is cheaper in image size than the load-add-store at ~70 sites. */
@@ -211,21 +222,34 @@ export function counterValue(id: u32): u32 {
   return id < <u32>N ? load<u32>(values + (<usize>id << 2)) : 0;
 }
 
-/** Zeroes the counters; returns how many names there are (C.COUNT, when the tables agree). */
-export function countersInit(): i32 {
-  memory.fill(values, 0, N * 4);
+function countNames(text: usize, bytes: i32): i32 {
   let n: i32 = 0;
-  for (let at: i32 = 0; at < COUNTER_NAME_BYTES; at++) if (load<u8>(COUNTER_NAME_TEXT + at) == 0) n++;
+  for (let at: i32 = 0; at < bytes; at++) if (load<u8>(text + at) == 0) n++;
   return n;
 }
 
-/** Where counter id's entry (its kind and prefix byte) starts, or -1. Boards read names once,
+/** Zeroes the counters; returns how many names there are (COUNTERS, when the tables agree). */
+export function countersInit(): i32 {
+  memory.fill(values, 0, N * 4);
+  let n = countNames(COUNTER_NAME_TEXT, COUNTER_NAME_BYTES);
+  if (FEATURE_MDNS) n += countNames(counterNamesMdns(), COUNTER_MDNS_NAME_BYTES);
+  return n;
+}
+
+/** Where counter id's entry (its kind and prefix byte) starts, or 0. Boards read names once,
  *  at start, so a walk through the text is cheaper than a table of offsets kept in RAM. */
-function entryOf(id: u32): i32 {
-  if (id >= <u32>N) return -1;
+function entryOf(id: u32): usize {
+  if (id >= <u32>N) return 0;
+  let text = COUNTER_NAME_TEXT;
+  let bytes = COUNTER_NAME_BYTES;
+  if (FEATURE_MDNS && id >= <u32>C.COUNT) {
+    text = counterNamesMdns();
+    bytes = COUNTER_MDNS_NAME_BYTES;
+    id -= <u32>C.COUNT;
+  }
   let at: i32 = 0;
-  for (let k: u32 = 0; k < id && at < COUNTER_NAME_BYTES; at++) if (load<u8>(COUNTER_NAME_TEXT + at) == 0) k++;
-  return at < COUNTER_NAME_BYTES ? at : -1;
+  for (let k: u32 = 0; k < id && at < bytes; at++) if (load<u8>(text + at) == 0) k++;
+  return at < bytes ? text + <usize>at : 0;
 }
 
 const NAME_MAX: i32 = 48;
@@ -236,14 +260,14 @@ const nameOut = memory.data(NAME_MAX);
 export function counterNamePtr(id: u32): usize {
   const at = entryOf(id);
   let n: i32 = 0;
-  if (at >= 0) {
-    let k = <i32>(load<u8>(COUNTER_NAME_TEXT + at) & 15);
+  if (at) {
+    let k = <i32>(load<u8>(at) & 15);
     let p = COUNTER_PREFIX_TEXT;
     while (k > 1) {
       if (load<u8>(p++) == 0) k--;
     }
     if (k == 1) while (load<u8>(p) != 0) store<u8>(nameOut + n++, load<u8>(p++));
-    p = COUNTER_NAME_TEXT + <usize>at + 1;
+    p = at + 1;
     while (load<u8>(p) != 0 && n < NAME_MAX - 1) store<u8>(nameOut + n++, load<u8>(p++));
   }
   store<u8>(nameOut + n, 0);
@@ -253,5 +277,5 @@ export function counterNamePtr(id: u32): usize {
 /** KIND_RX_DELIVERED, KIND_RX_DROP or KIND_EVENT: the generator numbers kinds the same way. */
 export function counterKind(id: u32): u32 {
   const at = entryOf(id);
-  return at < 0 ? KIND_EVENT : <u32>load<u8>(COUNTER_NAME_TEXT + <usize>at) >> 4;
+  return at ? <u32>load<u8>(at) >> 4 : KIND_EVENT;
 }
