@@ -58,11 +58,13 @@ APP_WASM := $(APPS:%=build/%.wasm)
 # Each image's own sizes and features beyond config.ts's defaults (asc --use), as a firmware
 # project sizes lwIP in its lwipopts.h: fetch makes one connection at a time, the bench image
 # serves one transfer and its control connection, so fewer connection buffers (11.8 KB each)
-# keep them in one page of linear memory. udp-echo has IPv4 multicast (its sockets can join groups).
+# keep them in one page of linear memory. udp-echo has IPv4 multicast (its sockets can join groups);
+# http and sensor answer mDNS and announce their page with DNS-SD (docs/mdns.md).
 USE_fetch := WASMIP_TCP_MAX_CONNECTIONS=2
 USE_bench := WASMIP_TCP_MAX_CONNECTIONS=3
-USE_sensor := WASMIP_TCP_MAX_CONNECTIONS=3
+USE_sensor := WASMIP_TCP_MAX_CONNECTIONS=3 WASMIP_MULTICAST=1 WASMIP_MDNS=1
 USE_udp-echo := WASMIP_MULTICAST=1
+USE_http := WASMIP_MULTICAST=1 WASMIP_MDNS=1
 
 $(APP_WASM): build/%.wasm: assembly/firmware/%.ts $(IMAGE_TOOL)
 	@mkdir -p build

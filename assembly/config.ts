@@ -108,6 +108,17 @@ export const IGMP_OLDER_QUERIER_MS: u32 = 260000;
 /** The TTL of multicast datagrams a socket sends until it sets another (RFC 1112 §6.1: 1, this link). */
 export const MCAST_DEFAULT_TTL: u32 = 1;
 
+// ---- mDNS responder and DNS-SD (RFC 6762, RFC 6763; FEATURE_MDNS) ------------------------------
+/** The host label when the app gives none: this, '-', then the MAC's last three bytes in hex
+ *  ("wasmip-a1b2c3.local"), so boards of one firmware do not all claim one name (ESP-IDF's
+ *  default is "espressif"; lwIP takes the netif's hostname). */
+// @ts-ignore: decorator (@lazy: compiled where used, so no static string in a build without mDNS)
+@lazy export const MDNS_HOSTNAME: string = "wasmip";
+/** Services registered at once (lwIP's MDNS_MAX_SERVICES): each about 250 bytes. */
+export const MDNS_SERVICES: i32 = 2;
+/** Largest TXT record of a service, in wire form (lwIP's MDNS_TXT_RDATA_SIZE). */
+export const MDNS_TXT_MAX: u32 = 64;
+
 // ---- ICMP (RFC 792) --------------------------------------------------------------------------
 /** Answer echo requests sent to a broadcast address (RFC 1122 §3.2.2.6 allows ignoring them). */
 export const ICMP_ECHO_BROADCAST: bool = false;
