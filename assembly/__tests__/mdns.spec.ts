@@ -307,8 +307,15 @@ describe("mDNS: conflicts", () => {
     expect(hostname()).toBe("board.local");
   });
 
-  it("after announcing, a claim on our A sends us back to probing", () => {
+  it("after announcing, a claim on our A (cache-flush set) renames us; one without the bit does not", () => {
     running(false);
+    begin();
+    header(0, 0x8400, 0, 1);
+    name("board.local");
+    rrFixed(1, 120, 4, 1);
+    b32(PEER2);
+    deliver(PEER2, 5353);
+    expect(mdnsState()).toBe(4, "a shared-looking record: a stale cache, ignored");
     begin();
     header(0, 0x8400, 0, 1);
     name("board.local");
@@ -316,7 +323,7 @@ describe("mDNS: conflicts", () => {
     b32(PEER2);
     deliver(PEER2, 5353);
     expect(mdnsState()).toBe(2);
-    expect(hostname()).toBe("board.local", "renamed only when the other host defends");
+    expect(hostname()).toBe("board-2.local");
   });
 });
 

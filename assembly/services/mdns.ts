@@ -12,8 +12,8 @@
 // running. A response holding a record for a name being probed, or a simultaneous probe that wins
 // the tie-break (§8.2: compared for the host name's A record), is a conflict: the name is renamed
 // `name-2`, `name-3`... (§9) and probed again; from the fifteenth conflict each probing waits 5 s.
-// After announcing, a response with other data for one of our unique records sends us back to
-// probing (§9), where the other host's defence makes us rename. A new address or the link coming
+// After announcing, a response claiming one of our unique records with other data (cache-flush
+// bit set) renames us at once, as avahi does (§9 resets to probing first; see response()). A new address or the link coming
 // back starts probing again (§8.3); mdnsStop and removing a service send goodbyes (§10.1).
 //
 // Answers (§6): a question (type, or ANY) for one of our records is answered with it plus the
@@ -757,11 +757,11 @@ function response(p: usize, len: u32, off: u32, n: u32): void {
     if ((rr.klass & 0x7fff) != CLASS_IN) continue;
     const m = recordsNamed(p, len, at, TYPE_ANY) & uniqueMask();
     if (m == 0) continue;
-    let sameType = false;
+    let sameType: i32 = -1;
     let mine = false;
     for (let r: u32 = 0; r < RECORDS; r++) {
       if ((m & (1 << r)) == 0 || rr.type != recordType(r)) continue;
-      sameType = true;
+      sameType = <i32>r;
       if (sameRdata(r, p, rr)) mine = true;
     }
     if (mine) continue; // ours exactly: no conflict (§9)
@@ -770,10 +770,12 @@ function response(p: usize, len: u32, off: u32, n: u32): void {
       conflict(ctz(m));
       return;
     }
-    if (sameType && rr.ttl != 0) {
-      // §9: another host claims one of our unique records: probe again (its defence renames us).
-      count(C.MDNS_CONFLICTS);
-      startProbing();
+    if (sameType >= 0 && rr.ttl != 0 && (rr.klass & CACHE_FLUSH) != 0) {
+      // §9: another host claims one of our unique records. The RFC resets to probing, which a
+      // defender answers; we rename at once, as avahi does: python-zeroconf, for one, answers no
+      // ANY question for a host name, so it would never defend it against a probe. A claim
+      // without the cache-flush bit (a stale cache) is ignored.
+      conflict(<u32>sameType);
       return;
     }
   }
