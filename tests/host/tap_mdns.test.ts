@@ -105,15 +105,16 @@ test("tap: dig and python3-zeroconf find the board's name and _http._tcp; a zero
     // server of a service it registers): the board must rename.
     board.mdns.setHostname("taken");
     for (let i = 0; i < 100 && board.mdns.state !== "running"; i++) await sleep(50);
-    assert.equal(board.mdns.hostname, "taken.local");
+    const host = () => board.mdns.hostname; // read afresh (no narrowing across the waits)
+    assert.equal(host(), "taken.local");
     claim = session.spawn(PYTHON, ["-c", CLAIM]);
     let out = "";
     claim.stdout?.on("data", (x: Buffer) => (out += x.toString()));
     claim.stderr?.on("data", (x: Buffer) => (out += x.toString()));
     for (let i = 0; i < 200 && !out.includes("registered"); i++) await sleep(50);
     assert.ok(out.includes("registered"), `zeroconf responder: ${out}`);
-    for (let i = 0; i < 200 && !(board.mdns.hostname === "taken-2.local" && board.mdns.state === "running"); i++) await sleep(50);
-    assert.equal(board.mdns.hostname, "taken-2.local", logs.join("\n"));
+    for (let i = 0; i < 200 && !(host() === "taken-2.local" && board.mdns.state === "running"); i++) await sleep(50);
+    assert.equal(host(), "taken-2.local", logs.join("\n"));
     assert.equal(board.mdns.state, "running");
     const d2 = await session.exec("dig", ["-p", "5353", `@${BOARD}`, "taken-2.local", "+time=2", "+tries=2", "+short"], { timeoutMs: 15_000 });
     assert.equal(d2.stdout.trim(), BOARD);
