@@ -61,6 +61,39 @@ function deliver(src: u32, sport: u32, dst: u32 = GROUP, dport: u32 = 5353): C {
   return feed(14 + 20 + 8 + at);
 }
 
+/** A response from PEER2 claiming `owner` A `addr` (class IN, cache-flush unless klass says). */
+function claimA(owner: string, addr: u32, klass: u32 = 0x8001): C {
+  begin();
+  header(0, 0x8400, 0, 1);
+  name(owner);
+  rrFixed(1, 120, 4, klass);
+  b32(addr);
+  return deliver(PEER2, 5353);
+}
+
+/** A probe from PEER2 for board.local proposing A `addr` (§8.2 tie-break). */
+function probeFrom(addr: u32): void {
+  begin();
+  header(0, 0, 1, 0, 1);
+  question("board.local", 255, 0x8001);
+  name("board.local");
+  rrFixed(1, 120, 4);
+  b32(addr);
+  deliver(PEER2, 5353);
+}
+
+/** A PTR browse for _http._tcp.local with "web._http._tcp.local" as a known answer of `ttl`. */
+function browseKnowing(ttl: u32): void {
+  const ptrAt: u32 = 12;
+  begin();
+  header(0, 0, 1, 1);
+  question("_http._tcp.local", 12, 1);
+  b16(0xc000 | ptrAt);
+  rrFixed(12, ttl, 4 + 2);
+  name("web", ptrAt);
+  deliver(PEER_IP, 5353);
+}
+
 /** Captured UDP datagrams to port 5353 or from 5353: their indexes. */
 function mdnsFrames(): i32[] {
   const r: i32[] = [];
@@ -222,24 +255,14 @@ describe("mDNS: conflicts", () => {
     bringUp();
     mdnsStart(str("board"), 5);
     run(260);
-    begin();
-    header(0, 0x8400, 0, 1);
-    name("BOARD.local"); // case does not matter
-    rrFixed(1, 120, 4, 0x8001);
-    b32(PEER2);
-    expect(deliver(PEER2, 5353)).toBe(C.UDP_DELIVERED);
+    expect(claimA("BOARD.local", PEER2)).toBe(C.UDP_DELIVERED); // case does not matter
     expect(hostname()).toBe("board-2.local");
     expect(mdnsConflicts()).toBe(1);
     clearSent();
     run(260);
     const f = mdnsFrames();
     expect(records(f[0])).toBe("board-2.local 1 120\n", "probing the new name");
-    begin();
-    header(0, 0x8400, 0, 1);
-    name("board-2.local");
-    rrFixed(1, 120, 4, 0x8001);
-    b32(PEER2);
-    deliver(PEER2, 5353);
+    claimA("board-2.local", PEER2);
     expect(hostname()).toBe("board-3.local");
     run(3000);
     expect(mdnsState()).toBe(4);
@@ -250,12 +273,7 @@ describe("mDNS: conflicts", () => {
     bringUp();
     mdnsStart(str("board"), 5);
     run(260);
-    begin();
-    header(0, 0x8400, 0, 1);
-    name("board.local");
-    rrFixed(1, 120, 4, 0x8001);
-    b32(OUR_IP);
-    deliver(PEER2, 5353);
+    claimA("board.local", OUR_IP);
     expect(hostname()).toBe("board.local");
     expect(mdnsConflicts()).toBe(0);
   });
@@ -265,25 +283,13 @@ describe("mDNS: conflicts", () => {
     mdnsStart(str("board"), 5);
     run(260);
     const p = ctr(C.MDNS_PROBES_SENT);
-    begin();
-    header(0, 0, 1, 0, 1);
-    question("board.local", 255, 0x8001);
-    name("board.local");
-    rrFixed(1, 120, 4);
-    b32(0x0a0000ff); // 10.0.0.255 > 10.0.0.1: theirs is later
-    deliver(PEER2, 5353);
+    probeFrom(0x0a0000ff); // 10.0.0.255 > 10.0.0.1: theirs is later
     run(900);
     expect(ctr(C.MDNS_PROBES_SENT)).toBe(p, "no probe for a second");
     run(200);
     expect(ctr(C.MDNS_PROBES_SENT)).toBe(p + 1);
     // An earlier one loses: ignored.
-    begin();
-    header(0, 0, 1, 0, 1);
-    question("board.local", 255, 0x8001);
-    name("board.local");
-    rrFixed(1, 120, 4);
-    b32(0x0a000000);
-    deliver(PEER2, 5353);
+    probeFrom(0x0a000000);
     run(3000);
     expect(mdnsState()).toBe(4);
     expect(hostname()).toBe("board.local");
@@ -309,19 +315,9 @@ describe("mDNS: conflicts", () => {
 
   it("after announcing, a claim on our A (cache-flush set) renames us; one without the bit does not", () => {
     running(false);
-    begin();
-    header(0, 0x8400, 0, 1);
-    name("board.local");
-    rrFixed(1, 120, 4, 1);
-    b32(PEER2);
-    deliver(PEER2, 5353);
+    claimA("board.local", PEER2, 1);
     expect(mdnsState()).toBe(4, "a shared-looking record: a stale cache, ignored");
-    begin();
-    header(0, 0x8400, 0, 1);
-    name("board.local");
-    rrFixed(1, 120, 4, 0x8001);
-    b32(PEER2);
-    deliver(PEER2, 5353);
+    claimA("board.local", PEER2);
     expect(mdnsState()).toBe(2);
     expect(hostname()).toBe("board-2.local");
   });
@@ -402,33 +398,12 @@ describe("mDNS: answers", () => {
 
   it("leaves out known answers with at least half our TTL (§7.1)", () => {
     running();
-    const ptrAt: u32 = 12;
-    begin();
-    header(0, 0, 1, 1);
-    question("_http._tcp.local", 12, 1);
-    b16(0xc000 | ptrAt);
-    rrFixed(12, 3000, 4 + 2);
-    b8(3);
-    b8(119);
-    b8(101);
-    b8(98);
-    b16(0xc000 | ptrAt);
-    deliver(PEER_IP, 5353);
+    browseKnowing(3000);
     run(200);
     expect(mdnsFrames().length).toBe(0);
     expect(ctr(C.MDNS_KNOWN_ANSWERS)).toBe(1);
     // Less than half the TTL left: answered.
-    begin();
-    header(0, 0, 1, 1);
-    question("_http._tcp.local", 12, 1);
-    b16(0xc000 | ptrAt);
-    rrFixed(12, 2000, 4 + 2);
-    b8(3);
-    b8(119);
-    b8(101);
-    b8(98);
-    b16(0xc000 | ptrAt);
-    deliver(PEER_IP, 5353);
+    browseKnowing(2000);
     run(200);
     expect(mdnsFrames().length).toBe(1);
   });

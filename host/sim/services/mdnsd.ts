@@ -7,8 +7,9 @@
 // reads what a resolver on the link would. No randomness: it answers in the instant a query
 // arrives, so a run is as reproducible as the simulator's seed makes the rest.
 import { ipToU32, u32ToIp } from "../../board/address.ts";
-import { ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_UDP, arp, ethernet, get16, get32, ipv4, parseArp, parseEthernet, parseIpv4 } from "../frames.ts";
-import { encodeDnsName } from "./dnsd.ts";
+import { get16, get32 } from "../frames.ts";
+import { encodeDnsName, readName } from "./dnsd.ts";
+import { receiveUdp, replyUdp } from "./udp_host.ts";
 import type { SimEndpoint, Simulator } from "../sim.ts";
 
 const GROUP = "224.0.0.251";
@@ -35,44 +36,19 @@ export interface MdnsRecordHeard {
   data: string;
 }
 
-/** Reads a (compressed) name at off: bounded jumps, each pointing backwards. */
-export function readMdnsName(m: Uint8Array, off: number): { name: string; end: number } | undefined {
-  const labels: string[] = [];
-  let pos = off;
-  let end = -1;
-  for (let jumps = 0; jumps < 16; ) {
-    if (pos >= m.length) return undefined;
-    const l = m[pos];
-    if ((l & 0xc0) === 0xc0) {
-      if (pos + 1 >= m.length) return undefined;
-      const target = ((l & 0x3f) << 8) | m[pos + 1];
-      if (target >= pos) return undefined;
-      if (end < 0) end = pos + 2;
-      pos = target;
-      jumps++;
-      continue;
-    }
-    if (l === 0) return { name: labels.join("."), end: end < 0 ? pos + 1 : end };
-    if (l > 63 || pos + 1 + l > m.length) return undefined;
-    labels.push(Buffer.from(m.subarray(pos + 1, pos + 1 + l)).toString("latin1"));
-    pos += 1 + l;
-  }
-  return undefined;
-}
-
 /** Every record of a message (questions skipped), or undefined when malformed. */
 export function mdnsRecords(m: Uint8Array): { name: string; type: number; ttl: number; data: string }[] | undefined {
   if (m.length < 12) return undefined;
   let off = 12;
   for (let k = 0; k < get16(m, 4); k++) {
-    const q = readMdnsName(m, off);
+    const q = readName(m, off);
     if (!q) return undefined;
     off = q.end + 4;
   }
   const out = [];
   const n = get16(m, 6) + get16(m, 8) + get16(m, 10);
   for (let k = 0; k < n; k++) {
-    const o = readMdnsName(m, off);
+    const o = readName(m, off);
     if (!o || o.end + 10 > m.length) return undefined;
     const type = get16(m, o.end);
     const ttl = get32(m, o.end + 4);
@@ -81,8 +57,8 @@ export function mdnsRecords(m: Uint8Array): { name: string; type: number; ttl: n
     if (rd + len > m.length) return undefined;
     let data = "";
     if (type === 1 && len === 4) data = u32ToIp(get32(m, rd));
-    else if (type === 12) data = readMdnsName(m, rd)?.name ?? "";
-    else if (type === 33) data = `${get16(m, rd + 4)} ${readMdnsName(m, rd + 6)?.name ?? ""}`;
+    else if (type === 12) data = readName(m, rd)?.name ?? "";
+    else if (type === 33) data = `${get16(m, rd + 4)} ${readName(m, rd + 6)?.name ?? ""}`;
     else if (type === 16) {
       const parts: string[] = [];
       for (let i = rd; i < rd + len; i += 1 + m[i]) parts.push(Buffer.from(m.subarray(i + 1, i + 1 + m[i])).toString("latin1"));
@@ -123,49 +99,27 @@ export class SimMdnsPeer {
   /** A one-shot question from port 5353 to the group (QM); answers land in `heard`. */
   query(name: string, type: number): void {
     const msg = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, ...encodeDnsName(name), type >>> 8, type & 255, 0, 1];
-    this.send(Uint8Array.from(msg), ipToU32(GROUP), GROUP_MAC, PORT);
+    this.send(Uint8Array.from(msg));
   }
 
-  private send(msg: Uint8Array, dst: number, dstMac: string, dport: number): void {
-    const udp = new Uint8Array(8 + msg.length);
-    udp[0] = PORT >>> 8;
-    udp[1] = PORT & 255;
-    udp[2] = dport >>> 8;
-    udp[3] = dport & 255;
-    udp[4] = udp.length >>> 8;
-    udp[5] = udp.length & 255;
-    udp.set(msg, 8);
-    const pkt = ipv4({ src: this.ip, dst, protocol: IPPROTO_UDP, payload: udp, ttl: 255 });
-    this.ep.send(ethernet({ dst: dstMac, src: this.mac, type: ETHERTYPE_IPV4, payload: pkt }));
+  /** msg to the group, from 5353 (IP TTL 64: the board does not check it). */
+  private send(msg: Uint8Array): void {
+    replyUdp(this.ep, this.mac, this.ip, PORT, { payload: msg, src: GROUP, srcPort: PORT, srcMac: GROUP_MAC }, msg);
   }
 
   private receive(f: Uint8Array): void {
-    const eth = parseEthernet(f);
-    if (!eth) return;
-    if (eth.type === ETHERTYPE_ARP) {
-      const a = parseArp(eth.payload);
-      if (a && a.op === 1 && ipToU32(a.tpa) === this.ip) {
-        this.ep.send(ethernet({ dst: a.sha, src: this.mac, type: ETHERTYPE_ARP, payload: arp({ op: 2, sha: this.mac, spa: this.ip, tha: a.sha, tpa: a.spa }) }));
-      }
-      return;
-    }
-    if (eth.type !== ETHERTYPE_IPV4) return;
-    const p = parseIpv4(eth.payload);
-    if (!p || p.protocol !== IPPROTO_UDP || p.payload.length < 8) return;
-    if (p.dst !== GROUP && ipToU32(p.dst) !== this.ip) return;
-    const u = p.payload;
-    if (get16(u, 2) !== PORT) return;
-    const m = u.subarray(8, Math.min(u.length, get16(u, 4)));
-    if (m.length < 12) return;
-    const sport = get16(u, 0);
+    const req = receiveUdp(f, this.ep, this.mac, this.ip, PORT, ipToU32(GROUP));
+    if (!req || req.payload.length < 12) return;
+    const m = req.payload;
+    const sport = req.srcPort;
     if ((m[2] & 0x80) !== 0) {
-      for (const r of mdnsRecords(m) ?? []) this.heard.push({ time: this.sim.now, from: p.src, ...r });
+      for (const r of mdnsRecords(m) ?? []) this.heard.push({ time: this.sim.now, from: req.src, ...r });
       return;
     }
     // A query or a probe: each question for a name we own, of type A or ANY, gets our A record.
     let off = 12;
     for (let k = 0; k < get16(m, 4); k++) {
-      const q = readMdnsName(m, off);
+      const q = readName(m, off);
       if (!q || q.end + 4 > m.length) return;
       const qtype = get16(m, q.end);
       const qu = (m[q.end + 2] & 0x80) !== 0;
@@ -180,8 +134,8 @@ export class SimMdnsPeer {
       // Legacy unicast (§6.7): the query's id and its question repeated.
       const head = legacy ? [m[0], m[1], 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0, ...encodeDnsName(name), qtype >>> 8, qtype & 255, 0, 1] : [0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0];
       const msg = Uint8Array.from([...head, ...rr]);
-      if (legacy || qu) this.send(msg, ipToU32(p.src), eth.src, sport);
-      else this.send(msg, ipToU32(GROUP), GROUP_MAC, PORT);
+      if (legacy || qu) replyUdp(this.ep, this.mac, this.ip, PORT, req, msg);
+      else this.send(msg);
     }
   }
 }
