@@ -269,6 +269,21 @@ describe("mDNS: conflicts", () => {
     expect(ctr(C.MDNS_CONFLICTS)).toBe(2);
   });
 
+  it("15 conflicts within 10 s: probing then waits 5 s (§9)", () => {
+    bringUp();
+    mdnsStart(str("board"), 5);
+    for (let k = 0; k < 15; k++) {
+      run(260);
+      claimA(hostname(), PEER2);
+    }
+    expect(hostname()).toBe("board-16.local");
+    const p = ctr(C.MDNS_PROBES_SENT);
+    run(4900);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(p);
+    run(200);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(p + 1);
+  });
+
   it("our own record coming back is no conflict", () => {
     bringUp();
     mdnsStart(str("board"), 5);

@@ -11,10 +11,11 @@
 // authority section, the first after 0-250 ms), announcing (§8.3: every record, twice, 1 s apart),
 // running. A response holding a record for a name being probed, or a simultaneous probe that wins
 // the tie-break (§8.2: compared for the host name's A record), is a conflict: the name is renamed
-// `name-2`, `name-3`... (§9) and probed again; from the fifteenth conflict each probing waits 5 s.
+// `name-2`, `name-3`... (§9) and probed again; 15 conflicts within 10 s make each probing wait 5 s.
 // After announcing, a response claiming one of our unique records with other data (cache-flush
-// bit set) renames us at once, as avahi does (§9 resets to probing first; see response()). A new address or the link coming
-// back starts probing again (§8.3); mdnsStop and removing a service send goodbyes (§10.1).
+// bit set) renames us at once, as avahi does (§9 resets to probing first; see response()). A new
+// address or the link coming back starts probing again (§8.3); mdnsStop and removing a service
+// send goodbyes (§10.1).
 //
 // Answers (§6): a question (type, or ANY) for one of our records is answered with it plus the
 // records DNS-SD adds (§12 of 6763: SRV, TXT and A for a PTR; A for an SRV). Known answers in the
@@ -130,6 +131,9 @@ let hostLen: u32 = 0;
 /** Host renames so far. */
 let hostRenames: u32 = 0;
 let conflicts: u32 = 0;
+/** Conflicts in the 10 s window that started at burstAt (§9: from the 15th, probe every 5 s). */
+let burst: u32 = 0;
+let burstAt: u32 = 0;
 /** Probes sent in this round; announcements sent. */
 let sent: u32 = 0;
 let nextAt: u32 = 0;
@@ -139,7 +143,6 @@ let lastLink: bool = false;
 /** Multicast answers waiting for their 20-120 ms (§6): records and when. */
 let pending: u32 = 0;
 let pendingAt: u32 = 0;
-/** Services whose records are new since the last probing (their names need probing). */
 
 // @ts-ignore: decorator
 @inline function svc(i: u32): Service {
@@ -475,7 +478,7 @@ function startProbing(): void {
   state = PROBING;
   sent = 0;
   pending = 0;
-  nextAt = now + (conflicts >= 15 ? 5000 : phy_random() % PROBE_MS);
+  nextAt = now + (burst >= 15 ? 5000 : phy_random() % PROBE_MS);
   lastIp = ipAddr;
   lastLink = linkUp;
 }
@@ -484,6 +487,11 @@ function startProbing(): void {
 function conflict(r: u32): void {
   count(C.MDNS_CONFLICTS);
   conflicts++;
+  if (now - burstAt > 10_000) {
+    burstAt = now;
+    burst = 0;
+  }
+  burst++;
   if (r == 0) {
     hostRenames++;
     composeHost();
@@ -523,6 +531,7 @@ export function mdnsStart(name: usize, len: u32): i32 {
   }
   hostRenames = 0;
   conflicts = 0;
+  burst = 0;
   composeHost();
   for (let r: u32 = 0; r < RECORDS; r++) store<u32>(lastSent(r), 0);
   state = WAITING;
