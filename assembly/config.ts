@@ -114,7 +114,8 @@ export const MCAST_DEFAULT_TTL: u32 = 1;
  *  default is "espressif"; lwIP takes the netif's hostname). */
 // @ts-ignore: decorator (@lazy: compiled where used, so no static string in a build without mDNS)
 @lazy export const MDNS_HOSTNAME: string = "wasmip";
-/** Services registered at once (lwIP's MDNS_MAX_SERVICES): each about 250 bytes. */
+/** Services registered at once (lwIP's MDNS_MAX_SERVICES): each about 260 bytes; at most 7
+ *  (a set of records is a 32-bit mask). */
 export const MDNS_SERVICES: i32 = 2;
 /** Largest TXT record of a service, in wire form (lwIP's MDNS_TXT_RDATA_SIZE). */
 export const MDNS_TXT_MAX: u32 = 64;

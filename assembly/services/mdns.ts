@@ -72,6 +72,7 @@ const RUNNING: u32 = 4;
 // Record numbers: 0 the host's A; service i has 1 + 4i (PTR type -> instance), + 1 SRV, + 2 TXT,
 // + 3 (PTR _services._dns-sd._udp -> type). At most 32, so a set of records is a u32 mask.
 const RECORDS: u32 = 1 + 4 * <u32>MDNS_SERVICES;
+if (RECORDS > 32) ERROR("config.ts MDNS_SERVICES: at most 7");
 const R_PTR: u32 = 0;
 const R_SRV: u32 = 1;
 const R_TXT: u32 = 2;
