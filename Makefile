@@ -65,15 +65,15 @@ APP_WASM := $(APPS:%=build/%.wasm)
 # project sizes lwIP in its lwipopts.h: fetch makes one connection at a time, the bench image
 # serves one transfer and its control connection, so fewer connection buffers (11.8 KB each)
 # keep them in one page of linear memory. The http server serves 3 connections at a time (more SYNs
-# are dropped and the peers retry, as with an ESP-IDF httpd of 3 sockets), in 6 blocks (the
-# listener, the 3, and 2 closing or waiting to be accepted): one page, so that its WAMR footprint
-# fits an ESP32 without PSRAM (issue 14).
-# udp-echo has IPv4 multicast (its sockets can join groups).
-USE_http := WASMIP_TCP_MAX_SOCKETS=6 WASMIP_TCP_MAX_CONNECTIONS=3
+# are dropped and the peers retry, as with an ESP-IDF httpd of 3 sockets), in 5 blocks (the
+# listener, the 3, and one closing or waiting to be accepted): one page with mDNS, so that its WAMR
+# footprint fits an ESP32 without PSRAM (issue 14). udp-echo has IPv4 multicast (its sockets can
+# join groups); http and sensor answer mDNS and announce their page with DNS-SD (docs/mdns.md).
 USE_fetch := WASMIP_TCP_MAX_CONNECTIONS=2
 USE_bench := WASMIP_TCP_MAX_CONNECTIONS=3
-USE_sensor := WASMIP_TCP_MAX_CONNECTIONS=3
+USE_sensor := WASMIP_TCP_MAX_CONNECTIONS=3 WASMIP_MULTICAST=1 WASMIP_MDNS=1
 USE_udp-echo := WASMIP_MULTICAST=1
+USE_http := WASMIP_TCP_MAX_SOCKETS=5 WASMIP_TCP_MAX_CONNECTIONS=3 WASMIP_MULTICAST=1 WASMIP_MDNS=1
 
 $(APP_WASM): build/%.wasm: assembly/firmware/%.ts $(IMAGE_TOOL)
 	@mkdir -p build

@@ -41,6 +41,13 @@ export const FEATURE_MULTICAST: bool = FEATURE_UDP && isDefined(WASMIP_MULTICAST
  *  linear memory. Needs TCP. */
 // @ts-ignore: isDefined of a --use constant
 export const FEATURE_MQTT: bool = FEATURE_TCP && isDefined(WASMIP_MQTT);
+/** The mDNS responder and DNS-SD (services/mdns.ts, RFC 6762 / RFC 6763) and `.local` names in the
+ *  resolver (services/dns.ts). Off unless built with `--use WASMIP_MDNS=1`, which needs
+ *  WASMIP_MULTICAST=1 (224.0.0.251) too. */
+// @ts-ignore: isDefined of a --use constant
+export const FEATURE_MDNS: bool = FEATURE_MULTICAST && isDefined(WASMIP_MDNS);
+// @ts-ignore: isDefined of a --use constant
+if (isDefined(WASMIP_MDNS) && !FEATURE_MULTICAST) ERROR("WASMIP_MDNS=1 needs WASMIP_MULTICAST=1 (and UDP)");
 
 // ---- Link ----------------------------------------------------------------------------------
 /** IP MTU of the Ethernet link in bytes (RFC 894). We never send a larger IP packet. */
@@ -100,6 +107,18 @@ export const IGMP_UNSOLICITED_MS: u32 = 1000;
 export const IGMP_OLDER_QUERIER_MS: u32 = 260000;
 /** The TTL of multicast datagrams a socket sends until it sets another (RFC 1112 §6.1: 1, this link). */
 export const MCAST_DEFAULT_TTL: u32 = 1;
+
+// ---- mDNS responder and DNS-SD (RFC 6762, RFC 6763; FEATURE_MDNS) ------------------------------
+/** The host label when the app gives none: this, '-', then the MAC's last three bytes in hex
+ *  ("wasmip-a1b2c3.local"), so boards of one firmware do not all claim one name (ESP-IDF's
+ *  default is "espressif"; lwIP takes the netif's hostname). */
+// @ts-ignore: decorator (@lazy: compiled where used, so no static string in a build without mDNS)
+@lazy export const MDNS_HOSTNAME: string = "wasmip";
+/** Services registered at once (lwIP's MDNS_MAX_SERVICES): each about 260 bytes; at most 7
+ *  (a set of records is a 32-bit mask). */
+export const MDNS_SERVICES: i32 = 2;
+/** Largest TXT record of a service, in wire form (lwIP's MDNS_TXT_RDATA_SIZE). */
+export const MDNS_TXT_MAX: u32 = 64;
 
 // ---- ICMP (RFC 792) --------------------------------------------------------------------------
 /** Sums this long or longer go to phy.checksum when the board offers it (set_offload): under an

@@ -28,7 +28,7 @@ import {
 import { igmpGroupMac, igmpInit, igmpPoll } from "./iface/igmp";
 import { runAppPoll, runAppStart } from "./app";
 import {
-  FEATURE_DHCP, FEATURE_DNS, FEATURE_ICMP, FEATURE_LOOPBACK, FEATURE_MQTT, FEATURE_MULTICAST, FEATURE_SNTP, FEATURE_TCP, FEATURE_UDP,
+  FEATURE_DHCP, FEATURE_DNS, FEATURE_ICMP, FEATURE_LOOPBACK, FEATURE_MDNS, FEATURE_MQTT, FEATURE_MULTICAST, FEATURE_SNTP, FEATURE_TCP, FEATURE_UDP,
   LOOPBACK_POLL_MAX, MCAST_GROUPS,
   ARP_CACHE_SIZE, DNS_MAX_QUERIES, FRAME_MAX, MTU, TCP_BACKLOG_MAX, TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS,
   TCP_RCV_BUF, TCP_SND_BUF, UDP_MAX_SOCKETS, UDP_RCV_BUF,
@@ -79,6 +79,7 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
   }
   if (FEATURE_DNS) dnsReset();
   if (FEATURE_SNTP) sntpReset();
+  if (FEATURE_MDNS) mdnsReset();
   logf(INFO, "eth: up, %i/%u gw %i", ip, popcnt(mask), gw);
   arpAnnounce();
   runAppStart();
@@ -185,6 +186,7 @@ export function poll(now: u32): u32 {
   if (FEATURE_TCP) next = min<u32>(next, tcpPoll());
   if (FEATURE_DNS) next = min<u32>(next, dnsPoll());
   if (FEATURE_SNTP) next = min<u32>(next, sntpPoll());
+  if (FEATURE_MDNS) next = min<u32>(next, mdnsPoll());
   if (FEATURE_DHCP) next = min<u32>(next, dhcpPoll()); // 0xffffffff while the client is stopped
   runAppPoll();
   if (FEATURE_MQTT) next = min<u32>(next, mqttNextTimer());
@@ -773,4 +775,66 @@ export function ping6(ptr: usize, seq: u32, size: u32): i32 {
     return ping6Send(ptr, seq, size);
   }
   return ENOSYS;
+}
+
+// ---- mDNS responder and DNS-SD (services/mdns.ts; wasmip.h "mDNS") -------------------------------
+// Built in with --use WASMIP_MULTICAST=1 --use WASMIP_MDNS=1 (config.ts FEATURE_MDNS); otherwise
+// ENOSYS (or 0). Names and TXT are passed in the board's scratch (io_buffer()).
+import {
+  mdnsAddService, mdnsConflicts, mdnsHostname, mdnsPoll, mdnsRemoveService, mdnsReset, mdnsServiceName, mdnsStart, mdnsState,
+  mdnsStop,
+} from "./services/mdns";
+
+/** mdns_start(name, len) -> 0 | EINVAL (not a host label) | ENOBUFS (no socket or group); len 0:
+ *  the default name (config.ts MDNS_HOSTNAME and the MAC's last three bytes). */
+export function mdns_start(name: usize, len: u32): i32 {
+  if (FEATURE_MDNS) {
+    setNow(phy_now_ms());
+    return mdnsStart(name, len);
+  }
+  return ENOSYS;
+}
+/** mdns_stop() -> 0 | EINVAL (not started): goodbyes (TTL 0), then the group is left. */
+export function mdns_stop(): i32 {
+  if (FEATURE_MDNS) {
+    setNow(phy_now_ms());
+    return mdnsStop();
+  }
+  return ENOSYS;
+}
+/** 0 idle, 1 waiting for an address or the link, 2 probing, 3 announcing, 4 running. */
+export function mdns_state(): u32 {
+  if (FEATURE_MDNS) return mdnsState();
+  return 0;
+}
+/** Name conflicts seen since mdns_start (each a rename or a new probing). */
+export function mdns_conflicts(): u32 {
+  if (FEATURE_MDNS) return mdnsConflicts();
+  return 0;
+}
+/** mdns_hostname(out) -> length of the name in use, dotted ("name-2.local"), written at out. */
+export function mdns_hostname(out: usize): u32 {
+  if (FEATURE_MDNS) return mdnsHostname(out);
+  return 0;
+}
+/** mdns_add_service(inst, inst_len, type, type_len, port, txt, txt_len) -> handle | EINVAL |
+ *  ENOBUFS: type "_http._tcp", TXT in wire form (length-prefixed strings), inst_len 0: the host label. */
+export function mdns_add_service(inst: usize, il: u32, type: usize, tl: u32, port: u32, txt: usize, xl: u32): i32 {
+  if (FEATURE_MDNS) {
+    setNow(phy_now_ms());
+    return mdnsAddService(inst, il, type, tl, port, txt, xl);
+  }
+  return ENOSYS;
+}
+export function mdns_remove_service(h: i32): i32 {
+  if (FEATURE_MDNS) {
+    setNow(phy_now_ms());
+    return mdnsRemoveService(h);
+  }
+  return ENOSYS;
+}
+/** mdns_service_name(h, out) -> length of the instance name ("inst._http._tcp.local") at out, 0: none. */
+export function mdns_service_name(h: i32, out: usize): u32 {
+  if (FEATURE_MDNS) return mdnsServiceName(h, out);
+  return 0;
 }

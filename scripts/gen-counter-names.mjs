@@ -13,26 +13,38 @@ const out = path.join(root, "assembly/support/counter_names.ts");
 
 const enumBody = src.match(/export const enum C \{([\s\S]*?)\n\}/)?.[1];
 const namesBody = src.match(/const NAMES = `\n([\s\S]*?)`;/)?.[1];
-// The feature-gated section (NAMES_IPV6): the enum's last members, their names in a blob of their
-// own that only an image with the feature references (so only it carries them).
-const names6Body = src.match(/const NAMES_IPV6 = `\n([\s\S]*?)`;/)?.[1];
-if (!enumBody || !namesBody || !names6Body) throw new Error("counters.ts: enum C, NAMES or NAMES_IPV6 not found");
-const members = enumBody.split("\n").map((l) => l.replace(/\/\/.*$/, "").trim().replace(/,$/, "")).filter((l) => l && l !== "COUNT");
-const core = namesBody.split("\n").filter((l) => l.length > 0);
-const v6 = names6Body.split("\n").filter((l) => l.length > 0);
-const lines = [...core, ...v6];
-if (members.length !== lines.length) throw new Error(`counters.ts: ${members.length} enum members, ${lines.length} names`);
-lines.forEach((l, i) => {
-  if (!"+-.".includes(l[0])) throw new Error(`counters.ts: name ${i} "${l}" has no kind (+, - or .)`);
-  if (l.slice(1) !== members[i].toLowerCase()) throw new Error(`counters.ts: name ${i} "${l.slice(1)}" is not enum member ${members[i]}`);
+if (!enumBody || !namesBody) throw new Error("counters.ts: enum C or NAMES not found");
+// Members up to COUNT are NAMES; after it, each feature's section in turn (NAMES_<FEATURE>, its
+// members from `X = <the end before>` to <FEATURE>_END): its names are static data only in a build
+// that counts them.
+const all = enumBody.split("\n").map((l) => l.replace(/\/\/.*$/, "").trim().replace(/,$/, "").replace(/\s*=.*$/, "")).filter((l) => l);
+const members = all.slice(0, all.indexOf("COUNT"));
+const sections = [...src.matchAll(/const NAMES_([A-Z0-9]+) = `\n([\s\S]*?)`;/g)].map(([, feature, body]) => {
+  const end = all.indexOf(`${feature}_END`);
+  if (end < 0) throw new Error(`counters.ts: NAMES_${feature} without ${feature}_END in enum C`);
+  let start = end - 1;
+  while (start >= 0 && all[start] !== "COUNT" && !all[start].endsWith("_END")) start--;
+  return { feature, body, members: all.slice(start + 1, end) };
 });
+const check = (body, members, what) => {
+  const lines = body.split("\n").filter((l) => l.length > 0);
+  if (members.length !== lines.length) throw new Error(`counters.ts: ${members.length} enum members, ${lines.length} ${what}`);
+  lines.forEach((l, i) => {
+    if (!"+-.".includes(l[0])) throw new Error(`counters.ts: name ${i} "${l}" has no kind (+, - or .)`);
+    if (l.slice(1) !== members[i].toLowerCase()) throw new Error(`counters.ts: name ${i} "${l.slice(1)}" is not enum member ${members[i]}`);
+  });
+  return lines;
+};
+const lines = check(namesBody, members, "names");
 // A name's leading "layer_" is stored as a number: every name starts with one of these.
 const PREFIXES = ["rx_", "tx_", "eth_", "arp_", "ip_", "icmp_", "tcp_", "udp_", "dhcp_", "dns_", "mqtt_", "sntp_", "igmp_"];
-const PREFIXES6 = ["ip6_", "icmp6_", "nd_", "mld_"];
+// A section may have prefixes of its own (a table of its own, in the image only with it).
+const SECTION_PREFIXES = { IPV6: ["ip6_", "icmp6_", "nd_", "mld_"] };
 const KINDS = "+-.";
-const blob = (list, prefixes) => {
+const encode = (lines, prefixes = PREFIXES) => {
+  if (prefixes.length > 15) throw new Error("at most 15 prefixes: the entry byte keeps 4 bits for them");
   const bytes = [];
-  for (const l of list) {
+  for (const l of lines) {
     const name = l.slice(1);
     const k = prefixes.findIndex((p) => name.startsWith(p));
     bytes.push((KINDS.indexOf(l[0]) << 4) | (k + 1));
@@ -41,6 +53,7 @@ const blob = (list, prefixes) => {
   }
   return bytes;
 };
+const bytes = encode(lines);
 const prefixBlob = (prefixes) => {
   const out = [];
   for (const p of prefixes) {
@@ -49,10 +62,7 @@ const prefixBlob = (prefixes) => {
   }
   return out;
 };
-const bytes = blob(core, PREFIXES);
 const prefixBytes = prefixBlob(PREFIXES);
-const bytes6 = blob(v6, PREFIXES6);
-const prefixBytes6 = prefixBlob(PREFIXES6);
 const rows = (b) => {
   const out = [];
   for (let i = 0; i < b.length; i += 24) out.push("  " + b.slice(i, i + 24).join(", ") + ",");
@@ -69,22 +79,26 @@ ${rows(bytes)}
 export const COUNTER_PREFIX_TEXT: usize = memory.data<u8>([
 ${rows(prefixBytes)}
 ]);
-// The IPv6 counters (NAMES_IPV6), the same way, prefixes ${PREFIXES6.join(" ")}. Functions, not
-// constants: a top-level memory.data is in every image, one inside a function only in an image
-// that calls it (FEATURE_IPV6).
-export const COUNTER_CORE_COUNT: i32 = ${core.length};
-export const COUNTER_NAME6_BYTES: i32 = ${bytes6.length};
-export function counterName6Text(): usize {
+${sections.map(({ feature, body, members }) => {
+  const own = SECTION_PREFIXES[feature];
+  const b = encode(check(body, members, `names in NAMES_${feature}`), own);
+  const f = feature[0] + feature.slice(1).toLowerCase();
+  return `
+// FEATURE_${feature}'s counters (NAMES_${feature}), numbered on from the section before: a function,
+// so the text is static data only in a build that calls it.${own ? ` Prefixes of its own: ${own.join(" ")}.` : ""}
+export const COUNTER_${feature}_NAME_BYTES: i32 = ${b.length};
+export function counterNames${f}(): usize {
   return memory.data<u8>([
-${rows(bytes6).replace(/^/gm, "  ")}
+${rows(b).replace(/^/gm, "  ")}
   ]);
 }
-export function counterPrefix6Text(): usize {
+${own ? `export function counterPrefixes${f}(): usize {
   return memory.data<u8>([
-${rows(prefixBytes6).replace(/^/gm, "  ")}
+${rows(prefixBlob(own)).replace(/^/gm, "  ")}
   ]);
 }
-`;
+` : ""}`;
+}).join("")}`;
 if (process.argv.includes("--check")) {
   let have = "";
   try { have = readFileSync(out, "utf8"); } catch {}

@@ -13,7 +13,9 @@
 #   and make bench's WAMR figures (bench/c/Makefile), WAMR built from source: cmake, gcc-multilib
 #   (its 32-bit x86 builds, -m32) and qemu-user (qemu-i386 runs those here: the kernel refuses
 #   32-bit programs); python3-kconfiglib for the ESP32 board's stub-check (boards/esp32: its
-#   sdkconfig.h written from the real Kconfig); flex and bison to build packetdrill (tests/packetdrill).
+#   sdkconfig.h written from the real Kconfig); flex and bison to build packetdrill (tests/packetdrill);
+#   dig (bind9-dnsutils) and python3-zeroconf (an mDNS resolver and responder with no daemon) for the
+#   mDNS test (tests/host/tap_mdns.test.ts).
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -46,6 +48,7 @@ declare -A PKG=(
   [qemu-i386]=qemu-user
   [flex]=flex
   [bison]=bison
+  [dig]=bind9-dnsutils
 )
 
 # file pattern -> Debian package (libraries, which have no command)
@@ -56,6 +59,7 @@ declare -A FILE_PKG=(
   [/usr/include/x86_64-linux-gnu/gnu/stubs-32.h]=gcc-multilib
   ["/usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a"]=gcc-multilib
   [/usr/lib/python3/dist-packages/kconfiglib.py]=python3-kconfiglib
+  [/usr/lib/python3/dist-packages/zeroconf/__init__.py]=python3-zeroconf
   # WAMR's wamrc, built against Debian's LLVM for boards/mps2-an385 RUNTIME=wamr-aot (wamrc.mk)
   [/usr/lib/llvm-19/lib/cmake/llvm/LLVMConfig.cmake]=llvm-19-dev
 )

@@ -20,10 +20,12 @@
 // query id; a reply is accepted only from port 53 of a server this lookup queried, with the id and
 // the question (name, type A, class IN) it asked; anything else is dropped and counted.
 // CNAMEs are followed in the reply, and by querying the target when the reply stops at a CNAME,
-// DNS_MAX_CNAME in all. Answers are cached (DNS_CACHE_SLOTS) for their TTL (at most
+// DNS_MAX_CNAME in all. A name under `.local` (with FEATURE_MDNS) is asked by one-shot
+// multicast DNS instead (RFC 6762 §5.1): to 224.0.0.251:5353, the answer taken from any responder
+// on the link. Answers are cached (DNS_CACHE_SLOTS) for their TTL (at most
 // DNS_CACHE_MAX_TTL_S; TTL 0 is not cached) under the name asked.
 import {
-  DNS_CACHE_MAX_TTL_S, DNS_CACHE_NAME_MAX, DNS_CACHE_SLOTS, DNS_MAX_CNAME, DNS_MAX_QUERIES, DNS_MSG_MAX, DNS_TIMEOUT_MS, DNS_TRIES,
+  FEATURE_MDNS, DNS_CACHE_MAX_TTL_S, DNS_CACHE_NAME_MAX, DNS_CACHE_SLOTS, DNS_MAX_CNAME, DNS_MAX_QUERIES, DNS_MSG_MAX, DNS_TIMEOUT_MS, DNS_TRIES,
   POLL_MAX_SLEEP_MS,
 } from "../config";
 import { due, now, until } from "../support/clock";
@@ -41,6 +43,11 @@ import {
 } from "../wire/dns";
 import { WireError } from "../wire/error";
 import { UDP_TX_PAYLOAD, udpBind, udpClose, udpSendPrepared, udpServiceSocket } from "../api/udp";
+import { isOnLink } from "../iface/netif";
+import { MDNS_GROUP, MDNS_PORT } from "./mdns";
+
+/** Query.server of a `.local` lookup: asked by multicast DNS (RFC 6762 §5.1), not a server. */
+const MDNS_LOOKUP: u32 = 2;
 
 const FREE: u32 = 0;
 const PENDING: u32 = 1;
@@ -242,6 +249,7 @@ function finish(i: i32, result: i32): void {
 /** Send the current question to the next server that has not failed; false if none is left. */
 function transmit(i: i32): bool {
   const s = q(i);
+  if (FEATURE_MDNS && s.server == MDNS_LOOKUP) return transmitLocal(i);
   const n = nServers;
   if (n == 0) return false;
   let k: u32 = 0;
@@ -262,6 +270,28 @@ function transmit(i: i32): bool {
   s.deadline = now + (DNS_TIMEOUT_MS << (s.attempt / n));
   s.attempt++;
   return true;
+}
+
+/** A one-shot mDNS query (RFC 6762 §5.1) from the lookup's own port (not 5353): responders
+ *  answer it as legacy unicast (§6.7), to that port, with our id and question. Sent DNS_TRIES
+ *  times, the timeout doubling. */
+function transmitLocal(i: i32): bool {
+  const s = q(i);
+  if (s.attempt >= DNS_TRIES) return false;
+  const len = emitQuery(UDP_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, TYPE_A);
+  udpSendPrepared(s.fd, len, MDNS_GROUP, MDNS_PORT);
+  s.sent0 = MDNS_GROUP;
+  count(s.attempt == 0 ? C.DNS_QUERIES_SENT : C.DNS_RETRANSMITS);
+  s.deadline = now + (DNS_TIMEOUT_MS << s.attempt);
+  s.attempt++;
+  return true;
+}
+
+/** A name in wire form ends in `local` (RFC 6762 §3). */
+function isLocal(name: usize, len: u32): bool {
+  if (len < 8) return false;
+  const p = name + len - 7;
+  return load<u8>(p) == 5 && load<u32>(p + 1) == 0x61636f6c && load<u16>(p + 5) == 0x006c; // "loca", "l\0"
 }
 
 /** Start (or restart, after a CNAME) the question in curNames[i]: a fresh id. */
@@ -311,7 +341,8 @@ export function dnsResolve(name: usize, len: u32): i32 {
     s.ttl = (ce(c).expires - now) / 1000;
     return handleOf(i);
   }
-  if (nServers == 0) {
+  const local = FEATURE_MDNS && isLocal(orig, s.origLen);
+  if (nServers == 0 && !local) {
     s.state = FREE;
     return EHOSTUNREACH;
   }
@@ -328,6 +359,7 @@ export function dnsResolve(name: usize, len: u32): i32 {
   }
   s.fd = fd;
   s.state = PENDING;
+  if (local) s.server = MDNS_LOOKUP;
   memory.copy(curNames + <usize>i * NAME_BUF, orig, s.origLen);
   s.curLen = s.origLen;
   ask(i);
@@ -396,7 +428,13 @@ function icmpError(fd: i32, err: i32): void {
 /** One reply of len bytes at msg from (from, sport), to lookup i. */
 function reply(i: i32, msg: usize, len: u32, from: u32, sport: u32): void {
   const s = q(i);
-  if (sport != PORT || from == 0 || (from != s.sent0 && from != s.sent1)) {
+  if (FEATURE_MDNS && s.server == MDNS_LOOKUP) {
+    // Any responder on the link may answer, from 5353 (RFC 6762 §6.7, §11).
+    if (sport != MDNS_PORT || !isOnLink(from)) {
+      count(C.DNS_BAD_SOURCE);
+      return;
+    }
+  } else if (sport != PORT || from == 0 || (from != s.sent0 && from != s.sent1)) {
     count(C.DNS_BAD_SOURCE);
     return;
   }
@@ -462,7 +500,8 @@ export function dnsPoll(): u32 {
     const s = q(i);
     if (s.state != PENDING) continue;
     if (due(s.deadline)) {
-      if (s.attempt >= DNS_TRIES * nServers || !transmit(i)) {
+      const tries = FEATURE_MDNS && s.server == MDNS_LOOKUP ? DNS_TRIES : DNS_TRIES * nServers;
+      if (s.attempt >= tries || !transmit(i)) {
         finish(i, ETIMEDOUT);
         continue;
       }

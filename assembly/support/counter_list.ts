@@ -167,9 +167,21 @@ export const NAMES = `
 .sntp_unsynced
 `;
 
-// IPv6 (config.ts FEATURE_IPV6): the enum's last block, after every counter of NAMES. Its names are
-// a second byte blob in counter_names.ts, in the image only with the feature (counter_count() is
-// then NAMES + NAMES_IPV6), so an IPv4-only image carries neither the names nor the values.
+// Feature sections, numbered on from C.COUNT in this order (enum C: <FIRST> = <previous end>, ...,
+// <FEATURE>_END). Each section's names are a byte blob of their own in counter_names.ts, in an
+// image only when it has the feature or one of a later section (whose ids come after), so an image
+// without them carries neither the names nor the values.
+//
+// FEATURE_MDNS (services/mdns.ts, the .local lookups of services/dns.ts).
+export const NAMES_MDNS = `
+.mdns_responses_sent
+.mdns_probes_sent
+.mdns_conflicts
+.mdns_known_answers
+.mdns_malformed
+`;
+
+// FEATURE_IPV6 (iface/ipv6.ts, nd.ts, slaac.ts, mld.ts, icmpv6.ts): prefixes of its own.
 export const NAMES_IPV6 = `
 .ip6_sent
 .ip6_no_route

@@ -102,12 +102,23 @@ export const COUNTER_PREFIX_TEXT: usize = memory.data<u8>([
   109, 112, 95, 0, 116, 99, 112, 95, 0, 117, 100, 112, 95, 0, 100, 104, 99, 112, 95, 0, 100, 110, 115, 95,
   0, 109, 113, 116, 116, 95, 0, 115, 110, 116, 112, 95, 0, 105, 103, 109, 112, 95, 0,
 ]);
-// The IPv6 counters (NAMES_IPV6), the same way, prefixes ip6_ icmp6_ nd_ mld_. Functions, not
-// constants: a top-level memory.data is in every image, one inside a function only in an image
-// that calls it (FEATURE_IPV6).
-export const COUNTER_CORE_COUNT: i32 = 163;
-export const COUNTER_NAME6_BYTES: i32 = 693;
-export function counterName6Text(): usize {
+
+// FEATURE_MDNS's counters (NAMES_MDNS), numbered on from the section before: a function,
+// so the text is static data only in a build that calls it.
+export const COUNTER_MDNS_NAME_BYTES: i32 = 91;
+export function counterNamesMdns(): usize {
+  return memory.data<u8>([
+    32, 109, 100, 110, 115, 95, 114, 101, 115, 112, 111, 110, 115, 101, 115, 95, 115, 101, 110, 116, 0, 32, 109, 100,
+    110, 115, 95, 112, 114, 111, 98, 101, 115, 95, 115, 101, 110, 116, 0, 32, 109, 100, 110, 115, 95, 99, 111, 110,
+    102, 108, 105, 99, 116, 115, 0, 32, 109, 100, 110, 115, 95, 107, 110, 111, 119, 110, 95, 97, 110, 115, 119, 101,
+    114, 115, 0, 32, 109, 100, 110, 115, 95, 109, 97, 108, 102, 111, 114, 109, 101, 100, 0,
+  ]);
+}
+
+// FEATURE_IPV6's counters (NAMES_IPV6), numbered on from the section before: a function,
+// so the text is static data only in a build that calls it. Prefixes of its own: ip6_ icmp6_ nd_ mld_.
+export const COUNTER_IPV6_NAME_BYTES: i32 = 693;
+export function counterNamesIpv6(): usize {
   return memory.data<u8>([
     33, 115, 101, 110, 116, 0, 33, 110, 111, 95, 114, 111, 117, 116, 101, 0, 34, 101, 99, 104, 111, 95, 114, 101,
     113, 117, 101, 115, 116, 115, 95, 115, 101, 110, 116, 0, 34, 101, 114, 114, 111, 114, 115, 95, 115, 101, 110, 116,
@@ -140,7 +151,7 @@ export function counterName6Text(): usize {
     109, 97, 108, 102, 111, 114, 109, 101, 100, 0, 18, 98, 97, 100, 95, 101, 114, 114, 111, 114, 0,
   ]);
 }
-export function counterPrefix6Text(): usize {
+export function counterPrefixesIpv6(): usize {
   return memory.data<u8>([
     105, 112, 54, 95, 0, 105, 99, 109, 112, 54, 95, 0, 110, 100, 95, 0, 109, 108, 100, 95, 0,
   ]);

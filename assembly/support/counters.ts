@@ -2,14 +2,16 @@
 // (delivered) or "-" (dropped, the name says why): input() returns the id it counted, so the sum
 // of those counters always equals rx_frames. Kind "." counts everything else.
 //
-// The enum here and NAMES in counter_list.ts list the same counters in the same order. NAMES is
-// the source of the names a board reads: scripts/gen-counter-names.mjs turns it into ASCII bytes
-// in counter_names.ts (and fails if it and the enum disagree); only tests use the string itself,
-// so the image carries each name once, in ASCII.
+// The enum here and NAMES in counter_list.ts list the same counters in the same order, then each
+// feature section (NAMES_MDNS, NAMES_IPV6) after C.COUNT. NAMES* are the source of the names a
+// board reads: scripts/gen-counter-names.mjs turns them into ASCII bytes in counter_names.ts (and
+// fails if they and the enum disagree); only tests use the strings themselves, so the image
+// carries each name once, in ASCII, and a section's only with its feature.
 
-import { FEATURE_IPV6 } from "../config";
+import { FEATURE_IPV6, FEATURE_MDNS } from "../config";
 import {
-  COUNTER_NAME6_BYTES, COUNTER_NAME_BYTES, COUNTER_NAME_TEXT, COUNTER_PREFIX_TEXT, counterName6Text, counterPrefix6Text,
+  COUNTER_IPV6_NAME_BYTES, COUNTER_MDNS_NAME_BYTES, COUNTER_NAME_BYTES, COUNTER_NAME_TEXT, COUNTER_PREFIX_TEXT,
+  counterNamesIpv6, counterNamesMdns, counterPrefixesIpv6,
 } from "./counter_names";
 
 export const enum C {
@@ -187,9 +189,17 @@ export const enum C {
   SNTP_BAD_MODE,
   SNTP_BAD_ORIGIN,
   SNTP_UNSYNCED,
-  // IPv6 (FEATURE_IPV6; NAMES_IPV6 in counter_list.ts). Keep this block last: an image without
-  // the feature counts only the members before IP6_SENT.
-  IP6_SENT,
+  COUNT,
+  // mDNS responder and .local lookups (FEATURE_MDNS only, numbered on from COUNT; names in
+  // NAMES_MDNS). Events: the UDP layer counts the frame as delivered to the socket.
+  MDNS_RESPONSES_SENT = COUNT,
+  MDNS_PROBES_SENT,
+  MDNS_CONFLICTS,
+  MDNS_KNOWN_ANSWERS,
+  MDNS_MALFORMED,
+  MDNS_END,
+  // IPv6 (FEATURE_IPV6, NAMES_IPV6), numbered on from the mDNS section.
+  IP6_SENT = MDNS_END,
   IP6_NO_ROUTE,
   ICMP6_ECHO_REQUESTS_SENT,
   ICMP6_ERRORS_SENT,
@@ -240,7 +250,7 @@ export const enum C {
   ND_DAD_CONFLICT,
   MLD_MALFORMED,
   ICMP6_BAD_ERROR,
-  COUNT,
+  IPV6_END,
 }
 
 
@@ -248,8 +258,10 @@ export const KIND_RX_DELIVERED: u32 = 0;
 export const KIND_RX_DROP: u32 = 1;
 export const KIND_EVENT: u32 = 2;
 
-/** The image's counters: without IPv6, those before its block (counter_count()). */
-export const COUNTERS: i32 = FEATURE_IPV6 ? <i32>C.COUNT : <i32>C.IP6_SENT;
+/** How many counters this build has: C.COUNT, then each feature section up to the last one built
+ *  in (an image with IPv6 and without mDNS keeps mDNS's few counters, at 0, so ids stay fixed). */
+export const COUNTERS: i32 = FEATURE_IPV6 ? <i32>C.IPV6_END : FEATURE_MDNS ? <i32>C.MDNS_END : <i32>C.COUNT;
+const WITH_MDNS: bool = FEATURE_MDNS || FEATURE_IPV6;
 const N: i32 = COUNTERS;
 const values = memory.data(N * 4);
 
@@ -269,39 +281,44 @@ export function counterValue(id: u32): u32 {
   return id < <u32>N ? load<u32>(values + (<usize>id << 2)) : 0;
 }
 
-/** Zeroes the counters; returns how many names there are (C.COUNT, when the tables agree). */
-export function countersInit(): i32 {
-  memory.fill(values, 0, N * 4);
+function countNames(text: usize, bytes: i32): i32 {
   let n: i32 = 0;
-  for (let at: i32 = 0; at < COUNTER_NAME_BYTES; at++) if (load<u8>(COUNTER_NAME_TEXT + at) == 0) n++;
-  if (FEATURE_IPV6) {
-    const t = counterName6Text();
-    for (let at: i32 = 0; at < COUNTER_NAME6_BYTES; at++) if (load<u8>(t + at) == 0) n++;
-  }
+  for (let at: i32 = 0; at < bytes; at++) if (load<u8>(text + at) == 0) n++;
   return n;
 }
 
-// The blob counter id's name is in (the IPv6 block has its own) and its index there.
-let blobText: usize = 0;
-let blobPrefixes: usize = 0;
+/** Zeroes the counters; returns how many names there are (COUNTERS, when the tables agree). */
+export function countersInit(): i32 {
+  memory.fill(values, 0, N * 4);
+  let n = countNames(COUNTER_NAME_TEXT, COUNTER_NAME_BYTES);
+  if (WITH_MDNS) n += countNames(counterNamesMdns(), COUNTER_MDNS_NAME_BYTES);
+  if (FEATURE_IPV6) n += countNames(counterNamesIpv6(), COUNTER_IPV6_NAME_BYTES);
+  return n;
+}
 
-/** Where counter id's entry (its kind and prefix byte) starts, or -1. Boards read names once,
+/** The prefix table of the section entryOf() last found a name in. */
+let entryPrefixes: usize = 0;
+
+/** Where counter id's entry (its kind and prefix byte) starts, or 0. Boards read names once,
  *  at start, so a walk through the text is cheaper than a table of offsets kept in RAM. */
-function entryOf(id: u32): i32 {
-  if (id >= <u32>N) return -1;
+function entryOf(id: u32): usize {
+  if (id >= <u32>N) return 0;
   let text = COUNTER_NAME_TEXT;
   let bytes = COUNTER_NAME_BYTES;
-  blobPrefixes = COUNTER_PREFIX_TEXT;
-  if (FEATURE_IPV6 && id >= <u32>C.IP6_SENT) {
-    id -= <u32>C.IP6_SENT;
-    text = counterName6Text();
-    bytes = COUNTER_NAME6_BYTES;
-    blobPrefixes = counterPrefix6Text();
+  entryPrefixes = COUNTER_PREFIX_TEXT;
+  if (FEATURE_IPV6 && id >= <u32>C.MDNS_END) {
+    text = counterNamesIpv6();
+    bytes = COUNTER_IPV6_NAME_BYTES;
+    entryPrefixes = counterPrefixesIpv6();
+    id -= <u32>C.MDNS_END;
+  } else if (WITH_MDNS && id >= <u32>C.COUNT) {
+    text = counterNamesMdns();
+    bytes = COUNTER_MDNS_NAME_BYTES;
+    id -= <u32>C.COUNT;
   }
-  blobText = text;
   let at: i32 = 0;
   for (let k: u32 = 0; k < id && at < bytes; at++) if (load<u8>(text + at) == 0) k++;
-  return at < bytes ? at : -1;
+  return at < bytes ? text + <usize>at : 0;
 }
 
 const NAME_MAX: i32 = 48;
@@ -312,14 +329,14 @@ const nameOut = memory.data(NAME_MAX);
 export function counterNamePtr(id: u32): usize {
   const at = entryOf(id);
   let n: i32 = 0;
-  if (at >= 0) {
-    let k = <i32>(load<u8>(blobText + at) & 15);
-    let p = blobPrefixes;
+  if (at) {
+    let k = <i32>(load<u8>(at) & 15);
+    let p = entryPrefixes;
     while (k > 1) {
       if (load<u8>(p++) == 0) k--;
     }
     if (k == 1) while (load<u8>(p) != 0) store<u8>(nameOut + n++, load<u8>(p++));
-    p = blobText + <usize>at + 1;
+    p = at + 1;
     while (load<u8>(p) != 0 && n < NAME_MAX - 1) store<u8>(nameOut + n++, load<u8>(p++));
   }
   store<u8>(nameOut + n, 0);
@@ -329,5 +346,5 @@ export function counterNamePtr(id: u32): usize {
 /** KIND_RX_DELIVERED, KIND_RX_DROP or KIND_EVENT: the generator numbers kinds the same way. */
 export function counterKind(id: u32): u32 {
   const at = entryOf(id);
-  return at < 0 ? KIND_EVENT : <u32>load<u8>(blobText + <usize>at) >> 4;
+  return at ? <u32>load<u8>(at) >> 4 : KIND_EVENT;
 }

@@ -3,7 +3,7 @@
 // module allocates (heap.alloc, strings, arrays), which the core itself never does.
 import { init, poll } from "../index";
 import { now, setNow } from "../support/clock";
-import { C, counterNamePtr, counterValue } from "../support/counters";
+import { C, COUNTERS, counterNamePtr, counterValue } from "../support/counters";
 import { setTxHook } from "../iface/netif";
 import { ipv6SetEnabled } from "../iface/ipv6_api";
 import { tcpTableRow, tcpTableSize } from "../api/tcp";
@@ -134,9 +134,9 @@ export function counterName(c: C): string {
 
 /** A snapshot of every counter, to compare with a later one. */
 export class Counters {
-  values: StaticArray<u32> = new StaticArray<u32>(<i32>C.COUNT);
+  values: StaticArray<u32> = new StaticArray<u32>(COUNTERS);
   constructor() {
-    for (let i = 0; i < <i32>C.COUNT; i++) this.values[i] = counterValue(<u32>i);
+    for (let i = 0; i < COUNTERS; i++) this.values[i] = counterValue(<u32>i);
   }
   /** How much counter c has grown since this snapshot. */
   delta(c: C): u32 {
@@ -145,7 +145,7 @@ export class Counters {
   /** The counters that changed since, as "name +n" lines (for messages). */
   changes(): string {
     let s = "";
-    for (let i = 0; i < <i32>C.COUNT; i++) {
+    for (let i = 0; i < COUNTERS; i++) {
       const d = counterValue(<u32>i) - this.values[i];
       if (d != 0) s += counterName(<C>i) + " +" + d.toString() + "\n";
     }

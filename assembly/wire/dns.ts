@@ -16,7 +16,12 @@ export const LABEL_MAX: u32 = 63;
 
 export const TYPE_A: u32 = 1;
 export const TYPE_CNAME: u32 = 5;
+export const TYPE_PTR: u32 = 12;
+export const TYPE_TXT: u32 = 16;
+export const TYPE_SRV: u32 = 33;
+export const TYPE_ANY: u32 = 255;
 export const CLASS_IN: u32 = 1;
+export const CLASS_ANY: u32 = 255;
 
 export const FLAG_QR: u32 = 0x8000;
 export const FLAG_AA: u32 = 0x0400;
@@ -171,6 +176,56 @@ export function emitQuery(p: usize, id: u32, name: usize, nLen: u32, qtype: u32)
   put16(p + HEADER_LEN + nLen, qtype);
   put16(p + HEADER_LEN + nLen + 2, CLASS_IN);
   return HEADER_LEN + nLen + 4;
+}
+
+/**
+ * Writes names into a message with compression (§4.1.4): remembers where each name written so far
+ * and each of its suffixes starts (up to `cap` offsets in `table`, two bytes each), and writes a
+ * name's labels up to the longest suffix already in the message, then a pointer to it. Offsets past
+ * 0x3fff cannot be pointed at and are not remembered. Names given must be lowercased wire form
+ * (compared with readName's cmp). The caller owns the table: no static memory here.
+ */
+@unmanaged
+export class NameWriter {
+  msg: usize;
+  table: usize;
+  cap: u32;
+  count: u32;
+
+  reset(msg: usize, table: usize, cap: u32): void {
+    this.msg = msg;
+    this.table = table;
+    this.cap = cap;
+    this.count = 0;
+  }
+
+  /** Writes name (nLen bytes) at msg + pos; returns the offset past it. */
+  write(pos: u32, name: usize, nLen: u32): u32 {
+    const msg = this.msg;
+    let i: u32 = 0;
+    let at: i32 = -1;
+    // Each suffix from the longest; the root label alone is never worth a pointer.
+    while (i + 1 < nLen && at < 0) {
+      for (let k: u32 = 0; k < this.count; k++) {
+        const off = <u32>load<u16>(this.table + (<usize>k << 1));
+        if (readName(msg, pos, off, 0, name + i, nLen - i) >= 0 && nameMatched) {
+          at = <i32>off;
+          break;
+        }
+      }
+      if (at < 0) i += 1 + <u32>load<u8>(name + i);
+    }
+    const head = at < 0 ? nLen : i;
+    memory.copy(msg + pos, name, head);
+    // Remember where each label written starts: every suffix of this name is there now.
+    for (let j: u32 = 0; j + 1 < head && this.count < this.cap && pos + j <= 0x3fff; j += 1 + <u32>load<u8>(name + j)) {
+      store<u16>(this.table + (<usize>this.count << 1), <u16>(pos + j));
+      this.count++;
+    }
+    if (at < 0) return pos + nLen;
+    put16(msg + pos + head, 0xc000 | <u32>at);
+    return pos + head + 2;
+  }
 }
 
 /** A resource record's fixed part (§4.1.3); the owner name goes to the caller's buffer. */

@@ -507,6 +507,34 @@ typedef int32_t (*wasmip_sntp_sample_fn)(uint32_t out_ptr);
 #define WASMIP_SNTP_TIMEOUT_MS 3000u
 
 /* ------------------------------------------------------------------------------------------
+ * mDNS responder and DNS-SD (RFC 6762, RFC 6763; docs/mdns.md). Only in an image built with
+ * --use WASMIP_MULTICAST=1 --use WASMIP_MDNS=1 (ENOSYS, or 0, otherwise). Idle until mdns_start;
+ * then poll() probes the name (3 queries, 250 ms apart), announces it (twice, 1 s apart) and
+ * answers for it on 224.0.0.251:5353, renaming to "name-2", "name-3"... on a conflict. It uses one
+ * UDP socket (port 5353) and one multicast group. Names and TXT go through io_buffer(). With it,
+ * dns_resolve of a name under ".local" sends one-shot mDNS queries instead of asking a server. */
+/* mdns_start(name_ptr, len) -> 0 | EINVAL (not a host label) | ENOBUFS (no socket or group);
+ * len 0: the build's default name (MDNS_HOSTNAME and the MAC's last three bytes in hex). */
+typedef int32_t (*wasmip_mdns_start_fn)(uint32_t name_ptr, uint32_t len);
+/* mdns_stop() -> 0 | EINVAL: goodbyes (TTL 0) for every record, then the group is left. */
+typedef int32_t (*wasmip_mdns_stop_fn)(void);
+/* mdns_state() -> 0 idle, 1 waiting for an address or the link, 2 probing, 3 announcing, 4 running. */
+typedef uint32_t (*wasmip_mdns_state_fn)(void);
+/* mdns_conflicts() -> name conflicts since mdns_start. */
+typedef uint32_t (*wasmip_mdns_conflicts_fn)(void);
+/* mdns_hostname(out_ptr) -> length of the name in use, dotted ("name-2.local"), written at out_ptr. */
+typedef uint32_t (*wasmip_mdns_hostname_fn)(uint32_t out_ptr);
+/* mdns_add_service(inst, inst_len, type, type_len, port, txt, txt_len) -> handle | EINVAL | ENOBUFS:
+ * type "_http._tcp" (or _udp); txt in wire form (length-prefixed strings; empty: one 0 byte is
+ * sent); inst_len 0: the instance is named as the host. At most MDNS_SERVICES at once. */
+typedef int32_t (*wasmip_mdns_add_service_fn)(uint32_t inst, uint32_t inst_len, uint32_t type, uint32_t type_len,
+                                              uint32_t port, uint32_t txt, uint32_t txt_len);
+/* mdns_remove_service(handle) -> 0 | EINVAL: goodbyes for the service's records. */
+typedef int32_t (*wasmip_mdns_remove_service_fn)(int32_t handle);
+/* mdns_service_name(handle, out_ptr) -> length of "inst._http._tcp.local" written at out_ptr, 0: none. */
+typedef uint32_t (*wasmip_mdns_service_name_fn)(int32_t handle, uint32_t out_ptr);
+
+/* ------------------------------------------------------------------------------------------
  * DHCPv4 client (RFC 2131/2132). Boot with init(mac_hi, mac_lo, 0, 0, 0), then dhcp_start; poll()
  * runs it (DISCOVER/REQUEST retransmitted after 4, 8, ... 64 s +-1 s; renewal at T1 unicast,
  * rebinding at T2 broadcast; at expiry the address is dropped and discovery restarts). It uses

@@ -14,6 +14,8 @@
 //  - The sensor is read through a function the firmware sets (setSensorSource): a board passes its
 //    driver's, a test a fake one. The default is a simulated sensor.
 import { due, elapsed, now } from "../../assembly/support/clock";
+import { FEATURE_MDNS } from "../../assembly/config";
+import { mdnsAddService, mdnsStart } from "../../assembly/services/mdns";
 import { INFO, WARN, logf } from "../../assembly/support/log";
 import {
   EV_ERROR, tcpAbort, tcpAccept, tcpBind, tcpClose, tcpEvents, tcpListen, tcpRecv, tcpSend, tcpShutdown, tcpSocket,
@@ -101,6 +103,10 @@ export function sensorStart(): void {
     return;
   }
   logf(INFO, "sensor: http on port %u", HTTP_PORT);
+  // Findable as sensor.local, its page as an _http._tcp service (with mDNS in the build).
+  if (FEATURE_MDNS && mdnsStart(memory.data<u8>([115, 101, 110, 115, 111, 114]), 6) == 0) { // "sensor"
+    mdnsAddService(0, 0, memory.data<u8>([95, 104, 116, 116, 112, 46, 95, 116, 99, 112]), 10, HTTP_PORT, 0, 0); // "_http._tcp"
+  }
 }
 
 export function sensorPoll(): void {

@@ -21,6 +21,7 @@ import { Dns } from "./dns.ts";
 import { Mqtt } from "./mqtt.ts";
 import { Sntp } from "./sntp.ts";
 import { OFFLOAD, RX_OK, checkChecksums, fillChecksums, offloadFlags, sum16, type OffloadOptions } from "./offload.ts";
+import { Mdns } from "./mdns.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DEFAULT_WASM = path.join(ROOT, "build", "wasmip.wasm");
@@ -487,6 +488,11 @@ export class Board extends EventEmitter implements LayerHost {
     return (this.sntpLayer ??= new Sntp(this));
   }
   private sntpLayer?: Sntp;
+  /** The mDNS responder and DNS-SD over this board's exports (host/board/mdns.ts). */
+  get mdns(): Mdns {
+    return (this.mdnsLayer ??= new Mdns(this));
+  }
+  private mdnsLayer?: Mdns;
 
   /** Every export of the firmware image, untyped: an app's own exports (build/bulk.wasm's bulk_*). */
   get exports(): Record<string, unknown> {

@@ -18,6 +18,7 @@ const PACKAGES: Record<string, string> = {
   mosquitto_sub: "mosquitto_sub (mosquitto-clients)",
   mosquitto_pub: "mosquitto_pub (mosquitto-clients)",
   chronyd: "chronyd (chrony)",
+  dig: "dig (bind9-dnsutils)",
   "qemu-system-arm": "qemu-system-arm (and gcc-arm-none-eabi, libnewlib-arm-none-eabi for the image)",
 };
 

@@ -41,8 +41,8 @@ export function encodeDnsName(name: string): number[] {
   return out;
 }
 
-/** Reads an uncompressed or compressed name at off (for the question only: bounded, no loops). */
-function readName(m: Uint8Array, off: number): { name: string; end: number } | undefined {
+/** Reads an uncompressed or compressed name at off (bounded: 16 pointers at most, no loops). */
+export function readName(m: Uint8Array, off: number): { name: string; end: number } | undefined {
   const labels: string[] = [];
   let pos = off;
   let end = -1;

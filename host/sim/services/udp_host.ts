@@ -12,8 +12,9 @@ export interface UdpRequest {
   srcMac: string;
 }
 
-/** Answers an ARP request for `ip`; returns a UDP datagram to ip:port, else undefined. */
-export function receiveUdp(f: Uint8Array, ep: SimEndpoint, mac: string, ip: number, port: number): UdpRequest | undefined {
+/** Answers an ARP request for `ip`; returns a UDP datagram to ip:port (or to `group`:port),
+ *  else undefined. */
+export function receiveUdp(f: Uint8Array, ep: SimEndpoint, mac: string, ip: number, port: number, group?: number): UdpRequest | undefined {
   const eth = parseEthernet(f);
   if (!eth) return undefined;
   if (eth.type === ETHERTYPE_ARP) {
@@ -26,7 +27,7 @@ export function receiveUdp(f: Uint8Array, ep: SimEndpoint, mac: string, ip: numb
   }
   if (eth.type !== ETHERTYPE_IPV4) return undefined;
   const p = parseIpv4(eth.payload);
-  if (!p || p.protocol !== IPPROTO_UDP || p.payload.length < 8 || ipToU32(p.dst) !== ip) return undefined;
+  if (!p || p.protocol !== IPPROTO_UDP || p.payload.length < 8 || (ipToU32(p.dst) !== ip && ipToU32(p.dst) !== group)) return undefined;
   const u = p.payload;
   if (get16(u, 2) !== port) return undefined;
   return { payload: u.subarray(8, Math.min(u.length, get16(u, 4))), src: p.src, srcPort: get16(u, 0), srcMac: eth.src };

@@ -1,0 +1,72 @@
+// The mDNS responder and DNS-SD in virtual time: the http firmware (build/http.wasm, which
+// announces `_http._tcp` on port 80) on the emulated switch next to host/sim/services/mdnsd.ts, an
+// mDNS peer that owns `kitchen.local`. The board asked to be kitchen.local probes, hears the
+// peer defend the name and becomes kitchen-2.local; the peer then browses `_http._tcp` and reads
+// the instance, its SRV (port 80, host kitchen-2.local) and the A record; the board resolves the
+// peer's name through board.dns (one-shot mDNS, legacy unicast answer). Same seed, same run.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { ROOT } from "../../host/board/board.ts";
+import { Simulator } from "../../host/sim/sim.ts";
+import { SimMdnsPeer } from "../../host/sim/services/mdnsd.ts";
+
+const HTTP = path.join(ROOT, "build", "http.wasm");
+
+function setup(seed = 11) {
+  const sim = new Simulator({ seed });
+  const board = sim.addBoard({ name: "H", mac: "02:00:00:00:00:0a", ip: "10.0.0.4", prefix: 24, wasm: HTTP });
+  const peer = new SimMdnsPeer(sim, { ip: "10.0.0.9", names: ["kitchen.local"] });
+  return { sim, board, peer };
+}
+
+test("a name the peer owns: probed, defended, renamed kitchen-2.local, then announced with the service", () => {
+  const { sim, board, peer } = setup();
+  board.mdns.setHostname("kitchen");
+  assert.equal(board.mdns.hostname, "kitchen.local");
+  sim.runFor(5000);
+  assert.equal(board.mdns.hostname, "kitchen-2.local");
+  assert.equal(board.mdns.state, "running");
+  assert.ok(board.mdns.conflicts >= 1);
+  assert.ok(peer.defended.includes("kitchen.local"), "the peer answered the probe");
+  const a = peer.heard.filter((r) => r.name === "kitchen-2.local" && r.type === 1);
+  assert.ok(a.length >= 2, `two announcements of the A record, heard ${a.length}`);
+  assert.equal(a[0].data, "10.0.0.4");
+  assert.equal(a[0].ttl, 120);
+  const inst = board.mdns.serviceName(0);
+  assert.match(inst, /^wasmip-[0-9a-f]{6}\._http\._tcp\.local$/);
+  const srv = peer.heard.find((r) => r.type === 33 && r.name === inst);
+  assert.equal(srv?.data, "80 kitchen-2.local");
+  assert.ok(peer.heard.some((r) => r.type === 12 && r.name === "_services._dns-sd._udp.local" && r.data === "_http._tcp.local"));
+  assert.equal(board.counters().mdns_conflicts, board.mdns.conflicts);
+});
+
+test("browsing _http._tcp: the instance, with SRV, TXT and A as additionals; a goodbye on unregister", () => {
+  const { sim, board, peer } = setup();
+  sim.runFor(4000);
+  assert.equal(board.mdns.state, "running");
+  const inst = board.mdns.serviceName(0);
+  peer.heard.length = 0;
+  peer.query("_http._tcp.local", 12);
+  sim.runFor(200);
+  const ptr = peer.heard.find((r) => r.type === 12 && r.name === "_http._tcp.local");
+  assert.equal(ptr?.data, inst);
+  assert.equal(peer.heard.find((r) => r.type === 16 && r.name === inst)?.data, "", "the empty TXT (one 0 byte)");
+  assert.equal(peer.heard.find((r) => r.type === 1)?.data, "10.0.0.4");
+  peer.heard.length = 0;
+  board.mdns.unregister(0);
+  sim.runFor(10);
+  assert.ok(peer.heard.length > 0 && peer.heard.every((r) => r.ttl === 0), JSON.stringify(peer.heard));
+  // A service registered from the host, with TXT.
+  const h = board.mdns.register({ type: "_demo._udp", port: 9000, name: "Sensor One", txt: { v: "1", ro: true } });
+  sim.runFor(4000);
+  assert.equal(board.mdns.serviceName(h), "sensor one._demo._udp.local");
+  assert.ok(peer.heard.some((r) => r.type === 16 && r.name === "sensor one._demo._udp.local" && r.data === "v=1;ro"));
+});
+
+test("board.dns resolves the peer's .local name by one-shot mDNS, without a DNS server", async () => {
+  const { sim, board } = setup();
+  sim.runFor(100);
+  const r = await sim.runUntilSettled(board.dns.lookup("kitchen.local"), { timeout: 10_000 });
+  assert.deepEqual(r, { address: "10.0.0.9", family: 4 });
+});
