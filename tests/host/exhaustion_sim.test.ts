@@ -10,7 +10,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { Simulator } from "../../host/sim/sim.ts";
-import { appWasm } from "../../host/board/board.ts";
+import { appWasm, imageConfig } from "../../host/board/board.ts";
 import type { Board } from "../../host/board/board.ts";
 import type { NetError, Socket } from "../../host/board/net.ts";
 import { formatCounters, formatTcpTable } from "../../host/board/netstat.ts";
@@ -55,8 +55,9 @@ const errorOf = (s: Socket) => new Promise<string>((resolve) => s.once("error", 
 seeded("exhaustion: twice as many connections as the http board has buffers for: no RST, the extra SYNs dropped and retried, served as buffers free up", 701, async (t, seed) => {
   // A connection takes a block and a buffer set (TCP_MAX_CONNECTIONS of them; the listener has a
   // block only): buffer sets are the bound at the defaults, blocks if there are fewer.
-  const blocks = Math.min(cfg("TCP_MAX_CONNECTIONS"), cfg("TCP_MAX_SOCKETS") - 1);
-  const { sim, server, peers, pages } = world(seed, 2, appWasm("http"));
+  const http = appWasm("http");
+  const blocks = Math.min(imageConfig(http, "tcpMaxConnections"), imageConfig(http, "tcpMaxSockets") - 1); // the image's own sizes
+  const { sim, server, peers, pages } = world(seed, 2, http);
   for (const p of peers) p.ping("10.0.0.2", 1);
   await sim.runUntilAsync(sim.now + 50);
   // Each client board opens `blocks` connections (all it may have), sends a keep-alive request and

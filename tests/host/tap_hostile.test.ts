@@ -123,7 +123,7 @@ async function withBoard(
 function connectionTo(b: Board, remotePort: number): { fd: number; localPort: number } | undefined {
   const ex = b.tcp;
   const ptr = ex.io_buffer();
-  for (let i = 0; i < cfg("TCP_MAX_SOCKETS"); i++) {
+  for (let i = 0; i < b.config("tcpMaxSockets"); i++) {
     if (!ex.tcp_table_row(i, ptr)) continue;
     const v = new DataView(b.memoryBytes().buffer, ptr, 28);
     if (v.getUint32(0, true) === 4 && v.getUint32(16, true) === remotePort) return { fd: i, localPort: v.getUint32(8, true) };
@@ -436,7 +436,7 @@ test("hostile/malformed: every header field at its edge, fragments, martians, un
     // listener a block only), so min(TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS - 1) are served and held
     // (keep-alive); the others' SYNs are dropped (tcp_no_buffers or tcp_no_block, no RST), so
     // their connects time out, never refused.
-    const blocks = Math.min(cfg("TCP_MAX_CONNECTIONS"), cfg("TCP_MAX_SOCKETS") - 1);
+    const blocks = Math.min(b.config("tcpMaxConnections"), b.config("tcpMaxSockets") - 1); // the http image's own sizes
     const dropped = () => (b.counters().tcp_no_block ?? 0) + (b.counters().tcp_no_buffers ?? 0);
     const noBlock0 = dropped();
     const x = await s.exec("python3", ["-c", EXHAUST, BOARD, String(2 * blocks)], { check: false, timeoutMs: 120_000 });
