@@ -6,7 +6,7 @@
 // PUBLISH is delivered once), SUBSCRIBE (filters with + and #, granted at most QoS 1),
 // UNSUBSCRIBE, PINGREQ. Messages are forwarded to the connected subscribers at the lower of the two
 // QoS (no retransmission, no queueing for clients away: tests do not need it). It records every
-// PUBLISH received (`received`, DUPs included) and counts CONNECTs; `drop()` resets every
+// PUBLISH received (`received`, DUPs and QoS 2 re-sends included) and counts CONNECTs; `drop()` resets every
 // connection, as a broker restart does.
 import type { Board } from "../../board/board.ts";
 import type { Socket } from "../../board/net.ts";
@@ -18,6 +18,8 @@ export interface MqttReceived {
   payload: Buffer;
   qos: number;
   dup: boolean;
+  /** Passed on to subscribers: false for a QoS 2 PUBLISH sent again before its PUBREL. */
+  delivered: boolean;
 }
 
 interface Session {
@@ -149,10 +151,10 @@ export class SimMqttBroker {
       const [topic, at] = mqttString(body, 0);
       const id = qos ? body.readUInt16BE(at) : 0;
       const payload = Buffer.from(body.subarray(at + (qos ? 2 : 0)));
-      this.received.push({ time: this.board.now(), clientId, topic, payload, qos, dup: (flags & 8) !== 0 });
-      const fresh = qos < 2 || !sess.pendingQ2.has(id);
+      const delivered = qos < 2 || !sess.pendingQ2.has(id);
+      this.received.push({ time: this.board.now(), clientId, topic, payload, qos, dup: (flags & 8) !== 0, delivered });
       if (qos === 2) sess.pendingQ2.add(id);
-      if (fresh) this.forward(topic, payload, Math.min(qos, 1));
+      if (delivered) this.forward(topic, payload, Math.min(qos, 1));
       if (qos === 1) ack(0x40, id);
       else if (qos === 2) ack(0x50, id);
     } else if (type === 6) {
