@@ -2,7 +2,7 @@
 export * from "../../assembly/index";
 import { setApp } from "../../assembly/app";
 import {
-  sensorCommands, sensorCommandsRejected, sensorMqttAcked, sensorMqttDropped, sensorMqttInterval, sensorMqttPublished, sensorMqttTo,
+  sensorCommands, sensorCommandsRejected, sensorMqttAcked, sensorMqttDropped, sensorMqttInterval, sensorMqttPublished, sensorMqttTo, sensorMqttToName,
   sensorPoll, sensorPushTo, sensorPushed, sensorReadings, sensorStart,
 } from "./sensor";
 
@@ -24,6 +24,12 @@ export function sensor_pushed(): u32 {
  *  (0: each reading) and take commands on sensors/<name>/cmd; ip 0: disconnect. */
 export function sensor_mqtt_to(ip: u32, port: u32, intervalMs: u32): i32 {
   return sensorMqttTo(ip, port, intervalMs);
+}
+/** sensor_mqtt_to_name(ptr, len, port, interval_ms): the same for a broker's host name (or dotted
+ *  quad) the board wrote at ptr (its io_buffer); resolved by the core's DNS client, retried until
+ *  it resolves. */
+export function sensor_mqtt_to_name(ptr: usize, len: u32, port: u32, intervalMs: u32): i32 {
+  return sensorMqttToName(ptr, len, port, intervalMs);
 }
 /** The MQTT publish interval (ms), as set by sensor_mqtt_to or the last command. */
 export function sensor_mqtt_interval(): u32 {

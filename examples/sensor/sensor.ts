@@ -16,8 +16,9 @@
 //  - The sensor is read through a function the firmware sets (setSensorSource): a board passes its
 //    driver's, a test a fake one. The default is a simulated sensor.
 //
-// MQTT (services/mqtt.ts, built in with WASMIP_MQTT=1): sensorMqttTo(ip, port, interval) connects
-// as client id <name> (setSensorName; default "sensor-" and the MAC's last three bytes in hex) with
+// MQTT (services/mqtt.ts, built in with WASMIP_MQTT=1): sensorMqttTo(ip, port, interval), or
+// sensorMqttToName(host, ...) which resolves the name first (again every RESOLVE_RETRY_MS until
+// it resolves), connects as client id <name> (setSensorName; default "sensor-" and the MAC's last three bytes in hex) with
 // a persistent session, and from then on the client keeps it up (reconnect with backoff). Every
 // interval the newest reading goes to sensors/<name> at QoS 1:
 //     {"seq":12,"mC":21375,"t":1796601612.345}
@@ -34,7 +35,8 @@ import {
 } from "../../assembly/api/tcp";
 import { UDP_TX_PAYLOAD, udpBind, udpClose, udpSendPrepared, udpSocket } from "../../assembly/api/udp";
 import { putStr, putU32 } from "../../assembly/apps/util";
-import { ENOBUFS, ENOSYS, OK } from "../../assembly/support/errors";
+import { EINVAL, ENOBUFS, ENOSYS, EWOULDBLOCK, OK } from "../../assembly/support/errors";
+import { dnsAddress, dnsRelease, dnsResolve, dnsResult } from "../../assembly/services/dns";
 import { FEATURE_MQTT } from "../../assembly/config";
 import { ConnectFields } from "../../assembly/wire/mqtt";
 import { macW0, macW4 } from "../../assembly/iface/netif";
@@ -58,6 +60,10 @@ export const MQTT_PORT: u32 = 1883;
 export const MQTT_KEEPALIVE_S: u32 = 30;
 /** Longest publish interval a command may set (a day). */
 export const INTERVAL_MAX_MS: u32 = 86_400_000;
+/** A broker name that does not resolve (no DNS server yet, no answer) is asked again this much later. */
+export const RESOLVE_RETRY_MS: u32 = 5000;
+/** Longest broker host name (sensorMqttToName). */
+export const HOST_MAX: u32 = 64;
 /** Longest sensor name: it is the MQTT client id (§3.1.3.1 guarantees 23 bytes) and a topic level. */
 export const NAME_MAX: u32 = 23;
 
@@ -95,6 +101,12 @@ const TOPIC_MAX: u32 = 8 + NAME_MAX + 4;
 const topic = memory.data(<i32>TOPIC_MAX);
 let topicLen: u32 = 0;
 let mqttOn = false;
+const host = memory.data(<i32>HOST_MAX);
+let hostLen: u32 = 0;
+let brokerPort: u32 = 0;
+let resolving = false; // a broker name to resolve, then connect to
+let lookup: i32 = -1; // the DNS lookup in progress
+let resolveAt: u32 = 0;
 let subscribed = false;
 let pubEvery: u32 = 0;
 let nextPub: u32 = 0;
@@ -157,13 +169,43 @@ function defaultName(): void {
  * ENOSYS in an image without the client). The client reconnects by itself until stopped.
  */
 export function sensorMqttTo(ip: u32, port: u32, intervalMs: u32): i32 {
-  pubEvery = intervalMs > 0 ? max<u32>(intervalMs, SAMPLE_MS) : SAMPLE_MS;
-  nextPub = now;
-  if (mqttState() != MQTT_IDLE) mqttDisconnect(); // a new broker: the in-flight slots stay for it
-  mqttOn = false;
-  subscribed = false;
+  mqttStop(intervalMs);
   if (ip == 0) return OK;
   if (!FEATURE_MQTT) return ENOSYS;
+  return mqttStart(ip, port);
+}
+
+/**
+ * sensorMqttTo for the broker named name[0..len) (or a dotted quad): resolved on the app's turn
+ * (dnsResolve, from DHCP's DNS servers or dnsSetServers), retried every RESOLVE_RETRY_MS until it
+ * resolves, then connected to that address for good (the client reconnects to it). 0, EINVAL
+ * (empty or longer than HOST_MAX), ENOSYS (no MQTT client in the image).
+ */
+export function sensorMqttToName(name: usize, len: u32, port: u32, intervalMs: u32): i32 {
+  if (len == 0 || len > HOST_MAX) return EINVAL;
+  if (!FEATURE_MQTT) return ENOSYS;
+  mqttStop(intervalMs);
+  memory.copy(host, name, len);
+  hostLen = len;
+  brokerPort = port;
+  resolving = true;
+  resolveAt = now;
+  return OK;
+}
+
+/** Disconnect (the in-flight readings stay for the next broker) and forget a name being resolved. */
+function mqttStop(intervalMs: u32): void {
+  pubEvery = intervalMs > 0 ? max<u32>(intervalMs, SAMPLE_MS) : SAMPLE_MS;
+  nextPub = now;
+  if (mqttState() != MQTT_IDLE) mqttDisconnect();
+  mqttOn = false;
+  subscribed = false;
+  resolving = false;
+  if (lookup >= 0) dnsRelease(lookup);
+  lookup = -1;
+}
+
+function mqttStart(ip: u32, port: u32): i32 {
   if (nameLen == 0) defaultName();
   topicLen = putStr(topic, "sensors/");
   memory.copy(topic + topicLen, name, nameLen);
@@ -178,6 +220,32 @@ export function sensorMqttTo(ip: u32, port: u32, intervalMs: u32): i32 {
   const r = mqttConnect(ip, port > 0 ? port : MQTT_PORT, f, name, nameLen);
   mqttOn = r == OK;
   return r;
+}
+
+/** The broker's name: a lookup started, or its answer taken (then connect, or ask again later). */
+function resolve(): void {
+  if (lookup < 0) {
+    if (!due(resolveAt)) return;
+    lookup = dnsResolve(host, hostLen);
+    if (lookup < 0) {
+      logf(WARN, "sensor: cannot resolve the broker (error -%u)", <u32>-lookup);
+      lookup = -1;
+      resolveAt = now + RESOLVE_RETRY_MS;
+      return;
+    }
+  }
+  const r = dnsResult(lookup);
+  if (r == EWOULDBLOCK) return;
+  const ip = dnsAddress(lookup);
+  dnsRelease(lookup);
+  lookup = -1;
+  if (r != OK || ip == 0) {
+    logf(WARN, "sensor: broker %s not resolved (error -%u)", <u32>host, hostLen, <u32>-r);
+    resolveAt = now + RESOLVE_RETRY_MS;
+    return;
+  }
+  resolving = false;
+  mqttStart(ip, brokerPort);
 }
 
 // On the app's turn, from the client.
@@ -281,6 +349,8 @@ export function sensorStart(): void {
   pushed = 0;
   mqttOn = false;
   subscribed = false;
+  resolving = false;
+  lookup = -1;
   published = acked = dropped = commands = rejected = 0;
   nextSample = now;
   sample();
@@ -298,6 +368,7 @@ export function sensorStart(): void {
 export function sensorPoll(): void {
   if (due(nextSample)) sample();
   if (pushIp != 0 && pushFd >= 0 && due(nextPush)) push();
+  if (resolving) resolve();
   if (mqttOn && due(nextPub)) publish();
   // Serve connections one after another while each is done at once (bounded per poll).
   let k = 0;

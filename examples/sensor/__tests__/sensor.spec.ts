@@ -12,10 +12,12 @@ import {
 import { get64, UNIX_EPOCH_NTP } from "../../../assembly/wire/ntp";
 import { sntpSetServers, sntpSynced } from "../../../assembly/services/sntp";
 import { mqttInflight } from "../../../assembly/services/mqtt";
+import { dnsSetServers } from "../../../assembly/services/dns";
+import { EINVAL } from "../../../assembly/support/errors";
 import { MQTT_INFLIGHT } from "../../../assembly/config";
 import {
-  HISTORY, HTTP_PORT, MQTT_PORT, PUSH_PORT, REQUEST_TIMEOUT_MS, SAMPLE_MS, sensorCommands, sensorCommandsRejected, sensorMqttAcked,
-  sensorMqttDropped, sensorMqttInterval, sensorMqttPublished, sensorMqttTo, sensorPoll, sensorPushTo, sensorPushed, sensorReadings,
+  HISTORY, HTTP_PORT, MQTT_PORT, PUSH_PORT, REQUEST_TIMEOUT_MS, RESOLVE_RETRY_MS, SAMPLE_MS, sensorCommands, sensorCommandsRejected, sensorMqttAcked,
+  sensorMqttDropped, sensorMqttInterval, sensorMqttPublished, sensorMqttTo, sensorMqttToName, sensorPoll, sensorPushTo, sensorPushed, sensorReadings,
   sensorStart, setSensorName, setSensorSource,
 } from "../sensor";
 
@@ -218,6 +220,20 @@ function connectPkt(): string {
   return pkt(0x10, mstr("MQTT") + "\x04\x00\x00\x1e" + mstr("t1"));
 }
 
+/** The DNS server's answer to the query dns.expectUdp took: an A record with ip, or NXDOMAIN (ip 0). */
+function dnsAnswer(dns: Peer, ip: u32): C {
+  const q = dns.udpPayload;
+  const n = dns.udpLen;
+  const r = heap.alloc(n + 16);
+  memory.copy(r, q, n);
+  store<u16>(r + 2, bswap<u16>(ip ? 0x8180 : 0x8183)); // response, RD RA; NOERROR or NXDOMAIN
+  store<u16>(r + 6, bswap<u16>(ip ? 1 : 0)); // answers
+  if (!ip) return dns.udpBytes(53, dns.udpSrcPort, r, n);
+  const a: u8[] = [0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, <u8>(ip >> 24), <u8>(ip >> 16), <u8>(ip >> 8), <u8>ip]; // owner: the question's name
+  for (let i = 0; i < a.length; i++) store<u8>(r + n + i, a[i]);
+  return dns.udpBytes(53, dns.udpSrcPort, r, n + 16);
+}
+
 const TOPIC = "sensors/t1";
 const CMD = "sensors/t1/cmd";
 
@@ -324,6 +340,27 @@ describe("sensor: MQTT", () => {
     for (let k: u32 = 1; k <= <u32>MQTT_INFLIGHT; k++) want += publishPkt(TOPIC, 2 + k, "{\"seq\":" + k.toString() + ",\"mC\":21375,\"t\":null}");
     const again = fromSensor();
     expect(again).toBe(shown(want));
+  });
+
+  it("finds the broker by name: asks DNS again after a failed lookup, then connects to the answer", () => {
+    const peer = up();
+    expect(setSensorName("t1")).toBe(true);
+    const dns = new Peer(0x0a000035, 5); // 10.0.0.53
+    dns.introduce();
+    expect(dnsSetServers(dns.ip, 0)).toBe(0);
+    expect(sensorMqttToName(ascii("mq.lan"), 0, 0, 0)).toBe(EINVAL);
+    expect(sensorMqttToName(ascii("mq.lan"), 6, 0, 0)).toBe(0);
+    advance(0);
+    expect(dns.expectUdp(ANY, 53)).toBe("");
+    expect(dnsAnswer(dns, 0)).toBe(C.UDP_DELIVERED); // NXDOMAIN
+    run(RESOLVE_RETRY_MS - 1);
+    expect(dns.expectUdp(ANY, 53)).toBe("expected a UDP datagram to 10.0.0.53, got nothing");
+    run(1);
+    expect(dns.expectUdp(ANY, 53)).toBe("");
+    broker = peer.tcp(MQTT_PORT, 0, 7000);
+    expect(dnsAnswer(dns, PEER_IP)).toBe(C.UDP_DELIVERED);
+    expect(broker.accept()).toBe("");
+    expect(fromSensor()).toBe(shown(connectPkt()));
   });
 
   it("stops at ip 0; names that are not a topic level are refused", () => {
