@@ -1,8 +1,9 @@
 // The example app's image (build/sensor.wasm, from examples/sensor) on the emulated network: it
 // fits the pages of the bare stack's image, serves its readings to an HTTP client on another
-// board and pushes them to a UDP collector there; and a fleet of sensors publishes through lossy
-// links to the simulator's broker (host/sim/services/mqttd.ts) with time from its NTP server
-// (ntpd.ts), taking commands from it. Seeded (SENSOR_SEED): a failure names its seed.
+// board and pushes them to a UDP collector there; and a fleet of sensors, booting by DHCP (whose
+// lease names the DNS and NTP servers), publishes through lossy links to the simulator's broker
+// (host/sim/services/mqttd.ts), found by name, with time from its NTP server (ntpd.ts), and takes
+// commands from it. Seeded (SENSOR_SEED): a failure names its seed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -12,6 +13,9 @@ import { ipToU32 } from "../../host/board/address.ts";
 import { ROOT, type Board } from "../../host/board/board.ts";
 import { SimMqttBroker } from "../../host/sim/services/mqttd.ts";
 import { SimNtpServer } from "../../host/sim/services/ntpd.ts";
+import { SimDhcpServer } from "../../host/sim/services/dhcpd.ts";
+import { SimDnsServer } from "../../host/sim/services/dnsd.ts";
+import { dhcpStart, dhcpStatus } from "../../host/board/dhcp.ts";
 
 const SENSOR = path.join(ROOT, "build", "sensor.wasm");
 
@@ -69,23 +73,33 @@ interface Reading {
   t: number | null;
 }
 
-test(`a fleet of 3 sensors over 5% loss each way (seed ${SEED}): every QoS 1 reading reaches the broker, stamped by the sim's NTP clock; commands change the interval`, async () => {
+test(`a fleet of 3 sensors over 5% loss each way (seed ${SEED}): DHCP, the broker by name, every QoS 1 reading reaches it, stamped by the sim's NTP clock; commands change the interval`, async () => {
   const why = (s: string) => `${s} (seed ${SEED})`;
   const sim = new Simulator({ seed: SEED });
   const b = sim.addBoard({ name: "B", mac: "02:00:00:00:00:0b", ip: "10.0.0.3", prefix: 24 });
   const broker = new SimMqttBroker(b);
   const ntpd = new SimNtpServer(sim, { ip: "10.0.0.123", delay: 1, processingMs: 3 });
+  new SimDnsServer(sim, { ip: "10.0.0.53", records: { "broker.lan": "10.0.0.3" } });
+  new SimDhcpServer(sim, {
+    ip: "10.0.0.1", prefix: 24, poolStart: "10.0.0.100", poolEnd: "10.0.0.199", dns: ["10.0.0.53"],
+    extraOptions: [[42, Uint8Array.of(10, 0, 0, 123)]],
+  });
   const fleet: Board[] = [];
+  const host = Buffer.from("broker.lan");
   for (let i = 1; i <= 3; i++) {
-    const s = sim.addBoard({ name: `S${i}`, wasm: SENSOR, mac: `02:00:00:00:01:0${i}`, ip: `10.0.0.1${i}`, prefix: 24, link: { loss: 0.05 } });
-    assert.equal((s.exports.sntp_set_servers as (a: number, b: number) => number)(ntpd.ip, 0), 0);
-    assert.equal((s.exports.sensor_mqtt_to as (ip: number, port: number, ms: number) => number)(ipToU32("10.0.0.3"), 0, 0), 0);
+    const s = sim.addBoard({ name: `S${i}`, wasm: SENSOR, mac: `02:00:00:00:01:0${i}`, link: { loss: 0.05 } });
+    dhcpStart(s, `s${i}`);
+    // Told the broker's name at once: the sensor asks DNS again until the lease brings a server.
+    const e = s.exports as { io_buffer: () => number; memory: WebAssembly.Memory; sensor_mqtt_to_name: (p: number, n: number, port: number, ms: number) => number };
+    new Uint8Array(e.memory.buffer, e.io_buffer(), host.length).set(host);
+    assert.equal(e.sensor_mqtt_to_name(e.io_buffer(), host.length, 0, 0), 0);
     sim.poke(s);
     fleet.push(s);
   }
   const ex = (s: Board, name: string) => (s.exports[name] as () => number)() >>> 0;
   const names = fleet.map((_, i) => `sensor-00010${i + 1}`); // "sensor-" and the MAC's last three bytes
   await sim.runUntilAsync(sim.now + 10_000);
+  for (const s of fleet) assert.equal(dhcpStatus(s).state, "BOUND", why(`${s.name} leased`));
   for (const n of names) assert.ok(broker.sessions.get(n)?.filters.has(`sensors/${n}/cmd`), why(`${n} subscribed`));
   // Midway the broker restarts (every connection reset); the sensors reconnect to their sessions.
   broker.drop();
