@@ -20,13 +20,13 @@
 // sensorMqttToName(host, ...) which resolves the name first (again every RESOLVE_RETRY_MS until
 // it resolves), connects as client id <name> (setSensorName; default "sensor-" and the MAC's last three bytes in hex) with
 // a persistent session, and from then on the client keeps it up (reconnect with backoff). Every
-// interval the newest reading goes to sensors/<name> at QoS 1:
+// interval (a multiple of SAMPLE_MS) the reading just taken goes to sensors/<name> at QoS 1:
 //     {"seq":12,"mC":21375,"t":1796601612.345}
 // t: the SNTP wall clock (seconds since 1970, milliseconds), null until the first sync. A reading
 // taken while the broker is away waits in the client's MQTT_INFLIGHT slots; with those full it is
 // not queued (counted: sensorMqttDropped). The app subscribes to sensors/<name>/cmd (QoS 1) whose
 // messages are commands, ASCII:
-//     interval_ms=<decimal>    publish every that many ms, SAMPLE_MS .. INTERVAL_MAX_MS
+//     interval_ms=<decimal>    publish every that many ms (rounded to readings), SAMPLE_MS .. INTERVAL_MAX_MS
 // Anything else is rejected, logged and counted (sensorCommandsRejected).
 import { due, elapsed, now } from "../../assembly/support/clock";
 import { INFO, WARN, logf } from "../../assembly/support/log";
@@ -271,7 +271,7 @@ function onMqttMessage(t: usize, tl: u32, p: usize, pl: u32, flags: u32): void {
   }
   commands++;
   pubEvery = ms;
-  nextPub = now + ms;
+  nextPub = pubAfter(ms);
   logf(INFO, "sensor: publishing every %u ms", ms);
 }
 
@@ -290,9 +290,15 @@ function command(p: usize, n: u32): u32 {
   return v >= SAMPLE_MS && v <= INTERVAL_MAX_MS ? v : 0;
 }
 
+// The next publish is at the first reading at least an interval (less half a sample period of
+// slack) after this one.
+// @ts-ignore: decorator
+@inline function pubAfter(ms: u32): u32 {
+  return now + ms - SAMPLE_MS / 2;
+}
+
 function publish(): void {
-  nextPub += pubEvery;
-  if (due(nextPub)) nextPub = now + pubEvery;
+  nextPub = pubAfter(pubEvery);
   const p = UDP_TX_PAYLOAD;
   let n = putStr(p, "{\"seq\":");
   n += putU32(p + n, readings - 1);
@@ -366,10 +372,14 @@ export function sensorStart(): void {
 }
 
 export function sensorPoll(): void {
-  if (due(nextSample)) sample();
-  if (pushIp != 0 && pushFd >= 0 && due(nextPush)) push();
   if (resolving) resolve();
-  if (mqttOn && due(nextPub)) publish();
+  if (due(nextSample)) {
+    sample();
+    // Published as it is taken, so each publish is a new reading, none skipped at an interval
+    // of SAMPLE_MS (a timer of its own would drift against the sampling one).
+    if (mqttOn && due(nextPub)) publish();
+  }
+  if (pushIp != 0 && pushFd >= 0 && due(nextPush)) push();
   // Serve connections one after another while each is done at once (bounded per poll).
   let k = 0;
   while (k < 4 && serve()) k++;

@@ -238,7 +238,7 @@ const TOPIC = "sensors/t1";
 const CMD = "sensors/t1/cmd";
 
 /** The board up, named t1, publishing each reading to a broker that accepted the connection and
- *  the subscription; the first reading (seq 0, t null) sent and acknowledged. */
+ *  the subscription; the next reading (seq 1, t null) sent and acknowledged. */
 function mqttUp(): Peer {
   const peer = up();
   expect(setSensorName("t1")).toBe(true);
@@ -247,9 +247,12 @@ function mqttUp(): Peer {
   expect(broker.accept()).toBe("");
   expect(fromSensor()).toBe(shown(connectPkt()));
   brokerSends("\x20\x02\x00\x00"); // CONNACK: accepted, no session
-  // The reading taken meanwhile waited in a slot (id 1); the subscription goes first (id 2).
-  expect(fromSensor()).toBe(shown(pkt(0x82, id16(2) + mstr(CMD) + "\x01") + publishPkt(TOPIC, 1, "{\"seq\":0,\"mC\":21375,\"t\":null}")));
-  brokerSends("\x90\x03\x00\x02\x01" + "\x40\x02\x00\x01"); // SUBACK (QoS 1 granted), PUBACK
+  expect(fromSensor()).toBe(shown(pkt(0x82, id16(1) + mstr(CMD) + "\x01")));
+  brokerSends("\x90\x03\x00\x01\x01"); // SUBACK: QoS 1 granted
+  // The next reading goes as it is taken.
+  run(SAMPLE_MS);
+  expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 2, "{\"seq\":1,\"mC\":21375,\"t\":null}")));
+  brokerSends("\x40\x02\x00\x02"); // PUBACK
   expect(sensorMqttAcked()).toBe(1);
   expect(mqttInflight()).toBe(0);
   return peer;
@@ -261,10 +264,10 @@ describe("sensor: MQTT", () => {
     expect(sntpSynced()).toBe(false);
     reading = 21500;
     run(SAMPLE_MS);
-    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 3, "{\"seq\":1,\"mC\":21500,\"t\":null}")));
+    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 3, "{\"seq\":2,\"mC\":21500,\"t\":null}")));
     reading = -250;
     run(SAMPLE_MS);
-    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 4, "{\"seq\":2,\"mC\":-250,\"t\":null}")));
+    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 4, "{\"seq\":3,\"mC\":-250,\"t\":null}")));
     brokerSends("\x40\x02\x00\x03\x40\x02\x00\x04");
     expect(sensorMqttPublished()).toBe(3);
     expect(sensorMqttAcked()).toBe(3);
@@ -310,7 +313,7 @@ describe("sensor: MQTT", () => {
     run(4 * SAMPLE_MS);
     expect(fromSensor()).toBe("");
     run(SAMPLE_MS);
-    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 3, "{\"seq\":5,\"mC\":21375,\"t\":null}")));
+    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 3, "{\"seq\":6,\"mC\":21375,\"t\":null}")));
     const bad = ["interval_ms=999", "interval_ms=86400001", "interval_ms=", "interval_ms=5s", "interval=5000", "", "interval_ms=123456789"];
     for (let i = 0; i < bad.length; i++) brokerSends(pkt(0x30, mstr(CMD) + bad[i])); // QoS 0
     expect(sensorCommandsRejected()).toBe(<u32>bad.length);
@@ -335,9 +338,9 @@ describe("sensor: MQTT", () => {
     while (broker.accept() != "" && waited++ < 60) run(SAMPLE_MS);
     expect(fromSensor()).toBe(shown(connectPkt()));
     brokerSends("\x20\x02\x01\x00"); // session present: no new subscription
-    // Readings 1 to 4, in order, then nothing: no SUBSCRIBE (the session has it), no DUP (never sent).
+    // Readings 2 to 5, in order, then nothing: no SUBSCRIBE (the session has it), no DUP (never sent).
     let want = "";
-    for (let k: u32 = 1; k <= <u32>MQTT_INFLIGHT; k++) want += publishPkt(TOPIC, 2 + k, "{\"seq\":" + k.toString() + ",\"mC\":21375,\"t\":null}");
+    for (let k: u32 = 1; k <= <u32>MQTT_INFLIGHT; k++) want += publishPkt(TOPIC, 2 + k, "{\"seq\":" + (k + 1).toString() + ",\"mC\":21375,\"t\":null}");
     const again = fromSensor();
     expect(again).toBe(shown(want));
   });
