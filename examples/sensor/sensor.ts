@@ -109,7 +109,7 @@ let lookup: i32 = -1; // the DNS lookup in progress
 let resolveAt: u32 = 0;
 let subscribed = false;
 let pubEvery: u32 = 0;
-let nextPub: u32 = 0;
+let pubSeq: u32 = 0; // the reading to publish next
 let published: u32 = 0; // handed to the client
 let acked: u32 = 0; // PUBACKed by the broker
 let dropped: u32 = 0; // not published: every in-flight slot taken
@@ -196,7 +196,7 @@ export function sensorMqttToName(name: usize, len: u32, port: u32, intervalMs: u
 /** Disconnect (the in-flight readings stay for the next broker) and forget a name being resolved. */
 function mqttStop(intervalMs: u32): void {
   pubEvery = intervalMs > 0 ? max<u32>(intervalMs, SAMPLE_MS) : SAMPLE_MS;
-  nextPub = now;
+  pubSeq = readings; // the next one taken
   if (mqttState() != MQTT_IDLE) mqttDisconnect();
   mqttOn = false;
   subscribed = false;
@@ -271,7 +271,7 @@ function onMqttMessage(t: usize, tl: u32, p: usize, pl: u32, flags: u32): void {
   }
   commands++;
   pubEvery = ms;
-  nextPub = pubAfter(ms);
+  pubSeq = readings - 1 + everyReadings();
   logf(INFO, "sensor: publishing every %u ms", ms);
 }
 
@@ -290,20 +290,16 @@ function command(p: usize, n: u32): u32 {
   return v >= SAMPLE_MS && v <= INTERVAL_MAX_MS ? v : 0;
 }
 
-// The next publish is at the first reading at least an interval (less half a sample period of
-// slack) after this one.
-// @ts-ignore: decorator
-@inline function pubAfter(ms: u32): u32 {
-  return now + ms - SAMPLE_MS / 2;
+/** The interval in readings (counted in readings, not on a timer of its own: a late poll delays a
+ *  reading, and a second timer would then skip it). */
+function everyReadings(): u32 {
+  return max<u32>(1, (pubEvery + SAMPLE_MS / 2) / SAMPLE_MS);
 }
 
 function publish(): void {
-  nextPub = pubAfter(pubEvery);
+  pubSeq = readings - 1 + everyReadings();
   const p = UDP_TX_PAYLOAD;
-  let n = putStr(p, "{\"seq\":");
-  n += putU32(p + n, readings - 1);
-  n += putStr(p + n, ",\"mC\":");
-  n += putI32(p + n, newest());
+  let n = putReading(p);
   n += putStr(p + n, ",\"t\":");
   if (sntpSynced()) {
     const ms = sntpUnixMs();
@@ -375,9 +371,8 @@ export function sensorPoll(): void {
   if (resolving) resolve();
   if (due(nextSample)) {
     sample();
-    // Published as it is taken, so each publish is a new reading, none skipped at an interval
-    // of SAMPLE_MS (a timer of its own would drift against the sampling one).
-    if (mqttOn && due(nextPub)) publish();
+    // Published as it is taken: each publish a new reading, none skipped.
+    if (mqttOn && <i32>(readings - 1 - pubSeq) >= 0) publish();
   }
   if (pushIp != 0 && pushFd >= 0 && due(nextPush)) push();
   // Serve connections one after another while each is done at once (bounded per poll).
@@ -424,14 +419,19 @@ function put3(p: usize, f: u32): u32 {
   return 3;
 }
 
+/** The newest reading as the start of a JSON object: {"seq":N,"mC":V (the caller closes it). */
+function putReading(p: usize): u32 {
+  let n = putStr(p, "{\"seq\":");
+  n += putU32(p + n, readings - 1);
+  n += putStr(p + n, ",\"mC\":");
+  return n + putI32(p + n, newest());
+}
+
 function push(): void {
   nextPush += pushEvery;
   if (due(nextPush)) nextPush = now + pushEvery;
   const p = UDP_TX_PAYLOAD;
-  let n = putStr(p, "{\"seq\":");
-  n += putU32(p + n, readings - 1);
-  n += putStr(p + n, ",\"mC\":");
-  n += putI32(p + n, newest());
+  let n = putReading(p);
   n += putStr(p + n, "}\n");
   // Dropped when it cannot go now (ARP still resolving the collector, its queue full): the next
   // one follows in an interval, and a reading is only worth something while it is fresh.
