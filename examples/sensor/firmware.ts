@@ -35,8 +35,8 @@ export function sensor_mqtt_to_name(ptr: usize, len: u32, port: u32, intervalMs:
 export function sensor_mqtt_interval(): u32 {
   return sensorMqttInterval();
 }
-/** Readings handed to the MQTT client, acknowledged by the broker (PUBACK), and dropped with every
- *  in-flight slot taken. */
+/** Readings handed to the MQTT client, acknowledged by the broker (PUBACK), and dropped (every
+ *  in-flight slot taken, or the client stopped). */
 export function sensor_mqtt_published(): u32 {
   return sensorMqttPublished();
 }

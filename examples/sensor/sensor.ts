@@ -18,15 +18,16 @@
 //
 // MQTT (services/mqtt.ts, built in with WASMIP_MQTT=1): sensorMqttTo(ip, port, interval), or
 // sensorMqttToName(host, ...) which resolves the name first (again every RESOLVE_RETRY_MS until
-// it resolves), connects as client id <name> (setSensorName; default "sensor-" and the MAC's last three bytes in hex) with
-// a persistent session, and from then on the client keeps it up (reconnect with backoff). Every
-// interval (a multiple of SAMPLE_MS) the reading just taken goes to sensors/<name> at QoS 1:
+// it resolves), connects as client id <name> (setSensorName; default "sensor-" and the MAC's
+// last three bytes in hex) with a persistent session, and from then on the client keeps it up
+// (reconnect with backoff). Every interval (a multiple of SAMPLE_MS) the reading just taken goes
+// to sensors/<name> at QoS 1:
 //     {"seq":12,"mC":21375,"t":1796601612.345}
 // t: the SNTP wall clock (seconds since 1970, milliseconds), null until the first sync. A reading
-// taken while the broker is away waits in the client's MQTT_INFLIGHT slots; with those full it is
-// not queued (counted: sensorMqttDropped). The app subscribes to sensors/<name>/cmd (QoS 1) whose
-// messages are commands, ASCII:
-//     interval_ms=<decimal>    publish every that many ms (rounded to readings), SAMPLE_MS .. INTERVAL_MAX_MS
+// taken while the broker is away waits in the client's MQTT_INFLIGHT slots; with those full (or
+// the client stopped by a refused CONNACK) it is not queued (counted: sensorMqttDropped). The
+// app subscribes to sensors/<name>/cmd (QoS 1), whose messages are commands, ASCII:
+//     interval_ms=<decimal>   publish every that many ms (in whole readings), SAMPLE_MS .. INTERVAL_MAX_MS
 // Anything else is rejected, logged and counted (sensorCommandsRejected).
 import { due, elapsed, now } from "../../assembly/support/clock";
 import { INFO, WARN, logf } from "../../assembly/support/log";
@@ -35,7 +36,7 @@ import {
 } from "../../assembly/api/tcp";
 import { UDP_TX_PAYLOAD, udpBind, udpClose, udpSendPrepared, udpSocket } from "../../assembly/api/udp";
 import { putStr, putU32 } from "../../assembly/apps/util";
-import { EINVAL, ENOBUFS, ENOSYS, EWOULDBLOCK, OK } from "../../assembly/support/errors";
+import { EINVAL, ENOSYS, EWOULDBLOCK, OK } from "../../assembly/support/errors";
 import { dnsAddress, dnsRelease, dnsResolve, dnsResult } from "../../assembly/services/dns";
 import { FEATURE_MQTT } from "../../assembly/config";
 import { ConnectFields } from "../../assembly/wire/mqtt";
@@ -112,7 +113,7 @@ let pubEvery: u32 = 0;
 let pubSeq: u32 = 0; // the reading to publish next
 let published: u32 = 0; // handed to the client
 let acked: u32 = 0; // PUBACKed by the broker
-let dropped: u32 = 0; // not published: every in-flight slot taken
+let dropped: u32 = 0; // not published (mqttPublish failed)
 let commands: u32 = 0;
 let rejected: u32 = 0;
 
@@ -176,16 +177,16 @@ export function sensorMqttTo(ip: u32, port: u32, intervalMs: u32): i32 {
 }
 
 /**
- * sensorMqttTo for the broker named name[0..len) (or a dotted quad): resolved on the app's turn
+ * sensorMqttTo for the broker named hostName[0..len) (or a dotted quad): resolved on the app's turn
  * (dnsResolve, from DHCP's DNS servers or dnsSetServers), retried every RESOLVE_RETRY_MS until it
  * resolves, then connected to that address for good (the client reconnects to it). 0, EINVAL
  * (empty or longer than HOST_MAX), ENOSYS (no MQTT client in the image).
  */
-export function sensorMqttToName(name: usize, len: u32, port: u32, intervalMs: u32): i32 {
+export function sensorMqttToName(hostName: usize, len: u32, port: u32, intervalMs: u32): i32 {
   if (len == 0 || len > HOST_MAX) return EINVAL;
   if (!FEATURE_MQTT) return ENOSYS;
   mqttStop(intervalMs);
-  memory.copy(host, name, len);
+  memory.copy(host, hostName, len);
   hostLen = len;
   brokerPort = port;
   resolving = true;
@@ -313,7 +314,7 @@ function publish(): void {
   store<u8>(p + n++, 125); // '}'
   const r = mqttPublish(topic, topicLen, p, n, 1, false);
   if (r > 0) published++;
-  else if (r == ENOBUFS) dropped++;
+  else dropped++; // ENOBUFS: every slot taken; ENOTCONN: the client stopped (a refused CONNACK)
 }
 
 export function sensorMqttPublished(): u32 {
@@ -364,7 +365,8 @@ export function sensorStart(): void {
     return;
   }
   logf(INFO, "sensor: http on port %u", HTTP_PORT);
-  // mDNS: register the page here as "_http._tcp" on HTTP_PORT under the sensor's name (services/mdns.ts).
+  // ---- mDNS (to come with services/mdns.ts): announce the page here, "_http._tcp" on HTTP_PORT
+  // under the sensor's name (<name>.local). ----
 }
 
 export function sensorPoll(): void {
