@@ -13,9 +13,9 @@ export function optionalFigure(id: string): boolean {
 
 export function expectedFigures(apps: string[]): string[] {
   const ids = ["size.core.bytes", "size.core.code_bytes", "size.core.data_bytes", "size.tcp_only.bytes", "size.budget_features.bytes"];
-  for (const a of apps) ids.push(`size.app.${a}.bytes`);
+  for (const a of [...apps, ...makefileExamples()]) ids.push(`size.app.${a}.bytes`);
   for (const f of FEATURES) ids.push(`size.feature.${f.id}.bytes`);
-  for (const img of ["core", ...apps]) ids.push(`memory.${img}.pages`, `memory.${img}.static_bytes`);
+  for (const img of ["core", ...apps, ...makefileExamples()]) ids.push(`memory.${img}.pages`, `memory.${img}.static_bytes`);
   ids.push(
     "memory.tcp_max_sockets", "memory.tcp_max_connections", "memory.tcp_snd_buf.bytes", "memory.tcp_rcv_buf.bytes",
     "memory.tcp_connection.bytes", "memory.tcp_block.bytes",

@@ -90,7 +90,7 @@ export async function sizeStep(b: Bench): Promise<void> {
   b.fig("size.core.code_bytes", ci.sections.code ?? 0, "bytes", "Code section of build/wasmip.wasm");
   b.fig("size.core.data_bytes", ci.sections.data ?? 0, "bytes", "Data section (static data initialisers) of build/wasmip.wasm");
   b.detail("size.core.sections", ci.sections);
-  for (const app of makefileApps()) {
+  for (const app of [...makefileApps(), ...makefileExamples()]) {
     const f = path.join(BUILD, `${app}.wasm`);
     b.fig(`size.app.${app}.bytes`, wasmInfo(f).bytes, "bytes", `${how}: build/${app}.wasm (core + the ${app} app)`);
   }
@@ -167,7 +167,10 @@ async function configVariant(name: string, constant: string, expr: (old: string)
 }
 
 export async function memoryStep(b: Bench): Promise<void> {
-  const images: [string, string][] = [["core", path.join(BUILD, "wasmip.wasm")], ...makefileApps().map((a): [string, string] => [a, path.join(BUILD, `${a}.wasm`)])];
+  const images: [string, string][] = [
+    ["core", path.join(BUILD, "wasmip.wasm")],
+    ...[...makefileApps(), ...makefileExamples()].map((a): [string, string] => [a, path.join(BUILD, `${a}.wasm`)]),
+  ];
   const table: Record<string, unknown>[] = [];
   for (const [name, file] of images) {
     const info = wasmInfo(file);

@@ -1,18 +1,34 @@
 
 // The sensor: a template for your own firmware app. It samples a temperature sensor once a second,
 // keeps the last HISTORY readings, serves them over HTTP on port 80 (GET /readings as JSON, GET /
-// as a line of text) and pushes each new reading to a UDP collector every interval.
+// as a line of text), pushes the newest to a UDP collector every interval, and publishes it to an
+// MQTT broker with a timestamp from SNTP, taking commands on a topic of its own.
 //
-// How an app lives with the stack (and fits in the one 64 KiB page the image has):
+// How an app lives with the stack (and fits in the pages the image has):
 //  - start() runs once from init(); poll() after every input() and poll() of the core (so at least
 //    every POLL_MAX_SLEEP_MS). Nothing blocks; all state is static, sized here.
 //  - No buffer per connection: one request is served at a time (the others wait in the listen
 //    backlog), its request line read into a 64-byte buffer; the response is built in the transmit
 //    frame's payload area (UDP_TX_PAYLOAD), free between sends, and tcpSend copies it into the
 //    connection's send ring before anything is transmitted. The UDP push is built there too and
-//    sent in place with udpSendPrepared (no copy at all).
+//    sent in place with udpSendPrepared (no copy at all); so is the MQTT payload, which
+//    mqttPublish copies into its in-flight slot.
 //  - The sensor is read through a function the firmware sets (setSensorSource): a board passes its
 //    driver's, a test a fake one. The default is a simulated sensor.
+//
+// MQTT (services/mqtt.ts, built in with WASMIP_MQTT=1): sensorMqttTo(ip, port, interval), or
+// sensorMqttToName(host, ...) which resolves the name first (again every RESOLVE_RETRY_MS until
+// it resolves), connects as client id <name> (setSensorName; default "sensor-" and the MAC's
+// last three bytes in hex) with a persistent session, and from then on the client keeps it up
+// (reconnect with backoff). Every interval (a multiple of SAMPLE_MS) the reading just taken goes
+// to sensors/<name> at QoS 1:
+//     {"seq":12,"mC":21375,"t":1796601612.345}
+// t: the SNTP wall clock (seconds since 1970, milliseconds), null until the first sync. A reading
+// taken while the broker is away waits in the client's MQTT_INFLIGHT slots; with those full (or
+// the client stopped by a refused CONNACK) it is not queued (counted: sensorMqttDropped). The
+// app subscribes to sensors/<name>/cmd (QoS 1), whose messages are commands, ASCII:
+//     interval_ms=<decimal>   publish every that many ms (in whole readings), SAMPLE_MS .. INTERVAL_MAX_MS
+// Anything else is rejected, logged and counted (sensorCommandsRejected).
 import { due, elapsed, now } from "../../assembly/support/clock";
 import { FEATURE_MDNS } from "../../assembly/config";
 import { mdnsAddService, mdnsStart } from "../../assembly/services/mdns";
@@ -22,6 +38,16 @@ import {
 } from "../../assembly/api/tcp";
 import { UDP_TX_PAYLOAD, udpBind, udpClose, udpSendPrepared, udpSocket } from "../../assembly/api/udp";
 import { putStr, putU32 } from "../../assembly/apps/util";
+import { EINVAL, ENOSYS, EWOULDBLOCK, OK } from "../../assembly/support/errors";
+import { dnsAddress, dnsRelease, dnsResolve, dnsResult } from "../../assembly/services/dns";
+import { FEATURE_MQTT } from "../../assembly/config";
+import { ConnectFields } from "../../assembly/wire/mqtt";
+import { macW0, macW4 } from "../../assembly/iface/netif";
+import { sntpSynced, sntpUnixMs } from "../../assembly/services/sntp";
+import {
+  MQTT_EV_CONNECTED, MQTT_EV_PUBLISHED, MQTT_EV_SUBACK, mqttConnect, mqttDisconnect, mqttFields, mqttOnEvent, mqttOnMessage,
+  mqttPublish, mqttState, mqttSubscribe, MQTT_IDLE,
+} from "../../assembly/services/mqtt";
 
 export const HTTP_PORT: u32 = 80;
 /** UDP port the pushes are sent from. */
@@ -31,6 +57,18 @@ export const HISTORY: u32 = 8;
 /** A client that has not sent its request line by then is dropped. */
 export const REQUEST_TIMEOUT_MS: u32 = 5000;
 const REQ_MAX: u32 = 64;
+/** The MQTT broker's port when sensorMqttTo is given 0. */
+export const MQTT_PORT: u32 = 1883;
+/** Keep-alive (s): a dead broker or path is noticed within about twice this. */
+export const MQTT_KEEPALIVE_S: u32 = 30;
+/** Longest publish interval a command may set (a day). */
+export const INTERVAL_MAX_MS: u32 = 86_400_000;
+/** A broker name that does not resolve (no DNS server yet, no answer) is asked again this much later. */
+export const RESOLVE_RETRY_MS: u32 = 5000;
+/** Longest broker host name (sensorMqttToName). */
+export const HOST_MAX: u32 = 64;
+/** Longest sensor name: it is the MQTT client id (§3.1.3.1 guarantees 23 bytes) and a topic level. */
+export const NAME_MAX: u32 = 23;
 
 /** A reading in milli-degrees Celsius. */
 export type SensorSource = () => i32;
@@ -59,6 +97,28 @@ let pushEvery: u32 = 0;
 let nextPush: u32 = 0;
 let pushed: u32 = 0;
 
+const name = memory.data(<i32>NAME_MAX);
+let nameLen: u32 = 0;
+// "sensors/<name>" then "/cmd": the topic is the filter's prefix.
+const TOPIC_MAX: u32 = 8 + NAME_MAX + 4;
+const topic = memory.data(<i32>TOPIC_MAX);
+let topicLen: u32 = 0;
+let mqttOn = false;
+const host = memory.data(<i32>HOST_MAX);
+let hostLen: u32 = 0;
+let brokerPort: u32 = 0;
+let resolving = false; // a broker name to resolve, then connect to
+let lookup: i32 = -1; // the DNS lookup in progress
+let resolveAt: u32 = 0;
+let subscribed = false;
+let pubEvery: u32 = 0;
+let pubSeq: u32 = 0; // the reading to publish next
+let published: u32 = 0; // handed to the client
+let acked: u32 = 0; // PUBACKed by the broker
+let dropped: u32 = 0; // not published (mqttPublish failed)
+let commands: u32 = 0;
+let rejected: u32 = 0;
+
 export function setSensorSource(f: SensorSource): void {
   source = f;
 }
@@ -80,6 +140,205 @@ export function sensorPushTo(ip: u32, port: u32, intervalMs: u32): i32 {
   return r;
 }
 
+/** The name in topics and the MQTT client id: 1 to NAME_MAX characters, no '/', '+', '#' or
+ *  spaces. Set before sensorMqttTo; false (unchanged) when invalid. */
+export function setSensorName(s: string): bool {
+  const n = <u32>s.length;
+  if (n == 0 || n > NAME_MAX) return false;
+  for (let i = 0; i < <i32>n; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c > 126 || c == 47 || c == 43 || c == 35) return false;
+  }
+  nameLen = putStr(name, s);
+  return true;
+}
+
+/** "sensor-" and the MAC's last three bytes in hex: unique on the LAN without configuration. */
+function defaultName(): void {
+  nameLen = putStr(name, "sensor-");
+  const b3 = macW0 >>> 24;
+  const b45 = <u32>macW4;
+  const v = (b3 << 16) | ((b45 & 0xff) << 8) | (b45 >> 8);
+  for (let i = 5; i >= 0; i--) {
+    const d = (v >> (<u32>(5 - i) << 2)) & 15;
+    store<u8>(name + nameLen + <u32>i, <u8>(d < 10 ? 48 + d : 87 + d));
+  }
+  nameLen += 6;
+}
+
+/**
+ * Publish the newest reading every interval_ms (0: each reading) to the MQTT broker at ip:port
+ * (port 0: 1883), and take commands; ip 0 disconnects. Returns 0 or an error (mqttConnect's;
+ * ENOSYS in an image without the client). The client reconnects by itself until stopped.
+ */
+export function sensorMqttTo(ip: u32, port: u32, intervalMs: u32): i32 {
+  mqttStop(intervalMs);
+  if (ip == 0) return OK;
+  if (!FEATURE_MQTT) return ENOSYS;
+  return mqttStart(ip, port);
+}
+
+/**
+ * sensorMqttTo for the broker named hostName[0..len) (or a dotted quad): resolved on the app's turn
+ * (dnsResolve, from DHCP's DNS servers or dnsSetServers), retried every RESOLVE_RETRY_MS until it
+ * resolves, then connected to that address for good (the client reconnects to it). 0, EINVAL
+ * (empty or longer than HOST_MAX), ENOSYS (no MQTT client in the image).
+ */
+export function sensorMqttToName(hostName: usize, len: u32, port: u32, intervalMs: u32): i32 {
+  if (len == 0 || len > HOST_MAX) return EINVAL;
+  if (!FEATURE_MQTT) return ENOSYS;
+  mqttStop(intervalMs);
+  memory.copy(host, hostName, len);
+  hostLen = len;
+  brokerPort = port;
+  resolving = true;
+  resolveAt = now;
+  return OK;
+}
+
+/** Disconnect (the in-flight readings stay for the next broker) and forget a name being resolved. */
+function mqttStop(intervalMs: u32): void {
+  pubEvery = intervalMs > 0 ? max<u32>(intervalMs, SAMPLE_MS) : SAMPLE_MS;
+  pubSeq = readings; // the next one taken
+  if (mqttState() != MQTT_IDLE) mqttDisconnect();
+  mqttOn = false;
+  subscribed = false;
+  resolving = false;
+  if (lookup >= 0) dnsRelease(lookup);
+  lookup = -1;
+}
+
+function mqttStart(ip: u32, port: u32): i32 {
+  if (nameLen == 0) defaultName();
+  topicLen = putStr(topic, "sensors/");
+  memory.copy(topic + topicLen, name, nameLen);
+  topicLen += nameLen;
+  putStr(topic + topicLen, "/cmd");
+  const f = mqttFields;
+  memory.fill(changetype<usize>(f), 0, offsetof<ConnectFields>());
+  f.keepAlive = MQTT_KEEPALIVE_S;
+  f.clean = 0; // the broker keeps the subscription, and commands sent while we were away
+  mqttOnEvent(onMqttEvent);
+  mqttOnMessage(onMqttMessage);
+  const r = mqttConnect(ip, port > 0 ? port : MQTT_PORT, f, name, nameLen);
+  mqttOn = r == OK;
+  return r;
+}
+
+/** The broker's name: a lookup started, or its answer taken (then connect, or ask again later). */
+function resolve(): void {
+  if (lookup < 0) {
+    if (!due(resolveAt)) return;
+    lookup = dnsResolve(host, hostLen);
+    if (lookup < 0) {
+      logf(WARN, "sensor: cannot resolve the broker (error -%u)", <u32>-lookup);
+      lookup = -1;
+      resolveAt = now + RESOLVE_RETRY_MS;
+      return;
+    }
+  }
+  const r = dnsResult(lookup);
+  if (r == EWOULDBLOCK) return;
+  const ip = dnsAddress(lookup);
+  dnsRelease(lookup);
+  lookup = -1;
+  if (r != OK || ip == 0) {
+    logf(WARN, "sensor: broker %s not resolved (error -%u)", <u32>host, hostLen, <u32>-r);
+    resolveAt = now + RESOLVE_RETRY_MS;
+    return;
+  }
+  resolving = false;
+  mqttStart(ip, brokerPort);
+}
+
+// On the app's turn, from the client.
+function onMqttEvent(ev: u32, id: u32, code: i32): void {
+  if (ev == MQTT_EV_CONNECTED) {
+    // A session the broker kept has the subscription already (§3.2.2.2).
+    if (code == 0 || !subscribed) mqttSubscribe(topic, topicLen + 4, 1);
+  } else if (ev == MQTT_EV_SUBACK) {
+    subscribed = code != 0x80;
+    if (!subscribed) logf(WARN, "sensor: command topic refused");
+  } else if (ev == MQTT_EV_PUBLISHED) {
+    acked++;
+  }
+}
+
+function onMqttMessage(t: usize, tl: u32, p: usize, pl: u32, flags: u32): void {
+  if (tl != topicLen + 4 || memory.compare(t, topic, tl) != 0) return; // not ours (a wider subscription)
+  const ms = command(p, pl);
+  if (ms == 0) {
+    rejected++;
+    logf(WARN, "sensor: bad command (%u bytes)", pl);
+    return;
+  }
+  commands++;
+  pubEvery = ms;
+  pubSeq = readings - 1 + everyReadings();
+  logf(INFO, "sensor: publishing every %u ms", ms);
+}
+
+/** The interval an "interval_ms=<decimal>" command sets (trailing CR/LF allowed), 0 if invalid. */
+function command(p: usize, n: u32): u32 {
+  while (n > 0 && (load<u8>(p + n - 1) == 10 || load<u8>(p + n - 1) == 13)) n--;
+  const K: u32 = 12; // "interval_ms="
+  if (n <= K || n > K + 8) return 0; // 8 digits: up to 99_999_999 fits a u32
+  for (let i: u32 = 0; i < K; i++) if (load<u8>(p + i) != <u8>"interval_ms=".charCodeAt(i)) return 0;
+  let v: u32 = 0;
+  for (let i = K; i < n; i++) {
+    const d = <u32>load<u8>(p + i) - 48;
+    if (d > 9) return 0;
+    v = v * 10 + d;
+  }
+  return v >= SAMPLE_MS && v <= INTERVAL_MAX_MS ? v : 0;
+}
+
+/** The interval in readings (counted in readings, not on a timer of its own: a late poll delays a
+ *  reading, and a second timer would then skip it). */
+function everyReadings(): u32 {
+  return max<u32>(1, (pubEvery + SAMPLE_MS / 2) / SAMPLE_MS);
+}
+
+function publish(): void {
+  pubSeq = readings - 1 + everyReadings();
+  const p = UDP_TX_PAYLOAD;
+  let n = putReading(p);
+  n += putStr(p + n, ",\"t\":");
+  if (sntpSynced()) {
+    const ms = sntpUnixMs();
+    n += putU32(p + n, <u32>(ms / 1000)); // u32 seconds: good until 2106
+    const f = <u32>(ms % 1000);
+    store<u8>(p + n++, 46); // '.'
+    n += put3(p + n, f);
+  } else {
+    n += putStr(p + n, "null");
+  }
+  store<u8>(p + n++, 125); // '}'
+  const r = mqttPublish(topic, topicLen, p, n, 1, false);
+  if (r > 0) published++;
+  else dropped++; // ENOBUFS: every slot taken; ENOTCONN: the client stopped (a refused CONNACK)
+}
+
+export function sensorMqttPublished(): u32 {
+  return published;
+}
+export function sensorMqttAcked(): u32 {
+  return acked;
+}
+export function sensorMqttDropped(): u32 {
+  return dropped;
+}
+export function sensorCommands(): u32 {
+  return commands;
+}
+export function sensorCommandsRejected(): u32 {
+  return rejected;
+}
+/** The MQTT publish interval in ms. */
+export function sensorMqttInterval(): u32 {
+  return pubEvery;
+}
+
 export function sensorReadings(): u32 {
   return readings;
 }
@@ -93,6 +352,11 @@ export function sensorStart(): void {
   pushFd = -1;
   pushIp = 0;
   pushed = 0;
+  mqttOn = false;
+  subscribed = false;
+  resolving = false;
+  lookup = -1;
+  published = acked = dropped = commands = rejected = 0;
   nextSample = now;
   sample();
   listener = tcpSocket();
@@ -110,7 +374,12 @@ export function sensorStart(): void {
 }
 
 export function sensorPoll(): void {
-  if (due(nextSample)) sample();
+  if (resolving) resolve();
+  if (due(nextSample)) {
+    sample();
+    // Published as it is taken: each publish a new reading, none skipped.
+    if (mqttOn && <i32>(readings - 1 - pubSeq) >= 0) publish();
+  }
   if (pushIp != 0 && pushFd >= 0 && due(nextPush)) push();
   // Serve connections one after another while each is done at once (bounded per poll).
   let k = 0;
@@ -145,21 +414,30 @@ function putMilli(p: usize, v: i32): u32 {
   }
   n += putU32(p + n, <u32>v / 1000);
   store<u8>(p + n++, 46); // '.'
-  const f = <u32>v % 1000;
-  store<u8>(p + n++, <u8>(48 + f / 100));
-  store<u8>(p + n++, <u8>(48 + f / 10 % 10));
-  store<u8>(p + n++, <u8>(48 + f % 10));
-  return n;
+  return n + put3(p + n, <u32>v % 1000);
+}
+
+/** f (0..999) as three digits. */
+function put3(p: usize, f: u32): u32 {
+  store<u8>(p, <u8>(48 + f / 100));
+  store<u8>(p + 1, <u8>(48 + f / 10 % 10));
+  store<u8>(p + 2, <u8>(48 + f % 10));
+  return 3;
+}
+
+/** The newest reading as the start of a JSON object: {"seq":N,"mC":V (the caller closes it). */
+function putReading(p: usize): u32 {
+  let n = putStr(p, "{\"seq\":");
+  n += putU32(p + n, readings - 1);
+  n += putStr(p + n, ",\"mC\":");
+  return n + putI32(p + n, newest());
 }
 
 function push(): void {
   nextPush += pushEvery;
   if (due(nextPush)) nextPush = now + pushEvery;
   const p = UDP_TX_PAYLOAD;
-  let n = putStr(p, "{\"seq\":");
-  n += putU32(p + n, readings - 1);
-  n += putStr(p + n, ",\"mC\":");
-  n += putI32(p + n, newest());
+  let n = putReading(p);
   n += putStr(p + n, "}\n");
   // Dropped when it cannot go now (ARP still resolving the collector, its queue full): the next
   // one follows in an interval, and a reading is only worth something while it is fresh.

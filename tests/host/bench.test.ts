@@ -15,7 +15,7 @@ import { requirePrereqs } from "./prereqs.ts";
 import { ROOT } from "../../host/board/board.ts";
 import { netnsList } from "../../host/devices/netns.ts";
 import { expectedFigures, optionalFigure } from "../../bench/figures.ts";
-import { makefileApps } from "../../bench/size.ts";
+import { makefileApps, makefileExamples } from "../../bench/size.ts";
 import { POSIX, TARGETS, type Buffers } from "../../bench/kernel.ts";
 import type { Results } from "../../bench/lib.ts";
 
@@ -63,7 +63,7 @@ test("make bench, quick mode: every figure present, transfers complete and corre
 
     // Memory: the Memory section pins every image; nothing grew in any run.
     assert.equal(r.figures["memory.growth.pages"].value, 0);
-    for (const img of ["core", ...makefileApps()]) assert.ok((r.figures[`memory.${img}.static_bytes`].value ?? 0) <= (r.figures[`memory.${img}.pages`].value ?? 0) * 65536, `${img}: static data exceeds its pages`);
+    for (const img of ["core", ...makefileApps(), ...makefileExamples()]) assert.ok((r.figures[`memory.${img}.static_bytes`].value ?? 0) <= (r.figures[`memory.${img}.pages`].value ?? 0) * 65536, `${img}: static data exceeds its pages`);
     assert.ok((r.figures["memory.tcp_connection.bytes"].value ?? 0) >= (r.figures["memory.tcp_snd_buf.bytes"].value ?? 0) + (r.figures["memory.tcp_rcv_buf.bytes"].value ?? 0), "a connection block is smaller than its two rings");
 
     // Every peer answered (the runs throw on a short or corrupt stream; these are the records).

@@ -1,6 +1,9 @@
 // The example app's image (build/sensor.wasm, from examples/sensor) on the emulated network: it
 // fits the pages of the bare stack's image, serves its readings to an HTTP client on another
-// board and pushes them to a UDP collector there.
+// board and pushes them to a UDP collector there; and a fleet of sensors, booting by DHCP (whose
+// lease names the DNS and NTP servers), publishes through lossy links to the simulator's broker
+// (host/sim/services/mqttd.ts), found by name, with time from its NTP server (ntpd.ts), and takes
+// commands from it. Seeded (SENSOR_SEED): a failure names its seed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -8,6 +11,11 @@ import path from "node:path";
 import { Simulator } from "../../host/sim/sim.ts";
 import { ipToU32 } from "../../host/board/address.ts";
 import { ROOT, type Board } from "../../host/board/board.ts";
+import { SimMqttBroker } from "../../host/sim/services/mqttd.ts";
+import { SimNtpServer } from "../../host/sim/services/ntpd.ts";
+import { SimDhcpServer } from "../../host/sim/services/dhcpd.ts";
+import { SimDnsServer } from "../../host/sim/services/dnsd.ts";
+import { dhcpStart, dhcpStatus } from "../../host/board/dhcp.ts";
 
 const SENSOR = path.join(ROOT, "build", "sensor.wasm");
 
@@ -55,4 +63,103 @@ test("sensor image: one image like the others, readings over HTTP, pushes over U
   for (let i = 1; i < got.length; i++) assert.ok(got[i].seq > got[i - 1].seq, JSON.stringify(got));
   assert.equal(s.rxAccounted(), s.counters().rx_frames);
   assert.equal(s.memoryPages, s.pagesAtInit);
+});
+
+const SEED = Number(process.env.SENSOR_SEED ?? 23);
+
+interface Reading {
+  seq: number;
+  mC: number;
+  t: number | null;
+}
+
+test(`a fleet of 3 sensors over 5% loss each way (seed ${SEED}): DHCP, the broker by name, every QoS 1 reading reaches it, stamped by the sim's NTP clock; commands change the interval`, async () => {
+  const why = (s: string) => `${s} (seed ${SEED})`;
+  const sim = new Simulator({ seed: SEED });
+  const b = sim.addBoard({ name: "B", mac: "02:00:00:00:00:0b", ip: "10.0.0.3", prefix: 24 });
+  const broker = new SimMqttBroker(b);
+  const ntpd = new SimNtpServer(sim, { ip: "10.0.0.123", delay: 1, processingMs: 3 });
+  new SimDnsServer(sim, { ip: "10.0.0.53", records: { "broker.lan": "10.0.0.3" } });
+  new SimDhcpServer(sim, {
+    ip: "10.0.0.1", prefix: 24, poolStart: "10.0.0.100", poolEnd: "10.0.0.199", dns: ["10.0.0.53"],
+    extraOptions: [[42, Uint8Array.of(10, 0, 0, 123)]],
+  });
+  const fleet: Board[] = [];
+  const host = Buffer.from("broker.lan");
+  for (let i = 1; i <= 3; i++) {
+    const s = sim.addBoard({ name: `S${i}`, wasm: SENSOR, mac: `02:00:00:00:01:0${i}`, link: { loss: 0.05 } });
+    dhcpStart(s, `s${i}`);
+    // Told the broker's name at once: the sensor asks DNS again until the lease brings a server.
+    const e = s.exports as { io_buffer: () => number; memory: WebAssembly.Memory; sensor_mqtt_to_name: (p: number, n: number, port: number, ms: number) => number };
+    new Uint8Array(e.memory.buffer, e.io_buffer(), host.length).set(host);
+    assert.equal(e.sensor_mqtt_to_name(e.io_buffer(), host.length, 0, 0), 0);
+    sim.poke(s);
+    fleet.push(s);
+  }
+  const ex = (s: Board, name: string) => (s.exports[name] as () => number)() >>> 0;
+  const names = fleet.map((_, i) => `sensor-00010${i + 1}`); // "sensor-" and the MAC's last three bytes
+  // Up: leased (DHCP retries through the loss), subscribed, and on the NTP server's time (SNTP
+  // backs off after a lost request: this may take a while).
+  const up = () =>
+    fleet.every((s, i) => dhcpStatus(s).state === "BOUND" && s.sntp.synced && broker.sessions.get(names[i])?.filters.has(`sensors/${names[i]}/cmd`));
+  assert.ok(await sim.runUntilAsync(up, { timeout: 120_000 }), why("the fleet up: leased, synced, subscribed"));
+  const syncedAt = sim.now;
+  await sim.runUntilAsync(sim.now + 10_000);
+  // Midway the broker restarts (every connection reset); the sensors reconnect to their sessions.
+  broker.drop();
+  await sim.runUntilAsync(sim.now + 10_000);
+  // Commands: S1 every 3 s; S2 a bad one (rejected, counted); then everyone stops publishing, and
+  // what is in flight completes.
+  assert.equal(broker.publish(`sensors/${names[0]}/cmd`, "interval_ms=3000", 1), 1);
+  assert.equal(broker.publish(`sensors/${names[1]}/cmd`, "interval_ms=fast", 1), 1);
+  await sim.runUntilAsync(sim.now + 10_000);
+  assert.equal(ex(fleet[0], "sensor_mqtt_interval"), 3000, why("S1 took its command"));
+  assert.equal(ex(fleet[1], "sensor_commands_rejected"), 1, why("S2 rejected its command"));
+  assert.equal(ex(fleet[1], "sensor_mqtt_interval"), 1000, why("S2 kept its interval"));
+  for (const n of names) broker.publish(`sensors/${n}/cmd`, "interval_ms=86400000", 1);
+  assert.ok(
+    await sim.runUntilAsync(() => fleet.every((s) => ex(s, "sensor_mqtt_interval") === 86_400_000 && ex(s, "mqtt_inflight") === 0), { timeout: 120_000 }),
+    why("the fleet went quiet with nothing in flight"),
+  );
+  const bySensor = new Map<string, Map<number, { r: Reading; time: number; copies: number }>>();
+  for (const m of broker.received) {
+    const [, n] = /^sensors\/([^/]+)$/.exec(m.topic) ?? [];
+    assert.ok(n, why(`topic ${m.topic}`));
+    assert.equal(m.qos, 1, why("QoS 1"));
+    const r = JSON.parse(m.payload.toString()) as Reading;
+    const seen = bySensor.get(n) ?? new Map();
+    bySensor.set(n, seen);
+    const had = seen.get(r.seq);
+    if (had) {
+      had.copies++;
+      assert.deepEqual(had.r, r, why("a duplicate is the same reading"));
+    } else seen.set(r.seq, { r, time: m.time, copies: 1 });
+  }
+  let duplicates = 0;
+  let stamped = 0;
+  for (const [i, s] of fleet.entries()) {
+    const seen = bySensor.get(names[i]) ?? new Map();
+    const published = ex(s, "sensor_mqtt_published");
+    assert.equal(ex(s, "sensor_mqtt_acked"), published, why(`${names[i]}: every publish acknowledged`));
+    assert.equal(seen.size, published, why(`${names[i]}: ${published} published, ${seen.size} distinct at the broker`));
+    assert.ok(published >= 20, why(`${names[i]}: ${published} readings published`));
+    let last = -Infinity;
+    for (const { r, time, copies } of [...seen.values()].sort((a, b) => a.r.seq - b.r.seq)) {
+      duplicates += copies - 1;
+      if (r.t === null) {
+        assert.ok(time < syncedAt + 30_000, why(`${names[i]} seq ${r.seq}: t null long after the sync`));
+        continue;
+      }
+      stamped++;
+      // Taken before the broker had it, by at most the reconnect backoff and retransmissions.
+      const clock = ntpd.epochMs + time;
+      assert.ok(r.t * 1000 <= clock + 1 && r.t * 1000 >= clock - 30_000, why(`${names[i]} seq ${r.seq}: t ${r.t}, broker's clock ${clock / 1000}`));
+      assert.ok(r.t > last, why(`${names[i]}: t increases with seq`));
+      last = r.t;
+    }
+    assert.equal(s.rxAccounted(), s.counters().rx_frames);
+    assert.equal(s.memoryPages, s.pagesAtInit);
+  }
+  assert.ok(stamped >= 3 * 20, why(`${stamped} readings stamped by SNTP`));
+  console.log(`# seed ${SEED}: ${broker.received.length} PUBLISH at the broker, ${duplicates} duplicates, ${broker.connects} connects`);
 });

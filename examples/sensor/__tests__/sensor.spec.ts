@@ -1,15 +1,24 @@
-// The sensor app under as-pect with the real stack (assembly/testing): a scripted HTTP client and
-// a UDP collector on the link, a fake sensor, a virtual clock. Copy this file with the app.
+// The sensor app under as-pect with the real stack (assembly/testing): a scripted HTTP client, a
+// UDP collector, an MQTT broker and an NTP server on the link, a fake sensor, a virtual clock.
+// Copy this file with the app. (The as-pect build has the MQTT client: as-pect.asconfig.json.)
 import { setApp } from "../../../assembly/app";
 import { tcpConnect, tcpRecv, tcpSend, tcpSocket } from "../../../assembly/api/tcp";
 import { udpBind, udpRecvfrom, udpSocket } from "../../../assembly/api/udp";
 import { TIME_WAIT } from "../../../assembly/sockets/tcp/pcb";
 import {
-  ACK, ANY, C, FIN, LOCALHOST, PEER_IP, PSH, Peer, advance, bringUp, clearSent, run, connection, netstat, sentCount, settle,
+  ACK, ANY, C, FIN, LOCALHOST, PEER_IP, PSH, Peer, RST, TcpPeer, advance, ascii, bringUp, bytesText, clearSent, run, connection,
+  netstat, sentCount, settle,
 } from "../../../assembly/testing";
+import { get64, UNIX_EPOCH_NTP } from "../../../assembly/wire/ntp";
+import { sntpSetServers, sntpSynced } from "../../../assembly/services/sntp";
+import { mqttInflight } from "../../../assembly/services/mqtt";
+import { dnsSetServers } from "../../../assembly/services/dns";
+import { EINVAL } from "../../../assembly/support/errors";
+import { MQTT_INFLIGHT } from "../../../assembly/config";
 import {
-  HISTORY, HTTP_PORT, PUSH_PORT, REQUEST_TIMEOUT_MS, SAMPLE_MS, sensorPoll, sensorPushTo, sensorPushed, sensorReadings,
-  sensorStart, setSensorSource,
+  HISTORY, HTTP_PORT, MQTT_PORT, PUSH_PORT, REQUEST_TIMEOUT_MS, RESOLVE_RETRY_MS, SAMPLE_MS, sensorCommands, sensorCommandsRejected, sensorMqttAcked,
+  sensorMqttDropped, sensorMqttInterval, sensorMqttPublished, sensorMqttTo, sensorMqttToName, sensorPoll, sensorPushTo, sensorPushed, sensorReadings,
+  sensorStart, setSensorName, setSensorSource,
 } from "../sensor";
 
 // The app as the firmware image registers it (firmware.ts); bringUp() (init) starts it.
@@ -170,5 +179,201 @@ describe("sensor: talking to itself over the loopback", () => {
     settle();
     expect(udpRecvfrom(u, buf, 100)).toBe(21); // {"seq":0,"mC":21375}\n
     expect(sentCount()).toBe(0); // none of it reached the PHY
+  });
+});
+
+// ---- MQTT: a scripted broker on 10.0.0.2:1883 -------------------------------------------------
+
+/** MQTT's length-prefixed string (§1.5.3). */
+function mstr(s: string): string {
+  return String.fromCharCode(s.length >> 8) + String.fromCharCode(s.length & 255) + s;
+}
+/** A packet: its first byte, the remaining length (§2.2.3, up to 127 here), the rest. */
+function pkt(first: u32, rest: string): string {
+  return String.fromCharCode(first) + String.fromCharCode(rest.length) + rest;
+}
+function id16(id: u32): string {
+  return String.fromCharCode(id >> 8) + String.fromCharCode(id & 255);
+}
+/** PUBLISH QoS 1 (DUP when dup) of payload to topic with packet id. */
+function publishPkt(topic: string, id: u32, payload: string, dup: bool = false): string {
+  return pkt(dup ? 0x3a : 0x32, mstr(topic) + id16(id) + payload);
+}
+function shown(s: string): string {
+  return bytesText(ascii(s), <u32>s.length, 1000);
+}
+
+let broker: TcpPeer = new Peer().tcp(MQTT_PORT, 0, 7000);
+
+/** What the sensor sent the broker since the last call (ACKed), escaped for reading. */
+function fromSensor(): string {
+  const s = broker.recvText();
+  broker.ack();
+  return shown(s);
+}
+function brokerSends(s: string): void {
+  broker.send(ACK | PSH, s);
+}
+
+/** CONNECT: protocol level 4, flags 0 (persistent session), keep-alive 30 s, client id "t1". */
+function connectPkt(): string {
+  return pkt(0x10, mstr("MQTT") + "\x04\x00\x00\x1e" + mstr("t1"));
+}
+
+/** The DNS server's answer to the query dns.expectUdp took: an A record with ip, or NXDOMAIN (ip 0). */
+function dnsAnswer(dns: Peer, ip: u32): C {
+  const q = dns.udpPayload;
+  const n = dns.udpLen;
+  const r = heap.alloc(n + 16);
+  memory.copy(r, q, n);
+  store<u16>(r + 2, bswap<u16>(ip ? 0x8180 : 0x8183)); // response, RD RA; NOERROR or NXDOMAIN
+  store<u16>(r + 6, bswap<u16>(ip ? 1 : 0)); // answers
+  if (!ip) return dns.udpBytes(53, dns.udpSrcPort, r, n);
+  const a: u8[] = [0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, <u8>(ip >> 24), <u8>(ip >> 16), <u8>(ip >> 8), <u8>ip]; // owner: the question's name
+  for (let i = 0; i < a.length; i++) store<u8>(r + n + i, a[i]);
+  return dns.udpBytes(53, dns.udpSrcPort, r, n + 16);
+}
+
+const TOPIC = "sensors/t1";
+const CMD = "sensors/t1/cmd";
+
+/** The board up, named t1, publishing each reading to a broker that accepted the connection and
+ *  the subscription; the next reading (seq 1, t null) sent and acknowledged. */
+function mqttUp(): Peer {
+  const peer = up();
+  expect(setSensorName("t1")).toBe(true);
+  expect(sensorMqttTo(PEER_IP, 0, 0)).toBe(0);
+  broker = peer.tcp(MQTT_PORT, 0, 7000);
+  expect(broker.accept()).toBe("");
+  expect(fromSensor()).toBe(shown(connectPkt()));
+  brokerSends("\x20\x02\x00\x00"); // CONNACK: accepted, no session
+  expect(fromSensor()).toBe(shown(pkt(0x82, id16(1) + mstr(CMD) + "\x01")));
+  brokerSends("\x90\x03\x00\x01\x01"); // SUBACK: QoS 1 granted
+  // The next reading goes as it is taken.
+  run(SAMPLE_MS);
+  expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 2, "{\"seq\":1,\"mC\":21375,\"t\":null}")));
+  brokerSends("\x40\x02\x00\x02"); // PUBACK
+  expect(sensorMqttAcked()).toBe(1);
+  expect(mqttInflight()).toBe(0);
+  return peer;
+}
+
+describe("sensor: MQTT", () => {
+  it("connects as its name, subscribes to its command topic and publishes each reading at QoS 1, t null before SNTP", () => {
+    mqttUp();
+    expect(sntpSynced()).toBe(false);
+    reading = 21500;
+    run(SAMPLE_MS);
+    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 3, "{\"seq\":2,\"mC\":21500,\"t\":null}")));
+    reading = -250;
+    run(SAMPLE_MS);
+    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 4, "{\"seq\":3,\"mC\":-250,\"t\":null}")));
+    brokerSends("\x40\x02\x00\x03\x40\x02\x00\x04");
+    expect(sensorMqttPublished()).toBe(3);
+    expect(sensorMqttAcked()).toBe(3);
+  });
+
+  it("stamps readings with the SNTP clock once synced: seconds since 1970 with milliseconds", () => {
+    mqttUp();
+    const ntp = new Peer(0x0a00007b, 7); // 10.0.0.123
+    ntp.introduce();
+    expect(sntpSetServers(ntp.ip, 0)).toBe(0);
+    advance(0);
+    expect(ntp.expectUdp(ANY, 123)).toBe("");
+    // The server's clock: 2026-12-07T00:00:00.250Z at the instant of the request (no delay either way).
+    const T: u64 = 1796601600;
+    const ts: u64 = ((T + UNIX_EPOCH_NTP) << 32) | 0x40000000;
+    const r = heap.alloc(48);
+    memory.fill(r, 0, 48);
+    store<u8>(r, 0x24); // LI 0, version 4, mode 4
+    store<u8>(r, 1, 1); // stratum 1
+    store<u64>(r + 24, bswap<u64>(get64(ntp.udpPayload + 40))); // origin: the request's transmit timestamp
+    store<u64>(r + 32, bswap<u64>(ts));
+    store<u64>(r + 40, bswap<u64>(ts));
+    expect(ntp.udpBytes(123, ntp.udpDstPort == 123 ? ntp.udpSrcPort : 0, r, 48)).toBe(C.UDP_DELIVERED);
+    expect(sntpSynced()).toBe(true);
+    fromSensor(); // readings published meanwhile, if any
+    const before = sensorMqttPublished();
+    run(SAMPLE_MS);
+    expect(sensorMqttPublished()).toBe(before + 1);
+    // The server's clock one second on, to the millisecond: 1796601601.250, or .249 where the
+    // client's 32.32 arithmetic (its request's 16 random low bits) rounds down.
+    const got = fromSensor();
+    const ok = got.endsWith(",\"t\":1796601601.250}") || got.endsWith(",\"t\":1796601601.249}");
+    expect(ok).toBe(true, got);
+  });
+
+  it("takes interval_ms=<ms> on its command topic; rejects and counts anything else", () => {
+    mqttUp();
+    // A QoS 1 command: acknowledged, applied (the next reading goes 5 s from now).
+    brokerSends(publishPkt(CMD, 7, "interval_ms=5000\n"));
+    expect(fromSensor()).toBe(shown("\x40\x02\x00\x07"));
+    expect(sensorCommands()).toBe(1);
+    expect(sensorMqttInterval()).toBe(5000);
+    run(4 * SAMPLE_MS);
+    expect(fromSensor()).toBe("");
+    run(SAMPLE_MS);
+    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 3, "{\"seq\":6,\"mC\":21375,\"t\":null}")));
+    const bad = ["interval_ms=999", "interval_ms=86400001", "interval_ms=", "interval_ms=5s", "interval=5000", "", "interval_ms=123456789"];
+    for (let i = 0; i < bad.length; i++) brokerSends(pkt(0x30, mstr(CMD) + bad[i])); // QoS 0
+    expect(sensorCommandsRejected()).toBe(<u32>bad.length);
+    expect(sensorCommands()).toBe(1);
+    expect(sensorMqttInterval()).toBe(5000);
+    brokerSends(pkt(0x30, mstr("sensors/t2/cmd") + "interval_ms=1000")); // another sensor's: ignored
+    expect(sensorCommandsRejected()).toBe(<u32>bad.length);
+    expect(sensorMqttInterval()).toBe(5000);
+  });
+
+  it("keeps readings for a broker that went away, counts those beyond its slots, and sends them again after reconnecting", () => {
+    const peer = mqttUp();
+    broker.send(RST | ACK);
+    // A reading a second while the client backs off (1 s, then 2 s ...): MQTT_INFLIGHT wait, the rest are dropped.
+    run((MQTT_INFLIGHT + 2) * SAMPLE_MS);
+    expect(mqttInflight()).toBe(<u32>MQTT_INFLIGHT);
+    expect(sensorMqttDropped()).toBeGreaterThan(0);
+    // The broker is back: it answers the client's next SYN (an attempt in progress, or the next one).
+    clearSent();
+    broker = peer.tcp(MQTT_PORT, 0, 9000);
+    let waited = 0;
+    while (broker.accept() != "" && waited++ < 60) run(SAMPLE_MS);
+    expect(fromSensor()).toBe(shown(connectPkt()));
+    brokerSends("\x20\x02\x01\x00"); // session present: no new subscription
+    // Readings 2 to 5, in order, then nothing: no SUBSCRIBE (the session has it), no DUP (never sent).
+    let want = "";
+    for (let k: u32 = 1; k <= <u32>MQTT_INFLIGHT; k++) want += publishPkt(TOPIC, 2 + k, "{\"seq\":" + (k + 1).toString() + ",\"mC\":21375,\"t\":null}");
+    const again = fromSensor();
+    expect(again).toBe(shown(want));
+  });
+
+  it("finds the broker by name: asks DNS again after a failed lookup, then connects to the answer", () => {
+    const peer = up();
+    expect(setSensorName("t1")).toBe(true);
+    const dns = new Peer(0x0a000035, 5); // 10.0.0.53
+    dns.introduce();
+    expect(dnsSetServers(dns.ip, 0)).toBe(0);
+    expect(sensorMqttToName(ascii("mq.lan"), 0, 0, 0)).toBe(EINVAL);
+    expect(sensorMqttToName(ascii("mq.lan"), 6, 0, 0)).toBe(0);
+    advance(0);
+    expect(dns.expectUdp(ANY, 53)).toBe("");
+    expect(dnsAnswer(dns, 0)).toBe(C.UDP_DELIVERED); // NXDOMAIN
+    run(RESOLVE_RETRY_MS - 1);
+    expect(dns.expectUdp(ANY, 53)).toBe("expected a UDP datagram to 10.0.0.53, got nothing");
+    run(1);
+    expect(dns.expectUdp(ANY, 53)).toBe("");
+    broker = peer.tcp(MQTT_PORT, 0, 7000);
+    expect(dnsAnswer(dns, PEER_IP)).toBe(C.UDP_DELIVERED);
+    expect(broker.accept()).toBe("");
+    expect(fromSensor()).toBe(shown(connectPkt()));
+  });
+
+  it("stops at ip 0; names that are not a topic level are refused", () => {
+    mqttUp();
+    expect(sensorMqttTo(0, 0, 0)).toBe(0);
+    expect(fromSensor()).toBe(shown("\xe0\x00")); // DISCONNECT
+    expect(setSensorName("a/b")).toBe(false);
+    expect(setSensorName("a+")).toBe(false);
+    expect(setSensorName("")).toBe(false);
+    expect(setSensorName("abcdefghijklmnopqrstuvwx")).toBe(false); // 24 > NAME_MAX
+    expect(setSensorName("abcdefghijklmnopqrstuvw")).toBe(true);
   });
 });
