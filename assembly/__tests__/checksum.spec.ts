@@ -31,6 +31,21 @@ function fill(pattern: u32, len: u32): void {
   }
 }
 
+/** checksum() equals the reference for every length 0..300 at alignments 0..offsets-1. */
+function matchesReference(offsets: u32): void {
+  for (let off: u32 = 0; off < offsets; off++) {
+    fill(off * 31 + 7, 310);
+    for (let len: u32 = 0; len <= 300; len++) {
+      const got = checksum(buf + off, len);
+      const want = reference(buf + off, len);
+      if (got != want) {
+        expect(got).toBe(want, "len " + len.toString() + " off " + off.toString());
+        return;
+      }
+    }
+  }
+}
+
 describe("Internet checksum (RFC 1071)", () => {
   it("matches the RFC 1071 §3 example", () => {
     const bytes: u8[] = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
@@ -50,17 +65,7 @@ describe("Internet checksum (RFC 1071)", () => {
   });
 
   it("equals the byte-pair reference for every length 0..300 and every alignment", () => {
-    for (let off: u32 = 0; off < 8; off++) {
-      fill(off * 31 + 7, 310);
-      for (let len: u32 = 0; len <= 300; len++) {
-        const got = checksum(buf + off, len);
-        const want = reference(buf + off, len);
-        if (got != want) {
-          expect(got).toBe(want, "len " + len.toString() + " off " + off.toString());
-          return;
-        }
-      }
-    }
+    matchesReference(8);
   });
 
   it("carries correctly over many all-ones words (deferred carries)", () => {
@@ -144,17 +149,7 @@ describe("checksum offload (wasmip.h set_offload, input_checked)", () => {
   it("sums through phy.checksum (OFFLOAD_SUM) like the core for every length and alignment", () => {
     setOffload(OFFLOAD_SUM);
     const before = checksumCalls();
-    for (let off: u32 = 0; off < 4; off++) {
-      fill(off * 17 + 3, 310);
-      for (let len: u32 = 0; len <= 300; len++) {
-        const got = checksum(buf + off, len);
-        const want = reference(buf + off, len);
-        if (got != want) {
-          expect(got).toBe(want, "len " + len.toString() + " off " + off.toString());
-          return;
-        }
-      }
-    }
+    matchesReference(4);
     // Only the long sums went to the host: lengths CHECKSUM_NATIVE_MIN..300 at 4 alignments.
     expect(checksumCalls() - before).toBe(4 * (301 - CHECKSUM_NATIVE_MIN));
     // A running sum continues across a native piece (pseudo-header, then the segment).
