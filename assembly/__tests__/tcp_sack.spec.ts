@@ -277,6 +277,27 @@ describe("SACK options we do not trust", () => {
   });
 });
 
+describe("a loss right after recovery (RFC 6582 §3.2 step 2)", () => {
+  it("starts a new recovery when the first segment past the last recovery point is lost", () => {
+    const fd = established(true, 536);
+    expect(tcpSend(fd, buf, 2144)).toBe(2144);
+    segSack(ACK, PISN + 1, iss + 1, [iss + 537, iss + 2145]); // the first lost
+    expect(ctr(C.TCP_FAST_RETRANSMITS)).toBe(1);
+    seg(ACK, PISN + 1, iss + 2145); // the full ACK: recovery over, SND.UNA = recover
+    expect(pcb(fd).flags & F_RECOVERY).toBe(0);
+    clearSent();
+    expect(tcpSend(fd, buf, 2144)).toBe(2144);
+    expect(sentAt(0)).toBe("seq=2145 len=536");
+    // That one is lost; what follows it arrives, each ACK drawing a new segment.
+    segSack(ACK, PISN + 1, iss + 2145, [iss + 2681, iss + 3217]);
+    segSack(ACK, PISN + 1, iss + 2145, [iss + 2681, iss + 3753]);
+    segSack(ACK, PISN + 1, iss + 2145, [iss + 2681, iss + 4289]);
+    expect(pcb(fd).flags & F_RECOVERY).toBe(F_RECOVERY, "the ACK covers the old recovery point: a new loss event");
+    expect(ctr(C.TCP_FAST_RETRANSMITS)).toBe(2);
+    expect(ctr(C.TCP_TIMEOUTS)).toBe(0);
+  });
+});
+
 describe("time-based loss marking (RACK, RFC 8985 §6, at the PTO timer)", () => {
   it("calls a hole lost 2 SRTT on when too little is SACKed above it for DupThresh", () => {
     const fd = established(true, 536);
@@ -319,14 +340,36 @@ describe("time-based loss marking (RACK, RFC 8985 §6, at the PTO timer)", () =>
     expect(ctr(C.TCP_TIMEOUTS)).toBe(0);
   });
 
-  it("does not call a retransmission lost without a later segment SACKed", () => {
+  it("sends a retransmission again once after a silence, when nothing sent after it can tell", () => {
     const fd = established(true, 536);
     expect(tcpSend(fd, buf, 2144)).toBe(2144);
     segSack(ACK, PISN + 1, iss + 1, [iss + 537, iss + 2145]); // the first lost: IsLost at once
     expect(pcb(fd).flags & F_RECOVERY).toBe(F_RECOVERY);
     clearSent();
-    advance(2 * pcb(fd).srtt);
-    expect(sentCount()).toBe(0, "nothing sent after the retransmission has arrived: the RTO's job");
-    expect(ctr(C.TCP_RACK_MARKS)).toBe(0);
+    const srtt = pcb(fd).srtt;
+    advance(2 * srtt - 1);
+    expect(sentCount()).toBe(0, "not before the timer");
+    advance(1);
+    expect(sentAll()).toBe("seq=1 len=536", "the hole again: its retransmission or that one's ACK was lost");
+    expect(ctr(C.TCP_RACK_MARKS)).toBe(1);
+    expect(ctr(C.TCP_FAST_RETRANSMITS)).toBe(1, "still one loss event");
+    clearSent();
+    advance(4 * srtt);
+    expect(sentCount()).toBe(0, "once: a second silence is the RTO's");
+    run(pcb(fd).rto);
+    expect(ctr(C.TCP_TIMEOUTS)).toBe(1);
+    expect(sentAt(0)).toBe("seq=1 len=536");
+  });
+
+  it("counts an ACK that SACKs new bytes as a duplicate even when the window changed (RFC 6675 §2)", () => {
+    const fd = established(true, 536);
+    expect(tcpSend(fd, buf, 4000)).toBe(4000);
+    // The peer's window grows with every ACK (its application reads), as when a window update
+    // before them was lost: each still SACKs a new segment above the lost first one.
+    segSack(ACK, PISN + 1, iss + 1, [iss + 537, iss + 1073], 20000);
+    segSack(ACK, PISN + 1, iss + 1, [iss + 537, iss + 1609], 21000);
+    expect(ctr(C.TCP_LIMITED_TRANSMITS)).toBe(2);
+    segSack(ACK, PISN + 1, iss + 1, [iss + 537, iss + 2145], 22000);
+    expect(pcb(fd).flags & F_RECOVERY).toBe(F_RECOVERY, "the third duplicate");
   });
 });

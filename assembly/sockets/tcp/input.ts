@@ -17,7 +17,7 @@ import { isn } from "./isn";
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_AHEAD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
-  F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY, F_LOSS, F_PTO, F_SACK, F_TLP_OUT, F_TLP_RTX,
+  F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY, F_LOSS, F_PTO, F_RPROBE, F_SACK, F_TLP_OUT, F_TLP_RTX,
   NO_BUFFERS_LEFT, Pcb, ooo, pcb, pcbAllocConnection, pcbFree, rcvRing, sacked, sndRing, tw,
 } from "./pcb";
 import { TCP_MAX_SOCKETS, TCP_SACK, TCP_SYN_COOKIES } from "../../config";
@@ -648,7 +648,7 @@ function processAck(i: i32): bool {
   const wndBefore = c.sndWnd;
   const segWnd = seg.window << c.sndShift;
   const sack = TCP_SACK && (c.flags & F_SACK) != 0;
-  if (sack) sackTake(i, seg, seqGt(ack, c.sndUna) ? ack : c.sndUna);
+  const newSack = sack && sackTake(i, seg, seqGt(ack, c.sndUna) ? ack : c.sndUna);
   if (c.flags & F_TLP_OUT) probeAnswered(c, ack);
   if (seqGt(ack, c.sndUna)) {
     let acked = ack - c.sndUna;
@@ -671,6 +671,7 @@ function processAck(i: i32): bool {
     }
     c.retries = 0;
     c.ltBytes = 0;
+    c.flags &= ~F_RPROBE;
     if ((c.flags & F_LOSS) && seqGe(ack, c.recover)) c.flags &= ~F_LOSS; // the timeout's flight is acked
     c.flags &= ~F_PERSIST;
     if (c.flags & F_RECOVERY) {
@@ -713,8 +714,10 @@ function processAck(i: i32): bool {
         return true;
       }
     }
-  } else if (ack == c.sndUna && seg.payloadLen == 0 && (seg.flags & (SYN | FIN)) == 0 &&
-    c.sndMax != c.sndUna && segWnd == wndBefore) {
+  } else if (ack == c.sndUna && c.sndMax != c.sndUna && (sack ? newSack :
+    seg.payloadLen == 0 && (seg.flags & (SYN | FIN)) == 0 && segWnd == wndBefore)) {
+    // RFC 6675 §2: with SACK, an ACK is a duplicate when it SACKs new bytes; a window update
+    // lost before it (the receiver's window reopens as its application reads) must not hide it.
     duplicateAck(i);
   }
   // Window update (RFC 9293 §3.10.7.4): only from a segment newer than the last one that set it.
@@ -779,7 +782,8 @@ function duplicateAck(i: i32): void {
   }
   if (c.dupAcks < 3 && (c.flags & F_RECOVERY) == 0) {
     limitedTransmit(i);
-  } else if (c.dupAcks == 3 && (c.flags & F_RECOVERY) == 0 && seqGt(c.sndUna - 1, c.recover - 1)) {
+  } else if (c.dupAcks == 3 && (c.flags & F_RECOVERY) == 0 && seqGe(c.sndUna, c.recover)) {
+    // RFC 6582 §3.2 step 2: the ACK covers more than recover - 1, the highest sequence number sent.
     // Fast retransmit, then fast recovery (RFC 5681 §3.2, RFC 6582 §3.2 step 2). What limited
     // transmit sent is not part of the flight that sets ssthresh (RFC 5681 §3.2 step 2).
     const flight = c.sndMax - c.sndUna - min<u32>(c.ltBytes, c.sndMax - c.sndUna);

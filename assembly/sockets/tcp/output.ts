@@ -9,7 +9,7 @@ import { PROTO_TCP } from "../../wire/ipv4";
 import { ACK, FIN, PSH, RST, SACK_MAX_BLOCKS, SYN, TcpRepr } from "../../wire/tcp";
 import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
-  F_ACK_NOW, F_DELACK, F_FIN_QUEUED, F_FIN_SENT, F_LOSS, F_NODELAY, F_PERSIST, F_PTO, F_RECOVERY, F_RTT, F_RTX, F_SACK,
+  F_ACK_NOW, F_DELACK, F_FIN_QUEUED, F_FIN_SENT, F_LOSS, F_NODELAY, F_PERSIST, F_PTO, F_RECOVERY, F_RPROBE, F_RTT, F_RTX, F_SACK,
   F_SYN_ACKED, F_TLP_OUT, F_WSCALE,
   pcb, rcvRing, sacked, sndRing,
 } from "./pcb";
@@ -335,8 +335,14 @@ export function rackTimeout(i: i32): bool {
   const c = pcb(i);
   const high = sackHighest(i);
   if (c.flags & F_RECOVERY) {
-    if (seqGt(high, c.rxtMax) && seqGt(c.highRxt, c.sndUna)) c.highRxt = c.sndUna;
-    else if (sackNextHole(i, false) < 0) return false; // no hole above HighRxt to call lost
+    // Without SACKed data sent after the retransmissions (window-limited: the receiver holds the
+    // rest of its window out of order), silence for the whole timer is the only sign that a
+    // retransmission was lost: the first hole goes again once, and a second silence is the RTO's.
+    const evidence = seqGt(high, c.rxtMax);
+    if (seqGt(c.highRxt, c.sndUna) && (evidence || (c.flags & F_RPROBE) == 0)) {
+      if (!evidence) c.flags |= F_RPROBE;
+      c.highRxt = c.sndUna;
+    } else if (sackNextHole(i, false) < 0) return false; // no hole above HighRxt to call lost
     c.lostEnd = high;
   } else {
     if (!sackEnter(i, true)) return false;

@@ -48,6 +48,7 @@ export const F_TLP_OUT: u32 = 1 << 21; // a loss probe is unacknowledged (up to 
 export const F_TLP_RTX: u32 = 1 << 22; // ... and it was a retransmission, not new data
 export const F_LOSS: u32 = 1 << 23; // recovering from a timeout, until SND.UNA reaches recover
 export const F_SACK: u32 = 1 << 24; // SACK permitted by both SYNs (RFC 2018 §2)
+export const F_RPROBE: u32 = 1 << 25; // in recovery, the first hole was sent again on silence (output.ts rackTimeout)
 
 @unmanaged
 export class Pcb {

@@ -25,7 +25,7 @@ import { TCP_SACK } from "../../config";
 import { C, count } from "../../support/counters";
 import { SACK_MAX_BLOCKS, TcpRepr } from "../../wire/tcp";
 import { Assembler } from "./assembler";
-import { F_ACK_NOW, F_LOSS, F_PTO, F_RECOVERY, F_SACK, F_TLP_OUT, F_TLP_RTX, dsackConn, dsackLeft, dsackRight, dsackSet, ooo, pcb, sacked } from "./pcb";
+import { F_ACK_NOW, F_LOSS, F_PTO, F_RECOVERY, F_RPROBE, F_SACK, F_TLP_OUT, F_TLP_RTX, dsackConn, dsackLeft, dsackRight, dsackSet, ooo, pcb, sacked } from "./pcb";
 import { seqGt, seqLe, seqLt } from "./seq";
 
 /** RFC 6675 §2 DupThresh. */
@@ -74,15 +74,16 @@ export function sackFill(i: i32, s: TcpRepr, max: u32): void {
 // ---- Sender: the scoreboard ------------------------------------------------------------------
 
 /** Takes the SACK blocks of the arriving segment s (whose ACK field is ack, already checked to be
- *  in SND.UNA..SND.MAX) into connection i's scoreboard (RFC 6675 §5 Update()). */
-export function sackTake(i: i32, s: TcpRepr, ack: u32): void {
+ *  in SND.UNA..SND.MAX) into connection i's scoreboard (RFC 6675 §5 Update()). Returns true when
+ *  they SACKed bytes not SACKed before: RFC 6675 §2's duplicate ACK, whatever its window. */
+export function sackTake(i: i32, s: TcpRepr, ack: u32): bool {
   const c = pcb(i);
   if (s.sackMalformed) {
     count(C.TCP_SACK_REJECTED);
-    return;
+    return false;
   }
   const n = s.sackCount;
-  if (n == 0) return;
+  if (n == 0) return false;
   // D-SACK (RFC 2883 §4): the first block reports a duplicate when it lies at or below the ACK
   // or inside the second block; it is no news for the scoreboard.
   let k0: u32 = 0;
@@ -98,14 +99,23 @@ export function sackTake(i: i32, s: TcpRepr, ack: u32): void {
     for (let j = k0; j < k && !bad; j++) bad = seqLt(l, s.sackRight(j)) && seqLt(s.sackLeft(j), r);
     if (bad) {
       count(C.TCP_SACK_REJECTED);
-      return;
+      return false;
     }
   }
   // A duplicate that ends where our retransmitted loss probe ended: both copies arrived, the
   // probe repaired nothing (RFC 8985 §7.4).
   if (k0 && (c.flags & F_TLP_RTX) && s.sackRight(0) == c.tlpEnd) c.flags &= ~(F_TLP_OUT | F_TLP_RTX);
   const sb = sacked(i);
+  const before = sackedFrom(sb, 0);
   for (let k = k0; k < n; k++) sb.add(s.sackLeft(k), s.sackRight(k));
+  return sackedFrom(sb, 0) != before;
+}
+
+/** Bytes in scoreboard ranges k and up. */
+function sackedFrom(sb: Assembler, k: i32): u32 {
+  let bytes: u32 = 0;
+  for (let r = k, n = sb.count(); r < n; r++) bytes += sb.end(r) - sb.start(r);
+  return bytes;
 }
 
 /** SND.UNA moved to una: what it covers leaves the scoreboard. */
@@ -125,9 +135,7 @@ function holeLost(sb: Assembler, k: i32, mss: u32, a: u32, lostEnd: u32): bool {
   if (k < sb.count() && seqLt(a, lostEnd)) return true;
   const n = sb.count();
   if (n - k >= <i32>DUP_THRESH) return true;
-  let bytes: u32 = 0;
-  for (let r = k; r < n; r++) bytes += sb.end(r) - sb.start(r);
-  return bytes > (DUP_THRESH - 1) * mss;
+  return sackedFrom(sb, k) > (DUP_THRESH - 1) * mss;
 }
 
 /** IsLost(SND.UNA): the first hole. */
@@ -192,7 +200,10 @@ export function sackEnter(i: i32, byTime: bool = false): bool {
   const c = pcb(i);
   if (c.flags & (F_RECOVERY | F_LOSS) || c.sndUna == c.sndMax) return false;
   if (!byTime && c.dupAcks < DUP_THRESH && !sackUnaLost(i)) return false;
-  if (!seqGt(c.sndUna - 1, c.recover - 1)) return false;
+  // RFC 6582 §3.2 step 2: the ACK must cover more than the last recovery's highest sequence
+  // number sent, SND.MAX - 1 then (recover holds SND.MAX): a loss of the very next segment starts
+  // a new recovery instead of waiting for the RTO.
+  if (seqLt(c.sndUna, c.recover)) return false;
   // RFC 6675 §5 step 4: RecoveryPoint = HighData; cwnd = ssthresh = FlightSize / 2 (RFC 5681
   // eq. 4; limited transmit's segments left out, §3.2 step 2).
   const flight = c.sndMax - c.sndUna - min<u32>(c.ltBytes, c.sndMax - c.sndUna);
@@ -201,7 +212,7 @@ export function sackEnter(i: i32, byTime: bool = false): bool {
   c.recover = c.sndMax;
   c.highRxt = c.sndUna;
   c.lostEnd = byTime ? sackHighest(i) : c.sndUna;
-  c.flags = (c.flags & ~(F_PTO | F_TLP_OUT | F_TLP_RTX)) | F_RECOVERY;
+  c.flags = (c.flags & ~(F_PTO | F_TLP_OUT | F_TLP_RTX | F_RPROBE)) | F_RECOVERY;
   count(C.TCP_FAST_RETRANSMITS);
   return true;
 }
