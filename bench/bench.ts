@@ -135,7 +135,7 @@ interface Budget {
   budget: string;
   value: string;
   met: boolean | null;
-  /** Which issue set it: "6" (the default) or "wamr" (the follow-up issue on the WAMR boards). */
+  /** Which issue set it: "6" (the default), "wamr" (the follow-up issue on the WAMR boards) or "loss" (issue 18). */
   issue?: string;
 }
 
@@ -182,7 +182,7 @@ export function table(b: Bench): string {
     lines.push(`  (* the pairing of the budget line; ratio ids: kernel.<wasmip target>.<rx|tx>.<throughput|cpu>_vs_<lwIP target>)`);
   }
   const budgets = b.results.details.budgets as Budget[] | undefined;
-  for (const [group, title] of [["6", "Issue 6 budgets (as measured here)"], ["wamr", "WAMR budgets, from the follow-up issue (as measured here)"]]) {
+  for (const [group, title] of [["6", "Issue 6 budgets (as measured here)"], ["wamr", "WAMR budgets, from the follow-up issue (as measured here)"], ["loss", "Loss recovery budgets, issue 18 (as measured here)"]]) {
     const mine = (budgets ?? []).filter((x) => (x.issue ?? "6") === group);
     if (!mine.length) continue;
     lines.push("", title);
@@ -241,15 +241,42 @@ function budgets(b: Bench): void {
     value: fp === null ? "n/a" : `${fp} bytes (${(fp / 1024).toFixed(1)} KiB: pool peak ${pp} + linear ${fp - (pp ?? 0)}; classic interpreter ${f(wamrMemId("classic", "x86_32", "http", "footprint_bytes")) ?? "n/a"} bytes)`,
     met: fp === null ? null : fp <= 192 * 1024,
   });
+  // Issue 18's loss recovery: goodput against loss in the emulated PHY (mean of the seeded runs).
+  for (const [l, min] of [[1, 0.9], [5, 0.5], [10, 0.25]] as const) {
+    const g = f(`sim.loss${l}.goodput_fraction`);
+    out.push({
+      issue: "loss",
+      budget: `goodput at ${l}% loss each way >= ${min} of clean (emulated PHY, default buffers, mean of the seeded runs)`,
+      value: g === null ? "n/a" : `${g.toFixed(3)} (worst run ${f(`sim.loss${l}.goodput_fraction_min`)?.toFixed(3) ?? "n/a"})`,
+      met: g === null ? null : g >= min,
+    });
+  }
   b.detail("budgets", out);
 }
 
 // ---- main --------------------------------------------------------------------------------
 
+/** The goodput curve of the run this one replaces (its latest.json), drawn next to the new one. */
+function previousGoodput(file: string): { label: string; points: { loss: number; fraction: number }[] } | undefined {
+  try {
+    const r = JSON.parse(readFileSync(file, "utf8")) as { finished?: string; figures: Record<string, { value: number | null }> };
+    const points = [{ loss: 0, fraction: 1 }];
+    for (const l of [1, 5, 10]) {
+      const v = r.figures[`sim.loss${l}.goodput_fraction`]?.value;
+      if (typeof v !== "number") return undefined;
+      points.push({ loss: l / 100, fraction: v });
+    }
+    return { label: `previous run (${r.finished?.slice(0, 10) ?? "undated"})`, points };
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<number> {
   const opts = parse(process.argv.slice(2));
   const b = new Bench(opts.quick, opts.out);
   mkdirSync(opts.out, { recursive: true });
+  const previous = previousGoodput(path.join(opts.out, "latest.json"));
   b.log(`wasmip bench${opts.quick ? " (quick)" : ""}: ${[...opts.only].join(", ")}; results in ${path.relative(process.cwd(), opts.out) || "."}`);
   let finished = false;
   const write = () => {
@@ -289,7 +316,7 @@ async function main(): Promise<number> {
   await run("sim", async () => {
     const { trace, traceLoss, goodput } = await simStep(b);
     const g = "goodput-vs-loss.svg";
-    writeFileSync(path.join(opts.out, g), goodputPlot(goodput, `build/bench.wasm, 2 boards, 1 ms per link direction (RTT 4 ms), loss on one link both ways; ${b.quick ? "2" : "64"} MiB per point`));
+    writeFileSync(path.join(opts.out, g), goodputPlot(goodput, `build/bench.wasm, 2 boards, 1 ms per link direction (RTT 4 ms), loss on one link both ways; mean of ${b.quick ? "3 runs of 2" : "20 runs of 16"} MiB per point`, previous));
     const tr = "cwnd-trace.svg";
     writeFileSync(path.join(opts.out, tr), tracePlot(trace, `tcp_info of the sender after every simulator event: ${(b.results.details["sim.trace"] as { bytes: number }).bytes / 1024} KiB at ${traceLoss * 100}% loss each way (seed 11)`));
     b.results.plots.push(g, tr);

@@ -91,9 +91,18 @@ ${body}
 `;
 }
 
-export function goodputPlot(points: { loss: number; fraction: number }[], subtitle: string): string {
+type GoodputPoint = { loss: number; fraction: number };
+
+export function goodputPlot(points: GoodputPoint[], subtitle: string, previous?: { label: string; points: GoodputPoint[] }): string {
   const p: Panel = { x: 90, y: 50, w: W - 140, h: 330, x0: 0, x1: Math.max(10, ...points.map((q) => q.loss * 100)), y0: 0, y1: 1.05 };
   let s = axes(p, "frames lost in each direction (%)", "goodput / clean goodput", (v) => v.toFixed(2));
+  if (previous) {
+    const old = previous.points.map((q) => `${px(p, q.loss * 100).toFixed(1)},${py(p, q.fraction).toFixed(1)}`).join(" ");
+    s += `<polyline points="${old}" fill="none" stroke="#999" stroke-width="2" stroke-dasharray="6 4"/>`;
+    for (const q of previous.points) s += `<circle cx="${px(p, q.loss * 100).toFixed(1)}" cy="${py(p, q.fraction).toFixed(1)}" r="3" fill="#999"/>`;
+    s += `<text x="${p.x + p.w - 8}" y="${p.y + 16}" text-anchor="end" ${FONT} fill="#1f77b4">this run</text>`;
+    s += `<text x="${p.x + p.w - 8}" y="${p.y + 32}" text-anchor="end" ${FONT} fill="#999">${esc(previous.label)} (dashed)</text>`;
+  }
   const pts = points.map((q) => `${px(p, q.loss * 100).toFixed(1)},${py(p, q.fraction).toFixed(1)}`).join(" ");
   s += `<polyline points="${pts}" fill="none" stroke="#1f77b4" stroke-width="2"/>`;
   for (const q of points) {
