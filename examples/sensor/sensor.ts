@@ -23,7 +23,8 @@
 // (reconnect with backoff). Its presence is sensors/<name>/status, retained: the CONNECT's will
 // says "offline" (QoS 1), which the broker publishes when the sensor vanishes without a DISCONNECT
 // (no packet within 1.5 keep-alives, MQTT 3.1.1 §3.1.2.5, §3.1.2.10); after each CONNACK the sensor
-// publishes "online" over it (QoS 1). Every interval (a multiple of SAMPLE_MS) the reading just
+// publishes "online" over it (QoS 1), and "offline" itself (QoS 0) before a DISCONNECT of its own
+// (sensorMqttTo(0, ...), a new broker). Every interval (a multiple of SAMPLE_MS) the reading just
 // taken goes to sensors/<name> at QoS 1:
 //     {"seq":12,"mC":21375,"t":1796601612.345}
 // t: the SNTP wall clock (seconds since 1970, milliseconds), null until the first sync. A reading
@@ -219,6 +220,9 @@ export function sensorMqttToName(hostName: usize, len: u32, port: u32, intervalM
 function mqttStop(intervalMs: u32): void {
   pubEvery = intervalMs > 0 ? max<u32>(intervalMs, SAMPLE_MS) : SAMPLE_MS;
   pubSeq = readings; // the next one taken
+  // Leaving on purpose: the broker discards the will on DISCONNECT (§3.1.2.5), so say it ourselves
+  // (QoS 0: it goes in the send ring just ahead of the DISCONNECT).
+  if (mqttState() == MQTT_CONNECTED) mqttPublish(status, statusLen, OFFLINE, 7, 0, true);
   if (mqttState() != MQTT_IDLE) mqttDisconnect();
   mqttOn = false;
   subscribed = false;
