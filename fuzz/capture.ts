@@ -175,7 +175,6 @@ async function services(s: TapSession): Promise<void> {
     for (const [qos, msg] of [["0", "interval_ms=2000"], ["1", "interval_ms=bad"], ["2", "interval_ms=1000"]]) {
       await s.exec("mosquitto_pub", ["-h", PEER, "-q", qos, "-t", `sensors/${name}/cmd`, "-m", msg], { check: false, timeoutMs: 10_000 });
     }
-    await s.exec("mosquitto_pub", ["-h", PEER, "-q", "1", "-r", "-t", "sensors/#", "-m", "retained"], { check: false, timeoutMs: 10_000 });
     await sleep(2000);
     await killChild(broker);
     await sleep(500);
