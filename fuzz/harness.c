@@ -423,7 +423,7 @@ static uint32_t tcp_segment(uint8_t *f, uint32_t sport, uint32_t dport, uint32_t
   t[13] = (uint8_t)flags;
   put16(t + 14, 64240);
   memcpy(t + 20, opts, olen);
-  memcpy(t + 20 + olen, data, dlen);
+  if (dlen) memcpy(t + 20 + olen, data, dlen);
   return ip_frame(f, board_mac, FUZZ_BOARD_IP, 6, 20 + olen + dlen);
 }
 
