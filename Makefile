@@ -203,10 +203,12 @@ FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_JOBS ?= 2
 
 # The fuzz image: the debug core with the http app, whose buffers need a second page (as build/http.wasm),
-# and IPv6 (its input is fuzzed too: the captures carry the kernel's RS, NS and MLD frames).
+# IPv6 (its input is fuzzed too: the captures carry the kernel's RS, NS and MLD frames), and the
+# services the mdns, mqtt and sntp targets drive (multicast, mDNS, the MQTT client; SNTP is default).
+FUZZ_USE := WASMIP_IPV6=1 WASMIP_MULTICAST=1 WASMIP_MDNS=1 WASMIP_MQTT=1
 build/fuzz.debug.wasm: assembly/firmware/fuzz.ts $(AS_SOURCES) asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
 	@mkdir -p build
-	$(BIN)/asc $< --target debug -o $@ --textFile build/fuzz.debug.wat $(ASC_FLAGS) --initialMemory 2 --maximumMemory 2 --use WASMIP_IPV6=1
+	$(BIN)/asc $< --target debug -o $@ --textFile build/fuzz.debug.wat $(ASC_FLAGS) --initialMemory 2 --maximumMemory 2 $(foreach u,$(FUZZ_USE),--use $(u))
 
 fuzz-build: build/fuzz.debug.wasm sysdeps
 	$(MAKE) -C fuzz

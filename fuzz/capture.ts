@@ -6,14 +6,24 @@
 //                  port (RST), a raw python client sending pipelined, split and garbage requests
 //   dhcp-dns.pcap  a board with no address and dnsmasq: DISCOVER/OFFER/REQUEST/ACK, then A,
 //                  CNAME and NXDOMAIN lookups, then DHCPRELEASE
+//   services.pcap  the sensor firmware (sensor.local, _http._tcp, MQTT, SNTP) and the real peers:
+//                  chronyd's replies; dig's mDNS queries (multicast and legacy unicast) and
+//                  python3-zeroconf's (browse, resolve, then a responder taking sensor.local:
+//                  probes and announcements that force the rename); mosquitto's CONNACK, SUBACK,
+//                  PUBACKs, PINGRESPs and the commands mosquitto_pub sends at QoS 0, 1 and 2
 // Needs root and the real-peer prerequisites (scripts/install-deps.sh). Run: make fuzz-capture.
 // The pcaps are checked in, so the corpus builds without root; rerun this only to refresh them.
 import path from "node:path";
-import { mkdirSync } from "node:fs";
 import { ROOT } from "../host/board/board.ts";
-import { TapSession } from "../host/devices/tap.ts";
+import { DEFAULTS, TapSession } from "../host/devices/tap.ts";
 import { Dnsmasq } from "../host/devices/services/dnsmasq.ts";
 import { dhcpRelease, dhcpStart, dhcpStatus } from "../host/board/dhcp.ts";
+import { chronyConf, startChronyd } from "../host/devices/services/chronyd.ts";
+import { killChild } from "../host/devices/netns.ts";
+import { ipToU32 } from "../host/board/address.ts";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import type { ChildProcess } from "node:child_process";
 
 const OUT = path.join(ROOT, "fuzz", "captures");
 const SUBNET = "10.213.95";
@@ -23,7 +33,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => process.exit(130));
 
-async function withSession(name: string, pcap: string, fn: (s: TapSession) => Promise<void>, addressless = false): Promise<void> {
+async function withSession(name: string, pcap: string, fn: (s: TapSession) => Promise<void>, addressless = false, app = "http"): Promise<void> {
   const s = new TapSession();
   try {
     await s.start({
@@ -31,7 +41,7 @@ async function withSession(name: string, pcap: string, fn: (s: TapSession) => Pr
       tap: "tap0",
       boardIp: `${BOARD}/24`,
       peerIp: `${PEER}/24`,
-      app: "http",
+      app,
       addressless,
       pcap: path.join(OUT, pcap),
     });
@@ -113,7 +123,70 @@ async function dhcpDns(s: TapSession): Promise<void> {
   }
 }
 
+/** Debian's interpreter, where python3-zeroconf is. */
+const PYTHON = "/usr/bin/python3";
+const ZEROCONF = `
+import socket, sys, time
+from zeroconf import Zeroconf, ServiceBrowser, ServiceInfo
+zc = Zeroconf(interfaces=["${PEER}"])
+found = []
+ServiceBrowser(zc, "_http._tcp.local.", handlers=[lambda zeroconf, service_type, name, state_change: found.append(name)])
+end = time.time() + 4
+while not found and time.time() < end: time.sleep(0.05)
+for n in found: zc.get_service_info("_http._tcp.local.", n, timeout=2000)
+# A responder that takes sensor.local (the server of a service of its own): the board renames.
+info = ServiceInfo("_claim._tcp.local.", "claim._claim._tcp.local.", addresses=[socket.inet_aton("${PEER}")], port=9, server="sensor.local.")
+zc.register_service(info)
+time.sleep(3)
+zc.unregister_service(info)
+zc.close()
+`;
+
+async function services(s: TapSession): Promise<void> {
+  if (!(await s.waitReachable(10))) throw new Error("the board does not answer ping");
+  await s.exec("ip", ["route", "add", "224.0.0.0/4", "dev", "tap0"]);
+  const dir = mkdtempSync(path.join(os.tmpdir(), "wasmip-capture-"));
+  const children: ChildProcess[] = [];
+  try {
+    // SNTP: chronyd (it may answer "unsynchronised" at first: the client backs off and asks again).
+    const chronyd = await startChronyd((c, a) => s.spawn(c, a), chronyConf(dir, SUBNET, PEER));
+    children.push(chronyd.proc);
+    const b = s.board!;
+    b.sntp.setServers([PEER]);
+    s.runner!.kick();
+    for (let i = 0; i < 400 && !b.sntp.synced; i++) await sleep(100);
+    if (!b.sntp.synced) throw new Error(`no SNTP sync: ${chronyd.log()}`);
+    // mDNS: dig (multicast, then legacy unicast from its own port), then zeroconf.
+    await s.exec("dig", ["-p", "5353", "@224.0.0.251", "sensor.local", "+time=1", "+tries=1"], { check: false, timeoutMs: 10_000 });
+    await s.exec("dig", ["-p", "5353", `@${BOARD}`, "sensor.local", "+time=1", "+tries=1"], { check: false, timeoutMs: 10_000 });
+    await s.exec("dig", ["-p", "5353", `@${BOARD}`, "_http._tcp.local", "PTR", "+time=1", "+tries=1"], { check: false, timeoutMs: 10_000 });
+    await s.exec(PYTHON, ["-c", ZEROCONF], { check: false, timeoutMs: 30_000 });
+    // MQTT: mosquitto; the sensor publishes, takes commands at each QoS, then the broker goes.
+    const conf = path.join(dir, "mosquitto.conf");
+    writeFileSync(conf, `listener 1883 ${PEER}\nallow_anonymous true\npersistence false\n`);
+    const broker = s.spawn("mosquitto", ["-c", conf]);
+    children.push(broker);
+    await sleep(500);
+    const to = b.exports.sensor_mqtt_to as (ip: number, port: number, ms: number) => number;
+    if (to(ipToU32(PEER), 0, 0) !== 0) throw new Error("sensor_mqtt_to");
+    s.runner!.kick();
+    await sleep(3000);
+    const name = `sensor-${DEFAULTS.mac.split(":").slice(3).join("")}`; // the sensor's default name
+    for (const [qos, msg] of [["0", "interval_ms=2000"], ["1", "interval_ms=bad"], ["2", "interval_ms=1000"]]) {
+      await s.exec("mosquitto_pub", ["-h", PEER, "-q", qos, "-t", `sensors/${name}/cmd`, "-m", msg], { check: false, timeoutMs: 10_000 });
+    }
+    await sleep(2000);
+    await killChild(broker);
+    await sleep(500);
+  } finally {
+    for (const c of children) await killChild(c).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 mkdirSync(OUT, { recursive: true });
-await withSession("fh", "http.pcap", http);
-await withSession("fd", "dhcp-dns.pcap", dhcpDns, true);
-console.log(`wrote ${path.relative(ROOT, OUT)}/http.pcap and dhcp-dns.pcap`);
+const only = process.argv.slice(2);
+if (only.length === 0 || only.includes("http")) await withSession("fh", "http.pcap", http);
+if (only.length === 0 || only.includes("dhcp-dns")) await withSession("fd", "dhcp-dns.pcap", dhcpDns, true);
+if (only.length === 0 || only.includes("services")) await withSession("fs", "services.pcap", services, false, "sensor");
+console.log(`wrote ${path.relative(ROOT, OUT)}/*.pcap`);

@@ -3,7 +3,10 @@
 // the board is moved into the targets' world (fuzz/params.h: MACs, addresses; the established
 // target's ports): TCP sequence numbers become relative to the flow's ISNs (record 0x03, so the
 // harness adds the connection's IRS and ISS), DHCP and DNS replies get their xid, id and port from
-// the harness (record 0x03). Deterministic: the same pcaps give the same files.
+// the harness (record 0x03); so do NTP replies (port, origin timestamp). mDNS frames go in as
+// they are (their names are the sensor's, as the mdns target's); the broker's segments get sequence
+// numbers relative to its ISN and an acknowledgement of all the board sent (the mqtt target's
+// client sent other bytes than the captured sensor). Deterministic: the same pcaps give the same files.
 //   node --import tsx fuzz/corpus.ts [--check]   (--check: exit 1 if the checked-in corpus differs)
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -13,7 +16,7 @@ import { parsePcap } from "../host/capture/pcap.ts";
 import { DEFAULTS } from "../host/devices/tap.ts";
 import { internetChecksum } from "../host/sim/frames.ts";
 
-export const FUZZ_TARGETS = ["listen", "established", "dhcp", "dns"] as const;
+export const FUZZ_TARGETS = ["listen", "established", "dhcp", "dns", "mdns", "mqtt", "sntp"] as const;
 export type FuzzTarget = (typeof FUZZ_TARGETS)[number];
 
 /** fuzz/params.h, parsed (the C header is the source of truth). */
@@ -318,6 +321,61 @@ export function buildCorpus(): Corpus {
     add("dns", "all-replies", seq);
   }
   add("dns", "timeout-then-retry", new Input().advance(1500).advance(3000));
+
+  // The services: the sensor and chronyd, dig, python3-zeroconf and mosquitto (fuzz/capture.ts).
+  const sv = loadCapture("services.pcap");
+  const l4At = (f: Uint8Array) => 14 + (f[14] & 15) * 4;
+  const isUdp = (f: Uint8Array) => f.length >= 42 && g16(f, 12) === 0x0800 && f[23] === 17;
+  const peerSide = sv.frames.filter((f) => !f.fromBoard);
+  // SNTP: chronyd's replies, each alone; and a request unanswered.
+  for (const f of peerSide.filter((x) => isUdp(x.data) && g16(x.data, l4At(x.data)) === 123)) {
+    const r = retarget(f.data, sv.kernelMac);
+    add("sntp", `ntp-reply-stratum${r[l4At(r) + 9]}-${r.length}`, new Input().frame(r, true));
+  }
+  add("sntp", "timeout-then-retry", new Input().advance(20_000).advance(20_000));
+  // mDNS: every frame to or from port 5353 (queries, legacy unicast, responses, probes), each alone,
+  // and all in order with the capture's gaps (the responder taking the name: the rename).
+  const mdns = peerSide.filter((x) => isUdp(x.data) && (g16(x.data, l4At(x.data)) === 5353 || g16(x.data, l4At(x.data) + 2) === 5353));
+  const all = new Input();
+  let lastT = mdns.length ? mdns[0].time : 0;
+  for (const f of mdns) {
+    const r = retarget(f.data, sv.kernelMac);
+    const from = g16(r, l4At(r)) === 5353 ? "mdns" : "legacy";
+    add("mdns", `${from}-${r[l4At(r) + 8 + 2] & 0x80 ? "response" : "query"}-${r.length}`, new Input().frame(r, true));
+    all.advance(Math.min(5000, f.time - lastT));
+    lastT = f.time;
+    all.frame(r, true);
+  }
+  add("mdns", "all-in-order", all);
+  // MQTT: the broker's segments after its CONNACK, on the first connection (by the board's port).
+  const synAck = peerSide.find((f) => tcpOf(f.data)?.sport === 1883 && (tcpOf(f.data)!.flags & 0x12) === 0x12);
+  if (synAck) {
+    const { dport, seq: isn } = tcpOf(synAck.data)!;
+    const seg = (f: Frame) => {
+      const r = retarget(f.data, sv.kernelMac, { seqBase: isn });
+      p32(r, l4At(r) + 8, 0); // the harness acknowledges all the board sent: SND.NXT - 0
+      fixChecksums(r);
+      return r;
+    };
+    const dataAt = (f: Uint8Array) => l4At(f) + (f[l4At(f) + 12] >> 4) * 4;
+    // The CONNACK (4 bytes at relative 1) is the target's setup: what follows starts at 5.
+    const after = peerSide.filter((f) => {
+      const t = tcpOf(f.data);
+      return t && t.sport === 1883 && t.dport === dport && (t.flags & 0x02) === 0 && ((t.seq - isn) >>> 0) >= 5;
+    });
+    const whole = new Input();
+    let last = after.length ? after[0].time : 0;
+    for (const f of after) {
+      const n = 14 + g16(f.data, 16) - dataAt(f.data);
+      const type = n > 0 ? f.data[dataAt(f.data)] >> 4 : 0;
+      add("mqtt", `segment-flags${tcpOf(f.data)!.flags.toString(16)}-type${type}-${n}`, new Input().frame(seg(f), true));
+      whole.advance(Math.min(5000, f.time - last));
+      last = f.time;
+      whole.frame(seg(f), true);
+    }
+    add("mqtt", `flow-${after.length}-segments`, whole);
+  }
+  add("mqtt", "keepalive-unanswered", new Input().advance(40_000).advance(40_000));
   add("dhcp", "lease-expiry", new Input().advance(((P.DHCP_LEASE_S as number) + 10) * 1000));
   return out;
 }

@@ -1,12 +1,16 @@
 /*
  * fuzz/harness.c - libFuzzer targets over the wasm2c-compiled debug core (build/fuzz.debug.wasm:
  * the core, its assertions, debug_check() and the http app). One binary per target, chosen at
- * compile time with -DFUZZ_TARGET=1..4:
+ * compile time with -DFUZZ_TARGET=1..7:
  *
  *   1 listen       the http listener on port 80, the peer's ARP entry resolved
  *   2 established  as 1, plus 10.0.0.1:40000 -> 10.0.0.2:80 ESTABLISHED (and accepted by the app)
  *   3 dhcp         a board that booted with no address and holds a DHCP lease (BOUND, 1 h)
  *   4 dns          as 1, plus a DNS lookup of example.test outstanding at the peer
+ *   5 mdns         as 1, plus the mDNS responder announced as sensor.local with _http._tcp on 80
+ *   6 mqtt         as 1, plus the MQTT client connected to 10.0.0.1:1883 (CONNACK taken), a
+ *                  QoS 1 and a QoS 2 publish and a subscription (ids 1 to 3) awaiting their acks
+ *   7 sntp         as 1, plus an SNTP request outstanding at 10.0.0.1
  *
  * The state is built once (LLVMFuzzerInitialize) and snapshotted (linear memory, globals, the
  * harness's clock and PRNG); every input starts from the snapshot, so runs are independent and
@@ -15,8 +19,11 @@
  *   0x00 len:u16 bytes   a frame, fed to input() as is
  *   0x03 len:u16 bytes   a frame with fix-ups: TCP seq/ack made relative to the connection its
  *                        4-tuple names (seq += IRS, ack += ISS), the DHCP xid and the DNS id and
- *                        port of the board's last query filled in, then the IPv4 header checksum
- *                        and the TCP/UDP/ICMP checksums recomputed: the deep paths, reachable
+ *                        port of the board's last query filled in, an NTP reply's destination
+ *                        port and origin timestamp set to the board's last request's; a segment
+ *                        from port 1883 goes to the MQTT client's port and its ack is SND.NXT - v
+ *                        (0: all sent); then the IPv4 header checksum and the TCP/UDP/ICMP
+ *                        checksums recomputed: the deep paths, reachable
  *   0x01 v:u16           advance the clock (v < 0x8000: v ms; else (v & 0x7fff) * 100 ms) in
  *                        steps of the deadlines poll() returns, as a board sleeps
  *   0x02 len:u16         input(len) on whatever the receive buffer holds (a driver passing a length)
@@ -44,14 +51,17 @@
 #error "build with -DFUZZ_POLL_MAX_SLEEP_MS=<POLL_MAX_SLEEP_MS of assembly/config.ts>"
 #endif
 #ifndef FUZZ_TARGET
-#error "build with -DFUZZ_TARGET=1 (listen), 2 (established), 3 (dhcp) or 4 (dns)"
+#error "build with -DFUZZ_TARGET=1 (listen), 2 (established), 3 (dhcp), 4 (dns), 5 (mdns), 6 (mqtt) or 7 (sntp)"
 #endif
 #define T_LISTEN 1
 #define T_ESTABLISHED 2
 #define T_DHCP 3
 #define T_DNS 4
+#define T_MDNS 5
+#define T_MQTT 6
+#define T_SNTP 7
 
-static const char *const target_names[] = {"?", "listen", "established", "dhcp", "dns"};
+static const char *const target_names[] = {"?", "listen", "established", "dhcp", "dns", "mdns", "mqtt", "sntp"};
 
 struct Z_phy_instance_t {
   int unused;
@@ -67,6 +77,9 @@ typedef struct {
   uint32_t dns_port, dns_id;
   uint32_t syn_ack_seq;
   int syn_ack_seen;
+  uint32_t mqtt_port, mqtt_iss, mqtt_nxt; /* the MQTT client's connection, from its segments */
+  uint32_t ntp_port;
+  uint8_t ntp_xmit[8]; /* the transmit timestamp of the last SNTP request */
   uint32_t tx_count;
 } hstate_t;
 static hstate_t hs;
@@ -150,6 +163,10 @@ static void check_tx(const uint8_t *f, uint32_t len) {
     return;
   }
   if (type != 0x0800) crash("transmitted ethertype 0x%04x", type);
+  if (len >= 34 && f[30] >> 4 == 0xe) { /* to a group: its MAC is 01:00:5e and the low 23 bits (RFC 1112 §6.4) */
+    const uint8_t want[6] = {0x01, 0x00, 0x5e, (uint8_t)(f[31] & 0x7f), f[32], f[33]};
+    if (memcmp(f, want, 6) != 0) crash("transmitted to an IPv4 group at the wrong MAC");
+  }
   const uint8_t *ip = f + 14;
   uint32_t ihl = (uint32_t)(ip[0] & 15) * 4, total = get16(ip + 2);
   if ((ip[0] >> 4) != 4 || ihl < 20 || total < ihl || total > len - 14) crash("transmitted a bad IPv4 header");
@@ -164,6 +181,15 @@ static void check_tx(const uint8_t *f, uint32_t len) {
       hs.syn_ack_seq = get32(l4 + 4);
       hs.syn_ack_seen = 1;
     }
+    /* The MQTT client's segments (the mqtt target's setup follows its sequence numbers). */
+    if (get16(l4 + 2) == FUZZ_MQTT_PORT) {
+      uint32_t seq = get32(l4 + 4), dlen = n - (uint32_t)(l4[12] >> 4) * 4 + (l4[13] & 1) + ((l4[13] >> 1) & 1);
+      if (l4[13] & 2) {
+        hs.mqtt_port = get16(l4);
+        hs.mqtt_iss = seq;
+      }
+      if ((int32_t)(seq + dlen - hs.mqtt_nxt) > 0 || (l4[13] & 2)) hs.mqtt_nxt = seq + dlen;
+    }
   } else if (proto == 17) {
     if (n < 8 || get16(l4 + 4) != n) crash("transmitted a bad UDP length");
     if (fold(pseudo(ip, 17, n) + sum_add(0, l4, n)) != 0xffff) crash("transmitted a bad UDP checksum");
@@ -173,8 +199,16 @@ static void check_tx(const uint8_t *f, uint32_t len) {
       hs.dns_port = sport;
       hs.dns_id = get16(l4 + 8);
     }
+    if (dport == 123 && n >= 8 + 48) {
+      hs.ntp_port = sport;
+      memcpy(hs.ntp_xmit, l4 + 8 + 40, 8);
+    }
   } else if (proto == 1) {
     if (n < 4 || fold(sum_add(0, l4, n)) != 0xffff) crash("transmitted a bad ICMP message");
+  } else if (proto == 2) {
+    /* IGMP: a membership report or leave (RFC 2236 §2, RFC 3376 §4.2), behind Router Alert. */
+    if (n < 8 || fold(sum_add(0, l4, n)) != 0xffff) crash("transmitted a bad IGMP message");
+    if (ip[8] != 1) crash("transmitted IGMP with TTL %u", ip[8]);
   } else {
     crash("transmitted IP protocol %u", proto);
   }
@@ -278,7 +312,7 @@ static void advance(uint32_t ms) {
 /* ---------------- fix-ups ---------------- */
 
 /* The connection block for a segment from (rip, rport) to lport: its ISS and IRS. */
-static int find_connection(uint32_t lport, uint32_t rip, uint32_t rport, uint32_t *iss, uint32_t *irs) {
+static int find_connection(uint32_t lport, uint32_t rip, uint32_t rport, uint32_t *iss, uint32_t *irs, uint32_t *snd_nxt) {
   uint32_t rows = Z_stackZ_tcp_table_size(&inst);
   for (uint32_t i = 0; i < rows; i++) {
     if (!Z_stackZ_tcp_table_row(&inst, i, io_buf)) continue;
@@ -291,6 +325,7 @@ static int find_connection(uint32_t lport, uint32_t rip, uint32_t rport, uint32_
     if (st < 3 || lp != lport || ri != rip || rp != rport) continue; /* SYN-RECEIVED and later */
     if (!Z_stackZ_tcp_info(&inst, (int32_t)i, io_buf)) return 0;
     memcpy(iss, mem() + io_buf + 28, 4);
+    memcpy(snd_nxt, mem() + io_buf + 36, 4);
     memcpy(irs, mem() + io_buf + 44, 4);
     return 1;
   }
@@ -310,11 +345,15 @@ static void fixup(uint8_t *f, uint32_t len, int context) {
   uint8_t *l4 = ip + ihl;
   uint32_t n = total - ihl, proto = ip[9];
   if (proto == 6 && n >= 20) {
-    uint32_t iss, irs;
+    uint32_t iss, irs, nxt;
     where = "fixup";
-    if (context && find_connection(get16(l4 + 2), get32(ip + 12), get16(l4), &iss, &irs)) {
+    int mqtt = context && get16(l4) == FUZZ_MQTT_PORT && hs.mqtt_port != 0;
+    if (mqtt) put16(l4 + 2, hs.mqtt_port);
+    if (context && find_connection(get16(l4 + 2), get32(ip + 12), get16(l4), &iss, &irs, &nxt)) {
       put32(l4 + 4, get32(l4 + 4) + irs);
-      put32(l4 + 8, get32(l4 + 8) + iss);
+      /* The client's own stream differs from the capture's (its CONNECT, its publishes): a
+       * server's segment acknowledges what the board sent, less v bytes. */
+      put32(l4 + 8, mqtt ? nxt - get32(l4 + 8) : get32(l4 + 8) + iss);
     }
     put16(l4 + 16, 0);
     put16(l4 + 16, ~fold(pseudo(ip, 6, n) + sum_add(0, l4, n)) & 0xffff);
@@ -324,6 +363,10 @@ static void fixup(uint8_t *f, uint32_t len, int context) {
     if (context && sport == 53 && hs.dns_port != 0) {
       put16(l4 + 2, hs.dns_port);
       if (n >= 8 + 2) put16(l4 + 8, hs.dns_id);
+    }
+    if (context && sport == 123 && hs.ntp_port != 0) {
+      put16(l4 + 2, hs.ntp_port);
+      if (n >= 8 + 32) memcpy(l4 + 8 + 24, hs.ntp_xmit, 8); /* the origin timestamp (RFC 5905 §8) */
     }
     uint32_t ulen = get16(l4 + 4);
     if (ulen < 8 || ulen > n) return;
@@ -367,19 +410,41 @@ static uint32_t ip_frame(uint8_t *f, const uint8_t *dst_mac, uint32_t dst, uint3
   return len;
 }
 
-static uint32_t tcp_frame(uint8_t *f, uint32_t flags, uint32_t seq, uint32_t ack, const uint8_t *opts, uint32_t olen) {
+/* A segment from the peer's sport to the board's dport; opts (olen, a multiple of 4) then data. */
+static uint32_t tcp_segment(uint8_t *f, uint32_t sport, uint32_t dport, uint32_t flags, uint32_t seq, uint32_t ack, const uint8_t *opts,
+                            uint32_t olen, const uint8_t *data, uint32_t dlen) {
   uint8_t *t = f + 34;
   memset(t, 0, 20);
-  put16(t, FUZZ_PEER_PORT);
-  put16(t + 2, FUZZ_HTTP_PORT);
+  put16(t, sport);
+  put16(t + 2, dport);
   put32(t + 4, seq);
   put32(t + 8, ack);
   t[12] = (uint8_t)(((20 + olen) / 4) << 4);
   t[13] = (uint8_t)flags;
   put16(t + 14, 64240);
   memcpy(t + 20, opts, olen);
-  return ip_frame(f, board_mac, FUZZ_BOARD_IP, 6, 20 + olen);
+  if (dlen) memcpy(t + 20 + olen, data, dlen);
+  return ip_frame(f, board_mac, FUZZ_BOARD_IP, 6, 20 + olen + dlen);
 }
+
+static uint32_t tcp_frame(uint8_t *f, uint32_t flags, uint32_t seq, uint32_t ack, const uint8_t *opts, uint32_t olen) {
+  return tcp_segment(f, FUZZ_PEER_PORT, FUZZ_HTTP_PORT, flags, seq, ack, opts, olen, NULL, 0);
+}
+
+/* The MQTT client's CONNECT fields (wasmip.h WASMIP_MQTT_CFG_*): keep-alive, flags (will, its QoS
+ * 1 and retain: the sensor's), then the client id, will topic and will message. */
+static uint32_t mqtt_cfg(uint8_t *p) {
+  static const char id[] = FUZZ_MQTT_CLIENT, wt[] = FUZZ_MQTT_TOPIC "/status", wm[] = "offline";
+  const uint32_t v[7] = {FUZZ_MQTT_KEEPALIVE_S, 2u | 1u << 2 | 1u << 4, sizeof id - 1, sizeof wt - 1, sizeof wm - 1, 0, 0};
+  memcpy(p, v, sizeof v);
+  uint32_t n = sizeof v;
+  memcpy(p + n, id, sizeof id - 1), n += sizeof id - 1;
+  memcpy(p + n, wt, sizeof wt - 1), n += sizeof wt - 1;
+  memcpy(p + n, wm, sizeof wm - 1), n += sizeof wm - 1;
+  return n;
+}
+
+static void put_str(uint32_t at, const char *s) { memcpy(mem() + at, s, strlen(s)); }
 
 /* A DHCP reply (OFFER 2 / ACK 5) for the board's current xid. */
 static uint32_t dhcp_frame(uint8_t *f, uint32_t type) {
@@ -475,8 +540,8 @@ static void setup(void) {
     if (!hs.syn_ack_seen) setup_fail("no SYN-ACK");
     feed(f, tcp_frame(f, 0x10, FUZZ_PEER_ISN + 1, hs.syn_ack_seq + 1, NULL, 0));
     advance(1);
-    uint32_t iss, irs;
-    if (!find_connection(FUZZ_HTTP_PORT, FUZZ_PEER_IP, FUZZ_PEER_PORT, &iss, &irs) || irs != FUZZ_PEER_ISN) setup_fail("no connection");
+    uint32_t iss, irs, nxt;
+    if (!find_connection(FUZZ_HTTP_PORT, FUZZ_PEER_IP, FUZZ_PEER_PORT, &iss, &irs, &nxt) || irs != FUZZ_PEER_ISN) setup_fail("no connection");
     if (!Z_stackZ_tcp_table_row(&inst, 0, io_buf)) setup_fail("no table");
   }
   if (FUZZ_TARGET == T_DNS) {
@@ -489,6 +554,49 @@ static void setup(void) {
     advance(10);
     if (hs.dns_port == 0) setup_fail("no DNS query sent");
     if ((int32_t)Z_stackZ_dns_result(&inst, h) != -3) setup_fail("the lookup is not pending");
+  }
+  if (FUZZ_TARGET == T_MDNS) {
+    static const char type[] = "_http._tcp";
+    put_str(io_buf, FUZZ_MDNS_NAME);
+    where = "mdns_start";
+    if (Z_stackZ_mdns_start(&inst, io_buf, sizeof FUZZ_MDNS_NAME - 1) != 0) setup_fail("mdns_start");
+    put_str(io_buf, type);
+    where = "mdns_add_service";
+    if ((int32_t)Z_stackZ_mdns_add_service(&inst, 0, 0, io_buf, sizeof type - 1, FUZZ_HTTP_PORT, 0, 0) < 0) setup_fail("mdns_add_service");
+    advance(5000); /* probed (3 x 250 ms) and announced (twice, 1 s apart) */
+    if (Z_stackZ_mdns_state(&inst) != FUZZ_MDNS_RUNNING) setup_fail("mDNS not running");
+  }
+  if (FUZZ_TARGET == T_MQTT) {
+    where = "mqtt_connect";
+    if (Z_stackZ_mqtt_connect(&inst, FUZZ_PEER_IP, FUZZ_MQTT_PORT, io_buf, mqtt_cfg(mem() + io_buf)) != 0) setup_fail("mqtt_connect");
+    advance(10);
+    if (hs.mqtt_port == 0) setup_fail("no SYN to the broker");
+    /* Linux's SYN-ACK options: MSS 1460, SACK permitted, timestamps, NOP, window scale 7. */
+    static const uint8_t opts[20] = {2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
+    feed(f, tcp_segment(f, FUZZ_MQTT_PORT, hs.mqtt_port, 0x12, FUZZ_PEER_ISN, hs.mqtt_iss + 1, opts, sizeof opts, NULL, 0));
+    advance(10);
+    if ((int32_t)(hs.mqtt_nxt - (hs.mqtt_iss + 1)) <= 0) setup_fail("no CONNECT");
+    static const uint8_t connack[4] = {0x20, 2, 0, 0};
+    feed(f, tcp_segment(f, FUZZ_MQTT_PORT, hs.mqtt_port, 0x18, FUZZ_PEER_ISN + 1, hs.mqtt_nxt, NULL, 0, connack, sizeof connack));
+    advance(10);
+    if ((int32_t)Z_stackZ_mqtt_state(&inst) != 3) setup_fail("not connected after CONNACK");
+    static const char reading[] = "{\"seq\":0,\"mC\":21000,\"t\":null}";
+    put_str(io_buf, FUZZ_MQTT_TOPIC);
+    put_str(io_buf + 64, reading);
+    where = "mqtt_publish";
+    for (uint32_t qos = 1; qos <= 2; qos++)
+      if ((int32_t)Z_stackZ_mqtt_publish(&inst, io_buf, sizeof FUZZ_MQTT_TOPIC - 1, io_buf + 64, sizeof reading - 1, qos) <= 0) setup_fail("mqtt_publish");
+    /* Packet ids 1 and 2 then 3, as the captured sensor's reading, status and subscription. */
+    put_str(io_buf, FUZZ_MQTT_TOPIC "/cmd");
+    where = "mqtt_subscribe";
+    if ((int32_t)Z_stackZ_mqtt_subscribe(&inst, io_buf, sizeof FUZZ_MQTT_TOPIC "/cmd" - 1, 1) <= 0) setup_fail("mqtt_subscribe");
+    advance(10);
+  }
+  if (FUZZ_TARGET == T_SNTP) {
+    where = "sntp_set_servers";
+    if (Z_stackZ_sntp_set_servers(&inst, FUZZ_PEER_IP, 0) != 0) setup_fail("sntp_set_servers");
+    advance(10);
+    if (hs.ntp_port == 0) setup_fail("no SNTP request");
   }
 }
 
@@ -547,5 +655,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       check_invariants();
     }
   }
+  if (log_on) /* what the input did: every counter that is not 0 */
+    for (uint32_t c = 0; c < n_counters; c++)
+      if (Z_stackZ_counter(&inst, c) != 0) fprintf(stderr, "[harness] %s %u\n", (const char *)mem() + Z_stackZ_counter_name(&inst, c), Z_stackZ_counter(&inst, c));
   return 0;
 }

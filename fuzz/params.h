@@ -15,5 +15,11 @@
 #define FUZZ_RANDOM_SEED 0x2545f491u
 #define FUZZ_DHCP_LEASE_S 3600u
 #define FUZZ_DNS_NAME "example.test"
+#define FUZZ_MDNS_NAME "sensor"       /* the mdns target's host name: the sensor template's, as captured */
+#define FUZZ_MDNS_RUNNING 4u          /* mdns_state() once probed and announced (wasmip.h) */
+#define FUZZ_MQTT_PORT 1883u          /* the broker at FUZZ_PEER_IP */
+#define FUZZ_MQTT_CLIENT "sensor-fuzz"
+#define FUZZ_MQTT_TOPIC "sensors/sensor-fuzz"
+#define FUZZ_MQTT_KEEPALIVE_S 30u
 
 #endif

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 mode=${1:?usage: fuzz/run.sh fuzz|smoke SECONDS}
 seconds=${2:?usage: fuzz/run.sh fuzz|smoke SECONDS}
 jobs=${FUZZ_JOBS:-2}
-targets=${FUZZ_TARGETS:-listen established dhcp dns}
+targets=${FUZZ_TARGETS:-listen established dhcp dns mdns mqtt sntp}
 B=build/fuzz
 mkdir -p "$B/logs" "$B/crashes"
 export PATH="/usr/lib/llvm-14/bin:$PATH" # llvm-symbolizer, for -print_coverage

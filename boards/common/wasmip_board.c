@@ -157,6 +157,10 @@ static void report_events(wasmip_board_t *b, uint32_t ev) {
     b->port->net_event(b->port->ctx, ev);
     return;
   }
+  wasmip_board_log_events(b, ev);
+}
+
+void wasmip_board_log_events(wasmip_board_t *b, uint32_t ev) {
   static const char *const names[] = {"link up", "link down", "address", "renewed", "address lost", "dns", "time", "multicast"};
   char line[96] = "board: network events:"; /* 88 bytes with every name */
   for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -340,6 +344,33 @@ uint8_t *wasmip_board_mem(wasmip_board_t *b, uint32_t ptr, uint32_t len) {
   uint8_t *mem = b->rt->memory(b->rt->ctx, &size);
   if (mem == NULL || ptr > size || len > size - ptr) return NULL;
   return mem + ptr;
+}
+
+int wasmip_board_multicast_macs(wasmip_board_t *b, void (*fn)(void *arg, const uint8_t mac[6]), void *arg) {
+  uint32_t a[2] = {WASMIP_CONFIG_MCAST_GROUPS, 0};
+  int r = wasmip_board_call_export(b, "config", 1, a);
+  if (r) return r;
+  uint32_t slots = a[0];
+  a[0] = WASMIP_CONFIG_IPV6_ADDRS;
+  if ((r = wasmip_board_call_export(b, "config", 1, a)) != 0) return r;
+  uint32_t v6 = a[0] ? 1u + a[0] : 0u; /* all-nodes, then one solicited-node group per address */
+  int n = 0;
+  if (slots > v6) { /* IPv4 multicast: the IGMP queries come to all systems (RFC 1112 §4) */
+    static const uint8_t all_systems[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
+    fn(arg, all_systems);
+    n++;
+  }
+  for (uint32_t i = 0; i < slots && i < 64u; i++) {
+    a[0] = i;
+    a[1] = b->rx_ptr; /* free between input() calls */
+    if ((r = wasmip_board_call_export(b, "multicast_mac", 2, a)) != 0) return r;
+    if (!a[0]) continue;
+    const uint8_t *m = wasmip_board_mem(b, b->rx_ptr, 6);
+    if (!m) return n;
+    fn(arg, m);
+    n++;
+  }
+  return n;
 }
 
 int wasmip_board_counters(wasmip_board_t *b, void (*fn)(void *arg, const char *name, uint32_t kind, uint32_t value), void *arg) {

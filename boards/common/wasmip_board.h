@@ -255,6 +255,16 @@ uint8_t *wasmip_board_mem(wasmip_board_t *b, uint32_t ptr, uint32_t len);
  * WASMIP_BOARD_TRAPPED. */
 int wasmip_board_counters(wasmip_board_t *b, void (*fn)(void *arg, const char *name, uint32_t kind, uint32_t value), void *arg);
 
+/* The Ethernet multicast addresses the core wants (for a MAC's receive filter): multicast_mac()
+ * of every WASMIP_CONFIG_MCAST_GROUPS slot in use, and 01:00:5e:00:00:01 (all systems) in an image
+ * with IPv4 multicast. fn(arg, mac) for each (mac valid during the call). Call it at start and
+ * after WASMIP_NET_EV_MULTICAST. Returns the count, WASMIP_BOARD_NO_EXPORT (an image without
+ * multicast_mac or config, or a runtime without call_export) or WASMIP_BOARD_TRAPPED. */
+int wasmip_board_multicast_macs(wasmip_board_t *b, void (*fn)(void *arg, const uint8_t mac[6]), void *arg);
+
+/* Log network events (WASMIP_NET_EV_* bits) as the board does without port->net_event. */
+void wasmip_board_log_events(wasmip_board_t *b, uint32_t events);
+
 /* Describe a trap in buf: "trap in input(): out of bounds memory access" (NUL-terminated). */
 void wasmip_board_describe_trap(const wasmip_board_t *b, char *buf, size_t size);
 

@@ -55,11 +55,16 @@
 #define MAC_CR 1u
 #define MAC_ADDRH 2u
 #define MAC_ADDRL 3u
+#define MAC_HASHH 4u
+#define MAC_HASHL 5u
 #define MAC_MII_ACC 6u
 #define MAC_MII_DATA 7u
 #define MAC_CR_RXEN (1u << 2)
 #define MAC_CR_TXEN (1u << 3)
+#define MAC_CR_HPFILT (1u << 13) /* multicast through the hash table, unicast perfect (3.9.3) */
+#define MAC_CR_MCPAS (1u << 19)  /* pass all multicast */
 #define MAC_CR_FDPX (1u << 20)
+#define MAC_CR_BASE (MAC_CR_TXEN | MAC_CR_RXEN | MAC_CR_FDPX)
 #define MAC_CSR_BUSY (1u << 31)
 #define MAC_CSR_READ (1u << 30)
 
@@ -182,8 +187,11 @@ int lan9118_init(uint8_t mac[6], const lan9118_callbacks_t *cb, const char **why
   (void)phy_read(PHY_ISR);
   link_state = lan9118_link_up();
 
-  /* Reset leaves promiscuous mode on: exact address match plus broadcast instead. */
-  mac_write(MAC_CR, MAC_CR_TXEN | MAC_CR_RXEN | MAC_CR_FDPX);
+  /* Reset leaves promiscuous mode on: exact address match plus broadcast instead, and no multicast
+   * until lan9118_multicast_filter says which (HPFILT with an empty hash table). */
+  mac_write(MAC_HASHH, 0);
+  mac_write(MAC_HASHL, 0);
+  mac_write(MAC_CR, MAC_CR_BASE | MAC_CR_HPFILT);
   REG(RX_CFG) = 0;  /* 4-byte end alignment, no offset */
   REG(TX_CFG) = TX_CFG_TX_ON | TX_CFG_TXSAO;
   REG(FIFO_INT) = 0x48000000u; /* RX status level 0: interrupt on every frame */
@@ -265,6 +273,40 @@ int lan9118_tx(const uint8_t *frame, uint32_t len) {
   while ((REG(TX_FIFO_INF) >> 16) & 0xFFu)
     if (REG(TX_STATUS_FIFO) & TXS_ERROR) stats.tx_errors++;
   return 0;
+}
+
+uint32_t lan9118_hash_bit(const uint8_t mac[6]) {
+  /* The Ethernet CRC-32 (polynomial 0x04C11DB7, register preset to all ones, each byte's bits
+   * least significant first, no final inversion), as the MAC's own CRC logic computes it. */
+  uint32_t crc = 0xFFFFFFFFu;
+  for (int i = 0; i < 6; i++) {
+    uint32_t b = mac[i];
+    for (int k = 0; k < 8; k++, b >>= 1) {
+      uint32_t carry = (crc >> 31) ^ (b & 1u);
+      crc <<= 1;
+      if (carry) crc ^= 0x04C11DB7u;
+    }
+  }
+  return crc >> 26;
+}
+
+void lan9118_multicast_filter(uint32_t hashh, uint32_t hashl, int pass_all) {
+  /* The MAC CSRs are reached through a shared data/command register pair that the interrupt
+   * handler also uses (PHY reads): one sequence at a time. */
+  irq_disable();
+  mac_write(MAC_HASHH, hashh);
+  mac_write(MAC_HASHL, hashl);
+  mac_write(MAC_CR, MAC_CR_BASE | (pass_all ? MAC_CR_MCPAS : MAC_CR_HPFILT));
+  irq_enable();
+  stats.mcast_filter_updates++;
+}
+
+void lan9118_multicast_regs(uint32_t *mac_cr, uint32_t *hashh, uint32_t *hashl) {
+  irq_disable();
+  *mac_cr = mac_read(MAC_CR);
+  *hashh = mac_read(MAC_HASHH);
+  *hashl = mac_read(MAC_HASHL);
+  irq_enable();
 }
 
 uint32_t lan9118_free_run(void) { return REG(FREE_RUN); }

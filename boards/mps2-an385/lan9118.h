@@ -25,6 +25,7 @@ typedef struct {
   uint32_t tx_errors;        /* TX status words with the error summary set, or TXE interrupts */
   uint32_t tx_fifo_timeouts; /* frames refused: the TX FIFO stayed full */
   uint32_t link_changes;     /* PHY interrupts that changed the link state */
+  uint32_t mcast_filter_updates; /* lan9118_multicast_filter calls */
 } lan9118_stats_t;
 
 typedef struct {
@@ -47,6 +48,16 @@ void lan9118_isr(void);
 
 /* Send one frame (14..1514 bytes, no FCS; any alignment). 0, or -1 when refused (counted). */
 int lan9118_tx(const uint8_t *frame, uint32_t len);
+
+/* Multicast reception (datasheet 3.9). The MAC passes a multicast frame when the bit its
+ * destination selects in the 64-bit hash table is set (an imperfect filter: other groups may
+ * share a bit; the stack drops those) or, with pass_all, every multicast frame (MCPAS). Unicast
+ * stays a perfect match on our address, broadcast passes. After init the table is empty: no
+ * multicast until this is called. Call it from the stack task (not the interrupt handler). */
+uint32_t lan9118_hash_bit(const uint8_t mac[6]); /* 0..63: 32 and up are HASHH's bits */
+void lan9118_multicast_filter(uint32_t hashh, uint32_t hashl, int pass_all);
+/* MAC_CR, HASHH and HASHL as the controller holds them. */
+void lan9118_multicast_regs(uint32_t *mac_cr, uint32_t *hashh, uint32_t *hashl);
 
 /* The PHY's link status now (basic status register). */
 int lan9118_link_up(void);

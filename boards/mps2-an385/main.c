@@ -163,7 +163,32 @@ static void port_wake(void *ctx) {
   woken = 1;
 }
 
-static const wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, NULL, NULL, NULL};
+/* ---------------- the MAC's multicast filter ---------------- */
+
+__attribute__((noreturn)) static void report_trap_and_reset(void);
+
+static void add_hash_bit(void *arg, const uint8_t mac[6]) {
+  uint32_t *h = arg, bit = lan9118_hash_bit(mac);
+  h[bit >> 5] |= 1u << (bit & 31u);
+}
+
+/* The LAN9118's hash table from the groups the core has joined (all systems, mDNS, IPv6's): what
+ * a MAC filter is for, the CPU never sees the other groups' frames. An image that cannot say
+ * (no multicast_mac export) gets every multicast frame. */
+static void program_multicast(void) {
+  uint32_t h[2] = {0, 0}; /* HASHL, HASHH */
+  int n = wasmip_board_multicast_macs(&board, add_hash_bit, h);
+  if (n == WASMIP_BOARD_TRAPPED) report_trap_and_reset();
+  lan9118_multicast_filter(h[1], h[0], n < 0);
+}
+
+static void port_net_event(void *ctx, uint32_t ev) {
+  (void)ctx;
+  wasmip_board_log_events(&board, ev);
+  if (ev & WASMIP_NET_EV_MULTICAST) program_multicast();
+}
+
+static const wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, NULL, NULL, port_net_event};
 
 /* ---------------- interrupts ---------------- */
 
@@ -244,6 +269,12 @@ static void print_stats(void) {
   put_field("tx_errors", e->tx_errors);
   put_field("tx_fifo_timeouts", e->tx_fifo_timeouts);
   put_field("link_changes", e->link_changes);
+  uint32_t mac_cr, hashh, hashl;
+  lan9118_multicast_regs(&mac_cr, &hashh, &hashl);
+  put_field("mcast_filter_updates", e->mcast_filter_updates);
+  put_field("mac_cr", mac_cr);
+  put_field("hashh", hashh);
+  put_field("hashl", hashl);
   console_puts("\nstack:\n ");
   put_field("high_water", stack_high_water());
   put_field("size", stack_size());
@@ -377,6 +408,7 @@ int main(void) {
   if (wasmip_board_call(&board, WASMIP_FN_SET_LOG_LEVEL, a)) report_trap_and_reset();
   int32_t rc = dhcp ? wasmip_board_start(&board, mac, 0, 0, 0) : wasmip_board_start(&board, mac, cfg.ip, cfg.mask, cfg.gw);
   if (rc == WASMIP_BOARD_TRAPPED) report_trap_and_reset();
+  if (rc >= 0) program_multicast(); /* the groups init joined; later changes come as events */
   if (rc < 0) {
     console_puts("wasmip: init refused the configuration (");
     console_put_u32((uint32_t)-rc);

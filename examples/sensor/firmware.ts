@@ -3,7 +3,7 @@ export * from "../../assembly/index";
 import { setApp } from "../../assembly/app";
 import {
   sensorCommands, sensorCommandsRejected, sensorMqttAcked, sensorMqttDropped, sensorMqttInterval, sensorMqttPublished, sensorMqttTo, sensorMqttToName,
-  sensorPoll, sensorPushTo, sensorPushed, sensorReadings, sensorStart,
+  sensorPoll, sensorPushTo, sensorPushed, sensorReadings, sensorStart, setSensorKeepAlive,
 } from "./sensor";
 
 setApp(sensorStart, sensorPoll);
@@ -30,6 +30,11 @@ export function sensor_mqtt_to(ip: u32, port: u32, intervalMs: u32): i32 {
  *  it resolves. */
 export function sensor_mqtt_to_name(ptr: usize, len: u32, port: u32, intervalMs: u32): i32 {
   return sensorMqttToName(ptr, len, port, intervalMs);
+}
+/** sensor_mqtt_keepalive(seconds 1..65535) -> 1 | 0 (out of range): the keep-alive of the next
+ *  sensor_mqtt_to (default 30 s); the broker publishes the sensor's will 1.5 times it after the last packet. */
+export function sensor_mqtt_keepalive(s: u32): u32 {
+  return setSensorKeepAlive(s) ? 1 : 0;
 }
 /** The MQTT publish interval (ms), as set by sensor_mqtt_to or the last command. */
 export function sensor_mqtt_interval(): u32 {

@@ -20,8 +20,12 @@
 // sensorMqttToName(host, ...) which resolves the name first (again every RESOLVE_RETRY_MS until
 // it resolves), connects as client id <name> (setSensorName; default "sensor-" and the MAC's
 // last three bytes in hex) with a persistent session, and from then on the client keeps it up
-// (reconnect with backoff). Every interval (a multiple of SAMPLE_MS) the reading just taken goes
-// to sensors/<name> at QoS 1:
+// (reconnect with backoff). Its presence is sensors/<name>/status, retained: the CONNECT's will
+// says "offline" (QoS 1), which the broker publishes when the sensor vanishes without a DISCONNECT
+// (no packet within 1.5 keep-alives, MQTT 3.1.1 §3.1.2.5, §3.1.2.10); after each CONNACK the sensor
+// publishes "online" over it (QoS 1), and "offline" itself (QoS 0) before a DISCONNECT of its own
+// (sensorMqttTo(0, ...), a new broker). Every interval (a multiple of SAMPLE_MS) the reading just
+// taken goes to sensors/<name> at QoS 1:
 //     {"seq":12,"mC":21375,"t":1796601612.345}
 // t: the SNTP wall clock (seconds since 1970, milliseconds), null until the first sync. A reading
 // taken while the broker is away waits in the client's MQTT_INFLIGHT slots; with those full (or
@@ -45,7 +49,7 @@ import { ConnectFields } from "../../assembly/wire/mqtt";
 import { macW0, macW4 } from "../../assembly/iface/netif";
 import { sntpSynced, sntpUnixMs } from "../../assembly/services/sntp";
 import {
-  MQTT_EV_CONNECTED, MQTT_EV_PUBLISHED, MQTT_EV_SUBACK, mqttConnect, mqttDisconnect, mqttFields, mqttOnEvent, mqttOnMessage,
+  MQTT_CONNECTED, MQTT_EV_CONNECTED, MQTT_EV_PUBLISHED, MQTT_EV_SUBACK, mqttConnect, mqttDisconnect, mqttFields, mqttOnEvent, mqttOnMessage,
   mqttPublish, mqttState, mqttSubscribe, MQTT_IDLE,
 } from "../../assembly/services/mqtt";
 
@@ -59,7 +63,8 @@ export const REQUEST_TIMEOUT_MS: u32 = 5000;
 const REQ_MAX: u32 = 64;
 /** The MQTT broker's port when sensorMqttTo is given 0. */
 export const MQTT_PORT: u32 = 1883;
-/** Keep-alive (s): a dead broker or path is noticed within about twice this. */
+/** Keep-alive (s) unless setSensorKeepAlive says otherwise: a dead broker or path is noticed within
+ *  about twice this, and the broker publishes the will ("offline") 1.5 times this after the last packet. */
 export const MQTT_KEEPALIVE_S: u32 = 30;
 /** Longest publish interval a command may set (a day). */
 export const INTERVAL_MAX_MS: u32 = 86_400_000;
@@ -103,6 +108,11 @@ let nameLen: u32 = 0;
 const TOPIC_MAX: u32 = 8 + NAME_MAX + 4;
 const topic = memory.data(<i32>TOPIC_MAX);
 let topicLen: u32 = 0;
+// "sensors/<name>/status": the will's topic, and where "online" goes.
+const STATUS_MAX: u32 = 8 + NAME_MAX + 7;
+const status = memory.data(<i32>STATUS_MAX);
+let statusLen: u32 = 0;
+let keepAliveS: u32 = MQTT_KEEPALIVE_S;
 let mqttOn = false;
 const host = memory.data(<i32>HOST_MAX);
 let hostLen: u32 = 0;
@@ -115,6 +125,8 @@ let pubEvery: u32 = 0;
 let pubSeq: u32 = 0; // the reading to publish next
 let published: u32 = 0; // handed to the client
 let acked: u32 = 0; // PUBACKed by the broker
+let statusId: u32 = 0; // the packet id of "online" while in flight
+let statusDue = false; // "online" to publish (connected, waiting for a free slot)
 let dropped: u32 = 0; // not published (mqttPublish failed)
 let commands: u32 = 0;
 let rejected: u32 = 0;
@@ -150,6 +162,14 @@ export function setSensorName(s: string): bool {
     if (c <= 32 || c > 126 || c == 47 || c == 43 || c == 35) return false;
   }
   nameLen = putStr(name, s);
+  return true;
+}
+
+/** The MQTT keep-alive in seconds (1 to 65535; 0 is refused here: the will needs one), for the next
+ *  sensorMqttTo. False (unchanged) when out of range. */
+export function setSensorKeepAlive(s: u32): bool {
+  if (s == 0 || s > 0xffff) return false;
+  keepAliveS = s;
   return true;
 }
 
@@ -200,9 +220,13 @@ export function sensorMqttToName(hostName: usize, len: u32, port: u32, intervalM
 function mqttStop(intervalMs: u32): void {
   pubEvery = intervalMs > 0 ? max<u32>(intervalMs, SAMPLE_MS) : SAMPLE_MS;
   pubSeq = readings; // the next one taken
+  // Leaving on purpose: the broker discards the will on DISCONNECT (§3.1.2.5), so say it ourselves
+  // (QoS 0: it goes in the send ring just ahead of the DISCONNECT).
+  if (mqttState() == MQTT_CONNECTED) mqttPublish(status, statusLen, OFFLINE, 7, 0, true);
   if (mqttState() != MQTT_IDLE) mqttDisconnect();
   mqttOn = false;
   subscribed = false;
+  statusDue = false;
   resolving = false;
   if (lookup >= 0) dnsRelease(lookup);
   lookup = -1;
@@ -214,10 +238,19 @@ function mqttStart(ip: u32, port: u32): i32 {
   memory.copy(topic + topicLen, name, nameLen);
   topicLen += nameLen;
   putStr(topic + topicLen, "/cmd");
+  memory.copy(status, topic, topicLen);
+  statusLen = topicLen + putStr(status + topicLen, "/status");
   const f = mqttFields;
   memory.fill(changetype<usize>(f), 0, offsetof<ConnectFields>());
-  f.keepAlive = MQTT_KEEPALIVE_S;
+  f.keepAlive = keepAliveS;
   f.clean = 0; // the broker keeps the subscription, and commands sent while we were away
+  // The CONNECT carries it (copied now): retained, so a subscriber arriving later learns it too.
+  f.willTopic = status;
+  f.willTopicLen = statusLen;
+  f.willPayload = OFFLINE;
+  f.willPayloadLen = 7;
+  f.willQos = 1;
+  f.willRetain = 1;
   mqttOnEvent(onMqttEvent);
   mqttOnMessage(onMqttMessage);
   const r = mqttConnect(ip, port > 0 ? port : MQTT_PORT, f, name, nameLen);
@@ -251,16 +284,33 @@ function resolve(): void {
   mqttStart(ip, brokerPort);
 }
 
+const OFFLINE = memory.data<u8>([111, 102, 102, 108, 105, 110, 101]); // "offline"
+const ONLINE = memory.data<u8>([111, 110, 108, 105, 110, 101]); // "online"
+
 // On the app's turn, from the client.
 function onMqttEvent(ev: u32, id: u32, code: i32): void {
   if (ev == MQTT_EV_CONNECTED) {
+    // Over the will a previous connection may have left (retained, replaced); with every slot
+    // taken by readings waiting from before, as soon as one is free (publishStatus on each poll).
+    statusDue = true;
+    publishStatus();
     // A session the broker kept has the subscription already (§3.2.2.2).
     if (code == 0 || !subscribed) mqttSubscribe(topic, topicLen + 4, 1);
   } else if (ev == MQTT_EV_SUBACK) {
     subscribed = code != 0x80;
     if (!subscribed) logf(WARN, "sensor: command topic refused");
   } else if (ev == MQTT_EV_PUBLISHED) {
-    acked++;
+    if (id == statusId) statusId = 0; // not a reading
+    else acked++;
+  }
+}
+
+function publishStatus(): void {
+  if (!statusDue || mqttState() != MQTT_CONNECTED) return;
+  const r = mqttPublish(status, statusLen, ONLINE, 6, 1, true);
+  if (r > 0) {
+    statusId = <u32>r;
+    statusDue = false;
   }
 }
 
@@ -356,7 +406,8 @@ export function sensorStart(): void {
   subscribed = false;
   resolving = false;
   lookup = -1;
-  published = acked = dropped = commands = rejected = 0;
+  published = acked = dropped = commands = rejected = statusId = 0;
+  statusDue = false;
   nextSample = now;
   sample();
   listener = tcpSocket();
@@ -375,6 +426,7 @@ export function sensorStart(): void {
 
 export function sensorPoll(): void {
   if (resolving) resolve();
+  publishStatus();
   if (due(nextSample)) {
     sample();
     // Published as it is taken: each publish a new reading, none skipped.

@@ -200,6 +200,100 @@ test("mps2: a pulled cable reaches the core through the PHY (link down: no traff
   assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
 });
 
+/** The LAN9118's hash bit for a destination MAC (datasheet 3.9.2): the top six bits of the
+ *  Ethernet CRC-32 (MSB-first register, bits of each byte least significant first, preset ~0). */
+function lan9118HashBit(mac: number[]): number {
+  let crc = 0xffffffff;
+  for (const byte of mac) {
+    let b = byte;
+    for (let k = 0; k < 8; k++, b >>= 1) {
+      const carry = (crc >>> 31) ^ (b & 1);
+      crc = (crc << 1) >>> 0;
+      if (carry) crc = (crc ^ 0x04c11db7) >>> 0;
+    }
+  }
+  return crc >>> 26;
+}
+const groupMac = (g: string) => {
+  const [, b, c, d] = g.split(".").map(Number);
+  return [0x01, 0x00, 0x5e, b & 0x7f, c, d];
+};
+
+/** One legacy unicast mDNS query for _http._tcp.local PTR to 224.0.0.251:5353 (three tries, 2 s
+ *  each); prints "answer from IP" and the printable bytes of the first answer. */
+const MDNS_ASK = `
+import socket
+q = bytes.fromhex("12340000000100000000000005") + b"_http" + bytes([4]) + b"_tcp" + bytes([5]) + b"local" + bytes.fromhex("00000c0001")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for _ in range(3):
+    s.sendto(q, ("224.0.0.251", 5353))
+    try:
+        d, a = s.recvfrom(2048)
+        print("answer from", a[0], "".join(chr(c) if 45 <= c < 127 else "." for c in d))
+        break
+    except socket.timeout:
+        pass
+`;
+
+test("mps2: the LAN9118 takes only the joined groups' multicast (hash filter: all systems and mDNS); an mDNS query finds the board through it", { timeout: 60_000 }, async (t) => {
+  if (!requirePrereqs(t, ["python3", QEMU], [qemuImage("http")])) return;
+  const ns = nsName();
+  const s = new QemuSession();
+  try {
+    await s.start({ netns: ns, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, app: "http" });
+    // No IPv6 from the kernel's side: its multicast (RS, MLD, DAD) would be noise in the counts below.
+    await s.exec("sysctl", ["-q", "-w", `net.ipv6.conf.${s.tap}.disable_ipv6=1`]);
+    assert.ok(await s.waitReachable(10));
+    // The http image joins 224.0.0.251 (mDNS) at start, and takes IGMP queries to 224.0.0.1.
+    const want = [0, 0]; // HASHL, HASHH
+    for (const g of ["224.0.0.1", "224.0.0.251"]) {
+      const bit = lan9118HashBit(groupMac(g));
+      want[bit >> 5] = (want[bit >> 5] | (1 << (bit & 31))) >>> 0;
+    }
+    let st = await s.stats();
+    assert.ok(st.lan9118.mcast_filter_updates >= 1, "the filter was programmed");
+    assert.equal(st.lan9118.hashl, want[0], `HASHL 0x${st.lan9118.hashl.toString(16)}, want 0x${want[0].toString(16)}`);
+    assert.equal(st.lan9118.hashh, want[1], `HASHH 0x${st.lan9118.hashh.toString(16)}, want 0x${want[1].toString(16)}`);
+    assert.equal(st.lan9118.mac_cr & ((1 << 13) | (1 << 19) | (1 << 18)), 1 << 13, "MAC_CR: HPFILT, not MCPAS nor PRMS");
+    // Through the filter: a legacy unicast mDNS query to the group (RFC 6762 §6.7), answered from
+    // the board's address to the asking port (dig refuses an answer from another address than the
+    // one it asked, so a socket of our own asks).
+    await s.exec("ip", ["route", "add", "224.0.0.0/4", "dev", s.tap]);
+    const q = await s.exec("python3", ["-c", MDNS_ASK], { check: false, timeoutMs: 20_000 });
+    assert.match(q.stdout, new RegExp(`^answer from ${BOARD.replace(/\./g, "\\.")} .*wasmip-[0-9a-f]{6}`, "m"), `query: ${q.stdout}${q.stderr}`);
+    // Groups not joined: one whose hash bit is clear never reaches the CPU; one sharing a joined
+    // group's bit (the filter is imperfect) does, and the core drops it (eth_not_for_us: not a MAC
+    // it listens to).
+    const set = (g: string) => {
+      const bit = lan9118HashBit(groupMac(g));
+      return ((want[bit >> 5] >>> (bit & 31)) & 1) === 1;
+    };
+    const candidates = Array.from({ length: 250 }, (_, i) => `239.7.${i}.9`);
+    const clear = candidates.find((g) => !set(g))!;
+    const shared = candidates.find((g) => set(g));
+    assert.ok(shared, "a group sharing a hash bit among 250");
+    const send = (g: string) =>
+      s.exec("python3", ["-c", `import socket\nx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor i in range(5): x.sendto(b"hello", ("${g}", 9999))`], { timeoutMs: 10_000 });
+    st = await s.stats();
+    await send(clear);
+    await sleep(300);
+    const afterClear = await s.stats();
+    const dropped = (a: typeof st, b: typeof st) => (b.core.eth_not_for_us ?? 0) - (a.core.eth_not_for_us ?? 0) + (b.core.ip_multicast_not_joined ?? 0) - (a.core.ip_multicast_not_joined ?? 0);
+    assert.equal(dropped(st, afterClear), 0, `${clear}: filtered by the MAC`);
+    assert.equal(afterClear.lan9118.rx_frames, st.lan9118.rx_frames, `${clear}: no frame read from the MAC`);
+    await send(shared!);
+    await sleep(300);
+    const afterShared = await s.stats();
+    assert.equal(dropped(afterClear, afterShared), 5, `${shared}: past the MAC, dropped by the core`);
+    t.diagnostic(`HASHH 0x${want[1].toString(16)} HASHL 0x${want[0].toString(16)}; ${clear} filtered, ${shared} shares a bit`);
+  } finally {
+    await s.stop();
+  }
+  assert.ok(s.stoppedCleanly, `QEMU did not shut down cleanly: ${s.stderr}`);
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} left behind`);
+});
+
 test("mps2: under traffic (1400-byte pings, 1 MiB echo) the driver and the pool count no error and every frame reaches input(); the stack stays below its size", { timeout: 120_000 }, async (t) => {
   if (!requirePrereqs(t, ["ping", "python3", QEMU], [qemuImage("echo")])) return;
   const ns = nsName();

@@ -122,7 +122,14 @@ test(`a fleet of 3 sensors over 5% loss each way (seed ${SEED}): DHCP, the broke
     why("the fleet went quiet with nothing in flight"),
   );
   const bySensor = new Map<string, Map<number, { r: Reading; time: number; copies: number }>>();
+  const onlines = new Map<string, number>();
   for (const m of broker.received) {
+    const [, st] = /^sensors\/([^/]+)\/status$/.exec(m.topic) ?? [];
+    if (st) {
+      assert.deepEqual([m.payload.toString(), m.qos, m.retain], ["online", 1, true], why(`${m.topic}: ${m.payload}`));
+      onlines.set(st, (onlines.get(st) ?? 0) + 1);
+      continue;
+    }
     const [, n] = /^sensors\/([^/]+)$/.exec(m.topic) ?? [];
     assert.ok(n, why(`topic ${m.topic}`));
     assert.equal(m.qos, 1, why("QoS 1"));
@@ -161,5 +168,47 @@ test(`a fleet of 3 sensors over 5% loss each way (seed ${SEED}): DHCP, the broke
     assert.equal(s.memoryPages, s.pagesAtInit);
   }
   assert.ok(stamped >= 3 * 20, why(`${stamped} readings stamped by SNTP`));
+  // "online" after each CONNACK (the first and the one after the restart at least), retained; the
+  // restart published no will (the broker went, not the sensors).
+  for (const n of names) {
+    assert.ok((onlines.get(n) ?? 0) >= 2, why(`${n}: ${onlines.get(n)} "online"`));
+    assert.equal(broker.retained.get(`sensors/${n}/status`)?.payload.toString(), "online", why(n));
+  }
+  assert.equal(broker.wills.length, 0, why("no will published"));
   console.log(`# seed ${SEED}: ${broker.received.length} PUBLISH at the broker, ${duplicates} duplicates, ${broker.connects} connects`);
+});
+
+test("the sensor's will: retained online after CONNACK; its cable pulled, offline from the broker 1.5 keep-alives after its last packet; a DISCONNECT of its own says offline without the will", async () => {
+  const sim = new Simulator({ seed: 7 });
+  const b = sim.addBoard({ name: "B", mac: "02:00:00:00:00:0b", ip: "10.0.0.3", prefix: 24 });
+  const broker = new SimMqttBroker(b);
+  const s = sim.addBoard({ name: "S", wasm: SENSOR, mac: "02:00:00:00:00:05", ip: "10.0.0.5", prefix: 24 });
+  const e = s.exports as Record<string, (...a: number[]) => number>;
+  assert.equal(e.sensor_mqtt_keepalive(0), 0, "keep-alive 0 refused");
+  assert.equal(e.sensor_mqtt_keepalive(2), 1);
+  assert.equal(e.sensor_mqtt_to(ipToU32("10.0.0.3"), 0, 0), 0);
+  sim.poke(s);
+  const status = "sensors/sensor-000005/status";
+  assert.ok(await sim.runUntilAsync(() => broker.retained.get(status)?.payload.toString() === "online", { timeout: 10_000 }), "online retained");
+  await sim.runUntilAsync(sim.now + 5000); // readings flow; keep-alive 2 s
+  assert.equal(broker.wills.length, 0);
+  // The cable out: nothing more from the sensor (nor to it).
+  sim.setLink(s, false);
+  const cut = sim.now;
+  assert.ok(await sim.runUntilAsync(() => broker.wills.length > 0, { timeout: 10_000 }), "the will published");
+  const w = broker.wills[0];
+  assert.deepEqual([w.clientId, w.topic, w.payload.toString(), w.qos, w.retain], ["sensor-000005", status, "offline", 1, true]);
+  // §3.1.2.10: 1.5 x 2 s after the last packet, which came at most a second (a reading) before the cut.
+  assert.ok(w.time - cut >= 2000 && w.time - cut <= 3000 + 50, `will at +${w.time - cut} ms after the cut`);
+  assert.equal(broker.retained.get(status)?.payload.toString(), "offline");
+  // Back: online again; then the sensor leaves on purpose: offline from itself, no second will.
+  sim.setLink(s, true);
+  assert.ok(await sim.runUntilAsync(() => broker.retained.get(status)?.payload.toString() === "online", { timeout: 30_000 }), "online again");
+  assert.equal(e.sensor_mqtt_to(0, 0, 0), 0);
+  sim.poke(s);
+  await sim.runUntilAsync(sim.now + 5000);
+  assert.equal(broker.retained.get(status)?.payload.toString(), "offline");
+  const last = broker.received.at(-1)!;
+  assert.deepEqual([last.topic, last.payload.toString(), last.qos, last.retain], [status, "offline", 0, true]);
+  assert.equal(broker.wills.length, 1, "a DISCONNECT discards the will");
 });

@@ -1,9 +1,13 @@
-// The sensor template (build/sensor.wasm) against the real broker: mosquitto (Debian mosquitto,
-// mosquitto-clients) on a TAP in a namespace this test creates (and always deletes; mosquitto and
-// its clients are killed by pid), listening on the namespace's peer address only. Told the broker
-// through its export, the sensor connects as sensor-<MAC's last three bytes> and subscribes to its
-// command topic; mosquitto_sub sees its readings on sensors/<name> (t null: no NTP server here);
-// mosquitto_pub commands it to publish every 3 s, and a bad command is rejected and counted.
+// The sensor template (build/sensor.wasm) against the real servers: mosquitto (Debian mosquitto,
+// mosquitto-clients) and chronyd (Debian chrony) on a TAP in a namespace this test creates (and
+// always deletes; the servers and clients are killed by pid), listening on the namespace's peer
+// address only. The sensor syncs its clock from chronyd, then, told the broker through its exports
+// (keep-alive 2 s), connects as sensor-<MAC's last three bytes> with its will, says "online" and
+// subscribes to its command topic; mosquitto_sub sees its readings on sensors/<name>, each stamped
+// within 1 s of the kernel's clock when mosquitto_sub printed it (the same clock: one kernel);
+// mosquitto_pub commands it to publish every 3 s, and a bad command is rejected and counted. Then
+// the board stops dead (its runner stopped: no frame in or out, as a board losing power), and
+// mosquitto publishes its will, "offline", once the keep-alive (1.5 x 2 s) has run out.
 // Without the prerequisites the test is skipped locally and FAILS under CI=true.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,6 +21,7 @@ import { netnsList, killChild, run, IP } from "../../host/devices/netns.ts";
 import { appWasm } from "../../host/board/board.ts";
 import { ipToU32 } from "../../host/board/address.ts";
 import { TapSession } from "../../host/devices/tap.ts";
+import { chronyConf, startChronyd } from "../../host/devices/services/chronyd.ts";
 
 const NS = `wasmip-s${process.pid}`.slice(0, 15);
 const TAP = "wsen0";
@@ -27,9 +32,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => process.exit(130));
 
-test("tap: the sensor with mosquitto: readings on sensors/<name> at QoS 1, commands from mosquitto_pub", { timeout: 60_000 }, async (t) => {
+test("tap: the sensor with mosquitto and chronyd: online, readings on sensors/<name> at QoS 1 stamped by NTP time, commands from mosquitto_pub, offline by its will", { timeout: 120_000 }, async (t) => {
   const wasm = appWasm("sensor");
-  if (!requirePrereqs(t, ["mosquitto", "mosquitto_sub", "mosquitto_pub"], [wasm])) return;
+  if (!requirePrereqs(t, ["mosquitto", "mosquitto_sub", "mosquitto_pub", "chronyd"], [wasm])) return;
   assert.ok(!(await netnsList()).includes(NS), `namespace ${NS} exists before the test`);
   const logs: string[] = [];
   const dir = mkdtempSync(path.join(os.tmpdir(), "wasmip-sensor-"));
@@ -39,28 +44,48 @@ test("tap: the sensor with mosquitto: readings on sensors/<name> at QoS 1, comma
   const children: ChildProcess[] = [];
   try {
     await session.start({ netns: NS, tap: TAP, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, wasm, log: (level, msg) => logs.push(`[${level}] ${msg}`) });
+    // chronyd first: it may answer "unsynchronised" for a moment after it starts (the client then
+    // backs off 15 s), so it gets the broker's start-up time to settle.
+    const ntp = await startChronyd((cmd, args) => session.spawn(cmd, args), chronyConf(dir, SUBNET, PEER)).catch((e: Error & { proc?: ChildProcess }) => {
+      if (e.proc) children.push(e.proc);
+      throw e;
+    });
+    children.push(ntp.proc);
     const b = session.spawn("mosquitto", ["-c", conf]);
     children.push(b);
     const log = watch(b);
     await log.until(/Opening ipv4 listen socket on port 1883/, 5000);
-    const s = session.spawn("mosquitto_sub", ["-h", PEER, "-i", "sub", "-q", "1", "-v", "-t", "sensors/#"]);
+    // Each message with the time mosquitto_sub printed it (%U: Unix seconds, nanoseconds).
+    const s = session.spawn("mosquitto_sub", ["-h", PEER, "-i", "sub", "-q", "1", "-F", "%U %t %p", "-t", "sensors/#"]);
     children.push(s);
     const sub = watch(s);
     await log.until(/sub 1 sensors\/#/, 5000);
     assert.ok(await session.waitReachable(10), `the board did not answer ping:\n${logs.join("\n")}`);
     const board = session.board!;
     const ex = (name: string) => (board.exports[name] as () => number)() >>> 0;
+    const ex1 = (name: string, v: number) => (board.exports[name] as (v: number) => number)(v) >>> 0;
 
+    board.sntp.setServers([PEER]);
+    board.kick();
+    for (let i = 0; i < 600 && !board.sntp.synced; i++) await sleep(100);
+    assert.ok(board.sntp.synced, `no SNTP sync within 60 s:\n${logs.join("\n")}\nchronyd:\n${ntp.log()}`);
+
+    assert.equal(ex1("sensor_mqtt_keepalive", 2), 1);
     assert.equal((board.exports.sensor_mqtt_to as (ip: number, port: number, ms: number) => number)(ipToU32(PEER), 0, 0), 0);
     board.kick();
-    await log.until(/New client connected from 10\.213\.92\.2:\d+ as sensor-[0-9a-f]{6} \(p2, c0, k30\)/, 5000);
+    await log.until(/New client connected from 10\.213\.92\.2:\d+ as sensor-[0-9a-f]{6} \(p2, c0, k2\)/, 5000);
     const name = /as (sensor-[0-9a-f]{6})/.exec(log.out())![1];
     await log.until(new RegExp(`${name} 1 sensors/${name}/cmd`), 5000);
-    const reading = new RegExp(`^sensors/${name} \\{"seq":(\\d+),"mC":-?\\d+,"t":null\\}$`, "gm");
-    const seqs = () => [...sub.out().matchAll(reading)].map((m) => Number(m[1]));
-    await sub.until(new RegExp(`(sensors/${name} .*\\n){3}`), 5000);
+    await sub.until(new RegExp(`^\\d+\\.\\d+ sensors/${name}/status online$`, "m"), 5000);
+    const reading = new RegExp(`^(\\d+\\.\\d+) sensors/${name} \\{"seq":(\\d+),"mC":-?\\d+,"t":(\\d+\\.\\d{3})\\}$`, "gm");
+    const readings = () => [...sub.out().matchAll(reading)].map((m) => ({ at: Number(m[1]), seq: Number(m[2]), t: Number(m[3]) }));
+    const seqs = () => readings().map((r) => r.seq);
+    await sub.until(new RegExp(`(\\S+ sensors/${name} .*\\n){3}`), 5000);
     const first = seqs();
     for (let i = 1; i < first.length; i++) assert.equal(first[i], first[i - 1] + 1, `each reading once, in order: ${first}`);
+    // Every reading stamped by the NTP clock: within 1 s of the kernel's when mosquitto_sub had it.
+    assert.equal(readings().length, [...sub.out().matchAll(new RegExp(`^\\S+ sensors/${name} `, "gm"))].length, `a reading without a time:\n${sub.out()}`);
+    for (const r of readings()) assert.ok(Math.abs(r.t - r.at) <= 1, `reading ${r.seq}: t ${r.t}, received at ${r.at}`);
 
     const pub = async (msg: string) => {
       const p = session.spawn("mosquitto_pub", ["-h", PEER, "-q", "1", "-t", `sensors/${name}/cmd`, "-m", msg]);
@@ -80,10 +105,19 @@ test("tap: the sensor with mosquitto: readings on sensors/<name> at QoS 1, comma
     const after = seqs().slice(before);
     assert.ok(after.length >= 3, `readings after the command: ${after}`);
     for (let i = 1; i < after.length; i++) assert.ok(Math.abs(after[i] - after[i - 1] - 3) <= 1, `3 s apart: ${after}`);
+    const all = readings();
+    for (const r of all) assert.ok(Math.abs(r.t - r.at) <= 1, `reading ${r.seq}: t ${r.t}, received at ${r.at}`);
+    console.log(`${all.length} readings: t within ${Math.max(...all.map((r) => Math.abs(r.t - r.at))).toFixed(3)} s of the kernel's clock at mosquitto_sub`);
     const c = board.counters();
     assert.equal(c.mqtt_malformed + c.mqtt_unexpected + c.mqtt_too_long + c.mqtt_ping_timeouts, 0);
+    assert.equal(c.sntp_bad_origin + c.sntp_bad_source + c.sntp_malformed + c.sntp_bad_mode, 0);
     assert.equal(ex("sensor_mqtt_acked"), ex("sensor_mqtt_published"));
     assert.equal(session.error, undefined, `runner error: ${session.error?.message}`);
+
+    // The board stops dead: mosquitto gives up on it after 1.5 keep-alives and publishes its will.
+    session.runner!.stop();
+    await log.until(new RegExp(`Client ${name} has exceeded timeout, disconnecting`), 10_000);
+    await sub.until(new RegExp(`^\\d+\\.\\d+ sensors/${name}/status offline$`, "m"), 5000);
   } finally {
     for (const c of children) await killChild(c).catch(() => {});
     await session.stop();

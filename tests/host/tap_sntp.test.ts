@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { requirePrereqs } from "./prereqs.ts";
@@ -19,6 +19,7 @@ import { DEFAULT_WASM } from "../../host/board/board.ts";
 import { TapSession } from "../../host/devices/tap.ts";
 import { nativeBinary } from "../../host/devices/native.ts";
 import { Dnsmasq } from "../../host/devices/services/dnsmasq.ts";
+import { chronyConf, startChronyd } from "../../host/devices/services/chronyd.ts";
 
 const NS = `wasmip-t${process.pid}`.slice(0, 15);
 const TAP = "wntp0";
@@ -28,40 +29,6 @@ const PEER = `${SUBNET}.1`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => process.exit(130));
-
-/** chronyd's configuration in dir: serve the local clock at stratum 8 on `peer` to `subnet`. */
-function chronyConf(dir: string, subnet: string, peer: string): string {
-  const conf = path.join(dir, "chrony.conf");
-  writeFileSync(
-    conf,
-    [
-      "local stratum 8",
-      `allow ${subnet}.0/24`,
-      `bindaddress ${peer}`,
-      "port 123",
-      "cmdport 0",
-      `pidfile ${path.join(dir, "chronyd.pid")}`,
-      `driftfile ${path.join(dir, "drift")}`,
-      `dumpdir ${path.join(dir, "dump")}`,
-      `ntsdumpdir ${path.join(dir, "nts")}`,
-      `logdir ${path.join(dir, "log")}`,
-      "",
-    ].join("\n"),
-  );
-  return conf;
-}
-
-/** chronyd in the foreground (-d), never adjusting the system clock (-x), as root (-u root: the
- *  temp dir stays writable); resolves once it has started. */
-async function startChronyd(spawnIn: (cmd: string, args: string[]) => ChildProcess, conf: string): Promise<{ proc: ChildProcess; log: () => string }> {
-  const proc = spawnIn("chronyd", ["-x", "-d", "-u", "root", "-f", conf]);
-  let log = "";
-  proc.stdout?.on("data", (d: Buffer) => (log += d.toString()));
-  proc.stderr?.on("data", (d: Buffer) => (log += d.toString()));
-  for (let i = 0; i < 100 && !/chronyd version/.test(log); i++) await sleep(50);
-  assert.match(log, /chronyd version/);
-  return { proc, log: () => log };
-}
 
 test("tap: the board syncs its wall clock from chronyd, within 10 ms of the kernel's", { timeout: 90_000 }, async (t) => {
   if (!requirePrereqs(t, ["chronyd"], [DEFAULT_WASM])) return;

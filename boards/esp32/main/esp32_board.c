@@ -78,7 +78,13 @@ static void port_wake(void *ctx) {
   if (stack_task) xTaskNotifyGive(stack_task);
 }
 
-static const wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, NULL, NULL, NULL};
+static void port_net_event(void *ctx, uint32_t ev) {
+  (void)ctx;
+  wasmip_board_log_events(&board, ev);
+  if (ev & WASMIP_NET_EV_MULTICAST) esp32_link_multicast(&board);
+}
+
+static const wasmip_port_t port = {NULL, port_tx, port_now_ms, port_random, port_log, port_wait, port_wake, NULL, NULL, port_net_event};
 
 /* ---------------- boot ---------------- */
 
@@ -220,6 +226,7 @@ static void wasmip_task(void *arg) {
     ESP_LOGE(TAG, "starting %s: %s", esp32_link_name, esp_err_to_name(err));
     goto fail;
   }
+  esp32_link_multicast(&board); /* the groups init joined; later changes come as events */
 #if CONFIG_WASMIP_DHCP
   int d = dhcp_boot();
   if (d == WASMIP_BOARD_TRAPPED) goto trapped;

@@ -8,7 +8,9 @@
 
 #if CONFIG_WASMIP_NETIF_ETH
 
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "driver/gpio.h"
 #include "esp32_link.h"
@@ -186,5 +188,64 @@ int esp32_link_tx(const uint8_t *frame, uint32_t len) {
 }
 
 void esp32_link_addressed(void) {}
+
+#if ESP_IDF_VERSION >= ESP_IDF_VERSION_VAL(5, 5, 0)
+/* ESP-IDF v5.5's EMAC driver takes multicast addresses into its filter (ETH_CMD_ADD_MAC_FILTER /
+ * DEL_MAC_FILTER: the EMAC's spare perfect-match address registers) and otherwise passes none;
+ * in standalone mode nobody else adds them (lwIP's glue would), so the board does. When the
+ * filter is full it falls back to every multicast frame (ETH_CMD_S_ALL_MULTICAST): the core
+ * drops the groups it has not joined. */
+#define MCAST_MAX 16 /* more than the core lists (WASMIP_CONFIG_MCAST_GROUPS + all systems) */
+static uint8_t mcast_in[MCAST_MAX][6]; /* in the driver's filter now */
+static uint32_t mcast_in_n;
+static uint8_t mcast_want[MCAST_MAX][6];
+static uint32_t mcast_want_n;
+static bool mcast_all;
+
+static void want_mac(void *arg, const uint8_t mac[6]) {
+  bool *over = arg;
+  if (mcast_want_n < MCAST_MAX) memcpy(mcast_want[mcast_want_n++], mac, 6);
+  else *over = true;
+}
+
+static bool mac_listed(uint8_t (*list)[6], uint32_t n, const uint8_t mac[6]) {
+  for (uint32_t i = 0; i < n; i++)
+    if (memcmp(list[i], mac, 6) == 0) return true;
+  return false;
+}
+
+void esp32_link_multicast(wasmip_board_t *b) {
+  bool over = false;
+  mcast_want_n = 0;
+  int n = wasmip_board_multicast_macs(b, want_mac, &over);
+  bool all = n < 0 || over; /* an image that cannot say: everything */
+  /* Out first (room for the new ones), then in; a refused add means the filter is full. */
+  for (uint32_t i = 0; i < mcast_in_n;) {
+    if (!all && mac_listed(mcast_want, mcast_want_n, mcast_in[i])) {
+      i++;
+      continue;
+    }
+    esp_eth_ioctl(eth, ETH_CMD_DEL_MAC_FILTER, mcast_in[i]);
+    memcpy(mcast_in[i], mcast_in[--mcast_in_n], 6);
+  }
+  for (uint32_t i = 0; i < mcast_want_n && !all; i++) {
+    if (mac_listed(mcast_in, mcast_in_n, mcast_want[i])) continue;
+    if (esp_eth_ioctl(eth, ETH_CMD_ADD_MAC_FILTER, mcast_want[i]) != ESP_OK) all = true;
+    else memcpy(mcast_in[mcast_in_n++], mcast_want[i], 6);
+  }
+  if (all != mcast_all) {
+    esp_err_t err = esp_eth_ioctl(eth, ETH_CMD_S_ALL_MULTICAST, &all);
+    if (err == ESP_OK) mcast_all = all;
+    ESP_LOGI(TAG, "multicast: %s (%s)", all ? "every group" : "the joined groups only", esp_err_to_name(err));
+  }
+  ESP_LOGD(TAG, "multicast: %u addresses in the EMAC filter", (unsigned)mcast_in_n);
+}
+#else
+void esp32_link_multicast(wasmip_board_t *b) {
+  /* Before v5.5 esp_eth has no multicast filter command: the EMAC passes what its driver set it
+   * up to pass, and the core drops the groups it has not joined. */
+  (void)b;
+}
+#endif
 
 #endif /* CONFIG_WASMIP_NETIF_ETH */

@@ -28,4 +28,9 @@ int esp32_link_tx(const uint8_t *frame, uint32_t len);
 /* The core has an address (static, or a DHCP lease): the Wi-Fi driver is told, as lwIP does. */
 void esp32_link_addressed(void);
 
+/* The multicast groups the core listens to changed (WASMIP_NET_EV_MULTICAST; and once at start):
+ * the driver's receive filter follows them where it has one (wasmip_board_multicast_macs). From
+ * the stack task. */
+void esp32_link_multicast(wasmip_board_t *b);
+
 #endif /* ESP32_LINK_H */

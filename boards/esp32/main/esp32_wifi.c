@@ -114,4 +114,10 @@ void esp32_link_addressed(void) {
   if (associated) esp_wifi_internal_set_sta_ip();
 }
 
+void esp32_link_multicast(wasmip_board_t *b) {
+  /* The station's raw receive path has no multicast filter to program: it passes what the AP
+   * forwards, and the core drops the groups it has not joined (eth_not_for_us). */
+  (void)b;
+}
+
 #endif /* CONFIG_WASMIP_NETIF_WIFI_STA */

@@ -30,6 +30,7 @@ VARIANTS = [
     ("eth-wt32-eth01", [], None),
     ("eth-olimex-esp32-poe", ["CONFIG_WASMIP_ETH_BOARD_OLIMEX_ESP32_POE=y"], None),
     ("eth-custom", ["CONFIG_WASMIP_ETH_BOARD_CUSTOM=y"], None),
+    ("eth-idf-5.5 (MAC filter ioctls)", ["-DESP_IDF_VERSION_MINOR=5"], None),
     ("eth-custom-lan87xx-static-classic",
      ["CONFIG_WASMIP_ETH_BOARD_CUSTOM=y", "CONFIG_WASMIP_PHY_LAN87XX=y", "CONFIG_WASMIP_RMII_CLK_OUT=y",
       "CONFIG_WASMIP_RMII_CLK_GPIO=16", "CONFIG_WASMIP_DHCP=n", "CONFIG_WASMIP_GATEWAY=\"192.168.1.1\"",
@@ -89,12 +90,14 @@ def main():
         return 2
     failed = 0
     for name, lines, must_fail in VARIANTS:
+        defines = [l for l in lines if l.startswith("-D")]  # compiler flags, not sdkconfig lines
+        lines = [l for l in lines if not l.startswith("-D")]
         with tempfile.TemporaryDirectory() as tmp:
             inc, shown, warnings = sdkconfig_h(tmp, lines)
             errors = []
             for src in SOURCES:
                 cmd = [CC, *CFLAGS, f"-I{inc}", f"-I{HERE}/include", f"-I{BOARD}/main", f"-I{ROOT}/boards/common",
-                       f"-I{ROOT}/boards/include", f"-I{WAMR}/core/iwasm/include", "-DWASMIP_RXQ_SLOTS=8u", "-c", src]
+                       f"-I{ROOT}/boards/include", f"-I{WAMR}/core/iwasm/include", "-DWASMIP_RXQ_SLOTS=8u", *defines, "-c", src]
                 r = subprocess.run(cmd, capture_output=True, text=True)
                 if r.returncode:
                     errors.append((os.path.relpath(src, ROOT), r.stderr))
@@ -103,7 +106,7 @@ def main():
             else:
                 ok = any(must_fail in e for _, e in errors)
             failed += not ok
-            print(f"{'ok  ' if ok else 'FAIL'} {name}: " + (shown if must_fail is None else f"stops with \"{must_fail}\""))
+            print(f"{'ok  ' if ok else 'FAIL'} {name}: " + (" ".join([*defines, shown]) if must_fail is None else f"stops with \"{must_fail}\""))
             if not ok:
                 for w in warnings:
                     print(f"     kconfig: {w}")

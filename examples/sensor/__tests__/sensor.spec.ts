@@ -18,7 +18,7 @@ import { MQTT_INFLIGHT } from "../../../assembly/config";
 import {
   HISTORY, HTTP_PORT, MQTT_PORT, PUSH_PORT, REQUEST_TIMEOUT_MS, RESOLVE_RETRY_MS, SAMPLE_MS, sensorCommands, sensorCommandsRejected, sensorMqttAcked,
   sensorMqttDropped, sensorMqttInterval, sensorMqttPublished, sensorMqttTo, sensorMqttToName, sensorPoll, sensorPushTo, sensorPushed, sensorReadings,
-  sensorStart, setSensorName, setSensorSource,
+  sensorStart, setSensorKeepAlive, setSensorName, setSensorSource, MQTT_KEEPALIVE_S,
 } from "../sensor";
 
 // The app as the firmware image registers it (firmware.ts); bringUp() (init) starts it.
@@ -216,8 +216,14 @@ function brokerSends(s: string): void {
 }
 
 /** CONNECT: protocol level 4, flags 0 (persistent session), keep-alive 30 s, client id "t1". */
-function connectPkt(): string {
-  return pkt(0x10, mstr("MQTT") + "\x04\x00\x00\x1e" + mstr("t1"));
+/** CONNECT: persistent session, will QoS 1 retained (0x2c), keep-alive 30 s; then the client id,
+ *  the will's topic and message. */
+function connectPkt(keepAlive: string = "\x00\x1e"): string {
+  return pkt(0x10, mstr("MQTT") + "\x04\x2c" + keepAlive + mstr("t1") + mstr(STATUS) + mstr("offline"));
+}
+/** "online" to the status topic, QoS 1, retained. */
+function onlinePkt(id: u32): string {
+  return pkt(0x33, mstr(STATUS) + id16(id) + "online");
 }
 
 /** The DNS server's answer to the query dns.expectUdp took: an A record with ip, or NXDOMAIN (ip 0). */
@@ -236,9 +242,10 @@ function dnsAnswer(dns: Peer, ip: u32): C {
 
 const TOPIC = "sensors/t1";
 const CMD = "sensors/t1/cmd";
+const STATUS = "sensors/t1/status";
 
-/** The board up, named t1, publishing each reading to a broker that accepted the connection and
- *  the subscription; the next reading (seq 1, t null) sent and acknowledged. */
+/** The board up, named t1, publishing each reading to a broker that accepted the connection,
+ *  "online" and the subscription; the next reading (seq 1, t null) sent and acknowledged. */
 function mqttUp(): Peer {
   const peer = up();
   expect(setSensorName("t1")).toBe(true);
@@ -247,12 +254,13 @@ function mqttUp(): Peer {
   expect(broker.accept()).toBe("");
   expect(fromSensor()).toBe(shown(connectPkt()));
   brokerSends("\x20\x02\x00\x00"); // CONNACK: accepted, no session
-  expect(fromSensor()).toBe(shown(pkt(0x82, id16(1) + mstr(CMD) + "\x01")));
-  brokerSends("\x90\x03\x00\x01\x01"); // SUBACK: QoS 1 granted
+  expect(fromSensor()).toBe(shown(onlinePkt(1) + pkt(0x82, id16(2) + mstr(CMD) + "\x01")));
+  brokerSends("\x40\x02\x00\x01\x90\x03\x00\x02\x01"); // PUBACK of "online"; SUBACK: QoS 1 granted
+  expect(sensorMqttAcked()).toBe(0); // "online" is not a reading
   // The next reading goes as it is taken.
   run(SAMPLE_MS);
-  expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 2, "{\"seq\":1,\"mC\":21375,\"t\":null}")));
-  brokerSends("\x40\x02\x00\x02"); // PUBACK
+  expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 3, "{\"seq\":1,\"mC\":21375,\"t\":null}")));
+  brokerSends("\x40\x02\x00\x03"); // PUBACK
   expect(sensorMqttAcked()).toBe(1);
   expect(mqttInflight()).toBe(0);
   return peer;
@@ -264,11 +272,11 @@ describe("sensor: MQTT", () => {
     expect(sntpSynced()).toBe(false);
     reading = 21500;
     run(SAMPLE_MS);
-    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 3, "{\"seq\":2,\"mC\":21500,\"t\":null}")));
+    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 4, "{\"seq\":2,\"mC\":21500,\"t\":null}")));
     reading = -250;
     run(SAMPLE_MS);
-    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 4, "{\"seq\":3,\"mC\":-250,\"t\":null}")));
-    brokerSends("\x40\x02\x00\x03\x40\x02\x00\x04");
+    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 5, "{\"seq\":3,\"mC\":-250,\"t\":null}")));
+    brokerSends("\x40\x02\x00\x04\x40\x02\x00\x05");
     expect(sensorMqttPublished()).toBe(3);
     expect(sensorMqttAcked()).toBe(3);
   });
@@ -313,7 +321,7 @@ describe("sensor: MQTT", () => {
     run(4 * SAMPLE_MS);
     expect(fromSensor()).toBe("");
     run(SAMPLE_MS);
-    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 3, "{\"seq\":6,\"mC\":21375,\"t\":null}")));
+    expect(fromSensor()).toBe(shown(publishPkt(TOPIC, 4, "{\"seq\":6,\"mC\":21375,\"t\":null}")));
     const bad = ["interval_ms=999", "interval_ms=86400001", "interval_ms=", "interval_ms=5s", "interval=5000", "", "interval_ms=123456789"];
     for (let i = 0; i < bad.length; i++) brokerSends(pkt(0x30, mstr(CMD) + bad[i])); // QoS 0
     expect(sensorCommandsRejected()).toBe(<u32>bad.length);
@@ -338,11 +346,14 @@ describe("sensor: MQTT", () => {
     while (broker.accept() != "" && waited++ < 60) run(SAMPLE_MS);
     expect(fromSensor()).toBe(shown(connectPkt()));
     brokerSends("\x20\x02\x01\x00"); // session present: no new subscription
-    // Readings 2 to 5, in order, then nothing: no SUBSCRIBE (the session has it), no DUP (never sent).
+    // Readings 2 to 5, in order, then nothing: no SUBSCRIBE (the session has it), no DUP (never
+    // sent), and "online" only once a slot is free: after the first PUBACK.
     let want = "";
-    for (let k: u32 = 1; k <= <u32>MQTT_INFLIGHT; k++) want += publishPkt(TOPIC, 2 + k, "{\"seq\":" + (k + 1).toString() + ",\"mC\":21375,\"t\":null}");
+    for (let k: u32 = 1; k <= <u32>MQTT_INFLIGHT; k++) want += publishPkt(TOPIC, 3 + k, "{\"seq\":" + (k + 1).toString() + ",\"mC\":21375,\"t\":null}");
     const again = fromSensor();
     expect(again).toBe(shown(want));
+    brokerSends("\x40\x02\x00\x04");
+    expect(fromSensor()).toBe(shown(onlinePkt(8)));
   });
 
   it("finds the broker by name: asks DNS again after a failed lookup, then connects to the answer", () => {
@@ -366,10 +377,24 @@ describe("sensor: MQTT", () => {
     expect(fromSensor()).toBe(shown(connectPkt()));
   });
 
+  it("sends the keep-alive set before connecting (the will's delay at the broker); refuses 0", () => {
+    const peer = up();
+    expect(setSensorKeepAlive(0)).toBe(false);
+    expect(setSensorKeepAlive(0x10000)).toBe(false);
+    expect(setSensorKeepAlive(2)).toBe(true);
+    expect(setSensorName("t1")).toBe(true);
+    expect(sensorMqttTo(PEER_IP, 0, 0)).toBe(0);
+    broker = peer.tcp(MQTT_PORT, 0, 7000);
+    expect(broker.accept()).toBe("");
+    expect(fromSensor()).toBe(shown(connectPkt("\x00\x02")));
+    expect(setSensorKeepAlive(MQTT_KEEPALIVE_S)).toBe(true); // the next tests' default
+  });
+
   it("stops at ip 0; names that are not a topic level are refused", () => {
     mqttUp();
     expect(sensorMqttTo(0, 0, 0)).toBe(0);
-    expect(fromSensor()).toBe(shown("\xe0\x00")); // DISCONNECT
+    // "offline" (QoS 0, retained) itself: the broker discards the will on a DISCONNECT.
+    expect(fromSensor()).toBe(shown(pkt(0x31, mstr(STATUS) + "offline") + "\xe0\x00"));
     expect(setSensorName("a/b")).toBe(false);
     expect(setSensorName("a+")).toBe(false);
     expect(setSensorName("")).toBe(false);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "esp_err.h"
 #include "esp_event.h"
+#include "esp_idf_version.h"
 
 typedef void *esp_eth_handle_t;
 typedef struct esp_eth_mac_s esp_eth_mac_t;
@@ -85,3 +86,14 @@ esp_err_t esp_eth_update_input_path(esp_eth_handle_t hdl,
                                     void *priv);
 esp_err_t esp_eth_start(esp_eth_handle_t hdl);
 esp_err_t esp_eth_transmit(esp_eth_handle_t hdl, void *buf, size_t length);
+/* esp_eth_driver.h's ioctl commands; the multicast ones (S_ALL_MULTICAST: a bool *, ADD/DEL_MAC_FILTER:
+ * a 6-byte MAC) in the order of ESP-IDF's enum from v5.5. */
+typedef enum {
+  ETH_CMD_G_MAC_ADDR, ETH_CMD_S_MAC_ADDR, ETH_CMD_G_PHY_ADDR, ETH_CMD_S_PHY_ADDR, ETH_CMD_G_AUTONEGO, ETH_CMD_S_AUTONEGO,
+  ETH_CMD_G_SPEED, ETH_CMD_S_SPEED, ETH_CMD_S_PROMISCUOUS, ETH_CMD_S_FLOW_CTRL, ETH_CMD_G_DUPLEX_MODE, ETH_CMD_S_DUPLEX_MODE,
+  ETH_CMD_S_PHY_LOOPBACK, ETH_CMD_READ_PHY_REG, ETH_CMD_WRITE_PHY_REG,
+#if ESP_IDF_VERSION_MAJOR > 5 || ESP_IDF_VERSION_MINOR >= 5
+  ETH_CMD_S_ALL_MULTICAST, ETH_CMD_ADD_MAC_FILTER, ETH_CMD_DEL_MAC_FILTER,
+#endif
+} esp_eth_io_cmd_t;
+esp_err_t esp_eth_ioctl(esp_eth_handle_t hdl, esp_eth_io_cmd_t cmd, void *data);
