@@ -69,6 +69,8 @@ APP_WASM := $(APPS:%=build/%.wasm)
 # listener, the 3, and one closing or waiting to be accepted): one page with mDNS, so that its WAMR
 # footprint fits an ESP32 without PSRAM (issue 14). udp-echo has IPv4 multicast (its sockets can
 # join groups); http and sensor answer mDNS and announce their page with DNS-SD (docs/mdns.md).
+# bulk, the long-transfer image, uses TCP timestamps (RFC 7323) with peers that offer them.
+USE_bulk := WASMIP_TCP_TIMESTAMPS=1
 USE_fetch := WASMIP_TCP_MAX_CONNECTIONS=2
 USE_bench := WASMIP_TCP_MAX_CONNECTIONS=3
 USE_sensor := WASMIP_TCP_MAX_CONNECTIONS=3 WASMIP_MULTICAST=1 WASMIP_MDNS=1 WASMIP_MQTT=1

@@ -201,6 +201,14 @@ export const TCP_PERSIST_MIN_MS: u32 = 500;
  *  §7) runs. lwIP: LWIP_TCP_SACK_OUT (receiver side only). Off: `--use WASMIP_NO_SACK=1`. */
 // @ts-ignore: isDefined of a --use constant
 export const TCP_SACK: bool = !isDefined(WASMIP_NO_SACK);
+/** TCP timestamps (RFC 7323 §3–5): offered in our SYNs and used when the peer's SYN carried them:
+ *  every segment but a RST carries TSval (our ms clock) and TSecr, every ACK of new data gives an
+ *  RTT sample (retransmissions included, Karn's rule is not needed), and PAWS drops old segments.
+ *  12 bytes of option space per segment (so at most 3 SACK blocks) and 4 bytes per connection
+ *  block. Off by default (the one-page images have no room to spare): `--use
+ *  WASMIP_TCP_TIMESTAMPS=1`. Linux: net.ipv4.tcp_timestamps; lwIP: LWIP_TCP_TIMESTAMPS. */
+// @ts-ignore: isDefined of a --use constant
+export const TCP_TIMESTAMPS: bool = isDefined(WASMIP_TCP_TIMESTAMPS);
 /** The tail loss probe's allowance for the peer's delayed ACK when one segment is in flight
  *  (RFC 8985 §7.2 WCDelAckT, 200 ms; Linux TCP_DELACK_MAX). */
 export const TCP_TLP_MAX_ACK_DELAY_MS: u32 = 200;

@@ -5,7 +5,7 @@ import { C } from "../support/counters";
 import { get16, get32, put16, put32 } from "../support/bytes";
 import { sumAdd, sumFold, sumPseudo } from "../wire/checksum";
 import { WireError } from "../wire/error";
-import { ACK, SYN, TcpRepr } from "../wire/tcp";
+import { ACK, SYN, TcpRepr, setTxTimestamps } from "../wire/tcp";
 import { tcpAccept, tcpBind, tcpConnect, tcpListen, tcpSocket, tcpTableRow } from "../api/tcp";
 import { arpFrame, feed, ipHeader } from "./frames";
 import { ANY, Peer, TcpPeer } from "./peer";
@@ -44,6 +44,23 @@ export function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, window: u32 = 
   peer.mss = mss;
   peer.wscale = wscale;
   peer.sackPermitted = sackPermitted;
+  peer.payloadLen = len;
+  const hl = peer.emitLen();
+  const p = ipHeader(6, PEER_IP, OUR_IP, hl + len);
+  for (let i: u32 = 0; i < len; i++) store<u8>(p + hl + i, <u8>(seq + i));
+  peer.emit(p, PEER_IP, OUR_IP);
+  return feed(14 + 20 + hl + len);
+}
+
+/** The peer sends a segment like seg() that carries a timestamps option (RFC 7323 §3) with tsval
+ *  and tsecr; a SYN also carries MSS mss. Parsing our segments (parseSent, last) leaves their
+ *  values in rxTsVal/rxTsEcr (wire/tcp.ts). */
+export function segTs(flags: u32, seq: u32, ack: u32, len: u32, tsval: u32, tsecr: u32, mss: u32 = 0, sackPermitted: bool = false): C {
+  peerHeader(flags, seq, ack, 65535, PEER_PORT, OUR_PORT);
+  peer.mss = mss;
+  peer.sackPermitted = sackPermitted;
+  peer.tsPresent = true;
+  setTxTimestamps(tsval, tsecr);
   peer.payloadLen = len;
   const hl = peer.emitLen();
   const p = ipHeader(6, PEER_IP, OUR_IP, hl + len);

@@ -1,6 +1,7 @@
 // TCP header (RFC 9293 §3.1) with the options we use: MSS (RFC 9293 §3.7.1, RFC 6691), window
 // scale (RFC 7323 §2), SACK-permitted and SACK (RFC 2018 §2-3). Other options are skipped.
 // Emitted in Linux's layout: MSS, NOP NOP SACK-permitted, NOP window scale; NOP NOP SACK.
+import { TCP_TIMESTAMPS } from "../config";
 import { get16Inline, get32Inline, put16Inline, put32Inline } from "../support/bytes";
 import { OFFLOAD_TX_L4, RX_L4_OK, offloadFlags, rxChecked, sumAdd, sumFold, sumPseudo } from "./checksum";
 import { WireError } from "./error";
@@ -21,10 +22,25 @@ const OPT_MSS: u32 = 2;
 const OPT_WS: u32 = 3;
 const OPT_SACK_PERMITTED: u32 = 4;
 const OPT_SACK: u32 = 5;
+const OPT_TS: u32 = 8;
 /** SACK blocks an option can hold: 4 fill 34 of the 40 option bytes (RFC 2018 §3). */
 export const SACK_MAX_BLOCKS: u32 = 4;
 /** RFC 7323 §2.3: a shift above 14 is treated as 14. */
 const WS_MAX: u32 = 14;
+
+/** The timestamps option's values, beside TcpRepr rather than in it: two wasm globals cost no
+ *  linear memory, and every TcpRepr instance would (three are static). parse() sets rxTsVal and
+ *  rxTsEcr when it finds the option; emit() writes txTsVal and txTsEcr when tsPresent. */
+export let rxTsVal: u32 = 0;
+export let rxTsEcr: u32 = 0;
+export let txTsVal: u32 = 0;
+export let txTsEcr: u32 = 0;
+
+/** Sets the values the next emit() with tsPresent writes. */
+export function setTxTimestamps(val: u32, ecr: u32): void {
+  txTsVal = val;
+  txTsEcr = ecr;
+}
 
 @unmanaged
 export class TcpRepr {
@@ -47,6 +63,9 @@ export class TcpRepr {
   sackPermitted: bool;
   /** A SACK option whose length is not 2 + 8n with n in 1..4 (its blocks are not read). */
   sackMalformed: bool;
+  /** A timestamps option (RFC 7323 §3): its values are in tsVal/tsEcr below (parse), or taken from
+   *  them (emit). */
+  tsPresent: bool;
   /** SACK blocks (RFC 2018 §3): how many, then (left edge, right edge) pairs from sack0. */
   sackCount: u32;
   sack0: u32; sack0e: u32;
@@ -61,6 +80,7 @@ export class TcpRepr {
     this.wscale = -1;
     this.sackPermitted = false;
     this.sackCount = 0;
+    this.tsPresent = false;
   }
 
   /** Left edge of SACK block k (k < sackCount). */
@@ -108,6 +128,7 @@ export class TcpRepr {
     this.sackPermitted = false;
     this.sackMalformed = false;
     this.sackCount = 0;
+    this.tsPresent = false;
     if (hl > HEADER_LEN) this.parseOptions(p, hl);
     return WireError.OK;
   }
@@ -133,6 +154,12 @@ export class TcpRepr {
         if (olen == 3) this.wscale = <i32>min(<u32>load<u8>(p + i + 2), WS_MAX);
       } else if (kind == OPT_SACK_PERMITTED) {
         if (olen == 2) this.sackPermitted = true;
+      } else if (TCP_TIMESTAMPS && kind == OPT_TS) {
+        if (olen == 10) {
+          this.tsPresent = true;
+          rxTsVal = get32Inline(p + i + 2);
+          rxTsEcr = get32Inline(p + i + 6);
+        }
       } else if (kind == OPT_SACK) {
         const n = (olen - 2) >> 3;
         if ((olen - 2) & 7 || n == 0 || n > SACK_MAX_BLOCKS) {
@@ -147,10 +174,12 @@ export class TcpRepr {
   }
 
   /** Header length emit() will write: 20, + 4 if mss != 0, + 4 (NOP NOP + 2) if sackPermitted,
-   *  + 4 (NOP + 3-byte WS) if wscale >= 0, + 4 + 8 per block (NOP NOP, kind, length) for SACK. */
+   *  + 4 (NOP + 3-byte WS) if wscale >= 0, + 12 (NOP NOP + 10) for timestamps, + 4 + 8 per block
+   *  (NOP NOP, kind, length) for SACK. */
   // @ts-ignore: decorator
   @inline emitLen(): u32 {
     return HEADER_LEN + (this.mss != 0 ? 4 : 0) + (this.sackPermitted ? 4 : 0) + (this.wscale >= 0 ? 4 : 0) +
+      (TCP_TIMESTAMPS && this.tsPresent ? 12 : 0) +
       (this.sackCount ? 4 + (min<u32>(this.sackCount, SACK_MAX_BLOCKS) << 3) : 0);
   }
 
@@ -179,6 +208,12 @@ export class TcpRepr {
       // NOP pads the 3-byte option to a word (RFC 7323 §2.2 layout).
       put32Inline(o, (OPT_NOP << 24) | (OPT_WS << 16) | (3 << 8) | (<u32>this.wscale & 0xff));
       o += 4;
+    }
+    if (TCP_TIMESTAMPS && this.tsPresent) {
+      put32Inline(o, (OPT_NOP << 24) | (OPT_NOP << 16) | (OPT_TS << 8) | 10);
+      put32Inline(o + 4, txTsVal);
+      put32Inline(o + 8, txTsEcr);
+      o += 12;
     }
     const n = min<u32>(this.sackCount, SACK_MAX_BLOCKS);
     if (n) {

@@ -510,9 +510,17 @@ for (const loss of [0, 0.05]) {
           const synSack = senders("tcp.flags.syn == 1 && tcp.option_kind == 4");
           const blocks = senders("tcp.options.sack_le");
           t.diagnostic(`SACK-permitted SYNs from ${[...synSack].join(", ")}; SACK blocks from ${[...blocks].join(", ")}`);
+          // The bulk image has TCP timestamps (RFC 7323): on both SYNs, then on every segment but a RST.
+          const synTs = senders("tcp.flags.syn == 1 && tcp.option_kind == 8");
+          const dataTs = senders("tcp.flags.syn == 0 && tcp.flags.reset == 0 && tcp.options.timestamp.tsval");
+          const dataNoTs = senders("tcp.flags.syn == 0 && tcp.flags.reset == 0 && !tcp.options.timestamp.tsval");
+          t.diagnostic(`timestamps on SYNs from ${[...synTs].join(", ")}, on later segments from ${[...dataTs].join(", ")}`);
           for (const ip of [BOARD, PEER]) {
             assert.ok(synSack.has(ip), `no SACK-permitted SYN from ${ip}`);
             assert.ok(blocks.has(ip), `no SACK blocks from ${ip}`);
+            assert.ok(synTs.has(ip), `no timestamps on the SYN from ${ip}`);
+            assert.ok(dataTs.has(ip), `no timestamps after the handshake from ${ip}`);
+            assert.ok(!dataNoTs.has(ip), `a segment without timestamps from ${ip}`);
           }
         }
       },

@@ -12,15 +12,15 @@ import { ipv4NextHop } from "../../iface/ipv4";
 import { get16, get32 } from "../../support/bytes";
 import { TYPE_DEST_UNREACHABLE, TYPE_REDIRECT, TYPE_SOURCE_QUENCH } from "../../wire/icmp";
 import { WireError } from "../../wire/error";
-import { ACK, FIN, RST, SYN, TcpRepr } from "../../wire/tcp";
+import { ACK, FIN, RST, SYN, TcpRepr, rxTsEcr, rxTsVal } from "../../wire/tcp";
 import { isn } from "./isn";
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_AHEAD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
-  F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY, F_LOSS, F_PTO, F_RPROBE, F_SACK, F_TLP_OUT, F_TLP_RTX,
-  NO_BUFFERS_LEFT, Pcb, ooo, pcb, pcbAllocConnection, pcbFree, rcvRing, sacked, sndRing, tw,
+  F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY, F_LOSS, F_PTO, F_RPROBE, F_SACK, F_TLP_OUT, F_TLP_RTX, F_TS,
+  NO_BUFFERS_LEFT, Pcb, ooo, pcb, pcbAllocConnection, pcbFree, rcvRing, sacked, sndRing, tsLastAckAt, tsRecentAt, tw,
 } from "./pcb";
-import { TCP_MAX_SOCKETS, TCP_SACK, TCP_SYN_COOKIES } from "../../config";
+import { TCP_MAX_SOCKETS, TCP_SACK, TCP_SYN_COOKIES, TCP_TIMESTAMPS } from "../../config";
 import { COOKIE_SACK, cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
 import { sackAcked, sackDuplicate, sackEnter, sackTake, sackUnaLost } from "./sack";
 import {
@@ -55,7 +55,8 @@ export function initialWindow(mss: u32): u32 {
   return min<u32>(4 * mss, max<u32>(2 * mss, 4380));
 }
 
-function synOptions(c: Pcb): void {
+function synOptions(i: i32): void {
+  const c = pcb(i);
   c.mss = seg.mss ? min<u32>(seg.mss, TCP_MSS) : TCP_DEFAULT_MSS;
   if (c.mss < 64) c.mss = 64; // an absurdly small MSS would make us send a segment per byte
   // RFC 7323 §2.2: scaling applies only if both SYNs carried the option.
@@ -71,6 +72,12 @@ function synOptions(c: Pcb): void {
   // RFC 2018 §2: SACK when both SYNs carry SACK-permitted (a SYN-ACK carries it only if the SYN did).
   if (TCP_SACK && seg.sackPermitted) c.flags |= F_SACK;
   else c.flags &= ~F_SACK;
+  // RFC 7323 §3.2: timestamps when both SYNs carry them (a SYN-ACK carries them only if the SYN
+  // did); TS.Recent starts at the SYN's TSval.
+  if (TCP_TIMESTAMPS && seg.tsPresent) {
+    c.flags |= F_TS;
+    store<u32>(tsRecentAt(i), rxTsVal);
+  } else c.flags &= ~F_TS;
   c.sndWnd = seg.window; // never scaled in a SYN
   c.maxSndWnd = c.sndWnd;
   c.sndWl1 = seg.seq;
@@ -322,7 +329,7 @@ function listenInput(l: i32, src: u32, data: usize): C {
   c.keepIdle = lc.keepIdle;
   c.keepIntvl = lc.keepIntvl;
   c.keepCnt = lc.keepCnt;
-  synOptions(c);
+  synOptions(i);
   c.sndWl2 = c.iss;
   c.rttTime = now;
   count(C.TCP_PASSIVE_OPENS);
@@ -402,7 +409,7 @@ function synSentInput(i: i32, src: u32, data: usize): C {
   if ((f & SYN) == 0) return C.TCP_NO_ACK;
   c.irs = seg.seq;
   c.rcvNxt = seg.seq + 1;
-  synOptions(c);
+  synOptions(i);
   if (f & ACK) {
     c.sndUna = seg.ack;
     c.flags |= F_SYN_ACKED | F_ACK_NOW;
@@ -534,6 +541,14 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
     }
   }
 
+  // PAWS (RFC 7323 §5.3 R1), before the sequence number test: a TSval older than TS.Recent is an
+  // old duplicate (counted as out of window), ACKed and dropped; never a RST. A segment without
+  // the option is taken, as Linux does (§3.2 says SHOULD drop; MUST NOT abort).
+  const tsOn = TCP_TIMESTAMPS && (c.flags & F_TS) != 0 && seg.tsPresent;
+  if (tsOn && (f & RST) == 0 && <i32>(rxTsVal - load<u32>(tsRecentAt(i))) < 0) {
+    sendAck(i);
+    return C.TCP_OUT_OF_WINDOW;
+  }
   // First: is the segment acceptable (RFC 9293 §3.10.7.4, the four cases)?
   const wnd = seqGt(c.rcvAdv, c.rcvNxt) ? c.rcvAdv - c.rcvNxt : 0;
   if (!acceptable(c.rcvNxt, wnd)) {
@@ -545,6 +560,11 @@ function segmentArrives(i: i32, data: usize, src: u32): C {
       sendAck(i);
     }
     return C.TCP_OUT_OF_WINDOW;
+  }
+  // RFC 7323 §4.3 (3): TS.Recent from a segment that covers our last ACK (so TSecr times the
+  // earliest segment an ACK acknowledges, delayed ACK included) and is not older.
+  if (tsOn && seqLe(seg.seq, load<u32>(tsLastAckAt(i))) && <i32>(rxTsVal - load<u32>(tsRecentAt(i))) >= 0) {
+    store<u32>(tsRecentAt(i), rxTsVal);
   }
   if (c.flags & F_KEEPALIVE) {
     c.keepAt = now + c.keepIdle;
@@ -665,7 +685,12 @@ function processAck(i: i32): bool {
     c.sndUna = ack;
     if (sack) sackAcked(i, ack);
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
-    if ((c.flags & F_RTT) && seqGt(ack, c.rttSeq)) {
+    if (TCP_TIMESTAMPS && (c.flags & F_TS) != 0 && seg.tsPresent && rxTsEcr != 0 && now - rxTsEcr <= TCP_RTO_MAX_MS) {
+      // RFC 7323 §4.1-4.2: a sample from every ACK of new data, retransmissions included (the
+      // echo says which transmission it acknowledges).
+      rttSample(c, now - rxTsEcr);
+      c.flags &= ~F_RTT;
+    } else if ((c.flags & F_RTT) && seqGt(ack, c.rttSeq)) {
       rttSample(c, now - c.rttTime);
       c.flags &= ~F_RTT;
     }

@@ -1,19 +1,19 @@
 // TCP output (lwIP's tcp_out.c counterpart): building segments, deciding what may be sent now
 // (window, congestion window, Nagle, sender SWS avoidance), and the stateless RST.
-import { TCP_MSS, TCP_RCV_BUF, TCP_CHALLENGE_ACK_LIMIT, TCP_RTO_INITIAL_MS, TCP_SACK, TCP_TLP_MAX_ACK_DELAY_MS } from "../../config";
+import { TCP_MSS, TCP_RCV_BUF, TCP_CHALLENGE_ACK_LIMIT, TCP_RTO_INITIAL_MS, TCP_SACK, TCP_TIMESTAMPS, TCP_TLP_MAX_ACK_DELAY_MS } from "../../config";
 import { now } from "../../support/clock";
 import { C, count, countN } from "../../support/counters";
 import { localFor, txBuf } from "../../iface/netif";
 import { PAYLOAD_OFFSET, ipv4Output } from "../../iface/ipv4";
 import { PROTO_TCP } from "../../wire/ipv4";
-import { ACK, FIN, PSH, RST, SACK_MAX_BLOCKS, SYN, TcpRepr } from "../../wire/tcp";
+import { ACK, FIN, PSH, RST, SACK_MAX_BLOCKS, SYN, TcpRepr, setTxTimestamps } from "../../wire/tcp";
 import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_DELACK, F_FIN_QUEUED, F_FIN_SENT, F_LOSS, F_NODELAY, F_PERSIST, F_PTO, F_RECOVERY, F_RPROBE, F_RTT, F_RTX, F_SACK,
-  F_SYN_ACKED, F_TLP_OUT, F_WSCALE,
-  pcb, rcvRing, sacked, sndRing,
+  F_SYN_ACKED, F_TLP_OUT, F_TS, F_WSCALE,
+  pcb, rcvRing, sacked, sndRing, tsLastAckAt, tsRecentAt,
 } from "./pcb";
-import { nextLen, sackEnter, sackFill, sackHighest, sackNextHole, sackOptionLen, sackPipe } from "./sack";
+import { nextLen, sackEnter, sackFill, sackHighest, sackMaxBlocks, sackNextHole, sackOptionLen, sackPipe } from "./sack";
 import { seqGe, seqGt, seqLt, seqMax } from "./seq";
 
 const seg = changetype<TcpRepr>(memory.data(offsetof<TcpRepr>()));
@@ -48,9 +48,9 @@ export function windowUpdateDue(i: i32): bool {
 
 /**
  * Sends one segment of connection i: seq, flags, and len bytes of the send ring starting at ring
- * offset off. SYN segments carry our MSS, window scale and SACK-permitted options; the others the
- * SACK blocks that fit beside len bytes in the peer's MSS (all of them, when the caller took
- * sackOptionLen() off the payload).
+ * offset off. SYN segments carry our MSS, window scale, SACK-permitted and timestamps options;
+ * the others timestamps when agreed and the SACK blocks that fit beside len bytes in the peer's
+ * MSS (all of them, when the caller took sackOptionLen() off the payload).
  */
 export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i32 {
   const c = pcb(i);
@@ -62,6 +62,15 @@ export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i
   seg.flags = flags;
   seg.urgent = 0;
   seg.noOptions();
+  let ts: u32 = 0;
+  if (TCP_TIMESTAMPS && ((flags & (SYN | ACK)) == SYN || (c.flags & F_TS) != 0)) {
+    // RFC 7323 §3.2: offered on our SYN; once both SYNs carried it, on every segment but a RST,
+    // echoing TS.Recent (0 on a SYN: the echo is not valid without ACK).
+    seg.tsPresent = true;
+    setTxTimestamps(now, flags & ACK ? load<u32>(tsRecentAt(i)) : 0);
+    if (flags & ACK) store<u32>(tsLastAckAt(i), c.rcvNxt);
+    ts = 12;
+  }
   if (flags & SYN) {
     seg.mss = TCP_MSS;
     // RFC 7323 §2.2, RFC 2018 §2: on a SYN-ACK only if the peer's SYN offered it.
@@ -72,7 +81,10 @@ export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i
     c.rcvAdv = c.rcvNxt + seg.window;
   } else {
     seg.window = advertise(i);
-    if (TCP_SACK && (flags & ACK)) sackFill(i, seg, len == 0 ? SACK_MAX_BLOCKS : c.mss >= len + 12 ? (c.mss - len - 4) >> 3 : 0);
+    if (TCP_SACK && (flags & ACK)) {
+      const room = c.mss >= len + ts + 12 ? (c.mss - len - ts - 4) >> 3 : 0;
+      sackFill(i, seg, min<u32>(len == 0 ? SACK_MAX_BLOCKS : room, sackMaxBlocks(ts)));
+    }
   }
   const hl = seg.emitLen();
   if (len) sndRing(i).peek(tcp + hl, off, len);
@@ -178,7 +190,7 @@ export function tcpOutputMode(i: i32, mode: u32): u32 {
   if (canSend) {
     const ring = sndRing(i);
     const dataEnd = c.sndBase + ring.len;
-    const smss = c.mss - sackOptionLen(i); // room for our SACK blocks (RFC 6691: MSS excludes options)
+    const smss = c.mss - sackOptionLen(i); // room for our options (RFC 6691: MSS excludes options)
     // The extra modes send new data only (never the go-back-N resend after a timeout), one segment.
     let cw = c.cwnd;
     if (mode != OUT_NORMAL) {

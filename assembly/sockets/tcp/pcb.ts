@@ -5,7 +5,7 @@
 // sockets not yet connected cost a block, not 11 KiB of buffers (lwIP's tcp_pcb_listen idea).
 // A block without buffers points at an empty set (capacity 0): reads see nothing, writes take
 // nothing, so no caller needs a special case. TIME-WAIT is kept in a table of small records.
-import { TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS, TCP_RCV_BUF, TCP_SACK, TCP_SND_BUF, TCP_TIME_WAIT_SLOTS } from "../../config";
+import { TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS, TCP_RCV_BUF, TCP_SACK, TCP_SND_BUF, TCP_TIME_WAIT_SLOTS, TCP_TIMESTAMPS } from "../../config";
 import { Ring } from "../../support/ring";
 import { Assembler } from "./assembler";
 
@@ -48,6 +48,7 @@ export const F_TLP_OUT: u32 = 1 << 21; // a loss probe is unacknowledged (up to 
 export const F_TLP_RTX: u32 = 1 << 22; // ... and it was a retransmission, not new data
 export const F_LOSS: u32 = 1 << 23; // recovering from a timeout, until SND.UNA reaches recover
 export const F_SACK: u32 = 1 << 24; // SACK permitted by both SYNs (RFC 2018 §2)
+export const F_TS: u32 = 1 << 26; // timestamps agreed by both SYNs (RFC 7323 §3.2)
 export const F_RPROBE: u32 = 1 << 25; // in recovery, the first hole was sent again on silence (output.ts rackTimeout)
 
 @unmanaged
@@ -163,6 +164,8 @@ const sndRings = memory.data(<i32>RING_SIZE * SETS, 8);
 const rcvRings = memory.data(<i32>RING_SIZE * SETS, 8);
 const assemblers = memory.data(<i32>ASM_SIZE * SETS, 8);
 const scoreboards = memory.data(TCP_SACK ? <i32>ASM_SIZE * SETS : 8, 8);
+/** Per buffer set with TCP_TIMESTAMPS: TS.Recent and Last.ACK.sent (RFC 7323 §4.3). */
+const tsState = memory.data(TCP_TIMESTAMPS ? 8 * SETS : 8, 8);
 /** 1 where buffer set k is taken. */
 const setUsed = memory.data(TCP_MAX_CONNECTIONS);
 const sndBufs = memory.data(<i32>TCP_SND_BUF * TCP_MAX_CONNECTIONS, 16);
@@ -191,6 +194,16 @@ const timeWaits = memory.data(<i32>TW_SIZE * TCP_TIME_WAIT_SLOTS, 8);
 // @ts-ignore: decorator
 @inline export function sacked(i: i32): Assembler {
   return changetype<Assembler>(scoreboards + <usize>pcb(i).bufs * ASM_SIZE);
+}
+/** TS.Recent of connection i: the peer's TSval to echo (RFC 7323 §4.3). */
+// @ts-ignore: decorator
+@inline export function tsRecentAt(i: i32): usize {
+  return tsState + (<usize>pcb(i).bufs << 3);
+}
+/** Last.ACK.sent of connection i: the ACK field of our last segment, at tsRecentAt(i) + 4. */
+// @ts-ignore: decorator
+@inline export function tsLastAckAt(i: i32): usize {
+  return tsState + (<usize>pcb(i).bufs << 3) + 4;
 }
 // @ts-ignore: decorator
 @inline export function tw(i: i32): TimeWait {

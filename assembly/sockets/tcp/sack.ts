@@ -21,11 +21,11 @@
 // as NewReno's does (input.ts). IsLost and pipe are computed per hole: every byte of one hole has
 // the same SACKed bytes above it, so a hole is lost or not as a whole. Holes below lostEnd are
 // also lost: RACK's rule applied at the loss probe's timer (output.ts rackTimeout()).
-import { TCP_SACK } from "../../config";
+import { TCP_SACK, TCP_TIMESTAMPS } from "../../config";
 import { C, count } from "../../support/counters";
 import { SACK_MAX_BLOCKS, TcpRepr } from "../../wire/tcp";
 import { Assembler } from "./assembler";
-import { F_ACK_NOW, F_LOSS, F_PTO, F_RECOVERY, F_RPROBE, F_SACK, F_TLP_OUT, F_TLP_RTX, dsackConn, dsackLeft, dsackRight, dsackSet, ooo, pcb, sacked } from "./pcb";
+import { F_ACK_NOW, F_LOSS, F_PTO, F_RECOVERY, F_RPROBE, F_SACK, F_TS, F_TLP_OUT, F_TLP_RTX, dsackConn, dsackLeft, dsackRight, dsackSet, ooo, pcb, sacked } from "./pcb";
 import { seqGt, seqLe, seqLt } from "./seq";
 
 /** RFC 6675 §2 DupThresh. */
@@ -42,12 +42,20 @@ export function sackDuplicate(i: i32, left: u32, right: u32): void {
   c.flags |= F_ACK_NOW;
 }
 
-/** Bytes the SACK option takes on connection i's next segment (0: none to send). */
+/** Bytes the options take on connection i's next data segment: timestamps (12) and the SACK
+ *  blocks to report (at most 3 beside timestamps, 4 without, in the 40 bytes of option space). */
 // @ts-ignore: decorator
 @inline export function sackOptionLen(i: i32): u32 {
-  if (!TCP_SACK || (pcb(i).flags & F_SACK) == 0) return 0;
+  const ts: u32 = TCP_TIMESTAMPS && (pcb(i).flags & F_TS) != 0 ? 12 : 0;
+  if (!TCP_SACK || (pcb(i).flags & F_SACK) == 0) return ts;
   const n = <u32>ooo(i).count() + <u32>(dsackConn == i);
-  return n ? 4 + (min<u32>(n, SACK_MAX_BLOCKS) << 3) : 0;
+  return ts + (n ? 4 + (min<u32>(n, sackMaxBlocks(ts)) << 3) : 0);
+}
+
+/** SACK blocks that fit beside ts bytes of timestamps option. */
+// @ts-ignore: decorator
+@inline export function sackMaxBlocks(ts: u32): u32 {
+  return ts ? SACK_MAX_BLOCKS - 1 : SACK_MAX_BLOCKS;
 }
 
 /** Puts connection i's SACK blocks on s, at most max of them: a pending D-SACK block first, then
