@@ -44,6 +44,11 @@ export function setTransport6(nh: u32, h: Transport6Input | null): void {
   if (nh == NH_TCP) tcp6 = h;
   else udp6 = h;
 }
+/** Told when a Packet Too Big lowered the path MTU to a destination (TCP lowers its MSS). */
+let pmtuLowered: ((dst: usize) => void) | null = null;
+export function setPathMtuHandler(h: ((dst: usize) => void) | null): void {
+  pmtuLowered = h;
+}
 
 /** Where an IPv6 payload starts in a frame buffer (Ethernet + the fixed header). */
 export const PAYLOAD_OFFSET6: u32 = ETH_LEN + HEADER_LEN;
@@ -296,6 +301,8 @@ export function lowerPathMtu(dst: usize, mtu: u32): bool {
   memory.copy(slot, dst, 16);
   store<u32>(slot, mtu, 16);
   store<u32>(slot, now + IPV6_PMTU_TIMEOUT_MS, 20);
+  const h = pmtuLowered;
+  if (h) h(slot);
   return true;
 }
 
