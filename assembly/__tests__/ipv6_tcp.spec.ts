@@ -4,8 +4,8 @@
 // side on one listener, and a Packet Too Big lowering the MSS (RFC 8201 §5.2).
 import { ACK, FIN, PSH, RST, SYN, TcpRepr } from "../wire/tcp";
 import { WireError } from "../wire/error";
-import { get16, put32 } from "../support/bytes";
-import { ECONNRESET } from "../support/errors";
+import { get16, get32, put32 } from "../support/bytes";
+import { ECONNREFUSED, ECONNRESET } from "../support/errors";
 import { rxBuf } from "../iface/netif";
 import {
   tcpAbort, tcpAccept, tcpClose, tcpConnect6, tcpRecv, tcpRemote6, tcpRemoteIp, tcpSend, tcpSocket, tcpState, tcpTableRow, tcpTableRow6,
@@ -82,6 +82,16 @@ function accept6(peerIsn: u32): i32 {
   expect(fd).toBeGreaterThanOrEqual(0);
   clearSent();
   return fd;
+}
+
+/** fe80::2 sends an ICMPv6 error (type, code, with `word`) quoting our k-th captured frame. */
+function icmpError(type: u32, code: u32, word: u32, k: i32): C {
+  const m = v6(ll(2), OURS, 58, 8 + 60, 64);
+  store<u8>(m, <u8>type);
+  store<u8>(m, <u8>code, 1);
+  put32(m + 4, word);
+  memory.copy(m + 8, sent(k) + 14, 60);
+  return sendIcmp(8 + 60);
 }
 
 describe("TCP over IPv6", () => {
@@ -217,6 +227,27 @@ describe("TCP over IPv6", () => {
     peer.payloadLen = 0;
     peer.emit6(p, rxBuf + 22, rxBuf + 38);
     expect(feed(14 + 60)).toBe(C.TCP_BAD_ACK);
+  });
+
+  it("fails a connect on an ICMPv6 port unreachable about its SYN, not on one outside the window", () => {
+    up();
+    const fd = tcpSocket();
+    expect(tcpConnect6(fd, peer2, 80)).toBe(0);
+    const k = sentCount() - 1;
+    expect(parseSent(k)).toBe(true);
+    // A time exceeded is soft: the connection goes on opening.
+    expect(icmpError(1, 3, 0, k)).toBe(C.ICMP6_ERROR_RECEIVED);
+    expect(tcpState(fd)).toBe(2); // SYN-SENT
+    // A port unreachable quoting another sequence number is not believed (RFC 5927).
+    const q = sent(k) + 14 + 40 + 4;
+    put32(q, get32(q) + 100000);
+    const before = ctr(C.TCP_ICMP_OUT_OF_WINDOW);
+    expect(icmpError(1, 1, 4, k)).toBe(C.TCP_ICMP_OUT_OF_WINDOW);
+    expect(ctr(C.TCP_ICMP_OUT_OF_WINDOW)).toBe(before + 1);
+    put32(q, get32(q) - 100000);
+    expect(icmpError(1, 1, 4, k)).toBe(C.ICMP6_ERROR_RECEIVED);
+    expect(tcpState(fd)).toBe(CLOSED);
+    expect(tcpRecv(fd, buf, 10)).toBe(ECONNREFUSED);
   });
 
   it("lowers the MSS after a Packet Too Big for the peer (RFC 8201 §5.2)", () => {

@@ -2,7 +2,7 @@
 // checksum refused, one socket receiving both families, a connected IPv6 socket's filter, and the
 // port unreachable for a closed port (never for a group, rate-limited).
 import { udpBind, udpConnect6, udpFrom6, udpFromIp, udpFromPort, udpRecvfrom, udpSendto, udpSendto6, udpSocket } from "../api/udp";
-import { EWOULDBLOCK } from "../support/errors";
+import { ECONNREFUSED, EWOULDBLOCK } from "../support/errors";
 import { get16, put16 } from "../support/bytes";
 import { sumAdd, sumFold, sumPseudo6 } from "../wire/checksum";
 import { UdpRepr } from "../wire/udp";
@@ -10,7 +10,7 @@ import { WireError } from "../wire/error";
 import { ICMP_ERROR_LIMIT } from "../config";
 import { rxBuf } from "../iface/netif";
 import { C, OUR_IP, PEER_IP, advance, arpFrame, clearSent, ctr, feed, ipHeader, sent, sentCount } from "../testing";
-import { ALL_NODES, OURS, bringUp6, ll, ns, sentIcmpType, sentOfType, v6 } from "./ipv6_support";
+import { ALL_NODES, OURS, bringUp6, ll, ns, sendIcmp, sentIcmpType, sentOfType, v6 } from "./ipv6_support";
 
 const buf = heap.alloc(2048);
 const from = heap.alloc(16);
@@ -149,5 +149,22 @@ describe("UDP over IPv6", () => {
     for (let k: u32 = 0; k < ICMP_ERROR_LIMIT + 5; k++) datagram6(2, 5000, 4444, 4);
     expect(sentOfType(1)).toBe(<i32>ICMP_ERROR_LIMIT);
     expect(ctr(C.ICMP6_ERRORS_LIMITED)).toBe(limited + 5);
+  });
+
+  it("a port unreachable about a datagram it sent is ECONNREFUSED on the socket's next call", () => {
+    up();
+    const fd = udpSocket();
+    udpBind(fd, 9);
+    expect(udpSendto6(fd, buf, 20, peer2, 5000)).toBe(20);
+    const m = v6(ll(2), OURS, 58, 8 + 68, 64);
+    store<u8>(m, 1);
+    store<u8>(m, 4, 1); // port unreachable
+    store<u32>(m, 0, 4);
+    memory.copy(m + 8, sent(0) + 14, 68);
+    const before = ctr(C.ICMP_ERRORS_TO_SOCKETS);
+    expect(sendIcmp(8 + 68)).toBe(C.ICMP6_ERROR_RECEIVED);
+    expect(ctr(C.ICMP_ERRORS_TO_SOCKETS)).toBe(before + 1);
+    expect(udpRecvfrom(fd, buf, 100)).toBe(ECONNREFUSED);
+    expect(udpRecvfrom(fd, buf, 100)).toBe(EWOULDBLOCK);
   });
 });

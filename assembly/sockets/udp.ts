@@ -21,6 +21,7 @@ import { setTransport } from "../iface/ipv4";
 import { icmpUnreachable, setIcmpErrorHandler } from "../iface/icmp";
 import { ALL_SYSTEMS, igmpLeave, igmpSlot, isMulticast } from "../iface/igmp";
 import { setTransport6 } from "../iface/ipv6";
+import { setIcmp6ErrorHandler } from "../iface/icmpv6";
 import { NH_UDP, addrCopy, addrEq } from "../wire/ipv6";
 
 /** A service socket's datagram: (fd, payload, length, source address, source port). */
@@ -86,7 +87,10 @@ export function udpInit(): void {
   memory.fill(queueUsed, 0, UDP_MAX_QUEUES);
   memory.fill(rings + <usize>NO_QUEUE * RING_SIZE, 0, RING_SIZE);
   setTransport(PROTO_UDP, udpInput);
-  if (FEATURE_IPV6) setTransport6(NH_UDP, udpInput6);
+  if (FEATURE_IPV6) {
+    setTransport6(NH_UDP, udpInput6);
+    if (FEATURE_ICMP) setIcmp6ErrorHandler(NH_UDP, udpIcmp6Error);
+  }
   if (FEATURE_ICMP) setIcmpErrorHandler(PROTO_UDP, udpIcmpError);
 }
 
@@ -216,10 +220,19 @@ function udpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
   const rip = get32(quoted + 16);
   const lport = get16(quoted + ihl);
   const rport = get16(quoted + ihl + 2);
-  const i = lookup(lport, rip, rport);
+  return icmpErrorTo(lookup(lport, rip, rport), type == 3 && code == 3);
+}
+
+/** An ICMPv6 error about a datagram we sent (quoted: its IPv6 header, then at least 8 bytes of
+ *  UDP): port unreachable (type 1 code 4) is ECONNREFUSED, the rest EHOSTUNREACH. */
+function udpIcmp6Error(type: u32, code: u32, quoted: usize, len: u32): C {
+  return icmpErrorTo(lookup6(get16(quoted + 40), quoted + 24, get16(quoted + 42)), type == 1 && code == 4);
+}
+
+function icmpErrorTo(i: i32, refused: bool): C {
   if (i < 0) return C.ICMP_ERROR_RECEIVED;
   count(C.ICMP_ERRORS_TO_SOCKETS);
-  const err = type == 3 && code == 3 ? ECONNREFUSED : EHOSTUNREACH;
+  const err = refused ? ECONNREFUSED : EHOSTUNREACH;
   const s = udpSock(i);
   const h = s.onError;
   if (h) h(i, err);

@@ -109,14 +109,37 @@ export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
   const ihl = (<u32>load<u8>(quoted) & 15) << 2;
   if (ihl < 20 || len < ihl + 8) return C.TCP_ICMP_UNMATCHED;
   const i = findConnection(get16(quoted + ihl), get32(quoted + 16), get16(quoted + ihl + 2));
+  // Source quench is ignored (RFC 6633), a redirect is for IP.
+  const ignored = type == TYPE_SOURCE_QUENCH || type == TYPE_REDIRECT;
+  return icmpErrorFor(i, get32(quoted + ihl + 4), ignored ? -1 : type == TYPE_DEST_UNREACHABLE && (code == 2 || code == 3) ? 1 : 0);
+}
+
+/**
+ * An ICMPv6 error about a segment we sent (iface/icmpv6.ts; quoted: its IPv6 header and at least
+ * 8 bytes of TCP), by the rules of tcpIcmpError. Hard (RFC 5461 §4.1, ICMPv6's counterparts of
+ * protocol and port unreachable): destination unreachable code 1 (administratively prohibited)
+ * and 4 (port unreachable), parameter problem code 1 (unrecognized next header).
+ */
+export function tcpIcmp6Error(type: u32, code: u32, quoted: usize, len: u32): C {
+  const a = memory.data(32, 8);
+  addrCopy(a, quoted + 24); // the peer, then us: ctl6's order
+  addrCopy(a + 16, quoted + 8);
+  setCtl6(a);
+  const i = findConnection(get16(quoted + 40), key6(a, a + 16), get16(quoted + 42));
+  setCtl6(0);
+  const hard = (type == 1 && (code == 1 || code == 4)) || (type == 4 && code == 1);
+  return icmpErrorFor(i, get32(quoted + 44), hard ? 1 : 0);
+}
+
+/** An ICMP error for connection i (-1: none) about a segment at sequence sq: matched only when sq
+ *  is in SND.UNA..SND.MAX (RFC 5927); kind -1 ignored, 0 soft (remembered for the timeout), 1
+ *  hard (aborts a connection still opening, soft otherwise). */
+function icmpErrorFor(i: i32, sq: u32, kind: i32): C {
   if (i < 0) return C.TCP_ICMP_UNMATCHED;
   const c = pcb(i);
-  const sq = get32(quoted + ihl + 4);
   if (sq - c.sndUna >= c.sndMax - c.sndUna) return C.TCP_ICMP_OUT_OF_WINDOW;
-  // Source quench is ignored (RFC 6633), a redirect is for IP; the rest are soft errors,
-  // remembered for the timeout, except a hard one while connecting.
-  if (type == TYPE_SOURCE_QUENCH || type == TYPE_REDIRECT) return C.ICMP_ERROR_RECEIVED;
-  const hard = type == TYPE_DEST_UNREACHABLE && (code == 2 || code == 3);
+  if (kind < 0) return C.ICMP_ERROR_RECEIVED;
+  const hard = kind > 0;
   if (hard && (c.state == SYN_SENT || (c.state == SYN_RECEIVED && (c.flags & F_CHILD) == 0))) {
     count(C.TCP_ICMP_ABORTS);
     fail(i, ECONNREFUSED);
