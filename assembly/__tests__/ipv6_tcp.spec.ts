@@ -14,23 +14,14 @@ import { CLOSED, CLOSE_WAIT, ESTABLISHED, TIME_WAIT } from "../sockets/tcp/pcb";
 import { tcpCheck } from "../sockets/tcp/check";
 import { TCP_MSS } from "../config";
 import {
-  C, OUR_PORT, PEER_PORT, advance, arpFrame, clearSent, ctr, feed, listenOn, OUR_IP, PEER_IP, seg as seg4, sent, sentCount, last as last4,
+  C, OUR_PORT, PEER_PORT, advance, clearSent, ctr, feed, listenOn, PEER_IP, seg as seg4, sent, sentCount, last as last4,
 } from "../testing";
-import { OURS, bringUp6, ll, ns, sendIcmp, v6 } from "./ipv6_support";
+import { OURS, PEER6, bringUpPeers6, ll, sendIcmp, v6 } from "./ipv6_support";
 
 const peer = changetype<TcpRepr>(heap.alloc(offsetof<TcpRepr>()));
 const out = changetype<TcpRepr>(heap.alloc(offsetof<TcpRepr>()));
 const buf = heap.alloc(4096);
 const addr = heap.alloc(32);
-const peer2 = heap.alloc(16);
-
-function up(): void {
-  bringUp6();
-  ns(ll(2), OURS, OURS, 2);
-  feed(arpFrame(1, PEER_IP, OUR_IP));
-  memory.copy(peer2, ll(2), 16);
-  clearSent();
-}
 
 /** fe80::2 sends a segment (len bytes of seq-indexed pattern, MSS option mss if not 0). */
 function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, mss: u32 = 0, srcPort: u32 = PEER_PORT, dstPort: u32 = OUR_PORT): C {
@@ -57,7 +48,7 @@ function parseSent(k: i32): bool {
   if (k < 0 || k >= sentCount()) return false;
   const f = sent(k);
   if (get16(f + 12) != 0x86dd || load<u8>(f + 20) != 6) return false;
-  if (memory.compare(f + 38, peer2, 16) != 0 || memory.compare(f + 22, OURS, 16) != 0) return false;
+  if (memory.compare(f + 38, PEER6, 16) != 0 || memory.compare(f + 22, OURS, 16) != 0) return false;
   return out.parse6(f + 54, get16(f + 18), f + 22, f + 38) == WireError.OK;
 }
 
@@ -69,7 +60,7 @@ function last(): TcpRepr {
 /** A listener on OUR_PORT and one connection from fe80::2 (ISN peerIsn) accepted; our ISS in iss. */
 let iss: u32 = 0;
 function accept6(peerIsn: u32): i32 {
-  up();
+  bringUpPeers6();
   const l = listenOn(OUR_PORT, 4);
   expect(seg(SYN, peerIsn, 0, 0, 1440)).toBe(C.TCP_DELIVERED);
   const sa = last();
@@ -99,7 +90,7 @@ describe("TCP over IPv6", () => {
     const fd = accept6(1000);
     expect(tcpState(fd)).toBe(ESTABLISHED);
     expect(tcpRemote6(fd, addr)).toBe(1);
-    expect(memory.compare(addr, peer2, 16)).toBe(0);
+    expect(memory.compare(addr, PEER6, 16)).toBe(0);
     expect(tcpRemoteIp(fd)).toBe(0);
     expect(seg(ACK | PSH, 1001, iss + 1, 100)).toBe(C.TCP_DELIVERED);
     expect(tcpRecv(fd, buf, 200)).toBe(100);
@@ -123,9 +114,9 @@ describe("TCP over IPv6", () => {
   });
 
   it("connects to [fe80::2]:80 with the path's MSS, exchanges data and aborts with a RST", () => {
-    up();
+    bringUpPeers6();
     const fd = tcpSocket();
-    expect(tcpConnect6(fd, peer2, 80)).toBe(0);
+    expect(tcpConnect6(fd, PEER6, 80)).toBe(0);
     const syn = last();
     expect(syn.flags).toBe(SYN);
     expect(syn.mss).toBe(1440);
@@ -152,7 +143,7 @@ describe("TCP over IPv6", () => {
   });
 
   it("answers a SYN to a closed port with a RST over IPv6, and a peer's RST resets the connection", () => {
-    up();
+    bringUpPeers6();
     expect(seg(SYN, 42, 0, 0, 0, PEER_PORT, 9999)).toBe(C.TCP_NO_SOCKET);
     const r = last();
     expect(r.flags).toBe(RST | ACK);
@@ -175,7 +166,7 @@ describe("TCP over IPv6", () => {
     for (let r: u32 = 0; r < 32; r++) {
       if (tcpTableRow(r, buf) && load<u32>(buf) == TIME_WAIT) {
         expect(tcpTableRow6(r, addr)).toBe(1);
-        expect(memory.compare(addr + 16, peer2, 16)).toBe(0);
+        expect(memory.compare(addr + 16, PEER6, 16)).toBe(0);
         expect(memory.compare(addr, OURS, 16)).toBe(0);
         rows++;
       }
@@ -187,7 +178,7 @@ describe("TCP over IPv6", () => {
   });
 
   it("demuxes IPv4 and IPv6 connections with the same ports on one listener", () => {
-    up();
+    bringUpPeers6();
     const l = listenOn(OUR_PORT, 4);
     expect(seg(SYN, 100, 0, 0, 1440)).toBe(C.TCP_DELIVERED);
     const iss6 = last().seq;
@@ -209,7 +200,7 @@ describe("TCP over IPv6", () => {
   });
 
   it("answers SYNs with cookies over IPv6 once the backlog is full, and opens on the cookie's ACK", () => {
-    up();
+    bringUpPeers6();
     listenOn(OUR_PORT, 1);
     expect(seg(SYN, 100, 0, 0, 1440, 2000)).toBe(C.TCP_DELIVERED);
     advance(1100); // the child goes stale
@@ -230,9 +221,9 @@ describe("TCP over IPv6", () => {
   });
 
   it("fails a connect on an ICMPv6 port unreachable about its SYN, not on one outside the window", () => {
-    up();
+    bringUpPeers6();
     const fd = tcpSocket();
-    expect(tcpConnect6(fd, peer2, 80)).toBe(0);
+    expect(tcpConnect6(fd, PEER6, 80)).toBe(0);
     const k = sentCount() - 1;
     expect(parseSent(k)).toBe(true);
     // A time exceeded is soft: the connection goes on opening.

@@ -9,22 +9,12 @@ import { UdpRepr } from "../wire/udp";
 import { WireError } from "../wire/error";
 import { ICMP_ERROR_LIMIT } from "../config";
 import { rxBuf } from "../iface/netif";
-import { C, OUR_IP, PEER_IP, advance, arpFrame, clearSent, ctr, feed, ipHeader, sent, sentCount } from "../testing";
-import { ALL_NODES, OURS, bringUp6, ll, ns, sendIcmp, sentIcmpType, sentOfType, v6 } from "./ipv6_support";
+import { C, OUR_IP, PEER_IP, advance, clearSent, ctr, feed, ipHeader, sent, sentCount } from "../testing";
+import { ALL_NODES, OURS, PEER6, bringUpPeers6, ll, sendIcmp, sentIcmpType, sentOfType, v6 } from "./ipv6_support";
 
 const buf = heap.alloc(2048);
 const from = heap.alloc(16);
-const peer2 = heap.alloc(16);
 const repr = changetype<UdpRepr>(heap.alloc(offsetof<UdpRepr>()));
-
-/** IPv6 up, neighbour fe80::2 known (its NS put it in the cache), IPv4 peer in the ARP cache. */
-function up(): void {
-  bringUp6();
-  ns(ll(2), OURS, OURS, 2);
-  feed(arpFrame(1, PEER_IP, OUR_IP));
-  memory.copy(peer2, ll(2), 16);
-  clearSent();
-}
 
 /** A datagram from fe80::n (sport -> dport, n bytes of pattern) to dst; zeroSum: checksum 0. */
 function datagram6(n: u32, sport: u32, dport: u32, len: u32, dst: usize = OURS, zeroSum: bool = false): C {
@@ -53,13 +43,13 @@ function datagram4(sport: u32, dport: u32, len: u32): C {
 
 describe("UDP over IPv6", () => {
   it("receives a datagram with its IPv6 sender and answers it with a valid pseudo-header checksum", () => {
-    up();
+    bringUpPeers6();
     const fd = udpSocket();
     expect(udpBind(fd, 7)).toBe(0);
     expect(datagram6(2, 5000, 7, 33)).toBe(C.UDP_DELIVERED);
     expect(udpRecvfrom(fd, buf, 100)).toBe(33);
     expect(udpFrom6(fd, from)).toBe(1);
-    expect(memory.compare(from, peer2, 16)).toBe(0);
+    expect(memory.compare(from, PEER6, 16)).toBe(0);
     expect(udpFromPort(fd)).toBe(5000);
     for (let i = 0; i < 33; i++) expect(load<u8>(buf + i)).toBe(<u8>(i + 5000));
     expect(udpSendto6(fd, buf, 33, from, 5000)).toBe(33);
@@ -67,7 +57,7 @@ describe("UDP over IPv6", () => {
     const f = sent(0);
     expect(get16(f + 12)).toBe(0x86dd);
     expect(load<u8>(f + 20)).toBe(17); // next header
-    expect(memory.compare(f + 38, peer2, 16)).toBe(0);
+    expect(memory.compare(f + 38, PEER6, 16)).toBe(0);
     expect(memory.compare(f + 22, OURS, 16)).toBe(0);
     expect(get16(f + 54)).toBe(7);
     expect(get16(f + 56)).toBe(5000);
@@ -78,7 +68,7 @@ describe("UDP over IPv6", () => {
   });
 
   it("drops a zero checksum (mandatory over IPv6), a bad one and a lying length, each counted", () => {
-    up();
+    bringUpPeers6();
     const fd = udpSocket();
     udpBind(fd, 9);
     const before = ctr(C.IP6_UDP_NO_CHECKSUM);
@@ -96,7 +86,7 @@ describe("UDP over IPv6", () => {
   });
 
   it("one socket receives both families, and recvfrom says which", () => {
-    up();
+    bringUpPeers6();
     const fd = udpSocket();
     udpBind(fd, 9);
     expect(datagram4(4000, 9, 3)).toBe(C.UDP_DELIVERED);
@@ -116,10 +106,10 @@ describe("UDP over IPv6", () => {
   });
 
   it("a socket connected to [fe80::2]:5000 takes only its datagrams and sends to it by default", () => {
-    up();
+    bringUpPeers6();
     const fd = udpSocket();
     udpBind(fd, 9);
-    expect(udpConnect6(fd, peer2, 5000)).toBe(0);
+    expect(udpConnect6(fd, PEER6, 5000)).toBe(0);
     expect(datagram6(3, 5000, 9, 4)).toBe(C.UDP_NO_SOCKET);
     expect(datagram6(2, 5001, 9, 4)).toBe(C.UDP_NO_SOCKET);
     expect(datagram4(5000, 9, 4)).toBe(C.UDP_NO_SOCKET);
@@ -128,17 +118,17 @@ describe("UDP over IPv6", () => {
     expect(udpSendto(fd, buf, 12, 0, 0)).toBe(12);
     expect(sentCount()).toBe(1);
     expect(get16(sent(0) + 12)).toBe(0x86dd);
-    expect(memory.compare(sent(0) + 38, peer2, 16)).toBe(0);
+    expect(memory.compare(sent(0) + 38, PEER6, 16)).toBe(0);
     expect(get16(sent(0) + 56)).toBe(5000);
   });
 
   it("answers a closed port with a port unreachable, never about a group's datagram, at most ICMP_ERROR_LIMIT a second", () => {
-    up();
+    bringUpPeers6();
     expect(datagram6(2, 5000, 4444, 4)).toBe(C.UDP_NO_SOCKET);
     expect(sentCount()).toBe(1);
     expect(sentIcmpType(0)).toBe(1); // destination unreachable
     expect(load<u8>(sent(0) + 55)).toBe(4); // code 4: port unreachable
-    expect(memory.compare(sent(0) + 38, peer2, 16)).toBe(0);
+    expect(memory.compare(sent(0) + 38, PEER6, 16)).toBe(0);
     expect(get16(sent(0) + 54 + 8 + 40 + 2)).toBe(4444); // the quoted datagram
     clearSent();
     expect(datagram6(2, 5000, 4444, 4, ALL_NODES)).toBe(C.UDP_NO_SOCKET);
@@ -152,10 +142,10 @@ describe("UDP over IPv6", () => {
   });
 
   it("a port unreachable about a datagram it sent is ECONNREFUSED on the socket's next call", () => {
-    up();
+    bringUpPeers6();
     const fd = udpSocket();
     udpBind(fd, 9);
-    expect(udpSendto6(fd, buf, 20, peer2, 5000)).toBe(20);
+    expect(udpSendto6(fd, buf, 20, PEER6, 5000)).toBe(20);
     const m = v6(ll(2), OURS, 58, 8 + 68, 64);
     store<u8>(m, 1);
     store<u8>(m, 4, 1); // port unreachable

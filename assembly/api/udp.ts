@@ -10,7 +10,7 @@ import { PAYLOAD_OFFSET, ipv4Output } from "../iface/ipv4";
 import { PROTO_UDP } from "../wire/ipv4";
 import { HEADER_LEN, UdpRepr } from "../wire/udp";
 import {
-  RECORD_LEN, U_FROM6, U_REMOTE6, UdpErrorHandler, UdpHandler, recordLen, udpAddrs6, udpAlloc, udpFree, udpRing, udpSock,
+  RECORD_LEN, U_FROM6, U_REMOTE6, UdpErrorHandler, UdpHandler, UdpSock, recordLen, udpAddrs6, udpAlloc, udpFree, udpRing, udpSock,
 } from "../sockets/udp";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, sourceFor } from "../iface/ipv6";
 import { NH_UDP, addrCopy, isMulticast as isMulticast6, isUnspecified } from "../wire/ipv6";
@@ -25,6 +25,13 @@ const header = memory.data(8, 8);
 
 function valid(fd: i32): bool {
   return fd >= 0 && fd < UDP_MAX_SOCKETS && udpSock(fd).used != 0;
+}
+
+/** A pending ICMP error, reported once. */
+function takeError(s: UdpSock): i32 {
+  const e = s.error;
+  s.error = 0;
+  return e;
 }
 
 function portBusy(port: u32, self: i32): bool {
@@ -100,11 +107,7 @@ export function udpSendto6(fd: i32, ptr: usize, len: u32, a: usize, port: u32): 
   if (!FEATURE_IPV6) return ENOSYS;
   if (!valid(fd)) return EINVAL;
   const s = udpSock(fd);
-  if (s.error) {
-    const e = s.error;
-    s.error = 0;
-    return e;
-  }
+  if (s.error) return takeError(s);
   if (port == 0 && isUnspecified(a) && (s.used & U_REMOTE6) != 0) {
     a = udpAddrs6(fd);
     port = s.remotePort;
@@ -151,11 +154,7 @@ export function udpSendto(fd: i32, ptr: usize, len: u32, ip: u32, port: u32): i3
 export function udpSendPrepared(fd: i32, len: u32, ip: u32, port: u32): i32 {
   if (!valid(fd)) return EINVAL;
   const s = udpSock(fd);
-  if (s.error) {
-    const e = s.error;
-    s.error = 0;
-    return e;
-  }
+  if (s.error) return takeError(s);
   if (ip == 0 && port == 0) {
     ip = s.remoteIp;
     port = s.remotePort;
@@ -184,11 +183,7 @@ export function udpRecvfrom(fd: i32, ptr: usize, len: u32): i32 {
   const s = udpSock(fd);
   const ring = udpRing(fd);
   if (ring.len < RECORD_LEN) {
-    if (s.error) {
-      const e = s.error;
-      s.error = 0;
-      return e;
-    }
+    if (s.error) return takeError(s);
     return EWOULDBLOCK;
   }
   ring.peek(header, 0, RECORD_LEN);
