@@ -6,7 +6,9 @@
 // TCP and UDP echo: `nc -6` sends 384 KiB to the global address and gets them back (sha256 both
 // ways), and UDP datagrams up to the largest that fits come back from port 7. A second test: curl -6
 // to the http app with IPv6 (build/http6.wasm) over the link-local address, on one keep-alive
-// connection and new ones, and netstat's table in RFC 5952 text.
+// connection and new ones, and netstat's table in RFC 5952 text. Then the same echo6 image on the
+// native boards (posix: wasm2c; wamr: WAMR's fast interpreter): nc -6 and UDP echo over the
+// link-local address (no router: fe80:: + the MAC's modified EUI-64).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -21,6 +23,7 @@ import { TapSession } from "../../host/devices/tap.ts";
 import { Injector } from "../../host/devices/inject.ts";
 import { Dnsmasq } from "../../host/devices/services/dnsmasq.ts";
 import { formatTcpTable } from "../../host/board/netstat.ts";
+import { boardFile, boardTools, isProcessBoard, startBoard, type PeerSession } from "./boards.ts";
 
 const NS = `wasmip-6${process.pid}`.slice(0, 15);
 const TAP = "wip6";
@@ -61,6 +64,39 @@ function spoofedRa(src: string, hops: number): Uint8Array {
   f.set(d, 38);
   f.set(m, 54);
   return f;
+}
+
+/** TCP echo (nc -6, sha256 of what comes back) and UDP echo over IPv6 to addr (a zone for a
+ *  link-local one) from the kernel in the session's namespace; returns nc's milliseconds. */
+async function echoOverIpv6(s: { exec: TapSession["exec"] }, addr: string, logs: string[]): Promise<number> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "wasmip-tap6-"));
+  try {
+    const data = randomBytes(384 * 1024);
+    writeFileSync(path.join(dir, "in"), data);
+    const t1 = performance.now();
+    const nc = await s.exec("sh", ["-c", `nc -6 -N -w 10 ${addr} 7 < ${dir}/in > ${dir}/out`], { timeoutMs: 30_000, check: false });
+    const ms = performance.now() - t1;
+    const back = readFileSync(path.join(dir, "out"));
+    assert.equal(nc.code, 0, `nc: ${nc.stderr}\n${logs.slice(-20).join("\n")}`);
+    assert.equal(back.length, data.length);
+    assert.equal(sha256(back), sha256(data));
+    // UDP: each datagram back from port 7, unchanged (up to 1452 bytes: 1500 - 40 - 8).
+    const py = [
+      "import socket, os",
+      "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(2)",
+      `a = socket.getaddrinfo(${JSON.stringify(addr)}, 7, socket.AF_INET6, socket.SOCK_DGRAM)[0][4]`,
+      "for n in [1, 100, 512, 1000, 1452] * 4:",
+      "    d = os.urandom(n); s.sendto(d, a)",
+      "    r, f = s.recvfrom(2048)",
+      "    assert r == d and f[1] == 7, (n, len(r), f)",
+      "print('ok')",
+    ].join("\n");
+    const u = await s.exec("python3", ["-c", py], { timeoutMs: 20_000, check: false });
+    assert.equal(u.stdout.trim(), "ok", `udp: ${u.stdout}${u.stderr}`);
+    return ms;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function until<T>(what: string, f: () => T | undefined, ms: number): Promise<T> {
@@ -117,33 +153,9 @@ test("tap ipv6: SLAAC from dnsmasq's RA, the kernel pings link-local and global 
     board.ping(ROUTER, 7, 64);
     await until("the echo reply", () => (board.pingRtt(7) >= 0 ? true : undefined), 5000);
 
-    // TCP over IPv6: the kernel's nc to the echo app on the global address, 384 KiB each way.
-    const dir = mkdtempSync(path.join(os.tmpdir(), "wasmip-tap6-"));
-    try {
-      const data = randomBytes(384 * 1024);
-      writeFileSync(path.join(dir, "in"), data);
-      const t1 = performance.now();
-      const nc = await session.exec("sh", ["-c", `nc -6 -N -w 10 ${global.address} 7 < ${dir}/in > ${dir}/out`], { timeoutMs: 30_000, check: false });
-      const back = readFileSync(path.join(dir, "out"));
-      console.log(`# nc -6: ${data.length} bytes echoed in ${(performance.now() - t1).toFixed(0)} ms`);
-      assert.equal(nc.code, 0, `nc: ${nc.stderr}\n${logs.slice(-20).join("\n")}`);
-      assert.equal(back.length, data.length);
-      assert.equal(sha256(back), sha256(data));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    // UDP over IPv6: each datagram back from port 7, unchanged (up to 1452 bytes: 1500 - 40 - 8).
-    const py = [
-      "import socket, os",
-      "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(2)",
-      "for n in [1, 100, 512, 1000, 1452] * 4:",
-      "    d = os.urandom(n); s.sendto(d, (" + JSON.stringify(global.address) + ", 7))",
-      "    r, a = s.recvfrom(2048)",
-      "    assert r == d and a[1] == 7, (n, len(r), a)",
-      "print('ok')",
-    ].join("\n");
-    const u = await session.exec("python3", ["-c", py], { timeoutMs: 20_000, check: false });
-    assert.equal(u.stdout.trim(), "ok", `udp: ${u.stdout}${u.stderr}`);
+    // TCP and UDP over IPv6 to the echo apps on the global address.
+    const ncMs = await echoOverIpv6(session, global.address, logs);
+    console.log(`# nc -6: 384 KiB echoed in ${ncMs.toFixed(0)} ms`);
     const cu = board.counters();
     assert.ok(cu.udp_datagrams_sent >= 20 && cu.ip6_udp_no_checksum === 0, JSON.stringify(cu));
 
@@ -205,4 +217,31 @@ test("tap ipv6: curl -6 to the http app over the link-local address, keep-alive 
     await session.stop();
   }
   assert.ok(!(await netnsList()).includes(ns), "namespace left behind");
+});
+
+for (const kind of ["posix", "wamr"] as const)
+test(`tap ipv6: nc -6 and UDP echo over the link-local address (${kind} board)`, { timeout: 60_000 }, async (t) => {
+  if (!requirePrereqs(t, ["nc", "python3", "ping", ...boardTools(kind)], [boardFile(kind, "echo6")])) return;
+  const ns = `wasmip-6${kind[0]}${process.pid}`.slice(0, 15);
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} exists before the test`);
+  const logs: string[] = [];
+  let s: PeerSession | undefined;
+  try {
+    s = await startBoard(kind, { netns: ns, tap: TAP, boardIp: "10.213.88.2/24", peerIp: "10.213.88.1/24", mac: MAC, app: "echo6", log: (l, m) => logs.push(`[${l}] ${m}`) });
+    const ll = `fe80::ff:fe00:8602%${TAP}`;
+    // DAD on both sides (up to about 2 s): ping until the board's link-local address answers.
+    let up = false;
+    for (let k = 0; k < 30 && !up; k++) {
+      up = (await s.exec("ping", ["-6", "-c", "1", "-W", "1", ll], { check: false, timeoutMs: 5000 })).code === 0;
+      if (!up) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(up, `the board's link-local address did not answer:\n${logs.join("\n")}`);
+    const ms = await echoOverIpv6(s, ll, logs);
+    console.log(`# ${kind}: nc -6 384 KiB echoed in ${ms.toFixed(0)} ms`);
+    assert.equal(s.error, undefined, `board error: ${s.error?.message}`);
+  } finally {
+    await s?.stop();
+  }
+  assert.ok(!(await netnsList()).includes(ns), "namespace left behind");
+  if (isProcessBoard(s)) assert.ok(s.stoppedCleanly, `${kind} board did not shut down cleanly (${s.exitCode ?? s.exitSignal}): ${s.stderr}`);
 });
