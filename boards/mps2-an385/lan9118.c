@@ -60,6 +60,7 @@
 #define MAC_CR_RXEN (1u << 2)
 #define MAC_CR_TXEN (1u << 3)
 #define MAC_CR_FDPX (1u << 20)
+#define MAC_CR_MCPAS (1u << 19) /* pass all multicast */
 #define MAC_CSR_BUSY (1u << 31)
 #define MAC_CSR_READ (1u << 30)
 
@@ -182,8 +183,11 @@ int lan9118_init(uint8_t mac[6], const lan9118_callbacks_t *cb, const char **why
   (void)phy_read(PHY_ISR);
   link_state = lan9118_link_up();
 
-  /* Reset leaves promiscuous mode on: exact address match plus broadcast instead. */
-  mac_write(MAC_CR, MAC_CR_TXEN | MAC_CR_RXEN | MAC_CR_FDPX);
+  /* Reset leaves promiscuous mode on: exact address match plus broadcast instead, and every
+   * multicast frame: IPv6 neighbour discovery needs its solicited-node groups (33:33:ff:..) and
+   * IGMP its groups; the core drops the groups it is not in (eth_not_for_us). A hash filter from
+   * multicast_mac() would spare it those frames. */
+  mac_write(MAC_CR, MAC_CR_TXEN | MAC_CR_RXEN | MAC_CR_FDPX | MAC_CR_MCPAS);
   REG(RX_CFG) = 0;  /* 4-byte end alignment, no offset */
   REG(TX_CFG) = TX_CFG_TX_ON | TX_CFG_TXSAO;
   REG(FIFO_INT) = 0x48000000u; /* RX status level 0: interrupt on every frame */

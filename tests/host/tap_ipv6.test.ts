@@ -219,7 +219,7 @@ test("tap ipv6: curl -6 to the http app over the link-local address, keep-alive 
   assert.ok(!(await netnsList()).includes(ns), "namespace left behind");
 });
 
-for (const kind of ["posix", "wamr"] as const)
+for (const kind of ["posix", "mps2", "wamr"] as const)
 test(`tap ipv6: nc -6 and UDP echo over the link-local address (${kind} board)`, { timeout: 60_000 }, async (t) => {
   if (!requirePrereqs(t, ["nc", "python3", "ping", ...boardTools(kind)], [boardFile(kind, "echo6")])) return;
   const ns = `wasmip-6${kind[0]}${process.pid}`.slice(0, 15);
