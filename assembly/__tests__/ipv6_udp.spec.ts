@@ -2,7 +2,8 @@
 // checksum refused, one socket receiving both families, a connected IPv6 socket's filter, and the
 // port unreachable for a closed port (never for a group, rate-limited).
 import { udpBind, udpConnect6, udpFrom6, udpFromIp, udpFromPort, udpRecvfrom, udpSendto, udpSendto6, udpSocket } from "../api/udp";
-import { ECONNREFUSED, EWOULDBLOCK } from "../support/errors";
+import { ECONNREFUSED, EHOSTUNREACH, EWOULDBLOCK } from "../support/errors";
+import { tcpConnect6, tcpSocket } from "../api/tcp";
 import { get16, put16 } from "../support/bytes";
 import { sumAdd, sumFold, sumPseudo6 } from "../wire/checksum";
 import { UdpRepr } from "../wire/udp";
@@ -156,5 +157,19 @@ describe("UDP over IPv6", () => {
     expect(ctr(C.ICMP_ERRORS_TO_SOCKETS)).toBe(before + 1);
     expect(udpRecvfrom(fd, buf, 100)).toBe(ECONNREFUSED);
     expect(udpRecvfrom(fd, buf, 100)).toBe(EWOULDBLOCK);
+  });
+
+  it("never sends to ::1 or an IPv4-mapped address (no IPv6 loopback): EHOSTUNREACH", () => {
+    bringUpPeers6();
+    const fd = udpSocket();
+    const a = heap.alloc(16);
+    memory.fill(a, 0, 16);
+    store<u8>(a, 1, 15);
+    expect(udpSendto6(fd, buf, 4, a, 7)).toBe(EHOSTUNREACH);
+    store<u32>(a, 0xffff0000, 8); // ::ffff:0.0.0.1
+    expect(udpSendto6(fd, buf, 4, a, 7)).toBe(EHOSTUNREACH);
+    const t = tcpSocket();
+    expect(tcpConnect6(t, a, 80)).toBe(EHOSTUNREACH);
+    expect(sentCount()).toBe(0);
   });
 });

@@ -222,6 +222,12 @@ export function sourceFor(dst: usize): usize {
 export function ipv6Output(frame: usize, plen: u32, nh: u32, src: usize, dst: usize, hops: u32): i32 {
   if (plen + HEADER_LEN > pathMtu(dst)) return EMSGSIZE; // we never fragment (RFC 8200 §5)
   if (src == 0) return EHOSTUNREACH; // no usable source address (yet)
+  // ::1, IPv4-mapped and the rest of ::/64 never go on a link (RFC 4291 §2.5.3, §2.5.5); there is
+  // no IPv6 loopback here.
+  if (load<u64>(dst) == 0) {
+    count(C.IP6_NO_ROUTE);
+    return EHOSTUNREACH;
+  }
   tx().trafficClass = 0;
   tx().flowLabel = 0;
   tx().payloadLen = plen;
