@@ -23,6 +23,7 @@ import { TapSession } from "../../host/devices/tap.ts";
 import { Injector } from "../../host/devices/inject.ts";
 import { Dnsmasq } from "../../host/devices/services/dnsmasq.ts";
 import { formatTcpTable } from "../../host/board/netstat.ts";
+import { formatStatus, type TapStatus } from "../../host/devices/status.ts";
 import { boardFile, boardTools, isProcessBoard, startBoard, type PeerSession } from "./boards.ts";
 
 const NS = `wasmip-6${process.pid}`.slice(0, 15);
@@ -186,8 +187,10 @@ test("tap ipv6: curl -6 to the http app over the link-local address, keep-alive 
   assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} exists before the test`);
   const logs: string[] = [];
   const session = new TapSession();
+  const statusDir = mkdtempSync(path.join(os.tmpdir(), "wasmip-status-"));
   try {
-    await session.start({ netns: ns, tap: TAP, boardIp: "10.213.87.2/24", peerIp: "10.213.87.1/24", mac: MAC, wasm: HTTP6, log: (l, m) => logs.push(`[${l}] ${m}`) });
+    const statusFile = path.join(statusDir, `${ns}.json`);
+    await session.start({ netns: ns, tap: TAP, boardIp: "10.213.87.2/24", peerIp: "10.213.87.1/24", mac: MAC, wasm: HTTP6, statusFile, log: (l, m) => logs.push(`[${l}] ${m}`) });
     const board = session.board!;
     const ll = await until("the link-local address", () => board.ipv6Addresses().find((a) => a.scopeid === 1 && a.state === "preferred"), 10_000);
     const url = `http://[${ll.address}%25${TAP}]/`;
@@ -209,12 +212,21 @@ test("tap ipv6: curl -6 to the http app over the link-local address, keep-alive 
     const held = session.exec("python3", ["-c", py], { timeoutMs: 10_000, check: false });
     await until("the IPv6 row", () => (board.tcpTable().some((r) => r.remoteIp6 !== undefined && r.state === "ESTABLISHED") ? true : undefined), 5000);
     const lines = formatTcpTable(board).join("\n");
+    // The status file `wasmip netstat` reads (rewritten within 200 ms of a change) says the same.
+    let st = "";
+    for (let i = 0; i < 20 && !st.includes("tcp6"); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      st = formatStatus(JSON.parse(readFileSync(statusFile, "utf8")) as TapStatus);
+    }
     assert.equal((await held).code, 0);
     console.log(`# ${lines.split("\n").find((l) => l.startsWith("tcp6"))}`);
     assert.match(lines, new RegExp(`^tcp6 .* \\[${ll.address}\\]:80 +\\[fe80::[0-9a-f:]+\\]:\\d+ +`, "m"), lines);
     assert.match(lines, /^tcp +0 +0 0\.0\.0\.0:80 +\*:\* +LISTEN/m, lines);
+    const row6 = lines.split("\n").find((l) => l.startsWith("tcp6"))!;
+    assert.ok(st.split("\n").includes(row6), `status: ${st}`);
   } finally {
     await session.stop();
+    rmSync(statusDir, { recursive: true, force: true });
   }
   assert.ok(!(await netnsList()).includes(ns), "namespace left behind");
 });
