@@ -51,6 +51,16 @@ build/ipv6.wasm: assembly/index.ts $(IMAGE_TOOL)
 	@mkdir -p build
 	$(call image,assembly/index.ts) --use WASMIP_IPV6=1
 
+# IPv6 firmware images for the real-peer tests (tests/host/tap_ipv6.test.ts): TCP and UDP echo
+# (assembly/firmware/echo6.ts), and the http app with IPv6 (two pages: http alone fills one).
+build/echo6.wasm: assembly/firmware/echo6.ts $(IMAGE_TOOL)
+	@mkdir -p build
+	$(call image,$<) --use WASMIP_IPV6=1
+
+build/http6.wasm: assembly/firmware/http.ts $(IMAGE_TOOL)
+	@mkdir -p build
+	$(call image,$<) $(foreach u,$(USE_http),--use $(u)) --use WASMIP_IPV6=1
+
 # The debug build: assertions on, and debug_check() (assembly/debug.ts) for the internal invariants.
 build/wasmip.debug.wasm: $(AS_SOURCES) asconfig.json node_modules/.package-lock.json scripts/ascii-literals.mjs
 	@mkdir -p build
@@ -110,7 +120,7 @@ build/pkt-inject: host/devices/pkt-inject.c
 	@mkdir -p build
 	gcc -O2 -Wall -Wextra -o $@ $<
 
-build: build/wasmip.wasm build/wasmip.debug.wasm build/mqtt.wasm build/ipv6.wasm $(APP_WASM) $(EXAMPLE_WASM) build/cli/cli.mjs
+build: build/wasmip.wasm build/wasmip.debug.wasm build/mqtt.wasm build/ipv6.wasm build/echo6.wasm build/http6.wasm $(APP_WASM) $(EXAMPLE_WASM) build/cli/cli.mjs
 
 # The Linux-only helpers (a TAP device, AF_PACKET), built only for the targets that use a TAP, so
 # `make build` and `make run` work where there is none (macOS). The harness also builds each one

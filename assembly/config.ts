@@ -320,11 +320,12 @@ export const SNTP_TIMEOUT_MS: u32 = 3000;
 export const SNTP_RETRY_MS: u32 = 15_000;
 
 // ---- IPv6 (RFC 8200, RFC 4861 ND, RFC 4862 SLAAC, RFC 3810 MLDv2, RFC 4443 ICMPv6) --------------
-// Phase 1: the interface layer (iface/ipv6.ts, iface/nd.ts); TCP and UDP over IPv6 come next.
+// The interface layer (iface/ipv6.ts, iface/nd.ts) and TCP and UDP over it (docs/ipv6.md).
 /** IPv6 on the Ethernet interface. OFF unless the build says `--use WASMIP_IPV6=1` (lwIP's
- *  LWIP_IPV6): a link-local address, SLAAC, ND, MLDv2 and ICMPv6 echo. Off: every IPv6 frame is
- *  dropped as eth_ipv6_ignored, the ipv6_* exports return ENOSYS (or 0), and neither its code nor
- *  its static memory (counter names included) is in the image. */
+ *  LWIP_IPV6): a link-local address, SLAAC, ND, MLDv2, ICMPv6 echo, and TCP and UDP sockets over
+ *  IPv6 (32 bytes of addresses per TCP block, TIME-WAIT record and UDP socket). Off: every IPv6
+ *  frame is dropped as eth_ipv6_ignored, the ipv6_* and *6 exports return ENOSYS (or 0), and
+ *  neither its code nor its static memory (counter names included) is in the image. */
 // @ts-ignore: isDefined of a --use constant
 export const FEATURE_IPV6: bool = isDefined(WASMIP_IPV6);
 /** Addresses of the interface: the link-local one and IPV6_ADDRS - 1 SLAAC addresses (lwIP's

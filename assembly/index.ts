@@ -728,6 +728,8 @@ export function sntp_sample(out: usize): i32 {
 import { ipv6AddressAt, ipv6GroupMac, ipv6LinkUp, ipv6Poll, ipv6SetEnabled, ipv6Start } from "./iface/ipv6_api";
 import { ndDnsAt, ndNeighbour, ndRouterAt } from "./iface/nd";
 import { ping6Send } from "./api/ping";
+import { udpConnect6, udpFrom6, udpSendto6 } from "./api/udp";
+import { tcpConnect6, tcpRemote6, tcpTableRow6 } from "./api/tcp";
 import { FEATURE_IPV6, IPV6_ADDRS, ND_CACHE_SIZE } from "./config";
 
 /** ipv6_enable(on): IPv6 on the interface (on by default in an image with it); turning it on
@@ -775,6 +777,47 @@ export function ping6(ptr: usize, seq: u32, size: u32): i32 {
     return ping6Send(ptr, seq, size);
   }
   return ENOSYS;
+}
+
+/** tcp_connect6(fd, ptr, port): tcp_connect to the IPv6 peer at ptr (16 bytes), from the source
+ *  address RFC 6724 picks (link-local for a link-local peer); EHOSTUNREACH without one. */
+export function tcp_connect6(fd: i32, ptr: usize, port: u32): i32 {
+  if (FEATURE_IPV6 && FEATURE_TCP) {
+    setNow(phy_now_ms());
+    return tcpConnect6(fd, ptr, port);
+  }
+  return ENOSYS;
+}
+/** tcp_remote6(fd, out) -> 1 with the IPv6 peer of fd at out (16 bytes) | 0: IPv4 (tcp_remote_ip). */
+export function tcp_remote6(fd: i32, out: usize): u32 {
+  if (FEATURE_IPV6 && FEATURE_TCP) return tcpRemote6(fd, out);
+  return 0;
+}
+/** tcp_table_row6(i, out) -> 1 with row i's local and remote IPv6 addresses (16 bytes each) at
+ *  out | 0: the row is IPv4 or empty (tcp_table_row has its addresses). */
+export function tcp_table_row6(i: u32, out: usize): i32 {
+  if (FEATURE_IPV6 && FEATURE_TCP) return tcpTableRow6(i, out);
+  return 0;
+}
+/** udp_connect6(fd, ptr, port): udp_connect to the IPv6 peer at ptr (16 bytes). */
+export function udp_connect6(fd: i32, ptr: usize, port: u32): i32 {
+  if (FEATURE_IPV6 && FEATURE_UDP) return udpConnect6(fd, ptr, port);
+  return ENOSYS;
+}
+/** udp_sendto6(fd, ptr, len, addr, port): udp_sendto over IPv6 to the 16 bytes at addr (:: and
+ *  port 0: the connected peer). */
+export function udp_sendto6(fd: i32, ptr: usize, len: u32, addr: usize, port: u32): i32 {
+  if (FEATURE_IPV6 && FEATURE_UDP) {
+    setNow(phy_now_ms());
+    return udpSendto6(fd, ptr, len, addr, port);
+  }
+  return ENOSYS;
+}
+/** udp_from6(fd, out) -> 1 with the IPv6 source of the datagram the last udp_recvfrom returned
+ *  at out (16 bytes) | 0: it came over IPv4 (udp_from_ip). */
+export function udp_from6(fd: i32, out: usize): u32 {
+  if (FEATURE_IPV6 && FEATURE_UDP) return udpFrom6(fd, out);
+  return 0;
 }
 
 // ---- mDNS responder and DNS-SD (services/mdns.ts; wasmip.h "mDNS") -------------------------------

@@ -137,8 +137,9 @@ static uint32_t pseudo(const uint8_t *ip, uint32_t proto, uint32_t len) {
 
 /* ---------------- the phy imports ---------------- */
 
-/* IPv6 (the image is built with WASMIP_IPV6=1): a sound header, and ICMPv6 (all the first phase
- * sends, behind at most a hop-by-hop header: MLD) with a valid pseudo-header checksum. */
+/* IPv6 (the image is built with WASMIP_IPV6=1): a sound header, and ICMPv6 (behind at most a
+ * hop-by-hop header: MLD), TCP or UDP with a valid pseudo-header checksum (RFC 8200 §8.1: over
+ * IPv6 a UDP checksum is never 0). */
 static void check_tx6(const uint8_t *ip, uint32_t len) {
   uint32_t plen = get16(ip + 4), nh = ip[6], at = 40;
   if ((ip[0] >> 4) != 6 || 40 + plen > len) crash("transmitted a bad IPv6 header");
@@ -148,9 +149,20 @@ static void check_tx6(const uint8_t *ip, uint32_t len) {
     at += ((uint32_t)ip[41] + 1) * 8;
     if (at > 40 + plen) crash("transmitted a hop-by-hop header past the packet");
   }
-  if (nh != 58) crash("transmitted IPv6 next header %u", nh);
   uint32_t n = 40 + plen - at;
-  if (n < 8 || fold(sum_add(0, ip + 8, 32) + n + 58 + sum_add(0, ip + at, n)) != 0xffff) crash("transmitted a bad ICMPv6 checksum");
+  const uint8_t *l4 = ip + at;
+  int ok = n >= 8 && fold(sum_add(0, ip + 8, 32) + n + nh + sum_add(0, l4, n)) == 0xffff;
+  if (nh == 58) {
+    if (!ok) crash("transmitted a bad ICMPv6 checksum");
+  } else if (nh == 6) {
+    if (n < 20 || (uint32_t)(l4[12] >> 4) * 4 > n) crash("transmitted a bad TCP header over IPv6");
+    if (!ok) crash("transmitted a bad TCP checksum over IPv6");
+  } else if (nh == 17) {
+    if (n < 8 || get16(l4 + 4) != n) crash("transmitted a bad UDP length over IPv6");
+    if (!ok || get16(l4 + 6) == 0) crash("transmitted a bad UDP checksum over IPv6");
+  } else {
+    crash("transmitted IPv6 next header %u", nh);
+  }
 }
 
 static void check_tx(const uint8_t *f, uint32_t len) {

@@ -3,7 +3,7 @@
 import { put16, put32 } from "../support/bytes";
 import { rxBuf } from "../iface/netif";
 import { icmpv6Checksum } from "../wire/icmpv6";
-import { C, bringUp, feed, peerMac, run, sent, sentCount } from "../testing";
+import { C, OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, feed, peerMac, run, sent, sentCount } from "../testing";
 import { addr } from "../iface/ipv6";
 
 /** Our link-local address: fe80:: + the modified EUI-64 of 02:00:00:00:00:01 (fe80::ff:fe00:1). */
@@ -107,6 +107,18 @@ export function na(n: u32, dst: usize, target: usize, flags: u32, mac: u32): C {
 export function bringUp6(): void {
   bringUp(1000, 0x0a000001, 0xffffff00, 0x0a0000fe, true);
   run(4500);
+}
+
+/** fe80::2, the scripted neighbour of the TCP and UDP specs. */
+export const PEER6 = memory.data<u8>([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+
+/** bringUp6() with fe80::2 in the neighbor cache (its NS put it there) and the IPv4 peer in the ARP
+ *  cache; capture cleared. */
+export function bringUpPeers6(): void {
+  bringUp6();
+  ns(PEER6, OURS, OURS, 2);
+  feed(arpFrame(1, PEER_IP, OUR_IP));
+  clearSent();
 }
 
 /** The k-th captured frame's ICMPv6 type, or 0 when it is not ICMPv6 right after the IPv6 header. */

@@ -1,21 +1,23 @@
 // The BSD-style TCP socket API: non-blocking, fds are connection-block indices. The same
 // functions are exported flat for C boards (index.ts) and called directly by firmware apps.
 import {
-  TCP_BACKLOG_MAX, TCP_EPHEMERAL_MAX, TCP_EPHEMERAL_MIN, TCP_FIN_WAIT_2_MS, TCP_MAX_SOCKETS,
+  FEATURE_IPV6, TCP_BACKLOG_MAX, TCP_EPHEMERAL_MAX, TCP_EPHEMERAL_MIN, TCP_FIN_WAIT_2_MS, TCP_MAX_SOCKETS,
   TCP_RTO_INITIAL_MS, TCP_TIME_WAIT_SLOTS,
 } from "../config";
 import { now } from "../support/clock";
 import { C, count } from "../support/counters";
-import { EADDRINUSE, EHOSTUNREACH, EINVAL, ENOBUFS, ENOTCONN, EWOULDBLOCK, OK } from "../support/errors";
+import { EADDRINUSE, EHOSTUNREACH, EINVAL, ENOBUFS, ENOSYS, ENOTCONN, EWOULDBLOCK, OK } from "../support/errors";
+import { sourceFor } from "../iface/ipv6";
+import { addrCopy, isMulticast as isMulticast6, isUnspecified } from "../wire/ipv6";
 import { ipAddr, localFor } from "../iface/netif";
 import { ACK, RST } from "../wire/tcp";
 import { closed, fail, initConnection, initialWindow, moveToTimeWait } from "../sockets/tcp/input";
-import { isn, portOffset } from "../sockets/tcp/isn";
-import { sendControl, sendSyn, tcpOutput, windowUpdateDue } from "../sockets/tcp/output";
+import { isn, key6, portOffset } from "../sockets/tcp/isn";
+import { sendControlFor, sendSyn, tcpOutput, windowUpdateDue } from "../sockets/tcp/output";
 import {
   CLOSED, CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_OUTPUT_DUE, F_RD_SHUT, F_RECOVERY, F_SYN_ACKED, F_USED,
-  pcb, pcbAlloc, pcbAttachBuffers, pcbFree, rcvRing, sndRing, tw,
+  F_V6, TW_V6, addrs6, pcb, pcbAlloc, pcbAttachBuffers, pcbFree, rcvRing, sndRing, tw, twAddrs6,
 } from "../sockets/tcp/pcb";
 
 export const EV_READABLE: u32 = 1;
@@ -143,6 +145,26 @@ export function tcpConnect(fd: i32, ip: u32, port: u32): i32 {
   const c = pcb(fd);
   if (c.state != CLOSED || c.remotePort != 0) return EINVAL;
   if (ipAddr == 0 && localFor(ip) == 0) return EHOSTUNREACH; // no address yet, and not 127/8
+  return open(fd, ip, port, 0);
+}
+
+/** tcpConnect to the IPv6 peer [a]:port (16 bytes at a), from the source RFC 6724 picks for it. */
+export function tcpConnect6(fd: i32, a: usize, port: u32): i32 {
+  if (!FEATURE_IPV6) return ENOSYS;
+  if (held(fd) < 0 || port == 0 || port > 0xffff || isUnspecified(a) || isMulticast6(a)) return EINVAL;
+  const c = pcb(fd);
+  if (c.state != CLOSED || c.remotePort != 0) return EINVAL;
+  const src = sourceFor(a);
+  if (src == 0) return EHOSTUNREACH; // no usable address of that scope yet
+  const both = memory.data(32, 8);
+  addrCopy(both, a);
+  addrCopy(both + 16, src);
+  return open(fd, key6(both, both + 16), port, both);
+}
+
+/** The active open to rip:port (over IPv6 to the addresses at a6, rip their key, when a6 != 0). */
+function open(fd: i32, ip: u32, port: u32, a6: usize): i32 {
+  const c = pcb(fd);
   if (c.localPort == 0) {
     const p = ephemeralPort(ip, port, fd);
     if (p == 0) return EADDRINUSE;
@@ -151,6 +173,10 @@ export function tcpConnect(fd: i32, ip: u32, port: u32): i32 {
     return EADDRINUSE;
   }
   if (!pcbAttachBuffers(fd)) return ENOBUFS;
+  if (FEATURE_IPV6 && a6 != 0) {
+    c.flags |= F_V6;
+    memory.copy(addrs6(fd), a6, 32);
+  }
   c.remoteIp = ip;
   c.remotePort = port;
   c.iss = isn(now, ipAddr, c.localPort, ip, port);
@@ -270,7 +296,7 @@ export function tcpShutdown(fd: i32, how: u32): i32 {
 
 function resetAndFree(i: i32): void {
   const c = pcb(i);
-  sendControl(c.localPort, c.remoteIp, c.remotePort, c.sndNxt, c.rcvNxt, RST | ACK);
+  sendControlFor(i, c.sndNxt, c.rcvNxt, RST | ACK);
   c.flags &= ~F_APP;
   closed(i);
 }
@@ -381,8 +407,15 @@ export function tcpState(fd: i32): u32 {
 export function tcpLocalPort(fd: i32): u32 {
   return held(fd) < 0 ? 0 : pcb(fd).localPort;
 }
+/** The IPv4 peer (0 for an IPv6 connection: tcpRemote6). */
 export function tcpRemoteIp(fd: i32): u32 {
-  return held(fd) < 0 ? 0 : pcb(fd).remoteIp;
+  return held(fd) < 0 || (FEATURE_IPV6 && (pcb(fd).flags & F_V6) != 0) ? 0 : pcb(fd).remoteIp;
+}
+/** An IPv6 connection's peer address written at out (16 bytes): 1, or 0 for IPv4 or a bad fd. */
+export function tcpRemote6(fd: i32, out: usize): u32 {
+  if (!FEATURE_IPV6 || held(fd) < 0 || (pcb(fd).flags & F_V6) == 0) return 0;
+  addrCopy(out, addrs6(fd));
+  return 1;
 }
 export function tcpRemotePort(fd: i32): u32 {
   return held(fd) < 0 ? 0 : pcb(fd).remotePort;
@@ -422,6 +455,24 @@ export function tcpTableRow(row: u32, out: usize): i32 {
 }
 
 
+/** Row `row` of tcpTableRow over IPv6: its addresses (local 16 bytes, then remote 16) at out and
+ *  1; 0 when the row is IPv4 or empty (tcpTableRow's addresses then). */
+export function tcpTableRow6(row: u32, out: usize): i32 {
+  if (!FEATURE_IPV6) return 0;
+  let a: usize = 0;
+  if (row < <u32>TCP_MAX_SOCKETS) {
+    const c = pcb(<i32>row);
+    if ((c.flags & (F_USED | F_V6)) == (F_USED | F_V6)) a = addrs6(<i32>row);
+  } else if (row - <u32>TCP_MAX_SOCKETS < <u32>TCP_TIME_WAIT_SLOTS) {
+    const t = <i32>(row - <u32>TCP_MAX_SOCKETS);
+    if ((tw(t).used & TW_V6) != 0) a = twAddrs6(t);
+  }
+  if (a == 0) return 0;
+  addrCopy(out, a + 16);
+  addrCopy(out + 16, a);
+  return 1;
+}
+
 /** Transmission state of fd for traces and benchmarks (like Linux TCP_INFO): 14 u32 at out, in
  *  the order of WASMIP_TCP_INFO_* in wasmip.h. Returns 1, or 0 for a free block. Works on any
  *  block, held or not (fd = table row). */
@@ -453,6 +504,7 @@ export function tcpAddressLost(ip: u32): void {
     const c = pcb(i);
     if ((c.flags & F_USED) == 0 || c.state == CLOSED || c.state == LISTEN) continue;
     if (localFor(c.remoteIp) != ipAddr) continue; // over 127/8: not using the lost address
+    if (FEATURE_IPV6 && (c.flags & F_V6) != 0) continue; // nor over IPv6
     if (c.state == TIME_WAIT) {
       closed(i);
       continue;
@@ -460,5 +512,5 @@ export function tcpAddressLost(ip: u32): void {
     c.error = EHOSTUNREACH;
     closed(i);
   }
-  for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) tw(t).used = 0;
+  for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) if (!FEATURE_IPV6 || (tw(t).used & TW_V6) == 0) tw(t).used = 0;
 }

@@ -1,15 +1,19 @@
 // The UDP socket API: non-blocking, the same for firmware (AssemblyScript) and, through the
 // flat exports in index.ts, for C boards and the Node harness (wasmip.h).
-import { FEATURE_MULTICAST, MTU, UDP_MAX_SOCKETS } from "../config";
+import { FEATURE_IPV6, FEATURE_MULTICAST, MTU, UDP_MAX_SOCKETS } from "../config";
 import { C, count } from "../support/counters";
-import { EADDRINUSE, EINVAL, EMSGSIZE, ENOBUFS, ENOSYS, EWOULDBLOCK, OK } from "../support/errors";
+import { EADDRINUSE, EHOSTUNREACH, EINVAL, EMSGSIZE, ENOBUFS, ENOSYS, EWOULDBLOCK, OK } from "../support/errors";
 import { igmpJoin, igmpLeave, igmpSlot, isMulticast } from "../iface/igmp";
 import { phy_random } from "../support/phy";
 import { localFor, txBuf } from "../iface/netif";
 import { PAYLOAD_OFFSET, ipv4Output } from "../iface/ipv4";
 import { PROTO_UDP } from "../wire/ipv4";
 import { HEADER_LEN, UdpRepr } from "../wire/udp";
-import { RECORD_LEN, UdpErrorHandler, UdpHandler, udpAlloc, udpFree, udpRing, udpSock } from "../sockets/udp";
+import {
+  RECORD_LEN, U_FROM6, U_REMOTE6, UdpErrorHandler, UdpHandler, UdpSock, recordLen, udpAddrs6, udpAlloc, udpFree, udpRing, udpSock,
+} from "../sockets/udp";
+import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, sourceFor } from "../iface/ipv6";
+import { NH_UDP, addrCopy, isMulticast as isMulticast6, isUnspecified } from "../wire/ipv6";
 import { EV_ERROR, EV_READABLE, EV_WRITABLE } from "./tcp";
 import { TCP_EPHEMERAL_MAX, TCP_EPHEMERAL_MIN } from "../config";
 
@@ -21,6 +25,13 @@ const header = memory.data(8, 8);
 
 function valid(fd: i32): bool {
   return fd >= 0 && fd < UDP_MAX_SOCKETS && udpSock(fd).used != 0;
+}
+
+/** A pending ICMP error, reported once. */
+function takeError(s: UdpSock): i32 {
+  const e = s.error;
+  s.error = 0;
+  return e;
 }
 
 function portBusy(port: u32, self: i32): bool {
@@ -68,11 +79,72 @@ export function udpConnect(fd: i32, ip: u32, port: u32): i32 {
   }
   s.remoteIp = ip;
   s.remotePort = port;
+  s.used &= ~U_REMOTE6;
   return OK;
+}
+
+/** udpConnect to the IPv6 peer [a]:port (16 bytes at a). */
+export function udpConnect6(fd: i32, a: usize, port: u32): i32 {
+  if (!FEATURE_IPV6) return ENOSYS;
+  if (!valid(fd) || isUnspecified(a) || port == 0 || port > 0xffff) return EINVAL;
+  const s = udpSock(fd);
+  if (s.localPort == 0) {
+    const r = udpBind(fd, 0);
+    if (r < 0) return r;
+  }
+  addrCopy(udpAddrs6(fd), a);
+  s.remoteIp = 0xffffffff; // never an IPv4 source (ip_bad_source): no IPv4 datagram matches it
+  s.remotePort = port;
+  s.used |= U_REMOTE6;
+  return OK;
+}
+
+/** Where udpSendto6 builds a datagram's payload: in the transmit frame, after the IPv6 and UDP headers. */
+const UDP6_TX_PAYLOAD: usize = txBuf + PAYLOAD_OFFSET6 + HEADER_LEN;
+
+/** udpSendto to [a]:port over IPv6 (a: 16 bytes; unspecified with port 0: the connected peer). */
+export function udpSendto6(fd: i32, ptr: usize, len: u32, a: usize, port: u32): i32 {
+  if (!FEATURE_IPV6) return ENOSYS;
+  if (!valid(fd)) return EINVAL;
+  const s = udpSock(fd);
+  if (s.error) return takeError(s);
+  if (port == 0 && isUnspecified(a) && (s.used & U_REMOTE6) != 0) {
+    a = udpAddrs6(fd);
+    port = s.remotePort;
+  }
+  if (isUnspecified(a) || port == 0 || port > 0xffff) return EINVAL;
+  if (len > UDP_MAX_PAYLOAD - 20) return EMSGSIZE; // the IPv6 header is 20 bytes longer
+  if (s.localPort == 0) {
+    const r = udpBind(fd, 0);
+    if (r < 0) return r;
+  }
+  const dst = memory.data(16, 8); // a may lie in the frame we are about to write
+  addrCopy(dst, a);
+  const src = sourceFor(dst);
+  if (src == 0) return EHOSTUNREACH;
+  memory.copy(UDP6_TX_PAYLOAD, ptr, len);
+  tx.srcPort = s.localPort;
+  tx.dstPort = port;
+  tx.payloadLen = len;
+  tx.emit6(txBuf + PAYLOAD_OFFSET6, src, dst);
+  // To a group: the socket's multicast hop limit (1 by default: this link), as for IPv4.
+  const r = ipv6Output(txBuf, HEADER_LEN + len, NH_UDP, src, dst, isMulticast6(dst) ? <u32>s.mcastTtl : hopLimit);
+  if (r < 0) return r;
+  count(C.UDP_DATAGRAMS_SENT);
+  return <i32>len;
+}
+
+/** The IPv6 source of the datagram the last recvfrom returned, written at out: 1, or 0 when it
+ *  came over IPv4 (udpFromIp then). */
+export function udpFrom6(fd: i32, out: usize): u32 {
+  if (!FEATURE_IPV6 || !valid(fd) || (udpSock(fd).used & U_FROM6) == 0) return 0;
+  addrCopy(out, udpAddrs6(fd) + 16);
+  return 1;
 }
 
 export function udpSendto(fd: i32, ptr: usize, len: u32, ip: u32, port: u32): i32 {
   if (!valid(fd)) return EINVAL;
+  if (FEATURE_IPV6 && ip == 0 && port == 0 && (udpSock(fd).used & U_REMOTE6) != 0) return udpSendto6(fd, ptr, len, udpAddrs6(fd), udpSock(fd).remotePort);
   if (len > UDP_MAX_PAYLOAD) return EMSGSIZE;
   memory.copy(UDP_TX_PAYLOAD, ptr, len);
   return udpSendPrepared(fd, len, ip, port);
@@ -82,11 +154,7 @@ export function udpSendto(fd: i32, ptr: usize, len: u32, ip: u32, port: u32): i3
 export function udpSendPrepared(fd: i32, len: u32, ip: u32, port: u32): i32 {
   if (!valid(fd)) return EINVAL;
   const s = udpSock(fd);
-  if (s.error) {
-    const e = s.error;
-    s.error = 0;
-    return e;
-  }
+  if (s.error) return takeError(s);
   if (ip == 0 && port == 0) {
     ip = s.remoteIp;
     port = s.remotePort;
@@ -115,19 +183,27 @@ export function udpRecvfrom(fd: i32, ptr: usize, len: u32): i32 {
   const s = udpSock(fd);
   const ring = udpRing(fd);
   if (ring.len < RECORD_LEN) {
-    if (s.error) {
-      const e = s.error;
-      s.error = 0;
-      return e;
-    }
+    if (s.error) return takeError(s);
     return EWOULDBLOCK;
   }
   ring.peek(header, 0, RECORD_LEN);
-  const n = <u32>load<u16>(header);
+  const field = <u32>load<u16>(header);
+  const n = recordLen(field);
   s.fromPort = <u32>load<u16>(header, 2);
   s.fromIp = load<u32>(header, 4);
-  const m = n < len ? n : len;
-  ring.peek(ptr, RECORD_LEN, m);
+  let at = RECORD_LEN;
+  let data = n;
+  if (FEATURE_IPV6) {
+    s.used &= ~U_FROM6;
+    if (n != field) {
+      ring.peek(udpAddrs6(fd) + 16, RECORD_LEN, 16);
+      s.used |= U_FROM6;
+      at += 16;
+      data -= 16;
+    }
+  }
+  const m = data < len ? data : len;
+  ring.peek(ptr, at, m);
   ring.consume(RECORD_LEN + n);
   return <i32>m;
 }

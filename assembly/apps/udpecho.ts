@@ -1,8 +1,10 @@
 // udp-echo: RFC 862 echo over UDP on port 7. Each datagram goes back to its sender, unchanged;
 // one that cannot be sent right now (ARP still resolving and its queue full) is dropped, as UDP may.
-// Each is read straight into the transmit frame and sent from there: no buffer, no second copy.
+// Each is read straight into the transmit frame and sent from there: no buffer, no second copy
+// (over IPv6, udpSendto6 moves it 20 bytes on, past the longer header).
+import { FEATURE_IPV6 } from "../config";
 import {
-  UDP_MAX_PAYLOAD, UDP_TX_PAYLOAD, udpBind, udpFromIp, udpFromPort, udpRecvfrom, udpSendPrepared, udpSocket,
+  UDP_MAX_PAYLOAD, UDP_TX_PAYLOAD, udpBind, udpFrom6, udpFromIp, udpFromPort, udpRecvfrom, udpSendPrepared, udpSendto6, udpSocket,
 } from "../api/udp";
 import { INFO, logf } from "../support/log";
 
@@ -21,7 +23,11 @@ export function udpEchoPoll(): void {
   for (;;) {
     const n = udpRecvfrom(fd, UDP_TX_PAYLOAD, UDP_MAX_PAYLOAD);
     if (n < 0) break; // EWOULDBLOCK, or an ICMP error about an echo we sent: nothing to do
-    if (udpSendPrepared(fd, <u32>n, udpFromIp(fd), udpFromPort(fd)) >= 0) echoed++;
+    let r: i32;
+    const from6 = FEATURE_IPV6 ? memory.data(16, 8) : 0;
+    if (FEATURE_IPV6 && udpFrom6(fd, from6)) r = udpSendto6(fd, UDP_TX_PAYLOAD, <u32>n, from6, udpFromPort(fd));
+    else r = udpSendPrepared(fd, <u32>n, udpFromIp(fd), udpFromPort(fd));
+    if (r >= 0) echoed++;
   }
 }
 

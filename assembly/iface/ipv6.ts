@@ -5,8 +5,8 @@
 // Receive: the fixed header and the extension headers are checked (wire/ipv6.ts walk()); a packet
 // is ours when it goes to one of our unicast addresses (a tentative one only for ND, RFC 4862
 // §5.4), to all-nodes ff02::1 or to the solicited-node group of one of our addresses. ICMPv6 goes
-// to iface/icmpv6.ts; TCP and UDP over IPv6 are not there yet (the next phase): they are answered
-// with a port unreachable and counted as ip6_no_transport.
+// to iface/icmpv6.ts, TCP and UDP to the transport that registered itself (setTransport6); a
+// datagram no socket takes is answered with a port unreachable (RFC 4443 §3.1 code 4).
 //
 // Addresses: slot 0 the link-local one, the others from SLAAC (iface/slaac.ts), each 16 bytes with
 // a state and lifetimes (seconds left, decremented by a one-second tick so nothing wraps).
@@ -32,6 +32,23 @@ import { ethernetSend } from "./ethernet";
 import { icmpv6Error, icmpv6Input } from "./icmpv6";
 import { ndOnLink, ndResolveAndSend, ndRouter } from "./nd";
 import { CODE_PORT_UNREACHABLE, CODE_UNRECOGNIZED_NEXT_HEADER, TYPE_DEST_UNREACHABLE, TYPE_PARAMETER_PROBLEM } from "../wire/icmpv6";
+
+/** A transport's input over IPv6: (payload, length, source, destination, sent to a group); the
+ *  addresses are 16 bytes in the received packet. */
+export type Transport6Input = (p: usize, len: u32, src: usize, dst: usize, mcast: bool) => C;
+// Transports register themselves, so this layer never imports the one above it.
+let tcp6: Transport6Input | null = null;
+let udp6: Transport6Input | null = null;
+
+export function setTransport6(nh: u32, h: Transport6Input | null): void {
+  if (nh == NH_TCP) tcp6 = h;
+  else udp6 = h;
+}
+/** Told when a Packet Too Big lowered the path MTU to a destination (TCP lowers its MSS). */
+let pmtuLowered: ((dst: usize) => void) | null = null;
+export function setPathMtuHandler(h: ((dst: usize) => void) | null): void {
+  pmtuLowered = h;
+}
 
 /** Where an IPv6 payload starts in a frame buffer (Ethernet + the fixed header). */
 export const PAYLOAD_OFFSET6: u32 = ETH_LEN + HEADER_LEN;
@@ -169,9 +186,12 @@ export function ipv6Input(p: usize, len: u32): C {
   if (toTentative) return C.IP6_NOT_FOR_US;
   if (proto == NH_NONE) return C.IP6_NO_NEXT_HEADER;
   if (proto == NH_TCP || proto == NH_UDP) {
-    // No IPv6 transport yet: the sender learns at once (RFC 4443 §3.1 code 4).
-    if (!mcast) icmpv6Error(p, TYPE_DEST_UNREACHABLE, CODE_PORT_UNREACHABLE, 0, false);
-    return C.IP6_NO_TRANSPORT;
+    const h = proto == NH_TCP ? tcp6 : udp6;
+    const r = h ? h(p + at, plen, rx().src, rx().dst, mcast) : C.IP6_NO_TRANSPORT;
+    // No socket for a datagram (TCP answers with a RST itself): the sender learns at once (RFC 4443
+    // §3.1 code 4), never about a multicast one (§2.4 e.3); icmpv6Error rate-limits.
+    if ((r == C.UDP_NO_SOCKET || r == C.IP6_NO_TRANSPORT) && !mcast) icmpv6Error(p, TYPE_DEST_UNREACHABLE, CODE_PORT_UNREACHABLE, 0, false);
+    return r;
   }
   // §4: an unrecognized Next Header, the pointer at the field that named it.
   icmpv6Error(p, TYPE_PARAMETER_PROBLEM, CODE_UNRECOGNIZED_NEXT_HEADER, rx().nhFieldAt, false);
@@ -202,6 +222,12 @@ export function sourceFor(dst: usize): usize {
 export function ipv6Output(frame: usize, plen: u32, nh: u32, src: usize, dst: usize, hops: u32): i32 {
   if (plen + HEADER_LEN > pathMtu(dst)) return EMSGSIZE; // we never fragment (RFC 8200 §5)
   if (src == 0) return EHOSTUNREACH; // no usable source address (yet)
+  // ::1, IPv4-mapped and the rest of ::/64 never go on a link (RFC 4291 §2.5.3, §2.5.5); there is
+  // no IPv6 loopback here.
+  if (load<u64>(dst) == 0) {
+    count(C.IP6_NO_ROUTE);
+    return EHOSTUNREACH;
+  }
   tx().trafficClass = 0;
   tx().flowLabel = 0;
   tx().payloadLen = plen;
@@ -281,6 +307,8 @@ export function lowerPathMtu(dst: usize, mtu: u32): bool {
   memory.copy(slot, dst, 16);
   store<u32>(slot, mtu, 16);
   store<u32>(slot, now + IPV6_PMTU_TIMEOUT_MS, 20);
+  const h = pmtuLowered;
+  if (h) h(slot);
   return true;
 }
 

@@ -3,7 +3,13 @@
 // port, source address; then the data). A service socket (the DHCP client, DNS lookups) has a
 // handler instead, called with each datagram where it lies in the received frame: no queue, no
 // copy (lwIP's raw udp_recv). A socket without a queue points at an empty ring (capacity 0).
-import { FEATURE_ICMP, FEATURE_MULTICAST, MCAST_DEFAULT_TTL, MCAST_GROUPS, UDP_MAX_QUEUES, UDP_MAX_SOCKETS, UDP_RCV_BUF } from "../config";
+//
+// IPv6 (FEATURE_IPV6): every socket is bound to the unspecified address, so it receives both
+// families on its port. A datagram from an IPv6 source queues a record whose length has REC_V6 set
+// and whose 16-byte source follows the 8-byte header. A socket connected to an IPv6 peer keeps the
+// peer's address in a side table (addrs6(), only in an image with IPv6). Service sockets (DHCP,
+// DNS) take IPv4 only: their handler has a 32-bit source.
+import { FEATURE_ICMP, FEATURE_IPV6, FEATURE_MULTICAST, MCAST_DEFAULT_TTL, MCAST_GROUPS, UDP_MAX_QUEUES, UDP_MAX_SOCKETS, UDP_RCV_BUF } from "../config";
 import { C, count } from "../support/counters";
 import { ECONNREFUSED, EHOSTUNREACH } from "../support/errors";
 import { Ring } from "../support/ring";
@@ -14,11 +20,21 @@ import { UdpRepr } from "../wire/udp";
 import { setTransport } from "../iface/ipv4";
 import { icmpUnreachable, setIcmpErrorHandler } from "../iface/icmp";
 import { ALL_SYSTEMS, igmpLeave, igmpSlot, isMulticast } from "../iface/igmp";
+import { setTransport6 } from "../iface/ipv6";
+import { setIcmp6ErrorHandler } from "../iface/icmpv6";
+import { NH_UDP, addrCopy, addrEq } from "../wire/ipv6";
 
 /** A service socket's datagram: (fd, payload, length, source address, source port). */
 export type UdpHandler = (fd: i32, p: usize, len: u32, src: u32, sport: u32) => void;
 /** An ICMP error about a datagram a service socket sent: ECONNREFUSED or EHOSTUNREACH. */
 export type UdpErrorHandler = (fd: i32, err: i32) => void;
+
+/** UdpSock.used: in use, and (IPv6) connected to an IPv6 peer / the last datagram read came from one. */
+export const U_USED: u32 = 1;
+export const U_REMOTE6: u32 = 2;
+export const U_FROM6: u32 = 4;
+/** A record's length bit: an IPv6 source (16 bytes) follows the header. */
+const REC_V6: u32 = 0x8000;
 
 @unmanaged
 export class UdpSock {
@@ -57,6 +73,10 @@ export const RECORD_LEN: u32 = 8;
 @inline export function udpSock(i: i32): UdpSock {
   return changetype<UdpSock>(socks + <usize>i * SOCK_SIZE);
 }
+/** Socket i's IPv6 peer (16 bytes) and the IPv6 source of the datagram last read (16 more). */
+export function udpAddrs6(i: i32): usize {
+  return memory.data(32 * UDP_MAX_SOCKETS, 8) + <usize>i * 32;
+}
 // @ts-ignore: decorator
 @inline export function udpRing(i: i32): Ring {
   return changetype<Ring>(rings + <usize>udpSock(i).queue * RING_SIZE);
@@ -67,6 +87,10 @@ export function udpInit(): void {
   memory.fill(queueUsed, 0, UDP_MAX_QUEUES);
   memory.fill(rings + <usize>NO_QUEUE * RING_SIZE, 0, RING_SIZE);
   setTransport(PROTO_UDP, udpInput);
+  if (FEATURE_IPV6) {
+    setTransport6(NH_UDP, udpInput6);
+    if (FEATURE_ICMP) setIcmp6ErrorHandler(NH_UDP, udpIcmp6Error);
+  }
   if (FEATURE_ICMP) setIcmpErrorHandler(PROTO_UDP, udpIcmpError);
 }
 
@@ -119,13 +143,47 @@ function lookup(lport: u32, rip: u32, rport: u32): i32 {
   return any;
 }
 
+/** lookup() for a datagram from [rip]:rport: IPv6-connected sockets by address, and application
+ *  sockets bound to the port. */
+function lookup6(lport: u32, rip: usize, rport: u32): i32 {
+  let any = -1;
+  for (let i = 0; i < UDP_MAX_SOCKETS; i++) {
+    const s = udpSock(i);
+    if (!s.used || s.localPort != lport || s.handler) continue;
+    if (s.remotePort == 0) any = i;
+    else if ((s.used & U_REMOTE6) != 0 && s.remotePort == rport && addrEq(udpAddrs6(i), rip)) return i;
+  }
+  return any;
+}
+
+/** A datagram over IPv6 (iface/ipv6.ts answers UDP_NO_SOCKET with a port unreachable). */
+function udpInput6(p: usize, len: u32, src: usize, dst: usize, mcast: bool): C {
+  const err = rx.parse6(p, len, src, dst);
+  if (err != WireError.OK) return err == WireError.UNSUPPORTED ? C.IP6_UDP_NO_CHECKSUM : udpError(err);
+  // A group's datagram (all-nodes is the only one we are in for UDP) goes to the port's socket.
+  const i = lookup6(rx.dstPort, src, rx.srcPort);
+  if (i < 0) return C.UDP_NO_SOCKET;
+  const n = rx.payloadLen;
+  const ring = udpRing(i);
+  if (ring.free() < RECORD_LEN + 16 + n) return C.UDP_QUEUE_FULL;
+  store<u16>(record, <u16>(n | REC_V6));
+  store<u16>(record, <u16>rx.srcPort, 2);
+  store<u32>(record, 0, 4);
+  ring.write(record, RECORD_LEN);
+  ring.write(src, 16);
+  ring.write(p + 8, n);
+  return C.UDP_DELIVERED;
+}
+
+function udpError(err: WireError): C {
+  if (err == WireError.BAD_CHECKSUM) return C.UDP_BAD_CHECKSUM;
+  if (err == WireError.BAD_TOTAL_LEN) return C.UDP_BAD_LENGTH;
+  return C.UDP_TRUNCATED;
+}
+
 function udpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C {
   const err = rx.parse(p, len, src, dst);
-  if (err != WireError.OK) {
-    if (err == WireError.BAD_CHECKSUM) return C.UDP_BAD_CHECKSUM;
-    if (err == WireError.BAD_TOTAL_LEN) return C.UDP_BAD_LENGTH;
-    return C.UDP_TRUNCATED;
-  }
+  if (err != WireError.OK) return udpError(err);
   let i = lookup(rx.dstPort, src, rx.srcPort);
   // A group's datagram is for the socket on the port only if it joined the group (224.0.0.1: any).
   if (FEATURE_MULTICAST && i >= 0 && isMulticast(dst) && dst != ALL_SYSTEMS) {
@@ -162,15 +220,30 @@ function udpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
   const rip = get32(quoted + 16);
   const lport = get16(quoted + ihl);
   const rport = get16(quoted + ihl + 2);
-  const i = lookup(lport, rip, rport);
+  return icmpErrorTo(lookup(lport, rip, rport), type == 3 && code == 3);
+}
+
+/** An ICMPv6 error about a datagram we sent (quoted: its IPv6 header, then at least 8 bytes of
+ *  UDP): port unreachable (type 1 code 4) is ECONNREFUSED, the rest EHOSTUNREACH. */
+function udpIcmp6Error(type: u32, code: u32, quoted: usize, len: u32): C {
+  return icmpErrorTo(lookup6(get16(quoted + 40), quoted + 24, get16(quoted + 42)), type == 1 && code == 4);
+}
+
+function icmpErrorTo(i: i32, refused: bool): C {
   if (i < 0) return C.ICMP_ERROR_RECEIVED;
   count(C.ICMP_ERRORS_TO_SOCKETS);
-  const err = type == 3 && code == 3 ? ECONNREFUSED : EHOSTUNREACH;
+  const err = refused ? ECONNREFUSED : EHOSTUNREACH;
   const s = udpSock(i);
   const h = s.onError;
   if (h) h(i, err);
   else if (!s.handler) s.error = err;
   return C.ICMP_ERROR_RECEIVED;
+}
+
+/** The bytes after a record's header, from its length field: the data, and an IPv6 source. */
+// @ts-ignore: decorator
+@inline export function recordLen(field: u32): u32 {
+  return FEATURE_IPV6 && (field & REC_V6) != 0 ? (field & ~REC_V6) + 16 : field;
 }
 
 /** Debug-build invariants (debug_check): 0, or (check << 8) | socket. 1: a ring out of bounds, of
@@ -190,7 +263,7 @@ export function udpCheck(): u32 {
     let off: u32 = 0;
     while (off < r.len) {
       if (r.len - off < RECORD_LEN || r.peek(record, off, RECORD_LEN) != RECORD_LEN) return (2 << 8) | <u32>i;
-      const n = <u32>load<u16>(record);
+      const n = recordLen(<u32>load<u16>(record));
       if (r.len - off - RECORD_LEN < n) return (2 << 8) | <u32>i;
       off += RECORD_LEN + n;
     }

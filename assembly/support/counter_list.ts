@@ -234,4 +234,5 @@ export const NAMES_IPV6 = `
 -nd_dad_conflict
 -mld_malformed
 -icmp6_bad_error
+-ip6_udp_no_checksum
 `;

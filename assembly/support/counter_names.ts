@@ -117,7 +117,7 @@ export function counterNamesMdns(): usize {
 
 // FEATURE_IPV6's counters (NAMES_IPV6), numbered on from the section before: a function,
 // so the text is static data only in a build that calls it. Prefixes of its own: ip6_ icmp6_ nd_ mld_.
-export const COUNTER_IPV6_NAME_BYTES: i32 = 693;
+export const COUNTER_IPV6_NAME_BYTES: i32 = 710;
 export function counterNamesIpv6(): usize {
   return memory.data<u8>([
     33, 115, 101, 110, 116, 0, 33, 110, 111, 95, 114, 111, 117, 116, 101, 0, 34, 101, 99, 104, 111, 95, 114, 101,
@@ -148,7 +148,8 @@ export function counterNamesIpv6(): usize {
     95, 115, 111, 117, 114, 99, 101, 0, 19, 109, 97, 108, 102, 111, 114, 109, 101, 100, 0, 19, 116, 97, 114, 103,
     101, 116, 95, 110, 111, 116, 95, 111, 117, 114, 115, 0, 19, 110, 97, 95, 105, 103, 110, 111, 114, 101, 100, 0,
     19, 105, 103, 110, 111, 114, 101, 100, 0, 19, 100, 97, 100, 95, 99, 111, 110, 102, 108, 105, 99, 116, 0, 20,
-    109, 97, 108, 102, 111, 114, 109, 101, 100, 0, 18, 98, 97, 100, 95, 101, 114, 114, 111, 114, 0,
+    109, 97, 108, 102, 111, 114, 109, 101, 100, 0, 18, 98, 97, 100, 95, 101, 114, 114, 111, 114, 0, 17, 117, 100,
+    112, 95, 110, 111, 95, 99, 104, 101, 99, 107, 115, 117, 109, 0,
   ]);
 }
 export function counterPrefixesIpv6(): usize {

@@ -250,6 +250,7 @@ export const enum C {
   ND_DAD_CONFLICT,
   MLD_MALFORMED,
   ICMP6_BAD_ERROR,
+  IP6_UDP_NO_CHECKSUM,
   IPV6_END,
 }
 

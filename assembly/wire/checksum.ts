@@ -84,6 +84,15 @@ export function sumAdd(acc: u64, p: usize, len: u32): u64 {
   return <u64>swap32(src) + <u64>swap32(dst) + <u64>swap32((proto << 16) | len);
 }
 
+/** Sum of the IPv6 pseudo-header (RFC 8200 §8.1) for len bytes of protocol nh between src and dst
+ *  (16-byte addresses in place): ICMPv6, and TCP and UDP over IPv6. */
+export function sumPseudo6(src: usize, dst: usize, len: u32, nh: u32): u64 {
+  let s = sumAdd(0, src, 16);
+  s = sumAdd(s, dst, 16);
+  // The 32-bit length and the next header, as network-order words in the swapped domain.
+  return s + <u64>bswap<u32>(len) + <u64>bswap<u32>(nh);
+}
+
 /** Folds a running sum to the 16-bit ones' complement sum, in network order. */
 // @ts-ignore: decorator
 @inline export function sumFold(acc: u64): u32 {

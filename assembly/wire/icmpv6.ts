@@ -1,7 +1,7 @@
 // ICMPv6 (RFC 4443 §2-4) and the MLDv2 messages it carries (RFC 3810 §5). The checksum covers
 // the IPv6 pseudo-header (RFC 8200 §8.1): both addresses, the upper-layer length and next header 58.
 import { get16, get32, put16, put32 } from "../support/bytes";
-import { sumAdd, sumFold } from "./checksum";
+import { sumAdd, sumFold, sumPseudo6 } from "./checksum";
 import { WireError } from "./error";
 import { NH_ICMPV6, addrCopy } from "./ipv6";
 
@@ -29,14 +29,6 @@ export const CODE_UNRECOGNIZED_NEXT_HEADER: u32 = 1;
 // @ts-ignore: decorator
 @inline export function isError(type: u32): bool {
   return type < 128;
-}
-
-/** Sum of the pseudo-header for len bytes of protocol nh between src and dst (16-byte addresses). */
-export function sumPseudo6(src: usize, dst: usize, len: u32, nh: u32): u64 {
-  let s = sumAdd(0, src, 16);
-  s = sumAdd(s, dst, 16);
-  // The 32-bit length and the next header, as network-order words in the swapped domain.
-  return s + <u64>bswap<u32>(len) + <u64>bswap<u32>(nh);
 }
 
 /** The checksum field's value (network order) for the message of len bytes at p, field zeroed. */

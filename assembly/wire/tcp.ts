@@ -1,9 +1,11 @@
 // TCP header (RFC 9293 §3.1) with the options we use: MSS (RFC 9293 §3.7.1, RFC 6691), window
 // scale (RFC 7323 §2), SACK-permitted and SACK (RFC 2018 §2-3). Other options are skipped.
 // Emitted in Linux's layout: MSS, NOP NOP SACK-permitted, NOP window scale; NOP NOP SACK.
+// Over IPv6 (parse6, emit6) the pseudo-header is RFC 8200 §8.1's and the checksum is always summed
+// here: the offload flags cover IPv4 only (wasmip.h set_offload).
 import { TCP_TIMESTAMPS } from "../config";
 import { get16Inline, get32Inline, put16Inline, put32Inline } from "../support/bytes";
-import { OFFLOAD_TX_L4, RX_L4_OK, offloadFlags, rxChecked, sumAdd, sumFold, sumPseudo } from "./checksum";
+import { OFFLOAD_TX_L4, RX_L4_OK, offloadFlags, rxChecked, sumAdd, sumFold, sumPseudo, sumPseudo6 } from "./checksum";
 import { WireError } from "./error";
 import { PROTO_TCP } from "./ipv4";
 
@@ -27,6 +29,8 @@ const OPT_TS: u32 = 8;
 export const SACK_MAX_BLOCKS: u32 = 4;
 /** RFC 7323 §2.3: a shift above 14 is treated as 14. */
 const WS_MAX: u32 = 14;
+/** parseSum's pseudo-header sum when the MAC vouched for the checksum (no real sum is this large). */
+const NO_SUM: u64 = 0xffffffffffffffff;
 
 /** The timestamps option's values, beside TcpRepr rather than in it: two wasm globals cost no
  *  linear memory, and every TcpRepr instance would (three are static). parse() sets rxTsVal and
@@ -109,11 +113,20 @@ export class TcpRepr {
    * Malformed options end option parsing without rejecting the segment: the header itself is sound.
    */
   parse(p: usize, len: u32, src: u32, dst: u32): WireError {
+    return this.parseSum(p, len, (rxChecked & RX_L4_OK) != 0 ? NO_SUM : sumPseudo(src, dst, PROTO_TCP, len));
+  }
+
+  /** parse() over IPv6 (16-byte addresses in place). */
+  parse6(p: usize, len: u32, src: usize, dst: usize): WireError {
+    return this.parseSum(p, len, sumPseudo6(src, dst, len, PROTO_TCP));
+  }
+
+  private parseSum(p: usize, len: u32, pseudo: u64): WireError {
     if (len < HEADER_LEN) return WireError.TRUNCATED;
     const hl = (<u32>load<u8>(p, 12) >> 4) << 2;
     if (hl < HEADER_LEN || hl > len) return WireError.BAD_HEADER_LEN;
     // One pass over the whole segment; the pseudo-header length is the TCP length (RFC 9293 §3.1).
-    if ((rxChecked & RX_L4_OK) == 0 && sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, len), p, len)) != 0xffff) return WireError.BAD_CHECKSUM;
+    if (pseudo != NO_SUM && sumFold(sumAdd(pseudo, p, len)) != 0xffff) return WireError.BAD_CHECKSUM;
     this.srcPort = get16Inline(p);
     this.dstPort = get16Inline(p + 2);
     this.seq = get32Inline(p + 4);
@@ -189,6 +202,22 @@ export class TcpRepr {
    * the header length.
    */
   emit(p: usize, src: u32, dst: u32): u32 {
+    const hl = this.header(p);
+    const total = hl + this.payloadLen;
+    if ((offloadFlags & OFFLOAD_TX_L4) == 0) put16Inline(p + 16, ~sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, total), p, total)) & 0xffff);
+    return hl;
+  }
+
+  /** emit() over IPv6 (16-byte addresses), always summed here. */
+  emit6(p: usize, src: usize, dst: usize): u32 {
+    const hl = this.header(p);
+    const total = hl + this.payloadLen;
+    put16Inline(p + 16, ~sumFold(sumAdd(sumPseudo6(src, dst, total, PROTO_TCP), p, total)) & 0xffff);
+    return hl;
+  }
+
+  /** The header and options at p, checksum 0; returns the header length. */
+  private header(p: usize): u32 {
     const hl = this.emitLen();
     put32Inline(p, (this.srcPort << 16) | (this.dstPort & 0xffff));
     put32Inline(p + 4, this.seq);
@@ -223,8 +252,6 @@ export class TcpRepr {
         put32Inline(o + 8 + (k << 3), this.sackRight(k));
       }
     }
-    const total = hl + this.payloadLen;
-    if ((offloadFlags & OFFLOAD_TX_L4) == 0) put16Inline(p + 16, ~sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, total), p, total)) & 0xffff);
     return hl;
   }
 }

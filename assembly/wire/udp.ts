@@ -1,7 +1,8 @@
 // UDP header (RFC 768). A zero checksum received means none was computed; one we compute as zero
-// is sent as 0xffff.
+// is sent as 0xffff. Over IPv6 (RFC 8200 §8.1) the checksum is mandatory: a zero one is refused,
+// and it is always summed here (the offload flags cover IPv4 only, wasmip.h set_offload).
 import { get16Inline, put16Inline } from "../support/bytes";
-import { OFFLOAD_TX_L4, RX_L4_OK, offloadFlags, rxChecked, sumAdd, sumFold, sumPseudo } from "./checksum";
+import { OFFLOAD_TX_L4, RX_L4_OK, offloadFlags, rxChecked, sumAdd, sumFold, sumPseudo, sumPseudo6 } from "./checksum";
 import { WireError } from "./error";
 
 export const HEADER_LEN: u32 = 8;
@@ -14,10 +15,28 @@ export class UdpRepr {
 
   /** Checked view of a datagram in len bytes of IP payload from src to dst (host-order IPs). */
   parse(p: usize, len: u32, src: u32, dst: u32): WireError {
+    const err = this.view(p, len);
+    if (err != WireError.OK) return err;
+    const ulen = HEADER_LEN + this.payloadLen;
+    if (load<u16>(p, 6) != 0 && (rxChecked & RX_L4_OK) == 0 && sumFold(sumAdd(sumPseudo(src, dst, 17, ulen), p, ulen)) != 0xffff) return WireError.BAD_CHECKSUM;
+    return WireError.OK;
+  }
+
+  /** parse() over IPv6 (16-byte addresses in place): UNSUPPORTED for a zero checksum. */
+  parse6(p: usize, len: u32, src: usize, dst: usize): WireError {
+    const err = this.view(p, len);
+    if (err != WireError.OK) return err;
+    if (load<u16>(p, 6) == 0) return WireError.UNSUPPORTED;
+    const ulen = HEADER_LEN + this.payloadLen;
+    if (sumFold(sumAdd(sumPseudo6(src, dst, ulen, 17), p, ulen)) != 0xffff) return WireError.BAD_CHECKSUM;
+    return WireError.OK;
+  }
+
+  /** The header and its length field, checked against the len bytes that arrived. */
+  private view(p: usize, len: u32): WireError {
     if (len < HEADER_LEN) return WireError.TRUNCATED;
     const ulen = get16Inline(p + 4);
     if (ulen < HEADER_LEN || ulen > len) return WireError.BAD_TOTAL_LEN;
-    if (load<u16>(p, 6) != 0 && (rxChecked & RX_L4_OK) == 0 && sumFold(sumAdd(sumPseudo(src, dst, 17, ulen), p, ulen)) != 0xffff) return WireError.BAD_CHECKSUM;
     this.srcPort = get16Inline(p);
     this.dstPort = get16Inline(p + 2);
     this.payloadLen = ulen - HEADER_LEN;
@@ -27,13 +46,28 @@ export class UdpRepr {
   /** Writes the header at p and the checksum over it and the payloadLen bytes after it (0 where
    *  the MAC fills it: OFFLOAD_TX_L4). */
   emit(p: usize, src: u32, dst: u32): void {
+    const ulen = this.header(p);
+    if ((offloadFlags & OFFLOAD_TX_L4) != 0) return; // the MAC fills it
+    this.fill(p, sumPseudo(src, dst, 17, ulen), ulen);
+  }
+
+  /** emit() over IPv6, always summed here. */
+  emit6(p: usize, src: usize, dst: usize): void {
+    const ulen = this.header(p);
+    this.fill(p, sumPseudo6(src, dst, ulen, 17), ulen);
+  }
+
+  private header(p: usize): u32 {
     const ulen = HEADER_LEN + this.payloadLen;
     put16Inline(p, this.srcPort);
     put16Inline(p + 2, this.dstPort);
     put16Inline(p + 4, ulen);
     store<u16>(p, 0, 6);
-    if ((offloadFlags & OFFLOAD_TX_L4) != 0) return; // the MAC fills it
-    const c = ~sumFold(sumAdd(sumPseudo(src, dst, 17, ulen), p, ulen)) & 0xffff;
+    return ulen;
+  }
+
+  private fill(p: usize, pseudo: u64, ulen: u32): void {
+    const c = ~sumFold(sumAdd(pseudo, p, ulen)) & 0xffff;
     put16Inline(p + 6, c == 0 ? 0xffff : c);
   }
 }

@@ -102,7 +102,8 @@ typedef uint32_t (*wasmip_input_fn)(uint32_t len);
  *            interpreter, not under wasm2c).
  *   TX_IPV4: the MAC fills the IPv4 header checksum of each frame sent: the core leaves it 0.
  *   TX_L4:   the MAC fills TCP and UDP checksums, pseudo-header included (a UDP sum of 0 sent as
- *            0xffff): the core leaves them 0. ICMP and IGMP are always summed by the core.
+ *            0xffff): the core leaves them 0. ICMP and IGMP are always summed by the core, and so
+ *            is everything over IPv6 (TX_L4 and RX_L4_OK are about IPv4 frames only).
  * input_checked(len, flags) -> as input(len), for a MAC that verifies received checksums: flags
  * (WASMIP_RX_*) say which of this frame's checksums it verified and found good. Only those are not
  * summed again; a frame it could not verify, or found bad, is passed with the bit clear (or
@@ -364,7 +365,20 @@ typedef uint32_t (*wasmip_multicast_mac_fn)(uint32_t i, uint32_t ptr);
  *   (16), the MAC (6) and an is-router u16 at ptr.
  * ping6(ptr, seq, payload_len) -> like ping, to the address at ptr; ping_rtt(seq) reads both.
  * The solicited-node groups' MACs (33:33:ff:xx:xx:xx) and all-nodes (33:33:00:00:00:01) come after
- * IGMP's slots in multicast_mac(); WASMIP_NET_EV_MULTICAST says when they change. */
+ * IGMP's slots in multicast_mac(); WASMIP_NET_EV_MULTICAST says when they change.
+ * TCP and UDP over IPv6 (docs/ipv6.md "TCP and UDP"): listeners and UDP sockets take both
+ * families; the checksums over IPv6 are always computed by the core (the offload flags cover IPv4).
+ * tcp_connect6(fd, ptr, port) -> like tcp_connect, to the 16-byte address at ptr, from the source
+ *   address RFC 6724 picks (EHOSTUNREACH when there is none of that scope yet).
+ * tcp_remote6(fd, ptr) -> 1 with fd's IPv6 peer at ptr | 0: IPv4 (tcp_remote_ip, which is 0 for
+ *   an IPv6 connection).
+ * tcp_table_row6(i, ptr) -> 1 with row i's local and remote IPv6 addresses (16 bytes each) at ptr
+ *   | 0: the row is IPv4 or empty. An fd is its own row.
+ * udp_connect6(fd, ptr, port) / udp_sendto6(fd, data, len, addr_ptr, port) -> like udp_connect /
+ *   udp_sendto with an IPv6 address through memory (udp_sendto6 with :: and port 0, or udp_sendto
+ *   with 0, 0: the connected peer). At most 1452 bytes (EMSGSIZE).
+ * udp_from6(fd, ptr) -> 1 with the IPv6 source of the datagram the last udp_recvfrom returned at
+ *   ptr | 0: it came over IPv4 (udp_from_ip). */
 #define WASMIP_IPV6_TENTATIVE  1
 #define WASMIP_IPV6_PREFERRED  2
 #define WASMIP_IPV6_DEPRECATED 3
@@ -379,6 +393,12 @@ typedef int32_t (*wasmip_ipv6_address_fn)(uint32_t i, uint32_t ptr);
 typedef uint32_t (*wasmip_ipv6_router_fn)(uint32_t i, uint32_t ptr);
 typedef uint32_t (*wasmip_ipv6_neighbor_fn)(uint32_t i, uint32_t ptr);
 typedef int32_t (*wasmip_ping6_fn)(uint32_t ptr, uint32_t seq, uint32_t payload_len);
+typedef int32_t (*wasmip_tcp_connect6_fn)(int32_t fd, uint32_t ptr, uint32_t port);
+typedef uint32_t (*wasmip_tcp_remote6_fn)(int32_t fd, uint32_t ptr);
+typedef int32_t (*wasmip_tcp_table_row6_fn)(uint32_t i, uint32_t ptr);
+typedef int32_t (*wasmip_udp_connect6_fn)(int32_t fd, uint32_t ptr, uint32_t port);
+typedef int32_t (*wasmip_udp_sendto6_fn)(int32_t fd, uint32_t data, uint32_t len, uint32_t addr_ptr, uint32_t port);
+typedef uint32_t (*wasmip_udp_from6_fn)(int32_t fd, uint32_t ptr);
 
 /* ------------------------------------------------------------------------------------------
  * DNS resolver (RFC 1035): A lookups over UDP, non-blocking (a getaddrinfo that returns at once).

@@ -119,6 +119,7 @@ interface Exports extends TcpExports {
   ipv6_dns?(i: number, ptr: number): number;
   ipv6_neighbor?(i: number, ptr: number): number;
   ping6?(ptr: number, seq: number, size: number): number;
+  tcp_table_row6?(i: number, ptr: number): number;
 }
 
 /** One of the board's IPv6 addresses, shaped like an os.networkInterfaces() entry, with its
@@ -167,6 +168,10 @@ export interface TcpTableRow {
   remotePort: number;
   sendQ: number; // bytes in the send ring (unacknowledged + unsent)
   recvQ: number; // bytes received and not yet read
+  /** An IPv6 connection's addresses (RFC 5952 text; tcp_table_row6): localIp and remoteIp are then
+   *  not addresses. Absent for IPv4 rows and listeners (which take both families). */
+  localIp6?: string;
+  remoteIp6?: string;
 }
 
 const moduleCache = new Map<string, WebAssembly.Module>();
@@ -519,7 +524,7 @@ export class Board extends EventEmitter implements LayerHost {
       if (!ex.tcp_table_row(i, ptr)) continue;
       const v = new DataView(ex.memory.buffer, ptr, 28);
       const u = (k: number) => v.getUint32(k * 4, true);
-      rows.push({
+      const row: TcpTableRow = {
         state: TCP_STATES[u(0)] ?? (`STATE_${u(0)}` as TcpStateName),
         localIp: u(1),
         localPort: u(2),
@@ -527,7 +532,13 @@ export class Board extends EventEmitter implements LayerHost {
         remotePort: u(4),
         sendQ: u(5),
         recvQ: u(6),
-      });
+      };
+      if (ex.tcp_table_row6?.(i, ptr) === 1) {
+        const b = new Uint8Array(ex.memory.buffer, ptr, 32).slice();
+        row.localIp6 = formatIpv6(b.subarray(0, 16));
+        row.remoteIp6 = formatIpv6(b.subarray(16));
+      }
+      rows.push(row);
     }
     return rows;
   }

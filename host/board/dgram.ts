@@ -8,8 +8,13 @@
 // Multicast (images built with WASMIP_MULTICAST=1): addMembership/dropMembership and
 // setMulticastTTL as in node; the board never loops its own multicast back to itself, so
 // setMulticastLoopback(true) is refused (ENOSYS), and there is one interface.
+//
+// IPv6 (images built with WASMIP_IPV6=1): send() and connect() take IPv6 text ("fe80::2",
+// "fd00::1"), from a "udp4" socket as well as a "udp6" one: every core socket receives both families
+// on its port (as node's dual-stack udp6), and rinfo.family says which a datagram came over (an
+// IPv4 sender keeps its dotted quad, not the ::ffff: mapped form).
 import { EventEmitter } from "node:events";
-import { ipToU32, u32ToIp } from "./address.ts";
+import { formatIpv6, ipToU32, parseIpv6, u32ToIp } from "./address.ts";
 import { codedError, ERRORS } from "./errors.ts";
 import { netActivity, type LayerHost } from "./pump.ts";
 
@@ -29,13 +34,20 @@ interface UdpExports {
   udp_join?(fd: number, group: number): number;
   udp_leave?(fd: number, group: number): number;
   udp_set_multicast_ttl?(fd: number, ttl: number): number;
+  udp_connect6?(fd: number, ptr: number, port: number): number;
+  udp_sendto6?(fd: number, ptr: number, len: number, addr: number, port: number): number;
+  udp_from6?(fd: number, out: number): number;
+  config?(id: number): number;
 }
+
+const ENOSYS = -15;
+const isIpv6 = (a: string) => a.includes(":");
 
 const EWOULDBLOCK = -3;
 
 export interface RemoteInfo {
   address: string;
-  family: "IPv4";
+  family: "IPv4" | "IPv6";
   port: number;
   size: number;
 }
@@ -49,7 +61,10 @@ export class UdpSocket extends EventEmitter {
   fd = -1;
   private closed = false;
 
-  constructor(private readonly layer: Dgram) {
+  constructor(
+    private readonly layer: Dgram,
+    readonly type: "udp4" | "udp6" = "udp4",
+  ) {
     super();
     const fd = layer.ex.udp_socket();
     if (fd < 0) throw udpError(fd, "socket");
@@ -66,7 +81,14 @@ export class UdpSocket extends EventEmitter {
   }
 
   connect(port: number, address: string, cb?: () => void): void {
-    const rc = this.layer.ex.udp_connect(this.fd, ipToU32(address), port);
+    const ex = this.layer.ex;
+    let rc: number;
+    if (isIpv6(address)) {
+      new Uint8Array(ex.memory.buffer, ex.io_buffer(), 16).set(parseIpv6(address));
+      rc = ex.udp_connect6 ? ex.udp_connect6(this.fd, ex.io_buffer(), port) : ENOSYS;
+    } else {
+      rc = ex.udp_connect(this.fd, ipToU32(address), port);
+    }
     if (rc < 0) throw udpError(rc, "connect");
     if (cb) queueMicrotask(cb);
   }
@@ -75,17 +97,27 @@ export class UdpSocket extends EventEmitter {
   send(msg: Uint8Array | string, port?: number, address?: string, cb?: (err: Error | null, bytes: number) => void): void {
     const data = typeof msg === "string" ? Buffer.from(msg) : msg;
     const ex = this.layer.ex;
-    if (data.length > ex.io_buffer_size()) throw udpError(-10, "send");
+    const v6 = address !== undefined && isIpv6(address);
+    // Over IPv6 the address goes first in the io buffer, the datagram after it.
+    const at = v6 ? 16 : 0;
+    if (data.length + at > ex.io_buffer_size()) throw udpError(-10, "send");
     const io = ex.io_buffer();
-    new Uint8Array(ex.memory.buffer, io, data.length).set(data);
-    const rc = ex.udp_sendto(this.fd, io, data.length, address ? ipToU32(address) : 0, port ?? 0);
+    new Uint8Array(ex.memory.buffer, io + at, data.length).set(data);
+    let rc: number;
+    if (v6) {
+      new Uint8Array(ex.memory.buffer, io, 16).set(parseIpv6(address));
+      rc = ex.udp_sendto6 ? ex.udp_sendto6(this.fd, io + 16, data.length, io, port ?? 0) : ENOSYS;
+    } else {
+      rc = ex.udp_sendto(this.fd, io, data.length, address ? ipToU32(address) : 0, port ?? 0);
+    }
     this.layer.board.kick();
     const err = rc < 0 ? udpError(rc, "send") : null;
     if (cb) queueMicrotask(() => cb(err, rc < 0 ? 0 : rc));
     else if (err) queueMicrotask(() => this.emit("error", err));
   }
 
-  address(): { address: string; family: "IPv4"; port: number } {
+  address(): { address: string; family: "IPv4" | "IPv6"; port: number } {
+    if (this.type === "udp6") return { address: "::", family: "IPv6", port: this.port };
     return { address: u32ToIp(this.layer.board.ip), family: "IPv4", port: this.port };
   }
 
@@ -164,7 +196,10 @@ export class UdpSocket extends EventEmitter {
         continue;
       }
       const msg = Buffer.from(new Uint8Array(ex.memory.buffer, io, n));
-      const rinfo: RemoteInfo = { address: u32ToIp(ex.udp_from_ip(this.fd)), family: "IPv4", port: ex.udp_from_port(this.fd), size: n };
+      const port = ex.udp_from_port(this.fd);
+      const rinfo: RemoteInfo = ex.udp_from6?.(this.fd, io) === 1
+        ? { address: formatIpv6(new Uint8Array(ex.memory.buffer, io, 16).slice()), family: "IPv6", port, size: n }
+        : { address: u32ToIp(ex.udp_from_ip(this.fd)), family: "IPv4", port, size: n };
       this.emit("message", msg, rinfo);
     }
     return any;
@@ -180,9 +215,11 @@ export class Dgram {
     board.addPump(() => this.pump());
   }
 
-  createSocket(type: "udp4" = "udp4", onMessage?: (msg: Buffer, rinfo: RemoteInfo) => void): UdpSocket {
-    if (type !== "udp4") throw codedError("ERR_SOCKET_BAD_TYPE", new TypeError(`only udp4 is supported, not ${type}`));
-    const s = new UdpSocket(this);
+  createSocket(type: "udp4" | "udp6" = "udp4", onMessage?: (msg: Buffer, rinfo: RemoteInfo) => void): UdpSocket {
+    if (type !== "udp4" && type !== "udp6") throw codedError("ERR_SOCKET_BAD_TYPE", new TypeError(`only udp4 and udp6 are supported, not ${type}`));
+    // config 14: IPv6 address slots, 0 in an image without IPv6 (wasmip.h WASMIP_CONFIG_IPV6_ADDRS).
+    if (type === "udp6" && !this.ex.config?.(14)) throw codedError("ENOSYS", new Error("udp6: this image has no IPv6 (build it with --use WASMIP_IPV6=1)"));
+    const s = new UdpSocket(this, type);
     if (onMessage) s.on("message", onMessage);
     this.sockets.add(s);
     return s;

@@ -17,12 +17,15 @@
 // arm timers: each is followed by board.kick(), which asks the driver to poll soon.
 //
 // connect() to a host name resolves it with the board's own resolver (board.dns: its DNS servers,
-// its cache), then connects; 'lookup' is emitted in between, as node does. setTimeout() is an idle
+// its cache), then connects; 'lookup' is emitted in between, as node does. An IPv6 address
+// ("fe80::1", "fd00::2", a zone after % naming the board's one interface) connects over IPv6 in an
+// image built with it (tcp_connect6; ENOSYS otherwise): remoteFamily and address().family are then
+// 'IPv6'. A server's listener takes both families, as a node server on "::" does. setTimeout() is an idle
 // timer on the board's clock (virtual time in the Simulator): Board.poll() returns no later than
 // the nearest one, and the pump emits 'timeout'.
 import { EventEmitter } from "node:events";
 import { Duplex } from "node:stream";
-import { ipToU32, u32ToIp } from "./address.ts";
+import { formatIpv6, ipToU32, parseIpv6, u32ToIp } from "./address.ts";
 import { codedError, ERRORS } from "./errors.ts";
 import { netActivity, type LayerHost } from "./pump.ts";
 
@@ -48,6 +51,9 @@ export interface TcpExports {
   tcp_table_size(): number;
   tcp_table_row(i: number, ptr: number): number;
   tcp_info(fd: number, ptr: number): number;
+  // Images with IPv6 (absent from older images; ENOSYS/0 without the feature).
+  tcp_connect6?(fd: number, ptr: number, port: number): number;
+  tcp_table_row6?(i: number, ptr: number): number;
   io_buffer(): number;
   io_buffer_size(): number;
 }
@@ -81,6 +87,7 @@ export const TCP_OPT_KEEPINTVL = 4;
 export const TCP_OPT_KEEPCNT = 5;
 
 const ENOBUFS = -2;
+const ERRNO_ENOSYS = -15;
 const EWOULDBLOCK = -3;
 const ENOTCONN = -4;
 
@@ -115,7 +122,7 @@ export function netError(code: number | string, syscall: string, address?: strin
 
 export interface AddressInfo {
   address: string;
-  family: "IPv4";
+  family: "IPv4" | "IPv6";
   port: number;
 }
 
@@ -434,6 +441,7 @@ export class Socket extends Duplex {
   localAddress: string | undefined;
   localPort: number | undefined;
   readonly server: Server | undefined;
+  private family: "IPv4" | "IPv6" = "IPv4";
   private fdNum = -1;
   private lastEv = -1;
   private wantRead = true; // like node, start reading at once (up to highWaterMark)
@@ -483,12 +491,13 @@ export class Socket extends Duplex {
     return "closed";
   }
 
-  get remoteFamily(): "IPv4" | undefined {
-    return this.remoteAddress ? "IPv4" : undefined;
+  get remoteFamily(): "IPv4" | "IPv6" | undefined {
+    return this.remoteAddress ? this.family : undefined;
   }
 
   address(): AddressInfo | Record<string, never> {
-    return this.localPort !== undefined ? { address: this.localAddress ?? "0.0.0.0", family: "IPv4", port: this.localPort } : {};
+    if (this.localPort === undefined) return {};
+    return { address: this.localAddress ?? (this.family === "IPv6" ? "::" : "0.0.0.0"), family: this.family, port: this.localPort };
   }
 
   /** Start connecting (net.connect() calls this). */
@@ -506,6 +515,16 @@ export class Socket extends Duplex {
     if (options.timeout !== undefined) this.setTimeout(options.timeout);
     if (isIPv4(host)) return this.open(options, ipToU32(host));
     if (host === "localhost") return this.open(options, 0x7f000001);
+    if (host.includes(":")) {
+      let a6: Uint8Array;
+      try {
+        a6 = parseIpv6(host);
+      } catch {
+        process.nextTick(() => this.destroy(netError("EINVAL", "connect", host, port)));
+        return this;
+      }
+      return this.open(options, 0, a6);
+    }
     // A name: the board's resolver, then connect (node emits 'lookup' in between).
     this.net.board.lookup4(host).then(
       (address) => {
@@ -522,8 +541,8 @@ export class Socket extends Duplex {
     return this;
   }
 
-  /** connect() once the address is known. */
-  private open(options: ConnectOptions, ip: number): this {
+  /** connect() once the address is known (an IPv6 one: a6). */
+  private open(options: ConnectOptions, ip: number, a6?: Uint8Array): this {
     const tcp = this.net.tcp;
     const { host, port } = this.connectTarget!;
     const fd = tcp.tcp_socket();
@@ -537,13 +556,23 @@ export class Socket extends Duplex {
     if (options.noDelay) this.setNoDelay(true);
     if (options.keepAlive) this.setKeepAlive(true, options.keepAliveInitialDelay);
     let rc = options.localPort ? tcp.tcp_bind(fd, options.localPort) : 0;
-    if (rc >= 0) rc = tcp.tcp_connect(fd, ip, port);
+    if (rc >= 0 && a6) {
+      this.net.mem().set(a6, this.net.io);
+      rc = tcp.tcp_connect6 ? tcp.tcp_connect6(fd, this.net.io, port) : ERRNO_ENOSYS;
+    } else if (rc >= 0) {
+      rc = tcp.tcp_connect(fd, ip, port);
+    }
     this.net.board.kick();
     if (rc < 0) {
       this.destroy(netError(rc, "connect", host, port));
       return this;
     }
-    this.localAddress = localFor(ip, this.net.board.ipString);
+    if (a6 && tcp.tcp_table_row6?.(fd, this.net.io) === 1) {
+      this.family = "IPv6";
+      this.localAddress = formatIpv6(this.net.mem().slice(this.net.io, this.net.io + 16));
+    } else {
+      this.localAddress = localFor(ip, this.net.board.ipString);
+    }
     this.localPort = tcp.tcp_local_port(fd);
     return this;
   }
@@ -701,6 +730,17 @@ export class Socket extends Duplex {
   private cacheAddresses(): void {
     const tcp = this.net.tcp;
     const fd = this.fdNum;
+    // An fd is its row of the connection table: an IPv6 row has both addresses.
+    if (tcp.tcp_table_row6?.(fd, this.net.io) === 1) {
+      const b = this.net.mem().slice(this.net.io, this.net.io + 32);
+      this.family = "IPv6";
+      this.localAddress = formatIpv6(b.subarray(0, 16));
+      this.remoteAddress = formatIpv6(b.subarray(16));
+      this.remotePort = tcp.tcp_remote_port(fd);
+      this.localPort = tcp.tcp_local_port(fd);
+      return;
+    }
+    this.family = "IPv4";
     this.remoteAddress = u32ToIp(tcp.tcp_remote_ip(fd));
     this.remotePort = tcp.tcp_remote_port(fd);
     this.localAddress = localFor(tcp.tcp_remote_ip(fd), this.net.board.ipString);

@@ -17,6 +17,7 @@ export function statusPath(netns: string): string {
 
 export interface StatusConnection {
   state: string;
+  /** A dotted quad, or an IPv6 connection's address in RFC 5952 text (remoteIp too). */
   localIp: string;
   localPort: number;
   remoteIp: string;
@@ -58,9 +59,9 @@ export class StatusFile {
       pid: process.pid,
       connections: this.board.tcpTable().map((r) => ({
         state: r.state,
-        localIp: u32ToIp(r.localIp),
+        localIp: r.localIp6 ?? u32ToIp(r.localIp),
         localPort: r.localPort,
-        remoteIp: u32ToIp(r.remoteIp),
+        remoteIp: r.remoteIp6 ?? u32ToIp(r.remoteIp),
         remotePort: r.remotePort,
         sendQ: r.sendQ,
         recvQ: r.recvQ,
@@ -118,15 +119,19 @@ export function readStatus(netns: string): TapStatus {
 
 /** A status as netstat prints it: the connection table (-tn), then the non-zero counters (-s). */
 export function formatStatus(st: TapStatus): string {
-  const rows: TcpTableRow[] = st.connections.map((c) => ({
-    state: c.state as TcpTableRow["state"],
-    localIp: ipToU32(c.localIp),
-    localPort: c.localPort,
-    remoteIp: ipToU32(c.remoteIp),
-    remotePort: c.remotePort,
-    sendQ: c.sendQ,
-    recvQ: c.recvQ,
-  }));
+  const rows: TcpTableRow[] = st.connections.map((c) => {
+    const v6 = c.localIp.includes(":");
+    return {
+      state: c.state as TcpTableRow["state"],
+      localIp: v6 ? 0 : ipToU32(c.localIp),
+      localPort: c.localPort,
+      remoteIp: v6 ? 0 : ipToU32(c.remoteIp),
+      remotePort: c.remotePort,
+      sendQ: c.sendQ,
+      recvQ: c.recvQ,
+      ...(v6 ? { localIp6: c.localIp, remoteIp6: c.remoteIp } : {}),
+    };
+  });
   const lines = [
     `Board ${st.board} (${st.image}) in namespace ${st.netns}, kernel at ${st.peer}; updated ${st.updated}`,
     "Active Internet connections (servers and established)",

@@ -1,10 +1,12 @@
 // IPv6 in the simulator (virtual time, seeded): two dual-stack boards (build/ipv6.wasm) on one
 // link form their link-local addresses (DAD, MLDv2, RS with no router to answer) and ping each
 // other over IPv6 by Board.ping with an IPv6 string; an IPv4-only image counts IPv6 as ignored
-// and refuses ping6 with ENOSYS. Seconds of wall time.
+// and refuses ping6 with ENOSYS; the host API (node:net, node:dgram shapes) connects and sends to
+// IPv6 strings over a lossy link. Seconds of wall time.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
+import { once } from "node:events";
 import { Simulator } from "../../host/sim/sim.ts";
 import { ROOT } from "../../host/board/board.ts";
 import { requirePrereqs } from "./prereqs.ts";
@@ -52,4 +54,46 @@ test("ipv6 sim: an IPv4-only image counts IPv6 frames as ignored and has no ping
   assert.throws(() => a.ping("fe80::ff:fe00:2", 1), /ENOSYS/);
   // B's all-nodes frames (MLD to ff02::16 is filtered by MAC; its DAD NS too) never reach A's IPv6.
   assert.equal(a.rxAccounted(), a.counters().rx_frames);
+});
+
+test("ipv6 sim: node:net and node:dgram over IPv6 between two boards, 128 KiB each way on a lossy link", { timeout: 60_000 }, async (t) => {
+  if (!requirePrereqs(t, [], [V6])) return;
+  const sim = new Simulator({ seed: SEED, wasm: V6 });
+  const a = sim.addBoard({ name: "A", mac: "02:00:00:00:00:01", ip: "10.0.0.1", prefix: 24, link: { loss: 0.05 } });
+  const b = sim.addBoard({ name: "B", mac: "02:00:00:00:00:02", ip: "10.0.0.2", prefix: 24 });
+  sim.runFor(5000);
+  const bAddr = b.ipv6Addresses()[0].address;
+  const aAddr = a.ipv6Addresses()[0].address;
+  // TCP: B echoes; A connects by B's link-local address (a zone naming the one interface is accepted).
+  const server = b.net.createServer((s) => s.pipe(s)).listen(7);
+  const data = Buffer.alloc(128 * 1024, 0).map((_, i) => (i * 7 + (i >> 9)) & 255);
+  const got: Buffer[] = [];
+  const c = a.net.connect({ host: `${bAddr}%eth0`, port: 7 });
+  let accepted: { remoteAddress?: string; remoteFamily?: string } = {};
+  server.on("connection", (s) => (accepted = { remoteAddress: s.remoteAddress, remoteFamily: s.remoteFamily }));
+  c.on("data", (d: Buffer) => got.push(d));
+  c.once("connect", () => c.end(data));
+  await sim.runUntilSettled(once(c, "end"), { timeout: 120_000 });
+  assert.equal(Buffer.concat(got).equals(data), true, `echoed ${Buffer.concat(got).length} of ${data.length}`);
+  assert.equal(c.remoteFamily, "IPv6");
+  assert.equal(c.remoteAddress, bAddr);
+  assert.deepEqual(c.address(), { address: aAddr, family: "IPv6", port: c.localPort });
+  assert.deepEqual(accepted, { remoteAddress: aAddr, remoteFamily: "IPv6" });
+  assert.ok(a.counters().tcp_retransmits + b.counters().tcp_retransmits > 0, "the lossy link made them retransmit");
+  // UDP: a udp6 socket on B answers A's datagram; rinfo says IPv6.
+  const bs = b.dgram.createSocket("udp6");
+  bs.bind(5353 + 1);
+  bs.on("message", (m: Buffer, r: { address: string; port: number }) => bs.send(Buffer.concat([Buffer.from("re:"), m]), r.port, r.address));
+  const as = a.dgram.createSocket("udp4");
+  as.bind(0);
+  const replies: [string, string][] = [];
+  as.on("message", (m: Buffer, r: { address: string; family: string }) => replies.push([m.toString(), `${r.family} ${r.address}`]));
+  for (let k = 0; k < 5 && replies.length === 0; k++) {
+    as.send("ping6", 5354, bAddr); // lost now and then (5%): sent again
+    sim.runFor(500);
+  }
+  assert.deepEqual(replies[0], ["re:ping6", `IPv6 ${bAddr}`]);
+  assert.deepEqual(bs.address(), { address: "::", family: "IPv6", port: 5354 });
+  assert.equal(a.counters().ip6_udp_no_checksum, 0);
+  for (const x of [a, b]) assert.equal(x.rxAccounted(), x.counters().rx_frames);
 });

@@ -2,10 +2,19 @@
 // deletes; dnsmasq and the injector are ended by pid): dnsmasq advertises fd00:1::/64 with RDNSS
 // (--enable-ra, ra-only), the board (build/ipv6.wasm) forms its link-local and SLAAC addresses, the
 // kernel pings both (20/20, 1400 bytes) and sees the board REACHABLE in `ip -6 neigh`; then spoofed
-// RAs (hop limit 64; a global source) are ignored and counted.
+// RAs (hop limit 64; a global source) are ignored and counted. The image (build/echo6.wasm) serves
+// TCP and UDP echo: `nc -6` sends 384 KiB to the global address and gets them back (sha256 both
+// ways), and UDP datagrams up to the largest that fits come back from port 7. A second test: curl -6
+// to the http app with IPv6 (build/http6.wasm) over the link-local address, on one keep-alive
+// connection and new ones, and netstat's table in RFC 5952 text. Then the same echo6 image on the
+// native boards (posix: wasm2c; wamr: WAMR's fast interpreter): nc -6 and UDP echo over the
+// link-local address (no router: fe80:: + the MAC's modified EUI-64).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
+import os from "node:os";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { requirePrereqs } from "./prereqs.ts";
 import { ROOT } from "../../host/board/board.ts";
 import { parseIpv6 } from "../../host/board/address.ts";
@@ -13,12 +22,17 @@ import { netnsList } from "../../host/devices/netns.ts";
 import { TapSession } from "../../host/devices/tap.ts";
 import { Injector } from "../../host/devices/inject.ts";
 import { Dnsmasq } from "../../host/devices/services/dnsmasq.ts";
+import { formatTcpTable } from "../../host/board/netstat.ts";
+import { formatStatus, type TapStatus } from "../../host/devices/status.ts";
+import { boardFile, boardTools, isProcessBoard, startBoard, type PeerSession } from "./boards.ts";
 
 const NS = `wasmip-6${process.pid}`.slice(0, 15);
 const TAP = "wip6";
 const MAC = "02:00:00:00:86:02";
 const ROUTER = "fd00:1::1";
-const WASM = path.join(ROOT, "build", "ipv6.wasm");
+const WASM = path.join(ROOT, "build", "echo6.wasm");
+const HTTP6 = path.join(ROOT, "build", "http6.wasm");
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => process.exit(130));
 
@@ -53,6 +67,39 @@ function spoofedRa(src: string, hops: number): Uint8Array {
   return f;
 }
 
+/** TCP echo (nc -6, sha256 of what comes back) and UDP echo over IPv6 to addr (a zone for a
+ *  link-local one) from the kernel in the session's namespace; returns nc's milliseconds. */
+async function echoOverIpv6(s: { exec: TapSession["exec"] }, addr: string, logs: string[]): Promise<number> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "wasmip-tap6-"));
+  try {
+    const data = randomBytes(384 * 1024);
+    writeFileSync(path.join(dir, "in"), data);
+    const t1 = performance.now();
+    const nc = await s.exec("sh", ["-c", `nc -6 -N -w 10 ${addr} 7 < ${dir}/in > ${dir}/out`], { timeoutMs: 30_000, check: false });
+    const ms = performance.now() - t1;
+    const back = readFileSync(path.join(dir, "out"));
+    assert.equal(nc.code, 0, `nc: ${nc.stderr}\n${logs.slice(-20).join("\n")}`);
+    assert.equal(back.length, data.length);
+    assert.equal(sha256(back), sha256(data));
+    // UDP: each datagram back from port 7, unchanged (up to 1452 bytes: 1500 - 40 - 8).
+    const py = [
+      "import socket, os",
+      "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(2)",
+      `a = socket.getaddrinfo(${JSON.stringify(addr)}, 7, socket.AF_INET6, socket.SOCK_DGRAM)[0][4]`,
+      "for n in [1, 100, 512, 1000, 1452] * 4:",
+      "    d = os.urandom(n); s.sendto(d, a)",
+      "    r, f = s.recvfrom(2048)",
+      "    assert r == d and f[1] == 7, (n, len(r), f)",
+      "print('ok')",
+    ].join("\n");
+    const u = await s.exec("python3", ["-c", py], { timeoutMs: 20_000, check: false });
+    assert.equal(u.stdout.trim(), "ok", `udp: ${u.stdout}${u.stderr}`);
+    return ms;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function until<T>(what: string, f: () => T | undefined, ms: number): Promise<T> {
   const t0 = Date.now();
   for (;;) {
@@ -63,8 +110,8 @@ async function until<T>(what: string, f: () => T | undefined, ms: number): Promi
   }
 }
 
-test("tap ipv6: SLAAC from dnsmasq's RA, the kernel pings link-local and global 20/20, spoofed RAs ignored", { timeout: 90_000 }, async (t) => {
-  if (!requirePrereqs(t, ["dnsmasq", "ping", "gcc"], [WASM])) return;
+test("tap ipv6: SLAAC from dnsmasq's RA, the kernel pings link-local and global 20/20, TCP and UDP echo over IPv6, spoofed RAs ignored", { timeout: 90_000 }, async (t) => {
+  if (!requirePrereqs(t, ["dnsmasq", "ping", "gcc", "nc", "python3"], [WASM])) return;
   assert.ok(!(await netnsList()).includes(NS), `namespace ${NS} exists before the test`);
   const logs: string[] = [];
   const session = new TapSession();
@@ -107,6 +154,12 @@ test("tap ipv6: SLAAC from dnsmasq's RA, the kernel pings link-local and global 
     board.ping(ROUTER, 7, 64);
     await until("the echo reply", () => (board.pingRtt(7) >= 0 ? true : undefined), 5000);
 
+    // TCP and UDP over IPv6 to the echo apps on the global address.
+    const ncMs = await echoOverIpv6(session, global.address, logs);
+    console.log(`# nc -6: 384 KiB echoed in ${ncMs.toFixed(0)} ms`);
+    const cu = board.counters();
+    assert.ok(cu.udp_datagrams_sent >= 20 && cu.ip6_udp_no_checksum === 0, JSON.stringify(cu));
+
     // Spoofed RAs: hop limit 64 (forwarded from off-link), and a global source; neither counts.
     inj = new Injector(session);
     const before = board.counters();
@@ -126,4 +179,81 @@ test("tap ipv6: SLAAC from dnsmasq's RA, the kernel pings link-local and global 
     await session.stop();
   }
   assert.ok(!(await netnsList()).includes(NS), "namespace left behind");
+});
+
+test("tap ipv6: curl -6 to the http app over the link-local address, keep-alive and new connections; netstat in RFC 5952 text", { timeout: 60_000 }, async (t) => {
+  if (!requirePrereqs(t, ["curl", "python3"], [HTTP6])) return;
+  const ns = `wasmip-6h${process.pid}`.slice(0, 15);
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} exists before the test`);
+  const logs: string[] = [];
+  const session = new TapSession();
+  const statusDir = mkdtempSync(path.join(os.tmpdir(), "wasmip-status-"));
+  try {
+    const statusFile = path.join(statusDir, `${ns}.json`);
+    await session.start({ netns: ns, tap: TAP, boardIp: "10.213.87.2/24", peerIp: "10.213.87.1/24", mac: MAC, wasm: HTTP6, statusFile, log: (l, m) => logs.push(`[${l}] ${m}`) });
+    const board = session.board!;
+    const ll = await until("the link-local address", () => board.ipv6Addresses().find((a) => a.scopeid === 1 && a.state === "preferred"), 10_000);
+    const url = `http://[${ll.address}%25${TAP}]/`;
+    // The kernel's own link-local address must have passed DAD before it can be a source.
+    for (const t0 = Date.now(); (await session.exec("ip", ["-6", "addr", "show", "dev", TAP, "tentative"])).stdout.trim() !== ""; ) {
+      assert.ok(Date.now() - t0 < 10_000, "the kernel's link-local address stays tentative");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Two requests on one connection (curl reuses it), then two more curls: three connections.
+    const one = await session.exec("curl", ["-6", "-g", "-sS", "-m", "10", "-w", "%{http_code} %{num_connects}\\n", "-o", "/dev/null", url, "-o", "/dev/null", url], { timeoutMs: 20_000, check: false });
+    assert.equal(one.stdout, "200 1\n200 0\n", `curl: ${one.stderr}\n${logs.slice(-20).join("\n")}`);
+    for (let k = 0; k < 2; k++) {
+      const r = await session.exec("curl", ["-6", "-g", "-sS", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", url], { timeoutMs: 20_000, check: false });
+      assert.equal(r.stdout, "200", `curl: ${r.stderr}`);
+    }
+    assert.ok(board.counters().tcp_passive_opens >= 3);
+    // A connection held open by the kernel shows in the board's table as an IPv6 row.
+    const py = `import socket, time\ns = socket.create_connection(("${ll.address}%${TAP}", 80)); time.sleep(2); s.close()`;
+    const held = session.exec("python3", ["-c", py], { timeoutMs: 10_000, check: false });
+    await until("the IPv6 row", () => (board.tcpTable().some((r) => r.remoteIp6 !== undefined && r.state === "ESTABLISHED") ? true : undefined), 5000);
+    const lines = formatTcpTable(board).join("\n");
+    // The status file `wasmip netstat` reads (rewritten within 200 ms of a change) says the same.
+    let st = "";
+    for (let i = 0; i < 20 && !st.includes("tcp6"); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      st = formatStatus(JSON.parse(readFileSync(statusFile, "utf8")) as TapStatus);
+    }
+    assert.equal((await held).code, 0);
+    console.log(`# ${lines.split("\n").find((l) => l.startsWith("tcp6"))}`);
+    assert.match(lines, new RegExp(`^tcp6 .* \\[${ll.address}\\]:80 +\\[fe80::[0-9a-f:]+\\]:\\d+ +`, "m"), lines);
+    assert.match(lines, /^tcp +0 +0 0\.0\.0\.0:80 +\*:\* +LISTEN/m, lines);
+    const row6 = lines.split("\n").find((l) => l.startsWith("tcp6"))!;
+    assert.ok(st.split("\n").includes(row6), `status: ${st}`);
+  } finally {
+    await session.stop();
+    rmSync(statusDir, { recursive: true, force: true });
+  }
+  assert.ok(!(await netnsList()).includes(ns), "namespace left behind");
+});
+
+for (const kind of ["posix", "mps2", "wamr"] as const)
+test(`tap ipv6: nc -6 and UDP echo over the link-local address (${kind} board)`, { timeout: 60_000 }, async (t) => {
+  if (!requirePrereqs(t, ["nc", "python3", "ping", ...boardTools(kind)], [boardFile(kind, "echo6")])) return;
+  const ns = `wasmip-6${kind[0]}${process.pid}`.slice(0, 15);
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} exists before the test`);
+  const logs: string[] = [];
+  let s: PeerSession | undefined;
+  try {
+    s = await startBoard(kind, { netns: ns, tap: TAP, boardIp: "10.213.88.2/24", peerIp: "10.213.88.1/24", mac: MAC, app: "echo6", log: (l, m) => logs.push(`[${l}] ${m}`) });
+    const ll = `fe80::ff:fe00:8602%${TAP}`;
+    // DAD on both sides (up to about 2 s): ping until the board's link-local address answers.
+    let up = false;
+    for (let k = 0; k < 30 && !up; k++) {
+      up = (await s.exec("ping", ["-6", "-c", "1", "-W", "1", ll], { check: false, timeoutMs: 5000 })).code === 0;
+      if (!up) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(up, `the board's link-local address did not answer:\n${logs.join("\n")}`);
+    const ms = await echoOverIpv6(s, ll, logs);
+    console.log(`# ${kind}: nc -6 384 KiB echoed in ${ms.toFixed(0)} ms`);
+    assert.equal(s.error, undefined, `board error: ${s.error?.message}`);
+  } finally {
+    await s?.stop();
+  }
+  assert.ok(!(await netnsList()).includes(ns), "namespace left behind");
+  if (isProcessBoard(s)) assert.ok(s.stoppedCleanly, `${kind} board did not shut down cleanly (${s.exitCode ?? s.exitSignal}): ${s.stderr}`);
 });

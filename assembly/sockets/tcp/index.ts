@@ -3,10 +3,13 @@ import { PROTO_TCP } from "../../wire/ipv4";
 import { setTransport } from "../../iface/ipv4";
 import { isnInit } from "./isn";
 import { pcbInitAll } from "./pcb";
-import { tcpIcmpError, tcpInput, tcpNeighbourLost } from "./input";
+import { tcpIcmp6Error, tcpIcmpError, tcpInput, tcpInput6, tcpNeighbourLost, tcpPathMtu6 } from "./input";
+import { setIcmp6ErrorHandler } from "../../iface/icmpv6";
 import { outputInit, tcpOutput } from "./output";
 import { synCookieInit } from "./syncookie";
-import { FEATURE_ICMP, FEATURE_LOOPBACK, TCP_MAX_SOCKETS } from "../../config";
+import { FEATURE_ICMP, FEATURE_IPV6, FEATURE_LOOPBACK, TCP_MAX_SOCKETS } from "../../config";
+import { setPathMtuHandler, setTransport6 } from "../../iface/ipv6";
+import { NH_TCP } from "../../wire/ipv6";
 import { setIcmpErrorHandler } from "../../iface/icmp";
 import { setLoopbackRetry } from "../../iface/loopback";
 import { setArpGiveUpHandler } from "../../iface/arp";
@@ -19,6 +22,11 @@ export function tcpInit(): void {
   outputInit();
   synCookieInit();
   setTransport(PROTO_TCP, tcpInput);
+  if (FEATURE_IPV6) {
+    setTransport6(NH_TCP, tcpInput6);
+    setPathMtuHandler(tcpPathMtu6);
+    if (FEATURE_ICMP) setIcmp6ErrorHandler(NH_TCP, tcpIcmp6Error);
+  }
   if (FEATURE_ICMP) setIcmpErrorHandler(PROTO_TCP, tcpIcmpError);
   if (FEATURE_LOOPBACK) setLoopbackRetry(retryAll);
   setArpGiveUpHandler(tcpNeighbourLost);

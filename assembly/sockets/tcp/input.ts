@@ -13,18 +13,21 @@ import { get16, get32 } from "../../support/bytes";
 import { TYPE_DEST_UNREACHABLE, TYPE_REDIRECT, TYPE_SOURCE_QUENCH } from "../../wire/icmp";
 import { WireError } from "../../wire/error";
 import { ACK, FIN, RST, SYN, TcpRepr, rxTsEcr, rxTsVal } from "../../wire/tcp";
-import { isn } from "./isn";
+import { addrCopy, isUnspecified } from "../../wire/ipv6";
+import { isn, key6 } from "./isn";
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_AHEAD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
   F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY, F_LOSS, F_PTO, F_RPROBE, F_SACK, F_TLP_OUT, F_TLP_RTX, F_TS,
   NO_BUFFERS_LEFT, Pcb, ooo, pcb, pcbAllocConnection, pcbFree, rcvRing, sacked, sndRing, tsLastAckAt, tsRecentAt, tw,
+  F_V6, TW_V6, addrs6, ctl6, pcbIndex, pcbTakeFamily, sameFamily, setCtl6, twAddrs6,
 } from "./pcb";
-import { TCP_MAX_SOCKETS, TCP_SACK, TCP_SYN_COOKIES, TCP_TIMESTAMPS } from "../../config";
+import { FEATURE_IPV6, TCP_MAX_SOCKETS, TCP_SACK, TCP_SYN_COOKIES, TCP_TIMESTAMPS } from "../../config";
 import { COOKIE_SACK, cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
 import { sackAcked, sackDuplicate, sackEnter, sackTake, sackUnaLost } from "./sack";
 import {
-  OUT_LIMITED, armRtx, challengeAck, retransmitFirst, sackOutput, sackRetransmitFirst, schedulePto, sendAck, sendControl, sendSyn, tcpOutput, tcpOutputMode,
+  OUT_LIMITED, armRtx, challengeAck, mss6, retransmitFirst, sackOutput, sackRetransmitFirst, schedulePto, sendAck, sendControl, sendSyn, tcpOutput,
+  tcpOutputMode,
 } from "./output";
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
 
@@ -55,9 +58,14 @@ export function initialWindow(mss: u32): u32 {
   return min<u32>(4 * mss, max<u32>(2 * mss, 4380));
 }
 
+/** RFC 9293 §3.7.1: the send MSS without an MSS option over IPv6 (1280 - 40 - 20). */
+const DEFAULT_MSS6: u32 = 1220;
+
 function synOptions(i: i32): void {
   const c = pcb(i);
   c.mss = seg.mss ? min<u32>(seg.mss, TCP_MSS) : TCP_DEFAULT_MSS;
+  // IPv6: never above what the path MTU leaves (RFC 8201 §5.2).
+  if (FEATURE_IPV6 && (c.flags & F_V6) != 0) c.mss = min<u32>(seg.mss ? c.mss : DEFAULT_MSS6, mss6(addrs6(pcbIndex(c))));
   if (c.mss < 64) c.mss = 64; // an absurdly small MSS would make us send a segment per byte
   // RFC 7323 §2.2: scaling applies only if both SYNs carried the option.
   if (seg.wscale >= 0) {
@@ -89,7 +97,7 @@ function findConnection(lport: u32, rip: u32, rport: u32): i32 {
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
     const c = pcb(i);
     if ((c.flags & F_USED) == 0 || c.state <= LISTEN) continue;
-    if (c.localPort == lport && c.remotePort == rport && c.remoteIp == rip) return i;
+    if (c.localPort == lport && c.remotePort == rport && c.remoteIp == rip && (!FEATURE_IPV6 || sameFamily(i))) return i;
   }
   return -1;
 }
@@ -108,14 +116,37 @@ export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
   const ihl = (<u32>load<u8>(quoted) & 15) << 2;
   if (ihl < 20 || len < ihl + 8) return C.TCP_ICMP_UNMATCHED;
   const i = findConnection(get16(quoted + ihl), get32(quoted + 16), get16(quoted + ihl + 2));
+  // Source quench is ignored (RFC 6633), a redirect is for IP.
+  const ignored = type == TYPE_SOURCE_QUENCH || type == TYPE_REDIRECT;
+  return icmpErrorFor(i, get32(quoted + ihl + 4), ignored ? -1 : type == TYPE_DEST_UNREACHABLE && (code == 2 || code == 3) ? 1 : 0);
+}
+
+/**
+ * An ICMPv6 error about a segment we sent (iface/icmpv6.ts; quoted: its IPv6 header and at least
+ * 8 bytes of TCP), by the rules of tcpIcmpError. Hard (RFC 5461 §4.1, ICMPv6's counterparts of
+ * protocol and port unreachable): destination unreachable code 1 (administratively prohibited)
+ * and 4 (port unreachable), parameter problem code 1 (unrecognized next header).
+ */
+export function tcpIcmp6Error(type: u32, code: u32, quoted: usize, len: u32): C {
+  const a = memory.data(32, 8);
+  addrCopy(a, quoted + 24); // the peer, then us: ctl6's order
+  addrCopy(a + 16, quoted + 8);
+  setCtl6(a);
+  const i = findConnection(get16(quoted + 40), key6(a, a + 16), get16(quoted + 42));
+  setCtl6(0);
+  const hard = (type == 1 && (code == 1 || code == 4)) || (type == 4 && code == 1);
+  return icmpErrorFor(i, get32(quoted + 44), hard ? 1 : 0);
+}
+
+/** An ICMP error for connection i (-1: none) about a segment at sequence sq: matched only when sq
+ *  is in SND.UNA..SND.MAX (RFC 5927); kind -1 ignored, 0 soft (remembered for the timeout), 1
+ *  hard (aborts a connection still opening, soft otherwise). */
+function icmpErrorFor(i: i32, sq: u32, kind: i32): C {
   if (i < 0) return C.TCP_ICMP_UNMATCHED;
   const c = pcb(i);
-  const sq = get32(quoted + ihl + 4);
   if (sq - c.sndUna >= c.sndMax - c.sndUna) return C.TCP_ICMP_OUT_OF_WINDOW;
-  // Source quench is ignored (RFC 6633), a redirect is for IP; the rest are soft errors,
-  // remembered for the timeout, except a hard one while connecting.
-  if (type == TYPE_SOURCE_QUENCH || type == TYPE_REDIRECT) return C.ICMP_ERROR_RECEIVED;
-  const hard = type == TYPE_DEST_UNREACHABLE && (code == 2 || code == 3);
+  if (kind < 0) return C.ICMP_ERROR_RECEIVED;
+  const hard = kind > 0;
   if (hard && (c.state == SYN_SENT || (c.state == SYN_RECEIVED && (c.flags & F_CHILD) == 0))) {
     count(C.TCP_ICMP_ABORTS);
     fail(i, ECONNREFUSED);
@@ -135,7 +166,7 @@ export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
 export function tcpNeighbourLost(ip: u32): void {
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
     const c = pcb(i);
-    if ((c.flags & F_USED) == 0 || ipv4NextHop(c.remoteIp) != ip) continue;
+    if ((c.flags & F_USED) == 0 || ipv4NextHop(c.remoteIp) != ip || (FEATURE_IPV6 && (c.flags & F_V6) != 0)) continue;
     if (c.state == SYN_SENT || (c.state == SYN_RECEIVED && (c.flags & F_CHILD) == 0)) {
       count(C.TCP_UNREACHABLE_ABORTS);
       fail(i, EHOSTUNREACH);
@@ -154,9 +185,15 @@ function findListener(lport: u32): i32 {
 function findTimeWait(lport: u32, rip: u32, rport: u32): i32 {
   for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) {
     const s = tw(t);
-    if (s.used && s.localPort == lport && s.remotePort == rport && s.remoteIp == rip) return t;
+    if (s.used && s.localPort == lport && s.remotePort == rport && s.remoteIp == rip && (!FEATURE_IPV6 || twSameFamily(t))) return t;
   }
   return -1;
+}
+
+/** sameFamily() for TIME-WAIT record t. */
+function twSameFamily(t: i32): bool {
+  if (ctl6 == 0) return (tw(t).used & TW_V6) == 0;
+  return (tw(t).used & TW_V6) != 0 && memory.compare(twAddrs6(t), ctl6, 32) == 0;
 }
 
 /** Children of listener l that count against its backlog (SYN-RECEIVED or not yet accepted). */
@@ -205,6 +242,10 @@ export function moveToTimeWait(i: i32): void {
   const s = tw(slot);
   if (s.used) count(C.TCP_TIME_WAIT_RECYCLED);
   s.used = 1;
+  if (FEATURE_IPV6 && (c.flags & F_V6) != 0) {
+    s.used |= TW_V6;
+    memory.copy(twAddrs6(slot), addrs6(i), 32);
+  }
   s.localPort = c.localPort;
   s.remoteIp = c.remoteIp;
   s.remotePort = c.remotePort;
@@ -217,7 +258,7 @@ export function moveToTimeWait(i: i32): void {
 
 /** Handles the segment in rxBuf at p (len bytes of IP payload) from src to dst. */
 export function tcpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C {
-  const err = seg.parse(p, len, src, dst);
+  const err = FEATURE_IPV6 && ctl6 != 0 ? seg.parse6(p, len, ctl6, ctl6 + 16) : seg.parse(p, len, src, dst);
   if (err != WireError.OK) {
     if (err == WireError.BAD_CHECKSUM) return C.TCP_BAD_CHECKSUM;
     if (err == WireError.BAD_HEADER_LEN) return C.TCP_BAD_HEADER_LEN;
@@ -248,6 +289,33 @@ export function tcpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bo
   // No connection (RFC 9293 §3.10.7.1): answer with a RST, never a RST to a RST.
   if ((seg.flags & RST) == 0) resetFor(src);
   return C.TCP_NO_SOCKET;
+}
+
+/** A segment over IPv6 (iface/ipv6.ts): its addresses are copied aside as ctl6, which the lookups
+ *  and every reply use, and their key (isn.ts key6) stands in for the IPv4 source. */
+export function tcpInput6(p: usize, len: u32, src: usize, dst: usize, mcast: bool): C {
+  if (isUnspecified(src)) return C.TCP_BAD_ENDPOINT;
+  const a = memory.data(32, 8);
+  addrCopy(a, src);
+  addrCopy(a + 16, dst);
+  setCtl6(a);
+  const r = tcpInput(p, len, key6(a, a + 16), 0, mcast);
+  setCtl6(0);
+  return r;
+}
+
+/** A Packet Too Big lowered the path MTU to dst (iface/ipv6.ts): every connection to it sends
+ *  smaller segments from now on, and the one in flight that was too big is sent again at once
+ *  rather than at the RTO (RFC 8201 §5.2, RFC 1191 §6.5's advice for TCP). */
+export function tcpPathMtu6(dst: usize): void {
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    const c = pcb(i);
+    if ((c.flags & (F_USED | F_V6)) != (F_USED | F_V6) || memory.compare(addrs6(i), dst, 16) != 0) continue;
+    const m = mss6(dst);
+    if (m >= c.mss) continue;
+    c.mss = m;
+    if (c.state >= ESTABLISHED && c.sndUna != c.sndMax) retransmitFirst(i);
+  }
 }
 
 function resetFor(src: u32): void {
@@ -311,6 +379,7 @@ function listenInput(l: i32, src: u32, data: usize): C {
     return full ? C.TCP_BACKLOG_FULL : i == NO_BUFFERS_LEFT ? C.TCP_NO_BUFFERS : C.TCP_NO_BLOCK;
   }
   const c = pcb(i);
+  if (FEATURE_IPV6) pcbTakeFamily(i);
   c.state = SYN_RECEIVED;
   c.flags |= F_CHILD | (lc.flags & (F_NODELAY | F_KEEPALIVE));
   c.parent = l;
@@ -354,6 +423,7 @@ function cookieOpen(l: i32, src: u32, data: usize, meta: u32): C {
     if (i < 0) return i == NO_BUFFERS_LEFT ? C.TCP_NO_BUFFERS : C.TCP_NO_BLOCK;
   }
   const c = pcb(i);
+  if (FEATURE_IPV6) pcbTakeFamily(i);
   c.state = SYN_RECEIVED;
   c.flags |= F_CHILD | (lc.flags & (F_NODELAY | F_KEEPALIVE));
   c.parent = l;
@@ -373,6 +443,7 @@ function cookieOpen(l: i32, src: u32, data: usize, meta: u32): C {
   c.keepIntvl = lc.keepIntvl;
   c.keepCnt = lc.keepCnt;
   c.mss = cookieMss((meta >> 4) & 3);
+  if (FEATURE_IPV6 && (c.flags & F_V6) != 0) c.mss = min<u32>(c.mss, mss6(addrs6(i)));
   if (TCP_SACK && (meta & COOKIE_SACK)) c.flags |= F_SACK;
   const shift = meta & 15;
   if (shift != 15) {

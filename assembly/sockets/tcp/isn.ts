@@ -64,3 +64,13 @@ export function portOffset(lip: u32, rip: u32, rport: u32): u32 {
 export function cookieHash(a: u64, b: u64): u64 {
   return siphash(a, b, k0 ^ 0x636f6f6b69652121, k1);
 }
+
+/** The 32-bit key of an IPv6 connection's addresses (remote and local, 16 bytes each), keyed
+ *  like the ISN: what isn(), portOffset() and the SYN cookie hash take as the peer's address, so
+ *  nobody who lacks the key can pick an address that collides with another (a plain fold of the
+ *  128 bits could be aimed). Never 0 (no source). */
+export function key6(remote: usize, local: usize): u32 {
+  const h = siphash(load<u64>(remote), load<u64>(remote, 8), k0, k1);
+  const k = <u32>siphash(h ^ load<u64>(local), load<u64>(local, 8), k0, k1);
+  return k == 0 ? 1 : k;
+}

@@ -1,17 +1,20 @@
 // TCP output (lwIP's tcp_out.c counterpart): building segments, deciding what may be sent now
-// (window, congestion window, Nagle, sender SWS avoidance), and the stateless RST.
-import { TCP_MSS, TCP_RCV_BUF, TCP_CHALLENGE_ACK_LIMIT, TCP_RTO_INITIAL_MS, TCP_SACK, TCP_TIMESTAMPS, TCP_TLP_MAX_ACK_DELAY_MS } from "../../config";
+// (window, congestion window, Nagle, sender SWS avoidance), and the stateless RST. Segments of an
+// IPv6 connection (F_V6) go through send6(): the same header after the IPv6 one.
+import { FEATURE_IPV6, TCP_MSS, TCP_RCV_BUF, TCP_CHALLENGE_ACK_LIMIT, TCP_RTO_INITIAL_MS, TCP_SACK, TCP_TIMESTAMPS, TCP_TLP_MAX_ACK_DELAY_MS } from "../../config";
 import { now } from "../../support/clock";
 import { C, count, countN } from "../../support/counters";
 import { localFor, txBuf } from "../../iface/netif";
 import { PAYLOAD_OFFSET, ipv4Output } from "../../iface/ipv4";
 import { PROTO_TCP } from "../../wire/ipv4";
 import { ACK, FIN, PSH, RST, SACK_MAX_BLOCKS, SYN, TcpRepr, setTxTimestamps } from "../../wire/tcp";
+import { HEADER_LEN as IP6_LEN, NH_TCP } from "../../wire/ipv6";
+import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, pathMtu } from "../../iface/ipv6";
 import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_DELACK, F_FIN_QUEUED, F_FIN_SENT, F_LOSS, F_NODELAY, F_PERSIST, F_PTO, F_RECOVERY, F_RPROBE, F_RTT, F_RTX, F_SACK,
-  F_SYN_ACKED, F_TLP_OUT, F_TS, F_WSCALE,
-  pcb, rcvRing, sacked, sndRing, tsLastAckAt, tsRecentAt,
+  F_SYN_ACKED, F_TLP_OUT, F_TS, F_WSCALE, F_V6,
+  addrs6, ctl6, pcb, rcvRing, sacked, setCtl6, sndRing, tsLastAckAt, tsRecentAt,
 } from "./pcb";
 import { nextLen, sackEnter, sackFill, sackHighest, sackMaxBlocks, sackNextHole, sackOptionLen, sackPipe } from "./sack";
 import { seqGe, seqGt, seqLt, seqMax } from "./seq";
@@ -46,6 +49,19 @@ export function windowUpdateDue(i: i32): bool {
   return <i32>(edge - c.rcvAdv) >= <i32>WND_UPDATE;
 }
 
+/** The MSS the path to the IPv6 address a (a 16-byte peer address) allows (RFC 8201 §5.2): its
+ *  MTU less the IPv6 and TCP headers, never above TCP_MSS. */
+export function mss6(a: usize): u32 {
+  return min<u32>(TCP_MSS, pathMtu(a) - IP6_LEN - 20);
+}
+
+/** Emits t (its payload already after its header at PAYLOAD_OFFSET6) and sends it over IPv6 to
+ *  the peer at a, from our address at a + 16; len: the TCP length. */
+export function send6(t: TcpRepr, a: usize, len: u32): i32 {
+  t.emit6(txBuf + PAYLOAD_OFFSET6, a + 16, a);
+  return ipv6Output(txBuf, len, NH_TCP, a + 16, a, hopLimit);
+}
+
 /**
  * Sends one segment of connection i: seq, flags, and len bytes of the send ring starting at ring
  * offset off. SYN segments carry our MSS, window scale, SACK-permitted and timestamps options;
@@ -54,7 +70,8 @@ export function windowUpdateDue(i: i32): bool {
  */
 export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i32 {
   const c = pcb(i);
-  const tcp = txBuf + PAYLOAD_OFFSET;
+  const v6 = FEATURE_IPV6 && (c.flags & F_V6) != 0;
+  const tcp = txBuf + (v6 ? PAYLOAD_OFFSET6 : PAYLOAD_OFFSET);
   seg.srcPort = c.localPort;
   seg.dstPort = c.remotePort;
   seg.seq = seq;
@@ -72,7 +89,7 @@ export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i
     ts = 12;
   }
   if (flags & SYN) {
-    seg.mss = TCP_MSS;
+    seg.mss = v6 ? mss6(addrs6(i)) : TCP_MSS;
     // RFC 7323 §2.2, RFC 2018 §2: on a SYN-ACK only if the peer's SYN offered it.
     seg.wscale = (flags & ACK) == 0 || (c.flags & F_WSCALE) != 0 ? <i32>c.rcvShift : -1;
     seg.sackPermitted = TCP_SACK && ((flags & ACK) == 0 || (c.flags & F_SACK) != 0);
@@ -89,8 +106,13 @@ export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i
   const hl = seg.emitLen();
   if (len) sndRing(i).peek(tcp + hl, off, len);
   seg.payloadLen = len;
-  seg.emit(tcp, localFor(c.remoteIp), c.remoteIp);
-  const r = ipv4Output(txBuf, hl + len, PROTO_TCP, c.remoteIp);
+  let r: i32;
+  if (v6) {
+    r = send6(seg, addrs6(i), hl + len);
+  } else {
+    seg.emit(tcp, localFor(c.remoteIp), c.remoteIp);
+    r = ipv4Output(txBuf, hl + len, PROTO_TCP, c.remoteIp);
+  }
   if (r < 0) {
     // Not accepted (the ARP or loopback pool is full): an ACK it carried is still owed, sent with
     // the next output rather than by a delayed-ACK timer that is already due.
@@ -105,7 +127,8 @@ export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i
   return r;
 }
 
-/** A segment with no connection behind it: a RST (RFC 9293 §3.10.7.1), or the ACK of TIME-WAIT. */
+/** A segment with no connection behind it: a RST (RFC 9293 §3.10.7.1), or the ACK of TIME-WAIT.
+ *  Over IPv6 when ctl6 is set (the segment being answered came over it, or sendControlFor). */
 export function sendControl(lport: u32, rip: u32, rport: u32, seq: u32, ack: u32, flags: u32): void {
   const tcp = txBuf + PAYLOAD_OFFSET;
   seg.srcPort = lport;
@@ -117,9 +140,26 @@ export function sendControl(lport: u32, rip: u32, rport: u32, seq: u32, ack: u32
   seg.urgent = 0;
   seg.noOptions();
   seg.payloadLen = 0;
-  seg.emit(tcp, localFor(rip), rip);
   countN(flags & RST ? C.TCP_RST_SENT : C.TCP_SEGMENTS_SENT, 1); // countN: @inline, per segment
+  if (FEATURE_IPV6 && ctl6 != 0) {
+    send6(seg, ctl6, 20);
+    return;
+  }
+  seg.emit(tcp, localFor(rip), rip);
   ipv4Output(txBuf, 20, PROTO_TCP, rip);
+}
+
+/** sendControl to connection i's peer, from its address, in its family. */
+export function sendControlFor(i: i32, seq: u32, ack: u32, flags: u32): void {
+  const c = pcb(i);
+  if (!FEATURE_IPV6) {
+    sendControl(c.localPort, c.remoteIp, c.remotePort, seq, ack, flags);
+    return;
+  }
+  const saved = ctl6;
+  setCtl6((c.flags & F_V6) != 0 ? addrs6(i) : 0);
+  sendControl(c.localPort, c.remoteIp, c.remotePort, seq, ack, flags);
+  setCtl6(saved);
 }
 
 /** A bare ACK (also the reply to an unacceptable segment). It carries SND.MAX, not SND.NXT: after

@@ -5,6 +5,12 @@
 // sockets not yet connected cost a block, not 11 KiB of buffers (lwIP's tcp_pcb_listen idea).
 // A block without buffers points at an empty set (capacity 0): reads see nothing, writes take
 // nothing, so no caller needs a special case. TIME-WAIT is kept in a table of small records.
+//
+// IPv6 (FEATURE_IPV6): a block or record of an IPv6 connection (F_V6, TW_V6) keeps both 16-byte
+// addresses in a side table (addrs6(), twAddrs6(): 32 bytes a row, only in an image with IPv6, so
+// the IPv4-only layout is unchanged), and in remoteIp a keyed hash of them (isn.ts key6()), which
+// stands in for the IPv4 peer wherever a 32-bit address is hashed or compared; lookups compare the
+// addresses themselves too.
 import { TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS, TCP_RCV_BUF, TCP_SACK, TCP_SND_BUF, TCP_TIME_WAIT_SLOTS, TCP_TIMESTAMPS } from "../../config";
 import { Ring } from "../../support/ring";
 import { Assembler } from "./assembler";
@@ -48,8 +54,11 @@ export const F_TLP_OUT: u32 = 1 << 21; // a loss probe is unacknowledged (up to 
 export const F_TLP_RTX: u32 = 1 << 22; // ... and it was a retransmission, not new data
 export const F_LOSS: u32 = 1 << 23; // recovering from a timeout, until SND.UNA reaches recover
 export const F_SACK: u32 = 1 << 24; // SACK permitted by both SYNs (RFC 2018 §2)
+export const F_V6: u32 = 1 << 25; // over IPv6: addresses in addrs6()
+/** TimeWait.used: in use, and over IPv6 (addresses in twAddrs6()). */
+export const TW_V6: u16 = 2;
 export const F_TS: u32 = 1 << 26; // timestamps agreed by both SYNs (RFC 7323 §3.2)
-export const F_RPROBE: u32 = 1 << 25; // in recovery, the first hole was sent again on silence (output.ts rackTimeout)
+export const F_RPROBE: u32 = 1 << 27; // in recovery, the first hole was sent again on silence (output.ts rackTimeout)
 
 @unmanaged
 export class Pcb {
@@ -214,6 +223,32 @@ const timeWaits = memory.data(<i32>TW_SIZE * TCP_TIME_WAIT_SLOTS, 8);
 export const BYTES_PER_CONNECTION: u32 = 2 * <u32>RING_SIZE + (TCP_SACK ? 2 : 1) * <u32>ASM_SIZE + TCP_SND_BUF + TCP_RCV_BUF;
 /** Bytes of one connection block. */
 export const BYTES_PER_BLOCK: u32 = <u32>PCB_SIZE;
+
+/** Block i's IPv6 addresses: the peer's (16 bytes), then ours. */
+export function addrs6(i: i32): usize {
+  return memory.data(32 * TCP_MAX_SOCKETS, 8) + <usize>i * 32;
+}
+/** TIME-WAIT record t's IPv6 addresses, as addrs6(). */
+export function twAddrs6(t: i32): usize {
+  return memory.data(32 * TCP_TIME_WAIT_SLOTS, 8) + <usize>t * 32;
+}
+/** The addresses (peer, ours) of the IPv6 segment being handled, which replies and lookups use, or
+ *  of the connection whose control segment goes next; 0 for IPv4. */
+export let ctl6: usize = 0;
+export function setCtl6(a: usize): void {
+  ctl6 = a;
+}
+/** Does block i belong to the family (and, IPv6, the addresses) of ctl6? */
+export function sameFamily(i: i32): bool {
+  if (ctl6 == 0) return (pcb(i).flags & F_V6) == 0;
+  return (pcb(i).flags & F_V6) != 0 && memory.compare(addrs6(i), ctl6, 32) == 0;
+}
+/** A block made for the segment being handled takes its family and addresses. */
+export function pcbTakeFamily(i: i32): void {
+  if (ctl6 == 0) return;
+  pcb(i).flags |= F_V6;
+  memory.copy(addrs6(i), ctl6, 32);
+}
 
 export function pcbInitAll(): void {
   memory.fill(pcbs, 0, PCB_SIZE * TCP_MAX_SOCKETS);

@@ -28,7 +28,10 @@
 // the full period and the 7 bits before. A blind guess succeeds once in 2^24. What a cookie cannot
 // carry: the exact MSS (rounded down to the table) and our SYN-ACK's retransmissions (the peer
 // retransmits its SYN instead).
-import { TCP_BACKLOG_MAX, TCP_MSS, TCP_RCV_BUF } from "../../config";
+//
+// IPv6: the 4-tuple's address is the keyed hash of both 16-byte addresses (isn.ts key6), so
+// cookies cover IPv6 connections the same way; the SYN-ACK goes out over IPv6 (ctl6).
+import { FEATURE_IPV6, TCP_BACKLOG_MAX, TCP_MSS, TCP_RCV_BUF } from "../../config";
 import { now } from "../../support/clock";
 import { C, count } from "../../support/counters";
 import { ipAddr, txBuf } from "../../iface/netif";
@@ -36,6 +39,8 @@ import { PAYLOAD_OFFSET, ipv4Output } from "../../iface/ipv4";
 import { PROTO_TCP } from "../../wire/ipv4";
 import { ACK, SYN, TcpRepr } from "../../wire/tcp";
 import { cookieHash } from "./isn";
+import { mss6, send6 } from "./output";
+import { ctl6 } from "./pcb";
 
 const PERIOD_SHIFT: u32 = 16; // 65.536 s
 
@@ -121,12 +126,16 @@ export function sendCookieSynAck(lport: u32, rip: u32, rport: u32, iss: u32, ack
   out.window = TCP_RCV_BUF > 0xffff ? 0xffff : TCP_RCV_BUF;
   out.urgent = 0;
   out.noOptions();
-  out.mss = TCP_MSS;
+  out.mss = FEATURE_IPV6 && ctl6 != 0 ? mss6(ctl6) : TCP_MSS;
   out.wscale = ourShift;
   out.sackPermitted = sack;
   out.payloadLen = 0;
   const hl = out.emitLen();
-  out.emit(tcp, ipAddr, rip);
   count(C.TCP_SEGMENTS_SENT);
+  if (FEATURE_IPV6 && ctl6 != 0) {
+    send6(out, ctl6, hl);
+    return;
+  }
+  out.emit(tcp, ipAddr, rip);
   ipv4Output(txBuf, hl, PROTO_TCP, rip);
 }

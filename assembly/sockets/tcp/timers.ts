@@ -1,7 +1,7 @@
 // TCP timers, driven by poll(): retransmission (RFC 6298), persist, delayed ACK, keep-alive
 // (RFC 1122 §4.2.3.6), FIN-WAIT-2 and TIME-WAIT. Returns the delay to the nearest deadline.
 import {
-  POLL_MAX_SLEEP_MS, TCP_ADVICE_RETRIES, TCP_MAX_RETRIES, TCP_MAX_SOCKETS, TCP_PERSIST_MAX_MS, TCP_PERSIST_MIN_MS, TCP_RTO_MAX_MS,
+  FEATURE_IPV6, POLL_MAX_SLEEP_MS, TCP_ADVICE_RETRIES, TCP_MAX_RETRIES, TCP_MAX_SOCKETS, TCP_PERSIST_MAX_MS, TCP_PERSIST_MIN_MS, TCP_RTO_MAX_MS,
   TCP_SACK, TCP_SYN_RETRIES, TCP_TIME_WAIT_SLOTS,
 } from "../../config";
 import { due, now, until } from "../../support/clock";
@@ -11,10 +11,10 @@ import { ACK, RST } from "../../wire/tcp";
 import { ipv4NegativeAdvice } from "../../iface/ipv4";
 import { closed, fail } from "./input";
 import { sackForget } from "./sack";
-import { OUT_PROBE, armRtx, rackTimeout, retransmitLast, sendAck, sendControl, sendSegment, sendSyn, tcpOutput, tcpOutputMode } from "./output";
+import { OUT_PROBE, armRtx, rackTimeout, retransmitLast, sendAck, sendControlFor, sendSegment, sendSyn, tcpOutput, tcpOutputMode } from "./output";
 import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_2, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
-  F_APP, F_CHILD, F_DELACK, F_KEEPALIVE, F_LOSS, F_PERSIST, F_PTO, F_RECOVERY, F_RTT, F_RTX, F_TLP_OUT, F_TLP_RTX, F_USED,
+  F_APP, F_CHILD, F_DELACK, F_KEEPALIVE, F_LOSS, F_PERSIST, F_PTO, F_RECOVERY, F_RTT, F_RTX, F_TLP_OUT, F_TLP_RTX, F_USED, F_V6,
   pcb, pcbFree, sacked, tw,
 } from "./pcb";
 
@@ -49,14 +49,14 @@ function retransmitTimeout(i: i32): void {
     return;
   }
   if (c.retries > TCP_MAX_RETRIES) {
-    sendControl(c.localPort, c.remoteIp, c.remotePort, c.sndNxt, 0, RST);
+    sendControlFor(i, c.sndNxt, 0, RST);
     fail(i, timeoutError(i));
     return;
   }
   // RFC 1122 §4.2.3.5: from R1 retransmissions on, negative advice to IP at each timeout (a MAC
   // learnt wrong from a damaged ARP reply blackholed a connection for ARP_ENTRY_TTL_MS, found by
   // the lossy tests; advice once only could be answered by another damaged reply).
-  if (c.retries >= TCP_ADVICE_RETRIES) ipv4NegativeAdvice(c.remoteIp);
+  if (c.retries >= TCP_ADVICE_RETRIES && (!FEATURE_IPV6 || (c.flags & F_V6) == 0)) ipv4NegativeAdvice(c.remoteIp); // IPv6: ND's own NUD
   // RFC 5681 §3.1 eq. 4 and RFC 6298 §5.5-5.6: halve, restart from one segment, back off,
   // and resend from SND.UNA (go-back-N). RFC 6582 §3.2 step 7: remember what was in flight.
   const flight = c.sndMax - c.sndUna;
@@ -100,7 +100,7 @@ function persistTimeout(i: i32): void {
   // read what it still wanted sent), TCP_MAX_RETRIES probes in all do, answered or not.
   if (c.probes >= TCP_MAX_RETRIES) {
     count(C.TCP_TIMEOUTS);
-    sendControl(c.localPort, c.remoteIp, c.remotePort, c.sndNxt, 0, RST);
+    sendControlFor(i, c.sndNxt, 0, RST);
     fail(i, ETIMEDOUT);
     return;
   }
@@ -118,7 +118,7 @@ function keepaliveTimeout(i: i32): void {
   const c = pcb(i);
   if (c.keepProbes >= c.keepCnt) {
     count(C.TCP_KEEPALIVE_TIMEOUTS);
-    sendControl(c.localPort, c.remoteIp, c.remotePort, c.sndNxt, 0, RST);
+    sendControlFor(i, c.sndNxt, 0, RST);
     fail(i, ETIMEDOUT);
     return;
   }
