@@ -263,8 +263,7 @@ int main(int argc, char **argv) {
   double limit = 0;
   while ((opt = getopt(argc, argv, "+w:b:c:t:")) != -1) {
     if (opt == 't') limit = atof(optarg);
-    else
-    if (opt == 'w') clamp_wnd = atoi(optarg);
+    else if (opt == 'w') clamp_wnd = atoi(optarg);
     else if (opt == 'b') clamp_snd = atoi(optarg);
     else if (opt == 'c') cong = optarg;
     else return 2;
