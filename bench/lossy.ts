@@ -32,12 +32,12 @@ export const DIRS = ["rx", "tx"] as const;
  *  machine's own default (net.ipv4.tcp_congestion_control) is. */
 const CONG = "cubic";
 const TABLE = "wbloss";
-/** What two full runs of the step showed (2026-12-07, load average 4.5-5.8 on 2 cores), quoted in
+/** What three full runs of the step showed (2026-12-07, load average 4.5-5.8 on 2 cores), quoted in
  *  every fraction's description: rerun and update it when the step or the stack changes. */
 const NOISE =
-  "noise seen in two full runs of the step (2026-12-07, load 4.5-5.8 on 2 cores): a fraction moved by up to 3-4x between them for the Node board " +
-  "(its clean rate alone 300 vs 124 Mbit/s rx; under load it drops frames itself: the kernel retransmitted 43-79 times in clean 2 s runs) and up to 2.5x for posix and veth; " +
-  "wasmip's fraction was above Linux's at every point of both runs, by at least 1.9x at 1% and 4x at 5 and 10%";
+  "noise seen in three full runs of the step (2026-12-07, load 4.5-5.8 on 2 cores): a fraction moved by up to 3-4x between runs for the Node board " +
+  "(its clean rate alone 110-300 Mbit/s; under load it drops frames itself: the kernel retransmitted 43-79 times in clean 2 s runs) and up to 2.6x for posix and veth; " +
+  "wasmip's fraction was above Linux's at every point of every run, by at least 1.9x";
 
 /** lossy.<target>.<rx|tx>.loss<N>.<mbit|goodput_fraction> (loss0 has mbit only). */
 export function lossyId(t: string, dir: string, loss: number, what: "mbit" | "goodput_fraction"): string {
