@@ -4,7 +4,7 @@
 // unit and how it was measured), latest.txt (the table) and the SVG plots. bench/README.md says
 // how each figure is measured.
 //
-//   node --import tsx bench/bench.ts [--quick] [--out DIR] [--only size,memory,cpu,sim,kernel,mcu]
+//   node --import tsx bench/bench.ts [--quick] [--out DIR] [--only size,memory,cpu,sim,kernel,lossy,mcu]
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -17,8 +17,9 @@ import { simStep } from "./sim.ts";
 import { BOARDS, BUDGET_PAIRING, PAIRINGS, cleanupKernel, kernelStep, ratioId } from "./kernel.ts";
 import { goodputPlot, tracePlot } from "./svg.ts";
 import { mcuStep } from "./mcu.ts";
+import { LOSSES, lossyBudget, lossyStep } from "./lossy.ts";
 
-export const STEPS = ["size", "memory", "cpu", "sim", "kernel", "mcu"] as const;
+export const STEPS = ["size", "memory", "cpu", "sim", "kernel", "lossy", "mcu"] as const;
 type Step = (typeof STEPS)[number];
 
 function parse(argv: string[]): { quick: boolean; out: string; only: Set<Step> } {
@@ -34,7 +35,7 @@ function parse(argv: string[]): { quick: boolean; out: string; only: Set<Step> }
       for (const w of want) if (!(STEPS as readonly string[]).includes(w)) throw new Error(`unknown step ${w} (${STEPS.join(", ")})`);
       only = new Set(want as Step[]);
     } else if (a === "-h" || a === "--help") {
-      console.log("usage: bench.ts [--quick] [--out DIR] [--only size,memory,cpu,sim,kernel,mcu]");
+      console.log("usage: bench.ts [--quick] [--out DIR] [--only size,memory,cpu,sim,kernel,lossy,mcu]");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -87,6 +88,7 @@ const SECTION_TITLES: Record<string, string> = {
   cpu: "3. CPU, deterministic (callgrind, two boards in one process: wasm2c, then WAMR's interpreters)",
   sim: "4/6. Emulated PHY (Node/V8, two boards)",
   kernel: "5/6. Against the Linux kernel over TAP (and the kernel over veth)",
+  lossy: "5b. Random drop (nftables) against the kernel over TAP, and Linux to Linux over veth, at wasmip's window; goodput fraction = lossy / clean",
   mcu: "7. Cortex-M3 (boards/mps2-an385 under QEMU) per runtime: flash, RAM, instructions per echoed byte (-icount)",
 };
 
@@ -251,6 +253,11 @@ function budgets(b: Bench): void {
       met: g === null ? null : g >= min,
     });
   }
+  // Against real TCP: the same drop, the same window, Linux to Linux over veth next to us.
+  for (const l of LOSSES) {
+    const x = lossyBudget(f, l);
+    out.push({ issue: "loss", budget: `goodput fraction at ${l}% drop each way >= Linux-to-Linux's (kernel over TAP vs veth, nftables, both at wasmip's window; every board, both directions)`, ...x });
+  }
   b.detail("budgets", out);
 }
 
@@ -322,6 +329,7 @@ async function main(): Promise<number> {
     b.results.plots.push(g, tr);
   });
   await run("kernel", () => kernelStep(b));
+  await run("lossy", () => lossyStep(b));
   await run("mcu", () => mcuStep(b));
 
   // Proof that linear memory did not grow in any run that could show it.

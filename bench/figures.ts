@@ -4,6 +4,7 @@ import { FEATURES, makefileExamples } from "./size.ts";
 import { ARCHES, CPU_RUNS, INTERPS, wamrCpuId, wamrMemId } from "./wamr.ts";
 import { BOARDS, PAIRINGS, TARGETS, ratioId } from "./kernel.ts";
 import { MCU_APPS, MCU_WHATS, mcuId } from "./mcu.ts";
+import { DIRS, LOSSES, LOSSY_TARGETS, lossyId } from "./lossy.ts";
 import { MPS2_RUNTIMES } from "../host/devices/qemu.ts";
 
 /** Figures that are null, with a note, while assembly/config.ts lacks their switches. */
@@ -44,6 +45,13 @@ export function expectedFigures(apps: string[]): string[] {
   for (const p of PAIRINGS)
     for (const board of BOARDS)
       for (const d of ["rx", "tx"]) ids.push(ratioId(p.board[board], d, p.lwip, "throughput"), ratioId(p.board[board], d, p.lwip, "cpu"));
+  for (const t of LOSSY_TARGETS) {
+    ids.push(`lossy.${t}.rtt_p50_us`);
+    for (const d of DIRS) {
+      ids.push(lossyId(t, d, 0, "mbit"));
+      for (const l of LOSSES) ids.push(lossyId(t, d, l, "mbit"), lossyId(t, d, l, "goodput_fraction"));
+    }
+  }
   for (const rt of MPS2_RUNTIMES) {
     for (const app of MCU_APPS) for (const w of MCU_WHATS) ids.push(mcuId(rt, app, w));
     ids.push(mcuId(rt, "echo", "instr_per_byte"));

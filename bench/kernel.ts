@@ -26,15 +26,15 @@ export const LWIPBUF_WASM = path.join(KDIR, "bench-lwipbuf.wasm");
 export const POSIX_LWIPBUF = path.join(ROOT, "boards", "posix", "build", "wasmip-bench-lwipbuf");
 const BENCH_WASM = path.join(BUILD, "bench.wasm");
 const ASC = path.join(ROOT, "node_modules", ".bin", "asc");
-const PORT = "5001";
-const PEER_CIDR = "10.215.0.1/24";
+export const PORT = "5001";
+export const PEER_CIDR = "10.215.0.1/24";
 const STACK_IP = "10.215.0.2";
 /** The stack closes a tx connection first, so it holds it in TIME-WAIT (lwIP for 2 x TCP_MSL, 2
  *  min): a later connect from the same port would meet that (lwIP answers the SYN with an ACK of
  *  the old connection and ignores the kernel's RST, until the connect times out; it happened once
  *  in a full run). So each tx run binds a port of its own, TX_PORT + round, outside the client
  *  namespace's ephemeral range, which ends below it. */
-const TX_PORT = 61000;
+export const TX_PORT = 61000;
 const EPHEMERAL = "32768 60999";
 /** Our window scale is 0 (assembly/config.ts: TCP_RCV_BUF at most 65535). */
 const MAX_RCV_RING = 65535;
@@ -131,7 +131,8 @@ export async function cleanupKernel(): Promise<void> {
   }
 }
 
-async function newNs(name: string): Promise<Netns> {
+/** A namespace of ours (cleanupKernel deletes it), its ephemeral ports below TX_PORT. */
+export async function newNs(name: string): Promise<Netns> {
   const ns = await Netns.create(name); // refuses an existing namespace: never someone else's
   live.add(ns);
   // Namespaced: the kernel's peers here pick ephemeral ports below TX_PORT.
@@ -154,7 +155,7 @@ async function dropNs(ns: Netns): Promise<void> {
 
 // ---- one target --------------------------------------------------------------------------
 
-interface PeerResult {
+export interface PeerResult {
   mode: string;
   ok: boolean;
   error: string;
@@ -168,14 +169,18 @@ interface PeerResult {
   rtt_mean_us?: number;
   rtt_p50_us?: number;
   rtt_p99_us?: number;
+  /** The kernel's side of a bulk connection at its end (TCP_INFO). */
+  tcpi_total_retrans?: number;
+  tcpi_sack?: number;
+  tcpi_timestamps?: number;
 }
 
-interface Measured {
+export interface Measured {
   peer: PeerResult;
   stack: { cpu: number; user: number; sys: number };
 }
 
-type Target = "node" | "posix" | "lwip" | "node_lwipbuf" | "posix_lwipbuf" | "lwip_wasmipbuf" | "veth";
+export type Target = "node" | "posix" | "lwip" | "node_lwipbuf" | "posix_lwipbuf" | "lwip_wasmipbuf" | "veth";
 export const TARGETS: Target[] = ["node", "posix", "lwip", "node_lwipbuf", "posix_lwipbuf", "lwip_wasmipbuf", "veth"];
 /** The wasmip boards, and the lwIP targets they are compared with. */
 export const BOARDS = ["node", "posix"] as const;
@@ -208,14 +213,16 @@ function labels(buf: Buffers | undefined): Record<Target, string> {
   };
 }
 
-interface Running {
+export interface Running {
   client: Netns; // where the kernel's peer runs
   host: string; // the stack's address as seen from there
   stackPids: () => number[];
   stop: () => Promise<Record<string, unknown> | undefined>;
 }
 
-async function start(b: Bench, t: Target, nsBase: string, buf: Buffers): Promise<Running> {
+/** Start one target in namespace(s) named from nsBase (buf: only the lwIP targets need it;
+ *  serverArgs: options of the veth pair's server, bench/c/peer.c's -w, -b, -c). */
+export async function start(b: Bench, t: Target, nsBase: string, buf: Buffers | undefined, serverArgs: string[] = []): Promise<Running> {
   if (t === "veth") {
     const a = await newNs(`${nsBase}a`);
     const s = await newNs(`${nsBase}b`);
@@ -224,7 +231,7 @@ async function start(b: Bench, t: Target, nsBase: string, buf: Buffers): Promise
     await run(IP, ["-n", s.name, "addr", "add", `${STACK_IP}/24`, "dev", "vb"]);
     await run(IP, ["-n", a.name, "link", "set", "va", "up"]);
     await run(IP, ["-n", s.name, "link", "set", "vb", "up"]);
-    const srv = s.spawn(PEER, ["server", PORT]);
+    const srv = s.spawn(PEER, [...serverArgs, "server", PORT]);
     await waitLine(srv, /^ready$/, 10_000, "peer server");
     return {
       client: a,
@@ -251,7 +258,8 @@ async function start(b: Bench, t: Target, nsBase: string, buf: Buffers): Promise
     await ns.addTap("tap0", PEER_CIDR);
     if (t === "posix" || t === "posix_lwipbuf") child = ns.spawn(t === "posix" ? POSIX : POSIX_LWIPBUF, ["--tap", "tap0", "--board-ip", `${STACK_IP}/24`, "--log-level", "warn"]);
     else {
-      const cap = t === "lwip_wasmipbuf" ? ["--wnd", String(buf.lwipAtWasmip.wnd), "--snd-buf", String(buf.lwipAtWasmip.snd)] : [];
+      if (t === "lwip_wasmipbuf" && !buf) throw new Error("lwip_wasmipbuf needs the buffers");
+      const cap = t === "lwip_wasmipbuf" ? ["--wnd", String(buf!.lwipAtWasmip.wnd), "--snd-buf", String(buf!.lwipAtWasmip.snd)] : [];
       child = ns.spawn(LWIP, ["--tap", "tap0", "--ip", `${STACK_IP}/24`, ...cap]);
     }
   }
@@ -280,9 +288,10 @@ async function start(b: Bench, t: Target, nsBase: string, buf: Buffers): Promise
   };
 }
 
-async function peer(r: Running, mode: string, n: number, timeoutMs: number, localPort?: number): Promise<Measured> {
+/** One run of the kernel's peer (bench/c/peer.c) against a target; opts go before the mode. */
+export async function peer(r: Running, mode: string, n: number, timeoutMs: number, localPort?: number, opts: string[] = []): Promise<Measured> {
   const before = cpuOf(r.stackPids());
-  const out = await r.client.exec(PEER, [mode, r.host, PORT, String(n), ...(localPort ? [String(localPort)] : [])], { check: false, timeoutMs });
+  const out = await r.client.exec(PEER, [...opts, mode, r.host, PORT, String(n), ...(localPort ? [String(localPort)] : [])], { check: false, timeoutMs });
   const after = cpuOf(before.pids);
   const line = out.stdout.trim().split("\n").pop() ?? "";
   let p: PeerResult;

@@ -15,7 +15,8 @@
 #   32-bit programs); python3-kconfiglib for the ESP32 board's stub-check (boards/esp32: its
 #   sdkconfig.h written from the real Kconfig); flex and bison to build packetdrill (tests/packetdrill);
 #   dig (bind9-dnsutils) and python3-zeroconf (an mDNS resolver and responder with no daemon) for the
-#   mDNS test (tests/host/tap_mdns.test.ts).
+#   mDNS test (tests/host/tap_mdns.test.ts); nft (nftables) for the random drop of make bench's
+#   loss step (bench/lossy.ts: this kernel has no netem).
 # Idempotent and quiet when everything is present. Needs root (apt-get); without root it only
 # reports what is missing and exits 1 when something is.
 set -euo pipefail
@@ -49,6 +50,7 @@ declare -A PKG=(
   [flex]=flex
   [bison]=bison
   [dig]=bind9-dnsutils
+  [nft]=nftables # random drop in make bench's loss step (this kernel has no netem)
 )
 
 # file pattern -> Debian package (libraries, which have no command)

@@ -21,7 +21,7 @@ import type { Results } from "../../bench/lib.ts";
 
 test("make bench, quick mode: every figure present, transfers complete and correct, memory fixed, nothing left behind", { timeout: 900_000 }, async (t) => {
   const files = [path.join(ROOT, "build", "bench.wasm"), path.join(ROOT, "build", "wasmip.wasm"), POSIX];
-  if (!requirePrereqs(t, ["valgrind", "callgrind_annotate", "wasm2c", "gcc", "pkg-config", "ping", "/usr/include/lwip/lwip/tcp.h", "cmake", "qemu-i386", "qemu-system-arm", "arm-none-eabi-size"], files)) return;
+  if (!requirePrereqs(t, ["valgrind", "callgrind_annotate", "wasm2c", "gcc", "pkg-config", "ping", "/usr/include/lwip/lwip/tcp.h", "cmake", "qemu-i386", "qemu-system-arm", "arm-none-eabi-size", "nft"], files)) return;
   const out = mkdtempSync(path.join(os.tmpdir(), "wasmip-bench-"));
   try {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "bench", "bench.ts"), "--quick", "--out", out], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
