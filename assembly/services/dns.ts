@@ -18,7 +18,7 @@
 // error, or whose host sends ICMP port unreachable, is skipped for the rest of the lookup.
 // NXDOMAIN is final. Each lookup has its own UDP socket on a random ephemeral port and a random
 // query id; a reply is accepted only from port 53 of a server this lookup queried, with the id and
-// the question (name, type A, class IN) it asked; anything else is dropped and counted.
+// the question (name, type A or AAAA, class IN) it asked; anything else is dropped and counted.
 // CNAMEs are followed in the reply, and by querying the target when the reply stops at a CNAME,
 // DNS_MAX_CNAME in all. A name under `.local` (with FEATURE_MDNS) is asked by one-shot
 // multicast DNS instead (RFC 6762 §5.1): to 224.0.0.251:5353, the answer taken from any responder
@@ -274,8 +274,7 @@ function finish(i: i32, result: i32): void {
   // code logs nothing), and the log has no IPv6 conversion.
   if (result == OK) {
     if (qtypeOf(i) == TYPE_A) logf(INFO, "dns: %n -> %i ttl %u", name, len, s.address, s.ttl);
-  }
-  else if (result == ENXDOMAIN) logf(INFO, "dns: %n: NXDOMAIN", name, len);
+  } else if (result == ENXDOMAIN) logf(INFO, "dns: %n: NXDOMAIN", name, len);
   else if (result == ESERVFAIL) logf(INFO, "dns: %n: SERVFAIL", name, len);
   else if (result == ETRUNCATED) logf(INFO, "dns: %n: truncated reply", name, len);
   else if (result == ENODATA) logf(INFO, "dns: %n: no address", name, len);

@@ -18,8 +18,9 @@
 //
 // connect() to a host name resolves it with the board's own resolver (board.dns: its DNS servers,
 // its cache), then connects; 'lookup' is emitted in between, as node does. With IPv6 the name's
-// AAAA is asked first when the board has a global IPv6 address, then its A (node's default
-// order with autoSelectFamily, without the race: the first address found is used). An IPv6 address
+// AAAA is asked first when the board has a global IPv6 address, then its A (the order
+// getaddrinfo's RFC 6724 sort gives node on such a host; node's autoSelectFamily would then race
+// the families, this connects to the first address found). An IPv6 address
 // ("fe80::1", "fd00::2", a zone after % naming the board's one interface) connects over IPv6 in an
 // image built with it (tcp_connect6; ENOSYS otherwise): remoteFamily and address().family are then
 // 'IPv6'. A server's listener takes both families, as a node server on "::" does. setTimeout() is an idle
