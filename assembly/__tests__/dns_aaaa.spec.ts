@@ -1,9 +1,10 @@
 // AAAA lookups (RFC 3596): the wire parse of AAAA answers (a wrong rdlength ignored, one past the
 // message refused), the resolver asking AAAA over an IPv4 server and over an IPv6 RDNSS server
-// (RFC 8106), the cache kept per type, and the answers that end a lookup as for A.
+// (RFC 8106), the cache kept per type, and the answers that end a lookup as for A (an ICMPv6
+// port unreachable from the IPv6 server included).
 import { poll } from "../index";
 import { C } from "../support/counters";
-import { ENODATA, ENXDOMAIN, EWOULDBLOCK, OK } from "../support/errors";
+import { ECONNREFUSED, ENODATA, ENXDOMAIN, EWOULDBLOCK, OK } from "../support/errors";
 import { get16 } from "../support/bytes";
 import {
   dnsAddress, dnsAddress6, dnsReset, dnsResolve, dnsResolve6, dnsResult, dnsSetServers, dnsTtl,
@@ -174,6 +175,23 @@ describe("AAAA lookups", () => {
     expect(dnsResult(h)).toBe(OK);
     expect(dnsAddress6(h, out)).toBe(1);
     expect(memory.compare(out, ADDR, 16)).toBe(0);
+  });
+
+  it("takes an ICMPv6 port unreachable from the RDNSS server as ECONNREFUSED", () => {
+    up(false);
+    rdnssAdvert();
+    clearSent();
+    const h = dnsResolve6(str("web.test"), 8);
+    const k = lastQuery6();
+    expect(k).toBeGreaterThanOrEqual(0);
+    const m = v6(ll(2), OURS, 58, 8 + 68, 64);
+    store<u8>(m, 1);
+    store<u8>(m, 4, 1); // port unreachable
+    store<u32>(m, 0, 4);
+    memory.copy(m + 8, sent(k) + 14, 68);
+    expect(sendIcmp(8 + 68)).toBe(C.ICMP6_ERROR_RECEIVED);
+    poll(t);
+    expect(dnsResult(h)).toBe(ECONNREFUSED);
   });
 });
 
