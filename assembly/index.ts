@@ -530,8 +530,9 @@ export function dhcp_dns(i: u32): u32 {
 // dns_resolve(ptr, len) -> handle | EINVAL | ENOBUFS | EHOSTUNREACH; poll() runs lookups;
 // dns_result(h) -> EWOULDBLOCK while pending, 0 with dns_address(h), or ENXDOMAIN / ESERVFAIL /
 // ETRUNCATED / ENODATA / ETIMEDOUT / ECONNREFUSED; dns_release(h) frees the slot.
+// dns_resolve6 / dns_address6(h, out): the same for AAAA (IPv6 images; else ENOSYS / 0).
 import {
-  dnsAddress, dnsCacheFlush, dnsPoll, dnsRelease, dnsResolve, dnsResult, dnsServer, dnsSetServers, dnsTtl,
+  dnsAddress, dnsAddress6, dnsResolve6, dnsCacheFlush, dnsPoll, dnsRelease, dnsResolve, dnsResult, dnsServer, dnsSetServers, dnsTtl,
 } from "./services/dns";
 
 export function dns_set_servers(a: u32, b: u32): i32 {
@@ -555,6 +556,17 @@ export function dns_result(handle: i32): i32 {
 }
 export function dns_address(handle: i32): u32 {
   if (FEATURE_DNS) return dnsAddress(handle);
+  return 0;
+}
+export function dns_resolve6(ptr: usize, len: u32): i32 {
+  if (FEATURE_DNS && FEATURE_IPV6) {
+    setNow(phy_now_ms());
+    return dnsResolve6(ptr, len);
+  }
+  return ENOSYS;
+}
+export function dns_address6(handle: i32, out: usize): u32 {
+  if (FEATURE_DNS && FEATURE_IPV6) return dnsAddress6(handle, out);
   return 0;
 }
 export function dns_ttl(handle: i32): u32 {

@@ -100,7 +100,7 @@ export function udpConnect6(fd: i32, a: usize, port: u32): i32 {
 }
 
 /** Where udpSendto6 builds a datagram's payload: in the transmit frame, after the IPv6 and UDP headers. */
-const UDP6_TX_PAYLOAD: usize = txBuf + PAYLOAD_OFFSET6 + HEADER_LEN;
+export const UDP6_TX_PAYLOAD: usize = txBuf + PAYLOAD_OFFSET6 + HEADER_LEN;
 
 /** udpSendto to [a]:port over IPv6 (a: 16 bytes; unspecified with port 0: the connected peer). */
 export function udpSendto6(fd: i32, ptr: usize, len: u32, a: usize, port: u32): i32 {

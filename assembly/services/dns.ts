@@ -18,31 +18,42 @@
 // error, or whose host sends ICMP port unreachable, is skipped for the rest of the lookup.
 // NXDOMAIN is final. Each lookup has its own UDP socket on a random ephemeral port and a random
 // query id; a reply is accepted only from port 53 of a server this lookup queried, with the id and
-// the question (name, type A, class IN) it asked; anything else is dropped and counted.
+// the question (name, type A or AAAA, class IN) it asked; anything else is dropped and counted.
 // CNAMEs are followed in the reply, and by querying the target when the reply stops at a CNAME,
 // DNS_MAX_CNAME in all. A name under `.local` (with FEATURE_MDNS) is asked by one-shot
 // multicast DNS instead (RFC 6762 §5.1): to 224.0.0.251:5353, the answer taken from any responder
 // on the link. Answers are cached (DNS_CACHE_SLOTS) for their TTL (at most
 // DNS_CACHE_MAX_TTL_S; TTL 0 is not cached) under the name asked.
+//
+// IPv6 (FEATURE_IPV6): dnsResolve6 asks for the AAAA record (RFC 3596) the same way, CNAMEs, TTLs,
+// cache and errors as for A; dnsAddress6 writes the 16 bytes. With no IPv4 server set, queries go
+// to the RDNSS servers of the router advertisements (RFC 8106, iface/nd.ts), the first two, over
+// IPv6. What IPv6 needs per lookup and per cache entry lies in side tables (q6(), c6()) that exist
+// only in an image with IPv6, so the IPv4-only image keeps its static memory.
 import {
-  FEATURE_MDNS, DNS_CACHE_MAX_TTL_S, DNS_CACHE_NAME_MAX, DNS_CACHE_SLOTS, DNS_MAX_CNAME, DNS_MAX_QUERIES, DNS_MSG_MAX, DNS_TIMEOUT_MS, DNS_TRIES,
+  FEATURE_IPV6, FEATURE_MDNS, ND_RDNSS, DNS_CACHE_MAX_TTL_S, DNS_CACHE_NAME_MAX, DNS_CACHE_SLOTS, DNS_MAX_CNAME, DNS_MAX_QUERIES, DNS_MSG_MAX, DNS_TIMEOUT_MS, DNS_TRIES,
   POLL_MAX_SLEEP_MS,
 } from "../config";
 import { due, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
 import { NET_EV_DNS, netEvent } from "../iface/events";
 import {
-  EHOSTUNREACH, EINVAL, ENOBUFS, ENODATA, ENXDOMAIN, ESERVFAIL, ETIMEDOUT, ETRUNCATED, EWOULDBLOCK, OK,
+  EHOSTUNREACH, EINVAL, ENOBUFS, ENODATA, ENOSYS, ENXDOMAIN, ESERVFAIL, ETIMEDOUT, ETRUNCATED, EWOULDBLOCK, OK,
 } from "../support/errors";
 import { INFO, logf } from "../support/log";
 import { phy_random } from "../support/phy";
 import { get16 } from "../support/bytes";
 import {
-  CLASS_IN, DnsResponse, HEADER_LEN, NAME_MAX, PORT, RCODE_NOERROR, RCODE_NXDOMAIN, TYPE_A, emitQuery, encodeName,
+  CLASS_IN, DnsResponse, HEADER_LEN, NAME_MAX, PORT, RCODE_NOERROR, RCODE_NXDOMAIN, TYPE_A, TYPE_AAAA, emitQuery, encodeName,
   nameEquals,
 } from "../wire/dns";
 import { WireError } from "../wire/error";
-import { UDP_TX_PAYLOAD, udpBind, udpClose, udpSendPrepared, udpServiceSocket } from "../api/udp";
+import {
+  UDP6_TX_PAYLOAD, UDP_TX_PAYLOAD, udpBind, udpClose, udpSendPrepared, udpSendto6, udpServiceSocket,
+} from "../api/udp";
+import { U_SVC6, udpSock, udpSource6 } from "../sockets/udp";
+import { ndDnsAt } from "../iface/nd";
+import { addrCopy, addrEq, isUnspecified } from "../wire/ipv6";
 import { isOnLink } from "../iface/netif";
 import { MDNS_GROUP, MDNS_PORT } from "./mdns";
 
@@ -82,6 +93,7 @@ class Query {
 
 @unmanaged
 class CacheEntry {
+  /** 0: free; else the kind: A_KIND or AAAA_KIND (its address in c6()). */
   used: u32;
   address: u32;
   expires: u32;
@@ -102,6 +114,25 @@ let server0: u32 = 0;
 let server1: u32 = 0;
 let nServers: u32 = 0;
 let genNext: u32 = 1;
+
+const A_KIND: u32 = 1;
+const AAAA_KIND: u32 = 2;
+/** IPv6 only, per lookup: the type asked (u32 at 0), the AAAA answer (16 bytes at Q6_ADDR), the
+ *  IPv6 servers last sent to (16 bytes each at Q6_SENT). */
+const Q6 = 52;
+const Q6_ADDR: usize = 4;
+const Q6_SENT: usize = 20;
+function q6(i: i32): usize {
+  return memory.data(Q6 * DNS_MAX_QUERIES, 8) + <usize>i * Q6;
+}
+/** IPv6 only: cache entry i's AAAA address. */
+function c6(i: i32): usize {
+  return memory.data(16 * DNS_CACHE_SLOTS, 8) + <usize>i * 16;
+}
+// @ts-ignore: decorator
+@inline function qtypeOf(i: i32): u32 {
+  return FEATURE_IPV6 ? load<u32>(q6(i)) : TYPE_A;
+}
 
 // @ts-ignore: decorator
 @inline function q(i: i32): Query {
@@ -151,21 +182,22 @@ export function dnsCacheFlush(): void {
 
 // ---- the cache -------------------------------------------------------------------------------
 
-function cacheFind(name: usize, len: u32): i32 {
+function cacheFind(name: usize, len: u32, kind: u32): i32 {
   for (let i = 0; i < DNS_CACHE_SLOTS; i++) {
     const e = ce(i);
-    if (e.used && !due(e.expires) && nameEquals(name, len, cacheNames + <usize>i * DNS_CACHE_NAME_MAX, e.nameLen)) return i;
+    if (e.used == kind && !due(e.expires) && nameEquals(name, len, cacheNames + <usize>i * DNS_CACHE_NAME_MAX, e.nameLen)) return i;
   }
   return -1;
 }
 
-function cacheInsert(name: usize, len: u32, address: u32, ttl: u32): void {
+/** Caches an A answer (address), or an AAAA one (kind AAAA_KIND: 16 bytes at a6). */
+function cacheInsert(name: usize, len: u32, address: u32, ttl: u32, kind: u32, a6: usize): void {
   if (ttl == 0 || len > DNS_CACHE_NAME_MAX) return;
   if (ttl > DNS_CACHE_MAX_TTL_S) ttl = DNS_CACHE_MAX_TTL_S;
   let slot = -1;
   for (let i = 0; i < DNS_CACHE_SLOTS && slot < 0; i++) {
     const e = ce(i);
-    if (e.used && nameEquals(name, len, cacheNames + <usize>i * DNS_CACHE_NAME_MAX, e.nameLen)) slot = i;
+    if (e.used == kind && nameEquals(name, len, cacheNames + <usize>i * DNS_CACHE_NAME_MAX, e.nameLen)) slot = i;
   }
   for (let i = 0; i < DNS_CACHE_SLOTS && slot < 0; i++) if (!ce(i).used || due(ce(i).expires)) slot = i;
   if (slot < 0) {
@@ -174,8 +206,9 @@ function cacheInsert(name: usize, len: u32, address: u32, ttl: u32): void {
     for (let i = 1; i < DNS_CACHE_SLOTS; i++) if (<i32>(ce(i).expires - ce(slot).expires) < 0) slot = i;
   }
   const e = ce(slot);
-  e.used = 1;
+  e.used = kind;
   e.address = address;
+  if (FEATURE_IPV6 && kind == AAAA_KIND) addrCopy(c6(slot), a6);
   e.expires = now + ttl * 1000;
   e.nameLen = len;
   memory.copy(cacheNames + <usize>slot * DNS_CACHE_NAME_MAX, name, len);
@@ -237,8 +270,11 @@ function finish(i: i32, result: i32): void {
   if (result == ETIMEDOUT) count(C.DNS_TIMEOUTS);
   const name = <u32>(origNames + <usize>i * NAME_BUF);
   const len = s.origLen;
-  if (result == OK) logf(INFO, "dns: %n -> %i ttl %u", name, len, s.address, s.ttl);
-  else if (result == ENXDOMAIN) logf(INFO, "dns: %n: NXDOMAIN", name, len);
+  // An AAAA answer is not logged: a log format costs static memory in every image (the IPv6
+  // code logs nothing), and the log has no IPv6 conversion.
+  if (result == OK) {
+    if (qtypeOf(i) == TYPE_A) logf(INFO, "dns: %n -> %i ttl %u", name, len, s.address, s.ttl);
+  } else if (result == ENXDOMAIN) logf(INFO, "dns: %n: NXDOMAIN", name, len);
   else if (result == ESERVFAIL) logf(INFO, "dns: %n: SERVFAIL", name, len);
   else if (result == ETRUNCATED) logf(INFO, "dns: %n: truncated reply", name, len);
   else if (result == ENODATA) logf(INFO, "dns: %n: no address", name, len);
@@ -250,7 +286,7 @@ function finish(i: i32, result: i32): void {
 function transmit(i: i32): bool {
   const s = q(i);
   if (FEATURE_MDNS && s.server == MDNS_LOOKUP) return transmitLocal(i);
-  const n = nServers;
+  const n = serverCount();
   if (n == 0) return false;
   let k: u32 = 0;
   let idx = s.attempt % n;
@@ -259,12 +295,19 @@ function transmit(i: i32): bool {
     k++;
   }
   if (k == n) return false;
-  const addr = serverAt(idx);
-  const len = emitQuery(UDP_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, TYPE_A);
   // A send error (no route, ARP queue full) counts as a lost query: the timeout moves on.
-  udpSendPrepared(s.fd, len, addr, PORT);
-  if (idx == 0) s.sent0 = addr;
-  else s.sent1 = addr;
+  if (FEATURE_IPV6 && nServers == 0) {
+    const a = q6(i) + Q6_SENT + (<usize>idx << 4);
+    server6(idx, a);
+    const len = emitQuery(UDP6_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, qtypeOf(i));
+    udpSendto6(s.fd, UDP6_TX_PAYLOAD, len, a, PORT);
+  } else {
+    const addr = serverAt(idx);
+    const len = emitQuery(UDP_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, qtypeOf(i));
+    udpSendPrepared(s.fd, len, addr, PORT);
+    if (idx == 0) s.sent0 = addr;
+    else s.sent1 = addr;
+  }
   s.server = idx;
   count(s.attempt == 0 ? C.DNS_QUERIES_SENT : C.DNS_RETRANSMITS);
   s.deadline = now + (DNS_TIMEOUT_MS << (s.attempt / n));
@@ -278,7 +321,7 @@ function transmit(i: i32): bool {
 function transmitLocal(i: i32): bool {
   const s = q(i);
   if (s.attempt >= DNS_TRIES) return false;
-  const len = emitQuery(UDP_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, TYPE_A);
+  const len = emitQuery(UDP_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, qtypeOf(i));
   udpSendPrepared(s.fd, len, MDNS_GROUP, MDNS_PORT);
   s.sent0 = MDNS_GROUP;
   count(s.attempt == 0 ? C.DNS_QUERIES_SENT : C.DNS_RETRANSMITS);
@@ -302,7 +345,32 @@ function ask(i: i32): void {
   s.failed = 0;
   s.sent0 = 0;
   s.sent1 = 0;
+  if (FEATURE_IPV6) memory.fill(q6(i) + Q6_SENT, 0, 32);
   if (!transmit(i)) finish(i, EHOSTUNREACH);
+}
+
+/** The servers a query may go to: the IPv4 ones, else (IPv6) the first two RDNSS servers. */
+function serverCount(): u32 {
+  if (FEATURE_IPV6 && nServers == 0) {
+    let n: u32 = 0;
+    for (let k: u32 = 0; k < <u32>ND_RDNSS && n < 2; k++) if (ndDnsAt(k, scratch6()) != 0) n++;
+    return n;
+  }
+  return nServers;
+}
+
+function scratch6(): usize {
+  return memory.data(16, 8);
+}
+
+/** The idx-th RDNSS server with a lifetime left, written at out. */
+function server6(idx: u32, out: usize): void {
+  for (let k: u32 = 0; k < <u32>ND_RDNSS; k++) {
+    if (ndDnsAt(k, out) != 0) {
+      if (idx == 0) return;
+      idx--;
+    }
+  }
 }
 
 /**
@@ -311,6 +379,17 @@ function ask(i: i32): void {
  * EHOSTUNREACH (no server configured and not cached).
  */
 export function dnsResolve(name: usize, len: u32): i32 {
+  return start(name, len, TYPE_A);
+}
+
+/** dnsResolve for the AAAA record (RFC 3596); ENOSYS without IPv6. A dotted quad ends at once
+ *  with ENODATA (no IPv6 address). */
+export function dnsResolve6(name: usize, len: u32): i32 {
+  if (FEATURE_IPV6) return start(name, len, TYPE_AAAA);
+  return ENOSYS;
+}
+
+function start(name: usize, len: u32, qtype: u32): i32 {
   if (len > 1024) return EINVAL;
   const i = allocSlot();
   if (i < 0) return ENOBUFS;
@@ -327,22 +406,28 @@ export function dnsResolve(name: usize, len: u32): i32 {
   s.origLen = <u32>n;
   s.ttl = 0xffffffff;
   s.doneAt = now;
+  if (FEATURE_IPV6) {
+    memory.fill(q6(i), 0, Q6);
+    store<u32>(q6(i), qtype);
+  }
   if (lit) {
     s.state = DONE;
-    s.address = lit;
+    if (FEATURE_IPV6 && qtype == TYPE_AAAA) s.result = ENODATA;
+    else s.address = lit;
     s.ttl = 0;
     return handleOf(i);
   }
-  const c = cacheFind(orig, s.origLen);
+  const c = cacheFind(orig, s.origLen, qtype == TYPE_A ? A_KIND : AAAA_KIND);
   if (c >= 0) {
     count(C.DNS_CACHE_HITS);
     s.state = DONE;
+    if (FEATURE_IPV6 && qtype == TYPE_AAAA) addrCopy(q6(i) + Q6_ADDR, c6(c));
     s.address = ce(c).address;
     s.ttl = (ce(c).expires - now) / 1000;
     return handleOf(i);
   }
   const local = FEATURE_MDNS && isLocal(orig, s.origLen);
-  if (nServers == 0 && !local) {
+  if (serverCount() == 0 && !local) {
     s.state = FREE;
     return EHOSTUNREACH;
   }
@@ -357,6 +442,7 @@ export function dnsResolve(name: usize, len: u32): i32 {
     s.state = FREE;
     return b;
   }
+  if (FEATURE_IPV6) udpSock(fd).used |= U_SVC6;
   s.fd = fd;
   s.state = PENDING;
   if (local) s.server = MDNS_LOOKUP;
@@ -380,6 +466,15 @@ export function dnsAddress(handle: i32): u32 {
   if (i < 0) return 0;
   const s = q(i);
   return s.state == DONE && s.result == OK ? s.address : 0;
+}
+
+/** The AAAA answer of a successful dnsResolve6 lookup, written at out (16 bytes): 1, else 0. */
+export function dnsAddress6(handle: i32, out: usize): u32 {
+  if (!FEATURE_IPV6) return 0;
+  const i = slotOf(handle);
+  if (i < 0 || q(i).state != DONE || q(i).result != OK || qtypeOf(i) != TYPE_AAAA) return 0;
+  addrCopy(out, q6(i) + Q6_ADDR);
+  return 1;
 }
 
 /** Seconds the answer stays valid (the smallest TTL along the CNAME chain). */
@@ -425,6 +520,21 @@ function icmpError(fd: i32, err: i32): void {
   if (i >= 0) serverFailed(i, q(i).server, err);
 }
 
+/** Which of the servers lookup i asked sent a datagram from `from` (0: an IPv6 source, in
+ *  udpSource6): 0 or 1, or -1 for none of them. */
+function serverIndex(i: i32, from: u32): i32 {
+  const s = q(i);
+  if (FEATURE_IPV6 && from == 0) {
+    const a = udpSource6;
+    if (isUnspecified(a)) return -1;
+    if (addrEq(a, q6(i) + Q6_SENT)) return 0;
+    if (addrEq(a, q6(i) + Q6_SENT + 16)) return 1;
+    return -1;
+  }
+  if (from == 0) return -1;
+  return from == s.sent0 ? 0 : from == s.sent1 ? 1 : -1;
+}
+
 /** One reply of len bytes at msg from (from, sport), to lookup i. */
 function reply(i: i32, msg: usize, len: u32, from: u32, sport: u32): void {
   const s = q(i);
@@ -434,7 +544,7 @@ function reply(i: i32, msg: usize, len: u32, from: u32, sport: u32): void {
       count(C.DNS_BAD_SOURCE);
       return;
     }
-  } else if (sport != PORT || from == 0 || (from != s.sent0 && from != s.sent1)) {
+  } else if (sport != PORT || serverIndex(i, from) < 0) {
     count(C.DNS_BAD_SOURCE);
     return;
   }
@@ -446,18 +556,18 @@ function reply(i: i32, msg: usize, len: u32, from: u32, sport: u32): void {
     count(C.DNS_BAD_ID);
     return;
   }
-  const e = resp.parse(msg, len, curNames + <usize>i * NAME_BUF, s.curLen, target);
+  const e = resp.parse(msg, len, curNames + <usize>i * NAME_BUF, s.curLen, target, qtypeOf(i));
   if (e != WireError.OK) {
     count(C.DNS_MALFORMED);
     return;
   }
-  if (resp.qtype != TYPE_A || resp.qclass != CLASS_IN ||
+  if (resp.qtype != qtypeOf(i) || resp.qclass != CLASS_IN ||
       !resp.qnameMatches) {
     count(C.DNS_BAD_QUESTION);
     return;
   }
   count(C.DNS_REPLIES_ACCEPTED);
-  const idx: u32 = from == s.sent0 ? 0 : 1;
+  const idx = <u32>serverIndex(i, from);
   if (resp.truncated) {
     finish(i, ETRUNCATED);
     return;
@@ -474,8 +584,13 @@ function reply(i: i32, msg: usize, len: u32, from: u32, sport: u32): void {
   if (resp.cnames > 0 && resp.ttl < s.ttl) s.ttl = resp.ttl;
   if (resp.found) {
     if (resp.ttl < s.ttl) s.ttl = resp.ttl;
-    s.address = resp.address;
-    cacheInsert(origNames + <usize>i * NAME_BUF, s.origLen, s.address, s.ttl);
+    if (FEATURE_IPV6 && qtypeOf(i) == TYPE_AAAA) {
+      addrCopy(q6(i) + Q6_ADDR, msg + resp.address);
+      cacheInsert(origNames + <usize>i * NAME_BUF, s.origLen, 0, s.ttl, AAAA_KIND, q6(i) + Q6_ADDR);
+    } else {
+      s.address = resp.address;
+      cacheInsert(origNames + <usize>i * NAME_BUF, s.origLen, s.address, s.ttl, A_KIND, 0);
+    }
     finish(i, OK);
     return;
   }
@@ -500,7 +615,7 @@ export function dnsPoll(): u32 {
     const s = q(i);
     if (s.state != PENDING) continue;
     if (due(s.deadline)) {
-      const tries = FEATURE_MDNS && s.server == MDNS_LOOKUP ? DNS_TRIES : DNS_TRIES * nServers;
+      const tries = FEATURE_MDNS && s.server == MDNS_LOOKUP ? DNS_TRIES : DNS_TRIES * serverCount();
       if (s.attempt >= tries || !transmit(i)) {
         finish(i, ETIMEDOUT);
         continue;

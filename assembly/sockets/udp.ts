@@ -7,8 +7,9 @@
 // IPv6 (FEATURE_IPV6): every socket is bound to the unspecified address, so it receives both
 // families on its port. A datagram from an IPv6 source queues a record whose length has REC_V6 set
 // and whose 16-byte source follows the 8-byte header. A socket connected to an IPv6 peer keeps the
-// peer's address in a side table (addrs6(), only in an image with IPv6). Service sockets (DHCP,
-// DNS) take IPv4 only: their handler has a 32-bit source.
+// peer's address in a side table (addrs6(), only in an image with IPv6). Service sockets take
+// IPv4 only (their handler has a 32-bit source) unless marked U_SVC6 (DNS lookups, for RDNSS
+// servers): their handler then gets IPv6 datagrams with source 0 and the address in udpSource6.
 import { FEATURE_ICMP, FEATURE_IPV6, FEATURE_MULTICAST, MCAST_DEFAULT_TTL, MCAST_GROUPS, UDP_MAX_QUEUES, UDP_MAX_SOCKETS, UDP_RCV_BUF } from "../config";
 import { C, count } from "../support/counters";
 import { ECONNREFUSED, EHOSTUNREACH } from "../support/errors";
@@ -33,6 +34,10 @@ export type UdpErrorHandler = (fd: i32, err: i32) => void;
 export const U_USED: u32 = 1;
 export const U_REMOTE6: u32 = 2;
 export const U_FROM6: u32 = 4;
+/** A service socket that takes IPv6 datagrams too. */
+export const U_SVC6: u32 = 8;
+/** During a U_SVC6 handler's call with source 0: the datagram's IPv6 source (16 bytes). */
+export let udpSource6: usize = 0;
 /** A record's length bit: an IPv6 source (16 bytes) follows the header. */
 const REC_V6: u32 = 0x8000;
 
@@ -149,7 +154,7 @@ function lookup6(lport: u32, rip: usize, rport: u32): i32 {
   let any = -1;
   for (let i = 0; i < UDP_MAX_SOCKETS; i++) {
     const s = udpSock(i);
-    if (!s.used || s.localPort != lport || s.handler) continue;
+    if (!s.used || s.localPort != lport || (s.handler && (s.used & U_SVC6) == 0)) continue;
     if (s.remotePort == 0) any = i;
     else if ((s.used & U_REMOTE6) != 0 && s.remotePort == rport && addrEq(udpAddrs6(i), rip)) return i;
   }
@@ -164,6 +169,12 @@ function udpInput6(p: usize, len: u32, src: usize, dst: usize, mcast: bool): C {
   const i = lookup6(rx.dstPort, src, rx.srcPort);
   if (i < 0) return C.UDP_NO_SOCKET;
   const n = rx.payloadLen;
+  const h = udpSock(i).handler;
+  if (h) {
+    udpSource6 = src;
+    h(i, p + 8, n, 0, rx.srcPort);
+    return C.UDP_DELIVERED;
+  }
   const ring = udpRing(i);
   if (ring.free() < RECORD_LEN + 16 + n) return C.UDP_QUEUE_FULL;
   store<u16>(record, <u16>(n | REC_V6));

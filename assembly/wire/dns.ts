@@ -18,6 +18,7 @@ export const TYPE_A: u32 = 1;
 export const TYPE_CNAME: u32 = 5;
 export const TYPE_PTR: u32 = 12;
 export const TYPE_TXT: u32 = 16;
+export const TYPE_AAAA: u32 = 28; // RFC 3596 §2.1
 export const TYPE_SRV: u32 = 33;
 export const TYPE_ANY: u32 = 255;
 export const CLASS_IN: u32 = 1;
@@ -259,9 +260,9 @@ export class DnsRecord {
 }
 
 /**
- * What a response says about an A query: the header, the question (compared with the name we
+ * What a response says about an A (or AAAA) query: the header, the question (compared with the name we
  * asked), and the answer section followed from the question name through CNAMEs (at most
- * DNS_MAX_CNAME) to an A record. A chain that leaves the message ends with `found` false and the
+ * DNS_MAX_CNAME) to a record of the type asked. A chain that leaves the message ends with `found` false and the
  * last name in `target`. Names in the message are compared where they lie, not copied out.
  */
 @unmanaged
@@ -274,8 +275,10 @@ export class DnsResponse {
   qclass: u32;
   /** The question's name is the one asked. */
   qnameMatches: bool;
-  /** An A record ended the chain: address and the smallest TTL along it. */
+  /** A record of the type asked ended the chain: address and the smallest TTL along it. */
   found: bool;
+  /** A: the address (host order). AAAA: where its 16 bytes lie in the message (an offset: no
+   *  room for them here, so the IPv4-only image keeps its static memory). */
   address: u32;
   ttl: u32;
   cnames: u32;
@@ -285,9 +288,11 @@ export class DnsResponse {
   /**
    * Parses a response of len bytes at p: the header must have QR set and a standard opcode, exactly
    * one question (compared with `asked`, a lowercased name in wire form), and every answer record
-   * well-formed. `target` is a NAME_MAX-byte buffer: the chain's last name afterwards.
+   * well-formed. `target` is a NAME_MAX-byte buffer: the chain's last name afterwards. qtype: the
+   * type asked, TYPE_A or TYPE_AAAA; a record of it with the wrong rdlength is ignored, as a
+   * record of another type (RFC 3596 §2.2: AAAA rdata is 16 bytes).
    */
-  parse(p: usize, len: u32, asked: usize, askedLen: u32, target: usize): WireError {
+  parse(p: usize, len: u32, asked: usize, askedLen: u32, target: usize, qtype: u32 = TYPE_A): WireError {
     if (len < HEADER_LEN) return WireError.TRUNCATED;
     this.id = get16(p);
     const flags = get16(p + 2);
@@ -341,9 +346,9 @@ export class DnsResponse {
         if (rr.klass != CLASS_IN) continue;
         readName(p, len, here, 0, target, tLen);
         if (!nameMatched) continue;
-        if (rr.type == TYPE_A && rr.rdlength == 4) {
+        if (rr.type == qtype && rr.rdlength == (qtype == TYPE_A ? 4 : 16)) {
           this.found = true;
-          this.address = get32(p + rr.rdata);
+          this.address = qtype == TYPE_A ? get32(p + rr.rdata) : rr.rdata;
           if (rr.ttl < this.ttl) this.ttl = rr.ttl;
           this.targetLen = tLen;
           return WireError.OK;

@@ -425,6 +425,13 @@ typedef int32_t (*wasmip_dns_resolve_fn)(uint32_t name_ptr, uint32_t len);
 typedef int32_t (*wasmip_dns_result_fn)(int32_t handle);
 typedef uint32_t (*wasmip_dns_address_fn)(int32_t handle);
 typedef uint32_t (*wasmip_dns_ttl_fn)(int32_t handle);
+/* dns_resolve6(name_ptr, len) -> handle, as dns_resolve but for the AAAA record (RFC 3596); ENOSYS
+ * in an image without IPv6. With no IPv4 server set, it asks the RDNSS servers (ipv6_dns) over
+ * IPv6. A dotted quad ends at once with ENODATA. dns_result as above.
+ * dns_address6(handle, ptr) -> 1: the 16-byte IPv6 address written at ptr; 0 unless an AAAA
+ * lookup resolved. */
+typedef int32_t (*wasmip_dns_resolve6_fn)(uint32_t name_ptr, uint32_t len);
+typedef uint32_t (*wasmip_dns_address6_fn)(int32_t handle, uint32_t ptr);
 /* dns_release(handle) -> 0 | EINVAL: frees the slot; a pending lookup is cancelled. A finished
  * lookup that is never released keeps its slot until a new lookup needs it (oldest first). */
 typedef int32_t (*wasmip_dns_release_fn)(int32_t handle);

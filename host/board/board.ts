@@ -702,6 +702,10 @@ export class Board extends EventEmitter implements LayerHost {
     return (await this.dns.lookup(hostname, { family: 4 })).address;
   }
 
+  lookupHost(hostname: string): Promise<{ address: string; family: 4 | 6 }> {
+    return this.dns.lookup(hostname, { family: 0 });
+  }
+
   get macString(): string {
     return formatMac(this.mac);
   }

@@ -17,7 +17,10 @@
 // arm timers: each is followed by board.kick(), which asks the driver to poll soon.
 //
 // connect() to a host name resolves it with the board's own resolver (board.dns: its DNS servers,
-// its cache), then connects; 'lookup' is emitted in between, as node does. An IPv6 address
+// its cache), then connects; 'lookup' is emitted in between, as node does. With IPv6 the name's
+// AAAA is asked first when the board has a global IPv6 address, then its A (the order
+// getaddrinfo's RFC 6724 sort gives node on such a host; node's autoSelectFamily would then race
+// the families, this connects to the first address found). An IPv6 address
 // ("fe80::1", "fd00::2", a zone after % naming the board's one interface) connects over IPv6 in an
 // image built with it (tcp_connect6; ENOSYS otherwise): remoteFamily and address().family are then
 // 'IPv6'. A server's listener takes both families, as a node server on "::" does. setTimeout() is an idle
@@ -526,11 +529,14 @@ export class Socket extends Duplex {
       return this.open(options, 0, a6);
     }
     // A name: the board's resolver, then connect (node emits 'lookup' in between).
-    this.net.board.lookup4(host).then(
-      (address) => {
+    // AAAA first when the board has a global IPv6 address, else A first (host/board/dns.ts); the
+    // first address found is the one connected to (no Happy Eyeballs race to the other family).
+    this.net.board.lookupHost(host).then(
+      ({ address, family }) => {
         if (this.destroyed) return;
-        this.emit("lookup", null, address, 4, host);
-        this.open(options, ipToU32(address));
+        this.emit("lookup", null, address, family, host);
+        if (family === 6) this.open(options, 0, parseIpv6(address));
+        else this.open(options, ipToU32(address));
       },
       (err: Error & { code?: string }) => {
         if (this.destroyed) return;

@@ -23,6 +23,9 @@ export interface LayerHost {
   /** A host name to an IPv4 address through the board's own resolver (its DNS exports), as
    *  node:net resolves through getaddrinfo; rejects with node:dns's codes. */
   lookup4(hostname: string): Promise<string>;
+  /** The same for a connect by name: A or AAAA, AAAA first when the board has a global IPv6
+   *  address (board.dns.lookup with family 0). */
+  lookupHost(hostname: string): Promise<{ address: string; family: 4 | 6 }>;
 }
 
 /** Set whenever the net layer emitted something or ran a stream callback: an async driver should

@@ -1,6 +1,7 @@
 // IPv6 against the Linux kernel over a real TAP, in a namespace this test creates (and always
 // deletes; dnsmasq and the injector are ended by pid): dnsmasq advertises fd00:1::/64 with RDNSS
-// (--enable-ra, ra-only), the board (build/ipv6.wasm) forms its link-local and SLAAC addresses, the
+// (--enable-ra, ra-only), the board (build/ipv6.wasm) forms its link-local and SLAAC addresses and
+// resolves a --host-record name's AAAA (and A) through the RDNSS server over IPv6, the
 // kernel pings both (20/20, 1400 bytes) and sees the board REACHABLE in `ip -6 neigh`; then spoofed
 // RAs (hop limit 64; a global source) are ignored and counted. The image (build/echo6.wasm) serves
 // TCP and UDP echo: `nc -6` sends 384 KiB to the global address and gets them back (sha256 both
@@ -30,6 +31,9 @@ const NS = `wasmip-6${process.pid}`.slice(0, 15);
 const TAP = "wip6";
 const MAC = "02:00:00:00:86:02";
 const ROUTER = "fd00:1::1";
+/** A name dnsmasq answers with an A and an AAAA record (--host-record). */
+const NAME6 = "board6.test";
+const NAME6_ADDR = "fd00:1::42";
 const WASM = path.join(ROOT, "build", "echo6.wasm");
 const HTTP6 = path.join(ROOT, "build", "http6.wasm");
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -123,7 +127,8 @@ test("tap ipv6: SLAAC from dnsmasq's RA, the kernel pings link-local and global 
     assert.equal(ip.code, 0, ip.stderr);
     dns = new Dnsmasq(session, {
       tap: TAP, rangeStart: "10.213.86.100", rangeEnd: "10.213.86.150",
-      extraArgs: ["--enable-ra", "--dhcp-range=fd00:1::,ra-only,64,12h", `--ra-param=${TAP},10,600`, `--dhcp-option=option6:dns-server,[${ROUTER}]`],
+      extraArgs: ["--enable-ra", "--dhcp-range=fd00:1::,ra-only,64,12h", `--ra-param=${TAP},10,600`, `--dhcp-option=option6:dns-server,[${ROUTER}]`,
+        `--host-record=${NAME6},10.213.86.42,${NAME6_ADDR}`, "--local=/test/"], // .test: answered here, NXDOMAIN otherwise
     });
     await dns.ready();
     const board = session.board!;
@@ -153,6 +158,19 @@ test("tap ipv6: SLAAC from dnsmasq's RA, the kernel pings link-local and global 
     // The board pings the router back (ping6 through the API).
     board.ping(ROUTER, 7, 64);
     await until("the echo reply", () => (board.pingRtt(7) >= 0 ? true : undefined), 5000);
+    // DNS over IPv6 to the RDNSS server (no IPv4 server set): AAAA, then both families, AAAA first
+    // (the board has a global address). After the neighbour check: the board's NS for the server
+    // would leave the kernel's entry for the board STALE, and the pings then find it in DELAY.
+    board.dns.setServers([]);
+    const d0 = performance.now();
+    assert.deepEqual(await board.dns.lookup(NAME6, { family: 6 }), { address: NAME6_ADDR, family: 6 });
+    assert.deepEqual(await board.dns.lookup(NAME6.toUpperCase(), { all: true }), [
+      { address: NAME6_ADDR, family: 6 },
+      { address: "10.213.86.42", family: 4 },
+    ]);
+    await assert.rejects(board.dns.lookup("nobody.test", { family: 6 }), { code: "ENOTFOUND" });
+    console.log(`# AAAA lookups against dnsmasq over IPv6: ${(performance.now() - d0).toFixed(0)} ms`);
+    assert.ok(board.counters().dns_replies_accepted >= 3);
 
     // TCP and UDP over IPv6 to the echo apps on the global address.
     const ncMs = await echoOverIpv6(session, global.address, logs);

@@ -1,10 +1,11 @@
 // A small authoritative DNS server (RFC 1035) for the emulated network: an endpoint on a
 // simulated switch (sim.attach) with its own MAC and IP, answering ARP for its address and A
-// queries on UDP port 53 from a table of names: A records, CNAMEs (followed inside the table and
+// and AAAA queries (a name's IPv6 addresses in the same table, RFC 3596) on UDP port 53 from a
+// table of names: A and AAAA records, CNAMEs (followed inside the table and
 // put in the answer section, the first owner compressed to the question), NXDOMAIN for names it
 // does not know. Test knobs: `silent` (a dead server), `rcode` (answer every query with it, e.g.
 // 2 for SERVFAIL), `truncate` (set TC), and a record of the queries it received.
-import { ipToU32, u32ToIp } from "../../board/address.ts";
+import { ipToU32, parseIpv6, u32ToIp } from "../../board/address.ts";
 import { get16 } from "../frames.ts";
 import { receiveUdp, replyUdp } from "./udp_host.ts";
 import type { SimEndpoint, Simulator } from "../sim.ts";
@@ -134,7 +135,11 @@ export class SimDnsServer {
       flags(3); // NXDOMAIN
       return Uint8Array.from(out);
     }
-    if (addrs && qtype === 1) for (const a of addrs) rr.push([...owner, 0, 1, 0, 1, ...u32b(this.ttl), 0, 4, ...u32b(ipToU32(a))]);
+    for (const a of addrs ?? []) {
+      const v6 = a.includes(":");
+      if (qtype === 1 && !v6) rr.push([...owner, 0, 1, 0, 1, ...u32b(this.ttl), 0, 4, ...u32b(ipToU32(a))]);
+      if (qtype === 28 && v6) rr.push([...owner, 0, 28, 0, 1, ...u32b(this.ttl), 0, 16, ...parseIpv6(a)]); // RFC 3596
+    }
     flags(0);
     out[6] = rr.length >>> 8;
     out[7] = rr.length & 255;
