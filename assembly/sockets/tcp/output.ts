@@ -16,7 +16,7 @@ import {
   F_SYN_ACKED, F_TLP_OUT, F_TS, F_WSCALE, F_V6,
   addrs6, ctl6, pcb, rcvRing, sacked, setCtl6, sndRing, tsLastAckAt, tsRecentAt,
 } from "./pcb";
-import { nextLen, sackEnter, sackFill, sackHighest, sackMaxBlocks, sackNextHole, sackOptionLen, sackPipe } from "./sack";
+import { nextLen, sackEnter, sackFill, sackHighest, sackMaxBlocks, sackNextHole, dataOptionLen, sackPipe } from "./sack";
 import { seqGe, seqGt, seqLt, seqMax } from "./seq";
 
 const seg = changetype<TcpRepr>(memory.data(offsetof<TcpRepr>()));
@@ -66,7 +66,7 @@ export function send6(t: TcpRepr, a: usize, len: u32): i32 {
  * Sends one segment of connection i: seq, flags, and len bytes of the send ring starting at ring
  * offset off. SYN segments carry our MSS, window scale, SACK-permitted and timestamps options;
  * the others timestamps when agreed and the SACK blocks that fit beside len bytes in the peer's
- * MSS (all of them, when the caller took sackOptionLen() off the payload).
+ * MSS (all of them, when the caller took dataOptionLen() off the payload).
  */
 export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i32 {
   const c = pcb(i);
@@ -230,7 +230,7 @@ export function tcpOutputMode(i: i32, mode: u32): u32 {
   if (canSend) {
     const ring = sndRing(i);
     const dataEnd = c.sndBase + ring.len;
-    const smss = c.mss - sackOptionLen(i); // room for our options (RFC 6691: MSS excludes options)
+    const smss = c.mss - dataOptionLen(i); // room for our options (RFC 6691: MSS excludes options)
     // The extra modes send new data only (never the go-back-N resend after a timeout), one segment.
     let cw = c.cwnd;
     if (mode != OUT_NORMAL) {
@@ -322,7 +322,7 @@ function retransmitFrom(i: i32, seq: u32, max: u32 = 0xffffffff): u32 {
   // ACK of them would then be challenged as acknowledging data never sent.
   const sentEnd = seqGt(c.sndMax, dataEnd) ? dataEnd : c.sndMax; // past the data: our FIN
   const avail = seqLt(seq, sentEnd) ? sentEnd - seq : 0;
-  const len = min<u32>(min<u32>(avail, c.mss - sackOptionLen(i)), max);
+  const len = min<u32>(min<u32>(avail, c.mss - dataOptionLen(i)), max);
   let flags = ACK;
   const fin = (c.flags & F_FIN_SENT) != 0 && seq + len == dataEnd;
   if (fin) flags |= FIN;

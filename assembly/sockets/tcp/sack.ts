@@ -5,7 +5,7 @@
 // first the one holding the segment that arrived last (RFC 2018 §4), then the others from the
 // highest down; a duplicate segment is reported first of all, once (D-SACK, RFC 2883). The assembler holds at most 4 ranges and nothing else shares the option space (no
 // timestamps), so every range is reported each time; a data segment gives up payload for them
-// (sackOptionLen), as Linux does, so segments still fit the peer's MSS.
+// (dataOptionLen), as Linux does, so segments still fit the peer's MSS.
 //
 // Sender: the scoreboard (pcb.ts sacked()) is an assembler of the ranges above SND.UNA the peer
 // reported; what does not fit (a fifth discontiguous range) is left out, which only makes us
@@ -45,7 +45,7 @@ export function sackDuplicate(i: i32, left: u32, right: u32): void {
 /** Bytes the options take on connection i's next data segment: timestamps (12) and the SACK
  *  blocks to report (at most 3 beside timestamps, 4 without, in the 40 bytes of option space). */
 // @ts-ignore: decorator
-@inline export function sackOptionLen(i: i32): u32 {
+@inline export function dataOptionLen(i: i32): u32 {
   const ts: u32 = TCP_TIMESTAMPS && (pcb(i).flags & F_TS) != 0 ? 12 : 0;
   if (!TCP_SACK || (pcb(i).flags & F_SACK) == 0) return ts;
   const n = <u32>ooo(i).count() + <u32>(dsackConn == i);
