@@ -298,8 +298,8 @@ describe("a loss right after recovery (RFC 6582 §3.2 step 2)", () => {
   });
 });
 
-describe("time-based loss marking (RACK, RFC 8985 §6, at the PTO timer)", () => {
-  it("calls a hole lost 2 SRTT on when too little is SACKed above it for DupThresh", () => {
+describe("time-based loss marking (RACK, RFC 8985 §6)", () => {
+  it("calls a hole lost one reordering window after data sent after it is SACKed, short of DupThresh", () => {
     const fd = established(true, 536);
     expect(tcpSend(fd, buf, 2144)).toBe(2144); // four segments, nothing more to send
     seg(ACK, PISN + 1, iss + 537);
@@ -309,9 +309,10 @@ describe("time-based loss marking (RACK, RFC 8985 §6, at the PTO timer)", () =>
     segSack(ACK, PISN + 1, iss + 537, [iss + 1073, iss + 2145]);
     expect(pcb(fd).flags & F_RECOVERY).toBe(0);
     expect(sentCount()).toBe(0);
-    const srtt = pcb(fd).srtt;
-    advance(2 * srtt - 1);
-    expect(sentCount()).toBe(0, "not before 2 SRTT");
+    const reo = max<u32>(pcb(fd).srtt >> 2, 1);
+    expect(reo).toBeLessThan(2 * pcb(fd).srtt, "the RACK timer is not the loss probe's");
+    advance(reo - 1);
+    expect(sentCount()).toBe(0, "not before SRTT / 4");
     advance(1);
     expect(pcb(fd).flags & F_RECOVERY).toBe(F_RECOVERY);
     expect(sentAll()).toBe("seq=537 len=536", "the hole, and only it");
@@ -320,11 +321,11 @@ describe("time-based loss marking (RACK, RFC 8985 §6, at the PTO timer)", () =>
     expect(ctr(C.TCP_LOSS_PROBES)).toBe(0, "no probe: the timer found the loss itself");
     expect(ctr(C.TCP_TIMEOUTS)).toBe(0);
     // Nothing answers: the RTO still runs from the last ACK; the timer never puts it off.
-    run(pcb(fd).rto - 2 * srtt);
+    run(pcb(fd).rto - reo);
     expect(ctr(C.TCP_TIMEOUTS)).toBe(1);
   });
 
-  it("sends a retransmission again once data sent after it is SACKed and it is not", () => {
+  it("sends a retransmission again one reordering window after data sent after it is SACKed and it is not", () => {
     const fd = sixInFlight();
     segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 4289]); // A lost
     expect(sentAll()).toBe("seq=1073 len=536, seq=4289 len=536, seq=4825 len=536");
@@ -333,7 +334,10 @@ describe("time-based loss marking (RACK, RFC 8985 §6, at the PTO timer)", () =>
     segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 4825]);
     expect(sentAll()).toBe("seq=5361 len=480", "new data while the pipe allows, A not yet again");
     clearSent();
-    advance(2 * pcb(fd).srtt);
+    const reo = max<u32>(pcb(fd).srtt >> 2, 1);
+    advance(reo - 1);
+    expect(sentCount()).toBe(0, "not before SRTT / 4");
+    advance(1);
     expect(sentAll()).toBe("seq=1073 len=536", "A again");
     expect(ctr(C.TCP_RACK_MARKS)).toBe(1);
     expect(ctr(C.TCP_FAST_RETRANSMITS)).toBe(1, "still one loss event");

@@ -298,8 +298,8 @@ export function tcpOutputMode(i: i32, mode: u32): u32 {
  *  outside loss recovery, no probe unacknowledged. PTO = 2 SRTT (1 s without a sample), plus the
  *  peer's worst delayed ACK when a single segment is in flight (its ACK may be the delayed one),
  *  and never later than the RTO: a probe due then goes first (timers.ts polls it first) and the
- *  RTO restarts from it. The RTO deadline itself is untouched here. While SACKed data lies above
- *  a hole the same timer is the coarse RACK timer (rackTimeout()), in recovery too. */
+ *  RTO restarts from it. The RTO deadline itself is untouched here. While SACKed data sent after
+ *  a hole (or its retransmission) lies above it, the same timer is the RACK timer (rackTimeout()). */
 export function schedulePto(i: i32): void {
   const c = pcb(i);
   c.flags &= ~F_PTO;
@@ -307,7 +307,11 @@ export function schedulePto(i: i32): void {
   if (flight == 0 || (c.flags & (F_SACK | F_RTX | F_LOSS)) != (F_SACK | F_RTX)) return;
   if (sacked(i).count() == 0 && (c.flags & (F_RECOVERY | F_TLP_OUT)) != 0) return;
   let pto = c.srtt ? 2 * c.srtt : TCP_RTO_INITIAL_MS;
-  if (flight <= c.mss) pto += TCP_TLP_MAX_ACK_DELAY_MS;
+  if (c.srtt && sacked(i).count() > 0 && ((c.flags & F_RECOVERY) == 0 || seqGt(sackHighest(i), c.rxtMax))) {
+    // The RACK timer (rackTimeout()): data sent after the hole was delivered, so RACK calls the
+    // hole lost one reordering window after the ACK that said so.
+    pto = max<u32>(c.srtt >> 2, 1);
+  } else if (flight <= c.mss) pto += TCP_TLP_MAX_ACK_DELAY_MS;
   const at = now + pto;
   c.flags |= F_PTO;
   c.tlpAt = <i32>(at - c.rtxAt) < 0 ? at : c.rtxAt;
@@ -375,14 +379,14 @@ export function sackOutput(i: i32): void {
   }
 }
 
-/** The coarse RACK timer (RFC 8985 §6.2-6.3 without per-segment send times), when the PTO timer
- *  fires while SACKed data lies above a hole. Every unSACKed byte below the highest SACKed one was
- *  first sent before that SACKed data, and the timer runs 2 SRTT from the last ACK or send, more
- *  than RACK's RTT + reordering window (SRTT / 4): RACK would call it lost. Outside recovery that
- *  starts recovery (the small windows' common case: a hole with two segments SACKed above it,
- *  one short of DupThresh, and no new data to draw a third duplicate); in recovery a hole
- *  retransmitted before data that has since been SACKed was lost again (RACK's lost
- *  retransmission) and is sent again. Returns false when it marked nothing. */
+/** The RACK timer (RFC 8985 §6.2-6.3 without per-segment send times), when the PTO timer fires
+ *  while SACKed data lies above a hole. Every unSACKed byte below the highest SACKed one was first
+ *  sent before that SACKed data, and the timer runs SRTT / 4 (the reordering window) from the
+ *  ACK that reported it, so each has been out for RACK's RTT + window: RACK would call it lost.
+ *  Outside recovery that starts recovery (the small windows' common case: a hole with two
+ *  segments SACKed above it, one short of DupThresh, and no new data to draw a third
+ *  duplicate); in recovery a hole retransmitted before data that has since been SACKed was lost
+ *  again (RACK's lost retransmission) and is sent again. Returns false when it marked nothing. */
 export function rackTimeout(i: i32): bool {
   const c = pcb(i);
   const high = sackHighest(i);

@@ -20,7 +20,7 @@
 // above HighRxt first, then new data, then the other holes (rule 3); it ends at the recovery point
 // as NewReno's does (input.ts). IsLost and pipe are computed per hole: every byte of one hole has
 // the same SACKed bytes above it, so a hole is lost or not as a whole. Holes below lostEnd are
-// also lost: RACK's rule applied at the loss probe's timer (output.ts rackTimeout()).
+// also lost: RACK's rule, applied by its timer (output.ts rackTimeout()).
 import { TCP_SACK, TCP_TIMESTAMPS } from "../../config";
 import { C, count } from "../../support/counters";
 import { SACK_MAX_BLOCKS, TcpRepr } from "../../wire/tcp";
