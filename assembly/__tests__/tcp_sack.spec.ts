@@ -377,3 +377,65 @@ describe("time-based loss marking (RACK, RFC 8985 §6)", () => {
     expect(pcb(fd).flags & F_RECOVERY).toBe(F_RECOVERY, "the third duplicate");
   });
 });
+
+describe("spurious recoveries (D-SACK, RFC 3708 §3)", () => {
+  it("counts a recovery whose one retransmission the peer reports as a duplicate, and keeps cwnd down", () => {
+    const fd = sixInFlight();
+    const before = pcb(fd).cwnd;
+    // A is late, not lost: B..F are SACKed, recovery starts and A goes again.
+    segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 4289]);
+    expect(sentAt(0)).toBe("seq=1073 len=536");
+    const halved = pcb(fd).ssthresh;
+    expect(halved).toBe(before >> 1);
+    // The original A arrives: all of the loss event's flight is acknowledged.
+    seg(ACK, PISN + 1, iss + 4289);
+    expect(pcb(fd).flags & F_RECOVERY).toBe(0);
+    expect(ctr(C.TCP_SPURIOUS_RECOVERIES)).toBe(0, "not before the duplicate is reported");
+    const cwnd = pcb(fd).cwnd;
+    // Then A's retransmission: the peer reports it as a duplicate.
+    segSack(ACK, PISN + 1, iss + 4289, [iss + 1073, iss + 1609]);
+    expect(ctr(C.TCP_SPURIOUS_RECOVERIES)).toBe(1);
+    expect(pcb(fd).cwnd).toBe(cwnd, "the response stands (undoing it measured worse)");
+    expect(pcb(fd).ssthresh).toBe(halved);
+    // A second report of the same duplicate counts nothing more.
+    segSack(ACK, PISN + 1, iss + 4289, [iss + 1073, iss + 1609]);
+    expect(ctr(C.TCP_SPURIOUS_RECOVERIES)).toBe(1);
+  });
+
+  it("counts nothing until every retransmission of the loss event is reported", () => {
+    const fd = sixInFlight();
+    // B and D..F SACKed: A and C are both lost (RFC 6675 IsLost) and both go again.
+    segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 2145, iss + 2681, iss + 4289]);
+    expect(sentAt(0)).toBe("seq=1073 len=536");
+    expect(sentAt(1)).toBe("seq=2145 len=536");
+    seg(ACK, PISN + 1, iss + 4289); // the originals were only late
+    segSack(ACK, PISN + 1, iss + 4289, [iss + 1073, iss + 1609]);
+    expect(ctr(C.TCP_SPURIOUS_RECOVERIES)).toBe(0, "C's retransmission is not reported yet");
+    segSack(ACK, PISN + 1, iss + 4289, [iss + 2145, iss + 2681]);
+    expect(ctr(C.TCP_SPURIOUS_RECOVERIES)).toBe(1);
+  });
+
+  it("counts when recovery ends if every duplicate was reported during it", () => {
+    const fd = sixInFlight();
+    segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 2145, iss + 2681, iss + 4289]); // A and C go again
+    segSack(ACK, PISN + 1, iss + 2145, [iss + 2681, iss + 4289]); // the original A: a partial ACK
+    segSack(ACK, PISN + 1, iss + 2145, [iss + 1073, iss + 1609, iss + 2681, iss + 4289]); // A's duplicate
+    expect(pcb(fd).flags & F_RECOVERY).toBe(F_RECOVERY);
+    expect(ctr(C.TCP_SPURIOUS_RECOVERIES)).toBe(0, "not while recovery lasts");
+    // The ACK of the original C was lost; its retransmission's ACK is the full one and a D-SACK.
+    segSack(ACK, PISN + 1, iss + 4289, [iss + 2145, iss + 2681]);
+    expect(pcb(fd).flags & F_RECOVERY).toBe(0);
+    expect(ctr(C.TCP_SPURIOUS_RECOVERIES)).toBe(1);
+  });
+
+  it("does not count a real loss, whatever duplicates of other data come back", () => {
+    const fd = sixInFlight();
+    segSack(ACK, PISN + 1, iss + 1073, [iss + 1609, iss + 4289]); // A lost
+    expect(sentAll()).toBe("seq=1073 len=536, seq=4289 len=536, seq=4825 len=536");
+    seg(ACK, PISN + 1, iss + 4825); // A's retransmission repaired it: no duplicate of it comes
+    expect(pcb(fd).flags & F_RECOVERY).toBe(0);
+    // A duplicate of new data sent during the recovery, not of anything it retransmitted.
+    segSack(ACK, PISN + 1, iss + 4825, [iss + 4289, iss + 4825]);
+    expect(ctr(C.TCP_SPURIOUS_RECOVERIES)).toBe(0);
+  });
+});

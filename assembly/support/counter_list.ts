@@ -67,6 +67,7 @@ export const NAMES = `
 .tcp_loss_probe_recoveries
 .tcp_sack_rejected
 .tcp_rack_marks
+.tcp_spurious_recoveries
 .tcp_timeouts
 .tcp_rst_sent
 .tcp_challenge_acks_sent

@@ -18,13 +18,13 @@ import { isn, key6 } from "./isn";
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_AHEAD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
-  F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY, F_LOSS, F_PTO, F_RPROBE, F_SACK, F_TLP_OUT, F_TLP_RTX, F_TS,
+  F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY, F_LOSS, F_PTO, F_RPROBE, F_SACK, F_TLP_OUT, F_TLP_RTX, F_TS, F_DSACK_CHECK,
   NO_BUFFERS_LEFT, Pcb, ooo, pcb, pcbAllocConnection, pcbFree, rcvRing, sacked, sndRing, tsLastAckAt, tsRecentAt, tw,
   F_V6, TW_V6, addrs6, ctl6, pcbIndex, pcbTakeFamily, sameFamily, setCtl6, twAddrs6,
 } from "./pcb";
 import { FEATURE_IPV6, TCP_MAX_SOCKETS, TCP_SACK, TCP_SYN_COOKIES, TCP_TIMESTAMPS } from "../../config";
 import { COOKIE_SACK, cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
-import { sackAcked, sackDuplicate, sackEnter, sackTake, sackUnaLost } from "./sack";
+import { sackAcked, sackDuplicate, sackEnter, sackSpurious, sackTake, sackUnaLost } from "./sack";
 import {
   OUT_LIMITED, armRtx, challengeAck, mss6, retransmitFirst, sackOutput, sackRetransmitFirst, schedulePto, sendAck, sendControl, sendSyn, tcpOutput,
   tcpOutputMode,
@@ -70,8 +70,8 @@ function synOptions(i: i32): void {
   // RFC 7323 §2.2: scaling applies only if both SYNs carried the option.
   if (seg.wscale >= 0) {
     c.flags |= F_WSCALE;
-    c.sndShift = <u32>seg.wscale;
-    c.rcvShift = OUR_SHIFT;
+    c.sndShift = <u8>seg.wscale;
+    c.rcvShift = <u8>OUR_SHIFT;
   } else {
     c.flags &= ~F_WSCALE;
     c.sndShift = 0;
@@ -448,8 +448,8 @@ function cookieOpen(l: i32, src: u32, data: usize, meta: u32): C {
   const shift = meta & 15;
   if (shift != 15) {
     c.flags |= F_WSCALE;
-    c.sndShift = min<u32>(shift, 14);
-    c.rcvShift = OUR_SHIFT;
+    c.sndShift = <u8>min<u32>(shift, 14);
+    c.rcvShift = <u8>OUR_SHIFT;
   }
   c.cwnd = initialWindow(c.mss);
   // What the cookie SYN-ACK offered; the window update below takes this ACK's window.
@@ -777,6 +777,8 @@ function processAck(i: i32): bool {
         c.cwnd = min<u32>(c.ssthresh, max<u32>(flight, c.mss) + c.mss);
         c.flags &= ~F_RECOVERY;
         c.dupAcks = 0;
+        // Each retransmission already reported as a duplicate: a spurious recovery (sack.ts).
+        if (sack && (c.flags & F_DSACK_CHECK) && c.rtxUnreported == 0 && seqGt(c.highRxt, c.lossStart)) sackSpurious(c);
       } else if (!sack) {
         // Partial ACK: retransmit the next hole, deflate by what was acked (step 4).
         retransmitFirst(i);

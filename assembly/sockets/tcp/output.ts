@@ -13,7 +13,7 @@ import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, pathMtu } from "../../iface/ipv6
 import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_DELACK, F_FIN_QUEUED, F_FIN_SENT, F_LOSS, F_NODELAY, F_PERSIST, F_PTO, F_RECOVERY, F_RPROBE, F_RTT, F_RTX, F_SACK,
-  F_SYN_ACKED, F_TLP_OUT, F_TS, F_WSCALE, F_V6,
+  F_SYN_ACKED, F_TLP_OUT, F_TS, F_DSACK_CHECK, F_WSCALE, F_V6,
   addrs6, ctl6, pcb, rcvRing, sacked, setCtl6, sndRing, tsLastAckAt, tsRecentAt,
 } from "./pcb";
 import { nextLen, sackEnter, sackFill, sackHighest, sackMaxBlocks, sackNextHole, dataOptionLen, sackPipe } from "./sack";
@@ -333,6 +333,11 @@ function retransmitFrom(i: i32, seq: u32, max: u32 = 0xffffffff): u32 {
   if (len == 0 && !fin) return 0;
   count(C.TCP_RETRANSMITS);
   c.flags &= ~F_RTT; // Karn
+  if (c.flags & F_DSACK_CHECK) {
+    // Counted while the loss event lasts; any other retransmission (a loss probe) ends the count.
+    if ((c.flags & F_RECOVERY) == 0 || c.rtxUnreported == 0xff) c.flags &= ~F_DSACK_CHECK;
+    else c.rtxUnreported++;
+  }
   sendSegment(i, seq, flags, seq - c.sndBase, len);
   return len + (fin ? 1 : 0);
 }

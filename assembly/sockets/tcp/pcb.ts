@@ -59,6 +59,7 @@ export const F_V6: u32 = 1 << 25; // over IPv6: addresses in addrs6()
 export const TW_V6: u16 = 2;
 export const F_TS: u32 = 1 << 26; // timestamps agreed by both SYNs (RFC 7323 §3.2)
 export const F_RPROBE: u32 = 1 << 27; // in recovery, the first hole was sent again on silence (output.ts rackTimeout)
+export const F_DSACK_CHECK: u32 = 1 << 28; // the SACK loss event may yet prove spurious: lossStart, rtxUnreported (sack.ts)
 
 @unmanaged
 export class Pcb {
@@ -85,8 +86,12 @@ export class Pcb {
   sndWl2: u32;
   /** The largest window the peer has offered (MAX.SND.WND of RFC 5961 §5). */
   maxSndWnd: u32;
-  sndShift: u32;
-  rcvShift: u32;
+  // Small fields packed four to a word: the blocks are static memory.
+  sndShift: u8;
+  rcvShift: u8;
+  persistBackoff: u8;
+  /** Retransmissions of this loss event not yet reported as duplicates (D-SACK, F_DSACK_CHECK). */
+  rtxUnreported: u8;
   mss: u32;
   // Receive sequence space
   irs: u32;
@@ -99,12 +104,15 @@ export class Pcb {
   rto: u32;
   rttSeq: u32;
   rttTime: u32;
-  retries: u32;
+  retries: u8;
+  keepProbes: u8;
   // Congestion control (RFC 5681, RFC 6582)
   cwnd: u32;
   ssthresh: u32;
   dupAcks: u32;
   recover: u32;
+  /** SND.UNA when this loss event began: the start of what it may retransmit (F_DSACK_CHECK). */
+  lossStart: u32;
   /** Bytes sent by limited transmit since the last new ACK (RFC 3042): not part of the flight
    *  that sets ssthresh at the third duplicate ACK (RFC 5681 §3.2 step 2). */
   ltBytes: u32;
@@ -120,11 +128,9 @@ export class Pcb {
   // Timers: absolute deadlines, valid while their flag (or state) says so
   rtxAt: u32;
   persistAt: u32;
-  persistBackoff: u32;
   delackAt: u32;
   /** Keep-alive: when the next probe is due (idle since the last segment received). */
   keepAt: u32;
-  keepProbes: u32;
   keepIdle: u32;
   keepIntvl: u32;
   keepCnt: u32;

@@ -25,7 +25,7 @@ import { TCP_SACK, TCP_TIMESTAMPS } from "../../config";
 import { C, count } from "../../support/counters";
 import { SACK_MAX_BLOCKS, TcpRepr } from "../../wire/tcp";
 import { Assembler } from "./assembler";
-import { F_ACK_NOW, F_LOSS, F_PTO, F_RECOVERY, F_RPROBE, F_SACK, F_TS, F_TLP_OUT, F_TLP_RTX, dsackConn, dsackLeft, dsackRight, dsackSet, ooo, pcb, sacked } from "./pcb";
+import { F_ACK_NOW, F_LOSS, F_PTO, F_RECOVERY, F_RPROBE, F_SACK, F_TS, F_TLP_OUT, F_TLP_RTX, F_DSACK_CHECK, Pcb, dsackConn, dsackLeft, dsackRight, dsackSet, ooo, pcb, sacked } from "./pcb";
 import { seqGt, seqLe, seqLt } from "./seq";
 
 /** RFC 6675 §2 DupThresh. */
@@ -113,6 +113,11 @@ export function sackTake(i: i32, s: TcpRepr, ack: u32): bool {
   // A duplicate that ends where our retransmitted loss probe ended: both copies arrived, the
   // probe repaired nothing (RFC 8985 §7.4).
   if (k0 && (c.flags & F_TLP_RTX) && s.sackRight(0) == c.tlpEnd) c.flags &= ~(F_TLP_OUT | F_TLP_RTX);
+  // A duplicate of what the last loss event retransmitted (RFC 3708 §3): once each of its
+  // retransmissions is reported so, none was needed.
+  if (k0 && (c.flags & F_DSACK_CHECK) && c.rtxUnreported && seqLe(c.lossStart, s.sackLeft(0)) && seqLe(s.sackRight(0), c.recover)) {
+    if (--c.rtxUnreported == 0 && (c.flags & F_RECOVERY) == 0) sackSpurious(c);
+  }
   const sb = sacked(i);
   const before = sackedFrom(sb, 0);
   for (let k = k0; k < n; k++) sb.add(s.sackLeft(k), s.sackRight(k));
@@ -215,12 +220,23 @@ export function sackEnter(i: i32, byTime: bool = false): bool {
   // RFC 6675 §5 step 4: RecoveryPoint = HighData; cwnd = ssthresh = FlightSize / 2 (RFC 5681
   // eq. 4; limited transmit's segments left out, §3.2 step 2).
   const flight = c.sndMax - c.sndUna - min<u32>(c.ltBytes, c.sndMax - c.sndUna);
+  c.lossStart = c.sndUna;
+  c.rtxUnreported = 0;
   c.ssthresh = max<u32>(flight >> 1, 2 * c.mss);
   c.cwnd = c.ssthresh;
   c.recover = c.sndMax;
   c.highRxt = c.sndUna;
   c.lostEnd = byTime ? sackHighest(i) : c.sndUna;
-  c.flags = (c.flags & ~(F_PTO | F_TLP_OUT | F_TLP_RTX | F_RPROBE)) | F_RECOVERY;
+  c.flags = (c.flags & ~(F_PTO | F_TLP_OUT | F_TLP_RTX | F_RPROBE)) | F_RECOVERY | F_DSACK_CHECK;
   count(C.TCP_FAST_RETRANSMITS);
   return true;
+}
+
+/** Every retransmission of the last loss event was reported as a duplicate (D-SACK, RFC 3708
+ *  §3): reordering or lost ACKs made it, not a loss. Counted once recovery is over (input.ts).
+ *  The congestion response is kept: undoing it (RFC 4015 §3.1, Linux's cwnd undo) was measured
+ *  and lowered goodput with reordering in the emulated PHY (docs/tcp.md). */
+export function sackSpurious(c: Pcb): void {
+  c.flags &= ~F_DSACK_CHECK;
+  count(C.TCP_SPURIOUS_RECOVERIES);
 }

@@ -14,7 +14,7 @@ import { sackForget } from "./sack";
 import { OUT_PROBE, armRtx, rackTimeout, retransmitLast, sendAck, sendControlFor, sendSegment, sendSyn, tcpOutput, tcpOutputMode } from "./output";
 import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_2, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
-  F_APP, F_CHILD, F_DELACK, F_KEEPALIVE, F_LOSS, F_PERSIST, F_PTO, F_RECOVERY, F_RTT, F_RTX, F_TLP_OUT, F_TLP_RTX, F_USED, F_V6,
+  F_APP, F_CHILD, F_DELACK, F_KEEPALIVE, F_LOSS, F_PERSIST, F_PTO, F_RECOVERY, F_RTT, F_RTX, F_TLP_OUT, F_TLP_RTX, F_DSACK_CHECK, F_USED, F_V6,
   pcb, pcbFree, sacked, tw,
 } from "./pcb";
 
@@ -63,7 +63,7 @@ function retransmitTimeout(i: i32): void {
   c.ssthresh = max<u32>(flight >> 1, 2 * c.mss);
   c.cwnd = c.mss;
   c.recover = c.sndMax;
-  c.flags = (c.flags & ~(F_RECOVERY | F_RTT | F_PTO | F_TLP_OUT | F_TLP_RTX)) | F_LOSS;
+  c.flags = (c.flags & ~(F_RECOVERY | F_RTT | F_PTO | F_TLP_OUT | F_TLP_RTX | F_DSACK_CHECK)) | F_LOSS;
   if (TCP_SACK) sackForget(i); // RFC 2018 §5.1: the receiver may have reneged
   c.dupAcks = 0;
   c.ltBytes = 0;
