@@ -321,7 +321,8 @@ export function tcp_send_space(fd: i32): u32 {
 }
 export function tcp_recv(fd: i32, ptr: usize, len: u32): i32 {
   if (FEATURE_TCP) {
-    setNow(phy_now_ms());
+    // No clock read here: a read sends only for a window update, and tcpRecv reads the clock
+    // then. The commonest call, an empty read, costs an interpreter no host call.
     return tcpRecv(fd, ptr, len);
   }
   return ENOSYS;

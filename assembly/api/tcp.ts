@@ -4,7 +4,8 @@ import {
   FEATURE_IPV6, TCP_BACKLOG_MAX, TCP_EPHEMERAL_MAX, TCP_EPHEMERAL_MIN, TCP_FIN_WAIT_2_MS, TCP_MAX_SOCKETS,
   TCP_RTO_INITIAL_MS, TCP_TIME_WAIT_SLOTS,
 } from "../config";
-import { now } from "../support/clock";
+import { now, setNow } from "../support/clock";
+import { phy_now_ms } from "../support/phy";
 import { C, count } from "../support/counters";
 import { EADDRINUSE, EHOSTUNREACH, EINVAL, ENOBUFS, ENOSYS, ENOTCONN, EWOULDBLOCK, OK } from "../support/errors";
 import { sourceFor } from "../iface/ipv6";
@@ -266,6 +267,7 @@ export function tcpRecv(fd: i32, ptr: usize, len: u32): i32 {
     // Tell the peer when reading has opened the window by a worthwhile amount.
     if (c.state == ESTABLISHED || c.state == FIN_WAIT_2 || c.state == FIN_WAIT_1) {
       if (windowUpdateDue(fd)) {
+        setNow(phy_now_ms()); // the clock only where a read sends (index.ts tcp_recv)
         c.flags |= F_ACK_NOW;
         tcpOutput(fd);
       }

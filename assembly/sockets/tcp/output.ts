@@ -123,7 +123,7 @@ export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i
     c.flags &= ~(F_ACK_NOW | F_DELACK);
     c.unacked = 0;
   }
-  count(C.TCP_SEGMENTS_SENT);
+  countN(C.TCP_SEGMENTS_SENT, 1); // countN: @inline, per segment
   return r;
 }
 

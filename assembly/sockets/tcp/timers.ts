@@ -128,6 +128,26 @@ function keepaliveTimeout(i: i32): void {
   c.keepAt = now + c.keepIntvl;
 }
 
+const TO_RTX: u32 = 0;
+const TO_TLP: u32 = 1;
+const TO_PERSIST: u32 = 2;
+const TO_KEEPALIVE: u32 = 3;
+
+/**
+ * Timeout `which` of connection i: one function with four call sites, so that binaryen keeps it
+ * (and the four handlers it inlines) out of tcpPoll's per-connection loop, which poll() inlines.
+ * With each handler inlined there (one caller each), that loop body was a 1.7 KB block: WAMR's
+ * classic interpreter finds where a block ends through a small cache keyed by code address and
+ * rescans the bytecode on a miss, which cost up to a 1.7 KB scan per poll once code moved (classic
+ * 136 -> 177 instructions/byte, issue 14). Timers fire rarely: the extra call is off the hot path.
+ */
+function timeout(i: i32, which: u32): void {
+  if (which == TO_RTX) retransmitTimeout(i);
+  else if (which == TO_TLP) lossProbe(i);
+  else if (which == TO_PERSIST) persistTimeout(i);
+  else keepaliveTimeout(i);
+}
+
 export function tcpPoll(): u32 {
   next = POLL_MAX_SLEEP_MS;
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
@@ -137,13 +157,13 @@ export function tcpPoll(): u32 {
       count(C.TCP_DELAYED_ACKS);
       sendAck(i);
     }
-    if ((c.flags & (F_PTO | F_RTX)) == (F_PTO | F_RTX) && due(c.tlpAt)) lossProbe(i);
-    if ((c.flags & F_RTX) && due(c.rtxAt)) retransmitTimeout(i);
+    if ((c.flags & (F_PTO | F_RTX)) == (F_PTO | F_RTX) && due(c.tlpAt)) timeout(i, TO_TLP);
+    if ((c.flags & F_RTX) && due(c.rtxAt)) timeout(i, TO_RTX);
     if ((c.flags & F_USED) == 0) continue;
-    if ((c.flags & F_PERSIST) && due(c.persistAt)) persistTimeout(i);
+    if ((c.flags & F_PERSIST) && due(c.persistAt)) timeout(i, TO_PERSIST);
     if ((c.flags & F_USED) == 0) continue;
     const st = c.state;
-    if ((c.flags & F_KEEPALIVE) && (st == ESTABLISHED || st == CLOSE_WAIT) && due(c.keepAt)) keepaliveTimeout(i);
+    if ((c.flags & F_KEEPALIVE) && (st == ESTABLISHED || st == CLOSE_WAIT) && due(c.keepAt)) timeout(i, TO_KEEPALIVE);
     if ((c.flags & F_USED) == 0) continue;
     if ((st == TIME_WAIT || (st == FIN_WAIT_2 && (c.flags & F_APP) == 0)) && due(c.closeAt)) {
       closed(i);
