@@ -140,6 +140,16 @@ export function ipv4(o: Ipv4Options): Uint8Array {
   return p;
 }
 
+/** A UDP header and payload (RFC 768), checksum 0: none over IPv4; ipv6() fills it in. */
+export function udp(srcPort: number, dstPort: number, payload: Uint8Array): Uint8Array {
+  const u = new Uint8Array(8 + payload.length);
+  put16(u, 0, srcPort);
+  put16(u, 2, dstPort);
+  put16(u, 4, u.length);
+  u.set(payload, 8);
+  return u;
+}
+
 /** The link-local address of a MAC: fe80:: and the modified EUI-64 (RFC 4291 appendix A). */
 export function linkLocal(mac: Mac): Uint8Array {
   const m = macBytes(mac);

@@ -5,7 +5,7 @@
 import { formatIpv6, ipToU32 } from "../../board/address.ts";
 import {
   ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, IPPROTO_ICMPV6, IPPROTO_UDP, arp, ethernet, get16, ipv4, ipv6, macBytes, parseArp, parseEthernet, parseIpv4,
-  parseIpv6Packet,
+  parseIpv6Packet, udp,
 } from "../frames.ts";
 import type { SimEndpoint } from "../sim.ts";
 
@@ -73,19 +73,6 @@ export function replyUdp6(ep: SimEndpoint, mac: string, ip6: Uint8Array, port: n
   if (!to.src6) throw new Error("replyUdp6: the request came over IPv4");
   const pkt = ipv6({ src: ip6, dst: to.src6, next: IPPROTO_UDP, payload: udp(port, to.srcPort, payload) });
   ep.send(ethernet({ dst: to.srcMac, src: mac, type: ETHERTYPE_IPV6, payload: pkt }));
-}
-
-/** A UDP header (checksum 0: ipv6() fills it in) and the payload. */
-function udp(srcPort: number, dstPort: number, payload: Uint8Array): Uint8Array {
-  const u = new Uint8Array(8 + payload.length);
-  u[0] = srcPort >>> 8;
-  u[1] = srcPort & 255;
-  u[2] = dstPort >>> 8;
-  u[3] = dstPort & 255;
-  u[4] = u.length >>> 8;
-  u[5] = u.length & 255;
-  u.set(payload, 8);
-  return u;
 }
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
