@@ -13,11 +13,17 @@ function endpoint(ip: number, port: number, wildcardPort: boolean): string {
  *  and IPv6); an IPv6 connection is tcp6 with its addresses in RFC 5952 text, bracketed before the
  *  port as RFC 5952 §6 says ([fe80::2]:80). */
 export function formatTcpRow(r: TcpTableRow): string {
+  const { v6, local, foreign } = tcpEndpoints(r);
+  return `${v6 ? "tcp6 " : "tcp  "} ${String(r.recvQ).padStart(6)} ${String(r.sendQ).padStart(6)} ${local.padEnd(23)} ${foreign.padEnd(23)} ${r.state}`;
+}
+
+/** A row's two ends as formatTcpRow prints them. */
+export function tcpEndpoints(r: TcpTableRow): { v6: boolean; local: string; foreign: string } {
   const listener = r.remotePort === 0 && r.remoteIp === 0;
   const v6 = r.remoteIp6 !== undefined && r.localIp6 !== undefined;
   const local = v6 ? `[${r.localIp6}]:${r.localPort}` : `${u32ToIp(r.localIp)}:${r.localPort}`;
   const foreign = v6 ? `[${r.remoteIp6}]:${r.remotePort}` : listener ? "*:*" : endpoint(r.remoteIp, r.remotePort, false);
-  return `${v6 ? "tcp6 " : "tcp  "} ${String(r.recvQ).padStart(6)} ${String(r.sendQ).padStart(6)} ${local.padEnd(23)} ${foreign.padEnd(23)} ${r.state}`;
+  return { v6, local, foreign };
 }
 
 /** The connection table of a board (or given rows) as lines, header first, like netstat -tn. */

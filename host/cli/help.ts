@@ -9,7 +9,9 @@ commands:
   sim         boards on an emulated switch in virtual time, with no static configuration: they
               lease addresses from a simulated DHCP server and find each other by name through a
               simulated DNS server (zone sim); A pings B (b.sim), connects to the greeter firmware
-              on G (greeter.sim:54321) and fetches http://web.sim/ from the http firmware on H
+              on G (greeter.sim:54321) and fetches http://web.sim/ from the http firmware on H;
+              then IPv6: C and E (echo6 firmware) configure from router advertisements (SLAAC,
+              RDNSS), C pings echo.sim over IPv6 and connects to its echo service by name
   sim --topology FILE
               a fleet from a topology file (JSON, see examples/README.md): boards running their
               firmware images on several switches joined by impaired links, DHCP and DNS, what
@@ -29,10 +31,11 @@ sim flags:
   --count N       echo requests to send, one per second of virtual time (default 4)
   --size N        ICMP payload bytes (default 56)
   --pcap FILE     write every transmitted frame to FILE (classic pcap, Ethernet)
-  --wasm FILE     firmware of A and B (default build/wasmip.wasm; G and H run greeter, http)
+  --wasm FILE     firmware of A and B (default build/wasmip.wasm; G and H run greeter, http,
+                  C and E build/ipv6.wasm, echo6)
   --verbose       also print debug, DHCP and DNS log lines and the connection tables
 impairments of A's link during the pings only, each direction (probabilities: 0..1 or a percentage
-like 20%; the TCP part runs on clean links; sim --topology impairs every link for the whole run):
+like 20%; the TCP and IPv6 parts run on clean links; sim --topology impairs every link for the whole run):
   --loss P        drop probability (default 20%)
   --dup P         duplication probability (default 0)
   --reorder P     probability a frame is held back 10 ms so later ones overtake it (default 0)

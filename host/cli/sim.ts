@@ -1,7 +1,8 @@
 // `wasmip sim`: the default demo, or a fleet from a topology file (--topology); the flags of each.
+import path from "node:path";
 import { appImage } from "../board/apps.ts";
-import { DEFAULT_WASM } from "../board/board.ts";
-import { runDemo, type DemoOptions } from "../sim/demo.ts";
+import { DEFAULT_WASM, ROOT } from "../board/board.ts";
+import { DEMO_IPV6_IMAGES, runDemo, type DemoOptions } from "../sim/demo.ts";
 import { CliError, checkImage, checkOutputDir, checkOutputFile, reportErrors } from "./checks.ts";
 import { HELP, UsageError, parseFlags } from "./help.ts";
 
@@ -148,7 +149,8 @@ export function simCommand(args: string[]): Promise<number> {
     if (o.pcap) checkOutputFile(o.pcap, "--pcap");
     checkImage(o.wasm ?? DEFAULT_WASM, o.wasm ? "--wasm" : "the core image", ["ping", "ping_rtt", "dhcp_start", "dns_resolve"]);
     for (const app of ["greeter", "http"]) checkImage(appImage(app), `the ${app} image`);
+    for (const image of DEMO_IPV6_IMAGES) checkImage(path.join(ROOT, "build", `${image}.wasm`), `the ${image} image`);
     const summary = await runDemo(o);
-    return (summary.received > 0 || summary.transmitted === 0) && summary.tcp.ok ? 0 : 1;
+    return (summary.received > 0 || summary.transmitted === 0) && summary.tcp.ok && summary.ipv6.ok ? 0 : 1;
   });
 }

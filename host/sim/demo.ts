@@ -1,5 +1,6 @@
 // The default demo of `wasmip sim`, all in virtual time on one emulated switch with a DHCP server
-// (dhcpd 10.0.0.254, pool 10.0.0.1-99) and a DNS server (dnsd 10.0.0.53, zone "sim"):
+// (dhcpd 10.0.0.254, pool 10.0.0.1-99) and a DNS server (dnsd 10.0.0.53 and 2001:db8:1::53,
+// zone "sim"):
 // 0. four boards boot with NO static configuration: A and B (the core), G (the `greeter`
 //    firmware) and H (the `http` firmware) each lease an address over DHCP, in turn, sending a
 //    host name (a, b, greeter, web); the lease carries the DNS server, which the core hands to its
@@ -12,24 +13,40 @@
 //    closes. The connection tables are printed whenever a state changes, so every state of the
 //    handshake and of both closes shows (LISTEN ... TIME_WAIT, CLOSED);
 // 3. A resolves web.sim and fetches http://web.sim/ from H, and prints the status line.
-// Then the link impairment stats and the boards' counters. The same seed prints the same output
+// Then A's and B's link stats and counters, and:
+// 4. IPv6, next to the IPv4 story rather than in it: two more boards join with no IPv4
+//    configuration (no DHCP: the resolver asks RDNSS servers only when it has no IPv4 one),
+//    C (build/ipv6.wasm, the core with IPv6) and E (the echo6 firmware). A radvd
+//    (services/radvd.ts) advertises 2001:db8:1::/64 and dnsd's IPv6 address as RDNSS; each board
+//    forms its link-local address, a SLAAC address from the prefix, and takes the DNS server from
+//    the RDNSS option (printed, with the AAAA record dnsd is given: SLAAC has no lease to name
+//    it). C resolves echo.sim (AAAA, asked over IPv6), pings it three times, and connects to E's
+//    echo port by name (IPv6 first: C has a global address), sends a line and prints the echo,
+//    then E's connection table (a tcp6 row). A..H keep their IPv4-only images and the first
+//    three steps print and capture exactly what they did before IPv6 was added (the docs'
+//    ladder diagram is drawn from that capture); the IPv6 images take two pages where the
+//    IPv4 ones take one.
+// Then C's and E's counters and the DNS server's queries. The same seed prints the same output
 // and writes the same pcap.
 // The impairment flags (--loss, --dup, ...) apply to A's link during the pings only: the TCP part
 // shows every state of one connection with a line per change, which loss would bury under
-// retransmissions (and heavy loss would time it out); `sim --topology` impairs every link for the whole
-// run. Compact by default: the boards' DHCP and DNS log lines (the demo prints a line per lease and
-// lookup) and the connection tables at each state change come with --verbose.
+// retransmissions (and heavy loss would time it out); the IPv6 step runs on clean links too.
+// `sim --topology` impairs every link for the whole run. Compact by default: the boards' DHCP and
+// DNS log lines (the demo prints a line per lease and lookup), the connection tables at each state
+// change (IPv6 rows too) and E's state changes in the IPv6 step come with --verbose.
 import { once } from "node:events";
 import path from "node:path";
 import { WasmipError } from "../board/errors.ts";
-import { u32ToIp } from "../board/address.ts";
 import { ROOT, type Board } from "../board/board.ts";
 import { DnsError } from "../board/dns.ts";
-import { formatTcpTable } from "../board/netstat.ts";
+import { formatTcpTable, tcpEndpoints } from "../board/netstat.ts";
+import { formatIpv6 } from "../board/address.ts";
 import { PcapWriter } from "../capture/pcap.ts";
+import { linkLocal } from "./frames.ts";
 import { Simulator, type DirectionStats, type Impairments } from "./sim.ts";
 import { SimDhcpServer, simLease } from "./services/dhcpd.ts";
 import { SimDnsServer } from "./services/dnsd.ts";
+import { SimRouterAdvertiser } from "./services/radvd.ts";
 
 export interface DemoOptions {
   seed?: number; // default 1
@@ -74,6 +91,7 @@ export interface DemoSummary {
   endTime: number;
   tcp: TcpStorySummary;
   boot: BootSummary;
+  ipv6: Ipv6StorySummary;
   dns: { queries: number }; // queries the DNS server received
 }
 
@@ -81,6 +99,18 @@ export interface BootSummary {
   leases: Record<string, string>; // board -> leased address
   dnsServers: Record<string, string[]>; // board -> its resolver's servers after the lease
   resolved: Record<string, string>; // name -> address, as A's resolver answered
+}
+
+export interface Ipv6StorySummary {
+  addresses: Record<string, string[]>; // board -> its IPv6 addresses (link-local, SLAAC)
+  dnsServers: Record<string, string[]>; // board -> RDNSS servers
+  resolved: Record<string, string>; // name -> address, as C's resolver answered (AAAA)
+  pings: { transmitted: number; received: number };
+  connect: { address: string; family: number } | null; // what C's connect by name looked up
+  local: string | null; // C's end of the connection, [address]:port
+  echoed: string | null; // what came back from E's echo service
+  ok: boolean;
+  error?: string;
 }
 
 export interface TcpStorySummary {
@@ -120,14 +150,17 @@ const QUIET_LOG = /^(dhcp|dns|netif): /;
 
 const DHCPD_IP = "10.0.0.254";
 const DNSD_IP = "10.0.0.53";
+const DNSD_IP6 = "2001:db8:1::53"; // the same server, advertised as RDNSS (the IPv6 step)
+const PREFIX6 = "2001:db8:1::"; // /64, advertised by radvd (RFC 3849's documentation prefix)
 const ZONE = "sim";
 
-/** A's resolver looks a name up through dnsd; prints and records the answer. Throws on failure. */
-async function resolve(sim: Simulator, from: Board, name: string, print: (line: string) => void, boot: BootSummary): Promise<string> {
+/** A board's resolver looks a name up through dnsd (A, or AAAA for family 6); prints and records
+ *  the answer in `resolved`. Throws on failure. */
+async function resolve(sim: Simulator, from: Board, name: string, print: (line: string) => void, resolved: Record<string, string>, family: 4 | 6 = 4): Promise<string> {
   try {
-    const { address } = await sim.runUntilSettled(from.dns.lookup(name, { family: 4 }), { timeout: 30_000 });
-    boot.resolved[name] = address;
-    print(`[${fmtTime(sim.now)} ms] ${from.name}: lookup ${name} -> ${address}`);
+    const { address } = await sim.runUntilSettled(from.dns.lookup(name, { family }), { timeout: 30_000 });
+    resolved[name] = address;
+    print(`[${fmtTime(sim.now)} ms] ${from.name}: lookup ${name}${family === 6 ? " AAAA" : ""} -> ${address}`);
     return address;
   } catch (e) {
     const why = e instanceof DnsError ? e.code : e instanceof Error ? e.message : String(e);
@@ -183,7 +216,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     poolEnd: "10.0.0.99",
     leaseSecs: 3600,
   });
-  const dnsd = new SimDnsServer(sim, { ip: DNSD_IP, ttl: 300 });
+  const dnsd = new SimDnsServer(sim, { ip: DNSD_IP, ip6: DNSD_IP6, ttl: 300 });
   print(`dhcpd ${DHCPD_IP}: pool 10.0.0.1-10.0.0.99/24, dns ${DNSD_IP}, lease ${dhcpd.leaseSecs} s`);
   print(`dnsd ${DNSD_IP}: zone ${ZONE}, names from the DHCP leases' host names`);
 
@@ -220,16 +253,87 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
 
   // A finds B by name (before its link turns lossy: the lookup is not what the pings measure).
   const target = `b.${ZONE}`;
-  const dst = await resolve(sim, a, target, print, boot);
+  const dst = await resolve(sim, a, target, print, boot.resolved);
   sim.linkOf(a).setImpairments(linkA);
   print("");
   for (const board of [a, b]) print(`link ${board.name}: ${fmtImpairments(sim.linkOf(board).toSwitch.impairments)} (each direction, during the pings)`);
-  print(`PING ${target} (${dst}) ${size}(${size + 28}) bytes of data.`);
+  const pings = pingRun(sim, a, target, dst, { count, size, interval, wait }, print);
+
+  const tcp = await tcpStory(sim, a, g, h, print, { delay, jitter }, boot, opts.verbose ?? false);
+
+  const links: DemoSummary["links"] = {};
+  print("");
+  for (const board of [a, b]) {
+    const l = sim.linkOf(board);
+    links[board.name] = { toSwitch: { ...l.toSwitch.stats }, fromSwitch: { ...l.fromSwitch.stats } };
+    print(`link ${board.name} -> switch: ${fmtStats(l.toSwitch.stats)}`);
+    print(`link switch -> ${board.name}: ${fmtStats(l.fromSwitch.stats)}`);
+  }
+  // The IPv4 boards' counters before the IPv6 step, whose multicasts they would count as not for them.
+  const counters: DemoSummary["counters"] = {};
+  const printCounters = (board: Board) => {
+    counters[board.name] = nonZeroCounters(board);
+    print(
+      `counters ${board.name}: ` +
+        Object.entries(counters[board.name])
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" "),
+    );
+  };
+  for (const board of [a, b]) printCounters(board);
+
+  const ipv6 = await ipv6Story(sim, dnsd, print, clean, opts.verbose ?? false);
+  for (const board of sim.boards.slice(boards.length)) printCounters(board);
+  const asked = [...new Set(dnsd.queries.map((q) => (q.qtype === 28 ? `${q.name} AAAA` : q.name)))];
+  print(`dnsd ${DNSD_IP}, ${DNSD_IP6}: ${dnsd.queries.length} queries (${asked.join(", ")}); dhcpd ${DHCPD_IP}: ${dhcpd.leases.size} leases`);
+  let pcapFrames = 0;
+  if (pcap) {
+    pcapFrames = pcap.frames;
+    pcap.close();
+    print(`wrote ${pcapFrames} frames to ${pcap.path}`);
+  }
+  return {
+    seed,
+    transmitted: count,
+    ...pings,
+    links,
+    counters,
+    logLines,
+    pcapFrames,
+    endTime: sim.now,
+    tcp,
+    boot,
+    ipv6,
+    dns: { queries: dnsd.queries.length },
+  };
+}
+
+/** What pingRun saw. */
+interface PingRun {
+  results: PingResult[];
+  received: number;
+  errors: number;
+  lossPercent: number;
+  rtt: { min: number; avg: number; max: number } | null;
+}
+
+/** `count` pings from `from` to `dst` (IPv4 or IPv6 text) `interval` virtual ms apart, then `wait`
+ *  ms for late replies; prints what ping would (the lines, then the statistics). */
+function pingRun(
+  sim: Simulator,
+  from: Board,
+  target: string,
+  dst: string,
+  o: { count: number; size: number; interval: number; wait: number },
+  print: (line: string) => void,
+): PingRun {
+  const { count, size, interval, wait } = o;
+  print(dst.includes(":") ? `PING ${target} (${dst}) ${size} data bytes` : `PING ${target} (${dst}) ${size}(${size + 28}) bytes of data.`);
   const results: PingResult[] = [];
   const outstanding = new Set<number>();
   const checkReplies = (): boolean => {
     for (const seq of outstanding) {
-      const rtt = a.pingRtt(seq);
+      const rtt = from.pingRtt(seq);
       if (rtt < 0) continue;
       outstanding.delete(seq);
       results[seq - 1].rtt = rtt;
@@ -246,7 +350,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     const r: PingResult = { seq, rtt: null };
     results.push(r);
     try {
-      a.ping(dst, seq, size);
+      from.ping(dst, seq, size);
       outstanding.add(seq);
     } catch (e) {
       if (!(e instanceof WasmipError)) throw e;
@@ -275,51 +379,95 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   );
   if (rtt) print(`rtt min/avg/max = ${rtt.min.toFixed(3)}/${rtt.avg.toFixed(3)}/${rtt.max.toFixed(3)} ms`);
 
-  const tcp = await tcpStory(sim, a, g, h, print, { delay, jitter }, boot, opts.verbose ?? false);
+  return { results, received: rtts.length, errors, lossPercent, rtt };
+}
 
-  const links: DemoSummary["links"] = {};
+// ---- The IPv6 part -----------------------------------------------------------------------------
+
+const ECHO_PORT = 7;
+/** The IPv6 step's images (C's and E's), built by `make build` like the firmware above. */
+export const DEMO_IPV6_IMAGES = ["ipv6", "echo6"] as const;
+const V6_PINGS = 3;
+const V6_MESSAGE = "hello over IPv6\n";
+
+/**
+ * Two IPv6 boards join the switch with no IPv4 configuration at all (no DHCP): C, the core with
+ * IPv6 (build/ipv6.wasm), and E, the echo6 firmware. They form link-local addresses, take a SLAAC
+ * address and the DNS server from radvd's RAs (prefix, RDNSS), and C finds E by name (AAAA, asked
+ * over IPv6), pings it, and connects to its echo service by name.
+ */
+async function ipv6Story(
+  sim: Simulator,
+  dnsd: SimDnsServer,
+  print: (line: string) => void,
+  link: { delay: number; jitter: number },
+  verbose: boolean,
+): Promise<Ipv6StorySummary> {
+  const out: Ipv6StorySummary = { addresses: {}, dnsServers: {}, resolved: {}, pings: { transmitted: 0, received: 0 }, connect: null, local: null, echoed: null, ok: false };
+  const t = () => `[${fmtTime(sim.now)} ms]`;
   print("");
-  for (const board of [a, b]) {
-    const l = sim.linkOf(board);
-    links[board.name] = { toSwitch: { ...l.toSwitch.stats }, fromSwitch: { ...l.fromSwitch.stats } };
-    print(`link ${board.name} -> switch: ${fmtStats(l.toSwitch.stats)}`);
-    print(`link switch -> ${board.name}: ${fmtStats(l.fromSwitch.stats)}`);
+  print(`--- IPv6: C (the core with IPv6) and E (firmware echo6) join with no IPv4 configuration ---`);
+  const radvd = new SimRouterAdvertiser(sim, { prefix: PREFIX6, rdnss: DNSD_IP6 });
+  print(`radvd ${formatIpv6(linkLocal(radvd.mac))}: prefix ${PREFIX6}/64 (on-link, SLAAC), RDNSS ${DNSD_IP6} (dnsd)`);
+  const boards = [
+    { board: sim.addBoard({ name: "C", mac: "02:00:00:00:00:05", link, wasm: firmware(DEMO_IPV6_IMAGES[0]) }), host: "c" },
+    { board: sim.addBoard({ name: "E", mac: "02:00:00:00:00:06", link, wasm: firmware(DEMO_IPV6_IMAGES[1]) }), host: "echo" },
+  ];
+  const [c, e] = boards.map((x) => x.board);
+  const watch = new StateWatcher(sim, verbose ? [c, e] : [c], print);
+  watch.tables = verbose;
+  const prevAfter = sim.afterEvent;
+  try {
+    // Configured: a preferred global address (DAD done) and the RDNSS server.
+    const global = (b: Board) => b.ipv6Addresses().find((x) => x.state === "preferred" && x.scopeid === 0)?.address;
+    for (const { board, host } of boards) {
+      if (!sim.runUntil(() => global(board) !== undefined && board.ipv6DnsServers().length > 0, { timeout: 30_000 }))
+        throw new Error(`${board.name}: no SLAAC address and RDNSS server within 30 s`);
+      out.addresses[board.name] = board.ipv6Addresses().map((x) => x.address);
+      out.dnsServers[board.name] = board.ipv6DnsServers().map((x) => x.address);
+      const addr = global(board)!;
+      const ll = board.ipv6Addresses().find((x) => x.scopeid === 1)?.address ?? "(none)";
+      // SLAAC has no lease to learn a name from: the zone gets a host record, as dnsmasq's
+      // --host-record would.
+      dnsd.records.set(`${host}.${ZONE}`, [addr]);
+      print(`${t()} ${board.name}: ${ll} (link-local), ${addr}/64 (SLAAC), dns ${out.dnsServers[board.name].join(", ")} (RDNSS); dnsd: ${host}.${ZONE} AAAA ${addr}`);
+    }
+    const echoName = `echo.${ZONE}`;
+    const eAddr = await resolve(sim, c, echoName, print, out.resolved, 6);
+    print("");
+    const pings = pingRun(sim, c, echoName, eAddr, { count: V6_PINGS, size: 56, interval: 1000, wait: 2000 }, print);
+    out.pings = { transmitted: V6_PINGS, received: pings.received };
+
+    print("");
+    print(`${t()} C: connect(('${echoName}', ${ECHO_PORT})): the echo service on E, by name over IPv6`);
+    sim.afterEvent = () => watch.check();
+    const sock = c.net.connect({ host: echoName, port: ECHO_PORT });
+    let echoed = "";
+    sock.setEncoding("latin1");
+    sock.on("lookup", (err: Error | null, address: string, family: number) => {
+      if (!err) out.connect = { address, family };
+    });
+    sock.on("data", (d: string) => (echoed += d));
+    sock.on("connect", () => {
+      out.local = `[${sock.localAddress}]:${sock.localPort}`;
+      print(`${t()} C: connected from ${out.local} to [${sock.remoteAddress}]:${sock.remotePort} (${sock.remoteFamily}); sending ${JSON.stringify(V6_MESSAGE)}`);
+      sock.end(V6_MESSAGE);
+    });
+    sock.on("end", () => {
+      out.echoed = echoed;
+      print(`${t()} C: received ${JSON.stringify(echoed)} (echoed by E)`);
+    });
+    await sim.runUntilSettled(once(sock, "close"), { timeout: 30_000 });
+    for (const l of formatTcpTable(e)) print(`    E: ${l}`);
+    await sim.runUntilAsync(sim.now + 100);
+    out.ok = out.echoed === V6_MESSAGE && pings.received > 0 && out.connect?.family === 6;
+  } catch (err) {
+    out.error = err instanceof Error ? err.message : String(err);
+    print(`${t()} ipv6: failed: ${out.error}`);
+  } finally {
+    sim.afterEvent = prevAfter;
   }
-  const counters: DemoSummary["counters"] = {};
-  for (const board of [a, b]) {
-    counters[board.name] = nonZeroCounters(board);
-    print(
-      `counters ${board.name}: ` +
-        Object.entries(counters[board.name])
-          .map(([k, v]) => `${k}=${v}`)
-          .join(" "),
-    );
-  }
-  const asked = [...new Set(dnsd.queries.map((q) => q.name))];
-  print(`dnsd ${DNSD_IP}: ${dnsd.queries.length} queries (${asked.join(", ")}); dhcpd ${DHCPD_IP}: ${dhcpd.leases.size} leases`);
-  let pcapFrames = 0;
-  if (pcap) {
-    pcapFrames = pcap.frames;
-    pcap.close();
-    print(`wrote ${pcapFrames} frames to ${pcap.path}`);
-  }
-  return {
-    seed,
-    transmitted: count,
-    received: rtts.length,
-    errors,
-    lossPercent,
-    results,
-    rtt,
-    links,
-    counters,
-    logLines,
-    pcapFrames,
-    endTime: sim.now,
-    tcp,
-    boot,
-    dns: { queries: dnsd.queries.length },
-  };
+  return out;
 }
 
 // ---- The TCP part ------------------------------------------------------------------------------
@@ -346,8 +494,7 @@ class StateWatcher {
   private snapshot(b: Board): Map<string, string> {
     const m = new Map<string, string>();
     for (const r of b.tcpTable()) {
-      const local = `${u32ToIp(r.localIp >>> 0)}:${r.localPort}`;
-      const foreign = r.remotePort === 0 ? "*:*" : `${[r.remoteIp >>> 24, (r.remoteIp >>> 16) & 255, (r.remoteIp >>> 8) & 255, r.remoteIp & 255].join(".")}:${r.remotePort}`;
+      const { local, foreign } = tcpEndpoints(r);
       m.set(`${local} ${foreign}`, r.state);
     }
     return m;
@@ -417,7 +564,7 @@ async function tcpStory(
   };
   try {
     watch.check(); // G's listener (the app listens at start)
-    const gIp = await resolve(sim, a, greeterName, print, boot);
+    const gIp = await resolve(sim, a, greeterName, print, boot.resolved);
     print(`${t()} A: connect(('${gIp}', ${STORY_PORT}))`);
     const c = a.net.connect({ host: gIp, port: STORY_PORT });
     watch.check();
@@ -438,7 +585,7 @@ async function tcpStory(
     print("");
     print(`--- HTTP: A fetches http://${webName}/ from the firmware http app on H ---`);
     watch.tables = false;
-    const hIp = await resolve(sim, a, webName, print, boot);
+    const hIp = await resolve(sim, a, webName, print, boot.resolved);
     const hc = a.net.connect({ host: hIp, port: 80 });
     let response = "";
     hc.setEncoding("latin1");

@@ -1,4 +1,5 @@
-// Builders and parsers for the frames wasmip speaks: Ethernet II, ARP, IPv4, ICMP echo.
+// Builders and parsers for the frames wasmip speaks: Ethernet II, ARP, IPv4, ICMP echo, and the
+// IPv6 header the simulated services (radvd, dnsd) need.
 // Addresses are given as strings ("10.0.0.1", "02:00:00:00:00:01") or raw values; all
 // multi-byte fields are network byte order on the wire.
 import { ipToU32, parseMac, u32ToIp, formatMac } from "../board/address.ts";
@@ -10,6 +11,7 @@ export const ETHERTYPE_VLAN = 0x8100;
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
+export const IPPROTO_ICMPV6 = 58;
 export const ARP_REQUEST = 1;
 export const ARP_REPLY = 2;
 export const ICMP_ECHO_REPLY = 0;
@@ -135,6 +137,56 @@ export function ipv4(o: Ipv4Options): Uint8Array {
   if (o.options) p.set(o.options, 20);
   p.set(o.payload, hl);
   fixIpv4Checksum(p);
+  return p;
+}
+
+/** A UDP header and payload (RFC 768), checksum 0: none over IPv4; ipv6() fills it in. */
+export function udp(srcPort: number, dstPort: number, payload: Uint8Array): Uint8Array {
+  const u = new Uint8Array(8 + payload.length);
+  put16(u, 0, srcPort);
+  put16(u, 2, dstPort);
+  put16(u, 4, u.length);
+  u.set(payload, 8);
+  return u;
+}
+
+/** The link-local address of a MAC: fe80:: and the modified EUI-64 (RFC 4291 appendix A). */
+export function linkLocal(mac: Mac): Uint8Array {
+  const m = macBytes(mac);
+  const a = new Uint8Array(16);
+  a.set([0xfe, 0x80], 0);
+  a.set([m[0] ^ 2, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]], 8);
+  return a;
+}
+
+export interface Ipv6Options {
+  src: Uint8Array;
+  dst: Uint8Array;
+  next: number; // the payload's protocol: no extension headers
+  payload: Uint8Array;
+  hopLimit?: number; // 64
+}
+
+/** An IPv6 packet (RFC 8200 §3) whose UDP, TCP or ICMPv6 checksum is filled in over the
+ *  pseudo-header (§8.1; a UDP sum of 0 goes as 0xffff, RFC 768). */
+export function ipv6(o: Ipv6Options): Uint8Array {
+  const n = o.payload.length;
+  const p = new Uint8Array(40 + n);
+  p[0] = 0x60;
+  put16(p, 4, n);
+  p[6] = o.next;
+  p[7] = o.hopLimit ?? 64;
+  p.set(o.src.subarray(0, 16), 8);
+  p.set(o.dst.subarray(0, 16), 24);
+  p.set(o.payload, 40);
+  const ck = o.next === IPPROTO_ICMPV6 ? 2 : o.next === IPPROTO_UDP ? 6 : o.next === IPPROTO_TCP ? 16 : -1;
+  if (ck >= 0 && n >= ck + 2) {
+    put16(p, 40 + ck, 0);
+    let pseudo = (n >>> 16) + (n & 0xffff) + o.next;
+    for (let i = 8; i < 40; i += 2) pseudo += get16(p, i);
+    const sum = internetChecksum(p.subarray(40), pseudo);
+    put16(p, 40 + ck, sum === 0 && o.next === IPPROTO_UDP ? 0xffff : sum);
+  }
   return p;
 }
 
@@ -291,6 +343,19 @@ export function parseIpv4(p: Uint8Array): Ipv4Packet | undefined {
     checksumOk: hl >= 20 && hl <= p.length && internetChecksum(p.subarray(0, hl)) === 0,
     payload: p.subarray(Math.min(hl, p.length), Math.min(Math.max(total, hl), p.length)),
   };
+}
+
+export interface Ipv6Packet {
+  next: number;
+  hopLimit: number;
+  src: Uint8Array;
+  dst: Uint8Array;
+  payload: Uint8Array; // bounded by the payload length and the buffer
+}
+
+export function parseIpv6Packet(p: Uint8Array): Ipv6Packet | undefined {
+  if (p.length < 40 || p[0] >>> 4 !== 6) return undefined;
+  return { next: p[6], hopLimit: p[7], src: p.subarray(8, 24), dst: p.subarray(24, 40), payload: p.subarray(40, Math.min(p.length, 40 + get16(p, 4))) };
 }
 
 export interface IcmpMessage {

@@ -58,7 +58,7 @@ test("probabilities accept 0..1 and percentages", () => {
   );
 });
 
-test("wasmip sim runs the demo and writes a pcap; the same seed prints the same output", () => {
+test("wasmip sim runs the demo and writes a pcap; the same seed prints the same output and pcap", () => {
   const pcap = path.join(dir, "cli.pcap");
   const r1 = wasmip("sim", "--seed", "3", "--count", "5", "--pcap", pcap);
   assert.equal(r1.code, 0, r1.err);
@@ -66,8 +66,17 @@ test("wasmip sim runs the demo and writes a pcap; the same seed prints the same 
   assert.match(r1.out, /A: arp: who-has 10\.0\.0\.2 tell 10\.0\.0\.1/);
   assert.match(r1.out, /link A -> switch: \d+ offered/);
   assert.match(r1.out, /counters B: .*icmp_echo_answered=\d/);
-  assert.ok(parsePcap(readFileSync(pcap)).records.length > 5);
-  assert.equal(wasmip("sim", "--seed", "3", "--count", "5", "--pcap", pcap).out, r1.out);
+  // The IPv6 step: a reply over IPv6 printed, and IPv6 frames carrying TCP in the capture.
+  assert.match(r1.out, /\] C: lookup echo\.sim AAAA -> 2001:db8:1::ff:fe00:6\n/);
+  assert.match(r1.out, /\n3 packets transmitted, 3 received, 0% packet loss/);
+  assert.match(r1.out, /\] C: received "hello over IPv6\\n" \(echoed by E\)\n/);
+  const frames = parsePcap(readFileSync(pcap)).records.map((r) => r.data);
+  assert.ok(frames.length > 5);
+  const tcp6 = frames.filter((f) => f[12] === 0x86 && f[13] === 0xdd && f[14 + 6] === 6); // EtherType, next header TCP
+  assert.ok(tcp6.length >= 6, `${tcp6.length} TCP over IPv6 frames`);
+  const pcap2 = path.join(dir, "cli2.pcap");
+  assert.equal(wasmip("sim", "--seed", "3", "--count", "5", "--pcap", pcap2).out, r1.out.replace(pcap, pcap2));
+  assert.ok(readFileSync(pcap2).equals(readFileSync(pcap)), "the same pcap, byte for byte");
   const lossy = wasmip("sim", "--count", "3", "--loss", "100%");
   assert.equal(lossy.code, 1, "no reply at all: exit 1 like ping");
   assert.match(lossy.out, /3 packets transmitted, 0 received, (\+\d errors, )?100% packet loss/);

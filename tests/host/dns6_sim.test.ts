@@ -3,7 +3,8 @@
 // dual-stack boards (build/ipv6.wasm) SLAAC addresses, the sim DNS server has B's name with its
 // IPv4 and IPv6 addresses, and A, on a lossy link, looks the name up by family and connects to
 // it by name: over IPv6, since A has a global address. A second case has no prefix: the
-// connect by name then takes the A record.
+// connect by name then takes the A record. A third has no IPv4 server: the RAs name the sim DNS
+// server's IPv6 address (RDNSS), which the lookups go to over IPv6.
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -29,13 +30,13 @@ function seeded(name: string, fn: (t: TestContext, seed: number) => Promise<void
   });
 }
 
-function world(seed: number, prefix: boolean) {
+function world(seed: number, prefix: boolean, rdnss?: string) {
   const sim = new Simulator({ seed, wasm: V6 });
-  const radvd = prefix ? new SimRouterAdvertiser(sim, { prefix: "2001:db8:1::" }) : undefined;
-  const dnsd = new SimDnsServer(sim, { ip: "10.0.0.53" });
+  const radvd = prefix ? new SimRouterAdvertiser(sim, { prefix: "2001:db8:1::", rdnss }) : undefined;
+  const dnsd = new SimDnsServer(sim, { ip: "10.0.0.53", ip6: rdnss });
   const a = sim.addBoard({ name: "A", mac: "02:00:00:00:00:01", ip: "10.0.0.1", prefix: 24, link: { loss: 0.05 } });
   const b = sim.addBoard({ name: "B", mac: "02:00:00:00:00:02", ip: "10.0.0.2", prefix: 24 });
-  a.dns.setServers(["10.0.0.53"]);
+  if (!rdnss) a.dns.setServers(["10.0.0.53"]);
   sim.runFor(8000);
   return { sim, radvd, dnsd, a, b };
 }
@@ -102,4 +103,23 @@ seeded("dns6 sim: without a global IPv6 address the connect by name takes the A 
   const { c, looked } = await connectByName(sim, a, b);
   assert.deepEqual(looked, [[null, "10.0.0.2", 4]]);
   assert.equal(c.remoteFamily, "IPv4");
+});
+
+seeded("dns6 sim: with no IPv4 server the lookups go to the RDNSS server over IPv6 (the sim dnsd's ip6) on a lossy link", async (_t, seed) => {
+  const rdnss = "2001:db8:1::53";
+  const { sim, dnsd, a } = world(seed, true, rdnss);
+  assert.deepEqual(a.dns.getServers(), []);
+  assert.deepEqual(a.ipv6DnsServers().map((x) => x.address), [rdnss]);
+  dnsd.records.set("b.test", ["10.0.0.2", "2001:db8:1::ff:fe00:2"]);
+  for (let i = 0; i < 30; i++) dnsd.records.set(`n${i}.test`, [`2001:db8:1::${i + 1}`]);
+  assert.deepEqual(await sim.runUntilSettled(a.dns.lookup("b.test", { family: 6 })), { address: "2001:db8:1::ff:fe00:2", family: 6 });
+  assert.deepEqual(await sim.runUntilSettled(a.dns.lookup("b.test", { family: 4 })), { address: "10.0.0.2", family: 4 }, "A lookups too");
+  // Enough lookups that the 5% loss hits some: the resolver's retries cover it.
+  for (let i = 0; i < 30; i++) assert.equal((await sim.runUntilSettled(a.dns.lookup(`n${i}.test`, { family: 6 }), { timeout: 60_000 })).address, `2001:db8:1::${i + 1}`);
+  assert.ok(dnsd.queries.length >= 32);
+  assert.ok(a.counters().dns_retransmits > 0 && sim.linkOf(a).toSwitch.stats.lost + sim.linkOf(a).fromSwitch.stats.lost > 0, "the loss made it retry");
+  assert.ok(dnsd.queries.every((q) => q.src === "2001:db8:1::ff:fe00:1"), "asked from A's SLAAC address");
+  // dnsd answered A's neighbor solicitation for its address.
+  assert.ok(a.ipv6Neighbors().some((n) => n.address === rdnss && n.mac === dnsd.mac), JSON.stringify(a.ipv6Neighbors()));
+  assert.equal(a.rxAccounted(), a.counters().rx_frames);
 });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Simulator } from "../../host/sim/sim.ts";
 import { SimDnsServer } from "../../host/sim/services/dnsd.ts";
 import { DnsError } from "../../host/board/dns.ts";
-import { ethernet, ipv4, ETHERTYPE_IPV4, IPPROTO_UDP, get16, parseEthernet, parseIpv4 } from "../../host/sim/frames.ts";
+import { ethernet, ipv4, udp, ETHERTYPE_IPV4, IPPROTO_UDP, get16, parseEthernet, parseIpv4 } from "../../host/sim/frames.ts";
 import type { Board } from "../../host/board/board.ts";
 
 function setup(opts: { seed?: number; second?: boolean } = {}) {
@@ -152,15 +152,7 @@ test("forged replies (wrong id, wrong server, wrong port) are dropped and counte
       m[7] = 1; // ancount 1
       const ans = [0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 0, 0, 4, 6, 6, 6, 6];
       const payload = Uint8Array.from([...m, ...ans]);
-      const udp = new Uint8Array(8 + payload.length);
-      udp[0] = sport >>> 8;
-      udp[1] = sport & 255;
-      udp[2] = port >>> 8;
-      udp[3] = port & 255;
-      udp[4] = udp.length >>> 8;
-      udp[5] = udp.length & 255;
-      udp.set(payload, 8);
-      forger.send(ethernet({ dst: eth.src, src: "02:00:00:00:66:66", type: ETHERTYPE_IPV4, payload: ipv4({ src, dst: ip.src, protocol: IPPROTO_UDP, payload: udp }) }));
+      forger.send(ethernet({ dst: eth.src, src: "02:00:00:00:66:66", type: ETHERTYPE_IPV4, payload: ipv4({ src, dst: ip.src, protocol: IPPROTO_UDP, payload: udp(sport, port, payload) }) }));
     };
     const id = get16(q, 0);
     send("10.0.0.53", 53, id ^ 0x5555); // guessed id

@@ -74,12 +74,14 @@ test("the README's code is the code of the files it names", () => {
     for (const line of b.split("\n").map((l) => l.trim()).filter(Boolean)) assert.ok(have.has(line), `not in the sources: ${line}`);
 });
 
-test("the README's excerpt of make run's output is what the demo prints", async () => {
-  const excerpt = /Abridged:\n\n```\n([\s\S]*?)```/.exec(read("README.md"))?.[1];
-  assert.ok(excerpt, "an abridged demo output in the README");
+test("the excerpts of make run's output in the README and docs/ipv6.md are what the demo prints", async () => {
   const lines = new Set<string>();
   await runDemo({ print: (l) => lines.add(l) });
-  for (const l of excerpt.split("\n").filter(Boolean)) assert.ok(lines.has(l), `not printed by the demo: ${l}`);
+  for (const file of ["README.md", "docs/ipv6.md"]) {
+    const excerpt = /Abridged:\n\n```\n([\s\S]*?)```/.exec(read(file))?.[1];
+    assert.ok(excerpt, `an abridged demo output in ${file}`);
+    for (const l of excerpt.split("\n").filter(Boolean)) assert.ok(lines.has(l), `${file}: not printed by the demo: ${l}`);
+  }
 });
 
 test("examples/node/echo.ts: B echoes what A sends over a lossy emulated link", async () => {

@@ -7,7 +7,9 @@ import { Prng } from "../../host/sim/prng.ts";
 import { PcapWriter, parsePcap } from "../../host/capture/pcap.ts";
 import { Simulator, type LinkOptions } from "../../host/sim/sim.ts";
 import { COUNTER_KIND, type Board } from "../../host/board/board.ts";
-import { ethernet, parseEthernet, describeFrame, ETHERTYPE_IPV4 } from "../../host/sim/frames.ts";
+import {
+  ethernet, parseEthernet, parseIpv6Packet, parseTcp, describeFrame, ETHERTYPE_IPV4, ETHERTYPE_IPV6, IPPROTO_TCP, IPPROTO_UDP,
+} from "../../host/sim/frames.ts";
 import { runDemo } from "../../host/sim/demo.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "wasmip-sim-"));
@@ -355,7 +357,7 @@ test("demo: summary is consistent with its printed output", async () => {
   for (const k of ["A", "B"]) assert.equal(s.counters[k].dhcp_leases, 1, `${k} leased once`);
   // A finds the others by name, through the DNS server (one query each, nothing else asked).
   assert.deepEqual(s.boot.resolved, { "b.sim": "10.0.0.2", "greeter.sim": "10.0.0.3", "web.sim": "10.0.0.4" });
-  assert.equal(s.dns.queries, 3);
+  assert.equal(s.dns.queries, 4, "A's three, C's one (AAAA)");
   assert.equal(s.counters.A.dns_replies_accepted, 3);
   for (const name of ["b.sim -> 10.0.0.2", "greeter.sim -> 10.0.0.3", "web.sim -> 10.0.0.4"])
     assert.ok(lines.some((l) => l.endsWith(`A: lookup ${name}`)), `lookup ${name}`);
@@ -374,6 +376,43 @@ test("demo: summary is consistent with its printed output", async () => {
   assert.ok(lines.some((l) => l.includes("A: connect(('10.0.0.3', 54321))")), "connects to greeter.sim's address");
   assert.ok(lines.some((l) => l.includes("--- HTTP: A fetches http://web.sim/")));
   assert.ok(lines.some((l) => l.includes("A: HTTP/1.1 200 OK")), "status line printed");
+  // The IPv6 step: C and E configure from the RAs alone (no DHCP), C finds E by its AAAA record
+  // (asked of the RDNSS server over IPv6), pings it and gets its line echoed over IPv6.
+  const v6 = s.ipv6;
+  assert.equal(v6.ok, true, v6.error ?? "ipv6 step");
+  assert.deepEqual(v6.addresses, { C: ["fe80::ff:fe00:5", "2001:db8:1::ff:fe00:5"], E: ["fe80::ff:fe00:6", "2001:db8:1::ff:fe00:6"] });
+  assert.deepEqual(v6.dnsServers, { C: ["2001:db8:1::53"], E: ["2001:db8:1::53"] });
+  assert.deepEqual(v6.resolved, { "echo.sim": "2001:db8:1::ff:fe00:6" });
+  assert.deepEqual(v6.pings, { transmitted: 3, received: 3 });
+  assert.deepEqual(v6.connect, { address: "2001:db8:1::ff:fe00:6", family: 6 }, "the connect by name took the AAAA record");
+  assert.match(v6.local ?? "", /^\[2001:db8:1::ff:fe00:5\]:\d+$/);
+  assert.equal(v6.echoed, "hello over IPv6\n");
+  for (const b of ["C", "E"]) {
+    assert.equal(s.counters[b].dhcp_discovers_sent, undefined, `${b} never asked DHCP`);
+    assert.ok(s.counters[b].nd_ra_received > 0 && s.counters[b].nd_addresses_configured === 2, `${b}: ${JSON.stringify(s.counters[b])}`);
+  }
+  assert.equal(s.counters.C.icmp6_echo_reply_received, 3);
+  assert.equal(s.counters.E.icmp6_echo_answered, 3);
+  for (const l of [
+    "] C: fe80::ff:fe00:5 (link-local), 2001:db8:1::ff:fe00:5/64 (SLAAC), dns 2001:db8:1::53 (RDNSS); dnsd: c.sim AAAA 2001:db8:1::ff:fe00:5",
+    "] C: lookup echo.sim AAAA -> 2001:db8:1::ff:fe00:6",
+    "] C: received \"hello over IPv6\\n\" (echoed by E)",
+  ])
+    assert.ok(lines.some((x) => x.endsWith(l)), `printed: ${l}`);
+  assert.ok(lines.includes("PING echo.sim (2001:db8:1::ff:fe00:6) 56 data bytes"));
+  assert.ok(lines.includes("icmp_seq=1 64 bytes from 2001:db8:1::ff:fe00:6: time=8 ms"));
+  assert.ok(lines.includes("3 packets transmitted, 3 received, 0% packet loss, time 2000ms"));
+  assert.ok(lines.some((l) => /\] C: connected from \[2001:db8:1::ff:fe00:5\]:\d+ to \[2001:db8:1::ff:fe00:6\]:7 \(IPv6\)/.test(l)));
+  assert.ok(lines.some((l) => /^ {4}E: tcp6 .*\[2001:db8:1::ff:fe00:6\]:7 +\[2001:db8:1::ff:fe00:5\]:\d+ +LAST_ACK$/.test(l)), "E's table has the IPv6 row");
+  // The capture has the IPv6 exchange: the DNS query over IPv6 and its answer, TCP both ways.
+  const v6Frames = parsePcap(readFileSync(pcap)).records.flatMap((r) => {
+    const eth = parseEthernet(r.data);
+    const ip = eth?.type === ETHERTYPE_IPV6 ? parseIpv6Packet(eth.payload) : undefined;
+    return ip ? [{ src: eth!.src, next: ip.next, seg: ip.next === IPPROTO_TCP || ip.next === IPPROTO_UDP ? parseTcp(ip.payload) : undefined }] : [];
+  });
+  const tcp6 = (mac: string, port: number) => v6Frames.filter((f) => f.src === mac && f.next === IPPROTO_TCP && (f.seg?.srcPort === port || f.seg?.dstPort === port)).length;
+  assert.ok(tcp6("02:00:00:00:00:05", 7) >= 3 && tcp6("02:00:00:00:00:06", 7) >= 3, "TCP over IPv6 both ways to port 7");
+  assert.equal(v6Frames.filter((f) => f.next === IPPROTO_UDP && (f.seg?.srcPort === 53 || f.seg?.dstPort === 53)).length, 2, "one AAAA query and its answer over IPv6");
   const again: string[] = [];
   assert.deepEqual((await runDemo({ seed: 1, print: (l) => again.push(l) })).results, s.results, "deterministic");
   assert.deepEqual(again, lines.filter((l) => !l.startsWith("wrote ")), "same output");
@@ -444,10 +483,14 @@ test("demo: compact by default; --verbose adds the boards' DHCP/DNS log lines an
   const loud: string[] = [];
   await runDemo({ seed: 1, count: 1, print: (l) => quiet.push(l) });
   await runDemo({ seed: 1, count: 1, verbose: true, print: (l) => loud.push(l) });
-  const table = (l: string) => /Proto Recv-Q Send-Q/.test(l) && !l.startsWith("    H:");
+  const table = (l: string) => /Proto Recv-Q Send-Q/.test(l) && !/^ {4}[HE]:/.test(l);
   const dhcpLog = (l: string) => /\] A: dhcp: discover$/.test(l);
   assert.ok(!quiet.some(table) && !quiet.some(dhcpLog), "no tables or DHCP log lines by default");
   assert.ok(loud.some(table) && loud.some(dhcpLog), "both with verbose");
+  // C's table at a state change: the IPv6 connection's row in RFC 5952 text, bracketed.
+  assert.ok(loud.some((l) => /^ {7}tcp6 +0 +0 \[2001:db8:1::ff:fe00:5\]:\d+ \[2001:db8:1::ff:fe00:6\]:7 SYN_SENT$/.test(l)), "an IPv6 row in C's table");
+  const eChange = (l: string) => /\] tcp: E \[2001:db8:1::ff:fe00:6\]:7 <-> /.test(l);
+  assert.ok(loud.some(eChange) && !quiet.some(eChange), "E's state changes with verbose only");
   assert.ok(quiet.some((l) => /^link A: loss 20%.*during the pings\)$/.test(l)), "the impairments say they apply to the pings");
-  assert.ok(quiet.length < 80, `${quiet.length} lines`);
+  assert.ok(quiet.length < 110, `${quiet.length} lines`);
 });

@@ -3,7 +3,7 @@
 // on UDP port 67, so simulated boards boot with no configuration. Test knobs: `silent` (ignore
 // everything), `nakRequests` (answer every REQUEST with a NAK), and a record of what it received.
 import { ipToU32, u32ToIp, formatMac, prefixToMask } from "../../board/address.ts";
-import { ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_UDP, BROADCAST_MAC, arp, ethernet, get16, get32, ipv4, parseArp, parseEthernet, parseIpv4 } from "../frames.ts";
+import { ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_UDP, BROADCAST_MAC, arp, ethernet, get16, get32, ipv4, parseArp, parseEthernet, parseIpv4, udp } from "../frames.ts";
 import type { SimEndpoint, Simulator } from "../sim.ts";
 import type { Board } from "../../board/board.ts";
 import { dhcpStart, dhcpStatus, type DhcpStatus } from "../../board/dhcp.ts";
@@ -76,18 +76,6 @@ export function parseDhcp(m: Uint8Array): { op: number; xid: number; secs: numbe
 
 function u32(v: number): Uint8Array {
   return Uint8Array.of((v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
-}
-
-function udp(srcPort: number, dstPort: number, payload: Uint8Array): Uint8Array {
-  const u = new Uint8Array(8 + payload.length);
-  u[0] = srcPort >>> 8;
-  u[1] = srcPort & 255;
-  u[2] = dstPort >>> 8;
-  u[3] = dstPort & 255;
-  u[4] = u.length >>> 8;
-  u[5] = u.length & 255;
-  u.set(payload, 8); // checksum 0: none (RFC 768)
-  return u;
 }
 
 export class SimDhcpServer {

@@ -4,16 +4,20 @@
 // table of names: A and AAAA records, CNAMEs (followed inside the table and
 // put in the answer section, the first owner compressed to the question), NXDOMAIN for names it
 // does not know. Test knobs: `silent` (a dead server), `rcode` (answer every query with it, e.g.
-// 2 for SERVFAIL), `truncate` (set TC), and a record of the queries it received.
+// 2 for SERVFAIL), `truncate` (set TC), and a record of the queries it received. With `ip6` it
+// also answers over IPv6 at that address (an RDNSS server for radvd.ts to advertise), answering
+// neighbor solicitations for it.
 import { ipToU32, parseIpv6, u32ToIp } from "../../board/address.ts";
 import { get16 } from "../frames.ts";
-import { receiveUdp, replyUdp } from "./udp_host.ts";
+import { receiveUdp, receiveUdp6, replyUdp, replyUdp6 } from "./udp_host.ts";
 import type { SimEndpoint, Simulator } from "../sim.ts";
 
 export interface DnsdOptions {
   name?: string; // endpoint name, default "dnsd"
   mac?: string; // default 02:00:00:00:d0:35
   ip: string;
+  /** An IPv6 address to answer at too, e.g. "2001:db8:1::53". */
+  ip6?: string;
   /** name -> address(es) */
   records?: Record<string, string | string[]>;
   /** alias -> canonical name */
@@ -67,6 +71,7 @@ export function readName(m: Uint8Array, off: number): { name: string; end: numbe
 
 export class SimDnsServer {
   readonly ip: number;
+  readonly ip6: Uint8Array | undefined;
   readonly mac: string;
   /** Ignore every query (a dead server; ARP is still answered unless `deaf`). */
   silent = false;
@@ -87,6 +92,7 @@ export class SimDnsServer {
     opts: DnsdOptions,
   ) {
     this.ip = ipToU32(opts.ip);
+    this.ip6 = opts.ip6 !== undefined ? parseIpv6(opts.ip6) : undefined;
     this.mac = opts.mac ?? "02:00:00:00:d0:35";
     this.ttl = opts.ttl ?? 300;
     for (const [k, v] of Object.entries(opts.records ?? {})) this.records.set(k.toLowerCase(), Array.isArray(v) ? v : [v]);
@@ -96,7 +102,7 @@ export class SimDnsServer {
 
   private receive(f: Uint8Array): void {
     if (this.deaf) return;
-    const req = receiveUdp(f, this.ep, this.mac, this.ip, 53);
+    const req = receiveUdp(f, this.ep, this.mac, this.ip, 53) ?? (this.ip6 && receiveUdp6(f, this.ep, this.mac, this.ip6, 53));
     if (!req) return;
     const m = req.payload;
     if (m.length < 12 || (m[2] & 0x80) !== 0 || get16(m, 4) !== 1) return;
@@ -105,7 +111,9 @@ export class SimDnsServer {
     const qtype = get16(m, q.end);
     this.queries.push({ time: this.sim.now, id: get16(m, 0), name: q.name, qtype, src: req.src, srcPort: req.srcPort });
     if (this.silent) return;
-    replyUdp(this.ep, this.mac, this.ip, 53, req, this.answer(m.subarray(0, q.end + 4), q.name.toLowerCase(), qtype));
+    const answer = this.answer(m.subarray(0, q.end + 4), q.name.toLowerCase(), qtype);
+    if (req.src6) replyUdp6(this.ep, this.mac, this.ip6!, 53, req, answer);
+    else replyUdp(this.ep, this.mac, this.ip, 53, req, answer);
   }
 
   /** The response to a question (header + question bytes as received). */

@@ -5,7 +5,7 @@
 // traffic stays on the link. A bounded number, so a simulation with it still goes idle. It
 // answers nothing (router solicitations included: the unsolicited RAs cover them).
 import { formatMac, parseIpv6, parseMac } from "../../board/address.ts";
-import { internetChecksum } from "../frames.ts";
+import { ETHERTYPE_IPV6, IPPROTO_ICMPV6, ethernet, ipv6, linkLocal } from "../frames.ts";
 import type { SimEndpoint, Simulator } from "../sim.ts";
 
 export interface RadvdOptions {
@@ -50,28 +50,8 @@ function raFrame(mac: Uint8Array, prefix: Uint8Array, rdnss?: Uint8Array): Uint8
   ra.push(1, 1, ...mac); // §4.6.1
   ra.push(3, 4, 64, 0xc0, ...u32b(86400), ...u32b(14400), 0, 0, 0, 0, ...prefix.subarray(0, 8), 0, 0, 0, 0, 0, 0, 0, 0); // §4.6.2, L|A
   if (rdnss) ra.push(25, 3, 0, 0, ...u32b(600), ...rdnss);
-  const src = new Uint8Array(16);
-  src.set([0xfe, 0x80], 0);
-  src.set([mac[0] ^ 2, mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5]], 8); // modified EUI-64
-  const msg = Uint8Array.from(ra);
-  const pseudo = new Uint8Array(40 + msg.length);
-  pseudo.set(src, 0);
-  pseudo.set(ALL_NODES, 16);
-  pseudo.set(u32b(msg.length), 32);
-  pseudo[39] = 58;
-  pseudo.set(msg, 40);
-  const sum = internetChecksum(pseudo);
-  msg[2] = sum >>> 8;
-  msg[3] = sum & 255;
-  const f = new Uint8Array(14 + 40 + msg.length);
-  f.set([0x33, 0x33, 0, 0, 0, 1], 0);
-  f.set(mac, 6);
-  f.set([0x86, 0xdd], 12);
-  f.set([0x60, 0, 0, 0, msg.length >>> 8, msg.length & 255, 58, 255], 14);
-  f.set(src, 22);
-  f.set(ALL_NODES, 38);
-  f.set(msg, 54);
-  return f;
+  const packet = ipv6({ src: linkLocal(mac), dst: ALL_NODES, next: IPPROTO_ICMPV6, hopLimit: 255, payload: Uint8Array.from(ra) });
+  return ethernet({ dst: "33:33:00:00:00:01", src: mac, type: ETHERTYPE_IPV6, payload: packet });
 }
 
 function u32b(v: number): number[] {

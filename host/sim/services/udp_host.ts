@@ -1,7 +1,12 @@
 // What the simulated UDP servers (dnsd.ts, ntpd.ts) share: a host's receive path that answers ARP
-// for its address and picks out the datagrams to its port, and the reply back to the sender.
-import { ipToU32 } from "../../board/address.ts";
-import { ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_UDP, arp, ethernet, get16, ipv4, parseArp, parseEthernet, parseIpv4 } from "../frames.ts";
+// for its address and picks out the datagrams to its port, and the reply back to the sender; and
+// the same over IPv6 (neighbor solicitations answered instead of ARP) for a server with an IPv6
+// address.
+import { formatIpv6, ipToU32 } from "../../board/address.ts";
+import {
+  ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, IPPROTO_ICMPV6, IPPROTO_UDP, arp, ethernet, get16, ipv4, ipv6, macBytes, parseArp, parseEthernet, parseIpv4,
+  parseIpv6Packet, udp,
+} from "../frames.ts";
 import type { SimEndpoint } from "../sim.ts";
 
 /** A datagram received: its payload (cut to the UDP length) and where to answer. */
@@ -10,6 +15,7 @@ export interface UdpRequest {
   src: string;
   srcPort: number;
   srcMac: string;
+  src6?: Uint8Array; // the sender's IPv6 address (src is its text) when it came over IPv6
 }
 
 /** Answers an ARP request for `ip`; returns a UDP datagram to ip:port (or to `group`:port),
@@ -35,14 +41,40 @@ export function receiveUdp(f: Uint8Array, ep: SimEndpoint, mac: string, ip: numb
 
 /** `payload` from ip:port back to the request's sender (no UDP checksum). */
 export function replyUdp(ep: SimEndpoint, mac: string, ip: number, port: number, to: UdpRequest, payload: Uint8Array): void {
-  const udp = new Uint8Array(8 + payload.length);
-  udp[0] = port >>> 8;
-  udp[1] = port & 255;
-  udp[2] = to.srcPort >>> 8;
-  udp[3] = to.srcPort & 255;
-  udp[4] = udp.length >>> 8;
-  udp[5] = udp.length & 255;
-  udp.set(payload, 8);
-  const pkt = ipv4({ src: ip, dst: to.src, protocol: IPPROTO_UDP, payload: udp });
+  const pkt = ipv4({ src: ip, dst: to.src, protocol: IPPROTO_UDP, payload: udp(port, to.srcPort, payload) });
   ep.send(ethernet({ dst: to.srcMac, src: mac, type: ETHERTYPE_IPV4, payload: pkt }));
+}
+
+const ND_NS = 135;
+const ND_NA = 136;
+
+/** The IPv6 side of receiveUdp: answers a neighbor solicitation for `ip6` (RFC 4861 §7.2.4; not
+ *  a DAD probe, whose source is unspecified), returns a datagram to [ip6]:port, else undefined. */
+export function receiveUdp6(f: Uint8Array, ep: SimEndpoint, mac: string, ip6: Uint8Array, port: number): UdpRequest | undefined {
+  const eth = parseEthernet(f);
+  if (!eth || eth.type !== ETHERTYPE_IPV6) return undefined;
+  const p = parseIpv6Packet(eth.payload);
+  if (!p) return undefined;
+  const m = p.payload;
+  if (p.next === IPPROTO_ICMPV6 && m.length >= 24 && m[0] === ND_NS && m[1] === 0 && p.hopLimit === 255 && same(m.subarray(8, 24), ip6) && p.src.some((x) => x !== 0)) {
+    // Solicited and override, with our link-layer address (§4.4).
+    const na = Uint8Array.from([ND_NA, 0, 0, 0, 0x60, 0, 0, 0, ...ip6, 2, 1, ...macBytes(mac)]);
+    ep.send(ethernet({ dst: eth.src, src: mac, type: ETHERTYPE_IPV6, payload: ipv6({ src: ip6, dst: p.src, next: IPPROTO_ICMPV6, hopLimit: 255, payload: na }) }));
+    return undefined;
+  }
+  if (p.next !== IPPROTO_UDP || m.length < 8 || !same(p.dst, ip6) || get16(m, 2) !== port) return undefined;
+  const src6 = p.src.slice();
+  return { payload: m.subarray(8, Math.min(m.length, get16(m, 4))), src: formatIpv6(src6), srcPort: get16(m, 0), srcMac: eth.src, src6 };
+}
+
+/** `payload` from [ip6]:port back to the sender of a request that came over IPv6 (with the UDP
+ *  checksum, which IPv6 requires: RFC 8200 §8.1). */
+export function replyUdp6(ep: SimEndpoint, mac: string, ip6: Uint8Array, port: number, to: UdpRequest, payload: Uint8Array): void {
+  if (!to.src6) throw new Error("replyUdp6: the request came over IPv4");
+  const pkt = ipv6({ src: ip6, dst: to.src6, next: IPPROTO_UDP, payload: udp(port, to.srcPort, payload) });
+  ep.send(ethernet({ dst: to.srcMac, src: mac, type: ETHERTYPE_IPV6, payload: pkt }));
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
