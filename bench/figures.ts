@@ -19,7 +19,7 @@ export function expectedFigures(apps: string[]): string[] {
   for (const img of ["core", ...apps, ...makefileExamples()]) ids.push(`memory.${img}.pages`, `memory.${img}.static_bytes`);
   ids.push(
     "memory.tcp_max_sockets", "memory.tcp_max_connections", "memory.tcp_snd_buf.bytes", "memory.tcp_rcv_buf.bytes",
-    "memory.tcp_connection.bytes", "memory.tcp_block.bytes",
+    "memory.tcp_connection.bytes", "memory.tcp_block.bytes", "memory.tcp_timestamps.bytes_per_connection",
     "memory.core_4_connections.static_bytes", "memory.growth.pages",
   );
   ids.push(

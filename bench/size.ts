@@ -195,11 +195,18 @@ export async function memoryStep(b: Bench): Promise<void> {
     b.fig(`memory.${k.toLowerCase()}.bytes`, typeof v === "number" ? v : null, "bytes", `${k} in assembly/config.ts, evaluated (the ring of each connection)`);
   }
   const base = staticBytes(path.join(BUILD, "wasmip.wasm")).used;
-  const [plus1, blockPlus1, at4] = await Promise.all([
+  const [plus1, blockPlus1, at4, ts] = await Promise.all([
     configVariant("connections-plus-1", "TCP_MAX_CONNECTIONS", (old) => `(${old}) + 1`),
     configVariant("sockets-plus-1", "TCP_MAX_SOCKETS", (old) => `(${old}) + 1`),
     configVariant("connections-4", "TCP_MAX_CONNECTIONS", () => "4"),
+    configVariant("timestamps", "TCP_TIMESTAMPS", () => "true"),
   ]);
+  b.fig(
+    "memory.tcp_timestamps.bytes_per_connection",
+    (ts - base) / nc,
+    "bytes",
+    "memory_used() of the core built with TCP_TIMESTAMPS = true minus that of the core as configured, over TCP_MAX_CONNECTIONS (TS.Recent and Last.ACK.sent per connection, RFC 7323; the switch off keeps an 8-byte placeholder, alignment included)",
+  );
   b.fig(
     "memory.tcp_connection.bytes",
     plus1 - base,

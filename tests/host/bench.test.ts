@@ -65,6 +65,7 @@ test("make bench, quick mode: every figure present, transfers complete and corre
     assert.equal(r.figures["memory.growth.pages"].value, 0);
     for (const img of ["core", ...makefileApps(), ...makefileExamples()]) assert.ok((r.figures[`memory.${img}.static_bytes`].value ?? 0) <= (r.figures[`memory.${img}.pages`].value ?? 0) * 65536, `${img}: static data exceeds its pages`);
     assert.ok((r.figures["memory.tcp_connection.bytes"].value ?? 0) >= (r.figures["memory.tcp_snd_buf.bytes"].value ?? 0) + (r.figures["memory.tcp_rcv_buf.bytes"].value ?? 0), "a connection block is smaller than its two rings");
+    assert.ok((r.figures["memory.tcp_timestamps.bytes_per_connection"].value ?? 0) > 0, "timestamps cost no memory per connection: the figure measures nothing");
 
     // Every peer answered (the runs throw on a short or corrupt stream; these are the records).
     const runs = r.details["kernel.runs"] as Record<string, unknown>;
