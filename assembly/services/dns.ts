@@ -10,7 +10,7 @@
 //
 // A finished lookup keeps its slot until released, or until a new lookup needs a slot and it is
 // the oldest finished one (then its handle reads EINVAL). A dotted quad ("10.0.0.1") resolves at
-// once without a query; a cached answer too.
+// once without a query, IPv6 text ("2001:db8::1") too; a cached answer too.
 //
 // Queries go to the servers set with dnsSetServers (by the DHCP client, or the board): the first
 // transmission to the first server, then on each timeout the next server, the timeout doubling after
@@ -260,6 +260,58 @@ function dottedQuad(p: usize, len: u32): u32 {
   return dots == 4 ? v : 0;
 }
 
+/** RFC 4291 §2.2 text ("2001:db8::1", "::", "::ffff:10.0.0.1"; no zone index): the 16 bytes at out
+ *  and 1; 0 when there is no colon (a name, or a dotted quad); -1 for other text with a colon,
+ *  which no host name has (RFC 1123 §2.1). */
+function ipv6Text(p: usize, len: u32, out: usize): i32 {
+  let colon = false;
+  for (let i: u32 = 0; i < len && !colon; i++) colon = load<u8>(p + i) == 58;
+  if (!colon) return 0;
+  let n: u32 = 0; // 16-bit groups written
+  let gap: i32 = -1; // where "::" stands, in groups
+  let i: u32 = 0;
+  if (load<u8>(p) == 58) {
+    if (len < 2 || load<u8>(p + 1) != 58) return -1;
+    gap = 0;
+    i = 2;
+  }
+  while (i < len) {
+    const start = i;
+    let v: u32 = 0;
+    for (; i < len && i - start < 5; i++) {
+      const c = <u32>load<u8>(p + i);
+      if (c - 48 < 10) v = (v << 4) | (c - 48);
+      else if ((c | 32) - 97 < 6) v = (v << 4) | ((c | 32) - 87);
+      else break;
+    }
+    if (i < len && load<u8>(p + i) == 46) {
+      // The last 32 bits as a dotted quad (§2.2 form 3).
+      const v4 = dottedQuad(p + start, len - start);
+      if (n > 6 || v4 == 0) return -1;
+      store<u32>(out + (n << 1), bswap<u32>(v4));
+      n += 2;
+      break;
+    }
+    if (i == start || i - start > 4 || n == 8) return -1;
+    store<u16>(out + (n << 1), bswap<u16>(<u16>v));
+    n++;
+    if (i == len) break;
+    if (load<u8>(p + i) != 58 || ++i == len) return -1;
+    if (load<u8>(p + i) == 58) {
+      if (gap >= 0) return -1;
+      gap = <i32>n;
+      i++;
+    }
+  }
+  if (gap < 0) return n == 8 ? 1 : -1;
+  if (n > 7) return -1;
+  // The groups after "::" go to the end; zeros fill the gap.
+  const tail = n - <u32>gap;
+  memory.copy(out + ((8 - tail) << 1), out + (<u32>gap << 1), tail << 1);
+  memory.fill(out + (<u32>gap << 1), 0, (8 - n) << 1);
+  return 1;
+}
+
 function finish(i: i32, result: i32): void {
   const s = q(i);
   if (s.state == PENDING && s.fd >= 0) udpClose(s.fd);
@@ -383,7 +435,8 @@ export function dnsResolve(name: usize, len: u32): i32 {
 }
 
 /** dnsResolve for the AAAA record (RFC 3596); ENOSYS without IPv6. A dotted quad ends at once
- *  with ENODATA (no IPv6 address). */
+ *  with ENODATA (no IPv6 address), IPv6 text with its address (and dnsResolve of it with
+ *  ENODATA). */
 export function dnsResolve6(name: usize, len: u32): i32 {
   if (FEATURE_IPV6) return start(name, len, TYPE_AAAA);
   return ENOSYS;
@@ -395,8 +448,11 @@ function start(name: usize, len: u32, qtype: u32): i32 {
   if (i < 0) return ENOBUFS;
   const orig = origNames + <usize>i * NAME_BUF;
   const lit = dottedQuad(name, len);
-  const n = lit ? 0 : encodeName(name, len, orig);
-  if (!lit && n < 0) return EINVAL;
+  // IPv6 text is no name either; orig holds its address until the slot's IPv6 part is cleared.
+  const lit6 = FEATURE_IPV6 && !lit ? ipv6Text(name, len, orig) : 0;
+  if (lit6 < 0) return EINVAL;
+  const n = lit || lit6 ? 0 : encodeName(name, len, orig);
+  if (!lit && !lit6 && n < 0) return EINVAL;
   const s = q(i);
   // The slot may have held a finished lookup: from here on, its old handle is gone.
   memory.fill(changetype<usize>(s), 0, QSIZE);
@@ -410,9 +466,10 @@ function start(name: usize, len: u32, qtype: u32): i32 {
     memory.fill(q6(i), 0, Q6);
     store<u32>(q6(i), qtype);
   }
-  if (lit) {
+  if (lit || lit6) {
     s.state = DONE;
-    if (FEATURE_IPV6 && qtype == TYPE_AAAA) s.result = ENODATA;
+    if (FEATURE_IPV6 && (qtype == TYPE_AAAA) != (lit6 != 0)) s.result = ENODATA;
+    else if (FEATURE_IPV6 && lit6) addrCopy(q6(i) + Q6_ADDR, orig);
     else s.address = lit;
     s.ttl = 0;
     return handleOf(i);
