@@ -1,7 +1,7 @@
 // The mDNS responder and DNS-SD (services/mdns.ts) against a scripted peer on the link: name
 // compression on emit, probing, announcing, conflicts and renaming, answers (multicast, QU, legacy
-// unicast), known-answer suppression, the rate limit, malformed messages, and `.local` lookups in
-// the resolver. Built with WASMIP_MULTICAST=1 WASMIP_MDNS=1 (as-pect.asconfig.json).
+// unicast), known-answer suppression, the rate limit, malformed messages, `.local` lookups in
+// the resolver, and the AAAA records of an image with IPv6. Built with WASMIP_MULTICAST=1 WASMIP_MDNS=1 (as-pect.asconfig.json).
 import { get16, get32, put16 } from "../support/bytes";
 import { rxBuf } from "../iface/netif";
 import { EWOULDBLOCK, OK } from "../support/errors";
@@ -13,6 +13,7 @@ import { DnsRecord, NameWriter, nameLen, readName } from "../wire/dns";
 import { WireError } from "../wire/error";
 import { C, OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, ipHeader, run, sent, sentCount, sentLen } from "../testing";
 import { at, b16, b32, b8, begin, header, msgBuf, name, question, rrFixed, str } from "./dns_support";
+import { OURS, bringUp6, ll, ra } from "./ipv6_support";
 
 const GROUP: u32 = 0xe00000fb;
 const PEER2: u32 = 0x0a000003;
@@ -445,6 +446,110 @@ describe("mDNS: answers", () => {
     deliver(PEER_IP, 5353);
     run(200);
     expect(mdnsFrames().length).toBe(0);
+  });
+});
+
+/** running(false) with IPv6 on: the link-local address preferred before mDNS starts. */
+function running6(): void {
+  bringUp6();
+  expect(mdnsStart(str("Board"), 5)).toBe(OK);
+  run(2000);
+  run(2500);
+  expect(mdnsState()).toBe(4);
+  feed(arpFrame(1, PEER_IP, OUR_IP));
+  clearSent();
+}
+
+/** A query for board.local of type qtype from PEER_IP:5353; the mDNS frames sent. */
+function ask(qtype: u32): i32[] {
+  begin();
+  header(0, 0, 1, 0);
+  question("board.local", qtype, 1);
+  deliver(PEER_IP, 5353);
+  return mdnsFrames();
+}
+
+/** Whether message i holds the 16 bytes at a (an AAAA's rdata). */
+function carries(i: i32, a: usize): bool {
+  const m = msgOf(i);
+  const len = msgLen(i);
+  for (let k: u32 = 12; k + 16 <= len; k++) if (memory.compare(m + k, a, 16) == 0) return true;
+  return false;
+}
+
+/** fd00:1::ff:fe00:1, the SLAAC address ra()'s prefix gives the board. */
+const GLOBAL6 = memory.data<u8>([0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe, 0, 0, 1]);
+
+describe("mDNS: AAAA records (IPv6)", () => {
+  it("probes and announces the link-local address as an AAAA with the A", () => {
+    bringUp6();
+    mdnsStart(str("Board"), 5);
+    run(260);
+    let f = mdnsFrames();
+    expect(f.length).toBeGreaterThan(0);
+    expect(records(f[0])).toBe("board.local 1 120\nboard.local 28 120\n", "both in the probe's authority section");
+    expect(get16(msgOf(f[0]) + 4)).toBe(1, "one question for the name");
+    run(1000);
+    f = mdnsFrames();
+    const last = f[f.length - 1];
+    expect(records(last)).toBe("board.local 1 120 flush\nboard.local 28 120 flush\n");
+    expect(carries(last, OURS)).toBe(true);
+  });
+
+  it("answers AAAA with the A as additional, A with the AAAA as additional, ANY with both (§6.2)", () => {
+    running6();
+    let f = ask(28);
+    expect(f.length).toBe(1);
+    expect(get16(msgOf(f[0]) + 6)).toBe(1);
+    expect(get16(msgOf(f[0]) + 10)).toBe(1);
+    expect(records(f[0])).toBe("board.local 28 120 flush\nboard.local 1 120 flush\n");
+    expect(carries(f[0], OURS)).toBe(true);
+    run(1001);
+    clearSent();
+    f = ask(1);
+    expect(records(f[0])).toBe("board.local 1 120 flush\nboard.local 28 120 flush\n");
+    expect(get16(msgOf(f[0]) + 10)).toBe(1, "the AAAA additional");
+    run(1001);
+    clearSent();
+    f = ask(255);
+    expect(get16(msgOf(f[0]) + 6)).toBe(2);
+    expect(get16(msgOf(f[0]) + 10)).toBe(0);
+  });
+
+  it("a SLAAC address: not while DAD runs, then announced with the rest, without probing (§8.4)", () => {
+    running6();
+    const probes = ctr(C.MDNS_PROBES_SENT);
+    expect(ra(ll(0xfe), 255, 0xc0, 86400, 14400)).toBe(C.ND_RA_RECEIVED);
+    clearSent();
+    let f = ask(28);
+    expect(records(f[0])).toBe("board.local 28 120 flush\nboard.local 1 120 flush\n", "the tentative one left out");
+    expect(carries(f[0], GLOBAL6)).toBe(false);
+    clearSent();
+    run(3500); // DAD (up to 1 s of delay, 1 s of silence), then two announcements 1 s apart
+    f = mdnsFrames();
+    expect(f.length).toBe(2);
+    for (let k = 0; k < 2; k++) {
+      expect(records(f[k])).toBe("board.local 1 120 flush\nboard.local 28 120 flush\nboard.local 28 120 flush\n");
+      expect(carries(f[k], GLOBAL6)).toBe(true);
+      expect(carries(f[k], OURS)).toBe(true);
+    }
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(probes);
+    expect(mdnsState()).toBe(4);
+  });
+
+  it("a response claiming our AAAA with another address (cache-flush) renames us; our own does not", () => {
+    running6();
+    begin();
+    header(0, 0x8400, 0, 1);
+    name("board.local");
+    rrFixed(28, 120, 16, 0x8001);
+    for (let k = 0; k < 16; k++) b8(load<u8>(OURS + k));
+    deliver(PEER2, 5353);
+    expect(hostname()).toBe("board.local");
+    store<u8>(msgBuf + at - 1, 2); // fe80::ff:fe00:2
+    deliver(PEER2, 5353);
+    expect(hostname()).toBe("board-2.local");
+    expect(mdnsState()).toBe(2);
   });
 });
 

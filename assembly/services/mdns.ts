@@ -1,5 +1,5 @@
 // The mDNS responder (RFC 6762) and DNS-SD service registration (RFC 6763): the board answers for
-// `<name>.local` (A) and for its services (PTR, SRV, TXT, and the `_services._dns-sd._udp`
+// `<name>.local` (A, and AAAA in an image with IPv6) and for its services (PTR, SRV, TXT, and the `_services._dns-sd._udp`
 // enumeration), on 224.0.0.251:5353.
 //
 //   mdnsStart(name, len)          // join, probe, announce; len 0: MDNS_HOSTNAME-xxxxxx (MAC's last 3 bytes)
@@ -25,13 +25,19 @@
 // the rest by multicast, where a record goes out at most once a second (§6), and an answer with a
 // shared record (a PTR) waits 20-120 ms (§6) so answers from several hosts do not collide. TTLs:
 // 120 s for records naming a host (A, SRV), 4500 s for the rest (§10). Unique records carry the
-// cache-flush bit (§10.2). Not done: NSEC negative answers, AAAA (no IPv6 yet), the probe
-// tie-break for service names, truncated (TC) multi-packet known answers.
+// cache-flush bit (§10.2).
+//
+// IPv6 (FEATURE_IPV6): an AAAA per preferred address of the interface (link-local and SLAAC; not
+// tentative ones under DAD, nor deprecated ones), unique, TTL 120 like the A. An A answer carries
+// the AAAAs as additionals and the other way round (§6.2), as do PTR and SRV answers (6763 §12).
+// They are probed with the A; a new or lost IPv6 address is announced again without probing (§8.4).
+// Not done: NSEC negative answers, the probe tie-break for service names and on AAAA, truncated
+// (TC) multi-packet known answers.
 //
 // No allocation: names, services and the per-record state live in one static block, present only
 // in a build with FEATURE_MDNS (a function's memory.data: not compiled in without it). Messages
 // are parsed where they lie in the received frame and answers built in the transmit frame.
-import { FEATURE_MDNS, MDNS_HOSTNAME, MDNS_SERVICES, MDNS_TXT_MAX, POLL_MAX_SLEEP_MS } from "../config";
+import { FEATURE_IPV6, FEATURE_MDNS, IPV6_ADDRS, MDNS_HOSTNAME, MDNS_SERVICES, MDNS_TXT_MAX, POLL_MAX_SLEEP_MS } from "../config";
 import { due, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
 import { EINVAL, ENOBUFS, OK } from "../support/errors";
@@ -42,13 +48,14 @@ import { INFO, logf as log } from "../support/log";
 import { phy_random } from "../support/phy";
 import { get16, get32, put16, put32 } from "../support/bytes";
 import {
-  CLASS_ANY, CLASS_IN, DnsRecord, FLAG_AA, FLAG_QR, HEADER_LEN, LABEL_MAX, NameWriter, TYPE_A, TYPE_ANY, TYPE_PTR, TYPE_SRV,
+  CLASS_ANY, CLASS_IN, DnsRecord, FLAG_AA, FLAG_QR, HEADER_LEN, LABEL_MAX, NameWriter, TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_PTR, TYPE_SRV,
   TYPE_TXT, nameLen, nameMatched, readName,
 } from "../wire/dns";
 import { WireError } from "../wire/error";
 import { ipAddr, isOnLink, linkUp, macW0, macW4 } from "../iface/netif";
 import { rxHeader } from "../iface/ipv4";
 import { isMulticast } from "../iface/igmp";
+import { ADDR_PREFERRED, addr } from "../iface/ipv6";
 import { UDP_MAX_PAYLOAD, UDP_TX_PAYLOAD, udpBind, udpClose, udpJoin, udpSendPrepared, udpServiceSocket, udpSetMulticastTtl } from "../api/udp";
 
 export const MDNS_PORT: u32 = 5353;
@@ -70,9 +77,14 @@ const ANNOUNCING: u32 = 3;
 const RUNNING: u32 = 4;
 
 // Record numbers: 0 the host's A; service i has 1 + 4i (PTR type -> instance), + 1 SRV, + 2 TXT,
-// + 3 (PTR _services._dns-sd._udp -> type). At most 32, so a set of records is a u32 mask.
-const RECORDS: u32 = 1 + 4 * <u32>MDNS_SERVICES;
-if (RECORDS > 32) ERROR("config.ts MDNS_SERVICES: at most 7");
+// + 3 (PTR _services._dns-sd._udp -> type); with IPv6, then an AAAA per interface address slot
+// (R_AAAA + k for slot k, live while that address is preferred). At most 32, so a set of records
+// is a u32 mask.
+const R_AAAA: u32 = 1 + 4 * <u32>MDNS_SERVICES;
+const RECORDS: u32 = R_AAAA + (FEATURE_IPV6 ? <u32>IPV6_ADDRS : 0);
+if (RECORDS > 32) ERROR("config.ts MDNS_SERVICES: at most 7 (with IPv6: (31 - IPV6_ADDRS) / 4)");
+/** The host's address records: its A and (IPv6) its AAAAs. */
+const HOST_MASK: u32 = FEATURE_IPV6 ? 1 | (((1 << <u32>IPV6_ADDRS) - 1) << R_AAAA) : 1;
 const R_PTR: u32 = 0;
 const R_SRV: u32 = 1;
 const R_TXT: u32 = 2;
@@ -138,8 +150,9 @@ let burstAt: u32 = 0;
 /** Probes sent in this round; announcements sent. */
 let sent: u32 = 0;
 let nextAt: u32 = 0;
-/** The address and link state probing was for. */
+/** The address and link state probing was for; the IPv6 addresses announced (a digest). */
 let lastIp: u32 = 0;
+let last6: u32 = 0;
 let lastLink: bool = false;
 /** Multicast answers waiting for their 20-120 ms (§6): records and when. */
 let pending: u32 = 0;
@@ -245,29 +258,56 @@ function composeService(i: u32, type: usize, typeLen: u32): void {
   return (r - 1) & 3;
 }
 
+// Where the record reads an address slot, the test is spelled out: asc drops the branch for a
+// constant condition, not for an inlined call, and the slots would be static data without IPv6.
+// @ts-ignore: decorator
+@inline function isAaaa(r: u32): bool {
+  return FEATURE_IPV6 && r >= R_AAAA;
+}
+// @ts-ignore: decorator
+@inline function isHost(r: u32): bool {
+  return r == 0 || isAaaa(r);
+}
+
+/** An AAAA is live while its address is preferred: not while DAD runs (tentative), and not once
+ *  deprecated (RFC 4862 §5.5.4: no new communication to it). */
 function recordLive(r: u32): bool {
+  if (FEATURE_IPV6 && r >= R_AAAA) return addr(<i32>(r - R_AAAA)).state == ADDR_PREFERRED;
   return r == 0 ? ipAddr != 0 : svc(svcOf(r)).used != 0;
 }
 
+/** A digest of the AAAA records' addresses: a change is an address change (§8.4). */
+function digest6(): u32 {
+  let h: u32 = 0;
+  for (let r = R_AAAA; r < RECORDS; r++) {
+    if (!recordLive(r)) continue;
+    const a = changetype<usize>(addr(<i32>(r - R_AAAA)));
+    for (let k: usize = 0; k < 16; k += 4) h = (h ^ load<u32>(a + k)) * 0x01000193;
+    h ^= r;
+  }
+  return h;
+}
+
 function recordType(r: u32): u32 {
+  if (isAaaa(r)) return TYPE_AAAA;
   if (r == 0) return TYPE_A;
   const k = kindOf(r);
   return k == R_SRV ? TYPE_SRV : k == R_TXT ? TYPE_TXT : TYPE_PTR;
 }
 
-/** Unique records (the cache-flush bit, probing): A, SRV, TXT; the PTRs are shared. */
+/** Unique records (the cache-flush bit, probing): A, AAAA, SRV, TXT; the PTRs are shared. */
 function recordUnique(r: u32): bool {
-  return r == 0 || kindOf(r) == R_SRV || kindOf(r) == R_TXT;
+  return isHost(r) || kindOf(r) == R_SRV || kindOf(r) == R_TXT;
 }
 
 function recordTtl(r: u32): u32 {
-  return r == 0 || kindOf(r) == R_SRV ? HOST_TTL : OTHER_TTL;
+  return isHost(r) || kindOf(r) == R_SRV ? HOST_TTL : OTHER_TTL;
 }
 
 /** The record's owner name (its length in ownerLen). */
 let ownerLen: u32 = 0;
 function owner(r: u32): usize {
-  if (r == 0) {
+  if (isHost(r)) {
     ownerLen = hostLen;
     return hostName();
   }
@@ -297,7 +337,10 @@ function emitRecord(w: NameWriter, pos: u32, r: u32, ttl: u32, flush: bool): u32
   put32(msg + pos + 4, ttl);
   const rd = pos + 10;
   let end = rd;
-  if (r == 0) {
+  if (FEATURE_IPV6 && r >= R_AAAA) {
+    memory.copy(msg + rd, changetype<usize>(addr(<i32>(r - R_AAAA))), 16);
+    end = rd + 16;
+  } else if (r == 0) {
     put32(msg + rd, ipAddr);
     end = rd + 4;
   } else {
@@ -324,6 +367,7 @@ const RECORD_MAX: u32 = 2 * SVC_NAME_MAX + 16 + <u32>SVC_TXT;
 
 /** Whether the record rr (in the message at p) holds the same rdata as our record r. */
 function sameRdata(r: u32, p: usize, rr: DnsRecord): bool {
+  if (FEATURE_IPV6 && r >= R_AAAA) return rr.rdlength == 16 && memory.compare(p + rr.rdata, changetype<usize>(addr(<i32>(r - R_AAAA))), 16) == 0;
   if (r == 0) return rr.rdlength == 4 && get32(p + rr.rdata) == ipAddr;
   const i = svcOf(r);
   const s = svc(i);
@@ -353,14 +397,16 @@ function recordsNamed(p: usize, len: u32, off: u32, type: u32): u32 {
   return m;
 }
 
-/** The records DNS-SD adds to these answers (RFC 6763 §12), less those already answered. */
+/** The records DNS-SD adds to these answers (RFC 6763 §12: SRV, TXT and the addresses for a PTR,
+ *  the addresses for an SRV), and an A answer's AAAAs and the other way round (RFC 6762 §6.2), less
+ *  those already answered. */
 function additionals(ans: u32): u32 {
-  let add: u32 = 0;
-  for (let r: u32 = 1; r < RECORDS; r++) {
+  let add: u32 = FEATURE_IPV6 && (ans & HOST_MASK) != 0 ? HOST_MASK : 0;
+  for (let r: u32 = 1; r < R_AAAA; r++) {
     if ((ans & (1 << r)) == 0) continue;
     const k = kindOf(r);
-    if (k == R_PTR) add |= (1 << (r + 1)) | (1 << (r + 2)) | 1;
-    else if (k == R_SRV) add |= 1;
+    if (k == R_PTR) add |= (1 << (r + 1)) | (1 << (r + 2)) | HOST_MASK;
+    else if (k == R_SRV) add |= HOST_MASK;
   }
   return add & ~ans & liveMask();
 }
@@ -371,7 +417,7 @@ function liveMask(): u32 {
   return m;
 }
 
-/** Records owned by unique names being probed: the host's A and each service's SRV and TXT. */
+/** Records owned by unique names being probed: the host's A and AAAAs, each service's SRV and TXT. */
 function uniqueMask(): u32 {
   let m: u32 = 0;
   for (let r: u32 = 0; r < RECORDS; r++) if (recordLive(r) && recordUnique(r)) m |= 1 << r;
@@ -451,7 +497,7 @@ function probe(): void {
   const qclass = CLASS_IN | (sent == 0 ? QU : 0); // the first asks for unicast answers (§8.1)
   for (let r: u32 = 0; r < RECORDS; r++) {
     // One question per name: the A's, and each service's instance name (owner of SRV and TXT).
-    if (!recordLive(r) || (r != 0 && kindOf(r) != R_SRV)) continue;
+    if (!recordLive(r) || isAaaa(r) || (r != 0 && kindOf(r) != R_SRV)) continue;
     const name = owner(r);
     pos = w.write(pos, name, ownerLen);
     put16(msg + pos, TYPE_ANY);
@@ -482,6 +528,7 @@ function startProbing(): void {
   nextAt = now + (burst >= 15 ? 5000 : phy_random() % PROBE_MS);
   lastIp = ipAddr;
   lastLink = linkUp;
+  if (FEATURE_IPV6) last6 = digest6();
 }
 
 /** The records named `name` lost: rename (the host or the service) and probe again. */
@@ -493,7 +540,7 @@ function conflict(r: u32): void {
     burst = 0;
   }
   burst++;
-  if (r == 0) {
+  if (isHost(r)) {
     hostRenames++;
     composeHost();
     log(INFO, "mdns: name conflict, now %n", <u32>hostName(), hostLen);
@@ -679,6 +726,16 @@ export function mdnsPoll(): u32 {
     else state = WAITING;
     lastIp = ipAddr;
     lastLink = linkUp;
+  }
+  if (FEATURE_IPV6 && state >= PROBING && digest6() != last6) {
+    // §8.4: an IPv6 address came (SLAAC, DAD done) or went: the name is ours already, so announce
+    // the records again (twice); the cache-flush bit makes peers drop the AAAAs not in it (§10.2).
+    last6 = digest6();
+    if (state != PROBING) {
+      state = ANNOUNCING;
+      sent = 0;
+      nextAt = now;
+    }
   }
   if (state == WAITING) return POLL_MAX_SLEEP_MS;
   if (due(nextAt)) {
