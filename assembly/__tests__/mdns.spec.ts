@@ -13,7 +13,10 @@ import { DnsRecord, NameWriter, nameLen, readName } from "../wire/dns";
 import { WireError } from "../wire/error";
 import { C, OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, ipHeader, run, sent, sentCount, sentLen } from "../testing";
 import { at, b16, b32, b8, begin, header, msgBuf, name, question, rrFixed, str } from "./dns_support";
-import { OURS, bringUp6, ll, ra } from "./ipv6_support";
+import { OURS, bringUp6, ll, ns, ra, v6 } from "./ipv6_support";
+import { UdpRepr } from "../wire/udp";
+import { ipv6GroupMac } from "../iface/ipv6_api";
+import { IPV6_ADDRS } from "../config";
 
 const GROUP: u32 = 0xe00000fb;
 const PEER2: u32 = 0x0a000003;
@@ -104,11 +107,29 @@ function mdnsFrames(): i32[] {
   }
   return r;
 }
+/** Is captured frame i IPv6? (Its message then starts 20 bytes later.) */
+function isV6(i: i32): bool {
+  return get16(sent(i) + 12) == 0x86dd;
+}
 function msgOf(i: i32): usize {
-  return sent(i) + 42;
+  return sent(i) + (isV6(i) ? 62 : 42);
 }
 function msgLen(i: i32): u32 {
-  return get16(sent(i) + 38) - 8;
+  return get16(sent(i) + (isV6(i) ? 58 : 38)) - 8;
+}
+/** Captured UDP datagrams over IPv6 to or from port 5353: their indexes. */
+function mdns6Frames(): i32[] {
+  const r: i32[] = [];
+  for (let i = 0; i < sentCount(); i++) {
+    const f = sent(i);
+    if (sentLen(i) >= 74 && isV6(i) && load<u8>(f + 20) == 17 && (get16(f + 56) == 5353 || get16(f + 54) == 5353)) r.push(i);
+  }
+  return r;
+}
+/** Whether captured frame i holds the n bytes at a anywhere past offset from. */
+function frameHas(i: i32, a: usize, n: u32, from: u32 = 0): bool {
+  for (let k = from; k + n <= sentLen(i); k++) if (memory.compare(sent(i) + k, a, n) == 0) return true;
+  return false;
 }
 function dstOf(i: i32): u32 {
   return get32(sent(i) + 30);
@@ -471,10 +492,7 @@ function ask(qtype: u32): i32[] {
 
 /** Whether message i holds the 16 bytes at a (an AAAA's rdata). */
 function carries(i: i32, a: usize): bool {
-  const m = msgOf(i);
-  const len = msgLen(i);
-  for (let k: u32 = 12; k + 16 <= len; k++) if (memory.compare(m + k, a, 16) == 0) return true;
-  return false;
+  return frameHas(i, a, 16, <u32>(msgOf(i) - sent(i)) + 12);
 }
 
 /** fd00:1::ff:fe00:1, the SLAAC address ra()'s prefix gives the board. */
@@ -550,6 +568,87 @@ describe("mDNS: AAAA records (IPv6)", () => {
     deliver(PEER2, 5353);
     expect(hostname()).toBe("board-2.local");
     expect(mdnsState()).toBe(2);
+  });
+});
+
+const GROUP6 = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb]);
+
+/** The message written with dns_support over IPv6 from fe80::2, port sport, to dst:5353. */
+function deliver6(sport: u32, dst: usize = GROUP6): C {
+  const d = memory.data(16, 8);
+  memory.copy(d, dst, 16);
+  const p = v6(ll(2), d, 17, 8 + at, 255);
+  memory.copy(p + 8, msgBuf, at);
+  const u = changetype<UdpRepr>(memory.data(offsetof<UdpRepr>()));
+  u.srcPort = sport;
+  u.dstPort = 5353;
+  u.payloadLen = at;
+  u.emit6(p, rxBuf + 22, rxBuf + 38);
+  return feed(14 + 40 + 8 + at);
+}
+
+describe("mDNS over IPv6 (ff02::fb)", () => {
+  it("joins ff02::fb (an MLD record, the board's filter), probes and announces over both families", () => {
+    bringUp6();
+    mdnsStart(str("Board"), 5);
+    expect(ipv6GroupMac(1 + <u32>IPV6_ADDRS, out)).toBe(true);
+    expect(load<u32>(out, 2)).toBe(0xfb000000, "33:33:00:00:00:fb");
+    run(20);
+    let mld = 0;
+    for (let i = 0; i < sentCount(); i++) if (load<u8>(sent(i), 62) == 143 && frameHas(i, GROUP6, 16, 70)) mld++;
+    expect(mld).toBe(1, "a report naming ff02::fb");
+    run(4500);
+    expect(mdnsState()).toBe(4);
+    const f = mdns6Frames();
+    expect(f.length).toBe(5, "3 probes and 2 announcements");
+    expect(mdnsFrames().length).toBe(5);
+    const last = f[f.length - 1];
+    expect(frameHas(last, GROUP6, 16)).toBe(true);
+    expect(load<u8>(sent(last), 21)).toBe(255, "hop limit 255 (§11)");
+    expect(records(last)).toBe("board.local 1 120 flush\nboard.local 28 120 flush\n");
+  });
+
+  it("answers a query to ff02::fb on both groups, and a legacy one by unicast to its IPv6 source", () => {
+    running6();
+    ns(ll(2), OURS, OURS, 2); // fe80::2 in the neighbour cache
+    clearSent();
+    begin();
+    header(0, 0, 1, 0);
+    question("board.local", 28, 1);
+    expect(deliver6(5353)).toBe(C.UDP_DELIVERED);
+    const f = mdns6Frames();
+    expect(f.length).toBe(1);
+    expect(frameHas(f[0], GROUP6, 16)).toBe(true);
+    expect(records(f[0])).toBe("board.local 28 120 flush\nboard.local 1 120 flush\n");
+    expect(mdnsFrames().length).toBe(1, "and to 224.0.0.251");
+    clearSent();
+    begin();
+    header(0x1234, 0, 1, 0);
+    question("board.local", 28, 1);
+    deliver6(40000, OURS);
+    const u = mdns6Frames();
+    expect(u.length).toBe(1);
+    expect(get16(sent(u[0]) + 56)).toBe(40000);
+    expect(memory.compare(sent(u[0]) + 38, ll(2), 16)).toBe(0, "to fe80::2");
+    expect(get16(msgOf(u[0]))).toBe(0x1234);
+    expect(records(u[0])).toBe("board.local 28 10\nboard.local 1 10\n");
+    expect(mdnsFrames().length).toBe(0);
+  });
+
+  it("leaves ff02::fb on stop (CHANGE_TO_INCLUDE {})", () => {
+    running6();
+    mdnsStop();
+    expect(ipv6GroupMac(1 + <u32>IPV6_ADDRS, out)).toBe(false);
+    run(20);
+    const rec = memory.data<u8>([3, 0, 0, 0, 0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb]);
+    let k = 0;
+    for (let i = 0; i < sentCount(); i++) if (load<u8>(sent(i), 62) == 143 && frameHas(i, rec, 20, 70)) k++;
+    expect(k).toBe(1);
+    clearSent();
+    begin();
+    header(0, 0, 1, 0);
+    question("board.local", 28, 1);
+    expect(deliver6(5353)).toBe(C.ETH_NOT_FOR_US, "the 33:33:00:00:00:fb frame");
   });
 });
 

@@ -56,10 +56,24 @@ import { ipAddr, isOnLink, linkUp, macW0, macW4 } from "../iface/netif";
 import { rxHeader } from "../iface/ipv4";
 import { isMulticast } from "../iface/igmp";
 import { ADDR_PREFERRED, addr } from "../iface/ipv6";
-import { UDP_MAX_PAYLOAD, UDP_TX_PAYLOAD, udpBind, udpClose, udpJoin, udpSendPrepared, udpServiceSocket, udpSetMulticastTtl } from "../api/udp";
+import {
+  UDP6_TX_PAYLOAD, UDP_MAX_PAYLOAD, UDP_TX_PAYLOAD, udpBind, udpClose, udpJoin, udpSendPrepared, udpSendto6, udpServiceSocket, udpSetMulticastTtl,
+} from "../api/udp";
+import { U_SVC6, udpDest6, udpSock, udpSource6 } from "../sockets/udp";
+import { mldJoinService } from "../iface/mld";
+import { ndOnLink } from "../iface/nd";
+import { addrCopy, isLinkLocal, isMulticast as isMulticast6 } from "../wire/ipv6";
 
 export const MDNS_PORT: u32 = 5353;
 export const MDNS_GROUP: u32 = 0xe00000fb; // 224.0.0.251
+/** ff02::fb (§3), in an image with IPv6. */
+function group6(): usize {
+  return memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb]);
+}
+/** The IPv6 source of the query being answered (a unicast answer goes there). */
+function peer6(): usize {
+  return memory.data(16, 8);
+}
 const HOST_TTL: u32 = 120; // §10: records that name a host
 const OTHER_TTL: u32 = 4500;
 const LEGACY_TTL: u32 = 10; // §6.7
@@ -426,7 +440,19 @@ function uniqueMask(): u32 {
 
 // ---- sending ----------------------------------------------------------------------------------
 
-const LIMIT: u32 = UDP_MAX_PAYLOAD;
+/** A message fits a datagram over either family (IPv6's header is 20 bytes longer). */
+const LIMIT: u32 = UDP_MAX_PAYLOAD - (FEATURE_IPV6 ? 20 : 0);
+
+/** (IPv6 images; the others call udpSendPrepared.) Sends the message of len bytes built at
+ *  UDP_TX_PAYLOAD to ip:port, where ip 0 is peer6() over IPv6; to the group, over IPv6 as well
+ *  (ff02::fb) once the link-local address is usable. */
+function send(len: u32, ip: u32, port: u32): void {
+  if (ip != 0) udpSendPrepared(fd, len, ip, port);
+  if (ip == 0 || ip == MDNS_GROUP) {
+    memory.copy(UDP6_TX_PAYLOAD, UDP_TX_PAYLOAD, len); // udpSendto6 then copies nothing
+    udpSendto6(fd, UDP6_TX_PAYLOAD, len, ip == 0 ? peer6() : group6(), port);
+  }
+}
 
 /** A response with the records of `ans` (answers) and `add` (additional), TTL as given (0: goodbye;
  *  0xffffffff: each record's own), to ip:port. Legacy: id and the question at qOff of the query
@@ -466,7 +492,8 @@ function respond(ans: u32, add: u32, ttl: u32, ip: u32, port: u32, id: u32, p: u
   if (done == 0) return 0;
   put16(msg + 6, nAns);
   put16(msg + 10, nAdd);
-  udpSendPrepared(fd, pos, ip, port);
+  if (FEATURE_IPV6) send(pos, ip, port);
+  else udpSendPrepared(fd, pos, ip, port);
   count(C.MDNS_RESPONSES_SENT);
   if (ip == MDNS_GROUP) for (let r: u32 = 0; r < RECORDS; r++) if ((done & (1 << r)) != 0) store<u32>(lastSent(r), now);
   return done;
@@ -514,7 +541,8 @@ function probe(): void {
   }
   put16(msg + 4, nq);
   put16(msg + 8, ns);
-  udpSendPrepared(fd, pos, MDNS_GROUP, MDNS_PORT);
+  if (FEATURE_IPV6) send(pos, MDNS_GROUP, MDNS_PORT);
+  else udpSendPrepared(fd, pos, MDNS_GROUP, MDNS_PORT);
   count(C.MDNS_PROBES_SENT);
 }
 
@@ -574,7 +602,11 @@ export function mdnsStart(name: usize, len: u32): i32 {
       udpClose(s);
       return r;
     }
-    udpSetMulticastTtl(s, 255); // §11
+    udpSetMulticastTtl(s, 255); // §11 (the hop limit over IPv6 too)
+    if (FEATURE_IPV6) {
+      udpSock(s).used |= U_SVC6; // IPv6 datagrams too, the source in udpSource6
+      mldJoinService(group6());
+    }
     fd = s;
   }
   hostRenames = 0;
@@ -594,6 +626,7 @@ export function mdnsStop(): i32 {
   if (fd < 0) return EINVAL;
   if (state >= ANNOUNCING && ipAddr != 0 && linkUp) respond(liveMask(), 0, 0, MDNS_GROUP, MDNS_PORT, 0, 0, 0, 0);
   udpClose(fd); // leaves 224.0.0.251
+  if (FEATURE_IPV6) mldJoinService(0); // and ff02::fb
   fd = -1;
   state = IDLE;
   return OK;
@@ -784,15 +817,23 @@ function malformed(): void {
   count(C.MDNS_MALFORMED);
 }
 
-/** A message to 5353 (multicast or to our address), where it lies in the received frame. */
+/** A message to 5353 (multicast or to our address), where it lies in the received frame; src 0:
+ *  over IPv6, from udpSource6. */
 function datagram(s: i32, p: usize, len: u32, src: u32, sport: u32): void {
   if (state < PROBING || len < HEADER_LEN) {
     if (len < HEADER_LEN) malformed();
     return;
   }
-  const dst = get32(rxHeader + 16);
   // §11: what was not sent to the group must come from this link.
-  if (!isMulticast(dst) && !isOnLink(src)) return;
+  let toGroup: bool;
+  if (FEATURE_IPV6 && src == 0) {
+    toGroup = isMulticast6(udpDest6);
+    if (!toGroup && !isLinkLocal(udpSource6) && !ndOnLink(udpSource6)) return;
+    addrCopy(peer6(), udpSource6);
+  } else {
+    toGroup = isMulticast(get32(rxHeader + 16));
+    if (!toGroup && !isOnLink(src)) return;
+  }
   const flags = get16(p + 2);
   if ((flags & 0x7800) != 0) return; // §18.3: opcode other than 0: ignored
   const qd = get16(p + 4);
@@ -808,7 +849,7 @@ function datagram(s: i32, p: usize, len: u32, src: u32, sport: u32): void {
     if (sport == MDNS_PORT && (flags & 15) == 0) response(p, len, <u32>e, an + ns + ar); // §6: responses come from 5353; §18.11
     return;
   }
-  query(p, len, qd, <u32>e, an, ns, src, sport, dst);
+  query(p, len, qd, <u32>e, an, ns, src, sport, toGroup);
 }
 
 /** A response's records (from off, n of them): conflicts with ours (§8.1, §9). */
@@ -849,14 +890,14 @@ function response(p: usize, len: u32, off: u32, n: u32): void {
 }
 
 /** A query: answers, or, while probing, another host's probe for our name (§8.2). */
-function query(p: usize, len: u32, qd: u32, answersAt: u32, an: u32, ns: u32, src: u32, sport: u32, dst: u32): void {
+function query(p: usize, len: u32, qd: u32, answersAt: u32, an: u32, ns: u32, src: u32, sport: u32, toGroup: bool): void {
   const legacy = sport != MDNS_PORT;
   if (state == PROBING) {
     if (!legacy && ns > 0) tieBreak(p, len, answersAt, an, ns);
     return;
   }
   let ans: u32 = 0;
-  let unicast = legacy || !isMulticast(dst);
+  let unicast = legacy || !toGroup;
   let qOff: u32 = 0;
   let off = HEADER_LEN;
   for (let k: u32 = 0; k < qd; k++) {
