@@ -1,6 +1,6 @@
 // The mDNS responder (RFC 6762) and DNS-SD service registration (RFC 6763): the board answers for
-// `<name>.local` (A, and AAAA in an image with IPv6) and for its services (PTR, SRV, TXT, and the `_services._dns-sd._udp`
-// enumeration), on 224.0.0.251:5353.
+// `<name>.local` (A, and AAAA in an image with IPv6) and for its services (PTR, SRV, TXT, and the
+// `_services._dns-sd._udp` enumeration), on 224.0.0.251:5353 (and [ff02::fb]:5353 with IPv6).
 //
 //   mdnsStart(name, len)          // join, probe, announce; len 0: MDNS_HOSTNAME-xxxxxx (MAC's last 3 bytes)
 //   mdnsAddService(inst, il, type, tl, port, txt, xl)  // "_http._tcp", port 80, TXT in wire form
@@ -31,6 +31,9 @@
 // tentative ones under DAD, nor deprecated ones), unique, TTL 120 like the A. An A answer carries
 // the AAAAs as additionals and the other way round (§6.2), as do PTR and SRV answers (6763 §12).
 // They are probed with the A; a new or lost IPv6 address is announced again without probing (§8.4).
+// mDNS over IPv6 as well: the socket joins ff02::fb (iface/mld.ts reports it) and takes IPv6
+// datagrams; every multicast message goes to both groups (so the rate limit spans both), unicast
+// answers to the asker's family. The responder still runs only with an IPv4 address.
 // Not done: NSEC negative answers, the probe tie-break for service names and on AAAA, truncated
 // (TC) multi-packet known answers.
 //
