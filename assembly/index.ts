@@ -253,7 +253,7 @@ export function config(id: u32): u32 {
     case 10: return ARP_CACHE_SIZE;
     case 11: return DNS_MAX_QUERIES;
     case 12: return FRAME_MAX;
-    case 13: return (FEATURE_MULTICAST ? <u32>MCAST_GROUPS : 0) + (FEATURE_IPV6 ? 1 + <u32>IPV6_ADDRS : 0);
+    case 13: return (FEATURE_MULTICAST ? <u32>MCAST_GROUPS : 0) + (FEATURE_IPV6 ? 2 + <u32>IPV6_ADDRS : 0);
     case 14: return FEATURE_IPV6 ? <u32>IPV6_ADDRS : 0;
     case 15: return FEATURE_IPV6 ? <u32>ND_CACHE_SIZE : 0;
   }

@@ -31,6 +31,28 @@ export function snm(a: usize): usize {
   return scratch2;
 }
 
+/** An RA from src (router lifetime 1800 s, hop limit hops) with a prefix fd00:1::/64 (flags,
+ *  valid, preferred), an MTU of 1400 and an RDNSS of fd00:1::53. */
+export function ra(from: usize, hops: u32, flags: u32, valid: u32, preferred: u32): C {
+  const src = memory.data(16, 8);
+  memory.copy(src, from, 16);
+  const len: u32 = 16 + 8 + 32 + 8 + 24;
+  const m = v6(src, ALL_NODES, 58, len, hops);
+  memory.fill(m, 0, len);
+  store<u8>(m, 134);
+  store<u8>(m, 64, 4);
+  put16(m + 6, 1800);
+  let at = m + 16;
+  store<u8>(at, 1); store<u8>(at, 1, 1); store<u8>(at, 2, 2); store<u8>(at, 2, 7); at += 8;
+  store<u8>(at, 3); store<u8>(at, 4, 1); store<u8>(at, 64, 2); store<u8>(at, <u8>flags, 3);
+  put32(at + 4, valid); put32(at + 8, preferred);
+  store<u16>(at + 16, 0x00fd); store<u8>(at + 19, 1); at += 32;
+  store<u8>(at, 5); store<u8>(at, 1, 1); put32(at + 4, 1400); at += 8;
+  store<u8>(at, 25); store<u8>(at, 3, 1); put32(at + 4, 600);
+  store<u16>(at + 8, 0x00fd); store<u8>(at + 11, 1); store<u8>(at + 23, 0x53);
+  return sendIcmp(len);
+}
+
 /** Ethernet and IPv6 headers in rxBuf from neighbour n's MAC (src address at src) to dst; the
  *  Ethernet destination is dst's 33:33 MAC when multicast, else ours. Returns the payload. */
 export function v6(src: usize, dst: usize, nh: u32, plen: u32, hops: u32 = 255, fromMac: u32 = 2): usize {

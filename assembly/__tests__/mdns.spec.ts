@@ -1,7 +1,7 @@
 // The mDNS responder and DNS-SD (services/mdns.ts) against a scripted peer on the link: name
 // compression on emit, probing, announcing, conflicts and renaming, answers (multicast, QU, legacy
-// unicast), known-answer suppression, the rate limit, malformed messages, and `.local` lookups in
-// the resolver. Built with WASMIP_MULTICAST=1 WASMIP_MDNS=1 (as-pect.asconfig.json).
+// unicast), known-answer suppression, the rate limit, malformed messages, `.local` lookups in
+// the resolver, and the AAAA records of an image with IPv6. Built with WASMIP_MULTICAST=1 WASMIP_MDNS=1 (as-pect.asconfig.json).
 import { get16, get32, put16 } from "../support/bytes";
 import { rxBuf } from "../iface/netif";
 import { EWOULDBLOCK, OK } from "../support/errors";
@@ -13,6 +13,10 @@ import { DnsRecord, NameWriter, nameLen, readName } from "../wire/dns";
 import { WireError } from "../wire/error";
 import { C, OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, ipHeader, run, sent, sentCount, sentLen } from "../testing";
 import { at, b16, b32, b8, begin, header, msgBuf, name, question, rrFixed, str } from "./dns_support";
+import { OURS, bringUp6, ll, ns, ra, v6 } from "./ipv6_support";
+import { UdpRepr } from "../wire/udp";
+import { ipv6GroupMac } from "../iface/ipv6_api";
+import { IPV6_ADDRS } from "../config";
 
 const GROUP: u32 = 0xe00000fb;
 const PEER2: u32 = 0x0a000003;
@@ -103,11 +107,29 @@ function mdnsFrames(): i32[] {
   }
   return r;
 }
+/** Is captured frame i IPv6? (Its message then starts 20 bytes later.) */
+function isV6(i: i32): bool {
+  return get16(sent(i) + 12) == 0x86dd;
+}
 function msgOf(i: i32): usize {
-  return sent(i) + 42;
+  return sent(i) + (isV6(i) ? 62 : 42);
 }
 function msgLen(i: i32): u32 {
-  return get16(sent(i) + 38) - 8;
+  return get16(sent(i) + (isV6(i) ? 58 : 38)) - 8;
+}
+/** Captured UDP datagrams over IPv6 to or from port 5353: their indexes. */
+function mdns6Frames(): i32[] {
+  const r: i32[] = [];
+  for (let i = 0; i < sentCount(); i++) {
+    const f = sent(i);
+    if (sentLen(i) >= 74 && isV6(i) && load<u8>(f + 20) == 17 && (get16(f + 56) == 5353 || get16(f + 54) == 5353)) r.push(i);
+  }
+  return r;
+}
+/** Whether captured frame i holds the n bytes at a anywhere past offset from. */
+function frameHas(i: i32, a: usize, n: u32, from: u32 = 0): bool {
+  for (let k = from; k + n <= sentLen(i); k++) if (memory.compare(sent(i) + k, a, n) == 0) return true;
+  return false;
 }
 function dstOf(i: i32): u32 {
   return get32(sent(i) + 30);
@@ -445,6 +467,188 @@ describe("mDNS: answers", () => {
     deliver(PEER_IP, 5353);
     run(200);
     expect(mdnsFrames().length).toBe(0);
+  });
+});
+
+/** running(false) with IPv6 on: the link-local address preferred before mDNS starts. */
+function running6(): void {
+  bringUp6();
+  expect(mdnsStart(str("Board"), 5)).toBe(OK);
+  run(2000);
+  run(2500);
+  expect(mdnsState()).toBe(4);
+  feed(arpFrame(1, PEER_IP, OUR_IP));
+  clearSent();
+}
+
+/** A query for board.local of type qtype from PEER_IP:5353; the mDNS frames sent. */
+function ask(qtype: u32): i32[] {
+  begin();
+  header(0, 0, 1, 0);
+  question("board.local", qtype, 1);
+  deliver(PEER_IP, 5353);
+  return mdnsFrames();
+}
+
+/** Whether message i holds the 16 bytes at a (an AAAA's rdata). */
+function carries(i: i32, a: usize): bool {
+  return frameHas(i, a, 16, <u32>(msgOf(i) - sent(i)) + 12);
+}
+
+/** fd00:1::ff:fe00:1, the SLAAC address ra()'s prefix gives the board. */
+const GLOBAL6 = memory.data<u8>([0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe, 0, 0, 1]);
+
+describe("mDNS: AAAA records (IPv6)", () => {
+  it("probes and announces the link-local address as an AAAA with the A", () => {
+    bringUp6();
+    mdnsStart(str("Board"), 5);
+    run(260);
+    let f = mdnsFrames();
+    expect(f.length).toBeGreaterThan(0);
+    expect(records(f[0])).toBe("board.local 1 120\nboard.local 28 120\n", "both in the probe's authority section");
+    expect(get16(msgOf(f[0]) + 4)).toBe(1, "one question for the name");
+    run(1000);
+    f = mdnsFrames();
+    const last = f[f.length - 1];
+    expect(records(last)).toBe("board.local 1 120 flush\nboard.local 28 120 flush\n");
+    expect(carries(last, OURS)).toBe(true);
+  });
+
+  it("answers AAAA with the A as additional, A with the AAAA as additional, ANY with both (§6.2)", () => {
+    running6();
+    let f = ask(28);
+    expect(f.length).toBe(1);
+    expect(get16(msgOf(f[0]) + 6)).toBe(1);
+    expect(get16(msgOf(f[0]) + 10)).toBe(1);
+    expect(records(f[0])).toBe("board.local 28 120 flush\nboard.local 1 120 flush\n");
+    expect(carries(f[0], OURS)).toBe(true);
+    run(1001);
+    clearSent();
+    f = ask(1);
+    expect(records(f[0])).toBe("board.local 1 120 flush\nboard.local 28 120 flush\n");
+    expect(get16(msgOf(f[0]) + 10)).toBe(1, "the AAAA additional");
+    run(1001);
+    clearSent();
+    f = ask(255);
+    expect(get16(msgOf(f[0]) + 6)).toBe(2);
+    expect(get16(msgOf(f[0]) + 10)).toBe(0);
+  });
+
+  it("a SLAAC address: not while DAD runs, then announced with the rest, without probing (§8.4)", () => {
+    running6();
+    const probes = ctr(C.MDNS_PROBES_SENT);
+    expect(ra(ll(0xfe), 255, 0xc0, 86400, 14400)).toBe(C.ND_RA_RECEIVED);
+    clearSent();
+    let f = ask(28);
+    expect(records(f[0])).toBe("board.local 28 120 flush\nboard.local 1 120 flush\n", "the tentative one left out");
+    expect(carries(f[0], GLOBAL6)).toBe(false);
+    clearSent();
+    run(3500); // DAD (up to 1 s of delay, 1 s of silence), then two announcements 1 s apart
+    f = mdnsFrames();
+    expect(f.length).toBe(2);
+    for (let k = 0; k < 2; k++) {
+      expect(records(f[k])).toBe("board.local 1 120 flush\nboard.local 28 120 flush\nboard.local 28 120 flush\n");
+      expect(carries(f[k], GLOBAL6)).toBe(true);
+      expect(carries(f[k], OURS)).toBe(true);
+    }
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(probes);
+    expect(mdnsState()).toBe(4);
+  });
+
+  it("a response claiming our AAAA with another address (cache-flush) renames us; our own does not", () => {
+    running6();
+    begin();
+    header(0, 0x8400, 0, 1);
+    name("board.local");
+    rrFixed(28, 120, 16, 0x8001);
+    for (let k = 0; k < 16; k++) b8(load<u8>(OURS + k));
+    deliver(PEER2, 5353);
+    expect(hostname()).toBe("board.local");
+    store<u8>(msgBuf + at - 1, 2); // fe80::ff:fe00:2
+    deliver(PEER2, 5353);
+    expect(hostname()).toBe("board-2.local");
+    expect(mdnsState()).toBe(2);
+  });
+});
+
+const GROUP6 = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb]);
+
+/** The message written with dns_support over IPv6 from fe80::2, port sport, to dst:5353. */
+function deliver6(sport: u32, dst: usize = GROUP6): C {
+  const d = memory.data(16, 8);
+  memory.copy(d, dst, 16);
+  const p = v6(ll(2), d, 17, 8 + at, 255);
+  memory.copy(p + 8, msgBuf, at);
+  const u = changetype<UdpRepr>(memory.data(offsetof<UdpRepr>()));
+  u.srcPort = sport;
+  u.dstPort = 5353;
+  u.payloadLen = at;
+  u.emit6(p, rxBuf + 22, rxBuf + 38);
+  return feed(14 + 40 + 8 + at);
+}
+
+describe("mDNS over IPv6 (ff02::fb)", () => {
+  it("joins ff02::fb (an MLD record, the board's filter), probes and announces over both families", () => {
+    bringUp6();
+    mdnsStart(str("Board"), 5);
+    expect(ipv6GroupMac(1 + <u32>IPV6_ADDRS, out)).toBe(true);
+    expect(load<u32>(out, 2)).toBe(0xfb000000, "33:33:00:00:00:fb");
+    run(20);
+    let mld = 0;
+    for (let i = 0; i < sentCount(); i++) if (load<u8>(sent(i), 62) == 143 && frameHas(i, GROUP6, 16, 70)) mld++;
+    expect(mld).toBe(1, "a report naming ff02::fb");
+    run(4500);
+    expect(mdnsState()).toBe(4);
+    const f = mdns6Frames();
+    expect(f.length).toBe(5, "3 probes and 2 announcements");
+    expect(mdnsFrames().length).toBe(5);
+    const last = f[f.length - 1];
+    expect(frameHas(last, GROUP6, 16)).toBe(true);
+    expect(load<u8>(sent(last), 21)).toBe(255, "hop limit 255 (§11)");
+    expect(records(last)).toBe("board.local 1 120 flush\nboard.local 28 120 flush\n");
+  });
+
+  it("answers a query to ff02::fb on both groups, and a legacy one by unicast to its IPv6 source", () => {
+    running6();
+    ns(ll(2), OURS, OURS, 2); // fe80::2 in the neighbour cache
+    clearSent();
+    begin();
+    header(0, 0, 1, 0);
+    question("board.local", 28, 1);
+    expect(deliver6(5353)).toBe(C.UDP_DELIVERED);
+    const f = mdns6Frames();
+    expect(f.length).toBe(1);
+    expect(frameHas(f[0], GROUP6, 16)).toBe(true);
+    expect(records(f[0])).toBe("board.local 28 120 flush\nboard.local 1 120 flush\n");
+    expect(mdnsFrames().length).toBe(1, "and to 224.0.0.251");
+    clearSent();
+    begin();
+    header(0x1234, 0, 1, 0);
+    question("board.local", 28, 1);
+    deliver6(40000, OURS);
+    const u = mdns6Frames();
+    expect(u.length).toBe(1);
+    expect(get16(sent(u[0]) + 56)).toBe(40000);
+    expect(memory.compare(sent(u[0]) + 38, ll(2), 16)).toBe(0, "to fe80::2");
+    expect(get16(msgOf(u[0]))).toBe(0x1234);
+    expect(records(u[0])).toBe("board.local 28 10\nboard.local 1 10\n");
+    expect(mdnsFrames().length).toBe(0);
+  });
+
+  it("leaves ff02::fb on stop (CHANGE_TO_INCLUDE {})", () => {
+    running6();
+    mdnsStop();
+    expect(ipv6GroupMac(1 + <u32>IPV6_ADDRS, out)).toBe(false);
+    run(20);
+    const rec = memory.data<u8>([3, 0, 0, 0, 0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb]);
+    let k = 0;
+    for (let i = 0; i < sentCount(); i++) if (load<u8>(sent(i), 62) == 143 && frameHas(i, rec, 20, 70)) k++;
+    expect(k).toBe(1);
+    clearSent();
+    begin();
+    header(0, 0, 1, 0);
+    question("board.local", 28, 1);
+    expect(deliver6(5353)).toBe(C.ETH_NOT_FOR_US, "the 33:33:00:00:00:fb frame");
   });
 });
 

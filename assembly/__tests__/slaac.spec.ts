@@ -8,32 +8,10 @@ import { ipv6AddressAt } from "../iface/ipv6_api";
 import { ping6Send } from "../api/ping";
 import { set_link } from "../index";
 import { C, bringUp, clearSent, ctr, run, sent, sentCount } from "../testing";
-import { OURS, bringUp6, ll, na, ns, sendIcmp, snm, v6 } from "./ipv6_support";
+import { ALL_NODES as ALL, OURS, bringUp6, ll, na, ns, ra, snm } from "./ipv6_support";
 
-const ALL = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 const out = memory.data(24, 8);
 const src = memory.data(16, 8);
-
-/** An RA from src (router lifetime 1800 s, hop limit hops) with a prefix fd00:1::/64 (flags,
- *  valid, preferred), an MTU of 1400 and an RDNSS of fd00:1::53. */
-function ra(from: usize, hops: u32, flags: u32, valid: u32, preferred: u32): C {
-  memory.copy(src, from, 16);
-  const len: u32 = 16 + 8 + 32 + 8 + 24;
-  const m = v6(src, ALL, 58, len, hops);
-  memory.fill(m, 0, len);
-  store<u8>(m, 134);
-  store<u8>(m, 64, 4);
-  put16(m + 6, 1800);
-  let at = m + 16;
-  store<u8>(at, 1); store<u8>(at, 1, 1); store<u8>(at, 2, 2); store<u8>(at, 2, 7); at += 8;
-  store<u8>(at, 3); store<u8>(at, 4, 1); store<u8>(at, 64, 2); store<u8>(at, <u8>flags, 3);
-  put32(at + 4, valid); put32(at + 8, preferred);
-  store<u16>(at + 16, 0x00fd); store<u8>(at + 19, 1); at += 32;
-  store<u8>(at, 5); store<u8>(at, 1, 1); put32(at + 4, 1400); at += 8;
-  store<u8>(at, 25); store<u8>(at, 3, 1); put32(at + 4, 600);
-  store<u16>(at + 8, 0x00fd); store<u8>(at + 11, 1); store<u8>(at + 23, 0x53);
-  return sendIcmp(len);
-}
 
 describe("router advertisements", () => {
   it("configure a SLAAC address, the default router, the MTU and RDNSS", () => {

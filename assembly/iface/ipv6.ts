@@ -4,7 +4,8 @@
 //
 // Receive: the fixed header and the extension headers are checked (wire/ipv6.ts walk()); a packet
 // is ours when it goes to one of our unicast addresses (a tentative one only for ND, RFC 4862
-// §5.4), to all-nodes ff02::1 or to the solicited-node group of one of our addresses. ICMPv6 goes
+// §5.4), to all-nodes ff02::1, to the solicited-node group of one of our addresses, or to the one
+// group a core service joined (mDNS's ff02::fb; application sockets join no IPv6 group yet). ICMPv6 goes
 // to iface/icmpv6.ts, TCP and UDP to the transport that registered itself (setTransport6); a
 // datagram no socket takes is answered with a port unreachable (RFC 4443 §3.1 code 4).
 //
@@ -25,7 +26,7 @@ import { EHOSTUNREACH, EMSGSIZE } from "../support/errors";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
 import {
-  Ext, HEADER_LEN, Ipv6Repr, NH_ICMPV6, NH_NONE, NH_TCP, NH_UDP, addrEq, isAllNodes, isBadSource, isLinkLocal, isMulticast,
+  Ext, HEADER_LEN, Ipv6Repr, NH_ICMPV6, NH_NONE, NH_TCP, NH_UDP, addrCopy, addrEq, isAllNodes, isBadSource, isLinkLocal, isMulticast,
   isSolicitedNode,
 } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
@@ -104,8 +105,22 @@ function tx(): Ipv6Repr {
 /** Was the packet being handled sent to a tentative address of ours (only ND may use it)? */
 export let toTentative: bool = false;
 
+/** The group a core service joined (iface/mld.ts mldJoinService), or 0. */
+let svcGroupJoined: bool = false;
+function svcGroup(): usize {
+  return memory.data(16, 8);
+}
+export function serviceGroup(): usize {
+  return svcGroupJoined ? svcGroup() : 0;
+}
+export function setServiceGroup(a: usize): void {
+  if (a != 0) addrCopy(svcGroup(), a);
+  svcGroupJoined = a != 0;
+}
+
 export function ipv6AddrInit(): void {
   memory.fill(addrs(), 0, ADDR_SIZE * IPV6_ADDRS);
+  svcGroupJoined = false;
   pathMtuInit();
   hopLimit = IPV6_DEFAULT_HOP_LIMIT;
   linkMtu = MTU;
@@ -129,7 +144,7 @@ export function addrFind(a: usize): i32 {
 /** Is the multicast address a a group we are in: all-nodes, or one of our solicited-node groups
  *  (tentative addresses included: DAD listens on them, RFC 4862 §5.4.2)? */
 export function isOurGroup(a: usize): bool {
-  if (isAllNodes(a)) return true;
+  if (isAllNodes(a) || (svcGroupJoined && addrEq(a, svcGroup()))) return true;
   if (!isSolicitedNode(a)) return false;
   const low = load<u32>(a, 12) & 0xffffff00;
   for (let i = 0; i < IPV6_ADDRS; i++) {
@@ -143,7 +158,7 @@ export function isOurGroup(a: usize): bool {
 export function ipv6AcceptsMac(w0: u32, w4: u16): bool {
   if ((w0 & 0xffff) != 0x3333) return false;
   const low = (w0 >>> 16) | (<u32>w4 << 16); // the group's bytes 12..15 as loaded
-  if (low == 0x01000000) return true; // ff02::1
+  if (low == 0x01000000 || (svcGroupJoined && load<u32>(svcGroup(), 12) == low)) return true; // ff02::1, the service's
   if ((low & 0xff) != 0xff) return false;
   for (let i = 0; i < IPV6_ADDRS; i++) {
     const s = addr(i);

@@ -1,7 +1,7 @@
 // IPv6 start, poll and what the exports read: the layers of iface/ipv6.ts, nd.ts, slaac.ts and
 // mld.ts together, so index.ts calls one function each.
 import { IPV6_ADDRS, POLL_MAX_SLEEP_MS } from "../config";
-import { ADDR_FREE, ADDR_DUPLICATED, addr, ipv6AddrInit } from "./ipv6";
+import { ADDR_FREE, ADDR_DUPLICATED, addr, ipv6AddrInit, serviceGroup } from "./ipv6";
 import { mldInit, mldPoll } from "./mld";
 import { ndInit, ndPoll } from "./nd";
 import { slaacInit, slaacLinkUp, slaacPoll } from "./slaac";
@@ -45,10 +45,17 @@ export function ipv6AddressAt(i: u32, out: usize): u32 {
 }
 
 /** The multicast MAC of IPv6 group slot i (0: all-nodes, 1 + k: address k's solicited-node
- *  group) at out, for a board's receive filter; false when the slot has none. */
+ *  group, 1 + IPV6_ADDRS: the group a core service joined) at out, for a board's receive filter;
+ *  false when the slot has none. */
 export function ipv6GroupMac(i: u32, out: usize): bool {
-  if (i > <u32>IPV6_ADDRS) return false;
+  if (i > <u32>IPV6_ADDRS + 1) return false;
   store<u16>(out, 0x3333);
+  if (i == <u32>IPV6_ADDRS + 1) {
+    const g = serviceGroup();
+    if (g == 0) return false;
+    store<u32>(out, load<u32>(g, 12), 2);
+    return true;
+  }
   if (i == 0) {
     store<u32>(out, 0x01000000, 2); // 33:33:00:00:00:01
     return true;

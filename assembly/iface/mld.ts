@@ -1,6 +1,8 @@
 // MLDv2 (RFC 3810), listener side, for the groups IPv6 itself needs: the solicited-node group of
 // each of our addresses, so a snooping switch forwards the NS that resolve and defend them
-// (RFC 4861 §7.2.1, RFC 4862 §5.4.2). All-nodes ff02::1 is never reported (§6).
+// (RFC 4861 §7.2.1, RFC 4862 §5.4.2), and the group a core service joined (mDNS's ff02::fb).
+// All-nodes ff02::1 is never reported (§6). Leaving the service's group sends CHANGE_TO_INCLUDE {}
+// (§6.1) in the state-change reports that follow.
 //
 // One report carries a record per group (distinct solicited-node groups of the addresses not
 // duplicated). A change (an address added or gone) sends one at once and MLD_ROBUSTNESS - 1 more
@@ -16,13 +18,14 @@ import { get16 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
 import {
-  CHANGE_TO_EXCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, emitRecord, emitReportHeader, icmpv6Checksum,
+  CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, emitRecord, emitReportHeader, icmpv6Checksum,
 } from "../wire/icmpv6";
 import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrEq, isLinkLocal, isUnspecified, solicitedNode } from "../wire/ipv6";
 import { put16 } from "../support/bytes";
 import { ethernetSend } from "./ethernet";
 import { TYPE_IPV6 } from "../wire/ethernet";
-import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr } from "./ipv6";
+import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, serviceGroup, setServiceGroup } from "./ipv6";
+import { NET_EV_MULTICAST, netEvent } from "./events";
 
 const NONE: u32 = 0;
 const STATE_CHANGE: u32 = 1;
@@ -31,9 +34,14 @@ let pending: u32 = NONE;
 let pendingAt: u32 = 0;
 /** State-change reports still to send after the pending one. */
 let again: u32 = 0;
+/** The service's group just left: reported as CHANGE_TO_INCLUDE {} by the state-change reports. */
+let left: bool = false;
+function leftGroup(): usize {
+  return memory.data(16, 8);
+}
 
 const HBH_LEN: u32 = 8;
-const FRAME_LEN: i32 = <i32>(ETH_LEN + HEADER_LEN + HBH_LEN + 8 + MLD_RECORD_LEN * <u32>IPV6_ADDRS) + 8;
+const FRAME_LEN: i32 = <i32>(ETH_LEN + HEADER_LEN + HBH_LEN + 8 + MLD_RECORD_LEN * (<u32>IPV6_ADDRS + 1)) + 8;
 function frame(): usize {
   return memory.data(FRAME_LEN, 16);
 }
@@ -53,6 +61,19 @@ function zero(): usize {
 export function mldInit(): void {
   pending = NONE;
   again = 0;
+  left = false;
+}
+
+/** A core service joins the link-scope group g (16 bytes; 0: leaves the one it joined). */
+export function mldJoinService(g: usize): void {
+  const had = serviceGroup();
+  if (g == 0 && had != 0) {
+    memory.copy(leftGroup(), had, 16);
+    left = true;
+  }
+  setServiceGroup(g);
+  mldChanged();
+  netEvent(NET_EV_MULTICAST);
 }
 
 /** Our groups changed: report at once and MLD_ROBUSTNESS - 1 more times within the interval. */
@@ -80,6 +101,8 @@ export function mldInput(m: usize, len: u32, ip: Ipv6Repr, type: u32): C {
 
 /** Is g the solicited-node group of one of our addresses? */
 function isOurs(g: usize): bool {
+  const sg = serviceGroup();
+  if (sg != 0 && addrEq(sg, g)) return true;
   for (let i = 0; i < IPV6_ADDRS; i++) {
     const a = addr(i);
     if (a.state == ADDR_FREE || a.state == ADDR_DUPLICATED) continue;
@@ -104,6 +127,9 @@ function send(kind: u32): void {
     emitRecord(m + 8 + n * MLD_RECORD_LEN, kind == STATE_CHANGE ? CHANGE_TO_EXCLUDE : MODE_IS_EXCLUDE, group());
     n++;
   }
+  const sg = serviceGroup();
+  if (sg != 0) emitRecord(m + 8 + n++ * MLD_RECORD_LEN, kind == STATE_CHANGE ? CHANGE_TO_EXCLUDE : MODE_IS_EXCLUDE, sg);
+  else if (left && kind == STATE_CHANGE) emitRecord(m + 8 + n++ * MLD_RECORD_LEN, CHANGE_TO_INCLUDE, leftGroup());
   if (n == 0) return;
   const mlen = 8 + n * MLD_RECORD_LEN;
   emitReportHeader(m, n);
@@ -139,6 +165,7 @@ export function mldPoll(): u32 {
       pending = STATE_CHANGE;
       pendingAt = now + 1 + phy_random() % MLD_UNSOLICITED_MS;
     }
+    if (kind == STATE_CHANGE && again == 0) left = false;
     if (pending == NONE) return POLL_MAX_SLEEP_MS;
   }
   return until(pendingAt);

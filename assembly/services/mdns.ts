@@ -1,6 +1,6 @@
 // The mDNS responder (RFC 6762) and DNS-SD service registration (RFC 6763): the board answers for
-// `<name>.local` (A) and for its services (PTR, SRV, TXT, and the `_services._dns-sd._udp`
-// enumeration), on 224.0.0.251:5353.
+// `<name>.local` (A, and AAAA in an image with IPv6) and for its services (PTR, SRV, TXT, and the
+// `_services._dns-sd._udp` enumeration), on 224.0.0.251:5353 (and [ff02::fb]:5353 with IPv6).
 //
 //   mdnsStart(name, len)          // join, probe, announce; len 0: MDNS_HOSTNAME-xxxxxx (MAC's last 3 bytes)
 //   mdnsAddService(inst, il, type, tl, port, txt, xl)  // "_http._tcp", port 80, TXT in wire form
@@ -25,13 +25,22 @@
 // the rest by multicast, where a record goes out at most once a second (§6), and an answer with a
 // shared record (a PTR) waits 20-120 ms (§6) so answers from several hosts do not collide. TTLs:
 // 120 s for records naming a host (A, SRV), 4500 s for the rest (§10). Unique records carry the
-// cache-flush bit (§10.2). Not done: NSEC negative answers, AAAA (no IPv6 yet), the probe
-// tie-break for service names, truncated (TC) multi-packet known answers.
+// cache-flush bit (§10.2).
+//
+// IPv6 (FEATURE_IPV6): an AAAA per preferred address of the interface (link-local and SLAAC; not
+// tentative ones under DAD, nor deprecated ones), unique, TTL 120 like the A. An A answer carries
+// the AAAAs as additionals and the other way round (§6.2), as do PTR and SRV answers (6763 §12).
+// They are probed with the A; a new or lost IPv6 address is announced again without probing (§8.4).
+// mDNS over IPv6 as well: the socket joins ff02::fb (iface/mld.ts reports it) and takes IPv6
+// datagrams; every multicast message goes to both groups (so the rate limit spans both), unicast
+// answers to the asker's family. The responder still runs only with an IPv4 address.
+// Not done: NSEC negative answers, the probe tie-break for service names and on AAAA, truncated
+// (TC) multi-packet known answers.
 //
 // No allocation: names, services and the per-record state live in one static block, present only
 // in a build with FEATURE_MDNS (a function's memory.data: not compiled in without it). Messages
 // are parsed where they lie in the received frame and answers built in the transmit frame.
-import { FEATURE_MDNS, MDNS_HOSTNAME, MDNS_SERVICES, MDNS_TXT_MAX, POLL_MAX_SLEEP_MS } from "../config";
+import { FEATURE_IPV6, FEATURE_MDNS, IPV6_ADDRS, MDNS_HOSTNAME, MDNS_SERVICES, MDNS_TXT_MAX, POLL_MAX_SLEEP_MS } from "../config";
 import { due, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
 import { EINVAL, ENOBUFS, OK } from "../support/errors";
@@ -42,17 +51,32 @@ import { INFO, logf as log } from "../support/log";
 import { phy_random } from "../support/phy";
 import { get16, get32, put16, put32 } from "../support/bytes";
 import {
-  CLASS_ANY, CLASS_IN, DnsRecord, FLAG_AA, FLAG_QR, HEADER_LEN, LABEL_MAX, NameWriter, TYPE_A, TYPE_ANY, TYPE_PTR, TYPE_SRV,
+  CLASS_ANY, CLASS_IN, DnsRecord, FLAG_AA, FLAG_QR, HEADER_LEN, LABEL_MAX, NameWriter, TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_PTR, TYPE_SRV,
   TYPE_TXT, nameLen, nameMatched, readName,
 } from "../wire/dns";
 import { WireError } from "../wire/error";
 import { ipAddr, isOnLink, linkUp, macW0, macW4 } from "../iface/netif";
 import { rxHeader } from "../iface/ipv4";
 import { isMulticast } from "../iface/igmp";
-import { UDP_MAX_PAYLOAD, UDP_TX_PAYLOAD, udpBind, udpClose, udpJoin, udpSendPrepared, udpServiceSocket, udpSetMulticastTtl } from "../api/udp";
+import { ADDR_PREFERRED, addr } from "../iface/ipv6";
+import {
+  UDP6_TX_PAYLOAD, UDP_MAX_PAYLOAD, UDP_TX_PAYLOAD, udpBind, udpClose, udpJoin, udpSendPrepared, udpSendto6, udpServiceSocket, udpSetMulticastTtl,
+} from "../api/udp";
+import { U_SVC6, udpDest6, udpSock, udpSource6 } from "../sockets/udp";
+import { mldJoinService } from "../iface/mld";
+import { ndOnLink } from "../iface/nd";
+import { addrCopy, isLinkLocal, isMulticast as isMulticast6 } from "../wire/ipv6";
 
 export const MDNS_PORT: u32 = 5353;
 export const MDNS_GROUP: u32 = 0xe00000fb; // 224.0.0.251
+/** ff02::fb (§3), in an image with IPv6. */
+function group6(): usize {
+  return memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb]);
+}
+/** The IPv6 source of the query being answered (a unicast answer goes there). */
+function peer6(): usize {
+  return memory.data(16, 8);
+}
 const HOST_TTL: u32 = 120; // §10: records that name a host
 const OTHER_TTL: u32 = 4500;
 const LEGACY_TTL: u32 = 10; // §6.7
@@ -70,9 +94,14 @@ const ANNOUNCING: u32 = 3;
 const RUNNING: u32 = 4;
 
 // Record numbers: 0 the host's A; service i has 1 + 4i (PTR type -> instance), + 1 SRV, + 2 TXT,
-// + 3 (PTR _services._dns-sd._udp -> type). At most 32, so a set of records is a u32 mask.
-const RECORDS: u32 = 1 + 4 * <u32>MDNS_SERVICES;
-if (RECORDS > 32) ERROR("config.ts MDNS_SERVICES: at most 7");
+// + 3 (PTR _services._dns-sd._udp -> type); with IPv6, then an AAAA per interface address slot
+// (R_AAAA + k for slot k, live while that address is preferred). At most 32, so a set of records
+// is a u32 mask.
+const R_AAAA: u32 = 1 + 4 * <u32>MDNS_SERVICES;
+const RECORDS: u32 = R_AAAA + (FEATURE_IPV6 ? <u32>IPV6_ADDRS : 0);
+if (RECORDS > 32) ERROR("config.ts MDNS_SERVICES: at most 7 (with IPv6: (31 - IPV6_ADDRS) / 4)");
+/** The host's address records: its A and (IPv6) its AAAAs. */
+const HOST_MASK: u32 = FEATURE_IPV6 ? 1 | (((1 << <u32>IPV6_ADDRS) - 1) << R_AAAA) : 1;
 const R_PTR: u32 = 0;
 const R_SRV: u32 = 1;
 const R_TXT: u32 = 2;
@@ -138,8 +167,9 @@ let burstAt: u32 = 0;
 /** Probes sent in this round; announcements sent. */
 let sent: u32 = 0;
 let nextAt: u32 = 0;
-/** The address and link state probing was for. */
+/** The address and link state probing was for; the IPv6 addresses announced (a digest). */
 let lastIp: u32 = 0;
+let last6: u32 = 0;
 let lastLink: bool = false;
 /** Multicast answers waiting for their 20-120 ms (§6): records and when. */
 let pending: u32 = 0;
@@ -245,29 +275,56 @@ function composeService(i: u32, type: usize, typeLen: u32): void {
   return (r - 1) & 3;
 }
 
+// Where the record reads an address slot, the test is spelled out: asc drops the branch for a
+// constant condition, not for an inlined call, and the slots would be static data without IPv6.
+// @ts-ignore: decorator
+@inline function isAaaa(r: u32): bool {
+  return FEATURE_IPV6 && r >= R_AAAA;
+}
+// @ts-ignore: decorator
+@inline function isHost(r: u32): bool {
+  return r == 0 || isAaaa(r);
+}
+
+/** An AAAA is live while its address is preferred: not while DAD runs (tentative), and not once
+ *  deprecated (RFC 4862 §5.5.4: no new communication to it). */
 function recordLive(r: u32): bool {
+  if (FEATURE_IPV6 && r >= R_AAAA) return addr(<i32>(r - R_AAAA)).state == ADDR_PREFERRED;
   return r == 0 ? ipAddr != 0 : svc(svcOf(r)).used != 0;
 }
 
+/** A digest of the AAAA records' addresses: a change is an address change (§8.4). */
+function digest6(): u32 {
+  let h: u32 = 0;
+  for (let r = R_AAAA; r < RECORDS; r++) {
+    if (!recordLive(r)) continue;
+    const a = changetype<usize>(addr(<i32>(r - R_AAAA)));
+    for (let k: usize = 0; k < 16; k += 4) h = (h ^ load<u32>(a + k)) * 0x01000193;
+    h ^= r;
+  }
+  return h;
+}
+
 function recordType(r: u32): u32 {
+  if (isAaaa(r)) return TYPE_AAAA;
   if (r == 0) return TYPE_A;
   const k = kindOf(r);
   return k == R_SRV ? TYPE_SRV : k == R_TXT ? TYPE_TXT : TYPE_PTR;
 }
 
-/** Unique records (the cache-flush bit, probing): A, SRV, TXT; the PTRs are shared. */
+/** Unique records (the cache-flush bit, probing): A, AAAA, SRV, TXT; the PTRs are shared. */
 function recordUnique(r: u32): bool {
-  return r == 0 || kindOf(r) == R_SRV || kindOf(r) == R_TXT;
+  return isHost(r) || kindOf(r) == R_SRV || kindOf(r) == R_TXT;
 }
 
 function recordTtl(r: u32): u32 {
-  return r == 0 || kindOf(r) == R_SRV ? HOST_TTL : OTHER_TTL;
+  return isHost(r) || kindOf(r) == R_SRV ? HOST_TTL : OTHER_TTL;
 }
 
 /** The record's owner name (its length in ownerLen). */
 let ownerLen: u32 = 0;
 function owner(r: u32): usize {
-  if (r == 0) {
+  if (isHost(r)) {
     ownerLen = hostLen;
     return hostName();
   }
@@ -297,7 +354,10 @@ function emitRecord(w: NameWriter, pos: u32, r: u32, ttl: u32, flush: bool): u32
   put32(msg + pos + 4, ttl);
   const rd = pos + 10;
   let end = rd;
-  if (r == 0) {
+  if (FEATURE_IPV6 && r >= R_AAAA) {
+    memory.copy(msg + rd, changetype<usize>(addr(<i32>(r - R_AAAA))), 16);
+    end = rd + 16;
+  } else if (r == 0) {
     put32(msg + rd, ipAddr);
     end = rd + 4;
   } else {
@@ -324,6 +384,7 @@ const RECORD_MAX: u32 = 2 * SVC_NAME_MAX + 16 + <u32>SVC_TXT;
 
 /** Whether the record rr (in the message at p) holds the same rdata as our record r. */
 function sameRdata(r: u32, p: usize, rr: DnsRecord): bool {
+  if (FEATURE_IPV6 && r >= R_AAAA) return rr.rdlength == 16 && memory.compare(p + rr.rdata, changetype<usize>(addr(<i32>(r - R_AAAA))), 16) == 0;
   if (r == 0) return rr.rdlength == 4 && get32(p + rr.rdata) == ipAddr;
   const i = svcOf(r);
   const s = svc(i);
@@ -353,14 +414,16 @@ function recordsNamed(p: usize, len: u32, off: u32, type: u32): u32 {
   return m;
 }
 
-/** The records DNS-SD adds to these answers (RFC 6763 §12), less those already answered. */
+/** The records DNS-SD adds to these answers (RFC 6763 §12: SRV, TXT and the addresses for a PTR,
+ *  the addresses for an SRV), and an A answer's AAAAs and the other way round (RFC 6762 §6.2), less
+ *  those already answered. */
 function additionals(ans: u32): u32 {
-  let add: u32 = 0;
-  for (let r: u32 = 1; r < RECORDS; r++) {
+  let add: u32 = FEATURE_IPV6 && (ans & HOST_MASK) != 0 ? HOST_MASK : 0;
+  for (let r: u32 = 1; r < R_AAAA; r++) {
     if ((ans & (1 << r)) == 0) continue;
     const k = kindOf(r);
-    if (k == R_PTR) add |= (1 << (r + 1)) | (1 << (r + 2)) | 1;
-    else if (k == R_SRV) add |= 1;
+    if (k == R_PTR) add |= (1 << (r + 1)) | (1 << (r + 2)) | HOST_MASK;
+    else if (k == R_SRV) add |= HOST_MASK;
   }
   return add & ~ans & liveMask();
 }
@@ -371,7 +434,7 @@ function liveMask(): u32 {
   return m;
 }
 
-/** Records owned by unique names being probed: the host's A and each service's SRV and TXT. */
+/** Records owned by unique names being probed: the host's A and AAAAs, each service's SRV and TXT. */
 function uniqueMask(): u32 {
   let m: u32 = 0;
   for (let r: u32 = 0; r < RECORDS; r++) if (recordLive(r) && recordUnique(r)) m |= 1 << r;
@@ -380,7 +443,19 @@ function uniqueMask(): u32 {
 
 // ---- sending ----------------------------------------------------------------------------------
 
-const LIMIT: u32 = UDP_MAX_PAYLOAD;
+/** A message fits a datagram over either family (IPv6's header is 20 bytes longer). */
+const LIMIT: u32 = UDP_MAX_PAYLOAD - (FEATURE_IPV6 ? 20 : 0);
+
+/** (IPv6 images; the others call udpSendPrepared.) Sends the message of len bytes built at
+ *  UDP_TX_PAYLOAD to ip:port, where ip 0 is peer6() over IPv6; to the group, over IPv6 as well
+ *  (ff02::fb) once the link-local address is usable. */
+function send(len: u32, ip: u32, port: u32): void {
+  if (ip != 0) udpSendPrepared(fd, len, ip, port);
+  if (ip == 0 || ip == MDNS_GROUP) {
+    memory.copy(UDP6_TX_PAYLOAD, UDP_TX_PAYLOAD, len); // udpSendto6 then copies nothing
+    udpSendto6(fd, UDP6_TX_PAYLOAD, len, ip == 0 ? peer6() : group6(), port);
+  }
+}
 
 /** A response with the records of `ans` (answers) and `add` (additional), TTL as given (0: goodbye;
  *  0xffffffff: each record's own), to ip:port. Legacy: id and the question at qOff of the query
@@ -420,7 +495,8 @@ function respond(ans: u32, add: u32, ttl: u32, ip: u32, port: u32, id: u32, p: u
   if (done == 0) return 0;
   put16(msg + 6, nAns);
   put16(msg + 10, nAdd);
-  udpSendPrepared(fd, pos, ip, port);
+  if (FEATURE_IPV6) send(pos, ip, port);
+  else udpSendPrepared(fd, pos, ip, port);
   count(C.MDNS_RESPONSES_SENT);
   if (ip == MDNS_GROUP) for (let r: u32 = 0; r < RECORDS; r++) if ((done & (1 << r)) != 0) store<u32>(lastSent(r), now);
   return done;
@@ -451,7 +527,7 @@ function probe(): void {
   const qclass = CLASS_IN | (sent == 0 ? QU : 0); // the first asks for unicast answers (§8.1)
   for (let r: u32 = 0; r < RECORDS; r++) {
     // One question per name: the A's, and each service's instance name (owner of SRV and TXT).
-    if (!recordLive(r) || (r != 0 && kindOf(r) != R_SRV)) continue;
+    if (!recordLive(r) || isAaaa(r) || (r != 0 && kindOf(r) != R_SRV)) continue;
     const name = owner(r);
     pos = w.write(pos, name, ownerLen);
     put16(msg + pos, TYPE_ANY);
@@ -468,7 +544,8 @@ function probe(): void {
   }
   put16(msg + 4, nq);
   put16(msg + 8, ns);
-  udpSendPrepared(fd, pos, MDNS_GROUP, MDNS_PORT);
+  if (FEATURE_IPV6) send(pos, MDNS_GROUP, MDNS_PORT);
+  else udpSendPrepared(fd, pos, MDNS_GROUP, MDNS_PORT);
   count(C.MDNS_PROBES_SENT);
 }
 
@@ -482,6 +559,7 @@ function startProbing(): void {
   nextAt = now + (burst >= 15 ? 5000 : phy_random() % PROBE_MS);
   lastIp = ipAddr;
   lastLink = linkUp;
+  if (FEATURE_IPV6) last6 = digest6();
 }
 
 /** The records named `name` lost: rename (the host or the service) and probe again. */
@@ -493,7 +571,7 @@ function conflict(r: u32): void {
     burst = 0;
   }
   burst++;
-  if (r == 0) {
+  if (isHost(r)) {
     hostRenames++;
     composeHost();
     log(INFO, "mdns: name conflict, now %n", <u32>hostName(), hostLen);
@@ -527,7 +605,11 @@ export function mdnsStart(name: usize, len: u32): i32 {
       udpClose(s);
       return r;
     }
-    udpSetMulticastTtl(s, 255); // §11
+    udpSetMulticastTtl(s, 255); // §11 (the hop limit over IPv6 too)
+    if (FEATURE_IPV6) {
+      udpSock(s).used |= U_SVC6; // IPv6 datagrams too, the source in udpSource6
+      mldJoinService(group6());
+    }
     fd = s;
   }
   hostRenames = 0;
@@ -547,6 +629,7 @@ export function mdnsStop(): i32 {
   if (fd < 0) return EINVAL;
   if (state >= ANNOUNCING && ipAddr != 0 && linkUp) respond(liveMask(), 0, 0, MDNS_GROUP, MDNS_PORT, 0, 0, 0, 0);
   udpClose(fd); // leaves 224.0.0.251
+  if (FEATURE_IPV6) mldJoinService(0); // and ff02::fb
   fd = -1;
   state = IDLE;
   return OK;
@@ -680,6 +763,16 @@ export function mdnsPoll(): u32 {
     lastIp = ipAddr;
     lastLink = linkUp;
   }
+  if (FEATURE_IPV6 && state >= PROBING && digest6() != last6) {
+    // §8.4: an IPv6 address came (SLAAC, DAD done) or went: the name is ours already, so announce
+    // the records again (twice); the cache-flush bit makes peers drop the AAAAs not in it (§10.2).
+    last6 = digest6();
+    if (state != PROBING) {
+      state = ANNOUNCING;
+      sent = 0;
+      nextAt = now;
+    }
+  }
   if (state == WAITING) return POLL_MAX_SLEEP_MS;
   if (due(nextAt)) {
     if (state == PROBING) {
@@ -727,15 +820,23 @@ function malformed(): void {
   count(C.MDNS_MALFORMED);
 }
 
-/** A message to 5353 (multicast or to our address), where it lies in the received frame. */
+/** A message to 5353 (multicast or to our address), where it lies in the received frame; src 0:
+ *  over IPv6, from udpSource6. */
 function datagram(s: i32, p: usize, len: u32, src: u32, sport: u32): void {
   if (state < PROBING || len < HEADER_LEN) {
     if (len < HEADER_LEN) malformed();
     return;
   }
-  const dst = get32(rxHeader + 16);
   // §11: what was not sent to the group must come from this link.
-  if (!isMulticast(dst) && !isOnLink(src)) return;
+  let toGroup: bool;
+  if (FEATURE_IPV6 && src == 0) {
+    toGroup = isMulticast6(udpDest6);
+    if (!toGroup && !isLinkLocal(udpSource6) && !ndOnLink(udpSource6)) return;
+    addrCopy(peer6(), udpSource6);
+  } else {
+    toGroup = isMulticast(get32(rxHeader + 16));
+    if (!toGroup && !isOnLink(src)) return;
+  }
   const flags = get16(p + 2);
   if ((flags & 0x7800) != 0) return; // §18.3: opcode other than 0: ignored
   const qd = get16(p + 4);
@@ -751,7 +852,7 @@ function datagram(s: i32, p: usize, len: u32, src: u32, sport: u32): void {
     if (sport == MDNS_PORT && (flags & 15) == 0) response(p, len, <u32>e, an + ns + ar); // §6: responses come from 5353; §18.11
     return;
   }
-  query(p, len, qd, <u32>e, an, ns, src, sport, dst);
+  query(p, len, qd, <u32>e, an, ns, src, sport, toGroup);
 }
 
 /** A response's records (from off, n of them): conflicts with ours (§8.1, §9). */
@@ -792,14 +893,14 @@ function response(p: usize, len: u32, off: u32, n: u32): void {
 }
 
 /** A query: answers, or, while probing, another host's probe for our name (§8.2). */
-function query(p: usize, len: u32, qd: u32, answersAt: u32, an: u32, ns: u32, src: u32, sport: u32, dst: u32): void {
+function query(p: usize, len: u32, qd: u32, answersAt: u32, an: u32, ns: u32, src: u32, sport: u32, toGroup: bool): void {
   const legacy = sport != MDNS_PORT;
   if (state == PROBING) {
     if (!legacy && ns > 0) tieBreak(p, len, answersAt, an, ns);
     return;
   }
   let ans: u32 = 0;
-  let unicast = legacy || !isMulticast(dst);
+  let unicast = legacy || !toGroup;
   let qOff: u32 = 0;
   let off = HEADER_LEN;
   for (let k: u32 = 0; k < qd; k++) {

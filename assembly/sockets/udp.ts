@@ -36,8 +36,10 @@ export const U_REMOTE6: u32 = 2;
 export const U_FROM6: u32 = 4;
 /** A service socket that takes IPv6 datagrams too. */
 export const U_SVC6: u32 = 8;
-/** During a U_SVC6 handler's call with source 0: the datagram's IPv6 source (16 bytes). */
+/** During a U_SVC6 handler's call with source 0: the datagram's IPv6 source and destination (16
+ *  bytes each). */
 export let udpSource6: usize = 0;
+export let udpDest6: usize = 0;
 /** A record's length bit: an IPv6 source (16 bytes) follows the header. */
 const REC_V6: u32 = 0x8000;
 
@@ -172,6 +174,7 @@ function udpInput6(p: usize, len: u32, src: usize, dst: usize, mcast: bool): C {
   const h = udpSock(i).handler;
   if (h) {
     udpSource6 = src;
+    udpDest6 = dst;
     h(i, p + 8, n, 0, rx.srcPort);
     return C.UDP_DELIVERED;
   }

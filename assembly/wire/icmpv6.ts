@@ -72,6 +72,7 @@ export const MLD_V2_QUERY_LEN: u32 = 28;
 /** A report's record: type, aux length, source count, the group (§5.2.4); no sources here. */
 export const MLD_RECORD_LEN: u32 = 20;
 export const MODE_IS_EXCLUDE: u32 = 2;
+export const CHANGE_TO_INCLUDE: u32 = 3;
 export const CHANGE_TO_EXCLUDE: u32 = 4;
 
 @unmanaged

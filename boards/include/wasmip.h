@@ -195,7 +195,7 @@ typedef uint32_t (*wasmip_config_fn)(uint32_t id);
 #define WASMIP_CONFIG_ARP_CACHE_SIZE      10
 #define WASMIP_CONFIG_DNS_MAX_QUERIES     11
 #define WASMIP_CONFIG_IO_BUFFER_SIZE      12 /* = io_buffer_size(), the frame buffer */
-#define WASMIP_CONFIG_MCAST_GROUPS        13 /* multicast group slots (multicast_mac): IGMP's, then IPv6's */
+#define WASMIP_CONFIG_MCAST_GROUPS        13 /* multicast group slots (multicast_mac): IGMP's, then IPv6's (all-nodes, solicited-node per address, mDNS ff02::fb) */
 #define WASMIP_CONFIG_IPV6_ADDRS          14 /* IPv6 address slots (ipv6_address); 0 without IPv6 */
 #define WASMIP_CONFIG_ND_CACHE_SIZE       15 /* IPv6 neighbor cache entries (ipv6_neighbor); 0 without IPv6 */
 

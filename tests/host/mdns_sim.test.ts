@@ -3,7 +3,9 @@
 // mDNS peer that owns `kitchen.local`. The board asked to be kitchen.local probes, hears the
 // peer defend the name and becomes kitchen-2.local; the peer then browses `_http._tcp` and reads
 // the instance, its SRV (port 80, host kitchen-2.local) and the A record; the board resolves the
-// peer's name through board.dns (one-shot mDNS, legacy unicast answer). Same seed, same run.
+// peer's name through board.dns (one-shot mDNS, legacy unicast answer). The http app with IPv6
+// (build/http6.wasm) answers the peer's AAAA question with its link-local address, the A as an
+// additional (RFC 6762 §6.2). Same seed, same run.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -12,6 +14,7 @@ import { Simulator } from "../../host/sim/sim.ts";
 import { SimMdnsPeer } from "../../host/sim/services/mdnsd.ts";
 
 const HTTP = path.join(ROOT, "build", "http.wasm");
+const HTTP6 = path.join(ROOT, "build", "http6.wasm");
 
 function setup(seed = 11) {
   const sim = new Simulator({ seed });
@@ -69,4 +72,20 @@ test("board.dns resolves the peer's .local name by one-shot mDNS, without a DNS 
   sim.runFor(100);
   const r = await sim.runUntilSettled(board.dns.lookup("kitchen.local"), { timeout: 10_000 });
   assert.deepEqual(r, { address: "10.0.0.9", family: 4 });
+});
+
+test("with IPv6 (http6): an AAAA question gets the link-local address, the A as an additional", () => {
+  const sim = new Simulator({ seed: 12 });
+  const board = sim.addBoard({ name: "H6", mac: "02:00:00:00:00:0b", ip: "10.0.0.5", prefix: 24, wasm: HTTP6 });
+  const peer = new SimMdnsPeer(sim, { ip: "10.0.0.9", names: [] });
+  sim.runFor(6000);
+  assert.equal(board.mdns.state, "running");
+  const ll = board.ipv6Addresses().find((a) => a.state === "preferred");
+  assert.ok(ll, "a preferred link-local address");
+  const host = board.mdns.hostname;
+  assert.ok(peer.heard.some((r) => r.name === host && r.type === 28 && r.data === ll.address && r.ttl === 120), "announced");
+  peer.heard.length = 0;
+  peer.query(host, 28);
+  sim.runFor(200);
+  assert.deepEqual(peer.heard.filter((r) => r.name === host).map((r) => [r.type, r.data]), [[28, ll.address], [1, "10.0.0.5"]]);
 });

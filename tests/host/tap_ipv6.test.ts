@@ -7,7 +7,8 @@
 // TCP and UDP echo: `nc -6` sends 384 KiB to the global address and gets them back (sha256 both
 // ways), and UDP datagrams up to the largest that fits come back from port 7. A second test: curl -6
 // to the http app with IPv6 (build/http6.wasm) over the link-local address, on one keep-alive
-// connection and new ones, and netstat's table in RFC 5952 text. Then the same echo6 image on the
+// connection and new ones, netstat's table in RFC 5952 text, and the app's mDNS name's AAAA from
+// `dig -p 5353` over IPv6 and over IPv4. Then the same echo6 image on the
 // native boards (posix: wasm2c; wamr: WAMR's fast interpreter): nc -6 and UDP echo over the
 // link-local address (no router: fe80:: + the MAC's modified EUI-64).
 import { test } from "node:test";
@@ -200,7 +201,7 @@ test("tap ipv6: SLAAC from dnsmasq's RA, the kernel pings link-local and global 
 });
 
 test("tap ipv6: curl -6 to the http app over the link-local address, keep-alive and new connections; netstat in RFC 5952 text", { timeout: 60_000 }, async (t) => {
-  if (!requirePrereqs(t, ["curl", "python3"], [HTTP6])) return;
+  if (!requirePrereqs(t, ["curl", "python3", "dig"], [HTTP6])) return;
   const ns = `wasmip-6h${process.pid}`.slice(0, 15);
   assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} exists before the test`);
   const logs: string[] = [];
@@ -242,6 +243,17 @@ test("tap ipv6: curl -6 to the http app over the link-local address, keep-alive 
     assert.match(lines, /^tcp +0 +0 0\.0\.0\.0:80 +\*:\* +LISTEN/m, lines);
     const row6 = lines.split("\n").find((l) => l.startsWith("tcp6"))!;
     assert.ok(st.split("\n").includes(row6), `status: ${st}`);
+    // mDNS (the http app answers for its name): dig's one-shot queries (legacy unicast, RFC 6762
+    // §6.7: TTL 10) for the AAAA, over IPv6 to the board's link-local address on port 5353 and over
+    // IPv4; the answer is the link-local address (no router here), the A comes as an additional.
+    for (let i = 0; i < 100 && board.mdns.state !== "running"; i++) await new Promise((r) => setTimeout(r, 50));
+    const host = board.mdns.hostname;
+    const aaaa = new RegExp(`^${host.replace(/\./g, "\\.")}\\.\\s+10\\s+IN\\s+AAAA\\s+${ll.address}$`, "m");
+    for (const server of [`${ll.address}%${TAP}`, "10.213.87.2"]) {
+      const d = await session.exec("dig", ["-p", "5353", `@${server}`, host, "AAAA", "+time=2", "+tries=2", "+noall", "+answer", "+additional"], { timeoutMs: 15_000, check: false });
+      assert.match(d.stdout, aaaa, `dig @${server}: ${d.stdout}${d.stderr}`);
+      assert.match(d.stdout, /\sIN\s+A\s+10\.213\.87\.2$/m, `dig @${server}: the A as an additional`);
+    }
   } finally {
     await session.stop();
     rmSync(statusDir, { recursive: true, force: true });

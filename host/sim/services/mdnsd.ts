@@ -6,7 +6,7 @@
 // probes' answers, announcements and goodbyes) and can ask a question itself (`query`), so a test
 // reads what a resolver on the link would. No randomness: it answers in the instant a query
 // arrives, so a run is as reproducible as the simulator's seed makes the rest.
-import { ipToU32, u32ToIp } from "../../board/address.ts";
+import { formatIpv6, ipToU32, u32ToIp } from "../../board/address.ts";
 import { get16, get32 } from "../frames.ts";
 import { encodeDnsName, readName } from "./dnsd.ts";
 import { receiveUdp, replyUdp } from "./udp_host.ts";
@@ -57,6 +57,7 @@ export function mdnsRecords(m: Uint8Array): { name: string; type: number; ttl: n
     if (rd + len > m.length) return undefined;
     let data = "";
     if (type === 1 && len === 4) data = u32ToIp(get32(m, rd));
+    else if (type === 28 && len === 16) data = formatIpv6(m.subarray(rd, rd + 16));
     else if (type === 12) data = readName(m, rd)?.name ?? "";
     else if (type === 33) data = `${get16(m, rd + 4)} ${readName(m, rd + 6)?.name ?? ""}`;
     else if (type === 16) {
