@@ -37,6 +37,16 @@ function peerHeader(flags: u32, seq: u32, ack: u32, window: u32, srcPort: u32, d
   peer.noOptions();
 }
 
+/** The peer's segment as set up in `peer`, with len bytes of (seq-indexed) pattern, fed in. */
+function sendPeer(seq: u32, len: u32): C {
+  peer.payloadLen = len;
+  const hl = peer.emitLen();
+  const p = ipHeader(6, PEER_IP, OUR_IP, hl + len);
+  for (let i: u32 = 0; i < len; i++) store<u8>(p + hl + i, <u8>(seq + i));
+  peer.emit(p, PEER_IP, OUR_IP);
+  return feed(14 + 20 + hl + len);
+}
+
 /** The peer sends a segment; the payload is len bytes of (seq-indexed) pattern: byte i is
  *  <u8>(seq + i). Returns the counter that accounted for it. */
 export function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, window: u32 = 65535, mss: u32 = 0, wscale: i32 = -1, srcPort: u32 = PEER_PORT, dstPort: u32 = OUR_PORT, sackPermitted: bool = false): C {
@@ -44,12 +54,7 @@ export function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, window: u32 = 
   peer.mss = mss;
   peer.wscale = wscale;
   peer.sackPermitted = sackPermitted;
-  peer.payloadLen = len;
-  const hl = peer.emitLen();
-  const p = ipHeader(6, PEER_IP, OUR_IP, hl + len);
-  for (let i: u32 = 0; i < len; i++) store<u8>(p + hl + i, <u8>(seq + i));
-  peer.emit(p, PEER_IP, OUR_IP);
-  return feed(14 + 20 + hl + len);
+  return sendPeer(seq, len);
 }
 
 /** The peer sends a segment like seg() that carries a timestamps option (RFC 7323 §3) with tsval
@@ -61,12 +66,7 @@ export function segTs(flags: u32, seq: u32, ack: u32, len: u32, tsval: u32, tsec
   peer.sackPermitted = sackPermitted;
   peer.tsPresent = true;
   setTxTimestamps(tsval, tsecr);
-  peer.payloadLen = len;
-  const hl = peer.emitLen();
-  const p = ipHeader(6, PEER_IP, OUR_IP, hl + len);
-  for (let i: u32 = 0; i < len; i++) store<u8>(p + hl + i, <u8>(seq + i));
-  peer.emit(p, PEER_IP, OUR_IP);
-  return feed(14 + 20 + hl + len);
+  return sendPeer(seq, len);
 }
 
 /** The peer sends a pure ACK (flags) carrying SACK blocks: blocks holds (left, right) pairs of
