@@ -426,12 +426,14 @@ static void usage(const char *argv0, const char *extra_usage) {
           "usage: %s --tap IFNAME (--board-ip A.B.C.D/len | --dhcp) [--gw A.B.C.D] [--mac XX:XX:XX:XX:XX:XX]\n"
           "          [--pcap FILE] [--log-level LEVEL[,MODULE=LEVEL...]]  (levels error|warn|info|debug;\n"
           "          modules eth arp ip icmp tcp udp dhcp dns app) [--offload none|sum]  (sum: checksums\n"
-          "          through phy.checksum, the WAMR boards' default)\n"
+          "          through phy.checksum, the WAMR boards' default) [--app-config KEY=VALUE ...]\n"
           "       %s --netns NAME [--tap IFNAME] [--board-ip A.B.C.D/len | --dhcp] [--peer-ip A.B.C.D/len] ...\n"
           "  --netns NAME: create the namespace if absent and the tap (default tap0) in it with the peer\n"
           "  address (default 10.213.0.1/24; board default 10.213.0.2/24); both are removed on exit.\n"
           "  --dhcp: no address at boot, the DHCP client gets one (no server is started: run dnsmasq\n"
-          "  in the namespace, as `wasmip tap --dhcp` does); prints \"leased A/len gw G\" then \"ready\".\n",
+          "  in the namespace, as `wasmip tap --dhcp` does); prints \"leased A/len gw G\" then \"ready\".\n"
+          "  --app-config KEY=VALUE: a setting for the app (its app_config export), before \"ready\"; up to 8,\n"
+          "  in order (the sensor: broker=HOST[:PORT] interval_ms=N keepalive=S name=NAME).\n",
           argv0, argv0);
   if (extra_usage) fputs(extra_usage, stderr);
 }
@@ -468,6 +470,13 @@ int wasmip_posix_parse(wasmip_posix_opts_t *o, int argc, char **argv, wasmip_pos
     else if (!strcmp(a, "--gw")) o->gw_s = v;
     else if (!strcmp(a, "--mac")) o->mac_s = v;
     else if (!strcmp(a, "--pcap")) o->pcap_path = v;
+    else if (!strcmp(a, "--app-config")) {
+      if (o->app_configs == WASMIP_POSIX_APP_CONFIG_MAX || !*v || strlen(v) > 255) {
+        fprintf(stderr, "wasmip: --app-config %s: at most %u of them, each 1 to 255 bytes\n", v, (unsigned)WASMIP_POSIX_APP_CONFIG_MAX);
+        return 2;
+      }
+      o->app_config[o->app_configs++] = v;
+    }
     else if (!strcmp(a, "--offload")) {
       if (!strcmp(v, "none")) o->offload = 0;
       else if (!strcmp(v, "sum")) o->offload = WASMIP_OFFLOAD_SUM;
@@ -589,6 +598,35 @@ int wasmip_posix_open(const wasmip_posix_opts_t *o, wasmip_board_t *board) {
 
 const wasmip_port_t *wasmip_posix_port(void) { return &port; }
 
+/* One --app-config: the text into the module's io_buffer, then app_config(ptr, len). After the
+ * lease, so that a setting naming a host can be resolved at once. 0, 1 (refused: reported) or
+ * WASMIP_BOARD_TRAPPED. */
+static int app_config(wasmip_board_t *b, const char *text) {
+  uint32_t len = (uint32_t)strlen(text), a[2] = {0, 0}, size[1] = {0};
+  int r = wasmip_board_call_export(b, "io_buffer", 0, a);
+  if (r == 0) r = wasmip_board_call_export(b, "io_buffer_size", 0, size);
+  if (r == WASMIP_BOARD_TRAPPED) return r;
+  if (r != 0 || !wasmip_board_has_export(b, "app_config")) {
+    fprintf(stderr, "wasmip: --app-config: this image takes no settings (no app_config export)\n");
+    return 1;
+  }
+  uint8_t *m = len <= size[0] ? wasmip_board_mem(b, a[0], len) : NULL;
+  if (!m) {
+    fprintf(stderr, "wasmip: --app-config %s: longer than the image's io_buffer (%u bytes)\n", text, size[0]);
+    return 1;
+  }
+  memcpy(m, text, len);
+  a[1] = len;
+  r = wasmip_board_call_export(b, "app_config", 2, a);
+  if (r != 0) return r;
+  if ((int32_t)a[0] != 0) {
+    fprintf(stderr, "wasmip: --app-config %s: refused by the app (%d)\n", text, (int32_t)a[0]);
+    return 1;
+  }
+  fprintf(stderr, "wasmip: app config %s\n", text);
+  return 0;
+}
+
 int wasmip_posix_run(wasmip_board_t *b, const wasmip_posix_opts_t *o, const wasmip_posix_image_t *img) {
   uint32_t a[2] = {o->log_level, 0};
   if (wasmip_board_call(b, WASMIP_FN_SET_LOG_LEVEL, a)) return report_trap(b, img);
@@ -643,6 +681,17 @@ int wasmip_posix_run(wasmip_board_t *b, const wasmip_posix_opts_t *o, const wasm
       ip_str(lgw, gws, sizeof gws);
       printf("leased %s/%u gw %s\n", ips, o->prefix, gws);
       fflush(stdout);
+    }
+  }
+  for (uint32_t i = 0; i < o->app_configs && !b->stop; i++) {
+    int c = app_config(b, o->app_config[i]);
+    if (c == WASMIP_BOARD_TRAPPED) {
+      if (pcap) fclose(pcap);
+      return report_trap(b, img);
+    }
+    if (c) {
+      if (pcap) fclose(pcap);
+      return 1;
     }
   }
   if (!b->stop) {

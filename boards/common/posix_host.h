@@ -25,12 +25,17 @@
 
 #define WASMIP_EXIT_TRAP 3
 
+/* --app-config: settings handed to the image's app_config export, each one at most a line. */
+#define WASMIP_POSIX_APP_CONFIG_MAX 8
+
 typedef struct {
   const char *tap, *cidr, *gw_s, *mac_s, *pcap_path, *netns, *peer_cidr;
   int dhcp;
   uint32_t log_level;
   uint8_t module_level[WASMIP_LOG_MODULES]; /* --log-level info,dhcp=debug: 0xff where not given */
   int offload; /* --offload none|sum: WASMIP_OFFLOAD_* bits, or -1 (the board's default) */
+  const char *app_config[WASMIP_POSIX_APP_CONFIG_MAX]; /* --app-config KEY=VALUE, in order */
+  uint32_t app_configs;
   /* Parsed from the above. */
   uint32_t ip, mask, gw, peer_ip, peer_mask;
   uint32_t prefix; /* the lease's prefix length: the peer's with --netns, else the board's */

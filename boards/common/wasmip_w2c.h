@@ -21,13 +21,13 @@
 #include "wasmip_board.h"
 
 /* The exports callable by name (call_export), with their argument counts (wasmip.h): the DHCP
- * client's, ipv4_address, set_log_module_level, set_offload, config and multicast_mac, for the
- * board's DHCP boot, its network events, its log flags, its checksum offload and its MAC's
- * multicast filter, and with WASMIP_W2C_ALL_EXPORTS (a board that uses wasmip_api.c, the calls
+ * client's, ipv4_address, set_log_module_level, set_offload, config, multicast_mac, io_buffer(_size)
+ * and app_config, for the board's DHCP boot, its network events, its log flags, its checksum
+ * offload, its MAC's multicast filter and the app's settings (--app-config), and with WASMIP_W2C_ALL_EXPORTS (a board that uses wasmip_api.c, the calls
  * from other threads) the sockets, DNS and the rest too. Each costs a table row and a name string
  * of flash, hence opt-in. */
 #define WASMIP_W2C_DHCP_EXPORTS(X) X(dhcp_start, 2) X(dhcp_state, 0) X(dhcp_address, 0) X(dhcp_router, 0) X(ipv4_address, 0) \
-  X(set_log_module_level, 2) X(set_offload, 1) X(config, 1) X(multicast_mac, 2)
+  X(set_log_module_level, 2) X(set_offload, 1) X(config, 1) X(multicast_mac, 2) X(io_buffer, 0) X(io_buffer_size, 0) X(app_config, 2)
 #ifdef WASMIP_W2C_ALL_EXPORTS
 #define WASMIP_W2C_MORE_EXPORTS(X)                                                                                             \
   X(ping, 3) X(ping_rtt, 1) X(tcp_socket, 0) X(tcp_bind, 2) X(tcp_listen, 2) X(tcp_accept, 1)  \
@@ -35,7 +35,7 @@
   X(tcp_events, 1) X(tcp_changed, 0) X(tcp_setopt, 3) X(tcp_state, 1) X(tcp_local_port, 1) X(tcp_remote_ip, 1)               \
   X(tcp_remote_port, 1) X(tcp_table_size, 0) X(tcp_table_row, 2) X(tcp_info, 2) X(udp_socket, 0) X(udp_bind, 2)              \
   X(udp_connect, 3) X(udp_sendto, 5) X(udp_recvfrom, 3) X(udp_from_ip, 1) X(udp_from_port, 1) X(udp_local_port, 1)            \
-  X(udp_close, 1) X(udp_events, 1) X(io_buffer, 0) X(io_buffer_size, 0) X(dhcp_release, 0) X(dhcp_lease_remaining, 0)        \
+  X(udp_close, 1) X(udp_events, 1) X(dhcp_release, 0) X(dhcp_lease_remaining, 0)        \
   X(dhcp_server, 0) X(dhcp_dns, 1) X(dns_set_servers, 2) X(dns_server, 1) X(dns_resolve, 2) X(dns_result, 1)                 \
   X(dns_address, 1) X(dns_ttl, 1) X(dns_release, 1)
 #else

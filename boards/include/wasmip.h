@@ -294,6 +294,10 @@ typedef int32_t (*wasmip_tcp_info_fn)(int32_t fd, uint32_t ptr);
  * first. Socket calls never overwrite it (beyond what a tcp_recv/udp_recvfrom returns there). */
 typedef uint32_t (*wasmip_io_buffer_fn)(void);
 typedef uint32_t (*wasmip_io_buffer_size_fn)(void);
+/* app_config(ptr, len) -> 0 | negative error: optional, an app's export (the sensor example's):
+ * one setting as text, "key=value", written at io_buffer(). The posix and WAMR boards pass each
+ * --app-config to it after the lease, before "ready". */
+typedef int32_t (*wasmip_app_config_fn)(uint32_t ptr, uint32_t len);
 
 /* States, in tcp_state() and the table (RFC 9293 §3.3.2). */
 #define WASMIP_TCP_CLOSED       0u

@@ -3,7 +3,7 @@ export * from "../../assembly/index";
 import { setApp } from "../../assembly/app";
 import {
   sensorCommands, sensorCommandsRejected, sensorMqttAcked, sensorMqttDropped, sensorMqttInterval, sensorMqttPublished, sensorMqttTo, sensorMqttToName,
-  sensorPoll, sensorPushTo, sensorPushed, sensorReadings, sensorStart, setSensorKeepAlive,
+  sensorConfig, sensorPoll, sensorPushTo, sensorPushed, sensorReadings, sensorStart, setSensorKeepAlive,
 } from "./sensor";
 
 setApp(sensorStart, sensorPoll);
@@ -30,6 +30,12 @@ export function sensor_mqtt_to(ip: u32, port: u32, intervalMs: u32): i32 {
  *  it resolves. */
 export function sensor_mqtt_to_name(ptr: usize, len: u32, port: u32, intervalMs: u32): i32 {
   return sensorMqttToName(ptr, len, port, intervalMs);
+}
+/** app_config(ptr, len) -> 0 | error: one setting, key=value, that the board wrote at ptr (its
+ *  io_buffer): broker=HOST[:PORT], interval_ms=N, keepalive=S or name=NAME (sensor.ts, sensorConfig).
+ *  The posix and WAMR boards call it for each --app-config. */
+export function app_config(ptr: usize, len: u32): i32 {
+  return sensorConfig(ptr, len);
 }
 /** sensor_mqtt_keepalive(seconds 1..65535) -> 1 | 0 (out of range): the keep-alive of the next
  *  sensor_mqtt_to (default 30 s); the broker publishes the sensor's will 1.5 times it after the last packet. */

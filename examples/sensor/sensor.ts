@@ -157,12 +157,14 @@ export function sensorPushTo(ip: u32, port: u32, intervalMs: u32): i32 {
 export function setSensorName(s: string): bool {
   const n = <u32>s.length;
   if (n == 0 || n > NAME_MAX) return false;
-  for (let i = 0; i < <i32>n; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= 32 || c > 126 || c == 47 || c == 43 || c == 35) return false;
-  }
+  for (let i = 0; i < <i32>n; i++) if (!nameChar(s.charCodeAt(i))) return false;
   nameLen = putStr(name, s);
   return true;
+}
+
+/** Printable ASCII but for space and the topic characters '/', '+' and '#'. */
+function nameChar(c: i32): bool {
+  return c > 32 && c <= 126 && c != 47 && c != 43 && c != 35;
 }
 
 /** The MQTT keep-alive in seconds (1 to 65535; 0 is refused here: the will needs one), for the next
@@ -214,6 +216,57 @@ export function sensorMqttToName(hostName: usize, len: u32, port: u32, intervalM
   resolving = true;
   resolveAt = now;
   return OK;
+}
+
+/**
+ * One setting as text, key=value: what a firmware author would otherwise compile in, given at run
+ * time by the board (the posix and WAMR boards' --app-config, through the image's app_config export):
+ *     broker=HOST[:PORT]   sensorMqttToName(HOST, PORT or 1883), keeping the interval set so far
+ *     interval_ms=N        the publish interval, as the command of that name
+ *     keepalive=S          setSensorKeepAlive, for the next connect (give it before broker=)
+ *     name=NAME            setSensorName, for the next connect (give it before broker=)
+ * Returns 0, EINVAL (an unknown key or a bad value, logged) or ENOSYS (broker= without MQTT).
+ */
+export function sensorConfig(p: usize, n: u32): i32 {
+  let r: i32 = EINVAL;
+  if (startsWith(p, n, "broker=")) {
+    r = brokerSetting(p + 7, n - 7);
+  } else if (startsWith(p, n, "interval_ms=")) {
+    const ms = command(p, n);
+    if (ms != 0) {
+      pubEvery = ms;
+      pubSeq = readings - 1 + everyReadings();
+      r = OK;
+    }
+  } else if (startsWith(p, n, "keepalive=")) {
+    const v = decimal(p + 10, n - 10);
+    if (v >= 0 && setSensorKeepAlive(<u32>v)) r = OK;
+  } else if (startsWith(p, n, "name=")) {
+    const m = n - 5;
+    let ok = m > 0 && m <= NAME_MAX;
+    for (let i: u32 = 0; ok && i < m; i++) ok = nameChar(load<u8>(p + 5 + i));
+    if (ok) {
+      memory.copy(name, p + 5, m);
+      nameLen = m;
+      r = OK;
+    }
+  }
+  if (r == EINVAL) logf(WARN, "sensor: bad setting %s", <u32>p, n);
+  return r;
+}
+
+/** HOST[:PORT] of broker=: HOST 1 to HOST_MAX bytes (a name or a dotted quad), PORT 1 to 65535. */
+function brokerSetting(p: usize, n: u32): i32 {
+  let h = n;
+  while (h > 0 && load<u8>(p + h - 1) != 58) h--; // after the last ':'
+  let port: i32 = 0;
+  if (h > 0) {
+    port = decimal(p + h, n - h);
+    if (port < 1 || port > 0xffff) return EINVAL;
+    n = h - 1;
+  }
+  if (n == 0 || n > HOST_MAX) return EINVAL;
+  return sensorMqttToName(p, n, <u32>port, pubEvery);
 }
 
 /** Disconnect (the in-flight readings stay for the next broker) and forget a name being resolved. */
@@ -331,16 +384,28 @@ function onMqttMessage(t: usize, tl: u32, p: usize, pl: u32, flags: u32): void {
 /** The interval an "interval_ms=<decimal>" command sets (trailing CR/LF allowed), 0 if invalid. */
 function command(p: usize, n: u32): u32 {
   while (n > 0 && (load<u8>(p + n - 1) == 10 || load<u8>(p + n - 1) == 13)) n--;
-  const K: u32 = 12; // "interval_ms="
-  if (n <= K || n > K + 8) return 0; // 8 digits: up to 99_999_999 fits a u32
-  for (let i: u32 = 0; i < K; i++) if (load<u8>(p + i) != <u8>"interval_ms=".charCodeAt(i)) return 0;
-  let v: u32 = 0;
-  for (let i = K; i < n; i++) {
+  if (!startsWith(p, n, "interval_ms=")) return 0;
+  const v = decimal(p + 12, n - 12);
+  return v >= <i32>SAMPLE_MS && v <= <i32>INTERVAL_MAX_MS ? <u32>v : 0;
+}
+
+/** The decimal p[0..n), 1 to 8 digits (up to 99_999_999: fits an i32), or -1. */
+function decimal(p: usize, n: u32): i32 {
+  if (n == 0 || n > 8) return -1;
+  let v: i32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
     const d = <u32>load<u8>(p + i) - 48;
-    if (d > 9) return 0;
-    v = v * 10 + d;
+    if (d > 9) return -1;
+    v = v * 10 + <i32>d;
   }
-  return v >= SAMPLE_MS && v <= INTERVAL_MAX_MS ? v : 0;
+  return v;
+}
+
+/** True if p[0..n) starts with s (ASCII). */
+function startsWith(p: usize, n: u32, s: string): bool {
+  if (n < <u32>s.length) return false;
+  for (let i = 0; i < s.length; i++) if (load<u8>(p + i) != <u8>s.charCodeAt(i)) return false;
+  return true;
 }
 
 /** The interval in readings (counted in readings, not on a timer of its own: a late poll delays a
@@ -544,9 +609,7 @@ function finish(): void {
 
 /** True if the request line starts with s at offset at. */
 function has(at: u32, s: string): bool {
-  if (at + <u32>s.length > reqLen) return false;
-  for (let i = 0; i < s.length; i++) if (load<u8>(req + at + i) != <u8>s.charCodeAt(i)) return false;
-  return true;
+  return at <= reqLen && startsWith(req + at, reqLen - at, s);
 }
 
 /** True if the target starting at offset 4 is exactly path. */

@@ -120,6 +120,8 @@ interface Exports extends TcpExports {
   ipv6_neighbor?(i: number, ptr: number): number;
   ping6?(ptr: number, seq: number, size: number): number;
   tcp_table_row6?(i: number, ptr: number): number;
+  // An app's (the sensor's): one "key=value" setting written at io_buffer (wasmip.h).
+  app_config?(ptr: number, len: number): number;
 }
 
 /** One of the board's IPv6 addresses, shaped like an os.networkInterfaces() entry, with its
@@ -346,6 +348,21 @@ export class Board extends EventEmitter implements LayerHost {
     if (bits & NET_EV.multicast) this.emit("multicast", this.multicastMacs());
     this.lastIp = ip;
     return true;
+  }
+
+  /** One setting for the app, "key=value", through the image's app_config export (the sensor's:
+   *  broker=HOST[:PORT], interval_ms=N, keepalive=S, name=NAME). Throws a WasmipError when the
+   *  app refuses it (EINVAL), ENOSYS when the image takes no settings. */
+  appConfig(setting: string): void {
+    const ex = this.ex;
+    const bytes = new TextEncoder().encode(setting);
+    if (!ex.app_config) throw new WasmipError(-15, `app_config ${setting} (this image takes no settings)`);
+    if (bytes.length === 0 || bytes.length > ex.io_buffer_size()) throw codedError("ERR_OUT_OF_RANGE", new RangeError(`app_config: 1 to ${ex.io_buffer_size()} bytes, got ${bytes.length}`));
+    const ptr = ex.io_buffer();
+    new Uint8Array(ex.memory.buffer, ptr, bytes.length).set(bytes);
+    const r = ex.app_config(ptr, bytes.length);
+    if (r < 0) throw new WasmipError(r, `app_config ${setting}`);
+    this.kick();
   }
 
   /** The multicast MACs the core accepts frames for (its joined groups): a MAC filter's list. */

@@ -38,7 +38,7 @@ ${appUsage(21, QEMU_APPS)}
 Try it (another shell): ip netns exec ${DEFAULTS.netns} curl http://${DEFAULTS.boardIp.split("/")[0]}/ (with --app http)`;
 
 /** Flags of wasmip tap that have no meaning here (they act on the Node board). */
-const TAP_ONLY = ["--loss", "--seed", "--wasm", "--count"];
+const TAP_ONLY = ["--loss", "--seed", "--wasm", "--count", "--app-config"];
 
 export async function qemuCommand(args: string[]): Promise<number> {
   let runtime: Mps2Runtime = "wasm2c";

@@ -32,11 +32,13 @@ export interface TapArgs {
   loss: number;
   seed: number;
   dhcp?: boolean;
+  /** --app-config KEY=VALUE, in order: the app's settings (its app_config export). */
+  appConfig: string[];
 }
 
 /** Parse `wasmip tap` flags (also `wasmip qemu`'s: host/devices/qemu.ts). Throws on anything malformed. */
 export function parseTapArgs(args: string[], apps: readonly string[] = TAP_APPS): TapArgs | "help" {
-  const out: TapArgs = { netns: DEFAULTS.netns, boardIp: DEFAULTS.boardIp, peerIp: DEFAULTS.peerIp, app: "bare", count: 4, mac: DEFAULTS.mac, tap: DEFAULTS.tap, logLevel: "info", logLevels: { level: "info" }, loss: 0, seed: 1 };
+  const out: TapArgs = { netns: DEFAULTS.netns, boardIp: DEFAULTS.boardIp, peerIp: DEFAULTS.peerIp, app: "bare", count: 4, mac: DEFAULTS.mac, tap: DEFAULTS.tap, logLevel: "info", logLevels: { level: "info" }, loss: 0, seed: 1, appConfig: [] };
   for (let i = 0; i < args.length; i++) {
     let a = args[i];
     let v: string | undefined;
@@ -80,6 +82,12 @@ export function parseTapArgs(args: string[], apps: readonly string[] = TAP_APPS)
       }
       case "--wasm": out.wasm = value(); break;
       case "--dhcp": out.dhcp = true; break;
+      case "--app-config": {
+        const c = value();
+        if (!/^[^=\s]+=/.test(c) || out.appConfig.length === 8) throw new Error(`bad --app-config ${c} (KEY=VALUE, at most 8)`);
+        out.appConfig.push(c);
+        break;
+      }
       case "--mac": out.mac = value(); break;
       case "--tap": out.tap = value(); break;
       case "--log-level": {

@@ -13,7 +13,7 @@ import { StopSignals, TAP_APPS, commandOptions, imageLabel, parseTapArgs, type T
 
 const USAGE = `usage: wasmip tap [--netns NAME] [--board-ip A/len] [--peer-ip B/len] [--app NAME]
                  [--count N] [--pcap FILE] [--wasm FILE] [--mac MAC] [--tap IFNAME] [--log-level LEVEL]
-                 [--loss P] [--seed N] [--dhcp]
+                 [--loss P] [--seed N] [--dhcp] [--app-config KEY=VALUE ...]
 
 Runs the wasmip core on a real TAP device in network namespace NAME (created if absent, and
 then deleted on exit), with the kernel at the peer address as its peer. Prints "ready" once the
@@ -36,6 +36,8 @@ ${appUsage(21, TAP_APPS)}
                      on the tap (pool .100-.199 of the peer's subnet, router and DNS = the peer),
                      the board leases an address (prints "leased A/len ..."), then "ready";
                      DHCPRELEASE on exit
+  --app-config K=V   a setting for the app (its app_config export), before "ready"; up to 8, in
+                     order (the sensor: broker=HOST[:PORT] interval_ms=N keepalive=S name=NAME)
 
 While running it keeps ${STATUS_DIR}/NAME.json (connection table, counters) for \`wasmip netstat\`.
 
@@ -138,6 +140,10 @@ export async function tapCommand(args: string[]): Promise<number> {
       console.error(`wasmip tap: the board did not answer ping from ${session.peerIp}`);
       code = 1;
     } else {
+      for (const c of opts.appConfig) {
+        session.board!.appConfig(c);
+        console.error(`wasmip tap: app config ${c}`);
+      }
       console.log("ready");
       if (opts.app === "ping") void boardPings(session, opts.count, () => stop.why !== undefined);
       const why = await stop.done;

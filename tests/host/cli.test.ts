@@ -133,6 +133,8 @@ test("bad inputs: one line on stderr, a non-zero exit, no stack trace, checked b
   refused(["tap", "--wasm", junk], 1, `wasmip tap: --wasm ${junk}: not a WebAssembly module (no \\0asm header)`);
   refused(["tap", "--app", "nope"], 2, 'wasmip tap: unknown app "nope": one of bare, ping, greeter, http, echo, udp-echo, fetch, bulk, sensor (see wasmip tap --help)');
   refused(["tap", "--count", "-3"], 2, "wasmip tap: bad --count -3 (1..1000) (see wasmip tap --help)");
+  refused(["tap", "--app-config", "broker"], 2, "wasmip tap: bad --app-config broker (KEY=VALUE, at most 8) (see wasmip tap --help)");
+  refused(["qemu", "--app-config", "a=b"], 2, "wasmip qemu: --app-config is a flag of wasmip tap only (it acts on the Node board) (see wasmip qemu --help)");
   refused(["qemu", "--app", "ping"], 2, 'wasmip qemu: unknown app "ping": one of bare, greeter, http, echo, udp-echo, fetch, bulk, sensor (see wasmip qemu --help)');
   refused(["netstat", "--bogus"], 2, "wasmip netstat: unknown option '--bogus' (see wasmip netstat --help)");
 });

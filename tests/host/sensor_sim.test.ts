@@ -58,6 +58,12 @@ test("sensor image: one image like the others, readings over HTTP, pushes over U
   const push = s.exports.sensor_push_to as (ip: number, port: number, ms: number) => number;
   assert.equal(push(ipToU32("10.0.0.6"), 9000, 2000), 0);
   sim.poke(s);
+  // Settings as text (app_config): refused ones say why; an image without settings says so.
+  assert.throws(() => s.appConfig("colour=red"), { code: "EINVAL" });
+  assert.throws(() => s.appConfig("interval_ms=10"), { code: "EINVAL" });
+  assert.throws(() => c.appConfig("interval_ms=2000"), { code: "ENOSYS" });
+  s.appConfig("interval_ms=2000");
+  assert.equal((s.exports.sensor_mqtt_interval as () => number)(), 2000);
   await sim.runUntilAsync(sim.now + 9000);
   assert.ok(got.length >= 4, `pushes: ${JSON.stringify(got)}`);
   for (let i = 1; i < got.length; i++) assert.ok(got[i].seq > got[i - 1].seq, JSON.stringify(got));
@@ -85,14 +91,12 @@ test(`a fleet of 3 sensors over 5% loss each way (seed ${SEED}): DHCP, the broke
     extraOptions: [[42, Uint8Array.of(10, 0, 0, 123)]],
   });
   const fleet: Board[] = [];
-  const host = Buffer.from("broker.lan");
   for (let i = 1; i <= 3; i++) {
     const s = sim.addBoard({ name: `S${i}`, wasm: SENSOR, mac: `02:00:00:00:01:0${i}`, link: { loss: 0.05 } });
     dhcpStart(s, `s${i}`);
-    // Told the broker's name at once: the sensor asks DNS again until the lease brings a server.
-    const e = s.exports as { io_buffer: () => number; memory: WebAssembly.Memory; sensor_mqtt_to_name: (p: number, n: number, port: number, ms: number) => number };
-    new Uint8Array(e.memory.buffer, e.io_buffer(), host.length).set(host);
-    assert.equal(e.sensor_mqtt_to_name(e.io_buffer(), host.length, 0, 0), 0);
+    // Told the broker's name at once (its app_config, as --app-config on a native board): the
+    // sensor asks DNS again until the lease brings a server.
+    s.appConfig("broker=broker.lan");
     sim.poke(s);
     fleet.push(s);
   }

@@ -18,7 +18,7 @@ import { MQTT_INFLIGHT } from "../../../assembly/config";
 import {
   HISTORY, HTTP_PORT, MQTT_PORT, PUSH_PORT, REQUEST_TIMEOUT_MS, RESOLVE_RETRY_MS, SAMPLE_MS, sensorCommands, sensorCommandsRejected, sensorMqttAcked,
   sensorMqttDropped, sensorMqttInterval, sensorMqttPublished, sensorMqttTo, sensorMqttToName, sensorPoll, sensorPushTo, sensorPushed, sensorReadings,
-  sensorStart, setSensorKeepAlive, setSensorName, setSensorSource, MQTT_KEEPALIVE_S,
+  sensorConfig, sensorStart, setSensorKeepAlive, setSensorName, setSensorSource, MQTT_KEEPALIVE_S,
 } from "../sensor";
 
 // The app as the firmware image registers it (firmware.ts); bringUp() (init) starts it.
@@ -387,6 +387,28 @@ describe("sensor: MQTT", () => {
     broker = peer.tcp(MQTT_PORT, 0, 7000);
     expect(broker.accept()).toBe("");
     expect(fromSensor()).toBe(shown(connectPkt("\x00\x02")));
+    expect(setSensorKeepAlive(MQTT_KEEPALIVE_S)).toBe(true); // the next tests' default
+  });
+
+  it("takes its settings as key=value text (the boards' --app-config): keep-alive, name and interval, then the broker at an address and port", () => {
+    const peer = up();
+    const set = (s: string): i32 => sensorConfig(ascii(s), <u32>s.length);
+    const bad = [
+      "", "broker=", "broker=:1883", "broker=h:", "broker=h:0", "broker=h:65536", "broker=h:1x", "keepalive=", "keepalive=0",
+      "keepalive=65536", "name=", "name=a/b", "name=a b", "name=abcdefghijklmnopqrstuvwx", "interval_ms=999", "interval_ms=1000x",
+      "colour=red", "keepalive", "Broker=h",
+    ];
+    for (let i = 0; i < bad.length; i++) expect(set(bad[i])).toBe(EINVAL, bad[i]);
+    expect(set("keepalive=2")).toBe(0);
+    expect(set("name=t1")).toBe(0);
+    expect(set("interval_ms=3000")).toBe(0);
+    expect(sensorMqttInterval()).toBe(3000);
+    expect(set("broker=10.0.0.2:1884")).toBe(0);
+    advance(0);
+    broker = peer.tcp(1884, 0, 7000);
+    expect(broker.accept()).toBe("");
+    expect(fromSensor()).toBe(shown(connectPkt("\x00\x02")));
+    expect(sensorMqttInterval()).toBe(3000); // kept across broker=
     expect(setSensorKeepAlive(MQTT_KEEPALIVE_S)).toBe(true); // the next tests' default
   });
 
