@@ -5,7 +5,9 @@
 import { ACK, FIN, PSH, RST, SYN, TcpRepr } from "../wire/tcp";
 import { WireError } from "../wire/error";
 import { get16, get32, put32 } from "../support/bytes";
-import { ECONNREFUSED, ECONNRESET } from "../support/errors";
+import { ECONNREFUSED, ECONNRESET, EHOSTUNREACH } from "../support/errors";
+import { ADDR_DEPRECATED, ADDR_PREFERRED } from "../iface/ipv6";
+import { ipv6AddressAt } from "../iface/ipv6_api";
 import { rxBuf } from "../iface/netif";
 import {
   tcpAbort, tcpAccept, tcpClose, tcpConnect6, tcpRecv, tcpRemote6, tcpRemoteIp, tcpSend, tcpSocket, tcpState, tcpTableRow, tcpTableRow6,
@@ -14,9 +16,9 @@ import { CLOSED, CLOSE_WAIT, ESTABLISHED, TIME_WAIT } from "../sockets/tcp/pcb";
 import { tcpCheck } from "../sockets/tcp/check";
 import { TCP_MSS } from "../config";
 import {
-  C, OUR_PORT, PEER_PORT, advance, clearSent, ctr, feed, listenOn, PEER_IP, seg as seg4, sent, sentCount, last as last4,
+  C, OUR_PORT, PEER_PORT, advance, clearSent, ctr, feed, listenOn, PEER_IP, run, seg as seg4, sent, sentCount, last as last4,
 } from "../testing";
-import { OURS, PEER6, bringUpPeers6, ll, sendIcmp, v6 } from "./ipv6_support";
+import { OURS, PEER6, bringUpPeers6, ll, na, ra, sendIcmp, v6 } from "./ipv6_support";
 
 const peer = changetype<TcpRepr>(heap.alloc(offsetof<TcpRepr>()));
 const out = changetype<TcpRepr>(heap.alloc(offsetof<TcpRepr>()));
@@ -24,7 +26,7 @@ const buf = heap.alloc(4096);
 const addr = heap.alloc(32);
 
 /** fe80::2 sends a segment (len bytes of seq-indexed pattern, MSS option mss if not 0). */
-function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, mss: u32 = 0, srcPort: u32 = PEER_PORT, dstPort: u32 = OUR_PORT): C {
+function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, mss: u32 = 0, srcPort: u32 = PEER_PORT, dstPort: u32 = OUR_PORT, dst: usize = OURS): C {
   peer.srcPort = srcPort;
   peer.dstPort = dstPort;
   peer.seq = seq;
@@ -36,25 +38,32 @@ function seg(flags: u32, seq: u32, ack: u32, len: u32 = 0, mss: u32 = 0, srcPort
   peer.mss = mss;
   peer.payloadLen = len;
   const hl = peer.emitLen();
-  const p = v6(ll(2), OURS, 6, hl + len, 64);
+  const p = v6(ll(2), dst, 6, hl + len, 64);
   for (let i: u32 = 0; i < len; i++) store<u8>(p + hl + i, <u8>(seq + i));
   peer.emit6(p, rxBuf + 22, rxBuf + 38);
   return feed(14 + 40 + hl + len);
 }
 
-/** Our k-th captured frame as TCP over IPv6 to fe80::2 from our link-local address, its checksum
- *  valid, into `out`; false if it is not one. */
-function parseSent(k: i32): bool {
+/** Our k-th captured frame as TCP over IPv6 to fe80::2 from our address `from` (the link-local
+ *  one unless told), its checksum valid, into `out`; false if it is not one. */
+function parseSent(k: i32, from: usize = OURS): bool {
   if (k < 0 || k >= sentCount()) return false;
   const f = sent(k);
   if (get16(f + 12) != 0x86dd || load<u8>(f + 20) != 6) return false;
-  if (memory.compare(f + 38, PEER6, 16) != 0 || memory.compare(f + 22, OURS, 16) != 0) return false;
+  if (memory.compare(f + 38, PEER6, 16) != 0 || memory.compare(f + 22, from, 16) != 0) return false;
   return out.parse6(f + 54, get16(f + 18), f + 22, f + 38) == WireError.OK;
 }
 
-function last(): TcpRepr {
-  expect(parseSent(sentCount() - 1)).toBe(true, "expected a TCP segment over IPv6 to fe80::2");
+function last(from: usize = OURS, what: string = ""): TcpRepr {
+  expect(parseSent(sentCount() - 1, from)).toBe(true, "expected a TCP segment over IPv6 to fe80::2" + what);
   return out;
+}
+
+/** Rows of the connection table in TIME-WAIT. */
+function timeWaits(): u32 {
+  let n: u32 = 0;
+  for (let r: u32 = 0; r < 32; r++) if (tcpTableRow(r, buf) && load<u32>(buf) == TIME_WAIT) n++;
+  return n;
 }
 
 /** A listener on OUR_PORT and one connection from fe80::2 (ISN peerIsn) accepted; our ISS in iss. */
@@ -239,6 +248,54 @@ describe("TCP over IPv6", () => {
     expect(icmpError(1, 1, 4, k)).toBe(C.ICMP6_ERROR_RECEIVED);
     expect(tcpState(fd)).toBe(CLOSED);
     expect(tcpRecv(fd, buf, 10)).toBe(ECONNREFUSED);
+  });
+
+  it("keeps a deprecated SLAAC address's connection, and fails it when the address expires, sending nothing more from it (RFC 4862 §5.5.4)", () => {
+    bringUpPeers6();
+    expect(ra(ll(0xfe), 255, 0xc0, 30, 10)).toBe(C.ND_RA_RECEIVED);
+    run(2500); // DAD
+    const g = heap.alloc(24);
+    expect(ipv6AddressAt(1, g)).toBe(ADDR_PREFERRED);
+    const l = listenOn(OUR_PORT, 4);
+    // fe80::2 connects to the SLAAC address, and from another port to the link-local one.
+    expect(seg(SYN, 5000, 0, 0, 1440, PEER_PORT, OUR_PORT, g)).toBe(C.TCP_DELIVERED);
+    const gIss = last(g, " a").seq;
+    expect(seg(ACK, 5001, gIss + 1, 0, 0, PEER_PORT, OUR_PORT, g)).toBe(C.TCP_DELIVERED);
+    const fdG = tcpAccept(l);
+    expect(seg(SYN, 9000, 0, 0, 1440, PEER_PORT + 1)).toBe(C.TCP_DELIVERED);
+    const lIss = last(OURS, " b").seq;
+    expect(seg(ACK, 9001, lIss + 1, 0, 0, PEER_PORT + 1)).toBe(C.TCP_DELIVERED);
+    const fdL = tcpAccept(l);
+    expect(fdG).toBeGreaterThanOrEqual(0);
+    expect(fdL).toBeGreaterThanOrEqual(0);
+    // A third to the SLAAC address, closed into TIME-WAIT (2 MSL: it would outlive the address).
+    expect(seg(SYN, 7000, 0, 0, 1440, PEER_PORT + 2, OUR_PORT, g)).toBe(C.TCP_DELIVERED);
+    const tIss = last(g, " t").seq;
+    expect(seg(ACK, 7001, tIss + 1, 0, 0, PEER_PORT + 2, OUR_PORT, g)).toBe(C.TCP_DELIVERED);
+    expect(tcpClose(tcpAccept(l))).toBe(0);
+    expect(seg(ACK | FIN, 7001, tIss + 2, 0, 0, PEER_PORT + 2, OUR_PORT, g)).toBe(C.TCP_DELIVERED);
+    expect(timeWaits()).toBe(1);
+    run(10_000);
+    expect(ipv6AddressAt(1, g)).toBe(ADDR_DEPRECATED);
+    clearSent();
+    expect(tcpSend(fdG, buf, 10)).toBe(10); // deprecated: its connections go on
+    na(2, OURS, ll(2), 0x60000000, 2); // the answer to NUD's probe (the segment waits for it)
+    expect(last(g, " c").payloadLen).toBe(10);
+    expect(seg(ACK, 5001, gIss + 11, 0, 0, PEER_PORT, OUR_PORT, g)).toBe(C.TCP_DELIVERED);
+    run(20_000);
+    expect(ctr(C.ND_ADDRESSES_EXPIRED)).toBe(1);
+    expect(tcpState(fdG)).toBe(CLOSED);
+    expect(tcpRecv(fdG, buf, 10)).toBe(EHOSTUNREACH);
+    expect(tcpState(fdL)).toBe(ESTABLISHED);
+    expect(timeWaits()).toBe(0);
+    clearSent();
+    expect(tcpSend(fdG, buf, 10)).toBeLessThan(0);
+    run(5000);
+    for (let k = 0; k < sentCount(); k++) expect(memory.compare(sent(k) + 22, g, 16)).not.toBe(0, "a frame from the expired address");
+    // The link-local connection still carries data.
+    expect(tcpSend(fdL, buf, 5)).toBe(5);
+    na(2, OURS, ll(2), 0x60000000, 2);
+    expect(last(OURS, " d").payloadLen).toBe(5);
   });
 
   it("lowers the MSS after a Packet Too Big for the peer (RFC 8201 §5.2)", () => {

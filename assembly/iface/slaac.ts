@@ -39,6 +39,13 @@ function iid(): u64 {
   return <u64>lo | (<u64>hi << 32);
 }
 
+/** Told the 16 bytes of an address that became invalid: what used it as a source must stop
+ *  (TCP registers it; the iface never calls up by name). */
+let lostHandler: ((a: usize) => void) | null = null;
+export function setAddressLostHandler6(h: ((a: usize) => void) | null): void {
+  lostHandler = h;
+}
+
 export function slaacInit(): void {
   ipv6AddrInit();
   const ll = addr(0);
@@ -158,8 +165,10 @@ export function slaacPoll(): u32 {
       if (a.preferredS != INFINITE) a.preferredS = a.preferredS > s ? a.preferredS - s : 0;
       if (a.validS != INFINITE) a.validS = a.validS > s ? a.validS - s : 0;
       if (a.validS == 0) {
-        a.state = ADDR_FREE; // §5.5.4: invalid
+        a.state = ADDR_FREE; // §5.5.4: invalid, and never again a source or a destination
         count(C.ND_ADDRESSES_EXPIRED);
+        const h = lostHandler;
+        if (h) h(changetype<usize>(a)); // its 16 bytes are still there
         netEvent(NET_EV_MULTICAST);
         mldChanged();
       } else if (a.preferredS == 0 && a.state == ADDR_PREFERRED) {

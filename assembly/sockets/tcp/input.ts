@@ -13,7 +13,7 @@ import { get16, get32 } from "../../support/bytes";
 import { TYPE_DEST_UNREACHABLE, TYPE_REDIRECT, TYPE_SOURCE_QUENCH } from "../../wire/icmp";
 import { WireError } from "../../wire/error";
 import { ACK, FIN, RST, SYN, TcpRepr, rxTsEcr, rxTsVal } from "../../wire/tcp";
-import { addrCopy, isUnspecified } from "../../wire/ipv6";
+import { addrCopy, addrEq, isUnspecified } from "../../wire/ipv6";
 import { isn, key6 } from "./isn";
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
@@ -171,6 +171,23 @@ export function tcpNeighbourLost(ip: u32): void {
       count(C.TCP_UNREACHABLE_ABORTS);
       fail(i, EHOSTUNREACH);
     }
+  }
+}
+
+/**
+ * One of our IPv6 addresses became invalid (RFC 4862 §5.5.4: its valid lifetime ran out; it MUST
+ * NOT be a source any more): the connections bound to it fail with EHOSTUNREACH, without a RST
+ * (it could only come from that address), and their TIME-WAIT records go. A deprecated address
+ * keeps its connections (§5.5.4); only new ones avoid it.
+ */
+export function tcpAddressLost6(a: usize): void {
+  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+    const c = pcb(i);
+    if ((c.flags & (F_USED | F_V6)) != (F_USED | F_V6) || c.state == CLOSED || c.state == LISTEN) continue;
+    if (addrEq(addrs6(i) + 16, a)) fail(i, EHOSTUNREACH);
+  }
+  for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) {
+    if ((tw(t).used & TW_V6) != 0 && addrEq(twAddrs6(t) + 16, a)) tw(t).used = 0;
   }
 }
 
