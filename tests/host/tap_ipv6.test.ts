@@ -30,6 +30,7 @@ import { Dnsmasq } from "../../host/devices/services/dnsmasq.ts";
 import { formatTcpTable } from "../../host/board/netstat.ts";
 import { formatStatus, type TapStatus } from "../../host/devices/status.ts";
 import { QemuSession } from "../../host/devices/qemu.ts";
+import { WamrSession } from "../../host/devices/wamr.ts";
 import { boardFile, boardTools, isProcessBoard, startBoard, type PeerSession } from "./boards.ts";
 import { CURL_WRITE_OUT, curlTransfers, expectedIndex } from "./curl.ts";
 
@@ -388,6 +389,7 @@ test(`tap ipv6: SLAAC from dnsmasq's RA, curl -6 to the http app on the SLAAC an
   assert.ok((core.nd_ra_received ?? 0) >= 1 && !core.nd_dad_duplicates, JSON.stringify(core));
   assert.ok((core.icmp6_echo_answered ?? 0) >= 40, JSON.stringify(core));
   assert.ok((core.tcp_passive_opens ?? 0) >= 6, JSON.stringify(core)); // 1 + 2 per address
+  if (s instanceof WamrSession) console.log(`# wamr: WAMR's pool peak with http6 ${s.poolHighmark} bytes`);
   console.log(`# ${kind}: the http6 suite took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 });
 }
