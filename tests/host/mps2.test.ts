@@ -21,7 +21,7 @@ import { ECHO_SHA_CLIENT as ECHO } from "../../host/devices/echo_client.ts";
 
 const BOARD = "10.213.81.2";
 const PEER = "10.213.81.1";
-const APPS = ["bare", "http", "greeter", "echo", "bulk", "udp-echo", "fetch"];
+const APPS = ["bare", "http", "greeter", "echo", "bulk", "udp-echo", "fetch", "echo6", "http6"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => process.exit(130));
