@@ -29,7 +29,7 @@ import { Injector } from "../../host/devices/inject.ts";
 import { Dnsmasq } from "../../host/devices/services/dnsmasq.ts";
 import { formatTcpTable } from "../../host/board/netstat.ts";
 import { formatStatus, type TapStatus } from "../../host/devices/status.ts";
-import { QemuSession } from "../../host/devices/qemu.ts";
+import { QemuSession, statsErrors } from "../../host/devices/qemu.ts";
 import { WamrSession } from "../../host/devices/wamr.ts";
 import { boardFile, boardTools, isProcessBoard, startBoard, type PeerSession } from "./boards.ts";
 import { CURL_WRITE_OUT, curlTransfers, expectedIndex } from "./curl.ts";
@@ -378,7 +378,12 @@ test(`tap ipv6: SLAAC from dnsmasq's RA, curl -6 to the http app on the SLAAC an
     await ping20(s, addrs, logs);
     await assertReachable(s, [SLAAC, LL]);
     assert.equal(s.error, undefined, `board error: ${s.error?.message}`);
-    if (s instanceof QemuSession) core = (await s.stats()).core;
+    if (s instanceof QemuSession) {
+      const st = await s.stats();
+      core = st.core;
+      assert.deepEqual(statsErrors(st), []);
+      console.log(`# mps2: stack high water ${st.stack.high_water} of ${st.stack.size} bytes`);
+    }
   } finally {
     await dns?.stop().catch(() => {});
     await s?.stop();
