@@ -115,6 +115,15 @@ export interface QemuStats {
   core: Record<string, number>;
 }
 
+/** The driver's and the board's error counters in a report that are not zero ("lan9118 rx_dropped 3"):
+ *  frames the LAN9118 or the frame pool lost, which a healthy run has none of. */
+export function statsErrors(st: QemuStats): string[] {
+  const bad: string[] = [];
+  for (const k of ["rx_errors", "rx_length_errors", "rx_dropped", "rx_fifo_errors", "tx_errors", "tx_fifo_timeouts"]) if (st.lan9118[k] !== 0) bad.push(`lan9118 ${k} ${st.lan9118[k]}`);
+  for (const k of ["rx_pool_full", "rx_bad_length", "tx_errors"]) if (st.board[k] !== 0) bad.push(`board ${k} ${st.board[k]}`);
+  return bad;
+}
+
 export class QemuSession extends BoardProcessSession {
   protected readonly what = "mps2 board";
   protected readonly logStream = "stdout";

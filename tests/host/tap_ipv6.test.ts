@@ -8,29 +8,38 @@
 // ways), and UDP datagrams up to the largest that fits come back from port 7. A second test: curl -6
 // to the http app with IPv6 (build/http6.wasm) over the link-local address, on one keep-alive
 // connection and new ones, netstat's table in RFC 5952 text, and the app's mDNS name's AAAA from
-// `dig -p 5353` over IPv6 and over IPv4. Then the same echo6 image on the
-// native boards (posix: wasm2c; wamr: WAMR's fast interpreter): nc -6 and UDP echo over the
-// link-local address (no router: fe80:: + the MAC's modified EUI-64).
+// `dig -p 5353` over IPv6 and over IPv4. Then, on each native board (posix: wasm2c; mps2: the
+// Cortex-M3 in QEMU; wamr: WAMR's fast interpreter): the echo6 image, nc -6 and UDP echo over the
+// link-local address (no router: fe80:: + the MAC's modified EUI-64); and the http6 image, SLAAC
+// from dnsmasq's RA, curl -6 on both addresses (keep-alive and new connections), 1400-byte pings
+// 20/20 to both, and the kernel's neighbour entries REACHABLE.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import os from "node:os";
+import type { ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { requirePrereqs } from "./prereqs.ts";
 import { ROOT } from "../../host/board/board.ts";
 import { parseIpv6 } from "../../host/board/address.ts";
-import { netnsList } from "../../host/devices/netns.ts";
+import { netnsList, type RunOptions, type RunResult } from "../../host/devices/netns.ts";
 import { TapSession } from "../../host/devices/tap.ts";
 import { Injector } from "../../host/devices/inject.ts";
 import { Dnsmasq } from "../../host/devices/services/dnsmasq.ts";
 import { formatTcpTable } from "../../host/board/netstat.ts";
 import { formatStatus, type TapStatus } from "../../host/devices/status.ts";
+import { QemuSession, statsErrors } from "../../host/devices/qemu.ts";
+import { WamrSession } from "../../host/devices/wamr.ts";
 import { boardFile, boardTools, isProcessBoard, startBoard, type PeerSession } from "./boards.ts";
+import { CURL_WRITE_OUT, curlTransfers, expectedIndex } from "./curl.ts";
 
 const NS = `wasmip-6${process.pid}`.slice(0, 15);
 const TAP = "wip6";
 const MAC = "02:00:00:00:86:02";
+/** The board's addresses: fe80:: and the RA's prefix, each + the modified EUI-64 of MAC. */
+const LL = "fe80::ff:fe00:8602";
+const SLAAC = "fd00:1::ff:fe00:8602";
 const ROUTER = "fd00:1::1";
 /** A name dnsmasq answers with an A and an AAAA record (--host-record). */
 const NAME6 = "board6.test";
@@ -70,6 +79,71 @@ function spoofedRa(src: string, hops: number): Uint8Array {
   f.set(d, 38);
   f.set(m, 54);
   return f;
+}
+
+/** What the tests run commands and daemons through: a session's namespace. */
+interface InNamespace {
+  exec(cmd: string, args: string[], opts?: RunOptions): Promise<RunResult>;
+  spawn(cmd: string, args: string[]): ChildProcess;
+}
+
+/** Wait (up to 10 s) for the kernel's own link-local address to pass DAD: until then it cannot be a source. */
+async function kernelLinkLocal(s: InNamespace): Promise<void> {
+  for (const t0 = Date.now(); (await s.exec("ip", ["-6", "addr", "show", "dev", TAP, "tentative"])).stdout.trim() !== ""; ) {
+    assert.ok(Date.now() - t0 < 10_000, "the kernel's link-local address stays tentative");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** dnsmasq as the link's router: ROUTER/64 on the kernel's side of the tap, RAs for fd00:1::/64
+ *  (ra-only: SLAAC, no DHCPv6; every 10 s, router lifetime 600 s) with ROUTER as the RDNSS
+ *  server; v4 (the first three octets of the IPv4 subnet) for its DHCPv4 range. Started once the
+ *  kernel's link-local address is usable: before that dnsmasq sends its RAs from ROUTER, which the
+ *  board drops (RFC 4861 §6.1.2: nd_bad_source), and SLAAC waits 4 s for the board's next RS. */
+async function startRouter(s: InNamespace, v4: string, extraArgs: string[] = []): Promise<Dnsmasq> {
+  const ip = await s.exec("ip", ["-6", "addr", "add", `${ROUTER}/64`, "dev", TAP, "nodad"]);
+  assert.equal(ip.code, 0, ip.stderr);
+  await kernelLinkLocal(s);
+  const dns = new Dnsmasq(s, {
+    tap: TAP, rangeStart: `${v4}.100`, rangeEnd: `${v4}.150`,
+    extraArgs: ["--enable-ra", "--dhcp-range=fd00:1::,ra-only,64,12h", `--ra-param=${TAP},10,600`, `--dhcp-option=option6:dns-server,[${ROUTER}]`, ...extraArgs],
+  });
+  try {
+    await dns.ready();
+  } catch (e) {
+    await dns.stop().catch(() => {});
+    throw e;
+  }
+  return dns;
+}
+
+/** Two GETs of / at url (an IPv6 literal) in one curl run: on one keep-alive connection, or with
+ *  `Connection: close` each on a new one (the board closes); status and body checked. */
+async function curlTwice(s: InNamespace, url: string, close: boolean, logs: string[]): Promise<void> {
+  const args = ["-6", "-g", "--http1.1", "-sS", "-m", "10", "-w", CURL_WRITE_OUT, ...(close ? ["-H", "Connection: close"] : []), url, url];
+  const r = await s.exec("curl", args, { timeoutMs: 20_000, check: false });
+  assert.equal(r.code, 0, `curl ${url}: ${r.stderr}\n${logs.slice(-20).join("\n")}`);
+  const got = curlTransfers(r.stdout);
+  assert.deepEqual(got.map((x) => [x.code, x.connects]), [[200, 1], [200, close ? 1 : 0]], `curl ${url}${close ? " (close)" : ""}: status, new connections`);
+  const index = expectedIndex();
+  for (const x of got) assert.equal(x.body, index, `curl ${url}: body`);
+}
+
+/** 20 pings of 1400 bytes from the kernel to each address (a zone for a link-local one), all answered. */
+async function ping20(s: InNamespace, dsts: string[], logs: string[]): Promise<void> {
+  for (const dst of dsts) {
+    const r = await s.exec("ping", ["-6", "-c", "20", "-i", "0.05", "-s", "1400", "-W", "2", dst], { timeoutMs: 30_000, check: false });
+    assert.match(r.stdout, /20 packets transmitted, 20 received/, `${dst}: ${r.stdout}${r.stderr}\n${logs.slice(-20).join("\n")}`);
+  }
+}
+
+/** The kernel's neighbour entry for each of the board's addresses: its MAC, REACHABLE. */
+async function assertReachable(s: InNamespace, addrs: string[]): Promise<void> {
+  const neigh = await s.exec("ip", ["-6", "neigh", "show", "dev", TAP]);
+  for (const a of addrs) {
+    const line = neigh.stdout.split("\n").find((l) => l.startsWith(a + " "));
+    assert.match(line ?? "", new RegExp(`lladdr ${MAC} .*REACHABLE`), `${a}: ${neigh.stdout}`);
+  }
 }
 
 /** TCP echo (nc -6, sha256 of what comes back) and UDP echo over IPv6 to addr (a zone for a
@@ -124,14 +198,7 @@ test("tap ipv6: SLAAC from dnsmasq's RA, the kernel pings link-local and global 
   let inj: Injector | undefined;
   try {
     await session.start({ netns: NS, tap: TAP, boardIp: "10.213.86.2/24", peerIp: "10.213.86.1/24", mac: MAC, wasm: WASM, log: (l, m) => logs.push(`[${l}] ${m}`) });
-    const ip = await session.exec("ip", ["-6", "addr", "add", `${ROUTER}/64`, "dev", TAP, "nodad"]);
-    assert.equal(ip.code, 0, ip.stderr);
-    dns = new Dnsmasq(session, {
-      tap: TAP, rangeStart: "10.213.86.100", rangeEnd: "10.213.86.150",
-      extraArgs: ["--enable-ra", "--dhcp-range=fd00:1::,ra-only,64,12h", `--ra-param=${TAP},10,600`, `--dhcp-option=option6:dns-server,[${ROUTER}]`,
-        `--host-record=${NAME6},10.213.86.42,${NAME6_ADDR}`, "--local=/test/"], // .test: answered here, NXDOMAIN otherwise
-    });
-    await dns.ready();
+    dns = await startRouter(session, "10.213.86", [`--host-record=${NAME6},10.213.86.42,${NAME6_ADDR}`, "--local=/test/"]); // .test: answered here, NXDOMAIN otherwise
     const board = session.board!;
     const t0 = performance.now();
     const global = await until("a preferred SLAAC address", () => board.ipv6Addresses().find((a) => a.address.startsWith("fd00:1:") && a.state === "preferred"), 20_000);
@@ -140,7 +207,8 @@ test("tap ipv6: SLAAC from dnsmasq's RA, the kernel pings link-local and global 
     const c0 = board.counters();
     console.log(`# first global address ${global.address} after ${ms.toFixed(0)} ms: ${c0.nd_rs_sent} RS, ${c0.nd_ra_received} RA, ${c0.nd_ns_sent} NS (DAD)`);
     assert.ok(ll && ll.state === "preferred", JSON.stringify(board.ipv6Addresses()));
-    assert.equal(ll.address, "fe80::ff:fe00:8602"); // modified EUI-64 of the MAC
+    assert.equal(ll.address, LL);
+    assert.equal(global.address, SLAAC);
     assert.equal(c0.nd_dad_duplicates, 0);
     assert.ok(global.validLifetime > 12 * 3600 - 60, JSON.stringify(global));
     const routers = board.ipv6Routers();
@@ -148,13 +216,8 @@ test("tap ipv6: SLAAC from dnsmasq's RA, the kernel pings link-local and global 
     assert.ok(routers[0].address.startsWith("fe80::"), routers[0].address);
     assert.deepEqual(board.ipv6DnsServers().map((d) => d.address), [ROUTER]);
 
-    for (const dst of [`${ll.address}%${TAP}`, global.address]) {
-      const r = await session.exec("ping", ["-6", "-c", "20", "-i", "0.05", "-s", "1400", "-W", "2", dst], { timeoutMs: 30_000, check: false });
-      assert.match(r.stdout, /20 packets transmitted, 20 received/, `${dst}: ${r.stdout}${r.stderr}\n${logs.slice(-20).join("\n")}`);
-    }
-    const neigh = await session.exec("ip", ["-6", "neigh", "show", "dev", TAP]);
-    const line = neigh.stdout.split("\n").find((l) => l.startsWith(global.address + " "));
-    assert.match(line ?? "", /lladdr 02:00:00:00:86:02 .*REACHABLE/, neigh.stdout);
+    await ping20(session, [`${ll.address}%${TAP}`, global.address], logs);
+    await assertReachable(session, [global.address]);
     assert.ok(board.counters().icmp6_echo_answered >= 40);
     // The board pings the router back (ping6 through the API).
     board.ping(ROUTER, 7, 64);
@@ -213,18 +276,10 @@ test("tap ipv6: curl -6 to the http app over the link-local address, keep-alive 
     const board = session.board!;
     const ll = await until("the link-local address", () => board.ipv6Addresses().find((a) => a.scopeid === 1 && a.state === "preferred"), 10_000);
     const url = `http://[${ll.address}%25${TAP}]/`;
-    // The kernel's own link-local address must have passed DAD before it can be a source.
-    for (const t0 = Date.now(); (await session.exec("ip", ["-6", "addr", "show", "dev", TAP, "tentative"])).stdout.trim() !== ""; ) {
-      assert.ok(Date.now() - t0 < 10_000, "the kernel's link-local address stays tentative");
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    // Two requests on one connection (curl reuses it), then two more curls: three connections.
-    const one = await session.exec("curl", ["-6", "-g", "-sS", "-m", "10", "-w", "%{http_code} %{num_connects}\\n", "-o", "/dev/null", url, "-o", "/dev/null", url], { timeoutMs: 20_000, check: false });
-    assert.equal(one.stdout, "200 1\n200 0\n", `curl: ${one.stderr}\n${logs.slice(-20).join("\n")}`);
-    for (let k = 0; k < 2; k++) {
-      const r = await session.exec("curl", ["-6", "-g", "-sS", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", url], { timeoutMs: 20_000, check: false });
-      assert.equal(r.stdout, "200", `curl: ${r.stderr}`);
-    }
+    await kernelLinkLocal(session);
+    // Two requests on one connection (curl reuses it), then two with Connection: close: three connections.
+    await curlTwice(session, url, false, logs);
+    await curlTwice(session, url, true, logs);
     assert.ok(board.counters().tcp_passive_opens >= 3);
     // A connection held open by the kernel shows in the board's table as an IPv6 row.
     const py = `import socket, time\ns = socket.create_connection(("${ll.address}%${TAP}", 80)); time.sleep(2); s.close()`;
@@ -261,7 +316,23 @@ test("tap ipv6: curl -6 to the http app over the link-local address, keep-alive 
   assert.ok(!(await netnsList()).includes(ns), "namespace left behind");
 });
 
-for (const kind of ["posix", "mps2", "wamr"] as const)
+/** Ping addr once a try (1 s each, 200 ms apart) until it answers: DAD on both sides, or SLAAC. */
+async function pingUntilUp(s: InNamespace, addr: string, what: string, logs: string[], tries = 30): Promise<void> {
+  for (let k = 0; k < tries; k++) {
+    if ((await s.exec("ping", ["-6", "-c", "1", "-W", "1", addr], { check: false, timeoutMs: 5000 })).code === 0) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`${what} (${addr}) did not answer:\n${logs.join("\n")}`);
+}
+
+/** The core's non-zero counters the posix and WAMR boards print on stdout when stopped (the mps2
+ *  board prints them on its console: QemuSession.stats()). */
+function exitCounters(stdout: string): Record<string, number> {
+  const core = stdout.slice(stdout.lastIndexOf("core:\n"));
+  return Object.fromEntries([...core.matchAll(/^ {2}([a-z0-9_]+) +(\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+}
+
+for (const kind of ["posix", "mps2", "wamr"] as const) {
 test(`tap ipv6: nc -6 and UDP echo over the link-local address (${kind} board)`, { timeout: 60_000 }, async (t) => {
   if (!requirePrereqs(t, ["nc", "python3", "ping", ...boardTools(kind)], [boardFile(kind, "echo6")])) return;
   const ns = `wasmip-6${kind[0]}${process.pid}`.slice(0, 15);
@@ -270,14 +341,8 @@ test(`tap ipv6: nc -6 and UDP echo over the link-local address (${kind} board)`,
   let s: PeerSession | undefined;
   try {
     s = await startBoard(kind, { netns: ns, tap: TAP, boardIp: "10.213.88.2/24", peerIp: "10.213.88.1/24", mac: MAC, app: "echo6", log: (l, m) => logs.push(`[${l}] ${m}`) });
-    const ll = `fe80::ff:fe00:8602%${TAP}`;
-    // DAD on both sides (up to about 2 s): ping until the board's link-local address answers.
-    let up = false;
-    for (let k = 0; k < 30 && !up; k++) {
-      up = (await s.exec("ping", ["-6", "-c", "1", "-W", "1", ll], { check: false, timeoutMs: 5000 })).code === 0;
-      if (!up) await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.ok(up, `the board's link-local address did not answer:\n${logs.join("\n")}`);
+    const ll = `${LL}%${TAP}`;
+    await pingUntilUp(s, ll, "the board's link-local address", logs);
     const ms = await echoOverIpv6(s, ll, logs);
     console.log(`# ${kind}: nc -6 384 KiB echoed in ${ms.toFixed(0)} ms`);
     assert.equal(s.error, undefined, `board error: ${s.error?.message}`);
@@ -287,3 +352,49 @@ test(`tap ipv6: nc -6 and UDP echo over the link-local address (${kind} board)`,
   assert.ok(!(await netnsList()).includes(ns), "namespace left behind");
   if (isProcessBoard(s)) assert.ok(s.stoppedCleanly, `${kind} board did not shut down cleanly (${s.exitCode ?? s.exitSignal}): ${s.stderr}`);
 });
+
+test(`tap ipv6: SLAAC from dnsmasq's RA, curl -6 to the http app on the SLAAC and link-local addresses, 1400-byte pings 20/20, REACHABLE (${kind} board)`, { timeout: 90_000 }, async (t) => {
+  if (!requirePrereqs(t, ["dnsmasq", "curl", "ping", ...boardTools(kind)], [boardFile(kind, "http6"), HTTP6])) return;
+  const ns = `wasmip-6${kind[0]}h${process.pid}`.slice(0, 15);
+  assert.ok(!(await netnsList()).includes(ns), `namespace ${ns} exists before the test`);
+  const logs: string[] = [];
+  let s: PeerSession | undefined;
+  let dns: Dnsmasq | undefined;
+  let core: Record<string, number> = {};
+  const t0 = performance.now();
+  try {
+    s = await startBoard(kind, { netns: ns, tap: TAP, boardIp: "10.213.89.2/24", peerIp: "10.213.89.1/24", mac: MAC, app: "http6", log: (l, m) => logs.push(`[${l}] ${m}`) });
+    dns = await startRouter(s, "10.213.89");
+    // The board answers on its SLAAC address once an RA (its RS answered, or the periodic one)
+    // gave it the prefix and its DAD probe went unanswered.
+    await pingUntilUp(s, SLAAC, "the board's SLAAC address", logs);
+    console.log(`# ${kind}: ${SLAAC} answered ${(performance.now() - t0).toFixed(0)} ms after the board started`);
+    const addrs = [SLAAC, `${LL}%${TAP}`];
+    for (const a of addrs) {
+      const url = `http://[${a.replace("%", "%25")}]/`;
+      await curlTwice(s, url, false, logs);
+      await curlTwice(s, url, true, logs);
+    }
+    await ping20(s, addrs, logs);
+    await assertReachable(s, [SLAAC, LL]);
+    assert.equal(s.error, undefined, `board error: ${s.error?.message}`);
+    if (s instanceof QemuSession) {
+      const st = await s.stats();
+      core = st.core;
+      assert.deepEqual(statsErrors(st), []);
+      console.log(`# mps2: stack high water ${st.stack.high_water} of ${st.stack.size} bytes`);
+    }
+  } finally {
+    await dns?.stop().catch(() => {});
+    await s?.stop();
+  }
+  assert.ok(!(await netnsList()).includes(ns), "namespace left behind");
+  if (isProcessBoard(s)) assert.ok(s.stoppedCleanly, `${kind} board did not shut down cleanly (${s.exitCode ?? s.exitSignal}): ${s.stderr}`);
+  if (isProcessBoard(s) && !(s instanceof QemuSession)) core = exitCounters(s.stdout);
+  assert.ok((core.nd_ra_received ?? 0) >= 1 && !core.nd_dad_duplicates, JSON.stringify(core));
+  assert.ok((core.icmp6_echo_answered ?? 0) >= 40, JSON.stringify(core));
+  assert.ok((core.tcp_passive_opens ?? 0) >= 6, JSON.stringify(core)); // 1 + 2 per address
+  if (s instanceof WamrSession) console.log(`# wamr: WAMR's pool peak with http6 ${s.poolHighmark} bytes`);
+  console.log(`# ${kind}: the http6 suite took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+});
+}

@@ -17,6 +17,7 @@ import { run, netnsList, IP } from "../../host/devices/netns.ts";
 import type { TapStatus } from "../../host/devices/status.ts";
 import { TapSession, type TapSessionOptions } from "../../host/devices/tap.ts";
 import { NativeSession } from "../../host/devices/native.ts";
+import { CURL_WRITE_OUT, curlTransfers, expectedIndex } from "./curl.ts";
 import { BOARD_KINDS, boardFile, boardTools, isProcessBoard, startBoard, type BoardKind, type PeerSession } from "./boards.ts";
 
 const STATUS_DIR = mkdtempSync(path.join(os.tmpdir(), "wasmip-status-"));
@@ -100,29 +101,6 @@ async function withAnyBoard(
   if (isProcessBoard(s)) assert.ok(s.stoppedCleanly, `${kind} board did not shut down cleanly on SIGTERM (${s.exitCode ?? s.exitSignal}): ${s.stderr}`);
 }
 
-/** The index page as assembly/apps/http.ts defines it (one string literal, JSON-compatible escapes). */
-function expectedIndex(): string {
-  const src = readFileSync(path.join(ROOT, "assembly", "apps", "http.ts"), "utf8");
-  const m = /const INDEX_HTML = ("(?:[^"\\]|\\.)*");/.exec(src);
-  assert.ok(m, "INDEX_HTML literal in assembly/apps/http.ts");
-  return JSON.parse(m[1]) as string;
-}
-
-const MARK = "\n@@wasmip@@";
-/** Split curl output written with -w `${MARK}%{num_connects} %{http_code} %{size_download}\n`. */
-function curlTransfers(out: string): { body: string; connects: number; code: number; size: number }[] {
-  const parts = out.split(MARK);
-  const res: { body: string; connects: number; code: number; size: number }[] = [];
-  let body = parts[0];
-  for (let i = 1; i < parts.length; i++) {
-    const nl = parts[i].indexOf("\n");
-    const [connects, code, size] = parts[i].slice(0, nl).split(" ").map(Number);
-    res.push({ body, connects, code, size });
-    body = parts[i].slice(nl + 1);
-  }
-  return res;
-}
-
 test("firmware images: each app image exports the whole core ABI, and bulk its bulk_* controls", (t) => {
   const names = (f: string) => WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(f))).map((e) => e.name);
   const core = path.join(ROOT, "build", "wasmip.wasm");
@@ -152,11 +130,10 @@ test(`tcp/http: curl fetches / 100 times over one keep-alive connection, then 10
   await withAnyBoard(t, kind, "http", ["curl"], async (s, logs) => {
     const url = `http://${BOARD}/`;
     const index = expectedIndex();
-    const fmt = `${MARK}%{num_connects} %{http_code} %{size_download}\\n`;
 
     // One curl, 100 URLs: curl reuses its connection (HTTP/1.1 keep-alive).
     let t0 = performance.now();
-    let r = await s.exec("curl", ["--http1.1", "-sS", "-m", "60", "-w", fmt, ...Array(100).fill(url)], { check: false, timeoutMs: 90_000 });
+    let r = await s.exec("curl", ["--http1.1", "-sS", "-m", "60", "-w", CURL_WRITE_OUT, ...Array(100).fill(url)], { check: false, timeoutMs: 90_000 });
     const keepMs = performance.now() - t0;
     assert.equal(r.code, 0, `curl exit ${r.code}: ${r.stderr}\nboard log:\n${logs.join("\n")}`);
     let transfers = curlTransfers(r.stdout);
@@ -175,7 +152,7 @@ test(`tcp/http: curl fetches / 100 times over one keep-alive connection, then 10
 
     // Connection: close: the board answers and closes; curl opens a new connection each time.
     t0 = performance.now();
-    r = await s.exec("curl", ["--http1.1", "-sS", "-m", "60", "-H", "Connection: close", "-w", fmt, ...Array(100).fill(url)], {
+    r = await s.exec("curl", ["--http1.1", "-sS", "-m", "60", "-H", "Connection: close", "-w", CURL_WRITE_OUT, ...Array(100).fill(url)], {
       check: false,
       timeoutMs: 90_000,
     });
