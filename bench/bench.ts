@@ -137,7 +137,7 @@ interface Budget {
   budget: string;
   value: string;
   met: boolean | null;
-  /** Which issue set it: "6" (the default), "wamr" (the follow-up issue on the WAMR boards) or "loss" (issue 18). */
+  /** Which issue set it: "6" (the default), "wamr" (the follow-up issue on the WAMR boards), "ipv6" (issue 16) or "loss" (issue 18). */
   issue?: string;
 }
 
@@ -184,7 +184,7 @@ export function table(b: Bench): string {
     lines.push(`  (* the pairing of the budget line; ratio ids: kernel.<wasmip target>.<rx|tx>.<throughput|cpu>_vs_<lwIP target>)`);
   }
   const budgets = b.results.details.budgets as Budget[] | undefined;
-  for (const [group, title] of [["6", "Issue 6 budgets (as measured here)"], ["wamr", "WAMR budgets, from the follow-up issue (as measured here)"], ["loss", "Loss recovery budgets, issue 18 (as measured here)"]]) {
+  for (const [group, title] of [["6", "Issue 6 budgets (as measured here)"], ["wamr", "WAMR budgets, from the follow-up issue (as measured here)"], ["ipv6", "IPv6 budgets, issue 16 (as measured here)"], ["loss", "Loss recovery budgets, issue 18 (as measured here)"]]) {
     const mine = (budgets ?? []).filter((x) => (x.issue ?? "6") === group);
     if (!mine.length) continue;
     lines.push("", title);
@@ -242,6 +242,14 @@ function budgets(b: Bench): void {
     budget: "the http image's whole WAMR footprint (pool peak + linear memory), 32-bit build, fast interpreter <= 192 KiB",
     value: fp === null ? "n/a" : `${fp} bytes (${(fp / 1024).toFixed(1)} KiB: pool peak ${pp} + linear ${fp - (pp ?? 0)}; classic interpreter ${f(wamrMemId("classic", "x86_32", "http", "footprint_bytes")) ?? "n/a"} bytes)`,
     met: fp === null ? null : fp <= 192 * 1024,
+  });
+  // Issue 16's: what the IPv6 switch adds to the release core, and the dual-stack core's pages.
+  const v6 = f("size.ipv6.added_bytes");
+  out.push({
+    issue: "ipv6",
+    budget: "IPv6 code <= 12 KB of release .wasm (build/ipv6.wasm minus build/wasmip.wasm); the dual-stack core in <= 2 pages",
+    value: v6 === null ? "n/a" : `${v6} bytes (${(v6 / 1000).toFixed(1)} KB; code section ${f("size.ipv6.added_code_bytes")}); pages ${f("memory.ipv6.pages") ?? "n/a"}`,
+    met: v6 === null ? null : v6 <= 12_000 && (f("memory.ipv6.pages") ?? 99) <= 2,
   });
   // Issue 18's loss recovery: goodput against loss in the emulated PHY (mean of the seeded runs).
   for (const [l, min] of [[1, 0.9], [5, 0.5], [10, 0.25]] as const) {

@@ -1,6 +1,6 @@
 // Every figure `make bench` reports, by id (results/latest.json "figures"). The bench checks its
 // own output against this list; tests/host/bench.test.ts does too.
-import { FEATURES, makefileExamples } from "./size.ts";
+import { FEATURES, makefileExamples, makefileImages } from "./size.ts";
 import { ARCHES, CPU_RUNS, INTERPS, wamrCpuId, wamrMemId } from "./wamr.ts";
 import { BOARDS, PAIRINGS, TARGETS, ratioId } from "./kernel.ts";
 import { MCU_APPS, MCU_WHATS, mcuId } from "./mcu.ts";
@@ -14,9 +14,11 @@ export function optionalFigure(id: string): boolean {
 
 export function expectedFigures(apps: string[]): string[] {
   const ids = ["size.core.bytes", "size.core.code_bytes", "size.core.data_bytes", "size.tcp_only.bytes", "size.budget_features.bytes"];
-  for (const a of [...apps, ...makefileExamples()]) ids.push(`size.app.${a}.bytes`);
+  const images = [...apps, ...makefileExamples(), ...makefileImages()];
+  for (const a of images) ids.push(`size.app.${a}.bytes`);
+  ids.push("size.ipv6.added_bytes", "size.ipv6.added_code_bytes");
   for (const f of FEATURES) ids.push(`size.feature.${f.id}.bytes`);
-  for (const img of ["core", ...apps, ...makefileExamples()]) ids.push(`memory.${img}.pages`, `memory.${img}.static_bytes`);
+  for (const img of ["core", ...images]) ids.push(`memory.${img}.pages`, `memory.${img}.static_bytes`);
   ids.push(
     "memory.tcp_max_sockets", "memory.tcp_max_connections", "memory.tcp_snd_buf.bytes", "memory.tcp_rcv_buf.bytes",
     "memory.tcp_connection.bytes", "memory.tcp_block.bytes", "memory.tcp_timestamps.bytes_per_connection",
@@ -29,7 +31,7 @@ export function expectedFigures(apps: string[]): string[] {
   for (const r of CPU_RUNS) ids.push(wamrCpuId(r.key, "core_instr_per_byte"), wamrCpuId(r.key, "process_instr_per_byte"), wamrCpuId(r.key, "ms_per_mib"));
   for (const i of INTERPS) {
     for (const a of ARCHES)
-      for (const img of ["core", ...apps, ...makefileExamples()]) ids.push(wamrMemId(i, a, img, "pool_peak_bytes"), wamrMemId(i, a, img, "footprint_bytes"));
+      for (const img of ["core", ...images]) ids.push(wamrMemId(i, a, img, "pool_peak_bytes"), wamrMemId(i, a, img, "footprint_bytes"));
   }
   ids.push("sim.clean.mbit_wall", "sim.clean.mbit_virtual");
   for (const l of [1, 5, 10]) ids.push(`sim.loss${l}.goodput_fraction`, `sim.loss${l}.mbit_virtual`, `sim.loss${l}.mbit_wall`);

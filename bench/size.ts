@@ -47,6 +47,20 @@ export function makefileExamples(): string[] {
   return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
 }
 
+/** The other images `make build` writes (its build: line's build/<name>.wasm beyond the core, its
+ *  debug build, APPS and EXAMPLES): mqtt, and the IPv6 ones (ipv6: the core with WASMIP_IPV6=1). */
+export function makefileImages(): string[] {
+  const m = /^build:(.*)$/m.exec(readFileSync(path.join(ROOT, "Makefile"), "utf8"));
+  if (!m) throw new Error("no build: line in the Makefile");
+  const skip = new Set(["wasmip", "wasmip.debug", ...makefileApps(), ...makefileExamples()]);
+  return [...m[1].matchAll(/build\/([\w.-]+)\.wasm/g)].map((x) => x[1]).filter((n) => !skip.has(n));
+}
+
+/** Every firmware image but the core: the apps, the examples and the other images. */
+export function allImages(): string[] {
+  return [...makefileApps(), ...makefileExamples(), ...makefileImages()];
+}
+
 /** Flags of config.ts: every isDefined(NAME) it mentions (the switches that exist). */
 export function configSwitches(): Set<string> {
   const src = readFileSync(CONFIG, "utf8");
@@ -90,10 +104,14 @@ export async function sizeStep(b: Bench): Promise<void> {
   b.fig("size.core.code_bytes", ci.sections.code ?? 0, "bytes", "Code section of build/wasmip.wasm");
   b.fig("size.core.data_bytes", ci.sections.data ?? 0, "bytes", "Data section (static data initialisers) of build/wasmip.wasm");
   b.detail("size.core.sections", ci.sections);
-  for (const app of [...makefileApps(), ...makefileExamples()]) {
+  for (const app of allImages()) {
     const f = path.join(BUILD, `${app}.wasm`);
-    b.fig(`size.app.${app}.bytes`, wasmInfo(f).bytes, "bytes", `${how}: build/${app}.wasm (core + the ${app} app)`);
+    b.fig(`size.app.${app}.bytes`, wasmInfo(f).bytes, "bytes", `${how}: build/${app}.wasm (${app === "ipv6" ? "the core with WASMIP_IPV6=1" : `core + the ${app} app`})`);
   }
+  // IPv6 is off by default: what switching it on adds to the core (issue 16's budget, <= 12 KB).
+  const v6 = wasmInfo(path.join(BUILD, "ipv6.wasm"));
+  b.fig("size.ipv6.added_bytes", v6.bytes - ci.bytes, "bytes", "build/ipv6.wasm (the core with --use WASMIP_IPV6=1) minus build/wasmip.wasm");
+  b.fig("size.ipv6.added_code_bytes", (v6.sections.code ?? 0) - (ci.sections.code ?? 0), "bytes", "Code section of build/ipv6.wasm minus that of build/wasmip.wasm");
 
   const have = configSwitches();
   const missing = (flags: string[]) => flags.filter((f) => !have.has(f));
@@ -169,7 +187,7 @@ async function configVariant(name: string, constant: string, expr: (old: string)
 export async function memoryStep(b: Bench): Promise<void> {
   const images: [string, string][] = [
     ["core", path.join(BUILD, "wasmip.wasm")],
-    ...[...makefileApps(), ...makefileExamples()].map((a): [string, string] => [a, path.join(BUILD, `${a}.wasm`)]),
+    ...allImages().map((a): [string, string] => [a, path.join(BUILD, `${a}.wasm`)]),
   ];
   const table: Record<string, unknown>[] = [];
   for (const [name, file] of images) {

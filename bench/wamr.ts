@@ -10,7 +10,7 @@
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { BENCH_BUILD, BUILD, MiB, ROOT, firstLine, median, round, runCmd, type Bench } from "./lib.ts";
-import { makefileApps, makefileExamples } from "./size.ts";
+import { allImages } from "./size.ts";
 import { parseCallgrind, prettyName, runTwin, type FnCost, type TwinResult } from "./native.ts";
 
 const C_DIR = path.join(ROOT, "bench", "c");
@@ -34,7 +34,7 @@ export const wamrMemId = (interp: Interp, arch: Arch, image: string, what: "pool
 
 /** Images a board would run, as `make build` makes them: the bare core, every app, every example. */
 export function wamrImages(): [string, string][] {
-  return [["core", "wasmip.wasm"], ...[...makefileApps(), ...makefileExamples()].map((a): [string, string] => [a, `${a}.wasm`])].map(([n, f]) => [n, path.join(BUILD, f)]);
+  return [["core", "wasmip.wasm"], ...allImages().map((a): [string, string] => [a, `${a}.wasm`])].map(([n, f]) => [n, path.join(BUILD, f)]);
 }
 
 /** WAMR's wasm stack per instance: the ESP32 board's default (CONFIG_WASMIP_WAMR_STACK_KB = 8). */

@@ -15,7 +15,7 @@ import { requirePrereqs } from "./prereqs.ts";
 import { ROOT } from "../../host/board/board.ts";
 import { netnsList } from "../../host/devices/netns.ts";
 import { expectedFigures, optionalFigure } from "../../bench/figures.ts";
-import { makefileApps, makefileExamples } from "../../bench/size.ts";
+import { allImages, makefileApps } from "../../bench/size.ts";
 import { POSIX, TARGETS, type Buffers } from "../../bench/kernel.ts";
 import type { Results } from "../../bench/lib.ts";
 
@@ -49,6 +49,9 @@ test("make bench, quick mode: every figure present, transfers complete and corre
     // The size of a feature, once its switch exists, is a real difference of two builds.
     for (const [id, f] of Object.entries(r.figures)) if (id.startsWith("size.feature.") && f.value !== null) assert.ok(f.value > 0, `${id} = ${f.value}`);
 
+    // IPv6's cost is a real difference of two images (the switch adds code).
+    assert.ok((r.figures["size.ipv6.added_code_bytes"].value ?? 0) > 0 && (r.figures["size.ipv6.added_bytes"].value ?? 0) > 0, "IPv6 adds nothing: the figure measures nothing");
+
     // The native two-board process: every byte, in order, digest as expected, with and without callgrind.
     const nat = r.details["cpu.native_run"] as { ok: boolean; bytes: number; received: number; mismatches: number; digest: string; expected_digest: string; snd: { data_segments: number; rx_pool_full: number }; rcv: { rx_pool_full: number } };
     assert.equal(nat.ok, true);
@@ -63,7 +66,7 @@ test("make bench, quick mode: every figure present, transfers complete and corre
 
     // Memory: the Memory section pins every image; nothing grew in any run.
     assert.equal(r.figures["memory.growth.pages"].value, 0);
-    for (const img of ["core", ...makefileApps(), ...makefileExamples()]) assert.ok((r.figures[`memory.${img}.static_bytes`].value ?? 0) <= (r.figures[`memory.${img}.pages`].value ?? 0) * 65536, `${img}: static data exceeds its pages`);
+    for (const img of ["core", ...allImages()]) assert.ok((r.figures[`memory.${img}.static_bytes`].value ?? 0) <= (r.figures[`memory.${img}.pages`].value ?? 0) * 65536, `${img}: static data exceeds its pages`);
     assert.ok((r.figures["memory.tcp_connection.bytes"].value ?? 0) >= (r.figures["memory.tcp_snd_buf.bytes"].value ?? 0) + (r.figures["memory.tcp_rcv_buf.bytes"].value ?? 0), "a connection block is smaller than its two rings");
     assert.ok((r.figures["memory.tcp_timestamps.bytes_per_connection"].value ?? 0) > 0, "timestamps cost no memory per connection: the figure measures nothing");
 
