@@ -64,6 +64,7 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
   netEventsInit();
   setLinkUp(true);
   setMac(w0, w4);
+  if (FEATURE_MDNS) mdnsReset(); // before setAddress: a responder of the last run says no goodbye
   setAddress(ip, mask, gw);
   if (ip != 0) netEvent(NET_EV_ADDRESS); // also when re-initialised with the address it had
   arpInit();
@@ -79,7 +80,6 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
   }
   if (FEATURE_DNS) dnsReset();
   if (FEATURE_SNTP) sntpReset();
-  if (FEATURE_MDNS) mdnsReset();
   logf(INFO, "eth: up, %i/%u gw %i", ip, popcnt(mask), gw);
   arpAnnounce();
   runAppStart();
@@ -116,6 +116,7 @@ export function set_link(up: u32): void {
   netEvent(NET_EV_LINK_UP);
   arpFlush();
   if (FEATURE_IPV6) ipv6LinkUp();
+  if (FEATURE_MDNS) mdnsLinkUp();
   if (FEATURE_DHCP && dhcpState() != 0) dhcpLinkUp();
   else if (ipAddr != 0) arpAnnounce();
 }
@@ -837,7 +838,7 @@ export function udp_from6(fd: i32, out: usize): u32 {
 // Built in with --use WASMIP_MULTICAST=1 --use WASMIP_MDNS=1 (config.ts FEATURE_MDNS); otherwise
 // ENOSYS (or 0). Names and TXT are passed in the board's scratch (io_buffer()).
 import {
-  mdnsAddService, mdnsConflicts, mdnsHostname, mdnsPoll, mdnsRemoveService, mdnsReset, mdnsServiceName, mdnsStart, mdnsState,
+  mdnsAddService, mdnsConflicts, mdnsHostname, mdnsLinkUp, mdnsPoll, mdnsRemoveService, mdnsReset, mdnsServiceName, mdnsStart, mdnsState,
   mdnsStop,
 } from "./services/mdns";
 

@@ -11,12 +11,13 @@ import {
 import { dnsAddress, dnsReset, dnsResolve, dnsResult } from "../services/dns";
 import { DnsRecord, NameWriter, nameLen, readName } from "../wire/dns";
 import { WireError } from "../wire/error";
-import { C, OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, ipHeader, run, sent, sentCount, sentLen } from "../testing";
+import { C, GW, MASK, OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, ipHeader, run, sent, sentCount, sentLen } from "../testing";
 import { at, b16, b32, b8, begin, header, msgBuf, name, question, rrFixed, str } from "./dns_support";
 import { OURS, bringUp6, ll, ns, ra, v6 } from "./ipv6_support";
 import { UdpRepr } from "../wire/udp";
 import { ipv6GroupMac } from "../iface/ipv6_api";
 import { IPV6_ADDRS } from "../config";
+import { set_ipv4, set_link } from "../index";
 
 const GROUP: u32 = 0xe00000fb;
 const PEER2: u32 = 0x0a000003;
@@ -467,6 +468,82 @@ describe("mDNS: answers", () => {
     deliver(PEER_IP, 5353);
     run(200);
     expect(mdnsFrames().length).toBe(0);
+  });
+});
+
+describe("mDNS: goodbyes and link changes (§10.1, §8)", () => {
+  it("a new address: a goodbye for the old A, sent from it, then probing at the new one", () => {
+    running();
+    expect(set_ipv4(OUR_IP + 1, MASK, GW)).toBe(OK);
+    let f = mdnsFrames();
+    expect(f.length).toBe(1, "the goodbye, at once");
+    expect(records(f[0])).toBe("board.local 1 0 flush\n");
+    expect(get32(sent(f[0]) + 26)).toBe(OUR_IP, "from the old address");
+    expect(get32(msgOf(f[0]) + msgLen(f[0]) - 4)).toBe(OUR_IP, "its rdata");
+    clearSent();
+    const p = ctr(C.MDNS_PROBES_SENT);
+    run(4000);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(p + 3);
+    expect(mdnsState()).toBe(4);
+    f = mdnsFrames();
+    expect(get32(msgOf(f[f.length - 1]) + 12 + 13 + 10)).toBe(OUR_IP + 1, "the A announced is the new address");
+  });
+
+  it("the address lost: a goodbye for every record, quiet until one comes back, then probing", () => {
+    running();
+    expect(set_ipv4(0, 0, 0)).toBe(OK);
+    let f = mdnsFrames();
+    expect(f.length).toBe(1);
+    expect(records(f[0])).toBe(
+      "board.local 1 0 flush\n_http._tcp.local 12 0\nweb._http._tcp.local 33 0 flush\n" +
+      "web._http._tcp.local 16 0 flush\n_services._dns-sd._udp.local 12 0\n");
+    clearSent();
+    run(5000);
+    expect(mdnsFrames().length).toBe(0);
+    expect(mdnsState()).toBe(1);
+    set_ipv4(OUR_IP, MASK, GW);
+    run(4000);
+    expect(mdnsState()).toBe(4);
+    expect(mdnsFrames().length).toBe(5, "3 probes, 2 announcements");
+  });
+
+  it("carrier lost: nothing sent (no goodbye can go out); back: probes and announces again", () => {
+    running();
+    const down = ctr(C.TX_LINK_DOWN);
+    set_link(0);
+    run(3000);
+    expect(ctr(C.TX_LINK_DOWN)).toBe(down, "not even tried");
+    expect(mdnsState()).toBe(1);
+    const p = ctr(C.MDNS_PROBES_SENT);
+    set_link(1);
+    run(4000);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(p + 3);
+    expect(mdnsState()).toBe(4);
+  });
+
+  it("a link flap no poll saw (down and up at once): still probes and announces again", () => {
+    running();
+    const p = ctr(C.MDNS_PROBES_SENT);
+    set_link(0);
+    set_link(1);
+    expect(mdnsFrames().length).toBe(0);
+    run(600);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBeGreaterThan(p);
+    run(3000);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(p + 3);
+    expect(mdnsState()).toBe(4);
+  });
+
+  it("no goodbye for records never announced (stopped or readdressed while probing)", () => {
+    bringUp();
+    mdnsStart(str("board"), 5);
+    run(260);
+    set_ipv4(OUR_IP + 1, MASK, GW);
+    mdnsStop();
+    let n = 0;
+    const f = mdnsFrames();
+    for (let k = 0; k < f.length; k++) if (get16(msgOf(f[k]) + 2) != 0) n++;
+    expect(n).toBe(0, "only probes went out");
   });
 });
 

@@ -14,8 +14,9 @@
 // `name-2`, `name-3`... (§9) and probed again; 15 conflicts within 10 s make each probing wait 5 s.
 // After announcing, a response claiming one of our unique records with other data (cache-flush
 // bit set) renames us at once, as avahi does (§9 resets to probing first; see response()). A new
-// address or the link coming back starts probing again (§8.3); mdnsStop and removing a service
-// send goodbyes (§10.1).
+// address or the link coming back starts probing again (§8). Goodbyes (§10.1, TTL 0): on mdnsStop
+// and for a removed service; when the address changes or goes, for the A (every record when none
+// is left), sent before it goes; none when the carrier is lost (nothing can be sent then).
 //
 // Answers (§6): a question (type, or ANY) for one of our records is answered with it plus the
 // records DNS-SD adds (§12 of 6763: SRV, TXT and A for a PTR; A for an SRV). Known answers in the
@@ -624,10 +625,28 @@ export function mdnsStart(name: usize, len: u32): i32 {
   return OK;
 }
 
+/** §10.1: the records of m multicast with TTL 0, once, where they were announced and the link
+ *  can still carry them (on carrier loss nothing can: peers age them out). */
+function goodbye(m: u32): void {
+  if (state >= ANNOUNCING && ipAddr != 0 && linkUp) respond(m, 0, 0, MDNS_GROUP, MDNS_PORT, 0, 0, 0, 0);
+}
+
+/** Before the IPv4 address becomes ip (netif's setAddress), while the old one can still send: a
+ *  goodbye for the A record it ends, or for every record when no address is left to answer from.
+ *  The next poll sees the change: probing at the new address (§8), or waiting for one. */
+export function mdnsAddressChanging(ip: u32): void {
+  goodbye(ip != 0 ? 1 : liveMask());
+}
+
+/** The link came back (set_link): probe and announce again (§8), even when no poll saw it go. */
+export function mdnsLinkUp(): void {
+  lastLink = false;
+}
+
 /** Goodbye for every record (TTL 0, §10.1), then leave the group. */
 export function mdnsStop(): i32 {
   if (fd < 0) return EINVAL;
-  if (state >= ANNOUNCING && ipAddr != 0 && linkUp) respond(liveMask(), 0, 0, MDNS_GROUP, MDNS_PORT, 0, 0, 0, 0);
+  goodbye(liveMask());
   udpClose(fd); // leaves 224.0.0.251
   if (FEATURE_IPV6) mldJoinService(0); // and ff02::fb
   fd = -1;
@@ -739,8 +758,7 @@ function typeDot(p: usize, len: u32): i32 {
 /** Withdraw a service: goodbyes for its records (§10.1). */
 export function mdnsRemoveService(h: i32): i32 {
   if (h < 0 || h >= MDNS_SERVICES || !svc(<u32>h).used) return EINVAL;
-  const r0 = 1 + 4 * <u32>h;
-  if (state >= ANNOUNCING && fd >= 0 && ipAddr != 0 && linkUp) respond(15 << r0, 0, 0, MDNS_GROUP, MDNS_PORT, 0, 0, 0, 0);
+  goodbye(15 << (1 + 4 * <u32>h));
   svc(<u32>h).used = 0;
   return OK;
 }

@@ -67,6 +67,34 @@ test("browsing _http._tcp: the instance, with SRV, TXT and A as additionals; a g
   assert.ok(peer.heard.some((r) => r.type === 16 && r.name === "sensor one._demo._udp.local" && r.data === "v=1;ro"));
 });
 
+test("goodbyes: the address lost (every record, TTL 0), a new one (probed, announced); the cable out and back: announced again", () => {
+  const { sim, board, peer } = setup();
+  sim.runFor(4000);
+  assert.equal(board.mdns.state, "running");
+  const host = board.mdns.hostname;
+  peer.heard.length = 0;
+  board.setIpv4("0.0.0.0", 0);
+  sim.runFor(10);
+  assert.ok(peer.heard.length >= 5 && peer.heard.every((r) => r.ttl === 0 && r.from === "10.0.0.4"), JSON.stringify(peer.heard));
+  assert.ok(peer.heard.some((r) => r.name === host && r.type === 1 && r.data === "10.0.0.4"));
+  peer.heard.length = 0;
+  sim.runFor(3000);
+  assert.equal(peer.heard.length, 0, "quiet without an address");
+  assert.equal(board.mdns.state, "waiting");
+  board.setIpv4("10.0.0.7", 24);
+  sim.runFor(4000);
+  assert.equal(board.mdns.state, "running");
+  assert.deepEqual(peer.heard.filter((r) => r.name === host && r.type === 1).map((r) => [r.data, r.ttl]), [["10.0.0.7", 120], ["10.0.0.7", 120]]);
+  peer.heard.length = 0;
+  sim.setLink(board, false);
+  sim.runFor(3000);
+  assert.equal(peer.heard.length, 0, "nothing crosses a pulled cable");
+  sim.setLink(board, true);
+  sim.runFor(4000);
+  assert.equal(board.mdns.state, "running");
+  assert.equal(peer.heard.filter((r) => r.name === host && r.type === 1 && r.ttl === 120).length, 2, "announced twice again");
+});
+
 test("board.dns resolves the peer's .local name by one-shot mDNS, without a DNS server", async () => {
   const { sim, board } = setup();
   sim.runFor(100);
