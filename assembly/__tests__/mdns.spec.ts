@@ -8,7 +8,7 @@ import { EWOULDBLOCK, OK } from "../support/errors";
 import {
   mdnsAddService, mdnsConflicts, mdnsHostname, mdnsRemoveService, mdnsServiceName, mdnsStart, mdnsState, mdnsStop,
 } from "../services/mdns";
-import { dnsAddress, dnsReset, dnsResolve, dnsResult } from "../services/dns";
+import { dnsAddress, dnsAddress6, dnsReset, dnsResolve, dnsResolve6, dnsResult } from "../services/dns";
 import { DnsRecord, NameWriter, nameLen, readName } from "../wire/dns";
 import { WireError } from "../wire/error";
 import { C, GW, MASK, OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, ipHeader, run, sent, sentCount, sentLen } from "../testing";
@@ -650,15 +650,15 @@ describe("mDNS: AAAA records (IPv6)", () => {
 
 const GROUP6 = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb]);
 
-/** The message written with dns_support over IPv6 from fe80::2, port sport, to dst:5353. */
-function deliver6(sport: u32, dst: usize = GROUP6): C {
+/** The message written with dns_support over IPv6 from fe80::2, port sport, to dst:dport. */
+function deliver6(sport: u32, dst: usize = GROUP6, dport: u32 = 5353): C {
   const d = memory.data(16, 8);
   memory.copy(d, dst, 16);
   const p = v6(ll(2), d, 17, 8 + at, 255);
   memory.copy(p + 8, msgBuf, at);
   const u = changetype<UdpRepr>(memory.data(offsetof<UdpRepr>()));
   u.srcPort = sport;
-  u.dstPort = 5353;
+  u.dstPort = dport;
   u.payloadLen = at;
   u.emit6(p, rxBuf + 22, rxBuf + 38);
   return feed(14 + 40 + 8 + at);
@@ -801,5 +801,54 @@ describe("mDNS: .local names in the resolver", () => {
     expect(dnsResult(h)).toBeLessThan(0);
     expect(ctr(C.DNS_QUERIES_SENT)).toBe(1);
     expect(ctr(C.DNS_RETRANSMITS)).toBe(2);
+  });
+});
+
+/** The resolver's query to [ff02::fb]:5353 among the captured frames, or -1. */
+function query6(): i32 {
+  const f = mdns6Frames();
+  for (let k = 0; k < f.length; k++) if (get16(sent(f[k]) + 56) == 5353 && frameHas(f[k], GROUP6, 16)) return f[k];
+  return -1;
+}
+
+describe("mDNS: .local AAAA lookups over IPv6", () => {
+  it("asks [ff02::fb]:5353 (and 224.0.0.251) from its own port, takes the legacy answer from fe80::2", () => {
+    running6();
+    const h = dnsResolve6(str("printer.local"), 13);
+    expect(h).toBeGreaterThanOrEqual(0);
+    const q = query6();
+    expect(q).toBeGreaterThanOrEqual(0, "a query to ff02::fb");
+    expect(mdnsFrames().length).toBe(1, "and one to 224.0.0.251");
+    const sport = get16(sent(q) + 54);
+    expect(sport).not.toBe(5353);
+    const m = msgOf(q);
+    expect(get16(m + 12 + 15)).toBe(28, "AAAA");
+    begin();
+    header(get16(m), 0x8400, 1, 1);
+    question("printer.local", 28, 1);
+    b16(0xc00c);
+    rrFixed(28, 10, 16);
+    for (let k = 0; k < 16; k++) b8(load<u8>(GLOBAL6 + k));
+    expect(deliver6(5353, OURS, sport)).toBe(C.UDP_DELIVERED);
+    expect(dnsResult(h)).toBe(OK);
+    expect(dnsAddress6(h, out)).toBe(1);
+    expect(memory.compare(out, GLOBAL6, 16)).toBe(0);
+  });
+
+  it("an answer over IPv6 from another port than 5353 is refused (§6.7, §11)", () => {
+    running6();
+    const h = dnsResolve6(str("printer.local"), 13);
+    const q = query6();
+    const sport = get16(sent(q) + 54);
+    const before = ctr(C.DNS_BAD_SOURCE);
+    begin();
+    header(get16(msgOf(q)), 0x8400, 1, 1);
+    question("printer.local", 28, 1);
+    b16(0xc00c);
+    rrFixed(28, 10, 16);
+    for (let k = 0; k < 16; k++) b8(load<u8>(GLOBAL6 + k));
+    deliver6(5354, OURS, sport);
+    expect(ctr(C.DNS_BAD_SOURCE)).toBe(before + 1);
+    expect(dnsResult(h)).toBe(EWOULDBLOCK);
   });
 });

@@ -448,14 +448,22 @@ function uniqueMask(): u32 {
 const LIMIT: u32 = UDP_MAX_PAYLOAD - (FEATURE_IPV6 ? 20 : 0);
 
 /** (IPv6 images; the others call udpSendPrepared.) Sends the message of len bytes built at
- *  UDP_TX_PAYLOAD to ip:port, where ip 0 is peer6() over IPv6; to the group, over IPv6 as well
- *  (ff02::fb) once the link-local address is usable. */
-function send(len: u32, ip: u32, port: u32): void {
-  if (ip != 0) udpSendPrepared(fd, len, ip, port);
+ *  UDP_TX_PAYLOAD from socket s to ip:port, where ip 0 is peer6() over IPv6; to the group, over
+ *  IPv6 as well (ff02::fb) once the link-local address is usable. The resolver's `.local` queries
+ *  go out here too. */
+export function mdnsSend(s: i32, len: u32, ip: u32, port: u32): void {
+  if (ip != 0) udpSendPrepared(s, len, ip, port);
   if (ip == 0 || ip == MDNS_GROUP) {
     memory.copy(UDP6_TX_PAYLOAD, UDP_TX_PAYLOAD, len); // udpSendto6 then copies nothing
-    udpSendto6(fd, UDP6_TX_PAYLOAD, len, ip == 0 ? peer6() : group6(), port);
+    udpSendto6(s, UDP6_TX_PAYLOAD, len, ip == 0 ? peer6() : group6(), port);
   }
+}
+
+/** §11: a datagram from src (0: over IPv6, from udpSource6) came from this link. */
+// @ts-ignore: decorator
+@inline export function mdnsFromLink(src: u32): bool {
+  if (FEATURE_IPV6 && src == 0) return isLinkLocal(udpSource6) || ndOnLink(udpSource6);
+  return isOnLink(src);
 }
 
 /** A response with the records of `ans` (answers) and `add` (additional), TTL as given (0: goodbye;
@@ -496,7 +504,7 @@ function respond(ans: u32, add: u32, ttl: u32, ip: u32, port: u32, id: u32, p: u
   if (done == 0) return 0;
   put16(msg + 6, nAns);
   put16(msg + 10, nAdd);
-  if (FEATURE_IPV6) send(pos, ip, port);
+  if (FEATURE_IPV6) mdnsSend(fd, pos, ip, port);
   else udpSendPrepared(fd, pos, ip, port);
   count(C.MDNS_RESPONSES_SENT);
   if (ip == MDNS_GROUP) for (let r: u32 = 0; r < RECORDS; r++) if ((done & (1 << r)) != 0) store<u32>(lastSent(r), now);
@@ -545,7 +553,7 @@ function probe(): void {
   }
   put16(msg + 4, nq);
   put16(msg + 8, ns);
-  if (FEATURE_IPV6) send(pos, MDNS_GROUP, MDNS_PORT);
+  if (FEATURE_IPV6) mdnsSend(fd, pos, MDNS_GROUP, MDNS_PORT);
   else udpSendPrepared(fd, pos, MDNS_GROUP, MDNS_PORT);
   count(C.MDNS_PROBES_SENT);
 }
@@ -846,15 +854,9 @@ function datagram(s: i32, p: usize, len: u32, src: u32, sport: u32): void {
     return;
   }
   // §11: what was not sent to the group must come from this link.
-  let toGroup: bool;
-  if (FEATURE_IPV6 && src == 0) {
-    toGroup = isMulticast6(udpDest6);
-    if (!toGroup && !isLinkLocal(udpSource6) && !ndOnLink(udpSource6)) return;
-    addrCopy(peer6(), udpSource6);
-  } else {
-    toGroup = isMulticast(get32(rxHeader + 16));
-    if (!toGroup && !isOnLink(src)) return;
-  }
+  const toGroup = FEATURE_IPV6 && src == 0 ? isMulticast6(udpDest6) : isMulticast(get32(rxHeader + 16));
+  if (!toGroup && !mdnsFromLink(src)) return;
+  if (FEATURE_IPV6 && src == 0) addrCopy(peer6(), udpSource6);
   const flags = get16(p + 2);
   if ((flags & 0x7800) != 0) return; // §18.3: opcode other than 0: ignored
   const qd = get16(p + 4);

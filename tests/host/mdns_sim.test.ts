@@ -117,3 +117,17 @@ test("with IPv6 (http6): an AAAA question gets the link-local address, the A as 
   sim.runFor(200);
   assert.deepEqual(peer.heard.filter((r) => r.name === host).map((r) => [r.type, r.data]), [[28, ll.address], [1, "10.0.0.5"]]);
 });
+
+test("with IPv6 (http6): one board resolves another's name.local AAAA (one-shot mDNS on ff02::fb and 224.0.0.251)", async () => {
+  const sim = new Simulator({ seed: 13 });
+  const a = sim.addBoard({ name: "A6", mac: "02:00:00:00:00:0c", ip: "10.0.0.5", prefix: 24, wasm: HTTP6 });
+  const b = sim.addBoard({ name: "B6", mac: "02:00:00:00:00:0d", ip: "10.0.0.6", prefix: 24, wasm: HTTP6 });
+  sim.runFor(6000);
+  assert.equal(b.mdns.state, "running");
+  const ll = b.ipv6Addresses().find((x) => x.state === "preferred");
+  assert.ok(ll);
+  const r = await sim.runUntilSettled(a.dns.lookup(b.mdns.hostname, { family: 6 }), { timeout: 10_000 });
+  assert.deepEqual(r, { address: ll.address, family: 6 });
+  const r4 = await sim.runUntilSettled(a.dns.lookup(b.mdns.hostname, { family: 4 }), { timeout: 10_000 });
+  assert.deepEqual(r4, { address: "10.0.0.6", family: 4 });
+});
