@@ -5,7 +5,9 @@
 // RFC 6762 §6.7) gets the board's address; Debian's python3-zeroconf browses `_http._tcp` and
 // resolves the instance to the board's address and port; then, the board being taken.local, a
 // zeroconf responder registers a service on that host name (announcing taken.local as its own)
-// and the board becomes taken-2.local. Without the prerequisites the test is skipped locally and FAILS under CI=true.
+// and the board becomes taken-2.local. A second test (a namespace of its own): a zeroconf browser
+// that found the board's service sees it removed within seconds when the board loses its address
+// (the goodbye of RFC 6762 §10.1; without one it would keep the PTR for its 4500 s TTL). Without the prerequisites the test is skipped locally and FAILS under CI=true.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess } from "node:child_process";
@@ -16,6 +18,7 @@ import { TapSession } from "../../host/devices/tap.ts";
 
 const WASM = appWasm("http");
 const NS = `wasmip-d${process.pid}`.slice(0, 15);
+const NS2 = `wasmip-g${process.pid}`.slice(0, 15);
 const TAP = "wmdns0";
 const SUBNET = "10.213.53";
 const BOARD = `${SUBNET}.2`;
@@ -129,4 +132,55 @@ test("tap: dig and python3-zeroconf find the board's name and _http._tcp; a zero
     await session.stop();
   }
   assert.ok(!(await netnsList()).includes(NS), "namespace left behind");
+});
+
+/** Browse _http._tcp for 30 s, a line per change ("added NAME", "removed NAME"). */
+const WATCH = `
+import time
+from zeroconf import Zeroconf, ServiceBrowser
+zc = Zeroconf(interfaces=["${PEER}"])
+def changed(zeroconf, service_type, name, state_change):
+    print(state_change.name.lower(), name, flush=True)
+ServiceBrowser(zc, "_http._tcp.local.", handlers=[changed])
+time.sleep(30)
+zc.close()
+`;
+
+test("tap: the board losing its address says goodbye; a python3-zeroconf browser drops its service at once", { timeout: 60_000 }, async (t) => {
+  if (!requirePrereqs(t, ["dig", PYTHON], [WASM])) return;
+  const probe = await import("node:child_process").then((m) => m.spawnSync(PYTHON, ["-c", "import zeroconf"]));
+  if (probe.status !== 0) {
+    if (process.env.CI === "true") assert.fail("missing prerequisite: python3-zeroconf (scripts/install-deps.sh)");
+    t.skip("missing prerequisite: python3-zeroconf (scripts/install-deps.sh)");
+    return;
+  }
+  assert.ok(!(await netnsList()).includes(NS2), `namespace ${NS2} exists before the test`);
+  const logs: string[] = [];
+  const session = new TapSession();
+  let watch: ChildProcess | undefined;
+  try {
+    await session.start({ netns: NS2, tap: TAP, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, wasm: WASM, log: (level, msg) => logs.push(`[${level}] ${msg}`) });
+    await session.exec(IP, ["route", "add", "224.0.0.0/4", "dev", TAP]);
+    const board = session.board!;
+    for (let i = 0; i < 100 && board.mdns.state !== "running"; i++) await sleep(50);
+    assert.equal(board.mdns.state, "running", logs.join("\n"));
+    const inst = `${board.mdns.serviceName(0)}.`;
+    watch = session.spawn(PYTHON, ["-c", WATCH]);
+    let out = "";
+    watch.stdout?.on("data", (x: Buffer) => (out += x.toString()));
+    watch.stderr?.on("data", (x: Buffer) => (out += x.toString()));
+    for (let i = 0; i < 200 && !out.includes(`added ${inst}`); i++) await sleep(50);
+    assert.ok(out.includes(`added ${inst}`), `zeroconf browser: ${out}`);
+    const before = board.counters().mdns_responses_sent;
+    board.setIpv4("0.0.0.0", 0);
+    assert.equal(board.counters().mdns_responses_sent, before + 1, "the goodbye, at once");
+    for (let i = 0; i < 200 && !out.includes(`removed ${inst}`); i++) await sleep(50);
+    assert.ok(out.includes(`removed ${inst}`), `zeroconf browser: ${out}`);
+    assert.equal(board.mdns.state, "waiting");
+    assert.equal(session.error, undefined, `runner error: ${session.error?.message}`);
+  } finally {
+    if (watch) await killChild(watch).catch(() => {});
+    await session.stop();
+  }
+  assert.ok(!(await netnsList()).includes(NS2), "namespace left behind");
 });
