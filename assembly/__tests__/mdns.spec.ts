@@ -852,3 +852,89 @@ describe("mDNS: .local AAAA lookups over IPv6", () => {
     expect(dnsResult(h)).toBe(EWOULDBLOCK);
   });
 });
+
+/** A stack with IPv6 and no IPv4 address, its link-local address through DAD, mDNS started. */
+function start6only(): void {
+  bringUp(1000, 0, 0, 0, true);
+  run(4500);
+  expect(mdnsStart(str("Board"), 5)).toBe(OK);
+}
+
+/** A probe from fe80::2 for board.local proposing the AAAA fe80::ff:fe00:last (§8.2). */
+function probe6From(last: u8): void {
+  begin();
+  header(0, 0, 1, 0, 1);
+  question("board.local", 255, 0x8001);
+  name("board.local");
+  rrFixed(28, 120, 16);
+  for (let k = 0; k < 15; k++) b8(load<u8>(OURS + k));
+  b8(last);
+  deliver6(5353);
+}
+
+describe("mDNS on an IPv6-only link (no IPv4 address)", () => {
+  it("waits for the link-local address, then probes and announces its AAAA over ff02::fb alone", () => {
+    bringUp(1000, 0, 0, 0, true);
+    expect(mdnsStart(str("Board"), 5)).toBe(OK);
+    run(500);
+    expect(mdnsState()).toBe(1, "the link-local address still tentative");
+    run(8000);
+    expect(mdnsState()).toBe(4);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(3);
+    expect(mdnsFrames().length).toBe(0, "nothing over IPv4");
+    const f = mdns6Frames();
+    expect(f.length).toBe(5, "three probes, two announcements");
+    expect(get16(msgOf(f[0]) + 4)).toBe(1, "a question for the host name");
+    expect(records(f[0])).toBe("board.local 28 120\n");
+    expect(records(f[4])).toBe("board.local 28 120 flush\n");
+    expect(carries(f[4], OURS)).toBe(true);
+  });
+
+  it("answers a query to ff02::fb over IPv6 only", () => {
+    start6only();
+    run(4500);
+    expect(mdnsState()).toBe(4);
+    clearSent();
+    begin();
+    header(0, 0, 1, 0);
+    question("board.local", 28, 1);
+    expect(deliver6(5353)).toBe(C.UDP_DELIVERED);
+    const f = mdns6Frames();
+    expect(f.length).toBe(1);
+    expect(records(f[0])).toBe("board.local 28 120 flush\n");
+    expect(mdnsFrames().length).toBe(0);
+  });
+
+  it("the tie-break compares the link-local AAAA: a later one wins (we wait), an earlier one loses", () => {
+    start6only();
+    run(260);
+    let p = ctr(C.MDNS_PROBES_SENT);
+    probe6From(2); // fe80::ff:fe00:2 > ours
+    run(900);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(p, "no probe for a second");
+    run(200);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(p + 1);
+    p = ctr(C.MDNS_PROBES_SENT);
+    probe6From(0); // fe80::ff:fe00:0 < ours: ignored
+    run(600);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(p + 2, "probing goes on");
+    run(3000);
+    expect(mdnsState()).toBe(4);
+    expect(hostname()).toBe("board.local");
+  });
+
+  it("IPv4 lost while IPv6 stays: a goodbye for the A alone, then probing over IPv6", () => {
+    running6();
+    expect(set_ipv4(0, 0, 0)).toBe(OK);
+    expect(mdns6Frames().length).toBe(1);
+    const f = mdnsFrames();
+    expect(f.length).toBe(1);
+    expect(records(f[0])).toBe("board.local 1 0 flush\n");
+    clearSent();
+    run(4500);
+    expect(mdnsState()).toBe(4);
+    const a = mdns6Frames();
+    expect(records(a[a.length - 1])).toBe("board.local 28 120 flush\n");
+    expect(mdnsFrames().length).toBe(0);
+  });
+});

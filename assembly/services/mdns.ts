@@ -34,7 +34,8 @@
 // They are probed with the A; a new or lost IPv6 address is announced again without probing (§8.4).
 // mDNS over IPv6 as well: the socket joins ff02::fb (iface/mld.ts reports it) and takes IPv6
 // datagrams; every multicast message goes to both groups (so the rate limit spans both), unicast
-// answers to the asker's family. The responder still runs only with an IPv4 address.
+// answers to the asker's family. On an IPv6-only link (no IPv4 address, the link-local one
+// preferred) it runs over ff02::fb alone, its host name owning only AAAAs.
 // Not done: NSEC negative answers, the probe tie-break for service names and on AAAA, truncated
 // (TC) multi-packet known answers.
 //
@@ -294,6 +295,11 @@ function recordLive(r: u32): bool {
   return r == 0 ? ipAddr != 0 : svc(svcOf(r)).used != 0;
 }
 
+/** The link-local address is usable (preferred): mDNS can run over IPv6 (false without IPv6). */
+function has6(): bool {
+  return FEATURE_IPV6 && recordLive(R_AAAA);
+}
+
 /** A digest of the AAAA records' addresses: a change is an address change (§8.4). */
 function digest6(): u32 {
   let h: u32 = 0;
@@ -452,7 +458,7 @@ const LIMIT: u32 = UDP_MAX_PAYLOAD - (FEATURE_IPV6 ? 20 : 0);
  *  IPv6 as well (ff02::fb) once the link-local address is usable. The resolver's `.local` queries
  *  go out here too. */
 export function mdnsSend(s: i32, len: u32, ip: u32, port: u32): void {
-  if (ip != 0) udpSendPrepared(s, len, ip, port);
+  if (ip != 0 && ipAddr != 0) udpSendPrepared(s, len, ip, port); // none without an IPv4 address
   if (ip == 0 || ip == MDNS_GROUP) {
     memory.copy(UDP6_TX_PAYLOAD, UDP_TX_PAYLOAD, len); // udpSendto6 then copies nothing
     udpSendto6(s, UDP6_TX_PAYLOAD, len, ip == 0 ? peer6() : group6(), port);
@@ -535,8 +541,9 @@ function probe(): void {
   let nq: u32 = 0;
   const qclass = CLASS_IN | (sent == 0 ? QU : 0); // the first asks for unicast answers (§8.1)
   for (let r: u32 = 0; r < RECORDS; r++) {
-    // One question per name: the A's, and each service's instance name (owner of SRV and TXT).
-    if (!recordLive(r) || isAaaa(r) || (r != 0 && kindOf(r) != R_SRV)) continue;
+    // One question per name: the host's (with an A, or only AAAAs on an IPv6-only link), and each
+    // service's instance name (owner of SRV and TXT).
+    if (r != 0 && (isAaaa(r) || !recordLive(r) || kindOf(r) != R_SRV)) continue;
     const name = owner(r);
     pos = w.write(pos, name, ownerLen);
     put16(msg + pos, TYPE_ANY);
@@ -636,14 +643,14 @@ export function mdnsStart(name: usize, len: u32): i32 {
 /** §10.1: the records of m multicast with TTL 0, once, where they were announced and the link
  *  can still carry them (on carrier loss nothing can: peers age them out). */
 function goodbye(m: u32): void {
-  if (state >= ANNOUNCING && ipAddr != 0 && linkUp) respond(m, 0, 0, MDNS_GROUP, MDNS_PORT, 0, 0, 0, 0);
+  if (state >= ANNOUNCING && linkUp && (FEATURE_IPV6 || ipAddr != 0)) respond(m, 0, 0, MDNS_GROUP, MDNS_PORT, 0, 0, 0, 0);
 }
 
 /** Before the IPv4 address becomes ip (netif's setAddress), while the old one can still send: a
  *  goodbye for the A record it ends, or for every record when no address is left to answer from.
  *  The next poll sees the change: probing at the new address (§8), or waiting for one. */
 export function mdnsAddressChanging(ip: u32): void {
-  goodbye(ip != 0 ? 1 : liveMask());
+  goodbye(ip != 0 || has6() ? 1 : liveMask());
 }
 
 /** The link came back (set_link): probe and announce again (§8), even when no poll saw it go. */
@@ -781,9 +788,10 @@ export function mdnsServiceName(h: i32, out: usize): u32 {
  *  the next. */
 export function mdnsPoll(): u32 {
   if (state == IDLE) return POLL_MAX_SLEEP_MS;
-  const up = ipAddr != 0 && linkUp;
-  if (ipAddr != lastIp || linkUp != lastLink) {
-    // §8.3: a new address or the link back: probe and announce again.
+  const up = linkUp && (ipAddr != 0 || has6());
+  // With IPv6 the link-local address may come (its DAD done) or go with no IPv4 change.
+  if (ipAddr != lastIp || linkUp != lastLink || (FEATURE_IPV6 && (state == WAITING) == up)) {
+    // §8: a new address or the link back: probe and announce again.
     if (up) startProbing();
     else state = WAITING;
     lastIp = ipAddr;
@@ -970,7 +978,8 @@ function query(p: usize, len: u32, qd: u32, answersAt: u32, an: u32, ns: u32, sr
  * §8.2: another host probes for our host name at the same time. Its authority records for the name
  * are compared with ours (class, type, then rdata, as unsigned bytes); the lexicographically later
  * set wins. Losing: wait a second and probe again (the winner's announcement then renames us).
- * Compared on the first record each side has for the host name (we have one: the A).
+ * Compared on the first record each side has for the host name (ours: the A, or with no IPv4
+ * address the link-local AAAA).
  */
 function tieBreak(p: usize, len: u32, off: u32, an: u32, ns: u32): void {
   const rr = recordBlock();
@@ -984,13 +993,18 @@ function tieBreak(p: usize, len: u32, off: u32, an: u32, ns: u32): void {
     off = rr.end;
     if (k < an) continue;
     if (readName(p, len, at, 0, <u32>hostName(), hostLen) < 0 || !nameMatched) continue;
-    // Ours: class IN (1), type A (1), our address.
+    // Ours: class IN (1), type A (1), our address; on an IPv6-only link AAAA (28), the link-local.
+    const six = FEATURE_IPV6 && ipAddr == 0;
+    const size: u32 = six ? 16 : 4;
     let cmp: i32 = <i32>CLASS_IN - <i32>(rr.klass & 0x7fff);
-    if (cmp == 0) cmp = <i32>TYPE_A - <i32>rr.type;
+    if (cmp == 0) cmp = <i32>(six ? TYPE_AAAA : TYPE_A) - <i32>rr.type;
     if (cmp == 0) {
-      const n = min<u32>(rr.rdlength, 4);
-      for (let b: u32 = 0; b < n && cmp == 0; b++) cmp = <i32>((ipAddr >>> (24 - (b << 3))) & 0xff) - <i32>load<u8>(p + rr.rdata + b);
-      if (cmp == 0) cmp = 4 - <i32>rr.rdlength;
+      const n = min<u32>(rr.rdlength, size);
+      for (let b: u32 = 0; b < n && cmp == 0; b++) {
+        const ours = six ? <u32>load<u8>(changetype<usize>(addr(0)) + b) : (ipAddr >>> (24 - (b << 3))) & 0xff;
+        cmp = <i32>ours - <i32>load<u8>(p + rr.rdata + b);
+      }
+      if (cmp == 0) cmp = <i32>size - <i32>rr.rdlength;
     }
     if (cmp < 0) {
       // We lose: probe again in a second.

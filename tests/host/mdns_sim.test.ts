@@ -131,3 +131,17 @@ test("with IPv6 (http6): one board resolves another's name.local AAAA (one-shot 
   const r4 = await sim.runUntilSettled(a.dns.lookup(b.mdns.hostname, { family: 4 }), { timeout: 10_000 });
   assert.deepEqual(r4, { address: "10.0.0.6", family: 4 });
 });
+
+test("an IPv6-only link (http6, no IPv4 address): both responders run over ff02::fb; one resolves the other's AAAA", async () => {
+  const sim = new Simulator({ seed: 14 });
+  const a = sim.addBoard({ name: "A6", mac: "02:00:00:00:00:0e", wasm: HTTP6 });
+  const b = sim.addBoard({ name: "B6", mac: "02:00:00:00:00:0f", wasm: HTTP6 });
+  sim.runFor(8000);
+  assert.equal(a.ip, 0, "no IPv4 address");
+  assert.equal(b.mdns.state, "running");
+  assert.equal(a.mdns.state, "running");
+  const ll = b.ipv6Addresses().find((x) => x.state === "preferred");
+  assert.ok(ll);
+  const r = await sim.runUntilSettled(a.dns.lookup(b.mdns.hostname, { family: 6 }), { timeout: 10_000 });
+  assert.deepEqual(r, { address: ll.address, family: 6 });
+});
