@@ -18,6 +18,8 @@ import { UdpRepr } from "../wire/udp";
 import { ipv6GroupMac } from "../iface/ipv6_api";
 import { IPV6_ADDRS } from "../config";
 import { set_ipv4, set_link } from "../index";
+import { LEASED, SERVER, leaseUp, reply as dhcpReply } from "./dhcp_support";
+import { DHCP_RENEWING, dhcpState } from "../services/dhcp";
 
 const GROUP: u32 = 0xe00000fb;
 const PEER2: u32 = 0x0a000003;
@@ -505,6 +507,24 @@ describe("mDNS: goodbyes and link changes (§10.1, §8)", () => {
     run(4000);
     expect(mdnsState()).toBe(4);
     expect(mdnsFrames().length).toBe(5, "3 probes, 2 announcements");
+  });
+
+  it("a DHCP NAK while renewing takes the address: every record's goodbye goes out from it first", () => {
+    leaseUp(3600);
+    expect(mdnsStart(str("Board"), 5)).toBe(OK);
+    run(4500);
+    expect(mdnsState()).toBe(4);
+    feed(arpFrame(1, SERVER, LEASED));
+    run(1800000); // T1: renewing
+    expect(dhcpState()).toBe(DHCP_RENEWING);
+    clearSent();
+    dhcpReply(6, 0, 0, 0, SERVER, LEASED);
+    const f = mdnsFrames();
+    expect(f.length).toBe(1);
+    expect(get32(sent(f[0]) + 26)).toBe(LEASED);
+    expect(records(f[0])).toBe("board.local 1 0 flush\n");
+    run(3000);
+    expect(mdnsState()).toBe(1);
   });
 
   it("carrier lost: nothing sent (no goodbye can go out); back: probes and announces again", () => {

@@ -1,5 +1,5 @@
 // The one Ethernet interface: its addresses, its frame buffers and the transmit path.
-import { FEATURE_LOOPBACK, FEATURE_MDNS, FRAME_MAX, FRAME_MIN } from "../config";
+import { FEATURE_LOOPBACK, FRAME_MAX, FRAME_MIN } from "../config";
 import { C, count, countN } from "../support/counters";
 import { phy_tx } from "../support/phy";
 import { NET_EV_ADDRESS, NET_EV_ADDRESS_LOST, netEvent } from "./events";
@@ -39,10 +39,7 @@ export function setLinkUp(up: bool): void {
 }
 
 export function setAddress(ip: u32, mask: u32, gw: u32): void {
-  if (ip != ipAddr) {
-    netEvent(ip != 0 ? NET_EV_ADDRESS : NET_EV_ADDRESS_LOST);
-    if (FEATURE_MDNS) mdnsAddressChanging(ip); // its goodbye goes out from the old address
-  }
+  if (ip != ipAddr) netEvent(ip != 0 ? NET_EV_ADDRESS : NET_EV_ADDRESS_LOST);
   ipAddr = ip;
   netmask = mask;
   gateway = gw;
@@ -82,6 +79,3 @@ export function transmit(p: usize, len: u32): void {
   if (h) h(p, len);
   else phy_tx(p, len);
 }
-
-// Last: mdns.ts imports this module's buffers (an import above them would compile it first).
-import { mdnsAddressChanging } from "../services/mdns";
