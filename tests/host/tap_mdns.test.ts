@@ -7,7 +7,9 @@
 // zeroconf responder registers a service on that host name (announcing taken.local as its own)
 // and the board becomes taken-2.local. A second test (a namespace of its own): a zeroconf browser
 // that found the board's service sees it removed within seconds when the board loses its address
-// (the goodbye of RFC 6762 §10.1; without one it would keep the PTR for its 4500 s TTL). Without the prerequisites the test is skipped locally and FAILS under CI=true.
+// (the goodbye of RFC 6762 §10.1; without one it would keep the PTR for its 4500 s TTL). A third:
+// the http6 image resolves `peer6.local` AAAA, owned by a zeroconf responder that speaks mDNS over
+// IPv6 only, so the answer can only come by ff02::fb. Without the prerequisites the test is skipped locally and FAILS under CI=true.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess } from "node:child_process";
@@ -19,6 +21,8 @@ import { TapSession } from "../../host/devices/tap.ts";
 const WASM = appWasm("http");
 const NS = `wasmip-d${process.pid}`.slice(0, 15);
 const NS2 = `wasmip-g${process.pid}`.slice(0, 15);
+const NS3 = `wasmip-v${process.pid}`.slice(0, 15);
+const WASM6 = appWasm("http6");
 const TAP = "wmdns0";
 const SUBNET = "10.213.53";
 const BOARD = `${SUBNET}.2`;
@@ -183,4 +187,54 @@ test("tap: the board losing its address says goodbye; a python3-zeroconf browser
     await session.stop();
   }
   assert.ok(!(await netnsList()).includes(NS2), "namespace left behind");
+});
+
+/** A responder over IPv6 only (on the tap), owning peer6.local (AAAA fd00:5353::1) until killed. */
+const OWN6 = `
+import socket, time
+from zeroconf import Zeroconf, ServiceInfo, IPVersion
+zc = Zeroconf(interfaces=[socket.if_nametoindex("${TAP}")], ip_version=IPVersion.V6Only)
+info = ServiceInfo("_own._tcp.local.", "own._own._tcp.local.", addresses=[socket.inet_pton(socket.AF_INET6, "fd00:5353::1")], port=9, server="peer6.local.")
+zc.register_service(info)
+print("registered", flush=True)
+while True: time.sleep(1)
+`;
+
+test("tap: the http6 image resolves a name.local AAAA from a python3-zeroconf responder that speaks mDNS over IPv6 only", { timeout: 60_000 }, async (t) => {
+  if (!requirePrereqs(t, [PYTHON], [WASM6])) return;
+  const probe = await import("node:child_process").then((m) => m.spawnSync(PYTHON, ["-c", "import zeroconf"]));
+  if (probe.status !== 0) {
+    if (process.env.CI === "true") assert.fail("missing prerequisite: python3-zeroconf (scripts/install-deps.sh)");
+    t.skip("missing prerequisite: python3-zeroconf (scripts/install-deps.sh)");
+    return;
+  }
+  assert.ok(!(await netnsList()).includes(NS3), `namespace ${NS3} exists before the test`);
+  const logs: string[] = [];
+  const session = new TapSession();
+  let own: ChildProcess | undefined;
+  const rx6: Uint8Array[] = [];
+  try {
+    await session.start({ netns: NS3, tap: TAP, boardIp: `${BOARD}/24`, peerIp: `${PEER}/24`, wasm: WASM6, log: (level, msg) => logs.push(`[${level}] ${msg}`), observe: (dir, f) => void (dir === "rx" && f[12] === 0x86 && f[13] === 0xdd && f[20] === 17 && ((f[54] << 8) | f[55]) === 5353 && rx6.push(f.slice())) });
+    const board = session.board!;
+    // The kernel's link-local address must have passed DAD before zeroconf can send from it.
+    for (const t0 = Date.now(); (await session.exec(IP, ["-6", "addr", "show", "dev", TAP, "tentative"])).stdout.trim() !== ""; ) {
+      assert.ok(Date.now() - t0 < 10_000, "the kernel's link-local address stays tentative");
+      await sleep(100);
+    }
+    own = session.spawn(PYTHON, ["-c", OWN6]);
+    let out = "";
+    own.stdout?.on("data", (x: Buffer) => (out += x.toString()));
+    own.stderr?.on("data", (x: Buffer) => (out += x.toString()));
+    for (let i = 0; i < 200 && !out.includes("registered"); i++) await sleep(50);
+    assert.ok(out.includes("registered"), `zeroconf responder: ${out}`);
+    for (let i = 0; i < 100 && board.mdns.state !== "running"; i++) await sleep(50);
+    const r = await board.dns.lookup("peer6.local", { family: 6 });
+    assert.deepEqual(r, { address: "fd00:5353::1", family: 6 }, logs.join("\n"));
+    assert.ok(rx6.length > 0, "the answer came over IPv6, from port 5353");
+    assert.equal(session.error, undefined, `runner error: ${session.error?.message}`);
+  } finally {
+    if (own) await killChild(own).catch(() => {});
+    await session.stop();
+  }
+  assert.ok(!(await netnsList()).includes(NS3), "namespace left behind");
 });
