@@ -509,7 +509,7 @@ describe("mDNS: goodbyes and link changes (§10.1, §8)", () => {
     expect(mdnsFrames().length).toBe(5, "3 probes, 2 announcements");
   });
 
-  it("a DHCP NAK while renewing takes the address: every record's goodbye goes out from it first", () => {
+  it("a DHCP NAK while renewing takes the address: the goodbye goes out from it first", () => {
     leaseUp(3600);
     expect(mdnsStart(str("Board"), 5)).toBe(OK);
     run(4500);

@@ -646,9 +646,9 @@ function goodbye(m: u32): void {
   if (state >= ANNOUNCING && linkUp && (FEATURE_IPV6 || ipAddr != 0)) respond(m, 0, 0, MDNS_GROUP, MDNS_PORT, 0, 0, 0, 0);
 }
 
-/** Before the IPv4 address becomes ip (set_ipv4, the DHCP client), while the old one can still send: a
- *  goodbye for the A record it ends, or for every record when no address is left to answer from.
- *  The next poll sees the change: probing at the new address (§8), or waiting for one. */
+/** Before the IPv4 address becomes ip (set_ipv4, the DHCP client), while the old one can still
+ *  send: a goodbye for the A record it ends, or for every record when no address is left to
+ *  answer from. The next poll sees the change: probing at the new address (§8), or waiting. */
 export function mdnsAddressChanging(ip: u32): void {
   if (ip != ipAddr) goodbye(ip != 0 || has6() ? 1 : liveMask());
 }
