@@ -89,6 +89,7 @@ export function init(macHi: u32, macLo: u32, ip: u32, mask: u32, gw: u32): i32 {
 export function set_ipv4(ip: u32, mask: u32, gw: u32): i32 {
   if (!validAddress(ip, mask, gw)) return EINVAL;
   setNow(phy_now_ms());
+  if (FEATURE_MDNS) mdnsAddressChanging(ip); // its goodbye goes out from the old address
   setAddress(ip, mask, gw);
   arpAnnounce();
   return OK;
@@ -116,6 +117,7 @@ export function set_link(up: u32): void {
   netEvent(NET_EV_LINK_UP);
   arpFlush();
   if (FEATURE_IPV6) ipv6LinkUp();
+  if (FEATURE_MDNS) mdnsLinkUp();
   if (FEATURE_DHCP && dhcpState() != 0) dhcpLinkUp();
   else if (ipAddr != 0) arpAnnounce();
 }
@@ -837,8 +839,8 @@ export function udp_from6(fd: i32, out: usize): u32 {
 // Built in with --use WASMIP_MULTICAST=1 --use WASMIP_MDNS=1 (config.ts FEATURE_MDNS); otherwise
 // ENOSYS (or 0). Names and TXT are passed in the board's scratch (io_buffer()).
 import {
-  mdnsAddService, mdnsConflicts, mdnsHostname, mdnsPoll, mdnsRemoveService, mdnsReset, mdnsServiceName, mdnsStart, mdnsState,
-  mdnsStop,
+  mdnsAddService, mdnsAddressChanging, mdnsConflicts, mdnsHostname, mdnsLinkUp, mdnsPoll, mdnsRemoveService, mdnsReset,
+  mdnsServiceName, mdnsStart, mdnsState, mdnsStop,
 } from "./services/mdns";
 
 /** mdns_start(name, len) -> 0 | EINVAL (not a host label) | ENOBUFS (no socket or group); len 0:

@@ -8,15 +8,18 @@ import { EWOULDBLOCK, OK } from "../support/errors";
 import {
   mdnsAddService, mdnsConflicts, mdnsHostname, mdnsRemoveService, mdnsServiceName, mdnsStart, mdnsState, mdnsStop,
 } from "../services/mdns";
-import { dnsAddress, dnsReset, dnsResolve, dnsResult } from "../services/dns";
+import { dnsAddress, dnsAddress6, dnsReset, dnsResolve, dnsResolve6, dnsResult } from "../services/dns";
 import { DnsRecord, NameWriter, nameLen, readName } from "../wire/dns";
 import { WireError } from "../wire/error";
-import { C, OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, ipHeader, run, sent, sentCount, sentLen } from "../testing";
+import { C, GW, MASK, OUR_IP, PEER_IP, arpFrame, bringUp, clearSent, ctr, feed, ipHeader, run, sent, sentCount, sentLen } from "../testing";
 import { at, b16, b32, b8, begin, header, msgBuf, name, question, rrFixed, str } from "./dns_support";
 import { OURS, bringUp6, ll, ns, ra, v6 } from "./ipv6_support";
 import { UdpRepr } from "../wire/udp";
 import { ipv6GroupMac } from "../iface/ipv6_api";
 import { IPV6_ADDRS } from "../config";
+import { set_ipv4, set_link } from "../index";
+import { LEASED, SERVER, leaseUp, reply as dhcpReply } from "./dhcp_support";
+import { DHCP_RENEWING, dhcpState } from "../services/dhcp";
 
 const GROUP: u32 = 0xe00000fb;
 const PEER2: u32 = 0x0a000003;
@@ -470,6 +473,91 @@ describe("mDNS: answers", () => {
   });
 });
 
+describe("mDNS: goodbyes and link changes (§10.1, §8)", () => {
+  it("a new address: a goodbye for the old A, sent from it, then probing at the new one", () => {
+    running();
+    expect(set_ipv4(OUR_IP + 1, MASK, GW)).toBe(OK);
+    let f = mdnsFrames();
+    expect(f.length).toBe(1, "the goodbye, at once");
+    expect(records(f[0])).toBe("board.local 1 0 flush\n");
+    expect(get32(sent(f[0]) + 26)).toBe(OUR_IP, "from the old address");
+    expect(get32(msgOf(f[0]) + msgLen(f[0]) - 4)).toBe(OUR_IP, "its rdata");
+    clearSent();
+    const p = ctr(C.MDNS_PROBES_SENT);
+    run(4000);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(p + 3);
+    expect(mdnsState()).toBe(4);
+    f = mdnsFrames();
+    expect(get32(msgOf(f[f.length - 1]) + 12 + 13 + 10)).toBe(OUR_IP + 1, "the A announced is the new address");
+  });
+
+  it("the address lost: a goodbye for every record, quiet until one comes back, then probing", () => {
+    running();
+    expect(set_ipv4(0, 0, 0)).toBe(OK);
+    let f = mdnsFrames();
+    expect(f.length).toBe(1);
+    expect(records(f[0])).toBe(
+      "board.local 1 0 flush\n_http._tcp.local 12 0\nweb._http._tcp.local 33 0 flush\n" +
+      "web._http._tcp.local 16 0 flush\n_services._dns-sd._udp.local 12 0\n");
+    clearSent();
+    run(5000);
+    expect(mdnsFrames().length).toBe(0);
+    expect(mdnsState()).toBe(1);
+    set_ipv4(OUR_IP, MASK, GW);
+    run(4000);
+    expect(mdnsState()).toBe(4);
+    expect(mdnsFrames().length).toBe(5, "3 probes, 2 announcements");
+  });
+
+  it("a DHCP NAK while renewing takes the address: the goodbye goes out from it first", () => {
+    leaseUp(3600);
+    expect(mdnsStart(str("Board"), 5)).toBe(OK);
+    run(4500);
+    expect(mdnsState()).toBe(4);
+    feed(arpFrame(1, SERVER, LEASED));
+    run(1800000); // T1: renewing
+    expect(dhcpState()).toBe(DHCP_RENEWING);
+    clearSent();
+    dhcpReply(6, 0, 0, 0, SERVER, LEASED);
+    const f = mdnsFrames();
+    expect(f.length).toBe(1);
+    expect(get32(sent(f[0]) + 26)).toBe(LEASED);
+    expect(records(f[0])).toBe("board.local 1 0 flush\n");
+    run(3000);
+    expect(mdnsState()).toBe(1);
+  });
+
+  it("carrier lost: nothing sent (no goodbye can go out); back: probing and announcing again, after a flap no poll saw too", () => {
+    running();
+    const down = ctr(C.TX_LINK_DOWN);
+    set_link(0);
+    run(3000);
+    expect(ctr(C.TX_LINK_DOWN)).toBe(down, "not even tried");
+    expect(mdnsState()).toBe(1);
+    for (let flap = 0; flap < 2; flap++) {
+      // The second time, down and up at once: no poll in between sees the link go.
+      if (flap == 1) set_link(0);
+      const p = ctr(C.MDNS_PROBES_SENT);
+      set_link(1);
+      run(4000);
+      expect(ctr(C.MDNS_PROBES_SENT)).toBe(p + 3);
+      expect(mdnsState()).toBe(4);
+    }
+  });
+
+  it("no goodbye for records never announced (stopped or readdressed while probing)", () => {
+    bringUp();
+    mdnsStart(str("board"), 5);
+    run(260);
+    set_ipv4(OUR_IP + 1, MASK, GW);
+    mdnsStop();
+    let n = 0;
+    const f = mdnsFrames();
+    for (let k = 0; k < f.length; k++) if (get16(msgOf(f[k]) + 2) != 0) n++;
+    expect(n).toBe(0, "only probes went out");
+  });
+});
+
 /** running(false) with IPv6 on: the link-local address preferred before mDNS starts. */
 function running6(): void {
   bringUp6();
@@ -573,18 +661,27 @@ describe("mDNS: AAAA records (IPv6)", () => {
 
 const GROUP6 = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb]);
 
-/** The message written with dns_support over IPv6 from fe80::2, port sport, to dst:5353. */
-function deliver6(sport: u32, dst: usize = GROUP6): C {
+/** The message written with dns_support over IPv6 from fe80::2, port sport, to dst:dport. */
+function deliver6(sport: u32, dst: usize = GROUP6, dport: u32 = 5353): C {
   const d = memory.data(16, 8);
   memory.copy(d, dst, 16);
   const p = v6(ll(2), d, 17, 8 + at, 255);
   memory.copy(p + 8, msgBuf, at);
   const u = changetype<UdpRepr>(memory.data(offsetof<UdpRepr>()));
   u.srcPort = sport;
-  u.dstPort = 5353;
+  u.dstPort = dport;
   u.payloadLen = at;
   u.emit6(p, rxBuf + 22, rxBuf + 38);
   return feed(14 + 40 + 8 + at);
+}
+
+/** An AAAA query for board.local from fe80::2:5353 to ff02::fb (delivered); the IPv6 mDNS frames sent. */
+function ask6(): i32[] {
+  begin();
+  header(0, 0, 1, 0);
+  question("board.local", 28, 1);
+  expect(deliver6(5353)).toBe(C.UDP_DELIVERED);
+  return mdns6Frames();
 }
 
 describe("mDNS over IPv6 (ff02::fb)", () => {
@@ -612,11 +709,7 @@ describe("mDNS over IPv6 (ff02::fb)", () => {
     running6();
     ns(ll(2), OURS, OURS, 2); // fe80::2 in the neighbour cache
     clearSent();
-    begin();
-    header(0, 0, 1, 0);
-    question("board.local", 28, 1);
-    expect(deliver6(5353)).toBe(C.UDP_DELIVERED);
-    const f = mdns6Frames();
+    const f = ask6();
     expect(f.length).toBe(1);
     expect(frameHas(f[0], GROUP6, 16)).toBe(true);
     expect(records(f[0])).toBe("board.local 28 120 flush\nboard.local 1 120 flush\n");
@@ -724,5 +817,136 @@ describe("mDNS: .local names in the resolver", () => {
     expect(dnsResult(h)).toBeLessThan(0);
     expect(ctr(C.DNS_QUERIES_SENT)).toBe(1);
     expect(ctr(C.DNS_RETRANSMITS)).toBe(2);
+  });
+});
+
+/** The resolver's query to [ff02::fb]:5353 among the captured frames, or -1. */
+function query6(): i32 {
+  const f = mdns6Frames();
+  for (let k = 0; k < f.length; k++) if (get16(sent(f[k]) + 56) == 5353 && frameHas(f[k], GROUP6, 16)) return f[k];
+  return -1;
+}
+
+describe("mDNS: .local AAAA lookups over IPv6", () => {
+  it("asks [ff02::fb]:5353 (and 224.0.0.251) from its own port, takes the legacy answer from fe80::2", () => {
+    running6();
+    const h = dnsResolve6(str("printer.local"), 13);
+    expect(h).toBeGreaterThanOrEqual(0);
+    const q = query6();
+    expect(q).toBeGreaterThanOrEqual(0, "a query to ff02::fb");
+    expect(mdnsFrames().length).toBe(1, "and one to 224.0.0.251");
+    const sport = get16(sent(q) + 54);
+    expect(sport).not.toBe(5353);
+    const m = msgOf(q);
+    expect(get16(m + 12 + 15)).toBe(28, "AAAA");
+    begin();
+    header(get16(m), 0x8400, 1, 1);
+    question("printer.local", 28, 1);
+    b16(0xc00c);
+    rrFixed(28, 10, 16);
+    for (let k = 0; k < 16; k++) b8(load<u8>(GLOBAL6 + k));
+    expect(deliver6(5353, OURS, sport)).toBe(C.UDP_DELIVERED);
+    expect(dnsResult(h)).toBe(OK);
+    expect(dnsAddress6(h, out)).toBe(1);
+    expect(memory.compare(out, GLOBAL6, 16)).toBe(0);
+  });
+
+  it("an answer over IPv6 from another port than 5353 is refused (§6.7, §11)", () => {
+    running6();
+    const h = dnsResolve6(str("printer.local"), 13);
+    const q = query6();
+    const sport = get16(sent(q) + 54);
+    const before = ctr(C.DNS_BAD_SOURCE);
+    begin();
+    header(get16(msgOf(q)), 0x8400, 1, 1);
+    question("printer.local", 28, 1);
+    b16(0xc00c);
+    rrFixed(28, 10, 16);
+    for (let k = 0; k < 16; k++) b8(load<u8>(GLOBAL6 + k));
+    deliver6(5354, OURS, sport);
+    expect(ctr(C.DNS_BAD_SOURCE)).toBe(before + 1);
+    expect(dnsResult(h)).toBe(EWOULDBLOCK);
+  });
+});
+
+/** A stack with IPv6 and no IPv4 address, its link-local address through DAD, mDNS started. */
+function start6only(): void {
+  bringUp(1000, 0, 0, 0, true);
+  run(4500);
+  expect(mdnsStart(str("Board"), 5)).toBe(OK);
+}
+
+/** A probe from fe80::2 for board.local proposing the AAAA fe80::ff:fe00:last (§8.2). */
+function probe6From(last: u8): void {
+  begin();
+  header(0, 0, 1, 0, 1);
+  question("board.local", 255, 0x8001);
+  name("board.local");
+  rrFixed(28, 120, 16);
+  for (let k = 0; k < 15; k++) b8(load<u8>(OURS + k));
+  b8(last);
+  deliver6(5353);
+}
+
+describe("mDNS on an IPv6-only link (no IPv4 address)", () => {
+  it("waits for the link-local address, then probes and announces its AAAA over ff02::fb alone", () => {
+    bringUp(1000, 0, 0, 0, true);
+    expect(mdnsStart(str("Board"), 5)).toBe(OK);
+    run(500);
+    expect(mdnsState()).toBe(1, "the link-local address still tentative");
+    run(8000);
+    expect(mdnsState()).toBe(4);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(3);
+    expect(mdnsFrames().length).toBe(0, "nothing over IPv4");
+    const f = mdns6Frames();
+    expect(f.length).toBe(5, "three probes, two announcements");
+    expect(get16(msgOf(f[0]) + 4)).toBe(1, "a question for the host name");
+    expect(records(f[0])).toBe("board.local 28 120\n");
+    expect(records(f[4])).toBe("board.local 28 120 flush\n");
+    expect(carries(f[4], OURS)).toBe(true);
+  });
+
+  it("answers a query to ff02::fb over IPv6 only", () => {
+    start6only();
+    run(4500);
+    expect(mdnsState()).toBe(4);
+    clearSent();
+    const f = ask6();
+    expect(f.length).toBe(1);
+    expect(records(f[0])).toBe("board.local 28 120 flush\n");
+    expect(mdnsFrames().length).toBe(0);
+  });
+
+  it("the tie-break compares the link-local AAAA: a later one wins (we wait), an earlier one loses", () => {
+    start6only();
+    run(260);
+    let p = ctr(C.MDNS_PROBES_SENT);
+    probe6From(2); // fe80::ff:fe00:2 > ours
+    run(900);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(p, "no probe for a second");
+    run(200);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(p + 1);
+    p = ctr(C.MDNS_PROBES_SENT);
+    probe6From(0); // fe80::ff:fe00:0 < ours: ignored
+    run(600);
+    expect(ctr(C.MDNS_PROBES_SENT)).toBe(p + 2, "probing goes on");
+    run(3000);
+    expect(mdnsState()).toBe(4);
+    expect(hostname()).toBe("board.local");
+  });
+
+  it("IPv4 lost while IPv6 stays: a goodbye for the A alone, then probing over IPv6", () => {
+    running6();
+    expect(set_ipv4(0, 0, 0)).toBe(OK);
+    expect(mdns6Frames().length).toBe(1);
+    const f = mdnsFrames();
+    expect(f.length).toBe(1);
+    expect(records(f[0])).toBe("board.local 1 0 flush\n");
+    clearSent();
+    run(4500);
+    expect(mdnsState()).toBe(4);
+    const a = mdns6Frames();
+    expect(records(a[a.length - 1])).toBe("board.local 28 120 flush\n");
+    expect(mdnsFrames().length).toBe(0);
   });
 });

@@ -14,7 +14,7 @@
 // entry, so leases longer than the 24.8 days a u32 comparison allows work (0xffffffff = infinite).
 import {
   DHCP_MSG_MAX, DHCP_REBOOT_TRIES, DHCP_RELEASE_LINGER_MS, DHCP_RENEW_RETRY_MIN_MS, DHCP_REQUEST_TRIES, DHCP_RETRY_JITTER_MS,
-  DHCP_RETRY_MAX_MS, DHCP_RETRY_MIN_MS,
+  DHCP_RETRY_MAX_MS, DHCP_RETRY_MIN_MS, FEATURE_MDNS,
 } from "../config";
 import { now } from "../support/clock";
 import { C, count } from "../support/counters";
@@ -30,6 +30,7 @@ import {
 } from "../wire/dhcp";
 import { arpAnnounce, arpQueued } from "../iface/arp";
 import { ipAddr, macW0, macW4, setAddress } from "../iface/netif";
+import { mdnsAddressChanging } from "./mdns";
 import { NET_EV_RENEWED, netEvent } from "../iface/events";
 import { UDP_TX_PAYLOAD, udpBind, udpClose, udpSendPrepared, udpServiceSocket } from "../api/udp";
 
@@ -472,6 +473,7 @@ function bind(sid: u32): void {
   count(renewal ? C.DHCP_RENEWALS : C.DHCP_LEASES);
   count(C.DHCP_ACKS);
   if (ipAddr != ip || old != ip) {
+    if (FEATURE_MDNS) mdnsAddressChanging(ip); // its goodbye goes out from the old address
     setAddress(ip, m, gw);
     arpAnnounce();
   }
@@ -486,7 +488,10 @@ function dropAddress(): void {
   const old = address;
   if (old == 0) return;
   address = 0;
-  if (ipAddr == old) setAddress(0, 0, 0);
+  if (ipAddr == old) {
+    if (FEATURE_MDNS) mdnsAddressChanging(0);
+    setAddress(0, 0, 0);
+  }
   const h = hook;
   if (h) h(DHCP_EV_LOST, old);
 }

@@ -21,9 +21,10 @@
 // the question (name, type A or AAAA, class IN) it asked; anything else is dropped and counted.
 // CNAMEs are followed in the reply, and by querying the target when the reply stops at a CNAME,
 // DNS_MAX_CNAME in all. A name under `.local` (with FEATURE_MDNS) is asked by one-shot
-// multicast DNS instead (RFC 6762 §5.1): to 224.0.0.251:5353, the answer taken from any responder
-// on the link. Answers are cached (DNS_CACHE_SLOTS) for their TTL (at most
-// DNS_CACHE_MAX_TTL_S; TTL 0 is not cached) under the name asked.
+// multicast DNS instead (RFC 6762 §5.1): to 224.0.0.251:5353 (and [ff02::fb]:5353 with IPv6,
+// for A and AAAA alike), the answer taken from any responder on the link. Answers are cached
+// (DNS_CACHE_SLOTS) for their TTL (at most DNS_CACHE_MAX_TTL_S; TTL 0 is not cached) under the
+// name asked.
 //
 // IPv6 (FEATURE_IPV6): dnsResolve6 asks for the AAAA record (RFC 3596) the same way, CNAMEs, TTLs,
 // cache and errors as for A; dnsAddress6 writes the 16 bytes. With no IPv4 server set, queries go
@@ -54,8 +55,7 @@ import {
 import { U_SVC6, udpSock, udpSource6 } from "../sockets/udp";
 import { ndDnsAt } from "../iface/nd";
 import { addrCopy, addrEq, isUnspecified } from "../wire/ipv6";
-import { isOnLink } from "../iface/netif";
-import { MDNS_GROUP, MDNS_PORT } from "./mdns";
+import { MDNS_GROUP, MDNS_PORT, mdnsFromLink, mdnsSend } from "./mdns";
 
 /** Query.server of a `.local` lookup: asked by multicast DNS (RFC 6762 §5.1), not a server. */
 const MDNS_LOOKUP: u32 = 2;
@@ -374,8 +374,10 @@ function transmitLocal(i: i32): bool {
   const s = q(i);
   if (s.attempt >= DNS_TRIES) return false;
   const len = emitQuery(UDP_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, qtypeOf(i));
-  udpSendPrepared(s.fd, len, MDNS_GROUP, MDNS_PORT);
-  s.sent0 = MDNS_GROUP;
+  // With IPv6, to ff02::fb as well: a responder may listen on either family (the first answer
+  // ends the lookup, whatever record it asked for).
+  if (FEATURE_IPV6) mdnsSend(s.fd, len, MDNS_GROUP, MDNS_PORT);
+  else udpSendPrepared(s.fd, len, MDNS_GROUP, MDNS_PORT);
   count(s.attempt == 0 ? C.DNS_QUERIES_SENT : C.DNS_RETRANSMITS);
   s.deadline = now + (DNS_TIMEOUT_MS << s.attempt);
   s.attempt++;
@@ -597,7 +599,7 @@ function reply(i: i32, msg: usize, len: u32, from: u32, sport: u32): void {
   const s = q(i);
   if (FEATURE_MDNS && s.server == MDNS_LOOKUP) {
     // Any responder on the link may answer, from 5353 (RFC 6762 §6.7, §11).
-    if (sport != MDNS_PORT || !isOnLink(from)) {
+    if (sport != MDNS_PORT || !mdnsFromLink(from)) {
       count(C.DNS_BAD_SOURCE);
       return;
     }

@@ -14,8 +14,9 @@
 // `name-2`, `name-3`... (§9) and probed again; 15 conflicts within 10 s make each probing wait 5 s.
 // After announcing, a response claiming one of our unique records with other data (cache-flush
 // bit set) renames us at once, as avahi does (§9 resets to probing first; see response()). A new
-// address or the link coming back starts probing again (§8.3); mdnsStop and removing a service
-// send goodbyes (§10.1).
+// address or the link coming back starts probing again (§8). Goodbyes (§10.1, TTL 0): on mdnsStop
+// and for a removed service; when the address changes or goes, for the A (every record when none
+// is left), sent before it goes; none when the carrier is lost (nothing can be sent then).
 //
 // Answers (§6): a question (type, or ANY) for one of our records is answered with it plus the
 // records DNS-SD adds (§12 of 6763: SRV, TXT and A for a PTR; A for an SRV). Known answers in the
@@ -33,7 +34,8 @@
 // They are probed with the A; a new or lost IPv6 address is announced again without probing (§8.4).
 // mDNS over IPv6 as well: the socket joins ff02::fb (iface/mld.ts reports it) and takes IPv6
 // datagrams; every multicast message goes to both groups (so the rate limit spans both), unicast
-// answers to the asker's family. The responder still runs only with an IPv4 address.
+// answers to the asker's family. On an IPv6-only link (no IPv4 address, the link-local one
+// preferred) it runs over ff02::fb alone, its host name owning only AAAAs.
 // Not done: NSEC negative answers, the probe tie-break for service names and on AAAA, truncated
 // (TC) multi-packet known answers.
 //
@@ -293,6 +295,11 @@ function recordLive(r: u32): bool {
   return r == 0 ? ipAddr != 0 : svc(svcOf(r)).used != 0;
 }
 
+/** The link-local address is usable (preferred): mDNS can run over IPv6 (false without IPv6). */
+function has6(): bool {
+  return FEATURE_IPV6 && recordLive(R_AAAA);
+}
+
 /** A digest of the AAAA records' addresses: a change is an address change (§8.4). */
 function digest6(): u32 {
   let h: u32 = 0;
@@ -447,14 +454,22 @@ function uniqueMask(): u32 {
 const LIMIT: u32 = UDP_MAX_PAYLOAD - (FEATURE_IPV6 ? 20 : 0);
 
 /** (IPv6 images; the others call udpSendPrepared.) Sends the message of len bytes built at
- *  UDP_TX_PAYLOAD to ip:port, where ip 0 is peer6() over IPv6; to the group, over IPv6 as well
- *  (ff02::fb) once the link-local address is usable. */
-function send(len: u32, ip: u32, port: u32): void {
-  if (ip != 0) udpSendPrepared(fd, len, ip, port);
+ *  UDP_TX_PAYLOAD from socket s to ip:port, where ip 0 is peer6() over IPv6; to the group, over
+ *  IPv6 as well (ff02::fb) once the link-local address is usable. The resolver's `.local` queries
+ *  go out here too. */
+export function mdnsSend(s: i32, len: u32, ip: u32, port: u32): void {
+  if (ip != 0 && ipAddr != 0) udpSendPrepared(s, len, ip, port); // none without an IPv4 address
   if (ip == 0 || ip == MDNS_GROUP) {
     memory.copy(UDP6_TX_PAYLOAD, UDP_TX_PAYLOAD, len); // udpSendto6 then copies nothing
-    udpSendto6(fd, UDP6_TX_PAYLOAD, len, ip == 0 ? peer6() : group6(), port);
+    udpSendto6(s, UDP6_TX_PAYLOAD, len, ip == 0 ? peer6() : group6(), port);
   }
+}
+
+/** §11: a datagram from src (0: over IPv6, from udpSource6) came from this link. */
+// @ts-ignore: decorator
+@inline export function mdnsFromLink(src: u32): bool {
+  if (FEATURE_IPV6 && src == 0) return isLinkLocal(udpSource6) || ndOnLink(udpSource6);
+  return isOnLink(src);
 }
 
 /** A response with the records of `ans` (answers) and `add` (additional), TTL as given (0: goodbye;
@@ -495,7 +510,7 @@ function respond(ans: u32, add: u32, ttl: u32, ip: u32, port: u32, id: u32, p: u
   if (done == 0) return 0;
   put16(msg + 6, nAns);
   put16(msg + 10, nAdd);
-  if (FEATURE_IPV6) send(pos, ip, port);
+  if (FEATURE_IPV6) mdnsSend(fd, pos, ip, port);
   else udpSendPrepared(fd, pos, ip, port);
   count(C.MDNS_RESPONSES_SENT);
   if (ip == MDNS_GROUP) for (let r: u32 = 0; r < RECORDS; r++) if ((done & (1 << r)) != 0) store<u32>(lastSent(r), now);
@@ -526,8 +541,9 @@ function probe(): void {
   let nq: u32 = 0;
   const qclass = CLASS_IN | (sent == 0 ? QU : 0); // the first asks for unicast answers (§8.1)
   for (let r: u32 = 0; r < RECORDS; r++) {
-    // One question per name: the A's, and each service's instance name (owner of SRV and TXT).
-    if (!recordLive(r) || isAaaa(r) || (r != 0 && kindOf(r) != R_SRV)) continue;
+    // One question per name: the host's (with an A, or only AAAAs on an IPv6-only link), and each
+    // service's instance name (owner of SRV and TXT).
+    if (r != 0 && (isAaaa(r) || !recordLive(r) || kindOf(r) != R_SRV)) continue;
     const name = owner(r);
     pos = w.write(pos, name, ownerLen);
     put16(msg + pos, TYPE_ANY);
@@ -544,7 +560,7 @@ function probe(): void {
   }
   put16(msg + 4, nq);
   put16(msg + 8, ns);
-  if (FEATURE_IPV6) send(pos, MDNS_GROUP, MDNS_PORT);
+  if (FEATURE_IPV6) mdnsSend(fd, pos, MDNS_GROUP, MDNS_PORT);
   else udpSendPrepared(fd, pos, MDNS_GROUP, MDNS_PORT);
   count(C.MDNS_PROBES_SENT);
 }
@@ -624,10 +640,28 @@ export function mdnsStart(name: usize, len: u32): i32 {
   return OK;
 }
 
+/** §10.1: the records of m multicast with TTL 0, once, where they were announced and the link
+ *  can still carry them (on carrier loss nothing can: peers age them out). */
+function goodbye(m: u32): void {
+  if (state >= ANNOUNCING && linkUp && (FEATURE_IPV6 || ipAddr != 0)) respond(m, 0, 0, MDNS_GROUP, MDNS_PORT, 0, 0, 0, 0);
+}
+
+/** Before the IPv4 address becomes ip (set_ipv4, the DHCP client), while the old one can still
+ *  send: a goodbye for the A record it ends, or for every record when no address is left to
+ *  answer from. The next poll sees the change: probing at the new address (§8), or waiting. */
+export function mdnsAddressChanging(ip: u32): void {
+  if (ip != ipAddr) goodbye(ip != 0 || has6() ? 1 : liveMask());
+}
+
+/** The link came back (set_link): probe and announce again (§8), even when no poll saw it go. */
+export function mdnsLinkUp(): void {
+  lastLink = false;
+}
+
 /** Goodbye for every record (TTL 0, §10.1), then leave the group. */
 export function mdnsStop(): i32 {
   if (fd < 0) return EINVAL;
-  if (state >= ANNOUNCING && ipAddr != 0 && linkUp) respond(liveMask(), 0, 0, MDNS_GROUP, MDNS_PORT, 0, 0, 0, 0);
+  goodbye(liveMask());
   udpClose(fd); // leaves 224.0.0.251
   if (FEATURE_IPV6) mldJoinService(0); // and ff02::fb
   fd = -1;
@@ -739,8 +773,7 @@ function typeDot(p: usize, len: u32): i32 {
 /** Withdraw a service: goodbyes for its records (§10.1). */
 export function mdnsRemoveService(h: i32): i32 {
   if (h < 0 || h >= MDNS_SERVICES || !svc(<u32>h).used) return EINVAL;
-  const r0 = 1 + 4 * <u32>h;
-  if (state >= ANNOUNCING && fd >= 0 && ipAddr != 0 && linkUp) respond(15 << r0, 0, 0, MDNS_GROUP, MDNS_PORT, 0, 0, 0, 0);
+  goodbye(15 << (1 + 4 * <u32>h));
   svc(<u32>h).used = 0;
   return OK;
 }
@@ -755,9 +788,10 @@ export function mdnsServiceName(h: i32, out: usize): u32 {
  *  the next. */
 export function mdnsPoll(): u32 {
   if (state == IDLE) return POLL_MAX_SLEEP_MS;
-  const up = ipAddr != 0 && linkUp;
-  if (ipAddr != lastIp || linkUp != lastLink) {
-    // §8.3: a new address or the link back: probe and announce again.
+  const up = linkUp && (ipAddr != 0 || has6());
+  // With IPv6 the link-local address may come (its DAD done) or go with no IPv4 change.
+  if (ipAddr != lastIp || linkUp != lastLink || (FEATURE_IPV6 && (state == WAITING) == up)) {
+    // §8: a new address or the link back: probe and announce again.
     if (up) startProbing();
     else state = WAITING;
     lastIp = ipAddr;
@@ -828,15 +862,9 @@ function datagram(s: i32, p: usize, len: u32, src: u32, sport: u32): void {
     return;
   }
   // §11: what was not sent to the group must come from this link.
-  let toGroup: bool;
-  if (FEATURE_IPV6 && src == 0) {
-    toGroup = isMulticast6(udpDest6);
-    if (!toGroup && !isLinkLocal(udpSource6) && !ndOnLink(udpSource6)) return;
-    addrCopy(peer6(), udpSource6);
-  } else {
-    toGroup = isMulticast(get32(rxHeader + 16));
-    if (!toGroup && !isOnLink(src)) return;
-  }
+  const toGroup = FEATURE_IPV6 && src == 0 ? isMulticast6(udpDest6) : isMulticast(get32(rxHeader + 16));
+  if (!toGroup && !mdnsFromLink(src)) return;
+  if (FEATURE_IPV6 && src == 0) addrCopy(peer6(), udpSource6);
   const flags = get16(p + 2);
   if ((flags & 0x7800) != 0) return; // §18.3: opcode other than 0: ignored
   const qd = get16(p + 4);
@@ -950,7 +978,8 @@ function query(p: usize, len: u32, qd: u32, answersAt: u32, an: u32, ns: u32, sr
  * §8.2: another host probes for our host name at the same time. Its authority records for the name
  * are compared with ours (class, type, then rdata, as unsigned bytes); the lexicographically later
  * set wins. Losing: wait a second and probe again (the winner's announcement then renames us).
- * Compared on the first record each side has for the host name (we have one: the A).
+ * Compared on the first record each side has for the host name (ours: the A, or with no IPv4
+ * address the link-local AAAA).
  */
 function tieBreak(p: usize, len: u32, off: u32, an: u32, ns: u32): void {
   const rr = recordBlock();
@@ -964,13 +993,18 @@ function tieBreak(p: usize, len: u32, off: u32, an: u32, ns: u32): void {
     off = rr.end;
     if (k < an) continue;
     if (readName(p, len, at, 0, <u32>hostName(), hostLen) < 0 || !nameMatched) continue;
-    // Ours: class IN (1), type A (1), our address.
+    // Ours: class IN (1), type A (1), our address; on an IPv6-only link AAAA (28), the link-local.
+    const six = FEATURE_IPV6 && ipAddr == 0;
+    const size: u32 = six ? 16 : 4;
     let cmp: i32 = <i32>CLASS_IN - <i32>(rr.klass & 0x7fff);
-    if (cmp == 0) cmp = <i32>TYPE_A - <i32>rr.type;
+    if (cmp == 0) cmp = <i32>(six ? TYPE_AAAA : TYPE_A) - <i32>rr.type;
     if (cmp == 0) {
-      const n = min<u32>(rr.rdlength, 4);
-      for (let b: u32 = 0; b < n && cmp == 0; b++) cmp = <i32>((ipAddr >>> (24 - (b << 3))) & 0xff) - <i32>load<u8>(p + rr.rdata + b);
-      if (cmp == 0) cmp = 4 - <i32>rr.rdlength;
+      const n = min<u32>(rr.rdlength, size);
+      for (let b: u32 = 0; b < n && cmp == 0; b++) {
+        const ours = six ? <u32>load<u8>(changetype<usize>(addr(0)) + b) : (ipAddr >>> (24 - (b << 3))) & 0xff;
+        cmp = <i32>ours - <i32>load<u8>(p + rr.rdata + b);
+      }
+      if (cmp == 0) cmp = <i32>size - <i32>rr.rdlength;
     }
     if (cmp < 0) {
       // We lose: probe again in a second.

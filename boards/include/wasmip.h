@@ -543,7 +543,8 @@ typedef int32_t (*wasmip_sntp_sample_fn)(uint32_t out_ptr);
  * then poll() probes the name (3 queries, 250 ms apart), announces it (twice, 1 s apart) and
  * answers for it on 224.0.0.251:5353, renaming to "name-2", "name-3"... on a conflict. It uses one
  * UDP socket (port 5353) and one multicast group. Names and TXT go through io_buffer(). With it,
- * dns_resolve of a name under ".local" sends one-shot mDNS queries instead of asking a server. */
+ * dns_resolve (dns_resolve6) of a name under ".local" sends one-shot mDNS queries instead of
+ * asking a server (to ff02::fb as well in an image with IPv6). */
 /* mdns_start(name_ptr, len) -> 0 | EINVAL (not a host label) | ENOBUFS (no socket or group);
  * len 0: the build's default name (MDNS_HOSTNAME and the MAC's last three bytes in hex). */
 typedef int32_t (*wasmip_mdns_start_fn)(uint32_t name_ptr, uint32_t len);

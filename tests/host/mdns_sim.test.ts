@@ -67,6 +67,34 @@ test("browsing _http._tcp: the instance, with SRV, TXT and A as additionals; a g
   assert.ok(peer.heard.some((r) => r.type === 16 && r.name === "sensor one._demo._udp.local" && r.data === "v=1;ro"));
 });
 
+test("goodbyes: the address lost (every record, TTL 0), a new one (probed, announced); the cable out and back: announced again", () => {
+  const { sim, board, peer } = setup();
+  sim.runFor(4000);
+  assert.equal(board.mdns.state, "running");
+  const host = board.mdns.hostname;
+  peer.heard.length = 0;
+  board.setIpv4("0.0.0.0", 0);
+  sim.runFor(10);
+  assert.ok(peer.heard.length >= 5 && peer.heard.every((r) => r.ttl === 0 && r.from === "10.0.0.4"), JSON.stringify(peer.heard));
+  assert.ok(peer.heard.some((r) => r.name === host && r.type === 1 && r.data === "10.0.0.4"));
+  peer.heard.length = 0;
+  sim.runFor(3000);
+  assert.equal(peer.heard.length, 0, "quiet without an address");
+  assert.equal(board.mdns.state, "waiting");
+  board.setIpv4("10.0.0.7", 24);
+  sim.runFor(4000);
+  assert.equal(board.mdns.state, "running");
+  assert.deepEqual(peer.heard.filter((r) => r.name === host && r.type === 1).map((r) => [r.data, r.ttl]), [["10.0.0.7", 120], ["10.0.0.7", 120]]);
+  peer.heard.length = 0;
+  sim.setLink(board, false);
+  sim.runFor(3000);
+  assert.equal(peer.heard.length, 0, "nothing crosses a pulled cable");
+  sim.setLink(board, true);
+  sim.runFor(4000);
+  assert.equal(board.mdns.state, "running");
+  assert.equal(peer.heard.filter((r) => r.name === host && r.type === 1 && r.ttl === 120).length, 2, "announced twice again");
+});
+
 test("board.dns resolves the peer's .local name by one-shot mDNS, without a DNS server", async () => {
   const { sim, board } = setup();
   sim.runFor(100);
@@ -88,4 +116,32 @@ test("with IPv6 (http6): an AAAA question gets the link-local address, the A as 
   peer.query(host, 28);
   sim.runFor(200);
   assert.deepEqual(peer.heard.filter((r) => r.name === host).map((r) => [r.type, r.data]), [[28, ll.address], [1, "10.0.0.5"]]);
+});
+
+test("with IPv6 (http6): one board resolves another's name.local AAAA (one-shot mDNS on ff02::fb and 224.0.0.251)", async () => {
+  const sim = new Simulator({ seed: 13 });
+  const a = sim.addBoard({ name: "A6", mac: "02:00:00:00:00:0c", ip: "10.0.0.5", prefix: 24, wasm: HTTP6 });
+  const b = sim.addBoard({ name: "B6", mac: "02:00:00:00:00:0d", ip: "10.0.0.6", prefix: 24, wasm: HTTP6 });
+  sim.runFor(6000);
+  assert.equal(b.mdns.state, "running");
+  const ll = b.ipv6Addresses().find((x) => x.state === "preferred");
+  assert.ok(ll);
+  const r = await sim.runUntilSettled(a.dns.lookup(b.mdns.hostname, { family: 6 }), { timeout: 10_000 });
+  assert.deepEqual(r, { address: ll.address, family: 6 });
+  const r4 = await sim.runUntilSettled(a.dns.lookup(b.mdns.hostname, { family: 4 }), { timeout: 10_000 });
+  assert.deepEqual(r4, { address: "10.0.0.6", family: 4 });
+});
+
+test("an IPv6-only link (http6, no IPv4 address): both responders run over ff02::fb; one resolves the other's AAAA", async () => {
+  const sim = new Simulator({ seed: 14 });
+  const a = sim.addBoard({ name: "A6", mac: "02:00:00:00:00:0e", wasm: HTTP6 });
+  const b = sim.addBoard({ name: "B6", mac: "02:00:00:00:00:0f", wasm: HTTP6 });
+  sim.runFor(8000);
+  assert.equal(a.ip, 0, "no IPv4 address");
+  assert.equal(b.mdns.state, "running");
+  assert.equal(a.mdns.state, "running");
+  const ll = b.ipv6Addresses().find((x) => x.state === "preferred");
+  assert.ok(ll);
+  const r = await sim.runUntilSettled(a.dns.lookup(b.mdns.hostname, { family: 6 }), { timeout: 10_000 });
+  assert.deepEqual(r, { address: ll.address, family: 6 });
 });
