@@ -18,10 +18,9 @@ import { get16 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
 import {
-  CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, emitRecord, emitReportHeader, icmpv6Checksum,
+  CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, TYPE_MLD_V2_REPORT, emitIcmpv6, emitRecord,
 } from "../wire/icmpv6";
 import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrEq, isLinkLocal, isUnspecified, solicitedNode } from "../wire/ipv6";
-import { put16 } from "../support/bytes";
 import { ethernetSend } from "./ethernet";
 import { TYPE_IPV6 } from "../wire/ethernet";
 import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, serviceGroup, setServiceGroup } from "./ipv6";
@@ -132,7 +131,6 @@ function send(kind: u32): void {
   else if (left && kind == STATE_CHANGE) emitRecord(m + 8 + n++ * MLD_RECORD_LEN, CHANGE_TO_INCLUDE, leftGroup());
   if (n == 0) return;
   const mlen = 8 + n * MLD_RECORD_LEN;
-  emitReportHeader(m, n);
   // Hop-by-hop: next header ICMPv6, length 0, Router Alert (RFC 2711) value 0 (MLD), PadN of 0.
   store<u64>(hbh, 0x000100000205003a); // 3a 00 05 02 00 00 01 00
   const ll = addr(0);
@@ -140,7 +138,7 @@ function send(kind: u32): void {
   // ff02::16, all MLDv2-capable routers.
   store<u64>(group(), 0x02ff);
   store<u64>(group(), 0x1600000000000000, 8);
-  put16(m + 2, icmpv6Checksum(src, group(), m, mlen));
+  emitIcmpv6(m, TYPE_MLD_V2_REPORT, 0, n, mlen, src, group()); // §5.2: the word is reserved 16 bits and n
   hdr().trafficClass = 0;
   hdr().flowLabel = 0;
   hdr().payloadLen = HBH_LEN + mlen;

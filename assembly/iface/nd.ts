@@ -31,7 +31,7 @@ import { phy_random } from "../support/phy";
 import { get32 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
-import { HEADER_LEN as ICMP_LEN, Icmpv6Repr, TYPE_NA, TYPE_NS, TYPE_RA } from "../wire/icmpv6";
+import { TYPE_NA, TYPE_NS, TYPE_RA, emitIcmpv6 } from "../wire/icmpv6";
 import { Ipv6Repr, MIN_MTU, NH_ICMPV6, addrCopy, addrEq, isLinkLocal, isMulticast, isUnspecified, prefixMatch, solicitedNode } from "../wire/ipv6";
 import {
   LLADDR_OPT_LEN, NA_LEN, NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR,
@@ -116,9 +116,6 @@ function ctl(): usize {
 }
 function msg(): NdRepr {
   return changetype<NdRepr>(memory.data(offsetof<NdRepr>()));
-}
-function icmpTx(): Icmpv6Repr {
-  return changetype<Icmpv6Repr>(memory.data(offsetof<Icmpv6Repr>()));
 }
 /** Scratch for a solicited-node group. */
 function group(): usize {
@@ -373,11 +370,7 @@ function unspecified(): usize {
 /** ICMPv6 header, checksum, IPv6 header and frame for the ND message of plen bytes at ctl. */
 function sendNd(type: u32, plen: u32, src: usize, dst: usize, w0: u32, w4: u16): void {
   const m = ctl() + PAYLOAD_OFFSET6;
-  icmpTx().type = type;
-  icmpTx().code = 0;
-  icmpTx().word = get32(m + 4);
-  icmpTx().payloadLen = plen - ICMP_LEN;
-  icmpTx().emit(m, src, dst);
+  emitIcmpv6(m, type, 0, get32(m + 4), plen, src, dst);
   if (isMulticast(dst) || src == unspecified()) {
     ipv6Output(ctl(), plen, NH_ICMPV6, src, dst, 255);
     return;
