@@ -26,7 +26,7 @@ import { EHOSTUNREACH, EMSGSIZE } from "../support/errors";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
 import {
-  Ext, HEADER_LEN, Ipv6Repr, NH_ICMPV6, NH_NONE, NH_TCP, NH_UDP, addrCopy, addrEq, isAllNodes, isBadSource, isLinkLocal, isMulticast,
+  Ext, HEADER_LEN, Ipv6Repr, NH_ICMPV6, NH_NONE, NH_TCP, NH_UDP, addrCopy, addrEq, emitIpv6, isAllNodes, isBadSource, isLinkLocal, isMulticast,
   isSolicitedNode,
 } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
@@ -97,9 +97,6 @@ export function setLinkMtu(m: u32): void {
 }
 
 function rx(): Ipv6Repr {
-  return changetype<Ipv6Repr>(memory.data(offsetof<Ipv6Repr>()));
-}
-function tx(): Ipv6Repr {
   return changetype<Ipv6Repr>(memory.data(offsetof<Ipv6Repr>()));
 }
 /** Was the packet being handled sent to a tentative address of ours (only ND may use it)? */
@@ -243,14 +240,7 @@ export function ipv6Output(frame: usize, plen: u32, nh: u32, src: usize, dst: us
     count(C.IP6_NO_ROUTE);
     return EHOSTUNREACH;
   }
-  tx().trafficClass = 0;
-  tx().flowLabel = 0;
-  tx().payloadLen = plen;
-  tx().nextHeader = nh;
-  tx().hopLimit = hops;
-  tx().src = src;
-  tx().dst = dst;
-  tx().emit(frame + ETH_LEN);
+  emitIpv6(frame + ETH_LEN, plen, nh, hops, src, dst);
   const len = PAYLOAD_OFFSET6 + plen;
   const d = frame + ETH_LEN + 24; // the destination as written
   if (isMulticast(d)) {

@@ -20,7 +20,7 @@ import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
 import {
   CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, TYPE_MLD_V2_REPORT, emitIcmpv6, emitRecord,
 } from "../wire/icmpv6";
-import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrEq, isLinkLocal, isUnspecified, solicitedNode } from "../wire/ipv6";
+import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrEq, emitIpv6, isLinkLocal, isUnspecified, solicitedNode } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
 import { TYPE_IPV6 } from "../wire/ethernet";
 import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, serviceGroup, setServiceGroup } from "./ipv6";
@@ -43,9 +43,6 @@ const HBH_LEN: u32 = 8;
 const FRAME_LEN: i32 = <i32>(ETH_LEN + HEADER_LEN + HBH_LEN + 8 + MLD_RECORD_LEN * (<u32>IPV6_ADDRS + 1)) + 8;
 function frame(): usize {
   return memory.data(FRAME_LEN, 16);
-}
-function hdr(): Ipv6Repr {
-  return changetype<Ipv6Repr>(memory.data(offsetof<Ipv6Repr>()));
 }
 function query(): MldQuery {
   return changetype<MldQuery>(memory.data(offsetof<MldQuery>()));
@@ -139,14 +136,7 @@ function send(kind: u32): void {
   store<u64>(group(), 0x02ff);
   store<u64>(group(), 0x1600000000000000, 8);
   emitIcmpv6(m, TYPE_MLD_V2_REPORT, 0, n, mlen, src, group()); // §5.2: the word is reserved 16 bits and n
-  hdr().trafficClass = 0;
-  hdr().flowLabel = 0;
-  hdr().payloadLen = HBH_LEN + mlen;
-  hdr().nextHeader = NH_HOP_BY_HOP;
-  hdr().hopLimit = 1;
-  hdr().src = src;
-  hdr().dst = group();
-  hdr().emit(ip);
+  emitIpv6(ip, HBH_LEN + mlen, NH_HOP_BY_HOP, 1, src, group());
   count(C.MLD_REPORTS_SENT);
   ethernetSend(frame(), ETH_LEN + HEADER_LEN + HBH_LEN + mlen, 0x3333, 0x1600, TYPE_IPV6); // 33:33:00:00:00:16
 }

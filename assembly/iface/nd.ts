@@ -32,7 +32,7 @@ import { get32 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
 import { TYPE_NA, TYPE_NS, TYPE_RA, emitIcmpv6 } from "../wire/icmpv6";
-import { Ipv6Repr, MIN_MTU, NH_ICMPV6, addrCopy, addrEq, isLinkLocal, isMulticast, isUnspecified, prefixMatch, solicitedNode } from "../wire/ipv6";
+import { Ipv6Repr, MIN_MTU, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isLinkLocal, isMulticast, isUnspecified, prefixMatch, solicitedNode } from "../wire/ipv6";
 import {
   LLADDR_OPT_LEN, NA_LEN, NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR,
   OPT_TARGET_LLADDR, PREFIX_AUTONOMOUS, PREFIX_ON_LINK, emitFirstWord, emitLladdr, nextOption,
@@ -377,25 +377,12 @@ function sendNd(type: u32, plen: u32, src: usize, dst: usize, w0: u32, w4: u16):
   }
   // Unicast to a neighbour: straight to its link-layer address when the message named it, else
   // resolved without displacing a neighbour in use.
-  writeHeader(plen, src, dst);
+  emitIpv6(ctl() + ETH_LEN, plen, NH_ICMPV6, 255, src, dst); // §7.1: hop limit 255, every ND message
   count(C.IP6_SENT);
   if (w0 != 0 || w4 != 0) ethernetSend(ctl(), PAYLOAD_OFFSET6 + plen, w0, w4, TYPE_IPV6);
   else resolveAndSend(ctl(), PAYLOAD_OFFSET6 + plen, dst, false);
 }
 
-function hdr(): Ipv6Repr {
-  return changetype<Ipv6Repr>(memory.data(offsetof<Ipv6Repr>()));
-}
-function writeHeader(plen: u32, src: usize, dst: usize): void {
-  hdr().trafficClass = 0;
-  hdr().flowLabel = 0;
-  hdr().payloadLen = plen;
-  hdr().nextHeader = NH_ICMPV6;
-  hdr().hopLimit = 255; // §7.1: every ND message
-  hdr().src = src;
-  hdr().dst = dst;
-  hdr().emit(ctl() + ETH_LEN);
-}
 
 /** An NA for target (ours) to dst, to the MAC w0/w4 when known (else resolved like any packet). */
 function sendNa(target: usize, dst: usize, flags: u32, w0: u32, w4: u16): void {

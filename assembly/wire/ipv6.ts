@@ -11,7 +11,7 @@
 //  - anything else is the upper layer (or No Next Header, 59).
 // Termination: each step moves `at` forward by at least 8 bytes (a header is (len + 1) * 8), the
 // walk stops when a header would end past the payload, and it takes EXT_MAX steps at most.
-import { get16Inline, get32Inline, put16Inline, put32Inline } from "../support/bytes";
+import { get16Inline, get32Inline, put16Inline } from "../support/bytes";
 import { WireError } from "./error";
 
 export const HEADER_LEN: u32 = 40;
@@ -160,16 +160,17 @@ export class Ipv6Repr {
     }
     return Ext.UPPER;
   }
+}
 
-  /** Writes the 40-byte header at p, copying the addresses from src and dst (which may not overlap it). */
-  emit(p: usize): void {
-    put32Inline(p, (6 << 28) | ((this.trafficClass & 0xff) << 20) | (this.flowLabel & 0xfffff));
-    put16Inline(p + 4, this.payloadLen);
-    store<u8>(p, <u8>this.nextHeader, 6);
-    store<u8>(p, <u8>this.hopLimit, 7);
-    addrCopy(p + 8, this.src);
-    addrCopy(p + 24, this.dst);
-  }
+/** Writes a 40-byte header at p (traffic class and flow label 0: we set neither), copying the
+ *  addresses from src and dst (which may not overlap it). */
+export function emitIpv6(p: usize, plen: u32, nh: u32, hops: u32, src: usize, dst: usize): void {
+  store<u32>(p, 0x60); // version 6 (bytes 60 00 00 00)
+  put16Inline(p + 4, plen);
+  store<u8>(p, <u8>nh, 6);
+  store<u8>(p, <u8>hops, 7);
+  addrCopy(p + 8, src);
+  addrCopy(p + 24, dst);
 }
 
 // ---- Addresses (RFC 4291) ----------------------------------------------------------------------
