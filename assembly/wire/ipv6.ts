@@ -184,6 +184,12 @@ export function addrEq(a: usize, b: usize): bool {
   return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
 }
 
+/** Two address pairs (32 bytes each: a TCP connection's peer and ours). A call, where
+ *  memory.compare would be inlined as a byte loop at each site. */
+export function addrPairEq(a: usize, b: usize): bool {
+  return addrEq(a, b) && addrEq(a + 16, b + 16);
+}
+
 // @ts-ignore: decorator
 @inline export function isMulticast(a: usize): bool {
   return load<u8>(a) == 0xff;
