@@ -167,9 +167,8 @@ export function ipv6AcceptsMac(w0: u32, w4: u16): bool {
 /** Handles the IPv6 packet of len bytes at p (after the Ethernet header); returns its counter. */
 export function ipv6Input(p: usize, len: u32): C {
   const err = rx().parse(p, len);
-  if (err == WireError.TRUNCATED) return C.IP6_TRUNCATED;
-  if (err == WireError.BAD_VERSION) return C.IP6_BAD_VERSION;
-  if (err != WireError.OK) return C.IP6_BAD_LENGTH;
+  // parse() fails TRUNCATED, BAD_VERSION or BAD_TOTAL_LEN: ip6_truncated, _bad_version, _bad_length.
+  if (err != WireError.OK) return <C>(<u32>C.IP6_TRUNCATED + min<u32>(<u32>err, 3) - 1);
   if (isBadSource(rx().src)) return C.IP6_BAD_SOURCE;
   const dst = rx().dst;
   const mcast = isMulticast(dst);
@@ -184,12 +183,8 @@ export function ipv6Input(p: usize, len: u32): C {
   const ext = rx().walk(p);
   if (ext != Ext.UPPER) {
     if (rx().sendError && !toTentative) icmpv6Error(p, TYPE_PARAMETER_PROBLEM, rx().errorCode, rx().errorPointer, rx().errorCode == 2);
-    if (ext == Ext.TRUNCATED) return C.IP6_EXT_TRUNCATED;
-    if (ext == Ext.TOO_MANY) return C.IP6_EXT_TOO_MANY;
-    if (ext == Ext.FRAGMENT) return C.IP6_FRAGMENT_DROPPED;
-    if (ext == Ext.ROUTING) return C.IP6_ROUTING_DROPPED;
-    if (ext == Ext.HOP_BY_HOP_LATE) return C.IP6_UNKNOWN_NEXT_HEADER;
-    return C.IP6_BAD_OPTION;
+    // Ext's order is the counters' (ip6_ext_truncated ... ip6_unknown_next_header).
+    return <C>(<u32>C.IP6_EXT_TRUNCATED + <u32>ext - <u32>Ext.TRUNCATED);
   }
   const at = rx().upperAt;
   const plen = HEADER_LEN + rx().payloadLen - at;

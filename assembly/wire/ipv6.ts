@@ -33,7 +33,8 @@ const OPT_PAD1: u32 = 0;
 const OPT_PADN: u32 = 1;
 const OPT_ROUTER_ALERT: u32 = 5;
 
-/** What walk() found. */
+/** What walk() found. TRUNCATED .. HOP_BY_HOP_LATE are in the order of their drop counters
+ *  (counter_list.ts ip6_ext_truncated .. ip6_unknown_next_header: iface/ipv6.ts maps by offset). */
 export const enum Ext {
   /** The upper layer: nextHeader at offset upperAt. */
   UPPER,
