@@ -20,7 +20,7 @@ import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
 import {
   CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, TYPE_MLD_V2_REPORT, emitIcmpv6, emitRecord,
 } from "../wire/icmpv6";
-import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrEq, emitIpv6, isLinkLocal, isUnspecified, solicitedNode } from "../wire/ipv6";
+import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrEq, emitIpv6, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
 import { TYPE_IPV6 } from "../wire/ethernet";
 import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, serviceGroup, setServiceGroup } from "./ipv6";
@@ -133,8 +133,7 @@ function send(kind: u32): void {
   const ll = addr(0);
   const src = ll.state == ADDR_PREFERRED || ll.state == ADDR_DEPRECATED ? changetype<usize>(ll) : zero();
   // ff02::16, all MLDv2-capable routers.
-  store<u64>(group(), 0x02ff);
-  store<u64>(group(), 0x1600000000000000, 8);
+  linkGroup(group(), 0x16);
   emitIcmpv6(m, TYPE_MLD_V2_REPORT, 0, n, mlen, src, group()); // §5.2: the word is reserved 16 bits and n
   emitIpv6(ip, HBH_LEN + mlen, NH_HOP_BY_HOP, 1, src, group());
   count(C.MLD_REPORTS_SENT);

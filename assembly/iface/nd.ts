@@ -28,14 +28,14 @@ import { due, elapsed, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
 import { ENOBUFS } from "../support/errors";
 import { phy_random } from "../support/phy";
-import { get32 } from "../support/bytes";
+import { get32, put32 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
-import { TYPE_NA, TYPE_NS, TYPE_RA, emitIcmpv6 } from "../wire/icmpv6";
-import { Ipv6Repr, MIN_MTU, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isLinkLocal, isMulticast, isUnspecified, prefixMatch, solicitedNode } from "../wire/ipv6";
+import { TYPE_NA, TYPE_NS, TYPE_RA, TYPE_RS, emitIcmpv6 } from "../wire/icmpv6";
+import { Ipv6Repr, MIN_MTU, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isLinkLocal, linkGroup, isMulticast, isUnspecified, prefixMatch, solicitedNode } from "../wire/ipv6";
 import {
-  LLADDR_OPT_LEN, NA_LEN, NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR,
-  OPT_TARGET_LLADDR, PREFIX_AUTONOMOUS, PREFIX_ON_LINK, emitFirstWord, emitLladdr, nextOption,
+  NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR, OPT_TARGET_LLADDR,
+  PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RS_LEN, emitLladdr, nextOption,
 } from "../wire/ndisc";
 import { ethernetSend } from "./ethernet";
 import { macW0, macW4 } from "./netif";
@@ -350,16 +350,25 @@ function solicit(e: Neighbour, multicast: bool): void {
   sendNs(src, dst, target, multicast ? 0 : e.mac0, multicast ? 0 : e.mac4);
 }
 
-/** Writes and sends an NS from src (0: the unspecified address, DAD) to dst for target; unicast
- *  to mac words w0/w4 when w0|w4 != 0, else to dst's multicast MAC. */
+/** Sends an NS from src (0: the unspecified address, DAD) to dst for target; unicast to mac
+ *  words w0/w4 when w0|w4 != 0, else to dst's multicast MAC. */
 export function sendNs(src: usize, dst: usize, target: usize, w0: u32, w4: u16): void {
-  const m = ctl() + PAYLOAD_OFFSET6;
-  emitFirstWord(m, 0);
-  addrCopy(m + 8, target);
-  let plen = NS_LEN;
-  if (src != 0) plen += emitLladdr(m + NS_LEN, OPT_SOURCE_LLADDR, macW0, macW4); // §4.3: not with ::
   count(C.ND_NS_SENT);
-  sendNd(TYPE_NS, plen, src != 0 ? src : unspecified(), dst, w0, w4);
+  sendNd(TYPE_NS, 0, target, src, dst, w0, w4);
+}
+
+/** An NA for target (ours) to dst, to the MAC w0/w4 when known (else resolved like any packet). */
+function sendNa(target: usize, dst: usize, flags: u32, w0: u32, w4: u16): void {
+  count(C.ND_NA_SENT);
+  // §7.2.4: the source is the target when answering for it.
+  sendNd(TYPE_NA, flags, target, target, dst, w0, w4);
+}
+
+/** Sends an unsolicited RS (RFC 4861 §6.3.7) from src (0: unspecified, without SLLA). */
+export function sendRs(src: usize): void {
+  linkGroup(group(), 2); // ff02::2, all routers
+  count(C.ND_RS_SENT);
+  sendNd(TYPE_RS, 0, 0, src, group(), 0, 0);
 }
 
 /** The unspecified address ::. */
@@ -367,10 +376,23 @@ function unspecified(): usize {
   return memory.data(16, 8);
 }
 
-/** ICMPv6 header, checksum, IPv6 header and frame for the ND message of plen bytes at ctl. */
-function sendNd(type: u32, plen: u32, src: usize, dst: usize, w0: u32, w4: u16): void {
+/**
+ * Builds the ND message in ctl and sends it: type (NS, NA or RS), the first body word (an NA's
+ * flags, else reserved), the target (0 for an RS), and our link-layer address option (the target's
+ * in an NA, else the source's) unless src is 0: the unspecified address, which carries none
+ * (§4.3). To dst; unicast straight to the MAC words w0/w4 when w0|w4 != 0.
+ */
+function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, w0: u32, w4: u16): void {
   const m = ctl() + PAYLOAD_OFFSET6;
-  emitIcmpv6(m, type, 0, get32(m + 4), plen, src, dst);
+  put32(m + 4, word);
+  let plen = RS_LEN;
+  if (target != 0) {
+    addrCopy(m + 8, target);
+    plen = NS_LEN; // = NA_LEN
+  }
+  if (src != 0) plen += emitLladdr(m + plen, type == TYPE_NA ? OPT_TARGET_LLADDR : OPT_SOURCE_LLADDR, macW0, macW4);
+  else src = unspecified();
+  emitIcmpv6(m, type, 0, word, plen, src, dst);
   if (isMulticast(dst) || src == unspecified()) {
     ipv6Output(ctl(), plen, NH_ICMPV6, src, dst, 255);
     return;
@@ -381,31 +403,6 @@ function sendNd(type: u32, plen: u32, src: usize, dst: usize, w0: u32, w4: u16):
   count(C.IP6_SENT);
   if (w0 != 0 || w4 != 0) ethernetSend(ctl(), PAYLOAD_OFFSET6 + plen, w0, w4, TYPE_IPV6);
   else resolveAndSend(ctl(), PAYLOAD_OFFSET6 + plen, dst, false);
-}
-
-
-/** An NA for target (ours) to dst, to the MAC w0/w4 when known (else resolved like any packet). */
-function sendNa(target: usize, dst: usize, flags: u32, w0: u32, w4: u16): void {
-  const m = ctl() + PAYLOAD_OFFSET6;
-  emitFirstWord(m, flags);
-  addrCopy(m + 8, target);
-  const plen = NA_LEN + emitLladdr(m + NA_LEN, OPT_TARGET_LLADDR, macW0, macW4);
-  count(C.ND_NA_SENT);
-  // §7.2.4: the source is the target when answering for it.
-  sendNd(TYPE_NA, plen, target, dst, w0, w4);
-}
-
-/** Sends an unsolicited RS (RFC 4861 §6.3.7) from src (0: unspecified, without SLLA). */
-export function sendRs(src: usize): void {
-  const m = ctl() + PAYLOAD_OFFSET6;
-  emitFirstWord(m, 0);
-  let plen: u32 = 8;
-  if (src != 0) plen += emitLladdr(m + 8, OPT_SOURCE_LLADDR, macW0, macW4);
-  // ff02::2, all routers.
-  store<u64>(group(), 0x02ff);
-  store<u64>(group(), 0x0200000000000000, 8);
-  count(C.ND_RS_SENT);
-  sendNd(133, plen, src != 0 ? src : unspecified(), group(), 0, 0);
 }
 
 // ---- Receive ------------------------------------------------------------------------------------
@@ -442,8 +439,7 @@ function nsInput(ip: Ipv6Repr): C {
   if (a.state == ADDR_DUPLICATED) return C.ND_TARGET_NOT_OURS;
   if (fromDad) {
     // §7.2.4: defend the address to all nodes, not solicited.
-    store<u64>(group(), 0x02ff);
-    store<u64>(group(), 0x0100000000000000, 8);
+    linkGroup(group(), 1); // ff02::1, all nodes
     sendNa(target, group(), NA_OVERRIDE, 0, 0);
     return C.ND_NS_RECEIVED;
   }

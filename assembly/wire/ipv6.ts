@@ -230,6 +230,12 @@ export function solicitedNode(out: usize, a: usize): void {
   store<u32>(out, (load<u32>(a, 12) & 0xffffff00) | 0xff, 12);
 }
 
+/** The link-scope group ff02::n written at out (n < 256: 1 all nodes, 2 all routers, 0x16 MLDv2). */
+export function linkGroup(out: usize, n: u32): void {
+  store<u64>(out, 0x02ff);
+  store<u64>(out, <u64>n << 56, 8);
+}
+
 /** Is a a solicited-node group (ff02::1:ff00:0/104)? */
 export function isSolicitedNode(a: usize): bool {
   return load<u64>(a) == 0x02ff && load<u32>(a, 8) == 0x01000000 && load<u8>(a, 12) == 0xff;
