@@ -138,12 +138,17 @@ export function addrFind(a: usize): i32 {
   return s.state == ADDR_PREFERRED || s.state == ADDR_DEPRECATED;
 }
 
-/** Is the multicast address a a group we are in: all-nodes, or one of our solicited-node groups
- *  (tentative addresses included: DAD listens on them, RFC 4862 §5.4.2)? */
+/** Is the multicast address a a group we are in: all-nodes, the service's, or one of our
+ *  solicited-node groups (tentative addresses included: DAD listens on them, RFC 4862 §5.4.2)? */
 export function isOurGroup(a: usize): bool {
   if (isAllNodes(a) || (svcGroupJoined && addrEq(a, svcGroup()))) return true;
-  if (!isSolicitedNode(a)) return false;
-  const low = load<u32>(a, 12) & 0xffffff00;
+  return isSolicitedNode(a) && solicitedOurs(load<u32>(a, 12));
+}
+
+/** Is low (a group's bytes 12..15 as loaded, ff in the first) the solicited-node suffix of one of
+ *  our addresses (any state but free and duplicated)? */
+function solicitedOurs(low: u32): bool {
+  low &= 0xffffff00;
   for (let i = 0; i < IPV6_ADDRS; i++) {
     const s = addr(i);
     if (s.state != ADDR_FREE && s.state != ADDR_DUPLICATED && (load<u32>(changetype<usize>(s), 12) & 0xffffff00) == low) return true;
@@ -156,12 +161,7 @@ export function ipv6AcceptsMac(w0: u32, w4: u16): bool {
   if ((w0 & 0xffff) != 0x3333) return false;
   const low = (w0 >>> 16) | (<u32>w4 << 16); // the group's bytes 12..15 as loaded
   if (low == 0x01000000 || (svcGroupJoined && load<u32>(svcGroup(), 12) == low)) return true; // ff02::1, the service's
-  if ((low & 0xff) != 0xff) return false;
-  for (let i = 0; i < IPV6_ADDRS; i++) {
-    const s = addr(i);
-    if (s.state != ADDR_FREE && s.state != ADDR_DUPLICATED && (load<u32>(changetype<usize>(s), 12) & 0xffffff00) == (low & 0xffffff00)) return true;
-  }
-  return false;
+  return (low & 0xff) == 0xff && solicitedOurs(low);
 }
 
 /** Handles the IPv6 packet of len bytes at p (after the Ethernet header); returns its counter. */

@@ -20,10 +20,10 @@ import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
 import {
   CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, TYPE_MLD_V2_REPORT, emitIcmpv6, emitRecord,
 } from "../wire/icmpv6";
-import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrEq, emitIpv6, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
+import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrEq, emitIpv6, isAllNodes, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
 import { TYPE_IPV6 } from "../wire/ethernet";
-import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, serviceGroup, setServiceGroup } from "./ipv6";
+import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, isOurGroup, serviceGroup, setServiceGroup } from "./ipv6";
 import { NET_EV_MULTICAST, netEvent } from "./events";
 
 const NONE: u32 = 0;
@@ -95,17 +95,10 @@ export function mldInput(m: usize, len: u32, ip: Ipv6Repr, type: u32): C {
   return C.MLD_RECEIVED;
 }
 
-/** Is g the solicited-node group of one of our addresses? */
+/** Is g one of the groups we report: a solicited-node group of ours or the service's (not
+ *  all-nodes, §6)? */
 function isOurs(g: usize): bool {
-  const sg = serviceGroup();
-  if (sg != 0 && addrEq(sg, g)) return true;
-  for (let i = 0; i < IPV6_ADDRS; i++) {
-    const a = addr(i);
-    if (a.state == ADDR_FREE || a.state == ADDR_DUPLICATED) continue;
-    solicitedNode(group(), changetype<usize>(a));
-    if (addrEq(group(), g)) return true;
-  }
-  return false;
+  return !isAllNodes(g) && isOurGroup(g);
 }
 
 function send(kind: u32): void {
