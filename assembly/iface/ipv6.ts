@@ -62,6 +62,10 @@ export const ADDR_DEPRECATED: u32 = 3;
 export const ADDR_DUPLICATED: u32 = 4;
 /** A lifetime that never runs out (RFC 4861 §4.6.2: all ones). */
 export const INFINITE: u32 = 0xffffffff;
+/** A lifetime (seconds left) s seconds later: INFINITE stays, the rest stops at 0. */
+export function lifeLeft(life: u32, s: u32): u32 {
+  return life == INFINITE ? life : life > s ? life - s : 0;
+}
 
 @unmanaged
 export class Addr {

@@ -39,7 +39,7 @@ import {
 } from "../wire/ndisc";
 import { ethernetSend } from "./ethernet";
 import { macW0, macW4 } from "./netif";
-import { ADDR_DUPLICATED, ADDR_TENTATIVE, INFINITE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, setHopLimit, setLinkMtu, sourceFor } from "./ipv6";
+import { ADDR_DUPLICATED, ADDR_TENTATIVE, INFINITE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, lifeLeft, setHopLimit, setLinkMtu, sourceFor } from "./ipv6";
 import { slaacDuplicate, slaacPrefix, slaacRaSeen } from "./slaac";
 
 export const FREE: u32 = 0;
@@ -95,8 +95,6 @@ function rdnss(): usize {
 let baseReachableMs: u32 = ND_REACHABLE_TIME_MS;
 let reachableMs: u32 = ND_REACHABLE_TIME_MS;
 export let retransMs: u32 = ND_RETRANS_TIMER_MS;
-/** The one-second tick of the lifetimes. */
-let tickAt: u32 = 0;
 
 // Held packets: one byte pool, oldest first, each record [owner u8, unused u8, length u16] and the
 // frame (Ethernet header included), padded to 4 bytes and to the Ethernet minimum.
@@ -131,7 +129,6 @@ export function ndInit(): void {
   baseReachableMs = ND_REACHABLE_TIME_MS;
   reachableMs = randomReachable(ND_REACHABLE_TIME_MS);
   retransMs = ND_RETRANS_TIMER_MS;
-  tickAt = now + 1000;
 }
 
 /** §6.3.2: ReachableTime is BaseReachableTime times a random factor in [0.5, 1.5). */
@@ -606,8 +603,9 @@ export function ndNeighbour(i: u32, out: usize): u32 {
   return e.state;
 }
 
-/** Timers: neighbour states, then the lifetimes each second. ms to the next. */
-export function ndPoll(): u32 {
+/** Timers: neighbour states, then the lifetimes when s seconds went by (ipv6_api.ts's tick; 0:
+ *  none). ms to the next neighbour timer. */
+export function ndPoll(s: u32): u32 {
   let next = POLL_MAX_SLEEP_MS;
   for (let i = 0; i < ND_CACHE_SIZE; i++) {
     const e = nb(i);
@@ -616,17 +614,14 @@ export function ndPoll(): u32 {
     if (due(e.timer)) step(i, EV_TIMER, 0, 0);
     if (e.state != FREE && e.state != STALE) next = min<u32>(next, until(e.timer));
   }
-  if (due(tickAt)) {
-    const s: u32 = 1 + elapsed(tickAt) / 1000;
-    tickAt += s * 1000;
+  if (s != 0) {
     for (let i = 0; i < ND_ROUTERS; i++) age(routers() + <usize>i * 20, s);
     for (let i = 0; i < ND_PREFIXES; i++) age(prefixes() + <usize>i * 24, s);
     for (let i = 0; i < ND_RDNSS; i++) age(rdnss() + <usize>i * 20, s);
   }
-  return min<u32>(next, until(tickAt));
+  return next;
 }
 
 function age(e: usize, s: u32): void {
-  const life = load<u32>(e, 16);
-  if (life != 0 && life != INFINITE) store<u32>(e, life > s ? life - s : 0, 16);
+  store<u32>(e, lifeLeft(load<u32>(e, 16), s), 16);
 }
