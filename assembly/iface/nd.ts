@@ -487,7 +487,7 @@ function raInput(ip: Ipv6Repr): C {
   }
   if (msg().retransMs != 0) retransMs = max<u32>(100, min<u32>(msg().retransMs, 60_000));
   if (msg().mtu != 0 && msg().mtu >= MIN_MTU && msg().mtu <= MTU) setLinkMtu(msg().mtu); // §6.3.4
-  updateRouter(ip.src, msg().routerLifetimeS);
+  updateList(routers(), ND_ROUTERS, 20, ip.src, msg().routerLifetimeS, 128);
   if (msg().lladdr != 0) learn(ip.src, msg().lladdr, true);
   for (let o = nextOption(msg(), 0); o != 0; o = nextOption(msg(), o)) {
     const t = <u32>load<u8>(o);
@@ -498,58 +498,35 @@ function raInput(ip: Ipv6Repr): C {
       const preferred = get32(o + 8);
       const prefix = o + 16;
       if (plen > 128 || isLinkLocal(prefix)) continue; // §6.3.4: the link-local prefix is ignored
-      if ((flags & PREFIX_ON_LINK) != 0) updatePrefix(prefix, plen, valid);
+      if ((flags & PREFIX_ON_LINK) != 0) updateList(prefixes(), ND_PREFIXES, 24, prefix, valid, plen);
       if ((flags & PREFIX_AUTONOMOUS) != 0) slaacPrefix(prefix, plen, valid, preferred);
     } else if (t == OPT_RDNSS) {
       const life = get32(o + 4);
       const n = ((<u32>load<u8>(o, 1) << 3) - 8) >> 4;
-      for (let k: u32 = 0; k < n; k++) updateList(rdnss(), ND_RDNSS, 20, o + 8 + (k << 4), life);
+      for (let k: u32 = 0; k < n; k++) updateList(rdnss(), ND_RDNSS, 20, o + 8 + (k << 4), life, 128);
     }
   }
   return C.ND_RA_RECEIVED;
 }
 
-/** Entry of list (n entries of size bytes: address, lifetime) for a: refreshed, added or removed
- *  (lifetime 0). A full list keeps what it has (the newest router is no better than the others). */
-function updateList(list: usize, n: i32, size: u32, a: usize, life: u32): usize {
+/** Entry of list (n entries of size bytes: address, lifetime, and for a prefix its length plen)
+ *  for a: refreshed, added or removed (lifetime 0). A full list keeps what it has (the newest
+ *  router is no better than the others). Routers and RDNSS servers are whole addresses (plen 128,
+ *  20-byte entries); prefixes match by their length and its bits (24-byte entries). */
+function updateList(list: usize, n: i32, size: u32, a: usize, life: u32, plen: u32): void {
   let free: usize = 0;
   for (let i = 0; i < n; i++) {
     const e = list + <usize>i * size;
-    if (load<u32>(e, 16) != 0 && addrEq(e, a)) {
+    if (load<u32>(e, 16) != 0 && (size == 20 || load<u32>(e, 20) == plen) && prefixMatch(e, a, plen)) {
       store<u32>(e, life, 16);
-      return e;
+      return;
     }
     if (free == 0 && load<u32>(e, 16) == 0) free = e;
   }
-  if (life == 0 || free == 0) return 0;
+  if (life == 0 || free == 0) return;
   addrCopy(free, a);
   store<u32>(free, life, 16);
-  return free;
-}
-
-function updateRouter(a: usize, lifeS: u32): void {
-  updateList(routers(), ND_ROUTERS, 20, a, lifeS);
-}
-
-function updatePrefix(prefix: usize, plen: u32, validS: u32): void {
-  // Prefixes are compared with their length: store the length in the last word.
-  for (let i = 0; i < ND_PREFIXES; i++) {
-    const e = prefixes() + <usize>i * 24;
-    if (load<u32>(e, 16) != 0 && load<u32>(e, 20) == plen && prefixMatch(e, prefix, plen)) {
-      store<u32>(e, validS, 16);
-      return;
-    }
-  }
-  if (validS == 0) return;
-  for (let i = 0; i < ND_PREFIXES; i++) {
-    const e = prefixes() + <usize>i * 24;
-    if (load<u32>(e, 16) == 0) {
-      addrCopy(e, prefix);
-      store<u32>(e, validS, 16);
-      store<u32>(e, plen, 20);
-      return;
-    }
-  }
+  if (size == 24) store<u32>(free, plen, 20);
 }
 
 /** Is a inside an on-link prefix (§5.2)? */
