@@ -194,8 +194,7 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
   if (ev == EV_SEND) {
     if (st == FREE) {
       e.state = <u8>INCOMPLETE;
-      e.probes = 1;
-      e.timer = now + retransMs;
+      e.probes = 0;
       solicit(e, true);
     } else if (st == STALE) {
       e.state = <u8>DELAY; // §7.3.3: wait for upper-layer confirmation before probing
@@ -206,8 +205,6 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
   if (ev == EV_TIMER) {
     if (st == INCOMPLETE || st == PROBE) {
       if (<u32>e.probes < (st == INCOMPLETE ? ND_MAX_MULTICAST_SOLICIT : ND_MAX_UNICAST_SOLICIT)) {
-        e.probes++;
-        e.timer = now + retransMs;
         solicit(e, st == INCOMPLETE);
       } else {
         count(C.ND_GAVE_UP); // §7.3.3: the entry goes; what waited on it is dropped
@@ -218,8 +215,7 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
       e.state = <u8>STALE;
     } else if (st == DELAY) {
       e.state = <u8>PROBE;
-      e.probes = 1;
-      e.timer = now + retransMs;
+      e.probes = 0;
       solicit(e, false);
     }
     return true;
@@ -334,8 +330,11 @@ function resolveAndSend(frame: usize, len: u32, hop: usize, ours: bool): i32 {
   return r;
 }
 
-/** An NS for e's address: multicast to its solicited-node group (resolving) or unicast (probing). */
+/** The next NS for e's address (counted in e.probes, the retransmission timer armed): multicast
+ *  to its solicited-node group (resolving) or unicast (probing). */
 function solicit(e: Neighbour, multicast: bool): void {
+  e.probes++;
+  e.timer = now + retransMs;
   const target = changetype<usize>(e);
   let dst = target;
   if (multicast) {
