@@ -32,14 +32,14 @@ import { get32, put32 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
 import { TYPE_NA, TYPE_NS, TYPE_RA, TYPE_RS, emitIcmpv6 } from "../wire/icmpv6";
-import { Ipv6Repr, MIN_MTU, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isLinkLocal, linkGroup, isMulticast, isUnspecified, prefixMatch, solicitedNode } from "../wire/ipv6";
+import { Ipv6Repr, MIN_MTU, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isLinkLocal, isMulticast, isUnspecified, linkGroup, prefixMatch, solicitedNode } from "../wire/ipv6";
 import {
   NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR, OPT_TARGET_LLADDR,
   PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RS_LEN, emitLladdr, nextOption,
 } from "../wire/ndisc";
 import { ethernetSend } from "./ethernet";
 import { macW0, macW4 } from "./netif";
-import { ADDR_DUPLICATED, ADDR_TENTATIVE, INFINITE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, lifeLeft, setHopLimit, setLinkMtu, sourceFor } from "./ipv6";
+import { ADDR_DUPLICATED, ADDR_TENTATIVE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, lifeLeft, setHopLimit, setLinkMtu, sourceFor } from "./ipv6";
 import { slaacDuplicate, slaacPrefix, slaacRaSeen } from "./slaac";
 
 export const FREE: u32 = 0;
