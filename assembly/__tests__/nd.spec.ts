@@ -281,6 +281,22 @@ describe("icmpv6 through the stack", () => {
     v6(ll(2), OURS, 44, 8, 64);
     expect(feed(14 + 48)).toBe(C.IP6_FRAGMENT_DROPPED);
     expect(counterName(C.IP6_FRAGMENT_DROPPED)).toBe("ip6_fragment_dropped");
+    // Routing type 0 and too many extension headers (iface/ipv6.ts maps Ext to these by offset).
+    const r = v6(ll(2), OURS, 43, 8, 64);
+    store<u64>(r, 59); // type 0, length 0
+    expect(feed(14 + 48)).toBe(C.IP6_ROUTING_DROPPED);
+    const d = v6(ll(2), OURS, 60, 8 * 9, 64);
+    for (let k = 0; k < 9; k++) store<u64>(d + k * 8, k < 8 ? 60 : 59); // length 0, Pad1 options
+    expect(feed(14 + 40 + 72)).toBe(C.IP6_EXT_TOO_MANY);
+    // The fixed header's own failures (mapped by offset too): short, version 4, a payload length
+    // past what arrived.
+    v6(ll(2), OURS, 59, 0, 64);
+    expect(feed(14 + 39)).toBe(C.IP6_TRUNCATED);
+    store<u8>(rxBuf + 14, 0x40);
+    expect(feed(14 + 40)).toBe(C.IP6_BAD_VERSION);
+    v6(ll(2), OURS, 59, 8, 64);
+    expect(feed(14 + 44)).toBe(C.IP6_BAD_LENGTH);
+    expect(counterName(C.IP6_BAD_LENGTH)).toBe("ip6_bad_length");
   });
 
   it("lowers the path MTU on a Packet Too Big about our packet, and forgets it after 10 minutes", () => {

@@ -12,7 +12,7 @@ import { PAYLOAD_OFFSET, ipv4Output } from "../iface/ipv4";
 import { txBuf } from "../iface/netif";
 import { setEcho6ReplyHandler } from "../iface/icmpv6";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, sourceFor } from "../iface/ipv6";
-import { Icmpv6Repr, TYPE_ECHO_REQUEST as TYPE_ECHO6_REQUEST } from "../wire/icmpv6";
+import { TYPE_ECHO_REQUEST as TYPE_ECHO6_REQUEST, emitIcmpv6 } from "../wire/icmpv6";
 import { HEADER_LEN as IP6_LEN, NH_ICMPV6, isUnspecified } from "../wire/ipv6";
 
 export const PING_MAX_PAYLOAD: u32 = MTU - IP_LEN - ICMP_LEN;
@@ -90,9 +90,6 @@ export function pingRtt(seq: u32): i32 {
 }
 
 // Inside a function: a top-level memory.data would be in every image, this only in one with IPv6.
-function tx6(): Icmpv6Repr {
-  return changetype<Icmpv6Repr>(memory.data(offsetof<Icmpv6Repr>()));
-}
 function dst6(): usize {
   return memory.data(16, 8);
 }
@@ -108,12 +105,7 @@ export function ping6Send(dst: usize, seq: u32, size: u32): i32 {
   const icmp = txBuf + PAYLOAD_OFFSET6;
   prepare(icmp + ICMP_LEN, seq, size);
   const src = sourceFor(d);
-  const t = tx6();
-  t.type = TYPE_ECHO6_REQUEST;
-  t.code = 0;
-  t.word = (ident << 16) | seq;
-  t.payloadLen = size;
-  t.emit(icmp, src != 0 ? src : d, d);
+  emitIcmpv6(icmp, TYPE_ECHO6_REQUEST, 0, (ident << 16) | seq, ICMP_LEN + size, src != 0 ? src : d, d);
   const r = ipv6Output(txBuf, ICMP_LEN + size, NH_ICMPV6, src, d, hopLimit);
   if (r == 0) count(C.ICMP6_ECHO_REQUESTS_SENT);
   return r;

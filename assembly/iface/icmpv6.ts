@@ -14,7 +14,7 @@ import { WireError } from "../wire/error";
 import { macIsMulticast } from "../wire/ethernet";
 import {
   HEADER_LEN, Icmpv6Repr, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, TYPE_MLD_QUERY, TYPE_MLD_V1_DONE, TYPE_MLD_V1_REPORT, TYPE_MLD_V2_REPORT,
-  TYPE_PACKET_TOO_BIG, TYPE_REDIRECT, TYPE_RS, isError,
+  TYPE_PACKET_TOO_BIG, TYPE_REDIRECT, TYPE_RS, emitIcmpv6, isError,
 } from "../wire/icmpv6";
 import { HEADER_LEN as IP_LEN, Ipv6Repr, MIN_MTU, NH_ICMPV6, NH_TCP, NH_UDP, isMulticast, isUnspecified } from "../wire/ipv6";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, isOurs, lowerPathMtu, sourceFor, toTentative } from "./ipv6";
@@ -23,9 +23,6 @@ import { ndInput } from "./nd";
 import { rxBuf, txBuf } from "./netif";
 
 function rx(): Icmpv6Repr {
-  return changetype<Icmpv6Repr>(memory.data(offsetof<Icmpv6Repr>()));
-}
-function tx(): Icmpv6Repr {
   return changetype<Icmpv6Repr>(memory.data(offsetof<Icmpv6Repr>()));
 }
 let limitSecond: u32 = 0;
@@ -101,16 +98,17 @@ function echo(m: usize, len: u32, ip: Ipv6Repr): C {
   memory.copy(peer(), ip.src, 16);
   const src = isMulticast(ip.dst) ? sourceFor(peer()) : ip.dst;
   if (src == 0) return C.IP6_NOT_FOR_US;
-  const out = txBuf + PAYLOAD_OFFSET6;
-  memory.copy(out, m, len);
+  memory.copy(txBuf + PAYLOAD_OFFSET6, m, len);
   // src may point into rxBuf (our address as it arrived): the header copies it before txBuf changes.
-  tx().type = TYPE_ECHO_REPLY;
-  tx().code = 0;
-  tx().word = rx().word;
-  tx().payloadLen = len - HEADER_LEN;
-  tx().emit(out, src, peer());
-  ipv6Output(txBuf, len, NH_ICMPV6, src, peer(), hopLimit);
+  send(TYPE_ECHO_REPLY, 0, rx().word, len, src);
   return C.ICMP6_ECHO_ANSWERED;
+}
+
+/** Sends the message of len bytes at txBuf + PAYLOAD_OFFSET6 (its header written here) from src
+ *  to peer(). */
+function send(type: u32, code: u32, word: u32, len: u32, src: usize): void {
+  emitIcmpv6(txBuf + PAYLOAD_OFFSET6, type, code, word, len, src, peer());
+  ipv6Output(txBuf, len, NH_ICMPV6, src, peer(), hopLimit);
 }
 
 /**
@@ -143,15 +141,9 @@ export function icmpv6Error(p: usize, type: u32, code: u32, word: u32, multicast
   memory.copy(peer2(), from, 16);
   const total = IP_LEN + <u32>load<u8>(p, 4) * 256 + <u32>load<u8>(p, 5);
   const quoted = min<u32>(total, MIN_MTU - IP_LEN - HEADER_LEN);
-  const out = txBuf + PAYLOAD_OFFSET6;
-  memory.copy(out + HEADER_LEN, p, quoted);
-  tx().type = type;
-  tx().code = code;
-  tx().word = word;
-  tx().payloadLen = quoted;
-  tx().emit(out, peer2(), peer());
+  memory.copy(txBuf + PAYLOAD_OFFSET6 + HEADER_LEN, p, quoted);
   count(C.ICMP6_ERRORS_SENT);
-  ipv6Output(txBuf, HEADER_LEN + quoted, NH_ICMPV6, peer2(), peer(), hopLimit);
+  send(type, code, word, HEADER_LEN + quoted, peer2());
 }
 function peer2(): usize {
   return memory.data(16, 8);

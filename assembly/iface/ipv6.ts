@@ -26,7 +26,7 @@ import { EHOSTUNREACH, EMSGSIZE } from "../support/errors";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
 import {
-  Ext, HEADER_LEN, Ipv6Repr, NH_ICMPV6, NH_NONE, NH_TCP, NH_UDP, addrCopy, addrEq, isAllNodes, isBadSource, isLinkLocal, isMulticast,
+  Ext, HEADER_LEN, Ipv6Repr, NH_ICMPV6, NH_NONE, NH_TCP, NH_UDP, addrCopy, addrEq, emitIpv6, isAllNodes, isBadSource, isLinkLocal, isMulticast,
   isSolicitedNode,
 } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
@@ -62,6 +62,10 @@ export const ADDR_DEPRECATED: u32 = 3;
 export const ADDR_DUPLICATED: u32 = 4;
 /** A lifetime that never runs out (RFC 4861 §4.6.2: all ones). */
 export const INFINITE: u32 = 0xffffffff;
+/** A lifetime (seconds left) s seconds later: INFINITE stays, the rest stops at 0. */
+export function lifeLeft(life: u32, s: u32): u32 {
+  return life == INFINITE ? life : life > s ? life - s : 0;
+}
 
 @unmanaged
 export class Addr {
@@ -97,9 +101,6 @@ export function setLinkMtu(m: u32): void {
 }
 
 function rx(): Ipv6Repr {
-  return changetype<Ipv6Repr>(memory.data(offsetof<Ipv6Repr>()));
-}
-function tx(): Ipv6Repr {
   return changetype<Ipv6Repr>(memory.data(offsetof<Ipv6Repr>()));
 }
 /** Was the packet being handled sent to a tentative address of ours (only ND may use it)? */
@@ -141,12 +142,17 @@ export function addrFind(a: usize): i32 {
   return s.state == ADDR_PREFERRED || s.state == ADDR_DEPRECATED;
 }
 
-/** Is the multicast address a a group we are in: all-nodes, or one of our solicited-node groups
- *  (tentative addresses included: DAD listens on them, RFC 4862 §5.4.2)? */
+/** Is the multicast address a a group we are in: all-nodes, the service's, or one of our
+ *  solicited-node groups (tentative addresses included: DAD listens on them, RFC 4862 §5.4.2)? */
 export function isOurGroup(a: usize): bool {
   if (isAllNodes(a) || (svcGroupJoined && addrEq(a, svcGroup()))) return true;
-  if (!isSolicitedNode(a)) return false;
-  const low = load<u32>(a, 12) & 0xffffff00;
+  return isSolicitedNode(a) && solicitedOurs(load<u32>(a, 12));
+}
+
+/** Is low (a group's bytes 12..15 as loaded, ff in the first) the solicited-node suffix of one of
+ *  our addresses (any state but free and duplicated)? */
+function solicitedOurs(low: u32): bool {
+  low &= 0xffffff00;
   for (let i = 0; i < IPV6_ADDRS; i++) {
     const s = addr(i);
     if (s.state != ADDR_FREE && s.state != ADDR_DUPLICATED && (load<u32>(changetype<usize>(s), 12) & 0xffffff00) == low) return true;
@@ -159,20 +165,14 @@ export function ipv6AcceptsMac(w0: u32, w4: u16): bool {
   if ((w0 & 0xffff) != 0x3333) return false;
   const low = (w0 >>> 16) | (<u32>w4 << 16); // the group's bytes 12..15 as loaded
   if (low == 0x01000000 || (svcGroupJoined && load<u32>(svcGroup(), 12) == low)) return true; // ff02::1, the service's
-  if ((low & 0xff) != 0xff) return false;
-  for (let i = 0; i < IPV6_ADDRS; i++) {
-    const s = addr(i);
-    if (s.state != ADDR_FREE && s.state != ADDR_DUPLICATED && (load<u32>(changetype<usize>(s), 12) & 0xffffff00) == (low & 0xffffff00)) return true;
-  }
-  return false;
+  return (low & 0xff) == 0xff && solicitedOurs(low);
 }
 
 /** Handles the IPv6 packet of len bytes at p (after the Ethernet header); returns its counter. */
 export function ipv6Input(p: usize, len: u32): C {
   const err = rx().parse(p, len);
-  if (err == WireError.TRUNCATED) return C.IP6_TRUNCATED;
-  if (err == WireError.BAD_VERSION) return C.IP6_BAD_VERSION;
-  if (err != WireError.OK) return C.IP6_BAD_LENGTH;
+  // parse() fails TRUNCATED, BAD_VERSION or BAD_TOTAL_LEN: ip6_truncated, _bad_version, _bad_length.
+  if (err != WireError.OK) return <C>(<u32>C.IP6_TRUNCATED + min<u32>(<u32>err, 3) - 1);
   if (isBadSource(rx().src)) return C.IP6_BAD_SOURCE;
   const dst = rx().dst;
   const mcast = isMulticast(dst);
@@ -187,12 +187,8 @@ export function ipv6Input(p: usize, len: u32): C {
   const ext = rx().walk(p);
   if (ext != Ext.UPPER) {
     if (rx().sendError && !toTentative) icmpv6Error(p, TYPE_PARAMETER_PROBLEM, rx().errorCode, rx().errorPointer, rx().errorCode == 2);
-    if (ext == Ext.TRUNCATED) return C.IP6_EXT_TRUNCATED;
-    if (ext == Ext.TOO_MANY) return C.IP6_EXT_TOO_MANY;
-    if (ext == Ext.FRAGMENT) return C.IP6_FRAGMENT_DROPPED;
-    if (ext == Ext.ROUTING) return C.IP6_ROUTING_DROPPED;
-    if (ext == Ext.HOP_BY_HOP_LATE) return C.IP6_UNKNOWN_NEXT_HEADER;
-    return C.IP6_BAD_OPTION;
+    // Ext's order is the counters' (ip6_ext_truncated ... ip6_unknown_next_header).
+    return <C>(<u32>C.IP6_EXT_TRUNCATED + <u32>ext - <u32>Ext.TRUNCATED);
   }
   const at = rx().upperAt;
   const plen = HEADER_LEN + rx().payloadLen - at;
@@ -243,14 +239,7 @@ export function ipv6Output(frame: usize, plen: u32, nh: u32, src: usize, dst: us
     count(C.IP6_NO_ROUTE);
     return EHOSTUNREACH;
   }
-  tx().trafficClass = 0;
-  tx().flowLabel = 0;
-  tx().payloadLen = plen;
-  tx().nextHeader = nh;
-  tx().hopLimit = hops;
-  tx().src = src;
-  tx().dst = dst;
-  tx().emit(frame + ETH_LEN);
+  emitIpv6(frame + ETH_LEN, plen, nh, hops, src, dst);
   const len = PAYLOAD_OFFSET6 + plen;
   const d = frame + ETH_LEN + 24; // the destination as written
   if (isMulticast(d)) {

@@ -1,6 +1,7 @@
 // IPv6 start, poll and what the exports read: the layers of iface/ipv6.ts, nd.ts, slaac.ts and
 // mld.ts together, so index.ts calls one function each.
 import { IPV6_ADDRS, POLL_MAX_SLEEP_MS } from "../config";
+import { due, elapsed, now, until } from "../support/clock";
 import { ADDR_FREE, ADDR_DUPLICATED, addr, ipv6AddrInit, serviceGroup } from "./ipv6";
 import { mldInit, mldPoll } from "./mld";
 import { ndInit, ndPoll } from "./nd";
@@ -9,12 +10,15 @@ import { slaacInit, slaacLinkUp, slaacPoll } from "./slaac";
 /** IPv6 runs on the interface (ipv6_enable; Linux's disable_ipv6 the other way round). Off: no
  *  address, so every IPv6 packet is not for us, and nothing is sent. */
 let enabled: bool = true;
+/** The one-second tick of every lifetime (addresses, routers, prefixes, RDNSS servers). */
+let tickAt: u32 = 0;
 
 export function ipv6SetEnabled(on: bool): void {
   enabled = on;
 }
 
 export function ipv6Start(): void {
+  tickAt = now + 1000;
   ndInit();
   mldInit();
   if (enabled) slaacInit(); // the link-local address, tentative: DAD and the first RS follow from poll()
@@ -30,7 +34,13 @@ export function ipv6LinkUp(): void {
 
 export function ipv6Poll(): u32 {
   if (!enabled) return POLL_MAX_SLEEP_MS;
-  return min<u32>(min<u32>(slaacPoll(), ndPoll()), mldPoll());
+  let s: u32 = 0;
+  if (due(tickAt)) {
+    s = 1 + elapsed(tickAt) / 1000;
+    tickAt += s * 1000;
+  }
+  const next = min<u32>(slaacPoll(s), ndPoll(s));
+  return min<u32>(min<u32>(next, mldPoll()), until(tickAt));
 }
 
 /** Address slot i's state, with the address and its lifetimes at out. */

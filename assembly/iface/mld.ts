@@ -18,13 +18,12 @@ import { get16 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
 import {
-  CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, emitRecord, emitReportHeader, icmpv6Checksum,
+  CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, TYPE_MLD_V2_REPORT, emitIcmpv6, emitRecord,
 } from "../wire/icmpv6";
-import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrEq, isLinkLocal, isUnspecified, solicitedNode } from "../wire/ipv6";
-import { put16 } from "../support/bytes";
+import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrEq, emitIpv6, isAllNodes, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
 import { TYPE_IPV6 } from "../wire/ethernet";
-import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, serviceGroup, setServiceGroup } from "./ipv6";
+import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, isOurGroup, serviceGroup, setServiceGroup } from "./ipv6";
 import { NET_EV_MULTICAST, netEvent } from "./events";
 
 const NONE: u32 = 0;
@@ -44,9 +43,6 @@ const HBH_LEN: u32 = 8;
 const FRAME_LEN: i32 = <i32>(ETH_LEN + HEADER_LEN + HBH_LEN + 8 + MLD_RECORD_LEN * (<u32>IPV6_ADDRS + 1)) + 8;
 function frame(): usize {
   return memory.data(FRAME_LEN, 16);
-}
-function hdr(): Ipv6Repr {
-  return changetype<Ipv6Repr>(memory.data(offsetof<Ipv6Repr>()));
 }
 function query(): MldQuery {
   return changetype<MldQuery>(memory.data(offsetof<MldQuery>()));
@@ -99,17 +95,10 @@ export function mldInput(m: usize, len: u32, ip: Ipv6Repr, type: u32): C {
   return C.MLD_RECEIVED;
 }
 
-/** Is g the solicited-node group of one of our addresses? */
+/** Is g one of the groups we report: a solicited-node group of ours or the service's (not
+ *  all-nodes, §6)? */
 function isOurs(g: usize): bool {
-  const sg = serviceGroup();
-  if (sg != 0 && addrEq(sg, g)) return true;
-  for (let i = 0; i < IPV6_ADDRS; i++) {
-    const a = addr(i);
-    if (a.state == ADDR_FREE || a.state == ADDR_DUPLICATED) continue;
-    solicitedNode(group(), changetype<usize>(a));
-    if (addrEq(group(), g)) return true;
-  }
-  return false;
+  return !isAllNodes(g) && isOurGroup(g);
 }
 
 function send(kind: u32): void {
@@ -132,23 +121,14 @@ function send(kind: u32): void {
   else if (left && kind == STATE_CHANGE) emitRecord(m + 8 + n++ * MLD_RECORD_LEN, CHANGE_TO_INCLUDE, leftGroup());
   if (n == 0) return;
   const mlen = 8 + n * MLD_RECORD_LEN;
-  emitReportHeader(m, n);
   // Hop-by-hop: next header ICMPv6, length 0, Router Alert (RFC 2711) value 0 (MLD), PadN of 0.
   store<u64>(hbh, 0x000100000205003a); // 3a 00 05 02 00 00 01 00
   const ll = addr(0);
   const src = ll.state == ADDR_PREFERRED || ll.state == ADDR_DEPRECATED ? changetype<usize>(ll) : zero();
   // ff02::16, all MLDv2-capable routers.
-  store<u64>(group(), 0x02ff);
-  store<u64>(group(), 0x1600000000000000, 8);
-  put16(m + 2, icmpv6Checksum(src, group(), m, mlen));
-  hdr().trafficClass = 0;
-  hdr().flowLabel = 0;
-  hdr().payloadLen = HBH_LEN + mlen;
-  hdr().nextHeader = NH_HOP_BY_HOP;
-  hdr().hopLimit = 1;
-  hdr().src = src;
-  hdr().dst = group();
-  hdr().emit(ip);
+  linkGroup(group(), 0x16);
+  emitIcmpv6(m, TYPE_MLD_V2_REPORT, 0, n, mlen, src, group()); // §5.2: the word is reserved 16 bits and n
+  emitIpv6(ip, HBH_LEN + mlen, NH_HOP_BY_HOP, 1, src, group());
   count(C.MLD_REPORTS_SENT);
   ethernetSend(frame(), ETH_LEN + HEADER_LEN + HBH_LEN + mlen, 0x3333, 0x1600, TYPE_IPV6); // 33:33:00:00:00:16
 }

@@ -28,18 +28,18 @@ import { due, elapsed, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
 import { ENOBUFS } from "../support/errors";
 import { phy_random } from "../support/phy";
-import { get32 } from "../support/bytes";
+import { get32, put32 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
-import { HEADER_LEN as ICMP_LEN, Icmpv6Repr, TYPE_NA, TYPE_NS, TYPE_RA } from "../wire/icmpv6";
-import { Ipv6Repr, MIN_MTU, NH_ICMPV6, addrCopy, addrEq, isLinkLocal, isMulticast, isUnspecified, prefixMatch, solicitedNode } from "../wire/ipv6";
+import { TYPE_NA, TYPE_NS, TYPE_RA, TYPE_RS, emitIcmpv6 } from "../wire/icmpv6";
+import { Ipv6Repr, MIN_MTU, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isLinkLocal, isMulticast, isUnspecified, linkGroup, prefixMatch, solicitedNode } from "../wire/ipv6";
 import {
-  LLADDR_OPT_LEN, NA_LEN, NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR,
-  OPT_TARGET_LLADDR, PREFIX_AUTONOMOUS, PREFIX_ON_LINK, emitFirstWord, emitLladdr, nextOption,
+  NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR, OPT_TARGET_LLADDR,
+  PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RS_LEN, emitLladdr, nextOption,
 } from "../wire/ndisc";
 import { ethernetSend } from "./ethernet";
 import { macW0, macW4 } from "./netif";
-import { ADDR_DUPLICATED, ADDR_TENTATIVE, INFINITE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, setHopLimit, setLinkMtu, sourceFor } from "./ipv6";
+import { ADDR_DUPLICATED, ADDR_TENTATIVE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, lifeLeft, setHopLimit, setLinkMtu, sourceFor } from "./ipv6";
 import { slaacDuplicate, slaacPrefix, slaacRaSeen } from "./slaac";
 
 export const FREE: u32 = 0;
@@ -95,8 +95,6 @@ function rdnss(): usize {
 let baseReachableMs: u32 = ND_REACHABLE_TIME_MS;
 let reachableMs: u32 = ND_REACHABLE_TIME_MS;
 export let retransMs: u32 = ND_RETRANS_TIMER_MS;
-/** The one-second tick of the lifetimes. */
-let tickAt: u32 = 0;
 
 // Held packets: one byte pool, oldest first, each record [owner u8, unused u8, length u16] and the
 // frame (Ethernet header included), padded to 4 bytes and to the Ethernet minimum.
@@ -117,9 +115,6 @@ function ctl(): usize {
 function msg(): NdRepr {
   return changetype<NdRepr>(memory.data(offsetof<NdRepr>()));
 }
-function icmpTx(): Icmpv6Repr {
-  return changetype<Icmpv6Repr>(memory.data(offsetof<Icmpv6Repr>()));
-}
 /** Scratch for a solicited-node group. */
 function group(): usize {
   return memory.data(16, 8);
@@ -134,7 +129,6 @@ export function ndInit(): void {
   baseReachableMs = ND_REACHABLE_TIME_MS;
   reachableMs = randomReachable(ND_REACHABLE_TIME_MS);
   retransMs = ND_RETRANS_TIMER_MS;
-  tickAt = now + 1000;
 }
 
 /** §6.3.2: ReachableTime is BaseReachableTime times a random factor in [0.5, 1.5). */
@@ -200,8 +194,7 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
   if (ev == EV_SEND) {
     if (st == FREE) {
       e.state = <u8>INCOMPLETE;
-      e.probes = 1;
-      e.timer = now + retransMs;
+      e.probes = 0;
       solicit(e, true);
     } else if (st == STALE) {
       e.state = <u8>DELAY; // §7.3.3: wait for upper-layer confirmation before probing
@@ -212,8 +205,6 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
   if (ev == EV_TIMER) {
     if (st == INCOMPLETE || st == PROBE) {
       if (<u32>e.probes < (st == INCOMPLETE ? ND_MAX_MULTICAST_SOLICIT : ND_MAX_UNICAST_SOLICIT)) {
-        e.probes++;
-        e.timer = now + retransMs;
         solicit(e, st == INCOMPLETE);
       } else {
         count(C.ND_GAVE_UP); // §7.3.3: the entry goes; what waited on it is dropped
@@ -224,8 +215,7 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
       e.state = <u8>STALE;
     } else if (st == DELAY) {
       e.state = <u8>PROBE;
-      e.probes = 1;
-      e.timer = now + retransMs;
+      e.probes = 0;
       solicit(e, false);
     }
     return true;
@@ -340,8 +330,11 @@ function resolveAndSend(frame: usize, len: u32, hop: usize, ours: bool): i32 {
   return r;
 }
 
-/** An NS for e's address: multicast to its solicited-node group (resolving) or unicast (probing). */
+/** The next NS for e's address (counted in e.probes, the retransmission timer armed): multicast
+ *  to its solicited-node group (resolving) or unicast (probing). */
 function solicit(e: Neighbour, multicast: bool): void {
+  e.probes++;
+  e.timer = now + retransMs;
   const target = changetype<usize>(e);
   let dst = target;
   if (multicast) {
@@ -353,16 +346,25 @@ function solicit(e: Neighbour, multicast: bool): void {
   sendNs(src, dst, target, multicast ? 0 : e.mac0, multicast ? 0 : e.mac4);
 }
 
-/** Writes and sends an NS from src (0: the unspecified address, DAD) to dst for target; unicast
- *  to mac words w0/w4 when w0|w4 != 0, else to dst's multicast MAC. */
+/** Sends an NS from src (0: the unspecified address, DAD) to dst for target; unicast to mac
+ *  words w0/w4 when w0|w4 != 0, else to dst's multicast MAC. */
 export function sendNs(src: usize, dst: usize, target: usize, w0: u32, w4: u16): void {
-  const m = ctl() + PAYLOAD_OFFSET6;
-  emitFirstWord(m, 0);
-  addrCopy(m + 8, target);
-  let plen = NS_LEN;
-  if (src != 0) plen += emitLladdr(m + NS_LEN, OPT_SOURCE_LLADDR, macW0, macW4); // §4.3: not with ::
   count(C.ND_NS_SENT);
-  sendNd(TYPE_NS, plen, src != 0 ? src : unspecified(), dst, w0, w4);
+  sendNd(TYPE_NS, 0, target, src, dst, w0, w4);
+}
+
+/** An NA for target (ours) to dst, to the MAC w0/w4 when known (else resolved like any packet). */
+function sendNa(target: usize, dst: usize, flags: u32, w0: u32, w4: u16): void {
+  count(C.ND_NA_SENT);
+  // §7.2.4: the source is the target when answering for it.
+  sendNd(TYPE_NA, flags, target, target, dst, w0, w4);
+}
+
+/** Sends an unsolicited RS (RFC 4861 §6.3.7) from src (0: unspecified, without SLLA). */
+export function sendRs(src: usize): void {
+  linkGroup(group(), 2); // ff02::2, all routers
+  count(C.ND_RS_SENT);
+  sendNd(TYPE_RS, 0, 0, src, group(), 0, 0);
 }
 
 /** The unspecified address ::. */
@@ -370,62 +372,33 @@ function unspecified(): usize {
   return memory.data(16, 8);
 }
 
-/** ICMPv6 header, checksum, IPv6 header and frame for the ND message of plen bytes at ctl. */
-function sendNd(type: u32, plen: u32, src: usize, dst: usize, w0: u32, w4: u16): void {
+/**
+ * Builds the ND message in ctl and sends it: type (NS, NA or RS), the first body word (an NA's
+ * flags, else reserved), the target (0 for an RS), and our link-layer address option (the target's
+ * in an NA, else the source's) unless src is 0: the unspecified address, which carries none
+ * (§4.3). To dst; unicast straight to the MAC words w0/w4 when w0|w4 != 0.
+ */
+function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, w0: u32, w4: u16): void {
   const m = ctl() + PAYLOAD_OFFSET6;
-  icmpTx().type = type;
-  icmpTx().code = 0;
-  icmpTx().word = get32(m + 4);
-  icmpTx().payloadLen = plen - ICMP_LEN;
-  icmpTx().emit(m, src, dst);
+  put32(m + 4, word);
+  let plen = RS_LEN;
+  if (target != 0) {
+    addrCopy(m + 8, target);
+    plen = NS_LEN; // = NA_LEN
+  }
+  if (src != 0) plen += emitLladdr(m + plen, type == TYPE_NA ? OPT_TARGET_LLADDR : OPT_SOURCE_LLADDR, macW0, macW4);
+  else src = unspecified();
+  emitIcmpv6(m, type, 0, word, plen, src, dst);
   if (isMulticast(dst) || src == unspecified()) {
     ipv6Output(ctl(), plen, NH_ICMPV6, src, dst, 255);
     return;
   }
   // Unicast to a neighbour: straight to its link-layer address when the message named it, else
   // resolved without displacing a neighbour in use.
-  writeHeader(plen, src, dst);
+  emitIpv6(ctl() + ETH_LEN, plen, NH_ICMPV6, 255, src, dst); // §7.1: hop limit 255, every ND message
   count(C.IP6_SENT);
   if (w0 != 0 || w4 != 0) ethernetSend(ctl(), PAYLOAD_OFFSET6 + plen, w0, w4, TYPE_IPV6);
   else resolveAndSend(ctl(), PAYLOAD_OFFSET6 + plen, dst, false);
-}
-
-function hdr(): Ipv6Repr {
-  return changetype<Ipv6Repr>(memory.data(offsetof<Ipv6Repr>()));
-}
-function writeHeader(plen: u32, src: usize, dst: usize): void {
-  hdr().trafficClass = 0;
-  hdr().flowLabel = 0;
-  hdr().payloadLen = plen;
-  hdr().nextHeader = NH_ICMPV6;
-  hdr().hopLimit = 255; // §7.1: every ND message
-  hdr().src = src;
-  hdr().dst = dst;
-  hdr().emit(ctl() + ETH_LEN);
-}
-
-/** An NA for target (ours) to dst, to the MAC w0/w4 when known (else resolved like any packet). */
-function sendNa(target: usize, dst: usize, flags: u32, w0: u32, w4: u16): void {
-  const m = ctl() + PAYLOAD_OFFSET6;
-  emitFirstWord(m, flags);
-  addrCopy(m + 8, target);
-  const plen = NA_LEN + emitLladdr(m + NA_LEN, OPT_TARGET_LLADDR, macW0, macW4);
-  count(C.ND_NA_SENT);
-  // §7.2.4: the source is the target when answering for it.
-  sendNd(TYPE_NA, plen, target, dst, w0, w4);
-}
-
-/** Sends an unsolicited RS (RFC 4861 §6.3.7) from src (0: unspecified, without SLLA). */
-export function sendRs(src: usize): void {
-  const m = ctl() + PAYLOAD_OFFSET6;
-  emitFirstWord(m, 0);
-  let plen: u32 = 8;
-  if (src != 0) plen += emitLladdr(m + 8, OPT_SOURCE_LLADDR, macW0, macW4);
-  // ff02::2, all routers.
-  store<u64>(group(), 0x02ff);
-  store<u64>(group(), 0x0200000000000000, 8);
-  count(C.ND_RS_SENT);
-  sendNd(133, plen, src != 0 ? src : unspecified(), group(), 0, 0);
 }
 
 // ---- Receive ------------------------------------------------------------------------------------
@@ -462,8 +435,7 @@ function nsInput(ip: Ipv6Repr): C {
   if (a.state == ADDR_DUPLICATED) return C.ND_TARGET_NOT_OURS;
   if (fromDad) {
     // §7.2.4: defend the address to all nodes, not solicited.
-    store<u64>(group(), 0x02ff);
-    store<u64>(group(), 0x0100000000000000, 8);
+    linkGroup(group(), 1); // ff02::1, all nodes
     sendNa(target, group(), NA_OVERRIDE, 0, 0);
     return C.ND_NS_RECEIVED;
   }
@@ -514,7 +486,7 @@ function raInput(ip: Ipv6Repr): C {
   }
   if (msg().retransMs != 0) retransMs = max<u32>(100, min<u32>(msg().retransMs, 60_000));
   if (msg().mtu != 0 && msg().mtu >= MIN_MTU && msg().mtu <= MTU) setLinkMtu(msg().mtu); // §6.3.4
-  updateRouter(ip.src, msg().routerLifetimeS);
+  updateList(routers(), ND_ROUTERS, 20, ip.src, msg().routerLifetimeS, 128);
   if (msg().lladdr != 0) learn(ip.src, msg().lladdr, true);
   for (let o = nextOption(msg(), 0); o != 0; o = nextOption(msg(), o)) {
     const t = <u32>load<u8>(o);
@@ -525,58 +497,35 @@ function raInput(ip: Ipv6Repr): C {
       const preferred = get32(o + 8);
       const prefix = o + 16;
       if (plen > 128 || isLinkLocal(prefix)) continue; // §6.3.4: the link-local prefix is ignored
-      if ((flags & PREFIX_ON_LINK) != 0) updatePrefix(prefix, plen, valid);
+      if ((flags & PREFIX_ON_LINK) != 0) updateList(prefixes(), ND_PREFIXES, 24, prefix, valid, plen);
       if ((flags & PREFIX_AUTONOMOUS) != 0) slaacPrefix(prefix, plen, valid, preferred);
     } else if (t == OPT_RDNSS) {
       const life = get32(o + 4);
       const n = ((<u32>load<u8>(o, 1) << 3) - 8) >> 4;
-      for (let k: u32 = 0; k < n; k++) updateList(rdnss(), ND_RDNSS, 20, o + 8 + (k << 4), life);
+      for (let k: u32 = 0; k < n; k++) updateList(rdnss(), ND_RDNSS, 20, o + 8 + (k << 4), life, 128);
     }
   }
   return C.ND_RA_RECEIVED;
 }
 
-/** Entry of list (n entries of size bytes: address, lifetime) for a: refreshed, added or removed
- *  (lifetime 0). A full list keeps what it has (the newest router is no better than the others). */
-function updateList(list: usize, n: i32, size: u32, a: usize, life: u32): usize {
+/** Entry of list (n entries of size bytes: address, lifetime, and for a prefix its length plen)
+ *  for a: refreshed, added or removed (lifetime 0). A full list keeps what it has (the newest
+ *  router is no better than the others). Routers and RDNSS servers are whole addresses (plen 128,
+ *  20-byte entries); prefixes match by their length and its bits (24-byte entries). */
+function updateList(list: usize, n: i32, size: u32, a: usize, life: u32, plen: u32): void {
   let free: usize = 0;
   for (let i = 0; i < n; i++) {
     const e = list + <usize>i * size;
-    if (load<u32>(e, 16) != 0 && addrEq(e, a)) {
+    if (load<u32>(e, 16) != 0 && (size == 20 || load<u32>(e, 20) == plen) && prefixMatch(e, a, plen)) {
       store<u32>(e, life, 16);
-      return e;
+      return;
     }
     if (free == 0 && load<u32>(e, 16) == 0) free = e;
   }
-  if (life == 0 || free == 0) return 0;
+  if (life == 0 || free == 0) return;
   addrCopy(free, a);
   store<u32>(free, life, 16);
-  return free;
-}
-
-function updateRouter(a: usize, lifeS: u32): void {
-  updateList(routers(), ND_ROUTERS, 20, a, lifeS);
-}
-
-function updatePrefix(prefix: usize, plen: u32, validS: u32): void {
-  // Prefixes are compared with their length: store the length in the last word.
-  for (let i = 0; i < ND_PREFIXES; i++) {
-    const e = prefixes() + <usize>i * 24;
-    if (load<u32>(e, 16) != 0 && load<u32>(e, 20) == plen && prefixMatch(e, prefix, plen)) {
-      store<u32>(e, validS, 16);
-      return;
-    }
-  }
-  if (validS == 0) return;
-  for (let i = 0; i < ND_PREFIXES; i++) {
-    const e = prefixes() + <usize>i * 24;
-    if (load<u32>(e, 16) == 0) {
-      addrCopy(e, prefix);
-      store<u32>(e, validS, 16);
-      store<u32>(e, plen, 20);
-      return;
-    }
-  }
+  if (size == 24) store<u32>(free, plen, 20);
 }
 
 /** Is a inside an on-link prefix (§5.2)? */
@@ -630,8 +579,9 @@ export function ndNeighbour(i: u32, out: usize): u32 {
   return e.state;
 }
 
-/** Timers: neighbour states, then the lifetimes each second. ms to the next. */
-export function ndPoll(): u32 {
+/** Timers: neighbour states, then the lifetimes when s seconds went by (ipv6_api.ts's tick; 0:
+ *  none). ms to the next neighbour timer. */
+export function ndPoll(s: u32): u32 {
   let next = POLL_MAX_SLEEP_MS;
   for (let i = 0; i < ND_CACHE_SIZE; i++) {
     const e = nb(i);
@@ -640,17 +590,14 @@ export function ndPoll(): u32 {
     if (due(e.timer)) step(i, EV_TIMER, 0, 0);
     if (e.state != FREE && e.state != STALE) next = min<u32>(next, until(e.timer));
   }
-  if (due(tickAt)) {
-    const s: u32 = 1 + elapsed(tickAt) / 1000;
-    tickAt += s * 1000;
+  if (s != 0) {
     for (let i = 0; i < ND_ROUTERS; i++) age(routers() + <usize>i * 20, s);
     for (let i = 0; i < ND_PREFIXES; i++) age(prefixes() + <usize>i * 24, s);
     for (let i = 0; i < ND_RDNSS; i++) age(rdnss() + <usize>i * 20, s);
   }
-  return min<u32>(next, until(tickAt));
+  return next;
 }
 
 function age(e: usize, s: u32): void {
-  const life = load<u32>(e, 16);
-  if (life != 0 && life != INFINITE) store<u32>(e, life > s ? life - s : 0, 16);
+  store<u32>(e, lifeLeft(load<u32>(e, 16), s), 16);
 }

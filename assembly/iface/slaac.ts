@@ -13,12 +13,12 @@
 //   preferred lifetimes as sent, a known one refreshed under the two-hour rule (e).
 // Lifetimes are seconds left, decremented by a one-second tick.
 import { IPV6_ADDRS, IPV6_DAD_TRANSMITS, ND_MAX_RTR_SOLICITATIONS, ND_MAX_RTR_SOLICITATION_DELAY_MS, ND_RTR_SOLICITATION_INTERVAL_MS, POLL_MAX_SLEEP_MS } from "../config";
-import { due, elapsed, now, until } from "../support/clock";
+import { due, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
 import { phy_random } from "../support/phy";
 import { prefixMatch, solicitedNode } from "../wire/ipv6";
 import { NET_EV_ADDRESS, NET_EV_MULTICAST, netEvent } from "./events";
-import { ADDR_DEPRECATED, ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_TENTATIVE, Addr, INFINITE, addr, ipv6AddrInit } from "./ipv6";
+import { ADDR_DEPRECATED, ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_TENTATIVE, Addr, INFINITE, addr, ipv6AddrInit, lifeLeft } from "./ipv6";
 import { mldChanged } from "./mld";
 import { macW0, macW4 } from "./netif";
 import { retransMs, sendNs, sendRs } from "./nd";
@@ -26,7 +26,6 @@ import { retransMs, sendNs, sendRs } from "./nd";
 const TWO_HOURS_S: u32 = 7200;
 let rsLeft: u32 = 0;
 let rsAt: u32 = 0;
-let tickAt: u32 = 0;
 function group(): usize {
   return memory.data(16, 8);
 }
@@ -56,7 +55,6 @@ export function slaacInit(): void {
   tentative(ll);
   rsLeft = ND_MAX_RTR_SOLICITATIONS;
   rsAt = 0;
-  tickAt = now + 1000;
 }
 
 /** Starts DAD on a after a random delay (RFC 4862 §5.4.2), or makes it usable at once without DAD. */
@@ -139,8 +137,9 @@ function dadStep(k: i32, a: Addr): void {
   if (k == 0 && rsLeft > 0) rsAt = now + phy_random() % ND_MAX_RTR_SOLICITATION_DELAY_MS;
 }
 
-/** DAD, solicitations and address lifetimes; ms to the next. */
-export function slaacPoll(): u32 {
+/** DAD, solicitations, and address lifetimes when s seconds went by (ipv6_api.ts's tick; 0:
+ *  none); ms to the next DAD or RS step. */
+export function slaacPoll(s: u32): u32 {
   let next = POLL_MAX_SLEEP_MS;
   for (let k = 0; k < IPV6_ADDRS; k++) {
     const a = addr(k);
@@ -156,14 +155,12 @@ export function slaacPoll(): u32 {
     }
     if (rsLeft > 0) next = min<u32>(next, until(rsAt));
   }
-  if (due(tickAt)) {
-    const s: u32 = 1 + elapsed(tickAt) / 1000;
-    tickAt += s * 1000;
+  if (s != 0) {
     for (let k = 1; k < IPV6_ADDRS; k++) {
       const a = addr(k);
       if (a.state == ADDR_FREE) continue;
-      if (a.preferredS != INFINITE) a.preferredS = a.preferredS > s ? a.preferredS - s : 0;
-      if (a.validS != INFINITE) a.validS = a.validS > s ? a.validS - s : 0;
+      a.preferredS = lifeLeft(a.preferredS, s);
+      a.validS = lifeLeft(a.validS, s);
       if (a.validS == 0) {
         a.state = ADDR_FREE; // §5.5.4: invalid, and never again a source or a destination
         count(C.ND_ADDRESSES_EXPIRED);
@@ -176,5 +173,5 @@ export function slaacPoll(): u32 {
       }
     }
   }
-  return min<u32>(next, until(tickAt));
+  return next;
 }

@@ -170,23 +170,33 @@ function udpInput6(p: usize, len: u32, src: usize, dst: usize, mcast: bool): C {
   // A group's datagram (all-nodes is the only one we are in for UDP) goes to the port's socket.
   const i = lookup6(rx.dstPort, src, rx.srcPort);
   if (i < 0) return C.UDP_NO_SOCKET;
+  udpSource6 = src;
+  udpDest6 = dst;
+  return deliver(i, p, 0, src);
+}
+
+/** The parsed datagram at p to socket i: its service's handler, or a record in its queue (an
+ *  IPv6 one, src6 != 0: source 0 and the 16-byte address after the header). */
+function deliver(i: i32, p: usize, src: u32, src6: usize): C {
   const n = rx.payloadLen;
   const h = udpSock(i).handler;
-  if (h) {
-    udpSource6 = src;
-    udpDest6 = dst;
-    h(i, p + 8, n, 0, rx.srcPort);
-    return C.UDP_DELIVERED;
-  }
   const ring = udpRing(i);
-  if (ring.free() < RECORD_LEN + 16 + n) return C.UDP_QUEUE_FULL;
-  store<u16>(record, <u16>(n | REC_V6));
-  store<u16>(record, <u16>rx.srcPort, 2);
-  store<u32>(record, 0, 4);
-  ring.write(record, RECORD_LEN);
-  ring.write(src, 16);
-  ring.write(p + 8, n);
-  return C.UDP_DELIVERED;
+  const v6: u32 = FEATURE_IPV6 && src6 != 0 ? 16 : 0;
+  // One exit: inlined into udpInput, it costs no block and branch there.
+  let r = C.UDP_DELIVERED;
+  if (h) {
+    h(i, p + 8, n, src, rx.srcPort);
+  } else if (ring.free() < RECORD_LEN + v6 + n) {
+    r = C.UDP_QUEUE_FULL;
+  } else {
+    store<u16>(record, <u16>(v6 ? n | REC_V6 : n));
+    store<u16>(record, <u16>rx.srcPort, 2);
+    store<u32>(record, src, 4);
+    ring.write(record, RECORD_LEN);
+    if (v6) ring.write(src6, 16);
+    ring.write(p + 8, n);
+  }
+  return r;
 }
 
 function udpError(err: WireError): C {
@@ -209,21 +219,7 @@ function udpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C 
     if (FEATURE_ICMP && !toBroadcast) icmpUnreachable(3);
     return C.UDP_NO_SOCKET;
   }
-  const s = udpSock(i);
-  const n = rx.payloadLen;
-  const h = s.handler;
-  if (h) {
-    h(i, p + 8, n, src, rx.srcPort);
-    return C.UDP_DELIVERED;
-  }
-  const ring = udpRing(i);
-  if (ring.free() < RECORD_LEN + n) return C.UDP_QUEUE_FULL;
-  store<u16>(record, <u16>n);
-  store<u16>(record, <u16>rx.srcPort, 2);
-  store<u32>(record, src, 4);
-  ring.write(record, RECORD_LEN);
-  ring.write(p + 8, n);
-  return C.UDP_DELIVERED;
+  return deliver(i, p, src, 0);
 }
 
 /** An ICMP error about a datagram we sent: the socket that sent it gets ECONNREFUSED (port

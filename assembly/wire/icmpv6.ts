@@ -47,7 +47,7 @@ export class Icmpv6Repr {
   /** Checked view of the message of len bytes at p sent from src to dst, checksum included. */
   parse(p: usize, len: u32, src: usize, dst: usize): WireError {
     if (len < HEADER_LEN) return WireError.TRUNCATED;
-    if (sumFold(sumAdd(sumPseudo6(src, dst, len, NH_ICMPV6), p, len)) != 0xffff) return WireError.BAD_CHECKSUM;
+    if (icmpv6Checksum(src, dst, p, len) != 0) return WireError.BAD_CHECKSUM;
     this.type = <u32>load<u8>(p);
     this.code = <u32>load<u8>(p, 1);
     this.word = get32(p + 4);
@@ -57,12 +57,18 @@ export class Icmpv6Repr {
 
   /** Writes the header at p and the checksum over it and the payloadLen bytes after it. */
   emit(p: usize, src: usize, dst: usize): void {
-    store<u8>(p, <u8>this.type);
-    store<u8>(p, <u8>this.code, 1);
-    store<u16>(p, 0, 2);
-    put32(p + 4, this.word);
-    put16(p + 2, icmpv6Checksum(src, dst, p, HEADER_LEN + this.payloadLen));
+    emitIcmpv6(p, this.type, this.code, this.word, HEADER_LEN + this.payloadLen, src, dst);
   }
+}
+
+/** Writes the header (type, code, the second word) of the len-byte message at p and its checksum
+ *  from src to dst. One function for every message the stack builds (echo, errors, ND, MLD):
+ *  the field-by-field Icmpv6Repr stores cost more at each caller than the call. */
+export function emitIcmpv6(p: usize, type: u32, code: u32, word: u32, len: u32, src: usize, dst: usize): void {
+  store<u16>(p, <u16>(type | (code << 8)));
+  store<u16>(p, 0, 2);
+  put32(p + 4, word);
+  put16(p + 2, icmpv6Checksum(src, dst, p, len));
 }
 
 // ---- MLDv2 (RFC 3810) ---------------------------------------------------------------------------
@@ -98,14 +104,6 @@ export class MldQuery {
     }
     return WireError.OK;
   }
-}
-
-/** Writes an MLDv2 report header at p for n records (each then written by emitRecord); the
- *  checksum is the caller's once the records are in. */
-export function emitReportHeader(p: usize, n: u32): void {
-  store<u32>(p, TYPE_MLD_V2_REPORT);
-  store<u16>(p, 0, 4);
-  put16(p + 6, n);
 }
 
 /** One record with no sources for group at p. */

@@ -11,7 +11,7 @@
 //  - anything else is the upper layer (or No Next Header, 59).
 // Termination: each step moves `at` forward by at least 8 bytes (a header is (len + 1) * 8), the
 // walk stops when a header would end past the payload, and it takes EXT_MAX steps at most.
-import { get16Inline, get32Inline, put16Inline, put32Inline } from "../support/bytes";
+import { get16Inline, get32Inline, put16Inline } from "../support/bytes";
 import { WireError } from "./error";
 
 export const HEADER_LEN: u32 = 40;
@@ -33,7 +33,8 @@ const OPT_PAD1: u32 = 0;
 const OPT_PADN: u32 = 1;
 const OPT_ROUTER_ALERT: u32 = 5;
 
-/** What walk() found. */
+/** What walk() found. TRUNCATED .. HOP_BY_HOP_LATE are in the order of their drop counters
+ *  (counter_list.ts ip6_ext_truncated .. ip6_unknown_next_header: iface/ipv6.ts maps by offset). */
 export const enum Ext {
   /** The upper layer: nextHeader at offset upperAt. */
   UPPER,
@@ -160,16 +161,17 @@ export class Ipv6Repr {
     }
     return Ext.UPPER;
   }
+}
 
-  /** Writes the 40-byte header at p, copying the addresses from src and dst (which may not overlap it). */
-  emit(p: usize): void {
-    put32Inline(p, (6 << 28) | ((this.trafficClass & 0xff) << 20) | (this.flowLabel & 0xfffff));
-    put16Inline(p + 4, this.payloadLen);
-    store<u8>(p, <u8>this.nextHeader, 6);
-    store<u8>(p, <u8>this.hopLimit, 7);
-    addrCopy(p + 8, this.src);
-    addrCopy(p + 24, this.dst);
-  }
+/** Writes a 40-byte header at p (traffic class and flow label 0: we set neither), copying the
+ *  addresses from src and dst (which may not overlap it). */
+export function emitIpv6(p: usize, plen: u32, nh: u32, hops: u32, src: usize, dst: usize): void {
+  store<u32>(p, 0x60); // version 6 (bytes 60 00 00 00)
+  put16Inline(p + 4, plen);
+  store<u8>(p, <u8>nh, 6);
+  store<u8>(p, <u8>hops, 7);
+  addrCopy(p + 8, src);
+  addrCopy(p + 24, dst);
 }
 
 // ---- Addresses (RFC 4291) ----------------------------------------------------------------------
@@ -181,6 +183,12 @@ export function addrCopy(d: usize, s: usize): void {
 
 export function addrEq(a: usize, b: usize): bool {
   return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
+}
+
+/** Two address pairs (32 bytes each: a TCP connection's peer and ours). A call, where
+ *  memory.compare would be inlined as a byte loop at each site. */
+export function addrPairEq(a: usize, b: usize): bool {
+  return addrEq(a, b) && addrEq(a + 16, b + 16);
 }
 
 // @ts-ignore: decorator
@@ -220,6 +228,12 @@ export function solicitedNode(out: usize, a: usize): void {
   store<u64>(out, 0x02ff);
   store<u32>(out, 0x01000000, 8);
   store<u32>(out, (load<u32>(a, 12) & 0xffffff00) | 0xff, 12);
+}
+
+/** The link-scope group ff02::n written at out (n < 256: 1 all nodes, 2 all routers, 0x16 MLDv2). */
+export function linkGroup(out: usize, n: u32): void {
+  store<u64>(out, 0x02ff);
+  store<u64>(out, <u64>n << 56, 8);
 }
 
 /** Is a a solicited-node group (ff02::1:ff00:0/104)? */

@@ -6,7 +6,7 @@
 // Option walk: each option's length is in units of 8 bytes; a length of 0 makes the whole message
 // invalid (§4.6), so every step moves forward by at least 8 bytes and the walk ends at the
 // message's end or at an option that would run past it (invalid too).
-import { get16, get32, put32 } from "../support/bytes";
+import { get16, get32 } from "../support/bytes";
 import { WireError } from "./error";
 
 export const RS_LEN: u32 = 8;
@@ -111,9 +111,4 @@ export function emitLladdr(p: usize, type: u32, w0: u32, w4: u16): u32 {
   store<u32>(p, w0, 2);
   store<u16>(p, w4, 6);
   return LLADDR_OPT_LEN;
-}
-
-/** The first word of an NS or RS body (reserved) or an NA (its flags). */
-export function emitFirstWord(p: usize, w: u32): void {
-  put32(p + 4, w);
 }

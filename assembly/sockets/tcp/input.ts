@@ -13,7 +13,7 @@ import { get16, get32 } from "../../support/bytes";
 import { TYPE_DEST_UNREACHABLE, TYPE_REDIRECT, TYPE_SOURCE_QUENCH } from "../../wire/icmp";
 import { WireError } from "../../wire/error";
 import { ACK, FIN, RST, SYN, TcpRepr, rxTsEcr, rxTsVal } from "../../wire/tcp";
-import { addrCopy, addrEq, isUnspecified } from "../../wire/ipv6";
+import { addrCopy, addrEq, addrPairEq, isUnspecified } from "../../wire/ipv6";
 import { isn, key6 } from "./isn";
 import {
   CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
@@ -210,7 +210,7 @@ function findTimeWait(lport: u32, rip: u32, rport: u32): i32 {
 /** sameFamily() for TIME-WAIT record t. */
 function twSameFamily(t: i32): bool {
   if (ctl6 == 0) return (tw(t).used & TW_V6) == 0;
-  return (tw(t).used & TW_V6) != 0 && memory.compare(twAddrs6(t), ctl6, 32) == 0;
+  return (tw(t).used & TW_V6) != 0 && addrPairEq(twAddrs6(t), ctl6);
 }
 
 /** Children of listener l that count against its backlog (SYN-RECEIVED or not yet accepted). */
@@ -327,7 +327,7 @@ export function tcpInput6(p: usize, len: u32, src: usize, dst: usize, mcast: boo
 export function tcpPathMtu6(dst: usize): void {
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
     const c = pcb(i);
-    if ((c.flags & (F_USED | F_V6)) != (F_USED | F_V6) || memory.compare(addrs6(i), dst, 16) != 0) continue;
+    if ((c.flags & (F_USED | F_V6)) != (F_USED | F_V6) || !addrEq(addrs6(i), dst)) continue;
     const m = mss6(dst);
     if (m >= c.mss) continue;
     c.mss = m;

@@ -14,6 +14,7 @@
 import { TCP_MAX_CONNECTIONS, TCP_MAX_SOCKETS, TCP_RCV_BUF, TCP_SACK, TCP_SND_BUF, TCP_TIME_WAIT_SLOTS, TCP_TIMESTAMPS } from "../../config";
 import { Ring } from "../../support/ring";
 import { Assembler } from "./assembler";
+import { addrPairEq } from "../../wire/ipv6";
 
 // States (RFC 9293 §3.3.2), numbered as WASMIP_TCP_* in wasmip.h.
 export const CLOSED: u32 = 0;
@@ -247,7 +248,7 @@ export function setCtl6(a: usize): void {
 /** Does block i belong to the family (and, IPv6, the addresses) of ctl6? */
 export function sameFamily(i: i32): bool {
   if (ctl6 == 0) return (pcb(i).flags & F_V6) == 0;
-  return (pcb(i).flags & F_V6) != 0 && memory.compare(addrs6(i), ctl6, 32) == 0;
+  return (pcb(i).flags & F_V6) != 0 && addrPairEq(addrs6(i), ctl6);
 }
 /** A block made for the segment being handled takes its family and addresses. */
 export function pcbTakeFamily(i: i32): void {
