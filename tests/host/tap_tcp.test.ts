@@ -461,7 +461,17 @@ for (const loss of [0, 0.05]) {
           `state ${ex.bulk_state()}, sent ${ex.bulk_sent()}, received ${ex.bulk_received()}, mismatches ${ex.bulk_mismatches()}, ` +
           `frames dropped in/out ${s.runner!.rxDropped}/${s.runner!.txDropped}, retransmits ${c.tcp_retransmits} ` +
           `(fast ${c.tcp_fast_retransmits}, timeouts ${c.tcp_timeouts}), ooo ${c.tcp_ooo_segments}`;
-        assert.equal(state, 3, `bulk did not finish within ${limitMs / 1000} s: ${summary}\n${err}\n${logs.slice(-20).join("\n")}`);
+        // On a stall, what the board's TCP held: each block's sequence state, and its non-zero TCP counters.
+        const stalled = () => {
+          const blocks: string[] = [];
+          for (let i = 0; i < 16; i++) {
+            const info = s.board!.tcpInfo(i);
+            if (info) blocks.push(`fd ${i}: ${JSON.stringify(info)}`);
+          }
+          const tcp = Object.entries(c).filter(([k, v]) => k.startsWith("tcp_") && v !== 0).map(([k, v]) => `${k} ${v}`);
+          return `${blocks.join("\n")}\n${tcp.join(", ")}\n${JSON.stringify(s.board!.tcpTable())}`;
+        };
+        assert.equal(state, 3, `bulk did not finish within ${limitMs / 1000} s: ${summary}\n${state === 3 ? "" : stalled()}\n${err}\n${logs.slice(-20).join("\n")}`);
         assert.match(table, new RegExp(`^ESTABLISHED ${BOARD.replace(/\./g, "\\.")}:\\d+ -> ${PEER.replace(/\./g, "\\.")}:${port}$`), `table row: ${table}`);
         const want = expected();
         assert.equal(ex.bulk_sent(), BULK_BYTES);
