@@ -246,6 +246,37 @@ describe("ARP", () => {
     expectRequestFor(0, PEER_IP);
   });
 
+  it("polls between deadlines skip the scan and miss no expiry or retry", () => {
+    bringUp(2000);
+    feed(arpFrame(1, PEER_IP, OUR_IP));
+    expect(arpState(PEER_IP)).toBe(RESOLVED);
+    const expired = ctr(C.ARP_EXPIRED);
+    for (let ms: u32 = 1; ms < 50; ms++) {
+      setNow(2000 + ms);
+      poll(now);
+    }
+    setNow(2000 + ARP_ENTRY_TTL_MS - 1);
+    poll(now);
+    expect(ctr(C.ARP_EXPIRED)).toBe(expired);
+    setNow(2000 + ARP_ENTRY_TTL_MS);
+    poll(now); // the poll's scan, not arpState's check, frees it
+    expect(ctr(C.ARP_EXPIRED)).toBe(expired + 1);
+    // A new resolution asks again after each interval though polls come every ms in between.
+    clearSent();
+    const t0 = now;
+    sendMarked(PEER_IP, 3);
+    expect(sentCount()).toBe(1);
+    for (let ms: u32 = 1; ms < ARP_REQUEST_INTERVAL_MS; ms++) {
+      setNow(t0 + ms);
+      expect(arpPoll()).toBe(ARP_REQUEST_INTERVAL_MS - ms);
+    }
+    expect(sentCount()).toBe(1);
+    setNow(t0 + ARP_REQUEST_INTERVAL_MS);
+    arpPoll();
+    expect(sentCount()).toBe(2);
+    expectRequestFor(1, PEER_IP);
+  });
+
   it("keeps time across the wrap of the u32 clock", () => {
     bringUp(0xffffff00);
     sendMarked(PEER_IP, 1);

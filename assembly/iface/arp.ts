@@ -149,9 +149,16 @@ function sendArp(op: u32, dst0: u32, dst4: u16, tha0: u32, tha4: u16, tpa: u32):
   ethernetSend(arpFrame, HEADER_LEN + PACKET_LEN, dst0, dst4, TYPE_ARP);
 }
 
+/** When arpPoll last scanned, and the ms from then to the first deadline it found and to the first
+ *  retry (POLL_MAX_SLEEP_MS when none). scanIn 0: scan at the next poll. */
+let scanFrom: u32 = 0;
+let scanIn: u32 = 0;
+let retryIn: u32 = 0;
+
 function request(e: Neighbour): void {
   e.tries++;
   e.time = now;
+  scanIn = 0;
   count(C.ARP_REQUESTS_SENT);
   logf(INFO, "arp: who-has %i tell %i (try %u)", e.ip, ipAddr, e.tries);
   sendArp(OP_REQUEST, 0xffffffff, 0xffff, 0, 0, e.ip);
@@ -172,6 +179,7 @@ function learn(i: i32): void {
   e.state = RESOLVED;
   e.time = now;
   e.tries = 0;
+  scanIn = 0;
   if (wasPending) {
     count(C.ARP_RESOLVED);
     logf(INFO, "arp: %i is-at %m", e.ip, <u32>arpMacPtr(e));
@@ -352,14 +360,20 @@ export function arpPoolTake(owner: u32, dst: usize): u32 {
 
 /** Retries and give-ups of pending neighbours, expiry of resolved ones; ms to the next deadline. */
 export function arpPoll(): u32 {
+  // Between deadlines nothing can change, so the scan is skipped (an interpreter would run it
+  // for every frame); request() and learn(), which set deadlines, ask for the next scan.
+  const since = elapsed(scanFrom);
+  if (since < scanIn) return retryIn == POLL_MAX_SLEEP_MS ? retryIn : retryIn > since ? retryIn - since : 0;
   let next = POLL_MAX_SLEEP_MS;
+  let soonest = ARP_ENTRY_TTL_MS;
   for (let i = 0; i < ARP_CACHE_SIZE; i++) {
     const e = entry(i);
     if (e.state == RESOLVED) {
-      if (elapsed(e.time) >= ARP_ENTRY_TTL_MS) {
+      const age = elapsed(e.time);
+      if (age >= ARP_ENTRY_TTL_MS) {
         count(C.ARP_EXPIRED);
         e.state = FREE;
-      }
+      } else if (ARP_ENTRY_TTL_MS - age < soonest) soonest = ARP_ENTRY_TTL_MS - age;
       continue;
     }
     if (e.state != PENDING) continue;
@@ -378,6 +392,9 @@ export function arpPoll(): u32 {
     const d = until(e.time + ARP_REQUEST_INTERVAL_MS);
     if (d < next) next = d;
   }
+  scanFrom = now;
+  scanIn = min<u32>(next, soonest);
+  retryIn = next;
   return next;
 }
 

@@ -5,6 +5,7 @@ import {
   TCP_MSS, TCP_RCV_BUF, TCP_RTO_INITIAL_MS, TCP_RTO_MAX_MS, TCP_RTO_MIN_MS, TCP_TIME_WAIT_SLOTS,
 } from "../../config";
 import { now } from "../../support/clock";
+import { twArmed } from "./timers";
 import { C, count } from "../../support/counters";
 import { ECONNREFUSED, ECONNRESET, EHOSTUNREACH } from "../../support/errors";
 import { ipAddr } from "../../iface/netif";
@@ -259,6 +260,7 @@ export function moveToTimeWait(i: i32): void {
   const s = tw(slot);
   if (s.used) count(C.TCP_TIME_WAIT_RECYCLED);
   s.used = 1;
+  twArmed();
   if (FEATURE_IPV6 && (c.flags & F_V6) != 0) {
     s.used |= TW_V6;
     memory.copy(twAddrs6(slot), addrs6(i), 32);

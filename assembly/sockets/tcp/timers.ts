@@ -148,6 +148,14 @@ function timeout(i: i32, which: u32): void {
   else keepaliveTimeout(i);
 }
 
+/** Whether a TIME-WAIT record may be in use: set when one is made, cleared by a scan that finds
+ *  none, so a poll with none skips their scan (an interpreter runs it for every frame). */
+let twLive = false;
+
+export function twArmed(): void {
+  twLive = true;
+}
+
 export function tcpPoll(): u32 {
   next = POLL_MAX_SLEEP_MS;
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
@@ -176,11 +184,17 @@ export function tcpPoll(): u32 {
     if ((c.flags & F_KEEPALIVE) && (c.state == ESTABLISHED || c.state == CLOSE_WAIT)) consider(c.keepAt);
     if (c.state == TIME_WAIT || (c.state == FIN_WAIT_2 && (c.flags & F_APP) == 0)) consider(c.closeAt);
   }
-  for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) {
-    const s = tw(t);
-    if (!s.used) continue;
-    if (due(s.until)) s.used = 0;
-    else consider(s.until);
+  if (twLive) {
+    twLive = false;
+    for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) {
+      const s = tw(t);
+      if (!s.used) continue;
+      if (due(s.until)) s.used = 0;
+      else {
+        twLive = true;
+        consider(s.until);
+      }
+    }
   }
   return next;
 }
