@@ -82,10 +82,12 @@ WAMR_CMAKE_THUMBV7M := -DCMAKE_SYSTEM_NAME=Generic -DCMAKE_SYSTEM_PROCESSOR=arm 
 
 # The classic interpreter looks up where each block ends in a per-exec-env cache (BLOCK_ADDR_CACHE_SIZE
 # sets, 2 ways) and scans the bytecode on a miss. WAMR's default of 64 sets thrashes on the core's
-# per-segment path: 60% of classic's instructions went to wasm_loader_find_block_addr. 512 sets
-# (12 KiB more per exec env on a 32-bit target, 24 KiB on x86-64) cut the twin's instructions per
-# byte from 366 to 149 (make bench cpu); 1024 gains only 136 more for twice the RAM.
-WAMR_CLASSIC_BLOCK_CACHE ?= 512
+# per-segment path: 60% of classic's instructions went to wasm_loader_find_block_addr. The set is
+# the block's code address modulo the size, so with 512 sets the figure moved with code layout
+# (the twin's rescans cost 14 to 32 instructions per byte as unrelated code changed). 1024 sets
+# (24 KiB per exec env on a 32-bit target, 48 KiB on x86-64) leave 7.6, the same as 2048: no
+# conflicts left on the hot path (make bench cpu; 256 sets: 60).
+WAMR_CLASSIC_BLOCK_CACHE ?= 1024
 wamr_classic_defs = $(if $(filter classic,$(call wamr_interp,$(1))),$(if $(filter thumbv7m,$(call wamr_arch,$(1))),'-DCMAKE_C_FLAGS_MINSIZEREL=-Os -DNDEBUG -DBLOCK_ADDR_CACHE_SIZE=$(WAMR_CLASSIC_BLOCK_CACHE)','-DCMAKE_C_FLAGS_RELEASE=-O3 -DNDEBUG -DBLOCK_ADDR_CACHE_SIZE=$(WAMR_CLASSIC_BLOCK_CACHE)'))
 
 # Where CMake configures a variant from: WAMR's own top, or wamr-nos/ for the Cortex-M3.
