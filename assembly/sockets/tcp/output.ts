@@ -46,10 +46,7 @@ const WND_UPDATE: u32 = WND_UPDATE_SWS > WND_UPDATE_BULK ? WND_UPDATE_SWS : WND_
 export function windowUpdateDue(i: i32): bool {
   const c = pcb(i);
   const edge = c.rcvNxt + rcvRing(i).free();
-  // While the peer still has more than half the buffer on offer, the update waits for the ACK
-  // the next segments earn (every second one, RFC 1122 4.2.3.2), as Linux's tcp_cleanup_rbuf
-  // does: in a bulk transfer an update per read would double the ACKs.
-  return <i32>(edge - c.rcvAdv) >= <i32>WND_UPDATE && <i32>(c.rcvAdv - c.rcvNxt) <= <i32>(TCP_RCV_BUF / 2);
+  return <i32>(edge - c.rcvAdv) >= <i32>WND_UPDATE;
 }
 
 /** The MSS the path to the IPv6 address a (a 16-byte peer address) allows (RFC 8201 §5.2): its
