@@ -145,6 +145,7 @@ export const LOG_LINE_MAX: i32 = 128;
 /** Connection blocks: listeners, connections and sockets not yet connected (~190 bytes each). (--use) */
 // @ts-ignore: isDefined of a --use constant
 export const TCP_MAX_SOCKETS: i32 = isDefined(WASMIP_TCP_MAX_SOCKETS) ? WASMIP_TCP_MAX_SOCKETS : 8;
+if (TCP_MAX_SOCKETS < 1 || TCP_MAX_SOCKETS > 64) ERROR("WASMIP_TCP_MAX_SOCKETS must be 1 to 64 (the timer scan keeps one bit per block)");
 /** Connections with buffers at once: each takes a send and a receive ring of the sizes below
  *  (11.7 KiB at the defaults) from SYN sent or received until its block is freed. A SYN arriving
  *  when all are taken is dropped (tcp_no_buffers); connect() returns ENOBUFS. (--use) */

@@ -259,6 +259,7 @@ export function pcbTakeFamily(i: i32): void {
 
 export function pcbInitAll(): void {
   memory.fill(pcbs, 0, PCB_SIZE * TCP_MAX_SOCKETS);
+  pcbUsed = 0;
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) pcb(i).bufs = NO_BUFFERS;
   memory.fill(timeWaits, 0, TW_SIZE * TCP_TIME_WAIT_SLOTS);
   memory.fill(setUsed, 0, TCP_MAX_CONNECTIONS);
@@ -269,6 +270,9 @@ export function pcbInitAll(): void {
   if (TCP_SACK) memory.fill(scoreboards + <usize>NO_BUFFERS * ASM_SIZE, 0, ASM_SIZE);
 }
 
+/** Bit i is set while block i is allocated, so the timer scan visits only those blocks. */
+export let pcbUsed: u64 = 0;
+
 /** Takes a free block and clears it, without buffers; -1 when all are in use. */
 export function pcbAlloc(): i32 {
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
@@ -278,6 +282,7 @@ export function pcbAlloc(): i32 {
     c.flags = F_USED;
     c.parent = -1;
     c.bufs = NO_BUFFERS;
+    pcbUsed |= <u64>1 << <u64>i;
     return i;
   }
   return -1;
@@ -335,6 +340,7 @@ export function pcbFree(i: i32): void {
   c.bufs = NO_BUFFERS;
   c.flags = 0;
   c.state = CLOSED;
+  pcbUsed &= ~(<u64>1 << <u64>i);
 }
 
 // @ts-ignore: decorator

@@ -15,7 +15,7 @@ import { OUT_PROBE, armRtx, rackTimeout, retransmitLast, sendAck, sendControlFor
 import {
   CLOSE_WAIT, ESTABLISHED, FIN_WAIT_2, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_APP, F_CHILD, F_DELACK, F_KEEPALIVE, F_LOSS, F_PERSIST, F_PTO, F_RECOVERY, F_RTT, F_RTX, F_TLP_OUT, F_TLP_RTX, F_DSACK_CHECK, F_USED, F_V6,
-  pcb, pcbFree, sacked, tw,
+  pcb, pcbFree, pcbUsed, sacked, tw,
 } from "./pcb";
 
 let next: u32 = 0;
@@ -158,7 +158,11 @@ export function twArmed(): void {
 
 export function tcpPoll(): u32 {
   next = POLL_MAX_SLEEP_MS;
-  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
+  // The blocks in use when the scan starts; one a handler frees on the way has F_USED clear.
+  let used = pcbUsed;
+  while (used) {
+    const i = <i32>ctz(used);
+    used &= used - 1;
     const c = pcb(i);
     if ((c.flags & F_USED) == 0) continue;
     if ((c.flags & F_DELACK) && due(c.delackAt)) {
