@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-export const RESULTS = "bench/results/recovery/latest.json";
+export const RESULTS = "bench/results/interp/latest.json";
 
 interface Figure {
   value: number | null;
