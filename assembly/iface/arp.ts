@@ -90,6 +90,7 @@ export function arpInit(): void {
   memory.fill(table, 0, NEIGHBOUR_SIZE * ARP_CACHE_SIZE);
   poolUsed = 0;
   loopbackHeld = 0;
+  scanIn = 0;
 }
 
 function find(ip: u32): i32 {
