@@ -84,8 +84,7 @@ function addrs(): usize {
   return memory.data(<i32>ADDR_SIZE * IPV6_ADDRS, 8);
 }
 
-// @ts-ignore: decorator
-@inline export function addr(i: i32): Addr {
+export function addr(i: i32): Addr {
   return changetype<Addr>(addrs() + <usize>i * ADDR_SIZE);
 }
 
@@ -137,8 +136,7 @@ export function addrFind(a: usize): i32 {
 }
 
 /** Is a usable as ours: preferred or deprecated (RFC 4862 §5.5.4: deprecated still receives). */
-// @ts-ignore: decorator
-@inline function usable(s: Addr): bool {
+function usable(s: Addr): bool {
   return s.state == ADDR_PREFERRED || s.state == ADDR_DEPRECATED;
 }
 

@@ -76,8 +76,7 @@ function table(): usize {
   return memory.data(<i32>NB_SIZE * ND_CACHE_SIZE, 8);
 }
 
-// @ts-ignore: decorator
-@inline function nb(i: i32): Neighbour {
+function nb(i: i32): Neighbour {
   return changetype<Neighbour>(table() + <usize>i * NB_SIZE);
 }
 

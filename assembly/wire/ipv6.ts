@@ -191,8 +191,7 @@ export function addrPairEq(a: usize, b: usize): bool {
   return addrEq(a, b) && addrEq(a + 16, b + 16);
 }
 
-// @ts-ignore: decorator
-@inline export function isMulticast(a: usize): bool {
+export function isMulticast(a: usize): bool {
   return load<u8>(a) == 0xff;
 }
 
