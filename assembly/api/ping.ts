@@ -10,7 +10,6 @@ import { HEADER_LEN as IP_LEN, PROTO_ICMP, isMulticastOrReserved } from "../wire
 import { setEchoReplyHandler } from "../iface/icmp";
 import { PAYLOAD_OFFSET, ipv4Output } from "../iface/ipv4";
 import { txBuf } from "../iface/netif";
-import { setEcho6ReplyHandler } from "../iface/icmpv6";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, sourceFor } from "../iface/ipv6";
 import { TYPE_ECHO_REQUEST as TYPE_ECHO6_REQUEST, emitIcmpv6 } from "../wire/icmpv6";
 import { HEADER_LEN as IP6_LEN, NH_ICMPV6, isUnspecified } from "../wire/ipv6";
@@ -29,11 +28,6 @@ export function pingInit(): void {
   memory.fill(sentSeq, 0xff, PING_SLOTS * 4);
   memory.fill(rtt, 0xff, PING_SLOTS * 4);
   setEchoReplyHandler(onReply);
-  if (FEATURE_IPV6) setEcho6ReplyHandler(onReply6);
-}
-
-function onReply6(id: u32, seq: u32, len: u32): bool {
-  return onReply(id, seq, 0, len);
 }
 
 function onReply(id: u32, seq: u32, payload: usize, len: u32): bool {

@@ -3,9 +3,8 @@ import { PROTO_TCP } from "../../wire/ipv4";
 import { setTransport } from "../../iface/ipv4";
 import { isnInit } from "./isn";
 import { pcbInitAll } from "./pcb";
-import { tcpAddressLost6, tcpIcmp6Error, tcpIcmpError, tcpInput, tcpInput6, tcpNeighbourLost, tcpPathMtu6 } from "./input";
+import { tcpAddressLost6, tcpIcmpError, tcpInput, tcpInput6, tcpNeighbourLost, tcpPathMtu6 } from "./input";
 import { setAddressLostHandler6 } from "../../iface/slaac";
-import { setIcmp6ErrorHandler } from "../../iface/icmpv6";
 import { outputInit, tcpOutput } from "./output";
 import { synCookieInit } from "./syncookie";
 import { FEATURE_ICMP, FEATURE_IPV6, FEATURE_LOOPBACK, TCP_MAX_SOCKETS } from "../../config";
@@ -27,7 +26,6 @@ export function tcpInit(): void {
     setTransport6(NH_TCP, tcpInput6);
     setPathMtuHandler(tcpPathMtu6);
     setAddressLostHandler6(tcpAddressLost6);
-    if (FEATURE_ICMP) setIcmp6ErrorHandler(NH_TCP, tcpIcmp6Error);
   }
   if (FEATURE_ICMP) setIcmpErrorHandler(PROTO_TCP, tcpIcmpError);
   if (FEATURE_LOOPBACK) setLoopbackRetry(retryAll);
