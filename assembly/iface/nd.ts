@@ -80,15 +80,20 @@ function nb(i: i32): Neighbour {
   return changetype<Neighbour>(table() + <usize>i * NB_SIZE);
 }
 
-// Default routers and on-link prefixes (§5.1), lifetimes in seconds left (INFINITE for ever).
+// Default routers, on-link prefixes (§5.1) and RDNSS servers (RFC 8106) in one table of 24-byte
+// entries [address or prefix, lifetime in seconds left (INFINITE for ever; 0: free), length (128
+// for a router or a server)], one list after the other, so that one loop ages them all.
+const LIST_ENTRIES: i32 = ND_ROUTERS + ND_PREFIXES + ND_RDNSS;
 function routers(): usize {
-  return memory.data(ND_ROUTERS * 20, 8); // address, lifetime
+  return memory.data(LIST_ENTRIES * 24, 8);
 }
-function prefixes(): usize {
-  return memory.data(ND_PREFIXES * 24, 8); // prefix, lifetime, length
+// @ts-ignore: decorator
+@inline function prefixes(): usize {
+  return routers() + ND_ROUTERS * 24;
 }
-function rdnss(): usize {
-  return memory.data(ND_RDNSS * 20, 8); // address, lifetime
+// @ts-ignore: decorator
+@inline function rdnss(): usize {
+  return prefixes() + ND_PREFIXES * 24;
 }
 /** Times an RA may set (§6.3.4); reachableMs is the randomized ReachableTime. */
 let baseReachableMs: u32 = ND_REACHABLE_TIME_MS;
@@ -121,9 +126,7 @@ function group(): usize {
 
 export function ndInit(): void {
   memory.fill(table(), 0, NB_SIZE * ND_CACHE_SIZE);
-  memory.fill(routers(), 0, ND_ROUTERS * 20);
-  memory.fill(prefixes(), 0, ND_PREFIXES * 24);
-  memory.fill(rdnss(), 0, ND_RDNSS * 20);
+  memory.fill(routers(), 0, LIST_ENTRIES * 24);
   poolUsed = 0;
   baseReachableMs = ND_REACHABLE_TIME_MS;
   reachableMs = randomReachable(ND_REACHABLE_TIME_MS);
@@ -485,7 +488,7 @@ function raInput(ip: Ipv6Repr): C {
   }
   if (msg().retransMs != 0) retransMs = max<u32>(100, min<u32>(msg().retransMs, 60_000));
   if (msg().mtu != 0 && msg().mtu >= MIN_MTU && msg().mtu <= MTU) setLinkMtu(msg().mtu); // §6.3.4
-  updateList(routers(), ND_ROUTERS, 20, ip.src, msg().routerLifetimeS, 128);
+  updateList(routers(), ND_ROUTERS, ip.src, msg().routerLifetimeS, 128);
   if (msg().lladdr != 0) learn(ip.src, msg().lladdr, true);
   for (let o = nextOption(msg(), 0); o != 0; o = nextOption(msg(), o)) {
     const t = <u32>load<u8>(o);
@@ -496,26 +499,25 @@ function raInput(ip: Ipv6Repr): C {
       const preferred = get32(o + 8);
       const prefix = o + 16;
       if (plen > 128 || isLinkLocal(prefix)) continue; // §6.3.4: the link-local prefix is ignored
-      if ((flags & PREFIX_ON_LINK) != 0) updateList(prefixes(), ND_PREFIXES, 24, prefix, valid, plen);
+      if ((flags & PREFIX_ON_LINK) != 0) updateList(prefixes(), ND_PREFIXES, prefix, valid, plen);
       if ((flags & PREFIX_AUTONOMOUS) != 0) slaacPrefix(prefix, plen, valid, preferred);
     } else if (t == OPT_RDNSS) {
       const life = get32(o + 4);
       const n = ((<u32>load<u8>(o, 1) << 3) - 8) >> 4;
-      for (let k: u32 = 0; k < n; k++) updateList(rdnss(), ND_RDNSS, 20, o + 8 + (k << 4), life, 128);
+      for (let k: u32 = 0; k < n; k++) updateList(rdnss(), ND_RDNSS, o + 8 + (k << 4), life, 128);
     }
   }
   return C.ND_RA_RECEIVED;
 }
 
-/** Entry of list (n entries of size bytes: address, lifetime, and for a prefix its length plen)
- *  for a: refreshed, added or removed (lifetime 0). A full list keeps what it has (the newest
- *  router is no better than the others). Routers and RDNSS servers are whole addresses (plen 128,
- *  20-byte entries); prefixes match by their length and its bits (24-byte entries). */
-function updateList(list: usize, n: i32, size: u32, a: usize, life: u32, plen: u32): void {
+/** Entry of list (n entries) for a: refreshed, added or removed (lifetime 0). A full list keeps
+ *  what it has (the newest router is no better than the others). Routers and RDNSS servers are
+ *  whole addresses (plen 128); prefixes match by their length and its bits. */
+function updateList(list: usize, n: i32, a: usize, life: u32, plen: u32): void {
   let free: usize = 0;
   for (let i = 0; i < n; i++) {
-    const e = list + <usize>i * size;
-    if (load<u32>(e, 16) != 0 && (size == 20 || load<u32>(e, 20) == plen) && prefixMatch(e, a, plen)) {
+    const e = list + <usize>i * 24;
+    if (load<u32>(e, 16) != 0 && load<u32>(e, 20) == plen && prefixMatch(e, a, plen)) {
       store<u32>(e, life, 16);
       return;
     }
@@ -524,7 +526,7 @@ function updateList(list: usize, n: i32, size: u32, a: usize, life: u32, plen: u
   if (life == 0 || free == 0) return;
   addrCopy(free, a);
   store<u32>(free, life, 16);
-  if (size == 24) store<u32>(free, plen, 20);
+  store<u32>(free, plen, 20);
 }
 
 /** Is a inside an on-link prefix (§5.2)? */
@@ -540,7 +542,7 @@ export function ndOnLink(a: usize): bool {
 export function ndRouter(): usize {
   let any: usize = 0;
   for (let i = 0; i < ND_ROUTERS; i++) {
-    const r = routers() + <usize>i * 20;
+    const r = routers() + <usize>i * 24;
     if (load<u32>(r, 16) == 0) continue;
     const k = find(r);
     if (k >= 0 && (nb(k).state == REACHABLE || nb(k).state == DELAY)) return r;
@@ -560,7 +562,7 @@ export function ndDnsAt(i: u32, out: usize): u32 {
 
 function listAt(list: usize, n: i32, i: u32, out: usize): u32 {
   if (i >= <u32>n) return 0;
-  const e = list + <usize>i * 20;
+  const e = list + <usize>i * 24;
   const life = load<u32>(e, 16);
   if (life != 0) addrCopy(out, e);
   return life;
@@ -590,13 +592,10 @@ export function ndPoll(s: u32): u32 {
     if (e.state != FREE && e.state != STALE) next = min<u32>(next, until(e.timer));
   }
   if (s != 0) {
-    for (let i = 0; i < ND_ROUTERS; i++) age(routers() + <usize>i * 20, s);
-    for (let i = 0; i < ND_PREFIXES; i++) age(prefixes() + <usize>i * 24, s);
-    for (let i = 0; i < ND_RDNSS; i++) age(rdnss() + <usize>i * 20, s);
+    for (let i = 0; i < LIST_ENTRIES; i++) {
+      const e = routers() + <usize>i * 24;
+      store<u32>(e, lifeLeft(load<u32>(e, 16), s), 16);
+    }
   }
   return next;
-}
-
-function age(e: usize, s: u32): void {
-  store<u32>(e, lifeLeft(load<u32>(e, 16), s), 16);
 }
