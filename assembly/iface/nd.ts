@@ -481,13 +481,17 @@ function learn(a: usize, ll: usize, router: bool): void {
 function raInput(ip: Ipv6Repr): C {
   if (!isLinkLocal(ip.src)) return C.ND_BAD_SOURCE; // §6.1.2
   slaacRaSeen();
-  if (msg().curHopLimit != 0) setHopLimit(msg().curHopLimit);
-  if (msg().reachableMs != 0 && msg().reachableMs != baseReachableMs) {
-    baseReachableMs = min<u32>(msg().reachableMs, 3_600_000); // §6.2.1: at most an hour
+  const hops = msg().curHopLimit;
+  if (hops != 0) setHopLimit(hops);
+  const reach = msg().reachableMs;
+  if (reach != 0 && reach != baseReachableMs) {
+    baseReachableMs = min<u32>(reach, 3_600_000); // §6.2.1: at most an hour
     reachableMs = randomReachable(baseReachableMs);
   }
-  if (msg().retransMs != 0) retransMs = max<u32>(100, min<u32>(msg().retransMs, 60_000));
-  if (msg().mtu != 0 && msg().mtu >= MIN_MTU && msg().mtu <= MTU) setLinkMtu(msg().mtu); // §6.3.4
+  const retrans = msg().retransMs;
+  if (retrans != 0) retransMs = max<u32>(100, min<u32>(retrans, 60_000));
+  const mtu = msg().mtu; // 0 when absent
+  if (mtu - MIN_MTU <= MTU - MIN_MTU) setLinkMtu(mtu); // §6.3.4: MIN_MTU..MTU
   updateList(routers(), ND_ROUTERS, ip.src, msg().routerLifetimeS, 128);
   if (msg().lladdr != 0) learn(ip.src, msg().lladdr, true);
   for (let o = nextOption(msg(), 0); o != 0; o = nextOption(msg(), o)) {
