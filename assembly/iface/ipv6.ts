@@ -20,7 +20,7 @@
 // top-level memory.data is in every image that imports the file, one inside a function only in an
 // image that calls it, so an IPv4-only image carries none of them (binaryen inlines the calls).
 import { IPV6_ADDRS, IPV6_DEFAULT_HOP_LIMIT, IPV6_PMTU_SLOTS, IPV6_PMTU_TIMEOUT_MS, MTU } from "../config";
-import { due, now } from "../support/clock";
+import { due, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
 import { EHOSTUNREACH, EMSGSIZE } from "../support/errors";
 import { WireError } from "../wire/error";
@@ -45,10 +45,16 @@ export function setTransport6(nh: u32, h: Transport6Input | null): void {
   if (nh == NH_TCP) tcp6 = h;
   else udp6 = h;
 }
-/** Told when a Packet Too Big lowered the path MTU to a destination (TCP lowers its MSS). */
-let pmtuLowered: ((dst: usize) => void) | null = null;
-export function setPathMtuHandler(h: ((dst: usize) => void) | null): void {
-  pmtuLowered = h;
+/** Told about an address (16 bytes) TCP's connections may use (TCP registers it; the iface never
+ *  calls up by name): a Packet Too Big lowered the path MTU to it (lost false: TCP lowers its
+ *  MSS), or it was ours and became invalid (lost true: what used it as a source must stop). */
+let addressHandler: ((a: usize, lost: bool) => void) | null = null;
+export function setAddressHandler6(h: ((a: usize, lost: bool) => void) | null): void {
+  addressHandler = h;
+}
+export function addressEvent6(a: usize, lost: bool): void {
+  const h = addressHandler;
+  if (h) h(a, lost);
 }
 
 /** Where an IPv6 payload starts in a frame buffer (Ethernet + the fixed header). */
@@ -62,6 +68,11 @@ export const ADDR_DEPRECATED: u32 = 3;
 export const ADDR_DUPLICATED: u32 = 4;
 /** A lifetime that never runs out (RFC 4861 §4.6.2: all ones). */
 export const INFINITE: u32 = 0xffffffff;
+/** The sooner of next and the ms until t: the IPv6 polls' next wake-up (a call, not inlined at
+ *  each of them). */
+export function sooner(next: u32, t: u32): u32 {
+  return min<u32>(next, until(t));
+}
 /** A lifetime (seconds left) s seconds later: INFINITE stays, the rest stops at 0. */
 export function lifeLeft(life: u32, s: u32): u32 {
   return life == INFINITE ? life : life > s ? life - s : 0;
@@ -309,8 +320,7 @@ export function lowerPathMtu(dst: usize, mtu: u32): bool {
   memory.copy(slot, dst, 16);
   store<u32>(slot, mtu, 16);
   store<u32>(slot, now + IPV6_PMTU_TIMEOUT_MS, 20);
-  const h = pmtuLowered;
-  if (h) h(slot);
+  addressEvent6(slot, false);
   return true;
 }
 

@@ -24,7 +24,7 @@ import {
   ND_QUEUE_BYTES, ND_QUEUE_PER_NEIGHBOUR, ND_RDNSS, ND_REACHABLE_TIME_MS, ND_RETRANS_TIMER_MS, ND_ROUTERS, FRAME_MIN, MTU,
   POLL_MAX_SLEEP_MS,
 } from "../config";
-import { due, elapsed, now, until } from "../support/clock";
+import { due, elapsed, now } from "../support/clock";
 import { C, count } from "../support/counters";
 import { ENOBUFS } from "../support/errors";
 import { phy_random } from "../support/phy";
@@ -39,7 +39,7 @@ import {
 } from "../wire/ndisc";
 import { ethernetSend } from "./ethernet";
 import { macW0, macW4 } from "./netif";
-import { ADDR_DUPLICATED, ADDR_TENTATIVE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, lifeLeft, setHopLimit, setLinkMtu, sourceFor } from "./ipv6";
+import { ADDR_DUPLICATED, ADDR_TENTATIVE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, lifeLeft, setHopLimit, setLinkMtu, sooner, sourceFor } from "./ipv6";
 import { slaacDuplicate, slaacPrefix, slaacRaSeen } from "./slaac";
 
 export const FREE: u32 = 0;
@@ -593,7 +593,7 @@ export function ndPoll(s: u32): u32 {
     const st = <u32>e.state;
     if (st == FREE || st == STALE) continue;
     if (due(e.timer)) step(i, EV_TIMER, 0, 0);
-    if (e.state != FREE && e.state != STALE) next = min<u32>(next, until(e.timer));
+    if (e.state != FREE && e.state != STALE) next = sooner(next, e.timer);
   }
   if (s != 0) {
     for (let i = 0; i < LIST_ENTRIES; i++) {
