@@ -10,6 +10,7 @@ import { HEADER_LEN as IP_LEN, PROTO_ICMP, isMulticastOrReserved } from "../wire
 import { setEchoReplyHandler } from "../iface/icmp";
 import { PAYLOAD_OFFSET, ipv4Output } from "../iface/ipv4";
 import { txBuf } from "../iface/netif";
+import { PING6_DST } from "../iface/ipv6_static";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, sourceFor } from "../iface/ipv6";
 import { TYPE_ECHO_REQUEST as TYPE_ECHO6_REQUEST, emitIcmpv6 } from "../wire/icmpv6";
 import { HEADER_LEN as IP6_LEN, NH_ICMPV6, isUnspecified } from "../wire/ipv6";
@@ -85,7 +86,7 @@ export function pingRtt(seq: u32): i32 {
 
 // Inside a function: a top-level memory.data would be in every image, this only in one with IPv6.
 function dst6(): usize {
-  return memory.data(16, 8);
+  return PING6_DST;
 }
 
 /** Sends ICMPv6 echo request seq with size payload bytes to the 16-byte address at dst; its

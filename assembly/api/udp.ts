@@ -13,6 +13,7 @@ import {
   RECORD_LEN, U_FROM6, U_REMOTE6, UdpErrorHandler, UdpHandler, UdpSock, recordLen, udpAddrs6, udpAlloc, udpFree, udpRing, udpSock,
 } from "../sockets/udp";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, sourceFor } from "../iface/ipv6";
+import { UDP6_DST } from "../iface/ipv6_static";
 import { NH_UDP, addrCopy, isMulticast as isMulticast6, isUnspecified } from "../wire/ipv6";
 import { EV_ERROR, EV_READABLE, EV_WRITABLE } from "./tcp";
 import { TCP_EPHEMERAL_MAX, TCP_EPHEMERAL_MIN } from "../config";
@@ -105,7 +106,7 @@ export const UDP6_TX_PAYLOAD: usize = txBuf + PAYLOAD_OFFSET6 + HEADER_LEN;
 /** udpSendto's destination over IPv6 for udpSendPrepared (16 bytes at dst6()), 0: IPv4. */
 let to6: usize = 0;
 function dst6(): usize {
-  return memory.data(16, 8);
+  return UDP6_DST;
 }
 
 /** udpSendto to [a]:port over IPv6 (a: 16 bytes; unspecified with port 0: the connected peer). */

@@ -20,18 +20,19 @@ import {
 import { HEADER_LEN as IP_LEN, Ipv6Repr, MIN_MTU, NH_ICMPV6, NH_TCP, NH_UDP, isMulticast, isUnspecified } from "../wire/ipv6";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, isOurs, lowerPathMtu, sourceFor, toTentative } from "./ipv6";
 import { echoReplyHandler, tcpErrorHandler, udpErrorHandler } from "./icmp";
+import { ICMP6_FROM, ICMP6_PEER, ICMP6_RX } from "./ipv6_static";
 import { mldInput } from "./mld";
 import { ndInput } from "./nd";
 import { rxBuf, txBuf } from "./netif";
 
 function rx(): Icmpv6Repr {
-  return changetype<Icmpv6Repr>(memory.data(offsetof<Icmpv6Repr>()));
+  return changetype<Icmpv6Repr>(ICMP6_RX);
 }
 let limitSecond: u32 = 0;
 let limitCount: u32 = 0;
 /** The addresses of what we answer, copied out of rxBuf before txBuf is written. */
 function peer(): usize {
-  return memory.data(16, 8);
+  return ICMP6_PEER;
 }
 
 
@@ -134,5 +135,5 @@ export function icmpv6Error(p: usize, type: u32, code: u32, word: u32, multicast
   send(type, code, word, HEADER_LEN + quoted, peer2());
 }
 function peer2(): usize {
-  return memory.data(16, 8);
+  return ICMP6_FROM;
 }

@@ -19,6 +19,9 @@
 // The IPv6 files keep their static buffers behind functions (`addrs()`, nd.ts's `table()`...): a
 // top-level memory.data is in every image that imports the file, one inside a function only in an
 // image that calls it, so an IPv4-only image carries none of them (binaryen inlines the calls).
+// The most used small ones (the received headers' views, scratch addresses) are allocated first,
+// in iface/ipv6_static.ts, under a compile-time FEATURE_IPV6: below 8 KiB their addresses take a
+// byte less wherever they are named.
 import { IPV6_ADDRS, IPV6_DEFAULT_HOP_LIMIT, IPV6_PMTU_SLOTS, IPV6_PMTU_TIMEOUT_MS, MTU } from "../config";
 import { due, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
@@ -30,6 +33,7 @@ import {
   isSolicitedNode,
 } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
+import { IP6_RX } from "./ipv6_static";
 import { icmpv6Error, icmpv6Input } from "./icmpv6";
 import { ndOnLink, ndResolveAndSend, ndRouter } from "./nd";
 import { CODE_PORT_UNREACHABLE, CODE_UNRECOGNIZED_NEXT_HEADER, TYPE_DEST_UNREACHABLE, TYPE_PARAMETER_PROBLEM } from "../wire/icmpv6";
@@ -111,7 +115,7 @@ export function setLinkMtu(m: u32): void {
 }
 
 function rx(): Ipv6Repr {
-  return changetype<Ipv6Repr>(memory.data(offsetof<Ipv6Repr>()));
+  return changetype<Ipv6Repr>(IP6_RX);
 }
 /** Was the packet being handled sent to a tentative address of ours (only ND may use it)? */
 export let toTentative: bool = false;

@@ -25,6 +25,7 @@ import { ethernetSend } from "./ethernet";
 import { TYPE_IPV6 } from "../wire/ethernet";
 import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, isOurGroup, serviceGroup, setServiceGroup } from "./ipv6";
 import { NET_EV_MULTICAST, netEvent } from "./events";
+import { MLD_GROUP } from "./ipv6_static";
 
 const NONE: u32 = 0;
 const STATE_CHANGE: u32 = 1;
@@ -48,7 +49,7 @@ function query(): MldQuery {
   return changetype<MldQuery>(memory.data(offsetof<MldQuery>()));
 }
 function group(): usize {
-  return memory.data(16, 8);
+  return MLD_GROUP;
 }
 function zero(): usize {
   return memory.data(16, 8);

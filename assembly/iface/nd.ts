@@ -38,6 +38,7 @@ import {
   PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RS_LEN, emitLladdr, nextOption,
 } from "../wire/ndisc";
 import { ethernetSend } from "./ethernet";
+import { ND_CTL, ND_GROUP, ND_RX, ND_UNSPECIFIED } from "./ipv6_static";
 import { macW0, macW4 } from "./netif";
 import { ADDR_DUPLICATED, ADDR_TENTATIVE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, lifeLeft, setHopLimit, setLinkMtu, sooner, sourceFor } from "./ipv6";
 import { slaacDuplicate, slaacPrefix, slaacRaSeen } from "./slaac";
@@ -114,14 +115,14 @@ let poolUsed: u32 = 0;
 /** ND messages are built here, never in a buffer a caller may be filling. */
 const CTL_LEN: u32 = 128;
 function ctl(): usize {
-  return memory.data(<i32>CTL_LEN, 16);
+  return ND_CTL; // CTL_LEN bytes
 }
 function msg(): NdRepr {
-  return changetype<NdRepr>(memory.data(offsetof<NdRepr>()));
+  return changetype<NdRepr>(ND_RX);
 }
 /** Scratch for a solicited-node group. */
 function group(): usize {
-  return memory.data(16, 8);
+  return ND_GROUP;
 }
 
 export function ndInit(): void {
@@ -371,7 +372,7 @@ export function sendRs(src: usize): void {
 
 /** The unspecified address ::. */
 function unspecified(): usize {
-  return memory.data(16, 8);
+  return ND_UNSPECIFIED;
 }
 
 /**

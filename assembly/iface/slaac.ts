@@ -19,6 +19,7 @@ import { phy_random } from "../support/phy";
 import { prefixMatch, solicitedNode } from "../wire/ipv6";
 import { NET_EV_ADDRESS, NET_EV_MULTICAST, netEvent } from "./events";
 import { ADDR_DEPRECATED, ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_TENTATIVE, Addr, INFINITE, addr, addressEvent6, ipv6AddrInit, lifeLeft, sooner } from "./ipv6";
+import { SLAAC_GROUP } from "./ipv6_static";
 import { mldChanged } from "./mld";
 import { macW0, macW4 } from "./netif";
 import { retransMs, sendNs, sendRs } from "./nd";
@@ -27,7 +28,7 @@ const TWO_HOURS_S: u32 = 7200;
 let rsLeft: u32 = 0;
 let rsAt: u32 = 0;
 function group(): usize {
-  return memory.data(16, 8);
+  return SLAAC_GROUP;
 }
 
 /** Modified EUI-64 (RFC 4291 Appendix A) as the u64 of bytes 8..15, as loaded. */
