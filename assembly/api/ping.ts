@@ -13,7 +13,7 @@ import { txBuf } from "../iface/netif";
 import { PING6_DST } from "../iface/ipv6_static";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, sourceFor } from "../iface/ipv6";
 import { TYPE_ECHO_REQUEST as TYPE_ECHO6_REQUEST, emitIcmpv6 } from "../wire/icmpv6";
-import { HEADER_LEN as IP6_LEN, NH_ICMPV6, isUnspecified } from "../wire/ipv6";
+import { HEADER_LEN as IP6_LEN, NH_ICMPV6, addrCopy, isUnspecified } from "../wire/ipv6";
 
 export const PING_MAX_PAYLOAD: u32 = MTU - IP_LEN - ICMP_LEN;
 
@@ -94,7 +94,7 @@ function dst6(): usize {
 export function ping6Send(dst: usize, seq: u32, size: u32): i32 {
   if (size > MTU - IP6_LEN - ICMP_LEN) return EMSGSIZE;
   const d = dst6();
-  memory.copy(d, dst, 16); // dst may be in the board's io buffer (rxBuf)
+  addrCopy(d, dst); // dst may be in the board's io buffer (rxBuf)
   if (isUnspecified(d)) return EINVAL;
   seq &= 0xffff;
   const icmp = txBuf + PAYLOAD_OFFSET6;

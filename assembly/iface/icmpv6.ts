@@ -17,7 +17,7 @@ import {
   HEADER_LEN, Icmpv6Repr, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, TYPE_MLD_QUERY, TYPE_MLD_V1_DONE, TYPE_MLD_V1_REPORT, TYPE_MLD_V2_REPORT,
   TYPE_PACKET_TOO_BIG, TYPE_REDIRECT, TYPE_RS, emitIcmpv6, isError,
 } from "../wire/icmpv6";
-import { HEADER_LEN as IP_LEN, Ipv6Repr, MIN_MTU, NH_ICMPV6, NH_TCP, NH_UDP, isMulticast, isUnspecified } from "../wire/ipv6";
+import { HEADER_LEN as IP_LEN, Ipv6Repr, MIN_MTU, NH_ICMPV6, NH_TCP, NH_UDP, addrCopy, isMulticast, isUnspecified } from "../wire/ipv6";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, isOurs, lowerPathMtu, sourceFor, toTentative } from "./ipv6";
 import { echoReplyHandler, tcpErrorHandler, udpErrorHandler } from "./icmp";
 import { ICMP6_FROM, ICMP6_PEER, ICMP6_RX } from "./ipv6_static";
@@ -44,7 +44,7 @@ export function icmpv6Input(p: usize, m: usize, len: u32, ip: Ipv6Repr): C {
   const type = rx().type;
   if (type >= TYPE_RS && type <= TYPE_REDIRECT) return ndInput(m, len, ip, type, rx().code);
   if (toTentative) return C.IP6_NOT_FOR_US; // RFC 4862 §5.4: only ND reaches a tentative address
-  if (type == TYPE_MLD_QUERY || type == TYPE_MLD_V1_REPORT || type == TYPE_MLD_V1_DONE || type == TYPE_MLD_V2_REPORT) {
+  if (type - TYPE_MLD_QUERY <= TYPE_MLD_V1_DONE - TYPE_MLD_QUERY || type == TYPE_MLD_V2_REPORT) { // 130-132, 143
     return mldInput(m, len, ip, type);
   }
   if (type == TYPE_ECHO_REQUEST) return echo(m, len, ip);
@@ -84,7 +84,7 @@ function packetTooBig(m: usize, len: u32): C {
  *  from one of our unicast addresses. */
 function echo(m: usize, len: u32, ip: Ipv6Repr): C {
   if (isUnspecified(ip.src)) return C.IP6_BAD_SOURCE;
-  memory.copy(peer(), ip.src, 16);
+  addrCopy(peer(), ip.src);
   const src = isMulticast(ip.dst) ? sourceFor(peer()) : ip.dst;
   if (src == 0) return C.IP6_NOT_FOR_US;
   memory.copy(txBuf + PAYLOAD_OFFSET6, m, len);
@@ -123,11 +123,11 @@ export function icmpv6Error(p: usize, type: u32, code: u32, word: u32, multicast
     return;
   }
   limitCount++;
-  memory.copy(peer(), src, 16);
+  addrCopy(peer(), src);
   const from = isMulticast(dst) ? sourceFor(peer()) : dst;
   if (from == 0) return;
   // Our source is copied out of rxBuf too: txBuf overlaps nothing of it, but keep one rule.
-  memory.copy(peer2(), from, 16);
+  addrCopy(peer2(), from);
   const total = IP_LEN + <u32>load<u8>(p, 4) * 256 + <u32>load<u8>(p, 5);
   const quoted = min<u32>(total, MIN_MTU - IP_LEN - HEADER_LEN);
   memory.copy(txBuf + PAYLOAD_OFFSET6 + HEADER_LEN, p, quoted);

@@ -321,7 +321,7 @@ export function lowerPathMtu(dst: usize, mtu: u32): bool {
       slot = e;
     }
   }
-  memory.copy(slot, dst, 16);
+  addrCopy(slot, dst);
   store<u32>(slot, mtu, 16);
   store<u32>(slot, now + IPV6_PMTU_TIMEOUT_MS, 20);
   addressEvent6(slot, false);

@@ -1,6 +1,7 @@
 // IPv6 start, poll and what the exports read: the layers of iface/ipv6.ts, nd.ts, slaac.ts and
 // mld.ts together, so index.ts calls one function each.
 import { IPV6_ADDRS, POLL_MAX_SLEEP_MS } from "../config";
+import { addrCopy } from "../wire/ipv6";
 import { due, elapsed, now } from "../support/clock";
 import { ADDR_FREE, ADDR_DUPLICATED, addr, ipv6AddrInit, serviceGroup, sooner } from "./ipv6";
 import { mldInit, mldPoll } from "./mld";
@@ -48,7 +49,7 @@ export function ipv6AddressAt(i: u32, out: usize): u32 {
   if (i >= <u32>IPV6_ADDRS) return ADDR_FREE;
   const a = addr(<i32>i);
   if (a.state == ADDR_FREE) return ADDR_FREE;
-  memory.copy(out, changetype<usize>(a), 16);
+  addrCopy(out, changetype<usize>(a));
   store<u32>(out, a.validS, 16);
   store<u32>(out, a.preferredS, 20);
   return a.state;

@@ -20,7 +20,7 @@ import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
 import {
   CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, TYPE_MLD_V2_REPORT, emitIcmpv6, emitRecord,
 } from "../wire/icmpv6";
-import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrEq, emitIpv6, isAllNodes, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
+import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isAllNodes, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
 import { TYPE_IPV6 } from "../wire/ethernet";
 import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, isOurGroup, serviceGroup, setServiceGroup } from "./ipv6";
@@ -65,7 +65,7 @@ export function mldInit(): void {
 export function mldJoinService(g: usize): void {
   const had = serviceGroup();
   if (g == 0 && had != 0) {
-    memory.copy(leftGroup(), had, 16);
+    addrCopy(leftGroup(), had);
     left = true;
   }
   setServiceGroup(g);

@@ -409,9 +409,7 @@ function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, w0:
 /** An ND message (RS/RA/NS/NA, ICMPv6 header checked) of len bytes at m in the packet ip. */
 export function ndInput(m: usize, len: u32, ip: Ipv6Repr, type: u32, code: u32): C {
   if (ip.hopLimit != 255) return C.ND_BAD_HOP_LIMIT; // §6.1, §7.1: it came from off-link
-  if (code != 0) return C.ND_MALFORMED;
-  const err = msg().parse(m, len, type);
-  if (err != WireError.OK) return C.ND_MALFORMED;
+  if (code != 0 || msg().parse(m, len, type) != WireError.OK) return C.ND_MALFORMED;
   if (type == TYPE_NS) return nsInput(ip);
   if (type == TYPE_NA) return naInput(ip);
   if (type == TYPE_RA) return raInput(ip);
@@ -444,10 +442,11 @@ function nsInput(ip: Ipv6Repr): C {
   }
   let w0: u32 = 0;
   let w4: u16 = 0;
-  if (msg().lladdr != 0) {
-    learn(ip.src, msg().lladdr, false);
-    w0 = load<u32>(msg().lladdr);
-    w4 = load<u16>(msg().lladdr, 4);
+  const ll = msg().lladdr;
+  if (ll != 0) {
+    learn(ip.src, ll, false);
+    w0 = load<u32>(ll);
+    w4 = load<u16>(ll, 4);
   }
   sendNa(target, ip.src, NA_SOLICITED | NA_OVERRIDE, w0, w4);
   return C.ND_NS_RECEIVED;
@@ -457,7 +456,8 @@ function naInput(ip: Ipv6Repr): C {
   const target = msg().target;
   if (isMulticast(target)) return C.ND_MALFORMED;
   // §7.1.2: a solicited NA is never sent to a multicast address.
-  if ((msg().flags & NA_SOLICITED) != 0 && isMulticast(ip.dst)) return C.ND_MALFORMED;
+  const flags = msg().flags;
+  if ((flags & NA_SOLICITED) != 0 && isMulticast(ip.dst)) return C.ND_MALFORMED;
   const k = addrFind(target);
   if (k >= 0) {
     // RFC 4862 §5.4.4: someone else has our tentative address (or claims one we use: logged, kept).
@@ -466,7 +466,7 @@ function naInput(ip: Ipv6Repr): C {
   }
   const i = find(target);
   if (i < 0) return C.ND_NA_IGNORED; // §7.2.5: no entry, nothing to create
-  return step(i, EV_NA, msg().lladdr, msg().flags) ? C.ND_NA_RECEIVED : C.ND_NA_IGNORED;
+  return step(i, EV_NA, msg().lladdr, flags) ? C.ND_NA_RECEIVED : C.ND_NA_IGNORED;
 }
 
 /** A neighbour's link-layer address named by an NS, RS or RA: cached when there is room by the
