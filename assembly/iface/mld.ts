@@ -107,6 +107,7 @@ function send(kind: u32): void {
   const hbh = ip + HEADER_LEN;
   const m = hbh + HBH_LEN;
   let n: u32 = 0;
+  const rec = kind == STATE_CHANGE ? CHANGE_TO_EXCLUDE : MODE_IS_EXCLUDE;
   for (let i = 0; i < IPV6_ADDRS; i++) {
     const a = addr(i);
     if (a.state == ADDR_FREE || a.state == ADDR_DUPLICATED) continue;
@@ -114,11 +115,11 @@ function send(kind: u32): void {
     let dup = false;
     for (let k: u32 = 0; k < n; k++) if (addrEq(m + 8 + k * MLD_RECORD_LEN + 4, group())) dup = true;
     if (dup) continue;
-    emitRecord(m + 8 + n * MLD_RECORD_LEN, kind == STATE_CHANGE ? CHANGE_TO_EXCLUDE : MODE_IS_EXCLUDE, group());
+    emitRecord(m + 8 + n * MLD_RECORD_LEN, rec, group());
     n++;
   }
   const sg = serviceGroup();
-  if (sg != 0) emitRecord(m + 8 + n++ * MLD_RECORD_LEN, kind == STATE_CHANGE ? CHANGE_TO_EXCLUDE : MODE_IS_EXCLUDE, sg);
+  if (sg != 0) emitRecord(m + 8 + n++ * MLD_RECORD_LEN, rec, sg);
   else if (left && kind == STATE_CHANGE) emitRecord(m + 8 + n++ * MLD_RECORD_LEN, CHANGE_TO_INCLUDE, leftGroup());
   if (n == 0) return;
   const mlen = 8 + n * MLD_RECORD_LEN;

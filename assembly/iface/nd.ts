@@ -196,9 +196,7 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
   const st = <u32>e.state;
   if (ev == EV_SEND) {
     if (st == FREE) {
-      e.state = <u8>INCOMPLETE;
-      e.probes = 0;
-      solicit(e, true);
+      probe(e, INCOMPLETE);
     } else if (st == STALE) {
       e.state = <u8>DELAY; // §7.3.3: wait for upper-layer confirmation before probing
       e.timer = now + ND_DELAY_FIRST_PROBE_MS;
@@ -217,9 +215,7 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
     } else if (st == REACHABLE) {
       e.state = <u8>STALE;
     } else if (st == DELAY) {
-      e.state = <u8>PROBE;
-      e.probes = 0;
-      solicit(e, false);
+      probe(e, PROBE);
     }
     return true;
   }
@@ -253,6 +249,13 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
   else if (differs) e.state = <u8>STALE;
   e.router = <u8>((flags & NA_ROUTER) != 0);
   return true;
+}
+
+/** Enters INCOMPLETE (resolving: multicast NS) or PROBE (unicast NS) and sends the first. */
+function probe(e: Neighbour, st: u32): void {
+  e.state = <u8>st;
+  e.probes = 0;
+  solicit(e, st == INCOMPLETE);
 }
 
 function setMac(e: Neighbour, ll: usize): void {
@@ -550,7 +553,8 @@ export function ndRouter(): usize {
     const r = routers() + <usize>i * 24;
     if (load<u32>(r, 16) == 0) continue;
     const k = find(r);
-    if (k >= 0 && (nb(k).state == REACHABLE || nb(k).state == DELAY)) return r;
+    const st = k >= 0 ? <u32>nb(k).state : FREE;
+    if (st == REACHABLE || st == DELAY) return r;
     if (any == 0) any = r;
   }
   return any;
