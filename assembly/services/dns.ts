@@ -348,14 +348,14 @@ function transmit(i: i32): bool {
   }
   if (k == n) return false;
   // A send error (no route, ARP queue full) counts as a lost query: the timeout moves on.
-  if (FEATURE_IPV6 && nServers == 0) {
+  const v6 = FEATURE_IPV6 && nServers == 0;
+  const len = emitQuery(v6 ? UDP6_TX_PAYLOAD : UDP_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, qtypeOf(i));
+  if (v6) {
     const a = q6(i) + Q6_SENT + (<usize>idx << 4);
     server6(idx, a);
-    const len = emitQuery(UDP6_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, qtypeOf(i));
     udpSendto6(s.fd, UDP6_TX_PAYLOAD, len, a, PORT);
   } else {
     const addr = serverAt(idx);
-    const len = emitQuery(UDP_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, qtypeOf(i));
     udpSendPrepared(s.fd, len, addr, PORT);
     if (idx == 0) s.sent0 = addr;
     else s.sent1 = addr;
