@@ -146,35 +146,27 @@ function find(a: usize): i32 {
 
 /** A FREE entry for a, chosen as the file's comment says (forSend: our packet; else learnt), or -1. */
 function allocate(a: usize, forSend: bool): i32 {
-  let free = -1;
   let incompletes = 0;
-  let oldestIncomplete = -1;
-  let oldestLearnt = -1;
-  let lru = -1;
-  let ageIncomplete: u32 = 0;
-  let ageLearnt: u32 = 0;
-  let ageLru: u32 = 0;
+  for (let i = 0; i < ND_CACHE_SIZE; i++) if (nb(i).state == INCOMPLETE) incompletes++;
+  // Each entry's class, in the order of preference: 0 free (the first), 1 learnt only (the oldest),
+  // 2 carrying our traffic (the least recently used), 3 resolving (the oldest). A learnt address
+  // takes classes 0 and 1 only; our packet any, or only class 3 with ND_INCOMPLETE_MAX resolving.
+  const onlyResolving = forSend && incompletes >= ND_INCOMPLETE_MAX;
+  let victim = -1;
+  let best: u32 = 4;
+  let bestAge: u32 = 0;
   for (let i = 0; i < ND_CACHE_SIZE; i++) {
     const e = nb(i);
-    if (e.state == FREE) {
-      if (free < 0) free = i;
-      continue;
-    }
+    const st = <u32>e.state;
+    const cls: u32 = st == FREE ? 0 : st == INCOMPLETE ? 3 : e.traffic ? 2 : 1;
+    if (onlyResolving ? cls != 3 : !forSend && cls > 1) continue;
     const age = elapsed(e.used);
-    if (e.state == INCOMPLETE) {
-      incompletes++;
-      if (oldestIncomplete < 0 || age >= ageIncomplete) { oldestIncomplete = i; ageIncomplete = age; }
-    } else if (!e.traffic) {
-      if (oldestLearnt < 0 || age >= ageLearnt) { oldestLearnt = i; ageLearnt = age; }
-    } else if (lru < 0 || age >= ageLru) {
-      lru = i;
-      ageLru = age;
+    if (cls < best || (cls == best && cls != 0 && age >= bestAge)) {
+      victim = i;
+      best = cls;
+      bestAge = age;
     }
   }
-  let victim = -1;
-  if (!forSend) victim = free >= 0 ? free : oldestLearnt;
-  else if (incompletes >= ND_INCOMPLETE_MAX) victim = oldestIncomplete;
-  else victim = free >= 0 ? free : oldestLearnt >= 0 ? oldestLearnt : lru >= 0 ? lru : oldestIncomplete;
   if (victim < 0) return -1;
   const e = nb(victim);
   if (e.state != FREE) {
