@@ -88,7 +88,8 @@ export function mldInput(m: usize, len: u32, ip: Ipv6Repr, type: u32): C {
   if (query().parse(m, len) != WireError.OK) return C.MLD_MALFORMED;
   const g = query().group;
   if (!isUnspecified(g) && !isOurs(g)) return C.MLD_RECEIVED;
-  const at = now + (query().maxDelayMs > 0 ? phy_random() % query().maxDelayMs : 0);
+  const delay = query().maxDelayMs;
+  const at = now + (delay > 0 ? phy_random() % delay : 0);
   if (pending == NONE || <i32>(pendingAt - at) > 0) {
     if (pending != STATE_CHANGE) pending = CURRENT_STATE;
     pendingAt = at;

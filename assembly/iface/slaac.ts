@@ -16,7 +16,7 @@ import { IPV6_ADDRS, IPV6_DAD_TRANSMITS, ND_MAX_RTR_SOLICITATIONS, ND_MAX_RTR_SO
 import { due, now } from "../support/clock";
 import { C, count } from "../support/counters";
 import { phy_random } from "../support/phy";
-import { prefixMatch, solicitedNode } from "../wire/ipv6";
+import { solicitedNode } from "../wire/ipv6";
 import { NET_EV_ADDRESS, NET_EV_MULTICAST, netEvent } from "./events";
 import { ADDR_DEPRECATED, ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_TENTATIVE, Addr, INFINITE, addr, addressEvent6, ipv6AddrInit, lifeLeft, sooner } from "./ipv6";
 import { SLAAC_GROUP } from "./ipv6_static";
@@ -88,7 +88,6 @@ export function slaacPrefix(prefix: usize, plen: u32, validS: u32, preferredS: u
   if (plen != 64 || preferredS > validS) return; // (c), and our IID is 64 bits (§5.5.3 (d))
   // §5.4.5: the link-local address (of the same EUI-64 identifier) is someone else's: no more.
   if (addr(0).state == ADDR_DUPLICATED) return;
-  const x = iid();
   let free = -1;
   for (let i = 1; i < IPV6_ADDRS; i++) {
     const a = addr(i);
@@ -96,7 +95,7 @@ export function slaacPrefix(prefix: usize, plen: u32, validS: u32, preferredS: u
       if (free < 0) free = i;
       continue;
     }
-    if (!prefixMatch(changetype<usize>(a), prefix, 64)) continue;
+    if (a.a0 != load<u64>(prefix)) continue; // the same /64
     if (a.state == ADDR_DUPLICATED) return;
     // (e): the preferred lifetime as sent; the valid one not cut below two hours by an RA.
     a.preferredS = preferredS;
@@ -110,7 +109,7 @@ export function slaacPrefix(prefix: usize, plen: u32, validS: u32, preferredS: u
   if (validS == 0 || free < 0) return; // (d): a new prefix with valid lifetime 0 is ignored
   const a = addr(free);
   a.a0 = load<u64>(prefix);
-  a.a8 = x;
+  a.a8 = iid();
   a.validS = validS;
   a.preferredS = preferredS;
   tentative(a);
