@@ -33,7 +33,7 @@ import {
   isSolicitedNode,
 } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
-import { IP6_RX } from "./ipv6_static";
+import { IP6_RX, PMTU_TABLE } from "./ipv6_static";
 import { icmpv6Error, icmpv6Input } from "./icmpv6";
 import { ndOnLink, ndResolveAndSend, ndRouter } from "./nd";
 import { CODE_PORT_UNREACHABLE, CODE_UNRECOGNIZED_NEXT_HEADER, TYPE_DEST_UNREACHABLE, TYPE_PARAMETER_PROBLEM } from "../wire/icmpv6";
@@ -284,7 +284,7 @@ export function isOurs(a: usize): bool {
 // Slots of [destination (16), MTU, when it expires]: lowered by Packet Too Big, forgotten after
 // IPV6_PMTU_TIMEOUT_MS (then the link MTU is tried again, §4).
 function pmtuTable(): usize {
-  return memory.data(IPV6_PMTU_SLOTS * 24, 8);
+  return PMTU_TABLE; // IPV6_PMTU_SLOTS
 }
 
 /** The largest packet (IPv6 header included) we send to dst. */

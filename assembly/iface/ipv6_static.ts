@@ -2,9 +2,9 @@
 // static memory: an address below 8 KiB takes a byte less in each instruction that names it
 // (a LEB128 constant), and these are named at about 200 places. Only in an image with IPv6: the
 // condition is a compile-time constant, so the other images allocate nothing here.
-import { FEATURE_IPV6 } from "../config";
+import { FEATURE_IPV6, IPV6_PMTU_SLOTS, ND_PREFIXES, ND_RDNSS, ND_ROUTERS } from "../config";
 import { Ipv6Repr } from "../wire/ipv6";
-import { Icmpv6Repr } from "../wire/icmpv6";
+import { Icmpv6Repr, MldQuery } from "../wire/icmpv6";
 import { NdRepr } from "../wire/ndisc";
 
 /** iface/ipv6.ts: the packet being received. */
@@ -25,3 +25,8 @@ export const ICMP6_PEER: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 export const ICMP6_FROM: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 export const PING6_DST: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 export const UDP6_DST: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
+/** iface/nd.ts: the routers, prefixes and RDNSS servers (nd.ts LIST_ENTRIES of 24 bytes);
+ *  iface/ipv6.ts: the path MTU slots (24 bytes each); iface/mld.ts: the query received. */
+export const ND_LISTS: usize = FEATURE_IPV6 ? memory.data((ND_ROUTERS + ND_PREFIXES + ND_RDNSS) * 24, 8) : 0;
+export const PMTU_TABLE: usize = FEATURE_IPV6 ? memory.data(IPV6_PMTU_SLOTS * 24, 8) : 0;
+export const MLD_QUERY: usize = FEATURE_IPV6 ? memory.data(offsetof<MldQuery>(), 8) : 0;

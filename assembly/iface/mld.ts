@@ -25,7 +25,7 @@ import { ethernetSend } from "./ethernet";
 import { TYPE_IPV6 } from "../wire/ethernet";
 import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, isOurGroup, serviceGroup, setServiceGroup } from "./ipv6";
 import { NET_EV_MULTICAST, netEvent } from "./events";
-import { MLD_GROUP } from "./ipv6_static";
+import { MLD_GROUP, MLD_QUERY } from "./ipv6_static";
 
 const NONE: u32 = 0;
 const STATE_CHANGE: u32 = 1;
@@ -46,7 +46,7 @@ function frame(): usize {
   return memory.data(FRAME_LEN, 16);
 }
 function query(): MldQuery {
-  return changetype<MldQuery>(memory.data(offsetof<MldQuery>()));
+  return changetype<MldQuery>(MLD_QUERY);
 }
 function group(): usize {
   return MLD_GROUP;

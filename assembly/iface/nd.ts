@@ -38,7 +38,7 @@ import {
   PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RS_LEN, emitLladdr, nextOption,
 } from "../wire/ndisc";
 import { ethernetSend } from "./ethernet";
-import { ND_CTL, ND_GROUP, ND_RX, ND_UNSPECIFIED } from "./ipv6_static";
+import { ND_CTL, ND_GROUP, ND_LISTS, ND_RX, ND_UNSPECIFIED } from "./ipv6_static";
 import { macW0, macW4 } from "./netif";
 import { ADDR_DUPLICATED, ADDR_TENTATIVE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, lifeLeft, setHopLimit, setLinkMtu, sooner, sourceFor } from "./ipv6";
 import { slaacDuplicate, slaacPrefix, slaacRaSeen } from "./slaac";
@@ -86,7 +86,7 @@ function nb(i: i32): Neighbour {
 // for a router or a server)], one list after the other, so that one loop ages them all.
 const LIST_ENTRIES: i32 = ND_ROUTERS + ND_PREFIXES + ND_RDNSS;
 function routers(): usize {
-  return memory.data(LIST_ENTRIES * 24, 8);
+  return ND_LISTS; // LIST_ENTRIES
 }
 // @ts-ignore: decorator
 @inline function prefixes(): usize {
@@ -142,6 +142,12 @@ function randomReachable(base: u32): u32 {
 function find(a: usize): i32 {
   for (let i = 0; i < ND_CACHE_SIZE; i++) if (nb(i).state != FREE && addrEq(changetype<usize>(nb(i)), a)) return i;
   return -1;
+}
+
+/** a's entry: the one it has, else a new one (allocate()); -1 when there is none to take. */
+function entryFor(a: usize, forSend: bool): i32 {
+  const i = find(a);
+  return i >= 0 ? i : allocate(a, forSend);
 }
 
 /** A FREE entry for a, chosen as the file's comment says (forSend: our packet; else learnt), or -1. */
@@ -293,13 +299,10 @@ export function ndResolveAndSend(frame: usize, len: u32, hop: usize): i32 {
 /** ours: our traffic, which may take any entry; else an ND answer (an NA to an NS without a
  *  source link-layer option), which takes only what a learnt address may (the file's comment). */
 function resolveAndSend(frame: usize, len: u32, hop: usize, ours: bool): i32 {
-  let i = find(hop);
+  const i = entryFor(hop, ours);
   if (i < 0) {
-    i = allocate(hop, ours);
-    if (i < 0) {
-      count(C.ND_QUEUE_DROPS);
-      return ENOBUFS;
-    }
+    count(C.ND_QUEUE_DROPS);
+    return ENOBUFS;
   }
   const e = nb(i);
   e.used = now;
@@ -467,8 +470,7 @@ function naInput(ip: Ipv6Repr): C {
 /** A neighbour's link-layer address named by an NS, RS or RA: cached when there is room by the
  *  replacement rule (learnt entries take no entry in use). */
 function learn(a: usize, ll: usize, router: bool): void {
-  let i = find(a);
-  if (i < 0) i = allocate(a, false);
+  const i = entryFor(a, false);
   if (i < 0) return;
   step(i, EV_LLADDR, ll, 0);
   if (router) nb(i).router = 1;

@@ -405,11 +405,7 @@ function ask(i: i32): void {
 
 /** The servers a query may go to: the IPv4 ones, else (IPv6) the first two RDNSS servers. */
 function serverCount(): u32 {
-  if (FEATURE_IPV6 && nServers == 0) {
-    let n: u32 = 0;
-    for (let k: u32 = 0; k < <u32>ND_RDNSS && n < 2; k++) if (ndDnsAt(k, scratch6()) != 0) n++;
-    return n;
-  }
+  if (FEATURE_IPV6 && nServers == 0) return server6(2, scratch6());
   return nServers;
 }
 
@@ -417,14 +413,17 @@ function scratch6(): usize {
   return memory.data(16, 8);
 }
 
-/** The idx-th RDNSS server with a lifetime left, written at out. */
-function server6(idx: u32, out: usize): void {
-  for (let k: u32 = 0; k < <u32>ND_RDNSS; k++) {
+/** The idx-th (0 or 1) of the first two RDNSS servers with a lifetime left, written at out; with
+ *  idx 2, how many there are. */
+function server6(idx: u32, out: usize): u32 {
+  let n: u32 = 0;
+  for (let k: u32 = 0; k < <u32>ND_RDNSS && n < 2; k++) {
     if (ndDnsAt(k, out) != 0) {
-      if (idx == 0) return;
-      idx--;
+      if (n == idx) break;
+      n++;
     }
   }
+  return n;
 }
 
 /**
