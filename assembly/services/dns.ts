@@ -293,7 +293,7 @@ function ipv6Text(p: usize, len: u32, out: usize): i32 {
       break;
     }
     if (i == start || i - start > 4 || n == 8) return -1;
-    store<u16>(out + (n << 1), bswap<u16>(<u16>v));
+    store<u16>(out + (n << 1), <u16>((v >> 8) | (v << 8))); // network order
     n++;
     if (i == len) break;
     if (load<u8>(p + i) != 58 || ++i == len) return -1;
