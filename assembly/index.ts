@@ -2,6 +2,7 @@
 // Firmware images re-export this module and add their apps.
 import { FRAME_MAX, POLL_MAX_SLEEP_MS } from "./config";
 import { setNow } from "./support/clock";
+import "./iface/ipv6_static";
 import { C, COUNTERS, count, counterKind, counterNamePtr, counterValue, countersInit } from "./support/counters";
 import { EINVAL, ENOSYS, EWOULDBLOCK, OK } from "./support/errors";
 import { NET_EV_ADDRESS, NET_EV_LINK_DOWN, NET_EV_LINK_UP, NET_EV_MULTICAST, netEvent, netEventsInit, takeBoardEvents } from "./iface/events";

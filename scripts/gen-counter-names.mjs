@@ -40,15 +40,35 @@ const lines = check(namesBody, members, "names");
 const PREFIXES = ["rx_", "tx_", "eth_", "arp_", "ip_", "icmp_", "tcp_", "udp_", "dhcp_", "dns_", "mqtt_", "sntp_", "igmp_"];
 // A section may have prefixes of its own (a table of its own, in the image only with it).
 const SECTION_PREFIXES = { IPV6: ["ip6_", "icmp6_", "nd_", "mld_"] };
+// A section may also have words of its own: byte 0x80 | k in a name stands for its (k)th word, the
+// first in this order that matches (the IPv6 names repeat these: 170 bytes fewer with them;
+// counterNamePtr() expands them). Chosen greedily for the fewest bytes, fragments included.
+const SECTION_WORDS = {
+  IPV6: [
+    "ext_", "ns", "port", "rout", "dad_", "queue", "unknown", "on", "no", "red", "received", "_sent", "bad_", "truncated", "echo_",
+    "error", "_next_header", "addresses_", "_dropped", "checksum", "malformed", "reply_", "source", "_limit",
+  ],
+};
 const KINDS = "+-.";
-const encode = (lines, prefixes = PREFIXES) => {
+const encode = (lines, prefixes = PREFIXES, words = []) => {
+  if (words.length > 127) throw new Error("at most 127 words");
   if (prefixes.length > 15) throw new Error("at most 15 prefixes: the entry byte keeps 4 bits for them");
   const bytes = [];
   for (const l of lines) {
     const name = l.slice(1);
     const k = prefixes.findIndex((p) => name.startsWith(p));
     bytes.push((KINDS.indexOf(l[0]) << 4) | (k + 1));
-    for (const ch of k >= 0 ? name.slice(prefixes[k].length) : name) bytes.push(ch.charCodeAt(0));
+    const rest = k >= 0 ? name.slice(prefixes[k].length) : name;
+    for (let i = 0; i < rest.length; ) {
+      const w = words.findIndex((x) => rest.startsWith(x, i));
+      if (w >= 0) {
+        bytes.push(0x80 | w);
+        i += words[w].length;
+      } else {
+        if (rest.charCodeAt(i) >= 0x80) throw new Error(`counter name ${name}: not ASCII`);
+        bytes.push(rest.charCodeAt(i++));
+      }
+    }
     bytes.push(0);
   }
   return bytes;
@@ -81,11 +101,13 @@ ${rows(prefixBytes)}
 ]);
 ${sections.map(({ feature, body, members }) => {
   const own = SECTION_PREFIXES[feature];
-  const b = encode(check(body, members, `names in NAMES_${feature}`), own);
+  const words = SECTION_WORDS[feature];
+  const b = encode(check(body, members, `names in NAMES_${feature}`), own, words);
   const f = feature[0] + feature.slice(1).toLowerCase();
   return `
 // FEATURE_${feature}'s counters (NAMES_${feature}), numbered on from the section before: a function,
-// so the text is static data only in a build that calls it.${own ? ` Prefixes of its own: ${own.join(" ")}.` : ""}
+// so the text is static data only in a build that calls it.${own ? ` Prefixes of its own: ${own.join(" ")}.` : ""}${words ? `
+// Words of its own (byte 0x80 | k: the kth): ${words.join(" ")}.` : ""}
 export const COUNTER_${feature}_NAME_BYTES: i32 = ${b.length};
 export function counterNames${f}(): usize {
   return memory.data<u8>([
@@ -95,6 +117,11 @@ ${rows(b).replace(/^/gm, "  ")}
 ${own ? `export function counterPrefixes${f}(): usize {
   return memory.data<u8>([
 ${rows(prefixBlob(own)).replace(/^/gm, "  ")}
+  ]);
+}
+` : ""}${words ? `export function counterWords${f}(): usize {
+  return memory.data<u8>([
+${rows(prefixBlob(words)).replace(/^/gm, "  ")}
   ]);
 }
 ` : ""}`;

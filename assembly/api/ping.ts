@@ -10,10 +10,10 @@ import { HEADER_LEN as IP_LEN, PROTO_ICMP, isMulticastOrReserved } from "../wire
 import { setEchoReplyHandler } from "../iface/icmp";
 import { PAYLOAD_OFFSET, ipv4Output } from "../iface/ipv4";
 import { txBuf } from "../iface/netif";
-import { setEcho6ReplyHandler } from "../iface/icmpv6";
+import { PING6_DST } from "../iface/ipv6_static";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, sourceFor } from "../iface/ipv6";
 import { TYPE_ECHO_REQUEST as TYPE_ECHO6_REQUEST, emitIcmpv6 } from "../wire/icmpv6";
-import { HEADER_LEN as IP6_LEN, NH_ICMPV6, isUnspecified } from "../wire/ipv6";
+import { HEADER_LEN as IP6_LEN, NH_ICMPV6, addrCopy, isUnspecified } from "../wire/ipv6";
 
 export const PING_MAX_PAYLOAD: u32 = MTU - IP_LEN - ICMP_LEN;
 
@@ -29,11 +29,6 @@ export function pingInit(): void {
   memory.fill(sentSeq, 0xff, PING_SLOTS * 4);
   memory.fill(rtt, 0xff, PING_SLOTS * 4);
   setEchoReplyHandler(onReply);
-  if (FEATURE_IPV6) setEcho6ReplyHandler(onReply6);
-}
-
-function onReply6(id: u32, seq: u32, len: u32): bool {
-  return onReply(id, seq, 0, len);
 }
 
 function onReply(id: u32, seq: u32, payload: usize, len: u32): bool {
@@ -91,7 +86,7 @@ export function pingRtt(seq: u32): i32 {
 
 // Inside a function: a top-level memory.data would be in every image, this only in one with IPv6.
 function dst6(): usize {
-  return memory.data(16, 8);
+  return PING6_DST;
 }
 
 /** Sends ICMPv6 echo request seq with size payload bytes to the 16-byte address at dst; its
@@ -99,7 +94,7 @@ function dst6(): usize {
 export function ping6Send(dst: usize, seq: u32, size: u32): i32 {
   if (size > MTU - IP6_LEN - ICMP_LEN) return EMSGSIZE;
   const d = dst6();
-  memory.copy(d, dst, 16); // dst may be in the board's io buffer (rxBuf)
+  addrCopy(d, dst); // dst may be in the board's io buffer (rxBuf)
   if (isUnspecified(d)) return EINVAL;
   seq &= 0xffff;
   const icmp = txBuf + PAYLOAD_OFFSET6;

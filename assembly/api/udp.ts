@@ -13,6 +13,7 @@ import {
   RECORD_LEN, U_FROM6, U_REMOTE6, UdpErrorHandler, UdpHandler, UdpSock, recordLen, udpAddrs6, udpAlloc, udpFree, udpRing, udpSock,
 } from "../sockets/udp";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, sourceFor } from "../iface/ipv6";
+import { UDP6_DST } from "../iface/ipv6_static";
 import { NH_UDP, addrCopy, isMulticast as isMulticast6, isUnspecified } from "../wire/ipv6";
 import { EV_ERROR, EV_READABLE, EV_WRITABLE } from "./tcp";
 import { TCP_EPHEMERAL_MAX, TCP_EPHEMERAL_MIN } from "../config";
@@ -102,36 +103,20 @@ export function udpConnect6(fd: i32, a: usize, port: u32): i32 {
 /** Where udpSendto6 builds a datagram's payload: in the transmit frame, after the IPv6 and UDP headers. */
 export const UDP6_TX_PAYLOAD: usize = txBuf + PAYLOAD_OFFSET6 + HEADER_LEN;
 
+/** udpSendto's destination over IPv6 for udpSendPrepared (16 bytes at dst6()), 0: IPv4. */
+let to6: usize = 0;
+function dst6(): usize {
+  return UDP6_DST;
+}
+
 /** udpSendto to [a]:port over IPv6 (a: 16 bytes; unspecified with port 0: the connected peer). */
 export function udpSendto6(fd: i32, ptr: usize, len: u32, a: usize, port: u32): i32 {
   if (!FEATURE_IPV6) return ENOSYS;
   if (!valid(fd)) return EINVAL;
-  const s = udpSock(fd);
-  if (s.error) return takeError(s);
-  if (port == 0 && isUnspecified(a) && (s.used & U_REMOTE6) != 0) {
-    a = udpAddrs6(fd);
-    port = s.remotePort;
-  }
-  if (isUnspecified(a) || port == 0 || port > 0xffff) return EINVAL;
-  if (len > UDP_MAX_PAYLOAD - 20) return EMSGSIZE; // the IPv6 header is 20 bytes longer
-  if (s.localPort == 0) {
-    const r = udpBind(fd, 0);
-    if (r < 0) return r;
-  }
-  const dst = memory.data(16, 8); // a may lie in the frame we are about to write
-  addrCopy(dst, a);
-  const src = sourceFor(dst);
-  if (src == 0) return EHOSTUNREACH;
-  memory.copy(UDP6_TX_PAYLOAD, ptr, len);
-  tx.srcPort = s.localPort;
-  tx.dstPort = port;
-  tx.payloadLen = len;
-  tx.emit6(txBuf + PAYLOAD_OFFSET6, src, dst);
-  // To a group: the socket's multicast hop limit (1 by default: this link), as for IPv4.
-  const r = ipv6Output(txBuf, HEADER_LEN + len, NH_UDP, src, dst, isMulticast6(dst) ? <u32>s.mcastTtl : hopLimit);
-  if (r < 0) return r;
-  count(C.UDP_DATAGRAMS_SENT);
-  return <i32>len;
+  addrCopy(dst6(), a); // a may lie in the frame we are about to write
+  if (len <= UDP_MAX_PAYLOAD - 20) memory.copy(UDP6_TX_PAYLOAD, ptr, len); // else EMSGSIZE below
+  to6 = dst6();
+  return udpSendPrepared(fd, len, 0, port);
 }
 
 /** The IPv6 source of the datagram the last recvfrom returned, written at out: 1, or 0 when it
@@ -152,27 +137,45 @@ export function udpSendto(fd: i32, ptr: usize, len: u32, ip: u32, port: u32): i3
 
 /** Sends the len bytes already at UDP_TX_PAYLOAD (built there, so nothing is copied). */
 export function udpSendPrepared(fd: i32, len: u32, ip: u32, port: u32): i32 {
+  // Over IPv6 too: udpSendto6 set to6 (and built the payload at UDP6_TX_PAYLOAD) just before.
+  const a = FEATURE_IPV6 ? to6 : 0;
+  if (FEATURE_IPV6) to6 = 0;
   if (!valid(fd)) return EINVAL;
   const s = udpSock(fd);
   if (s.error) return takeError(s);
-  if (ip == 0 && port == 0) {
+  if (FEATURE_IPV6 && a != 0) {
+    if (port == 0 && isUnspecified(a) && (s.used & U_REMOTE6) != 0) {
+      addrCopy(a, udpAddrs6(fd)); // the connected peer
+      port = s.remotePort;
+    }
+    if (isUnspecified(a)) return EINVAL;
+    ip = 1; // passes the check below
+  } else if (ip == 0 && port == 0) {
     ip = s.remoteIp;
     port = s.remotePort;
   }
   if (ip == 0 || port == 0 || port > 0xffff) return EINVAL;
-  if (len > UDP_MAX_PAYLOAD) return EMSGSIZE;
+  if (len > UDP_MAX_PAYLOAD - (FEATURE_IPV6 && a != 0 ? 20 : 0)) return EMSGSIZE; // the IPv6 header is 20 bytes longer
   if (s.localPort == 0) {
     const r = udpBind(fd, 0);
     if (r < 0) return r;
   }
-  const p = txBuf + PAYLOAD_OFFSET;
   tx.srcPort = s.localPort;
   tx.dstPort = port;
   tx.payloadLen = len;
-  tx.emit(p, localFor(ip), ip);
-  const r = FEATURE_MULTICAST && isMulticast(ip)
-    ? ipv4Output(txBuf, HEADER_LEN + len, PROTO_UDP, ip, s.mcastTtl)
-    : ipv4Output(txBuf, HEADER_LEN + len, PROTO_UDP, ip);
+  let r: i32;
+  if (FEATURE_IPV6 && a != 0) {
+    const src = sourceFor(a);
+    if (src == 0) return EHOSTUNREACH;
+    tx.emit6(txBuf + PAYLOAD_OFFSET6, src, a);
+    // To a group: the socket's multicast hop limit (1 by default: this link), as for IPv4.
+    r = ipv6Output(txBuf, HEADER_LEN + len, NH_UDP, src, a, isMulticast6(a) ? <u32>s.mcastTtl : hopLimit);
+  } else {
+    tx.emit(txBuf + PAYLOAD_OFFSET, localFor(ip), ip);
+    r = FEATURE_MULTICAST && isMulticast(ip)
+      ? ipv4Output(txBuf, HEADER_LEN + len, PROTO_UDP, ip, s.mcastTtl)
+      : ipv4Output(txBuf, HEADER_LEN + len, PROTO_UDP, ip);
+  }
   if (r < 0) return r;
   count(C.UDP_DATAGRAMS_SENT);
   return <i32>len;

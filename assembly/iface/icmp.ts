@@ -19,9 +19,11 @@ import { get32 } from "../support/bytes";
 export type IcmpErrorHandler = (type: u32, code: u32, quoted: usize, len: u32) => C;
 
 /** One slot per transport, chosen by the quoted datagram's protocol (RFC 1122 §3.2.2: ICMP
- *  errors go to the transport that sent the datagram), set once at init: no allocation. */
-let udpErrorHandler: IcmpErrorHandler | null = null;
-let tcpErrorHandler: IcmpErrorHandler | null = null;
+ *  errors go to the transport that sent the datagram), set once at init: no allocation. ICMPv6
+ *  (iface/icmpv6.ts) hands its errors to the same handlers, which tell the families apart by the
+ *  quoted header's version. */
+export let udpErrorHandler: IcmpErrorHandler | null = null;
+export let tcpErrorHandler: IcmpErrorHandler | null = null;
 
 /** Registers h for errors about datagrams of proto (PROTO_UDP or PROTO_TCP). */
 export function setIcmpErrorHandler(proto: u32, h: IcmpErrorHandler | null): void {
@@ -66,8 +68,9 @@ export function icmpUnreachable(code: u32): void {
 
 const rx = changetype<IcmpRepr>(memory.data(offsetof<IcmpRepr>()));
 
-/** Receives echo replies: (identifier, sequence, payload, payload length) -> true if it was ours. */
-let echoReplyHandler: ((ident: u32, seq: u32, payload: usize, len: u32) => bool) | null = null;
+/** Receives echo replies: (identifier, sequence, payload, payload length) -> true if it was ours;
+ *  ICMPv6's too (payload 0). */
+export let echoReplyHandler: ((ident: u32, seq: u32, payload: usize, len: u32) => bool) | null = null;
 
 export function setEchoReplyHandler(h: ((ident: u32, seq: u32, payload: usize, len: u32) => bool) | null): void {
   echoReplyHandler = h;

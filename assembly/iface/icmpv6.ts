@@ -1,7 +1,8 @@
 // ICMPv6 (RFC 4443): echo answered and the ping6 client's replies, errors received (counted) and
 // sent, and the dispatch of ND (iface/nd.ts) and MLD (iface/mld.ts) messages.
 //
-// Errors received about a TCP or UDP packet of ours go to that transport (setIcmp6ErrorHandler).
+// Errors received about a TCP or UDP packet of ours go to that transport: the handlers ICMP's
+// (iface/icmp.ts) registered, which tell an IPv6 quoted header by its version; echo replies to ping's.
 // Errors we send (§2.4): never about an error message or a redirect (e.1, e.2), a packet to a
 // multicast address (e.3) unless a Packet Too Big or a Parameter Problem code 2 (e.3's
 // exceptions), a link-layer multicast or broadcast frame (e.4), or a packet whose source does not
@@ -16,37 +17,24 @@ import {
   HEADER_LEN, Icmpv6Repr, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, TYPE_MLD_QUERY, TYPE_MLD_V1_DONE, TYPE_MLD_V1_REPORT, TYPE_MLD_V2_REPORT,
   TYPE_PACKET_TOO_BIG, TYPE_REDIRECT, TYPE_RS, emitIcmpv6, isError,
 } from "../wire/icmpv6";
-import { HEADER_LEN as IP_LEN, Ipv6Repr, MIN_MTU, NH_ICMPV6, NH_TCP, NH_UDP, isMulticast, isUnspecified } from "../wire/ipv6";
+import { HEADER_LEN as IP_LEN, Ipv6Repr, MIN_MTU, NH_ICMPV6, NH_TCP, NH_UDP, addrCopy, isMulticast, isUnspecified } from "../wire/ipv6";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, isOurs, lowerPathMtu, sourceFor, toTentative } from "./ipv6";
+import { echoReplyHandler, tcpErrorHandler, udpErrorHandler } from "./icmp";
+import { ICMP6_FROM, ICMP6_PEER, ICMP6_RX } from "./ipv6_static";
 import { mldInput } from "./mld";
 import { ndInput } from "./nd";
 import { rxBuf, txBuf } from "./netif";
 
 function rx(): Icmpv6Repr {
-  return changetype<Icmpv6Repr>(memory.data(offsetof<Icmpv6Repr>()));
+  return changetype<Icmpv6Repr>(ICMP6_RX);
 }
 let limitSecond: u32 = 0;
 let limitCount: u32 = 0;
 /** The addresses of what we answer, copied out of rxBuf before txBuf is written. */
 function peer(): usize {
-  return memory.data(16, 8);
+  return ICMP6_PEER;
 }
 
-/** The transports' handlers of errors about what they sent (RFC 4443 §3: to the upper layer that
- *  sent the packet): (type, code, the quoted packet from its IPv6 header, its length >= 48). */
-export type Icmp6ErrorHandler = (type: u32, code: u32, quoted: usize, len: u32) => C;
-let tcpError6: Icmp6ErrorHandler | null = null;
-let udpError6: Icmp6ErrorHandler | null = null;
-export function setIcmp6ErrorHandler(nh: u32, h: Icmp6ErrorHandler | null): void {
-  if (nh == NH_TCP) tcpError6 = h;
-  else udpError6 = h;
-}
-
-/** ping6's reply handler (api/ping.ts): true when the reply was one of its requests. */
-let echoReply: ((id: u32, seq: u32, len: u32) => bool) | null = null;
-export function setEcho6ReplyHandler(h: ((id: u32, seq: u32, len: u32) => bool) | null): void {
-  echoReply = h;
-}
 
 /** The ICMPv6 message of len bytes at m in the packet at p (parsed as ip). */
 export function icmpv6Input(p: usize, m: usize, len: u32, ip: Ipv6Repr): C {
@@ -56,13 +44,13 @@ export function icmpv6Input(p: usize, m: usize, len: u32, ip: Ipv6Repr): C {
   const type = rx().type;
   if (type >= TYPE_RS && type <= TYPE_REDIRECT) return ndInput(m, len, ip, type, rx().code);
   if (toTentative) return C.IP6_NOT_FOR_US; // RFC 4862 §5.4: only ND reaches a tentative address
-  if (type == TYPE_MLD_QUERY || type == TYPE_MLD_V1_REPORT || type == TYPE_MLD_V1_DONE || type == TYPE_MLD_V2_REPORT) {
+  if (type - TYPE_MLD_QUERY <= TYPE_MLD_V1_DONE - TYPE_MLD_QUERY || type == TYPE_MLD_V2_REPORT) { // 130-132, 143
     return mldInput(m, len, ip, type);
   }
   if (type == TYPE_ECHO_REQUEST) return echo(m, len, ip);
   if (type == TYPE_ECHO_REPLY) {
-    const h = echoReply;
-    return h && h(rx().word >>> 16, rx().word & 0xffff, rx().payloadLen) ? C.ICMP6_ECHO_REPLY_RECEIVED : C.ICMP6_ECHO_REPLY_UNMATCHED;
+    const h = echoReplyHandler;
+    return h && h(rx().word >>> 16, rx().word & 0xffff, 0, rx().payloadLen) ? C.ICMP6_ECHO_REPLY_RECEIVED : C.ICMP6_ECHO_REPLY_UNMATCHED;
   }
   if (type == TYPE_PACKET_TOO_BIG) return packetTooBig(m, len);
   if (isError(type)) return transportError(m, len, type);
@@ -70,12 +58,13 @@ export function icmpv6Input(p: usize, m: usize, len: u32, ip: Ipv6Repr): C {
 }
 
 /** An error about a packet of ours right after its IPv6 header (no extension headers: we send
- *  none with TCP or UDP) goes to the transport that sent it, with 8 bytes of it at least. */
+ *  none with TCP or UDP) goes to the transport that sent it (RFC 4443 §3: the upper layer), with
+ *  8 bytes of it at least: (type, code, the quoted packet from its IPv6 header, its length >= 48). */
 function transportError(m: usize, len: u32, type: u32): C {
   const q = m + HEADER_LEN;
   if (len < HEADER_LEN + IP_LEN + 8 || !isOurs(q + 8)) return C.ICMP6_ERROR_RECEIVED;
   const nh = <u32>load<u8>(q, 6);
-  const h = nh == NH_TCP ? tcpError6 : nh == NH_UDP ? udpError6 : null;
+  const h = nh == NH_TCP ? tcpErrorHandler : nh == NH_UDP ? udpErrorHandler : null;
   const r = h ? h(type, rx().code, q, len - HEADER_LEN) : C.ICMP6_ERROR_RECEIVED;
   return r == C.ICMP_ERROR_RECEIVED ? C.ICMP6_ERROR_RECEIVED : r; // the handlers share IPv4's counter
 }
@@ -95,7 +84,7 @@ function packetTooBig(m: usize, len: u32): C {
  *  from one of our unicast addresses. */
 function echo(m: usize, len: u32, ip: Ipv6Repr): C {
   if (isUnspecified(ip.src)) return C.IP6_BAD_SOURCE;
-  memory.copy(peer(), ip.src, 16);
+  addrCopy(peer(), ip.src);
   const src = isMulticast(ip.dst) ? sourceFor(peer()) : ip.dst;
   if (src == 0) return C.IP6_NOT_FOR_US;
   memory.copy(txBuf + PAYLOAD_OFFSET6, m, len);
@@ -134,11 +123,11 @@ export function icmpv6Error(p: usize, type: u32, code: u32, word: u32, multicast
     return;
   }
   limitCount++;
-  memory.copy(peer(), src, 16);
+  addrCopy(peer(), src);
   const from = isMulticast(dst) ? sourceFor(peer()) : dst;
   if (from == 0) return;
   // Our source is copied out of rxBuf too: txBuf overlaps nothing of it, but keep one rule.
-  memory.copy(peer2(), from, 16);
+  addrCopy(peer2(), from);
   const total = IP_LEN + <u32>load<u8>(p, 4) * 256 + <u32>load<u8>(p, 5);
   const quoted = min<u32>(total, MIN_MTU - IP_LEN - HEADER_LEN);
   memory.copy(txBuf + PAYLOAD_OFFSET6 + HEADER_LEN, p, quoted);
@@ -146,5 +135,5 @@ export function icmpv6Error(p: usize, type: u32, code: u32, word: u32, multicast
   send(type, code, word, HEADER_LEN + quoted, peer2());
 }
 function peer2(): usize {
-  return memory.data(16, 8);
+  return ICMP6_FROM;
 }

@@ -19,8 +19,11 @@
 // The IPv6 files keep their static buffers behind functions (`addrs()`, nd.ts's `table()`...): a
 // top-level memory.data is in every image that imports the file, one inside a function only in an
 // image that calls it, so an IPv4-only image carries none of them (binaryen inlines the calls).
+// The most used small ones (the received headers' views, scratch addresses) are allocated first,
+// in iface/ipv6_static.ts, under a compile-time FEATURE_IPV6: below 8 KiB their addresses take a
+// byte less wherever they are named.
 import { IPV6_ADDRS, IPV6_DEFAULT_HOP_LIMIT, IPV6_PMTU_SLOTS, IPV6_PMTU_TIMEOUT_MS, MTU } from "../config";
-import { due, now } from "../support/clock";
+import { due, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
 import { EHOSTUNREACH, EMSGSIZE } from "../support/errors";
 import { WireError } from "../wire/error";
@@ -30,6 +33,7 @@ import {
   isSolicitedNode,
 } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
+import { IP6_RX, PMTU_TABLE } from "./ipv6_static";
 import { icmpv6Error, icmpv6Input } from "./icmpv6";
 import { ndOnLink, ndResolveAndSend, ndRouter } from "./nd";
 import { CODE_PORT_UNREACHABLE, CODE_UNRECOGNIZED_NEXT_HEADER, TYPE_DEST_UNREACHABLE, TYPE_PARAMETER_PROBLEM } from "../wire/icmpv6";
@@ -45,10 +49,16 @@ export function setTransport6(nh: u32, h: Transport6Input | null): void {
   if (nh == NH_TCP) tcp6 = h;
   else udp6 = h;
 }
-/** Told when a Packet Too Big lowered the path MTU to a destination (TCP lowers its MSS). */
-let pmtuLowered: ((dst: usize) => void) | null = null;
-export function setPathMtuHandler(h: ((dst: usize) => void) | null): void {
-  pmtuLowered = h;
+/** Told about an address (16 bytes) TCP's connections may use (TCP registers it; the iface never
+ *  calls up by name): a Packet Too Big lowered the path MTU to it (lost false: TCP lowers its
+ *  MSS), or it was ours and became invalid (lost true: what used it as a source must stop). */
+let addressHandler: ((a: usize, lost: bool) => void) | null = null;
+export function setAddressHandler6(h: ((a: usize, lost: bool) => void) | null): void {
+  addressHandler = h;
+}
+export function addressEvent6(a: usize, lost: bool): void {
+  const h = addressHandler;
+  if (h) h(a, lost);
 }
 
 /** Where an IPv6 payload starts in a frame buffer (Ethernet + the fixed header). */
@@ -62,6 +72,11 @@ export const ADDR_DEPRECATED: u32 = 3;
 export const ADDR_DUPLICATED: u32 = 4;
 /** A lifetime that never runs out (RFC 4861 §4.6.2: all ones). */
 export const INFINITE: u32 = 0xffffffff;
+/** The sooner of next and the ms until t: the IPv6 polls' next wake-up (a call, not inlined at
+ *  each of them). */
+export function sooner(next: u32, t: u32): u32 {
+  return min<u32>(next, until(t));
+}
 /** A lifetime (seconds left) s seconds later: INFINITE stays, the rest stops at 0. */
 export function lifeLeft(life: u32, s: u32): u32 {
   return life == INFINITE ? life : life > s ? life - s : 0;
@@ -84,8 +99,7 @@ function addrs(): usize {
   return memory.data(<i32>ADDR_SIZE * IPV6_ADDRS, 8);
 }
 
-// @ts-ignore: decorator
-@inline export function addr(i: i32): Addr {
+export function addr(i: i32): Addr {
   return changetype<Addr>(addrs() + <usize>i * ADDR_SIZE);
 }
 
@@ -101,7 +115,7 @@ export function setLinkMtu(m: u32): void {
 }
 
 function rx(): Ipv6Repr {
-  return changetype<Ipv6Repr>(memory.data(offsetof<Ipv6Repr>()));
+  return changetype<Ipv6Repr>(IP6_RX);
 }
 /** Was the packet being handled sent to a tentative address of ours (only ND may use it)? */
 export let toTentative: bool = false;
@@ -137,8 +151,7 @@ export function addrFind(a: usize): i32 {
 }
 
 /** Is a usable as ours: preferred or deprecated (RFC 4862 §5.5.4: deprecated still receives). */
-// @ts-ignore: decorator
-@inline function usable(s: Addr): bool {
+function usable(s: Addr): bool {
   return s.state == ADDR_PREFERRED || s.state == ADDR_DEPRECATED;
 }
 
@@ -271,7 +284,7 @@ export function isOurs(a: usize): bool {
 // Slots of [destination (16), MTU, when it expires]: lowered by Packet Too Big, forgotten after
 // IPV6_PMTU_TIMEOUT_MS (then the link MTU is tried again, §4).
 function pmtuTable(): usize {
-  return memory.data(IPV6_PMTU_SLOTS * 24, 8);
+  return PMTU_TABLE; // IPV6_PMTU_SLOTS
 }
 
 /** The largest packet (IPv6 header included) we send to dst. */
@@ -308,11 +321,10 @@ export function lowerPathMtu(dst: usize, mtu: u32): bool {
       slot = e;
     }
   }
-  memory.copy(slot, dst, 16);
+  addrCopy(slot, dst);
   store<u32>(slot, mtu, 16);
   store<u32>(slot, now + IPV6_PMTU_TIMEOUT_MS, 20);
-  const h = pmtuLowered;
-  if (h) h(slot);
+  addressEvent6(slot, false);
   return true;
 }
 

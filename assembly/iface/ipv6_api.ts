@@ -1,8 +1,9 @@
 // IPv6 start, poll and what the exports read: the layers of iface/ipv6.ts, nd.ts, slaac.ts and
 // mld.ts together, so index.ts calls one function each.
 import { IPV6_ADDRS, POLL_MAX_SLEEP_MS } from "../config";
-import { due, elapsed, now, until } from "../support/clock";
-import { ADDR_FREE, ADDR_DUPLICATED, addr, ipv6AddrInit, serviceGroup } from "./ipv6";
+import { addrCopy } from "../wire/ipv6";
+import { due, elapsed, now } from "../support/clock";
+import { ADDR_FREE, ADDR_DUPLICATED, addr, ipv6AddrInit, serviceGroup, sooner } from "./ipv6";
 import { mldInit, mldPoll } from "./mld";
 import { ndInit, ndPoll } from "./nd";
 import { slaacInit, slaacLinkUp, slaacPoll } from "./slaac";
@@ -40,7 +41,7 @@ export function ipv6Poll(): u32 {
     tickAt += s * 1000;
   }
   const next = min<u32>(slaacPoll(s), ndPoll(s));
-  return min<u32>(min<u32>(next, mldPoll()), until(tickAt));
+  return sooner(min<u32>(next, mldPoll()), tickAt);
 }
 
 /** Address slot i's state, with the address and its lifetimes at out. */
@@ -48,7 +49,7 @@ export function ipv6AddressAt(i: u32, out: usize): u32 {
   if (i >= <u32>IPV6_ADDRS) return ADDR_FREE;
   const a = addr(<i32>i);
   if (a.state == ADDR_FREE) return ADDR_FREE;
-  memory.copy(out, changetype<usize>(a), 16);
+  addrCopy(out, changetype<usize>(a));
   store<u32>(out, a.validS, 16);
   store<u32>(out, a.preferredS, 20);
   return a.state;

@@ -20,11 +20,12 @@ import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
 import {
   CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, TYPE_MLD_V2_REPORT, emitIcmpv6, emitRecord,
 } from "../wire/icmpv6";
-import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrEq, emitIpv6, isAllNodes, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
+import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isAllNodes, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
 import { TYPE_IPV6 } from "../wire/ethernet";
 import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, isOurGroup, serviceGroup, setServiceGroup } from "./ipv6";
 import { NET_EV_MULTICAST, netEvent } from "./events";
+import { MLD_GROUP, MLD_QUERY } from "./ipv6_static";
 
 const NONE: u32 = 0;
 const STATE_CHANGE: u32 = 1;
@@ -45,10 +46,10 @@ function frame(): usize {
   return memory.data(FRAME_LEN, 16);
 }
 function query(): MldQuery {
-  return changetype<MldQuery>(memory.data(offsetof<MldQuery>()));
+  return changetype<MldQuery>(MLD_QUERY);
 }
 function group(): usize {
-  return memory.data(16, 8);
+  return MLD_GROUP;
 }
 function zero(): usize {
   return memory.data(16, 8);
@@ -64,7 +65,7 @@ export function mldInit(): void {
 export function mldJoinService(g: usize): void {
   const had = serviceGroup();
   if (g == 0 && had != 0) {
-    memory.copy(leftGroup(), had, 16);
+    addrCopy(leftGroup(), had);
     left = true;
   }
   setServiceGroup(g);
@@ -87,7 +88,8 @@ export function mldInput(m: usize, len: u32, ip: Ipv6Repr, type: u32): C {
   if (query().parse(m, len) != WireError.OK) return C.MLD_MALFORMED;
   const g = query().group;
   if (!isUnspecified(g) && !isOurs(g)) return C.MLD_RECEIVED;
-  const at = now + (query().maxDelayMs > 0 ? phy_random() % query().maxDelayMs : 0);
+  const delay = query().maxDelayMs;
+  const at = now + (delay > 0 ? phy_random() % delay : 0);
   if (pending == NONE || <i32>(pendingAt - at) > 0) {
     if (pending != STATE_CHANGE) pending = CURRENT_STATE;
     pendingAt = at;
@@ -106,6 +108,7 @@ function send(kind: u32): void {
   const hbh = ip + HEADER_LEN;
   const m = hbh + HBH_LEN;
   let n: u32 = 0;
+  const rec = kind == STATE_CHANGE ? CHANGE_TO_EXCLUDE : MODE_IS_EXCLUDE;
   for (let i = 0; i < IPV6_ADDRS; i++) {
     const a = addr(i);
     if (a.state == ADDR_FREE || a.state == ADDR_DUPLICATED) continue;
@@ -113,11 +116,11 @@ function send(kind: u32): void {
     let dup = false;
     for (let k: u32 = 0; k < n; k++) if (addrEq(m + 8 + k * MLD_RECORD_LEN + 4, group())) dup = true;
     if (dup) continue;
-    emitRecord(m + 8 + n * MLD_RECORD_LEN, kind == STATE_CHANGE ? CHANGE_TO_EXCLUDE : MODE_IS_EXCLUDE, group());
+    emitRecord(m + 8 + n * MLD_RECORD_LEN, rec, group());
     n++;
   }
   const sg = serviceGroup();
-  if (sg != 0) emitRecord(m + 8 + n++ * MLD_RECORD_LEN, kind == STATE_CHANGE ? CHANGE_TO_EXCLUDE : MODE_IS_EXCLUDE, sg);
+  if (sg != 0) emitRecord(m + 8 + n++ * MLD_RECORD_LEN, rec, sg);
   else if (left && kind == STATE_CHANGE) emitRecord(m + 8 + n++ * MLD_RECORD_LEN, CHANGE_TO_INCLUDE, leftGroup());
   if (n == 0) return;
   const mlen = 8 + n * MLD_RECORD_LEN;

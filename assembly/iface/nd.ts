@@ -24,7 +24,7 @@ import {
   ND_QUEUE_BYTES, ND_QUEUE_PER_NEIGHBOUR, ND_RDNSS, ND_REACHABLE_TIME_MS, ND_RETRANS_TIMER_MS, ND_ROUTERS, FRAME_MIN, MTU,
   POLL_MAX_SLEEP_MS,
 } from "../config";
-import { due, elapsed, now, until } from "../support/clock";
+import { due, elapsed, now } from "../support/clock";
 import { C, count } from "../support/counters";
 import { ENOBUFS } from "../support/errors";
 import { phy_random } from "../support/phy";
@@ -38,8 +38,9 @@ import {
   PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RS_LEN, emitLladdr, nextOption,
 } from "../wire/ndisc";
 import { ethernetSend } from "./ethernet";
+import { ND_CTL, ND_GROUP, ND_LISTS, ND_RX, ND_UNSPECIFIED } from "./ipv6_static";
 import { macW0, macW4 } from "./netif";
-import { ADDR_DUPLICATED, ADDR_TENTATIVE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, lifeLeft, setHopLimit, setLinkMtu, sourceFor } from "./ipv6";
+import { ADDR_DUPLICATED, ADDR_TENTATIVE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, lifeLeft, setHopLimit, setLinkMtu, sooner, sourceFor } from "./ipv6";
 import { slaacDuplicate, slaacPrefix, slaacRaSeen } from "./slaac";
 
 export const FREE: u32 = 0;
@@ -76,20 +77,24 @@ function table(): usize {
   return memory.data(<i32>NB_SIZE * ND_CACHE_SIZE, 8);
 }
 
-// @ts-ignore: decorator
-@inline function nb(i: i32): Neighbour {
+function nb(i: i32): Neighbour {
   return changetype<Neighbour>(table() + <usize>i * NB_SIZE);
 }
 
-// Default routers and on-link prefixes (§5.1), lifetimes in seconds left (INFINITE for ever).
+// Default routers, on-link prefixes (§5.1) and RDNSS servers (RFC 8106) in one table of 24-byte
+// entries [address or prefix, lifetime in seconds left (INFINITE for ever; 0: free), length (128
+// for a router or a server)], one list after the other, so that one loop ages them all.
+const LIST_ENTRIES: i32 = ND_ROUTERS + ND_PREFIXES + ND_RDNSS;
 function routers(): usize {
-  return memory.data(ND_ROUTERS * 20, 8); // address, lifetime
+  return ND_LISTS; // LIST_ENTRIES
 }
-function prefixes(): usize {
-  return memory.data(ND_PREFIXES * 24, 8); // prefix, lifetime, length
+// @ts-ignore: decorator
+@inline function prefixes(): usize {
+  return routers() + ND_ROUTERS * 24;
 }
-function rdnss(): usize {
-  return memory.data(ND_RDNSS * 20, 8); // address, lifetime
+// @ts-ignore: decorator
+@inline function rdnss(): usize {
+  return prefixes() + ND_PREFIXES * 24;
 }
 /** Times an RA may set (§6.3.4); reachableMs is the randomized ReachableTime. */
 let baseReachableMs: u32 = ND_REACHABLE_TIME_MS;
@@ -110,21 +115,19 @@ let poolUsed: u32 = 0;
 /** ND messages are built here, never in a buffer a caller may be filling. */
 const CTL_LEN: u32 = 128;
 function ctl(): usize {
-  return memory.data(<i32>CTL_LEN, 16);
+  return ND_CTL; // CTL_LEN bytes
 }
 function msg(): NdRepr {
-  return changetype<NdRepr>(memory.data(offsetof<NdRepr>()));
+  return changetype<NdRepr>(ND_RX);
 }
 /** Scratch for a solicited-node group. */
 function group(): usize {
-  return memory.data(16, 8);
+  return ND_GROUP;
 }
 
 export function ndInit(): void {
   memory.fill(table(), 0, NB_SIZE * ND_CACHE_SIZE);
-  memory.fill(routers(), 0, ND_ROUTERS * 20);
-  memory.fill(prefixes(), 0, ND_PREFIXES * 24);
-  memory.fill(rdnss(), 0, ND_RDNSS * 20);
+  memory.fill(routers(), 0, LIST_ENTRIES * 24);
   poolUsed = 0;
   baseReachableMs = ND_REACHABLE_TIME_MS;
   reachableMs = randomReachable(ND_REACHABLE_TIME_MS);
@@ -141,37 +144,35 @@ function find(a: usize): i32 {
   return -1;
 }
 
+/** a's entry: the one it has, else a new one (allocate()); -1 when there is none to take. */
+function entryFor(a: usize, forSend: bool): i32 {
+  const i = find(a);
+  return i >= 0 ? i : allocate(a, forSend);
+}
+
 /** A FREE entry for a, chosen as the file's comment says (forSend: our packet; else learnt), or -1. */
 function allocate(a: usize, forSend: bool): i32 {
-  let free = -1;
   let incompletes = 0;
-  let oldestIncomplete = -1;
-  let oldestLearnt = -1;
-  let lru = -1;
-  let ageIncomplete: u32 = 0;
-  let ageLearnt: u32 = 0;
-  let ageLru: u32 = 0;
+  for (let i = 0; i < ND_CACHE_SIZE; i++) if (nb(i).state == INCOMPLETE) incompletes++;
+  // Each entry's class, in the order of preference: 0 free (the first), 1 learnt only (the oldest),
+  // 2 carrying our traffic (the least recently used), 3 resolving (the oldest). A learnt address
+  // takes classes 0 and 1 only; our packet any, or only class 3 with ND_INCOMPLETE_MAX resolving.
+  const onlyResolving = forSend && incompletes >= ND_INCOMPLETE_MAX;
+  let victim = -1;
+  let best: u32 = 4;
+  let bestAge: u32 = 0;
   for (let i = 0; i < ND_CACHE_SIZE; i++) {
     const e = nb(i);
-    if (e.state == FREE) {
-      if (free < 0) free = i;
-      continue;
-    }
+    const st = <u32>e.state;
+    const cls: u32 = st == FREE ? 0 : st == INCOMPLETE ? 3 : e.traffic ? 2 : 1;
+    if (onlyResolving ? cls != 3 : !forSend && cls > 1) continue;
     const age = elapsed(e.used);
-    if (e.state == INCOMPLETE) {
-      incompletes++;
-      if (oldestIncomplete < 0 || age >= ageIncomplete) { oldestIncomplete = i; ageIncomplete = age; }
-    } else if (!e.traffic) {
-      if (oldestLearnt < 0 || age >= ageLearnt) { oldestLearnt = i; ageLearnt = age; }
-    } else if (lru < 0 || age >= ageLru) {
-      lru = i;
-      ageLru = age;
+    if (cls < best || (cls == best && cls != 0 && age >= bestAge)) {
+      victim = i;
+      best = cls;
+      bestAge = age;
     }
   }
-  let victim = -1;
-  if (!forSend) victim = free >= 0 ? free : oldestLearnt;
-  else if (incompletes >= ND_INCOMPLETE_MAX) victim = oldestIncomplete;
-  else victim = free >= 0 ? free : oldestLearnt >= 0 ? oldestLearnt : lru >= 0 ? lru : oldestIncomplete;
   if (victim < 0) return -1;
   const e = nb(victim);
   if (e.state != FREE) {
@@ -193,9 +194,7 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
   const st = <u32>e.state;
   if (ev == EV_SEND) {
     if (st == FREE) {
-      e.state = <u8>INCOMPLETE;
-      e.probes = 0;
-      solicit(e, true);
+      probe(e, INCOMPLETE);
     } else if (st == STALE) {
       e.state = <u8>DELAY; // §7.3.3: wait for upper-layer confirmation before probing
       e.timer = now + ND_DELAY_FIRST_PROBE_MS;
@@ -214,9 +213,7 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
     } else if (st == REACHABLE) {
       e.state = <u8>STALE;
     } else if (st == DELAY) {
-      e.state = <u8>PROBE;
-      e.probes = 0;
-      solicit(e, false);
+      probe(e, PROBE);
     }
     return true;
   }
@@ -250,6 +247,13 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
   else if (differs) e.state = <u8>STALE;
   e.router = <u8>((flags & NA_ROUTER) != 0);
   return true;
+}
+
+/** Enters INCOMPLETE (resolving: multicast NS) or PROBE (unicast NS) and sends the first. */
+function probe(e: Neighbour, st: u32): void {
+  e.state = <u8>st;
+  e.probes = 0;
+  solicit(e, st == INCOMPLETE);
 }
 
 function setMac(e: Neighbour, ll: usize): void {
@@ -295,13 +299,10 @@ export function ndResolveAndSend(frame: usize, len: u32, hop: usize): i32 {
 /** ours: our traffic, which may take any entry; else an ND answer (an NA to an NS without a
  *  source link-layer option), which takes only what a learnt address may (the file's comment). */
 function resolveAndSend(frame: usize, len: u32, hop: usize, ours: bool): i32 {
-  let i = find(hop);
+  const i = entryFor(hop, ours);
   if (i < 0) {
-    i = allocate(hop, ours);
-    if (i < 0) {
-      count(C.ND_QUEUE_DROPS);
-      return ENOBUFS;
-    }
+    count(C.ND_QUEUE_DROPS);
+    return ENOBUFS;
   }
   const e = nb(i);
   e.used = now;
@@ -369,7 +370,7 @@ export function sendRs(src: usize): void {
 
 /** The unspecified address ::. */
 function unspecified(): usize {
-  return memory.data(16, 8);
+  return ND_UNSPECIFIED;
 }
 
 /**
@@ -406,9 +407,7 @@ function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, w0:
 /** An ND message (RS/RA/NS/NA, ICMPv6 header checked) of len bytes at m in the packet ip. */
 export function ndInput(m: usize, len: u32, ip: Ipv6Repr, type: u32, code: u32): C {
   if (ip.hopLimit != 255) return C.ND_BAD_HOP_LIMIT; // §6.1, §7.1: it came from off-link
-  if (code != 0) return C.ND_MALFORMED;
-  const err = msg().parse(m, len, type);
-  if (err != WireError.OK) return C.ND_MALFORMED;
+  if (code != 0 || msg().parse(m, len, type) != WireError.OK) return C.ND_MALFORMED;
   if (type == TYPE_NS) return nsInput(ip);
   if (type == TYPE_NA) return naInput(ip);
   if (type == TYPE_RA) return raInput(ip);
@@ -441,10 +440,11 @@ function nsInput(ip: Ipv6Repr): C {
   }
   let w0: u32 = 0;
   let w4: u16 = 0;
-  if (msg().lladdr != 0) {
-    learn(ip.src, msg().lladdr, false);
-    w0 = load<u32>(msg().lladdr);
-    w4 = load<u16>(msg().lladdr, 4);
+  const ll = msg().lladdr;
+  if (ll != 0) {
+    learn(ip.src, ll, false);
+    w0 = load<u32>(ll);
+    w4 = load<u16>(ll, 4);
   }
   sendNa(target, ip.src, NA_SOLICITED | NA_OVERRIDE, w0, w4);
   return C.ND_NS_RECEIVED;
@@ -454,7 +454,8 @@ function naInput(ip: Ipv6Repr): C {
   const target = msg().target;
   if (isMulticast(target)) return C.ND_MALFORMED;
   // §7.1.2: a solicited NA is never sent to a multicast address.
-  if ((msg().flags & NA_SOLICITED) != 0 && isMulticast(ip.dst)) return C.ND_MALFORMED;
+  const flags = msg().flags;
+  if ((flags & NA_SOLICITED) != 0 && isMulticast(ip.dst)) return C.ND_MALFORMED;
   const k = addrFind(target);
   if (k >= 0) {
     // RFC 4862 §5.4.4: someone else has our tentative address (or claims one we use: logged, kept).
@@ -463,14 +464,13 @@ function naInput(ip: Ipv6Repr): C {
   }
   const i = find(target);
   if (i < 0) return C.ND_NA_IGNORED; // §7.2.5: no entry, nothing to create
-  return step(i, EV_NA, msg().lladdr, msg().flags) ? C.ND_NA_RECEIVED : C.ND_NA_IGNORED;
+  return step(i, EV_NA, msg().lladdr, flags) ? C.ND_NA_RECEIVED : C.ND_NA_IGNORED;
 }
 
 /** A neighbour's link-layer address named by an NS, RS or RA: cached when there is room by the
  *  replacement rule (learnt entries take no entry in use). */
 function learn(a: usize, ll: usize, router: bool): void {
-  let i = find(a);
-  if (i < 0) i = allocate(a, false);
+  const i = entryFor(a, false);
   if (i < 0) return;
   step(i, EV_LLADDR, ll, 0);
   if (router) nb(i).router = 1;
@@ -479,14 +479,18 @@ function learn(a: usize, ll: usize, router: bool): void {
 function raInput(ip: Ipv6Repr): C {
   if (!isLinkLocal(ip.src)) return C.ND_BAD_SOURCE; // §6.1.2
   slaacRaSeen();
-  if (msg().curHopLimit != 0) setHopLimit(msg().curHopLimit);
-  if (msg().reachableMs != 0 && msg().reachableMs != baseReachableMs) {
-    baseReachableMs = min<u32>(msg().reachableMs, 3_600_000); // §6.2.1: at most an hour
+  const hops = msg().curHopLimit;
+  if (hops != 0) setHopLimit(hops);
+  const reach = msg().reachableMs;
+  if (reach != 0 && reach != baseReachableMs) {
+    baseReachableMs = min<u32>(reach, 3_600_000); // §6.2.1: at most an hour
     reachableMs = randomReachable(baseReachableMs);
   }
-  if (msg().retransMs != 0) retransMs = max<u32>(100, min<u32>(msg().retransMs, 60_000));
-  if (msg().mtu != 0 && msg().mtu >= MIN_MTU && msg().mtu <= MTU) setLinkMtu(msg().mtu); // §6.3.4
-  updateList(routers(), ND_ROUTERS, 20, ip.src, msg().routerLifetimeS, 128);
+  const retrans = msg().retransMs;
+  if (retrans != 0) retransMs = max<u32>(100, min<u32>(retrans, 60_000));
+  const mtu = msg().mtu; // 0 when absent
+  if (mtu - MIN_MTU <= MTU - MIN_MTU) setLinkMtu(mtu); // §6.3.4: MIN_MTU..MTU
+  updateList(routers(), ND_ROUTERS, ip.src, msg().routerLifetimeS, 128);
   if (msg().lladdr != 0) learn(ip.src, msg().lladdr, true);
   for (let o = nextOption(msg(), 0); o != 0; o = nextOption(msg(), o)) {
     const t = <u32>load<u8>(o);
@@ -497,26 +501,25 @@ function raInput(ip: Ipv6Repr): C {
       const preferred = get32(o + 8);
       const prefix = o + 16;
       if (plen > 128 || isLinkLocal(prefix)) continue; // §6.3.4: the link-local prefix is ignored
-      if ((flags & PREFIX_ON_LINK) != 0) updateList(prefixes(), ND_PREFIXES, 24, prefix, valid, plen);
+      if ((flags & PREFIX_ON_LINK) != 0) updateList(prefixes(), ND_PREFIXES, prefix, valid, plen);
       if ((flags & PREFIX_AUTONOMOUS) != 0) slaacPrefix(prefix, plen, valid, preferred);
     } else if (t == OPT_RDNSS) {
       const life = get32(o + 4);
       const n = ((<u32>load<u8>(o, 1) << 3) - 8) >> 4;
-      for (let k: u32 = 0; k < n; k++) updateList(rdnss(), ND_RDNSS, 20, o + 8 + (k << 4), life, 128);
+      for (let k: u32 = 0; k < n; k++) updateList(rdnss(), ND_RDNSS, o + 8 + (k << 4), life, 128);
     }
   }
   return C.ND_RA_RECEIVED;
 }
 
-/** Entry of list (n entries of size bytes: address, lifetime, and for a prefix its length plen)
- *  for a: refreshed, added or removed (lifetime 0). A full list keeps what it has (the newest
- *  router is no better than the others). Routers and RDNSS servers are whole addresses (plen 128,
- *  20-byte entries); prefixes match by their length and its bits (24-byte entries). */
-function updateList(list: usize, n: i32, size: u32, a: usize, life: u32, plen: u32): void {
+/** Entry of list (n entries) for a: refreshed, added or removed (lifetime 0). A full list keeps
+ *  what it has (the newest router is no better than the others). Routers and RDNSS servers are
+ *  whole addresses (plen 128); prefixes match by their length and its bits. */
+function updateList(list: usize, n: i32, a: usize, life: u32, plen: u32): void {
   let free: usize = 0;
   for (let i = 0; i < n; i++) {
-    const e = list + <usize>i * size;
-    if (load<u32>(e, 16) != 0 && (size == 20 || load<u32>(e, 20) == plen) && prefixMatch(e, a, plen)) {
+    const e = list + <usize>i * 24;
+    if (load<u32>(e, 16) != 0 && load<u32>(e, 20) == plen && prefixMatch(e, a, plen)) {
       store<u32>(e, life, 16);
       return;
     }
@@ -525,7 +528,7 @@ function updateList(list: usize, n: i32, size: u32, a: usize, life: u32, plen: u
   if (life == 0 || free == 0) return;
   addrCopy(free, a);
   store<u32>(free, life, 16);
-  if (size == 24) store<u32>(free, plen, 20);
+  store<u32>(free, plen, 20);
 }
 
 /** Is a inside an on-link prefix (§5.2)? */
@@ -541,10 +544,11 @@ export function ndOnLink(a: usize): bool {
 export function ndRouter(): usize {
   let any: usize = 0;
   for (let i = 0; i < ND_ROUTERS; i++) {
-    const r = routers() + <usize>i * 20;
+    const r = routers() + <usize>i * 24;
     if (load<u32>(r, 16) == 0) continue;
     const k = find(r);
-    if (k >= 0 && (nb(k).state == REACHABLE || nb(k).state == DELAY)) return r;
+    const st = k >= 0 ? <u32>nb(k).state : FREE;
+    if (st == REACHABLE || st == DELAY) return r;
     if (any == 0) any = r;
   }
   return any;
@@ -561,7 +565,7 @@ export function ndDnsAt(i: u32, out: usize): u32 {
 
 function listAt(list: usize, n: i32, i: u32, out: usize): u32 {
   if (i >= <u32>n) return 0;
-  const e = list + <usize>i * 20;
+  const e = list + <usize>i * 24;
   const life = load<u32>(e, 16);
   if (life != 0) addrCopy(out, e);
   return life;
@@ -588,16 +592,13 @@ export function ndPoll(s: u32): u32 {
     const st = <u32>e.state;
     if (st == FREE || st == STALE) continue;
     if (due(e.timer)) step(i, EV_TIMER, 0, 0);
-    if (e.state != FREE && e.state != STALE) next = min<u32>(next, until(e.timer));
+    if (e.state != FREE && e.state != STALE) next = sooner(next, e.timer);
   }
   if (s != 0) {
-    for (let i = 0; i < ND_ROUTERS; i++) age(routers() + <usize>i * 20, s);
-    for (let i = 0; i < ND_PREFIXES; i++) age(prefixes() + <usize>i * 24, s);
-    for (let i = 0; i < ND_RDNSS; i++) age(rdnss() + <usize>i * 20, s);
+    for (let i = 0; i < LIST_ENTRIES; i++) {
+      const e = routers() + <usize>i * 24;
+      store<u32>(e, lifeLeft(load<u32>(e, 16), s), 16);
+    }
   }
   return next;
-}
-
-function age(e: usize, s: u32): void {
-  store<u32>(e, lifeLeft(load<u32>(e, 16), s), 16);
 }

@@ -13,12 +13,13 @@
 //   preferred lifetimes as sent, a known one refreshed under the two-hour rule (e).
 // Lifetimes are seconds left, decremented by a one-second tick.
 import { IPV6_ADDRS, IPV6_DAD_TRANSMITS, ND_MAX_RTR_SOLICITATIONS, ND_MAX_RTR_SOLICITATION_DELAY_MS, ND_RTR_SOLICITATION_INTERVAL_MS, POLL_MAX_SLEEP_MS } from "../config";
-import { due, now, until } from "../support/clock";
+import { due, now } from "../support/clock";
 import { C, count } from "../support/counters";
 import { phy_random } from "../support/phy";
-import { prefixMatch, solicitedNode } from "../wire/ipv6";
+import { solicitedNode } from "../wire/ipv6";
 import { NET_EV_ADDRESS, NET_EV_MULTICAST, netEvent } from "./events";
-import { ADDR_DEPRECATED, ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_TENTATIVE, Addr, INFINITE, addr, ipv6AddrInit, lifeLeft } from "./ipv6";
+import { ADDR_DEPRECATED, ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_TENTATIVE, Addr, INFINITE, addr, addressEvent6, ipv6AddrInit, lifeLeft, sooner } from "./ipv6";
+import { SLAAC_GROUP } from "./ipv6_static";
 import { mldChanged } from "./mld";
 import { macW0, macW4 } from "./netif";
 import { retransMs, sendNs, sendRs } from "./nd";
@@ -27,7 +28,7 @@ const TWO_HOURS_S: u32 = 7200;
 let rsLeft: u32 = 0;
 let rsAt: u32 = 0;
 function group(): usize {
-  return memory.data(16, 8);
+  return SLAAC_GROUP;
 }
 
 /** Modified EUI-64 (RFC 4291 Appendix A) as the u64 of bytes 8..15, as loaded. */
@@ -36,13 +37,6 @@ function iid(): u64 {
   const lo = b0 | (macW0 & 0xffff00) | (0xff << 24); // bytes 8, 9, 10, then ff
   const hi: u32 = 0xfe | ((macW0 >>> 24) << 8) | (<u32>macW4 << 16); // fe, mac[3], mac[4], mac[5]
   return <u64>lo | (<u64>hi << 32);
-}
-
-/** Told the 16 bytes of an address that became invalid: what used it as a source must stop
- *  (TCP registers it; the iface never calls up by name). */
-let lostHandler: ((a: usize) => void) | null = null;
-export function setAddressLostHandler6(h: ((a: usize) => void) | null): void {
-  lostHandler = h;
 }
 
 export function slaacInit(): void {
@@ -94,7 +88,6 @@ export function slaacPrefix(prefix: usize, plen: u32, validS: u32, preferredS: u
   if (plen != 64 || preferredS > validS) return; // (c), and our IID is 64 bits (§5.5.3 (d))
   // §5.4.5: the link-local address (of the same EUI-64 identifier) is someone else's: no more.
   if (addr(0).state == ADDR_DUPLICATED) return;
-  const x = iid();
   let free = -1;
   for (let i = 1; i < IPV6_ADDRS; i++) {
     const a = addr(i);
@@ -102,7 +95,7 @@ export function slaacPrefix(prefix: usize, plen: u32, validS: u32, preferredS: u
       if (free < 0) free = i;
       continue;
     }
-    if (!prefixMatch(changetype<usize>(a), prefix, 64)) continue;
+    if (a.a0 != load<u64>(prefix)) continue; // the same /64
     if (a.state == ADDR_DUPLICATED) return;
     // (e): the preferred lifetime as sent; the valid one not cut below two hours by an RA.
     a.preferredS = preferredS;
@@ -116,7 +109,7 @@ export function slaacPrefix(prefix: usize, plen: u32, validS: u32, preferredS: u
   if (validS == 0 || free < 0) return; // (d): a new prefix with valid lifetime 0 is ignored
   const a = addr(free);
   a.a0 = load<u64>(prefix);
-  a.a8 = x;
+  a.a8 = iid();
   a.validS = validS;
   a.preferredS = preferredS;
   tentative(a);
@@ -145,7 +138,7 @@ export function slaacPoll(s: u32): u32 {
     const a = addr(k);
     if (a.state != ADDR_TENTATIVE) continue;
     if (due(a.dadAt)) dadStep(k, a);
-    if (a.state == ADDR_TENTATIVE) next = min<u32>(next, until(a.dadAt));
+    if (a.state == ADDR_TENTATIVE) next = sooner(next, a.dadAt);
   }
   if (rsLeft > 0 && addr(0).state == ADDR_PREFERRED) {
     if (due(rsAt)) {
@@ -153,7 +146,7 @@ export function slaacPoll(s: u32): u32 {
       rsAt = now + ND_RTR_SOLICITATION_INTERVAL_MS;
       sendRs(changetype<usize>(addr(0)));
     }
-    if (rsLeft > 0) next = min<u32>(next, until(rsAt));
+    if (rsLeft > 0) next = sooner(next, rsAt);
   }
   if (s != 0) {
     for (let k = 1; k < IPV6_ADDRS; k++) {
@@ -164,8 +157,7 @@ export function slaacPoll(s: u32): u32 {
       if (a.validS == 0) {
         a.state = ADDR_FREE; // §5.5.4: invalid, and never again a source or a destination
         count(C.ND_ADDRESSES_EXPIRED);
-        const h = lostHandler;
-        if (h) h(changetype<usize>(a)); // its 16 bytes are still there
+        addressEvent6(changetype<usize>(a), true); // its 16 bytes are still there
         netEvent(NET_EV_MULTICAST);
         mldChanged();
       } else if (a.preferredS == 0 && a.state == ADDR_PREFERRED) {

@@ -293,7 +293,7 @@ function ipv6Text(p: usize, len: u32, out: usize): i32 {
       break;
     }
     if (i == start || i - start > 4 || n == 8) return -1;
-    store<u16>(out + (n << 1), bswap<u16>(<u16>v));
+    store<u16>(out + (n << 1), <u16>((v >> 8) | (v << 8))); // network order
     n++;
     if (i == len) break;
     if (load<u8>(p + i) != 58 || ++i == len) return -1;
@@ -348,14 +348,14 @@ function transmit(i: i32): bool {
   }
   if (k == n) return false;
   // A send error (no route, ARP queue full) counts as a lost query: the timeout moves on.
-  if (FEATURE_IPV6 && nServers == 0) {
+  const v6 = FEATURE_IPV6 && nServers == 0;
+  const len = emitQuery(v6 ? UDP6_TX_PAYLOAD : UDP_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, qtypeOf(i));
+  if (v6) {
     const a = q6(i) + Q6_SENT + (<usize>idx << 4);
     server6(idx, a);
-    const len = emitQuery(UDP6_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, qtypeOf(i));
     udpSendto6(s.fd, UDP6_TX_PAYLOAD, len, a, PORT);
   } else {
     const addr = serverAt(idx);
-    const len = emitQuery(UDP_TX_PAYLOAD, s.id, curNames + <usize>i * NAME_BUF, s.curLen, qtypeOf(i));
     udpSendPrepared(s.fd, len, addr, PORT);
     if (idx == 0) s.sent0 = addr;
     else s.sent1 = addr;
@@ -405,11 +405,7 @@ function ask(i: i32): void {
 
 /** The servers a query may go to: the IPv4 ones, else (IPv6) the first two RDNSS servers. */
 function serverCount(): u32 {
-  if (FEATURE_IPV6 && nServers == 0) {
-    let n: u32 = 0;
-    for (let k: u32 = 0; k < <u32>ND_RDNSS && n < 2; k++) if (ndDnsAt(k, scratch6()) != 0) n++;
-    return n;
-  }
+  if (FEATURE_IPV6 && nServers == 0) return server6(2, scratch6());
   return nServers;
 }
 
@@ -417,14 +413,17 @@ function scratch6(): usize {
   return memory.data(16, 8);
 }
 
-/** The idx-th RDNSS server with a lifetime left, written at out. */
-function server6(idx: u32, out: usize): void {
-  for (let k: u32 = 0; k < <u32>ND_RDNSS; k++) {
+/** The idx-th (0 or 1) of the first two RDNSS servers with a lifetime left, written at out; with
+ *  idx 2, how many there are. */
+function server6(idx: u32, out: usize): u32 {
+  let n: u32 = 0;
+  for (let k: u32 = 0; k < <u32>ND_RDNSS && n < 2; k++) {
     if (ndDnsAt(k, out) != 0) {
-      if (idx == 0) return;
-      idx--;
+      if (n == idx) break;
+      n++;
     }
   }
+  return n;
 }
 
 /**

@@ -22,7 +22,6 @@ import { setTransport } from "../iface/ipv4";
 import { icmpUnreachable, setIcmpErrorHandler } from "../iface/icmp";
 import { ALL_SYSTEMS, igmpLeave, igmpSlot, isMulticast } from "../iface/igmp";
 import { setTransport6 } from "../iface/ipv6";
-import { setIcmp6ErrorHandler } from "../iface/icmpv6";
 import { NH_UDP, addrCopy, addrEq } from "../wire/ipv6";
 
 /** A service socket's datagram: (fd, payload, length, source address, source port). */
@@ -96,7 +95,6 @@ export function udpInit(): void {
   setTransport(PROTO_UDP, udpInput);
   if (FEATURE_IPV6) {
     setTransport6(NH_UDP, udpInput6);
-    if (FEATURE_ICMP) setIcmp6ErrorHandler(NH_UDP, udpIcmp6Error);
   }
   if (FEATURE_ICMP) setIcmpErrorHandler(PROTO_UDP, udpIcmpError);
 }
@@ -223,8 +221,10 @@ function udpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C 
 }
 
 /** An ICMP error about a datagram we sent: the socket that sent it gets ECONNREFUSED (port
- *  unreachable) or EHOSTUNREACH, returned by its next send or receive (or told to its service). */
+ *  unreachable) or EHOSTUNREACH, returned by its next send or receive (or told to its service).
+ *  ICMPv6's errors come here too (a quoted header of version 6). */
 function udpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
+  if (FEATURE_IPV6 && <u32>load<u8>(quoted) >> 4 == 6) return udpIcmp6Error(type, code, quoted);
   const ihl = (<u32>load<u8>(quoted) & 15) << 2;
   if (ihl < 20 || len < ihl + 8) return C.ICMP_ERROR_RECEIVED;
   const rip = get32(quoted + 16);
@@ -235,7 +235,7 @@ function udpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
 
 /** An ICMPv6 error about a datagram we sent (quoted: its IPv6 header, then at least 8 bytes of
  *  UDP): port unreachable (type 1 code 4) is ECONNREFUSED, the rest EHOSTUNREACH. */
-function udpIcmp6Error(type: u32, code: u32, quoted: usize, len: u32): C {
+function udpIcmp6Error(type: u32, code: u32, quoted: usize): C {
   return icmpErrorTo(lookup6(get16(quoted + 40), quoted + 24, get16(quoted + 42)), type == 1 && code == 4);
 }
 

@@ -11,7 +11,7 @@
 import { FEATURE_IPV6, FEATURE_MDNS } from "../config";
 import {
   COUNTER_IPV6_NAME_BYTES, COUNTER_MDNS_NAME_BYTES, COUNTER_NAME_BYTES, COUNTER_NAME_TEXT, COUNTER_PREFIX_TEXT,
-  counterNamesIpv6, counterNamesMdns, counterPrefixesIpv6,
+  counterNamesIpv6, counterNamesMdns, counterPrefixesIpv6, counterWordsIpv6,
 } from "./counter_names";
 
 export const enum C {
@@ -331,7 +331,14 @@ const nameOut = memory.data(NAME_MAX);
 export function counterNamePtr(id: u32): usize {
   const at = entryOf(id);
   let n: i32 = 0;
-  if (at) {
+  if (FEATURE_IPV6) {
+    // One copy loop for the prefix, the rest and IPv6's words.
+    if (at) {
+      const k = <i32>(load<u8>(at) & 15);
+      if (k) n = copyName(entryPrefixes, k - 1, 0);
+      n = copyName(at + 1, 0, n);
+    }
+  } else if (at) {
     let k = <i32>(load<u8>(at) & 15);
     let p = entryPrefixes;
     while (k > 1) {
@@ -343,6 +350,19 @@ export function counterNamePtr(id: u32): usize {
   }
   store<u8>(nameOut + n, 0);
   return nameOut;
+}
+
+/** Appends the kth NUL-terminated string from p to nameOut at n (as room allows), a byte 0x80 | w
+ *  in it as IPv6's word w (gen-counter-names.mjs SECTION_WORDS); returns the new length. */
+function copyName(p: usize, k: i32, n: i32): i32 {
+  while (k > 0) if (load<u8>(p++) == 0) k--;
+  while (n < NAME_MAX - 1) {
+    const c = <u32>load<u8>(p++);
+    if (c == 0) break;
+    if (c >= 0x80) n = copyName(counterWordsIpv6(), <i32>(c & 0x7f), n);
+    else store<u8>(nameOut + n++, <u8>c);
+  }
+  return n;
 }
 
 /** KIND_RX_DELIVERED, KIND_RX_DROP or KIND_EVENT: the generator numbers kinds the same way. */

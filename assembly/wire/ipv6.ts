@@ -11,7 +11,7 @@
 //  - anything else is the upper layer (or No Next Header, 59).
 // Termination: each step moves `at` forward by at least 8 bytes (a header is (len + 1) * 8), the
 // walk stops when a header would end past the payload, and it takes EXT_MAX steps at most.
-import { get16Inline, get32Inline, put16Inline } from "../support/bytes";
+import { get16Inline, put16Inline } from "../support/bytes";
 import { WireError } from "./error";
 
 export const HEADER_LEN: u32 = 40;
@@ -52,8 +52,7 @@ export const enum Ext {
 
 @unmanaged
 export class Ipv6Repr {
-  trafficClass: u32;
-  flowLabel: u32;
+  /** The traffic class and flow label are not kept: nothing here uses them. */
   payloadLen: u32;
   nextHeader: u32;
   hopLimit: u32;
@@ -74,13 +73,10 @@ export class Ipv6Repr {
    *  (Ethernet padding after it is ignored). */
   parse(p: usize, len: u32): WireError {
     if (len < HEADER_LEN) return WireError.TRUNCATED;
-    const w = get32Inline(p);
-    if (w >>> 28 != 6) return WireError.BAD_VERSION;
+    if (<u32>load<u8>(p) >> 4 != 6) return WireError.BAD_VERSION;
     const plen = get16Inline(p + 4);
     // A jumbogram (payload length 0 with a hop-by-hop option, RFC 2675) never fits an Ethernet frame.
     if (plen + HEADER_LEN > len) return WireError.BAD_TOTAL_LEN;
-    this.trafficClass = (w >>> 20) & 0xff;
-    this.flowLabel = w & 0xfffff;
     this.payloadLen = plen;
     this.nextHeader = <u32>load<u8>(p, 6);
     this.hopLimit = <u32>load<u8>(p, 7);
@@ -191,8 +187,7 @@ export function addrPairEq(a: usize, b: usize): bool {
   return addrEq(a, b) && addrEq(a + 16, b + 16);
 }
 
-// @ts-ignore: decorator
-@inline export function isMulticast(a: usize): bool {
+export function isMulticast(a: usize): bool {
   return load<u8>(a) == 0xff;
 }
 

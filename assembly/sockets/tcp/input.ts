@@ -114,6 +114,7 @@ function findConnection(lport: u32, rip: u32, rport: u32): i32 {
  * and a hard one in a synchronized state, is soft: the next timeout reports it (below).
  */
 export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
+  if (FEATURE_IPV6 && <u32>load<u8>(quoted) >> 4 == 6) return tcpIcmp6Error(type, code, quoted); // from iface/icmpv6.ts
   const ihl = (<u32>load<u8>(quoted) & 15) << 2;
   if (ihl < 20 || len < ihl + 8) return C.TCP_ICMP_UNMATCHED;
   const i = findConnection(get16(quoted + ihl), get32(quoted + 16), get16(quoted + ihl + 2));
@@ -128,7 +129,7 @@ export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
  * protocol and port unreachable): destination unreachable code 1 (administratively prohibited)
  * and 4 (port unreachable), parameter problem code 1 (unrecognized next header).
  */
-export function tcpIcmp6Error(type: u32, code: u32, quoted: usize, len: u32): C {
+function tcpIcmp6Error(type: u32, code: u32, quoted: usize): C {
   const a = memory.data(32, 8);
   addrCopy(a, quoted + 24); // the peer, then us: ctl6's order
   addrCopy(a + 16, quoted + 8);
