@@ -83,11 +83,11 @@ WAMR_CMAKE_THUMBV7M := -DCMAKE_SYSTEM_NAME=Generic -DCMAKE_SYSTEM_PROCESSOR=arm 
 # The classic interpreter looks up where each block ends in a per-exec-env cache (BLOCK_ADDR_CACHE_SIZE
 # sets, 2 ways) and scans the bytecode on a miss. WAMR's default of 64 sets thrashes on the core's
 # per-segment path: 60% of classic's instructions went to wasm_loader_find_block_addr. The set is
-# the block's code address modulo the size, so with 512 sets the figure moved with code layout
-# (the twin's rescans cost 14 to 32 instructions per byte as unrelated code changed). 1024 sets
-# (24 KiB per exec env on a 32-bit target, 48 KiB on x86-64) leave 7.6, the same as 2048: no
-# conflicts left on the hot path (make bench cpu; 256 sets: 60).
-WAMR_CLASSIC_BLOCK_CACHE ?= 1024
+# the block's code address modulo the size, so the figure moves with code layout: the twin's
+# rescans cost 14 to 32 instructions per byte with 512 sets as unrelated code changed; 1024 left
+# 1.7 on one layout and 12.9 on the next, where 2048 leaves 0.65 (make bench cpu; 256 sets: 60).
+# 2048 sets take 48 KiB per exec env on a 32-bit target (96 KiB on x86-64).
+WAMR_CLASSIC_BLOCK_CACHE ?= 2048
 wamr_classic_defs = $(if $(filter classic,$(call wamr_interp,$(1))),$(if $(filter thumbv7m,$(call wamr_arch,$(1))),'-DCMAKE_C_FLAGS_MINSIZEREL=-Os -DNDEBUG -DBLOCK_ADDR_CACHE_SIZE=$(WAMR_CLASSIC_BLOCK_CACHE)','-DCMAKE_C_FLAGS_RELEASE=-O3 -DNDEBUG -DBLOCK_ADDR_CACHE_SIZE=$(WAMR_CLASSIC_BLOCK_CACHE)'))
 
 # Where CMake configures a variant from: WAMR's own top, or wamr-nos/ for the Cortex-M3.
