@@ -31,6 +31,10 @@ static const char *TAG = "wasmip";
 extern const uint8_t fw_start[] __asm__("_binary_wasmip_firmware_wasm_start");
 extern const uint8_t fw_end[] __asm__("_binary_wasmip_firmware_wasm_end");
 
+#if defined(CONFIG_WASMIP_WAMR_BLOCK_CACHE) && (CONFIG_WASMIP_WAMR_BLOCK_CACHE & (CONFIG_WASMIP_WAMR_BLOCK_CACHE - 1)) != 0
+#error "CONFIG_WASMIP_WAMR_BLOCK_CACHE must be a power of two (WAMR indexes its cache with a mask)"
+#endif
+
 /* The pool is taken from the heap at boot rather than placed in .bss: a size that does not fit is
  * then a log line naming the option, not a linker error about dram0_0_seg. */
 #if CONFIG_WASMIP_POOL_IN_PSRAM
