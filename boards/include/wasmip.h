@@ -46,13 +46,34 @@ typedef uint32_t (*wasmip_phy_random_fn)(void);
 typedef uint32_t (*wasmip_phy_checksum_fn)(uint32_t ptr, uint32_t len);
 
 static inline uint32_t wasmip_checksum(const uint8_t *p, uint32_t len) {
-  uint64_t s = 0; /* carries deferred to the end (RFC 1071 §4.1); byte loads: any alignment, any endianness */
+  uint64_t s = 0; /* carries deferred to the end (RFC 1071 §4.1) */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  /* Little-endian words summed as they lie and the result's bytes swapped once (RFC 1071 §2(B)):
+   * a quarter of the instructions of byte loads. memcpy: any alignment (byte loads where the CPU
+   * has no unaligned ones). */
+  for (; len >= 16; p += 16, len -= 16) {
+    uint32_t w[4];
+    __builtin_memcpy(w, p, 16);
+    s += (uint64_t)w[0] + w[1] + w[2] + w[3];
+  }
+  for (; len >= 4; p += 4, len -= 4) {
+    uint32_t w;
+    __builtin_memcpy(&w, p, 4);
+    s += w;
+  }
+  for (; len >= 2; p += 2, len -= 2) s += (uint32_t)p[1] << 8 | p[0];
+  if (len) s += p[0]; /* the odd last byte: the high byte of its word, before the swap */
+  while (s >> 16) s = (s & 0xffffu) + (s >> 16);
+  return (uint32_t)(((s & 0xffu) << 8) | (s >> 8));
+#else
+  /* Byte loads: any alignment, any endianness. */
   for (; len >= 8; p += 8, len -= 8)
     s += ((uint32_t)p[0] << 8 | p[1]) + ((uint32_t)p[2] << 8 | p[3]) + ((uint32_t)p[4] << 8 | p[5]) + ((uint32_t)p[6] << 8 | p[7]);
   for (; len >= 2; p += 2, len -= 2) s += (uint32_t)p[0] << 8 | p[1];
   if (len) s += (uint32_t)p[0] << 8;
   while (s >> 16) s = (s & 0xffffu) + (s >> 16);
   return (uint32_t)s;
+#endif
 }
 
 /* phy.panic: the core hit an internal invariant it cannot recover from. msg is ASCII
