@@ -364,7 +364,7 @@ export function arpPoll(): u32 {
   // Between deadlines nothing can change, so the scan is skipped (an interpreter would run it
   // for every frame); request() and learn(), which set deadlines, ask for the next scan.
   const since = elapsed(scanFrom);
-  if (since < scanIn) return retryIn == POLL_MAX_SLEEP_MS ? retryIn : retryIn > since ? retryIn - since : 0;
+  if (since < scanIn) return retryIn == POLL_MAX_SLEEP_MS ? retryIn : retryIn - since; // since < scanIn <= retryIn
   let next = POLL_MAX_SLEEP_MS;
   let soonest = ARP_ENTRY_TTL_MS;
   for (let i = 0; i < ARP_CACHE_SIZE; i++) {

@@ -1,7 +1,7 @@
 // TCP timers, driven by poll(): retransmission (RFC 6298), persist, delayed ACK, keep-alive
 // (RFC 1122 §4.2.3.6), FIN-WAIT-2 and TIME-WAIT. Returns the delay to the nearest deadline.
 import {
-  FEATURE_IPV6, POLL_MAX_SLEEP_MS, TCP_ADVICE_RETRIES, TCP_MAX_RETRIES, TCP_MAX_SOCKETS, TCP_PERSIST_MAX_MS, TCP_PERSIST_MIN_MS, TCP_RTO_MAX_MS,
+  FEATURE_IPV6, POLL_MAX_SLEEP_MS, TCP_ADVICE_RETRIES, TCP_MAX_RETRIES, TCP_PERSIST_MAX_MS, TCP_PERSIST_MIN_MS, TCP_RTO_MAX_MS,
   TCP_SACK, TCP_SYN_RETRIES, TCP_TIME_WAIT_SLOTS,
 } from "../../config";
 import { due, now, until } from "../../support/clock";
