@@ -262,46 +262,52 @@ function dottedQuad(p: usize, len: u32): u32 {
 
 /** RFC 4291 §2.2 text ("2001:db8::1", "::", "::ffff:10.0.0.1"; no zone index): the 16 bytes at out
  *  and 1; 0 when there is no colon (a name, or a dotted quad); -1 for other text with a colon,
- *  which no host name has (RFC 1123 §2.1). */
+ *  which no host name has (RFC 1123 §2.1). One pass, as BSD's inet_pton6. */
 function ipv6Text(p: usize, len: u32, out: usize): i32 {
   let colon = false;
   for (let i: u32 = 0; i < len && !colon; i++) colon = load<u8>(p + i) == 58;
   if (!colon) return 0;
-  let n: u32 = 0; // 16-bit groups written
-  let gap: i32 = -1; // where "::" stands, in groups
   let i: u32 = 0;
   if (load<u8>(p) == 58) {
+    // A leading colon only as the first of "::".
     if (len < 2 || load<u8>(p + 1) != 58) return -1;
-    gap = 0;
-    i = 2;
+    i = 1;
   }
+  let n: u32 = 0; // 16-bit groups written
+  let gap: i32 = -1; // where "::" stands, in groups
+  let v: u32 = 0;
+  let digits: u32 = 0;
+  let tok = i; // where the current group began
   while (i < len) {
-    const start = i;
-    let v: u32 = 0;
-    for (; i < len && i - start < 5; i++) {
-      const c = <u32>load<u8>(p + i);
-      if (c - 48 < 10) v = (v << 4) | (c - 48);
-      else if ((c | 32) - 97 < 6) v = (v << 4) | ((c | 32) - 87);
-      else break;
-    }
-    if (i < len && load<u8>(p + i) == 46) {
+    const c = <u32>load<u8>(p + i++);
+    const x = c - 48 < 10 ? c - 48 : (c | 32) - 97 < 6 ? (c | 32) - 87 : 16;
+    if (x < 16) {
+      if (++digits > 4) return -1;
+      v = (v << 4) | x;
+    } else if (c == 58) {
+      tok = i;
+      if (digits == 0) {
+        if (gap >= 0) return -1;
+        gap = <i32>n;
+      } else {
+        if (i == len || n == 8) return -1;
+        store<u16>(out + (n++ << 1), <u16>((v >> 8) | (v << 8))); // network order
+        v = 0;
+        digits = 0;
+      }
+    } else if (c == 46 && n < 7) {
       // The last 32 bits as a dotted quad (§2.2 form 3).
-      const v4 = dottedQuad(p + start, len - start);
-      if (n > 6 || v4 == 0) return -1;
+      const v4 = dottedQuad(p + tok, len - tok);
+      if (v4 == 0) return -1;
       store<u32>(out + (n << 1), bswap<u32>(v4));
       n += 2;
+      digits = 0;
       break;
-    }
-    if (i == start || i - start > 4 || n == 8) return -1;
-    store<u16>(out + (n << 1), <u16>((v >> 8) | (v << 8))); // network order
-    n++;
-    if (i == len) break;
-    if (load<u8>(p + i) != 58 || ++i == len) return -1;
-    if (load<u8>(p + i) == 58) {
-      if (gap >= 0) return -1;
-      gap = <i32>n;
-      i++;
-    }
+    } else return -1;
+  }
+  if (digits != 0) {
+    if (n == 8) return -1;
+    store<u16>(out + (n++ << 1), <u16>((v >> 8) | (v << 8)));
   }
   if (gap < 0) return n == 8 ? 1 : -1;
   if (n > 7) return -1;
