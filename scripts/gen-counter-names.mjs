@@ -40,16 +40,70 @@ const lines = check(namesBody, members, "names");
 const PREFIXES = ["rx_", "tx_", "eth_", "arp_", "ip_", "icmp_", "tcp_", "udp_", "dhcp_", "dns_", "mqtt_", "sntp_", "igmp_"];
 // A section may have prefixes of its own (a table of its own, in the image only with it).
 const SECTION_PREFIXES = { IPV6: ["ip6_", "icmp6_", "nd_", "mld_"] };
-// A section may also have words of its own: byte 0x80 | k in a name stands for its (k)th word, the
-// first in this order that matches (the IPv6 names repeat these: 170 bytes fewer with them;
-// counterNamePtr() expands them). Chosen greedily for the fewest bytes, fragments included.
-const SECTION_WORDS = {
-  IPV6: [
-    "ext_", "ns", "port", "rout", "dad_", "queue", "unknown", "on", "no", "red", "received", "_sent", "bad_", "truncated", "echo_",
-    "error", "_next_header", "addresses_", "_dropped", "checksum", "malformed", "reply_", "source", "_limit",
-  ],
-};
+// A section may also have words of its own: byte 0x80 | k in a name stands for its (k)th word.
+// A word is a u16 (offset | (length - 1) << 12) into the core's name text (COUNTER_NAME_TEXT's
+// bytes, which every image has) or, at COUNTER_NAME_BYTES and on, into the text after the word
+// table for the few words the core's names lack. chooseWords() picks them greedily for the fewest
+// bytes; counterNamePtr() expands them.
+const SECTION_WORDS = { IPV6: true };
 const KINDS = "+-.";
+// The cheapest encoding of s with these words (1 byte each, as a literal is): [bytes, parse].
+const parse = (s, words) => {
+  const cost = new Array(s.length + 1).fill(Infinity);
+  const how = new Array(s.length + 1).fill(-1);
+  cost[s.length] = 0;
+  for (let i = s.length - 1; i >= 0; i--) {
+    cost[i] = 1 + cost[i + 1];
+    words.forEach((w, k) => {
+      if (s.startsWith(w, i) && 1 + cost[i + w.length] < cost[i]) {
+        cost[i] = 1 + cost[i + w.length];
+        how[i] = k;
+      }
+    });
+  }
+  return [cost[0], how];
+};
+const chooseWords = (rests, base) => {
+  const cands = new Set();
+  for (const r of rests) for (let i = 0; i < r.length; i++) for (let j = i + 2; j <= Math.min(r.length, i + 16); j++) cands.add(r.slice(i, j));
+  const sorted = [...cands].sort();
+  let words = [];
+  let own = "";
+  const ownCost = (w, o) => (base.includes(w) || o.includes(w) ? 0 : w.length);
+  const total = (ws, o) => rests.reduce((t, r) => t + parse(r, ws)[0], 0) + 2 * ws.length + o.length;
+  let best = total(words, own);
+  while (words.length < 127) {
+    let pick = null;
+    for (const w of sorted) {
+      if (words.includes(w)) continue;
+      const touched = rests.filter((r) => r.includes(w));
+      if (touched.length === 0) continue;
+      const before = touched.reduce((t, r) => t + parse(r, words)[0], 0);
+      const after = touched.reduce((t, r) => t + parse(r, [...words, w])[0], 0);
+      const gain = before - after - 2 - ownCost(w, own);
+      if (gain > 0 && (!pick || gain > pick.gain)) pick = { w, gain };
+    }
+    if (!pick) break;
+    if (ownCost(pick.w, own) > 0) own += pick.w;
+    words.push(pick.w);
+    // Drop words the others made useless (their bytes and table entry saved).
+    for (let again = true; again; ) {
+      again = false;
+      for (const w of words) {
+        const ws = words.filter((x) => x !== w);
+        const o = ws.filter((x) => !base.includes(x)).reduce((a, x) => (a.includes(x) ? a : a + x), "");
+        if (total(ws, o) < total(words, own)) {
+          words = ws;
+          own = o;
+          again = true;
+          break;
+        }
+      }
+    }
+    best = total(words, own);
+  }
+  return { words, own, best };
+};
 const encode = (lines, prefixes = PREFIXES, words = []) => {
   if (words.length > 127) throw new Error("at most 127 words");
   if (prefixes.length > 15) throw new Error("at most 15 prefixes: the entry byte keeps 4 bits for them");
@@ -59,11 +113,11 @@ const encode = (lines, prefixes = PREFIXES, words = []) => {
     const k = prefixes.findIndex((p) => name.startsWith(p));
     bytes.push((KINDS.indexOf(l[0]) << 4) | (k + 1));
     const rest = k >= 0 ? name.slice(prefixes[k].length) : name;
+    const [, how] = parse(rest, words);
     for (let i = 0; i < rest.length; ) {
-      const w = words.findIndex((x) => rest.startsWith(x, i));
-      if (w >= 0) {
-        bytes.push(0x80 | w);
-        i += words[w].length;
+      if (how[i] >= 0) {
+        bytes.push(0x80 | how[i]);
+        i += words[how[i]].length;
       } else {
         if (rest.charCodeAt(i) >= 0x80) throw new Error(`counter name ${name}: not ASCII`);
         bytes.push(rest.charCodeAt(i++));
@@ -101,13 +155,32 @@ ${rows(prefixBytes)}
 ]);
 ${sections.map(({ feature, body, members }) => {
   const own = SECTION_PREFIXES[feature];
-  const words = SECTION_WORDS[feature];
-  const b = encode(check(body, members, `names in NAMES_${feature}`), own, words);
+  const named = check(body, members, `names in NAMES_${feature}`);
+  // The core's names as plain text: kind bytes and NULs never match a word.
+  const base = String.fromCharCode(...bytes.map((b) => (b < 32 ? 1 : b)));
+  const rests = named.map((l) => {
+    const name = l.slice(1);
+    const k = (own ?? PREFIXES).findIndex((p) => name.startsWith(p));
+    return k >= 0 ? name.slice((own ?? PREFIXES)[k].length) : name;
+  });
+  const chosen = SECTION_WORDS[feature] ? chooseWords(rests, base) : null;
+  const words = chosen?.words ?? [];
+  const b = encode(named, own, words);
+  let table = [];
+  if (chosen) {
+    for (const w of words) {
+      const at = base.includes(w) ? base.indexOf(w) : bytes.length + 2 * words.length + chosen.own.indexOf(w);
+      if (at > 0xfff || w.length > 16) throw new Error(`word ${w}: offset ${at} or length past the u16's fields`);
+      const v = at | ((w.length - 1) << 12);
+      table.push(v & 0xff, v >> 8);
+    }
+    table = table.concat([...chosen.own].map((c) => c.charCodeAt(0)));
+  }
   const f = feature[0] + feature.slice(1).toLowerCase();
   return `
 // FEATURE_${feature}'s counters (NAMES_${feature}), numbered on from the section before: a function,
-// so the text is static data only in a build that calls it.${own ? ` Prefixes of its own: ${own.join(" ")}.` : ""}${words ? `
-// Words of its own (byte 0x80 | k: the kth): ${words.join(" ")}.` : ""}
+// so the text is static data only in a build that calls it.${own ? ` Prefixes of its own: ${own.join(" ")}.` : ""}${chosen ? `
+// Words of its own (byte 0x80 | k: the kth): ${words.map((w) => JSON.stringify(w)).join(" ")}.` : ""}
 export const COUNTER_${feature}_NAME_BYTES: i32 = ${b.length};
 export function counterNames${f}(): usize {
   return memory.data<u8>([
@@ -119,9 +192,11 @@ ${own ? `export function counterPrefixes${f}(): usize {
 ${rows(prefixBlob(own)).replace(/^/gm, "  ")}
   ]);
 }
-` : ""}${words ? `export function counterWords${f}(): usize {
+` : ""}${chosen ? `/** A u16 per word (offset | (length - 1) << 12), then the text of the words COUNTER_NAME_TEXT
+ *  lacks (offsets from COUNTER_NAME_BYTES on count from this table's start). */
+export function counterWords${f}(): usize {
   return memory.data<u8>([
-${rows(prefixBlob(words)).replace(/^/gm, "  ")}
+${rows(table).replace(/^/gm, "  ")}
   ]);
 }
 ` : ""}`;

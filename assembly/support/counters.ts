@@ -353,14 +353,20 @@ export function counterNamePtr(id: u32): usize {
 }
 
 /** Appends the kth NUL-terminated string from p to nameOut at n (as room allows), a byte 0x80 | w
- *  in it as IPv6's word w (gen-counter-names.mjs SECTION_WORDS); returns the new length. */
+ *  in it as IPv6's word w (gen-counter-names.mjs SECTION_WORDS: mostly bytes of the core's names);
+ *  returns the new length. */
 function copyName(p: usize, k: i32, n: i32): i32 {
   while (k > 0) if (load<u8>(p++) == 0) k--;
   while (n < NAME_MAX - 1) {
     const c = <u32>load<u8>(p++);
     if (c == 0) break;
-    if (c >= 0x80) n = copyName(counterWordsIpv6(), <i32>(c & 0x7f), n);
-    else store<u8>(nameOut + n++, <u8>c);
+    if (c >= 0x80) {
+      const words = counterWordsIpv6();
+      const w = <u32>load<u16>(words + ((c & 0x7f) << 1));
+      const at = w & 0xfff;
+      const src = at < <u32>COUNTER_NAME_BYTES ? COUNTER_NAME_TEXT + at : words + at - COUNTER_NAME_BYTES;
+      for (let j: u32 = 0; j <= w >> 12 && n < NAME_MAX - 1; j++) store<u8>(nameOut + n++, load<u8>(src + j));
+    } else store<u8>(nameOut + n++, <u8>c);
   }
   return n;
 }
