@@ -1,6 +1,6 @@
 // Neighbor Discovery (RFC 4861), host side: the neighbor cache, NS and NA both ways, the router
 // and prefix lists an RA fills (its prefixes' addresses are iface/slaac.ts's), and the packets
-// held while a neighbour resolves.
+// held while a neighbour resolves (in ARP's pool, iface/arp.ts).
 //
 // The cache: one state per entry (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE; §7.3.2) and one
 // function, step(), that performs every transition of Appendix C, on four events: a packet to
@@ -21,8 +21,7 @@
 // theirs; NS for targets that are not ours never touch the cache.
 import {
   ND_CACHE_SIZE, ND_DELAY_FIRST_PROBE_MS, ND_INCOMPLETE_MAX, ND_MAX_MULTICAST_SOLICIT, ND_MAX_UNICAST_SOLICIT, ND_PREFIXES,
-  ND_QUEUE_BYTES, ND_QUEUE_PER_NEIGHBOUR, ND_RDNSS, ND_REACHABLE_TIME_MS, ND_RETRANS_TIMER_MS, ND_ROUTERS, FRAME_MIN, MTU,
-  POLL_MAX_SLEEP_MS,
+  ND_QUEUE_PER_NEIGHBOUR, ND_RDNSS, ND_REACHABLE_TIME_MS, ND_RETRANS_TIMER_MS, ND_ROUTERS, MTU, POLL_MAX_SLEEP_MS,
 } from "../config";
 import { due, elapsed, now } from "../support/clock";
 import { C, count } from "../support/counters";
@@ -37,6 +36,7 @@ import {
   NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR, OPT_TARGET_LLADDR,
   PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RS_LEN, emitLladdr, nextOption,
 } from "../wire/ndisc";
+import { ND_OWNER, arpPoolCount, arpPoolPut, arpPoolRelease } from "./arp";
 import { ethernetSend } from "./ethernet";
 import { ND_CTL, ND_GROUP, ND_LISTS, ND_RX, ND_UNSPECIFIED } from "./ipv6_static";
 import { macW0, macW4 } from "./netif";
@@ -59,20 +59,22 @@ const EV_LLADDR: u32 = 3;
 class Neighbour {
   a0: u64;
   a8: u64;
-  mac0: u32;
-  mac4: u16;
-  state: u8;
-  router: u8;
-  probes: u8;
-  queued: u8;
-  /** Set once a packet of ours (not an ND answer) went to it: never replaced for a stranger. */
-  traffic: u8;
   /** When the timer of the state runs out (INCOMPLETE, REACHABLE, DELAY, PROBE). */
   timer: u32;
   /** When created or last sent to (the replacement order). */
   used: u32;
+  /** The MAC and the count of held packets where ARP's neighbours have theirs (arpPoolRelease). */
+  mac0: u32;
+  mac4: u16;
+  queued: u16;
+  state: u8;
+  router: u8;
+  probes: u8;
+  /** Set once a packet of ours (not an ND answer) went to it: never replaced for a stranger. */
+  traffic: u8;
 }
 const NB_SIZE = offsetof<Neighbour>();
+if (offsetof<Neighbour>("mac0") != 24 || offsetof<Neighbour>("queued") != 30) ERROR("nd.ts Neighbour: mac0 and queued at arp.ts NB_MAC, NB_QUEUED");
 function table(): usize {
   return memory.data(<i32>NB_SIZE * ND_CACHE_SIZE, 8);
 }
@@ -101,17 +103,7 @@ let baseReachableMs: u32 = ND_REACHABLE_TIME_MS;
 let reachableMs: u32 = ND_REACHABLE_TIME_MS;
 export let retransMs: u32 = ND_RETRANS_TIMER_MS;
 
-// Held packets: one byte pool, oldest first, each record [owner u8, unused u8, length u16] and the
-// frame (Ethernet header included), padded to 4 bytes and to the Ethernet minimum.
-function pool(): usize {
-  return memory.data(<i32>ND_QUEUE_BYTES, 16);
-}
-let poolUsed: u32 = 0;
-// @ts-ignore: decorator
-@inline function recSize(len: u32): u32 {
-  return (4 + max<u32>(len, FRAME_MIN) + 3) & ~3;
-}
-
+// Held packets wait in ARP's pool (arp.ts arpPoolPut), entry i's as owner ND_OWNER | i.
 /** ND messages are built here, never in a buffer a caller may be filling. */
 const CTL_LEN: u32 = 128;
 function ctl(): usize {
@@ -126,9 +118,9 @@ function group(): usize {
 }
 
 export function ndInit(): void {
+  for (let i = 0; i < ND_CACHE_SIZE; i++) release(i, false); // what waits in ARP's pool
   memory.fill(table(), 0, NB_SIZE * ND_CACHE_SIZE);
   memory.fill(routers(), 0, LIST_ENTRIES * 24);
-  poolUsed = 0;
   baseReachableMs = ND_REACHABLE_TIME_MS;
   reachableMs = randomReachable(ND_REACHABLE_TIME_MS);
   retransMs = ND_RETRANS_TIMER_MS;
@@ -266,28 +258,10 @@ function reachOrStale(e: Neighbour, reachable: bool): void {
   e.timer = now + reachableMs;
 }
 
-/** Takes entry i's held frames out of the pool, oldest first: sent (resolved) or dropped. */
+/** Takes entry i's held packets out of ARP's pool, oldest first: sent (resolved) or dropped. */
 function release(i: i32, send: bool): void {
-  const e = nb(i);
-  let at: u32 = 0;
-  while (at < poolUsed) {
-    const r = pool() + at;
-    const len = <u32>load<u16>(r, 2);
-    const size = recSize(len);
-    if (<i32>load<u8>(r) != i) {
-      at += size;
-      continue;
-    }
-    if (send) {
-      ethernetSend(r + 4, len, e.mac0, e.mac4, TYPE_IPV6);
-      if (e.state == STALE) step(i, EV_SEND, 0, 0);
-    } else {
-      count(C.ND_QUEUE_DROPS);
-    }
-    memory.copy(r, r + size, poolUsed - at - size);
-    poolUsed -= size;
-  }
-  e.queued = 0;
+  arpPoolRelease(ND_OWNER | <u32>i, changetype<usize>(nb(i)), send, C.ND_QUEUE_DROPS);
+  if (send && nb(i).state == STALE) step(i, EV_SEND, 0, 0); // they were our traffic: DELAY
 }
 
 /** Sends the frame (len bytes, IPv6 header written) to the neighbour hop: at once when its
@@ -313,17 +287,11 @@ function resolveAndSend(frame: usize, len: u32, hop: usize, ours: bool): i32 {
     return 0;
   }
   // Hold it (before the first NS goes out, so the pool is consistent whatever happens then).
-  const size = recSize(len);
   let r = 0;
-  if (<i32>e.queued >= ND_QUEUE_PER_NEIGHBOUR || poolUsed + size > ND_QUEUE_BYTES) {
+  if (<i32>e.queued >= ND_QUEUE_PER_NEIGHBOUR || !arpPoolPut(ND_OWNER | <u32>i, frame, len, TYPE_IPV6)) {
     count(C.ND_QUEUE_DROPS);
     r = ENOBUFS;
   } else {
-    const rec = pool() + poolUsed;
-    store<u8>(rec, <u8>i);
-    store<u16>(rec, <u16>len, 2);
-    memory.copy(rec + 4, frame, len);
-    poolUsed += size;
     e.queued++;
     count(C.ND_QUEUED);
   }
@@ -601,4 +569,17 @@ export function ndPoll(s: u32): u32 {
     }
   }
   return next;
+}
+
+/** Debug-build invariants (debug_check): 0, or (check << 8) | entry. 1: a bad state; 2: queued
+ *  differs from the packets it owns in ARP's pool, exceeds the per-neighbour bound, or is not 0
+ *  outside INCOMPLETE. */
+export function ndCheck(): u32 {
+  for (let i = 0; i < ND_CACHE_SIZE; i++) {
+    const e = nb(i);
+    const q = <u32>e.queued;
+    if (<u32>e.state > PROBE) return (1 << 8) | <u32>i;
+    if (arpPoolCount(ND_OWNER | <u32>i) != q || q > <u32>ND_QUEUE_PER_NEIGHBOUR || (q != 0 && e.state != INCOMPLETE)) return (2 << 8) | <u32>i;
+  }
+  return 0;
 }
