@@ -198,9 +198,6 @@ describe("neighbor discovery options", () => {
     store<u8>(m + at, 5); store<u8>(m + at, 1, 1); put16(m + at + 6, 1400); at += 8;
     store<u8>(m + at, 25); store<u8>(m + at, 3, 1); at += 24;
     expect(nd.parse(m, at, 134)).toBe(WireError.OK);
-    expect(nd.curHopLimit).toBe(64);
-    expect(nd.routerLifetimeS).toBe(1800);
-    expect(nd.mtu).toBe(1400);
     expect(nd.lladdr).toBe(m + 18);
     let n = 0;
     for (let o = nextOption(nd, 0); o != 0; o = nextOption(nd, o)) n++;
@@ -225,5 +222,9 @@ describe("neighbor discovery options", () => {
     // A source link-layer option in an NA is not its target option: not taken.
     expect(nd.parse(buf, 32, 136)).toBe(WireError.OK);
     expect(nd.lladdr).toBe(0);
+    // Options are whole units of 8 bytes; an NS or NA target is never multicast (§7.1.1, §7.1.2).
+    expect(nd.parse(buf, 31, 135)).toBe(WireError.TRUNCATED);
+    store<u8>(buf + 8, 0xff);
+    expect(nd.parse(buf, 32, 135)).toBe(WireError.BAD_OPTION);
   });
 });

@@ -27,13 +27,13 @@ import { due, elapsed, now } from "../support/clock";
 import { C, count } from "../support/counters";
 import { ENOBUFS } from "../support/errors";
 import { phy_random } from "../support/phy";
-import { get32, put32 } from "../support/bytes";
+import { get16, get32, put32 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
 import { TYPE_NA, TYPE_NS, TYPE_RA, TYPE_RS, emitIcmpv6 } from "../wire/icmpv6";
 import { Ipv6Repr, MIN_MTU, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isLinkLocal, isMulticast, isUnspecified, linkGroup, prefixMatch, solicitedNode } from "../wire/ipv6";
 import {
-  NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR, OPT_TARGET_LLADDR,
+  NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_MTU, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR, OPT_TARGET_LLADDR,
   PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RS_LEN, emitLladdr, nextOption,
 } from "../wire/ndisc";
 import { ND_OWNER, arpPoolCount, arpPoolPut, arpPoolRelease } from "./arp";
@@ -378,13 +378,12 @@ export function ndInput(m: usize, len: u32, ip: Ipv6Repr, type: u32, code: u32):
   if (code != 0 || msg().parse(m, len, type) != WireError.OK) return C.ND_MALFORMED;
   if (type == TYPE_NS) return nsInput(ip);
   if (type == TYPE_NA) return naInput(ip);
-  if (type == TYPE_RA) return raInput(ip);
+  if (type == TYPE_RA) return raInput(m, ip);
   return C.ND_IGNORED; // RS (§6.2.6: for routers), redirect
 }
 
 function nsInput(ip: Ipv6Repr): C {
   const target = msg().target;
-  if (isMulticast(target)) return C.ND_MALFORMED;
   const fromDad = isUnspecified(ip.src);
   // §7.1.1: from :: only to a solicited-node group and without a source link-layer address.
   if (fromDad && (msg().lladdr != 0 || load<u8>(ip.dst) != 0xff)) return C.ND_BAD_SOURCE;
@@ -420,7 +419,6 @@ function nsInput(ip: Ipv6Repr): C {
 
 function naInput(ip: Ipv6Repr): C {
   const target = msg().target;
-  if (isMulticast(target)) return C.ND_MALFORMED;
   // §7.1.2: a solicited NA is never sent to a multicast address.
   const flags = msg().flags;
   if ((flags & NA_SOLICITED) != 0 && isMulticast(ip.dst)) return C.ND_MALFORMED;
@@ -444,21 +442,21 @@ function learn(a: usize, ll: usize, router: bool): void {
   if (router) nb(i).router = 1;
 }
 
-function raInput(ip: Ipv6Repr): C {
+/** The RA at m (§4.2: Cur Hop Limit, Router Lifetime, Reachable Time, Retrans Timer; 0:
+ *  unspecified). */
+function raInput(m: usize, ip: Ipv6Repr): C {
   if (!isLinkLocal(ip.src)) return C.ND_BAD_SOURCE; // §6.1.2
   slaacRaSeen();
-  const hops = msg().curHopLimit;
+  const hops = <u32>load<u8>(m, 4);
   if (hops != 0) setHopLimit(hops);
-  const reach = msg().reachableMs;
+  const reach = get32(m + 8);
   if (reach != 0 && reach != baseReachableMs) {
     baseReachableMs = min<u32>(reach, 3_600_000); // §6.2.1: at most an hour
     reachableMs = randomReachable(baseReachableMs);
   }
-  const retrans = msg().retransMs;
+  const retrans = get32(m + 12);
   if (retrans != 0) retransMs = max<u32>(100, min<u32>(retrans, 60_000));
-  const mtu = msg().mtu; // 0 when absent
-  if (mtu - MIN_MTU <= MTU - MIN_MTU) setLinkMtu(mtu); // §6.3.4: MIN_MTU..MTU
-  updateList(routers(), ND_ROUTERS, ip.src, msg().routerLifetimeS, 128);
+  updateList(routers(), ND_ROUTERS, ip.src, get16(m + 6), 128);
   if (msg().lladdr != 0) learn(ip.src, msg().lladdr, true);
   for (let o = nextOption(msg(), 0); o != 0; o = nextOption(msg(), o)) {
     const t = <u32>load<u8>(o);
@@ -471,6 +469,9 @@ function raInput(ip: Ipv6Repr): C {
       if (plen > 128 || isLinkLocal(prefix)) continue; // §6.3.4: the link-local prefix is ignored
       if ((flags & PREFIX_ON_LINK) != 0) updateList(prefixes(), ND_PREFIXES, prefix, valid, plen);
       if ((flags & PREFIX_AUTONOMOUS) != 0) slaacPrefix(prefix, plen, valid, preferred);
+    } else if (t == OPT_MTU) {
+      const mtu = get32(o + 4);
+      if (mtu - MIN_MTU <= MTU - MIN_MTU) setLinkMtu(mtu); // §6.3.4: MIN_MTU..MTU
     } else if (t == OPT_RDNSS) {
       const life = get32(o + 4);
       const n = ((<u32>load<u8>(o, 1) << 3) - 8) >> 4;
