@@ -30,8 +30,6 @@ export const EXT_MAX: u32 = 8;
 export const MIN_MTU: u32 = 1280;
 
 const OPT_PAD1: u32 = 0;
-const OPT_PADN: u32 = 1;
-const OPT_ROUTER_ALERT: u32 = 5;
 
 /** What walk() found. TRUNCATED .. HOP_BY_HOP_LATE are in the order of their drop counters
  *  (counter_list.ts ip6_ext_truncated .. ip6_unknown_next_header: iface/ipv6.ts maps by offset). */
@@ -93,7 +91,7 @@ export class Ipv6Repr {
     let prevNhAt: u32 = 6; // where the field naming the current header is (a Parameter Problem points there)
     this.sendError = false;
     this.errorCode = 0;
-    for (let steps: u32 = 0; steps <= EXT_MAX; steps++) {
+    for (let steps: u32 = 0; ; steps++) {
       if (nh != NH_HOP_BY_HOP && nh != NH_DEST_OPTIONS && nh != NH_ROUTING && nh != NH_FRAGMENT) {
         this.upperAt = at;
         this.upperProto = nh;
@@ -108,9 +106,9 @@ export class Ipv6Repr {
         return Ext.HOP_BY_HOP_LATE;
       }
       if (at + 8 > end) return Ext.TRUNCATED;
-      const hlen = nh == NH_FRAGMENT ? 8 : (<u32>load<u8>(p + at, 1) + 1) << 3;
+      if (nh == NH_FRAGMENT) return Ext.FRAGMENT; // 8 bytes
+      const hlen = (<u32>load<u8>(p + at, 1) + 1) << 3;
       if (at + hlen > end) return Ext.TRUNCATED;
-      if (nh == NH_FRAGMENT) return Ext.FRAGMENT;
       if (nh == NH_ROUTING) {
         const type = <u32>load<u8>(p + at, 2);
         const left = <u32>load<u8>(p + at, 3);
@@ -128,7 +126,7 @@ export class Ipv6Repr {
       nh = <u32>load<u8>(p + at);
       at += hlen;
     }
-    return Ext.TOO_MANY;
+    return unreachable(); // the loop only leaves by a return (EXT_MAX bounds it)
   }
 
   /** The options in [from, to) of a hop-by-hop or destination options header (§4.2). */
@@ -143,15 +141,14 @@ export class Ipv6Repr {
       if (at + 2 > to) return Ext.TRUNCATED;
       const olen = 2 + <u32>load<u8>(p + at, 1);
       if (at + olen > to) return Ext.TRUNCATED;
-      if (type != OPT_PADN && type != OPT_ROUTER_ALERT) {
-        const action = type >> 6;
-        if (action != 0) {
-          this.errorPointer = at;
-          this.errorCode = 2;
-          // 10: always report; 11: unless the destination was multicast (§4.2).
-          this.sendError = action == 2 || (action == 3 && !isMulticast(this.dst));
-          return Ext.BAD_OPTION;
-        }
+      // PadN (1), Router Alert (5) and unknown types 00xxxxxx are skipped alike.
+      const action = type >> 6;
+      if (action != 0) {
+        this.errorPointer = at;
+        this.errorCode = 2;
+        // 10: always report; 11: unless the destination was multicast (§4.2).
+        this.sendError = action == 2 || (action == 3 && !isMulticast(this.dst));
+        return Ext.BAD_OPTION;
       }
       at += olen;
     }
