@@ -210,26 +210,20 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
     return true;
   }
   const differs = ll != 0 && (load<u32>(ll) != e.mac0 || load<u16>(ll, 4) != e.mac4);
-  if (ev == EV_LLADDR) {
-    // §7.2.3 (NS), §6.2.6 (RS), §6.3.4 (RA): a new or different address makes the entry STALE.
-    if (st == FREE || st == INCOMPLETE || differs) {
-      setMac(e, ll);
-      e.state = <u8>STALE;
-      if (st == INCOMPLETE) count(C.ND_RESOLVED);
-      if (e.queued) release(i, true);
-    }
-    return true;
-  }
-  // EV_NA (§7.2.5)
-  if (st == INCOMPLETE) {
+  const na = ev == EV_NA;
+  // §7.2.3 (NS), §6.2.6 (RS), §6.3.4 (RA): a new or different address makes the entry STALE;
+  // §7.2.5: an NA resolving an INCOMPLETE entry makes it REACHABLE (solicited) or STALE.
+  if (st == INCOMPLETE || (!na && (st == FREE || differs))) {
     if (ll == 0) return false;
     setMac(e, ll);
-    reachOrStale(e, (flags & NA_SOLICITED) != 0);
-    e.router = <u8>((flags & NA_ROUTER) != 0);
-    count(C.ND_RESOLVED);
+    reachOrStale(e, na && (flags & NA_SOLICITED) != 0);
+    if (na) e.router = <u8>((flags & NA_ROUTER) != 0);
+    if (st == INCOMPLETE) count(C.ND_RESOLVED);
     if (e.queued) release(i, true);
     return true;
   }
+  if (!na) return true;
+  // EV_NA (§7.2.5) on an entry with an address
   if ((flags & NA_OVERRIDE) == 0 && differs) {
     if (st == REACHABLE) e.state = <u8>STALE; // and nothing else: probing will tell
     return false;
