@@ -20,7 +20,7 @@ import {
 import { HEADER_LEN as IP_LEN, Ipv6Repr, MIN_MTU, NH_ICMPV6, NH_TCP, NH_UDP, addrCopy, isMulticast, isUnspecified } from "../wire/ipv6";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, isOurs, lowerPathMtu, sourceFor, toTentative } from "./ipv6";
 import { echoReplyHandler, tcpErrorHandler, udpErrorHandler } from "./icmp";
-import { ICMP6_FROM, ICMP6_PEER, ICMP6_RX } from "./ipv6_static";
+import { ICMP6_PEER, ICMP6_RX } from "./ipv6_static";
 import { mldInput } from "./mld";
 import { ndInput } from "./nd";
 import { rxBuf, txBuf } from "./netif";
@@ -107,7 +107,7 @@ function send(type: u32, code: u32, word: u32, len: u32, src: usize): void {
 export function icmpv6Error(p: usize, type: u32, code: u32, word: u32, multicastOk: bool): void {
   const src = p + 8;
   const dst = p + 24;
-  if (isUnspecified(src) || isMulticast(src)) return;
+  if (isUnspecified(src)) return; // a multicast source never got past ipv6Input
   if (!multicastOk && (isMulticast(dst) || macIsMulticast(rxBuf))) return;
   // (e.1): not about an error (or a redirect); the upper header is only looked for right after ours.
   if (load<u8>(p, 6) == <u8>NH_ICMPV6) {
@@ -126,14 +126,10 @@ export function icmpv6Error(p: usize, type: u32, code: u32, word: u32, multicast
   addrCopy(peer(), src);
   const from = isMulticast(dst) ? sourceFor(peer()) : dst;
   if (from == 0) return;
-  // Our source is copied out of rxBuf too: txBuf overlaps nothing of it, but keep one rule.
-  addrCopy(peer2(), from);
   const total = IP_LEN + <u32>load<u8>(p, 4) * 256 + <u32>load<u8>(p, 5);
   const quoted = min<u32>(total, MIN_MTU - IP_LEN - HEADER_LEN);
   memory.copy(txBuf + PAYLOAD_OFFSET6 + HEADER_LEN, p, quoted);
   count(C.ICMP6_ERRORS_SENT);
-  send(type, code, word, HEADER_LEN + quoted, peer2());
-}
-function peer2(): usize {
-  return ICMP6_FROM;
+  // from may be our address as it arrived in rxBuf, which txBuf overlaps nowhere.
+  send(type, code, word, HEADER_LEN + quoted, from);
 }

@@ -213,8 +213,8 @@ export function ipv6Input(p: usize, len: u32): C {
     const h = proto == NH_TCP ? tcp6 : udp6;
     const r = h ? h(p + at, plen, rx().src, rx().dst, mcast) : C.IP6_NO_TRANSPORT;
     // No socket for a datagram (TCP answers with a RST itself): the sender learns at once (RFC 4443
-    // §3.1 code 4), never about a multicast one (§2.4 e.3); icmpv6Error rate-limits.
-    if ((r == C.UDP_NO_SOCKET || r == C.IP6_NO_TRANSPORT) && !mcast) icmpv6Error(p, TYPE_DEST_UNREACHABLE, CODE_PORT_UNREACHABLE, 0, false);
+    // §3.1 code 4), never about a multicast one (§2.4 e.3): icmpv6Error checks that and rate-limits.
+    if (r == C.UDP_NO_SOCKET || r == C.IP6_NO_TRANSPORT) icmpv6Error(p, TYPE_DEST_UNREACHABLE, CODE_PORT_UNREACHABLE, 0, false);
     return r;
   }
   // §4: an unrecognized Next Header, the pointer at the field that named it.
