@@ -21,10 +21,8 @@ import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
 import {
   CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, TYPE_MLD_V2_REPORT, emitIcmpv6, emitRecord,
 } from "../wire/icmpv6";
-import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrCopy, emitIpv6, isAllNodes, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
-import { ethernetSend } from "./ethernet";
-import { TYPE_IPV6 } from "../wire/ethernet";
-import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, isOurGroup, serviceGroup, setServiceGroup } from "./ipv6";
+import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, addrCopy, isAllNodes, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
+import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, ipv6Output, isOurGroup, serviceGroup, setServiceGroup } from "./ipv6";
 import { NET_EV_MULTICAST, netEvent } from "./events";
 import { MLD_GROUP, MLD_QUERY } from "./ipv6_static";
 
@@ -105,8 +103,7 @@ function isOurs(g: usize): bool {
 }
 
 function send(kind: u32): void {
-  const ip = frame() + ETH_LEN;
-  const hbh = ip + HEADER_LEN;
+  const hbh = frame() + ETH_LEN + HEADER_LEN;
   const m = hbh + HBH_LEN;
   let n: u32 = 0;
   const rec = kind == STATE_CHANGE ? CHANGE_TO_EXCLUDE : MODE_IS_EXCLUDE;
@@ -132,9 +129,8 @@ function send(kind: u32): void {
   // ff02::16, all MLDv2-capable routers.
   linkGroup(group(), 0x16);
   emitIcmpv6(m, TYPE_MLD_V2_REPORT, 0, n, mlen, src, group()); // §5.2: the word is reserved 16 bits and n
-  emitIpv6(ip, HBH_LEN + mlen, NH_HOP_BY_HOP, 1, src, group());
   count(C.MLD_REPORTS_SENT);
-  ethernetSend(frame(), ETH_LEN + HEADER_LEN + HBH_LEN + mlen, 0x3333, 0x1600, TYPE_IPV6); // 33:33:00:00:00:16
+  ipv6Output(frame(), HBH_LEN + mlen, NH_HOP_BY_HOP, src, group(), 1);
 }
 
 /** Due reports; ms to the next. */
