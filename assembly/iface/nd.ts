@@ -36,7 +36,7 @@ import {
   NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_MTU, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR, OPT_TARGET_LLADDR,
   PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RS_LEN, emitLladdr, nextOption,
 } from "../wire/ndisc";
-import { ND_OWNER, arpPoolCount, arpPoolPut, arpPoolRelease } from "./arp";
+import { NB_MAC, ND_OWNER, arpPoolCount, arpPoolPut, arpPoolRelease } from "./arp";
 import { ethernetSend } from "./ethernet";
 import { ND_CTL, ND_GROUP, ND_LISTS, ND_RX, ND_UNSPECIFIED } from "./ipv6_static";
 import { macW0, macW4 } from "./netif";
@@ -306,28 +306,28 @@ function solicit(e: Neighbour, multicast: bool): void {
   }
   const src = sourceFor(target);
   if (src == 0) return;
-  sendNs(src, dst, target, multicast ? 0 : e.mac0, multicast ? 0 : e.mac4);
+  sendNs(src, dst, target, multicast ? 0 : target + NB_MAC); // e.mac0, e.mac4: the MAC as it lies
 }
 
-/** Sends an NS from src (0: the unspecified address, DAD) to dst for target; unicast to mac
- *  words w0/w4 when w0|w4 != 0, else to dst's multicast MAC. */
-export function sendNs(src: usize, dst: usize, target: usize, w0: u32, w4: u16): void {
+/** Sends an NS from src (0: the unspecified address, DAD) to dst for target; unicast to the MAC
+ *  (6 bytes) at mac, or (0) to dst's multicast MAC. */
+export function sendNs(src: usize, dst: usize, target: usize, mac: usize): void {
   count(C.ND_NS_SENT);
-  sendNd(TYPE_NS, 0, target, src, dst, w0, w4);
+  sendNd(TYPE_NS, 0, target, src, dst, mac);
 }
 
-/** An NA for target (ours) to dst, to the MAC w0/w4 when known (else resolved like any packet). */
-function sendNa(target: usize, dst: usize, flags: u32, w0: u32, w4: u16): void {
+/** An NA for target (ours) to dst, to the MAC at mac when known (else resolved like any packet). */
+function sendNa(target: usize, dst: usize, flags: u32, mac: usize): void {
   count(C.ND_NA_SENT);
   // §7.2.4: the source is the target when answering for it.
-  sendNd(TYPE_NA, flags, target, target, dst, w0, w4);
+  sendNd(TYPE_NA, flags, target, target, dst, mac);
 }
 
 /** Sends an unsolicited RS (RFC 4861 §6.3.7) from src (0: unspecified, without SLLA). */
 export function sendRs(src: usize): void {
   linkGroup(group(), 2); // ff02::2, all routers
   count(C.ND_RS_SENT);
-  sendNd(TYPE_RS, 0, 0, src, group(), 0, 0);
+  sendNd(TYPE_RS, 0, 0, src, group(), 0);
 }
 
 /** The unspecified address ::. */
@@ -339,9 +339,9 @@ function unspecified(): usize {
  * Builds the ND message in ctl and sends it: type (NS, NA or RS), the first body word (an NA's
  * flags, else reserved), the target (0 for an RS), and our link-layer address option (the target's
  * in an NA, else the source's) unless src is 0: the unspecified address, which carries none
- * (§4.3). To dst; unicast straight to the MAC words w0/w4 when w0|w4 != 0.
+ * (§4.3). To dst; unicast straight to the MAC (6 bytes) at mac when it is not 0.
  */
-function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, w0: u32, w4: u16): void {
+function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, mac: usize): void {
   const m = ctl() + PAYLOAD_OFFSET6;
   put32(m + 4, word);
   let plen = RS_LEN;
@@ -360,7 +360,7 @@ function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, w0:
   // resolved without displacing a neighbour in use.
   emitIpv6(ctl() + ETH_LEN, plen, NH_ICMPV6, 255, src, dst); // §7.1: hop limit 255, every ND message
   count(C.IP6_SENT);
-  if (w0 != 0 || w4 != 0) ethernetSend(ctl(), PAYLOAD_OFFSET6 + plen, w0, w4, TYPE_IPV6);
+  if (mac != 0) ethernetSend(ctl(), PAYLOAD_OFFSET6 + plen, load<u32>(mac), load<u16>(mac, 4), TYPE_IPV6);
   else resolveAndSend(ctl(), PAYLOAD_OFFSET6 + plen, dst, false);
 }
 
@@ -396,18 +396,12 @@ function nsInput(ip: Ipv6Repr): C {
   if (fromDad) {
     // §7.2.4: defend the address to all nodes, not solicited.
     linkGroup(group(), 1); // ff02::1, all nodes
-    sendNa(target, group(), NA_OVERRIDE, 0, 0);
+    sendNa(target, group(), NA_OVERRIDE, 0);
     return C.ND_NS_RECEIVED;
   }
-  let w0: u32 = 0;
-  let w4: u16 = 0;
   const ll = msg().lladdr;
-  if (ll != 0) {
-    learn(ip.src, ll, false);
-    w0 = load<u32>(ll);
-    w4 = load<u16>(ll, 4);
-  }
-  sendNa(target, ip.src, NA_SOLICITED | NA_OVERRIDE, w0, w4);
+  if (ll != 0) learn(ip.src, ll, false);
+  sendNa(target, ip.src, NA_SOLICITED | NA_OVERRIDE, ll);
   return C.ND_NS_RECEIVED;
 }
 

@@ -120,7 +120,7 @@ function dadStep(k: i32, a: Addr): void {
     a.dadLeft--;
     a.dadAt = now + retransMs;
     solicitedNode(group(), changetype<usize>(a));
-    sendNs(0, group(), changetype<usize>(a), 0, 0);
+    sendNs(0, group(), changetype<usize>(a), 0);
     return;
   }
   // RetransTimer of silence after the last probe: the address is ours.
