@@ -275,21 +275,18 @@ function resolveAndSend(frame: usize, len: u32, hop: usize, ours: bool): i32 {
   const e = nb(i);
   e.used = now;
   if (ours) e.traffic = 1;
-  if (e.state != FREE && e.state != INCOMPLETE) {
-    ethernetSend(frame, len, e.mac0, e.mac4, TYPE_IPV6);
-    step(i, EV_SEND, 0, 0);
-    return 0;
-  }
-  // Hold it (before the first NS goes out, so the pool is consistent whatever happens then).
   let r = 0;
-  if (<i32>e.queued >= ND_QUEUE_PER_NEIGHBOUR || !arpPoolPut(ND_OWNER | <u32>i, frame, len, TYPE_IPV6)) {
+  if (e.state > INCOMPLETE) {
+    ethernetSend(frame, len, e.mac0, e.mac4, TYPE_IPV6);
+  } else if (<i32>e.queued >= ND_QUEUE_PER_NEIGHBOUR || !arpPoolPut(ND_OWNER | <u32>i, frame, len, TYPE_IPV6)) {
     count(C.ND_QUEUE_DROPS);
     r = ENOBUFS;
   } else {
+    // Held before the first NS goes out (step), so the pool is consistent whatever happens then.
     e.queued++;
     count(C.ND_QUEUED);
   }
-  if (e.state == FREE) step(i, EV_SEND, 0, 0);
+  step(i, EV_SEND, 0, 0); // FREE: resolve; STALE: DELAY; else nothing
   return r;
 }
 
