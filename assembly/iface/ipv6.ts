@@ -287,40 +287,34 @@ function pmtuTable(): usize {
   return PMTU_TABLE; // IPV6_PMTU_SLOTS
 }
 
+/** dst's slot, expired ones freed on the way; absent: 0, or (take) the free slot or the one
+ *  that expires first, for dst to replace. */
+function pmtuSlot(dst: usize, take: bool): usize {
+  let slot: usize = 0;
+  let soonest: u32 = 0xffffffff;
+  for (let i = 0; i < IPV6_PMTU_SLOTS; i++) {
+    const e = pmtuTable() + <usize>i * 24;
+    if (due(load<u32>(e, 20))) store<u32>(e, 0, 16);
+    const left: u32 = load<u32>(e, 16) == 0 ? 0 : load<u32>(e, 20) - now; // > 0 when in use
+    if (left != 0 && addrEq(e, dst)) return e;
+    if (take && left < soonest) {
+      soonest = left;
+      slot = e;
+    }
+  }
+  return slot;
+}
+
 /** The largest packet (IPv6 header included) we send to dst. */
 export function pathMtu(dst: usize): u32 {
-  const t = pmtuTable();
-  for (let i = 0; i < IPV6_PMTU_SLOTS; i++) {
-    const e = t + <usize>i * 24;
-    const m = load<u32>(e, 16);
-    if (m == 0) continue;
-    if (due(load<u32>(e, 20))) {
-      store<u32>(e, 0, 16);
-      continue;
-    }
-    if (addrEq(e, dst)) return min<u32>(m, linkMtu);
-  }
-  return linkMtu;
+  const e = pmtuSlot(dst, false);
+  return e != 0 ? min<u32>(load<u32>(e, 16), linkMtu) : linkMtu;
 }
 
 /** A Packet Too Big for dst said mtu (RFC 8201 §4: below 1280 it is discarded by the caller). */
 export function lowerPathMtu(dst: usize, mtu: u32): bool {
   if (mtu >= pathMtu(dst)) return false;
-  const t = pmtuTable();
-  let slot = t;
-  let oldest: u32 = 0xffffffff;
-  for (let i = 0; i < IPV6_PMTU_SLOTS; i++) {
-    const e = t + <usize>i * 24;
-    if (load<u32>(e, 16) != 0 && addrEq(e, dst)) {
-      slot = e;
-      break;
-    }
-    const left: u32 = load<u32>(e, 16) == 0 ? 0 : load<u32>(e, 20) - now;
-    if (left < oldest) {
-      oldest = left;
-      slot = e;
-    }
-  }
+  const slot = pmtuSlot(dst, true);
   addrCopy(slot, dst);
   store<u32>(slot, mtu, 16);
   store<u32>(slot, now + IPV6_PMTU_TIMEOUT_MS, 20);
