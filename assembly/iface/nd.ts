@@ -390,15 +390,16 @@ function nsInput(ip: Ipv6Repr): C {
     return C.ND_NS_RECEIVED;
   }
   if (a.state == ADDR_DUPLICATED) return C.ND_TARGET_NOT_OURS;
+  const ll = msg().lladdr; // 0 from :: (checked above)
+  let dst = ip.src;
   if (fromDad) {
     // §7.2.4: defend the address to all nodes, not solicited.
     linkGroup(group(), 1); // ff02::1, all nodes
-    sendNa(target, group(), NA_OVERRIDE, 0);
-    return C.ND_NS_RECEIVED;
+    dst = group();
+  } else if (ll != 0) {
+    learn(ip.src, ll, false);
   }
-  const ll = msg().lladdr;
-  if (ll != 0) learn(ip.src, ll, false);
-  sendNa(target, ip.src, NA_SOLICITED | NA_OVERRIDE, ll);
+  sendNa(target, dst, fromDad ? NA_OVERRIDE : NA_SOLICITED | NA_OVERRIDE, ll);
   return C.ND_NS_RECEIVED;
 }
 
