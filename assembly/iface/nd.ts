@@ -27,7 +27,7 @@ import { due, elapsed, now } from "../support/clock";
 import { C, count } from "../support/counters";
 import { ENOBUFS } from "../support/errors";
 import { phy_random } from "../support/phy";
-import { get16, get32, put32 } from "../support/bytes";
+import { get16, get32 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
 import { TYPE_NA, TYPE_NS, TYPE_RA, TYPE_RS, emitIcmpv6 } from "../wire/icmpv6";
@@ -340,7 +340,6 @@ function unspecified(): usize {
  */
 function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, mac: usize): void {
   const m = ctl() + PAYLOAD_OFFSET6;
-  put32(m + 4, word);
   let plen = RS_LEN;
   if (target != 0) {
     addrCopy(m + 8, target);
