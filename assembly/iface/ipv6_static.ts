@@ -4,7 +4,7 @@
 // condition is a compile-time constant, so the other images allocate nothing here.
 import { FEATURE_IPV6, IPV6_PMTU_SLOTS, ND_PREFIXES, ND_RDNSS, ND_ROUTERS } from "../config";
 import { Ipv6Repr } from "../wire/ipv6";
-import { Icmpv6Repr, MldQuery } from "../wire/icmpv6";
+import { Icmpv6Repr } from "../wire/icmpv6";
 import { NdRepr } from "../wire/ndisc";
 
 /** iface/ipv6.ts: the packet being received. */
@@ -28,4 +28,3 @@ export const UDP6_DST: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
  *  iface/ipv6.ts: the path MTU slots (24 bytes each); iface/mld.ts: the query received. */
 export const ND_LISTS: usize = FEATURE_IPV6 ? memory.data((ND_ROUTERS + ND_PREFIXES + ND_RDNSS) * 24, 8) : 0;
 export const PMTU_TABLE: usize = FEATURE_IPV6 ? memory.data(IPV6_PMTU_SLOTS * 24, 8) : 0;
-export const MLD_QUERY: usize = FEATURE_IPV6 ? memory.data(offsetof<MldQuery>(), 8) : 0;

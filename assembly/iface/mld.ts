@@ -16,15 +16,14 @@ import { due, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
 import { phy_random } from "../support/phy";
 import { put32 } from "../support/bytes";
-import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
 import {
-  CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, TYPE_MLD_V2_REPORT, emitIcmpv6, emitRecord,
+  CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, TYPE_MLD_QUERY, TYPE_MLD_V2_REPORT, emitIcmpv6, emitRecord, mldQueryDelay,
 } from "../wire/icmpv6";
 import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, addrCopy, isAllNodes, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
 import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, ipv6Output, isOurGroup, serviceGroup, setServiceGroup } from "./ipv6";
 import { NET_EV_MULTICAST, netEvent } from "./events";
-import { MLD_GROUP, MLD_QUERY } from "./ipv6_static";
+import { MLD_GROUP } from "./ipv6_static";
 
 const NONE: u32 = 0;
 const STATE_CHANGE: u32 = 1;
@@ -43,9 +42,6 @@ const HBH_LEN: u32 = 8;
 const FRAME_LEN: i32 = <i32>(ETH_LEN + HEADER_LEN + HBH_LEN + 8 + MLD_RECORD_LEN * 2) + 8;
 function frame(): usize {
   return memory.data(FRAME_LEN, 16);
-}
-function query(): MldQuery {
-  return changetype<MldQuery>(MLD_QUERY);
 }
 function group(): usize {
   return MLD_GROUP;
@@ -84,11 +80,11 @@ export function mldInput(m: usize, len: u32, ip: Ipv6Repr, type: u32): C {
   if (type != TYPE_MLD_QUERY) return C.MLD_RECEIVED;
   // §5.1.14: queries come from a link-local source.
   if (!isLinkLocal(ip.src)) return C.MLD_MALFORMED;
-  if (query().parse(m, len) != WireError.OK) return C.MLD_MALFORMED;
-  const g = query().group;
+  const delay = mldQueryDelay(m, len);
+  if (delay < 0) return C.MLD_MALFORMED;
+  const g = m + 8; // the group queried (all zero: a general query)
   if (!isUnspecified(g) && !isOurs(g)) return C.MLD_RECEIVED;
-  const delay = query().maxDelayMs;
-  const at = now + (delay > 0 ? phy_random() % delay : 0);
+  const at = now + (delay > 0 ? phy_random() % <u32>delay : 0);
   if (pending == NONE || <i32>(pendingAt - at) > 0) {
     if (pending != STATE_CHANGE) pending = CURRENT_STATE;
     pendingAt = at;

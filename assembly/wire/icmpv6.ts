@@ -81,29 +81,17 @@ export const MODE_IS_EXCLUDE: u32 = 2;
 export const CHANGE_TO_INCLUDE: u32 = 3;
 export const CHANGE_TO_EXCLUDE: u32 = 4;
 
-@unmanaged
-export class MldQuery {
-  /** Maximum Response Delay in ms. */
-  maxDelayMs: u32;
-  /** The group queried, inside the message (all zero: a general query). */
-  group: usize;
-
-  /** The query of len bytes at p (checksum already checked by Icmpv6Repr). */
-  parse(p: usize, len: u32): WireError {
-    if (len < MLD_V1_QUERY_LEN) return WireError.TRUNCATED;
-    let code = get16(p + 4);
-    if (len >= MLD_V2_QUERY_LEN && code >= 0x8000) {
-      // §5.1.3: 1 | exp (3 bits) | mant (12 bits) = (mant | 0x1000) << (exp + 3)
-      code = ((code & 0xfff) | 0x1000) << (((code >> 12) & 7) + 3);
-    }
-    this.maxDelayMs = code;
-    this.group = p + 8;
-    if (len >= MLD_V2_QUERY_LEN) {
-      const sources = get16(p + 26);
-      if (MLD_V2_QUERY_LEN + (sources << 4) > len) return WireError.TRUNCATED;
-    }
-    return WireError.OK;
+/** The Maximum Response Delay in ms of the query of len bytes at p (checksum already checked by
+ *  Icmpv6Repr; its group is at p + 8), or -1 when it is truncated. */
+export function mldQueryDelay(p: usize, len: u32): i32 {
+  if (len < MLD_V1_QUERY_LEN) return -1;
+  let code = get16(p + 4);
+  if (len >= MLD_V2_QUERY_LEN) {
+    if (MLD_V2_QUERY_LEN + (get16(p + 26) << 4) > len) return -1; // its sources
+    // §5.1.3: 1 | exp (3 bits) | mant (12 bits) = (mant | 0x1000) << (exp + 3)
+    if (code >= 0x8000) code = ((code & 0xfff) | 0x1000) << (((code >> 12) & 7) + 3);
   }
+  return <i32>code;
 }
 
 /** One record with no sources for group at p. */
