@@ -11,23 +11,23 @@
 import { ICMP_ERROR_LIMIT } from "../config";
 import { now } from "../support/clock";
 import { C, count } from "../support/counters";
-import { WireError } from "../wire/error";
+import { get32 } from "../support/bytes";
 import { macIsMulticast } from "../wire/ethernet";
 import {
-  HEADER_LEN, Icmpv6Repr, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, TYPE_MLD_QUERY, TYPE_MLD_V1_DONE, TYPE_MLD_V1_REPORT, TYPE_MLD_V2_REPORT,
-  TYPE_PACKET_TOO_BIG, TYPE_REDIRECT, TYPE_RS, emitIcmpv6, isError,
+  HEADER_LEN, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, TYPE_MLD_QUERY, TYPE_MLD_V1_DONE, TYPE_MLD_V1_REPORT, TYPE_MLD_V2_REPORT,
+  TYPE_PACKET_TOO_BIG, TYPE_REDIRECT, TYPE_RS, emitIcmpv6, icmpv6Checksum, isError,
 } from "../wire/icmpv6";
 import { HEADER_LEN as IP_LEN, Ipv6Repr, MIN_MTU, NH_ICMPV6, NH_TCP, NH_UDP, addrCopy, isMulticast, isUnspecified } from "../wire/ipv6";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, isOurs, lowerPathMtu, sourceFor, toTentative } from "./ipv6";
 import { echoReplyHandler, tcpErrorHandler, udpErrorHandler } from "./icmp";
-import { ICMP6_PEER, ICMP6_RX } from "./ipv6_static";
+import { ICMP6_PEER } from "./ipv6_static";
 import { mldInput } from "./mld";
 import { ndInput } from "./nd";
 import { rxBuf, txBuf } from "./netif";
 
-function rx(): Icmpv6Repr {
-  return changetype<Icmpv6Repr>(ICMP6_RX);
-}
+/** The second header word of the message being received: echo identifier and sequence, an
+ *  error's MTU or pointer. */
+let word: u32 = 0;
 let limitSecond: u32 = 0;
 let limitCount: u32 = 0;
 /** The addresses of what we answer, copied out of rxBuf before txBuf is written. */
@@ -38,11 +38,11 @@ function peer(): usize {
 
 /** The ICMPv6 message of len bytes at m in the packet at p (parsed as ip). */
 export function icmpv6Input(p: usize, m: usize, len: u32, ip: Ipv6Repr): C {
-  const err = rx().parse(m, len, ip.src, ip.dst);
-  if (err == WireError.BAD_CHECKSUM) return C.ICMP6_BAD_CHECKSUM;
-  if (err != WireError.OK) return C.ICMP6_TRUNCATED;
-  const type = rx().type;
-  if (type >= TYPE_RS && type <= TYPE_REDIRECT) return ndInput(m, len, ip, type, rx().code);
+  if (len < HEADER_LEN) return C.ICMP6_TRUNCATED;
+  if (icmpv6Checksum(ip.src, ip.dst, m, len) != 0) return C.ICMP6_BAD_CHECKSUM;
+  const type = <u32>load<u8>(m);
+  word = get32(m + 4);
+  if (type >= TYPE_RS && type <= TYPE_REDIRECT) return ndInput(m, len, ip, type);
   if (toTentative) return C.IP6_NOT_FOR_US; // RFC 4862 §5.4: only ND reaches a tentative address
   if (type - TYPE_MLD_QUERY <= TYPE_MLD_V1_DONE - TYPE_MLD_QUERY || type == TYPE_MLD_V2_REPORT) { // 130-132, 143
     return mldInput(m, len, ip, type);
@@ -50,7 +50,7 @@ export function icmpv6Input(p: usize, m: usize, len: u32, ip: Ipv6Repr): C {
   if (type == TYPE_ECHO_REQUEST) return echo(m, len, ip);
   if (type == TYPE_ECHO_REPLY) {
     const h = echoReplyHandler;
-    return h && h(rx().word >>> 16, rx().word & 0xffff, 0, rx().payloadLen) ? C.ICMP6_ECHO_REPLY_RECEIVED : C.ICMP6_ECHO_REPLY_UNMATCHED;
+    return h && h(word >>> 16, word & 0xffff, 0, len - HEADER_LEN) ? C.ICMP6_ECHO_REPLY_RECEIVED : C.ICMP6_ECHO_REPLY_UNMATCHED;
   }
   if (type == TYPE_PACKET_TOO_BIG) return packetTooBig(m, len);
   if (isError(type)) return transportError(m, len, type);
@@ -65,7 +65,7 @@ function transportError(m: usize, len: u32, type: u32): C {
   if (len < HEADER_LEN + IP_LEN + 8 || !isOurs(q + 8)) return C.ICMP6_ERROR_RECEIVED;
   const nh = <u32>load<u8>(q, 6);
   const h = nh == NH_TCP ? tcpErrorHandler : nh == NH_UDP ? udpErrorHandler : null;
-  const r = h ? h(type, rx().code, q, len - HEADER_LEN) : C.ICMP6_ERROR_RECEIVED;
+  const r = h ? h(type, <u32>load<u8>(m, 1), q, len - HEADER_LEN) : C.ICMP6_ERROR_RECEIVED;
   return r == C.ICMP_ERROR_RECEIVED ? C.ICMP6_ERROR_RECEIVED : r; // the handlers share IPv4's counter
 }
 
@@ -74,7 +74,7 @@ function transportError(m: usize, len: u32, type: u32): C {
 function packetTooBig(m: usize, len: u32): C {
   if (len < HEADER_LEN + IP_LEN) return C.ICMP6_BAD_ERROR;
   const quoted = m + HEADER_LEN;
-  const mtu = rx().word;
+  const mtu = word;
   if (mtu < MIN_MTU || !isOurs(quoted + 8)) return C.ICMP6_BAD_ERROR;
   if (lowerPathMtu(quoted + 24, mtu)) count(C.ICMP6_PATH_MTU_LOWERED);
   return C.ICMP6_ERROR_RECEIVED;
@@ -89,7 +89,7 @@ function echo(m: usize, len: u32, ip: Ipv6Repr): C {
   if (src == 0) return C.IP6_NOT_FOR_US;
   memory.copy(txBuf + PAYLOAD_OFFSET6, m, len);
   // src may point into rxBuf (our address as it arrived): the header copies it before txBuf changes.
-  send(TYPE_ECHO_REPLY, 0, rx().word, len, src);
+  send(TYPE_ECHO_REPLY, 0, word, len, src);
   return C.ICMP6_ECHO_ANSWERED;
 }
 

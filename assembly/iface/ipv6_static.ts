@@ -4,13 +4,10 @@
 // condition is a compile-time constant, so the other images allocate nothing here.
 import { FEATURE_IPV6, IPV6_PMTU_SLOTS, ND_PREFIXES, ND_RDNSS, ND_ROUTERS } from "../config";
 import { Ipv6Repr } from "../wire/ipv6";
-import { Icmpv6Repr } from "../wire/icmpv6";
 import { NdRepr } from "../wire/ndisc";
 
 /** iface/ipv6.ts: the packet being received. */
 export const IP6_RX: usize = FEATURE_IPV6 ? memory.data(offsetof<Ipv6Repr>(), 8) : 0;
-/** iface/icmpv6.ts: the message being received. */
-export const ICMP6_RX: usize = FEATURE_IPV6 ? memory.data(offsetof<Icmpv6Repr>(), 8) : 0;
 /** iface/nd.ts: the ND message being received. */
 export const ND_RX: usize = FEATURE_IPV6 ? memory.data(offsetof<NdRepr>(), 8) : 0;
 /** iface/nd.ts: where ND messages are built (CTL_LEN). */

@@ -363,9 +363,9 @@ function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, mac
 // ---- Receive ------------------------------------------------------------------------------------
 
 /** An ND message (RS/RA/NS/NA, ICMPv6 header checked) of len bytes at m in the packet ip. */
-export function ndInput(m: usize, len: u32, ip: Ipv6Repr, type: u32, code: u32): C {
+export function ndInput(m: usize, len: u32, ip: Ipv6Repr, type: u32): C {
   if (ip.hopLimit != 255) return C.ND_BAD_HOP_LIMIT; // §6.1, §7.1: it came from off-link
-  if (code != 0 || msg().parse(m, len, type) != WireError.OK) return C.ND_MALFORMED;
+  if (load<u8>(m, 1) != 0 || msg().parse(m, len, type) != WireError.OK) return C.ND_MALFORMED;
   if (type == TYPE_NS) return nsInput(ip);
   if (type == TYPE_NA) return naInput(ip);
   if (type == TYPE_RA) return raInput(m, ip);

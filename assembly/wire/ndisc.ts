@@ -1,7 +1,8 @@
 // Neighbor Discovery messages (RFC 4861 §4): Router Solicitation and Advertisement, Neighbor
 // Solicitation and Advertisement, with the options we use: source/target link-layer address
 // (§4.6.1), prefix information (§4.6.2), MTU (§4.6.4) and RDNSS (RFC 8106 §5.1). The ICMPv6 header
-// (type, code, checksum) is Icmpv6Repr's; parse() here reads the body and checks every option.
+// (type, code, checksum) is checked by iface/icmpv6.ts; parse() here reads the body and checks
+// every option.
 //
 // Option walk: each option's length is in units of 8 bytes; a length of 0 makes the whole message
 // invalid (§4.6), so every step moves forward by at least 8 bytes and the walk ends at the
