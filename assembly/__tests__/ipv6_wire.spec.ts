@@ -43,8 +43,6 @@ describe("ipv6 header", () => {
     expect(ip.parse(buf, 59)).toBe(WireError.BAD_TOTAL_LEN); // payload length past what arrived
     expect(ip.parse(buf, 64)).toBe(WireError.OK); // Ethernet padding after it is ignored
     expect(ip.payloadLen).toBe(20);
-    expect(ip.hopLimit).toBe(64);
-    expect(ip.nextHeader).toBe(59);
   });
 
   it("walks hop-by-hop and destination options to the upper layer", () => {

@@ -17,7 +17,7 @@ import {
   HEADER_LEN, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, TYPE_MLD_QUERY, TYPE_MLD_V1_DONE, TYPE_MLD_V1_REPORT, TYPE_MLD_V2_REPORT,
   TYPE_PACKET_TOO_BIG, TYPE_REDIRECT, TYPE_RS, emitIcmpv6, icmpv6Checksum, isError,
 } from "../wire/icmpv6";
-import { HEADER_LEN as IP_LEN, Ipv6Repr, MIN_MTU, NH_ICMPV6, NH_TCP, NH_UDP, addrCopy, isMulticast, isUnspecified } from "../wire/ipv6";
+import { DST_AT, HEADER_LEN as IP_LEN, MIN_MTU, SRC_AT, NH_ICMPV6, NH_TCP, NH_UDP, addrCopy, isMulticast, isUnspecified } from "../wire/ipv6";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, isOurs, lowerPathMtu, sourceFor, toTentative } from "./ipv6";
 import { echoReplyHandler, tcpErrorHandler, udpErrorHandler } from "./icmp";
 import { ICMP6_PEER } from "./ipv6_static";
@@ -36,18 +36,18 @@ function peer(): usize {
 }
 
 
-/** The ICMPv6 message of len bytes at m in the packet at p (parsed as ip). */
-export function icmpv6Input(p: usize, m: usize, len: u32, ip: Ipv6Repr): C {
+/** The ICMPv6 message of len bytes at m in the packet at ip (its IPv6 header, checked). */
+export function icmpv6Input(ip: usize, m: usize, len: u32): C {
   if (len < HEADER_LEN) return C.ICMP6_TRUNCATED;
-  if (icmpv6Checksum(ip.src, ip.dst, m, len) != 0) return C.ICMP6_BAD_CHECKSUM;
+  if (icmpv6Checksum(ip + SRC_AT, ip + DST_AT, m, len) != 0) return C.ICMP6_BAD_CHECKSUM;
   const type = <u32>load<u8>(m);
   word = get32(m + 4);
-  if (type >= TYPE_RS && type <= TYPE_REDIRECT) return ndInput(m, len, ip, type);
+  if (type >= TYPE_RS && type <= TYPE_REDIRECT) return ndInput(ip, m, len, type);
   if (toTentative) return C.IP6_NOT_FOR_US; // RFC 4862 §5.4: only ND reaches a tentative address
   if (type - TYPE_MLD_QUERY <= TYPE_MLD_V1_DONE - TYPE_MLD_QUERY || type == TYPE_MLD_V2_REPORT) { // 130-132, 143
-    return mldInput(m, len, ip, type);
+    return mldInput(ip, m, len, type);
   }
-  if (type == TYPE_ECHO_REQUEST) return echo(m, len, ip);
+  if (type == TYPE_ECHO_REQUEST) return echo(ip, m, len);
   if (type == TYPE_ECHO_REPLY) {
     const h = echoReplyHandler;
     return h && h(word >>> 16, word & 0xffff, 0, len - HEADER_LEN) ? C.ICMP6_ECHO_REPLY_RECEIVED : C.ICMP6_ECHO_REPLY_UNMATCHED;
@@ -82,10 +82,10 @@ function packetTooBig(m: usize, len: u32): C {
 
 /** §4.2: the reply carries the request's identifier, sequence and data; to a multicast request
  *  from one of our unicast addresses. */
-function echo(m: usize, len: u32, ip: Ipv6Repr): C {
-  if (isUnspecified(ip.src)) return C.IP6_BAD_SOURCE;
-  addrCopy(peer(), ip.src);
-  const src = isMulticast(ip.dst) ? sourceFor(peer()) : ip.dst;
+function echo(ip: usize, m: usize, len: u32): C {
+  if (isUnspecified(ip + SRC_AT)) return C.IP6_BAD_SOURCE;
+  addrCopy(peer(), ip + SRC_AT);
+  const src = isMulticast(ip + DST_AT) ? sourceFor(peer()) : ip + DST_AT;
   if (src == 0) return C.IP6_NOT_FOR_US;
   memory.copy(txBuf + PAYLOAD_OFFSET6, m, len);
   // src may point into rxBuf (our address as it arrived): the header copies it before txBuf changes.

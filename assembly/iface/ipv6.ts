@@ -29,7 +29,7 @@ import { EHOSTUNREACH, EMSGSIZE } from "../support/errors";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
 import {
-  Ext, HEADER_LEN, Ipv6Repr, NH_ICMPV6, NH_NONE, NH_TCP, NH_UDP, addrCopy, addrEq, emitIpv6, isAllNodes, isBadSource, isLinkLocal, isMulticast,
+  DST_AT, Ext, HEADER_LEN, Ipv6Repr, NH_ICMPV6, SRC_AT, NH_NONE, NH_TCP, NH_UDP, addrCopy, addrEq, emitIpv6, isAllNodes, isBadSource, isLinkLocal, isMulticast,
   isSolicitedNode,
 } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
@@ -186,8 +186,8 @@ export function ipv6Input(p: usize, len: u32): C {
   const err = rx().parse(p, len);
   // parse() fails TRUNCATED, BAD_VERSION or BAD_TOTAL_LEN: ip6_truncated, _bad_version, _bad_length.
   if (err != WireError.OK) return <C>(<u32>C.IP6_TRUNCATED + min<u32>(<u32>err, 3) - 1);
-  if (isBadSource(rx().src)) return C.IP6_BAD_SOURCE;
-  const dst = rx().dst;
+  if (isBadSource(p + SRC_AT)) return C.IP6_BAD_SOURCE;
+  const dst = p + DST_AT;
   const mcast = isMulticast(dst);
   toTentative = false;
   if (mcast) {
@@ -206,12 +206,12 @@ export function ipv6Input(p: usize, len: u32): C {
   const at = rx().upperAt;
   const plen = HEADER_LEN + rx().payloadLen - at;
   const proto = rx().upperProto;
-  if (proto == NH_ICMPV6) return icmpv6Input(p, p + at, plen, rx());
+  if (proto == NH_ICMPV6) return icmpv6Input(p, p + at, plen);
   if (toTentative) return C.IP6_NOT_FOR_US;
   if (proto == NH_NONE) return C.IP6_NO_NEXT_HEADER;
   if (proto == NH_TCP || proto == NH_UDP) {
     const h = proto == NH_TCP ? tcp6 : udp6;
-    const r = h ? h(p + at, plen, rx().src, rx().dst, mcast) : C.IP6_NO_TRANSPORT;
+    const r = h ? h(p + at, plen, p + SRC_AT, p + DST_AT, mcast) : C.IP6_NO_TRANSPORT;
     // No socket for a datagram (TCP answers with a RST itself): the sender learns at once (RFC 4443
     // §3.1 code 4), never about a multicast one (§2.4 e.3): icmpv6Error checks that and rate-limits.
     if (r == C.UDP_NO_SOCKET || r == C.IP6_NO_TRANSPORT) icmpv6Error(p, TYPE_DEST_UNREACHABLE, CODE_PORT_UNREACHABLE, 0, false);

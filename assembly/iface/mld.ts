@@ -20,7 +20,7 @@ import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
 import {
   CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, TYPE_MLD_QUERY, TYPE_MLD_V2_REPORT, emitIcmpv6, emitRecord, mldQueryDelay,
 } from "../wire/icmpv6";
-import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, addrCopy, isAllNodes, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
+import { HEADER_LEN, NH_HOP_BY_HOP, SRC_AT, addrCopy, isAllNodes, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
 import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, ipv6Output, isOurGroup, serviceGroup, setServiceGroup } from "./ipv6";
 import { NET_EV_MULTICAST, netEvent } from "./events";
 import { MLD_GROUP } from "./ipv6_static";
@@ -75,11 +75,12 @@ export function mldChanged(): void {
   again = MLD_ROBUSTNESS - 1;
 }
 
-/** A query (type 130) of len bytes at m in the packet ip; other MLD messages are for routers. */
-export function mldInput(m: usize, len: u32, ip: Ipv6Repr, type: u32): C {
+/** A query (type 130) of len bytes at m in the packet at ip (its IPv6 header); other MLD messages
+ *  are for routers. */
+export function mldInput(ip: usize, m: usize, len: u32, type: u32): C {
   if (type != TYPE_MLD_QUERY) return C.MLD_RECEIVED;
   // §5.1.14: queries come from a link-local source.
-  if (!isLinkLocal(ip.src)) return C.MLD_MALFORMED;
+  if (!isLinkLocal(ip + SRC_AT)) return C.MLD_MALFORMED;
   const delay = mldQueryDelay(m, len);
   if (delay < 0) return C.MLD_MALFORMED;
   const g = m + 8; // the group queried (all zero: a general query)

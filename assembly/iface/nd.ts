@@ -31,7 +31,7 @@ import { get16, get32 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
 import { TYPE_NA, TYPE_NS, TYPE_RA, TYPE_RS, emitIcmpv6 } from "../wire/icmpv6";
-import { Ipv6Repr, MIN_MTU, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isLinkLocal, isMulticast, isUnspecified, linkGroup, prefixMatch, solicitedNode } from "../wire/ipv6";
+import { DST_AT, MIN_MTU, SRC_AT, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isLinkLocal, isMulticast, isUnspecified, linkGroup, prefixMatch, solicitedNode } from "../wire/ipv6";
 import {
   NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_MTU, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR, OPT_TARGET_LLADDR,
   PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RS_LEN, emitLladdr, nextOption,
@@ -362,9 +362,10 @@ function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, mac
 
 // ---- Receive ------------------------------------------------------------------------------------
 
-/** An ND message (RS/RA/NS/NA, ICMPv6 header checked) of len bytes at m in the packet ip. */
-export function ndInput(m: usize, len: u32, ip: Ipv6Repr, type: u32): C {
-  if (ip.hopLimit != 255) return C.ND_BAD_HOP_LIMIT; // §6.1, §7.1: it came from off-link
+/** An ND message (RS/RA/NS/NA, ICMPv6 header checked) of len bytes at m in the packet at ip (its
+ *  IPv6 header). */
+export function ndInput(ip: usize, m: usize, len: u32, type: u32): C {
+  if (load<u8>(ip, 7) != 255) return C.ND_BAD_HOP_LIMIT; // §6.1, §7.1: it came from off-link
   if (load<u8>(m, 1) != 0 || msg().parse(m, len, type) != WireError.OK) return C.ND_MALFORMED;
   if (type == TYPE_NS) return nsInput(ip);
   if (type == TYPE_NA) return naInput(ip);
@@ -372,11 +373,11 @@ export function ndInput(m: usize, len: u32, ip: Ipv6Repr, type: u32): C {
   return C.ND_IGNORED; // RS (§6.2.6: for routers), redirect
 }
 
-function nsInput(ip: Ipv6Repr): C {
+function nsInput(ip: usize): C {
   const target = msg().target;
-  const fromDad = isUnspecified(ip.src);
+  const fromDad = isUnspecified(ip + SRC_AT);
   // §7.1.1: from :: only to a solicited-node group and without a source link-layer address.
-  if (fromDad && (msg().lladdr != 0 || load<u8>(ip.dst) != 0xff)) return C.ND_BAD_SOURCE;
+  if (fromDad && (msg().lladdr != 0 || load<u8>(ip + DST_AT) != 0xff)) return C.ND_BAD_SOURCE;
   const k = addrFind(target);
   if (k < 0) return C.ND_TARGET_NOT_OURS;
   const a = addr(k);
@@ -390,23 +391,23 @@ function nsInput(ip: Ipv6Repr): C {
   }
   if (a.state == ADDR_DUPLICATED) return C.ND_TARGET_NOT_OURS;
   const ll = msg().lladdr; // 0 from :: (checked above)
-  let dst = ip.src;
+  let dst = ip + SRC_AT;
   if (fromDad) {
     // §7.2.4: defend the address to all nodes, not solicited.
     linkGroup(group(), 1); // ff02::1, all nodes
     dst = group();
   } else if (ll != 0) {
-    learn(ip.src, ll, false);
+    learn(ip + SRC_AT, ll, false);
   }
   sendNa(target, dst, fromDad ? NA_OVERRIDE : NA_SOLICITED | NA_OVERRIDE, ll);
   return C.ND_NS_RECEIVED;
 }
 
-function naInput(ip: Ipv6Repr): C {
+function naInput(ip: usize): C {
   const target = msg().target;
   // §7.1.2: a solicited NA is never sent to a multicast address.
   const flags = msg().flags;
-  if ((flags & NA_SOLICITED) != 0 && isMulticast(ip.dst)) return C.ND_MALFORMED;
+  if ((flags & NA_SOLICITED) != 0 && isMulticast(ip + DST_AT)) return C.ND_MALFORMED;
   const k = addrFind(target);
   if (k >= 0) {
     // RFC 4862 §5.4.4: someone else has our tentative address (or claims one we use: logged, kept).
@@ -429,8 +430,8 @@ function learn(a: usize, ll: usize, router: bool): void {
 
 /** The RA at m (§4.2: Cur Hop Limit, Router Lifetime, Reachable Time, Retrans Timer; 0:
  *  unspecified). */
-function raInput(m: usize, ip: Ipv6Repr): C {
-  if (!isLinkLocal(ip.src)) return C.ND_BAD_SOURCE; // §6.1.2
+function raInput(m: usize, ip: usize): C {
+  if (!isLinkLocal(ip + SRC_AT)) return C.ND_BAD_SOURCE; // §6.1.2
   slaacRaSeen();
   const hops = <u32>load<u8>(m, 4);
   if (hops != 0) setHopLimit(hops);
@@ -441,8 +442,8 @@ function raInput(m: usize, ip: Ipv6Repr): C {
   }
   const retrans = get32(m + 12);
   if (retrans != 0) retransMs = max<u32>(100, min<u32>(retrans, 60_000));
-  updateList(routers(), ND_ROUTERS, ip.src, get16(m + 6), 128);
-  if (msg().lladdr != 0) learn(ip.src, msg().lladdr, true);
+  updateList(routers(), ND_ROUTERS, ip + SRC_AT, get16(m + 6), 128);
+  if (msg().lladdr != 0) learn(ip + SRC_AT, msg().lladdr, true);
   for (let o = nextOption(msg(), 0); o != 0; o = nextOption(msg(), o)) {
     const t = <u32>load<u8>(o);
     if (t == OPT_PREFIX_INFO) {

@@ -15,6 +15,9 @@ import { get16Inline, put16Inline } from "../support/bytes";
 import { WireError } from "./error";
 
 export const HEADER_LEN: u32 = 40;
+/** Where the source and destination addresses are in the header. */
+export const SRC_AT: usize = 8;
+export const DST_AT: usize = 24;
 export const ADDR_LEN: u32 = 16;
 export const NH_HOP_BY_HOP: u32 = 0;
 export const NH_TCP: u32 = 6;
@@ -50,13 +53,9 @@ export const enum Ext {
 
 @unmanaged
 export class Ipv6Repr {
-  /** The traffic class and flow label are not kept: nothing here uses them. */
+  /** The other fields are read where they lie: the addresses at SRC_AT and DST_AT, the hop limit
+   *  at 7 (a pointer or a byte costs less than a copy kept here). */
   payloadLen: u32;
-  nextHeader: u32;
-  hopLimit: u32;
-  /** Where the addresses are (inside the parsed packet, or set before emit). */
-  src: usize;
-  dst: usize;
   /** walk(): the upper-layer header's offset from the start of the IPv6 header and its protocol. */
   upperAt: u32;
   upperProto: u32;
@@ -76,17 +75,13 @@ export class Ipv6Repr {
     // A jumbogram (payload length 0 with a hop-by-hop option, RFC 2675) never fits an Ethernet frame.
     if (plen + HEADER_LEN > len) return WireError.BAD_TOTAL_LEN;
     this.payloadLen = plen;
-    this.nextHeader = <u32>load<u8>(p, 6);
-    this.hopLimit = <u32>load<u8>(p, 7);
-    this.src = p + 8;
-    this.dst = p + 24;
     return WireError.OK;
   }
 
   /** Walks the extension headers of the parsed packet at p (see the file's comment). */
   walk(p: usize): Ext {
     const end = HEADER_LEN + this.payloadLen;
-    let nh = this.nextHeader;
+    let nh = <u32>load<u8>(p, 6);
     let at = HEADER_LEN;
     let prevNhAt: u32 = 6; // where the field naming the current header is (a Parameter Problem points there)
     this.sendError = false;
@@ -147,7 +142,7 @@ export class Ipv6Repr {
         this.errorPointer = at;
         this.errorCode = 2;
         // 10: always report; 11: unless the destination was multicast (§4.2).
-        this.sendError = action == 2 || (action == 3 && !isMulticast(this.dst));
+        this.sendError = action == 2 || (action == 3 && !isMulticast(p + DST_AT));
         return Ext.BAD_OPTION;
       }
       at += olen;
