@@ -367,14 +367,15 @@ function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, mac
 export function ndInput(ip: usize, m: usize, len: u32, type: u32): C {
   if (load<u8>(ip, 7) != 255) return C.ND_BAD_HOP_LIMIT; // §6.1, §7.1: it came from off-link
   if (load<u8>(m, 1) != 0 || msg().parse(m, len, type) != WireError.OK) return C.ND_MALFORMED;
-  if (type == TYPE_NS) return nsInput(ip);
-  if (type == TYPE_NA) return naInput(ip);
+  if (type == TYPE_NS) return nsInput(ip, m);
+  if (type == TYPE_NA) return naInput(ip, m);
   if (type == TYPE_RA) return raInput(m, ip);
   return C.ND_IGNORED; // RS (§6.2.6: for routers), redirect
 }
 
-function nsInput(ip: usize): C {
-  const target = msg().target;
+/** The NS at m: its target at m + 8 (§4.3). */
+function nsInput(ip: usize, m: usize): C {
+  const target = m + 8;
   const fromDad = isUnspecified(ip + SRC_AT);
   // §7.1.1: from :: only to a solicited-node group and without a source link-layer address.
   if (fromDad && (msg().lladdr != 0 || load<u8>(ip + DST_AT) != 0xff)) return C.ND_BAD_SOURCE;
@@ -403,10 +404,11 @@ function nsInput(ip: usize): C {
   return C.ND_NS_RECEIVED;
 }
 
-function naInput(ip: usize): C {
-  const target = msg().target;
+/** The NA at m: its flags in the first body word, the target at m + 8 (§4.4). */
+function naInput(ip: usize, m: usize): C {
+  const target = m + 8;
   // §7.1.2: a solicited NA is never sent to a multicast address.
-  const flags = msg().flags;
+  const flags = get32(m + 4);
   if ((flags & NA_SOLICITED) != 0 && isMulticast(ip + DST_AT)) return C.ND_MALFORMED;
   const k = addrFind(target);
   if (k >= 0) {

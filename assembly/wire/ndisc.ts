@@ -7,7 +7,6 @@
 // Option walk: each option's length is in units of 8 bytes; a length of 0 makes the whole message
 // invalid (§4.6), so every step moves forward by at least 8 bytes and the walk ends at the
 // message's end or at an option that would run past it (invalid too).
-import { get32 } from "../support/bytes";
 import { WireError } from "./error";
 
 export const RS_LEN: u32 = 8;
@@ -32,11 +31,8 @@ export const PREFIX_AUTONOMOUS: u32 = 0x40;
 
 @unmanaged
 export class NdRepr {
-  /** NS/NA: the target address, inside the message (set whatever the type). */
-  target: usize;
-  /** NA: the R, S, O flags (NA_*); the first body word whatever the type. An RA's fields (§4.2)
-   *  are read from the message by its handler. */
-  flags: u32;
+  // The fixed fields (an NS's or NA's target, an NA's flags, an RA's) are read from the message
+  // by its handler.
   /** The link-layer address option a message may carry (source for RS/RA/NS, target for NA), 0
    *  when absent. */
   lladdr: usize;
@@ -49,8 +45,6 @@ export class NdRepr {
     const fixed: u32 = type == 134 ? RA_LEN : type - 135 <= 1 ? NS_LEN : RS_LEN;
     // Options are whole units of 8 bytes (§4.6): a region of another length ends in a truncated one.
     if (len < fixed || ((len - fixed) & 7) != 0) return WireError.TRUNCATED;
-    this.target = p + 8;
-    this.flags = get32(p + 4);
     if (fixed == NS_LEN && load<u8>(p, 8) == 0xff) return WireError.BAD_OPTION; // §7.1.1, §7.1.2: a multicast target
     // Only the link-layer option a message may carry counts: SLLA in RS/RA/NS, TLLA in NA (§4.3-4.4).
     const ll = type == 136 ? OPT_TARGET_LLADDR : OPT_SOURCE_LLADDR;
