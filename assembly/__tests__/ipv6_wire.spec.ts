@@ -3,12 +3,14 @@
 // (as-pect.asconfig.json), but these parsers need no feature: they are plain functions.
 import { put16 } from "../support/bytes";
 import { WireError } from "../wire/error";
-import { Ext, HEADER_LEN, Ipv6Repr, isBadSource, isLinkLocal, prefixMatch, solicitedNode } from "../wire/ipv6";
+import {
+  Ext, HEADER_LEN, errorCode, errorPointer, ipv6Parse, ipv6Walk, isBadSource, isLinkLocal, nhFieldAt, payloadLen, prefixMatch, sendError, solicitedNode,
+  upperAt, upperProto,
+} from "../wire/ipv6";
 import { emitIcmpv6, icmpv6Checksum, mldQueryDelay } from "../wire/icmpv6";
 import { NdRepr, nextOption } from "../wire/ndisc";
 
 const buf = memory.data(256, 8);
-const ip = changetype<Ipv6Repr>(memory.data(offsetof<Ipv6Repr>()));
 const nd = changetype<NdRepr>(memory.data(offsetof<NdRepr>()));
 
 /** A fixed header at buf: next header nh, payload plen, fe80::2 -> dst (last byte dstLast; 0xff02 prefix when mcast). */
@@ -36,47 +38,47 @@ function optionsHeader(off: u32, nh: u32, t: u32): void {
 describe("ipv6 header", () => {
   it("rejects short, wrong-version and over-long packets", () => {
     header(59, 0);
-    expect(ip.parse(buf, 39)).toBe(WireError.TRUNCATED);
+    expect(ipv6Parse(buf, 39)).toBe(WireError.TRUNCATED);
     store<u8>(buf, 0x40);
-    expect(ip.parse(buf, 40)).toBe(WireError.BAD_VERSION);
+    expect(ipv6Parse(buf, 40)).toBe(WireError.BAD_VERSION);
     header(59, 20);
-    expect(ip.parse(buf, 59)).toBe(WireError.BAD_TOTAL_LEN); // payload length past what arrived
-    expect(ip.parse(buf, 64)).toBe(WireError.OK); // Ethernet padding after it is ignored
-    expect(ip.payloadLen).toBe(20);
+    expect(ipv6Parse(buf, 59)).toBe(WireError.BAD_TOTAL_LEN); // payload length past what arrived
+    expect(ipv6Parse(buf, 64)).toBe(WireError.OK); // Ethernet padding after it is ignored
+    expect(payloadLen).toBe(20);
   });
 
   it("walks hop-by-hop and destination options to the upper layer", () => {
     header(0, 16 + 8);
     optionsHeader(40, 60, 1); // PadN
     optionsHeader(48, 58, 0x05); // Router Alert: known
-    expect(ip.parse(buf, 64)).toBe(WireError.OK);
-    expect(ip.walk(buf)).toBe(Ext.UPPER);
-    expect(ip.upperProto).toBe(58);
-    expect(ip.upperAt).toBe(56);
-    expect(ip.nhFieldAt).toBe(48);
+    expect(ipv6Parse(buf, 64)).toBe(WireError.OK);
+    expect(ipv6Walk(buf)).toBe(Ext.UPPER);
+    expect(upperProto).toBe(58);
+    expect(upperAt).toBe(56);
+    expect(nhFieldAt).toBe(48);
   });
 
   it("acts on an unknown option by its two high bits (§4.2)", () => {
     header(60, 8);
     optionsHeader(40, 58, 0x1e); // 00: skip
-    ip.parse(buf, 48);
-    expect(ip.walk(buf)).toBe(Ext.UPPER);
+    ipv6Parse(buf, 48);
+    expect(ipv6Walk(buf)).toBe(Ext.UPPER);
     optionsHeader(40, 58, 0x5e); // 01: discard quietly
-    expect(ip.walk(buf)).toBe(Ext.BAD_OPTION);
-    expect(ip.sendError).toBe(false);
+    expect(ipv6Walk(buf)).toBe(Ext.BAD_OPTION);
+    expect(sendError).toBe(false);
     optionsHeader(40, 58, 0x9e); // 10: discard, Parameter Problem code 2 at the option
-    expect(ip.walk(buf)).toBe(Ext.BAD_OPTION);
-    expect(ip.sendError).toBe(true);
-    expect(ip.errorCode).toBe(2);
-    expect(ip.errorPointer).toBe(42);
+    expect(ipv6Walk(buf)).toBe(Ext.BAD_OPTION);
+    expect(sendError).toBe(true);
+    expect(errorCode).toBe(2);
+    expect(errorPointer).toBe(42);
     optionsHeader(40, 58, 0xde); // 11: the same unless to a multicast address
-    expect(ip.walk(buf)).toBe(Ext.BAD_OPTION);
-    expect(ip.sendError).toBe(true);
+    expect(ipv6Walk(buf)).toBe(Ext.BAD_OPTION);
+    expect(sendError).toBe(true);
     header(60, 8, true);
     optionsHeader(40, 58, 0xde);
-    ip.parse(buf, 48);
-    expect(ip.walk(buf)).toBe(Ext.BAD_OPTION);
-    expect(ip.sendError).toBe(false);
+    ipv6Parse(buf, 48);
+    expect(ipv6Walk(buf)).toBe(Ext.BAD_OPTION);
+    expect(sendError).toBe(false);
   });
 
   it("drops routing type 0, fragments and a hop-by-hop header that is not first", () => {
@@ -84,45 +86,45 @@ describe("ipv6 header", () => {
     store<u8>(buf + 40, 58);
     store<u8>(buf + 42, 0); // type 0
     store<u8>(buf + 43, 1);
-    ip.parse(buf, 48);
-    expect(ip.walk(buf)).toBe(Ext.ROUTING);
+    ipv6Parse(buf, 48);
+    expect(ipv6Walk(buf)).toBe(Ext.ROUTING);
     store<u8>(buf + 42, 4);
     store<u8>(buf + 43, 0); // another type, no segments left: skipped
-    expect(ip.walk(buf)).toBe(Ext.UPPER);
+    expect(ipv6Walk(buf)).toBe(Ext.UPPER);
     store<u8>(buf + 43, 2); // with segments left: Parameter Problem at the type field
-    expect(ip.walk(buf)).toBe(Ext.ROUTING);
-    expect(ip.errorPointer).toBe(42);
+    expect(ipv6Walk(buf)).toBe(Ext.ROUTING);
+    expect(errorPointer).toBe(42);
     header(44, 16);
-    ip.parse(buf, 56);
-    expect(ip.walk(buf)).toBe(Ext.FRAGMENT);
+    ipv6Parse(buf, 56);
+    expect(ipv6Walk(buf)).toBe(Ext.FRAGMENT);
     header(60, 16);
     optionsHeader(40, 0, 1);
     optionsHeader(48, 58, 1);
-    ip.parse(buf, 56);
-    expect(ip.walk(buf)).toBe(Ext.HOP_BY_HOP_LATE);
-    expect(ip.errorPointer).toBe(40);
+    ipv6Parse(buf, 56);
+    expect(ipv6Walk(buf)).toBe(Ext.HOP_BY_HOP_LATE);
+    expect(errorPointer).toBe(40);
   });
 
   it("stops at a chain that runs past the packet, and at a chain too long", () => {
     header(60, 8);
     optionsHeader(40, 60, 1);
     store<u8>(buf + 41, 3); // claims 32 bytes in an 8-byte payload
-    ip.parse(buf, 48);
-    expect(ip.walk(buf)).toBe(Ext.TRUNCATED);
+    ipv6Parse(buf, 48);
+    expect(ipv6Walk(buf)).toBe(Ext.TRUNCATED);
     header(60, 8);
     optionsHeader(40, 60, 1); // the next header named but absent
-    ip.parse(buf, 48);
-    expect(ip.walk(buf)).toBe(Ext.TRUNCATED);
+    ipv6Parse(buf, 48);
+    expect(ipv6Walk(buf)).toBe(Ext.TRUNCATED);
     header(60, 9 * 8);
     for (let k: u32 = 0; k < 9; k++) optionsHeader(40 + k * 8, 60, 1);
-    ip.parse(buf, 40 + 72);
-    expect(ip.walk(buf)).toBe(Ext.TOO_MANY);
+    ipv6Parse(buf, 40 + 72);
+    expect(ipv6Walk(buf)).toBe(Ext.TOO_MANY);
     // An option that runs past its header.
     header(60, 8);
     optionsHeader(40, 58, 1);
     store<u8>(buf + 43, 9);
-    ip.parse(buf, 48);
-    expect(ip.walk(buf)).toBe(Ext.TRUNCATED);
+    ipv6Parse(buf, 48);
+    expect(ipv6Walk(buf)).toBe(Ext.TRUNCATED);
   });
 
   it("classifies addresses", () => {

@@ -2,7 +2,7 @@
 // addresses of the interface with their states, source address and next-hop choice, and output.
 // Built only with config.ts FEATURE_IPV6; iface/ethernet.ts counts IPv6 frames as ignored without it.
 //
-// Receive: the fixed header and the extension headers are checked (wire/ipv6.ts walk()); a packet
+// Receive: the fixed header and the extension headers are checked (wire/ipv6.ts ipv6Walk()); a packet
 // is ours when it goes to one of our unicast addresses (a tentative one only for ND, RFC 4862
 // §5.4), to all-nodes ff02::1, to the solicited-node group of one of our addresses, or to the one
 // group a core service joined (mDNS's ff02::fb; application sockets join no IPv6 group yet). ICMPv6 goes
@@ -29,11 +29,11 @@ import { EHOSTUNREACH, EMSGSIZE } from "../support/errors";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
 import {
-  DST_AT, Ext, HEADER_LEN, Ipv6Repr, NH_ICMPV6, SRC_AT, NH_NONE, NH_TCP, NH_UDP, addrCopy, addrEq, emitIpv6, isAllNodes, isBadSource, isLinkLocal, isMulticast,
-  isSolicitedNode,
+  DST_AT, Ext, HEADER_LEN, NH_ICMPV6, NH_NONE, NH_TCP, NH_UDP, SRC_AT, addrCopy, addrEq, emitIpv6, errorCode, errorPointer, ipv6Parse,
+  ipv6Walk, isAllNodes, isBadSource, isLinkLocal, isMulticast, isSolicitedNode, nhFieldAt, payloadLen, sendError, upperAt, upperProto,
 } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
-import { IP6_RX, PMTU_TABLE } from "./ipv6_static";
+import { PMTU_TABLE } from "./ipv6_static";
 import { icmpv6Error, icmpv6Input } from "./icmpv6";
 import { ndOnLink, ndResolveAndSend, ndRouter } from "./nd";
 import { CODE_PORT_UNREACHABLE, CODE_UNRECOGNIZED_NEXT_HEADER, TYPE_DEST_UNREACHABLE, TYPE_PARAMETER_PROBLEM } from "../wire/icmpv6";
@@ -114,9 +114,6 @@ export function setLinkMtu(m: u32): void {
   linkMtu = m;
 }
 
-function rx(): Ipv6Repr {
-  return changetype<Ipv6Repr>(IP6_RX);
-}
 /** Was the packet being handled sent to a tentative address of ours (only ND may use it)? */
 export let toTentative: bool = false;
 
@@ -183,7 +180,7 @@ export function ipv6AcceptsMac(w0: u32, w4: u16): bool {
 
 /** Handles the IPv6 packet of len bytes at p (after the Ethernet header); returns its counter. */
 export function ipv6Input(p: usize, len: u32): C {
-  const err = rx().parse(p, len);
+  const err = ipv6Parse(p, len);
   // parse() fails TRUNCATED, BAD_VERSION or BAD_TOTAL_LEN: ip6_truncated, _bad_version, _bad_length.
   if (err != WireError.OK) return <C>(<u32>C.IP6_TRUNCATED + min<u32>(<u32>err, 3) - 1);
   if (isBadSource(p + SRC_AT)) return C.IP6_BAD_SOURCE;
@@ -197,15 +194,15 @@ export function ipv6Input(p: usize, len: u32): C {
     if (i < 0 || addr(i).state == ADDR_DUPLICATED) return C.IP6_NOT_FOR_US;
     toTentative = addr(i).state == ADDR_TENTATIVE;
   }
-  const ext = rx().walk(p);
+  const ext = ipv6Walk(p);
   if (ext != Ext.UPPER) {
-    if (rx().sendError && !toTentative) icmpv6Error(p, TYPE_PARAMETER_PROBLEM, rx().errorCode, rx().errorPointer, rx().errorCode == 2);
+    if (sendError && !toTentative) icmpv6Error(p, TYPE_PARAMETER_PROBLEM, errorCode, errorPointer, errorCode == 2);
     // Ext's order is the counters' (ip6_ext_truncated ... ip6_unknown_next_header).
     return <C>(<u32>C.IP6_EXT_TRUNCATED + <u32>ext - <u32>Ext.TRUNCATED);
   }
-  const at = rx().upperAt;
-  const plen = HEADER_LEN + rx().payloadLen - at;
-  const proto = rx().upperProto;
+  const at = upperAt;
+  const plen = HEADER_LEN + payloadLen - at;
+  const proto = upperProto;
   if (proto == NH_ICMPV6) return icmpv6Input(p, p + at, plen);
   if (toTentative) return C.IP6_NOT_FOR_US;
   if (proto == NH_NONE) return C.IP6_NO_NEXT_HEADER;
@@ -218,7 +215,7 @@ export function ipv6Input(p: usize, len: u32): C {
     return r;
   }
   // §4: an unrecognized Next Header, the pointer at the field that named it.
-  icmpv6Error(p, TYPE_PARAMETER_PROBLEM, CODE_UNRECOGNIZED_NEXT_HEADER, rx().nhFieldAt, false);
+  icmpv6Error(p, TYPE_PARAMETER_PROBLEM, CODE_UNRECOGNIZED_NEXT_HEADER, nhFieldAt, false);
   return C.IP6_UNKNOWN_NEXT_HEADER;
 }
 

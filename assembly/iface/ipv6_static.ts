@@ -3,11 +3,8 @@
 // (a LEB128 constant), and these are named at about 200 places. Only in an image with IPv6: the
 // condition is a compile-time constant, so the other images allocate nothing here.
 import { FEATURE_IPV6, IPV6_PMTU_SLOTS, ND_PREFIXES, ND_RDNSS, ND_ROUTERS } from "../config";
-import { Ipv6Repr } from "../wire/ipv6";
 import { NdRepr } from "../wire/ndisc";
 
-/** iface/ipv6.ts: the packet being received. */
-export const IP6_RX: usize = FEATURE_IPV6 ? memory.data(offsetof<Ipv6Repr>(), 8) : 0;
 /** iface/nd.ts: the ND message being received. */
 export const ND_RX: usize = FEATURE_IPV6 ? memory.data(offsetof<NdRepr>(), 8) : 0;
 /** iface/nd.ts: where ND messages are built (CTL_LEN). */
