@@ -19,7 +19,7 @@
 // The IPv6 files keep their static buffers behind functions (`addrs()`, nd.ts's `table()`...): a
 // top-level memory.data is in every image that imports the file, one inside a function only in an
 // image that calls it, so an IPv4-only image carries none of them (binaryen inlines the calls).
-// The most used small ones (the received headers' views, scratch addresses) are allocated first,
+// The most used small ones (scratch addresses, ND's message buffer and lists) are allocated first,
 // in iface/ipv6_static.ts, under a compile-time FEATURE_IPV6: below 8 KiB their addresses take a
 // byte less wherever they are named.
 import { IPV6_ADDRS, IPV6_DEFAULT_HOP_LIMIT, IPV6_PMTU_SLOTS, IPV6_PMTU_TIMEOUT_MS, MTU } from "../config";

@@ -33,12 +33,12 @@ import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
 import { TYPE_NA, TYPE_NS, TYPE_RA, TYPE_RS, emitIcmpv6 } from "../wire/icmpv6";
 import { DST_AT, MIN_MTU, SRC_AT, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isLinkLocal, isMulticast, isUnspecified, linkGroup, prefixMatch, solicitedNode } from "../wire/ipv6";
 import {
-  NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_MTU, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR, OPT_TARGET_LLADDR,
-  PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RS_LEN, emitLladdr, nextOption,
+  NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, OPT_MTU, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR, OPT_TARGET_LLADDR,
+  PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RA_LEN, RS_LEN, emitLladdr, lladdr, ndParse,
 } from "../wire/ndisc";
 import { NB_MAC, ND_OWNER, arpPoolCount, arpPoolPut, arpPoolRelease } from "./arp";
 import { ethernetSend } from "./ethernet";
-import { ND_CTL, ND_GROUP, ND_LISTS, ND_RX, ND_UNSPECIFIED } from "./ipv6_static";
+import { ND_CTL, ND_GROUP, ND_LISTS, ND_UNSPECIFIED } from "./ipv6_static";
 import { macW0, macW4 } from "./netif";
 import { ADDR_DUPLICATED, ADDR_TENTATIVE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, lifeLeft, setHopLimit, setLinkMtu, sooner, sourceFor } from "./ipv6";
 import { slaacDuplicate, slaacPrefix, slaacRaSeen } from "./slaac";
@@ -108,9 +108,6 @@ export let retransMs: u32 = ND_RETRANS_TIMER_MS;
 const CTL_LEN: u32 = 128;
 function ctl(): usize {
   return ND_CTL; // CTL_LEN bytes
-}
-function msg(): NdRepr {
-  return changetype<NdRepr>(ND_RX);
 }
 /** Scratch for a solicited-node group. */
 function group(): usize {
@@ -366,10 +363,10 @@ function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, mac
  *  IPv6 header). */
 export function ndInput(ip: usize, m: usize, len: u32, type: u32): C {
   if (load<u8>(ip, 7) != 255) return C.ND_BAD_HOP_LIMIT; // §6.1, §7.1: it came from off-link
-  if (load<u8>(m, 1) != 0 || msg().parse(m, len, type) != WireError.OK) return C.ND_MALFORMED;
+  if (load<u8>(m, 1) != 0 || ndParse(m, len, type) != WireError.OK) return C.ND_MALFORMED;
   if (type == TYPE_NS) return nsInput(ip, m);
   if (type == TYPE_NA) return naInput(ip, m);
-  if (type == TYPE_RA) return raInput(m, ip);
+  if (type == TYPE_RA) return raInput(m, len, ip);
   return C.ND_IGNORED; // RS (§6.2.6: for routers), redirect
 }
 
@@ -378,7 +375,7 @@ function nsInput(ip: usize, m: usize): C {
   const target = m + 8;
   const fromDad = isUnspecified(ip + SRC_AT);
   // §7.1.1: from :: only to a solicited-node group and without a source link-layer address.
-  if (fromDad && (msg().lladdr != 0 || load<u8>(ip + DST_AT) != 0xff)) return C.ND_BAD_SOURCE;
+  if (fromDad && (lladdr != 0 || load<u8>(ip + DST_AT) != 0xff)) return C.ND_BAD_SOURCE;
   const k = addrFind(target);
   if (k < 0) return C.ND_TARGET_NOT_OURS;
   const a = addr(k);
@@ -391,7 +388,7 @@ function nsInput(ip: usize, m: usize): C {
     return C.ND_NS_RECEIVED;
   }
   if (a.state == ADDR_DUPLICATED) return C.ND_TARGET_NOT_OURS;
-  const ll = msg().lladdr; // 0 from :: (checked above)
+  const ll = lladdr; // 0 from :: (checked above)
   let dst = ip + SRC_AT;
   if (fromDad) {
     // §7.2.4: defend the address to all nodes, not solicited.
@@ -418,7 +415,7 @@ function naInput(ip: usize, m: usize): C {
   }
   const i = find(target);
   if (i < 0) return C.ND_NA_IGNORED; // §7.2.5: no entry, nothing to create
-  return step(i, EV_NA, msg().lladdr, flags) ? C.ND_NA_RECEIVED : C.ND_NA_IGNORED;
+  return step(i, EV_NA, lladdr, flags) ? C.ND_NA_RECEIVED : C.ND_NA_IGNORED;
 }
 
 /** A neighbour's link-layer address named by an NS, RS or RA: cached when there is room by the
@@ -430,9 +427,9 @@ function learn(a: usize, ll: usize, router: bool): void {
   if (router) nb(i).router = 1;
 }
 
-/** The RA at m (§4.2: Cur Hop Limit, Router Lifetime, Reachable Time, Retrans Timer; 0:
- *  unspecified). */
-function raInput(m: usize, ip: usize): C {
+/** The RA of len bytes at m (§4.2: Cur Hop Limit, Router Lifetime, Reachable Time, Retrans Timer;
+ *  0: unspecified). */
+function raInput(m: usize, len: u32, ip: usize): C {
   if (!isLinkLocal(ip + SRC_AT)) return C.ND_BAD_SOURCE; // §6.1.2
   slaacRaSeen();
   const hops = <u32>load<u8>(m, 4);
@@ -445,8 +442,9 @@ function raInput(m: usize, ip: usize): C {
   const retrans = get32(m + 12);
   if (retrans != 0) retransMs = max<u32>(100, min<u32>(retrans, 60_000));
   updateList(routers(), ND_ROUTERS, ip + SRC_AT, get16(m + 6), 128);
-  if (msg().lladdr != 0) learn(ip + SRC_AT, msg().lladdr, true);
-  for (let o = nextOption(msg(), 0); o != 0; o = nextOption(msg(), o)) {
+  if (lladdr != 0) learn(ip + SRC_AT, lladdr, true);
+  // The options, checked by ndParse(): whole units, none of length 0.
+  for (let o = m + RA_LEN; o < m + len; o += <usize>load<u8>(o, 1) << 3) {
     const t = <u32>load<u8>(o);
     if (t == OPT_PREFIX_INFO) {
       const plen = <u32>load<u8>(o, 2);
