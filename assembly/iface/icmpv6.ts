@@ -17,10 +17,9 @@ import {
   HEADER_LEN, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, TYPE_MLD_QUERY, TYPE_MLD_V1_DONE, TYPE_MLD_V1_REPORT, TYPE_MLD_V2_REPORT,
   TYPE_PACKET_TOO_BIG, TYPE_REDIRECT, TYPE_RS, emitIcmpv6, icmpv6Checksum, isError,
 } from "../wire/icmpv6";
-import { DST_AT, HEADER_LEN as IP_LEN, MIN_MTU, SRC_AT, NH_ICMPV6, NH_TCP, NH_UDP, addrCopy, isMulticast, isUnspecified } from "../wire/ipv6";
+import { DST_AT, HEADER_LEN as IP_LEN, MIN_MTU, SRC_AT, NH_ICMPV6, NH_TCP, NH_UDP, isMulticast, isUnspecified } from "../wire/ipv6";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, isOurs, lowerPathMtu, sourceFor, toTentative } from "./ipv6";
 import { echoReplyHandler, tcpErrorHandler, udpErrorHandler } from "./icmp";
-import { ICMP6_PEER } from "./ipv6_static";
 import { mldInput } from "./mld";
 import { ndInput } from "./nd";
 import { rxBuf, txBuf } from "./netif";
@@ -30,11 +29,6 @@ import { rxBuf, txBuf } from "./netif";
 let word: u32 = 0;
 let limitSecond: u32 = 0;
 let limitCount: u32 = 0;
-/** The addresses of what we answer, copied out of rxBuf before txBuf is written. */
-function peer(): usize {
-  return ICMP6_PEER;
-}
-
 
 /** The ICMPv6 message of len bytes at m in the packet at ip (its IPv6 header, checked). */
 export function icmpv6Input(ip: usize, m: usize, len: u32): C {
@@ -84,20 +78,18 @@ function packetTooBig(m: usize, len: u32): C {
  *  from one of our unicast addresses. */
 function echo(ip: usize, m: usize, len: u32): C {
   if (isUnspecified(ip + SRC_AT)) return C.IP6_BAD_SOURCE;
-  addrCopy(peer(), ip + SRC_AT);
-  const src = isMulticast(ip + DST_AT) ? sourceFor(peer()) : ip + DST_AT;
+  const src = isMulticast(ip + DST_AT) ? sourceFor(ip + SRC_AT) : ip + DST_AT;
   if (src == 0) return C.IP6_NOT_FOR_US;
   memory.copy(txBuf + PAYLOAD_OFFSET6, m, len);
-  // src may point into rxBuf (our address as it arrived): the header copies it before txBuf changes.
-  send(TYPE_ECHO_REPLY, 0, word, len, src);
+  send(TYPE_ECHO_REPLY, 0, word, len, src, ip + SRC_AT);
   return C.ICMP6_ECHO_ANSWERED;
 }
 
 /** Sends the message of len bytes at txBuf + PAYLOAD_OFFSET6 (its header written here) from src
- *  to peer(). */
-function send(type: u32, code: u32, word: u32, len: u32, src: usize): void {
-  emitIcmpv6(txBuf + PAYLOAD_OFFSET6, type, code, word, len, src, peer());
-  ipv6Output(txBuf, len, NH_ICMPV6, src, peer(), hopLimit);
+ *  to dst: addresses that may lie in rxBuf, which txBuf overlaps nowhere. */
+function send(type: u32, code: u32, word: u32, len: u32, src: usize, dst: usize): void {
+  emitIcmpv6(txBuf + PAYLOAD_OFFSET6, type, code, word, len, src, dst);
+  ipv6Output(txBuf, len, NH_ICMPV6, src, dst, hopLimit);
 }
 
 /**
@@ -105,8 +97,8 @@ function send(type: u32, code: u32, word: u32, len: u32, src: usize): void {
  * header, still in rxBuf), unless §2.4 (e) forbids it; multicastOk: the (e.3) exceptions.
  */
 export function icmpv6Error(p: usize, type: u32, code: u32, word: u32, multicastOk: bool): void {
-  const src = p + 8;
-  const dst = p + 24;
+  const src = p + SRC_AT;
+  const dst = p + DST_AT;
   if (isUnspecified(src)) return; // a multicast source never got past ipv6Input
   if (!multicastOk && (isMulticast(dst) || macIsMulticast(rxBuf))) return;
   // (e.1): not about an error (or a redirect); the upper header is only looked for right after ours.
@@ -123,13 +115,11 @@ export function icmpv6Error(p: usize, type: u32, code: u32, word: u32, multicast
     return;
   }
   limitCount++;
-  addrCopy(peer(), src);
-  const from = isMulticast(dst) ? sourceFor(peer()) : dst;
+  const from = isMulticast(dst) ? sourceFor(src) : dst;
   if (from == 0) return;
   const total = IP_LEN + <u32>load<u8>(p, 4) * 256 + <u32>load<u8>(p, 5);
   const quoted = min<u32>(total, MIN_MTU - IP_LEN - HEADER_LEN);
   memory.copy(txBuf + PAYLOAD_OFFSET6 + HEADER_LEN, p, quoted);
   count(C.ICMP6_ERRORS_SENT);
-  // from may be our address as it arrived in rxBuf, which txBuf overlaps nowhere.
-  send(type, code, word, HEADER_LEN + quoted, from);
+  send(type, code, word, HEADER_LEN + quoted, from, src);
 }

@@ -7,12 +7,11 @@ import { FEATURE_IPV6, IPV6_PMTU_SLOTS, ND_PREFIXES, ND_RDNSS, ND_ROUTERS } from
 /** iface/nd.ts: where ND messages are built (CTL_LEN). */
 export const ND_CTL: usize = FEATURE_IPV6 ? memory.data(128, 16) : 0;
 /** 16-byte scratch addresses: a group being computed (nd.ts, slaac.ts, mld.ts), nd.ts's ::,
- *  icmpv6.ts's peer, ping's and UDP's destination. */
+ *  ping's and UDP's destination. */
 export const ND_GROUP: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 export const ND_UNSPECIFIED: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 export const SLAAC_GROUP: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 export const MLD_GROUP: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
-export const ICMP6_PEER: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 export const PING6_DST: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 export const UDP6_DST: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 /** iface/nd.ts: the routers, prefixes and RDNSS servers (nd.ts LIST_ENTRIES of 24 bytes);
