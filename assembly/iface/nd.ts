@@ -141,27 +141,35 @@ function entryFor(a: usize, forSend: bool): i32 {
 
 /** A FREE entry for a, chosen as the file's comment says (forSend: our packet; else learnt), or -1. */
 function allocate(a: usize, forSend: bool): i32 {
-  let incompletes = 0;
-  for (let i = 0; i < ND_CACHE_SIZE; i++) if (nb(i).state == INCOMPLETE) incompletes++;
   // Each entry's class, in the order of preference: 0 free (the first), 1 learnt only (the oldest),
   // 2 carrying our traffic (the least recently used), 3 resolving (the oldest). A learnt address
   // takes classes 0 and 1 only; our packet any, or only class 3 with ND_INCOMPLETE_MAX resolving.
-  const onlyResolving = forSend && incompletes >= ND_INCOMPLETE_MAX;
+  let incompletes = 0;
   let victim = -1;
   let best: u32 = 4;
   let bestAge: u32 = 0;
+  let resolving = -1; // the oldest of class 3
+  let resolvingAge: u32 = 0;
   for (let i = 0; i < ND_CACHE_SIZE; i++) {
     const e = nb(i);
     const st = <u32>e.state;
     const cls: u32 = st == FREE ? 0 : st == INCOMPLETE ? 3 : e.traffic ? 2 : 1;
-    if (onlyResolving ? cls != 3 : !forSend && cls > 1) continue;
     const age = elapsed(e.used);
+    if (cls == 3) {
+      incompletes++;
+      if (age >= resolvingAge) {
+        resolving = i;
+        resolvingAge = age;
+      }
+    }
+    if (!forSend && cls > 1) continue;
     if (cls < best || (cls == best && cls != 0 && age >= bestAge)) {
       victim = i;
       best = cls;
       bestAge = age;
     }
   }
+  if (forSend && incompletes >= ND_INCOMPLETE_MAX) victim = resolving;
   if (victim < 0) return -1;
   const e = nb(victim);
   if (e.state != FREE) {
