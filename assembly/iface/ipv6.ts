@@ -222,17 +222,16 @@ export function ipv6Input(p: usize, len: u32): C {
 /** Our source address for dst, or 0: link-local for link-local and link-scope multicast
  *  destinations, else a preferred global one, else a deprecated one (RFC 6724 rules 2 and 3). */
 export function sourceFor(dst: usize): usize {
-  const linkScope = isLinkLocal(dst) || (isMulticast(dst) && (load<u8>(dst, 1) & 15) <= 2);
   const ll = addr(0);
-  if (linkScope) return usable(ll) ? changetype<usize>(ll) : 0;
+  const local: usize = usable(ll) ? changetype<usize>(ll) : 0;
+  if (isLinkLocal(dst) || (isMulticast(dst) && (load<u8>(dst, 1) & 15) <= 2)) return local;
   let best: usize = 0;
   for (let i = 1; i < IPV6_ADDRS; i++) {
     const s = addr(i);
     if (s.state == ADDR_PREFERRED) return changetype<usize>(s);
     if (s.state == ADDR_DEPRECATED && best == 0) best = changetype<usize>(s);
   }
-  if (best == 0 && usable(ll)) best = changetype<usize>(ll);
-  return best;
+  return best != 0 ? best : local;
 }
 
 /**
