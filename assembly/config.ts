@@ -74,7 +74,7 @@ export const ARP_MAX_REQUESTS: u32 = 3;
 /** Bytes for frames held while their neighbour resolves, across all neighbours: each takes its
  *  length (at least 60) plus 6, rounded to 4. 1536 holds one full-sized frame or a score of
  *  small ones (a SYN, a DNS query); TCP resends what did not fit. Frames that do not fit are dropped
- *  (ENOBUFS) and counted (arp_queue_drops). */
+ *  (ENOBUFS) and counted (arp_queue_drops). IPv6's neighbours (ND) and the loopback share it. */
 export const ARP_PENDING_BYTES: u32 = 1536;
 /** Frames held per neighbour at most; more are dropped (ENOBUFS) and counted. The same pool holds
  *  loopback datagrams until poll() delivers them (any number, as bytes allow). */
@@ -337,10 +337,9 @@ export const IPV6_ADDRS: i32 = 3;
 export const ND_CACHE_SIZE: i32 = 8;
 /** Entries resolving (INCOMPLETE) at once at most, like ARP_PENDING_MAX. */
 export const ND_INCOMPLETE_MAX: i32 = 3;
-/** Bytes for packets held while their neighbour resolves (each: its frame + 8, rounded to 4);
- *  what does not fit is dropped and counted (nd_queue_drops). One full-sized frame. */
-export const ND_QUEUE_BYTES: u32 = 1536;
-/** Packets held per INCOMPLETE entry at most (lwIP's MEMP_NUM_ND6_QUEUE is shared; 2 like ARP). */
+/** Packets held per INCOMPLETE entry at most (lwIP's MEMP_NUM_ND6_QUEUE is shared; 2 like ARP), in
+ *  ARP's pool (ARP_PENDING_BYTES, no pool of its own); what does not fit is dropped and counted
+ *  (nd_queue_drops). */
 export const ND_QUEUE_PER_NEIGHBOUR: i32 = 2;
 /** Default routers and on-link prefixes remembered from RAs (RFC 4861 §5.1; lwIP: 3 and 5). */
 export const ND_ROUTERS: i32 = 2;

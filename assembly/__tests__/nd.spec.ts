@@ -2,11 +2,14 @@
 // resolution with a held packet, the NA override rule (§7.2.5), the hop-limit and source checks
 // (§7.1), an NS flood that must not evict the neighbours in use, ICMPv6 echo and errors.
 import { rxBuf } from "../iface/netif";
-import { ndNeighbour, REACHABLE, STALE, DELAY, INCOMPLETE } from "../iface/nd";
+import { ndCheck, ndNeighbour, REACHABLE, STALE, DELAY, INCOMPLETE } from "../iface/nd";
+import { arpCheck, arpOutput, arpQueued } from "../iface/arp";
+import { ipv6LinkUp } from "../iface/ipv6_api";
+import { txBuf } from "../iface/netif";
 import { ADDR_DUPLICATED, ADDR_PREFERRED, ADDR_TENTATIVE } from "../iface/ipv6";
 import { ping6Send } from "../api/ping";
 import { ND_CACHE_SIZE } from "../config";
-import { C, Counters, advance, bringUp, clearSent, counterName, ctr, feed, run, sent, sentCount, sentLen } from "../testing";
+import { C, Counters, PEER_IP, advance, bringUp, clearSent, counterName, ctr, feed, run, sent, sentCount, sentLen } from "../testing";
 import { COUNTERS, KIND_EVENT, counterKind } from "../support/counters";
 import {
   ALL_NODES, OURS, addrState, bringUp6, lastOfType, ll, na, ns, sendIcmp, sentIcmpType, sentOfType, snm, v6,
@@ -156,6 +159,32 @@ describe("neighbor solicitation and advertisement", () => {
     memory.copy(m, sent(0) + 54, 16);
     store<u8>(m, 129);
     expect(sendIcmp(16)).toBe(C.ICMP6_ECHO_REPLY_RECEIVED);
+  });
+
+  it("holds packets in ARP's pool beside ARP's frames, and drops them when it gives up or the link returns", () => {
+    bringUp6();
+    memory.copy(dst, ll(2), 16);
+    expect(arpOutput(txBuf, 60, PEER_IP, 0x0800)).toBe(0); // an IPv4 frame held too
+    const drops = ctr(C.ND_QUEUE_DROPS);
+    expect(ping6Send(dst, 1, 8)).toBe(0);
+    expect(ping6Send(dst, 2, 8)).toBe(0);
+    expect(ping6Send(dst, 3, 8)).not.toBe(0); // ND_QUEUE_PER_NEIGHBOUR
+    expect(ctr(C.ND_QUEUE_DROPS)).toBe(drops + 1);
+    expect(arpCheck()).toBe(0);
+    expect(ndCheck()).toBe(0);
+    ipv6LinkUp(); // the neighbours are forgotten: what waited on them is dropped
+    expect(ctr(C.ND_QUEUE_DROPS)).toBe(drops + 3);
+    expect(arpQueued(PEER_IP)).toBe(1, "ARP's frame stays");
+    expect(arpCheck()).toBe(0);
+    expect(ndCheck()).toBe(0);
+    run(4500); // DAD again
+    expect(ping6Send(dst, 4, 8)).toBe(0);
+    run(5000); // no NA: the entry goes, its packet with it (§7.3.3)
+    expect(ctr(C.ND_GAVE_UP)).toBe(1);
+    expect(ctr(C.ND_QUEUE_DROPS)).toBe(drops + 4);
+    expect(stateOf(2)).toBe(0);
+    expect(arpCheck()).toBe(0);
+    expect(ndCheck()).toBe(0);
   });
 
   it("never lets an NA without Override change a cached address (§7.2.5)", () => {

@@ -19,7 +19,7 @@
 // the flood starts on a full cache), and a real peer's request always finds room.
 import {
   ARP_CACHE_SIZE, ARP_ENTRY_TTL_MS, ARP_MAX_REQUESTS, ARP_PENDING_BYTES, ARP_PENDING_MAX, ARP_PENDING_PER_NEIGHBOUR,
-  ARP_REFRESH_MS, ARP_REQUEST_INTERVAL_MS, FRAME_MAX, FRAME_MIN, POLL_MAX_SLEEP_MS,
+  ARP_REFRESH_MS, ARP_REQUEST_INTERVAL_MS, FEATURE_IPV6, FRAME_MAX, FRAME_MIN, ND_CACHE_SIZE, POLL_MAX_SLEEP_MS,
 } from "../config";
 import { due, elapsed, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
@@ -55,7 +55,9 @@ class Neighbour {
 // Frames waiting for their neighbour (Ethernet header included, destination still blank) sit in
 // one byte pool, oldest first, each behind a 4-byte record: the neighbour's index (u8), unused
 // (u8), the frame's length (u16); then the EtherType (u16) and the frame, the whole padded to 4
-// bytes and to at least the Ethernet minimum (transmit() pads short frames in place).
+// bytes and to at least the Ethernet minimum (transmit() pads short frames in place). IPv6's
+// neighbours (iface/nd.ts) and the loopback interface hold theirs here too, under owners of their
+// own (ND_OWNER | index, LOOPBACK_OWNER).
 const REC_HEADER: u32 = 6;
 
 // @ts-ignore: decorator
@@ -198,23 +200,33 @@ function arpMacPtr(e: Neighbour): usize {
 
 /** Takes neighbour i's frames out of the pool, oldest first: sent (resolved) or dropped. */
 function release(i: i32, send: bool): void {
-  const e = entry(i);
+  arpPoolRelease(i, changetype<usize>(entry(i)), send, C.ARP_QUEUE_DROPS);
+}
+
+// Where a neighbour keeps its MAC and its count of held frames, here and in nd.ts (arpPoolRelease).
+export const NB_MAC: usize = 24;
+export const NB_QUEUED: usize = 30;
+if (offsetof<Neighbour>("mac0") != 24 || offsetof<Neighbour>("queued") != 30) ERROR("arp.ts Neighbour: mac0 at NB_MAC, queued at NB_QUEUED");
+
+/** Takes owner's records out of the pool, oldest first: each sent from the pool itself to the MAC
+ *  of the neighbour at nb (send), or dropped and counted as drops; nb's queued count is zeroed.
+ *  What it sends is not queued here again. */
+export function arpPoolRelease(owner: u32, nb: usize, send: bool, drops: C): void {
   let at: u32 = 0;
   while (at < poolUsed) {
     const r = pool + at;
     const len = <u32>load<u16>(r, 2);
     const size = recSize(len);
-    if (<i32>load<u8>(r) != i) {
+    if (<u32>load<u8>(r) != owner) {
       at += size;
       continue;
     }
-    // Sent from the pool itself, then closed up; whatever it sends is not queued here again.
-    if (send) ethernetSend(r + REC_HEADER, len, e.mac0, e.mac4, <u32>load<u16>(r, 4));
-    else count(C.ARP_QUEUE_DROPS);
+    if (send) ethernetSend(r + REC_HEADER, len, load<u32>(nb, NB_MAC), load<u16>(nb, NB_MAC + 4), <u32>load<u16>(r, 4));
+    else count(drops);
     memory.copy(r, r + size, poolUsed - at - size);
     poolUsed -= size;
   }
-  e.queued = 0;
+  store<u16>(nb, 0, NB_QUEUED);
 }
 
 // @ts-ignore: decorator
@@ -322,11 +334,14 @@ function hold(i: i32, p: usize, len: u32, type: u32): i32 {
   return OK;
 }
 
-// The pool also holds the loopback interface's datagrams (iface/loopback.ts), under this owner.
+// The pool also holds the loopback interface's datagrams (iface/loopback.ts), under this owner,
+// and the packets of ND's neighbour i (iface/nd.ts) under ND_OWNER | i.
 export const LOOPBACK_OWNER: u32 = 255;
+export const ND_OWNER: u32 = 0x80;
+if (<u32>ARP_CACHE_SIZE > ND_OWNER || <u32>ND_CACHE_SIZE >= LOOPBACK_OWNER - ND_OWNER) ERROR("arp.ts pool owners: ARP_CACHE_SIZE at most 128, ND_CACHE_SIZE below 127");
 
-/** Appends len bytes at p to the pool for owner (a neighbour's index or LOOPBACK_OWNER); false
- *  when they do not fit. */
+/** Appends len bytes at p to the pool for owner (a neighbour's index, ND_OWNER | an ND neighbour's,
+ *  or LOOPBACK_OWNER); false when they do not fit. */
 export function arpPoolPut(owner: u32, p: usize, len: u32, type: u32): bool {
   const size = recSize(len);
   if (poolUsed + size > ARP_PENDING_BYTES) return false;
@@ -434,11 +449,20 @@ export function arpQueued(ip: u32): u32 {
   return i < 0 ? 0 : <u32>entry(i).queued;
 }
 
+/** Records of owner in the pool (debug checks). */
+export function arpPoolCount(owner: u32): u32 {
+  let n: u32 = 0;
+  for (let at: u32 = 0; at + REC_HEADER <= poolUsed; at += recSize(<u32>load<u16>(pool + at, 2))) {
+    if (<u32>load<u8>(pool + at) == owner) n++;
+  }
+  return n;
+}
+
 /** Debug-build invariants (debug_check): 0, or (check << 8) | entry. 1: bad state; 2: two entries
  *  for one address; 3: queued differs from the held frames it owns, or exceeds the per-neighbour
- *  bound; 4: a held frame owned by no pending entry (nor the loopback), or longer than a frame;
- *  5: the records do not tile the pool's used bytes, or the loopback's count is off; 6: more
- *  than ARP_PENDING_MAX entries pending. */
+ *  bound; 4: a held frame owned by no pending entry (nor the loopback, nor an ND entry), or longer
+ *  than a frame; 5: the records do not tile the pool's used bytes, or the loopback's count is off;
+ *  6: more than ARP_PENDING_MAX entries pending. */
 export function arpCheck(): u32 {
   let pendings = 0;
   for (let i = 0; i < ARP_CACHE_SIZE; i++) {
@@ -449,11 +473,7 @@ export function arpCheck(): u32 {
     for (let j = i + 1; j < ARP_CACHE_SIZE; j++) {
       if (entry(j).state != FREE && entry(j).ip == e.ip) return (2 << 8) | <u32>i;
     }
-    let owned: u32 = 0;
-    for (let at: u32 = 0; at + REC_HEADER <= poolUsed; at += recSize(<u32>load<u16>(pool + at, 2))) {
-      if (<i32>load<u8>(pool + at) == i) owned++;
-    }
-    if (owned != <u32>e.queued || <i32>e.queued > ARP_PENDING_PER_NEIGHBOUR) return (3 << 8) | <u32>i;
+    if (arpPoolCount(i) != <u32>e.queued || <i32>e.queued > ARP_PENDING_PER_NEIGHBOUR) return (3 << 8) | <u32>i;
   }
   let at: u32 = 0;
   let lo: u32 = 0;
@@ -461,7 +481,9 @@ export function arpCheck(): u32 {
     const owner = <u32>load<u8>(pool + at);
     const len = <u32>load<u16>(pool + at, 2);
     if (owner == LOOPBACK_OWNER) lo++;
-    else if (owner >= <u32>ARP_CACHE_SIZE || entry(<i32>owner).state != PENDING) return (4 << 8) | at;
+    else if (owner >= ND_OWNER) {
+      if (!FEATURE_IPV6 || owner - ND_OWNER >= <u32>ND_CACHE_SIZE) return (4 << 8) | at; // nd.ts ndCheck checks the rest
+    } else if (owner >= <u32>ARP_CACHE_SIZE || entry(<i32>owner).state != PENDING) return (4 << 8) | at;
     if (len > FRAME_MAX) return (4 << 8) | at;
     at += recSize(len);
   }

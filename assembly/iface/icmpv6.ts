@@ -11,46 +11,40 @@
 import { ICMP_ERROR_LIMIT } from "../config";
 import { now } from "../support/clock";
 import { C, count } from "../support/counters";
-import { WireError } from "../wire/error";
+import { get32 } from "../support/bytes";
 import { macIsMulticast } from "../wire/ethernet";
 import {
-  HEADER_LEN, Icmpv6Repr, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, TYPE_MLD_QUERY, TYPE_MLD_V1_DONE, TYPE_MLD_V1_REPORT, TYPE_MLD_V2_REPORT,
-  TYPE_PACKET_TOO_BIG, TYPE_REDIRECT, TYPE_RS, emitIcmpv6, isError,
+  HEADER_LEN, TYPE_ECHO_REPLY, TYPE_ECHO_REQUEST, TYPE_MLD_QUERY, TYPE_MLD_V1_DONE, TYPE_MLD_V1_REPORT, TYPE_MLD_V2_REPORT,
+  TYPE_PACKET_TOO_BIG, TYPE_REDIRECT, TYPE_RS, emitIcmpv6, icmpv6Checksum, isError,
 } from "../wire/icmpv6";
-import { HEADER_LEN as IP_LEN, Ipv6Repr, MIN_MTU, NH_ICMPV6, NH_TCP, NH_UDP, addrCopy, isMulticast, isUnspecified } from "../wire/ipv6";
+import { DST_AT, HEADER_LEN as IP_LEN, MIN_MTU, SRC_AT, NH_ICMPV6, NH_TCP, NH_UDP, isMulticast, isUnspecified } from "../wire/ipv6";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, isOurs, lowerPathMtu, sourceFor, toTentative } from "./ipv6";
 import { echoReplyHandler, tcpErrorHandler, udpErrorHandler } from "./icmp";
-import { ICMP6_FROM, ICMP6_PEER, ICMP6_RX } from "./ipv6_static";
 import { mldInput } from "./mld";
 import { ndInput } from "./nd";
 import { rxBuf, txBuf } from "./netif";
 
-function rx(): Icmpv6Repr {
-  return changetype<Icmpv6Repr>(ICMP6_RX);
-}
+/** The second header word of the message being received: echo identifier and sequence, an
+ *  error's MTU or pointer. */
+let word: u32 = 0;
 let limitSecond: u32 = 0;
 let limitCount: u32 = 0;
-/** The addresses of what we answer, copied out of rxBuf before txBuf is written. */
-function peer(): usize {
-  return ICMP6_PEER;
-}
 
-
-/** The ICMPv6 message of len bytes at m in the packet at p (parsed as ip). */
-export function icmpv6Input(p: usize, m: usize, len: u32, ip: Ipv6Repr): C {
-  const err = rx().parse(m, len, ip.src, ip.dst);
-  if (err == WireError.BAD_CHECKSUM) return C.ICMP6_BAD_CHECKSUM;
-  if (err != WireError.OK) return C.ICMP6_TRUNCATED;
-  const type = rx().type;
-  if (type >= TYPE_RS && type <= TYPE_REDIRECT) return ndInput(m, len, ip, type, rx().code);
+/** The ICMPv6 message of len bytes at m in the packet at ip (its IPv6 header, checked). */
+export function icmpv6Input(ip: usize, m: usize, len: u32): C {
+  if (len < HEADER_LEN) return C.ICMP6_TRUNCATED;
+  if (icmpv6Checksum(ip + SRC_AT, ip + DST_AT, m, len) != 0) return C.ICMP6_BAD_CHECKSUM;
+  const type = <u32>load<u8>(m);
+  word = get32(m + 4);
+  if (type >= TYPE_RS && type <= TYPE_REDIRECT) return ndInput(ip, m, len, type);
   if (toTentative) return C.IP6_NOT_FOR_US; // RFC 4862 §5.4: only ND reaches a tentative address
   if (type - TYPE_MLD_QUERY <= TYPE_MLD_V1_DONE - TYPE_MLD_QUERY || type == TYPE_MLD_V2_REPORT) { // 130-132, 143
-    return mldInput(m, len, ip, type);
+    return mldInput(ip, m, len, type);
   }
-  if (type == TYPE_ECHO_REQUEST) return echo(m, len, ip);
+  if (type == TYPE_ECHO_REQUEST) return echo(ip, m, len);
   if (type == TYPE_ECHO_REPLY) {
     const h = echoReplyHandler;
-    return h && h(rx().word >>> 16, rx().word & 0xffff, 0, rx().payloadLen) ? C.ICMP6_ECHO_REPLY_RECEIVED : C.ICMP6_ECHO_REPLY_UNMATCHED;
+    return h && h(word >>> 16, word & 0xffff, 0, len - HEADER_LEN) ? C.ICMP6_ECHO_REPLY_RECEIVED : C.ICMP6_ECHO_REPLY_UNMATCHED;
   }
   if (type == TYPE_PACKET_TOO_BIG) return packetTooBig(m, len);
   if (isError(type)) return transportError(m, len, type);
@@ -65,7 +59,7 @@ function transportError(m: usize, len: u32, type: u32): C {
   if (len < HEADER_LEN + IP_LEN + 8 || !isOurs(q + 8)) return C.ICMP6_ERROR_RECEIVED;
   const nh = <u32>load<u8>(q, 6);
   const h = nh == NH_TCP ? tcpErrorHandler : nh == NH_UDP ? udpErrorHandler : null;
-  const r = h ? h(type, rx().code, q, len - HEADER_LEN) : C.ICMP6_ERROR_RECEIVED;
+  const r = h ? h(type, <u32>load<u8>(m, 1), q, len - HEADER_LEN) : C.ICMP6_ERROR_RECEIVED;
   return r == C.ICMP_ERROR_RECEIVED ? C.ICMP6_ERROR_RECEIVED : r; // the handlers share IPv4's counter
 }
 
@@ -74,7 +68,7 @@ function transportError(m: usize, len: u32, type: u32): C {
 function packetTooBig(m: usize, len: u32): C {
   if (len < HEADER_LEN + IP_LEN) return C.ICMP6_BAD_ERROR;
   const quoted = m + HEADER_LEN;
-  const mtu = rx().word;
+  const mtu = word;
   if (mtu < MIN_MTU || !isOurs(quoted + 8)) return C.ICMP6_BAD_ERROR;
   if (lowerPathMtu(quoted + 24, mtu)) count(C.ICMP6_PATH_MTU_LOWERED);
   return C.ICMP6_ERROR_RECEIVED;
@@ -82,22 +76,20 @@ function packetTooBig(m: usize, len: u32): C {
 
 /** §4.2: the reply carries the request's identifier, sequence and data; to a multicast request
  *  from one of our unicast addresses. */
-function echo(m: usize, len: u32, ip: Ipv6Repr): C {
-  if (isUnspecified(ip.src)) return C.IP6_BAD_SOURCE;
-  addrCopy(peer(), ip.src);
-  const src = isMulticast(ip.dst) ? sourceFor(peer()) : ip.dst;
+function echo(ip: usize, m: usize, len: u32): C {
+  if (isUnspecified(ip + SRC_AT)) return C.IP6_BAD_SOURCE;
+  const src = isMulticast(ip + DST_AT) ? sourceFor(ip + SRC_AT) : ip + DST_AT;
   if (src == 0) return C.IP6_NOT_FOR_US;
   memory.copy(txBuf + PAYLOAD_OFFSET6, m, len);
-  // src may point into rxBuf (our address as it arrived): the header copies it before txBuf changes.
-  send(TYPE_ECHO_REPLY, 0, rx().word, len, src);
+  send(TYPE_ECHO_REPLY, 0, word, len, src, ip + SRC_AT);
   return C.ICMP6_ECHO_ANSWERED;
 }
 
 /** Sends the message of len bytes at txBuf + PAYLOAD_OFFSET6 (its header written here) from src
- *  to peer(). */
-function send(type: u32, code: u32, word: u32, len: u32, src: usize): void {
-  emitIcmpv6(txBuf + PAYLOAD_OFFSET6, type, code, word, len, src, peer());
-  ipv6Output(txBuf, len, NH_ICMPV6, src, peer(), hopLimit);
+ *  to dst: addresses that may lie in rxBuf, which txBuf overlaps nowhere. */
+function send(type: u32, code: u32, word: u32, len: u32, src: usize, dst: usize): void {
+  emitIcmpv6(txBuf + PAYLOAD_OFFSET6, type, code, word, len, src, dst);
+  ipv6Output(txBuf, len, NH_ICMPV6, src, dst, hopLimit);
 }
 
 /**
@@ -105,9 +97,9 @@ function send(type: u32, code: u32, word: u32, len: u32, src: usize): void {
  * header, still in rxBuf), unless §2.4 (e) forbids it; multicastOk: the (e.3) exceptions.
  */
 export function icmpv6Error(p: usize, type: u32, code: u32, word: u32, multicastOk: bool): void {
-  const src = p + 8;
-  const dst = p + 24;
-  if (isUnspecified(src) || isMulticast(src)) return;
+  const src = p + SRC_AT;
+  const dst = p + DST_AT;
+  if (isUnspecified(src)) return; // a multicast source never got past ipv6Input
   if (!multicastOk && (isMulticast(dst) || macIsMulticast(rxBuf))) return;
   // (e.1): not about an error (or a redirect); the upper header is only looked for right after ours.
   if (load<u8>(p, 6) == <u8>NH_ICMPV6) {
@@ -123,17 +115,11 @@ export function icmpv6Error(p: usize, type: u32, code: u32, word: u32, multicast
     return;
   }
   limitCount++;
-  addrCopy(peer(), src);
-  const from = isMulticast(dst) ? sourceFor(peer()) : dst;
+  const from = isMulticast(dst) ? sourceFor(src) : dst;
   if (from == 0) return;
-  // Our source is copied out of rxBuf too: txBuf overlaps nothing of it, but keep one rule.
-  addrCopy(peer2(), from);
   const total = IP_LEN + <u32>load<u8>(p, 4) * 256 + <u32>load<u8>(p, 5);
   const quoted = min<u32>(total, MIN_MTU - IP_LEN - HEADER_LEN);
   memory.copy(txBuf + PAYLOAD_OFFSET6 + HEADER_LEN, p, quoted);
   count(C.ICMP6_ERRORS_SENT);
-  send(type, code, word, HEADER_LEN + quoted, peer2());
-}
-function peer2(): usize {
-  return ICMP6_FROM;
+  send(type, code, word, HEADER_LEN + quoted, from, src);
 }

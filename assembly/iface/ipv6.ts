@@ -2,7 +2,7 @@
 // addresses of the interface with their states, source address and next-hop choice, and output.
 // Built only with config.ts FEATURE_IPV6; iface/ethernet.ts counts IPv6 frames as ignored without it.
 //
-// Receive: the fixed header and the extension headers are checked (wire/ipv6.ts walk()); a packet
+// Receive: the fixed header and the extension headers are checked (wire/ipv6.ts ipv6Walk()); a packet
 // is ours when it goes to one of our unicast addresses (a tentative one only for ND, RFC 4862
 // §5.4), to all-nodes ff02::1, to the solicited-node group of one of our addresses, or to the one
 // group a core service joined (mDNS's ff02::fb; application sockets join no IPv6 group yet). ICMPv6 goes
@@ -19,7 +19,7 @@
 // The IPv6 files keep their static buffers behind functions (`addrs()`, nd.ts's `table()`...): a
 // top-level memory.data is in every image that imports the file, one inside a function only in an
 // image that calls it, so an IPv4-only image carries none of them (binaryen inlines the calls).
-// The most used small ones (the received headers' views, scratch addresses) are allocated first,
+// The most used small ones (scratch addresses, ND's message buffer and lists) are allocated first,
 // in iface/ipv6_static.ts, under a compile-time FEATURE_IPV6: below 8 KiB their addresses take a
 // byte less wherever they are named.
 import { IPV6_ADDRS, IPV6_DEFAULT_HOP_LIMIT, IPV6_PMTU_SLOTS, IPV6_PMTU_TIMEOUT_MS, MTU } from "../config";
@@ -29,11 +29,11 @@ import { EHOSTUNREACH, EMSGSIZE } from "../support/errors";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
 import {
-  Ext, HEADER_LEN, Ipv6Repr, NH_ICMPV6, NH_NONE, NH_TCP, NH_UDP, addrCopy, addrEq, emitIpv6, isAllNodes, isBadSource, isLinkLocal, isMulticast,
-  isSolicitedNode,
+  DST_AT, Ext, HEADER_LEN, NH_ICMPV6, NH_NONE, NH_TCP, NH_UDP, SRC_AT, addrCopy, addrEq, emitIpv6, errorCode, errorPointer, ipv6Parse,
+  ipv6Walk, isAllNodes, isBadSource, isLinkLocal, isMulticast, isSolicitedNode, nhFieldAt, payloadLen, sendError, upperAt, upperProto,
 } from "../wire/ipv6";
 import { ethernetSend } from "./ethernet";
-import { IP6_RX, PMTU_TABLE } from "./ipv6_static";
+import { PMTU_TABLE } from "./ipv6_static";
 import { icmpv6Error, icmpv6Input } from "./icmpv6";
 import { ndOnLink, ndResolveAndSend, ndRouter } from "./nd";
 import { CODE_PORT_UNREACHABLE, CODE_UNRECOGNIZED_NEXT_HEADER, TYPE_DEST_UNREACHABLE, TYPE_PARAMETER_PROBLEM } from "../wire/icmpv6";
@@ -114,9 +114,6 @@ export function setLinkMtu(m: u32): void {
   linkMtu = m;
 }
 
-function rx(): Ipv6Repr {
-  return changetype<Ipv6Repr>(IP6_RX);
-}
 /** Was the packet being handled sent to a tentative address of ours (only ND may use it)? */
 export let toTentative: bool = false;
 
@@ -183,11 +180,11 @@ export function ipv6AcceptsMac(w0: u32, w4: u16): bool {
 
 /** Handles the IPv6 packet of len bytes at p (after the Ethernet header); returns its counter. */
 export function ipv6Input(p: usize, len: u32): C {
-  const err = rx().parse(p, len);
+  const err = ipv6Parse(p, len);
   // parse() fails TRUNCATED, BAD_VERSION or BAD_TOTAL_LEN: ip6_truncated, _bad_version, _bad_length.
   if (err != WireError.OK) return <C>(<u32>C.IP6_TRUNCATED + min<u32>(<u32>err, 3) - 1);
-  if (isBadSource(rx().src)) return C.IP6_BAD_SOURCE;
-  const dst = rx().dst;
+  if (isBadSource(p + SRC_AT)) return C.IP6_BAD_SOURCE;
+  const dst = p + DST_AT;
   const mcast = isMulticast(dst);
   toTentative = false;
   if (mcast) {
@@ -197,45 +194,44 @@ export function ipv6Input(p: usize, len: u32): C {
     if (i < 0 || addr(i).state == ADDR_DUPLICATED) return C.IP6_NOT_FOR_US;
     toTentative = addr(i).state == ADDR_TENTATIVE;
   }
-  const ext = rx().walk(p);
+  const ext = ipv6Walk(p);
   if (ext != Ext.UPPER) {
-    if (rx().sendError && !toTentative) icmpv6Error(p, TYPE_PARAMETER_PROBLEM, rx().errorCode, rx().errorPointer, rx().errorCode == 2);
+    if (sendError && !toTentative) icmpv6Error(p, TYPE_PARAMETER_PROBLEM, errorCode, errorPointer, errorCode == 2);
     // Ext's order is the counters' (ip6_ext_truncated ... ip6_unknown_next_header).
     return <C>(<u32>C.IP6_EXT_TRUNCATED + <u32>ext - <u32>Ext.TRUNCATED);
   }
-  const at = rx().upperAt;
-  const plen = HEADER_LEN + rx().payloadLen - at;
-  const proto = rx().upperProto;
-  if (proto == NH_ICMPV6) return icmpv6Input(p, p + at, plen, rx());
+  const at = upperAt;
+  const plen = HEADER_LEN + payloadLen - at;
+  const proto = upperProto;
+  if (proto == NH_ICMPV6) return icmpv6Input(p, p + at, plen);
   if (toTentative) return C.IP6_NOT_FOR_US;
   if (proto == NH_NONE) return C.IP6_NO_NEXT_HEADER;
   if (proto == NH_TCP || proto == NH_UDP) {
     const h = proto == NH_TCP ? tcp6 : udp6;
-    const r = h ? h(p + at, plen, rx().src, rx().dst, mcast) : C.IP6_NO_TRANSPORT;
+    const r = h ? h(p + at, plen, p + SRC_AT, p + DST_AT, mcast) : C.IP6_NO_TRANSPORT;
     // No socket for a datagram (TCP answers with a RST itself): the sender learns at once (RFC 4443
-    // §3.1 code 4), never about a multicast one (§2.4 e.3); icmpv6Error rate-limits.
-    if ((r == C.UDP_NO_SOCKET || r == C.IP6_NO_TRANSPORT) && !mcast) icmpv6Error(p, TYPE_DEST_UNREACHABLE, CODE_PORT_UNREACHABLE, 0, false);
+    // §3.1 code 4), never about a multicast one (§2.4 e.3): icmpv6Error checks that and rate-limits.
+    if (r == C.UDP_NO_SOCKET || r == C.IP6_NO_TRANSPORT) icmpv6Error(p, TYPE_DEST_UNREACHABLE, CODE_PORT_UNREACHABLE, 0, false);
     return r;
   }
   // §4: an unrecognized Next Header, the pointer at the field that named it.
-  icmpv6Error(p, TYPE_PARAMETER_PROBLEM, CODE_UNRECOGNIZED_NEXT_HEADER, rx().nhFieldAt, false);
+  icmpv6Error(p, TYPE_PARAMETER_PROBLEM, CODE_UNRECOGNIZED_NEXT_HEADER, nhFieldAt, false);
   return C.IP6_UNKNOWN_NEXT_HEADER;
 }
 
 /** Our source address for dst, or 0: link-local for link-local and link-scope multicast
  *  destinations, else a preferred global one, else a deprecated one (RFC 6724 rules 2 and 3). */
 export function sourceFor(dst: usize): usize {
-  const linkScope = isLinkLocal(dst) || (isMulticast(dst) && (load<u8>(dst, 1) & 15) <= 2);
   const ll = addr(0);
-  if (linkScope) return usable(ll) ? changetype<usize>(ll) : 0;
+  const local: usize = usable(ll) ? changetype<usize>(ll) : 0;
+  if (isLinkLocal(dst) || (isMulticast(dst) && (load<u8>(dst, 1) & 15) <= 2)) return local;
   let best: usize = 0;
   for (let i = 1; i < IPV6_ADDRS; i++) {
     const s = addr(i);
     if (s.state == ADDR_PREFERRED) return changetype<usize>(s);
     if (s.state == ADDR_DEPRECATED && best == 0) best = changetype<usize>(s);
   }
-  if (best == 0 && usable(ll)) best = changetype<usize>(ll);
-  return best;
+  return best != 0 ? best : local;
 }
 
 /**
@@ -287,40 +283,34 @@ function pmtuTable(): usize {
   return PMTU_TABLE; // IPV6_PMTU_SLOTS
 }
 
+/** dst's slot, expired ones freed on the way; absent: 0, or (take) the free slot or the one
+ *  that expires first, for dst to replace. */
+function pmtuSlot(dst: usize, take: bool): usize {
+  let slot: usize = 0;
+  let soonest: u32 = 0xffffffff;
+  for (let i = 0; i < IPV6_PMTU_SLOTS; i++) {
+    const e = pmtuTable() + <usize>i * 24;
+    if (due(load<u32>(e, 20))) store<u32>(e, 0, 16);
+    const left: u32 = load<u32>(e, 16) == 0 ? 0 : load<u32>(e, 20) - now; // > 0 when in use
+    if (left != 0 && addrEq(e, dst)) return e;
+    if (take && left < soonest) {
+      soonest = left;
+      slot = e;
+    }
+  }
+  return slot;
+}
+
 /** The largest packet (IPv6 header included) we send to dst. */
 export function pathMtu(dst: usize): u32 {
-  const t = pmtuTable();
-  for (let i = 0; i < IPV6_PMTU_SLOTS; i++) {
-    const e = t + <usize>i * 24;
-    const m = load<u32>(e, 16);
-    if (m == 0) continue;
-    if (due(load<u32>(e, 20))) {
-      store<u32>(e, 0, 16);
-      continue;
-    }
-    if (addrEq(e, dst)) return min<u32>(m, linkMtu);
-  }
-  return linkMtu;
+  const e = pmtuSlot(dst, false);
+  return e != 0 ? min<u32>(load<u32>(e, 16), linkMtu) : linkMtu;
 }
 
 /** A Packet Too Big for dst said mtu (RFC 8201 §4: below 1280 it is discarded by the caller). */
 export function lowerPathMtu(dst: usize, mtu: u32): bool {
   if (mtu >= pathMtu(dst)) return false;
-  const t = pmtuTable();
-  let slot = t;
-  let oldest: u32 = 0xffffffff;
-  for (let i = 0; i < IPV6_PMTU_SLOTS; i++) {
-    const e = t + <usize>i * 24;
-    if (load<u32>(e, 16) != 0 && addrEq(e, dst)) {
-      slot = e;
-      break;
-    }
-    const left: u32 = load<u32>(e, 16) == 0 ? 0 : load<u32>(e, 20) - now;
-    if (left < oldest) {
-      oldest = left;
-      slot = e;
-    }
-  }
+  const slot = pmtuSlot(dst, true);
   addrCopy(slot, dst);
   store<u32>(slot, mtu, 16);
   store<u32>(slot, now + IPV6_PMTU_TIMEOUT_MS, 20);

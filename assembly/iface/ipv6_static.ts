@@ -3,30 +3,18 @@
 // (a LEB128 constant), and these are named at about 200 places. Only in an image with IPv6: the
 // condition is a compile-time constant, so the other images allocate nothing here.
 import { FEATURE_IPV6, IPV6_PMTU_SLOTS, ND_PREFIXES, ND_RDNSS, ND_ROUTERS } from "../config";
-import { Ipv6Repr } from "../wire/ipv6";
-import { Icmpv6Repr, MldQuery } from "../wire/icmpv6";
-import { NdRepr } from "../wire/ndisc";
 
-/** iface/ipv6.ts: the packet being received. */
-export const IP6_RX: usize = FEATURE_IPV6 ? memory.data(offsetof<Ipv6Repr>(), 8) : 0;
-/** iface/icmpv6.ts: the message being received. */
-export const ICMP6_RX: usize = FEATURE_IPV6 ? memory.data(offsetof<Icmpv6Repr>(), 8) : 0;
-/** iface/nd.ts: the ND message being received. */
-export const ND_RX: usize = FEATURE_IPV6 ? memory.data(offsetof<NdRepr>(), 8) : 0;
 /** iface/nd.ts: where ND messages are built (CTL_LEN). */
 export const ND_CTL: usize = FEATURE_IPV6 ? memory.data(128, 16) : 0;
 /** 16-byte scratch addresses: a group being computed (nd.ts, slaac.ts, mld.ts), nd.ts's ::,
- *  icmpv6.ts's peer and source, ping's and UDP's destination. */
+ *  ping's and UDP's destination. */
 export const ND_GROUP: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 export const ND_UNSPECIFIED: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 export const SLAAC_GROUP: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 export const MLD_GROUP: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
-export const ICMP6_PEER: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
-export const ICMP6_FROM: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 export const PING6_DST: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 export const UDP6_DST: usize = FEATURE_IPV6 ? memory.data(16, 8) : 0;
 /** iface/nd.ts: the routers, prefixes and RDNSS servers (nd.ts LIST_ENTRIES of 24 bytes);
- *  iface/ipv6.ts: the path MTU slots (24 bytes each); iface/mld.ts: the query received. */
+ *  iface/ipv6.ts: the path MTU slots (24 bytes each). */
 export const ND_LISTS: usize = FEATURE_IPV6 ? memory.data((ND_ROUTERS + ND_PREFIXES + ND_RDNSS) * 24, 8) : 0;
 export const PMTU_TABLE: usize = FEATURE_IPV6 ? memory.data(IPV6_PMTU_SLOTS * 24, 8) : 0;
-export const MLD_QUERY: usize = FEATURE_IPV6 ? memory.data(offsetof<MldQuery>(), 8) : 0;

@@ -4,28 +4,26 @@
 // All-nodes ff02::1 is never reported (§6). Leaving the service's group sends CHANGE_TO_INCLUDE {}
 // (§6.1) in the state-change reports that follow.
 //
-// One report carries a record per group (distinct solicited-node groups of the addresses not
-// duplicated). A change (an address added or gone) sends one at once and MLD_ROBUSTNESS - 1 more
-// within MLD_UNSOLICITED_MS (§6.1: state-change records, CHANGE_TO_EXCLUDE {}); a query schedules
-// a current-state report (MODE_IS_EXCLUDE {}) at random within its Maximum Response Delay (§6.2),
-// unless one is due sooner. Reports go to ff02::16 with hop limit 1 and the Router Alert option
+// One report carries a record per group: the solicited-node group the addresses not duplicated
+// share (they have one interface identifier), and the service's. A change (an address added or
+// gone) sends one at once and MLD_ROBUSTNESS - 1 more within MLD_UNSOLICITED_MS (§6.1:
+// state-change records, CHANGE_TO_EXCLUDE {}); a query schedules a current-state report
+// (MODE_IS_EXCLUDE {}) at random within its Maximum Response Delay (§6.2), unless one is due
+// sooner. Reports go to ff02::16 with hop limit 1 and the Router Alert option
 // (§5), from our link-local address, or from :: while it is tentative (§5.2.13).
 import { IPV6_ADDRS, MLD_ROBUSTNESS, MLD_UNSOLICITED_MS, POLL_MAX_SLEEP_MS } from "../config";
 import { due, now, until } from "../support/clock";
 import { C, count } from "../support/counters";
 import { phy_random } from "../support/phy";
-import { get16 } from "../support/bytes";
-import { WireError } from "../wire/error";
+import { put32 } from "../support/bytes";
 import { HEADER_LEN as ETH_LEN } from "../wire/ethernet";
 import {
-  CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, MldQuery, TYPE_MLD_QUERY, TYPE_MLD_V2_REPORT, emitIcmpv6, emitRecord,
+  CHANGE_TO_EXCLUDE, CHANGE_TO_INCLUDE, MLD_RECORD_LEN, MODE_IS_EXCLUDE, TYPE_MLD_QUERY, TYPE_MLD_V2_REPORT, emitIcmpv6, emitRecord, mldQueryDelay,
 } from "../wire/icmpv6";
-import { HEADER_LEN, Ipv6Repr, NH_HOP_BY_HOP, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isAllNodes, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
-import { ethernetSend } from "./ethernet";
-import { TYPE_IPV6 } from "../wire/ethernet";
-import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, isOurGroup, serviceGroup, setServiceGroup } from "./ipv6";
+import { HEADER_LEN, NH_HOP_BY_HOP, SRC_AT, addrCopy, isAllNodes, isLinkLocal, isUnspecified, linkGroup, solicitedNode } from "../wire/ipv6";
+import { ADDR_DUPLICATED, ADDR_FREE, ADDR_PREFERRED, ADDR_DEPRECATED, addr, ipv6Output, isOurGroup, serviceGroup, setServiceGroup } from "./ipv6";
 import { NET_EV_MULTICAST, netEvent } from "./events";
-import { MLD_GROUP, MLD_QUERY } from "./ipv6_static";
+import { MLD_GROUP } from "./ipv6_static";
 
 const NONE: u32 = 0;
 const STATE_CHANGE: u32 = 1;
@@ -41,12 +39,9 @@ function leftGroup(): usize {
 }
 
 const HBH_LEN: u32 = 8;
-const FRAME_LEN: i32 = <i32>(ETH_LEN + HEADER_LEN + HBH_LEN + 8 + MLD_RECORD_LEN * (<u32>IPV6_ADDRS + 1)) + 8;
+const FRAME_LEN: i32 = <i32>(ETH_LEN + HEADER_LEN + HBH_LEN + 8 + MLD_RECORD_LEN * 2) + 8;
 function frame(): usize {
   return memory.data(FRAME_LEN, 16);
-}
-function query(): MldQuery {
-  return changetype<MldQuery>(MLD_QUERY);
 }
 function group(): usize {
   return MLD_GROUP;
@@ -80,16 +75,17 @@ export function mldChanged(): void {
   again = MLD_ROBUSTNESS - 1;
 }
 
-/** A query (type 130) of len bytes at m in the packet ip; other MLD messages are for routers. */
-export function mldInput(m: usize, len: u32, ip: Ipv6Repr, type: u32): C {
+/** A query (type 130) of len bytes at m in the packet at ip (its IPv6 header); other MLD messages
+ *  are for routers. */
+export function mldInput(ip: usize, m: usize, len: u32, type: u32): C {
   if (type != TYPE_MLD_QUERY) return C.MLD_RECEIVED;
   // §5.1.14: queries come from a link-local source.
-  if (!isLinkLocal(ip.src)) return C.MLD_MALFORMED;
-  if (query().parse(m, len) != WireError.OK) return C.MLD_MALFORMED;
-  const g = query().group;
+  if (!isLinkLocal(ip + SRC_AT)) return C.MLD_MALFORMED;
+  const delay = mldQueryDelay(m, len);
+  if (delay < 0) return C.MLD_MALFORMED;
+  const g = m + 8; // the group queried (all zero: a general query)
   if (!isUnspecified(g) && !isOurs(g)) return C.MLD_RECEIVED;
-  const delay = query().maxDelayMs;
-  const at = now + (delay > 0 ? phy_random() % delay : 0);
+  const at = now + (delay > 0 ? phy_random() % <u32>delay : 0);
   if (pending == NONE || <i32>(pendingAt - at) > 0) {
     if (pending != STATE_CHANGE) pending = CURRENT_STATE;
     pendingAt = at;
@@ -104,20 +100,19 @@ function isOurs(g: usize): bool {
 }
 
 function send(kind: u32): void {
-  const ip = frame() + ETH_LEN;
-  const hbh = ip + HEADER_LEN;
+  const hbh = frame() + ETH_LEN + HEADER_LEN;
   const m = hbh + HBH_LEN;
   let n: u32 = 0;
   const rec = kind == STATE_CHANGE ? CHANGE_TO_EXCLUDE : MODE_IS_EXCLUDE;
+  // Every address has our one interface identifier (slaac.ts), so they share one solicited-node
+  // group: the first address not free or duplicated names it.
   for (let i = 0; i < IPV6_ADDRS; i++) {
     const a = addr(i);
     if (a.state == ADDR_FREE || a.state == ADDR_DUPLICATED) continue;
-    solicitedNode(group(), changetype<usize>(a));
-    let dup = false;
-    for (let k: u32 = 0; k < n; k++) if (addrEq(m + 8 + k * MLD_RECORD_LEN + 4, group())) dup = true;
-    if (dup) continue;
-    emitRecord(m + 8 + n * MLD_RECORD_LEN, rec, group());
-    n++;
+    solicitedNode(m + 8 + 4, changetype<usize>(a));
+    put32(m + 8, rec << 24);
+    n = 1;
+    break;
   }
   const sg = serviceGroup();
   if (sg != 0) emitRecord(m + 8 + n++ * MLD_RECORD_LEN, rec, sg);
@@ -131,9 +126,8 @@ function send(kind: u32): void {
   // ff02::16, all MLDv2-capable routers.
   linkGroup(group(), 0x16);
   emitIcmpv6(m, TYPE_MLD_V2_REPORT, 0, n, mlen, src, group()); // §5.2: the word is reserved 16 bits and n
-  emitIpv6(ip, HBH_LEN + mlen, NH_HOP_BY_HOP, 1, src, group());
   count(C.MLD_REPORTS_SENT);
-  ethernetSend(frame(), ETH_LEN + HEADER_LEN + HBH_LEN + mlen, 0x3333, 0x1600, TYPE_IPV6); // 33:33:00:00:00:16
+  ipv6Output(frame(), HBH_LEN + mlen, NH_HOP_BY_HOP, src, group(), 1);
 }
 
 /** Due reports; ms to the next. */

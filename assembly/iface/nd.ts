@@ -1,6 +1,6 @@
 // Neighbor Discovery (RFC 4861), host side: the neighbor cache, NS and NA both ways, the router
 // and prefix lists an RA fills (its prefixes' addresses are iface/slaac.ts's), and the packets
-// held while a neighbour resolves.
+// held while a neighbour resolves (in ARP's pool, iface/arp.ts).
 //
 // The cache: one state per entry (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE; §7.3.2) and one
 // function, step(), that performs every transition of Appendix C, on four events: a packet to
@@ -21,24 +21,24 @@
 // theirs; NS for targets that are not ours never touch the cache.
 import {
   ND_CACHE_SIZE, ND_DELAY_FIRST_PROBE_MS, ND_INCOMPLETE_MAX, ND_MAX_MULTICAST_SOLICIT, ND_MAX_UNICAST_SOLICIT, ND_PREFIXES,
-  ND_QUEUE_BYTES, ND_QUEUE_PER_NEIGHBOUR, ND_RDNSS, ND_REACHABLE_TIME_MS, ND_RETRANS_TIMER_MS, ND_ROUTERS, FRAME_MIN, MTU,
-  POLL_MAX_SLEEP_MS,
+  ND_QUEUE_PER_NEIGHBOUR, ND_RDNSS, ND_REACHABLE_TIME_MS, ND_RETRANS_TIMER_MS, ND_ROUTERS, MTU, POLL_MAX_SLEEP_MS,
 } from "../config";
 import { due, elapsed, now } from "../support/clock";
 import { C, count } from "../support/counters";
 import { ENOBUFS } from "../support/errors";
 import { phy_random } from "../support/phy";
-import { get32, put32 } from "../support/bytes";
+import { get16, get32 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import { HEADER_LEN as ETH_LEN, TYPE_IPV6 } from "../wire/ethernet";
 import { TYPE_NA, TYPE_NS, TYPE_RA, TYPE_RS, emitIcmpv6 } from "../wire/icmpv6";
-import { Ipv6Repr, MIN_MTU, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isLinkLocal, isMulticast, isUnspecified, linkGroup, prefixMatch, solicitedNode } from "../wire/ipv6";
+import { DST_AT, MIN_MTU, SRC_AT, NH_ICMPV6, addrCopy, addrEq, emitIpv6, isLinkLocal, isMulticast, isUnspecified, linkGroup, prefixMatch, solicitedNode } from "../wire/ipv6";
 import {
-  NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, NdRepr, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR, OPT_TARGET_LLADDR,
-  PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RS_LEN, emitLladdr, nextOption,
+  NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NS_LEN, OPT_MTU, OPT_PREFIX_INFO, OPT_RDNSS, OPT_SOURCE_LLADDR, OPT_TARGET_LLADDR,
+  PREFIX_AUTONOMOUS, PREFIX_ON_LINK, RA_LEN, RS_LEN, emitLladdr, lladdr, ndParse,
 } from "../wire/ndisc";
+import { NB_MAC, ND_OWNER, arpPoolCount, arpPoolPut, arpPoolRelease } from "./arp";
 import { ethernetSend } from "./ethernet";
-import { ND_CTL, ND_GROUP, ND_LISTS, ND_RX, ND_UNSPECIFIED } from "./ipv6_static";
+import { ND_CTL, ND_GROUP, ND_LISTS, ND_UNSPECIFIED } from "./ipv6_static";
 import { macW0, macW4 } from "./netif";
 import { ADDR_DUPLICATED, ADDR_TENTATIVE, PAYLOAD_OFFSET6, addr, addrFind, ipv6Output, lifeLeft, setHopLimit, setLinkMtu, sooner, sourceFor } from "./ipv6";
 import { slaacDuplicate, slaacPrefix, slaacRaSeen } from "./slaac";
@@ -59,20 +59,22 @@ const EV_LLADDR: u32 = 3;
 class Neighbour {
   a0: u64;
   a8: u64;
-  mac0: u32;
-  mac4: u16;
-  state: u8;
-  router: u8;
-  probes: u8;
-  queued: u8;
-  /** Set once a packet of ours (not an ND answer) went to it: never replaced for a stranger. */
-  traffic: u8;
   /** When the timer of the state runs out (INCOMPLETE, REACHABLE, DELAY, PROBE). */
   timer: u32;
   /** When created or last sent to (the replacement order). */
   used: u32;
+  /** The MAC and the count of held packets where ARP's neighbours have theirs (arpPoolRelease). */
+  mac0: u32;
+  mac4: u16;
+  queued: u16;
+  state: u8;
+  router: u8;
+  probes: u8;
+  /** Set once a packet of ours (not an ND answer) went to it: never replaced for a stranger. */
+  traffic: u8;
 }
 const NB_SIZE = offsetof<Neighbour>();
+if (offsetof<Neighbour>("mac0") != 24 || offsetof<Neighbour>("queued") != 30) ERROR("nd.ts Neighbour: mac0 and queued at arp.ts NB_MAC, NB_QUEUED");
 function table(): usize {
   return memory.data(<i32>NB_SIZE * ND_CACHE_SIZE, 8);
 }
@@ -101,24 +103,11 @@ let baseReachableMs: u32 = ND_REACHABLE_TIME_MS;
 let reachableMs: u32 = ND_REACHABLE_TIME_MS;
 export let retransMs: u32 = ND_RETRANS_TIMER_MS;
 
-// Held packets: one byte pool, oldest first, each record [owner u8, unused u8, length u16] and the
-// frame (Ethernet header included), padded to 4 bytes and to the Ethernet minimum.
-function pool(): usize {
-  return memory.data(<i32>ND_QUEUE_BYTES, 16);
-}
-let poolUsed: u32 = 0;
-// @ts-ignore: decorator
-@inline function recSize(len: u32): u32 {
-  return (4 + max<u32>(len, FRAME_MIN) + 3) & ~3;
-}
-
+// Held packets wait in ARP's pool (arp.ts arpPoolPut), entry i's as owner ND_OWNER | i.
 /** ND messages are built here, never in a buffer a caller may be filling. */
 const CTL_LEN: u32 = 128;
 function ctl(): usize {
   return ND_CTL; // CTL_LEN bytes
-}
-function msg(): NdRepr {
-  return changetype<NdRepr>(ND_RX);
 }
 /** Scratch for a solicited-node group. */
 function group(): usize {
@@ -126,9 +115,9 @@ function group(): usize {
 }
 
 export function ndInit(): void {
+  for (let i = 0; i < ND_CACHE_SIZE; i++) release(i, false); // what waits in ARP's pool
   memory.fill(table(), 0, NB_SIZE * ND_CACHE_SIZE);
   memory.fill(routers(), 0, LIST_ENTRIES * 24);
-  poolUsed = 0;
   baseReachableMs = ND_REACHABLE_TIME_MS;
   reachableMs = randomReachable(ND_REACHABLE_TIME_MS);
   retransMs = ND_RETRANS_TIMER_MS;
@@ -152,27 +141,35 @@ function entryFor(a: usize, forSend: bool): i32 {
 
 /** A FREE entry for a, chosen as the file's comment says (forSend: our packet; else learnt), or -1. */
 function allocate(a: usize, forSend: bool): i32 {
-  let incompletes = 0;
-  for (let i = 0; i < ND_CACHE_SIZE; i++) if (nb(i).state == INCOMPLETE) incompletes++;
   // Each entry's class, in the order of preference: 0 free (the first), 1 learnt only (the oldest),
   // 2 carrying our traffic (the least recently used), 3 resolving (the oldest). A learnt address
   // takes classes 0 and 1 only; our packet any, or only class 3 with ND_INCOMPLETE_MAX resolving.
-  const onlyResolving = forSend && incompletes >= ND_INCOMPLETE_MAX;
+  let incompletes = 0;
   let victim = -1;
   let best: u32 = 4;
   let bestAge: u32 = 0;
+  let resolving = -1; // the oldest of class 3
+  let resolvingAge: u32 = 0;
   for (let i = 0; i < ND_CACHE_SIZE; i++) {
     const e = nb(i);
     const st = <u32>e.state;
     const cls: u32 = st == FREE ? 0 : st == INCOMPLETE ? 3 : e.traffic ? 2 : 1;
-    if (onlyResolving ? cls != 3 : !forSend && cls > 1) continue;
     const age = elapsed(e.used);
+    if (cls == 3) {
+      incompletes++;
+      if (age >= resolvingAge) {
+        resolving = i;
+        resolvingAge = age;
+      }
+    }
+    if (!forSend && cls > 1) continue;
     if (cls < best || (cls == best && cls != 0 && age >= bestAge)) {
       victim = i;
       best = cls;
       bestAge = age;
     }
   }
+  if (forSend && incompletes >= ND_INCOMPLETE_MAX) victim = resolving;
   if (victim < 0) return -1;
   const e = nb(victim);
   if (e.state != FREE) {
@@ -218,26 +215,20 @@ function step(i: i32, ev: u32, ll: usize, flags: u32): bool {
     return true;
   }
   const differs = ll != 0 && (load<u32>(ll) != e.mac0 || load<u16>(ll, 4) != e.mac4);
-  if (ev == EV_LLADDR) {
-    // §7.2.3 (NS), §6.2.6 (RS), §6.3.4 (RA): a new or different address makes the entry STALE.
-    if (st == FREE || st == INCOMPLETE || differs) {
-      setMac(e, ll);
-      e.state = <u8>STALE;
-      if (st == INCOMPLETE) count(C.ND_RESOLVED);
-      if (e.queued) release(i, true);
-    }
-    return true;
-  }
-  // EV_NA (§7.2.5)
-  if (st == INCOMPLETE) {
+  const na = ev == EV_NA;
+  // §7.2.3 (NS), §6.2.6 (RS), §6.3.4 (RA): a new or different address makes the entry STALE;
+  // §7.2.5: an NA resolving an INCOMPLETE entry makes it REACHABLE (solicited) or STALE.
+  if (st == INCOMPLETE || (!na && (st == FREE || differs))) {
     if (ll == 0) return false;
     setMac(e, ll);
-    reachOrStale(e, (flags & NA_SOLICITED) != 0);
-    e.router = <u8>((flags & NA_ROUTER) != 0);
-    count(C.ND_RESOLVED);
+    reachOrStale(e, na && (flags & NA_SOLICITED) != 0);
+    if (na) e.router = <u8>((flags & NA_ROUTER) != 0);
+    if (st == INCOMPLETE) count(C.ND_RESOLVED);
     if (e.queued) release(i, true);
     return true;
   }
+  if (!na) return true;
+  // EV_NA (§7.2.5) on an entry with an address
   if ((flags & NA_OVERRIDE) == 0 && differs) {
     if (st == REACHABLE) e.state = <u8>STALE; // and nothing else: probing will tell
     return false;
@@ -266,28 +257,10 @@ function reachOrStale(e: Neighbour, reachable: bool): void {
   e.timer = now + reachableMs;
 }
 
-/** Takes entry i's held frames out of the pool, oldest first: sent (resolved) or dropped. */
+/** Takes entry i's held packets out of ARP's pool, oldest first: sent (resolved) or dropped. */
 function release(i: i32, send: bool): void {
-  const e = nb(i);
-  let at: u32 = 0;
-  while (at < poolUsed) {
-    const r = pool() + at;
-    const len = <u32>load<u16>(r, 2);
-    const size = recSize(len);
-    if (<i32>load<u8>(r) != i) {
-      at += size;
-      continue;
-    }
-    if (send) {
-      ethernetSend(r + 4, len, e.mac0, e.mac4, TYPE_IPV6);
-      if (e.state == STALE) step(i, EV_SEND, 0, 0);
-    } else {
-      count(C.ND_QUEUE_DROPS);
-    }
-    memory.copy(r, r + size, poolUsed - at - size);
-    poolUsed -= size;
-  }
-  e.queued = 0;
+  arpPoolRelease(ND_OWNER | <u32>i, changetype<usize>(nb(i)), send, C.ND_QUEUE_DROPS);
+  if (send && nb(i).state == STALE) step(i, EV_SEND, 0, 0); // they were our traffic: DELAY
 }
 
 /** Sends the frame (len bytes, IPv6 header written) to the neighbour hop: at once when its
@@ -307,27 +280,18 @@ function resolveAndSend(frame: usize, len: u32, hop: usize, ours: bool): i32 {
   const e = nb(i);
   e.used = now;
   if (ours) e.traffic = 1;
-  if (e.state != FREE && e.state != INCOMPLETE) {
-    ethernetSend(frame, len, e.mac0, e.mac4, TYPE_IPV6);
-    step(i, EV_SEND, 0, 0);
-    return 0;
-  }
-  // Hold it (before the first NS goes out, so the pool is consistent whatever happens then).
-  const size = recSize(len);
   let r = 0;
-  if (<i32>e.queued >= ND_QUEUE_PER_NEIGHBOUR || poolUsed + size > ND_QUEUE_BYTES) {
+  if (e.state > INCOMPLETE) {
+    ethernetSend(frame, len, e.mac0, e.mac4, TYPE_IPV6);
+  } else if (<i32>e.queued >= ND_QUEUE_PER_NEIGHBOUR || !arpPoolPut(ND_OWNER | <u32>i, frame, len, TYPE_IPV6)) {
     count(C.ND_QUEUE_DROPS);
     r = ENOBUFS;
   } else {
-    const rec = pool() + poolUsed;
-    store<u8>(rec, <u8>i);
-    store<u16>(rec, <u16>len, 2);
-    memory.copy(rec + 4, frame, len);
-    poolUsed += size;
+    // Held before the first NS goes out (step), so the pool is consistent whatever happens then.
     e.queued++;
     count(C.ND_QUEUED);
   }
-  if (e.state == FREE) step(i, EV_SEND, 0, 0);
+  step(i, EV_SEND, 0, 0); // FREE: resolve; STALE: DELAY; else nothing
   return r;
 }
 
@@ -344,28 +308,28 @@ function solicit(e: Neighbour, multicast: bool): void {
   }
   const src = sourceFor(target);
   if (src == 0) return;
-  sendNs(src, dst, target, multicast ? 0 : e.mac0, multicast ? 0 : e.mac4);
+  sendNs(src, dst, target, multicast ? 0 : target + NB_MAC); // e.mac0, e.mac4: the MAC as it lies
 }
 
-/** Sends an NS from src (0: the unspecified address, DAD) to dst for target; unicast to mac
- *  words w0/w4 when w0|w4 != 0, else to dst's multicast MAC. */
-export function sendNs(src: usize, dst: usize, target: usize, w0: u32, w4: u16): void {
+/** Sends an NS from src (0: the unspecified address, DAD) to dst for target; unicast to the MAC
+ *  (6 bytes) at mac, or (0) to dst's multicast MAC. */
+export function sendNs(src: usize, dst: usize, target: usize, mac: usize): void {
   count(C.ND_NS_SENT);
-  sendNd(TYPE_NS, 0, target, src, dst, w0, w4);
+  sendNd(TYPE_NS, 0, target, src, dst, mac);
 }
 
-/** An NA for target (ours) to dst, to the MAC w0/w4 when known (else resolved like any packet). */
-function sendNa(target: usize, dst: usize, flags: u32, w0: u32, w4: u16): void {
+/** An NA for target (ours) to dst, to the MAC at mac when known (else resolved like any packet). */
+function sendNa(target: usize, dst: usize, flags: u32, mac: usize): void {
   count(C.ND_NA_SENT);
   // §7.2.4: the source is the target when answering for it.
-  sendNd(TYPE_NA, flags, target, target, dst, w0, w4);
+  sendNd(TYPE_NA, flags, target, target, dst, mac);
 }
 
 /** Sends an unsolicited RS (RFC 4861 §6.3.7) from src (0: unspecified, without SLLA). */
 export function sendRs(src: usize): void {
   linkGroup(group(), 2); // ff02::2, all routers
   count(C.ND_RS_SENT);
-  sendNd(TYPE_RS, 0, 0, src, group(), 0, 0);
+  sendNd(TYPE_RS, 0, 0, src, group(), 0);
 }
 
 /** The unspecified address ::. */
@@ -377,11 +341,10 @@ function unspecified(): usize {
  * Builds the ND message in ctl and sends it: type (NS, NA or RS), the first body word (an NA's
  * flags, else reserved), the target (0 for an RS), and our link-layer address option (the target's
  * in an NA, else the source's) unless src is 0: the unspecified address, which carries none
- * (§4.3). To dst; unicast straight to the MAC words w0/w4 when w0|w4 != 0.
+ * (§4.3). To dst; unicast straight to the MAC (6 bytes) at mac when it is not 0.
  */
-function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, w0: u32, w4: u16): void {
+function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, mac: usize): void {
   const m = ctl() + PAYLOAD_OFFSET6;
-  put32(m + 4, word);
   let plen = RS_LEN;
   if (target != 0) {
     addrCopy(m + 8, target);
@@ -398,28 +361,29 @@ function sendNd(type: u32, word: u32, target: usize, src: usize, dst: usize, w0:
   // resolved without displacing a neighbour in use.
   emitIpv6(ctl() + ETH_LEN, plen, NH_ICMPV6, 255, src, dst); // §7.1: hop limit 255, every ND message
   count(C.IP6_SENT);
-  if (w0 != 0 || w4 != 0) ethernetSend(ctl(), PAYLOAD_OFFSET6 + plen, w0, w4, TYPE_IPV6);
+  if (mac != 0) ethernetSend(ctl(), PAYLOAD_OFFSET6 + plen, load<u32>(mac), load<u16>(mac, 4), TYPE_IPV6);
   else resolveAndSend(ctl(), PAYLOAD_OFFSET6 + plen, dst, false);
 }
 
 // ---- Receive ------------------------------------------------------------------------------------
 
-/** An ND message (RS/RA/NS/NA, ICMPv6 header checked) of len bytes at m in the packet ip. */
-export function ndInput(m: usize, len: u32, ip: Ipv6Repr, type: u32, code: u32): C {
-  if (ip.hopLimit != 255) return C.ND_BAD_HOP_LIMIT; // §6.1, §7.1: it came from off-link
-  if (code != 0 || msg().parse(m, len, type) != WireError.OK) return C.ND_MALFORMED;
-  if (type == TYPE_NS) return nsInput(ip);
-  if (type == TYPE_NA) return naInput(ip);
-  if (type == TYPE_RA) return raInput(ip);
+/** An ND message (RS/RA/NS/NA, ICMPv6 header checked) of len bytes at m in the packet at ip (its
+ *  IPv6 header). */
+export function ndInput(ip: usize, m: usize, len: u32, type: u32): C {
+  if (load<u8>(ip, 7) != 255) return C.ND_BAD_HOP_LIMIT; // §6.1, §7.1: it came from off-link
+  if (load<u8>(m, 1) != 0 || ndParse(m, len, type) != WireError.OK) return C.ND_MALFORMED;
+  if (type == TYPE_NS) return nsInput(ip, m);
+  if (type == TYPE_NA) return naInput(ip, m);
+  if (type == TYPE_RA) return raInput(m, len, ip);
   return C.ND_IGNORED; // RS (§6.2.6: for routers), redirect
 }
 
-function nsInput(ip: Ipv6Repr): C {
-  const target = msg().target;
-  if (isMulticast(target)) return C.ND_MALFORMED;
-  const fromDad = isUnspecified(ip.src);
+/** The NS at m: its target at m + 8 (§4.3). */
+function nsInput(ip: usize, m: usize): C {
+  const target = m + 8;
+  const fromDad = isUnspecified(ip + SRC_AT);
   // §7.1.1: from :: only to a solicited-node group and without a source link-layer address.
-  if (fromDad && (msg().lladdr != 0 || load<u8>(ip.dst) != 0xff)) return C.ND_BAD_SOURCE;
+  if (fromDad && (lladdr != 0 || load<u8>(ip + DST_AT) != 0xff)) return C.ND_BAD_SOURCE;
   const k = addrFind(target);
   if (k < 0) return C.ND_TARGET_NOT_OURS;
   const a = addr(k);
@@ -432,30 +396,25 @@ function nsInput(ip: Ipv6Repr): C {
     return C.ND_NS_RECEIVED;
   }
   if (a.state == ADDR_DUPLICATED) return C.ND_TARGET_NOT_OURS;
+  const ll = lladdr; // 0 from :: (checked above)
+  let dst = ip + SRC_AT;
   if (fromDad) {
     // §7.2.4: defend the address to all nodes, not solicited.
     linkGroup(group(), 1); // ff02::1, all nodes
-    sendNa(target, group(), NA_OVERRIDE, 0, 0);
-    return C.ND_NS_RECEIVED;
+    dst = group();
+  } else if (ll != 0) {
+    learn(ip + SRC_AT, ll, false);
   }
-  let w0: u32 = 0;
-  let w4: u16 = 0;
-  const ll = msg().lladdr;
-  if (ll != 0) {
-    learn(ip.src, ll, false);
-    w0 = load<u32>(ll);
-    w4 = load<u16>(ll, 4);
-  }
-  sendNa(target, ip.src, NA_SOLICITED | NA_OVERRIDE, w0, w4);
+  sendNa(target, dst, fromDad ? NA_OVERRIDE : NA_SOLICITED | NA_OVERRIDE, ll);
   return C.ND_NS_RECEIVED;
 }
 
-function naInput(ip: Ipv6Repr): C {
-  const target = msg().target;
-  if (isMulticast(target)) return C.ND_MALFORMED;
+/** The NA at m: its flags in the first body word, the target at m + 8 (§4.4). */
+function naInput(ip: usize, m: usize): C {
+  const target = m + 8;
   // §7.1.2: a solicited NA is never sent to a multicast address.
-  const flags = msg().flags;
-  if ((flags & NA_SOLICITED) != 0 && isMulticast(ip.dst)) return C.ND_MALFORMED;
+  const flags = get32(m + 4);
+  if ((flags & NA_SOLICITED) != 0 && isMulticast(ip + DST_AT)) return C.ND_MALFORMED;
   const k = addrFind(target);
   if (k >= 0) {
     // RFC 4862 §5.4.4: someone else has our tentative address (or claims one we use: logged, kept).
@@ -464,7 +423,7 @@ function naInput(ip: Ipv6Repr): C {
   }
   const i = find(target);
   if (i < 0) return C.ND_NA_IGNORED; // §7.2.5: no entry, nothing to create
-  return step(i, EV_NA, msg().lladdr, flags) ? C.ND_NA_RECEIVED : C.ND_NA_IGNORED;
+  return step(i, EV_NA, lladdr, flags) ? C.ND_NA_RECEIVED : C.ND_NA_IGNORED;
 }
 
 /** A neighbour's link-layer address named by an NS, RS or RA: cached when there is room by the
@@ -476,23 +435,24 @@ function learn(a: usize, ll: usize, router: bool): void {
   if (router) nb(i).router = 1;
 }
 
-function raInput(ip: Ipv6Repr): C {
-  if (!isLinkLocal(ip.src)) return C.ND_BAD_SOURCE; // §6.1.2
+/** The RA of len bytes at m (§4.2: Cur Hop Limit, Router Lifetime, Reachable Time, Retrans Timer;
+ *  0: unspecified). */
+function raInput(m: usize, len: u32, ip: usize): C {
+  if (!isLinkLocal(ip + SRC_AT)) return C.ND_BAD_SOURCE; // §6.1.2
   slaacRaSeen();
-  const hops = msg().curHopLimit;
+  const hops = <u32>load<u8>(m, 4);
   if (hops != 0) setHopLimit(hops);
-  const reach = msg().reachableMs;
+  const reach = get32(m + 8);
   if (reach != 0 && reach != baseReachableMs) {
     baseReachableMs = min<u32>(reach, 3_600_000); // §6.2.1: at most an hour
     reachableMs = randomReachable(baseReachableMs);
   }
-  const retrans = msg().retransMs;
+  const retrans = get32(m + 12);
   if (retrans != 0) retransMs = max<u32>(100, min<u32>(retrans, 60_000));
-  const mtu = msg().mtu; // 0 when absent
-  if (mtu - MIN_MTU <= MTU - MIN_MTU) setLinkMtu(mtu); // §6.3.4: MIN_MTU..MTU
-  updateList(routers(), ND_ROUTERS, ip.src, msg().routerLifetimeS, 128);
-  if (msg().lladdr != 0) learn(ip.src, msg().lladdr, true);
-  for (let o = nextOption(msg(), 0); o != 0; o = nextOption(msg(), o)) {
+  updateList(routers(), ND_ROUTERS, ip + SRC_AT, get16(m + 6), 128);
+  if (lladdr != 0) learn(ip + SRC_AT, lladdr, true);
+  // The options, checked by ndParse(): whole units, none of length 0.
+  for (let o = m + RA_LEN; o < m + len; o += <usize>load<u8>(o, 1) << 3) {
     const t = <u32>load<u8>(o);
     if (t == OPT_PREFIX_INFO) {
       const plen = <u32>load<u8>(o, 2);
@@ -503,6 +463,9 @@ function raInput(ip: Ipv6Repr): C {
       if (plen > 128 || isLinkLocal(prefix)) continue; // §6.3.4: the link-local prefix is ignored
       if ((flags & PREFIX_ON_LINK) != 0) updateList(prefixes(), ND_PREFIXES, prefix, valid, plen);
       if ((flags & PREFIX_AUTONOMOUS) != 0) slaacPrefix(prefix, plen, valid, preferred);
+    } else if (t == OPT_MTU) {
+      const mtu = get32(o + 4);
+      if (mtu - MIN_MTU <= MTU - MIN_MTU) setLinkMtu(mtu); // §6.3.4: MIN_MTU..MTU
     } else if (t == OPT_RDNSS) {
       const life = get32(o + 4);
       const n = ((<u32>load<u8>(o, 1) << 3) - 8) >> 4;
@@ -601,4 +564,17 @@ export function ndPoll(s: u32): u32 {
     }
   }
   return next;
+}
+
+/** Debug-build invariants (debug_check): 0, or (check << 8) | entry. 1: a bad state; 2: queued
+ *  differs from the packets it owns in ARP's pool, exceeds the per-neighbour bound, or is not 0
+ *  outside INCOMPLETE. */
+export function ndCheck(): u32 {
+  for (let i = 0; i < ND_CACHE_SIZE; i++) {
+    const e = nb(i);
+    const q = <u32>e.queued;
+    if (<u32>e.state > PROBE) return (1 << 8) | <u32>i;
+    if (arpPoolCount(ND_OWNER | <u32>i) != q || q > <u32>ND_QUEUE_PER_NEIGHBOUR || (q != 0 && e.state != INCOMPLETE)) return (2 << 8) | <u32>i;
+  }
+  return 0;
 }

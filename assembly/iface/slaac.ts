@@ -120,7 +120,7 @@ function dadStep(k: i32, a: Addr): void {
     a.dadLeft--;
     a.dadAt = now + retransMs;
     solicitedNode(group(), changetype<usize>(a));
-    sendNs(0, group(), changetype<usize>(a), 0, 0);
+    sendNs(0, group(), changetype<usize>(a), 0);
     return;
   }
   // RetransTimer of silence after the last probe: the address is ours.
@@ -131,11 +131,25 @@ function dadStep(k: i32, a: Addr): void {
 }
 
 /** DAD, solicitations, and address lifetimes when s seconds went by (ipv6_api.ts's tick; 0:
- *  none); ms to the next DAD or RS step. */
+ *  none); ms to the next DAD or RS step. The link-local address's lifetimes are INFINITE. */
 export function slaacPoll(s: u32): u32 {
   let next = POLL_MAX_SLEEP_MS;
   for (let k = 0; k < IPV6_ADDRS; k++) {
     const a = addr(k);
+    if (a.state == ADDR_FREE) continue;
+    if (s != 0) {
+      a.preferredS = lifeLeft(a.preferredS, s);
+      a.validS = lifeLeft(a.validS, s);
+      if (a.validS == 0) {
+        a.state = ADDR_FREE; // §5.5.4: invalid, and never again a source or a destination
+        count(C.ND_ADDRESSES_EXPIRED);
+        addressEvent6(changetype<usize>(a), true); // its 16 bytes are still there
+        netEvent(NET_EV_MULTICAST);
+        mldChanged();
+        continue;
+      }
+      if (a.preferredS == 0 && a.state == ADDR_PREFERRED) a.state = ADDR_DEPRECATED;
+    }
     if (a.state != ADDR_TENTATIVE) continue;
     if (due(a.dadAt)) dadStep(k, a);
     if (a.state == ADDR_TENTATIVE) next = sooner(next, a.dadAt);
@@ -147,23 +161,6 @@ export function slaacPoll(s: u32): u32 {
       sendRs(changetype<usize>(addr(0)));
     }
     if (rsLeft > 0) next = sooner(next, rsAt);
-  }
-  if (s != 0) {
-    for (let k = 1; k < IPV6_ADDRS; k++) {
-      const a = addr(k);
-      if (a.state == ADDR_FREE) continue;
-      a.preferredS = lifeLeft(a.preferredS, s);
-      a.validS = lifeLeft(a.validS, s);
-      if (a.validS == 0) {
-        a.state = ADDR_FREE; // §5.5.4: invalid, and never again a source or a destination
-        count(C.ND_ADDRESSES_EXPIRED);
-        addressEvent6(changetype<usize>(a), true); // its 16 bytes are still there
-        netEvent(NET_EV_MULTICAST);
-        mldChanged();
-      } else if (a.preferredS == 0 && a.state == ADDR_PREFERRED) {
-        a.state = ADDR_DEPRECATED;
-      }
-    }
   }
   return next;
 }

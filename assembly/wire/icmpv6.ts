@@ -1,8 +1,7 @@
 // ICMPv6 (RFC 4443 §2-4) and the MLDv2 messages it carries (RFC 3810 §5). The checksum covers
 // the IPv6 pseudo-header (RFC 8200 §8.1): both addresses, the upper-layer length and next header 58.
-import { get16, get32, put16, put32 } from "../support/bytes";
+import { get16, put16, put32 } from "../support/bytes";
 import { sumAdd, sumFold, sumPseudo6 } from "./checksum";
-import { WireError } from "./error";
 import { NH_ICMPV6, addrCopy } from "./ipv6";
 
 export const HEADER_LEN: u32 = 8;
@@ -36,34 +35,8 @@ export function icmpv6Checksum(src: usize, dst: usize, p: usize, len: u32): u32 
   return ~sumFold(sumAdd(sumPseudo6(src, dst, len, NH_ICMPV6), p, len)) & 0xffff;
 }
 
-@unmanaged
-export class Icmpv6Repr {
-  type: u32;
-  code: u32;
-  /** The second header word: echo identifier and sequence, an error's MTU or pointer. */
-  word: u32;
-  payloadLen: u32;
-
-  /** Checked view of the message of len bytes at p sent from src to dst, checksum included. */
-  parse(p: usize, len: u32, src: usize, dst: usize): WireError {
-    if (len < HEADER_LEN) return WireError.TRUNCATED;
-    if (icmpv6Checksum(src, dst, p, len) != 0) return WireError.BAD_CHECKSUM;
-    this.type = <u32>load<u8>(p);
-    this.code = <u32>load<u8>(p, 1);
-    this.word = get32(p + 4);
-    this.payloadLen = len - HEADER_LEN;
-    return WireError.OK;
-  }
-
-  /** Writes the header at p and the checksum over it and the payloadLen bytes after it. */
-  emit(p: usize, src: usize, dst: usize): void {
-    emitIcmpv6(p, this.type, this.code, this.word, HEADER_LEN + this.payloadLen, src, dst);
-  }
-}
-
 /** Writes the header (type, code, the second word) of the len-byte message at p and its checksum
- *  from src to dst. One function for every message the stack builds (echo, errors, ND, MLD):
- *  the field-by-field Icmpv6Repr stores cost more at each caller than the call. */
+ *  from src to dst. One function for every message the stack builds (echo, errors, ND, MLD). */
 export function emitIcmpv6(p: usize, type: u32, code: u32, word: u32, len: u32, src: usize, dst: usize): void {
   store<u16>(p, <u16>(type | (code << 8)));
   store<u16>(p, 0, 2);
@@ -81,29 +54,17 @@ export const MODE_IS_EXCLUDE: u32 = 2;
 export const CHANGE_TO_INCLUDE: u32 = 3;
 export const CHANGE_TO_EXCLUDE: u32 = 4;
 
-@unmanaged
-export class MldQuery {
-  /** Maximum Response Delay in ms. */
-  maxDelayMs: u32;
-  /** The group queried, inside the message (all zero: a general query). */
-  group: usize;
-
-  /** The query of len bytes at p (checksum already checked by Icmpv6Repr). */
-  parse(p: usize, len: u32): WireError {
-    if (len < MLD_V1_QUERY_LEN) return WireError.TRUNCATED;
-    let code = get16(p + 4);
-    if (len >= MLD_V2_QUERY_LEN && code >= 0x8000) {
-      // §5.1.3: 1 | exp (3 bits) | mant (12 bits) = (mant | 0x1000) << (exp + 3)
-      code = ((code & 0xfff) | 0x1000) << (((code >> 12) & 7) + 3);
-    }
-    this.maxDelayMs = code;
-    this.group = p + 8;
-    if (len >= MLD_V2_QUERY_LEN) {
-      const sources = get16(p + 26);
-      if (MLD_V2_QUERY_LEN + (sources << 4) > len) return WireError.TRUNCATED;
-    }
-    return WireError.OK;
+/** The Maximum Response Delay in ms of the query of len bytes at p (checksum already checked by
+ *  iface/icmpv6.ts; its group is at p + 8), or -1 when it is truncated. */
+export function mldQueryDelay(p: usize, len: u32): i32 {
+  if (len < MLD_V1_QUERY_LEN) return -1;
+  let code = get16(p + 4);
+  if (len >= MLD_V2_QUERY_LEN) {
+    if (MLD_V2_QUERY_LEN + (get16(p + 26) << 4) > len) return -1; // its sources
+    // §5.1.3: 1 | exp (3 bits) | mant (12 bits) = (mant | 0x1000) << (exp + 3)
+    if (code >= 0x8000) code = ((code & 0xfff) | 0x1000) << (((code >> 12) & 7) + 3);
   }
+  return <i32>code;
 }
 
 /** One record with no sources for group at p. */

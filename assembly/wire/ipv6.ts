@@ -1,7 +1,7 @@
 // IPv6 header (RFC 8200 §3) and the walk over its extension headers (§4). Addresses stay where
 // they are, 16 bytes in network order; the helpers below compare and classify them in place.
 //
-// The walk (walk()) decides what the interface does with each extension header:
+// The walk (ipv6Walk()) decides what the interface does with each extension header:
 //  - hop-by-hop (only right after the fixed header, §4.3) and destination options (§4.6): options
 //    skipped; an unknown option's type says what to do (§4.2: its two high bits, 00 skip, 01
 //    discard, 10 discard and send a Parameter Problem, 11 the same unless to a multicast address);
@@ -15,6 +15,9 @@ import { get16Inline, put16Inline } from "../support/bytes";
 import { WireError } from "./error";
 
 export const HEADER_LEN: u32 = 40;
+/** Where the source and destination addresses are in the header. */
+export const SRC_AT: usize = 8;
+export const DST_AT: usize = 24;
 export const ADDR_LEN: u32 = 16;
 export const NH_HOP_BY_HOP: u32 = 0;
 export const NH_TCP: u32 = 6;
@@ -30,10 +33,8 @@ export const EXT_MAX: u32 = 8;
 export const MIN_MTU: u32 = 1280;
 
 const OPT_PAD1: u32 = 0;
-const OPT_PADN: u32 = 1;
-const OPT_ROUTER_ALERT: u32 = 5;
 
-/** What walk() found. TRUNCATED .. HOP_BY_HOP_LATE are in the order of their drop counters
+/** What ipv6Walk() found. TRUNCATED .. HOP_BY_HOP_LATE are in the order of their drop counters
  *  (counter_list.ts ip6_ext_truncated .. ip6_unknown_next_header: iface/ipv6.ts maps by offset). */
 export const enum Ext {
   /** The upper layer: nextHeader at offset upperAt. */
@@ -50,113 +51,104 @@ export const enum Ext {
   HOP_BY_HOP_LATE,
 }
 
-@unmanaged
-export class Ipv6Repr {
-  /** The traffic class and flow label are not kept: nothing here uses them. */
-  payloadLen: u32;
-  nextHeader: u32;
-  hopLimit: u32;
-  /** Where the addresses are (inside the parsed packet, or set before emit). */
-  src: usize;
-  dst: usize;
-  /** walk(): the upper-layer header's offset from the start of the IPv6 header and its protocol. */
-  upperAt: u32;
-  upperProto: u32;
-  /** walk(): the offset of the Next Header field that named the upper layer. */
-  nhFieldAt: u32;
-  /** walk(): for a Parameter Problem, the offset of the offending byte and whether to send it. */
-  errorPointer: u32;
-  errorCode: u32;
-  sendError: bool;
+// The packet being received, as ipv6Parse() and ipv6Walk() found it. Module state rather than a
+// struct: one packet is received at a time, and a global costs less to write and read than a
+// field. The other header fields are read where they lie: the addresses at SRC_AT and DST_AT,
+// the hop limit at byte 7.
+/** The payload length. */
+export let payloadLen: u32 = 0;
+/** ipv6Walk(): the upper-layer header's offset from the start of the IPv6 header and its protocol. */
+export let upperAt: u32 = 0;
+export let upperProto: u32 = 0;
+/** ipv6Walk(): the offset of the Next Header field that named the upper layer. */
+export let nhFieldAt: u32 = 0;
+/** ipv6Walk(): for a Parameter Problem, the offset of the offending byte and whether to send it. */
+export let errorPointer: u32 = 0;
+export let errorCode: u32 = 0;
+export let sendError: bool = false;
 
-  /** Checked view of the fixed header in len bytes: version 6, payload length within what arrived
-   *  (Ethernet padding after it is ignored). */
-  parse(p: usize, len: u32): WireError {
-    if (len < HEADER_LEN) return WireError.TRUNCATED;
-    if (<u32>load<u8>(p) >> 4 != 6) return WireError.BAD_VERSION;
-    const plen = get16Inline(p + 4);
-    // A jumbogram (payload length 0 with a hop-by-hop option, RFC 2675) never fits an Ethernet frame.
-    if (plen + HEADER_LEN > len) return WireError.BAD_TOTAL_LEN;
-    this.payloadLen = plen;
-    this.nextHeader = <u32>load<u8>(p, 6);
-    this.hopLimit = <u32>load<u8>(p, 7);
-    this.src = p + 8;
-    this.dst = p + 24;
-    return WireError.OK;
-  }
+/** Checked view of the fixed header in len bytes: version 6, payload length within what arrived
+ *  (Ethernet padding after it is ignored). */
+export function ipv6Parse(p: usize, len: u32): WireError {
+  if (len < HEADER_LEN) return WireError.TRUNCATED;
+  if (<u32>load<u8>(p) >> 4 != 6) return WireError.BAD_VERSION;
+  const plen = get16Inline(p + 4);
+  // A jumbogram (payload length 0 with a hop-by-hop option, RFC 2675) never fits an Ethernet frame.
+  if (plen + HEADER_LEN > len) return WireError.BAD_TOTAL_LEN;
+  payloadLen = plen;
+  return WireError.OK;
+}
 
-  /** Walks the extension headers of the parsed packet at p (see the file's comment). */
-  walk(p: usize): Ext {
-    const end = HEADER_LEN + this.payloadLen;
-    let nh = this.nextHeader;
-    let at = HEADER_LEN;
-    let prevNhAt: u32 = 6; // where the field naming the current header is (a Parameter Problem points there)
-    this.sendError = false;
-    this.errorCode = 0;
-    for (let steps: u32 = 0; steps <= EXT_MAX; steps++) {
-      if (nh != NH_HOP_BY_HOP && nh != NH_DEST_OPTIONS && nh != NH_ROUTING && nh != NH_FRAGMENT) {
-        this.upperAt = at;
-        this.upperProto = nh;
-        this.nhFieldAt = prevNhAt;
-        return Ext.UPPER;
-      }
-      if (steps >= EXT_MAX) return Ext.TOO_MANY;
-      if (nh == NH_HOP_BY_HOP && at != HEADER_LEN) {
-        this.errorPointer = prevNhAt;
-        this.errorCode = 1;
-        this.sendError = true;
-        return Ext.HOP_BY_HOP_LATE;
-      }
-      if (at + 8 > end) return Ext.TRUNCATED;
-      const hlen = nh == NH_FRAGMENT ? 8 : (<u32>load<u8>(p + at, 1) + 1) << 3;
-      if (at + hlen > end) return Ext.TRUNCATED;
-      if (nh == NH_FRAGMENT) return Ext.FRAGMENT;
-      if (nh == NH_ROUTING) {
-        const type = <u32>load<u8>(p + at, 2);
-        const left = <u32>load<u8>(p + at, 3);
-        if (type == 0) return Ext.ROUTING; // RFC 5095 §3: never processed
-        if (left != 0) {
-          this.errorPointer = at + 2; // §4.4: unrecognized type with segments left
-          this.sendError = true;
-          return Ext.ROUTING;
-        }
-      } else {
-        const r = this.options(p, at + 2, at + hlen);
-        if (r != Ext.UPPER) return r;
-      }
-      prevNhAt = at;
-      nh = <u32>load<u8>(p + at);
-      at += hlen;
+/** Walks the extension headers of the packet at p, which ipv6Parse() checked (the file's comment). */
+export function ipv6Walk(p: usize): Ext {
+  const end = HEADER_LEN + payloadLen;
+  let nh = <u32>load<u8>(p, 6);
+  let at = HEADER_LEN;
+  let prevNhAt: u32 = 6; // where the field naming the current header is (a Parameter Problem points there)
+  sendError = false;
+  errorCode = 0;
+  for (let steps: u32 = 0; ; steps++) {
+    if (nh != NH_HOP_BY_HOP && nh != NH_DEST_OPTIONS && nh != NH_ROUTING && nh != NH_FRAGMENT) {
+      upperAt = at;
+      upperProto = nh;
+      nhFieldAt = prevNhAt;
+      return Ext.UPPER;
     }
-    return Ext.TOO_MANY;
-  }
-
-  /** The options in [from, to) of a hop-by-hop or destination options header (§4.2). */
-  private options(p: usize, from: u32, to: u32): Ext {
-    let at = from;
-    while (at < to) {
-      const type = <u32>load<u8>(p + at);
-      if (type == OPT_PAD1) {
-        at++;
-        continue;
-      }
-      if (at + 2 > to) return Ext.TRUNCATED;
-      const olen = 2 + <u32>load<u8>(p + at, 1);
-      if (at + olen > to) return Ext.TRUNCATED;
-      if (type != OPT_PADN && type != OPT_ROUTER_ALERT) {
-        const action = type >> 6;
-        if (action != 0) {
-          this.errorPointer = at;
-          this.errorCode = 2;
-          // 10: always report; 11: unless the destination was multicast (§4.2).
-          this.sendError = action == 2 || (action == 3 && !isMulticast(this.dst));
-          return Ext.BAD_OPTION;
-        }
-      }
-      at += olen;
+    if (steps >= EXT_MAX) return Ext.TOO_MANY;
+    if (nh == NH_HOP_BY_HOP && at != HEADER_LEN) {
+      errorPointer = prevNhAt;
+      errorCode = 1;
+      sendError = true;
+      return Ext.HOP_BY_HOP_LATE;
     }
-    return Ext.UPPER;
+    if (at + 8 > end) return Ext.TRUNCATED;
+    if (nh == NH_FRAGMENT) return Ext.FRAGMENT; // 8 bytes
+    const hlen = (<u32>load<u8>(p + at, 1) + 1) << 3;
+    if (at + hlen > end) return Ext.TRUNCATED;
+    if (nh == NH_ROUTING) {
+      const type = <u32>load<u8>(p + at, 2);
+      const left = <u32>load<u8>(p + at, 3);
+      if (type == 0) return Ext.ROUTING; // RFC 5095 §3: never processed
+      if (left != 0) {
+        errorPointer = at + 2; // §4.4: unrecognized type with segments left
+        sendError = true;
+        return Ext.ROUTING;
+      }
+    } else {
+      const r = options(p, at + 2, at + hlen);
+      if (r != Ext.UPPER) return r;
+    }
+    prevNhAt = at;
+    nh = <u32>load<u8>(p + at);
+    at += hlen;
   }
+  return unreachable(); // the loop only leaves by a return (EXT_MAX bounds it)
+}
+
+/** The options in [from, to) of a hop-by-hop or destination options header (§4.2). */
+function options(p: usize, from: u32, to: u32): Ext {
+  let at = from;
+  while (at < to) {
+    const type = <u32>load<u8>(p + at);
+    if (type == OPT_PAD1) {
+      at++;
+      continue;
+    }
+    if (at + 2 > to) return Ext.TRUNCATED;
+    const olen = 2 + <u32>load<u8>(p + at, 1);
+    if (at + olen > to) return Ext.TRUNCATED;
+    // PadN (1), Router Alert (5) and unknown types 00xxxxxx are skipped alike.
+    const action = type >> 6;
+    if (action != 0) {
+      errorPointer = at;
+      errorCode = 2;
+      // 10: always report; 11: unless the destination was multicast (§4.2).
+      sendError = action == 2 || (action == 3 && !isMulticast(p + DST_AT));
+      return Ext.BAD_OPTION;
+    }
+    at += olen;
+  }
+  return Ext.UPPER;
 }
 
 /** Writes a 40-byte header at p (traffic class and flow label 0: we set neither), copying the

@@ -1,12 +1,12 @@
 // Neighbor Discovery messages (RFC 4861 §4): Router Solicitation and Advertisement, Neighbor
 // Solicitation and Advertisement, with the options we use: source/target link-layer address
 // (§4.6.1), prefix information (§4.6.2), MTU (§4.6.4) and RDNSS (RFC 8106 §5.1). The ICMPv6 header
-// (type, code, checksum) is Icmpv6Repr's; parse() here reads the body and checks every option.
+// (type, code, checksum) is checked by iface/icmpv6.ts; ndParse() here checks the body and every
+// option.
 //
 // Option walk: each option's length is in units of 8 bytes; a length of 0 makes the whole message
 // invalid (§4.6), so every step moves forward by at least 8 bytes and the walk ends at the
 // message's end or at an option that would run past it (invalid too).
-import { get16, get32 } from "../support/bytes";
 import { WireError } from "./error";
 
 export const RS_LEN: u32 = 8;
@@ -29,79 +29,40 @@ export const NA_OVERRIDE: u32 = 0x20000000;
 export const PREFIX_ON_LINK: u32 = 0x80;
 export const PREFIX_AUTONOMOUS: u32 = 0x40;
 
-@unmanaged
-export class NdRepr {
-  /** The ICMPv6 type this body was parsed as. */
-  type: u32;
-  /** NS/NA: the target address, inside the message. */
-  target: usize;
-  /** NA: the R, S, O flags (NA_*). */
-  flags: u32;
-  /** RA fields (§4.2); times in ms as sent (0: unspecified). */
-  curHopLimit: u32;
-  routerLifetimeS: u32;
-  reachableMs: u32;
-  retransMs: u32;
-  /** Link-layer address options found (source for RS/RA/NS, target for NA), 0 when absent. */
-  lladdr: usize;
-  /** MTU option value, 0 when absent. */
-  mtu: u32;
-  /** Options region [optFrom, optTo) for nextOption(). */
-  optFrom: usize;
-  optTo: usize;
+// ndParse() leaves the one option a handler needs in a global (one message is received at a
+// time; a global costs less than a struct's field). The fixed fields (an NS's or NA's target, an
+// NA's flags, an RA's) are read from the message by its handler, and an RA's options by walking
+// them again: they are checked here.
+/** The link-layer address option a message may carry (source for RS/RA/NS, target for NA), 0
+ *  when absent. */
+export let lladdr: usize = 0;
 
-  /** Checked view of the ND message body of len bytes at p (the ICMPv6 header included). */
-  parse(p: usize, len: u32, type: u32): WireError {
-    let fixed: u32 = RS_LEN;
-    if (type == 134) fixed = RA_LEN;
-    else if (type == 135) fixed = NS_LEN;
-    else if (type == 136) fixed = NA_LEN;
-    if (len < fixed) return WireError.TRUNCATED;
-    this.type = type;
-    this.target = type == 135 || type == 136 ? p + 8 : 0;
-    this.flags = type == 136 ? get32(p + 4) : 0;
-    if (type == 134) {
-      this.curHopLimit = <u32>load<u8>(p, 4);
-      this.routerLifetimeS = get16(p + 6);
-      this.reachableMs = get32(p + 8);
-      this.retransMs = get32(p + 12);
-    }
-    this.lladdr = 0;
-    this.mtu = 0;
-    this.optFrom = p + fixed;
-    this.optTo = p + len;
-    let at = p + fixed;
-    const end = p + len;
-    while (at < end) {
-      if (at + 2 > end) return WireError.TRUNCATED;
-      const olen = <u32>load<u8>(at, 1) << 3;
-      if (olen == 0) return WireError.BAD_OPTION; // §4.6: the packet is discarded
-      if (at + olen > end) return WireError.TRUNCATED;
-      const otype = <u32>load<u8>(at);
-      if (otype == OPT_SOURCE_LLADDR || otype == OPT_TARGET_LLADDR) {
-        // Only the one a message may carry counts: SLLA in RS/RA/NS, TLLA in NA (§4.3-4.4).
-        if ((otype == OPT_TARGET_LLADDR) == (type == 136)) {
-          if (olen != LLADDR_OPT_LEN) return WireError.BAD_OPTION;
-          this.lladdr = at + 2;
-        }
-      } else if (otype == OPT_PREFIX_INFO) {
-        if (olen != PREFIX_OPT_LEN) return WireError.BAD_OPTION;
-      } else if (otype == OPT_MTU) {
-        if (olen != 8) return WireError.BAD_OPTION;
-        this.mtu = get32(at + 4);
-      } else if (otype == OPT_RDNSS) {
-        if (olen < 24 || ((olen - 8) & 15) != 0) return WireError.BAD_OPTION; // RFC 8106 §5.1: 3 + 2n units
-      }
-      at += olen;
-    }
-    return WireError.OK;
+/** Checks the ND message of len bytes at p (the ICMPv6 header included) as the given type. */
+export function ndParse(p: usize, len: u32, type: u32): WireError {
+  const fixed: u32 = type == 134 ? RA_LEN : type - 135 <= 1 ? NS_LEN : RS_LEN;
+  // Options are whole units of 8 bytes (§4.6): a region of another length ends in a truncated one.
+  if (len < fixed || ((len - fixed) & 7) != 0) return WireError.TRUNCATED;
+  if (fixed == NS_LEN && load<u8>(p, 8) == 0xff) return WireError.BAD_OPTION; // §7.1.1, §7.1.2: a multicast target
+  // Only the link-layer option a message may carry counts: SLLA in RS/RA/NS, TLLA in NA (§4.3-4.4).
+  const ll = type == 136 ? OPT_TARGET_LLADDR : OPT_SOURCE_LLADDR;
+  lladdr = 0;
+  let at = p + fixed;
+  const end = p + len;
+  while (at < end) {
+    const olen = <u32>load<u8>(at, 1) << 3; // at + 8 <= end: the region is whole units
+    if (olen == 0) return WireError.BAD_OPTION; // §4.6: the packet is discarded
+    if (at + olen > end) return WireError.TRUNCATED;
+    const otype = <u32>load<u8>(at);
+    if (otype == ll) lladdr = at + 2;
+    const bad = otype == ll || otype == OPT_MTU
+      ? olen != LLADDR_OPT_LEN
+      : otype == OPT_PREFIX_INFO
+        ? olen != PREFIX_OPT_LEN
+        : otype == OPT_RDNSS && (olen < 24 || ((olen - 8) & 15) != 0); // RFC 8106 §5.1: 3 + 2n units
+    if (bad) return WireError.BAD_OPTION;
+    at += olen;
   }
-}
-
-/** The option at `at` within a parsed message's region, or 0 past the end (options already checked). */
-export function nextOption(r: NdRepr, at: usize): usize {
-  const next = at == 0 ? r.optFrom : at + (<usize>load<u8>(at, 1) << 3);
-  return next < r.optTo ? next : 0;
+  return WireError.OK;
 }
 
 /** Writes a link-layer address option of the given type (raw MAC words) at p; returns its length. */
