@@ -8,7 +8,8 @@ import { ipv6LinkUp } from "../iface/ipv6_api";
 import { txBuf } from "../iface/netif";
 import { ADDR_DUPLICATED, ADDR_PREFERRED, ADDR_TENTATIVE } from "../iface/ipv6";
 import { ping6Send } from "../api/ping";
-import { ND_CACHE_SIZE } from "../config";
+import { MLD_ROBUSTNESS, ND_CACHE_SIZE } from "../config";
+import { mldJoinService } from "../iface/mld";
 import { C, Counters, PEER_IP, advance, bringUp, clearSent, counterName, ctr, feed, run, sent, sentCount, sentLen } from "../testing";
 import { COUNTERS, KIND_EVENT, counterKind } from "../support/counters";
 import {
@@ -109,6 +110,32 @@ describe("mldv2", () => {
     memory.fill(q, 0, 28);
     store<u8>(q, 130);
     expect(sendIcmp(28)).toBe(C.MLD_MALFORMED);
+  });
+});
+
+describe("mldv2 leave", () => {
+  it("reports leaving the service's group in every state-change report (RFC 3810 §6.1)", () => {
+    bringUp6();
+    const g = memory.data(16, 8); // ff02::fb
+    memory.fill(g, 0, 16);
+    store<u8>(g, 0xff);
+    store<u8>(g, 0x02, 1);
+    store<u8>(g, 0xfb, 15);
+    mldJoinService(g);
+    run(5000);
+    clearSent();
+    mldJoinService(0);
+    run(5000);
+    let reports = 0;
+    let leaves = 0;
+    for (let i = 0; i < sentCount(); i++) {
+      if (load<u8>(sent(i), 20) != 0 || load<u8>(sent(i), 62) != 143) continue;
+      reports++;
+      // The second record (after the solicited-node group's): CHANGE_TO_INCLUDE {} for ff02::fb.
+      if (load<u8>(sent(i), 62 + 8 + 20) == 3 && load<u8>(sent(i), 62 + 8 + 20 + 4 + 15) == 0xfb) leaves++;
+    }
+    expect(reports).toBe(<i32>MLD_ROBUSTNESS);
+    expect(leaves).toBe(<i32>MLD_ROBUSTNESS);
   });
 });
 

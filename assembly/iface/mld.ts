@@ -137,12 +137,13 @@ export function mldPoll(): u32 {
     const kind = pending;
     pending = NONE;
     send(kind);
-    if (kind == STATE_CHANGE && again > 0) {
-      again--;
-      pending = STATE_CHANGE;
-      pendingAt = now + 1 + phy_random() % MLD_UNSOLICITED_MS;
+    if (kind == STATE_CHANGE) {
+      if (again > 0) {
+        again--;
+        pending = STATE_CHANGE;
+        pendingAt = now + 1 + phy_random() % MLD_UNSOLICITED_MS;
+      } else left = false; // the last of them carried the leave
     }
-    if (kind == STATE_CHANGE && again == 0) left = false;
     if (pending == NONE) return POLL_MAX_SLEEP_MS;
   }
   return until(pendingAt);
