@@ -40,11 +40,10 @@ const lines = check(namesBody, members, "names");
 const PREFIXES = ["rx_", "tx_", "eth_", "arp_", "ip_", "icmp_", "tcp_", "udp_", "dhcp_", "dns_", "mqtt_", "sntp_", "igmp_"];
 // A section may have prefixes of its own (a table of its own, in the image only with it).
 const SECTION_PREFIXES = { IPV6: ["ip6_", "icmp6_", "nd_", "mld_"] };
-// A section may also have words of its own: byte 0x80 | k in a name stands for its (k)th word.
-// A word is a u16 (offset | (length - 1) << 12) into the core's name text (COUNTER_NAME_TEXT's
-// bytes, which every image has) or, at COUNTER_NAME_BYTES and on, into the text after the word
-// table for the few words the core's names lack. chooseWords() picks them greedily for the fewest
-// bytes; counterNamePtr() expands them.
+// A section may also have words of its own: byte 0x80 | k in a name stands for its (k)th word, a
+// u16 (offset | (length - 1) << 12) naming bytes of the core's name text (COUNTER_NAME_TEXT, which
+// every image has). chooseWords() picks them greedily for the fewest bytes; counterNamePtr()
+// expands them.
 const SECTION_WORDS = { IPV6: true };
 const KINDS = "+-.";
 // The cheapest encoding of s with these words (1 byte each, as a literal is): [bytes, parse].
@@ -66,43 +65,35 @@ const parse = (s, words) => {
 const chooseWords = (rests, base) => {
   const cands = new Set();
   for (const r of rests) for (let i = 0; i < r.length; i++) for (let j = i + 2; j <= Math.min(r.length, i + 16); j++) cands.add(r.slice(i, j));
-  const sorted = [...cands].sort();
+  const sorted = [...cands].filter((w) => base.includes(w)).sort();
   let words = [];
-  let own = "";
-  const ownCost = (w, o) => (base.includes(w) || o.includes(w) ? 0 : w.length);
-  const total = (ws, o) => rests.reduce((t, r) => t + parse(r, ws)[0], 0) + 2 * ws.length + o.length;
-  let best = total(words, own);
+  const total = (ws) => rests.reduce((t, r) => t + parse(r, ws)[0], 0) + 2 * ws.length;
   while (words.length < 127) {
     let pick = null;
     for (const w of sorted) {
       if (words.includes(w)) continue;
       const touched = rests.filter((r) => r.includes(w));
-      if (touched.length === 0) continue;
       const before = touched.reduce((t, r) => t + parse(r, words)[0], 0);
       const after = touched.reduce((t, r) => t + parse(r, [...words, w])[0], 0);
-      const gain = before - after - 2 - ownCost(w, own);
+      const gain = before - after - 2;
       if (gain > 0 && (!pick || gain > pick.gain)) pick = { w, gain };
     }
     if (!pick) break;
-    if (ownCost(pick.w, own) > 0) own += pick.w;
     words.push(pick.w);
-    // Drop words the others made useless (their bytes and table entry saved).
+    // Drop words the others made useless (a table entry saved).
     for (let again = true; again; ) {
       again = false;
       for (const w of words) {
         const ws = words.filter((x) => x !== w);
-        const o = ws.filter((x) => !base.includes(x)).reduce((a, x) => (a.includes(x) ? a : a + x), "");
-        if (total(ws, o) < total(words, own)) {
+        if (total(ws) < total(words)) {
           words = ws;
-          own = o;
           again = true;
           break;
         }
       }
     }
-    best = total(words, own);
   }
-  return { words, own, best };
+  return words;
 };
 const encode = (lines, prefixes = PREFIXES, words = []) => {
   if (words.length > 127) throw new Error("at most 127 words");
@@ -163,23 +154,19 @@ ${sections.map(({ feature, body, members }) => {
     const k = (own ?? PREFIXES).findIndex((p) => name.startsWith(p));
     return k >= 0 ? name.slice((own ?? PREFIXES)[k].length) : name;
   });
-  const chosen = SECTION_WORDS[feature] ? chooseWords(rests, base) : null;
-  const words = chosen?.words ?? [];
-  const b = encode(named, own, words);
-  let table = [];
-  if (chosen) {
-    for (const w of words) {
-      const at = base.includes(w) ? base.indexOf(w) : bytes.length + 2 * words.length + chosen.own.indexOf(w);
-      if (at > 0xfff || w.length > 16) throw new Error(`word ${w}: offset ${at} or length past the u16's fields`);
-      const v = at | ((w.length - 1) << 12);
-      table.push(v & 0xff, v >> 8);
-    }
-    table = table.concat([...chosen.own].map((c) => c.charCodeAt(0)));
+  const words = SECTION_WORDS[feature] ? chooseWords(rests, base) : null;
+  const b = encode(named, own, words ?? []);
+  const table = [];
+  for (const w of words ?? []) {
+    const at = base.indexOf(w);
+    if (at < 0 || at > 0xfff || w.length > 16) throw new Error(`word ${w}: not in the core's names, or past the u16's fields`);
+    const v = at | ((w.length - 1) << 12);
+    table.push(v & 0xff, v >> 8);
   }
   const f = feature[0] + feature.slice(1).toLowerCase();
   return `
 // FEATURE_${feature}'s counters (NAMES_${feature}), numbered on from the section before: a function,
-// so the text is static data only in a build that calls it.${own ? ` Prefixes of its own: ${own.join(" ")}.` : ""}${chosen ? `
+// so the text is static data only in a build that calls it.${own ? ` Prefixes of its own: ${own.join(" ")}.` : ""}${words ? `
 // Words of its own (byte 0x80 | k: the kth): ${words.map((w) => JSON.stringify(w)).join(" ")}.` : ""}
 export const COUNTER_${feature}_NAME_BYTES: i32 = ${b.length};
 export function counterNames${f}(): usize {
@@ -192,8 +179,7 @@ ${own ? `export function counterPrefixes${f}(): usize {
 ${rows(prefixBlob(own)).replace(/^/gm, "  ")}
   ]);
 }
-` : ""}${chosen ? `/** A u16 per word (offset | (length - 1) << 12), then the text of the words COUNTER_NAME_TEXT
- *  lacks (offsets from COUNTER_NAME_BYTES on count from this table's start). */
+` : ""}${words ? `/** A u16 per word: offset | (length - 1) << 12, in COUNTER_NAME_TEXT. */
 export function counterWords${f}(): usize {
   return memory.data<u8>([
 ${rows(table).replace(/^/gm, "  ")}

@@ -140,8 +140,7 @@ export function counterPrefixesIpv6(): usize {
     105, 112, 54, 95, 0, 105, 99, 109, 112, 54, 95, 0, 110, 100, 95, 0, 109, 108, 100, 95, 0,
   ]);
 }
-/** A u16 per word (offset | (length - 1) << 12), then the text of the words COUNTER_NAME_TEXT
- *  lacks (offsets from COUNTER_NAME_BYTES on count from this table's start). */
+/** A u16 per word: offset | (length - 1) << 12, in COUNTER_NAME_TEXT. */
 export function counterWordsIpv6(): usize {
   return memory.data<u8>([
     39, 113, 64, 80, 160, 49, 136, 129, 28, 161, 49, 65, 124, 130, 42, 242, 32, 114, 122, 113, 0, 98, 192, 97,

@@ -353,20 +353,24 @@ export function counterNamePtr(id: u32): usize {
 }
 
 /** Appends the kth NUL-terminated string from p to nameOut at n (as room allows), a byte 0x80 | w
- *  in it as IPv6's word w (gen-counter-names.mjs SECTION_WORDS: mostly bytes of the core's names);
- *  returns the new length. */
+ *  in it as IPv6's word w (gen-counter-names.mjs SECTION_WORDS: bytes of the core's names, read
+ *  where they lie, then back to p); returns the new length. */
 function copyName(p: usize, k: i32, n: i32): i32 {
   while (k > 0) if (load<u8>(p++) == 0) k--;
+  let end: usize = 0; // of the word being copied, then back to where it was named
+  let back: usize = 0;
   while (n < NAME_MAX - 1) {
-    const c = <u32>load<u8>(p++);
-    if (c == 0) break;
+    if (p == end) p = back;
+    let c = <u32>load<u8>(p++);
     if (c >= 0x80) {
-      const words = counterWordsIpv6();
-      const w = <u32>load<u16>(words + ((c & 0x7f) << 1));
-      const at = w & 0xfff;
-      const src = at < <u32>COUNTER_NAME_BYTES ? COUNTER_NAME_TEXT + at : words + at - COUNTER_NAME_BYTES;
-      for (let j: u32 = 0; j <= w >> 12 && n < NAME_MAX - 1; j++) store<u8>(nameOut + n++, load<u8>(src + j));
-    } else store<u8>(nameOut + n++, <u8>c);
+      const w = <u32>load<u16>(counterWordsIpv6() + ((c & 0x7f) << 1));
+      back = p;
+      p = COUNTER_NAME_TEXT + (w & 0xfff);
+      end = p + (w >> 12) + 1;
+      c = <u32>load<u8>(p++);
+    }
+    if (c == 0) break;
+    store<u8>(nameOut + n++, <u8>c);
   }
   return n;
 }
