@@ -278,7 +278,7 @@ export function moveToTimeWait(i: i32): void {
 
 /** Handles the segment in rxBuf at p (len bytes of IP payload) from src to dst. */
 export function tcpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C {
-  const err = FEATURE_IPV6 && ctl6 != 0 ? seg.parse6(p, len, ctl6, ctl6 + 16) : seg.parse(p, len, src, dst);
+  const err = seg.parseFrom(p, len, src, dst, FEATURE_IPV6 ? ctl6 : 0);
   if (err != WireError.OK) {
     if (err == WireError.BAD_CHECKSUM) return C.TCP_BAD_CHECKSUM;
     if (err == WireError.BAD_HEADER_LEN) return C.TCP_BAD_HEADER_LEN;
