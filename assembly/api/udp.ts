@@ -163,15 +163,17 @@ export function udpSendPrepared(fd: i32, len: u32, ip: u32, port: u32): i32 {
   tx.srcPort = s.localPort;
   tx.dstPort = port;
   tx.payloadLen = len;
+  let src6: usize = 0;
+  if (FEATURE_IPV6 && a != 0) {
+    src6 = sourceFor(a);
+    if (src6 == 0) return EHOSTUNREACH;
+  }
+  tx.emitFrom(txBuf + (src6 != 0 ? PAYLOAD_OFFSET6 : PAYLOAD_OFFSET), localFor(ip), ip, src6, a);
   let r: i32;
   if (FEATURE_IPV6 && a != 0) {
-    const src = sourceFor(a);
-    if (src == 0) return EHOSTUNREACH;
-    tx.emit6(txBuf + PAYLOAD_OFFSET6, src, a);
     // To a group: the socket's multicast hop limit (1 by default: this link), as for IPv4.
-    r = ipv6Output(txBuf, HEADER_LEN + len, NH_UDP, src, a, isMulticast6(a) ? <u32>s.mcastTtl : hopLimit);
+    r = ipv6Output(txBuf, HEADER_LEN + len, NH_UDP, src6, a, isMulticast6(a) ? <u32>s.mcastTtl : hopLimit);
   } else {
-    tx.emit(txBuf + PAYLOAD_OFFSET, localFor(ip), ip);
     r = FEATURE_MULTICAST && isMulticast(ip)
       ? ipv4Output(txBuf, HEADER_LEN + len, PROTO_UDP, ip, s.mcastTtl)
       : ipv4Output(txBuf, HEADER_LEN + len, PROTO_UDP, ip);
