@@ -12,7 +12,7 @@ import { sourceFor } from "../iface/ipv6";
 import { addrCopy, isMulticast as isMulticast6, isUnspecified } from "../wire/ipv6";
 import { ipAddr, localFor } from "../iface/netif";
 import { ACK, RST } from "../wire/tcp";
-import { closed, fail, initConnection, initialWindow, moveToTimeWait } from "../sockets/tcp/input";
+import { closed, fail, initConnection, initialWindow, moveToTimeWait, tcpAddressEvent } from "../sockets/tcp/input";
 import { isn, key6, portOffset } from "../sockets/tcp/isn";
 import { sendControlFor, sendSyn, tcpOutput, windowUpdateDue } from "../sockets/tcp/output";
 import {
@@ -502,17 +502,5 @@ export function tcpInfo(fd: i32, out: usize): i32 {
 /** The interface lost address ip (a DHCP lease ended): every connection that used it fails with
  *  EHOSTUNREACH, without a RST (it could not be sent from that address any more). */
 export function tcpAddressLost(ip: u32): void {
-  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
-    const c = pcb(i);
-    if ((c.flags & F_USED) == 0 || c.state == CLOSED || c.state == LISTEN) continue;
-    if (localFor(c.remoteIp) != ipAddr) continue; // over 127/8: not using the lost address
-    if (FEATURE_IPV6 && (c.flags & F_V6) != 0) continue; // nor over IPv6
-    if (c.state == TIME_WAIT) {
-      closed(i);
-      continue;
-    }
-    c.error = EHOSTUNREACH;
-    closed(i);
-  }
-  for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) if (!FEATURE_IPV6 || (tw(t).used & TW_V6) == 0) tw(t).used = 0;
+  tcpAddressEvent(0, true);
 }

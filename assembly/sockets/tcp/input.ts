@@ -8,7 +8,7 @@ import { now } from "../../support/clock";
 import { twArmed } from "./timers";
 import { C, count } from "../../support/counters";
 import { ECONNREFUSED, ECONNRESET, EHOSTUNREACH } from "../../support/errors";
-import { ipAddr } from "../../iface/netif";
+import { ipAddr, localFor } from "../../iface/netif";
 import { ipv4NextHop } from "../../iface/ipv4";
 import { get16, get32 } from "../../support/bytes";
 import { TYPE_DEST_UNREACHABLE, TYPE_REDIRECT, TYPE_SOURCE_QUENCH } from "../../wire/icmp";
@@ -177,19 +177,38 @@ export function tcpNeighbourLost(ip: u32): void {
 }
 
 /**
- * One of our IPv6 addresses became invalid (RFC 4862 §5.5.4: its valid lifetime ran out; it MUST
- * NOT be a source any more): the connections bound to it fail with EHOSTUNREACH, without a RST
- * (it could only come from that address), and their TIME-WAIT records go. A deprecated address
- * keeps its connections (§5.5.4); only new ones avoid it.
+ * An address event (iface/ipv6.ts addressEvent6; a6 = 0: IPv4, from api/tcp.ts tcpAddressLost).
+ * lost: our address is gone, a DHCP lease's (RFC 2131 §4.4.5) or an IPv6 one past its valid
+ * lifetime (RFC 4862 §5.5.4: it MUST NOT be a source any more): the connections bound to it fail
+ * with EHOSTUNREACH (one in TIME-WAIT just closes), without a RST (it could only come from that
+ * address), and their TIME-WAIT records go. A deprecated address keeps its connections (§5.5.4).
+ * Not lost (IPv6): a Packet Too Big lowered the path MTU to peer a6: its connections send smaller
+ * segments from now on, and the one in flight that was too big is sent again at once rather than
+ * at the RTO (RFC 8201 §5.2, RFC 1191 §6.5's advice for TCP).
  */
-export function tcpAddressLost6(a: usize): void {
+export function tcpAddressEvent(a6: usize, lost: bool): void {
+  const v6 = FEATURE_IPV6 && a6 != 0;
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
     const c = pcb(i);
-    if ((c.flags & (F_USED | F_V6)) != (F_USED | F_V6) || c.state == CLOSED || c.state == LISTEN) continue;
-    if (addrEq(addrs6(i) + 16, a)) fail(i, EHOSTUNREACH);
+    if ((c.flags & F_USED) == 0 || c.state == CLOSED || c.state == LISTEN) continue;
+    if (FEATURE_IPV6 && ((c.flags & F_V6) != 0) != v6) continue; // the other family
+    if (v6) {
+      if (!lost) {
+        const m = mss6(a6);
+        if (addrEq(addrs6(i), a6) && m < c.mss) {
+          c.mss = m;
+          if (c.state >= ESTABLISHED && c.sndUna != c.sndMax) retransmitFirst(i);
+        }
+        continue;
+      }
+      if (!addrEq(addrs6(i) + 16, a6)) continue;
+    } else if (localFor(c.remoteIp) != ipAddr) continue; // over 127/8: not using the lost address
+    if (c.state != TIME_WAIT) c.error = EHOSTUNREACH;
+    closed(i);
   }
+  if (!lost) return;
   for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) {
-    if ((tw(t).used & TW_V6) != 0 && addrEq(twAddrs6(t) + 16, a)) tw(t).used = 0;
+    if (!FEATURE_IPV6 || (((tw(t).used & TW_V6) != 0) == v6 && (!v6 || addrEq(twAddrs6(t) + 16, a6)))) tw(t).used = 0;
   }
 }
 
@@ -324,19 +343,6 @@ export function tcpInput6(p: usize, len: u32, src: usize, dst: usize, mcast: boo
   return r;
 }
 
-/** A Packet Too Big lowered the path MTU to dst (iface/ipv6.ts): every connection to it sends
- *  smaller segments from now on, and the one in flight that was too big is sent again at once
- *  rather than at the RTO (RFC 8201 §5.2, RFC 1191 §6.5's advice for TCP). */
-export function tcpPathMtu6(dst: usize): void {
-  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
-    const c = pcb(i);
-    if ((c.flags & (F_USED | F_V6)) != (F_USED | F_V6) || !addrEq(addrs6(i), dst)) continue;
-    const m = mss6(dst);
-    if (m >= c.mss) continue;
-    c.mss = m;
-    if (c.state >= ESTABLISHED && c.sndUna != c.sndMax) retransmitFirst(i);
-  }
-}
 
 function resetFor(src: u32): void {
   if (seg.flags & ACK) sendControl(seg.dstPort, src, seg.srcPort, seg.ack, 0, RST);
