@@ -12,13 +12,13 @@ import { sourceFor } from "../iface/ipv6";
 import { addrCopy, isMulticast as isMulticast6, isUnspecified } from "../wire/ipv6";
 import { ipAddr, localFor } from "../iface/netif";
 import { ACK, RST } from "../wire/tcp";
-import { closed, fail, initConnection, initialWindow, moveToTimeWait, tcpAddressEvent } from "../sockets/tcp/input";
-import { isn, key6, portOffset } from "../sockets/tcp/isn";
+import { closed, ctl6From, fail, initConnection, initialWindow, moveToTimeWait, tcpAddressEvent } from "../sockets/tcp/input";
+import { isn, portOffset } from "../sockets/tcp/isn";
 import { sendControlFor, sendSyn, tcpOutput, windowUpdateDue } from "../sockets/tcp/output";
 import {
   CLOSED, CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_OUTPUT_DUE, F_RD_SHUT, F_RECOVERY, F_SYN_ACKED, F_USED,
-  F_V6, TW_V6, addrs6, pcb, pcbAlloc, pcbAttachBuffers, pcbFree, rcvRing, sndRing, tw, twAddrs6,
+  F_V6, TW_V6, addrs6, pcb, pcbTakeFamily, setCtl6, pcbAlloc, pcbAttachBuffers, pcbFree, rcvRing, sndRing, tw, twAddrs6,
 } from "../sockets/tcp/pcb";
 
 export const EV_READABLE: u32 = 1;
@@ -146,7 +146,7 @@ export function tcpConnect(fd: i32, ip: u32, port: u32): i32 {
   const c = pcb(fd);
   if (c.state != CLOSED || c.remotePort != 0) return EINVAL;
   if (ipAddr == 0 && localFor(ip) == 0) return EHOSTUNREACH; // no address yet, and not 127/8
-  return open(fd, ip, port, 0);
+  return open(fd, ip, port);
 }
 
 /** tcpConnect to the IPv6 peer [a]:port (16 bytes at a), from the source RFC 6724 picks for it. */
@@ -157,14 +157,13 @@ export function tcpConnect6(fd: i32, a: usize, port: u32): i32 {
   if (c.state != CLOSED || c.remotePort != 0) return EINVAL;
   const src = sourceFor(a);
   if (src == 0) return EHOSTUNREACH; // no usable address of that scope yet
-  const both = memory.data(32, 8);
-  addrCopy(both, a);
-  addrCopy(both + 16, src);
-  return open(fd, key6(both, both + 16), port, both);
+  const r = open(fd, ctl6From(a, src), port);
+  setCtl6(0);
+  return r;
 }
 
-/** The active open to rip:port (over IPv6 to the addresses at a6, rip their key, when a6 != 0). */
-function open(fd: i32, ip: u32, port: u32, a6: usize): i32 {
+/** The active open to rip:port (over IPv6 to the addresses in ctl6, rip their key, when set). */
+function open(fd: i32, ip: u32, port: u32): i32 {
   const c = pcb(fd);
   if (c.localPort == 0) {
     const p = ephemeralPort(ip, port, fd);
@@ -174,10 +173,7 @@ function open(fd: i32, ip: u32, port: u32, a6: usize): i32 {
     return EADDRINUSE;
   }
   if (!pcbAttachBuffers(fd)) return ENOBUFS;
-  if (FEATURE_IPV6 && a6 != 0) {
-    c.flags |= F_V6;
-    memory.copy(addrs6(fd), a6, 32);
-  }
+  if (FEATURE_IPV6) pcbTakeFamily(fd);
   c.remoteIp = ip;
   c.remotePort = port;
   c.iss = isn(now, ipAddr, c.localPort, ip, port);

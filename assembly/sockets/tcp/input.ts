@@ -114,30 +114,38 @@ function findConnection(lport: u32, rip: u32, rport: u32): i32 {
  * and a hard one in a synchronized state, is soft: the next timeout reports it (below).
  */
 export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
-  if (FEATURE_IPV6 && <u32>load<u8>(quoted) >> 4 == 6) return tcpIcmp6Error(type, code, quoted); // from iface/icmpv6.ts
-  const ihl = (<u32>load<u8>(quoted) & 15) << 2;
-  if (ihl < 20 || len < ihl + 8) return C.TCP_ICMP_UNMATCHED;
-  const i = findConnection(get16(quoted + ihl), get32(quoted + 16), get16(quoted + ihl + 2));
-  // Source quench is ignored (RFC 6633), a redirect is for IP.
-  const ignored = type == TYPE_SOURCE_QUENCH || type == TYPE_REDIRECT;
-  return icmpErrorFor(i, get32(quoted + ihl + 4), ignored ? -1 : type == TYPE_DEST_UNREACHABLE && (code == 2 || code == 3) ? 1 : 0);
+  let i: i32;
+  let at: usize; // the quoted TCP header
+  let kind: i32;
+  if (FEATURE_IPV6 && <u32>load<u8>(quoted) >> 4 == 6) {
+    // From iface/icmpv6.ts: its IPv6 header and at least 8 bytes of TCP. Hard (RFC 5461 §4.1,
+    // ICMPv6's counterparts of protocol and port unreachable): destination unreachable code 1
+    // (administratively prohibited) and 4 (port unreachable), parameter problem code 1
+    // (unrecognized next header).
+    at = quoted + 40;
+    i = findConnection(get16(at), ctl6From(quoted + 24, quoted + 8), get16(at + 2));
+    setCtl6(0);
+    kind = (type == 1 && (code == 1 || code == 4)) || (type == 4 && code == 1) ? 1 : 0;
+  } else {
+    const ihl = (<u32>load<u8>(quoted) & 15) << 2;
+    if (ihl < 20 || len < ihl + 8) return C.TCP_ICMP_UNMATCHED;
+    at = quoted + ihl;
+    i = findConnection(get16(at), get32(quoted + 16), get16(at + 2));
+    // Source quench is ignored (RFC 6633), a redirect is for IP.
+    const ignored = type == TYPE_SOURCE_QUENCH || type == TYPE_REDIRECT;
+    kind = ignored ? -1 : type == TYPE_DEST_UNREACHABLE && (code == 2 || code == 3) ? 1 : 0;
+  }
+  return icmpErrorFor(i, get32(at + 4), kind);
 }
 
-/**
- * An ICMPv6 error about a segment we sent (iface/icmpv6.ts; quoted: its IPv6 header and at least
- * 8 bytes of TCP), by the rules of tcpIcmpError. Hard (RFC 5461 §4.1, ICMPv6's counterparts of
- * protocol and port unreachable): destination unreachable code 1 (administratively prohibited)
- * and 4 (port unreachable), parameter problem code 1 (unrecognized next header).
- */
-function tcpIcmp6Error(type: u32, code: u32, quoted: usize): C {
+/** Sets ctl6 to copies of the IPv6 addresses src (the peer's) and dst (ours) and returns their
+ *  key (isn.ts key6), which stands in for the IPv4 peer in the lookups (and api/tcp.ts's open). */
+export function ctl6From(src: usize, dst: usize): u32 {
   const a = memory.data(32, 8);
-  addrCopy(a, quoted + 24); // the peer, then us: ctl6's order
-  addrCopy(a + 16, quoted + 8);
+  addrCopy(a, src);
+  addrCopy(a + 16, dst);
   setCtl6(a);
-  const i = findConnection(get16(quoted + 40), key6(a, a + 16), get16(quoted + 42));
-  setCtl6(0);
-  const hard = (type == 1 && (code == 1 || code == 4)) || (type == 4 && code == 1);
-  return icmpErrorFor(i, get32(quoted + 44), hard ? 1 : 0);
+  return key6(a, a + 16);
 }
 
 /** An ICMP error for connection i (-1: none) about a segment at sequence sq: matched only when sq
@@ -334,11 +342,7 @@ export function tcpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bo
  *  and every reply use, and their key (isn.ts key6) stands in for the IPv4 source. */
 export function tcpInput6(p: usize, len: u32, src: usize, dst: usize, mcast: bool): C {
   if (isUnspecified(src)) return C.TCP_BAD_ENDPOINT;
-  const a = memory.data(32, 8);
-  addrCopy(a, src);
-  addrCopy(a + 16, dst);
-  setCtl6(a);
-  const r = tcpInput(p, len, key6(a, a + 16), 0, mcast);
+  const r = tcpInput(p, len, ctl6From(src, dst), 0, mcast);
   setCtl6(0);
   return r;
 }
