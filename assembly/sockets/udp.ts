@@ -213,22 +213,19 @@ function udpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C 
  *  unreachable) or EHOSTUNREACH, returned by its next send or receive (or told to its service).
  *  ICMPv6's errors come here too (a quoted header of version 6). */
 function udpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
-  if (FEATURE_IPV6 && <u32>load<u8>(quoted) >> 4 == 6) return udpIcmp6Error(type, code, quoted);
-  const ihl = (<u32>load<u8>(quoted) & 15) << 2;
-  if (ihl < 20 || len < ihl + 8) return C.ICMP_ERROR_RECEIVED;
-  const rip = get32(quoted + 16);
-  const lport = get16(quoted + ihl);
-  const rport = get16(quoted + ihl + 2);
-  return icmpErrorTo(lookup(lport, rip, rport, 0), type == 3 && code == 3);
-}
-
-/** An ICMPv6 error about a datagram we sent (quoted: its IPv6 header, then at least 8 bytes of
- *  UDP): port unreachable (type 1 code 4) is ECONNREFUSED, the rest EHOSTUNREACH. */
-function udpIcmp6Error(type: u32, code: u32, quoted: usize): C {
-  return icmpErrorTo(lookup(get16(quoted + 40), 0, get16(quoted + 42), quoted + 24), type == 1 && code == 4);
-}
-
-function icmpErrorTo(i: i32, refused: bool): C {
+  let i: i32;
+  let refused: bool;
+  if (FEATURE_IPV6 && <u32>load<u8>(quoted) >> 4 == 6) {
+    // ICMPv6 (quoted: its IPv6 header, then at least 8 bytes of UDP): port unreachable (type 1
+    // code 4) is ECONNREFUSED, the rest EHOSTUNREACH.
+    i = lookup(get16(quoted + 40), 0, get16(quoted + 42), quoted + 24);
+    refused = type == 1 && code == 4;
+  } else {
+    const ihl = (<u32>load<u8>(quoted) & 15) << 2;
+    if (ihl < 20 || len < ihl + 8) return C.ICMP_ERROR_RECEIVED;
+    i = lookup(get16(quoted + ihl), get32(quoted + 16), get16(quoted + ihl + 2), 0);
+    refused = type == 3 && code == 3;
+  }
   if (i < 0) return C.ICMP_ERROR_RECEIVED;
   count(C.ICMP_ERRORS_TO_SOCKETS);
   const err = refused ? ECONNREFUSED : EHOSTUNREACH;
