@@ -12,13 +12,13 @@ import { sourceFor } from "../iface/ipv6";
 import { addrCopy, isMulticast as isMulticast6, isUnspecified } from "../wire/ipv6";
 import { ipAddr, localFor } from "../iface/netif";
 import { ACK, RST } from "../wire/tcp";
-import { closed, ctl6From, fail, initConnection, initialWindow, moveToTimeWait, tcpAddressEvent } from "../sockets/tcp/input";
-import { isn, portOffset } from "../sockets/tcp/isn";
+import { closed, fail, initConnection, initialWindow, moveToTimeWait, tcpAddressEvent } from "../sockets/tcp/input";
+import { isn, key6, portOffset } from "../sockets/tcp/isn";
 import { sendControlFor, sendSyn, tcpOutput, windowUpdateDue } from "../sockets/tcp/output";
 import {
   CLOSED, CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_QUEUED, F_FIN_RCVD, F_KEEPALIVE, F_NODELAY, F_OUTPUT_DUE, F_RD_SHUT, F_RECOVERY, F_SYN_ACKED, F_USED,
-  F_V6, TW_V6, addrs6, pcb, pcbTakeFamily, setCtl6, pcbAlloc, pcbAttachBuffers, pcbFree, rcvRing, sndRing, tw, twAddrs6,
+  F_V6, TW_V6, addrs6, pcb, pcbAlloc, pcbAttachBuffers, pcbFree, rcvRing, sndRing, tw, twAddrs6,
 } from "../sockets/tcp/pcb";
 
 export const EV_READABLE: u32 = 1;
@@ -142,29 +142,30 @@ export function tcpAccept(fd: i32): i32 {
 }
 
 export function tcpConnect(fd: i32, ip: u32, port: u32): i32 {
-  if (held(fd) < 0 || port == 0 || port > 0xffff || ip == 0 || ip >= 0xe0000000) return EINVAL;
-  const c = pcb(fd);
-  if (c.state != CLOSED || c.remotePort != 0) return EINVAL;
-  if (ipAddr == 0 && localFor(ip) == 0) return EHOSTUNREACH; // no address yet, and not 127/8
-  return open(fd, ip, port);
+  return open(fd, ip, port, 0);
 }
 
 /** tcpConnect to the IPv6 peer [a]:port (16 bytes at a), from the source RFC 6724 picks for it. */
 export function tcpConnect6(fd: i32, a: usize, port: u32): i32 {
   if (!FEATURE_IPV6) return ENOSYS;
-  if (held(fd) < 0 || port == 0 || port > 0xffff || isUnspecified(a) || isMulticast6(a)) return EINVAL;
-  const c = pcb(fd);
-  if (c.state != CLOSED || c.remotePort != 0) return EINVAL;
-  const src = sourceFor(a);
-  if (src == 0) return EHOSTUNREACH; // no usable address of that scope yet
-  const r = open(fd, ctl6From(a, src), port);
-  setCtl6(0);
-  return r;
+  return open(fd, 0, port, a);
 }
 
-/** The active open to rip:port (over IPv6 to the addresses in ctl6, rip their key, when set). */
-function open(fd: i32, ip: u32, port: u32): i32 {
+/** The active open to ip:port, or (a6 != 0) over IPv6 to [a6]:port. */
+function open(fd: i32, ip: u32, port: u32, a6: usize): i32 {
+  if (held(fd) < 0 || port == 0 || port > 0xffff) return EINVAL;
   const c = pcb(fd);
+  if (c.state != CLOSED || c.remotePort != 0) return EINVAL;
+  let src: usize = 0;
+  if (FEATURE_IPV6 && a6 != 0) {
+    if (isUnspecified(a6) || isMulticast6(a6)) return EINVAL;
+    src = sourceFor(a6);
+    if (src == 0) return EHOSTUNREACH; // no usable address of that scope yet
+    ip = key6(a6, src); // the addresses' key stands in for the IPv4 peer
+  } else {
+    if (ip == 0 || ip >= 0xe0000000) return EINVAL;
+    if (ipAddr == 0 && localFor(ip) == 0) return EHOSTUNREACH; // no address yet, and not 127/8
+  }
   if (c.localPort == 0) {
     const p = ephemeralPort(ip, port, fd);
     if (p == 0) return EADDRINUSE;
@@ -173,7 +174,11 @@ function open(fd: i32, ip: u32, port: u32): i32 {
     return EADDRINUSE;
   }
   if (!pcbAttachBuffers(fd)) return ENOBUFS;
-  if (FEATURE_IPV6) pcbTakeFamily(fd);
+  if (FEATURE_IPV6 && a6 != 0) {
+    c.flags |= F_V6;
+    addrCopy(addrs6(fd), a6);
+    addrCopy(addrs6(fd) + 16, src);
+  }
   c.remoteIp = ip;
   c.remotePort = port;
   c.iss = isn(now, ipAddr, c.localPort, ip, port);

@@ -139,8 +139,8 @@ export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
 }
 
 /** Sets ctl6 to copies of the IPv6 addresses src (the peer's) and dst (ours) and returns their
- *  key (isn.ts key6), which stands in for the IPv4 peer in the lookups (and api/tcp.ts's open). */
-export function ctl6From(src: usize, dst: usize): u32 {
+ *  key (isn.ts key6), which stands in for the IPv4 peer in the lookups. */
+function ctl6From(src: usize, dst: usize): u32 {
   const a = memory.data(32, 8);
   addrCopy(a, src);
   addrCopy(a + 16, dst);
