@@ -10,7 +10,7 @@ import { PAYLOAD_OFFSET, ipv4Output } from "../iface/ipv4";
 import { PROTO_UDP } from "../wire/ipv4";
 import { HEADER_LEN, UdpRepr } from "../wire/udp";
 import {
-  RECORD_LEN, U_FROM6, U_REMOTE6, UdpErrorHandler, UdpHandler, UdpSock, recordLen, udpAddrs6, udpAlloc, udpFree, udpRing, udpSock,
+  RECORD_LEN, REC_V6, U_FROM6, U_REMOTE6, UdpErrorHandler, UdpHandler, UdpSock, udpAddrs6, udpAlloc, udpFree, udpRing, udpSock,
 } from "../sockets/udp";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, sourceFor } from "../iface/ipv6";
 import { UDP6_DST } from "../iface/ipv6_static";
@@ -194,23 +194,22 @@ export function udpRecvfrom(fd: i32, ptr: usize, len: u32): i32 {
   }
   ring.peek(header, 0, RECORD_LEN);
   const field = <u32>load<u16>(header);
-  const n = recordLen(field);
   s.fromPort = <u32>load<u16>(header, 2);
   s.fromIp = load<u32>(header, 4);
   let at = RECORD_LEN;
-  let data = n;
+  let data = field;
   if (FEATURE_IPV6) {
-    s.used &= ~U_FROM6;
-    if (n != field) {
-      ring.peek(udpAddrs6(fd) + 16, RECORD_LEN, 16);
-      s.used |= U_FROM6;
-      at += 16;
-      data -= 16;
-    }
+    // An IPv6 source (REC_V6) follows the header. Branch-free: REC_V6 >> 11 is its 16 bytes,
+    // and >> 2 more U_FROM6.
+    const v6 = (field & REC_V6) >> 11;
+    s.used = (s.used & ~U_FROM6) | (v6 >> 2);
+    ring.peek(udpAddrs6(fd) + 16, RECORD_LEN, 16); // the data's first bytes when IPv4: unused
+    at += v6;
+    data &= ~REC_V6;
   }
   const m = data < len ? data : len;
   ring.peek(ptr, at, m);
-  ring.consume(RECORD_LEN + n);
+  ring.consume(at + data);
   return <i32>m;
 }
 

@@ -40,7 +40,7 @@ export const U_SVC6: u32 = 8;
 export let udpSource6: usize = 0;
 export let udpDest6: usize = 0;
 /** A record's length bit: an IPv6 source (16 bytes) follows the header. */
-const REC_V6: u32 = 0x8000;
+export const REC_V6: u32 = 0x8000;
 
 @unmanaged
 export class UdpSock {
