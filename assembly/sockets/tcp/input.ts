@@ -21,7 +21,7 @@ import {
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_AHEAD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
   F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY, F_LOSS, F_PTO, F_RPROBE, F_SACK, F_TLP_OUT, F_TLP_RTX, F_TS, F_DSACK_CHECK,
   NO_BUFFERS_LEFT, Pcb, ooo, pcb, pcbAllocConnection, pcbFree, rcvRing, sacked, sndRing, tsLastAckAt, tsRecentAt, tw,
-  F_V6, TW_V6, addrs6, ctl6, pcbIndex, pcbTakeFamily, sameFamily, setCtl6, twAddrs6,
+  F_V6, TW_V6, addrs6, ctl6, familyIs, pcbTakeFamily, sameFamily, setCtl6, twAddrs6,
 } from "./pcb";
 import { FEATURE_IPV6, TCP_MAX_SOCKETS, TCP_SACK, TCP_SYN_COOKIES, TCP_TIMESTAMPS } from "../../config";
 import { COOKIE_SACK, cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
@@ -66,7 +66,7 @@ function synOptions(i: i32): void {
   const c = pcb(i);
   c.mss = seg.mss ? min<u32>(seg.mss, TCP_MSS) : TCP_DEFAULT_MSS;
   // IPv6: never above what the path MTU leaves (RFC 8201 §5.2).
-  if (FEATURE_IPV6 && (c.flags & F_V6) != 0) c.mss = min<u32>(seg.mss ? c.mss : DEFAULT_MSS6, mss6(addrs6(pcbIndex(c))));
+  if (FEATURE_IPV6 && (c.flags & F_V6) != 0) c.mss = min<u32>(seg.mss ? c.mss : DEFAULT_MSS6, mss6(addrs6(i)));
   if (c.mss < 64) c.mss = 64; // an absurdly small MSS would make us send a segment per byte
   // RFC 7323 §2.2: scaling applies only if both SYNs carried the option.
   if (seg.wscale >= 0) {
@@ -238,8 +238,7 @@ function findTimeWait(lport: u32, rip: u32, rport: u32): i32 {
 
 /** sameFamily() for TIME-WAIT record t. */
 function twSameFamily(t: i32): bool {
-  if (ctl6 == 0) return (tw(t).used & TW_V6) == 0;
-  return (tw(t).used & TW_V6) != 0 && addrPairEq(twAddrs6(t), ctl6);
+  return familyIs((tw(t).used & TW_V6) != 0, twAddrs6(t));
 }
 
 /** Children of listener l that count against its backlog (SYN-RECEIVED or not yet accepted). */

@@ -247,8 +247,11 @@ export function setCtl6(a: usize): void {
 }
 /** Does block i belong to the family (and, IPv6, the addresses) of ctl6? */
 export function sameFamily(i: i32): bool {
-  if (ctl6 == 0) return (pcb(i).flags & F_V6) == 0;
-  return (pcb(i).flags & F_V6) != 0 && addrPairEq(addrs6(i), ctl6);
+  return familyIs((pcb(i).flags & F_V6) != 0, addrs6(i));
+}
+/** Is a block or record (over IPv6 if v6, with addresses a) of ctl6's family and addresses? */
+export function familyIs(v6: bool, a: usize): bool {
+  return ctl6 == 0 ? !v6 : v6 && addrPairEq(a, ctl6);
 }
 /** A block made for the segment being handled takes its family and addresses. */
 export function pcbTakeFamily(i: i32): void {
