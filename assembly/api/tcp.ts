@@ -416,8 +416,10 @@ export function tcpRemoteIp(fd: i32): u32 {
 }
 /** An IPv6 connection's peer address written at out (16 bytes): 1, or 0 for IPv4 or a bad fd. */
 export function tcpRemote6(fd: i32, out: usize): u32 {
-  if (!FEATURE_IPV6 || held(fd) < 0 || (pcb(fd).flags & F_V6) == 0) return 0;
-  addrCopy(out, addrs6(fd));
+  if (!FEATURE_IPV6 || held(fd) < 0) return 0;
+  const a = rowAddrs6(fd);
+  if (a == 0) return 0;
+  addrCopy(out, a);
   return 1;
 }
 export function tcpRemotePort(fd: i32): u32 {
@@ -462,18 +464,18 @@ export function tcpTableRow(row: u32, out: usize): i32 {
  *  1; 0 when the row is IPv4 or empty (tcpTableRow's addresses then). */
 export function tcpTableRow6(row: u32, out: usize): i32 {
   if (!FEATURE_IPV6) return 0;
-  let a: usize = 0;
-  if (row < <u32>TCP_MAX_SOCKETS) {
-    const c = pcb(<i32>row);
-    if ((c.flags & (F_USED | F_V6)) == (F_USED | F_V6)) a = addrs6(<i32>row);
-  } else if (row - <u32>TCP_MAX_SOCKETS < <u32>TCP_TIME_WAIT_SLOTS) {
-    const t = <i32>(row - <u32>TCP_MAX_SOCKETS);
-    if ((tw(t).used & TW_V6) != 0) a = twAddrs6(t);
-  }
+  const a = rowAddrs6(row);
   if (a == 0) return 0;
   addrCopy(out, a + 16);
   addrCopy(out + 16, a);
   return 1;
+}
+
+/** Row `row`'s IPv6 addresses (the peer's, then ours), or 0 when it is IPv4 or empty. */
+function rowAddrs6(row: u32): usize {
+  if (row < <u32>TCP_MAX_SOCKETS) return (pcb(<i32>row).flags & (F_USED | F_V6)) == (F_USED | F_V6) ? addrs6(<i32>row) : 0;
+  const t = row - <u32>TCP_MAX_SOCKETS;
+  return t < <u32>TCP_TIME_WAIT_SLOTS && (tw(<i32>t).used & TW_V6) != 0 ? twAddrs6(<i32>t) : 0;
 }
 
 /** Transmission state of fd for traces and benchmarks (like Linux TCP_INFO): 14 u32 at out, in
