@@ -112,7 +112,7 @@ function dst6(): usize {
 /** udpSendto to [a]:port over IPv6 (a: 16 bytes; unspecified with port 0: the connected peer). */
 export function udpSendto6(fd: i32, ptr: usize, len: u32, a: usize, port: u32): i32 {
   if (!FEATURE_IPV6) return ENOSYS;
-  if (!valid(fd)) return EINVAL;
+  // A bad fd: udpSendPrepared says so (the frame written here is scratch).
   addrCopy(dst6(), a); // a may lie in the frame we are about to write
   if (len <= UDP_MAX_PAYLOAD - 20) memory.copy(UDP6_TX_PAYLOAD, ptr, len); // else EMSGSIZE below
   to6 = dst6();
