@@ -21,7 +21,7 @@ import {
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_AHEAD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
   F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY, F_LOSS, F_PTO, F_RPROBE, F_SACK, F_TLP_OUT, F_TLP_RTX, F_TS, F_DSACK_CHECK,
   NO_BUFFERS_LEFT, Pcb, ooo, pcb, pcbAllocConnection, pcbFree, rcvRing, sacked, sndRing, tsLastAckAt, tsRecentAt, tw,
-  F_V6, TW_V6, addrs6, ctl6, familyIs, pcbTakeFamily, sameFamily, setCtl6, twAddrs6,
+  F_V6, TW_V6, TW_V6_SHIFT, addrs6, ctl6, familyIs, pcbTakeFamily, sameFamily, setCtl6, twAddrs6,
 } from "./pcb";
 import { FEATURE_IPV6, TCP_MAX_SOCKETS, TCP_SACK, TCP_SYN_COOKIES, TCP_TIMESTAMPS } from "../../config";
 import { COOKIE_SACK, cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
@@ -286,12 +286,10 @@ export function moveToTimeWait(i: i32): void {
   }
   const s = tw(slot);
   if (s.used) count(C.TCP_TIME_WAIT_RECYCLED);
-  s.used = 1;
+  // IPv6: TW_V6 from F_V6; the addresses are copied for IPv4 too (unused there).
+  s.used = FEATURE_IPV6 ? <u16>(1 | (c.flags & F_V6) >> TW_V6_SHIFT) : 1;
   twArmed();
-  if (FEATURE_IPV6 && (c.flags & F_V6) != 0) {
-    s.used |= TW_V6;
-    memory.copy(twAddrs6(slot), addrs6(i), 32);
-  }
+  if (FEATURE_IPV6) memory.copy(twAddrs6(slot), addrs6(i), 32);
   s.localPort = c.localPort;
   s.remoteIp = c.remoteIp;
   s.remotePort = c.remotePort;

@@ -71,8 +71,8 @@ export function sendOut(t: TcpRepr, rip: u32, a6: usize, len: u32): i32 {
  */
 export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i32 {
   const c = pcb(i);
-  const v6 = FEATURE_IPV6 && (c.flags & F_V6) != 0;
-  const tcp = txBuf + (v6 ? PAYLOAD_OFFSET6 : PAYLOAD_OFFSET);
+  const a6: usize = FEATURE_IPV6 && (c.flags & F_V6) != 0 ? addrs6(i) : 0;
+  const tcp = txBuf + (a6 != 0 ? PAYLOAD_OFFSET6 : PAYLOAD_OFFSET);
   seg.srcPort = c.localPort;
   seg.dstPort = c.remotePort;
   seg.seq = seq;
@@ -90,7 +90,7 @@ export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i
     ts = 12;
   }
   if (flags & SYN) {
-    seg.mss = v6 ? mss6(addrs6(i)) : TCP_MSS;
+    seg.mss = a6 != 0 ? mss6(a6) : TCP_MSS;
     // RFC 7323 §2.2, RFC 2018 §2: on a SYN-ACK only if the peer's SYN offered it.
     seg.wscale = (flags & ACK) == 0 || (c.flags & F_WSCALE) != 0 ? <i32>c.rcvShift : -1;
     seg.sackPermitted = TCP_SACK && ((flags & ACK) == 0 || (c.flags & F_SACK) != 0);
@@ -107,7 +107,7 @@ export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i
   const hl = seg.emitLen();
   if (len) sndRing(i).peek(tcp + hl, off, len);
   seg.payloadLen = len;
-  const r = sendOut(seg, c.remoteIp, v6 ? addrs6(i) : 0, hl + len);
+  const r = sendOut(seg, c.remoteIp, a6, hl + len);
   if (r < 0) {
     // Not accepted (the ARP or loopback pool is full): an ACK it carried is still owed, sent with
     // the next output rather than by a delayed-ACK timer that is already due.
