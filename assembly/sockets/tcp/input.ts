@@ -27,7 +27,7 @@ import { FEATURE_IPV6, TCP_MAX_SOCKETS, TCP_SACK, TCP_SYN_COOKIES, TCP_TIMESTAMP
 import { COOKIE_SACK, cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
 import { sackAcked, sackDuplicate, sackEnter, sackSpurious, sackTake, sackUnaLost } from "./sack";
 import {
-  OUT_LIMITED, armRtx, challengeAck, mss6, retransmitFirst, sackOutput, sackRetransmitFirst, schedulePto, sendAck, sendControl, sendSyn, tcpOutput,
+  OUT_LIMITED, armRtx, challengeAck, mss6, mssFor, retransmitFirst, sackOutput, sackRetransmitFirst, schedulePto, sendAck, sendControl, sendSyn, tcpOutput,
   tcpOutputMode,
 } from "./output";
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
@@ -64,9 +64,8 @@ const DEFAULT_MSS6: u32 = 1220;
 
 function synOptions(i: i32): void {
   const c = pcb(i);
-  c.mss = seg.mss ? min<u32>(seg.mss, TCP_MSS) : TCP_DEFAULT_MSS;
   // IPv6: never above what the path MTU leaves (RFC 8201 §5.2).
-  if (FEATURE_IPV6 && (c.flags & F_V6) != 0) c.mss = min<u32>(seg.mss ? c.mss : DEFAULT_MSS6, mss6(addrs6(i)));
+  c.mss = mssFor(i, seg.mss ? min<u32>(seg.mss, TCP_MSS) : FEATURE_IPV6 && (c.flags & F_V6) != 0 ? DEFAULT_MSS6 : TCP_DEFAULT_MSS);
   if (c.mss < 64) c.mss = 64; // an absurdly small MSS would make us send a segment per byte
   // RFC 7323 §2.2: scaling applies only if both SYNs carried the option.
   if (seg.wscale >= 0) {
@@ -469,8 +468,7 @@ function cookieOpen(l: i32, src: u32, data: usize, meta: u32): C {
   c.keepIdle = lc.keepIdle;
   c.keepIntvl = lc.keepIntvl;
   c.keepCnt = lc.keepCnt;
-  c.mss = cookieMss((meta >> 4) & 3);
-  if (FEATURE_IPV6 && (c.flags & F_V6) != 0) c.mss = min<u32>(c.mss, mss6(addrs6(i)));
+  c.mss = mssFor(i, cookieMss((meta >> 4) & 3));
   if (TCP_SACK && (meta & COOKIE_SACK)) c.flags |= F_SACK;
   const shift = meta & 15;
   if (shift != 15) {

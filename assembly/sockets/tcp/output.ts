@@ -55,6 +55,11 @@ export function mss6(a: usize): u32 {
   return min<u32>(TCP_MSS, pathMtu(a) - IP6_LEN - 20);
 }
 
+/** m, or for an IPv6 connection i no more than the path MTU to its peer allows (mss6). */
+export function mssFor(i: i32, m: u32): u32 {
+  return FEATURE_IPV6 && (pcb(i).flags & F_V6) != 0 ? min<u32>(m, mss6(addrs6(i))) : m;
+}
+
 /** Emits t (its payload already after its header) and sends it, len bytes of TCP: to rip, or over
  *  IPv6 when a6 != 0 (to the peer at a6, from our address at a6 + 16). */
 export function sendOut(t: TcpRepr, rip: u32, a6: usize, len: u32): i32 {
