@@ -200,15 +200,15 @@ export function tcpAddressEvent(a6: usize, lost: bool): void {
     if ((c.flags & F_USED) == 0 || c.state == CLOSED || c.state == LISTEN) continue;
     if (FEATURE_IPV6 && ((c.flags & F_V6) != 0) != v6) continue; // the other family
     if (v6) {
+      if (!addrEq(addrs6(i) + (lost ? 16 : 0), a6)) continue; // lost: ours; else the peer's
       if (!lost) {
         const m = mss6(a6);
-        if (addrEq(addrs6(i), a6) && m < c.mss) {
+        if (m < c.mss) {
           c.mss = m;
           if (c.state >= ESTABLISHED && c.sndUna != c.sndMax) retransmitFirst(i);
         }
         continue;
       }
-      if (!addrEq(addrs6(i) + 16, a6)) continue;
     } else if (localFor(c.remoteIp) != ipAddr) continue; // over 127/8: not using the lost address
     if (c.state != TIME_WAIT) c.error = EHOSTUNREACH;
     closed(i);
