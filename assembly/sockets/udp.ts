@@ -35,8 +35,8 @@ export const U_REMOTE6: u32 = 2;
 export const U_FROM6: u32 = 4;
 /** A service socket that takes IPv6 datagrams too. */
 export const U_SVC6: u32 = 8;
-/** During a U_SVC6 handler's call with source 0: the datagram's IPv6 source and destination (16
- *  bytes each). */
+/** While an IPv6 datagram is handled (a U_SVC6 handler's call with source 0): its source and
+ *  destination (16 bytes each); udpSource6 is 0 otherwise. */
 export let udpSource6: usize = 0;
 export let udpDest6: usize = 0;
 /** A record's length bit: an IPv6 source (16 bytes) follows the header. */
