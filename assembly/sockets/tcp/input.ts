@@ -334,11 +334,13 @@ export function tcpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bo
   return C.TCP_NO_SOCKET;
 }
 
-/** A segment over IPv6 (iface/ipv6.ts): its addresses are copied aside as ctl6, which the lookups
- *  and every reply use, and their key (isn.ts key6) stands in for the IPv4 source. */
+/** A segment over IPv6 (iface/ipv6.ts): its addresses are ctl6, which the lookups and every reply
+ *  use, and their key (isn.ts key6) stands in for the IPv4 source. In the received header the
+ *  source and destination lie side by side (dst = src + 16), ctl6's order: nothing is copied. */
 export function tcpInput6(p: usize, len: u32, src: usize, dst: usize, mcast: bool): C {
   if (isUnspecified(src)) return C.TCP_BAD_ENDPOINT;
-  const r = tcpInput(p, len, ctl6From(src, dst), 0, mcast);
+  setCtl6(src);
+  const r = tcpInput(p, len, key6(src, dst), 0, mcast);
   setCtl6(0);
   return r;
 }
