@@ -213,19 +213,22 @@ function udpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C 
  *  unreachable) or EHOSTUNREACH, returned by its next send or receive (or told to its service).
  *  ICMPv6's errors come here too (a quoted header of version 6). */
 function udpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
-  let i: i32;
+  let at: usize; // the quoted UDP header
+  let a6: usize = 0;
   let refused: bool;
   if (FEATURE_IPV6 && <u32>load<u8>(quoted) >> 4 == 6) {
     // ICMPv6 (quoted: its IPv6 header, then at least 8 bytes of UDP): port unreachable (type 1
     // code 4) is ECONNREFUSED, the rest EHOSTUNREACH.
-    i = lookup(get16(quoted + 40), 0, get16(quoted + 42), quoted + 24);
+    at = quoted + 40;
+    a6 = quoted + 24;
     refused = type == 1 && code == 4;
   } else {
     const ihl = (<u32>load<u8>(quoted) & 15) << 2;
     if (ihl < 20 || len < ihl + 8) return C.ICMP_ERROR_RECEIVED;
-    i = lookup(get16(quoted + ihl), get32(quoted + 16), get16(quoted + ihl + 2), 0);
+    at = quoted + ihl;
     refused = type == 3 && code == 3;
   }
+  const i = lookup(get16(at), get32(quoted + 16), get16(at + 2), a6); // the IPv4 source: unused over IPv6
   if (i < 0) return C.ICMP_ERROR_RECEIVED;
   count(C.ICMP_ERRORS_TO_SOCKETS);
   const err = refused ? ECONNREFUSED : EHOSTUNREACH;

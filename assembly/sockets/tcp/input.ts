@@ -113,27 +113,26 @@ function findConnection(lport: u32, rip: u32, rport: u32): i32 {
  * and a hard one in a synchronized state, is soft: the next timeout reports it (below).
  */
 export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
-  let i: i32;
   let at: usize; // the quoted TCP header
   let kind: i32;
-  if (FEATURE_IPV6 && <u32>load<u8>(quoted) >> 4 == 6) {
+  const v6 = FEATURE_IPV6 && <u32>load<u8>(quoted) >> 4 == 6;
+  if (v6) {
     // From iface/icmpv6.ts: its IPv6 header and at least 8 bytes of TCP. Hard (RFC 5461 §4.1,
     // ICMPv6's counterparts of protocol and port unreachable): destination unreachable code 1
     // (administratively prohibited) and 4 (port unreachable), parameter problem code 1
     // (unrecognized next header).
     at = quoted + 40;
-    i = findConnection(get16(at), ctl6From(quoted + 24, quoted + 8), get16(at + 2));
-    setCtl6(0);
     kind = (type == 1 && (code == 1 || code == 4)) || (type == 4 && code == 1) ? 1 : 0;
   } else {
     const ihl = (<u32>load<u8>(quoted) & 15) << 2;
     if (ihl < 20 || len < ihl + 8) return C.TCP_ICMP_UNMATCHED;
     at = quoted + ihl;
-    i = findConnection(get16(at), get32(quoted + 16), get16(at + 2));
     // Source quench is ignored (RFC 6633), a redirect is for IP.
     const ignored = type == TYPE_SOURCE_QUENCH || type == TYPE_REDIRECT;
     kind = ignored ? -1 : type == TYPE_DEST_UNREACHABLE && (code == 2 || code == 3) ? 1 : 0;
   }
+  const i = findConnection(get16(at), v6 ? ctl6From(quoted + 24, quoted + 8) : get32(quoted + 16), get16(at + 2));
+  if (FEATURE_IPV6) setCtl6(0);
   return icmpErrorFor(i, get32(at + 4), kind);
 }
 
@@ -215,7 +214,8 @@ export function tcpAddressEvent(a6: usize, lost: bool): void {
   }
   if (!lost) return;
   for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) {
-    if (!FEATURE_IPV6 || (((tw(t).used & TW_V6) != 0) == v6 && (!v6 || addrEq(twAddrs6(t) + 16, a6)))) tw(t).used = 0;
+    const s = tw(t);
+    if (!FEATURE_IPV6 || (v6 ? (s.used & TW_V6) != 0 && addrEq(twAddrs6(t) + 16, a6) : (s.used & TW_V6) == 0)) s.used = 0;
   }
 }
 
