@@ -764,10 +764,7 @@ export function ipv6_enable(on: u32): i32 {
  *  3 deprecated, 4 duplicated); out: the address (16 bytes), valid and preferred seconds left
  *  (u32 each, 0xffffffff infinite). Slot 0 is the link-local address. */
 export function ipv6_address(i: u32, out: usize): i32 {
-  if (FEATURE_IPV6) {
-    setNow(phy_now_ms());
-    return <i32>ipv6AddressAt(i, out);
-  }
+  if (FEATURE_IPV6) return <i32>ipv6AddressAt(i, out); // the lifetimes left are kept by poll's tick
   return ENOSYS;
 }
 /** ipv6_router(i, out) -> seconds the default router i stays one (0: none), its address at out. */

@@ -12,7 +12,7 @@ import { sourceFor } from "../iface/ipv6";
 import { addrCopy, isMulticast as isMulticast6, isUnspecified } from "../wire/ipv6";
 import { ipAddr, localFor } from "../iface/netif";
 import { ACK, RST } from "../wire/tcp";
-import { closed, fail, initConnection, initialWindow, moveToTimeWait } from "../sockets/tcp/input";
+import { closed, fail, initConnection, initialWindow, moveToTimeWait, tcpAddressEvent } from "../sockets/tcp/input";
 import { isn, key6, portOffset } from "../sockets/tcp/isn";
 import { sendControlFor, sendSyn, tcpOutput, windowUpdateDue } from "../sockets/tcp/output";
 import {
@@ -142,30 +142,30 @@ export function tcpAccept(fd: i32): i32 {
 }
 
 export function tcpConnect(fd: i32, ip: u32, port: u32): i32 {
-  if (held(fd) < 0 || port == 0 || port > 0xffff || ip == 0 || ip >= 0xe0000000) return EINVAL;
-  const c = pcb(fd);
-  if (c.state != CLOSED || c.remotePort != 0) return EINVAL;
-  if (ipAddr == 0 && localFor(ip) == 0) return EHOSTUNREACH; // no address yet, and not 127/8
   return open(fd, ip, port, 0);
 }
 
 /** tcpConnect to the IPv6 peer [a]:port (16 bytes at a), from the source RFC 6724 picks for it. */
 export function tcpConnect6(fd: i32, a: usize, port: u32): i32 {
   if (!FEATURE_IPV6) return ENOSYS;
-  if (held(fd) < 0 || port == 0 || port > 0xffff || isUnspecified(a) || isMulticast6(a)) return EINVAL;
-  const c = pcb(fd);
-  if (c.state != CLOSED || c.remotePort != 0) return EINVAL;
-  const src = sourceFor(a);
-  if (src == 0) return EHOSTUNREACH; // no usable address of that scope yet
-  const both = memory.data(32, 8);
-  addrCopy(both, a);
-  addrCopy(both + 16, src);
-  return open(fd, key6(both, both + 16), port, both);
+  return open(fd, 0, port, a);
 }
 
-/** The active open to rip:port (over IPv6 to the addresses at a6, rip their key, when a6 != 0). */
+/** The active open to ip:port, or (a6 != 0) over IPv6 to [a6]:port. */
 function open(fd: i32, ip: u32, port: u32, a6: usize): i32 {
+  if (held(fd) < 0 || port == 0 || port > 0xffff) return EINVAL;
   const c = pcb(fd);
+  if (c.state != CLOSED || c.remotePort != 0) return EINVAL;
+  let src: usize = 0;
+  if (FEATURE_IPV6 && a6 != 0) {
+    if (isUnspecified(a6) || isMulticast6(a6)) return EINVAL;
+    src = sourceFor(a6);
+    if (src == 0) return EHOSTUNREACH; // no usable address of that scope yet
+    ip = key6(a6, src); // the addresses' key stands in for the IPv4 peer
+  } else {
+    if (ip == 0 || ip >= 0xe0000000) return EINVAL;
+    if (ipAddr == 0 && localFor(ip) == 0) return EHOSTUNREACH; // no address yet, and not 127/8
+  }
   if (c.localPort == 0) {
     const p = ephemeralPort(ip, port, fd);
     if (p == 0) return EADDRINUSE;
@@ -176,7 +176,8 @@ function open(fd: i32, ip: u32, port: u32, a6: usize): i32 {
   if (!pcbAttachBuffers(fd)) return ENOBUFS;
   if (FEATURE_IPV6 && a6 != 0) {
     c.flags |= F_V6;
-    memory.copy(addrs6(fd), a6, 32);
+    addrCopy(addrs6(fd), a6);
+    addrCopy(addrs6(fd) + 16, src);
   }
   c.remoteIp = ip;
   c.remotePort = port;
@@ -415,8 +416,10 @@ export function tcpRemoteIp(fd: i32): u32 {
 }
 /** An IPv6 connection's peer address written at out (16 bytes): 1, or 0 for IPv4 or a bad fd. */
 export function tcpRemote6(fd: i32, out: usize): u32 {
-  if (!FEATURE_IPV6 || held(fd) < 0 || (pcb(fd).flags & F_V6) == 0) return 0;
-  addrCopy(out, addrs6(fd));
+  if (!FEATURE_IPV6 || held(fd) < 0) return 0;
+  const a = rowAddrs6(fd);
+  if (a == 0) return 0;
+  addrCopy(out, a);
   return 1;
 }
 export function tcpRemotePort(fd: i32): u32 {
@@ -461,18 +464,18 @@ export function tcpTableRow(row: u32, out: usize): i32 {
  *  1; 0 when the row is IPv4 or empty (tcpTableRow's addresses then). */
 export function tcpTableRow6(row: u32, out: usize): i32 {
   if (!FEATURE_IPV6) return 0;
-  let a: usize = 0;
-  if (row < <u32>TCP_MAX_SOCKETS) {
-    const c = pcb(<i32>row);
-    if ((c.flags & (F_USED | F_V6)) == (F_USED | F_V6)) a = addrs6(<i32>row);
-  } else if (row - <u32>TCP_MAX_SOCKETS < <u32>TCP_TIME_WAIT_SLOTS) {
-    const t = <i32>(row - <u32>TCP_MAX_SOCKETS);
-    if ((tw(t).used & TW_V6) != 0) a = twAddrs6(t);
-  }
+  const a = rowAddrs6(row);
   if (a == 0) return 0;
   addrCopy(out, a + 16);
   addrCopy(out + 16, a);
   return 1;
+}
+
+/** Row `row`'s IPv6 addresses (the peer's, then ours), or 0 when it is IPv4 or empty. */
+function rowAddrs6(row: u32): usize {
+  if (row < <u32>TCP_MAX_SOCKETS) return (pcb(<i32>row).flags & (F_USED | F_V6)) == (F_USED | F_V6) ? addrs6(<i32>row) : 0;
+  const t = row - <u32>TCP_MAX_SOCKETS;
+  return t < <u32>TCP_TIME_WAIT_SLOTS && (tw(<i32>t).used & TW_V6) != 0 ? twAddrs6(<i32>t) : 0;
 }
 
 /** Transmission state of fd for traces and benchmarks (like Linux TCP_INFO): 14 u32 at out, in
@@ -502,17 +505,5 @@ export function tcpInfo(fd: i32, out: usize): i32 {
 /** The interface lost address ip (a DHCP lease ended): every connection that used it fails with
  *  EHOSTUNREACH, without a RST (it could not be sent from that address any more). */
 export function tcpAddressLost(ip: u32): void {
-  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
-    const c = pcb(i);
-    if ((c.flags & F_USED) == 0 || c.state == CLOSED || c.state == LISTEN) continue;
-    if (localFor(c.remoteIp) != ipAddr) continue; // over 127/8: not using the lost address
-    if (FEATURE_IPV6 && (c.flags & F_V6) != 0) continue; // nor over IPv6
-    if (c.state == TIME_WAIT) {
-      closed(i);
-      continue;
-    }
-    c.error = EHOSTUNREACH;
-    closed(i);
-  }
-  for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) if (!FEATURE_IPV6 || (tw(t).used & TW_V6) == 0) tw(t).used = 0;
+  tcpAddressEvent(0, true);
 }

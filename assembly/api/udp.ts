@@ -10,7 +10,7 @@ import { PAYLOAD_OFFSET, ipv4Output } from "../iface/ipv4";
 import { PROTO_UDP } from "../wire/ipv4";
 import { HEADER_LEN, UdpRepr } from "../wire/udp";
 import {
-  RECORD_LEN, U_FROM6, U_REMOTE6, UdpErrorHandler, UdpHandler, UdpSock, recordLen, udpAddrs6, udpAlloc, udpFree, udpRing, udpSock,
+  RECORD_LEN, REC_V6, U_FROM6, U_REMOTE6, UdpErrorHandler, UdpHandler, UdpSock, udpAddrs6, udpAlloc, udpFree, udpRing, udpSock,
 } from "../sockets/udp";
 import { PAYLOAD_OFFSET6, hopLimit, ipv6Output, sourceFor } from "../iface/ipv6";
 import { UDP6_DST } from "../iface/ipv6_static";
@@ -72,7 +72,19 @@ export function udpBind(fd: i32, port: u32): i32 {
 }
 
 export function udpConnect(fd: i32, ip: u32, port: u32): i32 {
-  if (!valid(fd) || ip == 0 || port == 0 || port > 0xffff) return EINVAL;
+  return connect(fd, ip, port, 0);
+}
+
+/** udpConnect to the IPv6 peer [a]:port (16 bytes at a). */
+export function udpConnect6(fd: i32, a: usize, port: u32): i32 {
+  if (!FEATURE_IPV6) return ENOSYS;
+  return connect(fd, 0xffffffff, port, a); // never an IPv4 source (ip_bad_source): no IPv4 datagram matches it
+}
+
+/** Connects fd to ip:port, or (a6 != 0) to the IPv6 peer [a6]:port. */
+function connect(fd: i32, ip: u32, port: u32, a6: usize): i32 {
+  const v6 = FEATURE_IPV6 && a6 != 0;
+  if (!valid(fd) || (v6 ? isUnspecified(a6) : ip == 0) || port == 0 || port > 0xffff) return EINVAL;
   const s = udpSock(fd);
   if (s.localPort == 0) {
     const r = udpBind(fd, 0);
@@ -81,22 +93,10 @@ export function udpConnect(fd: i32, ip: u32, port: u32): i32 {
   s.remoteIp = ip;
   s.remotePort = port;
   s.used &= ~U_REMOTE6;
-  return OK;
-}
-
-/** udpConnect to the IPv6 peer [a]:port (16 bytes at a). */
-export function udpConnect6(fd: i32, a: usize, port: u32): i32 {
-  if (!FEATURE_IPV6) return ENOSYS;
-  if (!valid(fd) || isUnspecified(a) || port == 0 || port > 0xffff) return EINVAL;
-  const s = udpSock(fd);
-  if (s.localPort == 0) {
-    const r = udpBind(fd, 0);
-    if (r < 0) return r;
+  if (v6) {
+    addrCopy(udpAddrs6(fd), a6);
+    s.used |= U_REMOTE6;
   }
-  addrCopy(udpAddrs6(fd), a);
-  s.remoteIp = 0xffffffff; // never an IPv4 source (ip_bad_source): no IPv4 datagram matches it
-  s.remotePort = port;
-  s.used |= U_REMOTE6;
   return OK;
 }
 
@@ -112,7 +112,7 @@ function dst6(): usize {
 /** udpSendto to [a]:port over IPv6 (a: 16 bytes; unspecified with port 0: the connected peer). */
 export function udpSendto6(fd: i32, ptr: usize, len: u32, a: usize, port: u32): i32 {
   if (!FEATURE_IPV6) return ENOSYS;
-  if (!valid(fd)) return EINVAL;
+  // A bad fd: udpSendPrepared says so (the frame written here is scratch).
   addrCopy(dst6(), a); // a may lie in the frame we are about to write
   if (len <= UDP_MAX_PAYLOAD - 20) memory.copy(UDP6_TX_PAYLOAD, ptr, len); // else EMSGSIZE below
   to6 = dst6();
@@ -129,7 +129,6 @@ export function udpFrom6(fd: i32, out: usize): u32 {
 
 export function udpSendto(fd: i32, ptr: usize, len: u32, ip: u32, port: u32): i32 {
   if (!valid(fd)) return EINVAL;
-  if (FEATURE_IPV6 && ip == 0 && port == 0 && (udpSock(fd).used & U_REMOTE6) != 0) return udpSendto6(fd, ptr, len, udpAddrs6(fd), udpSock(fd).remotePort);
   if (len > UDP_MAX_PAYLOAD) return EMSGSIZE;
   memory.copy(UDP_TX_PAYLOAD, ptr, len);
   return udpSendPrepared(fd, len, ip, port);
@@ -138,24 +137,26 @@ export function udpSendto(fd: i32, ptr: usize, len: u32, ip: u32, port: u32): i3
 /** Sends the len bytes already at UDP_TX_PAYLOAD (built there, so nothing is copied). */
 export function udpSendPrepared(fd: i32, len: u32, ip: u32, port: u32): i32 {
   // Over IPv6 too: udpSendto6 set to6 (and built the payload at UDP6_TX_PAYLOAD) just before.
-  const a = FEATURE_IPV6 ? to6 : 0;
+  let a = FEATURE_IPV6 ? to6 : 0;
   if (FEATURE_IPV6) to6 = 0;
   if (!valid(fd)) return EINVAL;
   const s = udpSock(fd);
   if (s.error) return takeError(s);
-  if (FEATURE_IPV6 && a != 0) {
-    if (port == 0 && isUnspecified(a) && (s.used & U_REMOTE6) != 0) {
-      addrCopy(a, udpAddrs6(fd)); // the connected peer
-      port = s.remotePort;
+  let move = false;
+  if (port == 0 && (FEATURE_IPV6 && a != 0 ? isUnspecified(a) : ip == 0)) {
+    // No destination: the connected peer. An IPv6 one's datagram built at UDP_TX_PAYLOAD moves
+    // on past the longer header.
+    if (FEATURE_IPV6 && (s.used & U_REMOTE6) != 0) {
+      move = a == 0;
+      a = udpAddrs6(fd);
     }
-    if (isUnspecified(a)) return EINVAL;
-    ip = 1; // passes the check below
-  } else if (ip == 0 && port == 0) {
     ip = s.remoteIp;
     port = s.remotePort;
   }
-  if (ip == 0 || port == 0 || port > 0xffff) return EINVAL;
-  if (len > UDP_MAX_PAYLOAD - (FEATURE_IPV6 && a != 0 ? 20 : 0)) return EMSGSIZE; // the IPv6 header is 20 bytes longer
+  const v6 = FEATURE_IPV6 && a != 0;
+  if ((v6 ? isUnspecified(a) : ip == 0) || port == 0 || port > 0xffff) return EINVAL;
+  if (len > UDP_MAX_PAYLOAD - (v6 ? 20 : 0)) return EMSGSIZE; // the IPv6 header is 20 bytes longer
+  if (FEATURE_IPV6 && move) memory.copy(UDP6_TX_PAYLOAD, UDP_TX_PAYLOAD, len);
   if (s.localPort == 0) {
     const r = udpBind(fd, 0);
     if (r < 0) return r;
@@ -163,15 +164,17 @@ export function udpSendPrepared(fd: i32, len: u32, ip: u32, port: u32): i32 {
   tx.srcPort = s.localPort;
   tx.dstPort = port;
   tx.payloadLen = len;
+  let src6: usize = 0;
+  if (v6) {
+    src6 = sourceFor(a);
+    if (src6 == 0) return EHOSTUNREACH;
+  }
+  tx.emitFrom(txBuf + (src6 != 0 ? PAYLOAD_OFFSET6 : PAYLOAD_OFFSET), localFor(ip), ip, src6, a);
   let r: i32;
-  if (FEATURE_IPV6 && a != 0) {
-    const src = sourceFor(a);
-    if (src == 0) return EHOSTUNREACH;
-    tx.emit6(txBuf + PAYLOAD_OFFSET6, src, a);
+  if (v6) {
     // To a group: the socket's multicast hop limit (1 by default: this link), as for IPv4.
-    r = ipv6Output(txBuf, HEADER_LEN + len, NH_UDP, src, a, isMulticast6(a) ? <u32>s.mcastTtl : hopLimit);
+    r = ipv6Output(txBuf, HEADER_LEN + len, NH_UDP, src6, a, isMulticast6(a) ? <u32>s.mcastTtl : hopLimit);
   } else {
-    tx.emit(txBuf + PAYLOAD_OFFSET, localFor(ip), ip);
     r = FEATURE_MULTICAST && isMulticast(ip)
       ? ipv4Output(txBuf, HEADER_LEN + len, PROTO_UDP, ip, s.mcastTtl)
       : ipv4Output(txBuf, HEADER_LEN + len, PROTO_UDP, ip);
@@ -191,23 +194,22 @@ export function udpRecvfrom(fd: i32, ptr: usize, len: u32): i32 {
   }
   ring.peek(header, 0, RECORD_LEN);
   const field = <u32>load<u16>(header);
-  const n = recordLen(field);
   s.fromPort = <u32>load<u16>(header, 2);
   s.fromIp = load<u32>(header, 4);
   let at = RECORD_LEN;
-  let data = n;
+  let data = field;
   if (FEATURE_IPV6) {
-    s.used &= ~U_FROM6;
-    if (n != field) {
-      ring.peek(udpAddrs6(fd) + 16, RECORD_LEN, 16);
-      s.used |= U_FROM6;
-      at += 16;
-      data -= 16;
-    }
+    // An IPv6 source (REC_V6) follows the header. Branch-free: REC_V6 >> 11 is its 16 bytes,
+    // and >> 2 more U_FROM6.
+    const v6 = (field & REC_V6) >> 11;
+    s.used = (s.used & ~U_FROM6) | (v6 >> 2);
+    ring.peek(udpAddrs6(fd) + 16, RECORD_LEN, 16); // the data's first bytes when IPv4: unused
+    at += v6;
+    data &= ~REC_V6;
   }
   const m = data < len ? data : len;
   ring.peek(ptr, at, m);
-  ring.consume(RECORD_LEN + n);
+  ring.consume(at + data);
   return <i32>m;
 }
 

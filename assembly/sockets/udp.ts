@@ -35,12 +35,12 @@ export const U_REMOTE6: u32 = 2;
 export const U_FROM6: u32 = 4;
 /** A service socket that takes IPv6 datagrams too. */
 export const U_SVC6: u32 = 8;
-/** During a U_SVC6 handler's call with source 0: the datagram's IPv6 source and destination (16
- *  bytes each). */
+/** While an IPv6 datagram is handled (a U_SVC6 handler's call with source 0): its source and
+ *  destination (16 bytes each); udpSource6 is 0 otherwise. */
 export let udpSource6: usize = 0;
 export let udpDest6: usize = 0;
 /** A record's length bit: an IPv6 source (16 bytes) follows the header. */
-const REC_V6: u32 = 0x8000;
+export const REC_V6: u32 = 0x8000;
 
 @unmanaged
 export class UdpSock {
@@ -136,41 +136,30 @@ export function udpFree(i: i32): void {
   s.used = 0;
 }
 
-/** The socket a datagram to lport from (rip, rport) belongs to: a connected match, else a bound one. */
-function lookup(lport: u32, rip: u32, rport: u32): i32 {
+/** The socket a datagram to lport from (rip, rport) belongs to: a connected match, else a bound
+ *  one. From an IPv6 source (a6 != 0, rip unused): sockets connected to [a6]:rport, and those
+ *  bound to the port but for IPv4-only services. */
+function lookup(lport: u32, rip: u32, rport: u32, a6: usize): i32 {
   let any = -1;
   for (let i = 0; i < UDP_MAX_SOCKETS; i++) {
     const s = udpSock(i);
     if (!s.used || s.localPort != lport) continue;
+    if (FEATURE_IPV6 && a6 != 0 && s.handler && (s.used & U_SVC6) == 0) continue;
     if (s.remotePort == 0) any = i;
-    else if (s.remoteIp == rip && s.remotePort == rport) return i;
+    else if (s.remotePort == rport && (FEATURE_IPV6 && a6 != 0 ? (s.used & U_REMOTE6) != 0 && addrEq(udpAddrs6(i), a6) : s.remoteIp == rip)) return i;
   }
   return any;
 }
 
-/** lookup() for a datagram from [rip]:rport: IPv6-connected sockets by address, and application
- *  sockets bound to the port. */
-function lookup6(lport: u32, rip: usize, rport: u32): i32 {
-  let any = -1;
-  for (let i = 0; i < UDP_MAX_SOCKETS; i++) {
-    const s = udpSock(i);
-    if (!s.used || s.localPort != lport || (s.handler && (s.used & U_SVC6) == 0)) continue;
-    if (s.remotePort == 0) any = i;
-    else if ((s.used & U_REMOTE6) != 0 && s.remotePort == rport && addrEq(udpAddrs6(i), rip)) return i;
-  }
-  return any;
-}
-
-/** A datagram over IPv6 (iface/ipv6.ts answers UDP_NO_SOCKET with a port unreachable). */
+/** A datagram over IPv6: udpInput with the addresses in udpSource6 / udpDest6 (toBroadcast: no
+ *  ICMP here, iface/ipv6.ts answers UDP_NO_SOCKET with a port unreachable). A group's datagram
+ *  (all-nodes is the only one we are in for UDP) goes to the port's socket. */
 function udpInput6(p: usize, len: u32, src: usize, dst: usize, mcast: bool): C {
-  const err = rx.parse6(p, len, src, dst);
-  if (err != WireError.OK) return err == WireError.UNSUPPORTED ? C.IP6_UDP_NO_CHECKSUM : udpError(err);
-  // A group's datagram (all-nodes is the only one we are in for UDP) goes to the port's socket.
-  const i = lookup6(rx.dstPort, src, rx.srcPort);
-  if (i < 0) return C.UDP_NO_SOCKET;
   udpSource6 = src;
   udpDest6 = dst;
-  return deliver(i, p, 0, src);
+  const r = udpInput(p, len, 0, 0, true);
+  udpSource6 = 0;
+  return r;
 }
 
 /** The parsed datagram at p to socket i: its service's handler, or a record in its queue (an
@@ -197,16 +186,16 @@ function deliver(i: i32, p: usize, src: u32, src6: usize): C {
   return r;
 }
 
-function udpError(err: WireError): C {
-  if (err == WireError.BAD_CHECKSUM) return C.UDP_BAD_CHECKSUM;
-  if (err == WireError.BAD_TOTAL_LEN) return C.UDP_BAD_LENGTH;
-  return C.UDP_TRUNCATED;
-}
-
 function udpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C {
-  const err = rx.parse(p, len, src, dst);
-  if (err != WireError.OK) return udpError(err);
-  let i = lookup(rx.dstPort, src, rx.srcPort);
+  const a6 = FEATURE_IPV6 ? udpSource6 : 0;
+  const err = rx.parseFrom(p, len, src, dst, a6, FEATURE_IPV6 ? udpDest6 : 0);
+  if (err != WireError.OK) {
+    if (err == WireError.BAD_CHECKSUM) return C.UDP_BAD_CHECKSUM;
+    if (err == WireError.BAD_TOTAL_LEN) return C.UDP_BAD_LENGTH;
+    if (FEATURE_IPV6 && err == WireError.UNSUPPORTED) return C.IP6_UDP_NO_CHECKSUM;
+    return C.UDP_TRUNCATED;
+  }
+  let i = lookup(rx.dstPort, src, rx.srcPort, a6);
   // A group's datagram is for the socket on the port only if it joined the group (224.0.0.1: any).
   if (FEATURE_MULTICAST && i >= 0 && isMulticast(dst) && dst != ALL_SYSTEMS) {
     const slot = igmpSlot(dst);
@@ -217,29 +206,29 @@ function udpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C 
     if (FEATURE_ICMP && !toBroadcast) icmpUnreachable(3);
     return C.UDP_NO_SOCKET;
   }
-  return deliver(i, p, src, 0);
+  return deliver(i, p, src, a6);
 }
 
 /** An ICMP error about a datagram we sent: the socket that sent it gets ECONNREFUSED (port
  *  unreachable) or EHOSTUNREACH, returned by its next send or receive (or told to its service).
  *  ICMPv6's errors come here too (a quoted header of version 6). */
 function udpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
-  if (FEATURE_IPV6 && <u32>load<u8>(quoted) >> 4 == 6) return udpIcmp6Error(type, code, quoted);
-  const ihl = (<u32>load<u8>(quoted) & 15) << 2;
-  if (ihl < 20 || len < ihl + 8) return C.ICMP_ERROR_RECEIVED;
-  const rip = get32(quoted + 16);
-  const lport = get16(quoted + ihl);
-  const rport = get16(quoted + ihl + 2);
-  return icmpErrorTo(lookup(lport, rip, rport), type == 3 && code == 3);
-}
-
-/** An ICMPv6 error about a datagram we sent (quoted: its IPv6 header, then at least 8 bytes of
- *  UDP): port unreachable (type 1 code 4) is ECONNREFUSED, the rest EHOSTUNREACH. */
-function udpIcmp6Error(type: u32, code: u32, quoted: usize): C {
-  return icmpErrorTo(lookup6(get16(quoted + 40), quoted + 24, get16(quoted + 42)), type == 1 && code == 4);
-}
-
-function icmpErrorTo(i: i32, refused: bool): C {
+  let at: usize; // the quoted UDP header
+  let a6: usize = 0;
+  let refused: bool;
+  if (FEATURE_IPV6 && <u32>load<u8>(quoted) >> 4 == 6) {
+    // ICMPv6 (quoted: its IPv6 header, then at least 8 bytes of UDP): port unreachable (type 1
+    // code 4) is ECONNREFUSED, the rest EHOSTUNREACH.
+    at = quoted + 40;
+    a6 = quoted + 24;
+    refused = type == 1 && code == 4;
+  } else {
+    const ihl = (<u32>load<u8>(quoted) & 15) << 2;
+    if (ihl < 20 || len < ihl + 8) return C.ICMP_ERROR_RECEIVED;
+    at = quoted + ihl;
+    refused = type == 3 && code == 3;
+  }
+  const i = lookup(get16(at), get32(quoted + 16), get16(at + 2), a6); // the IPv4 source: unused over IPv6
   if (i < 0) return C.ICMP_ERROR_RECEIVED;
   count(C.ICMP_ERRORS_TO_SOCKETS);
   const err = refused ? ECONNREFUSED : EHOSTUNREACH;

@@ -3,7 +3,7 @@
 // Emitted in Linux's layout: MSS, NOP NOP SACK-permitted, NOP window scale; NOP NOP SACK.
 // Over IPv6 (parse6, emit6) the pseudo-header is RFC 8200 §8.1's and the checksum is always summed
 // here: the offload flags cover IPv4 only (wasmip.h set_offload).
-import { TCP_TIMESTAMPS } from "../config";
+import { FEATURE_IPV6, TCP_TIMESTAMPS } from "../config";
 import { get16Inline, get32Inline, put16Inline, put32Inline } from "../support/bytes";
 import { OFFLOAD_TX_L4, RX_L4_OK, offloadFlags, rxChecked, sumAdd, sumFold, sumPseudo, sumPseudo6 } from "./checksum";
 import { WireError } from "./error";
@@ -121,6 +121,13 @@ export class TcpRepr {
     return this.parseSum(p, len, sumPseudo6(src, dst, len, PROTO_TCP));
   }
 
+  /** parse() from src to dst, or over IPv6 when a6 != 0 (from a6 to a6 + 16): one call site for
+   *  both families, so parseSum is inlined there rather than called. */
+  parseFrom(p: usize, len: u32, src: u32, dst: u32, a6: usize): WireError {
+    return this.parseSum(p, len, FEATURE_IPV6 && a6 != 0 ? sumPseudo6(a6, a6 + 16, len, PROTO_TCP)
+      : (rxChecked & RX_L4_OK) != 0 ? NO_SUM : sumPseudo(src, dst, PROTO_TCP, len));
+  }
+
   private parseSum(p: usize, len: u32, pseudo: u64): WireError {
     if (len < HEADER_LEN) return WireError.TRUNCATED;
     const hl = (<u32>load<u8>(p, 12) >> 4) << 2;
@@ -213,6 +220,19 @@ export class TcpRepr {
     const hl = this.header(p);
     const total = hl + this.payloadLen;
     put16Inline(p + 16, ~sumFold(sumAdd(sumPseudo6(src, dst, total, PROTO_TCP), p, total)) & 0xffff);
+    return hl;
+  }
+
+  /** emit() from src to dst, or over IPv6 when a6 != 0 (from a6 + 16 to a6): one call site for
+   *  both families, so header() is inlined there rather than called. */
+  emitFrom(p: usize, src: u32, dst: u32, a6: usize): u32 {
+    const hl = this.header(p);
+    const total = hl + this.payloadLen;
+    const v6 = FEATURE_IPV6 && a6 != 0;
+    if (v6 || (offloadFlags & OFFLOAD_TX_L4) == 0) {
+      const pseudo = v6 ? sumPseudo6(a6 + 16, a6, total, PROTO_TCP) : sumPseudo(src, dst, PROTO_TCP, total);
+      put16Inline(p + 16, ~sumFold(sumAdd(pseudo, p, total)) & 0xffff);
+    }
     return hl;
   }
 

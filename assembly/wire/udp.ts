@@ -1,6 +1,7 @@
 // UDP header (RFC 768). A zero checksum received means none was computed; one we compute as zero
 // is sent as 0xffff. Over IPv6 (RFC 8200 §8.1) the checksum is mandatory: a zero one is refused,
 // and it is always summed here (the offload flags cover IPv4 only, wasmip.h set_offload).
+import { FEATURE_IPV6 } from "../config";
 import { get16Inline, put16Inline } from "../support/bytes";
 import { OFFLOAD_TX_L4, RX_L4_OK, offloadFlags, rxChecked, sumAdd, sumFold, sumPseudo, sumPseudo6 } from "./checksum";
 import { WireError } from "./error";
@@ -30,6 +31,25 @@ export class UdpRepr {
     const ulen = HEADER_LEN + this.payloadLen;
     if (sumFold(sumAdd(sumPseudo6(src, dst, ulen, 17), p, ulen)) != 0xffff) return WireError.BAD_CHECKSUM;
     return WireError.OK;
+  }
+
+  /** parse() from src to dst, or parse6() when s6 != 0 (from s6 to d6): one call site for both
+   *  families, so view() is inlined there rather than called. */
+  parseFrom(p: usize, len: u32, src: u32, dst: u32, s6: usize, d6: usize): WireError {
+    const err = this.view(p, len);
+    if (err != WireError.OK) return err;
+    const ulen = HEADER_LEN + this.payloadLen;
+    const v6 = FEATURE_IPV6 && s6 != 0;
+    if (load<u16>(p, 6) == 0) return v6 ? WireError.UNSUPPORTED : WireError.OK;
+    if ((v6 || (rxChecked & RX_L4_OK) == 0) && sumFold(sumAdd(v6 ? sumPseudo6(s6, d6, ulen, 17) : sumPseudo(src, dst, 17, ulen), p, ulen)) != 0xffff) return WireError.BAD_CHECKSUM;
+    return WireError.OK;
+  }
+
+  /** emit() from src to dst, or emit6() when s6 != 0 (from s6 to d6), as parseFrom. */
+  emitFrom(p: usize, src: u32, dst: u32, s6: usize, d6: usize): void {
+    const ulen = this.header(p);
+    const v6 = FEATURE_IPV6 && s6 != 0;
+    if (v6 || (offloadFlags & OFFLOAD_TX_L4) == 0) this.fill(p, v6 ? sumPseudo6(s6, d6, ulen, 17) : sumPseudo(src, dst, 17, ulen), ulen);
   }
 
   /** The header and its length field, checked against the len bytes that arrived. */

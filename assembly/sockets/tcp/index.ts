@@ -3,7 +3,7 @@ import { PROTO_TCP } from "../../wire/ipv4";
 import { setTransport } from "../../iface/ipv4";
 import { isnInit } from "./isn";
 import { pcbInitAll } from "./pcb";
-import { tcpAddressLost6, tcpIcmpError, tcpInput, tcpInput6, tcpNeighbourLost, tcpPathMtu6 } from "./input";
+import { tcpAddressEvent, tcpIcmpError, tcpInput, tcpInput6, tcpNeighbourLost } from "./input";
 import { outputInit, tcpOutput } from "./output";
 import { synCookieInit } from "./syncookie";
 import { FEATURE_ICMP, FEATURE_IPV6, FEATURE_LOOPBACK, TCP_MAX_SOCKETS } from "../../config";
@@ -23,17 +23,11 @@ export function tcpInit(): void {
   setTransport(PROTO_TCP, tcpInput);
   if (FEATURE_IPV6) {
     setTransport6(NH_TCP, tcpInput6);
-    setAddressHandler6(tcpAddress6);
+    setAddressHandler6(tcpAddressEvent);
   }
   if (FEATURE_ICMP) setIcmpErrorHandler(PROTO_TCP, tcpIcmpError);
   if (FEATURE_LOOPBACK) setLoopbackRetry(retryAll);
   setArpGiveUpHandler(tcpNeighbourLost);
-}
-
-/** iface/ipv6.ts's news about address a: its path MTU lowered, or (lost) it is no longer ours. */
-function tcpAddress6(a: usize, lost: bool): void {
-  if (lost) tcpAddressLost6(a);
-  else tcpPathMtu6(a);
 }
 
 /** The loopback made room after refusing a segment: every connection sends what it may now. */

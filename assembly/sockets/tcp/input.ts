@@ -8,7 +8,7 @@ import { now } from "../../support/clock";
 import { twArmed } from "./timers";
 import { C, count } from "../../support/counters";
 import { ECONNREFUSED, ECONNRESET, EHOSTUNREACH } from "../../support/errors";
-import { ipAddr } from "../../iface/netif";
+import { ipAddr, localFor } from "../../iface/netif";
 import { ipv4NextHop } from "../../iface/ipv4";
 import { get16, get32 } from "../../support/bytes";
 import { TYPE_DEST_UNREACHABLE, TYPE_REDIRECT, TYPE_SOURCE_QUENCH } from "../../wire/icmp";
@@ -21,13 +21,13 @@ import {
   F_ACK_NOW, F_APP, F_CHILD, F_FIN_AHEAD, F_DELACK, F_FIN_RCVD, F_FIN_SENT, F_KEEPALIVE, F_PERSIST, F_RD_SHUT, F_RECOVERY, F_RTT,
   F_RTX, F_SYN_ACKED, F_USED, F_WSCALE, F_NODELAY, F_LOSS, F_PTO, F_RPROBE, F_SACK, F_TLP_OUT, F_TLP_RTX, F_TS, F_DSACK_CHECK,
   NO_BUFFERS_LEFT, Pcb, ooo, pcb, pcbAllocConnection, pcbFree, rcvRing, sacked, sndRing, tsLastAckAt, tsRecentAt, tw,
-  F_V6, TW_V6, addrs6, ctl6, pcbIndex, pcbTakeFamily, sameFamily, setCtl6, twAddrs6,
+  F_V6, TW_V6, TW_V6_SHIFT, addrs6, ctl6, familyIs, pcbTakeFamily, sameFamily, setCtl6, twAddrs6,
 } from "./pcb";
 import { FEATURE_IPV6, TCP_MAX_SOCKETS, TCP_SACK, TCP_SYN_COOKIES, TCP_TIMESTAMPS } from "../../config";
 import { COOKIE_SACK, cookieMss, sendCookieSynAck, synCookie, synCookieCheck, synFlood, synFloodStart, synSeen } from "./syncookie";
 import { sackAcked, sackDuplicate, sackEnter, sackSpurious, sackTake, sackUnaLost } from "./sack";
 import {
-  OUT_LIMITED, armRtx, challengeAck, mss6, retransmitFirst, sackOutput, sackRetransmitFirst, schedulePto, sendAck, sendControl, sendSyn, tcpOutput,
+  OUT_LIMITED, armRtx, challengeAck, mss6, mssFor, retransmitFirst, sackOutput, sackRetransmitFirst, schedulePto, sendAck, sendControl, sendSyn, tcpOutput,
   tcpOutputMode,
 } from "./output";
 import { seqGe, seqGt, seqLe, seqLt } from "./seq";
@@ -64,9 +64,8 @@ const DEFAULT_MSS6: u32 = 1220;
 
 function synOptions(i: i32): void {
   const c = pcb(i);
-  c.mss = seg.mss ? min<u32>(seg.mss, TCP_MSS) : TCP_DEFAULT_MSS;
   // IPv6: never above what the path MTU leaves (RFC 8201 §5.2).
-  if (FEATURE_IPV6 && (c.flags & F_V6) != 0) c.mss = min<u32>(seg.mss ? c.mss : DEFAULT_MSS6, mss6(addrs6(pcbIndex(c))));
+  c.mss = mssFor(i, seg.mss ? min<u32>(seg.mss, TCP_MSS) : FEATURE_IPV6 && (c.flags & F_V6) != 0 ? DEFAULT_MSS6 : TCP_DEFAULT_MSS);
   if (c.mss < 64) c.mss = 64; // an absurdly small MSS would make us send a segment per byte
   // RFC 7323 §2.2: scaling applies only if both SYNs carried the option.
   if (seg.wscale >= 0) {
@@ -114,30 +113,37 @@ function findConnection(lport: u32, rip: u32, rport: u32): i32 {
  * and a hard one in a synchronized state, is soft: the next timeout reports it (below).
  */
 export function tcpIcmpError(type: u32, code: u32, quoted: usize, len: u32): C {
-  if (FEATURE_IPV6 && <u32>load<u8>(quoted) >> 4 == 6) return tcpIcmp6Error(type, code, quoted); // from iface/icmpv6.ts
-  const ihl = (<u32>load<u8>(quoted) & 15) << 2;
-  if (ihl < 20 || len < ihl + 8) return C.TCP_ICMP_UNMATCHED;
-  const i = findConnection(get16(quoted + ihl), get32(quoted + 16), get16(quoted + ihl + 2));
-  // Source quench is ignored (RFC 6633), a redirect is for IP.
-  const ignored = type == TYPE_SOURCE_QUENCH || type == TYPE_REDIRECT;
-  return icmpErrorFor(i, get32(quoted + ihl + 4), ignored ? -1 : type == TYPE_DEST_UNREACHABLE && (code == 2 || code == 3) ? 1 : 0);
+  let at: usize; // the quoted TCP header
+  let kind: i32;
+  const v6 = FEATURE_IPV6 && <u32>load<u8>(quoted) >> 4 == 6;
+  if (v6) {
+    // From iface/icmpv6.ts: its IPv6 header and at least 8 bytes of TCP. Hard (RFC 5461 §4.1,
+    // ICMPv6's counterparts of protocol and port unreachable): destination unreachable code 1
+    // (administratively prohibited) and 4 (port unreachable), parameter problem code 1
+    // (unrecognized next header).
+    at = quoted + 40;
+    kind = (type == 1 && (code == 1 || code == 4)) || (type == 4 && code == 1) ? 1 : 0;
+  } else {
+    const ihl = (<u32>load<u8>(quoted) & 15) << 2;
+    if (ihl < 20 || len < ihl + 8) return C.TCP_ICMP_UNMATCHED;
+    at = quoted + ihl;
+    // Source quench is ignored (RFC 6633), a redirect is for IP.
+    const ignored = type == TYPE_SOURCE_QUENCH || type == TYPE_REDIRECT;
+    kind = ignored ? -1 : type == TYPE_DEST_UNREACHABLE && (code == 2 || code == 3) ? 1 : 0;
+  }
+  const i = findConnection(get16(at), v6 ? ctl6From(quoted + 24, quoted + 8) : get32(quoted + 16), get16(at + 2));
+  if (FEATURE_IPV6) setCtl6(0);
+  return icmpErrorFor(i, get32(at + 4), kind);
 }
 
-/**
- * An ICMPv6 error about a segment we sent (iface/icmpv6.ts; quoted: its IPv6 header and at least
- * 8 bytes of TCP), by the rules of tcpIcmpError. Hard (RFC 5461 §4.1, ICMPv6's counterparts of
- * protocol and port unreachable): destination unreachable code 1 (administratively prohibited)
- * and 4 (port unreachable), parameter problem code 1 (unrecognized next header).
- */
-function tcpIcmp6Error(type: u32, code: u32, quoted: usize): C {
+/** Sets ctl6 to copies of the IPv6 addresses src (the peer's) and dst (ours) and returns their
+ *  key (isn.ts key6), which stands in for the IPv4 peer in the lookups. */
+function ctl6From(src: usize, dst: usize): u32 {
   const a = memory.data(32, 8);
-  addrCopy(a, quoted + 24); // the peer, then us: ctl6's order
-  addrCopy(a + 16, quoted + 8);
+  addrCopy(a, src);
+  addrCopy(a + 16, dst);
   setCtl6(a);
-  const i = findConnection(get16(quoted + 40), key6(a, a + 16), get16(quoted + 42));
-  setCtl6(0);
-  const hard = (type == 1 && (code == 1 || code == 4)) || (type == 4 && code == 1);
-  return icmpErrorFor(i, get32(quoted + 44), hard ? 1 : 0);
+  return key6(a, a + 16);
 }
 
 /** An ICMP error for connection i (-1: none) about a segment at sequence sq: matched only when sq
@@ -177,19 +183,39 @@ export function tcpNeighbourLost(ip: u32): void {
 }
 
 /**
- * One of our IPv6 addresses became invalid (RFC 4862 §5.5.4: its valid lifetime ran out; it MUST
- * NOT be a source any more): the connections bound to it fail with EHOSTUNREACH, without a RST
- * (it could only come from that address), and their TIME-WAIT records go. A deprecated address
- * keeps its connections (§5.5.4); only new ones avoid it.
+ * An address event (iface/ipv6.ts addressEvent6; a6 = 0: IPv4, from api/tcp.ts tcpAddressLost).
+ * lost: our address is gone, a DHCP lease's (RFC 2131 §4.4.5) or an IPv6 one past its valid
+ * lifetime (RFC 4862 §5.5.4: it MUST NOT be a source any more): the connections bound to it fail
+ * with EHOSTUNREACH (one in TIME-WAIT just closes), without a RST (it could only come from that
+ * address), and their TIME-WAIT records go. A deprecated address keeps its connections (§5.5.4).
+ * Not lost (IPv6): a Packet Too Big lowered the path MTU to peer a6: its connections send smaller
+ * segments from now on, and the one in flight that was too big is sent again at once rather than
+ * at the RTO (RFC 8201 §5.2, RFC 1191 §6.5's advice for TCP).
  */
-export function tcpAddressLost6(a: usize): void {
+export function tcpAddressEvent(a6: usize, lost: bool): void {
+  const v6 = FEATURE_IPV6 && a6 != 0;
   for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
     const c = pcb(i);
-    if ((c.flags & (F_USED | F_V6)) != (F_USED | F_V6) || c.state == CLOSED || c.state == LISTEN) continue;
-    if (addrEq(addrs6(i) + 16, a)) fail(i, EHOSTUNREACH);
+    if ((c.flags & F_USED) == 0 || c.state == CLOSED || c.state == LISTEN) continue;
+    if (FEATURE_IPV6 && ((c.flags & F_V6) != 0) != v6) continue; // the other family
+    if (v6) {
+      if (!addrEq(addrs6(i) + (lost ? 16 : 0), a6)) continue; // lost: ours; else the peer's
+      if (!lost) {
+        const m = mss6(a6);
+        if (m < c.mss) {
+          c.mss = m;
+          if (c.state >= ESTABLISHED && c.sndUna != c.sndMax) retransmitFirst(i);
+        }
+        continue;
+      }
+    } else if (localFor(c.remoteIp) != ipAddr) continue; // over 127/8: not using the lost address
+    if (c.state != TIME_WAIT) c.error = EHOSTUNREACH;
+    closed(i);
   }
+  if (!lost) return;
   for (let t = 0; t < TCP_TIME_WAIT_SLOTS; t++) {
-    if ((tw(t).used & TW_V6) != 0 && addrEq(twAddrs6(t) + 16, a)) tw(t).used = 0;
+    const s = tw(t);
+    if (!FEATURE_IPV6 || (v6 ? (s.used & TW_V6) != 0 && addrEq(twAddrs6(t) + 16, a6) : (s.used & TW_V6) == 0)) s.used = 0;
   }
 }
 
@@ -211,8 +237,7 @@ function findTimeWait(lport: u32, rip: u32, rport: u32): i32 {
 
 /** sameFamily() for TIME-WAIT record t. */
 function twSameFamily(t: i32): bool {
-  if (ctl6 == 0) return (tw(t).used & TW_V6) == 0;
-  return (tw(t).used & TW_V6) != 0 && addrPairEq(twAddrs6(t), ctl6);
+  return familyIs((tw(t).used & TW_V6) != 0, twAddrs6(t));
 }
 
 /** Children of listener l that count against its backlog (SYN-RECEIVED or not yet accepted). */
@@ -260,12 +285,10 @@ export function moveToTimeWait(i: i32): void {
   }
   const s = tw(slot);
   if (s.used) count(C.TCP_TIME_WAIT_RECYCLED);
-  s.used = 1;
+  // IPv6: TW_V6 from F_V6; the addresses are copied for IPv4 too (unused there).
+  s.used = FEATURE_IPV6 ? <u16>(1 | (c.flags & F_V6) >> TW_V6_SHIFT) : 1;
   twArmed();
-  if (FEATURE_IPV6 && (c.flags & F_V6) != 0) {
-    s.used |= TW_V6;
-    memory.copy(twAddrs6(slot), addrs6(i), 32);
-  }
+  if (FEATURE_IPV6) memory.copy(twAddrs6(slot), addrs6(i), 32);
   s.localPort = c.localPort;
   s.remoteIp = c.remoteIp;
   s.remotePort = c.remotePort;
@@ -278,7 +301,7 @@ export function moveToTimeWait(i: i32): void {
 
 /** Handles the segment in rxBuf at p (len bytes of IP payload) from src to dst. */
 export function tcpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C {
-  const err = FEATURE_IPV6 && ctl6 != 0 ? seg.parse6(p, len, ctl6, ctl6 + 16) : seg.parse(p, len, src, dst);
+  const err = seg.parseFrom(p, len, src, dst, FEATURE_IPV6 ? ctl6 : 0);
   if (err != WireError.OK) {
     if (err == WireError.BAD_CHECKSUM) return C.TCP_BAD_CHECKSUM;
     if (err == WireError.BAD_HEADER_LEN) return C.TCP_BAD_HEADER_LEN;
@@ -311,32 +334,17 @@ export function tcpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bo
   return C.TCP_NO_SOCKET;
 }
 
-/** A segment over IPv6 (iface/ipv6.ts): its addresses are copied aside as ctl6, which the lookups
- *  and every reply use, and their key (isn.ts key6) stands in for the IPv4 source. */
+/** A segment over IPv6 (iface/ipv6.ts): its addresses are ctl6, which the lookups and every reply
+ *  use, and their key (isn.ts key6) stands in for the IPv4 source. In the received header the
+ *  source and destination lie side by side (dst = src + 16), ctl6's order: nothing is copied. */
 export function tcpInput6(p: usize, len: u32, src: usize, dst: usize, mcast: bool): C {
   if (isUnspecified(src)) return C.TCP_BAD_ENDPOINT;
-  const a = memory.data(32, 8);
-  addrCopy(a, src);
-  addrCopy(a + 16, dst);
-  setCtl6(a);
-  const r = tcpInput(p, len, key6(a, a + 16), 0, mcast);
+  setCtl6(src);
+  const r = tcpInput(p, len, key6(src, dst), 0, mcast);
   setCtl6(0);
   return r;
 }
 
-/** A Packet Too Big lowered the path MTU to dst (iface/ipv6.ts): every connection to it sends
- *  smaller segments from now on, and the one in flight that was too big is sent again at once
- *  rather than at the RTO (RFC 8201 §5.2, RFC 1191 §6.5's advice for TCP). */
-export function tcpPathMtu6(dst: usize): void {
-  for (let i = 0; i < TCP_MAX_SOCKETS; i++) {
-    const c = pcb(i);
-    if ((c.flags & (F_USED | F_V6)) != (F_USED | F_V6) || !addrEq(addrs6(i), dst)) continue;
-    const m = mss6(dst);
-    if (m >= c.mss) continue;
-    c.mss = m;
-    if (c.state >= ESTABLISHED && c.sndUna != c.sndMax) retransmitFirst(i);
-  }
-}
 
 function resetFor(src: u32): void {
   if (seg.flags & ACK) sendControl(seg.dstPort, src, seg.srcPort, seg.ack, 0, RST);
@@ -462,8 +470,7 @@ function cookieOpen(l: i32, src: u32, data: usize, meta: u32): C {
   c.keepIdle = lc.keepIdle;
   c.keepIntvl = lc.keepIntvl;
   c.keepCnt = lc.keepCnt;
-  c.mss = cookieMss((meta >> 4) & 3);
-  if (FEATURE_IPV6 && (c.flags & F_V6) != 0) c.mss = min<u32>(c.mss, mss6(addrs6(i)));
+  c.mss = mssFor(i, cookieMss((meta >> 4) & 3));
   if (TCP_SACK && (meta & COOKIE_SACK)) c.flags |= F_SACK;
   const shift = meta & 15;
   if (shift != 15) {

@@ -1,6 +1,6 @@
 // TCP output (lwIP's tcp_out.c counterpart): building segments, deciding what may be sent now
 // (window, congestion window, Nagle, sender SWS avoidance), and the stateless RST. Segments of an
-// IPv6 connection (F_V6) go through send6(): the same header after the IPv6 one.
+// IPv6 connection (F_V6) go out through sendOut() too: the same header after the IPv6 one.
 import { FEATURE_IPV6, TCP_MSS, TCP_RCV_BUF, TCP_CHALLENGE_ACK_LIMIT, TCP_RTO_INITIAL_MS, TCP_SACK, TCP_TIMESTAMPS, TCP_TLP_MAX_ACK_DELAY_MS } from "../../config";
 import { now } from "../../support/clock";
 import { C, count, countN } from "../../support/counters";
@@ -55,11 +55,17 @@ export function mss6(a: usize): u32 {
   return min<u32>(TCP_MSS, pathMtu(a) - IP6_LEN - 20);
 }
 
-/** Emits t (its payload already after its header at PAYLOAD_OFFSET6) and sends it over IPv6 to
- *  the peer at a, from our address at a + 16; len: the TCP length. */
-export function send6(t: TcpRepr, a: usize, len: u32): i32 {
-  t.emit6(txBuf + PAYLOAD_OFFSET6, a + 16, a);
-  return ipv6Output(txBuf, len, NH_TCP, a + 16, a, hopLimit);
+/** m, or for an IPv6 connection i no more than the path MTU to its peer allows (mss6). */
+export function mssFor(i: i32, m: u32): u32 {
+  return FEATURE_IPV6 && (pcb(i).flags & F_V6) != 0 ? min<u32>(m, mss6(addrs6(i))) : m;
+}
+
+/** Emits t (its payload already after its header) and sends it, len bytes of TCP: to rip, or over
+ *  IPv6 when a6 != 0 (to the peer at a6, from our address at a6 + 16). */
+export function sendOut(t: TcpRepr, rip: u32, a6: usize, len: u32): i32 {
+  const v6 = FEATURE_IPV6 && a6 != 0;
+  t.emitFrom(txBuf + (v6 ? PAYLOAD_OFFSET6 : PAYLOAD_OFFSET), localFor(rip), rip, a6);
+  return v6 ? ipv6Output(txBuf, len, NH_TCP, a6 + 16, a6, hopLimit) : ipv4Output(txBuf, len, PROTO_TCP, rip);
 }
 
 /**
@@ -70,8 +76,8 @@ export function send6(t: TcpRepr, a: usize, len: u32): i32 {
  */
 export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i32 {
   const c = pcb(i);
-  const v6 = FEATURE_IPV6 && (c.flags & F_V6) != 0;
-  const tcp = txBuf + (v6 ? PAYLOAD_OFFSET6 : PAYLOAD_OFFSET);
+  const a6: usize = FEATURE_IPV6 && (c.flags & F_V6) != 0 ? addrs6(i) : 0;
+  const tcp = txBuf + (a6 != 0 ? PAYLOAD_OFFSET6 : PAYLOAD_OFFSET);
   seg.srcPort = c.localPort;
   seg.dstPort = c.remotePort;
   seg.seq = seq;
@@ -89,7 +95,7 @@ export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i
     ts = 12;
   }
   if (flags & SYN) {
-    seg.mss = v6 ? mss6(addrs6(i)) : TCP_MSS;
+    seg.mss = a6 != 0 ? mss6(a6) : TCP_MSS;
     // RFC 7323 §2.2, RFC 2018 §2: on a SYN-ACK only if the peer's SYN offered it.
     seg.wscale = (flags & ACK) == 0 || (c.flags & F_WSCALE) != 0 ? <i32>c.rcvShift : -1;
     seg.sackPermitted = TCP_SACK && ((flags & ACK) == 0 || (c.flags & F_SACK) != 0);
@@ -106,13 +112,7 @@ export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i
   const hl = seg.emitLen();
   if (len) sndRing(i).peek(tcp + hl, off, len);
   seg.payloadLen = len;
-  let r: i32;
-  if (v6) {
-    r = send6(seg, addrs6(i), hl + len);
-  } else {
-    seg.emit(tcp, localFor(c.remoteIp), c.remoteIp);
-    r = ipv4Output(txBuf, hl + len, PROTO_TCP, c.remoteIp);
-  }
+  const r = sendOut(seg, c.remoteIp, a6, hl + len);
   if (r < 0) {
     // Not accepted (the ARP or loopback pool is full): an ACK it carried is still owed, sent with
     // the next output rather than by a delayed-ACK timer that is already due.
@@ -130,7 +130,6 @@ export function sendSegment(i: i32, seq: u32, flags: u32, off: u32, len: u32): i
 /** A segment with no connection behind it: a RST (RFC 9293 §3.10.7.1), or the ACK of TIME-WAIT.
  *  Over IPv6 when ctl6 is set (the segment being answered came over it, or sendControlFor). */
 export function sendControl(lport: u32, rip: u32, rport: u32, seq: u32, ack: u32, flags: u32): void {
-  const tcp = txBuf + PAYLOAD_OFFSET;
   seg.srcPort = lport;
   seg.dstPort = rport;
   seg.seq = seq;
@@ -141,12 +140,7 @@ export function sendControl(lport: u32, rip: u32, rport: u32, seq: u32, ack: u32
   seg.noOptions();
   seg.payloadLen = 0;
   countN(flags & RST ? C.TCP_RST_SENT : C.TCP_SEGMENTS_SENT, 1); // countN: @inline, per segment
-  if (FEATURE_IPV6 && ctl6 != 0) {
-    send6(seg, ctl6, 20);
-    return;
-  }
-  seg.emit(tcp, localFor(rip), rip);
-  ipv4Output(txBuf, 20, PROTO_TCP, rip);
+  sendOut(seg, rip, FEATURE_IPV6 ? ctl6 : 0, 20);
 }
 
 /** sendControl to connection i's peer, from its address, in its family. */

@@ -56,8 +56,9 @@ export const F_TLP_RTX: u32 = 1 << 22; // ... and it was a retransmission, not n
 export const F_LOSS: u32 = 1 << 23; // recovering from a timeout, until SND.UNA reaches recover
 export const F_SACK: u32 = 1 << 24; // SACK permitted by both SYNs (RFC 2018 §2)
 export const F_V6: u32 = 1 << 25; // over IPv6: addresses in addrs6()
-/** TimeWait.used: in use, and over IPv6 (addresses in twAddrs6()). */
-export const TW_V6: u16 = 2;
+/** TimeWait.used: in use (1), and over IPv6 (addresses in twAddrs6()): F_V6 >> TW_V6_SHIFT. */
+export const TW_V6_SHIFT: u32 = 24;
+export const TW_V6: u16 = <u16>(F_V6 >> TW_V6_SHIFT);
 export const F_TS: u32 = 1 << 26; // timestamps agreed by both SYNs (RFC 7323 §3.2)
 export const F_RPROBE: u32 = 1 << 27; // in recovery, the first hole was sent again on silence (output.ts rackTimeout)
 export const F_DSACK_CHECK: u32 = 1 << 28; // the SACK loss event may yet prove spurious: lossStart, rtxUnreported (sack.ts)
@@ -247,8 +248,11 @@ export function setCtl6(a: usize): void {
 }
 /** Does block i belong to the family (and, IPv6, the addresses) of ctl6? */
 export function sameFamily(i: i32): bool {
-  if (ctl6 == 0) return (pcb(i).flags & F_V6) == 0;
-  return (pcb(i).flags & F_V6) != 0 && addrPairEq(addrs6(i), ctl6);
+  return familyIs((pcb(i).flags & F_V6) != 0, addrs6(i));
+}
+/** Is a block or record (over IPv6 if v6, with addresses a) of ctl6's family and addresses? */
+export function familyIs(v6: bool, a: usize): bool {
+  return ctl6 == 0 ? !v6 : v6 && addrPairEq(a, ctl6);
 }
 /** A block made for the segment being handled takes its family and addresses. */
 export function pcbTakeFamily(i: i32): void {

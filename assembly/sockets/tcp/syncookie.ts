@@ -34,12 +34,10 @@
 import { FEATURE_IPV6, TCP_BACKLOG_MAX, TCP_MSS, TCP_RCV_BUF } from "../../config";
 import { now } from "../../support/clock";
 import { C, count } from "../../support/counters";
-import { ipAddr, txBuf } from "../../iface/netif";
-import { PAYLOAD_OFFSET, ipv4Output } from "../../iface/ipv4";
-import { PROTO_TCP } from "../../wire/ipv4";
+import { ipAddr } from "../../iface/netif";
 import { ACK, SYN, TcpRepr } from "../../wire/tcp";
 import { cookieHash } from "./isn";
-import { mss6, send6 } from "./output";
+import { mss6, sendOut } from "./output";
 import { ctl6 } from "./pcb";
 
 const PERIOD_SHIFT: u32 = 16; // 65.536 s
@@ -117,7 +115,6 @@ export function synCookieCheck(iss: u32, rip: u32, lport: u32, rport: u32, peerI
 /** The stateless SYN-ACK: our MSS, our window shift (ourShift, or -1 when the SYN offered no
  *  scaling), SACK permitted if sack, the window a fresh receive ring would offer. */
 export function sendCookieSynAck(lport: u32, rip: u32, rport: u32, iss: u32, ack: u32, ourShift: i32, sack: bool): void {
-  const tcp = txBuf + PAYLOAD_OFFSET;
   out.srcPort = lport;
   out.dstPort = rport;
   out.seq = iss;
@@ -132,10 +129,5 @@ export function sendCookieSynAck(lport: u32, rip: u32, rport: u32, iss: u32, ack
   out.payloadLen = 0;
   const hl = out.emitLen();
   count(C.TCP_SEGMENTS_SENT);
-  if (FEATURE_IPV6 && ctl6 != 0) {
-    send6(out, ctl6, hl);
-    return;
-  }
-  out.emit(tcp, ipAddr, rip);
-  ipv4Output(txBuf, hl, PROTO_TCP, rip);
+  sendOut(out, rip, FEATURE_IPV6 ? ctl6 : 0, hl);
 }
