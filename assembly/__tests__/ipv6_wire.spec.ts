@@ -4,8 +4,8 @@
 import { put16 } from "../support/bytes";
 import { WireError } from "../wire/error";
 import {
-  Ext, HEADER_LEN, errorCode, errorPointer, ipv6Parse, ipv6Walk, isBadSource, isLinkLocal, nhFieldAt, payloadLen, prefixMatch, sendError, solicitedNode,
-  upperAt, upperProto,
+  Ext, HEADER_LEN, errorCode, errorPointer, ipv6Parse, ipv6Walk, isBadSource, isLinkLocal, nhFieldAt, parseIpv6Text, payloadLen, prefixMatch, sendError,
+  solicitedNode, upperAt, upperProto,
 } from "../wire/ipv6";
 import { emitIcmpv6, icmpv6Checksum, mldQueryDelay } from "../wire/icmpv6";
 import { lladdr, ndParse } from "../wire/ndisc";
@@ -147,6 +147,40 @@ describe("ipv6 header", () => {
     expect(load<u8>(g, 15)).toBe(0x44);
     expect(prefixMatch(buf + 8, buf + 24, 10)).toBe(true);
     expect(prefixMatch(buf + 8, buf + 24, 127)).toBe(false);
+  });
+});
+
+describe("address text", () => {
+  it("reads RFC 4291 §2.2's three forms, and refuses text that is none of them", () => {
+    const t = memory.data(64);
+    const out = memory.data(16, 8);
+    const cases = [
+      "2001:db8:0:0:0:0:0:7", "2001:DB8::7", "::", "::1", "fe80::", "1:2:3:4:5:6:7::", "::ffff:10.0.0.9", "64:ff9b::10.0.0.9",
+    ];
+    const want = [
+      "20010db8000000000000000000000007", "20010db8000000000000000000000007", "00000000000000000000000000000000",
+      "00000000000000000000000000000001", "fe800000000000000000000000000000", "00010002000300040005000600070000",
+      "00000000000000000000ffff0a000009", "0064ff9b00000000000000000a000009",
+    ];
+    for (let k = 0; k < cases.length; k++) {
+      for (let j = 0; j < cases[k].length; j++) store<u8>(t + j, <u8>cases[k].charCodeAt(j));
+      memory.fill(out, 0xaa, 16);
+      expect(parseIpv6Text(t, cases[k].length, out)).toBe(true, cases[k]);
+      let hex = "";
+      for (let j = 0; j < 16; j++) {
+        const b = <u32>load<u8>(out + j);
+        hex += (b < 16 ? "0" : "") + b.toString(16);
+      }
+      expect(hex).toBe(want[k], cases[k]);
+    }
+    const bad = [
+      "", ":", "1::2::3", "12345::1", "1:2:3:4:5:6:7:8:9", ":1::", "1:", "1:2:3:4:5:6:7", "::g", "::1.2.3", "1:2:3:4:5:6:7:1.2.3.4",
+      "fe80::1%1", "10.0.0.9", "web.test", "1:2:3:4:5:6::7:8",
+    ];
+    for (let k = 0; k < bad.length; k++) {
+      for (let j = 0; j < bad[k].length; j++) store<u8>(t + j, <u8>bad[k].charCodeAt(j));
+      expect(parseIpv6Text(t, bad[k].length, out)).toBe(false, bad[k]);
+    }
   });
 });
 

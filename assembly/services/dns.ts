@@ -10,7 +10,8 @@
 //
 // A finished lookup keeps its slot until released, or until a new lookup needs a slot and it is
 // the oldest finished one (then its handle reads EINVAL). A dotted quad ("10.0.0.1") resolves at
-// once without a query, IPv6 text ("2001:db8::1") too; a cached answer too.
+// once without a query, and a cached answer too; IPv6 text ("2001:db8::1") is EINVAL: it is no
+// name (wire/ipv6.ts parseIpv6Text gives its 16 bytes; the Node host's lookup answers it itself).
 //
 // Queries go to the servers set with dnsSetServers (by the DHCP client, or the board): the first
 // transmission to the first server, then on each timeout the next server, the timeout doubling after
@@ -48,6 +49,7 @@ import {
   CLASS_IN, DnsResponse, HEADER_LEN, NAME_MAX, PORT, RCODE_NOERROR, RCODE_NXDOMAIN, TYPE_A, TYPE_AAAA, emitQuery, encodeName,
   nameEquals,
 } from "../wire/dns";
+import { parseIpv4Text } from "../wire/ipv4";
 import { WireError } from "../wire/error";
 import {
   UDP6_TX_PAYLOAD, UDP_TX_PAYLOAD, udpBind, udpClose, udpSendPrepared, udpSendto6, udpServiceSocket,
@@ -238,86 +240,6 @@ function allocSlot(): i32 {
   return oldest;
 }
 
-/** "A.B.C.D" in decimal: the address, or 0 (not a dotted quad; 0.0.0.0 is refused as a name anyway). */
-function dottedQuad(p: usize, len: u32): u32 {
-  let v: u32 = 0;
-  let part: u32 = 0;
-  let digits: u32 = 0;
-  let dots: u32 = 0;
-  for (let i: u32 = 0; i <= len; i++) {
-    const c = i < len ? <u32>load<u8>(p + i) : 46;
-    if (c == 46) {
-      if (digits == 0 || part > 255) return 0;
-      v = (v << 8) | part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c - 48 < 10 && digits < 3) {
-      part = part * 10 + (c - 48);
-      digits++;
-    } else return 0;
-  }
-  return dots == 4 ? v : 0;
-}
-
-/** RFC 4291 §2.2 text ("2001:db8::1", "::", "::ffff:10.0.0.1"; no zone index): the 16 bytes at out
- *  and 1; 0 when there is no colon (a name, or a dotted quad); -1 for other text with a colon,
- *  which no host name has (RFC 1123 §2.1). One pass, as BSD's inet_pton6. */
-function ipv6Text(p: usize, len: u32, out: usize): i32 {
-  let colon = false;
-  for (let i: u32 = 0; i < len && !colon; i++) colon = load<u8>(p + i) == 58;
-  if (!colon) return 0;
-  let i: u32 = 0;
-  if (load<u8>(p) == 58) {
-    // A leading colon only as the first of "::".
-    if (len < 2 || load<u8>(p + 1) != 58) return -1;
-    i = 1;
-  }
-  let n: u32 = 0; // 16-bit groups written
-  let gap: i32 = -1; // where "::" stands, in groups
-  let v: u32 = 0;
-  let digits: u32 = 0;
-  let tok = i; // where the current group began
-  while (i < len) {
-    const c = <u32>load<u8>(p + i++);
-    const x = c - 48 < 10 ? c - 48 : (c | 32) - 97 < 6 ? (c | 32) - 87 : 16;
-    if (x < 16) {
-      if (++digits > 4) return -1;
-      v = (v << 4) | x;
-    } else if (c == 58) {
-      tok = i;
-      if (digits == 0) {
-        if (gap >= 0) return -1;
-        gap = <i32>n;
-      } else {
-        if (i == len || n == 8) return -1;
-        store<u16>(out + (n++ << 1), <u16>((v >> 8) | (v << 8))); // network order
-        v = 0;
-        digits = 0;
-      }
-    } else if (c == 46 && n < 7) {
-      // The last 32 bits as a dotted quad (§2.2 form 3).
-      const v4 = dottedQuad(p + tok, len - tok);
-      if (v4 == 0) return -1;
-      store<u32>(out + (n << 1), bswap<u32>(v4));
-      n += 2;
-      digits = 0;
-      break;
-    } else return -1;
-  }
-  if (digits != 0) {
-    if (n == 8) return -1;
-    store<u16>(out + (n++ << 1), <u16>((v >> 8) | (v << 8)));
-  }
-  if (gap < 0) return n == 8 ? 1 : -1;
-  if (n > 7) return -1;
-  // The groups after "::" go to the end; zeros fill the gap.
-  const tail = n - <u32>gap;
-  memory.copy(out + ((8 - tail) << 1), out + (<u32>gap << 1), tail << 1);
-  memory.fill(out + (<u32>gap << 1), 0, (8 - n) << 1);
-  return 1;
-}
-
 function finish(i: i32, result: i32): void {
   const s = q(i);
   if (s.state == PENDING && s.fd >= 0) udpClose(s.fd);
@@ -442,8 +364,7 @@ export function dnsResolve(name: usize, len: u32): i32 {
 }
 
 /** dnsResolve for the AAAA record (RFC 3596); ENOSYS without IPv6. A dotted quad ends at once
- *  with ENODATA (no IPv6 address), IPv6 text with its address (and dnsResolve of it with
- *  ENODATA). */
+ *  with ENODATA (no IPv6 address); IPv6 text is EINVAL, as for dnsResolve. */
 export function dnsResolve6(name: usize, len: u32): i32 {
   if (FEATURE_IPV6) return start(name, len, TYPE_AAAA);
   return ENOSYS;
@@ -454,12 +375,12 @@ function start(name: usize, len: u32, qtype: u32): i32 {
   const i = allocSlot();
   if (i < 0) return ENOBUFS;
   const orig = origNames + <usize>i * NAME_BUF;
-  const lit = dottedQuad(name, len);
-  // IPv6 text is no name either; orig holds its address until the slot's IPv6 part is cleared.
-  const lit6 = FEATURE_IPV6 && !lit ? ipv6Text(name, len, orig) : 0;
-  if (lit6 < 0) return EINVAL;
-  const n = lit || lit6 ? 0 : encodeName(name, len, orig);
-  if (!lit && !lit6 && n < 0) return EINVAL;
+  const lit = parseIpv4Text(name, len);
+  // No host name has a colon (RFC 1123 §2.1): IPv6 text is refused, not looked up (an address
+  // is no name to resolve; wire/ipv6.ts parseIpv6Text turns it into its 16 bytes).
+  if (FEATURE_IPV6) for (let k: u32 = 0; k < len; k++) if (load<u8>(name + k) == 58) return EINVAL;
+  const n = lit ? 0 : encodeName(name, len, orig);
+  if (!lit && n < 0) return EINVAL;
   const s = q(i);
   // The slot may have held a finished lookup: from here on, its old handle is gone.
   memory.fill(changetype<usize>(s), 0, QSIZE);
@@ -473,10 +394,9 @@ function start(name: usize, len: u32, qtype: u32): i32 {
     memory.fill(q6(i), 0, Q6);
     store<u32>(q6(i), qtype);
   }
-  if (lit || lit6) {
+  if (lit) {
     s.state = DONE;
-    if (FEATURE_IPV6 && (qtype == TYPE_AAAA) != (lit6 != 0)) s.result = ENODATA;
-    else if (FEATURE_IPV6 && lit6) addrCopy(q6(i) + Q6_ADDR, orig);
+    if (FEATURE_IPV6 && qtype == TYPE_AAAA) s.result = ENODATA;
     else s.address = lit;
     s.ttl = 0;
     return handleOf(i);

@@ -80,3 +80,26 @@ export class Ipv4Repr {
 @inline export function isMulticastOrReserved(ip: u32): bool {
   return ip >= 0xe0000000;
 }
+
+/** "A.B.C.D" in decimal (RFC 1123 §2.1's dotted quad; no leading-zero octal, no short forms): the
+ *  address (host order), or 0 for other text (0.0.0.0 is no address to reach anyway). */
+export function parseIpv4Text(p: usize, len: u32): u32 {
+  let v: u32 = 0;
+  let part: u32 = 0;
+  let digits: u32 = 0;
+  let dots: u32 = 0;
+  for (let i: u32 = 0; i <= len; i++) {
+    const c = i < len ? <u32>load<u8>(p + i) : 46;
+    if (c == 46) {
+      if (digits == 0 || part > 255) return 0;
+      v = (v << 8) | part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c - 48 < 10 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else return 0;
+  }
+  return dots == 4 ? v : 0;
+}

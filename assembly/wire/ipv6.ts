@@ -13,6 +13,7 @@
 // walk stops when a header would end past the payload, and it takes EXT_MAX steps at most.
 import { get16Inline, put16Inline } from "../support/bytes";
 import { WireError } from "./error";
+import { parseIpv4Text } from "./ipv4";
 
 export const HEADER_LEN: u32 = 40;
 /** Where the source and destination addresses are in the header. */
@@ -231,4 +232,60 @@ export function isSolicitedNode(a: usize): bool {
 /** ff02::1, all nodes (§2.7.1). */
 export function isAllNodes(a: usize): bool {
   return load<u64>(a) == 0x02ff && load<u64>(a, 8) == 0x0100000000000000;
+}
+
+/** RFC 4291 §2.2 text ("2001:db8::1", "::", "::ffff:10.0.0.1"; no zone index) as the 16 bytes at
+ *  out: true, else false (out's bytes then undefined). One pass, as BSD's inet_pton6. In an image
+ *  only when called: the resolver takes names, not addresses. */
+export function parseIpv6Text(p: usize, len: u32, out: usize): bool {
+  if (len == 0) return false;
+  let i: u32 = 0;
+  if (load<u8>(p) == 58) {
+    // A leading colon only as the first of "::".
+    if (len < 2 || load<u8>(p + 1) != 58) return false;
+    i = 1;
+  }
+  let n: u32 = 0; // 16-bit groups written
+  let gap: i32 = -1; // where "::" stands, in groups
+  let v: u32 = 0;
+  let digits: u32 = 0;
+  let tok = i; // where the current group began
+  while (i < len) {
+    const c = <u32>load<u8>(p + i++);
+    const x = c - 48 < 10 ? c - 48 : (c | 32) - 97 < 6 ? (c | 32) - 87 : 16;
+    if (x < 16) {
+      if (++digits > 4) return false;
+      v = (v << 4) | x;
+    } else if (c == 58) {
+      tok = i;
+      if (digits == 0) {
+        if (gap >= 0) return false;
+        gap = <i32>n;
+      } else {
+        if (i == len || n == 8) return false;
+        store<u16>(out + (n++ << 1), <u16>((v >> 8) | (v << 8))); // network order
+        v = 0;
+        digits = 0;
+      }
+    } else if (c == 46 && n < 7) {
+      // The last 32 bits as a dotted quad (§2.2 form 3).
+      const v4 = parseIpv4Text(p + tok, len - tok);
+      if (v4 == 0) return false;
+      store<u32>(out + (n << 1), bswap<u32>(v4));
+      n += 2;
+      digits = 0;
+      break;
+    } else return false;
+  }
+  if (digits != 0) {
+    if (n == 8) return false;
+    store<u16>(out + (n++ << 1), <u16>((v >> 8) | (v << 8)));
+  }
+  if (gap < 0) return n == 8;
+  if (n > 7) return false;
+  // The groups after "::" go to the end; zeros fill the gap.
+  const tail = n - <u32>gap;
+  memory.copy(out + ((8 - tail) << 1), out + (<u32>gap << 1), tail << 1);
+  memory.fill(out + (<u32>gap << 1), 0, (8 - n) << 1);
+  return true;
 }

@@ -452,7 +452,8 @@ typedef uint32_t (*wasmip_dns_address_fn)(int32_t handle);
 typedef uint32_t (*wasmip_dns_ttl_fn)(int32_t handle);
 /* dns_resolve6(name_ptr, len) -> handle, as dns_resolve but for the AAAA record (RFC 3596); ENOSYS
  * in an image without IPv6. With no IPv4 server set, it asks the RDNSS servers (ipv6_dns) over
- * IPv6. A dotted quad ends at once with ENODATA. dns_result as above.
+ * IPv6. A dotted quad ends at once with ENODATA; text with a colon (IPv6 text: an address, not a
+ * name) is EINVAL, for dns_resolve too, in an image with IPv6. dns_result as above.
  * dns_address6(handle, ptr) -> 1: the 16-byte IPv6 address written at ptr; 0 unless an AAAA
  * lookup resolved. */
 typedef int32_t (*wasmip_dns_resolve6_fn)(uint32_t name_ptr, uint32_t len);

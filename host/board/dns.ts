@@ -16,6 +16,10 @@
 // order; without, the first answer. NXDOMAIN ends it (the name does not exist for any type,
 // RFC 8020); another error moves on to the other family, and the first error is reported when
 // neither gave an address. In an IPv4-only image family 0 is A alone.
+//
+// An IP address as the hostname is answered here at once, whatever the family asked, as node's
+// lookup does: the board's resolver takes names (it refuses IPv6 text, EINVAL).
+import { isIP } from "node:net";
 import { formatIpv6, ipToU32, u32ToIp } from "./address.ts";
 import { codedError, ERRORS } from "./errors.ts";
 import { netActivity, type LayerHost } from "./pump.ts";
@@ -127,6 +131,11 @@ export class Dns {
   lookup(hostname: string, options?: LookupOptions | number): Promise<LookupAddress>;
   lookup(hostname: string, options: LookupOptions | number = {}): Promise<LookupAddress | LookupAddress[]> {
     const o: LookupOptions = typeof options === "number" ? { family: options as 0 | 4 | 6 } : options;
+    const literal = isIP(hostname);
+    if (literal) {
+      const r: LookupAddress = { address: hostname, family: literal as 4 | 6 };
+      return Promise.resolve(o.all ? [r] : r);
+    }
     const f = o.family === "IPv6" ? 6 : o.family === "IPv4" ? 4 : o.family ?? 0;
     const v6 = this.has6();
     if (f === 6 && !v6) return Promise.reject(new DnsError("ENOTFOUND", hostname, ENXDOMAIN));

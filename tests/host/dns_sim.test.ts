@@ -173,6 +173,10 @@ test("node-style errors for bad names and no servers", async () => {
   await assert.rejects(sim.runUntilSettled(board.dns.lookup("web.test")), (e: DnsError) => e.code === "ECONNREFUSED" && e.errno === -9);
   const r = await sim.runUntilSettled(board.dns.lookup("10.1.2.3"));
   assert.equal(r.address, "10.1.2.3");
+  // An address is answered as node answers it (its own family, whatever was asked), no query.
+  assert.deepEqual(await board.dns.lookup("2001:db8::7", { family: 4 }), { address: "2001:db8::7", family: 6 });
+  assert.deepEqual(await board.dns.lookup("10.1.2.3", { all: true }), [{ address: "10.1.2.3", family: 4 }]);
+  assert.equal(board.counters().dns_queries_sent, 0);
 });
 
 test("the fetch firmware resolves a name, connects to the http firmware and reads 200", async () => {
