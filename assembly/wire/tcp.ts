@@ -3,7 +3,7 @@
 // Emitted in Linux's layout: MSS, NOP NOP SACK-permitted, NOP window scale; NOP NOP SACK.
 // Over IPv6 (parse6, emit6) the pseudo-header is RFC 8200 §8.1's and the checksum is always summed
 // here: the offload flags cover IPv4 only (wasmip.h set_offload).
-import { FEATURE_IPV6, TCP_TIMESTAMPS } from "../config";
+import { TCP_TIMESTAMPS } from "../config";
 import { get16Inline, get32Inline, put16Inline, put32Inline } from "../support/bytes";
 import { OFFLOAD_TX_L4, RX_L4_OK, offloadFlags, rxChecked, sumAdd, sumFold, sumPseudo, sumPseudo6 } from "./checksum";
 import { WireError } from "./error";
@@ -29,7 +29,7 @@ const OPT_TS: u32 = 8;
 export const SACK_MAX_BLOCKS: u32 = 4;
 /** RFC 7323 §2.3: a shift above 14 is treated as 14. */
 const WS_MAX: u32 = 14;
-/** parseSum's pseudo-header sum when the MAC vouched for the checksum (no real sum is this large). */
+/** parseFrom's pseudo-header sum when the MAC vouched for the checksum (no real sum is this large). */
 const NO_SUM: u64 = 0xffffffffffffffff;
 
 /** The timestamps option's values, beside TcpRepr rather than in it: two wasm globals cost no
@@ -113,22 +113,18 @@ export class TcpRepr {
    * Malformed options end option parsing without rejecting the segment: the header itself is sound.
    */
   parse(p: usize, len: u32, src: u32, dst: u32): WireError {
-    return this.parseSum(p, len, (rxChecked & RX_L4_OK) != 0 ? NO_SUM : sumPseudo(src, dst, PROTO_TCP, len));
+    return this.parseFrom(p, len, src, dst, 0, 0);
   }
 
   /** parse() over IPv6 (16-byte addresses in place). */
   parse6(p: usize, len: u32, src: usize, dst: usize): WireError {
-    return this.parseSum(p, len, sumPseudo6(src, dst, len, PROTO_TCP));
+    return this.parseFrom(p, len, 0, 0, src, dst);
   }
 
-  /** parse() from src to dst, or over IPv6 when a6 != 0 (from a6 to a6 + 16): one call site for
-   *  both families, so parseSum is inlined there rather than called. */
-  parseFrom(p: usize, len: u32, src: u32, dst: u32, a6: usize): WireError {
-    return this.parseSum(p, len, FEATURE_IPV6 && a6 != 0 ? sumPseudo6(a6, a6 + 16, len, PROTO_TCP)
-      : (rxChecked & RX_L4_OK) != 0 ? NO_SUM : sumPseudo(src, dst, PROTO_TCP, len));
-  }
-
-  private parseSum(p: usize, len: u32, pseudo: u64): WireError {
+  /** parse() from src to dst, or parse6() when s6 != 0 (from s6 to d6): the stack's one call site
+   *  for both families, so the whole parse is inlined there. */
+  parseFrom(p: usize, len: u32, src: u32, dst: u32, s6: usize, d6: usize): WireError {
+    const pseudo = s6 != 0 ? sumPseudo6(s6, d6, len, PROTO_TCP) : (rxChecked & RX_L4_OK) != 0 ? NO_SUM : sumPseudo(src, dst, PROTO_TCP, len);
     if (len < HEADER_LEN) return WireError.TRUNCATED;
     const hl = (<u32>load<u8>(p, 12) >> 4) << 2;
     if (hl < HEADER_LEN || hl > len) return WireError.BAD_HEADER_LEN;
@@ -209,28 +205,21 @@ export class TcpRepr {
    * the header length.
    */
   emit(p: usize, src: u32, dst: u32): u32 {
-    const hl = this.header(p);
-    const total = hl + this.payloadLen;
-    if ((offloadFlags & OFFLOAD_TX_L4) == 0) put16Inline(p + 16, ~sumFold(sumAdd(sumPseudo(src, dst, PROTO_TCP, total), p, total)) & 0xffff);
-    return hl;
+    return this.emitFrom(p, src, dst, 0, 0);
   }
 
   /** emit() over IPv6 (16-byte addresses), always summed here. */
   emit6(p: usize, src: usize, dst: usize): u32 {
-    const hl = this.header(p);
-    const total = hl + this.payloadLen;
-    put16Inline(p + 16, ~sumFold(sumAdd(sumPseudo6(src, dst, total, PROTO_TCP), p, total)) & 0xffff);
-    return hl;
+    return this.emitFrom(p, 0, 0, src, dst);
   }
 
-  /** emit() from src to dst, or over IPv6 when a6 != 0 (from a6 + 16 to a6): one call site for
-   *  both families, so header() is inlined there rather than called. */
-  emitFrom(p: usize, src: u32, dst: u32, a6: usize): u32 {
+  /** emit() from src to dst, or emit6() when s6 != 0 (from s6 to d6), as parseFrom. */
+  emitFrom(p: usize, src: u32, dst: u32, s6: usize, d6: usize): u32 {
     const hl = this.header(p);
     const total = hl + this.payloadLen;
-    const v6 = FEATURE_IPV6 && a6 != 0;
+    const v6 = s6 != 0;
     if (v6 || (offloadFlags & OFFLOAD_TX_L4) == 0) {
-      const pseudo = v6 ? sumPseudo6(a6 + 16, a6, total, PROTO_TCP) : sumPseudo(src, dst, PROTO_TCP, total);
+      const pseudo = v6 ? sumPseudo6(s6, d6, total, PROTO_TCP) : sumPseudo(src, dst, PROTO_TCP, total);
       put16Inline(p + 16, ~sumFold(sumAdd(pseudo, p, total)) & 0xffff);
     }
     return hl;

@@ -301,7 +301,8 @@ export function moveToTimeWait(i: i32): void {
 
 /** Handles the segment in rxBuf at p (len bytes of IP payload) from src to dst. */
 export function tcpInput(p: usize, len: u32, src: u32, dst: u32, toBroadcast: bool): C {
-  const err = seg.parseFrom(p, len, src, dst, FEATURE_IPV6 ? ctl6 : 0);
+  const a6 = FEATURE_IPV6 ? ctl6 : 0; // the peer's address, ours after it
+  const err = seg.parseFrom(p, len, src, dst, a6, a6 + 16);
   if (err != WireError.OK) {
     if (err == WireError.BAD_CHECKSUM) return C.TCP_BAD_CHECKSUM;
     if (err == WireError.BAD_HEADER_LEN) return C.TCP_BAD_HEADER_LEN;

@@ -64,7 +64,7 @@ export function mssFor(i: i32, m: u32): u32 {
  *  IPv6 when a6 != 0 (to the peer at a6, from our address at a6 + 16). */
 export function sendOut(t: TcpRepr, rip: u32, a6: usize, len: u32): i32 {
   const v6 = FEATURE_IPV6 && a6 != 0;
-  t.emitFrom(txBuf + (v6 ? PAYLOAD_OFFSET6 : PAYLOAD_OFFSET), localFor(rip), rip, a6);
+  t.emitFrom(txBuf + (v6 ? PAYLOAD_OFFSET6 : PAYLOAD_OFFSET), localFor(rip), rip, v6 ? a6 + 16 : 0, a6);
   return v6 ? ipv6Output(txBuf, len, NH_TCP, a6 + 16, a6, hopLimit) : ipv4Output(txBuf, len, PROTO_TCP, rip);
 }
 
